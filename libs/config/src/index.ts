@@ -1,0 +1,3 @@
+export { type Environment, interpolate } from './interpolate';
+export { parseConfig, parseYaml, loadConfigFile, yamlPath } from './load-config';
+export { processEnvironment, envInt, envString, envFlag } from './environment';

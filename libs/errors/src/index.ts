@@ -1,0 +1,8 @@
+export {
+  SluiceError,
+  RetriableError,
+  FatalRecordError,
+  ConfigError,
+  EnvironmentError,
+  isRetriable,
+} from './sluice-error';

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The test command's runner: node's own test runner over the compiled specs.
+//   unit specs        libs/**/src/**/*.spec.ts, apps/**/*.spec.ts   (beside the code they test)
+//   integration/e2e   test/**/*.test.ts                              (real Kafka, Postgres, registry)
+// Integration suites share one local stack: the global setup starts the parts that are not already
+// running and stops, at the end, only what it started.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const path = require('node:path');
+const fs = require('node:fs');
+
+const root = path.join(__dirname, '..');
+const dist = path.join(root, 'dist');
+const unitOnly = process.argv.includes('--unit');
+const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+
+function walk(dir, out = []) {
+  if (!fs.existsSync(dir)) return out;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) walk(full, out);
+    else if (/\.(spec|test)\.js$/.test(entry.name)) out.push(full);
+  }
+  return out;
+}
+
+let files = [...walk(path.join(dist, 'libs')), ...walk(path.join(dist, 'apps'))];
+if (!unitOnly) files.push(...walk(path.join(dist, 'test')), ...walk(path.join(dist, 'examples')));
+if (filters.length) files = files.filter((f) => filters.some((flt) => f.includes(flt)));
+if (files.length === 0) {
+  console.error('run-tests: no test files found under dist/ (did the build run?)');
+  process.exit(1);
+}
+
+const args = [
+  '--test',
+  '--test-reporter=spec',
+  `--test-concurrency=${process.env.SLUICE_TEST_CONCURRENCY ?? 2}`,
+];
+if (!unitOnly && files.some((f) => f.includes(`${path.sep}test${path.sep}`))) {
+  args.push(`--test-global-setup=${path.join(dist, 'test', 'support', 'global-setup.js')}`);
+}
+args.push(...files.sort());
+const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
+process.exit(result.status ?? 1);
