@@ -1,0 +1,1 @@
+export { type StackAddresses, stackAddresses, uniqueName } from './addresses';
