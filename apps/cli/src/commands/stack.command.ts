@@ -1,0 +1,96 @@
+import { type Command, Option } from 'commander';
+import { LocalStack, PART_NAMES, type PartName, stackLayout, tailFile } from '@sluice/stack';
+import { type CliContext } from '../cli-context';
+import { UsageError } from '../cli-errors';
+
+const OUTCOME_TEXT = {
+  started: 'started',
+  'already-running': 'already running',
+  'answering-externally': 'already answering (not started by sluice; left alone)',
+} as const;
+
+function parseParts(names: string[]): PartName[] {
+  for (const name of names) {
+    if (!(PART_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`unknown stack part '${name}' (parts: ${PART_NAMES.join(', ')})`);
+    }
+  }
+  return names.length ? (names as PartName[]) : [...PART_NAMES];
+}
+
+/** `sluice stack up | down | status | logs`: the local stack, without Docker. */
+export function registerStackCommand(program: Command, ctx: CliContext): void {
+  const stack = program
+    .command('stack')
+    .description('run the local stack: Kafka (KRaft), Postgres (wal_level=logical) and the schema registry');
+  const newStack = () =>
+    new LocalStack(stackLayout(ctx.projectRoot), { log: (line) => ctx.err(`  ${line}`) });
+
+  stack
+    .command('up')
+    .description('start the stack parts (all by default) and return when each answers; idempotent')
+    .argument('[parts...]', `parts to start: ${PART_NAMES.join(', ')}`)
+    .action(async (names: string[]) => {
+      const parts = parseParts(names);
+      const local = new LocalStack(stackLayout(ctx.projectRoot), {
+        log: (line) => ctx.err(`  ${line}`),
+        onPart: (name, outcome, address) =>
+          ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`),
+      });
+      await local.up(parts);
+    });
+
+  stack
+    .command('down')
+    .description('stop the parts this stack started (all by default); leaves no process behind')
+    .argument('[parts...]', `parts to stop: ${PART_NAMES.join(', ')}`)
+    .option('--purge', 'also delete the data folders (Kafka log, Postgres cluster)', false)
+    .action(async (names: string[], opts: { purge: boolean }) => {
+      const stopped = await newStack().down(parseParts(names), { purge: opts.purge });
+      ctx.out(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing of the stack was running');
+      if (opts.purge) ctx.out('data folders removed');
+    });
+
+  stack
+    .command('status')
+    .description('list each part, its address and whether it answers; exit 1 if a part does not')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { output: 'text' | 'json' }) => {
+      const statuses = await newStack().status();
+      if (opts.output === 'json') {
+        ctx.out(JSON.stringify(statuses, null, 2));
+      } else {
+        for (const s of statuses) {
+          const state = s.answering ? 'answering' : s.running ? 'running, not answering' : 'stopped';
+          ctx.out(
+            `${s.name.padEnd(9)} ${s.address.padEnd(24)} ${state.padEnd(24)} ${s.detail && s.answering ? s.detail : ''}`.trimEnd(),
+          );
+        }
+      }
+      if (!statuses.every((s) => s.answering)) process.exitCode = 1;
+    });
+
+  stack
+    .command('logs')
+    .description("print the end of a part's log (all parts by default)")
+    .argument('[part]', `one of: ${PART_NAMES.join(', ')}`)
+    .option(
+      '-n, --lines <count>',
+      'how many lines',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n <= 0)
+          throw new UsageError(`--lines expects a positive integer, got '${v}'`);
+        return n;
+      },
+      50,
+    )
+    .action((name: string | undefined, opts: { lines: number }) => {
+      const local = newStack();
+      for (const part of parseParts(name ? [name] : [])) {
+        const file = local.parts[part].logFile;
+        ctx.out(`==> ${part}: ${file} <==`);
+        ctx.out(tailFile(file, opts.lines) || '(no log yet)');
+      }
+    });
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { type CliContext } from './cli-context';
+import { registerDemoCommand } from './commands/demo.command';
+import { registerRunCommand } from './commands/run.command';
+import { registerStackCommand } from './commands/stack.command';
+
+/** The `sluice` command tree. Each command registers itself from its own file. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('sluice')
+    .description(
+      'Sluice: Postgres CDC, stream processing and sinks on Kafka, with Avro, exactly-once and tracing',
+    )
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  registerStackCommand(program, ctx);
+  registerRunCommand(program, ctx);
+  registerDemoCommand(program, ctx);
+  // Every subcommand reports usage errors through the same exit path (code 2).
+  const applyExitOverride = (cmd: Command) => {
+    cmd.exitOverride();
+    cmd.commands.forEach(applyExitOverride);
+  };
+  applyExitOverride(program);
+  return program;
+}

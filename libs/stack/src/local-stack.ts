@@ -1,0 +1,70 @@
+import { type StackLayout } from './stack-layout';
+import { type PartStatus, type StackPart, type StartOutcome } from './stack-part';
+import { KafkaPart } from './parts/kafka-part';
+import { PostgresPart } from './parts/postgres-part';
+import { RegistryPart } from './parts/registry-part';
+
+export type PartName = 'kafka' | 'postgres' | 'registry';
+export const PART_NAMES: readonly PartName[] = ['postgres', 'kafka', 'registry'];
+
+export interface StackEvents {
+  /** Progress lines for a person ("fetching Apache Kafka ..."). */
+  log?: (line: string) => void;
+  /** Called as each part has started or was found running. */
+  onPart?: (name: PartName, outcome: StartOutcome, address: string) => void;
+}
+
+/**
+ * The local stack: Postgres, Kafka and the schema registry on one machine, without Docker.
+ * `up` is idempotent and starts parts in dependency order (Postgres and Kafka together, then the
+ * registry, which stores its schemas in Postgres); `down` stops only what this stack started.
+ */
+export class LocalStack {
+  readonly parts: Record<PartName, StackPart & { purge?: () => void }>;
+
+  constructor(
+    readonly layout: StackLayout,
+    private readonly events: StackEvents = {},
+  ) {
+    const log = events.log ?? (() => undefined);
+    this.parts = {
+      postgres: new PostgresPart(layout, log),
+      kafka: new KafkaPart(layout, log),
+      registry: new RegistryPart(layout),
+    };
+  }
+
+  /** Starts the named parts (all by default); returns what each did. */
+  async up(names: readonly PartName[] = PART_NAMES): Promise<Record<string, StartOutcome>> {
+    const outcomes: Record<string, StartOutcome> = {};
+    const startOne = async (name: PartName) => {
+      const part = this.parts[name];
+      outcomes[name] = await part.start();
+      this.events.onPart?.(name, outcomes[name], part.address);
+    };
+    const first = names.filter((n) => n !== 'registry');
+    const results = await Promise.allSettled(first.map(startOne));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (names.includes('registry')) await startOne('registry');
+    return outcomes;
+  }
+
+  /** Stops the named parts (all by default) in reverse order; returns the names it stopped. */
+  async down(
+    names: readonly PartName[] = PART_NAMES,
+    options: { purge?: boolean } = {},
+  ): Promise<PartName[]> {
+    const stopped: PartName[] = [];
+    for (const name of [...PART_NAMES].reverse()) {
+      if (!names.includes(name)) continue;
+      if (await this.parts[name].stop()) stopped.push(name);
+      if (options.purge) this.parts[name].purge?.();
+    }
+    return stopped;
+  }
+
+  async status(): Promise<PartStatus[]> {
+    return Promise.all(PART_NAMES.map((name) => this.parts[name].status()));
+  }
+}

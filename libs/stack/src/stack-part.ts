@@ -1,0 +1,28 @@
+/** What `sluice stack status` shows of one part. */
+export interface PartStatus {
+  name: string;
+  address: string;
+  /** A process this stack started is alive (its pid file names a running process). */
+  running: boolean;
+  /** The part answers its readiness probe (Kafka metadata, `SELECT 1`, `GET /subjects`). */
+  answering: boolean;
+  detail?: string;
+  pid?: number;
+  logFile: string;
+}
+
+/** The outcome of `up` for one part. */
+export type StartOutcome = 'started' | 'already-running' | 'answering-externally';
+
+/**
+ * One part of the local stack. `start` returns only when the part answers or throws an
+ * `EnvironmentError` naming the part and its log; `stop` stops only a process this stack started.
+ */
+export interface StackPart {
+  readonly name: string;
+  readonly address: string;
+  readonly logFile: string;
+  status(): Promise<PartStatus>;
+  start(): Promise<StartOutcome>;
+  stop(): Promise<boolean>;
+}
