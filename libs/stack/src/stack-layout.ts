@@ -14,7 +14,7 @@ export interface StackLayout {
   home: string;
   /** Downloaded runtimes shared by every clone on the machine (SLUICE_CACHE_DIR). */
   cacheDir: string;
-  /** A short stable id of this project folder, for machine-wide paths that must not collide. */
+  /** A short stable id of this stack's home folder, for machine-wide paths that must not collide. */
   instanceId: string;
   kafka: { host: string; port: number; controllerPort: number; version: string; heap: string };
   postgres: { host: string; port: number; user: string; password: string; databases: string[] };
@@ -25,11 +25,12 @@ export interface StackLayout {
 
 export function stackLayout(projectRoot: string, env: Environment = process.env): StackLayout {
   const root = resolve(projectRoot);
+  const home = resolve(envString('SLUICE_HOME', join(root, '.sluice'), env));
   return {
     projectRoot: root,
-    home: resolve(envString('SLUICE_HOME', join(root, '.sluice'), env)),
+    home,
     cacheDir: resolve(envString('SLUICE_CACHE_DIR', join(homedir(), '.cache', 'sluice'), env)),
-    instanceId: createHash('sha256').update(root).digest('hex').slice(0, 10),
+    instanceId: createHash('sha256').update(home).digest('hex').slice(0, 10),
     kafka: {
       host: '127.0.0.1',
       port: envInt('SLUICE_KAFKA_PORT', 9092, env),
@@ -49,7 +50,7 @@ export function stackLayout(projectRoot: string, env: Environment = process.env)
   };
 }
 
-/** A machine-wide scratch folder for this project, for what must live outside the project tree. */
+/** A machine-wide scratch folder for this stack, for what must live outside the project tree. */
 export function machineScratchDir(layout: StackLayout): string {
   return join(tmpdir(), `sluice-${layout.instanceId}`);
 }
