@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfigFile } from '@sluice/config';
+import { ConfigError } from '@sluice/errors';
+import { configFileFromArgs, registryConfig, RegistryConfigSchema } from './registry-config';
+
+function writeYaml(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'sluice-registry-config-')), 'registry.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('registry configuration', () => {
+  it('reads the local stack file and fills in every default', () => {
+    const file = writeYaml(
+      'http: { host: 127.0.0.1, port: 8081 }\n' +
+        'database: { host: 127.0.0.1, port: 5433, user: postgres, password: postgres, database: registry }\n',
+    );
+    const cfg = loadConfigFile(RegistryConfigSchema, file, { env: {} });
+    assert.equal(cfg.http.port, 8081);
+    assert.equal(cfg.http.bodyLimitBytes, 1024 * 1024);
+    assert.equal(cfg.database.database, 'registry');
+    assert.equal(cfg.database.poolSize, 10);
+    assert.equal(cfg.compatibility, 'BACKWARD');
+    assert.equal(cfg.logging.level, 'info');
+  });
+
+  it('defaults everything when given nothing', () => {
+    const cfg = registryConfig();
+    assert.deepEqual(cfg.http, { host: '127.0.0.1', port: 8081, bodyLimitBytes: 1024 * 1024 });
+    assert.equal(cfg.database.port, 5433);
+  });
+
+  it('names the YAML path of a bad compatibility level', () => {
+    const file = writeYaml('compatibility: SIDEWAYS\n');
+    assert.throws(
+      () => loadConfigFile(RegistryConfigSchema, file, { env: {} }),
+      (err: unknown) => err instanceof ConfigError && err.path === 'compatibility',
+    );
+  });
+
+  it('names the YAML path of a bad port', () => {
+    const file = writeYaml('database: { port: "five" }\n');
+    assert.throws(
+      () => loadConfigFile(RegistryConfigSchema, file, { env: {} }),
+      (err: unknown) => err instanceof ConfigError && err.path === 'database.port',
+    );
+  });
+
+  it('takes --config from argv in both spellings', () => {
+    assert.equal(configFileFromArgs(['node', 'main.js', '--config', 'a.yaml']), 'a.yaml');
+    assert.equal(configFileFromArgs(['node', 'main.js', '--config=b.yaml']), 'b.yaml');
+    assert.throws(() => configFileFromArgs(['node', 'main.js', '--config']), ConfigError);
+  });
+});

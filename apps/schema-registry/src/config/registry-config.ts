@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { envString, loadConfigFile } from '@sluice/config';
+import { ConfigError } from '@sluice/errors';
+import { COMPATIBILITY_LEVELS } from '../compatibility/avro-rules';
+
+/**
+ * The registry's configuration. This zod schema is also its documentation: every field, its
+ * default and what it means.
+ */
+export const RegistryConfigSchema = z.object({
+  http: z
+    .object({
+      /** Address to listen on. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** Port to listen on; 0 picks a free one. */
+      port: z.number().int().min(0).max(65535).default(8081),
+      /** Largest accepted request body; bigger bodies are refused with 413. */
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+    })
+    .prefault({}),
+  database: z
+    .object({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(1).max(65535).default(5433),
+      user: z.string().min(1).default('postgres'),
+      password: z.string().default('postgres'),
+      database: z.string().min(1).default('registry'),
+      /** Connections per replica. */
+      poolSize: z.number().int().positive().default(10),
+      /** How long to wait for a connection before giving up. */
+      connectTimeoutMs: z.number().int().positive().default(10_000),
+    })
+    .prefault({}),
+  /** The global compatibility level used until `PUT /config` sets one. */
+  compatibility: z.enum(COMPATIBILITY_LEVELS).default('BACKWARD'),
+  logging: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+});
+
+export type RegistryConfig = z.output<typeof RegistryConfigSchema>;
+/** What a caller may pass: any field may be left out and takes its default. */
+export type RegistryConfigInput = z.input<typeof RegistryConfigSchema>;
+
+/** Validates an in-process configuration (tests, benchmarks), filling in the defaults. */
+export function registryConfig(input: RegistryConfigInput = {}): RegistryConfig {
+  return RegistryConfigSchema.parse(input);
+}
+
+/** The configuration file named by `--config <file>` (or `--config=<file>`), else by `SLUICE_CONFIG`. */
+export function configFileFromArgs(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--config') {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new ConfigError('--config needs a file name', 'argv', '--config');
+      }
+      return next;
+    }
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  const fromEnv = envString('SLUICE_CONFIG', '');
+  return fromEnv === '' ? undefined : fromEnv;
+}
+
+/** Loads the configuration for a process: the file from argv/env, or every default without one. */
+export function loadRegistryConfig(argv: readonly string[]): RegistryConfig {
+  const file = configFileFromArgs(argv);
+  return file === undefined ? registryConfig() : loadConfigFile(RegistryConfigSchema, file);
+}

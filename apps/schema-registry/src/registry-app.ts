@@ -1,0 +1,37 @@
+import { type AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { type RegistryConfig } from './config/registry-config';
+import { configureContentTypes } from './http/content-types';
+import { RegistryExceptionFilter } from './http/registry-exception.filter';
+import { RegistryModule } from './registry.module';
+
+export interface RegistryApp {
+  app: NestFastifyApplication;
+  /** Where it listens, e.g. http://127.0.0.1:8081 (the real port when configured with 0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds, migrates and starts a registry listening as `config.http` says. Tests and benchmarks
+ * start it in-process (port 0); `main.ts` starts it for the container and the local stack.
+ */
+export async function createRegistryApp(config: RegistryConfig): Promise<RegistryApp> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(RegistryModule.forConfig(config), adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalFilters(new RegistryExceptionFilter());
+  configureContentTypes(app.getHttpAdapter().getInstance());
+  await app.listen(config.http.port, config.http.host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://${config.http.host}:${address.port}`, close: () => app.close() };
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { checkCompatibility } from '../compatibility/avro-rules';
+import { RegistryErrors } from '../errors/registry-error';
+import { RegistryStore } from '../storage/registry-store';
+import { CompatibilityConfigService } from './compatibility-config.service';
+import { type CandidateSchema } from './schema-request';
+import { type VersionRef } from './version-ref';
+
+export interface CompatibilityVerdict {
+  is_compatible: boolean;
+  messages?: string[];
+}
+
+/** `POST /compatibility/...`: would this schema be accepted, without registering it. */
+@Injectable()
+export class CompatibilityCheckService {
+  constructor(
+    private readonly store: RegistryStore,
+    private readonly levels: CompatibilityConfigService,
+  ) {}
+
+  /**
+   * Against "latest" (or no version): every live version, as the subject's level says (the
+   * transitive levels look at all of them, the others at the newest). Against a version number:
+   * that version only.
+   */
+  async check(
+    subject: string,
+    ref: VersionRef,
+    candidate: CandidateSchema,
+    verbose: boolean,
+  ): Promise<CompatibilityVerdict> {
+    const db = this.store.db;
+    const live = await this.store.versions(db, subject, false);
+    let previous: string[];
+    if (ref === 'latest') {
+      previous = live.map((v) => v.schema);
+    } else {
+      const row = live.find((v) => v.version === ref);
+      if (!row) {
+        if (live.length === 0) throw RegistryErrors.subjectNotFound(subject);
+        throw RegistryErrors.versionNotFound(ref);
+      }
+      previous = [row.schema];
+    }
+    const level = await this.levels.effectiveLevel(db, subject);
+    const verdict = checkCompatibility(candidate.schema, previous, level);
+    return verbose
+      ? { is_compatible: verdict.compatible, messages: verdict.messages }
+      : { is_compatible: verdict.compatible };
+  }
+}

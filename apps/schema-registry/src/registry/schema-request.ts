@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { canonicalAvroSchema, InvalidSchemaError } from '../compatibility/avro-rules';
+import { RegistryErrors } from '../errors/registry-error';
+import { type SchemaToStore } from '../storage/registry-store';
+
+/** The body of register, lookup and compatibility requests; unknown fields are ignored. */
+const SchemaRequestBody = z.looseObject({
+  schema: z.string(),
+  schemaType: z.string().optional(),
+  references: z.array(z.unknown()).optional(),
+});
+
+export const SUPPORTED_SCHEMA_TYPES = ['AVRO'] as const;
+
+/** A schema from a request, validated, with its canonical form and the hash that identifies it. */
+export interface CandidateSchema extends SchemaToStore {
+  canonical: string;
+}
+
+export function parseSchemaRequest(body: unknown): CandidateSchema {
+  const parsed = SchemaRequestBody.safeParse(body);
+  if (!parsed.success) {
+    throw RegistryErrors.invalidSchema('the body must be a JSON object with a string field "schema"');
+  }
+  const { schema, schemaType = 'AVRO', references = [] } = parsed.data;
+  if (schemaType !== 'AVRO') {
+    throw RegistryErrors.invalidSchema(`schema type ${schemaType} is not supported; supported: AVRO`);
+  }
+  if (references.length > 0) throw RegistryErrors.invalidSchema('schema references are not supported');
+  let canonical: string;
+  try {
+    canonical = canonicalAvroSchema(schema);
+  } catch (error) {
+    if (error instanceof InvalidSchemaError)
+      throw RegistryErrors.invalidSchema(error.message, { cause: error });
+    throw error;
+  }
+  return { schemaType, schema, canonical, canonicalHash: canonicalHash(canonical) };
+}
+
+/** Schemas with the same canonical form are the same schema: one hash, one global id. */
+export function canonicalHash(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,55 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { type RegistryConfig } from '../config/registry-config';
+import { CompatibilityConfigEntity, SchemaEntity, SubjectEntity, SubjectVersionEntity } from './entities';
+import { runMigrationsExclusively } from './migration-runner';
+import { REGISTRY_MIGRATIONS } from './migrations';
+import { RegistryStore } from './registry-store';
+
+export function dataSourceOptions(database: RegistryConfig['database']): DataSourceOptions {
+  return {
+    type: 'postgres',
+    host: database.host,
+    port: database.port,
+    username: database.user,
+    password: database.password,
+    database: database.database,
+    entities: [SchemaEntity, SubjectEntity, SubjectVersionEntity, CompatibilityConfigEntity],
+    migrations: REGISTRY_MIGRATIONS,
+    migrationsTableName: 'registry_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    poolSize: database.poolSize,
+    connectTimeoutMS: database.connectTimeoutMs,
+    applicationName: 'sluice-schema-registry',
+  };
+}
+
+/** The registry's Postgres: connection pool, migrations at start-up, the store. */
+@Module({})
+export class DatabaseModule {
+  static forConfig(database: RegistryConfig['database']): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(database), retryAttempts: 3, retryDelay: 1000 }),
+          dataSourceFactory: async (options) => {
+            const dataSource = await new DataSource(options!).initialize();
+            try {
+              await runMigrationsExclusively(dataSource);
+            } catch (error) {
+              await dataSource.destroy();
+              throw error;
+            }
+            return dataSource;
+          },
+        }),
+      ],
+      providers: [RegistryStore],
+      exports: [RegistryStore],
+    };
+  }
+}
