@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { type CliContext } from './cli-context';
 import { registerDemoCommand } from './commands/demo.command';
 import { registerRunCommand } from './commands/run.command';
+import { registerSchemasCommand } from './commands/schemas.command';
 import { registerStackCommand } from './commands/stack.command';
 
 /** The `sluice` command tree. Each command registers itself from its own file. */
@@ -16,6 +17,7 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerStackCommand(program, ctx);
   registerRunCommand(program, ctx);
+  registerSchemasCommand(program, ctx);
   registerDemoCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {

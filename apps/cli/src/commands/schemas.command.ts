@@ -1,0 +1,136 @@
+import { join, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import {
+  checkCatalog,
+  diffWithRegistry,
+  loadSchemaCatalog,
+  registerCatalog,
+  RegistryApi,
+} from '@sluice/schema-catalog';
+import { type CliContext } from '../cli-context';
+import { UsageError } from '../cli-errors';
+
+type Output = 'text' | 'json';
+
+function registryUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+    return value;
+  } catch {
+    throw new UsageError(`--registry expects an http(s) URL, got '${value}'`);
+  }
+}
+
+/** `sluice schemas check | diff | register`: the workflow around `schemas/`, Sluice's own events. */
+export function registerSchemasCommand(program: Command, ctx: CliContext): void {
+  const schemas = program
+    .command('schemas')
+    .description("validate, diff and register the Avro schemas in schemas/ (Sluice's own events)");
+  const dirOption = () =>
+    new Option('-d, --dir <folder>', 'the schemas folder').default(join(ctx.projectRoot, 'schemas'));
+  const outputOption = () =>
+    new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
+
+  schemas
+    .command('check')
+    .description(
+      'validate every file and check each version against the earlier ones (and, with --registry, against the registry); exit 1 on a problem',
+    )
+    .addOption(dirOption())
+    .option('-r, --registry <url>', 'also check each new version against this registry', registryUrl)
+    .addOption(outputOption())
+    .action(async (opts: { dir: string; registry?: string; output: Output }) => {
+      const catalog = loadSchemaCatalog(resolve(opts.dir));
+      const local = checkCatalog(catalog);
+      const problems = local.flatMap((s) => s.problems);
+      const remote =
+        opts.registry && problems.length === 0
+          ? await diffWithRegistry(catalog, new RegistryApi(opts.registry))
+          : [];
+      for (const diff of remote) {
+        if (diff.verdict && !diff.verdict.compatible) {
+          problems.push(
+            `${diff.subject}: v${diff.pending[0]} would be refused by the registry (${diff.registryCompatibility}): ${diff.verdict.messages.join('; ')}`,
+          );
+        }
+      }
+      if (opts.output === 'json')
+        ctx.out(
+          JSON.stringify(
+            {
+              subjects: catalog.map((s) => ({
+                subject: s.subject,
+                versions: s.versions.length,
+                compatibility: s.compatibility,
+              })),
+              problems,
+            },
+            null,
+            2,
+          ),
+        );
+      else {
+        for (const s of catalog)
+          ctx.out(`${s.subject.padEnd(32)} v1..v${s.versions.length}  ${s.compatibility}`);
+        for (const p of problems) ctx.err(`problem: ${p}`);
+        ctx.out(
+          problems.length
+            ? `${problems.length} problem(s)`
+            : `ok: ${catalog.length} subject(s) valid and compatible`,
+        );
+      }
+      if (problems.length) process.exitCode = 1;
+    });
+
+  schemas
+    .command('diff')
+    .description('show, per subject, which local versions the registry has and which it would accept')
+    .addOption(dirOption())
+    .requiredOption('-r, --registry <url>', 'the schema registry', registryUrl)
+    .addOption(outputOption())
+    .action(async (opts: { dir: string; registry: string; output: Output }) => {
+      const diffs = await diffWithRegistry(
+        loadSchemaCatalog(resolve(opts.dir)),
+        new RegistryApi(opts.registry),
+      );
+      if (opts.output === 'json') {
+        ctx.out(JSON.stringify(diffs, null, 2));
+        return;
+      }
+      for (const d of diffs) {
+        const registered = d.registered.map((r) => `v${r.version}=id ${r.id}`).join(', ') || 'none';
+        const pending = d.pending.length ? d.pending.map((v) => `v${v}`).join(', ') : 'none';
+        const verdict = d.verdict
+          ? d.verdict.compatible
+            ? 'compatible'
+            : `INCOMPATIBLE: ${d.verdict.messages.join('; ')}`
+          : '';
+        ctx.out(`${d.subject}: registered ${registered}; pending ${pending}${verdict ? `; ${verdict}` : ''}`);
+      }
+    });
+
+  schemas
+    .command('register')
+    .description(
+      'register the local versions the registry does not have, oldest first; stops at the first incompatible one (exit 1)',
+    )
+    .addOption(dirOption())
+    .requiredOption('-r, --registry <url>', 'the schema registry', registryUrl)
+    .addOption(outputOption())
+    .action(async (opts: { dir: string; registry: string; output: Output }) => {
+      const catalog = loadSchemaCatalog(resolve(opts.dir));
+      const problems = checkCatalog(catalog).flatMap((s) => s.problems);
+      if (problems.length) throw new Error(`schemas/ has problems, nothing registered: ${problems[0]}`);
+      const registered = await registerCatalog(catalog, new RegistryApi(opts.registry));
+      if (opts.output === 'json') ctx.out(JSON.stringify(registered, null, 2));
+      else {
+        for (const r of registered) ctx.out(`registered ${r.subject} v${r.version} as id ${r.id}`);
+        ctx.out(
+          registered.length
+            ? `${registered.length} version(s) registered`
+            : 'the registry already has every version',
+        );
+      }
+    });
+}
