@@ -28,9 +28,9 @@ export function flag() {
 const fromDecimalString = (v: unknown): unknown =>
   typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v;
 
-/** A non-negative integer, or its decimal spelling from an environment variable. */
-export function wholeNumber() {
-  return z.preprocess(fromDecimalString, z.number().int().nonnegative());
+/** An integer of at least `min` (default 0), or its decimal spelling from an environment variable. */
+export function wholeNumber(min = 0) {
+  return z.preprocess(fromDecimalString, z.number().int().min(min));
 }
 
 /** A non-negative number (fractions allowed), or its decimal spelling. */

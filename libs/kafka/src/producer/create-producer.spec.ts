@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Partitioners } from 'kafkajs';
+import { murmur2Partitioner } from '../partitioning/murmur2-partitioner';
+import { producerConfig } from './create-producer';
+
+describe('producerConfig', () => {
+  it('is idempotent with one request in flight, the murmur2 partitioner and no topic auto-creation', () => {
+    assert.deepEqual(producerConfig(), {
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: murmur2Partitioner,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER },
+    });
+  });
+
+  it('adds the transactional settings only when asked', () => {
+    const config = producerConfig({ transactionalId: 'transformer.orders.3', transactionTimeoutMs: 30_000 });
+    assert.equal(config.transactionalId, 'transformer.orders.3');
+    assert.equal(config.transactionTimeout, 30_000);
+    assert.equal(config.idempotent, true);
+  });
+
+  it('takes another partitioner and a retry bound, and leaves the options untouched', () => {
+    const options = { partitioner: Partitioners.LegacyPartitioner, retries: 10 };
+    const copy = { ...options };
+    const config = producerConfig(options);
+    assert.equal(config.createPartitioner, Partitioners.LegacyPartitioner);
+    assert.deepEqual(config.retry, { retries: 10 });
+    assert.deepEqual(options, copy);
+  });
+});

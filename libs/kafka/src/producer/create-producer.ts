@@ -1,0 +1,57 @@
+import { type ICustomPartitioner, type Kafka, type Producer, type ProducerConfig } from 'kafkajs';
+import { murmur2Partitioner } from '../partitioning/murmur2-partitioner';
+
+export interface ProducerOptions {
+  /**
+   * Makes the producer transactional (which implies idempotent). Must be stable across restarts of
+   * the same logical producer: kafkajs has no KIP-447 fencing, so zombie fencing rests on the id
+   * (e.g. `<app>.<topic>.<partition>`). Default: not transactional.
+   */
+  transactionalId?: string;
+  /**
+   * How long the broker waits before aborting an open transaction, in ms. Must not exceed the
+   * broker's `transaction.max.timeout.ms` (15 minutes by default). Default 60000 (kafkajs's).
+   */
+  transactionTimeoutMs?: number;
+  /** Chooses partitions. Default: `murmur2Partitioner`, the Java client's choice for keyed records. */
+  partitioner?: ICustomPartitioner;
+  /**
+   * Attempts after the first for a retriable send failure. Default: unbounded, as the Java client's
+   * idempotent producer (whose only bound is delivery.timeout.ms, which kafkajs lacks). With a bound,
+   * a send that gives up leaves the outcome unknown and kafkajs rolls its sequence numbers back:
+   * discard the producer (disconnect, create another) before sending again, or the broker may take
+   * the next batch for a duplicate of the lost one.
+   */
+  retries?: number;
+}
+
+/**
+ * kafkajs producer settings for Sluice's producers. Separate from `createProducer` so the choices
+ * can be checked without a broker; the caller's options are never mutated.
+ */
+export function producerConfig(options: ProducerOptions = {}): ProducerConfig {
+  return {
+    // Broker-side de-duplication of retried batches: no duplicates and no reordering per partition.
+    idempotent: true,
+    // The Java client allows up to 5 in flight with idempotence because it tracks every in-flight
+    // batch's sequence. kafkajs keeps one sequence per partition and rolls it back on failure, and
+    // serialises idempotent produce requests per broker anyway; 1 is the only value that keeps a
+    // retried batch from overtaking or colliding with a later one.
+    maxInFlightRequests: 1,
+    createPartitioner: options.partitioner ?? murmur2Partitioner,
+    // Topics are provisioned declaratively (TopicProvisioner). Auto-creation would make a topic with
+    // the broker's default partition count, and keys would be hashed onto the wrong partitions.
+    allowAutoTopicCreation: false,
+    retry: { retries: options.retries ?? Number.MAX_SAFE_INTEGER },
+    ...(options.transactionalId !== undefined && { transactionalId: options.transactionalId }),
+    ...(options.transactionTimeoutMs !== undefined && { transactionTimeout: options.transactionTimeoutMs }),
+  };
+}
+
+/**
+ * An idempotent producer (transactional when `transactionalId` is given), not yet connected. Sends
+ * must use `acks: -1` (kafkajs's default); idempotence means nothing with fewer acks.
+ */
+export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Producer {
+  return kafka.producer(producerConfig(options));
+}
