@@ -130,7 +130,9 @@ export class SubjectsService {
   deleteVersion(subject: string, ref: VersionRef, permanent: boolean): Promise<number> {
     return this.store.transaction(async (db) => {
       if (!(await this.store.lockExistingSubject(db, subject))) throw RegistryErrors.subjectNotFound(subject);
-      const row = await this.resolve(db, subject, ref, permanent);
+      // "latest" is the newest live version (the newest of all for a permanent delete); a number
+      // may name a soft-deleted version, which a second soft delete reports as such
+      const row = await this.resolve(db, subject, ref, ref === 'latest' ? permanent : true);
       if (!permanent) {
         if (row.deleted) throw RegistryErrors.versionSoftDeleted(subject, row.version);
         await this.store.softDeleteVersions(db, subject, [row.version]);
