@@ -16,3 +16,5 @@ export { topicSpecSchema, topicSpecsSchema, type TopicSpec, type TopicSpecInput 
 export { diffTopic, describeDrift, type ObservedTopic, type TopicDrift } from './topics/topic-drift';
 export { type ProvisioningReport, isConformant } from './topics/provisioning-report';
 export { TopicProvisioner, type ProvisionOptions } from './topics/topic-provisioner';
+export { KafkaModule, type KafkaModuleOptions, type KafkaModuleAsyncOptions } from './nest/kafka.module';
+export { KAFKA_CLIENT, KAFKA_PRODUCER, KAFKA_MODULE_OPTIONS } from './nest/kafka.tokens';
