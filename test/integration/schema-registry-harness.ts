@@ -5,6 +5,8 @@ import { stackAddresses, uniqueName } from '@sluice/test-support';
 // eslint-disable-next-line no-restricted-imports -- these suites start the app in-process by design
 import { createRegistryApp, registryConfig, type RegistryApp } from '../../apps/schema-registry/src';
 
+export type { RegistryApp };
+
 export const REGISTRY_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 export interface TestDatabase {
@@ -71,11 +73,11 @@ export async function call(
   }
   const response = await fetch(`${baseUrl}${path}`, init);
   const text = await response.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text === '' ? undefined : JSON.parse(text);
   } catch {
-    parsed = undefined;
+    // not JSON (a health report or a raw schema may be either); `text` has it
   }
   return { status: response.status, contentType: response.headers.get('content-type'), body: parsed, text };
 }

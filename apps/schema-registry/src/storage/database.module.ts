@@ -20,7 +20,8 @@ export function dataSourceOptions(database: RegistryConfig['database']): DataSou
     migrationsTableName: 'registry_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    // failed queries reach the exception filter; expected conflicts (retried) are not worth a log line
+    logging: false,
     poolSize: database.poolSize,
     connectTimeoutMS: database.connectTimeoutMs,
     applicationName: 'sluice-schema-registry',
