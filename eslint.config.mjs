@@ -1,8 +1,7 @@
 // Lint rules that keep the layers one-way (STYLE.md): apps → libs, libs never import apps, no
-// deep imports into another lib's internals, no import cycles.
+// deep imports into another lib's internals. Import cycles are checked by dpdm (npm run lint).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.sluice/**', 'bench/results/**', '**/*.js', '**/*.mjs'] },
@@ -10,9 +9,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { 'import-x': importX },
     languageOptions: { parserOptions: { projectService: false } },
-    settings: { 'import-x/resolver': { typescript: true, node: true } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
@@ -27,8 +24,7 @@ export default tseslint.config(
           ],
         },
       ],
-      'import-x/no-duplicates': 'error',
-      'import-x/no-cycle': ['error', { maxDepth: 10 }],
+      'no-duplicate-imports': 'error',
     },
   },
   {

@@ -34,7 +34,9 @@ function stackProcesses(): string[] {
   const ps = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout;
   // Kafka runs from files in the stack's folder; Postgres may run from a scratch folder when its
   // account cannot reach ours, so it is recognised by its port.
-  return ps.split('\n').filter((line) => (line.includes(home) || line.includes('-p 15633')) && !line.includes('ps -eo'));
+  return ps
+    .split('\n')
+    .filter((line) => (line.includes(home) || line.includes('-p 15633')) && !line.includes('ps -eo'));
 }
 
 describe('sluice stack (own ports and folder)', () => {
@@ -52,7 +54,12 @@ describe('sluice stack (own ports and folder)', () => {
 
   it('status reports both parts answering at their addresses, also as JSON', () => {
     const status = sluice(['stack', 'status', '--output', 'json']);
-    const parts = JSON.parse(status.stdout) as Array<{ name: string; address: string; answering: boolean; detail?: string }>;
+    const parts = JSON.parse(status.stdout) as Array<{
+      name: string;
+      address: string;
+      answering: boolean;
+      detail?: string;
+    }>;
     const byName = Object.fromEntries(parts.map((p) => [p.name, p]));
     assert.equal(byName.kafka?.answering, true);
     assert.match(byName.kafka?.detail ?? '', /KRaft cluster .*controller 1/);
@@ -70,12 +77,27 @@ describe('sluice stack (own ports and folder)', () => {
   });
 
   it('creates the source and sink databases', () => {
-    const psql = spawnSync('psql', ['-h', '127.0.0.1', '-p', '15633', '-U', 'postgres', '-Atc', 'SELECT datname FROM pg_database ORDER BY 1', 'postgres'], {
-      env: { ...process.env, PGPASSWORD: 'postgres' },
-      encoding: 'utf8',
-    });
+    const psql = spawnSync(
+      'psql',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        '15633',
+        '-U',
+        'postgres',
+        '-Atc',
+        'SELECT datname FROM pg_database ORDER BY 1',
+        'postgres',
+      ],
+      {
+        env: { ...process.env, PGPASSWORD: 'postgres' },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(psql.status, 0, psql.stderr);
-    for (const db of ['registry', 'sink', 'source']) assert.ok(psql.stdout.split('\n').includes(db), `database ${db} exists`);
+    for (const db of ['registry', 'sink', 'source'])
+      assert.ok(psql.stdout.split('\n').includes(db), `database ${db} exists`);
   });
 
   it('logs prints the end of a part log', () => {
@@ -106,26 +128,48 @@ describe('sluice stack: errors a person can act on', () => {
 
   it('a port already in use: one line naming the port and the variable that moves it, exit 1', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-port-'));
-    const up = sluice(['stack', 'up', 'kafka'], { SLUICE_HOME: dir, SLUICE_KAFKA_PORT: '19392', SLUICE_KAFKA_CONTROLLER_PORT: '19393' });
+    const up = sluice(['stack', 'up', 'kafka'], {
+      SLUICE_HOME: dir,
+      SLUICE_KAFKA_PORT: '19392',
+      SLUICE_KAFKA_CONTROLLER_PORT: '19393',
+    });
     rmSync(dir, { recursive: true, force: true });
     assert.equal(up.code, 1);
-    assert.match(up.stderr.trim().split('\n').at(-1)!, /^sluice: port 19392 \(Kafka\) is in use by another process; .*SLUICE_KAFKA_PORT/);
+    assert.match(
+      up.stderr.trim().split('\n').at(-1)!,
+      /^sluice: port 19392 \(Kafka\) is in use by another process; .*SLUICE_KAFKA_PORT/,
+    );
   });
 
   it('a Kafka data folder from an incompatible version is refused with the way out', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-old-'));
     mkdirSync(join(dir, 'kafka', 'data'), { recursive: true });
     writeFileSync(join(dir, 'kafka', 'data', 'meta.properties'), 'version=1\ncluster.id=abc\nnode.id=1\n');
-    writeFileSync(join(dir, 'kafka', 'storage.json'), JSON.stringify({ kafkaVersion: '3.9.0', clusterId: 'abc', controllerPort: 19493 }));
-    const up = sluice(['stack', 'up', 'kafka'], { SLUICE_HOME: dir, SLUICE_KAFKA_PORT: '19492', SLUICE_KAFKA_CONTROLLER_PORT: '19493' });
+    writeFileSync(
+      join(dir, 'kafka', 'storage.json'),
+      JSON.stringify({ kafkaVersion: '3.9.0', clusterId: 'abc', controllerPort: 19493 }),
+    );
+    const up = sluice(['stack', 'up', 'kafka'], {
+      SLUICE_HOME: dir,
+      SLUICE_KAFKA_PORT: '19492',
+      SLUICE_KAFKA_CONTROLLER_PORT: '19493',
+    });
     rmSync(dir, { recursive: true, force: true });
     assert.equal(up.code, 1);
-    assert.match(up.stderr, /sluice: Kafka data folder .* cannot be used: it was written by Kafka 3\.9\.0.*sluice stack down --purge/);
+    assert.match(
+      up.stderr,
+      /sluice: Kafka data folder .* cannot be used: it was written by Kafka 3\.9\.0.*sluice stack down --purge/,
+    );
   });
 
   it('Java missing: a one-line actionable error', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-nojava-'));
-    const up = sluice(['stack', 'up', 'kafka'], { SLUICE_HOME: dir, SLUICE_KAFKA_PORT: '19592', SLUICE_KAFKA_CONTROLLER_PORT: '19593', PATH: '/nonexistent' });
+    const up = sluice(['stack', 'up', 'kafka'], {
+      SLUICE_HOME: dir,
+      SLUICE_KAFKA_PORT: '19592',
+      SLUICE_KAFKA_CONTROLLER_PORT: '19593',
+      PATH: '/nonexistent',
+    });
     rmSync(dir, { recursive: true, force: true });
     assert.equal(up.code, 1);
     assert.match(up.stderr, /sluice: Java not found on PATH: Kafka needs Java 17\+/);
