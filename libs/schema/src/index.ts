@@ -28,3 +28,15 @@ export {
   type CompatibilityOptions,
   type CompatibilityResult,
 } from './compatibility/check-compatibility';
+export type { SchemaRegistryClient } from './serde/schema-registry-client';
+export {
+  ConfluentSchemaRegistryClient,
+  type ConfluentSchemaRegistryConfig,
+} from './serde/confluent-schema-registry-client';
+export { InMemorySchemaRegistry } from './serde/in-memory-schema-registry';
+export { RecordEncoder, type RecordEncoderOptions } from './serde/record-encoder';
+export { RecordDecoder, type DecodedRecord, type RecordDecoderOptions } from './serde/record-decoder';
+export { CorruptRecordError } from './serde/corrupt-record-error';
+export { UnknownSchemaIdError } from './serde/unknown-schema-id-error';
+export { SchemaRegistryUnavailableError } from './serde/schema-registry-unavailable-error';
+export { InvalidRecordError } from './serde/invalid-record-error';

@@ -19,10 +19,13 @@ export interface Incompatibility {
   readonly message: string;
 }
 
-/** Which schema plays the reader: `new` for BACKWARD checks, `old` for FORWARD ones. */
+/**
+ * How messages name the two schemas: Confluent says `new` (reader) / `old` (writer) for BACKWARD
+ * checks and the reverse for FORWARD ones; the serde says `reader` / `writer`.
+ */
 export interface SchemaRoles {
-  readonly reader: 'new' | 'old';
-  readonly writer: 'new' | 'old';
+  readonly reader: string;
+  readonly writer: string;
 }
 
 /**

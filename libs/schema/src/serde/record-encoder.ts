@@ -1,0 +1,84 @@
+import type { Type } from 'avsc';
+import { createAvscType } from '../avro/avsc-types';
+import { parseAvroSchema } from '../avro/parse-avro-schema';
+import { InvalidRecordError } from './invalid-record-error';
+import type { SchemaRegistryClient } from './schema-registry-client';
+import { cached } from './promise-cache';
+import { frame } from './wire-format';
+
+export interface RecordEncoderOptions {
+  /**
+   * Register schemas given as text (true, the default, like Confluent's `auto.register.schemas`),
+   * or only look them up so a producer cannot create new versions (false).
+   */
+  readonly autoRegister?: boolean;
+}
+
+interface WriterSchema {
+  readonly id: number;
+  readonly type: Type;
+}
+
+/**
+ * Encodes values in the Confluent wire format. The registry is asked once per (subject, schema)
+ * or once per id; after that encoding a record is a map lookup and avsc's compiled writer. Cached
+ * entries are promises so concurrent first calls share one request; a failed lookup is forgotten so
+ * the next record retries it.
+ */
+export class RecordEncoder {
+  private readonly bySchema = new Map<string, Promise<WriterSchema>>();
+  private readonly byId = new Map<number, Promise<WriterSchema>>();
+  private readonly autoRegister: boolean;
+
+  constructor(
+    private readonly registry: SchemaRegistryClient,
+    options: RecordEncoderOptions = {},
+  ) {
+    this.autoRegister = options.autoRegister ?? true;
+  }
+
+  /**
+   * `schema` is the Avro schema text to write with, or the id of a registered schema. Throws
+   * `InvalidSchemaError` for bad schema text, `InvalidRecordError` when `value` does not match,
+   * and the registry client's errors.
+   */
+  async encode(subject: string, schema: string | number, value: unknown): Promise<Buffer> {
+    const writer = await (typeof schema === 'number'
+      ? this.writerById(schema)
+      : this.writerBySchema(subject, schema));
+    return frame(writer.id, this.serialise(writer, subject, value));
+  }
+
+  private serialise(writer: WriterSchema, subject: string, value: unknown): Buffer {
+    try {
+      return writer.type.toBuffer(value);
+    } catch (error) {
+      const paths: string[] = [];
+      writer.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '<root>') });
+      const where = paths.length > 0 ? ` at ${paths.join(', ')}` : '';
+      throw new InvalidRecordError(
+        `Value does not match schema id ${writer.id} of subject "${subject}"${where}`,
+        paths,
+        { cause: error },
+      );
+    }
+  }
+
+  private writerBySchema(subject: string, text: string): Promise<WriterSchema> {
+    const key = `${subject}\u0000${text}`;
+    return cached(this.bySchema, key, async () => {
+      parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
+      const id = this.autoRegister
+        ? await this.registry.register(subject, text)
+        : await this.registry.lookup(subject, text);
+      return { id, type: createAvscType(JSON.parse(text)) };
+    });
+  }
+
+  private writerById(id: number): Promise<WriterSchema> {
+    return cached(this.byId, id, async () => {
+      const text = await this.registry.schemaById(id);
+      return { id, type: createAvscType(parseAvroSchema(text).json) };
+    });
+  }
+}
