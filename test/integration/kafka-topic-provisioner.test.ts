@@ -30,6 +30,20 @@ describe('TopicProvisioner against the broker', () => {
     provisioner = new TopicProvisioner(admin);
   });
 
+  async function partitionCount(topic: string): Promise<number> {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0].partitions.length;
+  }
+
+  /** The broker's metadata catches up with CreatePartitions a moment after it returns. */
+  async function waitForPartitions(topic: string, count: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while ((await partitionCount(topic)) !== count) {
+      if (Date.now() > deadline) assert.fail(`${topic} did not reach ${count} partitions`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   after(async () => {
     await admin?.deleteTopics({ topics: [compacted, plain] }).catch(() => undefined);
     await admin?.disconnect();
@@ -40,13 +54,10 @@ describe('TopicProvisioner against the broker', () => {
     assert.deepEqual(report, { created: [compacted, plain], increased: [], unchanged: [], drifted: [] });
 
     const { topics } = await admin.fetchTopicMetadata({ topics: [compacted, plain] });
-    assert.deepEqual(
-      topics.map((t) => [t.name, t.partitions.length]),
-      [
-        [compacted, 3],
-        [plain, 2],
-      ],
-    );
+    assert.deepEqual(topics.map((t) => [t.name, t.partitions.length]).sort(), [
+      [compacted, 3],
+      [plain, 2],
+    ]);
     const configs = await admin.describeConfigs({
       includeSynonyms: false,
       resources: [
@@ -98,12 +109,12 @@ describe('TopicProvisioner against the broker', () => {
 
   it('reports extra partitions and never shrinks them, even when increases are allowed', async () => {
     await admin.createPartitions({ topicPartitions: [{ topic: plain, count: 4 }] });
+    await waitForPartitions(plain, 4);
     const report = await provisioner.provision(specs, { increasePartitions: true });
     assert.deepEqual(report.drifted.find((d) => d.name === plain)?.drift, [
       { kind: 'partitions', declared: 2, actual: 4, direction: 'more' },
     ]);
-    const { topics } = await admin.fetchTopicMetadata({ topics: [plain] });
-    assert.equal(topics[0].partitions.length, 4);
+    assert.equal(await partitionCount(plain), 4);
   });
 
   it('raises a partition count only when allowed', async () => {
@@ -120,8 +131,7 @@ describe('TopicProvisioner against the broker', () => {
       unchanged: [plain],
       drifted: [],
     });
-    const { topics } = await admin.fetchTopicMetadata({ topics: [plain] });
-    assert.equal(topics[0].partitions.length, 6);
+    await waitForPartitions(plain, 6);
   });
 
   it('never deletes a topic that is no longer declared', async () => {
