@@ -32,19 +32,24 @@ export class CompatibilityCheckService {
   ): Promise<CompatibilityVerdict> {
     const db = this.store.db;
     const live = await this.store.versions(db, subject, false);
-    let previous: string[];
+    let previous: typeof live;
     if (ref === 'latest') {
-      previous = live.map((v) => v.schema);
+      previous = live;
     } else {
       const row = live.find((v) => v.version === ref);
       if (!row) {
         if (live.length === 0) throw RegistryErrors.subjectNotFound(subject);
         throw RegistryErrors.versionNotFound(ref);
       }
-      previous = [row.schema];
+      previous = [row];
     }
     const level = await this.levels.effectiveLevel(db, subject);
-    const verdict = checkCompatibility(candidate.schema, previous, level);
+    const verdict = checkCompatibility(
+      candidate.schema,
+      previous.map((v) => v.schema),
+      level,
+      { versions: previous.map((v) => v.version) },
+    );
     return verbose
       ? { is_compatible: verdict.compatible, messages: verdict.messages }
       : { is_compatible: verdict.compatible };

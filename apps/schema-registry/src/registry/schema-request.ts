@@ -13,7 +13,7 @@ const SchemaRequestBody = z.looseObject({
 
 export const SUPPORTED_SCHEMA_TYPES = ['AVRO'] as const;
 
-/** A schema from a request, validated, with its canonical form and the hash that identifies it. */
+/** A schema from a request, validated, in canonical form, with the hash that identifies it. */
 export interface CandidateSchema extends SchemaToStore {
   canonical: string;
 }
@@ -36,7 +36,8 @@ export function parseSchemaRequest(body: unknown): CandidateSchema {
       throw RegistryErrors.invalidSchema(error.message, { cause: error });
     throw error;
   }
-  return { schemaType, schema, canonical, canonicalHash: canonicalHash(canonical) };
+  // like Confluent, the registry keeps and serves the canonical text (Java Avro's toString form)
+  return { schemaType, schema: canonical, canonical, canonicalHash: canonicalHash(canonical) };
 }
 
 /** Schemas with the same canonical form are the same schema: one hash, one global id. */

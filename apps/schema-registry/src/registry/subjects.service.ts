@@ -55,6 +55,7 @@ export class SubjectsService {
         candidate.schema,
         live.map((v) => v.schema),
         level,
+        { versions: live.map((v) => v.version) },
       );
       if (!verdict.compatible) throw RegistryErrors.incompatibleSchema(subject, verdict.messages);
       const schemaId = await this.store.schemaIdFor(db, candidate);
