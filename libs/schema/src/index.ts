@@ -40,3 +40,4 @@ export { CorruptRecordError } from './serde/corrupt-record-error';
 export { UnknownSchemaIdError } from './serde/unknown-schema-id-error';
 export { SchemaRegistryUnavailableError } from './serde/schema-registry-unavailable-error';
 export { InvalidRecordError } from './serde/invalid-record-error';
+export { avroToTypeScript, type AvroToTypeScriptOptions } from './codegen/avro-to-typescript';
