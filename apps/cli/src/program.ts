@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { type CliContext } from './cli-context';
 import { registerDemoCommand } from './commands/demo.command';
@@ -11,7 +13,7 @@ export function buildProgram(ctx: CliContext): Command {
     .description(
       'Sluice: Postgres CDC, stream processing and sinks on Kafka, with Avro, exactly-once and tracing',
     )
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(ctx.projectRoot), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
@@ -26,4 +28,8 @@ export function buildProgram(ctx: CliContext): Command {
   };
   applyExitOverride(program);
   return program;
+}
+
+function packageVersion(projectRoot: string): string {
+  return (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }

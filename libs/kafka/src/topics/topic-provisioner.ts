@@ -1,6 +1,6 @@
 import { type Admin, ConfigResourceTypes } from 'kafkajs';
 import { yamlPath } from '@sluice/config';
-import { ConfigError } from '@sluice/errors';
+import { ConfigError, RetriableError } from '@sluice/errors';
 import { type ProvisioningReport } from './provisioning-report';
 import { diffTopic, type ObservedTopic } from './topic-drift';
 import { type TopicSpec, type TopicSpecInput, topicSpecsSchema } from './topic-spec';
@@ -64,8 +64,10 @@ export class TopicProvisioner {
    * kafkajs answers a batch with a single boolean, which cannot say which of them already existed.
    */
   private async create(spec: TopicSpec): Promise<boolean> {
-    return this.admin.createTopics({
-      waitForLeaders: true,
+    // Not `waitForLeaders`: kafkajs's wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a freshly
+    // started KRaft broker answers for a moment after the create; we wait ourselves.
+    const created = await this.admin.createTopics({
+      waitForLeaders: false,
       topics: [
         {
           topic: spec.name,
@@ -75,6 +77,33 @@ export class TopicProvisioner {
         },
       ],
     });
+    if (created) await this.awaitLeaders(spec);
+    return created;
+  }
+
+  /** Until the broker's metadata shows every partition of the new topic with a leader. */
+  private async awaitLeaders(spec: TopicSpec, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = 'no metadata yet';
+    while (Date.now() < deadline) {
+      try {
+        const { topics } = await this.admin.fetchTopicMetadata({ topics: [spec.name] });
+        const partitions = topics[0]?.partitions ?? [];
+        if (partitions.length === spec.partitions && partitions.every((p) => p.leader >= 0)) return;
+        last = `${partitions.length}/${spec.partitions} partitions with a leader`;
+      } catch (err) {
+        const type = (err as { type?: string }).type;
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw err;
+        last = type;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new RetriableError(
+      `topic ${spec.name} was created but has no leaders after ${timeoutMs} ms (${last})`,
+      {
+        code: 'TOPIC_NOT_READY',
+      },
+    );
   }
 
   /** Partition count, replication factor and the declared configs of existing topics. */
