@@ -1,9 +1,9 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import { type RegistryConfig } from './config/registry-config';
 import { configureContentTypes } from './http/content-types';
+import { PinoLogger } from './http/pino-logger';
 import { RegistryExceptionFilter } from './http/registry-exception.filter';
 import { RegistryModule } from './registry.module';
 
@@ -24,11 +24,10 @@ export async function createRegistryApp(config: RegistryConfig): Promise<Registr
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(RegistryModule.forConfig(config), adapter, {
-    bufferLogs: true,
+    logger: new PinoLogger(config.logging.level),
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
   app.useGlobalFilters(new RegistryExceptionFilter());
   configureContentTypes(app.getHttpAdapter().getInstance());
   await app.listen(config.http.port, config.http.host);

@@ -1,6 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { LoggerModule } from 'nestjs-pino';
 import { type RegistryConfig } from './config/registry-config';
 import { CompatibilityController } from './controllers/compatibility.controller';
 import { ConfigController } from './controllers/config.controller';
@@ -20,13 +19,7 @@ export class RegistryModule {
   static forConfig(config: RegistryConfig): DynamicModule {
     return {
       module: RegistryModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: { level: config.logging.level, autoLogging: false, quietReqLogger: true },
-        }),
-        DatabaseModule.forConfig(config.database),
-        TerminusModule.forRoot({ logger: false }),
-      ],
+      imports: [DatabaseModule.forConfig(config.database), TerminusModule.forRoot({ logger: false })],
       controllers: [
         RootController,
         SubjectsController,

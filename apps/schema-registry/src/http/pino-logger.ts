@@ -1,0 +1,43 @@
+import { type LoggerService } from '@nestjs/common';
+import pino, { type Logger } from 'pino';
+
+/**
+ * Nest's logger backed by pino: JSON lines with the Nest context. No per-request middleware (the
+ * registry does not log requests), so the hot read path pays nothing for logging.
+ */
+export class PinoLogger implements LoggerService {
+  private readonly pino: Logger;
+
+  constructor(level: string) {
+    this.pino = pino({ level, base: { service: 'schema-registry' } });
+  }
+
+  log(message: unknown, context?: string): void {
+    this.pino.info({ context }, String(message));
+  }
+
+  error(message: unknown, stackOrContext?: string, context?: string): void {
+    if (message instanceof Error) this.pino.error({ err: message, context: stackOrContext }, message.message);
+    else
+      this.pino.error(
+        { context: context ?? stackOrContext, stack: context ? stackOrContext : undefined },
+        String(message),
+      );
+  }
+
+  warn(message: unknown, context?: string): void {
+    this.pino.warn({ context }, String(message));
+  }
+
+  debug(message: unknown, context?: string): void {
+    this.pino.debug({ context }, String(message));
+  }
+
+  verbose(message: unknown, context?: string): void {
+    this.pino.trace({ context }, String(message));
+  }
+
+  fatal(message: unknown, context?: string): void {
+    this.pino.fatal({ context }, String(message));
+  }
+}
