@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
@@ -82,6 +82,15 @@ describe('sluice schemas against the registry', () => {
     assert.match(register.stderr, /^sluice: .*v3\.avsc.*qty/m);
     const versions = (await (await fetch(`${registryUrl}/subjects/${subject}/versions`)).json()) as number[];
     assert.deepEqual(versions, [1, 2]);
+  });
+
+  it('types writes TypeScript for the newest version of each subject', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sluice-types-'));
+    const types = sluice(['schemas', 'types', '-d', dir, '--out', out]);
+    assert.equal(types.code, 0, types.stderr);
+    const source = readFileSync(join(out, `${subject}.ts`), 'utf8');
+    assert.match(source, /export interface Order \{/);
+    assert.match(source, /qty: number;/);
   });
 
   it('a registry that does not answer: one line naming it, exit 1; a bad URL: usage error, exit 2', () => {

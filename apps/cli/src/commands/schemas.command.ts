@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import {
   checkCatalog,
@@ -7,6 +8,7 @@ import {
   registerCatalog,
   RegistryApi,
 } from '@sluice/schema-catalog';
+import { avroToTypeScript } from '@sluice/schema';
 import { type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 
@@ -131,6 +133,25 @@ export function registerSchemasCommand(program: Command, ctx: CliContext): void 
             ? `${registered.length} version(s) registered`
             : 'the registry already has every version',
         );
+      }
+    });
+
+  schemas
+    .command('types')
+    .description('generate TypeScript types from the newest version of each subject')
+    .addOption(dirOption())
+    .requiredOption('--out <folder>', 'where to write <subject>.ts files')
+    .action((opts: { dir: string; out: string }) => {
+      const out = resolve(opts.out);
+      mkdirSync(out, { recursive: true });
+      for (const { subject, versions } of loadSchemaCatalog(resolve(opts.dir))) {
+        const newest = versions.at(-1)!;
+        const file = join(out, `${subject}.ts`);
+        writeFileSync(
+          file,
+          avroToTypeScript(newest.text, { source: relative(ctx.projectRoot, newest.file) }),
+        );
+        ctx.out(`wrote ${relative(process.cwd(), file)} (${subject} v${newest.version})`);
       }
     });
 }
