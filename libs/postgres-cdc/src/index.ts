@@ -1,0 +1,4 @@
+// @sluice/postgres-cdc — the Postgres CDC source. So far its pure parts: the `Lsn` value type and
+// the pgoutput logical-replication decoder (bytes in, typed messages out, no I/O).
+export * from './lsn';
+export * from './pgoutput';

@@ -1,0 +1,2 @@
+export { InvalidLsnError } from './invalid-lsn-error';
+export { Lsn } from './lsn';
