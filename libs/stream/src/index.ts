@@ -1,0 +1,11 @@
+// @sluice/stream — the stream runtime's pure core: key-ordered scheduling, offset tracking, retry
+// policy, dead-letter records and key parking. Everything else in this lib is internal.
+export { type RecordKey, keyIdentity } from './ordering/record-key';
+export {
+  KeyScheduler,
+  type KeySchedulerOptions,
+  type RecordHandler,
+  type SchedulableRecord,
+  type SettleReport,
+} from './ordering/key-scheduler';
+export { OffsetTracker } from './offsets/offset-tracker';
