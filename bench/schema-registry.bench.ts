@@ -12,13 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
-
-export interface BenchFigure {
-  name: string;
-  unit: string;
-  runs: number[];
-  baseline?: { name: string; runs: number[] };
-}
+import { type BenchFigure, percentile } from './support/bench-figure';
 
 export interface SchemaRegistryBenchOptions {
   runs: number;
@@ -160,10 +154,6 @@ async function lookupsPerSecond(
   return done / ((performance.now() - started) / 1000);
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 /** Sequential registrations of new schemas, each a new subject; returns [p50, p99] in ms. */
 async function registrationLatency(url: string, count: number, tag: string): Promise<[number, number]> {
   const latencies: number[] = [];
@@ -206,14 +196,16 @@ export async function benchSchemaRegistry(opts: SchemaRegistryBenchOptions): Pro
       name: 'schema-registry GET /schemas/ids/{id} (32 keep-alive node:http clients)',
       unit: 'requests/s',
       runs: lookups,
+      goal: '>= 5,000/s',
     },
     {
       name: 'schema-registry GET /schemas/ids/{id} (32 keep-alive fetch clients)',
       unit: 'requests/s',
       runs: lookupsFetch,
+      goal: '>= 5,000/s',
     },
     { name: 'schema-registry register new schema p50', unit: 'ms', runs: p50 },
-    { name: 'schema-registry register new schema p99', unit: 'ms', runs: p99 },
+    { name: 'schema-registry register new schema p99', unit: 'ms', runs: p99, goal: '< 50 ms' },
   ];
 }
 

@@ -42,11 +42,18 @@ export class LocalStack {
       outcomes[name] = await part.start();
       this.events.onPart?.(name, outcomes[name], part.address);
     };
-    const first = names.filter((n) => n !== 'registry');
-    const results = await Promise.allSettled(first.map(startOne));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    if (names.includes('registry')) await startOne('registry');
+    try {
+      const first = names.filter((n) => n !== 'registry');
+      const results = await Promise.allSettled(first.map(startOne));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (names.includes('registry')) await startOne('registry');
+    } catch (err) {
+      // Leave nothing half up: stop what this call started, then report the failure.
+      const started = PART_NAMES.filter((n) => outcomes[n] === 'started');
+      await this.down(started).catch(() => undefined);
+      throw err;
+    }
     return outcomes;
   }
 

@@ -1,4 +1,5 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { EnvironmentError } from '@sluice/errors';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createConnection } from 'node:net';
@@ -134,4 +135,27 @@ export function tailFile(file: string, lines: number): string {
   const all = text.split('\n');
   if (all.at(-1) === '') all.pop();
   return all.slice(-lines).join('\n');
+}
+
+/**
+ * Who holds a part's port before we start it: nobody (`free`), a server of the right kind
+ * (`answering`; waited for a few seconds, as it may be starting up), or something else, which is an
+ * error naming the port and the variable that moves it.
+ */
+export async function portHolder(
+  host: string,
+  port: number,
+  probe: () => Promise<{ ok: boolean }>,
+  what: string,
+  variable: string,
+): Promise<'free' | 'answering'> {
+  if (!(await isPortOpen(host, port))) return 'free';
+  const answered = await waitUntil(async () => (await probe()).ok, { timeoutMs: 15_000, intervalMs: 500 });
+  if (answered.ok) return 'answering';
+  throw new EnvironmentError(
+    `port ${port} (${what}) is in use by another process; stop it or set ${variable} to another port`,
+    {
+      code: 'PORT_IN_USE',
+    },
+  );
 }

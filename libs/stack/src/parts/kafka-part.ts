@@ -6,7 +6,15 @@ import { Kafka, logLevel } from 'kafkajs';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
 import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
-import { isPortOpen, livePid, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
+import {
+  isPortOpen,
+  livePid,
+  portHolder,
+  removeFile,
+  spawnDetached,
+  stopProcess,
+  waitUntil,
+} from '../process-control';
 import { requireJava } from './java-toolchain';
 import { KafkaRuntime } from './kafka-runtime';
 
@@ -75,10 +83,9 @@ export class KafkaPart implements StackPart {
       return 'already-running';
     }
     const { port, controllerPort, host } = this.layout.kafka;
-    if (await isPortOpen(host, port)) {
-      const probe = await this.probe().catch(() => ({ ok: false }));
-      if (probe.ok) return 'answering-externally';
-      throw portInUse('Kafka', port, 'SLUICE_KAFKA_PORT');
+    const probe = () => this.probe().catch(() => ({ ok: false }));
+    if ((await portHolder(host, port, probe, 'Kafka', 'SLUICE_KAFKA_PORT')) === 'answering') {
+      return 'answering-externally';
     }
     if (await isPortOpen(host, controllerPort))
       throw portInUse('the Kafka controller', controllerPort, 'SLUICE_KAFKA_CONTROLLER_PORT');

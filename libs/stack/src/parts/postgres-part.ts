@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { EnvironmentError } from '@sluice/errors';
 import { machineScratchDir, type StackLayout } from '../stack-layout';
 import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
-import { isPortOpen, isProcessAlive, waitUntil } from '../process-control';
+import { isProcessAlive, portHolder, waitUntil } from '../process-control';
 import { canAccess, type PostgresAccount, PostgresBinaries, postgresAccount } from './postgres-binaries';
 
 /**
@@ -86,16 +86,15 @@ export class PostgresPart implements StackPart {
     let outcome: StartOutcome;
     if (this.livePid() !== undefined) {
       outcome = 'already-running';
-    } else if (await isPortOpen(host, port)) {
-      const probe = await this.probe().catch(() => ({ ok: false }));
-      if (!probe.ok) {
-        throw new EnvironmentError(
-          `port ${port} (Postgres) is in use by another process; stop it or set SLUICE_POSTGRES_PORT to another port`,
-          {
-            code: 'PORT_IN_USE',
-          },
-        );
-      }
+    } else if (
+      (await portHolder(
+        host,
+        port,
+        () => this.probe().catch(() => ({ ok: false })),
+        'Postgres',
+        'SLUICE_POSTGRES_PORT',
+      )) === 'answering'
+    ) {
       outcome = 'answering-externally';
     } else {
       const account = this.postgresAccount();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
 import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
-import { isPortOpen, livePid, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
+import { livePid, portHolder, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
 
 /**
  * Sluice's own schema registry (apps/schema-registry, the Confluent REST API), run as its own
@@ -52,13 +52,16 @@ export class RegistryPart implements StackPart {
     let outcome: StartOutcome = 'started';
     if (livePid(this.pidFile) !== undefined) {
       outcome = 'already-running';
-    } else if (await isPortOpen(this.layout.registry.host, this.layout.registry.port)) {
-      const probe = await this.probe().catch(() => ({ ok: false }));
-      if (probe.ok) return 'answering-externally';
-      throw new EnvironmentError(
-        `port ${this.layout.registry.port} (schema registry) is in use by another process; stop it or set SLUICE_REGISTRY_PORT to another port`,
-        { code: 'PORT_IN_USE' },
-      );
+    } else if (
+      (await portHolder(
+        this.layout.registry.host,
+        this.layout.registry.port,
+        () => this.probe().catch(() => ({ ok: false })),
+        'schema registry',
+        'SLUICE_REGISTRY_PORT',
+      )) === 'answering'
+    ) {
+      return 'answering-externally';
     } else {
       if (!existsSync(this.entryPoint)) {
         throw new EnvironmentError(

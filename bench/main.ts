@@ -1,0 +1,124 @@
+// `npm run bench`: every benchmark in one harness. Figures are medians over several runs with
+// min/max, each beside its baseline from the same run, written to bench/results/ as JSON and a
+// Markdown table with the machine's description. Nothing here asserts a speed: it measures.
+//   npm run bench [-- --quick] [-- --runs N] [-- --only <name>]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalStack, type PartName, stackLayout } from '@sluice/stack';
+import { stackAddresses } from '@sluice/test-support';
+import { type BenchFigure, summarise } from './support/bench-figure';
+import { benchSchemaRegistry } from './schema-registry.bench';
+
+interface Suite {
+  name: string;
+  parts: PartName[];
+  run: (opts: { runs: number; quick: boolean }) => Promise<BenchFigure[]>;
+}
+
+const SUITES: Suite[] = [
+  {
+    name: 'schema-registry',
+    parts: ['postgres'],
+    run: ({ runs, quick }) => benchSchemaRegistry({ runs, quick, postgres: stackAddresses().postgres }),
+  },
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+    },
+    strict: true,
+  });
+  const runs = values.runs ? Number(values.runs) : values.quick ? 3 : 5;
+  if (!Number.isInteger(runs) || runs < 3)
+    throw new Error(`--runs must be an integer >= 3, got ${values.runs}`);
+  const suites = SUITES.filter((s) => !values.only || s.name === values.only);
+  if (suites.length === 0)
+    throw new Error(
+      `--only: no suite named ${values.only} (suites: ${SUITES.map((s) => s.name).join(', ')})`,
+    );
+
+  const projectRoot = join(__dirname, '..', '..');
+  const stack = new LocalStack(stackLayout(projectRoot), {
+    log: (line) => process.stderr.write(`[stack] ${line}\n`),
+  });
+  const parts = [...new Set(suites.flatMap((s) => s.parts))];
+  const outcomes = await stack.up(parts);
+  const started = parts.filter((p) => outcomes[p] === 'started');
+
+  const results: Array<{ suite: string; figures: BenchFigure[] }> = [];
+  try {
+    for (const suite of suites) {
+      process.stderr.write(`bench: ${suite.name} (${runs} runs${values.quick ? ', quick' : ''})\n`);
+      const figures = await suite.run({ runs, quick: values.quick ?? false });
+      results.push({ suite: suite.name, figures });
+    }
+  } finally {
+    if (started.length) await stack.down(started);
+  }
+
+  const machine = {
+    cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free)`,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    kafka: stackLayout(projectRoot).kafka.version,
+    date: new Date().toISOString(),
+    quick: values.quick ?? false,
+    runs,
+  };
+  const dir = join(projectRoot, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = machine.date.replace(/[:.]/g, '-');
+  const json = JSON.stringify({ machine, results }, null, 2);
+  const markdown = renderMarkdown(machine, results);
+  writeFileSync(join(dir, `bench-${stamp}.json`), json);
+  writeFileSync(join(dir, 'latest.json'), json);
+  writeFileSync(join(dir, `bench-${stamp}.md`), markdown);
+  writeFileSync(join(dir, 'latest.md'), markdown);
+  process.stdout.write(
+    `${markdown}\nwritten to ${join('bench', 'results', `bench-${stamp}.{json,md}`)} and latest.{json,md}\n`,
+  );
+}
+
+function fmt(n: number): string {
+  return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+function renderMarkdown(
+  machine: Record<string, unknown>,
+  results: Array<{ suite: string; figures: BenchFigure[] }>,
+): string {
+  const lines = [
+    '# Sluice benchmarks',
+    '',
+    Object.entries(machine)
+      .map(([k, v]) => `- **${k}**: ${String(v)}`)
+      .join('\n'),
+    '',
+    '| suite | figure | median | min | max | unit | baseline | baseline median (min–max) | ratio | goal |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- | ---: | ---: | --- |',
+  ];
+  for (const { suite, figures } of results) {
+    for (const f of figures) {
+      const s = summarise(f.runs);
+      const b = f.baseline ? summarise(f.baseline.runs) : undefined;
+      lines.push(
+        `| ${suite} | ${f.name} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${f.unit} | ${f.baseline?.name ?? '–'} | ${
+          b ? `${fmt(b.median)} (${fmt(b.min)}–${fmt(b.max)})` : '–'
+        } | ${b ? `${(s.median / b.median).toFixed(2)}x` : '–'} | ${f.goal ?? '–'} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+});
