@@ -9,3 +9,16 @@ export {
   type SettleReport,
 } from './ordering/key-scheduler';
 export { OffsetTracker } from './offsets/offset-tracker';
+export {
+  retryPolicySchema,
+  type RetryPolicy,
+  type RetryPolicyInput,
+  parseRetryPolicy,
+  DEFAULT_RETRY_POLICY,
+  nextDelay,
+  retry,
+  type RetryOptions,
+  type RetryOutcome,
+  type RetryStopReason,
+  type AttemptHistory,
+} from './failure/retry-policy';
