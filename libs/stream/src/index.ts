@@ -22,3 +22,24 @@ export {
   type RetryStopReason,
   type AttemptHistory,
 } from './failure/retry-policy';
+export { ParkedKeys } from './failure/key-parking';
+export {
+  dlqTopicFor,
+  DEAD_LETTER_HEADERS,
+  CONNECT_STAGES,
+  type ConnectStage,
+  type ConsumedRecord,
+  type DeadLetterContext,
+  type DeadLetterReason,
+  type DeadLetterRecord,
+  type DeadLetterInfo,
+  buildDeadLetterRecord,
+  readDeadLetterHeaders,
+} from './dead-letter/dead-letter-headers';
+export {
+  type RecordHeader,
+  type RecordHeaders,
+  type HeaderMap,
+  headersFromMap,
+  headersToMap,
+} from './dead-letter/record-headers';

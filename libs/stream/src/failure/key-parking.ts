@@ -1,0 +1,61 @@
+import { keyIdentity, type RecordKey } from '../ordering/record-key';
+
+/**
+ * The keys parked under `onKeyFailure: park`. Once a record of a key is dead-lettered, every later
+ * record of that key is dead-lettered too, marked as parked behind the failed one, until the key is
+ * released — so no later event of a key overtakes an earlier one that failed (PRODUCT.md, order per
+ * key). The parked offsets are kept in original order, which is the order to redrive them in.
+ *
+ * Records without a key have no order to protect and are never parked. The set lives in memory for
+ * one partition assignment; the DLQ's `sluice.errors.parked` markers are the durable record.
+ */
+export class ParkedKeys {
+  private readonly parked = new Map<string, { readonly failedOffset: bigint; readonly offsets: bigint[] }>();
+
+  /**
+   * Parks `key` behind its dead-lettered record at `failedOffset`. False for a null key or a key
+   * already parked (its later records are admitted as parked instead).
+   */
+  park(key: RecordKey, failedOffset: bigint): boolean {
+    const id = keyIdentity(key);
+    if (id === null || this.parked.has(id)) return false;
+    this.parked.set(id, { failedOffset, offsets: [failedOffset] });
+    return true;
+  }
+
+  /**
+   * Routes a record: undefined when its key is not parked (process it), else the offset of the
+   * failed record it must wait behind (dead-letter it as parked). Offsets must increase per key.
+   */
+  admit(key: RecordKey, offset: bigint): bigint | undefined {
+    const id = keyIdentity(key);
+    const entry = id === null ? undefined : this.parked.get(id);
+    if (!entry) return undefined;
+    const last = entry.offsets[entry.offsets.length - 1];
+    if (offset <= last) throw new RangeError(`offset ${offset} admitted after ${last} for a parked key`);
+    entry.offsets.push(offset);
+    return entry.failedOffset;
+  }
+
+  isParked(key: RecordKey): boolean {
+    const id = keyIdentity(key);
+    return id !== null && this.parked.has(id);
+  }
+
+  /**
+   * Releases `key`: its next records are processed again. Returns the offsets dead-lettered for it,
+   * the failed one first, in original order (empty when it was not parked).
+   */
+  release(key: RecordKey): bigint[] {
+    const id = keyIdentity(key);
+    const entry = id === null ? undefined : this.parked.get(id);
+    if (!entry || id === null) return [];
+    this.parked.delete(id);
+    return entry.offsets;
+  }
+
+  /** Parked keys now. */
+  get size(): number {
+    return this.parked.size;
+  }
+}
