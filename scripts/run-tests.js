@@ -26,6 +26,9 @@ function walk(dir, out = []) {
 
 let files = [...walk(path.join(dist, 'libs')), ...walk(path.join(dist, 'apps'))];
 if (!unitOnly) files.push(...walk(path.join(dist, 'test')), ...walk(path.join(dist, 'examples')));
+// Only compiled specs whose source still exists: an incremental build never deletes the output of
+// a removed or renamed spec.
+files = files.filter((f) => fs.existsSync(path.join(root, path.relative(dist, f)).replace(/\.js$/, '.ts')));
 if (filters.length) files = files.filter((f) => filters.some((flt) => f.includes(flt)));
 if (files.length === 0) {
   console.error('run-tests: no test files found under dist/ (did the build run?)');
