@@ -26,3 +26,21 @@ export interface StackPart {
   start(): Promise<StartOutcome>;
   stop(): Promise<boolean>;
 }
+
+/** A part's status from its live pid (if any) and its readiness probe; a failing probe is "not answering". */
+export async function describePart(
+  part: Pick<StackPart, 'name' | 'address' | 'logFile'>,
+  pid: number | undefined,
+  probe: () => Promise<{ ok: boolean; detail?: string }>,
+): Promise<PartStatus> {
+  const answer = await probe().catch((err: Error) => ({ ok: false, detail: err.message }));
+  return {
+    name: part.name,
+    address: part.address,
+    running: pid !== undefined,
+    answering: answer.ok,
+    detail: answer.detail,
+    pid,
+    logFile: part.logFile,
+  };
+}

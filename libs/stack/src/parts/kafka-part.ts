@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
-import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
+import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
 import {
   isPortOpen,
   livePid,
@@ -63,18 +63,8 @@ export class KafkaPart implements StackPart {
     return join(this.dir, 'storage.json');
   }
 
-  async status(): Promise<PartStatus> {
-    const pid = livePid(this.pidFile);
-    const probe = await this.probe().catch((err: Error) => ({ ok: false as const, detail: err.message }));
-    return {
-      name: this.name,
-      address: this.address,
-      running: pid !== undefined,
-      answering: probe.ok,
-      detail: probe.detail,
-      pid,
-      logFile: this.logFile,
-    };
+  status(): Promise<PartStatus> {
+    return describePart(this, livePid(this.pidFile), () => this.probe());
   }
 
   async start(): Promise<StartOutcome> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { EnvironmentError } from '@sluice/errors';
 import { machineScratchDir, type StackLayout } from '../stack-layout';
-import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
+import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
 import { isProcessAlive, portHolder, waitUntil } from '../process-control';
 import { canAccess, type PostgresAccount, PostgresBinaries, postgresAccount } from './postgres-binaries';
 
@@ -67,18 +67,8 @@ export class PostgresPart implements StackPart {
     return Number.isInteger(pid) && isProcessAlive(pid) ? pid : undefined;
   }
 
-  async status(): Promise<PartStatus> {
-    const pid = this.livePid();
-    const probe = await this.probe().catch((err: Error) => ({ ok: false, detail: err.message }));
-    return {
-      name: this.name,
-      address: this.address,
-      running: pid !== undefined,
-      answering: probe.ok,
-      detail: probe.detail,
-      pid,
-      logFile: this.logFile,
-    };
+  status(): Promise<PartStatus> {
+    return describePart(this, this.livePid(), () => this.probe());
   }
 
   async start(): Promise<StartOutcome> {

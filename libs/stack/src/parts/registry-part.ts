@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
-import { type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
+import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
 import { livePid, portHolder, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
 
 /**
@@ -34,18 +34,8 @@ export class RegistryPart implements StackPart {
     return join(this.layout.projectRoot, 'dist', 'apps', 'schema-registry', 'src', 'main.js');
   }
 
-  async status(): Promise<PartStatus> {
-    const pid = livePid(this.pidFile);
-    const probe = await this.probe().catch((err: Error) => ({ ok: false, detail: err.message }));
-    return {
-      name: this.name,
-      address: this.address,
-      running: pid !== undefined,
-      answering: probe.ok,
-      detail: probe.detail,
-      pid,
-      logFile: this.logFile,
-    };
+  status(): Promise<PartStatus> {
+    return describePart(this, livePid(this.pidFile), () => this.probe());
   }
 
   async start(): Promise<StartOutcome> {
