@@ -8,7 +8,6 @@ import { buildProgram } from './program';
  * Exit codes: 0 ok, 1 the command failed (one line naming what), 2 usage error.
  */
 async function main(argv: string[]): Promise<void> {
-  silenceKafkajsTimerWarning();
   const ctx = defaultContext();
   const program = buildProgram(ctx);
   try {
@@ -29,20 +28,6 @@ async function main(argv: string[]): Promise<void> {
     if (process.env.SLUICE_DEBUG) console.error(err);
     process.exitCode = 1;
   }
-}
-
-/**
- * kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23 (its request queue computes
- * `throttledUntil - now` while not throttled). Node clamps it to 1 ms, so it is harmless; keep every
- * other warning.
- */
-function silenceKafkajsTimerWarning(): void {
-  const defaults = process.listeners('warning');
-  process.removeAllListeners('warning');
-  process.on('warning', (warning) => {
-    if (warning.name === 'TimeoutNegativeWarning') return;
-    for (const listener of defaults) listener(warning);
-  });
 }
 
 void main(process.argv);

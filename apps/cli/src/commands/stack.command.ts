@@ -1,5 +1,12 @@
 import { type Command, Option } from 'commander';
-import { LocalStack, PART_NAMES, type PartName, stackLayout, tailFile } from '@sluice/stack';
+import {
+  LocalStack,
+  PART_NAMES,
+  type PartName,
+  type StackEvents,
+  stackLayout,
+  tailFile,
+} from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 
@@ -23,8 +30,8 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
   const stack = program
     .command('stack')
     .description('run the local stack: Kafka (KRaft), Postgres (wal_level=logical) and the schema registry');
-  const newStack = () =>
-    new LocalStack(stackLayout(ctx.projectRoot), { log: (line) => ctx.err(`  ${line}`) });
+  const newStack = (onPart?: StackEvents['onPart']) =>
+    new LocalStack(stackLayout(ctx.projectRoot), { log: (line) => ctx.err(`  ${line}`), onPart });
 
   stack
     .command('up')
@@ -32,12 +39,9 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
     .argument('[parts...]', `parts to start: ${PART_NAMES.join(', ')}`)
     .action(async (names: string[]) => {
       const parts = parseParts(names);
-      const local = new LocalStack(stackLayout(ctx.projectRoot), {
-        log: (line) => ctx.err(`  ${line}`),
-        onPart: (name, outcome, address) =>
-          ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`),
-      });
-      await local.up(parts);
+      await newStack((name, outcome, address) =>
+        ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`),
+      ).up(parts);
     });
 
   stack

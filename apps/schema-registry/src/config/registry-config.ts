@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { envString, loadConfigFile } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
-import { COMPATIBILITY_LEVELS } from '../compatibility/avro-rules';
+import { COMPATIBILITY_LEVELS } from '@sluice/schema';
 
 /**
  * The registry's configuration. This zod schema is also its documentation: every field, its

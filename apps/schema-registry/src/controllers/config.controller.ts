@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common';
-import { type CompatibilityLevel } from '../compatibility/avro-rules';
+import { type CompatibilityLevel } from '@sluice/schema';
 import { CompatibilityConfigService, parseLevelRequest } from '../registry/compatibility-config.service';
 import { flag } from './query-flags';
 

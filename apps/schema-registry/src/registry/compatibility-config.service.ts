@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type CompatibilityLevel, isCompatibilityLevel } from '../compatibility/avro-rules';
+import { type CompatibilityLevel, isCompatibilityLevel } from '@sluice/schema';
 import { RegistryErrors } from '../errors/registry-error';
 import { type Db, RegistryStore } from '../storage/registry-store';
 

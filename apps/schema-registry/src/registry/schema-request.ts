@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalAvroSchema, InvalidSchemaError } from '../compatibility/avro-rules';
+import { canonicalAvroSchema, InvalidSchemaError } from '@sluice/schema';
 import { RegistryErrors } from '../errors/registry-error';
 import { type SchemaToStore } from '../storage/registry-store';
 

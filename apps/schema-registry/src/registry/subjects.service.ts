@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { checkCompatibility } from '../compatibility/avro-rules';
+import { checkCompatibility } from '@sluice/schema';
 import { RegistryErrors } from '../errors/registry-error';
 import { type Db, RegistryStore, type StoredVersionWithSchema } from '../storage/registry-store';
 import { CompatibilityConfigService } from './compatibility-config.service';

@@ -7,6 +7,7 @@ import {
 } from 'kafkajs';
 import { type KafkaConfig, type KafkaSaslConfig } from '../config/kafka-config';
 import { readTlsFiles } from './tls-files';
+import { silenceKafkajsTimerWarning } from './kafkajs-timer-warning';
 
 export interface KafkaClientOptions {
   /**
@@ -70,5 +71,6 @@ export function toKafkaJsConfig(config: KafkaConfig, options: KafkaClientOptions
  * cannot be read.
  */
 export function createKafkaClient(config: KafkaConfig, options: KafkaClientOptions = {}): Kafka {
+  silenceKafkajsTimerWarning();
   return new Kafka(toKafkaJsConfig(config, options));
 }

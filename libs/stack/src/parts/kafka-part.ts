@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { EnvironmentError } from '@sluice/errors';
+import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { type StackLayout } from '../stack-layout';
 import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
 import {
@@ -128,14 +128,16 @@ export class KafkaPart implements StackPart {
 
   /** Kafka answers when its metadata names a broker and an active KRaft controller. */
   async probe(): Promise<{ ok: boolean; detail?: string }> {
-    const kafka = new Kafka({
-      clientId: 'sluice-stack',
-      brokers: [this.address],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000,
-      requestTimeout: 2000,
-      retry: { retries: 0 },
-    });
+    const kafka = createKafkaClient(
+      kafkaConfigSchema.parse({
+        clientId: 'sluice-stack',
+        brokers: [this.address],
+        logLevel: 'nothing',
+        connectionTimeoutMs: 1000,
+        requestTimeoutMs: 2000,
+        retry: { retries: 0 },
+      }),
+    );
     const admin = kafka.admin();
     try {
       await admin.connect();
