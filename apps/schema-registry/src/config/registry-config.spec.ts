@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfigFile } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
-import { configFileFromArgs, registryConfig, RegistryConfigSchema } from './registry-config';
+import { registryConfig, RegistryConfigSchema } from './registry-config';
 
 function writeYaml(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'sluice-registry-config-')), 'registry.yaml');
@@ -48,11 +48,5 @@ describe('registry configuration', () => {
       () => loadConfigFile(RegistryConfigSchema, file, { env: {} }),
       (err: unknown) => err instanceof ConfigError && err.path === 'database.port',
     );
-  });
-
-  it('takes --config from argv in both spellings', () => {
-    assert.equal(configFileFromArgs(['node', 'main.js', '--config', 'a.yaml']), 'a.yaml');
-    assert.equal(configFileFromArgs(['node', 'main.js', '--config=b.yaml']), 'b.yaml');
-    assert.throws(() => configFileFromArgs(['node', 'main.js', '--config']), ConfigError);
   });
 });

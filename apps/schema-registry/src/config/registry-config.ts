@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { envString, loadConfigFile } from '@sluice/config';
-import { ConfigError } from '@sluice/errors';
+import { loadAppConfig } from '@sluice/config';
 import { COMPATIBILITY_LEVELS } from '@sluice/schema';
 
 /**
@@ -53,25 +52,7 @@ export function registryConfig(input: RegistryConfigInput = {}): RegistryConfig 
   return RegistryConfigSchema.parse(input);
 }
 
-/** The configuration file named by `--config <file>` (or `--config=<file>`), else by `SLUICE_CONFIG`. */
-export function configFileFromArgs(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--config') {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new ConfigError('--config needs a file name', 'argv', '--config');
-      }
-      return next;
-    }
-    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
-  }
-  const fromEnv = envString('SLUICE_CONFIG', '');
-  return fromEnv === '' ? undefined : fromEnv;
-}
-
 /** Loads the configuration for a process: the file from argv/env, or every default without one. */
 export function loadRegistryConfig(argv: readonly string[]): RegistryConfig {
-  const file = configFileFromArgs(argv);
-  return file === undefined ? registryConfig() : loadConfigFile(RegistryConfigSchema, file);
+  return loadAppConfig(RegistryConfigSchema, argv);
 }
