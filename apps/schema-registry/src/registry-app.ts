@@ -1,9 +1,9 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { type RegistryConfig } from './config/registry-config';
 import { configureContentTypes } from './http/content-types';
-import { PinoLogger } from './http/pino-logger';
 import { RegistryExceptionFilter } from './http/registry-exception.filter';
 import { RegistryModule } from './registry.module';
 
@@ -24,7 +24,7 @@ export async function createRegistryApp(config: RegistryConfig): Promise<Registr
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(RegistryModule.forConfig(config), adapter, {
-    logger: new PinoLogger(config.logging.level),
+    logger: new NestPinoLogger(createLogger('schema-registry', config.logging)),
     bodyParser: false,
     abortOnError: false,
   });

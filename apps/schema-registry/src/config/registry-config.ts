@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadAppConfig } from '@sluice/config';
+import { loggingConfigSchema } from '@sluice/observability';
 import { COMPATIBILITY_LEVELS } from '@sluice/schema';
 
 /**
@@ -36,11 +37,7 @@ export const RegistryConfigSchema = z.object({
     .prefault({}),
   /** The global compatibility level used until `PUT /config` sets one. */
   compatibility: z.enum(COMPATIBILITY_LEVELS).default('BACKWARD'),
-  logging: z
-    .object({
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    })
-    .prefault({}),
+  logging: loggingConfigSchema,
 });
 
 export type RegistryConfig = z.output<typeof RegistryConfigSchema>;

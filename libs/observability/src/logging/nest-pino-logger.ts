@@ -1,16 +1,12 @@
 import { type LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import { type Logger } from 'pino';
 
 /**
- * Nest's logger backed by pino: JSON lines with the Nest context. No per-request middleware (the
- * registry does not log requests), so the hot read path pays nothing for logging.
+ * Nest's logger backed by pino: JSON lines with the Nest context. No per-request middleware, so
+ * hot HTTP paths pay nothing for logging.
  */
-export class PinoLogger implements LoggerService {
-  private readonly pino: Logger;
-
-  constructor(level: string) {
-    this.pino = pino({ level, base: { service: 'schema-registry' } });
-  }
+export class NestPinoLogger implements LoggerService {
+  constructor(private readonly pino: Logger) {}
 
   log(message: unknown, context?: string): void {
     this.pino.info({ context }, String(message));
