@@ -2,3 +2,4 @@ export { type Environment, interpolate } from './interpolate';
 export { parseConfig, parseYaml, loadConfigFile, yamlPath } from './load-config';
 export { processEnvironment, envInt, envString, envFlag } from './environment';
 export { configFileFromArgs, loadAppConfig } from './app-config';
+export { flag, wholeNumber, decimal } from './config-fields';

@@ -2,3 +2,11 @@
 // the pgoutput logical-replication decoder (bytes in, typed messages out, no I/O).
 export * from './lsn';
 export * from './pgoutput';
+export {
+  sourceConfigSchema,
+  SNAPSHOT_MODES,
+  type SnapshotMode,
+  type SourceConfig,
+  type SourceConfigInput,
+} from './config/source-config';
+export { AcknowledgementWindow, type PendingTransaction } from './offsets/acknowledgement-window';

@@ -41,3 +41,4 @@ export { UnknownSchemaIdError } from './serde/unknown-schema-id-error';
 export { SchemaRegistryUnavailableError } from './serde/schema-registry-unavailable-error';
 export { InvalidRecordError } from './serde/invalid-record-error';
 export { avroToTypeScript, type AvroToTypeScriptOptions } from './codegen/avro-to-typescript';
+export { schemaRegistryConfigSchema, type SchemaRegistryConfig } from './serde/schema-registry-config';

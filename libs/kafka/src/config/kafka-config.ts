@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decimal, flag, wholeNumber } from './config-fields';
+import { decimal, flag, wholeNumber } from '@sluice/config';
 
 /**
  * `host:port`, where host is a DNS name (underscores tolerated, as Docker Compose service names use

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wholeNumber } from '../config/config-fields';
+import { wholeNumber } from '@sluice/config';
 
 /** Kafka's own rule for topic names (`org.apache.kafka.common.internals.Topic`). */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;

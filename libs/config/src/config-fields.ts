@@ -5,7 +5,6 @@ import { z } from 'zod';
  * parsed YAML tree, so `enabled: ${KAFKA_TLS}` arrives as the string "true" and a timeout as
  * "30000": accept those spellings instead of making every deployment juggle quotes. Preprocessing
  * (rather than a union) keeps zod's message plain, e.g. "expected boolean, received string".
- * (Candidates for @sluice/config once a second lib needs them.)
  */
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {

@@ -1,0 +1,176 @@
+import { z } from 'zod';
+import { flag, wholeNumber } from '@sluice/config';
+
+/** Postgres identifiers Sluice creates (slot, publication): what CREATE accepts unquoted. */
+const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
+/** `schema.table` or a pattern of it, `*` matching any run of characters: `public.*`, `sales.order_*`. */
+const TABLE_PATTERN = /^[^.\s]+\.[^.\s]+$/;
+/** `schema.table.column`, `*` allowed in each part. */
+const COLUMN_PATTERN = /^[^.\s]+\.[^.\s]+\.[^.\s]+$/;
+
+export const SNAPSHOT_MODES = ['initial', 'never', 'when_needed', 'initial_only'] as const;
+export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
+
+const connectionSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Postgres host. Default 127.0.0.1.'),
+    port: wholeNumber(1).default(5433).describe('Postgres port. Default 5433 (the local stack).'),
+    user: z
+      .string()
+      .min(1)
+      .default('postgres')
+      .describe(
+        'A role with REPLICATION (or superuser) and SELECT on the captured tables. Default postgres.',
+      ),
+    password: z.string().default('postgres').describe('Use ${ENV_VAR} interpolation. Default postgres.'),
+    database: z.string().min(1).default('source').describe('Database to capture. Default source.'),
+    connectTimeoutMs: wholeNumber(1).default(10_000).describe('Connection timeout. Default 10000.'),
+  })
+  .prefault({});
+
+const maskRuleSchema = z.strictObject({
+  columns: z
+    .array(z.string().regex(COLUMN_PATTERN, 'expected schema.table.column'))
+    .min(1)
+    .describe('Columns (schema.table.column patterns) this rule masks.'),
+  with: z
+    .enum(['hash', 'stars'])
+    .describe(
+      "'hash': SHA-256 of salt + value, hex (Debezium column.mask.hash); 'stars': a fixed run of '*'.",
+    ),
+  salt: z.string().default('').describe("Salt of 'hash'. Default empty."),
+  length: wholeNumber(1).default(8).describe("Length of 'stars'. Default 8."),
+});
+
+/**
+ * The Postgres source connector's configuration. This schema is also its reference documentation
+ * (docs/source-postgres.md): every setting, its default and what it does.
+ */
+export const sourceConfigSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/)
+    .default('sluice')
+    .describe('Logical name of this source: `source.name` in every event. Default sluice.'),
+  topicPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, . _ -')
+    .default('sluice')
+    .describe('Topics are <topicPrefix>.<schema>.<table>. Default sluice.'),
+  postgres: connectionSchema,
+  slot: z
+    .strictObject({
+      name: z
+        .string()
+        .regex(SLOT_NAME, 'expected 1-63 of a-z 0-9 _')
+        .default('sluice')
+        .describe('Default sluice.'),
+      dropOnStop: flag()
+        .default(false)
+        .describe('Drop the slot on a clean stop (tests only). Default false.'),
+    })
+    .prefault({}),
+  publication: z
+    .strictObject({
+      name: z.string().regex(IDENTIFIER).default('sluice').describe('Default sluice.'),
+      autocreate: z
+        .enum(['filtered', 'all_tables', 'disabled'])
+        .default('filtered')
+        .describe(
+          "'filtered': create/extend the publication with the included tables; 'all_tables': FOR ALL TABLES; 'disabled': it must exist. Default filtered.",
+        ),
+    })
+    .prefault({}),
+  tables: z
+    .strictObject({
+      include: z
+        .array(z.string().regex(TABLE_PATTERN, 'expected schema.table, * as a wildcard'))
+        .default(['public.*'])
+        .describe('Tables captured (schema.table patterns). Default public.*.'),
+      exclude: z
+        .array(z.string().regex(TABLE_PATTERN, 'expected schema.table, * as a wildcard'))
+        .default([])
+        .describe('Tables never captured, even when included. Default none.'),
+    })
+    .prefault({}),
+  columns: z
+    .strictObject({
+      exclude: z
+        .array(z.string().regex(COLUMN_PATTERN, 'expected schema.table.column'))
+        .default([])
+        .describe('Columns left out of events (schema.table.column patterns). Default none.'),
+      mask: z.array(maskRuleSchema).default([]).describe('Columns whose values are masked. Default none.'),
+    })
+    .prefault({}),
+  snapshot: z
+    .strictObject({
+      mode: z
+        .enum(SNAPSHOT_MODES)
+        .default('initial')
+        .describe(
+          "'initial': snapshot when the slot is new, then stream; 'never': stream only; 'when_needed': snapshot also when the slot was lost; 'initial_only': snapshot and stop. Default initial.",
+        ),
+      chunkSize: wholeNumber(1).default(4096).describe('Rows per primary-key chunk. Default 4096.'),
+      signalTable: z
+        .string()
+        .regex(TABLE_PATTERN)
+        .optional()
+        .describe(
+          'schema.table of a Debezium-style signal table (id, type, data) for incremental snapshots. Default none.',
+        ),
+    })
+    .prefault({}),
+  events: z
+    .strictObject({
+      tombstonesOnDelete: flag().default(true).describe('A delete is followed by a tombstone. Default true.'),
+      unavailableValuePlaceholder: z
+        .string()
+        .default('__debezium_unavailable_value')
+        .describe(
+          'Stands for an unchanged TOASTed value Postgres did not send. Default __debezium_unavailable_value.',
+        ),
+      transactionTopic: z
+        .strictObject({
+          enabled: flag().default(false).describe('Publish BEGIN/END transaction metadata. Default false.'),
+        })
+        .prefault({})
+        .describe('Topic <topicPrefix>.transaction, as Debezium provide.transaction.metadata.'),
+    })
+    .prefault({}),
+  heartbeat: z
+    .strictObject({
+      intervalMs: wholeNumber(0)
+        .default(10_000)
+        .describe(
+          'Heartbeat period; 0 turns heartbeats off (WAL may then be retained while tables are idle). Default 10000.',
+        ),
+      actionQuery: z
+        .string()
+        .optional()
+        .describe(
+          'SQL run on the source at each heartbeat (e.g. an UPDATE of a heartbeat table). Default: pg_logical_emit_message.',
+        ),
+    })
+    .prefault({}),
+  topics: z
+    .strictObject({
+      partitions: wholeNumber(1).default(3).describe('Partitions of each table topic created. Default 3.'),
+      replicationFactor: wholeNumber(1).default(1).describe('Default 1 (the local stack); 3 in production.'),
+    })
+    .prefault({}),
+  publishing: z
+    .strictObject({
+      maxBatchRecords: wholeNumber(1)
+        .default(2000)
+        .describe('Events per Kafka request at most. Default 2000.'),
+      lingerMs: wholeNumber(0).default(2).describe('How long a batch waits to fill. Default 2.'),
+      maxPendingEvents: wholeNumber(1)
+        .default(50_000)
+        .describe('Events read and not yet acknowledged by Kafka before reading pauses. Default 50000.'),
+    })
+    .prefault({}),
+});
+
+export type SourceConfig = z.output<typeof sourceConfigSchema>;
+export type SourceConfigInput = z.input<typeof sourceConfigSchema>;
