@@ -10,3 +10,4 @@ export {
   type SourceConfigInput,
 } from './config/source-config';
 export { AcknowledgementWindow, type PendingTransaction } from './offsets/acknowledgement-window';
+export * from './replication';

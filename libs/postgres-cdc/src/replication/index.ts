@@ -1,0 +1,24 @@
+export { type PostgresConnectionOptions, TEXT_OUTPUT_SETTINGS } from './postgres-connection-options';
+export { classifyPostgresError } from './postgres-errors';
+export {
+  type CreatedSlot,
+  ReplicationConnection,
+  type StartReplicationOptions,
+  type SystemIdentity,
+  protoVersionFor,
+  quoteIdentifier,
+} from './replication-connection';
+export {
+  type KeepaliveFrame,
+  parseReplicationFrame,
+  type ReplicationFrame,
+  ReplicationProtocolError,
+  standbyStatusUpdate,
+  type XLogDataFrame,
+} from './replication-protocol';
+export {
+  type ReplicationMessage,
+  ReplicationStream,
+  type ReplicationStreamOptions,
+  type ReplicationStreamPosition,
+} from './replication-stream';
