@@ -1,5 +1,31 @@
-// @sluice/stream — the stream runtime's pure core: key-ordered scheduling, offset tracking, retry
-// policy, dead-letter records and key parking. Everything else in this lib is internal.
+// @sluice/stream — the stream runtime: a Kafka consumer-group loop (StreamRuntime) that runs an
+// application's RecordProcessor per record with per-key order, key-level concurrency, retries,
+// dead-letter topics, key parking and exactly-once or at-least-once delivery; its pure core
+// (KeyScheduler, OffsetTracker, RetryPolicy, dead-letter headers, ParkedKeys); and the Nest
+// transport (SluiceTransport). See docs/stream-runtime.md. Everything else in this lib is internal.
+export {
+  StreamRuntime,
+  type StreamRuntimeOptions,
+  type DeliveryContext,
+  PartitionLostError,
+} from './runtime/stream-runtime';
+export {
+  streamRuntimeConfigSchema,
+  type StreamRuntimeConfig,
+  type StreamRuntimeConfigInput,
+  parseStreamRuntimeConfig,
+} from './runtime/stream-runtime-config';
+export { type RecordOutcome, RecordAbandonedError } from './runtime/record-runner';
+export { type StreamRecord, type OutputRecord } from './processor/stream-record';
+export { type RecordProcessor, type ProcessContext } from './processor/record-processor';
+export { StageFailure, inStage } from './processor/stage-failure';
+export {
+  type DeliveryStrategy,
+  type PartitionDelivery,
+  type TopicPartition,
+  type GroupOffsetCommitter,
+} from './delivery/partition-delivery';
+export { TransactionCoordinator } from './delivery/transaction-coordinator';
 export { type RecordKey, keyIdentity } from './ordering/record-key';
 export {
   KeyScheduler,

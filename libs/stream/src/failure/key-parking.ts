@@ -37,6 +37,12 @@ export class ParkedKeys {
     return entry.failedOffset;
   }
 
+  /** The offset of the failed record `key` is parked behind, without recording anything; else undefined. */
+  behind(key: RecordKey): bigint | undefined {
+    const id = keyIdentity(key);
+    return id === null ? undefined : this.parked.get(id)?.failedOffset;
+  }
+
   isParked(key: RecordKey): boolean {
     const id = keyIdentity(key);
     return id !== null && this.parked.has(id);

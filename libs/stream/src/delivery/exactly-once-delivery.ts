@@ -1,0 +1,87 @@
+import { type Kafka } from 'kafkajs';
+import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { type OutputRecord } from '../processor/stream-record';
+import { OutputBatch } from './output-batch';
+import { type DeliveryStrategy, type PartitionDelivery, type TopicPartition } from './partition-delivery';
+import { TransactionCoordinator } from './transaction-coordinator';
+
+/**
+ * Exactly-once: each fetched batch of a partition is one Kafka transaction holding its outputs,
+ * its dead letters and the group's next offset (`sendOffsets`). A consumer downstream that reads
+ * committed sees each output once, whatever crashes or rebalances happen: an unfinished batch's
+ * transaction is aborted (by us, by the broker's timeout, or by the next owner's producer).
+ */
+export class ExactlyOnceDelivery implements DeliveryStrategy {
+  readonly name = 'exactly-once';
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly group: string,
+    private readonly maxBatchRecords: number,
+    private readonly transactionTimeoutMs: number,
+  ) {}
+
+  async start(): Promise<void> {}
+
+  forPartition(tp: TopicPartition): PartitionDelivery {
+    const coordinator = new TransactionCoordinator(
+      this.kafka,
+      TransactionCoordinator.idFor(this.group, tp),
+      this.transactionTimeoutMs,
+    );
+    return new ExactlyOncePartition(tp, this.group, coordinator, this.maxBatchRecords);
+  }
+
+  async stop(): Promise<void> {}
+}
+
+class ExactlyOncePartition implements PartitionDelivery {
+  private readonly batch = new OutputBatch();
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly tp: TopicPartition,
+    private readonly group: string,
+    private readonly coordinator: TransactionCoordinator,
+    private readonly maxBatchRecords: number,
+  ) {}
+
+  async begin(): Promise<void> {
+    this.flushing = Promise.resolve();
+    await this.coordinator.begin();
+  }
+
+  async send(records: readonly OutputRecord[]): Promise<void> {
+    for (const record of records) this.batch.add(record);
+    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+  }
+
+  async deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
+    this.batch.addDeadLetter(record, partition);
+    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+  }
+
+  async checkpoint(nextOffset: bigint): Promise<void> {
+    await this.flush();
+    await this.coordinator.commit(this.group, this.tp, nextOffset);
+  }
+
+  async abort(): Promise<void> {
+    this.batch.take();
+    await this.flushing.catch(() => undefined);
+    await this.coordinator.abort();
+  }
+
+  async close(): Promise<void> {
+    await this.abort();
+    await this.coordinator.close();
+  }
+
+  private flush(): Promise<void> {
+    const topicMessages = this.batch.take();
+    if (topicMessages.length > 0) {
+      this.flushing = this.flushing.then(() => this.coordinator.send(topicMessages));
+    }
+    return this.flushing;
+  }
+}

@@ -1,0 +1,50 @@
+import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { type OutputRecord } from '../processor/stream-record';
+
+/** A consumed partition, as the group assigns it. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * How one assigned partition's results reach their destination and how its position is saved —
+ * the offset-commit strategy. The runtime drives it per fetched batch:
+ * `begin()`, then `send`/`deadLetter` from the records' work, then exactly one of
+ * `checkpoint(next)` (make everything sent durable, then save `next` as the group's position) or
+ * `abort()` (the batch is given up; the next owner redoes it).
+ *
+ * Implemented by Kafka at-least-once and exactly-once strategies here; a sink (issue #6) implements
+ * it to write rows and the offset in one database transaction, and answers `startingOffset` from
+ * its own table so the runtime seeks there on assignment.
+ */
+export interface PartitionDelivery {
+  /** Where to start reading when the partition is assigned, if this strategy keeps the position itself. */
+  startingOffset?(): Promise<bigint | undefined>;
+  begin(): Promise<void>;
+  /**
+   * Hands over a record's outputs, in the record's order. Resolves when they are accepted (queued,
+   * or written when the queue is full); durability comes with `checkpoint`. Rejects when they
+   * cannot be written: the batch is then not checkpointed.
+   */
+  send(records: readonly OutputRecord[]): Promise<void>;
+  /** Same, for a dead-letter record; the same durability rule (never committed before it is written). */
+  deadLetter(record: DeadLetterRecord, partition: number): Promise<void>;
+  /** Writes everything sent, then saves `nextOffset` (the next offset to consume) for the group. */
+  checkpoint(nextOffset: bigint): Promise<void>;
+  /** Gives the batch up: nothing of it is committed (exactly-once: its outputs are discarded). */
+  abort(): Promise<void>;
+  /** The partition is no longer processed here. */
+  close(): Promise<void>;
+}
+
+/** Makes the per-partition deliveries of one runtime; one of the two Kafka strategies, or a sink's. */
+export interface DeliveryStrategy {
+  readonly name: string;
+  start(): Promise<void>;
+  forPartition(tp: TopicPartition): PartitionDelivery;
+  stop(): Promise<void>;
+}
+
+/** Saves a group position through the consumer (at-least-once); refuses when the partition was lost. */
+export type GroupOffsetCommitter = (tp: TopicPartition, nextOffset: bigint) => Promise<void>;

@@ -1,0 +1,32 @@
+import { type ConnectStage } from '../dead-letter/dead-letter-headers';
+import { type OutputRecord, type StreamRecord } from './stream-record';
+
+/** What the runtime tells a processor about the call it is in. */
+export interface ProcessContext {
+  /** Fires when the partition is given up (rebalance, shutdown deadline): stop and throw. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt at this record, then 2, 3, ... under the retry policy. */
+  readonly attempt: number;
+  /**
+   * Runs one named stage of the work — decoding (`KEY_CONVERTER`/`VALUE_CONVERTER`), a step
+   * (`TRANSFORMATION`), a sink write (`TASK_PUT`) — so a failure there is dead-lettered with that
+   * stage and component name. Work outside any stage counts as `TRANSFORMATION` of the processor.
+   */
+  stage<T>(stage: ConnectStage, className: string, work: () => T | Promise<T>): Promise<T>;
+}
+
+/**
+ * The application's logic for one consumed record: returns the records to produce (possibly none)
+ * or throws. Throw a `RetriableError` for transient trouble (retried in place under the retry
+ * policy), anything else — a `FatalRecordError`, a decode error, a bug — sends the record to the
+ * dead-letter topic. A processor must be deterministic enough to be run again: under at-least-once
+ * a record can be processed twice, under exactly-once an aborted attempt's outputs are discarded.
+ */
+export interface RecordProcessor {
+  /** Names the processor in dead-letter headers (`__connect.errors.class.name`). */
+  readonly name: string;
+  process(
+    record: StreamRecord,
+    context: ProcessContext,
+  ): Promise<readonly OutputRecord[]> | readonly OutputRecord[];
+}

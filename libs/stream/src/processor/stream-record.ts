@@ -1,0 +1,24 @@
+import { type RecordHeaders } from '../dead-letter/record-headers';
+
+/** One consumed Kafka record, bytes exactly as read. What a processor receives. */
+export interface StreamRecord {
+  readonly topic: string;
+  readonly partition: number;
+  /** int64 offset in the partition. */
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: RecordHeaders;
+  /** Record timestamp, epoch ms as text (as Kafka clients give it). */
+  readonly timestamp: string;
+}
+
+/** One record to produce downstream. */
+export interface OutputRecord {
+  readonly topic: string;
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: RecordHeaders;
+  /** Explicit partition; default: murmur2 of the key (the Java client's choice). */
+  readonly partition?: number;
+}

@@ -1,0 +1,167 @@
+import { ParkedKeys } from '../failure/key-parking';
+import { OffsetTracker } from '../offsets/offset-tracker';
+import { KeyScheduler } from '../ordering/key-scheduler';
+import { type PartitionDelivery, type TopicPartition } from '../delivery/partition-delivery';
+import { type StreamRecord } from '../processor/stream-record';
+import { RecordAbandonedError, type RecordRunner } from './record-runner';
+
+/** What the consumer loop lends a worker for one fetched batch. */
+export interface BatchControl {
+  /** Fires when the partition is being given up (rebalance, stop): finish or abandon, quickly. */
+  readonly signal: AbortSignal;
+  /** True once no more records should be taken in (stop): accepted ones still finish and commit. */
+  intakeClosed(): boolean;
+  /** Keeps the group membership alive during a long batch; rejects when the group rebalances. */
+  heartbeat(): Promise<void>;
+  /** Tells the consumer the batch was handled up to `offset` (inclusive): fetching resumes after it. */
+  resolveOffset(offset: bigint): void;
+}
+
+export interface PartitionWorkerOptions {
+  readonly keysPerPartition: number;
+  readonly maxBuffered: number;
+  /** Time running records get to finish once the partition is given up. */
+  readonly revokeTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  /**
+   * Whether a batch given up half-way may still commit up to its lowest unfinished offset. True for
+   * at-least-once; false for exactly-once, where outputs of finished records above that offset
+   * sit in the same transaction and would be repeated.
+   */
+  readonly partialCheckpoint: boolean;
+}
+
+/** How a batch ended. */
+export type BatchOutcome =
+  | { readonly kind: 'committed'; readonly nextOffset: bigint; readonly complete: boolean }
+  | { readonly kind: 'abandoned' };
+
+/**
+ * Processes the fetched batches of one assigned partition, one batch at a time: the records go
+ * through a KeyScheduler (one key in offset order, several keys at once up to `keysPerPartition`,
+ * at most `maxBuffered` accepted — intake waits beyond that, so memory stays flat), an
+ * OffsetTracker follows what is finished, and at the batch end the partition's delivery makes the
+ * results durable and saves the next offset. A batch given up (rebalance, stop) gets
+ * `revokeTimeoutMs` for its running records, then commits what it safely can, or nothing.
+ *
+ * Parked keys live here for as long as the partition stays assigned to this instance.
+ */
+export class PartitionWorker {
+  readonly parked = new ParkedKeys();
+  private busy: Promise<unknown> = Promise.resolve();
+  /** Next offset this worker committed; records below it are already done (a stale refetch). */
+  private committed: bigint | undefined;
+
+  constructor(
+    readonly tp: TopicPartition,
+    readonly delivery: PartitionDelivery,
+    private readonly runner: RecordRunner,
+    private readonly options: PartitionWorkerOptions,
+  ) {}
+
+  /** Processes one batch; batches of a partition never overlap. Rejects when the partition must stop. */
+  processBatch(records: readonly StreamRecord[], control: BatchControl): Promise<BatchOutcome> {
+    const run = this.busy.then(() => this.runBatch(records, control));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for the running batch, then closes the delivery. */
+  async close(): Promise<void> {
+    await this.busy;
+    await this.delivery.close();
+  }
+
+  private async runBatch(all: readonly StreamRecord[], control: BatchControl): Promise<BatchOutcome> {
+    const committed = this.committed;
+    const records = committed === undefined ? all : all.filter((r) => r.offset >= committed);
+    if (records.length === 0) {
+      if (all.length > 0) control.resolveOffset(all[all.length - 1].offset);
+      return { kind: 'abandoned' };
+    }
+    const { delivery, parked } = this;
+    await delivery.begin();
+
+    const tracker = new OffsetTracker();
+    const newlyParked: StreamRecord[] = [];
+    let failure: { error: unknown } | undefined;
+    let lost = false;
+    let accepted = 0;
+    let finished = 0;
+    let allPushed = false;
+    let wake!: () => void;
+    const settled = new Promise<void>((resolve) => (wake = resolve));
+    const onAbort = (): void => wake();
+    control.signal.addEventListener('abort', onAbort);
+    const heartbeats = setInterval(() => {
+      control.heartbeat().catch(() => {
+        // The group is rebalancing (or the coordinator moved): this batch must wind up now.
+        lost = true;
+        wake();
+      });
+    }, this.options.heartbeatIntervalMs);
+
+    const scheduler = new KeyScheduler<StreamRecord>({
+      maxInFlight: this.options.keysPerPartition,
+      maxBuffered: this.options.maxBuffered,
+      handler: (record, signal) =>
+        this.runner.run(record, signal, delivery, parked, newlyParked).then(
+          () => undefined,
+          (error: unknown) => {
+            if (!(error instanceof RecordAbandonedError)) failure ??= { error };
+            wake();
+            throw error;
+          },
+        ),
+      onAccepted: (record) => {
+        tracker.start(record.offset);
+        accepted += 1;
+      },
+      onFinished: (record) => {
+        tracker.finish(record.offset);
+        finished += 1;
+        if (allPushed && finished === accepted) wake();
+      },
+    });
+
+    try {
+      for (const record of records) {
+        if (control.signal.aborted || failure || lost || control.intakeClosed()) break;
+        if (!(await scheduler.push(record))) break;
+      }
+      allPushed = true;
+      if (finished === accepted) wake();
+      await settled;
+
+      const givenUp = !failure && (control.signal.aborted || lost);
+      const deadline = Date.now() + (failure || givenUp ? this.options.revokeTimeoutMs : 0);
+      const report = givenUp ? await scheduler.abandon(deadline) : await scheduler.drain(deadline);
+      const next = tracker.committable();
+      const done = report.complete && !failure && !givenUp && accepted === records.length;
+      if (failure || next === undefined || (!report.complete && !this.options.partialCheckpoint)) {
+        await this.giveUp(newlyParked);
+        if (failure && !givenUp && !control.signal.aborted) throw failure.error;
+        return { kind: 'abandoned' };
+      }
+      try {
+        await delivery.checkpoint(next);
+      } catch (error) {
+        await this.giveUp(newlyParked);
+        if (control.signal.aborted || lost) return { kind: 'abandoned' };
+        throw error;
+      }
+      this.committed = next;
+      control.resolveOffset(next - 1n);
+      return { kind: 'committed', nextOffset: next, complete: done };
+    } finally {
+      clearInterval(heartbeats);
+      control.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Nothing of the batch counts: its outputs are discarded (or repeated) and its parkings undone. */
+  private async giveUp(newlyParked: readonly StreamRecord[]): Promise<void> {
+    for (const record of newlyParked) this.parked.release(record.key);
+    await this.delivery.abort();
+  }
+}

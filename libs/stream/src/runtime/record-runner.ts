@@ -1,0 +1,101 @@
+import { buildDeadLetterRecord, type DeadLetterContext } from '../dead-letter/dead-letter-headers';
+import { type ParkedKeys } from '../failure/key-parking';
+import { retry, type RetryPolicy } from '../failure/retry-policy';
+import { type PartitionDelivery } from '../delivery/partition-delivery';
+import { type ProcessContext, type RecordProcessor } from '../processor/record-processor';
+import { inStage, StageFailure } from '../processor/stage-failure';
+import { type StreamRecord } from '../processor/stream-record';
+
+/** Thrown into a record's work when its partition is given up; the record stays unfinished. */
+export class RecordAbandonedError extends Error {
+  constructor(record: StreamRecord, cause?: unknown) {
+    super(`record ${record.topic}[${record.partition}]@${record.offset} abandoned`, { cause });
+  }
+}
+
+/** What a record's work ended in (for counters and tests). */
+export type RecordOutcome = 'processed' | 'dead-lettered' | 'parked';
+
+export interface RecordRunnerOptions {
+  readonly group: string;
+  readonly processor: RecordProcessor;
+  readonly retryPolicy: RetryPolicy;
+  readonly onKeyFailure: 'skip' | 'park';
+  readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
+}
+
+/**
+ * The work of one record, from start to a final outcome — the one place per-record work starts
+ * (tracing, issue #7, wraps `run`): parked-key routing, the processor under the retry policy, then
+ * its outputs or its dead letter handed to the partition's delivery. Resolves only when the record
+ * is done for good; rejects (record unfinished, offset not committed) when the partition is being
+ * given up or the delivery cannot take the result.
+ */
+export class RecordRunner {
+  constructor(private readonly options: RecordRunnerOptions) {}
+
+  async run(
+    record: StreamRecord,
+    signal: AbortSignal,
+    delivery: PartitionDelivery,
+    parked: ParkedKeys,
+    newlyParked: StreamRecord[],
+  ): Promise<RecordOutcome> {
+    const outcome = await this.decide(record, signal, delivery, parked, newlyParked);
+    this.options.onOutcome?.(record, outcome);
+    return outcome;
+  }
+
+  private async decide(
+    record: StreamRecord,
+    signal: AbortSignal,
+    delivery: PartitionDelivery,
+    parked: ParkedKeys,
+    newlyParked: StreamRecord[],
+  ): Promise<RecordOutcome> {
+    const { processor, group } = this.options;
+    const behind = this.options.onKeyFailure === 'park' ? parked.behind(record.key) : undefined;
+    if (behind !== undefined) {
+      const context: DeadLetterContext = { group, stage: 'TRANSFORMATION', className: processor.name };
+      await delivery.deadLetter(
+        buildDeadLetterRecord(record, context, { kind: 'parked', behindOffset: behind }),
+        record.partition,
+      );
+      return 'parked';
+    }
+
+    const outcome = await retry(
+      async (attempt) => {
+        const context: ProcessContext = { signal, attempt, stage: inStage };
+        return inStage('TRANSFORMATION', processor.name, () => processor.process(record, context));
+      },
+      this.options.retryPolicy,
+      { signal },
+    );
+    if (outcome.ok) {
+      await delivery.send(outcome.value);
+      return 'processed';
+    }
+    if (signal.aborted || outcome.reason === 'aborted') throw new RecordAbandonedError(record, outcome.error);
+
+    const failure =
+      outcome.error instanceof StageFailure
+        ? outcome.error
+        : new StageFailure('TRANSFORMATION', processor.name, outcome.error);
+    const deadLetter = buildDeadLetterRecord(
+      record,
+      { group, stage: failure.stage, className: failure.className },
+      {
+        kind: 'failed',
+        error: failure.cause,
+        attempts: outcome.attempts,
+        firstAttemptAt: outcome.firstAttemptAt,
+        lastAttemptAt: outcome.lastAttemptAt,
+      },
+    );
+    await delivery.deadLetter(deadLetter, record.partition);
+    if (this.options.onKeyFailure === 'park' && parked.park(record.key, record.offset))
+      newlyParked.push(record);
+    return 'dead-lettered';
+  }
+}

@@ -1,0 +1,287 @@
+import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import {
+  createKafkaClient,
+  type KafkaClientOptions,
+  type KafkaConfig,
+  TopicProvisioner,
+} from '@sluice/kafka';
+import { dlqTopicFor } from '../dead-letter/dead-letter-headers';
+import { headersFromMap, type HeaderMap } from '../dead-letter/record-headers';
+import { AtLeastOnceDelivery } from '../delivery/at-least-once-delivery';
+import { ExactlyOnceDelivery } from '../delivery/exactly-once-delivery';
+import { type DeliveryStrategy, type TopicPartition } from '../delivery/partition-delivery';
+import { type RecordProcessor } from '../processor/record-processor';
+import { type StreamRecord } from '../processor/stream-record';
+import { PartitionWorker } from './partition-worker';
+import { type RecordOutcome, RecordRunner } from './record-runner';
+import { type StreamRuntimeConfig } from './stream-runtime-config';
+
+/** Thrown by a commit for a partition this member no longer owns: nothing is committed. */
+export class PartitionLostError extends Error {
+  constructor(tp: TopicPartition) {
+    super(`partition ${tp.topic}[${tp.partition}] is no longer assigned to this member`);
+  }
+}
+
+export interface StreamRuntimeOptions {
+  /** Validated Kafka connection settings (`kafkaConfigSchema`). */
+  readonly kafka: KafkaConfig;
+  readonly kafkaClient?: KafkaClientOptions;
+  /** Validated runtime settings (`parseStreamRuntimeConfig`). */
+  readonly config: StreamRuntimeConfig;
+  readonly processor: RecordProcessor;
+  /**
+   * Replaces the Kafka delivery chosen by `config.delivery` — the seam for sinks, which write rows
+   * and offsets in their own database transaction. Given the client and the group committer.
+   */
+  readonly delivery?: (context: DeliveryContext) => DeliveryStrategy;
+  /** Called with each record's outcome (metrics, tests). */
+  readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
+}
+
+export interface DeliveryContext {
+  readonly kafka: Kafka;
+  readonly config: StreamRuntimeConfig;
+  /** Commits a group offset for a partition this member still owns (rejects with PartitionLostError otherwise). */
+  commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void>;
+}
+
+const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+
+/**
+ * The consumer group loop: one kafkajs consumer (eachBatch, autoCommit off), one PartitionWorker
+ * per assigned partition, one delivery strategy (exactly-once or at-least-once, or a sink's).
+ *
+ * Rebalances: kafkajs has no revoke callback, so the runtime listens for the group's rebalance
+ * and join events. When a rebalance starts, running batches get `revokeTimeoutMs` to finish and
+ * commit (the old generation may still commit while the group prepares the rebalance); after the
+ * new assignment, commits for partitions this member lost are refused, and workers of lost
+ * partitions are closed (an open transaction aborted). `stop()` drains and commits.
+ *
+ * A failure that must not be skipped (a dead letter or output that cannot be written, a commit
+ * refused for another reason) stops the whole runtime: `done` rejects, nothing past the failed
+ * record is committed, and the next start resumes from the last commit.
+ */
+export class StreamRuntime {
+  private kafka: Kafka | undefined;
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  private strategy: DeliveryStrategy | undefined;
+  private readonly runner: RecordRunner;
+  private readonly workers = new Map<string, PartitionWorker>();
+  private readonly closing = new Map<string, Promise<void>>();
+  private readonly positioned = new Set<string>();
+  private assignment = new Set<string>();
+  private generation = new AbortController();
+  private stopping = false;
+  private stopped: Promise<void> | undefined;
+  private failure: unknown;
+  private resolveDone!: () => void;
+  private rejectDone!: (error: unknown) => void;
+  /** Settles when the runtime stopped: resolves after `stop()`, rejects when it failed. */
+  readonly done: Promise<void>;
+
+  constructor(private readonly options: StreamRuntimeOptions) {
+    const { config, processor } = options;
+    this.runner = new RecordRunner({
+      group: config.group,
+      processor,
+      retryPolicy: config.failure.retry,
+      onKeyFailure: config.failure.onKeyFailure,
+      onOutcome: options.onOutcome,
+    });
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+    this.done.catch(() => undefined);
+  }
+
+  /** The dead-letter topic of this runtime's group. */
+  get deadLetterTopic(): string {
+    return dlqTopicFor(this.options.config.group);
+  }
+
+  /** Connects, provisions the dead-letter topic, joins the group and starts consuming. */
+  async start(): Promise<void> {
+    const { config } = this.options;
+    const kafka = createKafkaClient(this.options.kafka, this.options.kafkaClient);
+    this.kafka = kafka;
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    await this.provisionDeadLetterTopic(this.admin);
+
+    const context: DeliveryContext = {
+      kafka,
+      config,
+      commitGroupOffset: (tp, next) => this.commitGroupOffset(tp, next),
+    };
+    this.strategy =
+      this.options.delivery?.(context) ??
+      (config.delivery === 'exactly-once'
+        ? new ExactlyOnceDelivery(
+            kafka,
+            config.group,
+            config.output.maxBatchRecords,
+            config.transactionTimeoutMs,
+          )
+        : new AtLeastOnceDelivery(kafka, context.commitGroupOffset, config.output.maxBatchRecords));
+    await this.strategy.start();
+
+    const consumer = kafka.consumer({
+      groupId: config.group,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.REBALANCING, () => this.generation.abort());
+    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) void this.fail(event.payload.error);
+    });
+    await consumer.connect();
+    for (const topic of config.topics)
+      await consumer.subscribe({ topic, fromBeginning: config.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: config.concurrency.partitions,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /**
+   * Graceful shutdown (SIGTERM): takes no new records, lets accepted ones finish and commit, leaves
+   * the group. Running records still busy `shutdownTimeoutMs - revokeTimeoutMs` after the call are
+   * abandoned (their partition's next owner redoes them); the whole stop stays within about
+   * `shutdownTimeoutMs`.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown(this.options.config.shutdownTimeoutMs);
+    return this.stopped;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    this.stopping = true;
+    const { revokeTimeoutMs } = this.options.config;
+    const abandonAt = setTimeout(() => this.generation.abort(), Math.max(0, timeoutMs - revokeTimeoutMs));
+    try {
+      await this.consumer?.stop();
+      await Promise.all([...this.workers.values()].map((w) => w.close().catch(() => undefined)));
+      await Promise.all(this.closing.values());
+      this.workers.clear();
+      await this.strategy?.stop().catch(() => undefined);
+      await this.consumer?.disconnect();
+      await this.admin?.disconnect();
+    } finally {
+      clearTimeout(abandonAt);
+      if (this.failure !== undefined) this.rejectDone(this.failure);
+      else this.resolveDone();
+    }
+  }
+
+  private fail(error: unknown): Promise<void> {
+    this.failure ??= error;
+    this.generation.abort();
+    return this.stop().catch(() => undefined);
+  }
+
+  private async provisionDeadLetterTopic(admin: Admin): Promise<void> {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [...this.options.config.topics] });
+    const partitions = Math.max(...topics.map((t) => t.partitions.length));
+    const replicationFactor = Math.max(
+      1,
+      ...topics.flatMap((t) => t.partitions.map((p) => p.replicas.length)),
+    );
+    await new TopicProvisioner(admin).provision([
+      { name: this.deadLetterTopic, partitions, replicationFactor },
+    ]);
+  }
+
+  private onAssignment(memberAssignment: Record<string, number[]>): void {
+    this.generation.abort();
+    this.generation = new AbortController();
+    const next = new Set<string>();
+    for (const [topic, partitions] of Object.entries(memberAssignment)) {
+      for (const partition of partitions) next.add(tpKey({ topic, partition }));
+    }
+    this.assignment = next;
+    for (const [key, worker] of this.workers) {
+      if (next.has(key)) continue;
+      this.workers.delete(key);
+      this.positioned.delete(key);
+      const closed = worker.close().catch(() => undefined);
+      this.closing.set(key, closed);
+      void closed.then(() => this.closing.delete(key));
+    }
+  }
+
+  private async commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void> {
+    if (!this.assignment.has(tpKey(tp))) throw new PartitionLostError(tp);
+    await this.consumer!.commitOffsets([
+      { topic: tp.topic, partition: tp.partition, offset: String(nextOffset) },
+    ]);
+  }
+
+  private async workerFor(tp: TopicPartition): Promise<PartitionWorker> {
+    const key = tpKey(tp);
+    await this.closing.get(key);
+    let worker = this.workers.get(key);
+    if (!worker) {
+      const { config } = this.options;
+      worker = new PartitionWorker(tp, this.strategy!.forPartition(tp), this.runner, {
+        keysPerPartition: config.concurrency.keysPerPartition,
+        maxBuffered: config.concurrency.maxBufferedPerPartition,
+        revokeTimeoutMs: config.revokeTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        partialCheckpoint: config.delivery === 'at-least-once' && this.options.delivery === undefined,
+      });
+      this.workers.set(key, worker);
+    }
+    return worker;
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (this.stopping || batch.messages.length === 0) return;
+    const tp = { topic: batch.topic, partition: batch.partition };
+    const generation = this.generation;
+    const worker = await this.workerFor(tp);
+    const key = tpKey(tp);
+    if (!this.positioned.has(key)) {
+      this.positioned.add(key);
+      // A strategy that keeps its own position (a sink's offsets table) decides where to start.
+      const start = await worker.delivery.startingOffset?.();
+      if (start !== undefined && start !== BigInt(batch.messages[0].offset)) {
+        this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
+        return;
+      }
+    }
+    const records = batch.messages.map((m) => toStreamRecord(tp, m));
+    try {
+      await worker.processBatch(records, {
+        signal: generation.signal,
+        intakeClosed: () => this.stopping,
+        heartbeat: () => payload.heartbeat(),
+        resolveOffset: (offset) => payload.resolveOffset(String(offset)),
+      });
+    } catch (error) {
+      // Not rethrown: kafkajs would refetch and retry the batch forever. The runtime stops instead.
+      void this.fail(error);
+    }
+  }
+}
+
+function toStreamRecord(tp: TopicPartition, message: KafkaMessage): StreamRecord {
+  return {
+    topic: tp.topic,
+    partition: tp.partition,
+    offset: BigInt(message.offset),
+    key: message.key,
+    value: message.value,
+    headers: headersFromMap(message.headers as HeaderMap | undefined),
+    timestamp: message.timestamp,
+  };
+}

@@ -1,0 +1,133 @@
+// Shared setup of the stream runtime suites: a client for the local stack, topic provisioning,
+// producing test input and reading a topic back (read_committed) until enough records arrived.
+import { type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
+import {
+  createKafkaClient,
+  createProducer,
+  kafkaConfigSchema,
+  type KafkaConfig,
+  TopicProvisioner,
+} from '@sluice/kafka';
+import { stackAddresses, uniqueName } from '@sluice/test-support';
+
+export const kafkaConfig: KafkaConfig = kafkaConfigSchema.parse({
+  brokers: stackAddresses().kafkaBrokers,
+  clientId: 'sluice-it-stream',
+  logLevel: 'nothing',
+});
+
+export interface ReadRecord {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: Record<string, string>;
+}
+
+export class StreamHarness {
+  readonly kafka: Kafka = createKafkaClient(kafkaConfig);
+  private admin: Admin | undefined;
+  private readonly topics: string[] = [];
+
+  async connect(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+  }
+
+  async topic(prefix: string, partitions: number): Promise<string> {
+    const name = uniqueName(prefix);
+    await new TopicProvisioner(this.admin!).provision([{ name, partitions, replicationFactor: 1 }]);
+    this.topics.push(name);
+    return name;
+  }
+
+  /** Remembers a topic the runtime creates (the DLQ) for clean-up. */
+  track(topic: string): void {
+    this.topics.push(topic);
+  }
+
+  async produce(
+    topic: string,
+    records: ReadonlyArray<{ key: string; value: string }>,
+    chunk = 2000,
+  ): Promise<void> {
+    const producer = createProducer(this.kafka);
+    await producer.connect();
+    try {
+      for (let i = 0; i < records.length; i += chunk) {
+        await producer.send({ topic, messages: records.slice(i, i + chunk) });
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  /** Reads `topic` from the beginning (committed records only) until `count` records or `timeoutMs`. */
+  async read(topic: string, count: number, timeoutMs = 60_000): Promise<ReadRecord[]> {
+    const out: ReadRecord[] = [];
+    const consumer = this.kafka.consumer({ groupId: uniqueName('it.stream.reader'), readUncommitted: false });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        void consumer.run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) out.push(toRead(batch.partition, m));
+            if (out.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return out;
+  }
+
+  /** Records in the log of `topic` (high minus low watermark over its partitions). */
+  async logSize(topic: string): Promise<number> {
+    const offsets = await this.admin!.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  }
+
+  async committedOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
+    const [entry] = await this.admin!.fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map(entry.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const { topics } = await this.admin!.fetchTopicMetadata({ topics: [topic] });
+    return topics[0].partitions.length;
+  }
+
+  async close(): Promise<void> {
+    await this.admin?.deleteTopics({ topics: this.topics }).catch(() => undefined);
+    await this.admin?.disconnect();
+  }
+}
+
+function toRead(partition: number, m: KafkaMessage): ReadRecord {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v !== undefined) headers[k] = (Array.isArray(v) ? v[v.length - 1] : v).toString();
+  }
+  return {
+    partition,
+    offset: BigInt(m.offset),
+    key: m.key?.toString() ?? null,
+    value: m.value?.toString() ?? null,
+    headers,
+  };
+}
+
+/** Resolves when `predicate` holds, polling; rejects after `timeoutMs`. */
+export async function eventually(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
