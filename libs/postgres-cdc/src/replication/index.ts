@@ -22,3 +22,13 @@ export {
   type ReplicationStreamOptions,
   type ReplicationStreamPosition,
 } from './replication-stream';
+export { PostgresSession, type TextRow } from './postgres-session';
+export { type PublicationChange, Publication, type PublicationScope } from './publication';
+export {
+  listTables,
+  ReplicationPreflight,
+  type PreflightTarget,
+  type SettingReader,
+} from './replication-preflight';
+export { ReplicationSlot, type ReplicationSlotState } from './replication-slot';
+export { qualifiedName, quotedName, selectTables, type TableName, tablePattern } from './table-name';

@@ -1,0 +1,36 @@
+/** A table by schema and name, as Postgres spells them (case-sensitive, unquoted). */
+export interface TableName {
+  readonly schema: string;
+  readonly table: string;
+}
+
+export function qualifiedName(name: TableName): string {
+  return `${name.schema}.${name.table}`;
+}
+
+/** `"schema"."table"`, safe in SQL. */
+export function quotedName(name: TableName): string {
+  return `"${name.schema.replace(/"/g, '""')}"."${name.table.replace(/"/g, '""')}"`;
+}
+
+/** A `schema.table` pattern where `*` matches any run of characters (`public.*`, `sales.order_*`). */
+export function tablePattern(pattern: string): (name: TableName) => boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return (name) => regex.test(qualifiedName(name));
+}
+
+/** Which tables the include/exclude patterns select. */
+export function selectTables(
+  candidates: readonly TableName[],
+  include: readonly string[],
+  exclude: readonly string[] = [],
+): TableName[] {
+  const included = include.map(tablePattern);
+  const excluded = exclude.map(tablePattern);
+  return candidates.filter((t) => included.some((m) => m(t)) && !excluded.some((m) => m(t)));
+}
