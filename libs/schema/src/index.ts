@@ -17,7 +17,7 @@ export type {
   UnionType,
 } from './avro/avro-type';
 export { parseAvroSchema } from './avro/parse-avro-schema';
-export { canonicalAvroSchema } from './avro/canonical-avro-schema';
+export { canonicalAvroSchema, canonicalForm } from './avro/canonical-avro-schema';
 export {
   COMPATIBILITY_LEVELS,
   type CompatibilityLevel,

@@ -1,0 +1,38 @@
+// @sluice/pipeline — declarative pipelines: the YAML file, its steps (one file each, registered by
+// name), the safe expression language, schema derivation and the compiled pipeline the runtime runs.
+export { Expression, ExpressionEvaluationError, type ExpressionScope } from './expression/expression';
+export { ExpressionSyntaxError } from './expression/expression-parser';
+export type {
+  InputSchema,
+  PipelineInput,
+  PipelineOutput,
+  RecordMetadata,
+  StepResult,
+  WorkingRecord,
+} from './record/pipeline-record';
+export { type DerivedSchema, type StreamSchemas, SchemaDerivationError } from './schema/derived-schema';
+export {
+  type FieldSpec,
+  addedField,
+  fieldOf,
+  newRecord,
+  nullable,
+  primitive,
+  recordOf,
+  unwrapNullable,
+  withFields,
+} from './schema/avro-builder';
+export type { Step, StepContext, StepDefinition } from './steps/step';
+export { defineStep, type CustomStepDefinition } from './steps/custom-step';
+export { StepRegistry, BUILT_IN_STEPS, builtInStepRegistry } from './steps/step-registry';
+export type { LookupRow, LookupSource, RowLookup, RowLookupFactory } from './steps/enrich/row-lookup';
+export { postgresRowLookup } from './steps/enrich/postgres-row-lookup';
+export { type PipelineConfig, pipelineConfigSchema } from './pipeline/pipeline-config';
+export { CompiledPipeline, type OutputSchemas } from './pipeline/compiled-pipeline';
+export { StepFailedError, ValidationFailedError } from './pipeline/pipeline-errors';
+export {
+  type PipelineOptions,
+  compilePipeline,
+  loadPipeline,
+  parsePipelineConfig,
+} from './pipeline/load-pipeline';

@@ -1,0 +1,61 @@
+import { dirname, resolve } from 'node:path';
+import { type Environment, loadConfigFile, parseConfig } from '@sluice/config';
+import { ConfigError } from '@sluice/errors';
+import { postgresRowLookup } from '../steps/enrich/postgres-row-lookup';
+import type { RowLookupFactory } from '../steps/enrich/row-lookup';
+import { builtInStepRegistry, type StepRegistry } from '../steps/step-registry';
+import { CompiledPipeline, type LabelledStep } from './compiled-pipeline';
+import { type PipelineConfig, pipelineConfigSchema, stepLabel } from './pipeline-config';
+
+export interface PipelineOptions {
+  /** Step types by YAML name. Default: the built-in steps. */
+  readonly registry?: StepRegistry;
+  /** `${ENV}` values. Default: the process environment. */
+  readonly env?: Environment;
+  /** Processing time for `insert ... from: now` and cache expiry. Default Date.now. */
+  readonly clock?: () => number;
+  /** How `enrich` reaches Postgres. Default: a pg pool per step. */
+  readonly lookups?: RowLookupFactory;
+  /** Where `custom` modules are resolved. Default: the pipeline file's folder (or the working directory). */
+  readonly baseDir?: string;
+}
+
+/** Validates a parsed pipeline document; an error names its YAML path (`steps[1].mask.key`). */
+export function parsePipelineConfig(
+  raw: unknown,
+  options: PipelineOptions & { source?: string } = {},
+): PipelineConfig {
+  return parseConfig(pipelineConfigSchema(options.registry ?? builtInStepRegistry()), raw, {
+    source: options.source ?? 'pipeline',
+    env: options.env,
+  });
+}
+
+/** Builds the steps of a validated pipeline. Throws `ConfigError` when a step cannot be built. */
+export function compilePipeline(config: PipelineConfig, options: PipelineOptions = {}): CompiledPipeline {
+  const registry = options.registry ?? builtInStepRegistry();
+  const steps: LabelledStep[] = config.steps.map(({ type, config: stepConfig }, index) => {
+    const label = stepLabel(index, type);
+    const definition = registry.get(type);
+    if (!definition) throw new ConfigError(`${label}: unknown step type "${type}"`, undefined, label);
+    const step = definition.fromConfig(stepConfig, {
+      label,
+      baseDir: options.baseDir ?? process.cwd(),
+      clock: options.clock ?? Date.now,
+      lookups: options.lookups ?? postgresRowLookup,
+    });
+    return { label, step };
+  });
+  return new CompiledPipeline(config, steps);
+}
+
+/** Reads, validates and compiles a pipeline file. */
+export function loadPipeline(file: string, options: PipelineOptions = {}): CompiledPipeline {
+  const registry = options.registry ?? builtInStepRegistry();
+  const config = loadConfigFile(pipelineConfigSchema(registry), file, { env: options.env });
+  return compilePipeline(config, {
+    ...options,
+    registry,
+    baseDir: options.baseDir ?? dirname(resolve(file)),
+  });
+}
