@@ -11,3 +11,5 @@ export {
 } from './config/source-config';
 export { AcknowledgementWindow, type PendingTransaction } from './offsets/acknowledgement-window';
 export * from './replication';
+export * from './snapshot';
+export * from './heartbeat';

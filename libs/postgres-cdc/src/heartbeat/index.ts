@@ -1,0 +1,1 @@
+export { Heartbeat, HEARTBEAT_PREFIX, type HeartbeatOptions, isHeartbeat } from './heartbeat';
