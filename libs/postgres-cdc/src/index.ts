@@ -13,3 +13,9 @@ export { AcknowledgementWindow, type PendingTransaction } from './offsets/acknow
 export * from './replication';
 export * from './snapshot';
 export * from './heartbeat';
+export {
+  ChangeEventPublisher,
+  type ChangeEventPublisherOptions,
+  type OutgoingEvent,
+} from './publishing/change-event-publisher';
+export type { HeldTable, SnapshotProgress, SourcePhase, SourceStatus } from './source/source-status';

@@ -1,0 +1,171 @@
+import type { Message, Producer, TopicMessages } from 'kafkajs';
+import { RetriableError } from '@sluice/errors';
+import type { Lsn } from '../lsn/lsn';
+import type { AcknowledgementWindow, PendingTransaction } from '../offsets/acknowledgement-window';
+
+/** One encoded event on its way to Kafka (key and value already in the Confluent wire format). */
+export interface OutgoingEvent {
+  readonly topic: string;
+  /** Null only for keyless topics (the transaction metadata topic keys by id, so: rarely). */
+  readonly key: Buffer | null;
+  /** Null for a tombstone. */
+  readonly value: Buffer | null;
+  readonly headers?: Record<string, string | Buffer>;
+}
+
+export interface ChangeEventPublisherOptions {
+  /** Events per Kafka request at most. */
+  readonly maxBatchRecords: number;
+  /** How long a batch may wait to fill before it is sent, in ms. */
+  readonly lingerMs: number;
+  /** Events handed over and not yet acknowledged; `publish` waits while this many are pending. */
+  readonly maxPendingEvents: number;
+  /** Called with each new confirmable position, in order; the stream acknowledges it to Postgres. */
+  readonly onConfirmable: (lsn: Lsn) => void;
+}
+
+interface Batch {
+  readonly byTopic: Map<string, Message[]>;
+  readonly byTransaction: Map<PendingTransaction, number>;
+  size: number;
+}
+
+/**
+ * Sends change events to Kafka in batches, one request at a time, and reports which WAL position
+ * became safe to confirm. One batch in flight keeps commit order on every partition (the producer is
+ * idempotent, so a retried request never duplicates or reorders), while the next batch fills.
+ *
+ * Failure is not retried here: the producer already retried what was retriable. A failed send leaves
+ * the publisher broken, `publish` and `flush` reject, and the caller restarts streaming from the last
+ * confirmed position, which redelivers every unacknowledged event (at-least-once, duplicates carry
+ * their lsn and txId).
+ */
+export class ChangeEventPublisher {
+  private batch: Batch = emptyBatch();
+  private inFlight: Promise<void> | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private pendingEvents = 0;
+  private failure: Error | undefined;
+  private readonly drainWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly producer: Producer,
+    private readonly window: AcknowledgementWindow,
+    private readonly options: ChangeEventPublisherOptions,
+  ) {}
+
+  /** Events handed over and not yet acknowledged by Kafka. */
+  get pending(): number {
+    return this.pendingEvents;
+  }
+
+  /**
+   * Queues `event` as part of `tx`. Resolves at once unless too many events are pending, in which
+   * case it waits for Kafka: that pause is the backpressure that stops reading the replication slot.
+   */
+  async publish(event: OutgoingEvent, tx: PendingTransaction): Promise<void> {
+    this.throwIfFailed();
+    this.window.add(tx);
+    this.pendingEvents++;
+    let messages = this.batch.byTopic.get(event.topic);
+    if (messages === undefined) this.batch.byTopic.set(event.topic, (messages = []));
+    messages.push({ key: event.key, value: event.value, headers: event.headers });
+    this.batch.byTransaction.set(tx, (this.batch.byTransaction.get(tx) ?? 0) + 1);
+    this.batch.size++;
+    if (this.batch.size >= this.options.maxBatchRecords) this.sendSoon(0);
+    else this.sendSoon(this.options.lingerMs);
+    if (this.pendingEvents >= this.options.maxPendingEvents) await this.waitForRoom();
+  }
+
+  /** The commit of `tx` was read. */
+  close(tx: PendingTransaction, endLsn: Lsn): void {
+    this.report(this.window.close(tx, endLsn));
+  }
+
+  /** A position with nothing to deliver (heartbeat, transaction of uncaptured tables). */
+  mark(endLsn: Lsn): void {
+    this.report(this.window.mark(endLsn));
+  }
+
+  /** Sends everything queued and waits until Kafka acknowledged it. */
+  async flush(): Promise<void> {
+    for (;;) {
+      this.throwIfFailed();
+      if (this.inFlight) await this.inFlight;
+      else if (this.batch.size > 0) await this.sendNow();
+      else return;
+    }
+  }
+
+  private sendSoon(delayMs: number): void {
+    if (this.inFlight) return; // the batch goes as soon as the one in flight is acknowledged
+    if (delayMs === 0) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      void this.sendNow().catch(() => undefined);
+    } else if (this.lingerTimer === undefined) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = undefined;
+        void this.sendNow().catch(() => undefined);
+      }, delayMs);
+    }
+  }
+
+  private sendNow(): Promise<void> {
+    if (this.inFlight || this.batch.size === 0 || this.failure) return this.inFlight ?? Promise.resolve();
+    const batch = this.batch;
+    this.batch = emptyBatch();
+    const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({
+      topic,
+      messages,
+    }));
+    this.inFlight = this.producer
+      .sendBatch({ topicMessages, acks: -1 })
+      .then(
+        () => this.acknowledged(batch),
+        (error: unknown) => this.fail(error),
+      )
+      .finally(() => {
+        this.inFlight = undefined;
+        if (this.batch.size > 0 && !this.failure) {
+          this.sendSoon(this.batch.size >= this.options.maxBatchRecords ? 0 : this.options.lingerMs);
+        }
+      });
+    return this.inFlight;
+  }
+
+  private acknowledged(batch: Batch): void {
+    this.pendingEvents -= batch.size;
+    for (const [tx, count] of batch.byTransaction) this.report(this.window.acknowledge(tx, count));
+    this.wakeWaiters();
+  }
+
+  private fail(error: unknown): void {
+    this.failure = new RetriableError(
+      `publishing change events to Kafka failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+    this.wakeWaiters();
+  }
+
+  private report(lsn: Lsn | undefined): void {
+    if (lsn !== undefined) this.options.onConfirmable(lsn);
+  }
+
+  private waitForRoom(): Promise<void> {
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve)).then(() => this.throwIfFailed());
+  }
+
+  private wakeWaiters(): void {
+    if (!this.failure && this.pendingEvents >= this.options.maxPendingEvents) return;
+    for (const wake of this.drainWaiters.splice(0)) wake();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+}
+
+function emptyBatch(): Batch {
+  return { byTopic: new Map(), byTransaction: new Map(), size: 0 };
+}

@@ -1,0 +1,60 @@
+/** Where the source is in its life. */
+export type SourcePhase =
+  | 'starting'
+  | 'snapshotting'
+  | 'streaming'
+  /** Paused by an operator: nothing is read, the slot keeps its position. */
+  | 'paused'
+  /** A dependency failed; the source waits and tries again (backoff capped). */
+  | 'retrying'
+  /** `initial_only` finished its snapshot, or `stop()` was called. */
+  | 'stopped'
+  /** A problem no retry can fix (configuration, permissions); an operator must act. */
+  | 'failed';
+
+export interface SnapshotProgress {
+  readonly kind: 'initial' | 'incremental';
+  readonly table: string;
+  readonly tablesDone: number;
+  readonly tablesTotal: number;
+  readonly rowsDone: number;
+  /** Estimated rows of the tables being snapshotted (pg_class.reltuples, refreshed per table). */
+  readonly rowsTotal: number;
+  readonly rowsPerSecond: number;
+  /** Seconds left at the current rate, when it can be told. */
+  readonly etaSeconds: number | undefined;
+}
+
+/** A table held back because the registry refused its new schema. */
+export interface HeldTable {
+  readonly table: string;
+  readonly subject: string;
+  /** What the registry (or the local compatibility check) said: names the rule and field. */
+  readonly reason: string;
+  readonly since: string;
+  /** Events of the table waiting for an operator's decision. */
+  readonly heldEvents: number;
+}
+
+/** What `GET /status` answers. LSNs in Postgres's `X/Y` notation. */
+export interface SourceStatus {
+  readonly name: string;
+  readonly phase: SourcePhase;
+  readonly slot: string;
+  readonly publication: string;
+  /** Position of the last message read from the slot. */
+  readonly currentLsn: string | undefined;
+  /** Position confirmed to Postgres: everything before it is in Kafka. */
+  readonly confirmedLsn: string | undefined;
+  /** Server WAL position minus the confirmed position, in bytes (WAL the slot retains). */
+  readonly lagBytes: number | undefined;
+  readonly eventsPublished: number;
+  /** Events handed to Kafka and not yet acknowledged. */
+  readonly eventsPending: number;
+  readonly snapshot: SnapshotProgress | undefined;
+  readonly heldTables: readonly HeldTable[];
+  readonly lastError:
+    { readonly message: string; readonly at: string; readonly retriable: boolean } | undefined;
+  /** When the next attempt starts, in phase `retrying`. */
+  readonly retryAt: string | undefined;
+}
