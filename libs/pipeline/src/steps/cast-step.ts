@@ -23,8 +23,9 @@ function toNumber(v: unknown, target: Target): number {
   return bad(v, target);
 }
 
+/** A number is truncated toward zero (as Kafka Connect's Cast does); text must be a whole number. */
 function integer(v: unknown, target: Target, min: number, max: number): number {
-  const n = toNumber(v, target);
+  const n = typeof v === 'number' ? Math.trunc(v) : toNumber(v, target);
   if (!Number.isInteger(n) || n < min || n > max) bad(v, target);
   return n;
 }
