@@ -18,4 +18,4 @@ export {
   type ChangeEventPublisherOptions,
   type OutgoingEvent,
 } from './publishing/change-event-publisher';
-export type { HeldTable, SnapshotProgress, SourcePhase, SourceStatus } from './source/source-status';
+export type { HeldTable, SnapshotStatus, SourcePhase, SourceStatus } from './source/source-status';

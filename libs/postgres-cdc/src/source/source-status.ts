@@ -1,3 +1,5 @@
+import type { SnapshotProgressView } from '../snapshot/snapshot-progress';
+
 /** Where the source is in its life. */
 export type SourcePhase =
   | 'starting'
@@ -12,17 +14,9 @@ export type SourcePhase =
   /** A problem no retry can fix (configuration, permissions); an operator must act. */
   | 'failed';
 
-export interface SnapshotProgress {
+/** An initial or incremental snapshot under way. */
+export interface SnapshotStatus extends SnapshotProgressView {
   readonly kind: 'initial' | 'incremental';
-  readonly table: string;
-  readonly tablesDone: number;
-  readonly tablesTotal: number;
-  readonly rowsDone: number;
-  /** Estimated rows of the tables being snapshotted (pg_class.reltuples, refreshed per table). */
-  readonly rowsTotal: number;
-  readonly rowsPerSecond: number;
-  /** Seconds left at the current rate, when it can be told. */
-  readonly etaSeconds: number | undefined;
 }
 
 /** A table held back because the registry refused its new schema. */
@@ -51,7 +45,7 @@ export interface SourceStatus {
   readonly eventsPublished: number;
   /** Events handed to Kafka and not yet acknowledged. */
   readonly eventsPending: number;
-  readonly snapshot: SnapshotProgress | undefined;
+  readonly snapshot: SnapshotStatus | undefined;
   readonly heldTables: readonly HeldTable[];
   readonly lastError:
     { readonly message: string; readonly at: string; readonly retriable: boolean } | undefined;
