@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { LocalStack, type PartName, stackLayout } from '@sluice/stack';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
+import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
 
 interface Suite {
@@ -18,6 +19,11 @@ interface Suite {
 }
 
 const SUITES: Suite[] = [
+  {
+    name: 'postgres-decode',
+    parts: ['postgres'],
+    run: ({ runs, quick }) => benchPostgresDecode({ runs, quick, postgres: stackAddresses().postgres }),
+  },
   {
     name: 'schema-registry',
     parts: ['postgres'],
