@@ -88,7 +88,9 @@ async function sluiceStream(
 /** A stopped walsender releases its slot a moment after the client closed. */
 async function dropWhenReleased(admin: Client, slot: string): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const { rows } = await admin.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+    const { rows } = await admin.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [
+      slot,
+    ]);
     if (rows.length === 0 || rows[0].active_pid === null || attempt > 100) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
