@@ -19,3 +19,6 @@ export {
   type OutgoingEvent,
 } from './publishing/change-event-publisher';
 export type { HeldTable, SnapshotStatus, SourcePhase, SourceStatus } from './source/source-status';
+export * from './types';
+export * from './values';
+export * from './events';

@@ -17,6 +17,7 @@ export type {
   UnionType,
 } from './avro/avro-type';
 export { parseAvroSchema } from './avro/parse-avro-schema';
+export { compileAvroCodec, type AvroCodec } from './avro/avsc-types';
 export { canonicalAvroSchema, canonicalForm } from './avro/canonical-avro-schema';
 export {
   COMPATIBILITY_LEVELS,

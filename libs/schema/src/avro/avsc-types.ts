@@ -1,5 +1,6 @@
 import * as avro from 'avsc';
 import { recogniseLogicalType } from './logical-type-rules';
+import { createLongType } from './long-type';
 
 /**
  * The one place Sluice builds avsc types, so parsing, encoding and decoding agree on the options.
@@ -10,6 +11,8 @@ import { recogniseLogicalType } from './logical-type-rules';
  *   the shape every other Kafka client sees, and the shape `avroToTypeScript` promises.
  * - `wrapUnions: 'never'`: union values are plain values, never `{ "string": "x" }` wrappers, so a
  *   nullable field is `T | null` in JavaScript as in the generated TypeScript.
+ * - A plain `long` is a `number` while safe and a `bigint` beyond ±2^53 (see `createLongType`), so
+ *   a Postgres bigint or Debezium's infinity timestamp is never rounded nor refused.
  */
 class PassThroughLogicalType extends avro.types.LogicalType {
   constructor(schema: avro.Schema, opts?: unknown) {
@@ -72,7 +75,46 @@ const LOGICAL_TYPES = Object.fromEntries(LOGICAL_TYPE_NAMES.map((name) => [name,
 
 /** Options for `avro.Type.forSchema`; also handed to the registry library so its types agree. */
 export function avscOptions(): Partial<avro.ForSchemaOptions> {
-  return { logicalTypes: { ...LOGICAL_TYPES }, wrapUnions: 'never' };
+  return { logicalTypes: { ...LOGICAL_TYPES }, wrapUnions: 'never', typeHook: longTypeHook };
+}
+
+const LONG = createLongType();
+
+/** Plain longs only: a long under a logical type keeps the logical type's own handling. */
+function longTypeHook(schema: avro.Schema): avro.Type | undefined {
+  if (schema === 'long') return LONG;
+  if (typeof schema === 'object' && schema !== null && !Array.isArray(schema)) {
+    const attrs = schema as unknown as Record<string, unknown>;
+    if (attrs.type === 'long' && attrs.logicalType === undefined) return LONG;
+  }
+  return undefined;
+}
+
+/**
+ * A compiled Avro schema: encode and decode Avro binary (no framing) with Sluice's value
+ * conventions. Compile once per schema and keep it; each call is then avsc's compiled code.
+ */
+export interface AvroCodec {
+  encode(value: unknown): Buffer;
+  decode(bytes: Buffer): unknown;
+  isValid(value: unknown): boolean;
+  /** Paths (`after.amount`) where `value` does not match, empty when it does. */
+  invalidPaths(value: unknown): string[];
+}
+
+/** Compiles schema JSON into an `AvroCodec`. Throws avsc's error when avsc refuses the schema. */
+export function compileAvroCodec(json: unknown): AvroCodec {
+  const type = createAvscType(json);
+  return {
+    encode: (value) => type.toBuffer(value),
+    decode: (bytes) => type.fromBuffer(bytes),
+    isValid: (value) => type.isValid(value),
+    invalidPaths: (value) => {
+      const paths: string[] = [];
+      type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '<root>') });
+      return paths;
+    },
+  };
 }
 
 /** Builds the avsc type of schema JSON. Throws avsc's own error when avsc refuses it. */

@@ -1,0 +1,160 @@
+import { ConfigError } from '@sluice/errors';
+import { type AvroCodec, compileAvroCodec } from '@sluice/schema';
+import type { Relation } from '../pgoutput/pgoutput-message';
+import type { TableColumnFacts } from '../types/table-columns';
+import type { TypeCatalog } from '../types/type-catalog';
+import {
+  type AvroField,
+  type AvroJson,
+  connectField,
+  connectRecord,
+  dedupeNamedTypes,
+} from '../values/avro-json';
+import { type ColumnConverter, type ColumnMask, createColumnConverter } from '../values/column-converter';
+import { avroFullName, avroName } from './avro-name';
+import { POSTGRES_SOURCE_SCHEMA, TRANSACTION_BLOCK_SCHEMA } from './source-schema';
+import { TableWithoutKeyError } from './table-without-key-error';
+
+export interface TableSchemaOptions {
+  /** Debezium's topic.prefix: topics are `<prefix>.<schema>.<table>`; also `source.name`. */
+  readonly topicPrefix: string;
+  /** The database name written to `source.db`. */
+  readonly database: string;
+  /** Columns left out of events (column.exclude.list), by column name. */
+  readonly excludedColumns?: ReadonlySet<string>;
+  /** Masked character columns (column.mask.*), by column name. */
+  readonly maskedColumns?: ReadonlyMap<string, ColumnMask>;
+  /** Key columns instead of the primary key (message.key.columns), in key order. */
+  readonly keyColumns?: readonly string[];
+  readonly unavailableValuePlaceholder?: string;
+  readonly moneyFractionDigits?: number;
+}
+
+/** One column of the table as events carry it: where its value sits in a tuple, how to convert. */
+export interface ColumnSlot {
+  /** Position in pgoutput tuples (the Relation column index). */
+  readonly index: number;
+  /** Avro field name (adjusted). */
+  readonly field: string;
+  readonly optional: boolean;
+  readonly converter: ColumnConverter;
+}
+
+/**
+ * Everything Sluice decides once per table version (Debezium's TableSchema): topic, key and
+ * envelope schemas as Avro JSON and text, their compiled codecs, and the per-column converters in
+ * tuple order. Build a new one when a Relation message describes the table again.
+ */
+export class TableSchema {
+  readonly topic: string;
+  readonly keySchema: AvroJson;
+  readonly valueSchema: AvroJson;
+  /** The schemas as JSON text: stable for a given table version, the registry's subject input. */
+  readonly keySchemaText: string;
+  readonly valueSchemaText: string;
+  readonly keyCodec: AvroCodec;
+  readonly valueCodec: AvroCodec;
+
+  private constructor(
+    readonly relation: Relation,
+    readonly options: TableSchemaOptions,
+    readonly columns: readonly ColumnSlot[],
+    readonly keyColumns: readonly ColumnSlot[],
+    /** Columns of a type with no mapping (include.unknown.datatypes=false): left out. */
+    readonly skippedColumns: readonly string[],
+  ) {
+    this.topic = `${options.topicPrefix}.${relation.schema}.${relation.table}`;
+    const base = avroFullName(this.topic);
+    const field = (slot: ColumnSlot): AvroField =>
+      connectField(slot.field, slot.converter.schema, slot.optional);
+    this.keySchema = dedupeNamedTypes(connectRecord(`${base}.Key`, keyColumns.map(field)));
+    const valueRecord = connectRecord(`${base}.Value`, columns.map(field));
+    this.valueSchema = dedupeNamedTypes(
+      connectRecord(
+        `${base}.Envelope`,
+        [
+          connectField('before', valueRecord, true),
+          connectField('after', valueRecord, true),
+          { name: 'source', type: POSTGRES_SOURCE_SCHEMA },
+          { name: 'op', type: 'string' },
+          connectField('ts_ms', 'long', true),
+          connectField('ts_us', 'long', true),
+          connectField('ts_ns', 'long', true),
+          connectField('transaction', TRANSACTION_BLOCK_SCHEMA, true),
+        ],
+        { version: 2 },
+      ),
+    );
+    this.keySchemaText = JSON.stringify(this.keySchema);
+    this.valueSchemaText = JSON.stringify(this.valueSchema);
+    this.keyCodec = compileAvroCodec(this.keySchema);
+    this.valueCodec = compileAvroCodec(this.valueSchema);
+  }
+
+  /**
+   * Builds the schema of `relation`. `facts` (nullability, primary key) come from the catalog
+   * (`loadTableColumnFacts`): pgoutput's Relation carries neither. Throws `TableWithoutKeyError`
+   * when nothing can key the events, `ConfigError` for a configured column that does not exist.
+   */
+  static build(
+    relation: Relation,
+    catalog: TypeCatalog,
+    facts: TableColumnFacts,
+    options: TableSchemaOptions,
+  ): TableSchema {
+    const name = `${relation.schema}.${relation.table}`;
+    const byName = new Map(relation.columns.map((c) => [c.name, c]));
+    for (const configured of [...(options.maskedColumns?.keys() ?? []), ...(options.keyColumns ?? [])]) {
+      if (!byName.has(configured)) throw new ConfigError(`Table ${name} has no column ${configured}`);
+    }
+    const keyNames =
+      options.keyColumns && options.keyColumns.length > 0
+        ? options.keyColumns
+        : facts.primaryKey.length > 0
+          ? facts.primaryKey
+          : relation.replicaIdentity === 'index'
+            ? relation.columns.filter((c) => c.isKey).map((c) => c.name)
+            : [];
+    if (keyNames.length === 0) throw new TableWithoutKeyError(name);
+
+    const slots = new Map<string, ColumnSlot>();
+    const skipped: string[] = [];
+    for (const column of relation.columns) {
+      const converter = createColumnConverter(catalog, column, {
+        moneyFractionDigits: options.moneyFractionDigits,
+        unavailableValuePlaceholder: options.unavailableValuePlaceholder,
+        mask: options.maskedColumns?.get(column.name),
+      });
+      if (converter === undefined) {
+        skipped.push(column.name);
+        continue;
+      }
+      slots.set(column.name, {
+        index: column.index,
+        field: avroName(column.name),
+        optional: !facts.notNull.has(column.name),
+        converter,
+      });
+    }
+    const keySlots = keyNames.map((key) => {
+      const slot = slots.get(key);
+      if (slot === undefined)
+        throw new ConfigError(`Key column ${key} of table ${name} has a type Sluice cannot map`);
+      return slot;
+    });
+    const excluded = options.excludedColumns ?? new Set<string>();
+    const columns = [...slots.values()].filter(
+      (slot) => !excluded.has(slot.converter.name) || keyNames.includes(slot.converter.name),
+    );
+    return new TableSchema(relation, options, columns, keySlots, skipped);
+  }
+
+  /** Whether `other` writes different Avro (key or value): a schema change to register. */
+  avroDiffersFrom(other: TableSchema | undefined): boolean {
+    return (
+      other === undefined ||
+      other.keySchemaText !== this.keySchemaText ||
+      other.valueSchemaText !== this.valueSchemaText
+    );
+  }
+}

@@ -1,0 +1,43 @@
+import { RetriableError } from '@sluice/errors';
+import type { CatalogQuery } from './catalog-query';
+
+/** What pgoutput's Relation message leaves out and Debezium takes from the table's metadata. */
+export interface TableColumnFacts {
+  /** Column names declared NOT NULL (Debezium's non-optional fields). */
+  readonly notNull: ReadonlySet<string>;
+  /** Primary-key column names in key order, empty when the table has none. */
+  readonly primaryKey: readonly string[];
+}
+
+const COLUMNS_SQL = `
+SELECT a.attname AS name, a.attnotnull AS not_null,
+       (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_catalog.pg_index i
+         WHERE i.indrelid = a.attrelid AND i.indisprimary)::text AS pk_position
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped`;
+
+/** Reads nullability and primary key of the table with OID `relationId` (a Relation's id). */
+export async function loadTableColumnFacts(
+  client: CatalogQuery,
+  relationId: number,
+): Promise<TableColumnFacts> {
+  let rows: Array<Record<string, unknown>>;
+  try {
+    ({ rows } = await client.query(COLUMNS_SQL, [relationId]));
+  } catch (error) {
+    throw new RetriableError(`Could not read the columns of table OID ${relationId} (pg_attribute)`, {
+      cause: error,
+      code: 'PG_TABLE_CATALOG_UNAVAILABLE',
+    });
+  }
+  const notNull = new Set<string>();
+  const keyed: Array<[number, string]> = [];
+  for (const row of rows) {
+    const name = String(row.name);
+    if (row.not_null === true || row.not_null === 't') notNull.add(name);
+    if (row.pk_position !== null && row.pk_position !== undefined)
+      keyed.push([Number(row.pk_position), name]);
+  }
+  keyed.sort((a, b) => a[0] - b[0]);
+  return { notNull, primaryKey: keyed.map(([, name]) => name) };
+}

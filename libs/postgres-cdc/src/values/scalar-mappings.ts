@@ -1,0 +1,338 @@
+// The decision step of Debezium's PostgresValueConverter, for built-in scalar types under its
+// defaults (decimal.handling.mode=precise, time.precision.mode=adaptive,
+// interval.handling.mode=numeric, binary.handling.mode=bytes, hstore.handling.mode=json): for a
+// type and type modifier, the Avro schema and the one function that converts a text value.
+import { PgOid } from '../types/pg-oid';
+import { type AvroJson, connectPrimitive } from './avro-json';
+import { decimalToBytes, moneyToBytes, variableScaleDecimal } from './numeric-codec';
+import { parseIntervalMicros } from './interval-codec';
+import {
+  formatTimeTz,
+  formatTimestampTz,
+  parseDate,
+  parseTimeMicros,
+  parseTimestampMicros,
+  parseTimestampMillis,
+} from './temporal-codec';
+
+/** How an unchanged TOASTed value is shown for a column (Debezium's UnchangedToastedPlaceholder). */
+export type PlaceholderKind = 'string' | 'bytes' | 'hstore' | 'none';
+
+export interface ScalarMapping {
+  readonly schema: AvroJson;
+  readonly convert: (text: string) => unknown;
+  readonly placeholder: PlaceholderKind;
+  /** A character type: the kind of column column.mask.* applies to. */
+  readonly character?: boolean;
+}
+
+export interface ScalarOptions {
+  /** Debezium's `money.fraction.digits` (default 2). */
+  readonly moneyFractionDigits: number;
+  readonly column: string;
+}
+
+const identity = (text: string): string => text;
+const named = (name: string): AvroJson => connectPrimitive('string', { name, version: 1 });
+
+/** Precision and scale of numeric(p,s); scale may be negative since Postgres 15. */
+export function numericTypmod(typmod: number): { precision: number; scale: number } | undefined {
+  if (typmod < 4) return undefined;
+  const t = typmod - 4;
+  return { precision: (t >> 16) & 0xffff, scale: ((t & 0x7ff) ^ 1024) - 1024 };
+}
+
+export function decimalSchema(precision: number | undefined, scale: number): AvroJson {
+  const parameters: Record<string, string> = { scale: String(scale) };
+  if (precision !== undefined) parameters['connect.decimal.precision'] = String(precision);
+  return {
+    type: 'bytes',
+    scale,
+    precision: precision ?? 64, // AvroData's default when Connect has no precision parameter
+    'connect.version': 1,
+    'connect.parameters': parameters,
+    'connect.name': 'org.apache.kafka.connect.data.Decimal',
+    logicalType: 'decimal',
+  };
+}
+
+export const VARIABLE_SCALE_DECIMAL_SCHEMA: AvroJson = {
+  type: 'record',
+  name: 'VariableScaleDecimal',
+  namespace: 'io.debezium.data',
+  doc: 'Variable scaled decimal',
+  fields: [
+    { name: 'scale', type: 'int' },
+    { name: 'value', type: 'bytes' },
+  ],
+  'connect.doc': 'Variable scaled decimal',
+  'connect.version': 1,
+  'connect.name': 'io.debezium.data.VariableScaleDecimal',
+};
+
+const timePrecision = (typmod: number): number => (typmod < 0 ? 6 : typmod);
+
+/** Bit string → Debezium's Bits bytes: the number it spells, little-endian, trailing zeros cut. */
+export function bitsToBytes(text: string): Buffer {
+  const bytes: number[] = [];
+  for (let end = text.length; end > 0; end -= 8) {
+    const start = Math.max(0, end - 8);
+    let b = 0;
+    for (let i = start; i < end; i++) b = (b << 1) | (text.charCodeAt(i) === 49 ? 1 : 0);
+    bytes.push(b);
+  }
+  let n = bytes.length;
+  while (n > 0 && bytes[n - 1] === 0) n--;
+  return Buffer.from(bytes.slice(0, n));
+}
+
+function bitMapping(oid: number, typmod: number): ScalarMapping {
+  // bit without a length is bit(1); varbit without one is unbounded (JDBC says Integer.MAX_VALUE).
+  const length = typmod > 0 ? typmod : oid === PgOid.BIT ? 1 : 2_147_483_647;
+  if (length <= 1) return { schema: 'boolean', convert: (t) => t === '1', placeholder: 'none' };
+  return {
+    schema: connectPrimitive('bytes', {
+      name: 'io.debezium.data.Bits',
+      version: 1,
+      parameters: { length: String(length) },
+    }),
+    convert: bitsToBytes,
+    placeholder: 'bytes',
+  };
+}
+
+function numericMapping(typmod: number, column: string): ScalarMapping {
+  const ps = numericTypmod(typmod);
+  if (ps === undefined) {
+    return {
+      schema: VARIABLE_SCALE_DECIMAL_SCHEMA,
+      convert: (t) => variableScaleDecimal(t, column),
+      placeholder: 'none',
+    };
+  }
+  const { precision, scale } = ps;
+  return {
+    schema: decimalSchema(precision, scale),
+    convert: (t) => decimalToBytes(t, scale, column),
+    placeholder: 'none',
+  };
+}
+
+/** The mapping of a built-in scalar type, or undefined when Sluice (like Debezium) has none. */
+export function scalarMapping(
+  oid: number,
+  typmod: number,
+  options: ScalarOptions,
+): ScalarMapping | undefined {
+  switch (oid) {
+    case PgOid.BOOL:
+      return { schema: 'boolean', convert: (t) => t === 't', placeholder: 'none' };
+    case PgOid.INT2:
+      return {
+        schema: connectPrimitive('int', { connectType: 'int16' }),
+        convert: Number,
+        placeholder: 'none',
+      };
+    case PgOid.INT4:
+      return { schema: 'int', convert: Number, placeholder: 'none' };
+    case PgOid.INT8:
+      return {
+        schema: 'long',
+        // 15 characters always fit a double; longer ones may need a bigint.
+        convert: (t) => (t.length <= 15 ? Number(t) : toSafeLong(t)),
+        placeholder: 'none',
+      };
+    case PgOid.OID:
+      return { schema: 'long', convert: Number, placeholder: 'none' };
+    case PgOid.FLOAT4:
+      return { schema: 'float', convert: Number, placeholder: 'none' };
+    case PgOid.FLOAT8:
+      return { schema: 'double', convert: Number, placeholder: 'none' };
+    case PgOid.NUMERIC:
+      return numericMapping(typmod, options.column);
+    case PgOid.MONEY: {
+      const scale = options.moneyFractionDigits;
+      return {
+        schema: decimalSchema(undefined, scale),
+        convert: (t) => moneyToBytes(t, scale, options.column),
+        placeholder: 'none',
+      };
+    }
+    case PgOid.CHAR:
+    case PgOid.NAME:
+    case PgOid.TEXT:
+    case PgOid.VARCHAR:
+    case PgOid.BPCHAR:
+      return { schema: 'string', convert: identity, placeholder: 'string', character: true };
+    case PgOid.INET:
+    case PgOid.CIDR:
+    case PgOid.MACADDR:
+    case PgOid.MACADDR8:
+    case PgOid.INT4RANGE:
+    case PgOid.INT8RANGE:
+    case PgOid.NUMRANGE:
+    case PgOid.TSRANGE:
+    case PgOid.TSTZRANGE:
+    case PgOid.DATERANGE:
+      return { schema: 'string', convert: identity, placeholder: 'string' };
+    case PgOid.BYTEA:
+      return { schema: 'bytes', convert: byteaFromHex, placeholder: 'bytes' };
+    case PgOid.UUID:
+      return { schema: named('io.debezium.data.Uuid'), convert: identity, placeholder: 'string' };
+    case PgOid.JSON:
+    case PgOid.JSONB:
+      return { schema: named('io.debezium.data.Json'), convert: identity, placeholder: 'string' };
+    case PgOid.XML:
+      return { schema: named('io.debezium.data.Xml'), convert: identity, placeholder: 'string' };
+    case PgOid.DATE:
+      return {
+        schema: connectPrimitive('int', { name: 'io.debezium.time.Date', version: 1 }),
+        convert: parseDate,
+        placeholder: 'none',
+      };
+    case PgOid.TIME:
+      return timePrecision(typmod) <= 3
+        ? {
+            schema: connectPrimitive('int', { name: 'io.debezium.time.Time', version: 1 }),
+            convert: (t) => Math.floor(parseTimeMicros(t) / 1000),
+            placeholder: 'none',
+          }
+        : {
+            schema: connectPrimitive('long', { name: 'io.debezium.time.MicroTime', version: 1 }),
+            convert: parseTimeMicros,
+            placeholder: 'none',
+          };
+    case PgOid.TIMETZ:
+      return { schema: named('io.debezium.time.ZonedTime'), convert: formatTimeTz, placeholder: 'string' };
+    case PgOid.TIMESTAMP:
+      return timePrecision(typmod) <= 3
+        ? {
+            schema: connectPrimitive('long', { name: 'io.debezium.time.Timestamp', version: 1 }),
+            convert: parseTimestampMillis,
+            placeholder: 'none',
+          }
+        : {
+            schema: connectPrimitive('long', { name: 'io.debezium.time.MicroTimestamp', version: 1 }),
+            convert: parseTimestampMicros,
+            placeholder: 'none',
+          };
+    case PgOid.TIMESTAMPTZ: {
+      const width = timePrecision(typmod);
+      return {
+        schema: named('io.debezium.time.ZonedTimestamp'),
+        convert: (t) => formatTimestampTz(t, width),
+        placeholder: 'string',
+      };
+    }
+    case PgOid.INTERVAL:
+      return {
+        schema: connectPrimitive('long', { name: 'io.debezium.time.MicroDuration', version: 1 }),
+        convert: parseIntervalMicros,
+        placeholder: 'none',
+      };
+    case PgOid.BIT:
+    case PgOid.VARBIT:
+      return bitMapping(oid, typmod);
+    default:
+      return undefined;
+  }
+}
+
+function toSafeLong(text: string): number | bigint {
+  const n = BigInt(text);
+  return n >= -9007199254740991n && n <= 9007199254740991n ? Number(n) : n;
+}
+
+/** bytea hex output (`\x0102`, bytea_output=hex, the default) → bytes. */
+export function byteaFromHex(text: string): Buffer {
+  return Buffer.from(text.slice(2), 'hex');
+}
+
+/** Mappings of extension types found by name (Debezium's TypeRegistry looks these up by name). */
+export function extensionMapping(name: string): ScalarMapping | undefined {
+  switch (name) {
+    case 'citext':
+    case 'isbn':
+      return { schema: 'string', convert: identity, placeholder: 'string', character: name === 'citext' };
+    case 'ltree':
+      return { schema: named('io.debezium.data.Ltree'), convert: identity, placeholder: 'string' };
+    case 'hstore':
+      return { schema: named('io.debezium.data.Json'), convert: hstoreToJson, placeholder: 'hstore' };
+    default:
+      return undefined;
+  }
+}
+
+/** hstore text output (`"a"=>"1", "b"=>NULL`) → a JSON object string (hstore.handling.mode=json). */
+export function hstoreToJson(text: string): string {
+  const out: string[] = [];
+  let i = 0;
+  const n = text.length;
+  const readQuoted = (): string => {
+    let value = '';
+    let start = ++i;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 92) {
+        value += text.slice(start, i);
+        start = ++i;
+        i++;
+      } else if (c === 34) break;
+      else i++;
+    }
+    value += text.slice(start, i);
+    i++;
+    return value;
+  };
+  while (i < n) {
+    while (i < n && text.charCodeAt(i) !== 34) i++;
+    if (i >= n) break;
+    const key = readQuoted();
+    i = text.indexOf('>', i) + 1;
+    while (text.charCodeAt(i) === 32) i++;
+    const value = text.charCodeAt(i) === 34 ? readQuoted() : ((i += 4), null);
+    out.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  }
+  return `{${out.join(',')}}`;
+}
+
+/** Type OID of the element of each built-in array type (fixed in pg_type.dat). */
+export const BUILTIN_ARRAY_ELEMENTS: ReadonlyMap<number, number> = new Map([
+  [1000, PgOid.BOOL],
+  [1001, PgOid.BYTEA],
+  [1002, PgOid.CHAR],
+  [1003, PgOid.NAME],
+  [1005, PgOid.INT2],
+  [1007, PgOid.INT4],
+  [1009, PgOid.TEXT],
+  [1028, PgOid.OID],
+  [1014, PgOid.BPCHAR],
+  [1015, PgOid.VARCHAR],
+  [1016, PgOid.INT8],
+  [1021, PgOid.FLOAT4],
+  [1022, PgOid.FLOAT8],
+  [791, PgOid.MONEY],
+  [1041, PgOid.INET],
+  [651, PgOid.CIDR],
+  [1040, PgOid.MACADDR],
+  [775, PgOid.MACADDR8],
+  [1182, PgOid.DATE],
+  [1183, PgOid.TIME],
+  [1115, PgOid.TIMESTAMP],
+  [1185, PgOid.TIMESTAMPTZ],
+  [1187, PgOid.INTERVAL],
+  [1270, PgOid.TIMETZ],
+  [1231, PgOid.NUMERIC],
+  [2951, PgOid.UUID],
+  [199, PgOid.JSON],
+  [3807, PgOid.JSONB],
+  [143, PgOid.XML],
+  [1561, PgOid.BIT],
+  [1563, PgOid.VARBIT],
+  [3905, PgOid.INT4RANGE],
+  [3907, PgOid.NUMRANGE],
+  [3909, PgOid.TSRANGE],
+  [3911, PgOid.TSTZRANGE],
+  [3913, PgOid.DATERANGE],
+  [3927, PgOid.INT8RANGE],
+]);

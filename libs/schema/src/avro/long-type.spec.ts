@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { compileAvroCodec } from './avsc-types';
+
+describe('Avro long in Sluice (number while safe, bigint beyond)', () => {
+  const codec = compileAvroCodec({
+    type: 'record',
+    name: 'R',
+    fields: [
+      { name: 'a', type: 'long' },
+      { name: 'b', type: ['null', 'long'], default: null },
+      { name: 'c', type: { type: 'long', 'connect.name': 'io.debezium.time.MicroTimestamp' } },
+    ],
+  });
+
+  it('round-trips safe longs as numbers and larger ones as bigints, without rounding', () => {
+    const value = { a: 42, b: 9_223_372_036_825_200_000n, c: -9_223_372_036_832_400_000n };
+    assert.deepEqual({ ...(codec.decode(codec.encode(value)) as object) }, value);
+    const small = { a: -1, b: null, c: Number.MAX_SAFE_INTEGER };
+    assert.deepEqual({ ...(codec.decode(codec.encode(small)) as object) }, small);
+    assert.deepEqual(
+      { ...(codec.decode(codec.encode({ a: 7n, b: 1n, c: 0n })) as object) },
+      { a: 7, b: 1, c: 0 },
+    );
+  });
+
+  it('writes the same bytes as a plain Avro long (zig-zag varint)', () => {
+    // 1 → 0x02, -1 → 0x01, 2^63-1 → ff..ff 01
+    const one = compileAvroCodec('long');
+    assert.deepEqual(one.encode(1), Buffer.from([2]));
+    assert.deepEqual(one.encode(-1), Buffer.from([1]));
+    assert.deepEqual(
+      one.encode(2n ** 63n - 1n),
+      Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+    );
+  });
+
+  it('refuses unsafe numbers, fractions and out-of-range bigints instead of rounding them', () => {
+    const one = compileAvroCodec('long');
+    assert.equal(one.isValid(2 ** 60), false);
+    assert.equal(one.isValid(1.5), false);
+    assert.equal(one.isValid(2n ** 63n), false);
+    assert.deepEqual(codec.invalidPaths({ a: 1.5, b: null, c: 0 }), ['a']);
+  });
+});
