@@ -34,7 +34,9 @@ export interface PartitionWorkerOptions {
 /** How a batch ended. */
 export type BatchOutcome =
   | { readonly kind: 'committed'; readonly nextOffset: bigint; readonly complete: boolean }
-  | { readonly kind: 'abandoned' };
+  | { readonly kind: 'abandoned' }
+  /** The group is rebalancing (a heartbeat said so): hand `error` back to the consumer so it rejoins. */
+  | { readonly kind: 'rejoin'; readonly error: unknown };
 
 /**
  * Processes the fetched batches of one assigned partition, one batch at a time: the records go
@@ -86,6 +88,7 @@ export class PartitionWorker {
     const newlyParked: StreamRecord[] = [];
     let failure: { error: unknown } | undefined;
     let lost = false;
+    let lostError: unknown;
     let accepted = 0;
     let finished = 0;
     let allPushed = false;
@@ -94,9 +97,10 @@ export class PartitionWorker {
     const onAbort = (): void => wake();
     control.signal.addEventListener('abort', onAbort);
     const heartbeats = setInterval(() => {
-      control.heartbeat().catch(() => {
+      control.heartbeat().catch((error: unknown) => {
         // The group is rebalancing (or the coordinator moved): this batch must wind up now.
         lost = true;
+        lostError ??= error;
         wake();
       });
     }, this.options.heartbeatIntervalMs);
@@ -141,17 +145,19 @@ export class PartitionWorker {
       if (failure || next === undefined || (!report.complete && !this.options.partialCheckpoint)) {
         await this.giveUp(newlyParked);
         if (failure && !givenUp && !control.signal.aborted) throw failure.error;
-        return { kind: 'abandoned' };
+        return lost ? { kind: 'rejoin', error: lostError } : { kind: 'abandoned' };
       }
       try {
         await delivery.checkpoint(next);
       } catch (error) {
         await this.giveUp(newlyParked);
-        if (control.signal.aborted || lost) return { kind: 'abandoned' };
+        if (lost) return { kind: 'rejoin', error: lostError };
+        if (control.signal.aborted) return { kind: 'abandoned' };
         throw error;
       }
       this.committed = next;
       control.resolveOffset(next - 1n);
+      if (lost) return { kind: 'rejoin', error: lostError };
       return { kind: 'committed', nextOffset: next, complete: done };
     } finally {
       clearInterval(heartbeats);

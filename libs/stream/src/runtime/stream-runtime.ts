@@ -12,7 +12,7 @@ import { ExactlyOnceDelivery } from '../delivery/exactly-once-delivery';
 import { type DeliveryStrategy, type TopicPartition } from '../delivery/partition-delivery';
 import { type RecordProcessor } from '../processor/record-processor';
 import { type StreamRecord } from '../processor/stream-record';
-import { PartitionWorker } from './partition-worker';
+import { type BatchOutcome, PartitionWorker } from './partition-worker';
 import { type RecordOutcome, RecordRunner } from './record-runner';
 import { type StreamRuntimeConfig } from './stream-runtime-config';
 
@@ -74,6 +74,7 @@ export class StreamRuntime {
   private assignment = new Set<string>();
   private generation = new AbortController();
   private stopping = false;
+  private readonly active = new Set<Promise<unknown>>();
   private stopped: Promise<void> | undefined;
   private failure: unknown;
   private resolveDone!: () => void;
@@ -168,6 +169,9 @@ export class StreamRuntime {
     const { revokeTimeoutMs } = this.options.config;
     const abandonAt = setTimeout(() => this.generation.abort(), Math.max(0, timeoutMs - revokeTimeoutMs));
     try {
+      // Batches finish (and commit) before the consumer stops: kafkajs silently drops commits of a
+      // stopped consumer.
+      while (this.active.size > 0) await Promise.all(this.active);
       await this.consumer?.stop();
       await Promise.all([...this.workers.values()].map((w) => w.close().catch(() => undefined)));
       await Promise.all(this.closing.values());
@@ -243,7 +247,15 @@ export class StreamRuntime {
     return worker;
   }
 
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+  private eachBatch(payload: EachBatchPayload): Promise<void> {
+    const work = this.handleBatch(payload);
+    const tracked = work.catch(() => undefined);
+    this.active.add(tracked);
+    void tracked.then(() => this.active.delete(tracked));
+    return work;
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (this.stopping || batch.messages.length === 0) return;
     const tp = { topic: batch.topic, partition: batch.partition };
@@ -260,8 +272,9 @@ export class StreamRuntime {
       }
     }
     const records = batch.messages.map((m) => toStreamRecord(tp, m));
+    let outcome: BatchOutcome;
     try {
-      await worker.processBatch(records, {
+      outcome = await worker.processBatch(records, {
         signal: generation.signal,
         intakeClosed: () => this.stopping,
         heartbeat: () => payload.heartbeat(),
@@ -270,7 +283,10 @@ export class StreamRuntime {
     } catch (error) {
       // Not rethrown: kafkajs would refetch and retry the batch forever. The runtime stops instead.
       void this.fail(error);
+      return;
     }
+    // kafkajs learns of the rebalance from its own error and rejoins the group.
+    if (outcome.kind === 'rejoin') throw outcome.error;
   }
 }
 

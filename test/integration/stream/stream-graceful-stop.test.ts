@@ -1,0 +1,73 @@
+// stop() (what the apps call on SIGTERM) takes no new records, lets accepted ones finish, commits
+// them and returns within the shutdown deadline; a later run resumes exactly where it stopped.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseStreamRuntimeConfig, type RecordProcessor, StreamRuntime } from '@sluice/stream';
+import { uniqueName } from '@sluice/test-support';
+import { eventually, kafkaConfig, StreamHarness } from './stream-harness';
+
+describe('stream runtime: graceful stop', () => {
+  const h = new StreamHarness();
+  before(() => h.connect());
+  after(() => h.close());
+
+  it('drains in-flight records and commits them within the deadline', { timeout: 90_000 }, async () => {
+    const input = await h.topic('it.stream.stop.in', 2);
+    const output = await h.topic('it.stream.stop.out', 2);
+    const group = uniqueName('it.stream.stop.group');
+    h.track(`${group}.dlq`);
+    await h.produce(
+      input,
+      Array.from({ length: 2_000 }, (_, i) => ({ key: `k${i % 40}`, value: String(i) })),
+    );
+    const processed = new Map<number, bigint[]>();
+    const processor: RecordProcessor = {
+      name: 'SlowIdentity',
+      async process(record) {
+        await new Promise((r) => setTimeout(r, 5));
+        return [{ topic: output, key: record.key, value: record.value }];
+      },
+    };
+    const config = parseStreamRuntimeConfig({
+      group,
+      topics: [input],
+      delivery: 'at-least-once',
+      concurrency: { keysPerPartition: 4 },
+      shutdownTimeoutMs: 5_000,
+      revokeTimeoutMs: 2_000,
+    });
+    const runtime = new StreamRuntime({
+      kafka: kafkaConfig,
+      config,
+      processor,
+      onOutcome: (record) =>
+        processed.set(record.partition, [...(processed.get(record.partition) ?? []), record.offset]),
+    });
+    await runtime.start();
+    await eventually(() => [...processed.values()].flat().length > 100, 30_000, 'some records processed');
+    const asked = Date.now();
+    await runtime.stop();
+    const took = Date.now() - asked;
+    assert.ok(took < config.shutdownTimeoutMs + 2_000, `stop returned after ${took} ms`);
+    await runtime.done;
+    const total = [...processed.values()].flat().length;
+    assert.ok(total < 2_000, 'stopped before the end of the input');
+    const committed = await h.committedOffsets(group, input);
+    for (const [partition, offsets] of processed) {
+      const sorted = [...offsets].sort((a, b) => (a < b ? -1 : 1));
+      const next = committed.get(partition)!;
+      // Every processed record was committed, and nothing unprocessed was: the commit is exactly
+      // one past the last processed record, which were contiguous from the start.
+      assert.equal(next, sorted[sorted.length - 1] + 1n, `partition ${partition}`);
+      assert.deepEqual(
+        sorted,
+        Array.from({ length: sorted.length }, (_, i) => BigInt(i)),
+      );
+    }
+    assert.equal(
+      (await h.read(output, total)).length,
+      total,
+      'their outputs were produced before the commit',
+    );
+  });
+});
