@@ -62,19 +62,24 @@ export function connectRecord(
  */
 export function dedupeNamedTypes(schema: AvroJson): AvroJson {
   const seen = new Set<string>();
-  const walk = (node: AvroJson, namespace: string): AvroJson => {
+  // Written as Java Avro writes a schema: a namespace equal to the enclosing one is left out, and a
+  // reference in the enclosing namespace is the bare name.
+  const walk = (node: AvroJson, enclosing: string): AvroJson => {
     if (typeof node === 'string') return node;
-    if (Array.isArray(node)) return node.map((branch: AvroJson) => walk(branch, namespace));
+    if (Array.isArray(node)) return node.map((branch: AvroJson) => walk(branch, enclosing));
     const obj = node as Record<string, unknown>;
     if (obj.type === 'record') {
-      const ns = typeof obj.namespace === 'string' ? obj.namespace : namespace;
-      const full = ns ? `${ns}.${String(obj.name)}` : String(obj.name);
-      if (seen.has(full)) return full;
+      const ns = typeof obj.namespace === 'string' ? obj.namespace : enclosing;
+      const name = String(obj.name);
+      const full = ns ? `${ns}.${name}` : name;
+      if (seen.has(full)) return ns === enclosing ? name : full;
       seen.add(full);
       const fields = (obj.fields as AvroField[]).map((f) => ({ ...f, type: walk(f.type, ns) }));
-      return { ...obj, fields };
+      const out: Record<string, unknown> = { ...obj, fields };
+      if (ns === enclosing) delete out.namespace;
+      return out;
     }
-    if (obj.type === 'array') return { ...obj, items: walk(obj.items as AvroJson, namespace) };
+    if (obj.type === 'array') return { ...obj, items: walk(obj.items as AvroJson, enclosing) };
     return node;
   };
   return walk(schema, '');
