@@ -43,3 +43,4 @@ export { SchemaRegistryUnavailableError } from './serde/schema-registry-unavaila
 export { InvalidRecordError } from './serde/invalid-record-error';
 export { avroToTypeScript, type AvroToTypeScriptOptions } from './codegen/avro-to-typescript';
 export { schemaRegistryConfigSchema, type SchemaRegistryConfig } from './serde/schema-registry-config';
+export { frame as frameRecord, unframe as unframeRecord } from './serde/wire-format';

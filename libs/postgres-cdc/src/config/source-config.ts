@@ -48,16 +48,13 @@ const maskRuleSchema = z.strictObject({
  * (docs/source-postgres.md): every setting, its default and what it does.
  */
 export const sourceConfigSchema = z.strictObject({
-  name: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,100}$/)
-    .default('sluice')
-    .describe('Logical name of this source: `source.name` in every event. Default sluice.'),
   topicPrefix: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/, 'expected letters, digits, . _ -')
     .default('sluice')
-    .describe('Topics are <topicPrefix>.<schema>.<table>. Default sluice.'),
+    .describe(
+      'Topics are <topicPrefix>.<schema>.<table>; also `source.name` in every event (Debezium topic.prefix). Default sluice.',
+    ),
   postgres: connectionSchema,
   slot: z
     .strictObject({

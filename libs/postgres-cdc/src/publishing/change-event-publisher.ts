@@ -77,6 +77,21 @@ export class ChangeEventPublisher {
     if (this.pendingEvents >= this.options.maxPendingEvents) await this.waitForRoom();
   }
 
+  /**
+   * An event of `tx` kept back (its table is held for a schema decision): it counts as outstanding,
+   * so the slot is never confirmed past it, until `publishHeld` sends it.
+   */
+  hold(tx: PendingTransaction): void {
+    this.window.add(tx);
+  }
+
+  /** Sends an event that `hold` kept back. */
+  async publishHeld(event: OutgoingEvent, tx: PendingTransaction): Promise<void> {
+    await this.publish(event, tx);
+    // `publish` counted it again; the hold's count goes, the event's own stays until Kafka acks.
+    this.report(this.window.acknowledge(tx));
+  }
+
   /** The commit of `tx` was read. */
   close(tx: PendingTransaction, endLsn: Lsn): void {
     this.report(this.window.close(tx, endLsn));

@@ -32,6 +32,7 @@ export interface HeldTable {
 
 /** What `GET /status` answers. LSNs in Postgres's `X/Y` notation. */
 export interface SourceStatus {
+  /** The topic prefix, Debezium's logical server name. */
   readonly name: string;
   readonly phase: SourcePhase;
   readonly slot: string;

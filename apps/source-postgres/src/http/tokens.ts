@@ -1,0 +1,2 @@
+/** The running `PostgresSource` the controllers talk to. */
+export const POSTGRES_SOURCE = Symbol('sluice.source-postgres.source');

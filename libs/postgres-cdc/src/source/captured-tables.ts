@@ -1,0 +1,197 @@
+import { FatalRecordError } from '@sluice/errors';
+import type { SchemaRegistryClient } from '@sluice/schema';
+import { frameRecord } from '@sluice/schema';
+import type { ChangeEvent } from '../events/change-event-builder';
+import { TableSchema, type TableSchemaOptions } from '../events/table-schema';
+import type { Relation } from '../pgoutput/pgoutput-message';
+import type { PendingTransaction } from '../offsets/acknowledgement-window';
+import type { OutgoingEvent } from '../publishing/change-event-publisher';
+import type { CatalogQuery } from '../types/catalog-query';
+import { loadTableColumnFacts } from '../types/table-columns';
+import type { TypeCatalog } from '../types/type-catalog';
+import type { HeldTable } from './source-status';
+
+/** What the registry decided for one table version. */
+interface RegisteredSchema {
+  readonly schema: TableSchema;
+  readonly keyId: number;
+  readonly valueId: number;
+}
+
+/** A table whose newest schema the registry refused: its events wait for an operator. */
+interface Hold {
+  readonly schema: TableSchema;
+  readonly subject: string;
+  readonly reason: string;
+  readonly since: Date;
+  readonly events: HeldEvent[];
+}
+
+/** An event kept back, with the transaction whose confirmation it holds up. */
+export interface HeldEvent {
+  readonly event: ChangeEvent;
+  readonly tx: PendingTransaction;
+}
+
+interface Captured {
+  readonly name: string;
+  registered: RegisteredSchema | undefined;
+  hold: Hold | undefined;
+  /** Suffix of the value/key subjects after an operator chose "new subject" (0: the topic's own). */
+  subjectGeneration: number;
+}
+
+export interface CapturedTablesOptions {
+  readonly catalog: TypeCatalog;
+  /** Catalog queries (pg_attribute, pg_type) on a normal connection. */
+  readonly query: CatalogQuery;
+  readonly registry: SchemaRegistryClient;
+  /** Options of a table's schema (prefix, excluded and masked columns...). */
+  readonly schemaOptions: (relation: Relation) => TableSchemaOptions;
+  /** Makes sure the table's topic exists before its first event (provisioned with the configured partitions). */
+  readonly ensureTopic: (topic: string) => Promise<void>;
+  readonly onHold?: (table: HeldTable) => void;
+}
+
+/** The answer for one change event: send it now, or keep it (its table is held). */
+export type Routing = { readonly send: OutgoingEvent } | { readonly held: true };
+
+/**
+ * The captured tables and the schema each one writes with. A Relation message (new table, ALTER
+ * TABLE) builds a new `TableSchema`; when its Avro differs, the key and value schemas are registered
+ * *before* the first event that needs them. A schema the registry refuses (an incompatible change)
+ * holds that table only: its events are kept, in order, until an operator resumes it — the other
+ * tables go on. Debezium's connector dies in that case; one bad ALTER should not stop the others.
+ */
+export class CapturedTables {
+  private readonly byRelation = new Map<number, Captured>();
+
+  constructor(private readonly options: CapturedTablesOptions) {}
+
+  /** Describes (or re-describes) a table from a Relation message or a snapshot description. */
+  async describe(relation: Relation): Promise<void> {
+    const name = `${relation.schema}.${relation.table}`;
+    let captured = this.byRelation.get(relation.relationId);
+    if (captured === undefined) {
+      captured = { name, registered: undefined, hold: undefined, subjectGeneration: 0 };
+      this.byRelation.set(relation.relationId, captured);
+    }
+    await this.options.catalog.ensure(relation.columns.map((c) => c.typeOid));
+    const facts = await loadTableColumnFacts(this.options.query, relation.relationId);
+    const schema = TableSchema.build(relation, this.options.catalog, facts, this.options.schemaOptions(relation));
+    const current = captured.hold?.schema ?? captured.registered?.schema;
+    if (!schema.avroDiffersFrom(current)) {
+      if (captured.hold) captured.hold = { ...captured.hold, schema };
+      else if (captured.registered) captured.registered = { ...captured.registered, schema };
+      return;
+    }
+    if (captured.registered === undefined) await this.options.ensureTopic(schema.topic);
+    if (captured.hold) {
+      // Still held: the newer schema is tried when the operator resumes.
+      captured.hold = { ...captured.hold, schema };
+      return;
+    }
+    await this.register(captured, schema);
+  }
+
+  /** The current schema of a relation, for building its events. */
+  schemaOf(relationId: number): TableSchema {
+    const captured = this.byRelation.get(relationId);
+    const schema = captured?.hold?.schema ?? captured?.registered?.schema;
+    if (schema === undefined) {
+      throw new FatalRecordError(`A change of relation ${relationId} arrived before its Relation message`, {
+        code: 'PG_RELATION_UNKNOWN',
+      });
+    }
+    return schema;
+  }
+
+  /** Encodes `event` for Kafka, or keeps it when its table is held. */
+  route(relationId: number, event: ChangeEvent, tx: PendingTransaction): Routing {
+    const captured = this.byRelation.get(relationId)!;
+    if (captured.hold) {
+      captured.hold.events.push({ event, tx });
+      return { held: true };
+    }
+    return { send: this.encode(captured.registered!, event) };
+  }
+
+  /** Whether `table` (schema.table) is captured. */
+  has(table: string): boolean {
+    return [...this.byRelation.values()].some((c) => c.name === table);
+  }
+
+  /** Tables waiting for an operator. */
+  held(): HeldTable[] {
+    return [...this.byRelation.values()]
+      .filter((c) => c.hold !== undefined)
+      .map((c) => describeHold(c.name, c.hold!));
+  }
+
+  heldEventCount(): number {
+    let n = 0;
+    for (const c of this.byRelation.values()) n += c.hold?.events.length ?? 0;
+    return n;
+  }
+
+  /**
+   * The operator's decision on a held table: `retry` registers the held schema again (after the
+   * subject's compatibility was changed in the registry), `new-subject` registers it under the
+   * next fresh subject (`<topic>-value-v2`...; consumers find schemas by id, so they read on).
+   * Returns the held events, encoded, in order — or undefined when the registry still refuses.
+   */
+  async resume(
+    table: string,
+    action: 'retry' | 'new-subject',
+  ): Promise<Array<{ send: OutgoingEvent; tx: PendingTransaction }> | undefined> {
+    const captured = [...this.byRelation.values()].find((c) => c.name === table);
+    if (captured?.hold === undefined) return [];
+    const hold = captured.hold;
+    if (action === 'new-subject') captured.subjectGeneration++;
+    captured.hold = undefined;
+    const registered = await this.register(captured, hold.schema);
+    if (registered === undefined) {
+      captured.hold = { ...captured.hold!, events: [...hold.events, ...captured.hold!.events] };
+      return undefined;
+    }
+    return hold.events.map(({ event, tx }) => ({ send: this.encode(registered, event), tx }));
+  }
+
+  private async register(captured: Captured, schema: TableSchema): Promise<RegisteredSchema | undefined> {
+    const suffix = captured.subjectGeneration === 0 ? '' : `-v${captured.subjectGeneration + 1}`;
+    const keySubject = `${schema.topic}-key${suffix}`;
+    const valueSubject = `${schema.topic}-value${suffix}`;
+    let subject = keySubject;
+    try {
+      const keyId = await this.options.registry.register(keySubject, schema.keySchemaText);
+      subject = valueSubject;
+      const valueId = await this.options.registry.register(valueSubject, schema.valueSchemaText);
+      captured.registered = { schema, keyId, valueId };
+      return captured.registered;
+    } catch (error) {
+      if (!(error instanceof FatalRecordError) || error.code !== 'SCHEMA_INCOMPATIBLE') throw error;
+      captured.hold = { schema, subject, reason: error.message, since: new Date(), events: [] };
+      this.options.onHold?.(describeHold(captured.name, captured.hold));
+      return undefined;
+    }
+  }
+
+  private encode(registered: RegisteredSchema, event: ChangeEvent): OutgoingEvent {
+    const schema = event.schema;
+    return {
+      topic: event.topic,
+      key: event.key === null ? null : frameRecord(registered.keyId, schema.keyCodec.encode(event.key)),
+      value: event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
+    };
+  }
+}
+
+function describeHold(table: string, hold: Hold): HeldTable {
+  return {
+    table,
+    subject: hold.subject,
+    reason: hold.reason,
+    since: hold.since.toISOString(),
+    heldEvents: hold.events.length,
+  };
+}

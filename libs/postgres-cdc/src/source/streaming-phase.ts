@@ -1,0 +1,116 @@
+import type { ChangeEvent, ChangeEventBuilder } from '../events/change-event-builder';
+import { isHeartbeat } from '../heartbeat/heartbeat';
+import type { Lsn } from '../lsn/lsn';
+import type { AcknowledgementWindow, PendingTransaction } from '../offsets/acknowledgement-window';
+import type { PgOutputMessage } from '../pgoutput/pgoutput-message';
+import type { ChangeEventPublisher } from '../publishing/change-event-publisher';
+import type { ReplicationMessage } from '../replication/replication-stream';
+import type { CapturedTables } from './captured-tables';
+
+interface OpenTransaction {
+  readonly pending: PendingTransaction;
+  readonly xid: number;
+  readonly commitTimeMicros: bigint;
+}
+
+/** What the streaming phase needs from its owner. */
+export interface StreamingContext {
+  readonly tables: CapturedTables;
+  readonly builder: ChangeEventBuilder;
+  readonly publisher: ChangeEventPublisher;
+  readonly window: AcknowledgementWindow;
+  /** Waits while the operator paused the source; rejects when the source stops. */
+  readonly whilePaused: () => Promise<void>;
+  /** Latest position read, for status. */
+  readonly onPosition: (lsn: Lsn) => void;
+  readonly onEvents: (count: number) => void;
+}
+
+/**
+ * Turns the replication stream into Kafka events: transaction by transaction, in commit order, each
+ * change built with its table's current schema and handed to the publisher with the transaction
+ * it belongs to, so the slot is confirmed past a commit only once Kafka holds all its events.
+ */
+export class StreamingPhase {
+  private tx: OpenTransaction | undefined;
+  private lastCommitLsn: Lsn | undefined;
+
+  constructor(private readonly context: StreamingContext) {}
+
+  /** Runs until the stream ends (stop) or fails (the error propagates to the source's retry loop). */
+  async run(stream: AsyncIterable<ReplicationMessage>): Promise<void> {
+    for await (const { lsn, message } of stream) {
+      await this.handle(lsn, message);
+      this.context.onPosition(lsn);
+      await this.context.whilePaused();
+    }
+  }
+
+  private async handle(lsn: Lsn, message: PgOutputMessage): Promise<void> {
+    const { tables, builder, publisher, window } = this.context;
+    switch (message.type) {
+      case 'begin':
+        this.tx = {
+          pending: window.open(),
+          xid: message.xid,
+          commitTimeMicros: message.commitTime.epochMicros,
+        };
+        return;
+      case 'relation':
+        return tables.describe(message.relation);
+      case 'insert': {
+        const schema = tables.schemaOf(message.relation.relationId);
+        return this.emit(message.relation.relationId, builder.insert(schema, message.newValues, this.position(lsn)));
+      }
+      case 'update': {
+        const schema = tables.schemaOf(message.relation.relationId);
+        const events = builder.update(schema, message.oldValues, message.newValues, this.position(lsn));
+        return this.emit(message.relation.relationId, events);
+      }
+      case 'delete': {
+        const schema = tables.schemaOf(message.relation.relationId);
+        return this.emit(message.relation.relationId, builder.delete(schema, message.oldValues, this.position(lsn)));
+      }
+      case 'truncate':
+        for (const relation of message.relations) {
+          const schema = tables.schemaOf(relation.relationId);
+          await this.emit(relation.relationId, builder.truncate(schema, this.position(lsn)));
+        }
+        return;
+      case 'commit':
+        if (this.tx) publisher.close(this.tx.pending, message.endLsn);
+        this.lastCommitLsn = message.commitLsn;
+        this.tx = undefined;
+        return;
+      case 'message':
+        // A heartbeat outside any transaction: a position with nothing to deliver, so the slot
+        // advances while the captured tables are idle.
+        if (isHeartbeat(message) && !message.transactional && this.tx === undefined) publisher.mark(message.lsn);
+        return;
+      default:
+        // origin, type: nothing to publish. Streamed and two-phase transactions are not requested
+        // (START_REPLICATION without `streaming` / `two_phase`), so they never arrive.
+        return;
+    }
+  }
+
+  private position(lsn: Lsn) {
+    return {
+      lsn,
+      lastCommitLsn: this.lastCommitLsn,
+      txId: this.tx?.xid,
+      commitTimeMicros: this.tx?.commitTimeMicros ?? 0n,
+    };
+  }
+
+  private async emit(relationId: number, events: readonly ChangeEvent[]): Promise<void> {
+    const tx = this.tx;
+    if (tx === undefined) return; // changes arrive only inside Begin/Commit
+    for (const event of events) {
+      const routing = this.context.tables.route(relationId, event, tx.pending);
+      if ('send' in routing) await this.context.publisher.publish(routing.send, tx.pending);
+      else this.context.publisher.hold(tx.pending);
+    }
+    this.context.onEvents(events.length);
+  }
+}
