@@ -22,3 +22,9 @@ export type { HeldTable, SnapshotStatus, SourcePhase, SourceStatus } from './sou
 export * from './types';
 export * from './values';
 export * from './events';
+export {
+  PostgresSource,
+  type PostgresSourceDependencies,
+  type SourceLog,
+  UnknownTableError,
+} from './source/postgres-source';

@@ -1,6 +1,16 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
 import { z } from 'zod';
-import { type PostgresSource, type SourceStatus } from '@sluice/postgres-cdc';
+import { type PostgresSource, type SourceStatus, UnknownTableError } from '@sluice/postgres-cdc';
 import { POSTGRES_SOURCE } from './tokens';
 
 const tableResumeBody = z.strictObject({
@@ -9,11 +19,6 @@ const tableResumeBody = z.strictObject({
    * registry); 'new-subject': register it under a fresh subject and go on.
    */
   action: z.enum(['retry', 'new-subject']),
-});
-
-const snapshotBody = z.strictObject({
-  /** schema.table of each table to snapshot incrementally. */
-  tables: z.array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected schema.table')).min(1),
 });
 
 function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
@@ -54,16 +59,12 @@ export class SourceController {
   @HttpCode(202)
   async resumeTable(@Param('table') table: string, @Body() body: unknown): Promise<SourceStatus> {
     const { action } = parseBody(tableResumeBody, body, 'POST /tables/:table/resume');
-    await this.source.resumeTable(table, action);
-    return this.source.status();
-  }
-
-  /** Starts an incremental snapshot of the given tables, interleaved with streaming. */
-  @Post('snapshots')
-  @HttpCode(202)
-  snapshot(@Body() body: unknown): SourceStatus {
-    const { tables } = parseBody(snapshotBody, body, 'POST /snapshots');
-    this.source.requestSnapshot(tables);
+    try {
+      await this.source.resumeTable(table, action);
+    } catch (error) {
+      if (error instanceof UnknownTableError) throw new NotFoundException(error.message);
+      throw error;
+    }
     return this.source.status();
   }
 }

@@ -109,13 +109,6 @@ export const sourceConfigSchema = z.strictObject({
           "'initial': snapshot when the slot is new, then stream; 'never': stream only; 'when_needed': snapshot also when the slot was lost; 'initial_only': snapshot and stop. Default initial.",
         ),
       chunkSize: wholeNumber(1).default(4096).describe('Rows per primary-key chunk. Default 4096.'),
-      signalTable: z
-        .string()
-        .regex(TABLE_PATTERN)
-        .optional()
-        .describe(
-          'schema.table of a Debezium-style signal table (id, type, data) for incremental snapshots. Default none.',
-        ),
     })
     .prefault({}),
   events: z
@@ -127,12 +120,6 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           'Stands for an unchanged TOASTed value Postgres did not send. Default __debezium_unavailable_value.',
         ),
-      transactionTopic: z
-        .strictObject({
-          enabled: flag().default(false).describe('Publish BEGIN/END transaction metadata. Default false.'),
-        })
-        .prefault({})
-        .describe('Topic <topicPrefix>.transaction, as Debezium provide.transaction.metadata.'),
     })
     .prefault({}),
   heartbeat: z
@@ -154,6 +141,18 @@ export const sourceConfigSchema = z.strictObject({
     .strictObject({
       partitions: wholeNumber(1).default(3).describe('Partitions of each table topic created. Default 3.'),
       replicationFactor: wholeNumber(1).default(1).describe('Default 1 (the local stack); 3 in production.'),
+    })
+    .prefault({}),
+  restart: z
+    .strictObject({
+      initialDelayMs: wholeNumber(1)
+        .default(1000)
+        .describe(
+          'First wait after a retriable failure (Postgres, Kafka or the registry unreachable). Default 1000.',
+        ),
+      maxDelayMs: wholeNumber(1)
+        .default(60_000)
+        .describe('Longest wait; the waits double up to it. Default 60000.'),
     })
     .prefault({}),
   publishing: z

@@ -1,6 +1,5 @@
 import { FatalRecordError } from '@sluice/errors';
-import type { SchemaRegistryClient } from '@sluice/schema';
-import { frameRecord } from '@sluice/schema';
+import { frameRecord, type SchemaRegistryClient } from '@sluice/schema';
 import type { ChangeEvent } from '../events/change-event-builder';
 import { TableSchema, type TableSchemaOptions } from '../events/table-schema';
 import type { Relation } from '../pgoutput/pgoutput-message';
@@ -78,7 +77,12 @@ export class CapturedTables {
     }
     await this.options.catalog.ensure(relation.columns.map((c) => c.typeOid));
     const facts = await loadTableColumnFacts(this.options.query, relation.relationId);
-    const schema = TableSchema.build(relation, this.options.catalog, facts, this.options.schemaOptions(relation));
+    const schema = TableSchema.build(
+      relation,
+      this.options.catalog,
+      facts,
+      this.options.schemaOptions(relation),
+    );
     const current = captured.hold?.schema ?? captured.registered?.schema;
     if (!schema.avroDiffersFrom(current)) {
       if (captured.hold) captured.hold = { ...captured.hold, schema };
@@ -181,7 +185,8 @@ export class CapturedTables {
     return {
       topic: event.topic,
       key: event.key === null ? null : frameRecord(registered.keyId, schema.keyCodec.encode(event.key)),
-      value: event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
+      value:
+        event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
     };
   }
 }

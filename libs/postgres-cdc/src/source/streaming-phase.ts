@@ -60,7 +60,10 @@ export class StreamingPhase {
         return tables.describe(message.relation);
       case 'insert': {
         const schema = tables.schemaOf(message.relation.relationId);
-        return this.emit(message.relation.relationId, builder.insert(schema, message.newValues, this.position(lsn)));
+        return this.emit(
+          message.relation.relationId,
+          builder.insert(schema, message.newValues, this.position(lsn)),
+        );
       }
       case 'update': {
         const schema = tables.schemaOf(message.relation.relationId);
@@ -69,7 +72,10 @@ export class StreamingPhase {
       }
       case 'delete': {
         const schema = tables.schemaOf(message.relation.relationId);
-        return this.emit(message.relation.relationId, builder.delete(schema, message.oldValues, this.position(lsn)));
+        return this.emit(
+          message.relation.relationId,
+          builder.delete(schema, message.oldValues, this.position(lsn)),
+        );
       }
       case 'truncate':
         for (const relation of message.relations) {
@@ -85,7 +91,8 @@ export class StreamingPhase {
       case 'message':
         // A heartbeat outside any transaction: a position with nothing to deliver, so the slot
         // advances while the captured tables are idle.
-        if (isHeartbeat(message) && !message.transactional && this.tx === undefined) publisher.mark(message.lsn);
+        if (isHeartbeat(message) && !message.transactional && this.tx === undefined)
+          publisher.mark(message.lsn);
         return;
       default:
         // origin, type: nothing to publish. Streamed and two-phase transactions are not requested

@@ -1,0 +1,459 @@
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { isRetriable, SluiceError } from '@sluice/errors';
+import { createProducer, TopicProvisioner } from '@sluice/kafka';
+import type { SchemaRegistryClient } from '@sluice/schema';
+import type { SourceConfig } from '../config/source-config';
+import { ChangeEventBuilder } from '../events/change-event-builder';
+import type { ColumnMask } from '../values/column-converter';
+import { Heartbeat } from '../heartbeat/heartbeat';
+import { Lsn } from '../lsn/lsn';
+import { AcknowledgementWindow } from '../offsets/acknowledgement-window';
+import type { Relation } from '../pgoutput/pgoutput-message';
+import { ChangeEventPublisher } from '../publishing/change-event-publisher';
+import type { PostgresConnectionOptions } from '../replication/postgres-connection-options';
+import { PostgresSession } from '../replication/postgres-session';
+import { Publication, type PublicationScope } from '../replication/publication';
+import { listTables, ReplicationPreflight } from '../replication/replication-preflight';
+import { ReplicationConnection } from '../replication/replication-connection';
+import { ReplicationSlot } from '../replication/replication-slot';
+import type { ReplicationStream } from '../replication/replication-stream';
+import { selectTables, tablePattern, type TableName } from '../replication/table-name';
+import { SnapshotProgress } from '../snapshot/snapshot-progress';
+import { SnapshotReader } from '../snapshot/snapshot-reader';
+import { TypeCatalog } from '../types/type-catalog';
+import { CapturedTables } from './captured-tables';
+import { SnapshotPhase } from './snapshot-phase';
+import type { HeldTable, SourcePhase, SourceStatus } from './source-status';
+import { StreamingPhase } from './streaming-phase';
+
+/** What the source logs; pino's logger fits. */
+export interface SourceLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+export interface PostgresSourceDependencies {
+  readonly kafka: Kafka;
+  readonly registry: SchemaRegistryClient;
+  readonly log: SourceLog;
+  /** `source.version` in events. */
+  readonly version?: string;
+}
+
+/** An operator named a table this source does not capture. */
+export class UnknownTableError extends SluiceError {
+  readonly code = 'SOURCE_TABLE_UNKNOWN';
+  readonly retriable = false;
+  constructor(readonly table: string) {
+    super(`Table ${table} is not captured by this source`);
+  }
+}
+
+/** Thrown into a run when the source stops or pauses; not a failure. */
+class Stopped extends Error {}
+
+/**
+ * The Postgres source connector (Debezium's PostgresConnectorTask): checks the database, creates
+ * the publication and slot when missing, snapshots, then streams — and when a dependency fails,
+ * waits (doubling, capped) and starts again from the slot's confirmed position, which redelivers
+ * exactly the events Kafka had not acknowledged. A problem no retry can fix (permissions,
+ * wal_level, a table without a key) stops it in phase `failed` with the reason in `status()`.
+ *
+ * Snapshot consistency without an offset store: the initial snapshot reads from a *temporary* slot's
+ * exported snapshot; only when every snapshot event is in Kafka is that slot copied into the
+ * permanent one. A permanent slot therefore means "snapshot complete", and a crash mid-snapshot
+ * leaves no slot, so the next start snapshots again.
+ */
+export class PostgresSource {
+  private phase: SourcePhase = 'starting';
+  private stopping = false;
+  private paused = false;
+  private resumeWaiters: Array<() => void> = [];
+  private running: Promise<void> | undefined;
+  private lastError: SourceStatus['lastError'];
+  private retryAt: Date | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private eventsPublished = 0;
+  private currentLsn: Lsn | undefined;
+  private confirmedLsn: Lsn | undefined;
+  private stream: ReplicationStream | undefined;
+  private publisher: ChangeEventPublisher | undefined;
+  private tables: CapturedTables | undefined;
+  private snapshot: SnapshotProgress | undefined;
+  private readonly connection: PostgresConnectionOptions;
+
+  constructor(
+    private readonly config: SourceConfig,
+    private readonly deps: PostgresSourceDependencies,
+  ) {
+    const pg = config.postgres;
+    this.connection = {
+      host: pg.host,
+      port: pg.port,
+      user: pg.user,
+      password: pg.password,
+      database: pg.database,
+      connectTimeoutMs: pg.connectTimeoutMs,
+    };
+  }
+
+  /** Starts the source in the background; `status()` tells how it goes. */
+  start(): void {
+    this.running ??= this.lifecycle();
+  }
+
+  /** Resolves when the source stopped for good (stop, initial_only done, or failed). */
+  async done(): Promise<void> {
+    await this.running;
+  }
+
+  /** Stops reading, lets Kafka acknowledge what is in flight, confirms it to the slot, and ends. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeRetry?.();
+    this.release();
+    try {
+      await this.publisher?.flush();
+    } catch {
+      // Unacknowledged events are redelivered from the slot next time.
+    }
+    await this.stream?.stop().catch(() => undefined);
+    await this.running;
+  }
+
+  pause(): void {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.release();
+  }
+
+  /** The operator's decision on a held table; see `CapturedTables.resume`. */
+  async resumeTable(table: string, action: 'retry' | 'new-subject'): Promise<void> {
+    const tables = this.tables;
+    const publisher = this.publisher;
+    if (tables === undefined || publisher === undefined || !tables.has(table)) {
+      throw new UnknownTableError(table);
+    }
+    const released = await tables.resume(table, action);
+    if (released === undefined) return; // still refused: status says why
+    for (const { send, tx } of released) await publisher.publishHeld(send, tx);
+    this.deps.log.info({ table, action, events: released.length }, 'held table resumed');
+  }
+
+  status(): SourceStatus {
+    const position = this.stream?.position;
+    const snapshot =
+      this.phase === 'snapshotting' && this.snapshot
+        ? { kind: 'initial' as const, ...this.snapshot.view }
+        : undefined;
+    return {
+      name: this.config.topicPrefix,
+      phase: this.paused && this.phase === 'streaming' ? 'paused' : this.phase,
+      slot: this.config.slot.name,
+      publication: this.config.publication.name,
+      currentLsn: this.currentLsn?.toString(),
+      confirmedLsn: this.confirmedLsn?.toString(),
+      lagBytes:
+        position && this.confirmedLsn && position.serverWalEnd.isAfter(this.confirmedLsn)
+          ? Number(position.serverWalEnd.toBigInt() - this.confirmedLsn.toBigInt())
+          : position
+            ? 0
+            : undefined,
+      eventsPublished: this.eventsPublished,
+      eventsPending: (this.publisher?.pending ?? 0) + (this.tables?.heldEventCount() ?? 0),
+      snapshot,
+      heldTables: this.tables?.held() ?? [],
+      lastError: this.lastError,
+      retryAt: this.phase === 'retrying' ? this.retryAt?.toISOString() : undefined,
+    };
+  }
+
+  private async lifecycle(): Promise<void> {
+    let delay = this.config.restart.initialDelayMs;
+    while (!this.stopping) {
+      const startedAt = Date.now();
+      try {
+        const finished = await this.runOnce();
+        if (finished || this.stopping) break;
+      } catch (error) {
+        if (this.stopping || error instanceof Stopped) break;
+        const retriable = !(error instanceof SluiceError) || isRetriable(error);
+        const message = error instanceof Error ? error.message : String(error);
+        this.lastError = { message, at: new Date().toISOString(), retriable };
+        if (!retriable) {
+          this.phase = 'failed';
+          this.deps.log.error({ err: error }, `source failed: ${message}`);
+          return;
+        }
+        // A run that lasted a while resets the backoff: the failure is new, not a loop.
+        if (Date.now() - startedAt > this.config.restart.maxDelayMs)
+          delay = this.config.restart.initialDelayMs;
+        this.phase = 'retrying';
+        this.retryAt = new Date(Date.now() + delay);
+        this.deps.log.warn({ err: error, retryInMs: delay }, `source interrupted, retrying: ${message}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeRetry = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        delay = Math.min(delay * 2, this.config.restart.maxDelayMs);
+      }
+    }
+    this.phase = this.phase === 'failed' ? 'failed' : 'stopped';
+  }
+
+  /** One connected life: setup, maybe snapshot, stream until failure or stop. True when finished for good. */
+  private async runOnce(): Promise<boolean> {
+    this.phase = 'starting';
+    const { config } = this;
+    const session = await PostgresSession.connect(this.connection, 'sluice-source');
+    const admin = this.deps.kafka.admin();
+    let producer: Producer | undefined;
+    let heartbeat: Heartbeat | undefined;
+    try {
+      const tables = selectTables(await listTables(session), config.tables.include, config.tables.exclude);
+      await this.ensurePublication(session, tables);
+      const preflight = new ReplicationPreflight(session);
+      let slotState = await this.preflight(preflight, session, tables);
+      await admin.connect();
+      producer = createProducer(this.deps.kafka);
+      await producer.connect();
+      const window = new AcknowledgementWindow();
+      const publisher = new ChangeEventPublisher(producer, window, {
+        ...config.publishing,
+        onConfirmable: (lsn) => {
+          this.confirmedLsn = lsn;
+          this.stream?.acknowledge(lsn);
+        },
+      });
+      const captured = this.capturedTables(session, admin, await this.typeCatalog(session));
+      this.publisher = publisher;
+      this.tables = captured;
+      const builder = new ChangeEventBuilder({
+        tombstonesOnDelete: config.events.tombstonesOnDelete,
+        connectorVersion: this.deps.version,
+      });
+      const common = {
+        tables: captured,
+        builder,
+        publisher,
+        window,
+        whilePaused: () => this.whilePaused(),
+        onEvents: (n: number) => (this.eventsPublished += n),
+      };
+
+      if (slotState === undefined && config.snapshot.mode !== 'never') {
+        await this.snapshotIntoNewSlot(session, tables, { ...common, chunkSize: config.snapshot.chunkSize });
+        if (config.snapshot.mode === 'initial_only') return true;
+        slotState = await new ReplicationSlot(session, config.slot.name).state();
+      } else if (slotState === undefined) {
+        const creator = await ReplicationConnection.connect(this.connection);
+        await creator.createSlot(config.slot.name, { exportSnapshot: false }).finally(() => creator.close());
+        this.deps.log.info({ slot: config.slot.name }, 'replication slot created (snapshot mode never)');
+      }
+
+      heartbeat = new Heartbeat(session, {
+        intervalMs: config.heartbeat.intervalMs,
+        actionQuery: config.heartbeat.actionQuery,
+        onError: (error) => this.deps.log.warn({ err: error }, 'heartbeat failed'),
+      });
+      const replication = await ReplicationConnection.connect(this.connection);
+      this.stream = await replication.startReplication({
+        slot: config.slot.name,
+        publications: [config.publication.name],
+        maxBufferedMessages: Math.max(1000, Math.floor(config.publishing.maxPendingEvents / 4)),
+      });
+      this.confirmedLsn ??= slotState?.confirmedFlushLsn;
+      heartbeat.start();
+      this.phase = 'streaming';
+      this.lastError = undefined;
+      this.deps.log.info({ slot: config.slot.name, from: this.confirmedLsn?.toString() }, 'streaming');
+      await new StreamingPhase({ ...common, onPosition: (lsn) => (this.currentLsn = lsn) }).run(this.stream);
+      return this.stopping;
+    } finally {
+      await heartbeat?.stop().catch(() => undefined);
+      await this.stream?.stop().catch(() => undefined);
+      this.stream = undefined;
+      await producer?.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await session.close().catch(() => undefined);
+    }
+  }
+
+  private async preflight(
+    preflight: ReplicationPreflight,
+    session: PostgresSession,
+    tables: readonly TableName[],
+  ) {
+    const target = {
+      database: this.config.postgres.database,
+      slot: this.config.slot.name,
+      publication: this.config.publication.name,
+      tables,
+    };
+    try {
+      return (await preflight.run(target)).slot;
+    } catch (error) {
+      // when_needed: a slot whose WAL is gone cannot resume; snapshot again from a new one.
+      if (
+        this.config.snapshot.mode === 'when_needed' &&
+        error instanceof SluiceError &&
+        error.code === 'PG_SLOT_INVALIDATED'
+      ) {
+        this.deps.log.warn(
+          { slot: this.config.slot.name },
+          'slot invalidated; dropping it to snapshot again',
+        );
+        await new ReplicationSlot(session, this.config.slot.name).drop();
+        return (await preflight.run(target)).slot;
+      }
+      throw error;
+    }
+  }
+
+  private async ensurePublication(session: PostgresSession, tables: readonly TableName[]): Promise<void> {
+    const { publication } = this.config;
+    if (publication.autocreate === 'disabled') return;
+    const scope: PublicationScope =
+      publication.autocreate === 'all_tables' ? { kind: 'all-tables' } : { kind: 'tables', tables };
+    const change = await new Publication(session, publication.name).ensure(scope);
+    if (change.created || change.added.length > 0) {
+      this.deps.log.info(
+        {
+          publication: publication.name,
+          created: change.created,
+          added: change.added.map((t) => `${t.schema}.${t.table}`),
+        },
+        'publication updated',
+      );
+    }
+  }
+
+  private async snapshotIntoNewSlot(
+    session: PostgresSession,
+    tables: readonly TableName[],
+    context: ConstructorParameters<typeof SnapshotPhase>[0],
+  ): Promise<void> {
+    const temporary = `${this.config.slot.name.slice(0, 50)}_snapshot`;
+    const replication = await ReplicationConnection.connect(this.connection);
+    try {
+      const created = await replication.createSlot(temporary, { exportSnapshot: true, temporary: true });
+      this.snapshot = new SnapshotProgress();
+      const reader = await SnapshotReader.open(this.connection, created.snapshotName, this.snapshot);
+      this.phase = 'snapshotting';
+      this.deps.log.info(
+        { tables: tables.length, at: created.consistentPoint.toString() },
+        'snapshot started',
+      );
+      try {
+        await new SnapshotPhase(context).run(reader, tables, created.consistentPoint);
+      } finally {
+        await reader.close();
+      }
+      const view = this.snapshot.view;
+      this.deps.log.info({ rows: view.rowsDone }, 'snapshot complete');
+      if (this.config.snapshot.mode === 'initial_only') return;
+      // Everything of the snapshot is in Kafka: only now does the permanent slot exist.
+      await session.query(
+        'SELECT pg_copy_logical_replication_slot($1, $2, false)',
+        [temporary, this.config.slot.name],
+        `Creating slot ${this.config.slot.name} from the snapshot's slot`,
+      );
+      this.confirmedLsn = created.consistentPoint;
+    } finally {
+      await replication.close();
+    }
+  }
+
+  private typeCatalog(session: PostgresSession): Promise<TypeCatalog> {
+    return TypeCatalog.load(catalogQuery(session));
+  }
+
+  private capturedTables(session: PostgresSession, admin: Admin, catalog: TypeCatalog): CapturedTables {
+    const { config } = this;
+    const provisioner = new TopicProvisioner(admin);
+    const excluded = config.columns.exclude.map(columnPattern);
+    const masks = config.columns.mask.map((rule) => ({
+      matches: rule.columns.map(columnPattern),
+      mask: (rule.with === 'hash'
+        ? { kind: 'hash', algorithm: 'SHA-256', salt: rule.salt }
+        : { kind: 'chars', length: rule.length }) as ColumnMask,
+    }));
+    return new CapturedTables({
+      catalog,
+      query: catalogQuery(session),
+      registry: this.deps.registry,
+      schemaOptions: (relation: Relation) => {
+        const columnNames = relation.columns.map((c) => c.name);
+        const table = { schema: relation.schema, table: relation.table };
+        const maskedColumns = new Map<string, ColumnMask>();
+        for (const rule of masks) {
+          for (const column of columnNames)
+            if (rule.matches.some((m) => m(table, column))) maskedColumns.set(column, rule.mask);
+        }
+        return {
+          topicPrefix: config.topicPrefix,
+          database: config.postgres.database,
+          excludedColumns: new Set(columnNames.filter((column) => excluded.some((m) => m(table, column)))),
+          maskedColumns,
+          unavailableValuePlaceholder: config.events.unavailableValuePlaceholder,
+        };
+      },
+      ensureTopic: async (topic) => {
+        await provisioner.provision([
+          {
+            name: topic,
+            partitions: config.topics.partitions,
+            replicationFactor: config.topics.replicationFactor,
+          },
+        ]);
+      },
+      onHold: (held: HeldTable) =>
+        this.deps.log.error(
+          { table: held.table, subject: held.subject, reason: held.reason },
+          `table ${held.table} held: the registry refused its new schema; POST /tables/${held.table}/resume to decide`,
+        ),
+    });
+  }
+
+  private whilePaused(): Promise<void> {
+    if (this.stopping) return Promise.reject(new Stopped());
+    if (!this.paused) return Promise.resolve();
+    return new Promise<void>((resolve) => this.resumeWaiters.push(resolve)).then(() => {
+      if (this.stopping) throw new Stopped();
+    });
+  }
+
+  private release(): void {
+    for (const wake of this.resumeWaiters.splice(0)) wake();
+  }
+}
+
+/** A `schema.table.column` pattern (`*` wildcards) as a predicate. */
+function columnPattern(pattern: string): (table: TableName, column: string) => boolean {
+  const cut = pattern.lastIndexOf('.');
+  const tableMatches = tablePattern(pattern.slice(0, cut));
+  const columnRegex = new RegExp(
+    `^${pattern
+      .slice(cut + 1)
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return (table, column) => tableMatches(table) && columnRegex.test(column);
+}
+
+function catalogQuery(session: PostgresSession) {
+  return {
+    query: async (sql: string, params?: unknown[]) => ({
+      rows: await session.query<Record<string, unknown>>(sql, params ?? [], 'Reading the catalog'),
+    }),
+  };
+}
