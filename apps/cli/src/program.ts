@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { type CliContext } from './cli-context';
 import { registerDemoCommand } from './commands/demo.command';
+import { registerPipelineCommand } from './commands/pipeline.command';
 import { registerRunCommand } from './commands/run.command';
 import { registerSchemasCommand } from './commands/schemas.command';
 import { registerStackCommand } from './commands/stack.command';
@@ -21,6 +22,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunCommand(program, ctx);
   registerSchemasCommand(program, ctx);
   registerDemoCommand(program, ctx);
+  registerPipelineCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();

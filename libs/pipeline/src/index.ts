@@ -36,3 +36,20 @@ export {
   loadPipeline,
   parsePipelineConfig,
 } from './pipeline/load-pipeline';
+export { stepReferenceMarkdown } from './docs/step-reference';
+export {
+  type FixtureCase,
+  type FixtureExpected,
+  type FixtureInput,
+  fixtureDirOf,
+  loadFixtureCases,
+  writeFixtureFile,
+} from './fixtures/fixture-case';
+export { type CaseResult, runFixtureCase } from './fixtures/fixture-runner';
+export {
+  type ReadableHeaders,
+  toReadable,
+  fromReadable,
+  headersToReadable,
+  headersFromReadable,
+} from './fixtures/readable-values';

@@ -16,7 +16,7 @@ const path = z
   .describe('The field checked: a path into the value such as total or customer.email.');
 
 const common = {
-  name: z.string().min(1).describe('The rule name, reported in the DLQ error or the tag header.'),
+  name: z.string().min(1).describe('The rule name, reported in the DLQ error or the tag header. Required.'),
   action: z
     .enum(['dlq', 'tag'])
     .default('dlq')
@@ -52,7 +52,10 @@ const rule = z.discriminatedUnion('check', [
       ...common,
       check: z.literal('regex'),
       field: path,
-      pattern: z.string().refine(validRegex, 'not a valid regular expression'),
+      pattern: z
+        .string()
+        .refine(validRegex, 'not a valid regular expression')
+        .describe('regex: the regular expression (JavaScript syntax).'),
     })
     .describe('A non-null string matches the regular expression.'),
   z

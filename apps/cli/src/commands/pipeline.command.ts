@@ -1,0 +1,194 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { envInt } from '@sluice/config';
+import {
+  type CaseResult,
+  type CompiledPipeline,
+  fixtureDirOf,
+  loadFixtureCases,
+  loadPipeline,
+  runFixtureCase,
+  stepReferenceMarkdown,
+  writeFixtureFile,
+} from '@sluice/pipeline';
+import { type CliContext } from '../cli-context';
+import { UsageError } from '../cli-errors';
+import { recordTopic } from '../pipeline/topic-recorder';
+
+function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`${flag} expects a positive whole number, got '${value}'`);
+    return n;
+  };
+}
+
+function httpUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value.replace(/\/$/, '');
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--registry expects an http(s) URL, got '${value}'`);
+}
+
+function existingFile(file: string, what: string): string {
+  const full = resolve(file);
+  if (!existsSync(full)) throw new UsageError(`${what}: no such file ${full}`);
+  return full;
+}
+
+function defaultTopicOf(pipeline: CompiledPipeline): string {
+  const from = pipeline.config.from;
+  return 'topics' in from ? from.topics[0]! : 'input';
+}
+
+/** `sluice pipeline docs | test | record`: the workflow around declarative pipelines. */
+export function registerPipelineCommand(program: Command, ctx: CliContext): void {
+  const pipeline = program
+    .command('pipeline')
+    .description('document, test and record fixtures for YAML pipelines');
+
+  pipeline
+    .command('docs')
+    .description('print the step reference generated from the step config schemas (docs/pipeline-steps.md)')
+    .option('--out <file>', 'write it to this file instead')
+    .action((opts: { out?: string }) => {
+      const text = stepReferenceMarkdown();
+      if (!opts.out) return void process.stdout.write(text);
+      writeFileSync(resolve(opts.out), text);
+      ctx.out(`wrote ${relative(process.cwd(), resolve(opts.out))}`);
+    });
+
+  pipeline
+    .command('test')
+    .description(
+      'run the pipeline over the cases in <pipeline>.tests/<case>/input.yaml and compare with expected.yaml; no Kafka needed; exit 1 on a failing case',
+    )
+    .argument('<pipeline>', 'the pipeline file')
+    .option('--update', 'write expected.yaml from the actual output (review before committing)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (file: string, opts: { update?: boolean; output: 'text' | 'json' }) => {
+      const pipelineFile = existingFile(file, 'pipeline');
+      const compiled = loadPipeline(pipelineFile);
+      try {
+        const cases = loadFixtureCases(fixtureDirOf(pipelineFile));
+        const results: CaseResult[] = [];
+        for (const c of cases) {
+          const result = await runFixtureCase(compiled, c, defaultTopicOf(compiled));
+          if (opts.update && !result.passed) {
+            writeFixtureFile(c.dir, 'expected', result.actual);
+            results.push({ ...result, passed: true, differences: [] });
+          } else results.push(result);
+        }
+        report(ctx, relative(process.cwd(), pipelineFile), results, opts.output, opts.update === true);
+        if (results.some((r) => !r.passed)) process.exitCode = 1;
+      } finally {
+        await compiled.close();
+      }
+    });
+
+  pipeline
+    .command('record')
+    .description(
+      'capture the first records of a topic as test fixtures (decoded, with writer schemas, ids and versions); with --pipeline also write expected.yaml from its output',
+    )
+    .requiredOption('-t, --topic <topic>', 'the topic to read from the beginning')
+    .option('-n, --count <n>', 'how many records', positiveInt('--count'), 10)
+    .option(
+      '--out <dir>',
+      'the fixture folder (default: <pipeline>.tests with --pipeline, else ./<topic>.tests)',
+    )
+    .option(
+      '-p, --pipeline <file>',
+      'the pipeline the fixtures are for: writes expected.yaml from its output',
+    )
+    .option(
+      '--brokers <list>',
+      'Kafka bootstrap brokers, comma-separated',
+      `127.0.0.1:${envInt('SLUICE_KAFKA_PORT', 9092)}`,
+    )
+    .option(
+      '-r, --registry <url>',
+      'the schema registry',
+      httpUrl,
+      `http://127.0.0.1:${envInt('SLUICE_REGISTRY_PORT', 8081)}`,
+    )
+    .option('--timeout <ms>', 'stop waiting for records after this long', positiveInt('--timeout'), 30_000)
+    .action(
+      async (opts: {
+        topic: string;
+        count: number;
+        out?: string;
+        pipeline?: string;
+        brokers: string;
+        registry: string;
+        timeout: number;
+      }) => {
+        const compiled = opts.pipeline ? loadPipeline(existingFile(opts.pipeline, '--pipeline')) : undefined;
+        try {
+          const out = resolve(
+            opts.out ?? (opts.pipeline ? fixtureDirOf(opts.pipeline) : `${opts.topic}.tests`),
+          );
+          const inputs = await recordTopic({
+            brokers: opts.brokers
+              .split(',')
+              .map((b) => b.trim())
+              .filter(Boolean),
+            registryUrl: opts.registry,
+            topic: opts.topic,
+            count: opts.count,
+            timeoutMs: opts.timeout,
+          });
+          if (inputs.length === 0) throw new Error(`no records on ${opts.topic} within ${opts.timeout} ms`);
+          for (const input of inputs) {
+            const r = input.records[0]!;
+            const dir = join(out, `${r.topic}-p${r.partition}-o${r.offset}`);
+            writeFixtureFile(dir, 'input', input);
+            if (compiled) {
+              const [c] = loadFixtureCases(out).filter((fc) => fc.dir === dir);
+              writeFixtureFile(dir, 'expected', (await runFixtureCase(compiled, c!, opts.topic)).actual);
+            }
+            ctx.out(`recorded ${relative(process.cwd(), dir)}`);
+          }
+          ctx.out(
+            `${inputs.length} record(s) from ${opts.topic}${inputs.length < opts.count ? ` (asked for ${opts.count})` : ''}` +
+              (compiled ? '; review each expected.yaml before committing' : ''),
+          );
+        } finally {
+          await compiled?.close();
+        }
+      },
+    );
+}
+
+function report(
+  ctx: CliContext,
+  file: string,
+  results: CaseResult[],
+  output: 'text' | 'json',
+  updated: boolean,
+): void {
+  const failed = results.filter((r) => !r.passed);
+  if (output === 'json') {
+    ctx.out(
+      JSON.stringify(
+        { pipeline: file, passed: results.length - failed.length, failed: failed.length, cases: results },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  ctx.out(`Test '${file}':`);
+  for (const r of results) {
+    ctx.out(`  ${r.passed ? 'PASS' : 'FAIL'} ${r.name}`);
+    for (const d of r.differences) ctx.out(`       ${d}`);
+  }
+  ctx.out(
+    `${results.length} case(s): ${results.length - failed.length} passed, ${failed.length} failed${updated ? ' (expected files updated)' : ''}`,
+  );
+}
