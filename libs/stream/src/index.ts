@@ -26,6 +26,8 @@ export {
   type GroupOffsetCommitter,
 } from './delivery/partition-delivery';
 export { TransactionCoordinator } from './delivery/transaction-coordinator';
+export { SluiceTransport, type SluiceTransportOptions } from './nest/sluice-transport';
+export { SluiceRecordContext } from './nest/sluice-record-context';
 export { type RecordKey, keyIdentity } from './ordering/record-key';
 export {
   KeyScheduler,

@@ -103,6 +103,15 @@ export class StreamRuntime {
     return dlqTopicFor(this.options.config.group);
   }
 
+  /**
+   * Releases a parked key of a partition assigned here — the seam for redrive (issue #9): the key's
+   * next records are processed again. Returns the failed offset it was parked behind (empty when
+   * the key was not parked here). Parked keys are kept in memory per assignment (see the docs).
+   */
+  unpark(tp: TopicPartition, key: Buffer | string): bigint[] {
+    return this.workers.get(tpKey(tp))?.parked.release(key) ?? [];
+  }
+
   /** Connects, provisions the dead-letter topic, joins the group and starts consuming. */
   async start(): Promise<void> {
     const { config } = this.options;
