@@ -1,28 +1,6 @@
-import { z } from 'zod';
+import { configReferenceMarkdown } from '@sluice/config';
 import type { StepDefinition } from '../steps/step';
 import { BUILT_IN_STEPS } from '../steps/step-registry';
-
-type JsonSchema = {
-  type?: string | string[];
-  const?: unknown;
-  enum?: unknown[];
-  items?: JsonSchema;
-  properties?: Record<string, JsonSchema>;
-  required?: string[];
-  additionalProperties?: boolean | JsonSchema;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  default?: unknown;
-  description?: string;
-};
-
-interface Row {
-  path: string;
-  types: string[];
-  required: boolean;
-  default?: unknown;
-  description: string;
-}
 
 /**
  * The reference of the step types, generated from their zod config schemas (the schema is the
@@ -46,80 +24,8 @@ export function stepReferenceMarkdown(steps: readonly StepDefinition[] = BUILT_I
 }
 
 function section(step: StepDefinition): string[] {
-  const schema = z.toJSONSchema(step.configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  const rows = new Map<string, Row>();
-  const variants: string[] = [];
-  collect(schema, '', true, rows, variants);
   const lines = [`## ${step.name}`, '', step.summary, '', '```yaml', step.example, '```', ''];
-  if (rows.size > 0) {
-    lines.push('| Setting | Type | Required | Default | Description |', '|---|---|---|---|---|');
-    for (const r of rows.values())
-      lines.push(
-        `| \`${r.path}\` | ${cell(r.types.join(' or '))} | ${r.required ? 'yes' : 'no'} | ${r.default === undefined ? '' : cell(`\`${JSON.stringify(r.default)}\``)} | ${cell(r.description)} |`,
-      );
-    lines.push('');
-  }
-  if (variants.length > 0) lines.push(...variants, '');
+  const settings = configReferenceMarkdown(step.configSchema);
+  if (settings !== '') lines.push(settings, '');
   return lines;
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-function typeOf(s: JsonSchema): string {
-  if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
-  if (s.enum) return s.enum.map((e) => `\`${JSON.stringify(e)}\``).join(', ');
-  const alternatives = s.anyOf ?? s.oneOf;
-  if (alternatives) return [...new Set(alternatives.map(typeOf))].join(' or ');
-  const type = Array.isArray(s.type) ? s.type.join(' or ') : s.type;
-  if (type === 'array') return `list of ${s.items ? typeOf(s.items) : 'any'}`;
-  if (type === 'object') {
-    if (s.properties) return 'map';
-    if (typeof s.additionalProperties === 'object') return `map of ${typeOf(s.additionalProperties)}`;
-    return 'map';
-  }
-  return type ?? 'any';
-}
-
-function collect(
-  s: JsonSchema,
-  prefix: string,
-  required: boolean,
-  rows: Map<string, Row>,
-  variants: string[],
-): void {
-  const alternatives = (s.anyOf ?? s.oneOf ?? []).filter((a) => a.properties);
-  if (alternatives.length > 0) {
-    for (const alt of alternatives) {
-      collect(alt, prefix, false, rows, variants);
-      const discriminator = Object.entries(alt.properties!).find(([, p]) => p.const !== undefined);
-      if (discriminator && alt.description)
-        variants.push(
-          `- \`${prefix ? `${prefix}.` : ''}${discriminator[0]}: ${String(discriminator[1].const)}\` — ${alt.description}`,
-        );
-    }
-    return;
-  }
-  if (s.properties) {
-    for (const [name, prop] of Object.entries(s.properties)) {
-      const path = prefix ? `${prefix}.${name}` : name;
-      const isRequired = required && (s.required ?? []).includes(name) && prop.default === undefined;
-      const existing = rows.get(path);
-      if (existing) {
-        for (const t of typeOf(prop).split(' or ')) if (!existing.types.includes(t)) existing.types.push(t);
-        existing.description ||= prop.description ?? '';
-      } else
-        rows.set(path, {
-          path,
-          types: [typeOf(prop)],
-          required: isRequired,
-          default: prop.default,
-          description: prop.description ?? '',
-        });
-      const inner = prop.type === 'array' ? prop.items : prop;
-      if (inner && (inner.properties || inner.anyOf || inner.oneOf))
-        collect(inner, prop.type === 'array' ? `${path}[]` : path, true, rows, variants);
-    }
-  }
 }
