@@ -105,3 +105,14 @@ function collect(
     }
   }
 }
+
+const START = '<!-- config:start -->';
+const END = '<!-- config:end -->';
+
+/** `doc` with the text between its `<!-- config:start -->` and `<!-- config:end -->` markers replaced. */
+export function replaceGeneratedSection(doc: string, generated: string): string {
+  const start = doc.indexOf(START);
+  const end = doc.indexOf(END);
+  if (start === -1 || end < start) throw new Error(`the document has no ${START} … ${END} section`);
+  return `${doc.slice(0, start + START.length)}\n${generated}\n${doc.slice(end)}`;
+}

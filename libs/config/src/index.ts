@@ -3,4 +3,4 @@ export { parseConfig, parseYaml, loadConfigFile, yamlPath } from './load-config'
 export { processEnvironment, envInt, envString, envFlag } from './environment';
 export { configFileFromArgs, loadAppConfig } from './app-config';
 export { flag, wholeNumber, decimal } from './config-fields';
-export { configReferenceMarkdown, type ConfigSetting } from './config-reference';
+export { configReferenceMarkdown, replaceGeneratedSection, type ConfigSetting } from './config-reference';
