@@ -1,20 +1,13 @@
-import type { ChangeEvent, ChangeEventBuilder } from '../events/change-event-builder';
+import type { ChangeEvent } from '../events/change-event-builder';
 import type { SnapshotMarker } from '../events/source-schema';
 import type { Lsn } from '../lsn/lsn';
 import type { AcknowledgementWindow } from '../offsets/acknowledgement-window';
-import type { ChangeEventPublisher } from '../publishing/change-event-publisher';
 import type { TableName } from '../replication/table-name';
 import type { SnapshotReader } from '../snapshot/snapshot-reader';
-import type { CapturedTables } from './captured-tables';
+import { deliver, type PhaseContext } from './phase-context';
 
-export interface SnapshotContext {
-  readonly tables: CapturedTables;
-  readonly builder: ChangeEventBuilder;
-  readonly publisher: ChangeEventPublisher;
-  readonly window: AcknowledgementWindow;
+export interface SnapshotContext extends PhaseContext {
   readonly chunkSize: number;
-  readonly whilePaused: () => Promise<void>;
-  readonly onEvents: (count: number) => void;
 }
 
 /**
@@ -69,8 +62,6 @@ export class SnapshotPhase {
     // A single-row snapshot's only event is both: Debezium marks it `last`.
     if (event.value) event.value.source.snapshot = marker;
     this.first = false;
-    const routing = this.context.tables.route(relationId, event, tx);
-    if ('send' in routing) await this.context.publisher.publish(routing.send, tx);
-    else this.context.publisher.hold(tx);
+    await deliver(this.context, relationId, event, tx);
   }
 }

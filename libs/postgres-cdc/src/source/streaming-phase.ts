@@ -1,11 +1,10 @@
-import type { ChangeEvent, ChangeEventBuilder } from '../events/change-event-builder';
+import type { ChangeEvent } from '../events/change-event-builder';
 import { isHeartbeat } from '../heartbeat/heartbeat';
 import type { Lsn } from '../lsn/lsn';
-import type { AcknowledgementWindow, PendingTransaction } from '../offsets/acknowledgement-window';
+import type { PendingTransaction } from '../offsets/acknowledgement-window';
 import type { PgOutputMessage } from '../pgoutput/pgoutput-message';
-import type { ChangeEventPublisher } from '../publishing/change-event-publisher';
 import type { ReplicationMessage } from '../replication/replication-stream';
-import type { CapturedTables } from './captured-tables';
+import { deliver, type PhaseContext } from './phase-context';
 
 interface OpenTransaction {
   readonly pending: PendingTransaction;
@@ -14,16 +13,9 @@ interface OpenTransaction {
 }
 
 /** What the streaming phase needs from its owner. */
-export interface StreamingContext {
-  readonly tables: CapturedTables;
-  readonly builder: ChangeEventBuilder;
-  readonly publisher: ChangeEventPublisher;
-  readonly window: AcknowledgementWindow;
-  /** Waits while the operator paused the source; rejects when the source stops. */
-  readonly whilePaused: () => Promise<void>;
+export interface StreamingContext extends PhaseContext {
   /** Latest position read, for status. */
   readonly onPosition: (lsn: Lsn) => void;
-  readonly onEvents: (count: number) => void;
 }
 
 /**
@@ -113,11 +105,7 @@ export class StreamingPhase {
   private async emit(relationId: number, events: readonly ChangeEvent[]): Promise<void> {
     const tx = this.tx;
     if (tx === undefined) return; // changes arrive only inside Begin/Commit
-    for (const event of events) {
-      const routing = this.context.tables.route(relationId, event, tx.pending);
-      if ('send' in routing) await this.context.publisher.publish(routing.send, tx.pending);
-      else this.context.publisher.hold(tx.pending);
-    }
+    for (const event of events) await deliver(this.context, relationId, event, tx.pending);
     this.context.onEvents(events.length);
   }
 }
