@@ -95,6 +95,13 @@ export class SourceTestBed {
     return (await this.pg.query<R>(text, params)).rows;
   }
 
+  /** A fresh client on the source database (the caller ends it): a writer of its own. */
+  async client(): Promise<Client> {
+    const client = new Client({ ...stackAddresses().postgres, database: 'source' });
+    await client.connect();
+    return client;
+  }
+
   /** The app's configuration for this suite: its schema's tables, its slot and publication. */
   config(overrides: Partial<SourceAppConfigInput> = {}): SourceAppConfigInput {
     const stack = stackAddresses();
