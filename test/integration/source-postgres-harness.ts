@@ -4,6 +4,7 @@
 // envelopes; cleanup that never leaves a replication slot, publication or topic behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Consumer, type Kafka } from 'kafkajs';
@@ -295,6 +296,15 @@ export class TopicReader {
       .filter((r) => r.topic === topic)
       .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
   }
+}
+
+/** A TCP port nobody listens on right now (for a child's management API, or a dead address). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export async function getStatus(url: string): Promise<SourceStatus> {
