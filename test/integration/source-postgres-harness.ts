@@ -118,7 +118,7 @@ export class SourceTestBed {
       kafka: { brokers: stack.kafkaBrokers, clientId: 'sluice-it-source' },
       registry: { url: stack.registryUrl },
       http: { host: '127.0.0.1', port: 0 },
-      logging: { level: 'warn' },
+      logging: { level: 'error' },
       ...overrides,
     };
   }

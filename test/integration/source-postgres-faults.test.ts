@@ -1,0 +1,120 @@
+// source-postgres faults, end to end: what no retry can fix (wrong password, missing database, a
+// role without REPLICATION) stops the source in phase `failed` with a clear lastError while the
+// process and its API stay up; an unreachable registry is retried with backoff; a walsender
+// terminated mid-stream is reconnected by the source itself, losing nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, createServer } from 'node:net';
+import { stackAddresses } from '@sluice/test-support';
+import { freePort, getStatus, type SourceApp, SourceTestBed } from './source-postgres-harness';
+
+describe('source-postgres faults', () => {
+  let bed: SourceTestBed;
+  const role = `r_${Math.random().toString(36).slice(2, 10)}`;
+
+  before(async () => {
+    bed = await SourceTestBed.open('it_src_fault');
+    await bed.sql(`CREATE TABLE ${bed.table('t')} (id int PRIMARY KEY, v int NOT NULL)`);
+    await bed.sql(`CREATE ROLE ${role} LOGIN PASSWORD 'pw' NOSUPERUSER NOREPLICATION`);
+    await bed.sql(`GRANT USAGE ON SCHEMA ${bed.name} TO ${role}`);
+    await bed.sql(`GRANT SELECT ON ALL TABLES IN SCHEMA ${bed.name} TO ${role}`);
+  });
+
+  after(async () => {
+    await bed?.cleanup();
+    const pg = await import('pg');
+    const admin = new pg.Client({ host: '127.0.0.1', port: 5433, user: 'postgres', password: 'postgres' });
+    await admin.connect();
+    await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    await admin.end();
+  });
+
+  async function expectFailed(app: SourceApp, pattern: RegExp): Promise<void> {
+    const failed = await bed.waitForStatus(app.url, (s) => s.phase === 'failed', 30_000);
+    assert.equal(failed.lastError?.retriable, false);
+    assert.match(failed.lastError!.message, pattern);
+    // No crash loop: a moment later it is still failed, the same error, the API answering.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const later = await getStatus(app.url);
+    assert.equal(later.phase, 'failed');
+    assert.equal(later.lastError?.at, failed.lastError!.at);
+    // The live probe reports the failure (docs/source-postgres.md: live unless failed for good).
+    assert.equal((await fetch(`${app.url}/health/live`)).status, 503);
+    await bed.stopApp(app);
+  }
+
+  it('a wrong password fails with the reason, the process staying up', async () => {
+    const app = await bed.startApp({ postgres: { ...bed.config().postgres, password: 'wrong' } });
+    await expectFailed(app, /password authentication failed/);
+  });
+
+  it('a missing database fails naming it', async () => {
+    const app = await bed.startApp({ postgres: { ...bed.config().postgres, database: 'no_such_db_x' } });
+    await expectFailed(app, /no_such_db_x/);
+  });
+
+  it('a role without REPLICATION fails saying so', async () => {
+    const app = await bed.startApp({
+      postgres: { ...bed.config().postgres, user: role, password: 'pw' },
+      publication: { name: bed.name, autocreate: 'disabled' },
+    });
+    await expectFailed(app, /REPLICATION/i);
+  });
+
+  it('an unreachable registry is retried with backoff, and the source recovers when it answers', async () => {
+    const port = await freePort();
+    const app = await bed.startApp({ registry: { url: `http://127.0.0.1:${port}`, retries: 0 } });
+    const retrying = await bed.waitForStatus(app.url, (s) => s.phase === 'retrying', 60_000);
+    assert.ok(retrying.retryAt, 'retryAt is set');
+    assert.ok(Date.parse(retrying.retryAt) > Date.parse(retrying.lastError!.at));
+    assert.equal(retrying.lastError?.retriable, true);
+    assert.equal((await fetch(`${app.url}/health/live`)).status, 200, 'live while retrying');
+    assert.equal((await fetch(`${app.url}/health/ready`)).status, 503, 'not ready while retrying');
+    // The registry comes back at that address: a TCP relay to the stack's registry.
+    const registry = new URL(stackAddresses().registryUrl);
+    const relay = createServer((socket) => {
+      const upstream = connect(Number(registry.port), registry.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    try {
+      const recovered = await bed.waitForStatus(app.url, (s) => s.phase === 'streaming', 60_000);
+      assert.equal(recovered.lastError, undefined);
+      await bed.stopApp(app);
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('a terminated walsender is reconnected and nothing is lost', async () => {
+    const app = await bed.startApp();
+    await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+    const writer = await bed.client();
+    const ROWS = 3000;
+    let terminations = 0;
+    for (let i = 1; i <= ROWS; i++) {
+      await writer.query(`INSERT INTO ${bed.table('t')} VALUES ($1, $1)`, [i]);
+      if (i % 1000 === 500) {
+        const [row] = await bed.sql<{ pid: number | null }>(
+          'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1',
+          [bed.slot],
+        );
+        if (row?.pid) {
+          await bed.sql('SELECT pg_terminate_backend($1)', [row.pid]);
+          terminations++;
+        }
+      }
+    }
+    await writer.end();
+    assert.ok(terminations >= 2, `${terminations} walsenders terminated`);
+    const reader = await bed.consume([bed.topic('t')]);
+    await reader.until((records) => new Set(records.map((r) => r.key!.id)).size === ROWS, 90_000);
+    const ids = new Set(reader.records.map((r) => r.key!.id as number));
+    for (let i = 1; i <= ROWS; i++) assert.ok(ids.has(i), `insert ${i} arrived`);
+    const status = await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+    assert.ok(status.eventsPublished >= ROWS);
+    await bed.stopApp(app);
+  });
+});
