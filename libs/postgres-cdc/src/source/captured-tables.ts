@@ -50,7 +50,15 @@ export interface CapturedTablesOptions {
   /** Makes sure the table's topic exists before its first event (provisioned with the configured partitions). */
   readonly ensureTopic: (topic: string) => Promise<void>;
   readonly onHold?: (table: HeldTable) => void;
+  /**
+   * The operator's `new-subject` decisions (table → generation), owned by the source so that they
+   * outlive this instance: a reconnect builds new CapturedTables and must not hold the table again.
+   */
+  readonly subjectGenerations?: Map<string, number>;
 }
+
+/** How many later subject generations a refused schema is looked up under (see `register`). */
+const GENERATIONS_LOOKED_UP = 8;
 
 /** The answer for one change event: send it now, or keep it (its table is held). */
 export type Routing = { readonly send: OutgoingEvent } | { readonly held: true };
@@ -72,7 +80,12 @@ export class CapturedTables {
     const name = `${relation.schema}.${relation.table}`;
     let captured = this.byRelation.get(relation.relationId);
     if (captured === undefined) {
-      captured = { name, registered: undefined, hold: undefined, subjectGeneration: 0 };
+      captured = {
+        name,
+        registered: undefined,
+        hold: undefined,
+        subjectGeneration: this.options.subjectGenerations?.get(name) ?? 0,
+      };
       this.byRelation.set(relation.relationId, captured);
     }
     await this.options.catalog.ensure(relation.columns.map((c) => c.typeOid));
@@ -151,7 +164,7 @@ export class CapturedTables {
     const captured = [...this.byRelation.values()].find((c) => c.name === table);
     if (captured?.hold === undefined) return [];
     const hold = captured.hold;
-    if (action === 'new-subject') captured.subjectGeneration++;
+    if (action === 'new-subject') this.setGeneration(captured, captured.subjectGeneration + 1);
     captured.hold = undefined;
     const registered = await this.register(captured, hold.schema);
     if (registered === undefined) {
@@ -161,8 +174,47 @@ export class CapturedTables {
     return hold.events.map(({ event, tx }) => ({ send: this.encode(registered, event), tx }));
   }
 
+  private setGeneration(captured: Captured, generation: number): void {
+    captured.subjectGeneration = generation;
+    this.options.subjectGenerations?.set(captured.name, generation);
+  }
+
   private async register(captured: Captured, schema: TableSchema): Promise<RegisteredSchema | undefined> {
-    const suffix = captured.subjectGeneration === 0 ? '' : `-v${captured.subjectGeneration + 1}`;
+    const refused = await this.tryRegister(captured, schema);
+    if (refused === undefined) return captured.registered;
+    // A new process knows no earlier `new-subject` decision: when this very schema is already
+    // registered under a later generation, an operator chose it before; use it instead of holding.
+    for (let generation = captured.subjectGeneration + 1; ; generation++) {
+      if (generation > captured.subjectGeneration + GENERATIONS_LOOKED_UP) break;
+      const found = await this.isRegistered(
+        `${schema.topic}-value${suffixOf(generation)}`,
+        schema.valueSchemaText,
+      );
+      if (!found) break;
+      this.setGeneration(captured, generation);
+      if ((await this.tryRegister(captured, schema)) === undefined) return captured.registered;
+    }
+    captured.hold = { schema, ...refused, since: new Date(), events: [] };
+    this.options.onHold?.(describeHold(captured.name, captured.hold));
+    return undefined;
+  }
+
+  private async isRegistered(subject: string, schemaText: string): Promise<boolean> {
+    try {
+      await this.options.registry.lookup(subject, schemaText);
+      return true;
+    } catch (error) {
+      if (error instanceof FatalRecordError && error.code === 'SCHEMA_NOT_REGISTERED') return false;
+      throw error;
+    }
+  }
+
+  /** Registers key and value under the table's current generation; the refusal when incompatible. */
+  private async tryRegister(
+    captured: Captured,
+    schema: TableSchema,
+  ): Promise<{ subject: string; reason: string } | undefined> {
+    const suffix = suffixOf(captured.subjectGeneration);
     const keySubject = `${schema.topic}-key${suffix}`;
     const valueSubject = `${schema.topic}-value${suffix}`;
     let subject = keySubject;
@@ -171,12 +223,10 @@ export class CapturedTables {
       subject = valueSubject;
       const valueId = await this.options.registry.register(valueSubject, schema.valueSchemaText);
       captured.registered = { schema, keyId, valueId };
-      return captured.registered;
+      return undefined;
     } catch (error) {
       if (!(error instanceof FatalRecordError) || error.code !== 'SCHEMA_INCOMPATIBLE') throw error;
-      captured.hold = { schema, subject, reason: error.message, since: new Date(), events: [] };
-      this.options.onHold?.(describeHold(captured.name, captured.hold));
-      return undefined;
+      return { subject, reason: error.message };
     }
   }
 
@@ -189,6 +239,11 @@ export class CapturedTables {
         event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
     };
   }
+}
+
+/** Subject suffix of a generation: '' for the topic's own subjects, then -v2, -v3... */
+function suffixOf(generation: number): string {
+  return generation === 0 ? '' : `-v${generation + 1}`;
 }
 
 function describeHold(table: string, hold: Hold): HeldTable {

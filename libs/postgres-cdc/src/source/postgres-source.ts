@@ -81,6 +81,8 @@ export class PostgresSource {
   private publisher: ChangeEventPublisher | undefined;
   private tables: CapturedTables | undefined;
   private snapshot: SnapshotProgress | undefined;
+  /** Operators' `new-subject` decisions, kept across reconnects (each run builds new CapturedTables). */
+  private readonly subjectGenerations = new Map<string, number>();
   private readonly connection: PostgresConnectionOptions;
 
   constructor(
@@ -415,6 +417,7 @@ export class PostgresSource {
           },
         ]);
       },
+      subjectGenerations: this.subjectGenerations,
       onHold: (held: HeldTable) =>
         this.deps.log.error(
           { table: held.table, subject: held.subject, reason: held.reason },
