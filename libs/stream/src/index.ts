@@ -51,6 +51,7 @@ export {
   type AttemptHistory,
 } from './failure/retry-policy';
 export { ParkedKeys } from './failure/key-parking';
+export { parkedTopicFor, MalformedParkedMarkerError } from './failure/parked-key-record';
 export {
   dlqTopicFor,
   DEAD_LETTER_HEADERS,

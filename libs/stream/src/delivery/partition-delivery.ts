@@ -28,7 +28,11 @@ export interface PartitionDelivery {
    * cannot be written: the batch is then not checkpointed.
    */
   send(records: readonly OutputRecord[]): Promise<void>;
-  /** Same, for a dead-letter record; the same durability rule (never committed before it is written). */
+  /**
+   * Same, for a record bound for one of the runtime's own Kafka topics — a dead letter, or a
+   * parked-key marker of `<group>.dlq.parked` (`record.topic` says which) — to `partition`. The same
+   * durability rule: never committed before it is written.
+   */
   deadLetter(record: DeadLetterRecord, partition: number): Promise<void>;
   /** Writes everything sent, then saves `nextOffset` (the next offset to consume) for the group. */
   checkpoint(nextOffset: bigint): Promise<void>;

@@ -7,7 +7,8 @@ import { keyIdentity, type RecordKey } from '../ordering/record-key';
  * key). The parked offsets are kept in original order, which is the order to redrive them in.
  *
  * Records without a key have no order to protect and are never parked. The set lives in memory for
- * one partition assignment; the DLQ's `sluice.errors.parked` markers are the durable record.
+ * one partition assignment; `<group>.dlq.parked` (ParkedKeyLog) is the durable record it is
+ * restored from.
  */
 export class ParkedKeys {
   private readonly parked = new Map<string, { readonly failedOffset: bigint; readonly offsets: bigint[] }>();

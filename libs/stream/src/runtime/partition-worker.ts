@@ -17,6 +17,17 @@ export interface BatchControl {
   resolveOffset(offset: bigint): void;
 }
 
+/** Where a worker's parked keys are kept durably (`onKeyFailure: park`); see ParkedKeyLog. */
+export interface ParkedKeyStore {
+  /** The keys parked in `tp` by earlier owners; rejects when `signal` fires. */
+  restore(
+    tp: TopicPartition,
+    signal: AbortSignal,
+  ): Promise<ReadonlyArray<{ key: Buffer; failedOffset: bigint }>>;
+  /** Makes the release of `key` durable. */
+  release(tp: TopicPartition, key: Buffer): Promise<void>;
+}
+
 export interface PartitionWorkerOptions {
   readonly keysPerPartition: number;
   readonly maxBuffered: number;
@@ -46,20 +57,40 @@ export type BatchOutcome =
  * results durable and saves the next offset. A batch given up (rebalance, stop) gets
  * `revokeTimeoutMs` for its running records, then commits what it safely can, or nothing.
  *
- * Parked keys live here for as long as the partition stays assigned to this instance.
+ * Parked keys live here for as long as the partition stays assigned to this instance; with a
+ * ParkedKeyStore they are restored at the start of the first batch — after `delivery.begin()`, whose
+ * transactional producer fences a previous owner — before any record runs, and released durably.
  */
 export class PartitionWorker {
   readonly parked = new ParkedKeys();
   private busy: Promise<unknown> = Promise.resolve();
   /** Next offset this worker committed; records below it are already done (a stale refetch). */
   private committed: bigint | undefined;
+  private restored = false;
 
   constructor(
     readonly tp: TopicPartition,
     readonly delivery: PartitionDelivery,
     private readonly runner: RecordRunner,
     private readonly options: PartitionWorkerOptions,
+    private readonly store?: ParkedKeyStore,
   ) {}
+
+  /**
+   * Releases a parked key between batches (never while a batch could be parking it): the release
+   * is written durably first, then the key's next records are processed again. Returns the failed
+   * offset it was parked behind (empty when it was not parked).
+   */
+  unpark(key: Buffer | string): Promise<bigint[]> {
+    const run = this.busy.then(async () => {
+      if (!this.parked.isParked(key)) return [];
+      const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+      await this.store?.release(this.tp, bytes);
+      return this.parked.release(key);
+    });
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
 
   /** Processes one batch; batches of a partition never overlap. Rejects when the partition must stop. */
   processBatch(records: readonly StreamRecord[], control: BatchControl): Promise<BatchOutcome> {
@@ -83,6 +114,17 @@ export class PartitionWorker {
     }
     const { delivery, parked } = this;
     await delivery.begin();
+    if (this.store && !this.restored) {
+      try {
+        for (const { key, failedOffset } of await this.store.restore(this.tp, control.signal))
+          parked.park(key, failedOffset);
+      } catch (error) {
+        await delivery.abort();
+        if (control.signal.aborted) return { kind: 'abandoned' };
+        throw error;
+      }
+      this.restored = true;
+    }
 
     const tracker = new OffsetTracker();
     const newlyParked: StreamRecord[] = [];

@@ -1,5 +1,6 @@
 import { buildDeadLetterRecord, type DeadLetterContext } from '../dead-letter/dead-letter-headers';
 import { type ParkedKeys } from '../failure/key-parking';
+import { parkedMarker, releaseMarker } from '../failure/parked-key-record';
 import { retry, type RetryPolicy } from '../failure/retry-policy';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { type ProcessContext, type RecordProcessor } from '../processor/record-processor';
@@ -55,7 +56,9 @@ export class RecordRunner {
   ): Promise<RecordOutcome> {
     const { processor, group } = this.options;
     const behind = this.options.onKeyFailure === 'park' ? parked.behind(record.key) : undefined;
-    if (behind !== undefined) {
+    // A record at or below the failed offset is redone after a batch that was not committed (a
+    // restored park may be one step ahead of the source offset): it runs as it did the first time.
+    if (behind !== undefined && record.offset > behind) {
       const context: DeadLetterContext = { group, stage: 'TRANSFORMATION', className: processor.name };
       await delivery.deadLetter(
         buildDeadLetterRecord(record, context, { kind: 'parked', behindOffset: behind }),
@@ -74,6 +77,11 @@ export class RecordRunner {
     );
     if (outcome.ok) {
       await delivery.send(outcome.value);
+      if (behind === record.offset) {
+        // The failure it was parked behind did not happen this time (a retriable cause went away).
+        parked.release(record.key);
+        await delivery.deadLetter(releaseMarker(group, record, record.key!), record.partition);
+      }
       return 'processed';
     }
     if (signal.aborted || outcome.reason === 'aborted') throw new RecordAbandonedError(record, outcome.error);
@@ -94,8 +102,11 @@ export class RecordRunner {
       },
     );
     await delivery.deadLetter(deadLetter, record.partition);
-    if (this.options.onKeyFailure === 'park' && parked.park(record.key, record.offset))
+    if (this.options.onKeyFailure === 'park' && parked.park(record.key, record.offset)) {
       newlyParked.push(record);
+      // Durable with the dead letter: the same transaction, or acknowledged before the commit.
+      await delivery.deadLetter(parkedMarker(group, record, record.key!, record.offset), record.partition);
+    }
     return 'dead-lettered';
   }
 }

@@ -12,6 +12,8 @@ import { ExactlyOnceDelivery } from '../delivery/exactly-once-delivery';
 import { type DeliveryStrategy, type TopicPartition } from '../delivery/partition-delivery';
 import { type RecordProcessor } from '../processor/record-processor';
 import { type StreamRecord } from '../processor/stream-record';
+import { ParkedKeyLog } from '../failure/parked-key-log';
+import { parkedTopicFor } from '../failure/parked-key-record';
 import { type BatchOutcome, PartitionWorker } from './partition-worker';
 import { type RecordOutcome, RecordRunner } from './record-runner';
 import { type StreamRuntimeConfig } from './stream-runtime-config';
@@ -67,6 +69,7 @@ export class StreamRuntime {
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private strategy: DeliveryStrategy | undefined;
+  private parkedLog: ParkedKeyLog | undefined;
   private readonly runner: RecordRunner;
   private readonly workers = new Map<string, PartitionWorker>();
   private readonly closing = new Map<string, Promise<void>>();
@@ -103,13 +106,19 @@ export class StreamRuntime {
     return dlqTopicFor(this.options.config.group);
   }
 
+  /** The compacted topic that keeps parked keys across restarts and reassignments. */
+  get parkedKeyTopic(): string {
+    return parkedTopicFor(this.options.config.group);
+  }
+
   /**
-   * Releases a parked key of a partition assigned here — the seam for redrive (issue #9): the key's
-   * next records are processed again. Returns the failed offset it was parked behind (empty when
-   * the key was not parked here). Parked keys are kept in memory per assignment (see the docs).
+   * Releases a parked key of a partition assigned here — the seam for redrive (issue #9): the
+   * release is written to the parked-key topic (a tombstone, so it survives restarts and moves),
+   * then the key's next records are processed again. Resolves to the failed offset it was parked
+   * behind (empty when the key was not parked here). Waits for the partition's running batch.
    */
-  unpark(tp: TopicPartition, key: Buffer | string): bigint[] {
-    return this.workers.get(tpKey(tp))?.parked.release(key) ?? [];
+  unpark(tp: TopicPartition, key: Buffer | string): Promise<bigint[]> {
+    return this.workers.get(tpKey(tp))?.unpark(key) ?? Promise.resolve([]);
   }
 
   /** Connects, provisions the dead-letter topic, joins the group and starts consuming. */
@@ -120,6 +129,10 @@ export class StreamRuntime {
     this.admin = kafka.admin();
     await this.admin.connect();
     await this.provisionDeadLetterTopic(this.admin);
+    if (config.failure.onKeyFailure === 'park') {
+      this.parkedLog = new ParkedKeyLog(kafka, this.admin, config.group);
+      await this.parkedLog.start();
+    }
 
     const context: DeliveryContext = {
       kafka,
@@ -186,6 +199,7 @@ export class StreamRuntime {
       await Promise.all(this.closing.values());
       this.workers.clear();
       await this.strategy?.stop().catch(() => undefined);
+      await this.parkedLog?.stop();
       await this.consumer?.disconnect();
       await this.admin?.disconnect();
     } finally {
@@ -208,8 +222,20 @@ export class StreamRuntime {
       1,
       ...topics.flatMap((t) => t.partitions.map((p) => p.replicas.length)),
     );
+    const parkedKeys =
+      this.options.config.failure.onKeyFailure === 'park'
+        ? [
+            {
+              name: this.parkedKeyTopic,
+              partitions,
+              replicationFactor,
+              configs: { 'cleanup.policy': 'compact' },
+            },
+          ]
+        : [];
     await new TopicProvisioner(admin).provision([
       { name: this.deadLetterTopic, partitions, replicationFactor },
+      ...parkedKeys,
     ]);
   }
 
@@ -244,13 +270,19 @@ export class StreamRuntime {
     let worker = this.workers.get(key);
     if (!worker) {
       const { config } = this.options;
-      worker = new PartitionWorker(tp, this.strategy!.forPartition(tp), this.runner, {
-        keysPerPartition: config.concurrency.keysPerPartition,
-        maxBuffered: config.concurrency.maxBufferedPerPartition,
-        revokeTimeoutMs: config.revokeTimeoutMs,
-        heartbeatIntervalMs: config.heartbeatIntervalMs,
-        partialCheckpoint: config.delivery === 'at-least-once' && this.options.delivery === undefined,
-      });
+      worker = new PartitionWorker(
+        tp,
+        this.strategy!.forPartition(tp),
+        this.runner,
+        {
+          keysPerPartition: config.concurrency.keysPerPartition,
+          maxBuffered: config.concurrency.maxBufferedPerPartition,
+          revokeTimeoutMs: config.revokeTimeoutMs,
+          heartbeatIntervalMs: config.heartbeatIntervalMs,
+          partialCheckpoint: config.delivery === 'at-least-once' && this.options.delivery === undefined,
+        },
+        this.parkedLog,
+      );
       this.workers.set(key, worker);
     }
     return worker;
