@@ -11,6 +11,7 @@ import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
 import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
+import { benchSourcePostgres } from './source-postgres.bench';
 
 interface Suite {
   name: string;
@@ -28,6 +29,11 @@ const SUITES: Suite[] = [
     name: 'schema-registry',
     parts: ['postgres'],
     run: ({ runs, quick }) => benchSchemaRegistry({ runs, quick, postgres: stackAddresses().postgres }),
+  },
+  {
+    name: 'source-postgres',
+    parts: ['postgres', 'kafka', 'registry'],
+    run: ({ runs, quick }) => benchSourcePostgres({ runs, quick }),
   },
 ];
 

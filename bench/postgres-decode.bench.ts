@@ -2,17 +2,10 @@
 // read by Postgres's own pg_recvlogical with pgoutput into /dev/null (the baseline the issue names)
 // and by Sluice's ReplicationStream + PgOutputDecoder (no Avro, no Kafka). Each run reads from a
 // fresh copy of one slot created before the data, so every run decodes exactly the same WAL.
-import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { Lsn, ReplicationConnection, type PostgresConnectionOptions } from '@sluice/postgres-cdc';
 import type { BenchFigure } from './support/bench-figure';
-
-interface PostgresAddress {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-}
+import { dropSlotWhenReleased, type PostgresAddress, recvlogicalSeconds } from './support/logical-slots';
 
 export interface DecodeBenchOptions {
   runs: number;
@@ -20,44 +13,6 @@ export interface DecodeBenchOptions {
   postgres: PostgresAddress;
   /** Transactions in the WAL range; default 80,000 (10,000 with quick). */
   transactions?: number;
-}
-
-async function recvlogical(
-  pg: PostgresAddress,
-  slot: string,
-  publication: string,
-  endpos: Lsn,
-): Promise<number> {
-  const started = process.hrtime.bigint();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(
-      'pg_recvlogical',
-      [
-        '-d',
-        `host=${pg.host} port=${pg.port} user=${pg.user} dbname=source`,
-        '--slot',
-        slot,
-        '--start',
-        '-o',
-        'proto_version=1',
-        '-o',
-        `publication_names=${publication}`,
-        '--endpos',
-        endpos.toString(),
-        '--no-loop',
-        '-f',
-        '/dev/null',
-      ],
-      { env: { ...process.env, PGPASSWORD: pg.password }, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`pg_recvlogical exited ${code}: ${stderr}`)),
-    );
-  });
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
 async function sluiceStream(
@@ -83,18 +38,6 @@ async function sluiceStream(
     await stream.stop();
   }
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, commits };
-}
-
-/** A stopped walsender releases its slot a moment after the client closed. */
-async function dropWhenReleased(admin: Client, slot: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const { rows } = await admin.query('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [
-      slot,
-    ]);
-    if (rows.length === 0 || rows[0].active_pid === null || attempt > 100) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  await admin.query('SELECT pg_drop_replication_slot($1)', [slot]);
 }
 
 export async function benchPostgresDecode(options: DecodeBenchOptions): Promise<BenchFigure[]> {
@@ -125,13 +68,15 @@ export async function benchPostgresDecode(options: DecodeBenchOptions): Promise<
         await admin.query('SELECT pg_copy_logical_replication_slot($1, $2)', [origin, slot]);
         slots.push(slot);
         if (which === 'recv') {
-          baseline.push(count / (await recvlogical(options.postgres, slot, publication, endpos)));
+          baseline.push(
+            count / (await recvlogicalSeconds(options.postgres, 'source', slot, publication, endpos)),
+          );
         } else {
           const { seconds, commits } = await sluiceStream(connection, slot, publication, endpos);
           if (commits < count) throw new Error(`ReplicationStream read ${commits} of ${count} transactions`);
           ours.push(count / seconds);
         }
-        await dropWhenReleased(admin, slot);
+        await dropSlotWhenReleased(admin, slot);
         slots.pop();
       }
     }

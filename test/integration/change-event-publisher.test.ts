@@ -36,6 +36,7 @@ describe('ChangeEventPublisher on a real broker', () => {
     const window = new AcknowledgementWindow();
     const publisher = new ChangeEventPublisher(producer, window, {
       maxBatchRecords: 500,
+      maxBatchBytes: 900_000,
       lingerMs: 1,
       maxPendingEvents: 2000,
       onConfirmable: (lsn) => confirmed.push(lsn.toBigInt()),
@@ -92,6 +93,7 @@ describe('ChangeEventPublisher on a real broker', () => {
     const confirmed: Lsn[] = [];
     const publisher = new ChangeEventPublisher(bounded, window, {
       maxBatchRecords: 10,
+      maxBatchBytes: 900_000,
       lingerMs: 0,
       maxPendingEvents: 100,
       onConfirmable: (lsn) => confirmed.push(lsn),

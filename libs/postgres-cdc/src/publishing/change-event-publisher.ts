@@ -16,6 +16,11 @@ export interface OutgoingEvent {
 export interface ChangeEventPublisherOptions {
   /** Events per Kafka request at most. */
   readonly maxBatchRecords: number;
+  /**
+   * Key and value bytes per Kafka request at most (one event larger than this goes alone). Kafka
+   * refuses a partition's batch above the topic's max.message.bytes (1 MiB by default).
+   */
+  readonly maxBatchBytes: number;
   /** How long a batch may wait to fill before it is sent, in ms. */
   readonly lingerMs: number;
   /** Events handed over and not yet acknowledged; `publish` waits while this many are pending. */
@@ -28,6 +33,7 @@ interface Batch {
   readonly byTopic: Map<string, Message[]>;
   readonly byTransaction: Map<PendingTransaction, number>;
   size: number;
+  bytes: number;
 }
 
 /**
@@ -42,6 +48,8 @@ interface Batch {
  */
 export class ChangeEventPublisher {
   private batch: Batch = emptyBatch();
+  /** Full batches waiting for the one in flight, in order: a batch never grows past its limits. */
+  private readonly sealed: Batch[] = [];
   private inFlight: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private pendingEvents = 0;
@@ -65,6 +73,8 @@ export class ChangeEventPublisher {
    */
   async publish(event: OutgoingEvent, tx: PendingTransaction): Promise<void> {
     this.throwIfFailed();
+    const bytes = (event.key?.length ?? 0) + (event.value?.length ?? 0);
+    if (this.batch.size > 0 && this.batch.bytes + bytes > this.options.maxBatchBytes) this.seal();
     this.window.add(tx);
     this.pendingEvents++;
     let messages = this.batch.byTopic.get(event.topic);
@@ -72,7 +82,9 @@ export class ChangeEventPublisher {
     messages.push({ key: event.key, value: event.value, headers: event.headers });
     this.batch.byTransaction.set(tx, (this.batch.byTransaction.get(tx) ?? 0) + 1);
     this.batch.size++;
-    if (this.batch.size >= this.options.maxBatchRecords) this.sendSoon(0);
+    this.batch.bytes += bytes;
+    if (this.batch.size >= this.options.maxBatchRecords) this.seal();
+    if (this.sealed.length > 0) this.sendSoon(0);
     else this.sendSoon(this.options.lingerMs);
     if (this.pendingEvents >= this.options.maxPendingEvents) await this.waitForRoom();
   }
@@ -107,7 +119,7 @@ export class ChangeEventPublisher {
     for (;;) {
       this.throwIfFailed();
       if (this.inFlight) await this.inFlight;
-      else if (this.batch.size > 0) await this.sendNow();
+      else if (this.sealed.length > 0 || this.batch.size > 0) await this.sendNow();
       else return;
     }
   }
@@ -126,10 +138,16 @@ export class ChangeEventPublisher {
     }
   }
 
-  private sendNow(): Promise<void> {
-    if (this.inFlight || this.batch.size === 0 || this.failure) return this.inFlight ?? Promise.resolve();
-    const batch = this.batch;
+  private seal(): void {
+    this.sealed.push(this.batch);
     this.batch = emptyBatch();
+  }
+
+  private sendNow(): Promise<void> {
+    if (this.inFlight || this.failure || (this.sealed.length === 0 && this.batch.size === 0))
+      return this.inFlight ?? Promise.resolve();
+    if (this.sealed.length === 0) this.seal();
+    const batch = this.sealed.shift()!;
     const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({
       topic,
       messages,
@@ -142,9 +160,9 @@ export class ChangeEventPublisher {
       )
       .finally(() => {
         this.inFlight = undefined;
-        if (this.batch.size > 0 && !this.failure) {
-          this.sendSoon(this.batch.size >= this.options.maxBatchRecords ? 0 : this.options.lingerMs);
-        }
+        if (this.failure) return;
+        if (this.sealed.length > 0) this.sendSoon(0);
+        else if (this.batch.size > 0) this.sendSoon(this.options.lingerMs);
       });
     return this.inFlight;
   }
@@ -182,5 +200,5 @@ export class ChangeEventPublisher {
 }
 
 function emptyBatch(): Batch {
-  return { byTopic: new Map(), byTransaction: new Map(), size: 0 };
+  return { byTopic: new Map(), byTransaction: new Map(), size: 0, bytes: 0 };
 }
