@@ -43,6 +43,8 @@ export interface TopicRecord {
 
 const ROOT = join(__dirname, '..', '..');
 export const MAIN_JS = join(ROOT, 'apps', 'source-postgres', 'src', 'main.js');
+/** The `sluice` command of this checkout. */
+export const SLUICE_BIN = join(ROOT, '..', 'bin', 'sluice.js');
 
 export class SourceTestBed {
   readonly kafka: Kafka;

@@ -3,7 +3,8 @@
 // YAML path of the bad value.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { post, type SourceApp, SourceTestBed } from './source-postgres-harness';
+import { spawn } from 'node:child_process';
+import { freePort, post, SLUICE_BIN, type SourceApp, SourceTestBed } from './source-postgres-harness';
 
 describe('source-postgres management API and configuration errors', () => {
   let bed: SourceTestBed;
@@ -68,4 +69,31 @@ describe('source-postgres management API and configuration errors', () => {
       assert.ok(output().includes(file), `the file named in: ${output()}`);
     });
   }
+
+  it('sluice run source-postgres --config starts the app and SIGINT stops it cleanly', async () => {
+    const port = await freePort();
+    const slot = `${bed.slot}_cli`;
+    bed.trackSlot(slot);
+    const file = bed.configFile(bed.config({ slot: { name: slot }, http: { host: '127.0.0.1', port } }));
+    const child = spawn(process.execPath, [SLUICE_BIN, 'run', 'source-postgres', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const status = await bed.waitForStatus(
+        `http://127.0.0.1:${port}`,
+        (s) => s.phase === 'streaming',
+        60_000,
+      );
+      assert.equal(status.slot, slot);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; output: ${output}`, { cause: error });
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, output);
+  });
 });

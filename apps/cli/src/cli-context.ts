@@ -8,13 +8,17 @@ export interface CliContext {
   err: (line: string) => void;
 }
 
-/** The folder of Sluice's package.json, found upward from the compiled CLI. */
+/**
+ * The folder of Sluice's package.json, found upward from the compiled CLI. A package.json without
+ * tsconfig.json beside it is a copy in the build output (dist/), not the project.
+ */
 export function findProjectRoot(from: string = __dirname): string {
   let dir = from;
   for (;;) {
     const manifest = join(dir, 'package.json');
     if (
       existsSync(manifest) &&
+      existsSync(join(dir, 'tsconfig.json')) &&
       (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'sluice'
     )
       return dir;

@@ -1,11 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createKafkaClient } from '@sluice/kafka';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { PostgresSource } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient } from '@sluice/schema';
-import packageJson from '../../../package.json';
 import { type SourceAppConfig } from './config/source-app-config';
 import { SourceModule } from './source.module';
 
@@ -29,7 +30,7 @@ export async function createSourceApp(config: SourceAppConfig): Promise<SourceAp
       clientId: 'sluice-source-postgres',
     }),
     log: logger,
-    version: packageJson.version,
+    version: sluiceVersion(),
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     SourceModule.forSource(source),
@@ -50,4 +51,20 @@ export async function createSourceApp(config: SourceAppConfig): Promise<SourceAp
       await app.close();
     },
   };
+}
+
+/**
+ * Sluice's version (`source.version` of events), from the package.json above the app. Read, not
+ * imported: importing it made tsc copy package.json into dist/, where the CLI then found its
+ * "project root" and `sluice run` saw no built app.
+ */
+function sluiceVersion(): string {
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'sluice' && manifest.version) return manifest.version;
+    }
+  }
+  return 'unknown';
 }
