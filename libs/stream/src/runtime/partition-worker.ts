@@ -3,7 +3,7 @@ import { OffsetTracker } from '../offsets/offset-tracker';
 import { KeyScheduler } from '../ordering/key-scheduler';
 import { type PartitionDelivery, type TopicPartition } from '../delivery/partition-delivery';
 import { type StreamRecord } from '../processor/stream-record';
-import { RecordAbandonedError, type RecordRunner } from './record-runner';
+import { type BatchParking, RecordAbandonedError, type RecordRunner } from './record-runner';
 
 /** What the consumer loop lends a worker for one fetched batch. */
 export interface BatchControl {
@@ -127,7 +127,7 @@ export class PartitionWorker {
     }
 
     const tracker = new OffsetTracker();
-    const newlyParked: StreamRecord[] = [];
+    const changes: BatchParking = { parked: [], released: [] };
     let failure: { error: unknown } | undefined;
     let lost = false;
     let lostError: unknown;
@@ -151,7 +151,7 @@ export class PartitionWorker {
       maxInFlight: this.options.keysPerPartition,
       maxBuffered: this.options.maxBuffered,
       handler: (record, signal) =>
-        this.runner.run(record, signal, delivery, parked, newlyParked).then(
+        this.runner.run(record, signal, delivery, parked, changes).then(
           () => undefined,
           (error: unknown) => {
             if (!(error instanceof RecordAbandonedError)) failure ??= { error };
@@ -185,14 +185,14 @@ export class PartitionWorker {
       const next = tracker.committable();
       const done = report.complete && !failure && !givenUp && accepted === records.length;
       if (failure || next === undefined || (!report.complete && !this.options.partialCheckpoint)) {
-        await this.giveUp(newlyParked);
+        await this.giveUp(changes);
         if (failure && !givenUp && !control.signal.aborted) throw failure.error;
         return lost ? { kind: 'rejoin', error: lostError } : { kind: 'abandoned' };
       }
       try {
         await delivery.checkpoint(next);
       } catch (error) {
-        await this.giveUp(newlyParked);
+        await this.giveUp(changes);
         if (lost) return { kind: 'rejoin', error: lostError };
         if (control.signal.aborted) return { kind: 'abandoned' };
         throw error;
@@ -208,8 +208,9 @@ export class PartitionWorker {
   }
 
   /** Nothing of the batch counts: its outputs are discarded (or repeated) and its parkings undone. */
-  private async giveUp(newlyParked: readonly StreamRecord[]): Promise<void> {
-    for (const record of newlyParked) this.parked.release(record.key);
+  private async giveUp(changes: BatchParking): Promise<void> {
+    for (const record of changes.parked) this.parked.release(record.key);
+    for (const { key, failedOffset } of changes.released) this.parked.park(key, failedOffset);
     await this.delivery.abort();
   }
 }

@@ -14,6 +14,14 @@ export class RecordAbandonedError extends Error {
   }
 }
 
+/** Parking changes of one batch, undone when the batch is given up (its markers are not committed). */
+export interface BatchParking {
+  /** Records whose failure parked their key in this batch. */
+  readonly parked: StreamRecord[];
+  /** Keys released in this batch because their failed record succeeded when redone. */
+  readonly released: Array<{ readonly key: Buffer; readonly failedOffset: bigint }>;
+}
+
 /** What a record's work ended in (for counters and tests). */
 export type RecordOutcome = 'processed' | 'dead-lettered' | 'parked';
 
@@ -40,9 +48,9 @@ export class RecordRunner {
     signal: AbortSignal,
     delivery: PartitionDelivery,
     parked: ParkedKeys,
-    newlyParked: StreamRecord[],
+    changes: BatchParking,
   ): Promise<RecordOutcome> {
-    const outcome = await this.decide(record, signal, delivery, parked, newlyParked);
+    const outcome = await this.decide(record, signal, delivery, parked, changes);
     this.options.onOutcome?.(record, outcome);
     return outcome;
   }
@@ -52,7 +60,7 @@ export class RecordRunner {
     signal: AbortSignal,
     delivery: PartitionDelivery,
     parked: ParkedKeys,
-    newlyParked: StreamRecord[],
+    changes: BatchParking,
   ): Promise<RecordOutcome> {
     const { processor, group } = this.options;
     const behind = this.options.onKeyFailure === 'park' ? parked.behind(record.key) : undefined;
@@ -80,6 +88,7 @@ export class RecordRunner {
       if (behind === record.offset) {
         // The failure it was parked behind did not happen this time (a retriable cause went away).
         parked.release(record.key);
+        changes.released.push({ key: record.key!, failedOffset: record.offset });
         await delivery.deadLetter(releaseMarker(group, record, record.key!), record.partition);
       }
       return 'processed';
@@ -103,7 +112,7 @@ export class RecordRunner {
     );
     await delivery.deadLetter(deadLetter, record.partition);
     if (this.options.onKeyFailure === 'park' && parked.park(record.key, record.offset)) {
-      newlyParked.push(record);
+      changes.parked.push(record);
       // Durable with the dead letter: the same transaction, or acknowledged before the commit.
       await delivery.deadLetter(parkedMarker(group, record, record.key!, record.offset), record.partition);
     }
