@@ -122,3 +122,71 @@ describe('source-postgres killed with SIGKILL during a mixed workload', () => {
     await bed.kill(running.child, 'SIGTERM');
   });
 });
+
+describe('source-postgres killed with SIGKILL during its initial snapshot', () => {
+  let bed: SourceTestBed;
+  const ROWS = 100_000;
+
+  before(async () => {
+    bed = await SourceTestBed.open('it_src_crash_snap');
+    await bed.sql(`CREATE TABLE ${bed.table('big')} (id int PRIMARY KEY, v int NOT NULL, pad text)`);
+    await bed.sql(
+      `INSERT INTO ${bed.table('big')} SELECT g, 0, repeat('p', 100) FROM generate_series(1, ${ROWS}) g`,
+    );
+    await bed.sql(`ANALYZE ${bed.table('big')}`);
+  });
+
+  after(async () => {
+    await bed?.cleanup();
+  });
+
+  it('leaves no slot behind, snapshots again on restart and ends at the table state', async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const file = bed.configFile(
+      bed.config({ http: { host: '127.0.0.1', port }, snapshot: { mode: 'initial', chunkSize: 500 } }),
+    );
+    const first = bed.spawnMain(file);
+    await bed.waitForStatus(
+      url,
+      (s) => s.phase === 'snapshotting' && (s.snapshot?.rowsDone ?? 0) > 2000,
+      60_000,
+    );
+    await bed.kill(first.child, 'SIGKILL');
+    // Permanent slot <=> snapshot complete: none exists, and the temporary one goes with its session.
+    const slots = await bed.waitFor(
+      async () => {
+        const rows = await bed.sql<{ slot_name: string }>(
+          'SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1',
+          [`${bed.slot}%`],
+        );
+        return rows.length === 0 ? rows : undefined;
+      },
+      15_000,
+      'no slot of the killed source',
+    );
+    assert.deepEqual(slots, []);
+
+    const writer = await bed.client();
+    const second = bed.spawnMain(file);
+    await bed.waitForStatus(url, (s) => s.phase === 'snapshotting', 60_000);
+    for (let i = 0; i < 200; i++)
+      await writer.query(`UPDATE ${bed.table('big')} SET v = v + 1 WHERE id = $1`, [1 + ((i * 499) % ROWS)]);
+    await writer.end();
+    await bed.waitForStatus(url, (s) => s.phase === 'streaming', 120_000);
+
+    const table = new Map(
+      (await bed.sql<{ id: number; v: number }>(`SELECT id, v FROM ${bed.table('big')}`)).map((r) => [
+        r.id,
+        r.v,
+      ]),
+    );
+    const reader = await bed.consume([bed.topic('big')]);
+    const latest = new Map<number, number>();
+    await reader.until((records) => {
+      for (const r of records.splice(0)) latest.set(r.key!.id as number, r.value!.after!.v as number);
+      return latest.size === table.size && [...table].every(([id, v]) => latest.get(id) === v);
+    }, 120_000);
+    await bed.kill(second.child, 'SIGTERM');
+  });
+});
