@@ -35,6 +35,27 @@ describe('Avro long in Sluice (number while safe, bigint beyond)', () => {
     );
   });
 
+  it('writes a safe number (fast path) byte for byte as the same value as a bigint', () => {
+    const one = compileAvroCodec('long');
+    const edges = [
+      0,
+      1,
+      63,
+      64,
+      65,
+      2 ** 31,
+      2 ** 31 + 1,
+      2 ** 52 - 1,
+      2 ** 52,
+      2 ** 52 + 1,
+      Number.MAX_SAFE_INTEGER,
+    ];
+    for (const n of [...edges, ...edges.map((e) => 0 - e + 0)]) {
+      assert.deepEqual(one.encode(n), one.encode(BigInt(n)), `long ${n}`);
+      assert.equal(one.decode(one.encode(n)), n);
+    }
+  });
+
   it('refuses unsafe numbers, fractions and out-of-range bigints instead of rounding them', () => {
     const one = compileAvroCodec('long');
     assert.equal(one.isValid(2 ** 60), false);
