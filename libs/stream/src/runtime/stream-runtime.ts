@@ -111,6 +111,14 @@ export class StreamRuntime {
     return parkedTopicFor(this.options.config.group);
   }
 
+  /** The partitions assigned to this member in the current generation (for status endpoints). */
+  assignedPartitions(): TopicPartition[] {
+    return [...this.assignment].map((key) => {
+      const at = key.lastIndexOf('\u0000');
+      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+    });
+  }
+
   /**
    * Releases a parked key of a partition assigned here — the seam for redrive (issue #9): the
    * release is written to the parked-key topic (a tombstone, so it survives restarts and moves),

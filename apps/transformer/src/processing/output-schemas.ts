@@ -1,0 +1,50 @@
+import { type DerivedSchema } from '@sluice/pipeline';
+import { type SchemaRegistryClient } from '@sluice/schema';
+import { isRetriable } from '@sluice/errors';
+
+/**
+ * The registry ids of derived output schemas, registered once per (derived schema, subject): the
+ * pipeline hands out the same DerivedSchema object for every record of one input schema, so this
+ * is a lookup by identity on the hot path. The registry checks compatibility when it registers;
+ * a refusal (a fatal error) is remembered, so records of that schema go to the DLQ without asking
+ * again until restart; a retriable failure is forgotten so the next attempt asks again.
+ */
+export class OutputSchemaRegistrations {
+  private readonly ids = new WeakMap<DerivedSchema, Map<string, Promise<number>>>();
+  private readonly byText = new Map<string, Promise<number>>();
+  private count = 0;
+
+  constructor(private readonly registry: SchemaRegistryClient) {}
+
+  /** Registrations asked of the registry so far (status, tests). */
+  get registrations(): number {
+    return this.count;
+  }
+
+  idFor(subject: string, schema: DerivedSchema): Promise<number> {
+    let bySubject = this.ids.get(schema);
+    if (!bySubject) {
+      bySubject = new Map();
+      this.ids.set(schema, bySubject);
+    }
+    let id = bySubject.get(subject);
+    if (!id) {
+      // A new input schema can derive an unchanged output (the key, most often): same text, no request.
+      const textKey = `${subject}\u0000${schema.text}`;
+      id = this.byText.get(textKey);
+      if (!id) {
+        this.count++;
+        const registering = this.registry.register(subject, schema.text);
+        registering.catch((error: unknown) => {
+          if (!isRetriable(error)) return;
+          this.byText.delete(textKey);
+          bySubject.delete(subject);
+        });
+        this.byText.set(textKey, registering);
+        id = registering;
+      }
+      bySubject.set(subject, id);
+    }
+    return id;
+  }
+}

@@ -1,0 +1,207 @@
+import { isAbsolute, resolve } from 'node:path';
+import { type Admin } from 'kafkajs';
+import { EnvironmentError } from '@sluice/errors';
+import { createKafkaClient } from '@sluice/kafka';
+import { type Logger } from '@sluice/observability';
+import { type CompiledPipeline, compilePipeline, loadPipeline, parsePipelineConfig } from '@sluice/pipeline';
+import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
+import {
+  parseStreamRuntimeConfig,
+  StreamRuntime,
+  type StreamRuntimeConfig,
+  type TopicPartition,
+} from '@sluice/stream';
+import { type TransformerAppConfig } from '../config/transformer-app-config';
+import { OutputSchemaRegistrations } from './output-schemas';
+import { OutputTopics } from './output-topics';
+import { PipelineProcessor } from './pipeline-processor';
+
+export type TransformerPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface TransformerStatus {
+  readonly pipeline: string;
+  readonly group: string;
+  readonly delivery: string;
+  readonly phase: TransformerPhase;
+  readonly topics: readonly string[];
+  readonly assignedPartitions: readonly TopicPartition[];
+  readonly recordsProcessed: number;
+  readonly recordsDeadLettered: number;
+  readonly recordsParked: number;
+  readonly schemaRegistrations: number;
+  readonly lastError?: string;
+}
+
+/**
+ * Reads the pipeline named by the configuration (a file, relative to `baseDir`, or inline). An
+ * invalid pipeline throws a ConfigError naming the file and the YAML path.
+ */
+export function pipelineFromConfig(config: TransformerAppConfig, baseDir: string): CompiledPipeline {
+  if (typeof config.pipeline === 'string') {
+    const file = isAbsolute(config.pipeline) ? config.pipeline : resolve(baseDir, config.pipeline);
+    return loadPipeline(file);
+  }
+  return compilePipeline(parsePipelineConfig(config.pipeline, { source: 'pipeline (inline)' }), { baseDir });
+}
+
+/**
+ * One pipeline run as a consumer group: the compiled pipeline inside a PipelineProcessor inside a
+ * StreamRuntime (exactly-once or at-least-once, DLQ `<group>.dlq`, retries, parking as the pipeline
+ * file says), with the counters the status endpoint shows.
+ */
+export class Transformer {
+  private runtime: StreamRuntime | undefined;
+  private admin: Admin | undefined;
+  private phase: TransformerPhase = 'starting';
+  private lastError: unknown;
+  private processed = 0;
+  private deadLettered = 0;
+  private parked = 0;
+  private topics: string[] = [];
+  private readonly schemas: OutputSchemaRegistrations;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    readonly pipeline: CompiledPipeline,
+    private readonly config: TransformerAppConfig,
+    private readonly registry: SchemaRegistryClient,
+    private readonly log: Logger,
+  ) {
+    this.schemas = new OutputSchemaRegistrations(registry);
+  }
+
+  get group(): string {
+    return this.pipeline.config.groupId;
+  }
+
+  /** Settles when the runtime stopped; rejects when it failed. */
+  get done(): Promise<void> {
+    return this.runtime?.done ?? Promise.resolve();
+  }
+
+  async start(): Promise<void> {
+    const kafka = createKafkaClient(this.config.kafka);
+    this.admin = kafka.admin();
+    await this.admin.connect();
+    this.topics = await this.inputTopics(this.admin);
+    const layout = await this.outputLayout(this.admin, this.topics);
+    const outputTopics = new OutputTopics(this.admin, layout);
+    const to = this.pipeline.config.to;
+    if (typeof to === 'string') await outputTopics.provision([to]);
+    const processor = new PipelineProcessor({
+      pipeline: this.pipeline,
+      registry: this.registry,
+      decoder: new RecordDecoder(this.registry),
+      encoder: new RecordEncoder(this.registry),
+      schemas: this.schemas,
+      topics: outputTopics,
+      keyFormat: this.config.keyFormat,
+    });
+    this.runtime = new StreamRuntime({
+      kafka: this.config.kafka,
+      config: this.runtimeConfig(),
+      processor,
+      onOutcome: (_record, outcome) => {
+        if (outcome === 'processed') this.processed++;
+        else if (outcome === 'dead-lettered') this.deadLettered++;
+        else this.parked++;
+      },
+    });
+    this.runtime.done.then(
+      () => undefined,
+      (error: unknown) => {
+        this.phase = 'failed';
+        this.lastError = error;
+        this.log.error({ err: error }, 'transformer stopped on a failure');
+      },
+    );
+    await this.runtime.start();
+    this.phase = 'running';
+    this.log.info(
+      { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
+      'transformer running',
+    );
+  }
+
+  /** Drains in-flight records and commits (within `runtime.shutdownTimeoutMs`), then disconnects. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.phase !== 'failed') this.phase = 'stopping';
+    try {
+      await this.runtime?.stop().catch(() => undefined);
+      await this.pipeline.close();
+      await this.admin?.disconnect();
+    } finally {
+      if (this.phase !== 'failed') this.phase = 'stopped';
+    }
+  }
+
+  status(): TransformerStatus {
+    return {
+      pipeline: this.pipeline.config.name,
+      group: this.group,
+      delivery: this.pipeline.config.mode,
+      phase: this.phase,
+      topics: this.topics,
+      assignedPartitions: this.runtime?.assignedPartitions() ?? [],
+      recordsProcessed: this.processed,
+      recordsDeadLettered: this.deadLettered,
+      recordsParked: this.parked,
+      schemaRegistrations: this.schemas.registrations,
+      ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
+    };
+  }
+
+  private runtimeConfig(): StreamRuntimeConfig {
+    const { runtime } = this.config;
+    const pipeline = this.pipeline.config;
+    return parseStreamRuntimeConfig(
+      {
+        ...runtime,
+        group: pipeline.groupId,
+        topics: this.topics,
+        delivery: pipeline.mode,
+        failure: { retry: pipeline.retry, onKeyFailure: pipeline.onKeyFailure },
+      },
+      'runtime',
+    );
+  }
+
+  /** The pipeline's input topics; a pattern is matched against the topics existing at start-up. */
+  private async inputTopics(admin: Admin): Promise<string[]> {
+    const from = this.pipeline.config.from;
+    if ('topics' in from) {
+      const existing = new Set(await admin.listTopics());
+      const missing = from.topics.filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        throw new EnvironmentError(
+          `input topic(s) ${missing.join(', ')} of pipeline ${this.pipeline.config.name} do not exist`,
+          { code: 'INPUT_TOPIC_MISSING' },
+        );
+      return [...from.topics];
+    }
+    const pattern = new RegExp(`^(?:${from.pattern})$`);
+    const topics = (await admin.listTopics()).filter((t) => pattern.test(t)).sort();
+    if (topics.length === 0)
+      throw new EnvironmentError(`no topic matches the pipeline's from.pattern ${from.pattern}`, {
+        code: 'INPUT_TOPIC_MISSING',
+      });
+    return topics;
+  }
+
+  private async outputLayout(
+    admin: Admin,
+    topics: readonly string[],
+  ): Promise<{ partitions: number; replicationFactor: number }> {
+    const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...topics] });
+    const partitions = Math.max(...meta.map((t) => t.partitions.length));
+    const replicationFactor =
+      this.config.outputTopics.replicationFactor ??
+      Math.max(1, ...meta.flatMap((t) => t.partitions.map((p) => p.replicas.length)));
+    return { partitions, replicationFactor };
+  }
+}
