@@ -18,6 +18,7 @@ import {
   orderRow,
   readDecoded,
   startTransformer,
+  untilLeaders,
   untilReady,
   writePipeline,
 } from './transformer/transformer-harness';
@@ -50,6 +51,7 @@ describe('transformer: unwrap + mask + route over Avro change events', () => {
     admin = kafka.admin();
     await admin.connect();
     await new TopicProvisioner(admin).provision([{ name: input, partitions: 3, replicationFactor: 1 }]);
+    await untilLeaders(admin, input);
     const file = writePipeline({ name, input, group, ...t });
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Kafka } from 'kafkajs';
+import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, kafkaConfigSchema, type KafkaConfig } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder, RecordEncoder } from '@sluice/schema';
 import { stackAddresses } from '@sluice/test-support';
@@ -306,6 +306,18 @@ export async function untilReady(url: string, timeoutMs = 60_000): Promise<void>
     );
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until every partition of `topic` has a leader, so the first produce is not refused. */
+export async function untilLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => ({ topics: [] }));
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length > 0 && partitions.every((p) => p.leader >= 0)) return;
+    if (Date.now() > deadline) throw new Error(`${topic} has no leaders after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
