@@ -12,6 +12,7 @@ import { type BenchFigure, summarise } from './support/bench-figure';
 import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
 import { benchSourcePostgres } from './source-postgres.bench';
+import { benchTransformer } from './transformer.bench';
 
 interface Suite {
   name: string;
@@ -34,6 +35,11 @@ const SUITES: Suite[] = [
     name: 'source-postgres',
     parts: ['postgres', 'kafka', 'registry'],
     run: ({ runs, quick }) => benchSourcePostgres({ runs, quick }),
+  },
+  {
+    name: 'transformer',
+    parts: ['kafka', 'registry'],
+    run: ({ runs, quick }) => benchTransformer({ runs, quick }),
   },
 ];
 

@@ -29,6 +29,8 @@ export interface TransformerStatus {
   readonly recordsDeadLettered: number;
   readonly recordsParked: number;
   readonly schemaRegistrations: number;
+  /** This process's resident set and V8 heap in use, bytes. */
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly lastError?: string;
 }
 
@@ -152,6 +154,7 @@ export class Transformer {
       recordsDeadLettered: this.deadLettered,
       recordsParked: this.parked,
       schemaRegistrations: this.schemas.registrations,
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
       ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
     };
   }
