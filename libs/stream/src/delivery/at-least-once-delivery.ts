@@ -2,7 +2,7 @@ import { type Kafka, type Producer } from 'kafkajs';
 import { createProducer } from '@sluice/kafka';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
-import { OutputBatch } from './output-batch';
+import { OrderedOutputSender } from './ordered-output-sender';
 import {
   type DeliveryStrategy,
   type GroupOffsetCommitter,
@@ -42,53 +42,41 @@ export class AtLeastOnceDelivery implements DeliveryStrategy {
 }
 
 class AtLeastOncePartition implements PartitionDelivery {
-  private readonly batch = new OutputBatch();
-  /** Produce requests run one after another, so outputs keep their order. */
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly outputs: OrderedOutputSender;
 
   constructor(
     private readonly tp: TopicPartition,
-    private readonly producer: Producer,
+    producer: Producer,
     private readonly commit: GroupOffsetCommitter,
-    private readonly maxBatchRecords: number,
-  ) {}
+    maxBatchRecords: number,
+  ) {
+    this.outputs = new OrderedOutputSender(async (topicMessages) => {
+      await producer.sendBatch({ topicMessages, acks: -1 });
+    }, maxBatchRecords);
+  }
 
   async begin(): Promise<void> {
-    // A failed produce poisons the chain for the batch it belonged to only.
-    this.flushing = Promise.resolve();
+    this.outputs.reset();
   }
 
-  async send(records: readonly OutputRecord[]): Promise<void> {
-    for (const record of records) this.batch.add(record);
-    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+  send(records: readonly OutputRecord[]): Promise<void> {
+    return this.outputs.add(records);
   }
 
-  async deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
-    this.batch.addDeadLetter(record, partition);
-    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+  deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
+    return this.outputs.addDeadLetter(record, partition);
   }
 
   async checkpoint(nextOffset: bigint): Promise<void> {
-    await this.flush();
+    await this.outputs.flush();
     await this.commit(this.tp, nextOffset);
   }
 
-  async abort(): Promise<void> {
-    this.batch.take();
-    await this.flushing.catch(() => undefined);
+  abort(): Promise<void> {
+    return this.outputs.discard();
   }
 
-  async close(): Promise<void> {
-    await this.abort();
-  }
-
-  private flush(): Promise<void> {
-    const topicMessages = this.batch.take();
-    if (topicMessages.length > 0) {
-      this.flushing = this.flushing.then(async () => {
-        await this.producer.sendBatch({ topicMessages, acks: -1 });
-      });
-    }
-    return this.flushing;
+  close(): Promise<void> {
+    return this.abort();
   }
 }

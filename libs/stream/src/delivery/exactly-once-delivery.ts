@@ -1,7 +1,7 @@
 import { type Kafka } from 'kafkajs';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
-import { OutputBatch } from './output-batch';
+import { OrderedOutputSender } from './ordered-output-sender';
 import { type DeliveryStrategy, type PartitionDelivery, type TopicPartition } from './partition-delivery';
 import { TransactionCoordinator } from './transaction-coordinator';
 
@@ -36,52 +36,45 @@ export class ExactlyOnceDelivery implements DeliveryStrategy {
 }
 
 class ExactlyOncePartition implements PartitionDelivery {
-  private readonly batch = new OutputBatch();
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly outputs: OrderedOutputSender;
 
   constructor(
     private readonly tp: TopicPartition,
     private readonly group: string,
     private readonly coordinator: TransactionCoordinator,
-    private readonly maxBatchRecords: number,
-  ) {}
+    maxBatchRecords: number,
+  ) {
+    this.outputs = new OrderedOutputSender(
+      (topicMessages) => coordinator.send(topicMessages),
+      maxBatchRecords,
+    );
+  }
 
   async begin(): Promise<void> {
-    this.flushing = Promise.resolve();
+    this.outputs.reset();
     await this.coordinator.begin();
   }
 
-  async send(records: readonly OutputRecord[]): Promise<void> {
-    for (const record of records) this.batch.add(record);
-    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+  send(records: readonly OutputRecord[]): Promise<void> {
+    return this.outputs.add(records);
   }
 
-  async deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
-    this.batch.addDeadLetter(record, partition);
-    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+  deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
+    return this.outputs.addDeadLetter(record, partition);
   }
 
   async checkpoint(nextOffset: bigint): Promise<void> {
-    await this.flush();
+    await this.outputs.flush();
     await this.coordinator.commit(this.group, this.tp, nextOffset);
   }
 
   async abort(): Promise<void> {
-    this.batch.take();
-    await this.flushing.catch(() => undefined);
+    await this.outputs.discard();
     await this.coordinator.abort();
   }
 
   async close(): Promise<void> {
     await this.abort();
     await this.coordinator.close();
-  }
-
-  private flush(): Promise<void> {
-    const topicMessages = this.batch.take();
-    if (topicMessages.length > 0) {
-      this.flushing = this.flushing.then(() => this.coordinator.send(topicMessages));
-    }
-    return this.flushing;
   }
 }
