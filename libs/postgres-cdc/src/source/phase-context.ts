@@ -9,8 +9,11 @@ export interface PhaseContext {
   readonly builder: ChangeEventBuilder;
   readonly publisher: ChangeEventPublisher;
   readonly window: AcknowledgementWindow;
-  /** Waits while the operator paused the source; rejects when the source stops. */
-  readonly whilePaused: () => Promise<void>;
+  /**
+   * Undefined while the source runs (checked per message: no await on the hot path); else a promise
+   * that resolves on resume and rejects when the source stops.
+   */
+  readonly whilePaused: () => Promise<void> | undefined;
   readonly onEvents: (count: number) => void;
 }
 

@@ -426,9 +426,9 @@ export class PostgresSource {
     });
   }
 
-  private whilePaused(): Promise<void> {
+  private whilePaused(): Promise<void> | undefined {
     if (this.stopping) return Promise.reject(new Stopped());
-    if (!this.paused) return Promise.resolve();
+    if (!this.paused) return undefined;
     return new Promise<void>((resolve) => this.resumeWaiters.push(resolve)).then(() => {
       if (this.stopping) throw new Stopped();
     });

@@ -43,7 +43,8 @@ export class SnapshotPhase {
           await this.send(tx, relationId, event!);
         }
         this.context.onEvents(chunk.rows.length);
-        await this.context.whilePaused();
+        const paused = this.context.whilePaused();
+        if (paused) await paused;
       }
     }
     if (this.previous) await this.flushPrevious(tx, 'last');

@@ -34,7 +34,8 @@ export class StreamingPhase {
     for await (const { lsn, message } of stream) {
       await this.handle(lsn, message);
       this.context.onPosition(lsn);
-      await this.context.whilePaused();
+      const paused = this.context.whilePaused();
+      if (paused) await paused;
     }
   }
 
