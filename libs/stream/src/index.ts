@@ -7,6 +7,7 @@ export {
   StreamRuntime,
   type StreamRuntimeOptions,
   type DeliveryContext,
+  type PartitionProgress,
   PartitionLostError,
 } from './runtime/stream-runtime';
 export {

@@ -70,4 +70,64 @@ describe('stream runtime: graceful stop', () => {
       'their outputs were produced before the commit',
     );
   });
+
+  it('reports each partition\'s committed offset, high watermark and lag', { timeout: 60_000 }, async () => {
+    const input = await h.topic('it.stream.progress.in', 2);
+    const group = uniqueName('it.stream.progress.group');
+    h.track(`${group}.dlq`);
+    await h.produce(
+      input,
+      Array.from({ length: 600 }, (_, i) => ({ key: `k${i % 30}`, value: String(i) })),
+    );
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let seen = 0;
+    const runtime = new StreamRuntime({
+      kafka: kafkaConfig,
+      config: parseStreamRuntimeConfig({
+        group,
+        topics: [input],
+        delivery: 'at-least-once',
+        output: { maxBatchRecords: 50 },
+      }),
+      processor: {
+        name: 'Gated',
+        async process() {
+          seen += 1;
+          if (seen > 200) await gate;
+          return [];
+        },
+      },
+    });
+    await runtime.start();
+    try {
+      // Held mid-input: some partition is known to be behind.
+      await eventually(
+        () => runtime.partitionProgress().some((p) => p.lag !== undefined && p.lag > 0n),
+        30_000,
+        'a partition reports lag while records wait',
+      );
+      release();
+      const ends = await h.endOffsets(input);
+      await eventually(
+        () => {
+          const progress = runtime.partitionProgress();
+          return (
+            progress.length === ends.size &&
+            progress.every(
+              (p) =>
+                p.lag === 0n &&
+                p.committedOffset === ends.get(p.partition) &&
+                p.highWatermark === ends.get(p.partition),
+            )
+          );
+        },
+        30_000,
+        'every partition committed up to its high watermark',
+      );
+    } finally {
+      release();
+      await runtime.stop();
+    }
+  });
 });

@@ -93,6 +93,12 @@ export class StreamHarness {
     return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   }
 
+  /** The high watermark of each partition of `topic`. */
+  async endOffsets(topic: string): Promise<Map<number, bigint>> {
+    const offsets = await this.admin!.fetchTopicOffsets(topic);
+    return new Map(offsets.map((p) => [p.partition, BigInt(p.high)]));
+  }
+
   async committedOffsets(group: string, topic: string): Promise<Map<number, bigint>> {
     const [entry] = await this.admin!.fetchOffsets({ groupId: group, topics: [topic] });
     return new Map(entry.partitions.map((p) => [p.partition, BigInt(p.offset)]));

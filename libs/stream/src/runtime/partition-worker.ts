@@ -67,6 +67,10 @@ export class PartitionWorker {
   /** Next offset this worker committed; records below it are already done (a stale refetch). */
   private committed: bigint | undefined;
   private restored = false;
+  /** The partition's high watermark as of the last fetched batch (for lag). */
+  highWatermark: bigint | undefined;
+  /** The first offset fetched here: the position before this worker's first commit. */
+  firstFetched: bigint | undefined;
 
   constructor(
     readonly tp: TopicPartition,
@@ -90,6 +94,11 @@ export class PartitionWorker {
     });
     this.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /** Next offset committed by this worker (undefined before its first commit). */
+  get committedOffset(): bigint | undefined {
+    return this.committed;
   }
 
   /** Processes one batch; batches of a partition never overlap. Rejects when the partition must stop. */

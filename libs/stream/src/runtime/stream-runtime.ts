@@ -41,6 +41,16 @@ export interface StreamRuntimeOptions {
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
 }
 
+/** Where one assigned partition stands: what is committed, what the broker has, how far behind. */
+export interface PartitionProgress extends TopicPartition {
+  /** The next offset to consume as committed by this member (undefined before its first commit here). */
+  readonly committedOffset?: bigint;
+  /** The partition's high watermark as of the last fetched batch. */
+  readonly highWatermark?: bigint;
+  /** Records not yet committed: `highWatermark` minus the committed offset (or, before the first commit here, the first offset fetched). */
+  readonly lag?: bigint;
+}
+
 export interface DeliveryContext {
   readonly kafka: Kafka;
   readonly config: StreamRuntimeConfig;
@@ -116,6 +126,26 @@ export class StreamRuntime {
     return [...this.assignment].map((key) => {
       const at = key.lastIndexOf('\u0000');
       return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+    });
+  }
+
+  /** Committed position, high watermark and lag of each partition being processed here. */
+  partitionProgress(): PartitionProgress[] {
+    return [...this.workers.values()].map((worker) => {
+      const { committedOffset, highWatermark } = worker;
+      const position = committedOffset ?? worker.firstFetched;
+      const lag =
+        position !== undefined && highWatermark !== undefined
+          ? highWatermark > position
+            ? highWatermark - position
+            : 0n
+          : undefined;
+      return {
+        ...worker.tp,
+        ...(committedOffset !== undefined ? { committedOffset } : {}),
+        ...(highWatermark !== undefined ? { highWatermark } : {}),
+        ...(lag !== undefined ? { lag } : {}),
+      };
     });
   }
 
@@ -310,6 +340,7 @@ export class StreamRuntime {
     const tp = { topic: batch.topic, partition: batch.partition };
     const generation = this.generation;
     const worker = await this.workerFor(tp);
+    worker.highWatermark = BigInt(batch.highWatermark);
     const key = tpKey(tp);
     if (!this.positioned.has(key)) {
       this.positioned.add(key);
@@ -320,6 +351,7 @@ export class StreamRuntime {
         return;
       }
     }
+    worker.firstFetched ??= BigInt(batch.messages[0].offset);
     const records = batch.messages.map((m) => toStreamRecord(tp, m));
     let outcome: BatchOutcome;
     try {
