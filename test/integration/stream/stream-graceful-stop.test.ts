@@ -71,7 +71,7 @@ describe('stream runtime: graceful stop', () => {
     );
   });
 
-  it('reports each partition\'s committed offset, high watermark and lag', { timeout: 60_000 }, async () => {
+  it("reports each partition's committed offset, high watermark and lag", { timeout: 60_000 }, async () => {
     const input = await h.topic('it.stream.progress.in', 2);
     const group = uniqueName('it.stream.progress.group');
     h.track(`${group}.dlq`);
