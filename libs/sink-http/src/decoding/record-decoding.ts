@@ -1,0 +1,88 @@
+import { FatalRecordError } from '@sluice/errors';
+import { type ExpressionScope } from '@sluice/pipeline';
+import { type RecordDecoder } from '@sluice/schema';
+import { type ProcessContext, type StreamRecord } from '@sluice/stream';
+
+/**
+ * How keys and values are read: avro (Confluent framing, schema from the registry), json, string
+ * (UTF-8 text) or bytes (a Buffer, rendered base64 in JSON).
+ */
+export type PayloadFormat = 'avro' | 'json' | 'string' | 'bytes';
+
+/** A value that is not the JSON the configuration says it is. */
+export class MalformedJsonError extends FatalRecordError {
+  constructor(what: 'key' | 'value', cause: unknown) {
+    super(`the record ${what} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+      code: 'MALFORMED_JSON',
+    });
+  }
+}
+
+/**
+ * Decodes a record's key and value into the scope templates are evaluated over, as named stages
+ * (KEY_CONVERTER / VALUE_CONVERTER), so an undecodable record is dead-lettered saying where.
+ * Registry outages stay retriable (the runtime retries them in place).
+ */
+export class RecordDecoding {
+  constructor(
+    private readonly keyFormat: PayloadFormat,
+    private readonly valueFormat: PayloadFormat,
+    private readonly decoder?: RecordDecoder,
+  ) {
+    if ((keyFormat === 'avro' || valueFormat === 'avro') && !decoder)
+      throw new Error('RecordDecoding: avro needs a RecordDecoder');
+  }
+
+  async scope(record: StreamRecord, ctx: ProcessContext): Promise<ExpressionScope> {
+    const key =
+      record.key === null
+        ? null
+        : await ctx.stage('KEY_CONVERTER', this.className(this.keyFormat), () =>
+            this.decode(record.key!, this.keyFormat, 'key'),
+          );
+    const value =
+      record.value === null
+        ? null
+        : await ctx.stage('VALUE_CONVERTER', this.className(this.valueFormat), () =>
+            this.decode(record.value!, this.valueFormat, 'value'),
+          );
+    let headers: Record<string, string | null> | undefined;
+    return {
+      key,
+      value,
+      topic: record.topic,
+      partition: record.partition,
+      offset: String(record.offset),
+      timestamp: Number(record.timestamp),
+      headers: () => {
+        if (!headers) {
+          headers = {};
+          for (const h of record.headers) headers[h.key] = h.value === null ? null : h.value.toString('utf8');
+        }
+        return headers;
+      },
+    };
+  }
+
+  private async decode(bytes: Buffer, format: PayloadFormat, what: 'key' | 'value'): Promise<unknown> {
+    switch (format) {
+      case 'avro':
+        return (await this.decoder!.decode(bytes)).value;
+      case 'json':
+        try {
+          return JSON.parse(bytes.toString('utf8'));
+        } catch (error) {
+          throw new MalformedJsonError(what, error);
+        }
+      case 'string':
+        return bytes.toString('utf8');
+      case 'bytes':
+        return bytes;
+    }
+  }
+
+  private className(format: PayloadFormat): string {
+    return format === 'avro' ? 'RecordDecoder' : `${format.toUpperCase()}Decoder`;
+  }
+}

@@ -1,0 +1,47 @@
+// @sluice/sink-http — delivering records to HTTP endpoints: request templates over the record
+// (the transformer's expression language), auth, idempotency keys, HMAC signatures, and per
+// destination a token bucket, a circuit breaker and retries honouring Retry-After. The processor
+// runs on @sluice/stream's StreamRuntime (at-least-once). See docs/sink-http.md.
+export {
+  httpDestinationConfigSchema,
+  destinationRetrySchema,
+  type HttpDestinationConfig,
+  type HttpDestinationConfigInput,
+} from './config/http-destination-config';
+export { type Clock, systemClock } from './limits/clock';
+export { TokenBucket } from './limits/token-bucket';
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitCounters,
+  type CircuitPermit,
+  type CircuitState,
+  type CircuitTransition,
+} from './limits/circuit-breaker';
+export { parseRetryAfter } from './retry/retry-after';
+export { WebhookSignature, SIGNATURE_HEADER } from './signing/webhook-signature';
+export { TextTemplate } from './template/text-template';
+export { JsonTemplate } from './template/json-template';
+export { toJsonText } from './template/json-body';
+export { RequestTemplate } from './template/request-template';
+export { TemplateRenderError } from './template/template-error';
+export { IdempotencyKey, IDEMPOTENCY_KEY_HEADER, BATCH_KEYS_HEADER } from './delivery/idempotency-key';
+export { type PreparedRequest } from './delivery/prepared-request';
+export {
+  EndpointUnreachableError,
+  RetriableStatusError,
+  CircuitOpenError,
+  DeliveryRejectedError,
+  DeliveryExhaustedError,
+} from './delivery/delivery-errors';
+export {
+  HttpDestination,
+  type DestinationStatus,
+  type HttpDestinationOptions,
+} from './delivery/http-destination';
+export {
+  HttpSinkProcessor,
+  type HttpSinkProcessorOptions,
+  type SkipCounters,
+} from './delivery/http-sink-processor';
+export { RecordDecoding, MalformedJsonError, type PayloadFormat } from './decoding/record-decoding';
