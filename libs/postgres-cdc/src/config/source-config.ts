@@ -120,6 +120,11 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           'Stands for an unchanged TOASTed value Postgres did not send. Default __debezium_unavailable_value.',
         ),
+      transactionMetadata: flag()
+        .default(false)
+        .describe(
+          "BEGIN/END events with per-table counts on <topicPrefix>.transaction and each event's `transaction` block (Debezium provide.transaction.metadata). Default false.",
+        ),
     })
     .prefault({}),
   heartbeat: z

@@ -5,6 +5,7 @@ import type { SchemaRegistryClient } from '@sluice/schema';
 import type { SourceConfig } from '../config/source-config';
 import { ChangeEventBuilder } from '../events/change-event-builder';
 import type { ColumnMask } from '../values/column-converter';
+import { TransactionMetadata } from '../events/transaction-metadata';
 import { Heartbeat } from '../heartbeat/heartbeat';
 import { Lsn } from '../lsn/lsn';
 import { AcknowledgementWindow } from '../offsets/acknowledgement-window';
@@ -261,6 +262,11 @@ export class PostgresSource {
         this.deps.log.info({ slot: config.slot.name }, 'replication slot created (snapshot mode never)');
       }
 
+      const transactions = config.events.transactionMetadata
+        ? await TransactionMetadata.create(config.topicPrefix, this.deps.registry, (topic) =>
+            this.provisionTopic(admin, topic),
+          )
+        : undefined;
       heartbeat = new Heartbeat(session, {
         intervalMs: config.heartbeat.intervalMs,
         actionQuery: config.heartbeat.actionQuery,
@@ -277,7 +283,11 @@ export class PostgresSource {
       this.phase = 'streaming';
       this.lastError = undefined;
       this.deps.log.info({ slot: config.slot.name, from: this.confirmedLsn?.toString() }, 'streaming');
-      await new StreamingPhase({ ...common, onPosition: (lsn) => (this.currentLsn = lsn) }).run(this.stream);
+      await new StreamingPhase({
+        ...common,
+        transactions,
+        onPosition: (lsn) => (this.currentLsn = lsn),
+      }).run(this.stream);
       return this.stopping;
     } finally {
       await heartbeat?.stop().catch(() => undefined);
@@ -380,7 +390,6 @@ export class PostgresSource {
 
   private capturedTables(session: PostgresSession, admin: Admin, catalog: TypeCatalog): CapturedTables {
     const { config } = this;
-    const provisioner = new TopicProvisioner(admin);
     const excluded = config.columns.exclude.map(columnPattern);
     const masks = config.columns.mask.map((rule) => ({
       matches: rule.columns.map(columnPattern),
@@ -408,15 +417,7 @@ export class PostgresSource {
           unavailableValuePlaceholder: config.events.unavailableValuePlaceholder,
         };
       },
-      ensureTopic: async (topic) => {
-        await provisioner.provision([
-          {
-            name: topic,
-            partitions: config.topics.partitions,
-            replicationFactor: config.topics.replicationFactor,
-          },
-        ]);
-      },
+      ensureTopic: (topic) => this.provisionTopic(admin, topic),
       subjectGenerations: this.subjectGenerations,
       onHold: (held: HeldTable) =>
         this.deps.log.error(
@@ -424,6 +425,12 @@ export class PostgresSource {
           `table ${held.table} held: the registry refused its new schema; POST /tables/${held.table}/resume to decide`,
         ),
     });
+  }
+
+  /** Creates `topic` with the configured partitions when it does not exist. */
+  private async provisionTopic(admin: Admin, topic: string): Promise<void> {
+    const { partitions, replicationFactor } = this.config.topics;
+    await new TopicProvisioner(admin).provision([{ name: topic, partitions, replicationFactor }]);
   }
 
   private whilePaused(): Promise<void> | undefined {

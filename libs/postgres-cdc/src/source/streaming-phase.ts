@@ -1,4 +1,5 @@
 import type { ChangeEvent } from '../events/change-event-builder';
+import type { TransactionEvents, TransactionMetadata } from '../events/transaction-metadata';
 import { isHeartbeat } from '../heartbeat/heartbeat';
 import type { Lsn } from '../lsn/lsn';
 import type { PendingTransaction } from '../offsets/acknowledgement-window';
@@ -10,12 +11,16 @@ interface OpenTransaction {
   readonly pending: PendingTransaction;
   readonly xid: number;
   readonly commitTimeMicros: bigint;
+  /** BEGIN/END and the events' `transaction` blocks, when transaction metadata is on. */
+  readonly metadata: TransactionEvents | undefined;
 }
 
 /** What the streaming phase needs from its owner. */
 export interface StreamingContext extends PhaseContext {
   /** Latest position read, for status. */
   readonly onPosition: (lsn: Lsn) => void;
+  /** Set when `events.transactionMetadata` is on. */
+  readonly transactions?: TransactionMetadata;
 }
 
 /**
@@ -47,6 +52,11 @@ export class StreamingPhase {
           pending: window.open(),
           xid: message.xid,
           commitTimeMicros: message.commitTime.epochMicros,
+          metadata: this.context.transactions?.open(
+            message.xid,
+            message.finalLsn,
+            message.commitTime.epochMicros,
+          ),
         };
         return;
       case 'relation':
@@ -77,6 +87,8 @@ export class StreamingPhase {
         }
         return;
       case 'commit':
+        if (this.tx?.metadata && !this.tx.metadata.empty)
+          await publisher.publish(this.tx.metadata.end(), this.tx.pending);
         if (this.tx) publisher.close(this.tx.pending, message.endLsn);
         this.lastCommitLsn = message.commitLsn;
         this.tx = undefined;
@@ -106,7 +118,14 @@ export class StreamingPhase {
   private async emit(relationId: number, events: readonly ChangeEvent[]): Promise<void> {
     const tx = this.tx;
     if (tx === undefined) return; // changes arrive only inside Begin/Commit
-    for (const event of events) await deliver(this.context, relationId, event, tx.pending);
+    const { metadata } = tx;
+    for (const event of events) {
+      if (metadata !== undefined && event.value !== null) {
+        if (metadata.empty) await this.context.publisher.publish(metadata.begin(), tx.pending);
+        event.value.transaction = metadata.next(`${event.value.source.schema}.${event.value.source.table}`);
+      }
+      await deliver(this.context, relationId, event, tx.pending);
+    }
     this.context.onEvents(events.length);
   }
 }
