@@ -131,8 +131,11 @@ export class SourceTestBed {
     return app;
   }
 
+  /** Stops an app started here (again: nothing). */
   async stopApp(app: SourceApp): Promise<void> {
-    this.apps.splice(this.apps.indexOf(app), 1);
+    const at = this.apps.indexOf(app);
+    if (at < 0) return;
+    this.apps.splice(at, 1);
     await app.close();
   }
 

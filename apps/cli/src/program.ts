@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.command';
 import { registerPipelineCommand } from './commands/pipeline.command';
 import { registerRunCommand } from './commands/run.command';
 import { registerSchemasCommand } from './commands/schemas.command';
+import { registerSnapshotCommand } from './commands/snapshot.command';
 import { registerStackCommand } from './commands/stack.command';
 
 /** The `sluice` command tree. Each command registers itself from its own file. */
@@ -23,6 +24,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSchemasCommand(program, ctx);
   registerDemoCommand(program, ctx);
   registerPipelineCommand(program, ctx);
+  registerSnapshotCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();

@@ -26,5 +26,6 @@ export {
   PostgresSource,
   type PostgresSourceDependencies,
   type SourceLog,
+  SignalsNotConfiguredError,
   UnknownTableError,
 } from './source/postgres-source';

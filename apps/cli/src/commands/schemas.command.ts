@@ -10,19 +10,11 @@ import {
 } from '@sluice/schema-catalog';
 import { avroToTypeScript } from '@sluice/schema';
 import { type CliContext } from '../cli-context';
-import { UsageError } from '../cli-errors';
+import { httpUrl } from '../cli-errors';
 
 type Output = 'text' | 'json';
 
-function registryUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-    return value;
-  } catch {
-    throw new UsageError(`--registry expects an http(s) URL, got '${value}'`);
-  }
-}
+const registryUrl = httpUrl('--registry');
 
 /** `sluice schemas check | diff | register`: the workflow around `schemas/`, Sluice's own events. */
 export function registerSchemasCommand(program: Command, ctx: CliContext): void {

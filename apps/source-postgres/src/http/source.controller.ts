@@ -1,6 +1,7 @@
 import {
   BadRequestException,
   Body,
+  ConflictException,
   Controller,
   Get,
   HttpCode,
@@ -10,7 +11,12 @@ import {
   Post,
 } from '@nestjs/common';
 import { z } from 'zod';
-import { type PostgresSource, type SourceStatus, UnknownTableError } from '@sluice/postgres-cdc';
+import {
+  type PostgresSource,
+  SignalsNotConfiguredError,
+  type SourceStatus,
+  UnknownTableError,
+} from '@sluice/postgres-cdc';
 import { POSTGRES_SOURCE } from './tokens';
 
 const tableResumeBody = z.strictObject({
@@ -19,6 +25,11 @@ const tableResumeBody = z.strictObject({
    * registry); 'new-subject': register it under a fresh subject and go on.
    */
   action: z.enum(['retry', 'new-subject']),
+});
+
+const snapshotRequestBody = z.strictObject({
+  /** `schema.table` of captured tables. */
+  tables: z.array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected schema.table')).min(1),
 });
 
 function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
@@ -66,5 +77,22 @@ export class SourceController {
       throw error;
     }
     return this.source.status();
+  }
+
+  /**
+   * An incremental snapshot of captured tables while streaming goes on (what `sluice snapshot
+   * --table` calls): writes an execute-snapshot signal; `GET /status` shows the progress.
+   */
+  @Post('snapshots')
+  @HttpCode(202)
+  async requestSnapshot(@Body() body: unknown): Promise<{ signalId: string; tables: string[] }> {
+    const { tables } = parseBody(snapshotRequestBody, body, 'POST /snapshots');
+    try {
+      return { signalId: await this.source.requestSnapshot(tables), tables };
+    } catch (error) {
+      if (error instanceof UnknownTableError) throw new NotFoundException(error.message);
+      if (error instanceof SignalsNotConfiguredError) throw new ConflictException(error.message);
+      throw error;
+    }
   }
 }

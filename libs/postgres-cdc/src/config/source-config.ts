@@ -109,6 +109,11 @@ export const sourceConfigSchema = z.strictObject({
           "'initial': snapshot when the slot is new, then stream; 'never': stream only; 'when_needed': snapshot also when the slot was lost; 'initial_only': snapshot and stop. Default initial.",
         ),
       chunkSize: wholeNumber(1).default(4096).describe('Rows per primary-key chunk. Default 4096.'),
+      incrementalChunkSize: wholeNumber(1)
+        .default(1024)
+        .describe(
+          'Rows per chunk of an incremental snapshot; streaming waits for one chunk at a time. Default 1024.',
+        ),
     })
     .prefault({}),
   events: z
@@ -124,6 +129,17 @@ export const sourceConfigSchema = z.strictObject({
         .default(false)
         .describe(
           "BEGIN/END events with per-table counts on <topicPrefix>.transaction and each event's `transaction` block (Debezium provide.transaction.metadata). Default false.",
+        ),
+    })
+    .prefault({}),
+  signals: z
+    .strictObject({
+      table: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/, 'expected schema.table')
+        .optional()
+        .describe(
+          "Debezium's signal table (signal.data.collection), created when missing and added to the publication; enables incremental snapshots (execute-snapshot, stop-snapshot). Their progress is kept in sluice_incremental_snapshot in the same schema. Default: none (no signals).",
         ),
     })
     .prefault({}),

@@ -11,8 +11,7 @@ import {
 } from './transaction-metadata';
 
 const projectRoot = join(__dirname, '..', '..', '..', '..', '..');
-const catalog = (subject: string) =>
-  readFileSync(join(projectRoot, 'schemas', subject, 'v1.avsc'), 'utf8');
+const catalog = (subject: string) => readFileSync(join(projectRoot, 'schemas', subject, 'v1.avsc'), 'utf8');
 
 describe('TransactionMetadata', () => {
   it('writes the schemas kept in schemas/sluice.transaction-*', () => {

@@ -45,6 +45,15 @@ export class SignalTable {
     );
   }
 
+  /** Writes a signal row (what `sluice snapshot` and the management API do). */
+  async send(session: PostgresSession, signal: { id: string; type: string; data: unknown }): Promise<void> {
+    await session.query(
+      `INSERT INTO ${quotedName(this.name)} (id, type, data) VALUES ($1, $2, $3)`,
+      [signal.id, signal.type, JSON.stringify(signal.data)],
+      `Writing signal ${signal.id} into ${qualifiedName(this.name)}`,
+    );
+  }
+
   matches(relation: Relation): boolean {
     return relation.schema === this.name.schema && relation.table === this.name.table;
   }

@@ -19,10 +19,14 @@ import { ReplicationConnection } from '../replication/replication-connection';
 import { ReplicationSlot } from '../replication/replication-slot';
 import type { ReplicationStream } from '../replication/replication-stream';
 import { selectTables, tablePattern, type TableName } from '../replication/table-name';
+import { randomUUID } from 'node:crypto';
+import { IncrementalSnapshotState } from '../snapshot/incremental-snapshot-state';
+import { SignalTable } from '../snapshot/signal-table';
 import { SnapshotProgress } from '../snapshot/snapshot-progress';
 import { SnapshotReader } from '../snapshot/snapshot-reader';
 import { TypeCatalog } from '../types/type-catalog';
 import { CapturedTables } from './captured-tables';
+import { IncrementalSnapshot } from './incremental-snapshot';
 import { SnapshotPhase } from './snapshot-phase';
 import type { HeldTable, SourcePhase, SourceStatus } from './source-status';
 import { StreamingPhase } from './streaming-phase';
@@ -48,6 +52,15 @@ export class UnknownTableError extends SluiceError {
   readonly retriable = false;
   constructor(readonly table: string) {
     super(`Table ${table} is not captured by this source`);
+  }
+}
+
+/** An incremental snapshot was asked for, and the source has no signal table to carry it. */
+export class SignalsNotConfiguredError extends SluiceError {
+  readonly code = 'SOURCE_SIGNALS_NOT_CONFIGURED';
+  readonly retriable = false;
+  constructor() {
+    super('Incremental snapshots need a signal table: set signals.table in the source configuration');
   }
 }
 
@@ -82,6 +95,10 @@ export class PostgresSource {
   private publisher: ChangeEventPublisher | undefined;
   private tables: CapturedTables | undefined;
   private snapshot: SnapshotProgress | undefined;
+  private incremental: IncrementalSnapshot | undefined;
+  /** `schema.table` of every table this source captures (set once connected). */
+  private captured = new Set<string>();
+  private readonly signals: { table: SignalTable; state: IncrementalSnapshotState } | undefined;
   /** Operators' `new-subject` decisions, kept across reconnects (each run builds new CapturedTables). */
   private readonly subjectGenerations = new Map<string, number>();
   private readonly connection: PostgresConnectionOptions;
@@ -99,6 +116,15 @@ export class PostgresSource {
       database: pg.database,
       connectTimeoutMs: pg.connectTimeoutMs,
     };
+    const signalTable = config.signals.table;
+    if (signalTable !== undefined) {
+      const [schema, table] = signalTable.split('.');
+      const name = { schema, table };
+      this.signals = {
+        table: new SignalTable(name),
+        state: new IncrementalSnapshotState(name, config.topicPrefix),
+      };
+    }
   }
 
   /** Starts the source in the background; `status()` tells how it goes. */
@@ -148,12 +174,35 @@ export class PostgresSource {
     this.deps.log.info({ table, action, events: released.length }, 'held table resumed');
   }
 
+  /**
+   * Asks for an incremental snapshot of `tables` (schema.table) by writing Debezium's
+   * `execute-snapshot` signal into the signal table: the request is durable and takes its place in
+   * the stream. Resolves to the signal's id.
+   */
+  async requestSnapshot(tables: readonly string[]): Promise<string> {
+    if (this.signals === undefined) throw new SignalsNotConfiguredError();
+    for (const table of tables) if (!this.captured.has(table)) throw new UnknownTableError(table);
+    const id = randomUUID();
+    const session = await PostgresSession.connect(this.connection, 'sluice-signal');
+    try {
+      await this.signals.table.send(session, {
+        id,
+        type: 'execute-snapshot',
+        data: { 'data-collections': tables, type: 'incremental' },
+      });
+    } finally {
+      await session.close();
+    }
+    this.deps.log.info({ signal: id, tables }, 'incremental snapshot signal written');
+    return id;
+  }
+
   status(): SourceStatus {
     const position = this.stream?.position;
     const snapshot =
       this.phase === 'snapshotting' && this.snapshot
         ? { kind: 'initial' as const, ...this.snapshot.view }
-        : undefined;
+        : this.incremental?.status();
     return {
       name: this.config.topicPrefix,
       phase: this.paused && this.phase === 'streaming' ? 'paused' : this.phase,
@@ -220,9 +269,22 @@ export class PostgresSource {
     const admin = this.deps.kafka.admin();
     let producer: Producer | undefined;
     let heartbeat: Heartbeat | undefined;
+    let incremental: IncrementalSnapshot | undefined;
     try {
-      const tables = selectTables(await listTables(session), config.tables.include, config.tables.exclude);
-      await this.ensurePublication(session, tables);
+      const signals = this.signals;
+      if (signals !== undefined) {
+        await signals.table.create(session);
+        await signals.state.create(session);
+      }
+      const tables = selectTables(
+        await listTables(session),
+        config.tables.include,
+        config.tables.exclude,
+      ).filter(
+        (t) => signals === undefined || !IncrementalSnapshot.isBookkeeping(t, signals.table, signals.state),
+      );
+      this.captured = new Set(tables.map((t) => `${t.schema}.${t.table}`));
+      await this.ensurePublication(session, signals ? [...tables, signals.table.name] : tables);
       const preflight = new ReplicationPreflight(session);
       let slotState = await this.preflight(preflight, session, tables);
       await admin.connect();
@@ -234,6 +296,7 @@ export class PostgresSource {
         onConfirmable: (lsn) => {
           this.confirmedLsn = lsn;
           this.stream?.acknowledge(lsn);
+          this.incremental?.onConfirmed(lsn);
         },
       });
       const captured = this.capturedTables(session, admin, await this.typeCatalog(session));
@@ -279,6 +342,18 @@ export class PostgresSource {
         maxBufferedMessages: Math.max(1000, Math.floor(config.publishing.maxPendingEvents / 4)),
       });
       this.confirmedLsn ??= slotState?.confirmedFlushLsn;
+      if (signals !== undefined) {
+        incremental = await IncrementalSnapshot.open({
+          ...common,
+          connection: this.connection,
+          signals: signals.table,
+          state: signals.state,
+          chunkSize: config.snapshot.incrementalChunkSize,
+          captures: (table) => this.captured.has(table),
+          log: this.deps.log,
+        });
+        this.incremental = incremental;
+      }
       heartbeat.start();
       this.phase = 'streaming';
       this.lastError = undefined;
@@ -286,10 +361,13 @@ export class PostgresSource {
       await new StreamingPhase({
         ...common,
         transactions,
+        incremental,
         onPosition: (lsn) => (this.currentLsn = lsn),
       }).run(this.stream);
       return this.stopping;
     } finally {
+      if (this.incremental === incremental) this.incremental = undefined;
+      await incremental?.close().catch(() => undefined);
       await heartbeat?.stop().catch(() => undefined);
       await this.stream?.stop().catch(() => undefined);
       this.stream = undefined;

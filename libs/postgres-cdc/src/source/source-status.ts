@@ -17,6 +17,8 @@ export type SourcePhase =
 /** An initial or incremental snapshot under way. */
 export interface SnapshotStatus extends SnapshotProgressView {
   readonly kind: 'initial' | 'incremental';
+  /** Incremental: tables asked for and not finished, the one being read first. */
+  readonly queuedTables?: readonly string[];
 }
 
 /** A table held back because the registry refused its new schema. */

@@ -5,6 +5,7 @@ import type { Lsn } from '../lsn/lsn';
 import type { PendingTransaction } from '../offsets/acknowledgement-window';
 import type { PgOutputMessage } from '../pgoutput/pgoutput-message';
 import type { ReplicationMessage } from '../replication/replication-stream';
+import type { IncrementalSnapshot } from './incremental-snapshot';
 import { deliver, type PhaseContext } from './phase-context';
 
 interface OpenTransaction {
@@ -21,6 +22,8 @@ export interface StreamingContext extends PhaseContext {
   readonly onPosition: (lsn: Lsn) => void;
   /** Set when `events.transactionMetadata` is on. */
   readonly transactions?: TransactionMetadata;
+  /** Set when a signal table is configured: sees every message first. */
+  readonly incremental?: IncrementalSnapshot;
 }
 
 /**
@@ -45,7 +48,9 @@ export class StreamingPhase {
   }
 
   private async handle(lsn: Lsn, message: PgOutputMessage): Promise<void> {
-    const { tables, builder, publisher, window } = this.context;
+    const { tables, builder, publisher, window, incremental } = this.context;
+    // Signals and the snapshot's bookkeeping are consumed there; a chunk may be emitted there.
+    if (incremental?.wants(message) && (await incremental.observe(message))) return;
     switch (message.type) {
       case 'begin':
         this.tx = {

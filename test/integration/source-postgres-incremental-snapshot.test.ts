@@ -1,0 +1,236 @@
+// Incremental snapshots on request (Debezium's execute-snapshot signal, `POST /snapshots`, `sluice
+// snapshot --table`): rows are read again chunk by chunk between WAL watermarks while writes go on,
+// no key's events are ever reordered, progress survives a restart, and bad requests or signals get
+// a clear answer without stopping the stream.
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { getStatus, post, SLUICE_BIN, SourceTestBed, type TopicRecord } from './source-postgres-harness';
+
+/** `v` of the row an event leaves behind (undefined for deletes and tombstones). */
+const versionOf = (record: TopicRecord): number | undefined =>
+  record.value?.after ? Number(record.value.after.v) : undefined;
+
+describe('source-postgres: incremental snapshot', () => {
+  let bed: SourceTestBed;
+  before(async () => {
+    bed = await SourceTestBed.open('it_src_incr');
+  });
+  after(() => bed.cleanup());
+
+  it(
+    'snapshots a table on request while writes go on, never reordering a key',
+    { timeout: 240_000 },
+    async (t) => {
+      const items = bed.table('items');
+      // `v` comes from one sequence: every write makes a key's `v` larger, so the events of a key,
+      // in order, must never show a smaller `v` after a larger one.
+      await bed.sql(`CREATE SEQUENCE ${bed.name}.versions`);
+      await bed.sql(
+        `CREATE TABLE ${items} (id int PRIMARY KEY, v bigint NOT NULL DEFAULT nextval('${bed.name}.versions'), note text)`,
+      );
+      await bed.sql(`INSERT INTO ${items} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 4000) g`);
+      const app = await bed.startApp({
+        snapshot: { mode: 'never', incrementalChunkSize: 250 },
+        signals: { table: bed.table('sluice_signals') },
+      });
+      t.after(() => bed.stopApp(app));
+      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+
+      const writer = await bed.client();
+      let writing = true;
+      const writes = (async () => {
+        let n = 0;
+        while (writing) {
+          const id = 1 + Math.floor(Math.random() * 4500);
+          const pick = n++ % 10;
+          if (pick < 6)
+            await writer.query(`UPDATE ${items} SET v = nextval('${bed.name}.versions') WHERE id = $1`, [id]);
+          else if (pick < 8) await writer.query(`DELETE FROM ${items} WHERE id = $1`, [id]);
+          else
+            await writer.query(
+              `INSERT INTO ${items} (id, note) VALUES ($1, 'new') ON CONFLICT (id) DO UPDATE SET v = nextval('${bed.name}.versions')`,
+              [id],
+            );
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+
+      const reader = await bed.consume([bed.topic('items')]);
+      const asked = await post(`${app.url}/snapshots`, { tables: [items] });
+      assert.equal(asked.status, 202, JSON.stringify(asked.body));
+      const running = await bed.waitForStatus(app.url, (s) => s.snapshot?.kind === 'incremental', 30_000);
+      assert.deepEqual(running.snapshot?.queuedTables, [items]);
+      await bed.waitForStatus(
+        app.url,
+        (s) =>
+          s.snapshot === undefined && reader.records.some((r) => r.value?.source.snapshot === 'incremental'),
+        180_000,
+      );
+      writing = false;
+      await writes;
+      await writer.end();
+
+      const rows = await bed.sql<{ id: number; v: string }>(`SELECT id, v::text AS v FROM ${items}`);
+      const idOf = (r: TopicRecord) => String(r.key!.id);
+      await reader.until((records) => {
+        const last = new Map<string, TopicRecord>();
+        for (const r of records) if (r.value !== null) last.set(idOf(r), r);
+        return rows.every((row) => {
+          const event = last.get(String(row.id));
+          return event !== undefined && versionOf(event) === Number(row.v);
+        });
+      }, 60_000);
+
+      const byKey = new Map<string, TopicRecord[]>();
+      for (const record of reader.of(bed.topic('items')))
+        byKey.set(idOf(record), [...(byKey.get(idOf(record)) ?? []), record]);
+      let snapshotReads = 0;
+      for (const [id, events] of byKey) {
+        let highest = 0;
+        let deleted = false;
+        for (const event of events) {
+          if (event.value === null) continue;
+          const { op } = event.value;
+          if (op === 'd') {
+            deleted = true;
+            continue;
+          }
+          const v = versionOf(event)!;
+          if (op === 'r') {
+            snapshotReads += 1;
+            assert.equal(event.value.source.snapshot, 'incremental');
+            // A snapshot read never brings back a deleted row.
+            assert.ok(!deleted, `key ${id}: a snapshot read after its delete`);
+          } else deleted = false;
+          // ...nor an older version of it.
+          const ops = events.map((e) => e.value?.op ?? 'tombstone').join(',');
+          assert.ok(v >= highest, `key ${id}: v ${v} after ${highest} (${ops})`);
+          highest = v;
+        }
+      }
+      // Rows no write touched during the test are known only through the snapshot.
+      assert.ok(snapshotReads > 1000, `only ${snapshotReads} snapshot reads`);
+    },
+  );
+
+  it('continues after a restart from the last chunk Kafka holds', { timeout: 180_000 }, async (t) => {
+    const big = bed.table('big');
+    await bed.sql(`CREATE TABLE ${big} (id int PRIMARY KEY, v int NOT NULL DEFAULT 0, pad text)`);
+    await bed.sql(`INSERT INTO ${big} SELECT g, 0, repeat('x', 200) FROM generate_series(1, 6000) g`);
+    const config = {
+      snapshot: { mode: 'never' as const, incrementalChunkSize: 100 },
+      signals: { table: bed.table('sluice_signals') },
+    };
+    let app = await bed.startApp(config);
+    t.after(() => bed.stopApp(app));
+    await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+    assert.equal((await post(`${app.url}/snapshots`, { tables: [big] })).status, 202);
+    const reader = await bed.consume([bed.topic('big')]);
+    const snapshotReads = () => reader.of(bed.topic('big')).filter((r) => r.value?.op === 'r').length;
+
+    await reader.until(() => snapshotReads() >= 1500, 120_000);
+    await bed.stopApp(app);
+    const [saved] = await bed.sql<{ rows_done: string; last_key: unknown }>(
+      `SELECT rows_done::text AS rows_done, last_key FROM ${bed.name}.sluice_incremental_snapshot WHERE source = $1 AND table_name = $2`,
+      [bed.name, big],
+    );
+    assert.ok(saved !== undefined, 'progress row kept while the snapshot is unfinished');
+    const savedRows = Number(saved.rows_done);
+    assert.ok(savedRows >= 1000 && savedRows < 6000, `saved progress ${savedRows}`);
+
+    app = await bed.startApp(config);
+    await reader.until(() => {
+      const ids = new Set(
+        reader
+          .of(bed.topic('big'))
+          .filter((r) => r.value?.op === 'r')
+          .map((r) => r.key!.id),
+      );
+      return ids.size === 6000;
+    }, 120_000);
+    await bed.waitForStatus(app.url, (s) => s.snapshot === undefined);
+    // Resumed, not restarted: rows before the saved position are not read a second time (at most
+    // the chunks after it that Kafka held before the stop are).
+    const total = snapshotReads();
+    assert.ok(total < 6000 + (6000 - savedRows), `${total} snapshot reads for 6000 rows`);
+    assert.ok(total - 6000 <= snapshotReads() - savedRows);
+    const [left] = await bed.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${bed.name}.sluice_incremental_snapshot WHERE source = $1`,
+      [bed.name],
+    );
+    assert.equal(left.n, '0', 'the finished table leaves no progress row');
+    await bed.stopApp(app);
+  });
+
+  it(
+    'answers bad requests and bad signals clearly, and keeps streaming',
+    { timeout: 120_000 },
+    async (test) => {
+      const t = bed.table('plain');
+      await bed.sql(`CREATE TABLE ${t} (id int PRIMARY KEY, v int)`);
+      const app = await bed.startApp({
+        snapshot: { mode: 'never' },
+        signals: { table: bed.table('sluice_signals') },
+      });
+      test.after(() => bed.stopApp(app));
+      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+
+      const unknown = await post(`${app.url}/snapshots`, { tables: ['nope.nothing'] });
+      assert.equal(unknown.status, 404);
+      assert.match(unknown.body.message ?? '', /nope\.nothing is not captured/);
+      const malformed = await post(`${app.url}/snapshots`, { tables: ['no-dot'] });
+      assert.equal(malformed.status, 400);
+      assert.match(malformed.body.message ?? '', /at tables\.0: expected schema\.table/);
+      assert.equal((await post(`${app.url}/snapshots`, {})).status, 400);
+
+      // A signal row Sluice cannot act on is logged and skipped; the stream goes on.
+      await bed.sql(
+        `INSERT INTO ${bed.table('sluice_signals')} VALUES ('bad-1', 'execute-snapshot', 'not json')`,
+      );
+      await bed.sql(`INSERT INTO ${bed.table('sluice_signals')} VALUES ('bad-2', 'execute-snapshot', '{}')`);
+      await bed.sql(`INSERT INTO ${t} VALUES (1, 1)`);
+      const reader = await bed.consume([bed.topic('plain')]);
+      await reader.until((records) => records.some((r) => r.value?.op === 'c'));
+      assert.equal((await getStatus(app.url)).phase, 'streaming');
+
+      // The CLI: usage errors exit 2, a refused request exits 1 naming why, a good one prints the signal.
+      // Asynchronously: the app answering it runs in this process.
+      const cli = (...args: string[]) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            process.execPath,
+            [SLUICE_BIN, 'snapshot', ...args],
+            { encoding: 'utf8', timeout: 60_000 },
+            (error, stdout, stderr) =>
+              resolve({ status: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+          );
+        });
+      const usage = await cli('--table', 'no-dot', '--source', app.url);
+      assert.equal(usage.status, 2, usage.stderr);
+      assert.match(usage.stderr, /--table expects schema\.table, got 'no-dot'/);
+      assert.equal((await cli('--table', t, '--source', 'not a url')).status, 2);
+      const refused = await cli('--table', 'nope.nothing', '--source', app.url);
+      assert.equal(refused.status, 1, refused.stderr);
+      assert.match(
+        refused.stderr + refused.stdout,
+        /the source refused \(404\): Table nope\.nothing is not captured/,
+      );
+      const ok = await cli('--table', t, '--source', app.url);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stdout, /incremental snapshot of .*plain requested \(signal [0-9a-f-]{36}\)/);
+      await reader.until((records) => records.some((r) => r.value?.op === 'r' && r.key?.id === 1));
+      await bed.stopApp(app);
+
+      // A source without a signal table says what is missing.
+      const plain = await bed.startApp({ snapshot: { mode: 'never' }, slot: { name: `${bed.slot}_b` } });
+      bed.trackSlot(`${bed.slot}_b`);
+      test.after(() => bed.stopApp(plain));
+      await bed.waitForStatus(plain.url, (s) => s.phase === 'streaming');
+      const noSignals = await post(`${plain.url}/snapshots`, { tables: [t] });
+      assert.equal(noSignals.status, 409);
+      assert.match(noSignals.body.message ?? '', /set signals\.table/);
+      await bed.stopApp(plain);
+    },
+  );
+});
