@@ -24,7 +24,7 @@ export async function createRegistryApp(config: RegistryConfig): Promise<Registr
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
   });
   const app = await NestFactory.create<NestFastifyApplication>(RegistryModule.forConfig(config), adapter, {
-    logger: new NestPinoLogger(createLogger('schema-registry', config.logging)),
+    logger: new NestPinoLogger(createLogger('schema-registry', config.logging, { secretsFrom: config })),
     bodyParser: false,
     abortOnError: false,
   });

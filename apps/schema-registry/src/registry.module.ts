@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { MetricsModule } from '@sluice/observability';
 import { type RegistryConfig } from './config/registry-config';
 import { CompatibilityController } from './controllers/compatibility.controller';
 import { ConfigController } from './controllers/config.controller';
@@ -19,7 +20,11 @@ export class RegistryModule {
   static forConfig(config: RegistryConfig): DynamicModule {
     return {
       module: RegistryModule,
-      imports: [DatabaseModule.forConfig(config.database), TerminusModule.forRoot({ logger: false })],
+      imports: [
+        DatabaseModule.forConfig(config.database),
+        TerminusModule.forRoot({ logger: false }),
+        MetricsModule,
+      ],
       controllers: [
         RootController,
         SubjectsController,

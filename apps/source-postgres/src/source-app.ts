@@ -3,11 +3,12 @@ import { type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createKafkaClient } from '@sluice/kafka';
+import { createKafkaClient, KafkaReachability } from '@sluice/kafka';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
-import { PostgresSource } from '@sluice/postgres-cdc';
+import { PostgresSource, watchSourceMetrics } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient } from '@sluice/schema';
 import { type SourceAppConfig } from './config/source-app-config';
+import { sourceProbes } from './http/source-probes';
 import { SourceModule } from './source.module';
 
 export interface SourceApp {
@@ -20,7 +21,7 @@ export interface SourceApp {
 
 /** Wires the source from its configuration, starts it and its management API. */
 export async function createSourceApp(config: SourceAppConfig): Promise<SourceApp> {
-  const logger = createLogger('source-postgres', config.logging);
+  const logger = createLogger('source-postgres', config.logging, { secretsFrom: config });
   const source = new PostgresSource(config, {
     kafka: createKafkaClient(config.kafka),
     registry: new ConfluentSchemaRegistryClient({
@@ -32,8 +33,10 @@ export async function createSourceApp(config: SourceAppConfig): Promise<SourceAp
     log: logger,
     version: sluiceVersion(),
   });
+  const kafka = new KafkaReachability(config.kafka);
+  const unwatchMetrics = watchSourceMetrics(source);
   const app = await NestFactory.create<NestFastifyApplication>(
-    SourceModule.forSource(source),
+    SourceModule.forSource(source, sourceProbes(source, config, kafka)),
     new FastifyAdapter(),
     {
       logger: new NestPinoLogger(logger),
@@ -48,6 +51,8 @@ export async function createSourceApp(config: SourceAppConfig): Promise<SourceAp
     url: `http://${config.http.host}:${address.port}`,
     close: async () => {
       await source.stop();
+      await kafka.close();
+      unwatchMetrics();
       await app.close();
     },
   };

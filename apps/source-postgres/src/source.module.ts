@@ -1,18 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { type HealthProbes, HealthModule, MetricsModule } from '@sluice/observability';
 import { type PostgresSource } from '@sluice/postgres-cdc';
-import { HealthController } from './http/health.controller';
 import { SourceController } from './http/source.controller';
 import { POSTGRES_SOURCE } from './http/tokens';
 
-/** The HTTP shell around a running source: management API and probes. */
+/** The HTTP shell around a running source: management API, probes and metrics. */
 @Module({})
 export class SourceModule {
-  static forSource(source: PostgresSource): DynamicModule {
+  static forSource(source: PostgresSource, probes: HealthProbes): DynamicModule {
     return {
       module: SourceModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [SourceController, HealthController],
+      imports: [HealthModule.forProbes(probes), MetricsModule],
+      controllers: [SourceController],
       providers: [{ provide: POSTGRES_SOURCE, useValue: source }],
     };
   }

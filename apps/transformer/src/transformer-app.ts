@@ -1,10 +1,12 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { KafkaReachability } from '@sluice/kafka';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import { type TransformerAppConfig } from './config/transformer-app-config';
 import { pipelineFromConfig, Transformer } from './processing/transformer';
+import { transformerProbes } from './http/transformer-probes';
 import { TransformerModule } from './transformer.module';
 
 export interface TransformerApp {
@@ -32,7 +34,7 @@ export async function createTransformerApp(
   options: TransformerAppOptions = {},
 ): Promise<TransformerApp> {
   const pipeline = pipelineFromConfig(config, options.baseDir ?? process.cwd());
-  const logger = createLogger('transformer', config.logging);
+  const logger = createLogger('transformer', config.logging, { secretsFrom: config });
   const registry =
     options.registry ??
     new ConfluentSchemaRegistryClient({
@@ -42,8 +44,9 @@ export async function createTransformerApp(
       clientId: 'sluice-transformer',
     });
   const transformer = new Transformer(pipeline, config, registry, logger);
+  const kafka = new KafkaReachability(config.kafka);
   const app = await NestFactory.create<NestFastifyApplication>(
-    TransformerModule.forTransformer(transformer),
+    TransformerModule.forTransformer(transformer, transformerProbes(transformer, config, kafka)),
     new FastifyAdapter(),
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
@@ -53,6 +56,7 @@ export async function createTransformerApp(
     await transformer.start();
   } catch (error) {
     await transformer.stop().catch(() => undefined);
+    await kafka.close();
     await app.close();
     throw error;
   }
@@ -61,6 +65,7 @@ export async function createTransformerApp(
     url: `http://${config.http.host}:${address.port}`,
     close: async () => {
       await transformer.stop();
+      await kafka.close();
       await app.close();
     },
   };

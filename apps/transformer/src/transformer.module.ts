@@ -1,18 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
-import { HealthController } from './http/health.controller';
+import { type HealthProbes, HealthModule, MetricsModule } from '@sluice/observability';
 import { TRANSFORMER } from './http/tokens';
 import { TransformerController } from './http/transformer.controller';
 import { type Transformer } from './processing/transformer';
 
-/** The HTTP shell around a running transformer: status and probes. */
+/** The HTTP shell around a running transformer: status, probes and metrics. */
 @Module({})
 export class TransformerModule {
-  static forTransformer(transformer: Transformer): DynamicModule {
+  static forTransformer(transformer: Transformer, probes: HealthProbes): DynamicModule {
     return {
       module: TransformerModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
-      controllers: [TransformerController, HealthController],
+      imports: [HealthModule.forProbes(probes), MetricsModule],
+      controllers: [TransformerController],
       providers: [{ provide: TRANSFORMER, useValue: transformer }],
     };
   }

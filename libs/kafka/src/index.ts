@@ -18,3 +18,4 @@ export { type ProvisioningReport, isConformant } from './topics/provisioning-rep
 export { TopicProvisioner, type ProvisionOptions } from './topics/topic-provisioner';
 export { KafkaModule, type KafkaModuleOptions, type KafkaModuleAsyncOptions } from './nest/kafka.module';
 export { KAFKA_CLIENT, KAFKA_PRODUCER, KAFKA_MODULE_OPTIONS } from './nest/kafka.tokens';
+export { KafkaReachability } from './health/kafka-reachability';

@@ -1,10 +1,65 @@
-// @sluice/observability — what every Sluice process uses to be watched: structured logging so far
-// (tracing, metrics and health arrive with the observability issue).
+// @sluice/observability — what every Sluice process uses to be watched: structured logging with
+// trace ids and secrets removed, OpenTelemetry tracing (SDK boot, Kafka record context), Prometheus
+// metrics (one registry per process, `/metrics`) and the Terminus health endpoints.
 export {
   createLogger,
   loggingConfigSchema,
   LOG_LEVELS,
   type LoggingConfig,
+  type LoggerOptions,
   type Logger,
 } from './logging/logger';
+export { secretsOf, redactSecrets } from './logging/secrets';
 export { NestPinoLogger } from './logging/nest-pino-logger';
+export { tracingConfigSchema, type TracingConfig } from './tracing/tracing-config';
+export {
+  bootTelemetry,
+  startTelemetry,
+  telemetry,
+  tracingActive,
+  parentBasedRatio,
+  type Telemetry,
+  type TelemetryOptions,
+} from './tracing/telemetry';
+export {
+  MessageTracing,
+  TraceSpan,
+  traceContextHeaders,
+  withTraceContext,
+  type ConsumedMessage,
+  type MessageHeader,
+} from './tracing/message-tracing';
+export {
+  SOURCE_COMMIT_TS_HEADER,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  SLUICE_OUTCOME,
+  SLUICE_ATTEMPTS,
+  SLUICE_TX_ID,
+  SLUICE_LSN,
+  DB_SYSTEM_NAME,
+  DB_NAMESPACE,
+} from './tracing/span-attributes';
+export {
+  counter,
+  gauge,
+  histogram,
+  metricsExposition,
+  LATENCY_BUCKETS_SECONDS,
+  type CounterMetric,
+  type GaugeMetric,
+  type HistogramMetric,
+  type Labels,
+  type MetricSpec,
+} from './metrics/metrics-registry';
+export { MetricsModule } from './metrics/metrics.module';
+export {
+  phaseProbe,
+  reachabilityProbe,
+  httpReachable,
+  type HealthProbe,
+  type HealthProbes,
+  type ProbeResult,
+  type PhaseState,
+} from './health/health-probe';
+export { HealthModule } from './health/health.module';

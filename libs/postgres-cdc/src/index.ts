@@ -29,3 +29,4 @@ export {
   SignalsNotConfiguredError,
   UnknownTableError,
 } from './source/postgres-source';
+export { watchSourceMetrics } from './source/source-metrics';

@@ -8,6 +8,7 @@ export {
   type StreamRuntimeOptions,
   type DeliveryContext,
   type PartitionProgress,
+  type GroupMembership,
   PartitionLostError,
 } from './runtime/stream-runtime';
 export {

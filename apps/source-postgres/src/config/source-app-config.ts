@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema } from '@sluice/observability';
+import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { sourceConfigSchema } from '@sluice/postgres-cdc';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 
@@ -20,6 +20,7 @@ export const sourceAppConfigSchema = sourceConfigSchema.extend({
     })
     .prefault({}),
   logging: loggingConfigSchema,
+  tracing: tracingConfigSchema,
 });
 
 export type SourceAppConfig = z.output<typeof sourceAppConfigSchema>;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema } from '@sluice/observability';
+import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 
 const positive = () => z.number().int().min(1);
@@ -87,6 +87,7 @@ export const transformerAppConfigSchema = z.strictObject({
     })
     .prefault({}),
   logging: loggingConfigSchema,
+  tracing: tracingConfigSchema,
 });
 
 export type TransformerAppConfig = z.output<typeof transformerAppConfigSchema>;

@@ -7,6 +7,7 @@ import { type CompiledPipeline, compilePipeline, loadPipeline, parsePipelineConf
 import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
   parseStreamRuntimeConfig,
+  type GroupMembership,
   StreamRuntime,
   type StreamRuntimeConfig,
   type TopicPartition,
@@ -25,6 +26,8 @@ export interface TransformerStatus {
   readonly phase: TransformerPhase;
   readonly topics: readonly string[];
   readonly assignedPartitions: readonly TopicPartition[];
+  /** Consumer-group membership: `member` when settled, `rebalancing` while partitions move. */
+  readonly membership: GroupMembership;
   readonly recordsProcessed: number;
   readonly recordsDeadLettered: number;
   readonly recordsParked: number;
@@ -150,6 +153,7 @@ export class Transformer {
       phase: this.phase,
       topics: this.topics,
       assignedPartitions: this.runtime?.assignedPartitions() ?? [],
+      membership: this.runtime?.membership() ?? 'joining',
       recordsProcessed: this.processed,
       recordsDeadLettered: this.deadLettered,
       recordsParked: this.parked,

@@ -2,6 +2,7 @@ import type { ChangeEvent, ChangeEventBuilder } from '../events/change-event-bui
 import type { AcknowledgementWindow, PendingTransaction } from '../offsets/acknowledgement-window';
 import type { ChangeEventPublisher } from '../publishing/change-event-publisher';
 import type { CapturedTables } from './captured-tables';
+import type { CapturedTransactionTrace } from './change-tracing';
 
 /** What the snapshot and streaming phases share, handed over by the source for one connected run. */
 export interface PhaseContext {
@@ -17,14 +18,22 @@ export interface PhaseContext {
   readonly onEvents: (count: number) => void;
 }
 
-/** Sends `event` as part of `tx`, or keeps it back (still counted in `tx`) when its table is held. */
+/**
+ * Sends `event` as part of `tx`, or keeps it back (still counted in `tx`) when its table is held.
+ * A streamed transaction's events carry its commit time and trace context in their headers.
+ */
 export async function deliver(
   context: PhaseContext,
   relationId: number,
   event: ChangeEvent,
   tx: PendingTransaction,
+  trace?: CapturedTransactionTrace,
 ): Promise<void> {
   const routing = context.tables.route(relationId, event, tx);
-  if ('send' in routing) await context.publisher.publish(routing.send, tx);
-  else context.publisher.hold(tx);
+  if (!('send' in routing)) return context.publisher.hold(tx);
+  const { send } = routing;
+  await context.publisher.publish(
+    trace ? { ...send, headers: { ...send.headers, ...trace.eventHeaders(send.topic) } } : send,
+    tx,
+  );
 }

@@ -29,6 +29,7 @@ import { CapturedTables } from './captured-tables';
 import { IncrementalSnapshot } from './incremental-snapshot';
 import { SnapshotPhase } from './snapshot-phase';
 import type { HeldTable, SourcePhase, SourceStatus } from './source-status';
+import { sourceEventsCounter } from './source-metrics';
 import { StreamingPhase } from './streaming-phase';
 
 /** What the source logs; pino's logger fits. */
@@ -102,6 +103,7 @@ export class PostgresSource {
   /** Operators' `new-subject` decisions, kept across reconnects (each run builds new CapturedTables). */
   private readonly subjectGenerations = new Map<string, number>();
   private readonly connection: PostgresConnectionOptions;
+  private readonly eventsCounter: { inc(value?: number): void };
 
   constructor(
     private readonly config: SourceConfig,
@@ -125,6 +127,7 @@ export class PostgresSource {
         state: new IncrementalSnapshotState(name, config.topicPrefix),
       };
     }
+    this.eventsCounter = sourceEventsCounter(config.topicPrefix);
   }
 
   /** Starts the source in the background; `status()` tells how it goes. */
@@ -312,7 +315,10 @@ export class PostgresSource {
         publisher,
         window,
         whilePaused: () => this.whilePaused(),
-        onEvents: (n: number) => (this.eventsPublished += n),
+        onEvents: (n: number) => {
+          this.eventsPublished += n;
+          this.eventsCounter.inc(n);
+        },
       };
 
       if (slotState === undefined && config.snapshot.mode !== 'never') {
@@ -362,6 +368,7 @@ export class PostgresSource {
         ...common,
         transactions,
         incremental,
+        database: config.postgres.database,
         onPosition: (lsn) => (this.currentLsn = lsn),
       }).run(this.stream);
       return this.stopping;

@@ -6,6 +6,7 @@ import type { PendingTransaction } from '../offsets/acknowledgement-window';
 import type { PgOutputMessage } from '../pgoutput/pgoutput-message';
 import type { ReplicationMessage } from '../replication/replication-stream';
 import type { IncrementalSnapshot } from './incremental-snapshot';
+import { CapturedTransactionTrace } from './change-tracing';
 import { deliver, type PhaseContext } from './phase-context';
 
 interface OpenTransaction {
@@ -14,6 +15,7 @@ interface OpenTransaction {
   readonly commitTimeMicros: bigint;
   /** BEGIN/END and the events' `transaction` blocks, when transaction metadata is on. */
   readonly metadata: TransactionEvents | undefined;
+  readonly trace: CapturedTransactionTrace;
 }
 
 /** What the streaming phase needs from its owner. */
@@ -24,6 +26,8 @@ export interface StreamingContext extends PhaseContext {
   readonly transactions?: TransactionMetadata;
   /** Set when a signal table is configured: sees every message first. */
   readonly incremental?: IncrementalSnapshot;
+  /** The captured database (the trace's root span names it). */
+  readonly database: string;
 }
 
 /**
@@ -62,6 +66,12 @@ export class StreamingPhase {
             message.finalLsn,
             message.commitTime.epochMicros,
           ),
+          trace: CapturedTransactionTrace.begin(
+            this.context.database,
+            message.xid,
+            lsn,
+            message.commitTime.epochMicros,
+          ),
         };
         return;
       case 'relation':
@@ -94,7 +104,10 @@ export class StreamingPhase {
       case 'commit':
         if (this.tx?.metadata && !this.tx.metadata.empty)
           await publisher.publish(this.tx.metadata.end(), this.tx.pending);
-        if (this.tx) publisher.close(this.tx.pending, message.endLsn);
+        if (this.tx) {
+          publisher.close(this.tx.pending, message.endLsn);
+          this.tx.trace.end();
+        }
         this.lastCommitLsn = message.commitLsn;
         this.tx = undefined;
         return;
@@ -129,7 +142,7 @@ export class StreamingPhase {
         if (metadata.empty) await this.context.publisher.publish(metadata.begin(), tx.pending);
         event.value.transaction = metadata.next(`${event.value.source.schema}.${event.value.source.table}`);
       }
-      await deliver(this.context, relationId, event, tx.pending);
+      await deliver(this.context, relationId, event, tx.pending, tx.trace);
     }
     this.context.onEvents(events.length);
   }

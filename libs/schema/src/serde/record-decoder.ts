@@ -7,9 +7,11 @@ import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { formatIncompatibility } from '../compatibility/incompatibility';
 import { ReaderWriterChecker } from '../compatibility/reader-writer-checker';
 import { CorruptRecordError } from './corrupt-record-error';
-import { cached } from './promise-cache';
+import { cacheCounters, cached } from './promise-cache';
 import type { SchemaRegistryClient } from './schema-registry-client';
 import { unframe } from './wire-format';
+
+const DECODER_WRITERS = cacheCounters('decoder-writer-schema');
 
 export interface DecodedRecord<T = unknown> {
   readonly schemaId: number;
@@ -59,8 +61,11 @@ export class RecordDecoder {
     readerSchema = this.options.readerSchema,
   ): Promise<DecodedRecord<T>> {
     const { schemaId, payload } = unframe(buffer);
-    const writer = await cached(this.writers, schemaId, async () =>
-      parsed(await this.registry.schemaById(schemaId)),
+    const writer = await cached(
+      this.writers,
+      schemaId,
+      async () => parsed(await this.registry.schemaById(schemaId)),
+      DECODER_WRITERS,
     );
     const reading =
       readerSchema === undefined ? { type: writer.type } : this.reading(schemaId, writer, readerSchema);

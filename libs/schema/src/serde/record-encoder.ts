@@ -3,8 +3,11 @@ import { createAvscType } from '../avro/avsc-types';
 import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { InvalidRecordError } from './invalid-record-error';
 import type { SchemaRegistryClient } from './schema-registry-client';
-import { cached } from './promise-cache';
+import { cacheCounters, cached } from './promise-cache';
 import { frame } from './wire-format';
+
+const BY_SCHEMA = cacheCounters('encoder-schema');
+const BY_ID = cacheCounters('encoder-schema-id');
 
 export interface RecordEncoderOptions {
   /**
@@ -66,19 +69,29 @@ export class RecordEncoder {
 
   private writerBySchema(subject: string, text: string): Promise<WriterSchema> {
     const key = `${subject}\u0000${text}`;
-    return cached(this.bySchema, key, async () => {
-      parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
-      const id = this.autoRegister
-        ? await this.registry.register(subject, text)
-        : await this.registry.lookup(subject, text);
-      return { id, type: createAvscType(JSON.parse(text)) };
-    });
+    return cached(
+      this.bySchema,
+      key,
+      async () => {
+        parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
+        const id = this.autoRegister
+          ? await this.registry.register(subject, text)
+          : await this.registry.lookup(subject, text);
+        return { id, type: createAvscType(JSON.parse(text)) };
+      },
+      BY_SCHEMA,
+    );
   }
 
   private writerById(id: number): Promise<WriterSchema> {
-    return cached(this.byId, id, async () => {
-      const text = await this.registry.schemaById(id);
-      return { id, type: createAvscType(parseAvroSchema(text).json) };
-    });
+    return cached(
+      this.byId,
+      id,
+      async () => {
+        const text = await this.registry.schemaById(id);
+        return { id, type: createAvscType(parseAvroSchema(text).json) };
+      },
+      BY_ID,
+    );
   }
 }

@@ -5,7 +5,15 @@ import { retry, type RetryPolicy } from '../failure/retry-policy';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { type ProcessContext, type RecordProcessor } from '../processor/record-processor';
 import { inStage, StageFailure } from '../processor/stage-failure';
-import { type StreamRecord } from '../processor/stream-record';
+import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
+import {
+  MessageTracing,
+  SLUICE_OUTCOME,
+  type TraceSpan,
+  tracingActive,
+  withTraceContext,
+} from '@sluice/observability';
+import { type StreamMetrics } from './stream-metrics';
 
 /** Thrown into a record's work when its partition is given up; the record stays unfinished. */
 export class RecordAbandonedError extends Error {
@@ -31,12 +39,20 @@ export interface RecordRunnerOptions {
   readonly retryPolicy: RetryPolicy;
   readonly onKeyFailure: 'skip' | 'park';
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
+  readonly metrics?: StreamMetrics;
 }
 
+const tracing = new MessageTracing('@sluice/stream');
+
 /**
- * The work of one record, from start to a final outcome — the one place per-record work starts
- * (tracing, issue #7, wraps `run`): parked-key routing, the processor under the retry policy, then
- * its outputs or its dead letter handed to the partition's delivery. Resolves only when the record
+ * The work of one record, from start to a final outcome — the one place per-record work starts:
+ * parked-key routing, the processor under the retry policy, then its outputs or its dead letter
+ * handed to the partition's delivery.
+ *
+ * Tracing: the work runs in a consumer span `process <topic>`, child of the trace context in the
+ * record's headers, and every output carries that span's context (`traceparent`) in its own headers.
+ * Done here per record, not by the kafkajs instrumentation: outputs of many records are sent in one
+ * batch, where the instrumentation would inject whatever context is active at send time. Resolves only when the record
  * is done for good; rejects (record unfinished, offset not committed) when the partition is being
  * given up or the delivery cannot take the result.
  */
@@ -50,7 +66,23 @@ export class RecordRunner {
     parked: ParkedKeys,
     changes: BatchParking,
   ): Promise<RecordOutcome> {
-    const outcome = await this.decide(record, signal, delivery, parked, changes);
+    const started = performance.now();
+    // Nothing of tracing is touched per record while the process does not trace.
+    const span = tracingActive() ? tracing.process(record, this.options.group) : undefined;
+    let outcome: RecordOutcome;
+    try {
+      outcome = span
+        ? await span.run(() => this.decide(record, signal, delivery, parked, changes, span))
+        : await this.decide(record, signal, delivery, parked, changes, undefined);
+    } catch (error) {
+      span?.end(error);
+      throw error;
+    }
+    if (span) {
+      span.setAttributes({ [SLUICE_OUTCOME]: outcome });
+      span.end();
+    }
+    this.options.metrics?.finished(record, outcome, (performance.now() - started) / 1000);
     this.options.onOutcome?.(record, outcome);
     return outcome;
   }
@@ -61,6 +93,7 @@ export class RecordRunner {
     delivery: PartitionDelivery,
     parked: ParkedKeys,
     changes: BatchParking,
+    span: TraceSpan | undefined,
   ): Promise<RecordOutcome> {
     const { processor, group } = this.options;
     const behind = this.options.onKeyFailure === 'park' ? parked.behind(record.key) : undefined;
@@ -81,10 +114,12 @@ export class RecordRunner {
         return inStage('TRANSFORMATION', processor.name, () => processor.process(record, context));
       },
       this.options.retryPolicy,
-      { signal },
+      { signal, ...(this.options.metrics ? { onRetry: () => this.options.metrics!.retried(record) } : {}) },
     );
     if (outcome.ok) {
-      await delivery.send(outcome.value);
+      const outputs = span ? withContext(outcome.value, span) : outcome.value;
+      this.options.metrics?.produced(outputs);
+      await delivery.send(outputs);
       if (behind === record.offset) {
         // The failure it was parked behind did not happen this time (a retriable cause went away).
         parked.release(record.key);
@@ -118,4 +153,9 @@ export class RecordRunner {
     }
     return 'dead-lettered';
   }
+}
+
+/** Outputs with the record span's trace context in place of any passed-through one. */
+function withContext(outputs: readonly OutputRecord[], span: TraceSpan): OutputRecord[] {
+  return outputs.map((output) => ({ ...output, headers: withTraceContext(output.headers, span) }));
 }

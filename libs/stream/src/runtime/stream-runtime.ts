@@ -17,6 +17,7 @@ import { parkedTopicFor } from '../failure/parked-key-record';
 import { type BatchOutcome, PartitionWorker } from './partition-worker';
 import { type RecordOutcome, RecordRunner } from './record-runner';
 import { type StreamRuntimeConfig } from './stream-runtime-config';
+import { StreamMetrics } from './stream-metrics';
 
 /** Thrown by a commit for a partition this member no longer owns: nothing is committed. */
 export class PartitionLostError extends Error {
@@ -37,9 +38,14 @@ export interface StreamRuntimeOptions {
    * and offsets in their own database transaction. Given the client and the group committer.
    */
   readonly delivery?: (context: DeliveryContext) => DeliveryStrategy;
-  /** Called with each record's outcome (metrics, tests). */
+  /** Called with each record's outcome (tests, status counters). */
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
+  /** Feed the `sluice_stream_*` series of the process's /metrics (docs/metrics.md). Default true. */
+  readonly metrics?: boolean;
 }
+
+/** Where this member stands in its consumer group. */
+export type GroupMembership = 'joining' | 'member' | 'rebalancing' | 'stopped';
 
 /** Where one assigned partition stands: what is committed, what the broker has, how far behind. */
 export interface PartitionProgress extends TopicPartition {
@@ -81,6 +87,9 @@ export class StreamRuntime {
   private strategy: DeliveryStrategy | undefined;
   private parkedLog: ParkedKeyLog | undefined;
   private readonly runner: RecordRunner;
+  private readonly metrics: StreamMetrics | undefined;
+  private unwatchMetrics: (() => void) | undefined;
+  private membershipState: GroupMembership = 'joining';
   private readonly workers = new Map<string, PartitionWorker>();
   private readonly closing = new Map<string, Promise<void>>();
   private readonly positioned = new Set<string>();
@@ -97,12 +106,14 @@ export class StreamRuntime {
 
   constructor(private readonly options: StreamRuntimeOptions) {
     const { config, processor } = options;
+    this.metrics = options.metrics === false ? undefined : new StreamMetrics(config.group);
     this.runner = new RecordRunner({
       group: config.group,
       processor,
       retryPolicy: config.failure.retry,
       onKeyFailure: config.failure.onKeyFailure,
       onOutcome: options.onOutcome,
+      ...(this.metrics ? { metrics: this.metrics } : {}),
     });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -127,6 +138,14 @@ export class StreamRuntime {
       const at = key.lastIndexOf('\u0000');
       return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
     });
+  }
+
+  /**
+   * The consumer-group membership: `member` once an assignment arrived and no rebalance is under
+   * way (readiness), `rebalancing` from a rebalance's start to the next assignment.
+   */
+  membership(): GroupMembership {
+    return this.membershipState;
   }
 
   /** Committed position, high watermark and lag of each partition being processed here. */
@@ -197,8 +216,19 @@ export class StreamRuntime {
       readUncommitted: false,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.REBALANCING, () => this.generation.abort());
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.onAssignment(event.payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => {
+      if (this.membershipState !== 'stopped') this.membershipState = 'rebalancing';
+      this.generation.abort();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (this.membershipState !== 'stopped') this.membershipState = 'member';
+      this.onAssignment(event.payload.memberAssignment);
+    });
+    this.unwatchMetrics = this.metrics?.watch({
+      partitionProgress: () => this.partitionProgress(),
+      assignedPartitions: () => this.assignedPartitions(),
+      isSettledMember: () => this.membershipState === 'member',
+    });
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) void this.fail(event.payload.error);
     });
@@ -226,6 +256,7 @@ export class StreamRuntime {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.membershipState = 'stopped';
     const { revokeTimeoutMs } = this.options.config;
     const abandonAt = setTimeout(() => this.generation.abort(), Math.max(0, timeoutMs - revokeTimeoutMs));
     try {
@@ -242,6 +273,7 @@ export class StreamRuntime {
       await this.admin?.disconnect();
     } finally {
       clearTimeout(abandonAt);
+      this.unwatchMetrics?.();
       if (this.failure !== undefined) this.rejectDone(this.failure);
       else this.resolveDone();
     }

@@ -1,0 +1,53 @@
+import { Client } from 'pg';
+import { KafkaReachability } from '@sluice/kafka';
+import { httpReachable, type HealthProbes, phaseProbe, reachabilityProbe } from '@sluice/observability';
+import { type PostgresSource, type SourcePhase } from '@sluice/postgres-cdc';
+import { type SourceAppConfig } from '../config/source-app-config';
+
+/**
+ * Phases in which the source serves: streaming, or paused by an operator (its choice, still
+ * healthy). Not while it snapshots: the topics do not yet hold the tables' state, and a rolling
+ * deploy must not take the old instance away for one that is still copying.
+ */
+const READY_PHASES: ReadonlySet<SourcePhase> = new Set(['streaming', 'paused']);
+
+/**
+ * Live: the process answers and the source has not failed for good (a restart may help then).
+ * Ready: it streams and Postgres, Kafka and the registry answer. While it retries a lost dependency
+ * it stays live but not ready, so Kubernetes does not restart it into a crash loop.
+ */
+export function sourceProbes(
+  source: PostgresSource,
+  config: SourceAppConfig,
+  kafka: KafkaReachability,
+): HealthProbes {
+  const state = () => {
+    const { phase, lastError } = source.status();
+    return { phase, lastError };
+  };
+  return {
+    live: [phaseProbe('source', state, (phase) => phase !== 'failed')],
+    ready: [
+      phaseProbe('source', state, (phase) => READY_PHASES.has(phase)),
+      reachabilityProbe('postgres', () => selectOne(config)),
+      reachabilityProbe('kafka', () => kafka.check()),
+      reachabilityProbe(
+        'registry',
+        httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+      ),
+    ],
+  };
+}
+
+/** A short connection and `SELECT 1`: the database answers. */
+async function selectOne(config: SourceAppConfig): Promise<void> {
+  const { host, port, user, password, database } = config.postgres;
+  const client = new Client({ host, port, user, password, database, connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,35 @@
+import { KafkaReachability } from '@sluice/kafka';
+import { httpReachable, type HealthProbes, phaseProbe, reachabilityProbe } from '@sluice/observability';
+import { type TransformerAppConfig } from '../config/transformer-app-config';
+import { type Transformer } from '../processing/transformer';
+
+/**
+ * Live: the runtime has not stopped on a failure (then a restart resumes from the last commit).
+ * Ready: it consumes as a settled group member (not while partitions move) and Kafka and the
+ * registry answer.
+ */
+export function transformerProbes(
+  transformer: Transformer,
+  config: TransformerAppConfig,
+  kafka: KafkaReachability,
+): HealthProbes {
+  const state = () => transformer.status();
+  return {
+    live: [phaseProbe('transformer', state, (phase) => phase !== 'failed')],
+    ready: [
+      phaseProbe('transformer', state, (phase) => phase === 'running'),
+      {
+        name: 'consumer-group',
+        check: () => {
+          const { membership, group } = transformer.status();
+          return { up: membership === 'member', details: { group, membership } };
+        },
+      },
+      reachabilityProbe('kafka', () => kafka.check()),
+      reachabilityProbe(
+        'registry',
+        httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+      ),
+    ],
+  };
+}

@@ -1,0 +1,83 @@
+/** What one probe found. `details` show in the Terminus response under the probe's name. */
+export interface ProbeResult {
+  readonly up: boolean;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** One thing a liveness or readiness check looks at. */
+export interface HealthProbe {
+  readonly name: string;
+  check(): ProbeResult | Promise<ProbeResult>;
+}
+
+/** What `/health/live` and `/health/ready` look at. */
+export interface HealthProbes {
+  readonly live: readonly HealthProbe[];
+  readonly ready: readonly HealthProbe[];
+}
+
+/** A component's phase and last error, as every Sluice component's `status()` reports them. */
+export interface PhaseState<P extends string> {
+  readonly phase: P;
+  readonly lastError?: string | { readonly message: string } | undefined;
+}
+
+/** Up while `healthy(phase)`; down with the phase and last error otherwise. */
+export function phaseProbe<P extends string>(
+  name: string,
+  state: () => PhaseState<P>,
+  healthy: (phase: P) => boolean,
+): HealthProbe {
+  return {
+    name,
+    check: () => {
+      const { phase, lastError } = state();
+      if (healthy(phase)) return { up: true, details: { phase } };
+      const error = typeof lastError === 'string' ? lastError : lastError?.message;
+      return { up: false, details: { phase, ...(error !== undefined ? { error } : {}) } };
+    },
+  };
+}
+
+/**
+ * A dependency that must answer (Kafka, Postgres, the registry): `reach` resolves when it does.
+ * Down when it rejects or takes longer than `timeoutMs`; the error message is the detail.
+ */
+export function reachabilityProbe(
+  name: string,
+  reach: () => Promise<unknown>,
+  timeoutMs = 3000,
+): HealthProbe {
+  return {
+    name,
+    check: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([reach(), timeout]);
+        return { up: true };
+      } catch (error) {
+        return { up: false, details: { error: error instanceof Error ? error.message : String(error) } };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** A GET that must answer 2xx (the schema registry's `/subjects`, say), with basic auth if given. */
+export function httpReachable(
+  url: string,
+  auth?: { readonly username: string; readonly password: string },
+): () => Promise<void> {
+  const headers: Record<string, string> = auth
+    ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+    : {};
+  return async () => {
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+    await response.body?.cancel();
+    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+  };
+}

@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger } from './logger';
+import { NestPinoLogger } from './nest-pino-logger';
+import { redactSecrets, secretsOf } from './secrets';
+
+const config = {
+  postgres: { host: 'db', user: 'app', password: 's3cr3t-pg' },
+  registry: { url: 'http://reg:8081', auth: { username: 'u', password: 'reg-pa"ss' } },
+  sink: { url: 'postgres://writer:url-pw%21@db:5432/sink', headers: { 'X-Api-Key': 'k-123456' } },
+  kafka: { sasl: { mechanism: 'plain', username: 'k', password: 'kafka-pw' } },
+  logging: { level: 'info' as const },
+};
+
+function capture(): { lines: string[]; stream: Writable } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('secrets in logs', () => {
+  it('finds passwords, tokens, api keys and URL passwords (raw and decoded) in a configuration', () => {
+    const secrets = secretsOf(config);
+    for (const s of ['s3cr3t-pg', 'reg-pa"ss', 'k-123456', 'kafka-pw', 'url-pw%21', 'url-pw!'])
+      assert.ok(secrets.includes(s), `missing ${s}`);
+    assert.ok(!secrets.includes('app') && !secrets.includes('db'));
+  });
+
+  it('never writes a configured secret, whatever field, message, error or stack carries it', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger('test', config.logging, { secretsFrom: config, destination: stream });
+    logger.info({ config }, 'starting with the whole configuration');
+    logger.error(
+      { err: new Error('connect postgres://writer:url-pw%21@db:5432/sink failed (password s3cr3t-pg)') },
+      'connection failed',
+    );
+    logger.warn(`retrying with ${JSON.stringify(config.registry.auth)}`);
+    new NestPinoLogger(logger).error(new Error('sasl kafka-pw rejected'));
+    assert.equal(lines.length, 4);
+    const all = lines.join('');
+    for (const secret of secretsOf(config)) assert.ok(!all.includes(secret), `${secret} leaked: ${all}`);
+    // JSON-escaped form of a secret with a quote
+    assert.ok(!all.includes('reg-pa\\"ss'));
+    assert.match(all, /\[REDACTED\]/);
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), 'lines stay JSON');
+  });
+
+  it('redactSecrets leaves text without secrets unchanged', () => {
+    assert.equal(redactSecrets('nothing here', ['abc']), 'nothing here');
+    assert.equal(redactSecrets('x abc y abc', ['abc']), 'x [REDACTED] y [REDACTED]');
+  });
+});

@@ -1,0 +1,94 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { MessageTracing, traceContextHeaders, withTraceContext } from './message-tracing';
+import { startTelemetry, telemetry, tracingActive } from './telemetry';
+import { tracingConfigSchema } from './tracing-config';
+
+const exporter = new InMemorySpanExporter();
+const tracing = new MessageTracing('spec');
+const header = (key: string, value: string) => ({ key, value: Buffer.from(value) });
+
+/** Spans reach the exporter once the resource's detectors settled (asynchronously). */
+async function finishedSpans(count: number) {
+  for (let i = 0; i < 200 && exporter.getFinishedSpans().length < count; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  return exporter.getFinishedSpans();
+}
+
+describe('MessageTracing', () => {
+  before(() => {
+    startTelemetry({
+      service: 'spec',
+      config: tracingConfigSchema.parse({ samplingRatio: 1 }),
+      exporter,
+      exportImmediately: true,
+      env: {},
+    });
+  });
+  after(async () => {
+    await telemetry().shutdown();
+  });
+
+  it('continues the trace of a record header as a consumer span with messaging attributes', async () => {
+    assert.ok(tracingActive());
+    const root = tracing.root('capture source', {});
+    const send = tracing.send(root, 'cdc.public.orders');
+    const headers = Object.entries(traceContextHeaders(send)).map(([k, v]) => header(k, v));
+    send.end();
+    root.end();
+    const span = tracing.process(
+      { topic: 'cdc.public.orders', partition: 2, offset: 41n, key: Buffer.from('k'), value: null, headers },
+      'g1',
+    );
+    const downstream = withTraceContext([header('traceparent', '00-old-old-01'), header('x', 'y')], span);
+    span.end();
+
+    const spans = await finishedSpans(3);
+    const byName = new Map(spans.map((s) => [s.name, s]));
+    const consumer = byName.get('process cdc.public.orders')!;
+    const producer = byName.get('send cdc.public.orders')!;
+    const capture = byName.get('capture source')!;
+    assert.equal(consumer.spanContext().traceId, capture.spanContext().traceId, 'one trace');
+    assert.equal(consumer.parentSpanContext?.spanId, producer.spanContext().spanId, 'child of the send');
+    assert.equal(producer.parentSpanContext?.spanId, capture.spanContext().spanId);
+    assert.deepEqual(
+      {
+        system: consumer.attributes['messaging.system'],
+        dest: consumer.attributes['messaging.destination.name'],
+        partition: consumer.attributes['messaging.destination.partition.id'],
+        offset: consumer.attributes['messaging.kafka.offset'],
+        group: consumer.attributes['messaging.consumer.group.name'],
+        tombstone: consumer.attributes['messaging.kafka.message.tombstone'],
+        key: consumer.attributes['messaging.kafka.message.key'],
+      },
+      {
+        system: 'kafka',
+        dest: 'cdc.public.orders',
+        partition: '2',
+        offset: 41,
+        group: 'g1',
+        tombstone: true,
+        key: undefined,
+      },
+    );
+    // The output carries the consumer span's context instead of the passed-through one.
+    assert.deepEqual(
+      downstream.map((h) => h.key),
+      ['x', 'traceparent'],
+    );
+    const traceparent = downstream[1]!.value!.toString();
+    assert.equal(traceparent, `00-${consumer.spanContext().traceId}-${consumer.spanContext().spanId}-01`);
+  });
+
+  it('starts a new trace for a record without context', async () => {
+    exporter.reset();
+    const span = tracing.process(
+      { topic: 't', partition: 0, offset: 0n, key: null, value: Buffer.from('v'), headers: [] },
+      'g',
+    );
+    span.end();
+    const [only] = await finishedSpans(1);
+    assert.equal(only!.parentSpanContext, undefined);
+  });
+});
