@@ -88,6 +88,37 @@ describe('source-postgres faults', () => {
     }
   });
 
+  it('an unreachable Kafka is retried with backoff, and nothing is lost when it answers', async () => {
+    await bed.sql(`CREATE TABLE ${bed.table('k')} (id int PRIMARY KEY, v int NOT NULL)`);
+    const port = await freePort();
+    const app = await bed.startApp({
+      kafka: { ...bed.config().kafka, brokers: [`127.0.0.1:${port}`], connectionTimeoutMs: 1000 },
+    });
+    const retrying = await bed.waitForStatus(app.url, (s) => s.phase === 'retrying', 90_000);
+    assert.equal(retrying.lastError?.retriable, true);
+    assert.match(retrying.lastError!.message, new RegExp(`127\\.0\\.0\\.1:${port}|Kafka|broker`, 'i'));
+    // Writes made while Kafka is away wait in the slot.
+    await bed.sql(`INSERT INTO ${bed.table('k')} SELECT g, g FROM generate_series(1, 200) g`);
+    // Kafka comes back at that address: a TCP relay to the stack's broker (the bootstrap address;
+    // the broker then advertises its own).
+    const [host, brokerPort] = stackAddresses().kafkaBrokers[0].split(':');
+    const relay = createServer((socket) => {
+      const upstream = connect(Number(brokerPort), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    try {
+      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming', 90_000);
+      const reader = await bed.consume([bed.topic('k')]);
+      await reader.until((records) => new Set(records.map((r) => r.key!.id)).size === 200, 60_000);
+      await bed.stopApp(app);
+    } finally {
+      relay.close();
+    }
+  });
+
   it('a terminated walsender is reconnected and nothing is lost', async () => {
     const app = await bed.startApp();
     await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
