@@ -1,5 +1,15 @@
 export { type StackLayout, stackLayout } from './stack-layout';
 export { type PartStatus, type StartOutcome, type StackPart } from './stack-part';
-export { LocalStack, type PartName, PART_NAMES, type StackEvents } from './local-stack';
+export {
+  LocalStack,
+  type PartName,
+  PART_NAMES,
+  CORE_PARTS,
+  OBSERVABILITY_PARTS,
+  type StackEvents,
+} from './local-stack';
+export { JaegerPart } from './parts/jaeger-part';
+export { PrometheusPart } from './parts/prometheus-part';
+export { KafkaPart } from './parts/kafka-part';
 export { tailFile } from './process-control';
 export { KafkaRuntime } from './parts/kafka-runtime';

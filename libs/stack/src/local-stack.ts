@@ -3,9 +3,15 @@ import { type PartStatus, type StackPart, type StartOutcome } from './stack-part
 import { KafkaPart } from './parts/kafka-part';
 import { PostgresPart } from './parts/postgres-part';
 import { RegistryPart } from './parts/registry-part';
+import { JaegerPart } from './parts/jaeger-part';
+import { PrometheusPart } from './parts/prometheus-part';
 
-export type PartName = 'kafka' | 'postgres' | 'registry';
-export const PART_NAMES: readonly PartName[] = ['postgres', 'kafka', 'registry'];
+export type PartName = 'kafka' | 'postgres' | 'registry' | 'jaeger' | 'prometheus';
+/** What Sluice needs to run. */
+export const CORE_PARTS: readonly PartName[] = ['postgres', 'kafka', 'registry'];
+/** What watches it (`--no-observability` leaves them out); the stack goes on without them. */
+export const OBSERVABILITY_PARTS: readonly PartName[] = ['jaeger', 'prometheus'];
+export const PART_NAMES: readonly PartName[] = [...CORE_PARTS, ...OBSERVABILITY_PARTS];
 
 export interface StackEvents {
   /** Progress lines for a person ("fetching Apache Kafka ..."). */
@@ -15,7 +21,8 @@ export interface StackEvents {
 }
 
 /**
- * The local stack: Postgres, Kafka and the schema registry on one machine, without Docker.
+ * The local stack: Postgres, Kafka and the schema registry on one machine, without Docker, and
+ * Jaeger and Prometheus watching the apps.
  * `up` is idempotent and starts parts in dependency order (Postgres and Kafka together, then the
  * registry, which stores its schemas in Postgres); `down` stops only what this stack started.
  */
@@ -31,6 +38,8 @@ export class LocalStack {
       postgres: new PostgresPart(layout, log),
       kafka: new KafkaPart(layout, log),
       registry: new RegistryPart(layout),
+      jaeger: new JaegerPart(layout, log),
+      prometheus: new PrometheusPart(layout, log),
     };
   }
 
@@ -39,7 +48,14 @@ export class LocalStack {
     const outcomes: Record<string, StartOutcome> = {};
     const startOne = async (name: PartName) => {
       const part = this.parts[name];
-      outcomes[name] = await part.start();
+      try {
+        outcomes[name] = await part.start();
+      } catch (error) {
+        if (!OBSERVABILITY_PARTS.includes(name)) throw error;
+        // Tracing and metrics are worth having, not worth refusing the stack for.
+        outcomes[name] = 'unavailable';
+        this.events.log?.(`${name} not started: ${error instanceof Error ? error.message : String(error)}`);
+      }
       this.events.onPart?.(name, outcomes[name], part.address);
     };
     try {

@@ -19,6 +19,10 @@ export interface StackLayout {
   kafka: { host: string; port: number; controllerPort: number; version: string; heap: string };
   postgres: { host: string; port: number; user: string; password: string; databases: string[] };
   registry: { host: string; port: number };
+  /** Jaeger v2: OTLP gRPC/HTTP ports, query API and UI port, Go module version it is built from. */
+  jaeger: { host: string; otlpGrpcPort: number; otlpHttpPort: number; queryPort: number; version: string };
+  /** Prometheus and the app ports (host:port) it scrapes. */
+  prometheus: { host: string; port: number; targets: string[] };
   /** Seconds `up` waits for a part to answer before it gives up and names the part's log. */
   startTimeoutSeconds: number;
 }
@@ -46,6 +50,28 @@ export function stackLayout(projectRoot: string, env: Environment = process.env)
       databases: ['source', 'sink', 'registry'],
     },
     registry: { host: '127.0.0.1', port: envInt('SLUICE_REGISTRY_PORT', 8081, env) },
+    jaeger: {
+      host: '127.0.0.1',
+      otlpGrpcPort: envInt('SLUICE_JAEGER_OTLP_GRPC_PORT', 4317, env),
+      otlpHttpPort: envInt('SLUICE_JAEGER_OTLP_HTTP_PORT', 4318, env),
+      queryPort: envInt('SLUICE_JAEGER_PORT', 16686, env),
+      version: envString('SLUICE_JAEGER_VERSION', '1.76.0', env),
+    },
+    prometheus: {
+      host: '127.0.0.1',
+      port: envInt('SLUICE_PROMETHEUS_PORT', 9090, env),
+      // The registry and the app ports of the local stack (source-postgres, transformer, sinks).
+      targets: envString(
+        'SLUICE_PROMETHEUS_TARGETS',
+        [envInt('SLUICE_REGISTRY_PORT', 8081, env), 8101, 8102, 8103, 8104]
+          .map((p) => `127.0.0.1:${p}`)
+          .join(','),
+        env,
+      )
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0),
+    },
     startTimeoutSeconds: envInt('SLUICE_STACK_TIMEOUT', 120, env),
   };
 }

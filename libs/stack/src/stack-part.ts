@@ -12,7 +12,12 @@ export interface PartStatus {
 }
 
 /** The outcome of `up` for one part. */
-export type StartOutcome = 'started' | 'already-running' | 'answering-externally';
+export type StartOutcome =
+  | 'started'
+  | 'already-running'
+  | 'answering-externally'
+  /** An optional part (Jaeger, Prometheus) that could not start; the stack goes on without it. */
+  | 'unavailable';
 
 /**
  * One part of the local stack. `start` returns only when the part answers or throws an

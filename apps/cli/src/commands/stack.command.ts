@@ -1,6 +1,8 @@
 import { type Command, Option } from 'commander';
 import {
+  CORE_PARTS,
   LocalStack,
+  OBSERVABILITY_PARTS,
   PART_NAMES,
   type PartName,
   type StackEvents,
@@ -14,6 +16,7 @@ const OUTCOME_TEXT = {
   started: 'started',
   'already-running': 'already running',
   'answering-externally': 'already answering (not started by sluice; left alone)',
+  unavailable: 'not started (see above); the stack goes on without it',
 } as const;
 
 function parseParts(names: string[]): PartName[] {
@@ -29,7 +32,9 @@ function parseParts(names: string[]): PartName[] {
 export function registerStackCommand(program: Command, ctx: CliContext): void {
   const stack = program
     .command('stack')
-    .description('run the local stack: Kafka (KRaft), Postgres (wal_level=logical) and the schema registry');
+    .description(
+      'run the local stack: Kafka (KRaft), Postgres (wal_level=logical), the schema registry, Jaeger and Prometheus',
+    );
   const newStack = (onPart?: StackEvents['onPart']) =>
     new LocalStack(stackLayout(ctx.projectRoot), { log: (line) => ctx.err(`  ${line}`), onPart });
 
@@ -37,10 +42,13 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
     .command('up')
     .description('start the stack parts (all by default) and return when each answers; idempotent')
     .argument('[parts...]', `parts to start: ${PART_NAMES.join(', ')}`)
-    .action(async (names: string[]) => {
-      const parts = parseParts(names);
+    .option('--no-observability', 'leave out Jaeger and Prometheus')
+    .action(async (names: string[], opts: { observability: boolean }) => {
+      const parts = parseParts(names).filter(
+        (name) => opts.observability || !OBSERVABILITY_PARTS.includes(name),
+      );
       await newStack((name, outcome, address) =>
-        ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`),
+        ctx.out(`${name.padEnd(10)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`),
       ).up(parts);
     });
 
@@ -67,11 +75,15 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
         for (const s of statuses) {
           const state = s.answering ? 'answering' : s.running ? 'running, not answering' : 'stopped';
           ctx.out(
-            `${s.name.padEnd(9)} ${s.address.padEnd(24)} ${state.padEnd(24)} ${s.detail && s.answering ? s.detail : ''}`.trimEnd(),
+            `${s.name.padEnd(10)} ${s.address.padEnd(24)} ${state.padEnd(24)} ${s.detail && s.answering ? s.detail : ''}`.trimEnd(),
           );
         }
       }
-      if (!statuses.every((s) => s.answering)) process.exitCode = 1;
+      // Jaeger and Prometheus are optional: only one started and not answering is a problem.
+      const broken = statuses.filter(
+        (s) => !s.answering && (CORE_PARTS.includes(s.name as PartName) || s.running),
+      );
+      if (broken.length > 0) process.exitCode = 1;
     });
 
   stack

@@ -1,0 +1,212 @@
+// One row change through source-postgres and the transformer (child processes, tracing at 100%)
+// becomes one trace in a real Jaeger, with spans in causal order; a real Prometheus scraping both
+// apps returns non-zero values for the key series after the traffic.
+//
+// TODO(sink-postgres): when apps/sink-postgres is on main, start it on the transformer's output
+// and assert its consumer span closes the same trace.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
+import { type LocalStack } from '@sluice/stack';
+import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { SourceTestBed } from '../source-postgres-harness';
+import { writePipeline } from '../transformer/transformer-harness';
+import {
+  eventually,
+  freePort,
+  privateStack,
+  type RunningApp,
+  SOURCE_MAIN,
+  startApp,
+  statusOf,
+  TRANSFORMER_MAIN,
+} from './observability-harness';
+
+interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  startTime: number;
+  processID: string;
+  references: Array<{ refType: string; spanID: string }>;
+  tags: Array<{ key: string; value: unknown }>;
+}
+interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+describe('observability: one trace per row change, metrics in Prometheus', () => {
+  let bed: SourceTestBed;
+  let stack: LocalStack;
+  const apps: RunningApp[] = [];
+  let jaegerUrl = '';
+  let prometheusUrl = '';
+  let otlpEndpoint = '';
+  const group = uniqueName('it.obs.group');
+  let topic = '';
+
+  before(async () => {
+    bed = await SourceTestBed.open('it_obs');
+    topic = `${bed.name}.${bed.name}.orders`;
+    const [sourcePort, transformerPort] = [await freePort(), await freePort()];
+    stack = privateStack({
+      SLUICE_JAEGER_PORT: String(await freePort()),
+      SLUICE_JAEGER_OTLP_GRPC_PORT: String(await freePort()),
+      SLUICE_JAEGER_OTLP_HTTP_PORT: String(await freePort()),
+      SLUICE_PROMETHEUS_PORT: String(await freePort()),
+      SLUICE_PROMETHEUS_TARGETS: `127.0.0.1:${sourcePort},127.0.0.1:${transformerPort}`,
+      SLUICE_STACK_TIMEOUT: '60',
+    });
+    const outcomes = await stack.up(['jaeger', 'prometheus']);
+    assert.equal(outcomes.jaeger, 'started', 'a private Jaeger started');
+    assert.equal(outcomes.prometheus, 'started', 'a private Prometheus started');
+    jaegerUrl = stack.parts.jaeger.address;
+    prometheusUrl = stack.parts.prometheus.address;
+    otlpEndpoint = `http://127.0.0.1:${stack.layout.jaeger.otlpHttpPort}`;
+
+    await bed.sql(
+      `CREATE TABLE ${bed.name}.orders (id int PRIMARY KEY, region text NOT NULL, email text, total int)`,
+    );
+    const kafka = createKafkaClient(
+      kafkaConfigSchema.parse({ brokers: stackAddresses().kafkaBrokers, clientId: 'it-obs' }),
+    );
+    const admin = kafka.admin();
+    await admin.connect();
+    await new TopicProvisioner(admin).provision([{ name: topic, partitions: 3, replicationFactor: 1 }]);
+    await admin.disconnect();
+
+    const tracing = { endpoint: otlpEndpoint, samplingRatio: 1 };
+    const source = startApp(SOURCE_MAIN, {
+      ...bed.config({ http: { host: '127.0.0.1', port: sourcePort }, logging: { level: 'warn' } }),
+      tracing,
+    });
+    apps.push(source);
+    await eventually('source ready', async () =>
+      (await statusOf(`http://127.0.0.1:${sourcePort}/health/ready`)) === 200 ? true : undefined,
+    );
+    const pipeline = writePipeline({
+      name: bed.name.replace(/_/g, '-'),
+      input: topic,
+      group,
+      eu: `${topic}.eu`,
+      na: `${topic}.na`,
+      other: `${topic}.other`,
+    });
+    const transformer = startApp(TRANSFORMER_MAIN, {
+      pipeline,
+      kafka: { brokers: stackAddresses().kafkaBrokers, clientId: 'it-obs-transformer', logLevel: 'nothing' },
+      registry: { url: stackAddresses().registryUrl },
+      http: { host: '127.0.0.1', port: transformerPort },
+      logging: { level: 'warn' },
+      runtime: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
+      tracing,
+    });
+    apps.push(transformer);
+    await eventually('transformer ready', async () =>
+      (await statusOf(`http://127.0.0.1:${transformerPort}/health/ready`)) === 200 ? true : undefined,
+    );
+  });
+
+  after(async () => {
+    for (const app of apps) await app.stop().catch(() => undefined);
+    await bed?.cleanup();
+    await stack?.down();
+  });
+
+  it('one row change is one trace: capture (source) → send (source) → process (transformer)', async () => {
+    const client = await bed.client();
+    await client.query('BEGIN');
+    await client.query(`INSERT INTO ${bed.name}.orders VALUES (1, 'eu', 'a@example.com', 10)`);
+    const [{ xid }] = (await client.query<{ xid: string }>('SELECT txid_current()::text AS xid')).rows as [
+      { xid: string },
+    ];
+    await client.query('COMMIT');
+    await client.end();
+
+    const tags = encodeURIComponent(JSON.stringify({ 'sluice.postgres.tx_id': xid }));
+    const traces = await eventually(
+      'the trace in Jaeger with the transformer span',
+      async () => {
+        const res = await fetch(
+          `${jaegerUrl}/api/traces?service=source-postgres&tags=${tags}&lookback=1h&limit=20`,
+        );
+        const body = (await res.json()) as { data: JaegerTrace[] | null };
+        const found = body.data ?? [];
+        const complete = found.some((t) => t.spans.some((s) => s.operationName === `process ${topic}`));
+        return complete ? found : undefined;
+      },
+      60_000,
+    );
+    assert.equal(traces.length, 1, 'one trace for the transaction');
+    const [trace] = traces as [JaegerTrace];
+    const service = (span: JaegerSpan) => trace.processes[span.processID]!.serviceName;
+    const named = (name: string) => {
+      const span = trace.spans.find((s) => s.operationName === name);
+      assert.ok(span, `${name} in ${trace.spans.map((s) => `${service(s)}:${s.operationName}`).join(', ')}`);
+      return span;
+    };
+    const capture = named(`capture source`);
+    const send = named(`send ${topic}`);
+    const process = named(`process ${topic}`);
+    assert.equal(service(capture), 'source-postgres');
+    assert.equal(service(send), 'source-postgres');
+    assert.equal(service(process), 'transformer');
+    const parent = (span: JaegerSpan) => span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
+    assert.equal(parent(capture), undefined, 'the capture span is the root');
+    assert.equal(parent(send), capture.spanID, 'send is a child of capture');
+    assert.equal(parent(process), send.spanID, "the transformer's span is a child of the source's send");
+    assert.ok(capture.startTime <= send.startTime && send.startTime <= process.startTime, 'causal order');
+    const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+    assert.equal(tag(process, 'messaging.system'), 'kafka');
+    assert.equal(tag(process, 'messaging.destination.name'), topic);
+    assert.equal(tag(process, 'messaging.consumer.group.name'), group);
+    assert.equal(tag(process, 'sluice.record.outcome'), 'processed');
+  });
+
+  it('Prometheus scraping the apps has non-zero key series after traffic', async () => {
+    const client = await bed.client();
+    for (let i = 2; i <= 21; i++)
+      await client.query(`INSERT INTO ${bed.name}.orders VALUES ($1, $2, 'x@example.com', $1)`, [
+        i,
+        i % 2 ? 'eu' : 'us',
+      ]);
+    await client.end();
+    const query = async (promql: string) => {
+      const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
+      return body.data.result.map((r) => Number(r.value[1]));
+    };
+    const source = bed.name;
+    const series = [
+      `sum(sluice_source_events_total{source="${source}"})`,
+      `sum(sluice_stream_records_total{group="${group}",outcome="processed"})`,
+      `sum(sluice_stream_output_records_total{group="${group}"})`,
+      `sum(sluice_end_to_end_latency_seconds_count{group="${group}"})`,
+      `sum(sluice_stream_record_duration_seconds_count{group="${group}"})`,
+      `sum(sluice_stream_assigned_partitions{group="${group}"})`,
+      `sum(sluice_stream_group_member{group="${group}"})`,
+      `sum(sluice_source_phase{source="${source}",phase="streaming"})`,
+      `sum(sluice_schema_cache_lookups_total{result="hit"})`,
+      `sum(process_resident_memory_bytes)`,
+    ];
+    for (const promql of series) {
+      await eventually(
+        `${promql} > 0 in Prometheus`,
+        async () => ((await query(promql))[0] ?? 0) > 0 || undefined,
+        60_000,
+      );
+    }
+    // The slot lag and the consumer lag exist (their value may well be 0 once caught up).
+    assert.equal((await query(`sluice_replication_slot_lag_bytes{source="${source}"}`)).length, 1);
+    assert.ok((await query(`sluice_consumer_lag_records{group="${group}"}`)).length >= 1);
+    const targets = (await (await fetch(`${prometheusUrl}/api/v1/targets`)).json()) as {
+      data: { activeTargets: Array<{ health: string }> };
+    };
+    assert.ok(
+      targets.data.activeTargets.every((t) => t.health === 'up'),
+      'both apps scraped',
+    );
+  });
+});
