@@ -8,6 +8,7 @@ import { registerRunCommand } from './commands/run.command';
 import { registerSchemasCommand } from './commands/schemas.command';
 import { registerSnapshotCommand } from './commands/snapshot.command';
 import { registerStackCommand } from './commands/stack.command';
+import { registerTopicsCommand } from './commands/topics.command';
 
 /** The `sluice` command tree. Each command registers itself from its own file. */
 export function buildProgram(ctx: CliContext): Command {
@@ -25,6 +26,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDemoCommand(program, ctx);
   registerPipelineCommand(program, ctx);
   registerSnapshotCommand(program, ctx);
+  registerTopicsCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();

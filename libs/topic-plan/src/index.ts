@@ -1,0 +1,14 @@
+// @sluice/topic-plan — the topics a deployment needs, derived from Sluice's configurations (sources,
+// pipelines, consumer groups and their DLQs), for `sluice topics render` and the Helm chart's
+// KafkaTopic resources. What only the database or Kafka knows is reported, never guessed.
+export {
+  TopicPlan,
+  type PlannedTopic,
+  type TopicDeclaration,
+  type TopicPlanDefaults,
+  type PartitionCount,
+} from './topic-plan';
+export { declareSourceTopics, type SourceTopicSettings } from './source-topics';
+export { declareConsumerTopics, type ConsumerTopicSettings } from './consumer-topics';
+export { declarePipelineTopics } from './pipeline-topics';
+export { declareConfigFileTopics, configKindOf, type ConfigKind } from './config-documents';
