@@ -15,6 +15,10 @@ const docs = [
     'docs/source-postgres.md',
     require(path.join(root, 'dist/apps/source-postgres/src/index.js')).sourceAppConfigSchema,
   ],
+  [
+    'docs/sink-postgres.md',
+    require(path.join(root, 'dist/apps/sink-postgres/src/index.js')).sinkPostgresAppConfigSchema,
+  ],
 ];
 for (const [file, schema] of docs) {
   const full = path.join(root, file);

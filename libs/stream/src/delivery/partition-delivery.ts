@@ -14,11 +14,12 @@ export interface TopicPartition {
  * `checkpoint(next)` (make everything sent durable, then save `next` as the group's position) or
  * `abort()` (the batch is given up; the next owner redoes it).
  *
- * Implemented by Kafka at-least-once and exactly-once strategies here; a sink (issue #6) implements
- * it to write rows and the offset in one database transaction, and answers `startingOffset` from
- * its own table so the runtime seeks there on assignment.
+ * Implemented by Kafka at-least-once and exactly-once strategies here (`O` = `OutputRecord`); a sink
+ * implements it with its own result type `O` (sink-postgres: decoded row changes) to write rows and
+ * the offset in one database transaction, and answers `startingOffset` from its own table so the
+ * runtime seeks there on assignment.
  */
-export interface PartitionDelivery {
+export interface PartitionDelivery<O = OutputRecord> {
   /** Where to start reading when the partition is assigned, if this strategy keeps the position itself. */
   startingOffset?(): Promise<bigint | undefined>;
   begin(): Promise<void>;
@@ -27,7 +28,7 @@ export interface PartitionDelivery {
    * or written when the queue is full); durability comes with `checkpoint`. Rejects when they
    * cannot be written: the batch is then not checkpointed.
    */
-  send(records: readonly OutputRecord[]): Promise<void>;
+  send(records: readonly O[]): Promise<void>;
   /**
    * Same, for a record bound for one of the runtime's own Kafka topics — a dead letter, or a
    * parked-key marker of `<group>.dlq.parked` (`record.topic` says which) — to `partition`. The same
@@ -43,10 +44,10 @@ export interface PartitionDelivery {
 }
 
 /** Makes the per-partition deliveries of one runtime; one of the two Kafka strategies, or a sink's. */
-export interface DeliveryStrategy {
+export interface DeliveryStrategy<O = OutputRecord> {
   readonly name: string;
   start(): Promise<void>;
-  forPartition(tp: TopicPartition): PartitionDelivery;
+  forPartition(tp: TopicPartition): PartitionDelivery<O>;
   stop(): Promise<void>;
 }
 

@@ -17,16 +17,14 @@ export interface ProcessContext {
 
 /**
  * The application's logic for one consumed record: returns the records to produce (possibly none)
- * or throws. Throw a `RetriableError` for transient trouble (retried in place under the retry
+ * or throws. `O` is what the partition's delivery takes: Kafka `OutputRecord`s for the two Kafka
+ * strategies (the default), a sink's own typed results (e.g. decoded row changes) for a sink's. Throw a `RetriableError` for transient trouble (retried in place under the retry
  * policy), anything else — a `FatalRecordError`, a decode error, a bug — sends the record to the
  * dead-letter topic. A processor must be deterministic enough to be run again: under at-least-once
  * a record can be processed twice, under exactly-once an aborted attempt's outputs are discarded.
  */
-export interface RecordProcessor {
+export interface RecordProcessor<O = OutputRecord> {
   /** Names the processor in dead-letter headers (`__connect.errors.class.name`). */
   readonly name: string;
-  process(
-    record: StreamRecord,
-    context: ProcessContext,
-  ): Promise<readonly OutputRecord[]> | readonly OutputRecord[];
+  process(record: StreamRecord, context: ProcessContext): Promise<readonly O[]> | readonly O[];
 }

@@ -2,7 +2,7 @@ import { ParkedKeys } from '../failure/key-parking';
 import { OffsetTracker } from '../offsets/offset-tracker';
 import { KeyScheduler } from '../ordering/key-scheduler';
 import { type PartitionDelivery, type TopicPartition } from '../delivery/partition-delivery';
-import { type StreamRecord } from '../processor/stream-record';
+import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
 import { type BatchParking, RecordAbandonedError, type RecordRunner } from './record-runner';
 
 /** What the consumer loop lends a worker for one fetched batch. */
@@ -61,7 +61,7 @@ export type BatchOutcome =
  * ParkedKeyStore they are restored at the start of the first batch — after `delivery.begin()`, whose
  * transactional producer fences a previous owner — before any record runs, and released durably.
  */
-export class PartitionWorker {
+export class PartitionWorker<O = OutputRecord> {
   readonly parked = new ParkedKeys();
   private busy: Promise<unknown> = Promise.resolve();
   /** Next offset this worker committed; records below it are already done (a stale refetch). */
@@ -74,8 +74,8 @@ export class PartitionWorker {
 
   constructor(
     readonly tp: TopicPartition,
-    readonly delivery: PartitionDelivery,
-    private readonly runner: RecordRunner,
+    readonly delivery: PartitionDelivery<O>,
+    private readonly runner: RecordRunner<O>,
     private readonly options: PartitionWorkerOptions,
     private readonly store?: ParkedKeyStore,
   ) {}

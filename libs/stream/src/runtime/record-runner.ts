@@ -33,13 +33,18 @@ export interface BatchParking {
 /** What a record's work ended in (for counters and tests). */
 export type RecordOutcome = 'processed' | 'dead-lettered' | 'parked';
 
-export interface RecordRunnerOptions {
+export interface RecordRunnerOptions<O = OutputRecord> {
   readonly group: string;
-  readonly processor: RecordProcessor;
+  readonly processor: RecordProcessor<O>;
   readonly retryPolicy: RetryPolicy;
   readonly onKeyFailure: 'skip' | 'park';
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
   readonly metrics?: StreamMetrics;
+  /**
+   * Kafka outputs (`O = OutputRecord`): each carries the record's trace context and is counted by
+   * topic. Left out for a sink's own results, which are not produced to Kafka.
+   */
+  readonly kafkaOutputs?: boolean;
 }
 
 const tracing = new MessageTracing('@sluice/stream');
@@ -56,13 +61,13 @@ const tracing = new MessageTracing('@sluice/stream');
  * is done for good; rejects (record unfinished, offset not committed) when the partition is being
  * given up or the delivery cannot take the result.
  */
-export class RecordRunner {
-  constructor(private readonly options: RecordRunnerOptions) {}
+export class RecordRunner<O = OutputRecord> {
+  constructor(private readonly options: RecordRunnerOptions<O>) {}
 
   async run(
     record: StreamRecord,
     signal: AbortSignal,
-    delivery: PartitionDelivery,
+    delivery: PartitionDelivery<O>,
     parked: ParkedKeys,
     changes: BatchParking,
   ): Promise<RecordOutcome> {
@@ -90,7 +95,7 @@ export class RecordRunner {
   private async decide(
     record: StreamRecord,
     signal: AbortSignal,
-    delivery: PartitionDelivery,
+    delivery: PartitionDelivery<O>,
     parked: ParkedKeys,
     changes: BatchParking,
     span: TraceSpan | undefined,
@@ -117,8 +122,13 @@ export class RecordRunner {
       { signal, ...(this.options.metrics ? { onRetry: () => this.options.metrics!.retried(record) } : {}) },
     );
     if (outcome.ok) {
-      const outputs = span ? withContext(outcome.value, span) : outcome.value;
-      this.options.metrics?.produced(outputs);
+      let outputs = outcome.value;
+      if (this.options.kafkaOutputs) {
+        const records = outputs as readonly OutputRecord[];
+        const traced = span ? withContext(records, span) : records;
+        this.options.metrics?.produced(traced);
+        outputs = traced as readonly O[];
+      }
       await delivery.send(outputs);
       if (behind === record.offset) {
         // The failure it was parked behind did not happen this time (a retriable cause went away).

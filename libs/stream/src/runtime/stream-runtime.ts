@@ -11,7 +11,7 @@ import { AtLeastOnceDelivery } from '../delivery/at-least-once-delivery';
 import { ExactlyOnceDelivery } from '../delivery/exactly-once-delivery';
 import { type DeliveryStrategy, type TopicPartition } from '../delivery/partition-delivery';
 import { type RecordProcessor } from '../processor/record-processor';
-import { type StreamRecord } from '../processor/stream-record';
+import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
 import { ParkedKeyLog } from '../failure/parked-key-log';
 import { parkedTopicFor } from '../failure/parked-key-record';
 import { type BatchOutcome, PartitionWorker } from './partition-worker';
@@ -26,18 +26,12 @@ export class PartitionLostError extends Error {
   }
 }
 
-export interface StreamRuntimeOptions {
+interface StreamRuntimeBaseOptions {
   /** Validated Kafka connection settings (`kafkaConfigSchema`). */
   readonly kafka: KafkaConfig;
   readonly kafkaClient?: KafkaClientOptions;
   /** Validated runtime settings (`parseStreamRuntimeConfig`). */
   readonly config: StreamRuntimeConfig;
-  readonly processor: RecordProcessor;
-  /**
-   * Replaces the Kafka delivery chosen by `config.delivery` — the seam for sinks, which write rows
-   * and offsets in their own database transaction. Given the client and the group committer.
-   */
-  readonly delivery?: (context: DeliveryContext) => DeliveryStrategy;
   /** Called with each record's outcome (tests, status counters). */
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
   /** Feed the `sluice_stream_*` series of the process's /metrics (docs/metrics.md). Default true. */
@@ -46,6 +40,23 @@ export interface StreamRuntimeOptions {
 
 /** Where this member stands in its consumer group. */
 export type GroupMembership = 'joining' | 'member' | 'rebalancing' | 'stopped';
+
+/**
+ * `O` is what the processor hands the delivery. With Kafka `OutputRecord`s (the default) `delivery`
+ * is optional: `config.delivery` picks one of the two Kafka strategies. Any other `O` (a sink's row
+ * changes) needs the sink's own `delivery`.
+ */
+export type StreamRuntimeOptions<O = OutputRecord> = StreamRuntimeBaseOptions & {
+  readonly processor: RecordProcessor<O>;
+} & ([O] extends [OutputRecord]
+    ? {
+        /**
+         * Replaces the Kafka delivery chosen by `config.delivery` — the seam for sinks, which write
+         * rows and offsets in their own database transaction. Given the client and the group committer.
+         */
+        readonly delivery?: (context: DeliveryContext) => DeliveryStrategy<O>;
+      }
+    : { readonly delivery: (context: DeliveryContext) => DeliveryStrategy<O> });
 
 /** Where one assigned partition stands: what is committed, what the broker has, how far behind. */
 export interface PartitionProgress extends TopicPartition {
@@ -80,17 +91,17 @@ const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
  * refused for another reason) stops the whole runtime: `done` rejects, nothing past the failed
  * record is committed, and the next start resumes from the last commit.
  */
-export class StreamRuntime {
+export class StreamRuntime<O = OutputRecord> {
   private kafka: Kafka | undefined;
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
-  private strategy: DeliveryStrategy | undefined;
+  private strategy: DeliveryStrategy<O> | undefined;
   private parkedLog: ParkedKeyLog | undefined;
-  private readonly runner: RecordRunner;
+  private readonly runner: RecordRunner<O>;
   private readonly metrics: StreamMetrics | undefined;
   private unwatchMetrics: (() => void) | undefined;
   private membershipState: GroupMembership = 'joining';
-  private readonly workers = new Map<string, PartitionWorker>();
+  private readonly workers = new Map<string, PartitionWorker<O>>();
   private readonly closing = new Map<string, Promise<void>>();
   private readonly positioned = new Set<string>();
   private assignment = new Set<string>();
@@ -104,16 +115,18 @@ export class StreamRuntime {
   /** Settles when the runtime stopped: resolves after `stop()`, rejects when it failed. */
   readonly done: Promise<void>;
 
-  constructor(private readonly options: StreamRuntimeOptions) {
+  constructor(private readonly options: StreamRuntimeOptions<O>) {
     const { config, processor } = options;
     this.metrics = options.metrics === false ? undefined : new StreamMetrics(config.group);
-    this.runner = new RecordRunner({
+    this.runner = new RecordRunner<O>({
       group: config.group,
       processor,
       retryPolicy: config.failure.retry,
       onKeyFailure: config.failure.onKeyFailure,
       onOutcome: options.onOutcome,
       ...(this.metrics ? { metrics: this.metrics } : {}),
+      // Without a delivery of its own the runtime produces the outputs to Kafka (O is OutputRecord).
+      kafkaOutputs: options.delivery === undefined,
     });
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -196,16 +209,7 @@ export class StreamRuntime {
       config,
       commitGroupOffset: (tp, next) => this.commitGroupOffset(tp, next),
     };
-    this.strategy =
-      this.options.delivery?.(context) ??
-      (config.delivery === 'exactly-once'
-        ? new ExactlyOnceDelivery(
-            kafka,
-            config.group,
-            config.output.maxBatchRecords,
-            config.transactionTimeoutMs,
-          )
-        : new AtLeastOnceDelivery(kafka, context.commitGroupOffset, config.output.maxBatchRecords));
+    this.strategy = this.options.delivery?.(context) ?? (this.kafkaDelivery(context) as DeliveryStrategy<O>);
     await this.strategy.start();
 
     const consumer = kafka.consumer({
@@ -285,6 +289,19 @@ export class StreamRuntime {
     return this.stop().catch(() => undefined);
   }
 
+  /** The Kafka strategy `config.delivery` names; only reached when `O` is `OutputRecord` (see the options' type). */
+  private kafkaDelivery(context: DeliveryContext): DeliveryStrategy {
+    const { config } = this.options;
+    return config.delivery === 'exactly-once'
+      ? new ExactlyOnceDelivery(
+          context.kafka,
+          config.group,
+          config.output.maxBatchRecords,
+          config.transactionTimeoutMs,
+        )
+      : new AtLeastOnceDelivery(context.kafka, context.commitGroupOffset, config.output.maxBatchRecords);
+  }
+
   private async provisionDeadLetterTopic(admin: Admin): Promise<void> {
     const { topics } = await admin.fetchTopicMetadata({ topics: [...this.options.config.topics] });
     const partitions = Math.max(...topics.map((t) => t.partitions.length));
@@ -334,7 +351,7 @@ export class StreamRuntime {
     ]);
   }
 
-  private async workerFor(tp: TopicPartition): Promise<PartitionWorker> {
+  private async workerFor(tp: TopicPartition): Promise<PartitionWorker<O>> {
     const key = tpKey(tp);
     await this.closing.get(key);
     let worker = this.workers.get(key);

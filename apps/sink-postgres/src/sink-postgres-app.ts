@@ -1,0 +1,86 @@
+import { type AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, NestPinoLogger } from '@sluice/observability';
+import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
+import { PostgresSink } from '@sluice/sink-postgres';
+import { type SinkPostgresAppConfig, sinkRuntimeConfig } from './config/sink-postgres-app-config';
+import { SinkPostgresModule } from './sink-postgres.module';
+
+export interface SinkPostgresApp {
+  readonly sink: PostgresSink;
+  /** Where the HTTP endpoints listen, e.g. http://127.0.0.1:8103. */
+  readonly url: string;
+  /** Stops the runtime (drain and commit within its shutdown budget) and the HTTP server. */
+  close(): Promise<void>;
+}
+
+export interface SinkPostgresAppOptions {
+  /** The registry client; default a Confluent REST client from `config.registry`. */
+  readonly registry?: SchemaRegistryClient;
+}
+
+/** Wires the sink from its configuration, starts the runtime and the HTTP endpoints. */
+export async function createSinkPostgresApp(
+  config: SinkPostgresAppConfig,
+  options: SinkPostgresAppOptions = {},
+): Promise<SinkPostgresApp> {
+  const logger = createLogger('sink-postgres', config.logging);
+  const registry =
+    options.registry ??
+    new ConfluentSchemaRegistryClient({
+      url: config.registry.url,
+      auth: config.registry.auth,
+      retries: config.registry.retries,
+      clientId: 'sluice-sink-postgres',
+    });
+  const { target } = config;
+  const sink = new PostgresSink({
+    kafka: config.kafka,
+    runtime: sinkRuntimeConfig(config),
+    registry,
+    target: {
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      connectTimeoutMs: target.connectTimeoutMs,
+    },
+    schema: target.schema,
+    bookkeepingSchema: target.bookkeepingSchema,
+    autoCreate: target.autoCreate,
+    autoEvolve: target.autoEvolve,
+    conflicts: config.conflicts,
+    history: config.history,
+    merge: config.merge,
+    tables: config.tables,
+    maxCommitAttempts: target.maxCommitAttempts,
+    logger,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    SinkPostgresModule.forSink(sink),
+    new FastifyAdapter(),
+    {
+      logger: new NestPinoLogger(logger),
+      abortOnError: false,
+    },
+  );
+  await app.listen(config.http.port, config.http.host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  try {
+    await sink.start();
+  } catch (error) {
+    await sink.stop().catch(() => undefined);
+    await app.close();
+    throw error;
+  }
+  return {
+    sink,
+    url: `http://${config.http.host}:${address.port}`,
+    close: async () => {
+      await sink.stop();
+      await app.close();
+    },
+  };
+}

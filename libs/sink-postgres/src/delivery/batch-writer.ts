@@ -1,0 +1,240 @@
+import { type PoolClient } from 'pg';
+import { type RowChange, type SourcePosition, type TargetTable } from '../plan/row-change';
+import {
+  type BookkeepingTables,
+  conflictStatement,
+  deleteStatement,
+  historyStatement,
+  truncateStatement,
+  upsertStatement,
+} from '../sql/change-statements';
+import { TargetRejectedRowError } from '../sink-errors';
+import { type ChangeBatch, type Overruled, type PendingRow } from './change-batch';
+
+/** What one batch did to the target (status counters). */
+export interface WriteReport {
+  upserted: number;
+  deleted: number;
+  conflicts: number;
+  /** Changes the target refused (each dead-lettered with the error). */
+  readonly refused: Array<{ readonly change: RowChange; readonly error: TargetRejectedRowError }>;
+}
+
+interface PgError {
+  readonly code?: string;
+  readonly message: string;
+  readonly column?: string;
+  readonly detail?: string;
+}
+
+/** SQLSTATE classes of a row the target cannot take: data exception (22), integrity (23). */
+export function isRowRejection(error: unknown): error is PgError {
+  const code = (error as PgError | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+const text = (v: bigint | null): string | null => (v === null ? null : v.toString());
+const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v));
+
+/**
+ * Writes a ChangeBatch inside the caller's open transaction: per step and table one multi-row
+ * upsert (per merge mask), one multi-row delete, truncates in their place; then history rows and the
+ * overruled writes. Each statement runs under a savepoint: when the target refuses a row (SQLSTATE
+ * 22/23), the statement is redone change by change so only the refused changes are set aside (and
+ * dead-lettered by the delivery) and every other change of the batch is written, in order.
+ */
+export class BatchWriter {
+  constructor(
+    private readonly books: BookkeepingTables,
+    private readonly lww: boolean,
+  ) {}
+
+  async write(client: PoolClient, batch: ChangeBatch): Promise<WriteReport> {
+    const report: WriteReport = { upserted: 0, deleted: 0, conflicts: 0, refused: [] };
+    const overruled: Overruled[] = [...batch.overruled];
+    for (const step of batch.steps) {
+      if (step.kind === 'truncate') {
+        const { table, position } = step.change;
+        await client.query(
+          truncateStatement(table, this.lww),
+          this.lww ? [text(position.lsn), text(position.tsMs)] : [],
+        );
+        continue;
+      }
+      for (const group of groups(step.rows)) await this.writeGroup(client, group, report, overruled);
+    }
+    await this.writeHistory(client, batch.history);
+    await this.writeConflicts(client, overruled);
+    report.conflicts += overruled.length;
+    return report;
+  }
+
+  private async writeGroup(
+    client: PoolClient,
+    group: RowGroup,
+    report: WriteReport,
+    overruled: Overruled[],
+  ): Promise<void> {
+    await client.query('SAVEPOINT sluice_group');
+    try {
+      const beaten = await this.run(client, group, group.rows);
+      await client.query('RELEASE SAVEPOINT sluice_group');
+      this.count(group, group.rows.length - beaten.length, report);
+      for (const { row, current } of beaten)
+        for (const change of row.chain) overruled.push({ change, current });
+    } catch (error) {
+      if (!isRowRejection(error)) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT sluice_group');
+      // Redo change by change, in order, to set aside only what the target refuses.
+      for (const row of group.rows) {
+        for (const change of row.chain) await this.writeOne(client, group, change, report, overruled);
+      }
+    }
+  }
+
+  private async writeOne(
+    client: PoolClient,
+    group: RowGroup,
+    change: RowChange,
+    report: WriteReport,
+    overruled: Overruled[],
+  ): Promise<void> {
+    const single: RowGroup = {
+      kind: change.kind === 'delete' ? 'delete' : 'upsert',
+      table: change.table,
+      changed: change.changed,
+      rows: [{ change, changed: change.changed, chain: [change] }],
+    };
+    await client.query('SAVEPOINT sluice_row');
+    try {
+      const beaten = await this.run(client, single, single.rows);
+      await client.query('RELEASE SAVEPOINT sluice_row');
+      this.count(single, 1 - beaten.length, report);
+      for (const { current } of beaten) overruled.push({ change, current });
+    } catch (error) {
+      if (!isRowRejection(error)) throw error;
+      await client.query('ROLLBACK TO SAVEPOINT sluice_row');
+      const table = `${group.table.schema}.${group.table.name}`;
+      const detail = [error.message, error.column && `column ${error.column}`, error.detail]
+        .filter(Boolean)
+        .join('; ');
+      report.refused.push({
+        change,
+        error: new TargetRejectedRowError(table, error.code!, detail, { cause: error }),
+      });
+    }
+  }
+
+  /** Runs one group's statement; returns the rows overruled by a newer stored position. */
+  private async run(
+    client: PoolClient,
+    group: RowGroup,
+    rows: readonly PendingRow[],
+  ): Promise<Array<{ row: PendingRow; current: SourcePosition }>> {
+    const { table } = group;
+    const positions = [
+      rows.map((r) => text(r.change.position.lsn)),
+      rows.map((r) => text(r.change.position.tsMs)),
+      rows.map((r) => r.change.keyId),
+    ];
+    let sql: string;
+    let params: unknown[];
+    if (group.kind === 'upsert') {
+      sql = upsertStatement(table, this.books, this.lww, group.changed);
+      params = [...table.columns.map((_, i) => rows.map((r) => r.change.values![i])), ...positions];
+    } else {
+      sql = deleteStatement(table, this.books, this.lww);
+      params = [...table.keyColumns.map((_, i) => rows.map((r) => r.change.key[i])), ...positions];
+    }
+    const result = await client.query<{ ord: string; lsn: string | null; ts_ms: string | null }>(sql, params);
+    if (!this.lww) return [];
+    return result.rows.map((r) => ({
+      row: rows[Number(r.ord) - 1],
+      current: { lsn: big(r.lsn), tsMs: big(r.ts_ms) },
+    }));
+  }
+
+  private count(group: RowGroup, applied: number, report: WriteReport): void {
+    if (group.kind === 'upsert') report.upserted += applied;
+    else report.deleted += applied;
+  }
+
+  private async writeHistory(client: PoolClient, changes: readonly RowChange[]): Promise<void> {
+    const byTable = new Map<string, RowChange[]>();
+    for (const change of changes) {
+      const list = byTable.get(change.table.qualified);
+      if (list) list.push(change);
+      else byTable.set(change.table.qualified, [change]);
+    }
+    for (const list of byTable.values()) {
+      await client.query(historyStatement(list[0].table), [
+        list.map((c) => c.op),
+        list.map((c) => text(c.position.lsn)),
+        list.map((c) => text(c.position.tsMs)),
+        list.map((c) => c.before),
+        list.map((c) => c.after),
+        list.map((c) => c.record.topic),
+        list.map((c) => String(c.record.partition)),
+        list.map((c) => String(c.record.offset)),
+      ]);
+    }
+  }
+
+  private async writeConflicts(client: PoolClient, overruled: readonly Overruled[]): Promise<void> {
+    if (overruled.length === 0) return;
+    await client.query(conflictStatement(this.books), [
+      overruled.map((o) => `${o.change.table.schema}.${o.change.table.name}`),
+      overruled.map((o) => keyJson(o.change)),
+      overruled.map((o) => o.change.op),
+      overruled.map((o) => text(o.change.position.lsn)),
+      overruled.map((o) => text(o.change.position.tsMs)),
+      overruled.map((o) => text(o.current.lsn)),
+      overruled.map((o) => text(o.current.tsMs)),
+      overruled.map((o) => rejectedJson(o.change)),
+      overruled.map((o) => o.change.record.topic),
+      overruled.map((o) => String(o.change.record.partition)),
+      overruled.map((o) => String(o.change.record.offset)),
+    ]);
+  }
+}
+
+interface RowGroup {
+  readonly kind: 'upsert' | 'delete';
+  readonly table: TargetTable;
+  readonly changed: readonly boolean[] | undefined;
+  readonly rows: PendingRow[];
+}
+
+/** A step's rows grouped into statements: upserts per table version and merge mask, deletes per table. */
+function groups(rows: Map<string, PendingRow>): RowGroup[] {
+  const out = new Map<string, RowGroup>();
+  for (const row of rows.values()) {
+    const { change } = row;
+    const kind = change.kind === 'delete' ? 'delete' : 'upsert';
+    const mask = kind === 'upsert' && row.changed ? row.changed.map((c) => (c ? '1' : '0')).join('') : '';
+    const id = `${kind}\u0000${change.table.qualified}\u0000${kind === 'upsert' ? change.table.signature : ''}\u0000${mask}`;
+    const group = out.get(id);
+    if (group) group.rows.push(row);
+    else
+      out.set(id, {
+        kind,
+        table: change.table,
+        changed: kind === 'upsert' ? row.changed : undefined,
+        rows: [row],
+      });
+  }
+  return [...out.values()];
+}
+
+function keyJson(change: RowChange): string {
+  const key: Record<string, string> = {};
+  change.table.keyColumns.forEach((c, i) => (key[c.name] = change.key[i]));
+  return JSON.stringify(key);
+}
+
+function rejectedJson(change: RowChange): string | null {
+  if (!change.values) return null;
+  const row: Record<string, string | null> = {};
+  change.table.columns.forEach((c, i) => (row[c.name] = change.values![i]));
+  return JSON.stringify(row);
+}

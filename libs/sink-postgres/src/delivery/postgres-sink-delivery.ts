@@ -1,0 +1,234 @@
+import { type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { DatabaseError, type Pool } from 'pg';
+import { SluiceError } from '@sluice/errors';
+import { createProducer } from '@sluice/kafka';
+import {
+  buildDeadLetterRecord,
+  type DeadLetterRecord,
+  type DeliveryStrategy,
+  headersToMap,
+  type PartitionDelivery,
+  type TopicPartition,
+} from '@sluice/stream';
+import { type RowChange } from '../plan/row-change';
+import { type BookkeepingTables } from '../sql/change-statements';
+import { PartitionFencedError, TargetUnavailableError } from '../sink-errors';
+import { BatchWriter, type WriteReport } from './batch-writer';
+import { ChangeBatch } from './change-batch';
+
+/** Running totals for the status endpoint. */
+export interface SinkCounters {
+  rowsUpserted: number;
+  rowsDeleted: number;
+  conflicts: number;
+  rowsRefused: number;
+  batchesCommitted: number;
+}
+
+export interface PostgresSinkDeliveryOptions {
+  readonly pool: Pool;
+  readonly books: BookkeepingTables;
+  readonly group: string;
+  readonly kafka: Kafka;
+  readonly lww: boolean;
+  readonly counters: SinkCounters;
+  /** Attempts of a checkpoint transaction cut off by the database (connection lost, deadlock). */
+  readonly maxAttempts: number;
+}
+
+/**
+ * The sink's delivery strategy: each fetched batch's row changes and the partition's next offset
+ * are written in ONE target-database transaction (`sluice_sink_offsets`), so the effect is
+ * exactly-once whatever crashes: a batch is either wholly in the database with its offset, or not
+ * at all and consumed again from the stored offset (`startingOffset`, where the runtime seeks).
+ *
+ * Zombie fencing: claiming a partition (`startingOffset`) bumps the row's `epoch`; a checkpoint
+ * updates the offset only where the epoch is still its own — first thing in its transaction, so
+ * it holds the row lock to the end and a new owner's claim waits for it. A former owner's batch
+ * finds another epoch and rolls back (PartitionFencedError).
+ *
+ * The group's Kafka offsets are never committed: the database is the only position, and with none
+ * in Kafka every assignment starts at the earliest offset, so the runtime's seek to the stored
+ * offset happens on the first fetch (a Kafka position ahead of the database's would hide records
+ * that were never written, e.g. after the target was restored from a backup).
+ *
+ * Dead letters (the runtime's, and changes the target refused) go to Kafka with an idempotent
+ * producer and are acknowledged before the database commit: never lost; repeated if the process
+ * dies between the two (the DLQ is at-least-once).
+ */
+export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
+  readonly name = 'postgres-transaction';
+  private producer: Producer | undefined;
+  private readonly writer: BatchWriter;
+
+  constructor(private readonly options: PostgresSinkDeliveryOptions) {
+    this.writer = new BatchWriter(options.books, options.lww);
+  }
+
+  async start(): Promise<void> {
+    this.producer = createProducer(this.options.kafka);
+    await this.producer.connect();
+  }
+
+  forPartition(tp: TopicPartition): PartitionDelivery<RowChange> {
+    if (!this.producer) throw new Error('PostgresSinkDelivery.start() must be called first');
+    return new PostgresPartitionDelivery(tp, this.options, this.writer, this.producer);
+  }
+
+  async stop(): Promise<void> {
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+}
+
+class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
+  private batch: ChangeBatch;
+  private deadLetters: Array<{ record: DeadLetterRecord; partition: number }> = [];
+  private epoch: bigint | undefined;
+
+  constructor(
+    private readonly tp: TopicPartition,
+    private readonly options: PostgresSinkDeliveryOptions,
+    private readonly writer: BatchWriter,
+    private readonly producer: Producer,
+  ) {
+    this.batch = new ChangeBatch(options.lww);
+  }
+
+  /** Claims the partition (a new epoch) and answers the stored next offset. */
+  async startingOffset(): Promise<bigint | undefined> {
+    const { rows } = await this.options.pool.query<{ next_offset: string | null; epoch: string }>(
+      `INSERT INTO ${this.options.books.offsets} AS o (group_id, topic, "partition", epoch) VALUES ($1, $2, $3, 1) ` +
+        `ON CONFLICT (group_id, topic, "partition") DO UPDATE SET epoch = o.epoch + 1, updated_at = now() ` +
+        `RETURNING next_offset, epoch`,
+      [this.options.group, this.tp.topic, this.tp.partition],
+    );
+    this.epoch = BigInt(rows[0].epoch);
+    return rows[0].next_offset === null ? undefined : BigInt(rows[0].next_offset);
+  }
+
+  async begin(): Promise<void> {
+    this.batch = new ChangeBatch(this.options.lww);
+    this.deadLetters = [];
+  }
+
+  async send(changes: readonly RowChange[]): Promise<void> {
+    for (const change of changes) this.batch.add(change);
+  }
+
+  async deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
+    this.deadLetters.push({ record, partition });
+  }
+
+  async checkpoint(nextOffset: bigint): Promise<void> {
+    if (this.epoch === undefined) await this.startingOffset();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const report = await this.commit(nextOffset);
+        this.record(report);
+        break;
+      } catch (error) {
+        if (!isTransient(error) || attempt >= this.options.maxAttempts) {
+          throw isTransient(error)
+            ? new TargetUnavailableError(`target database: ${(error as Error).message}`, { cause: error })
+            : error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
+      }
+    }
+    this.batch = new ChangeBatch(this.options.lww);
+    this.deadLetters = [];
+  }
+
+  async abort(): Promise<void> {
+    this.batch = new ChangeBatch(this.options.lww);
+    this.deadLetters = [];
+  }
+
+  async close(): Promise<void> {
+    await this.abort();
+  }
+
+  private async commit(nextOffset: bigint): Promise<WriteReport> {
+    const client = await this.options.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const claimed = await client.query(
+        `UPDATE ${this.options.books.offsets} SET next_offset = $4, updated_at = now() ` +
+          `WHERE group_id = $1 AND topic = $2 AND "partition" = $3 AND epoch = $5`,
+        [this.options.group, this.tp.topic, this.tp.partition, String(nextOffset), String(this.epoch)],
+      );
+      if (claimed.rowCount !== 1)
+        throw new PartitionFencedError(this.options.group, this.tp.topic, this.tp.partition);
+      const report = await this.writer.write(client, this.batch);
+      await this.produceDeadLetters(report);
+      await client.query('COMMIT');
+      return report;
+    } catch (error) {
+      broken = isTransient(error);
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async produceDeadLetters(report: WriteReport): Promise<void> {
+    const letters = [...this.deadLetters];
+    const at = Date.now();
+    for (const { change, error } of report.refused) {
+      letters.push({
+        record: buildDeadLetterRecord(
+          change.record,
+          { group: this.options.group, stage: 'TASK_PUT', className: 'PostgresSink' },
+          { kind: 'failed', error, attempts: 1, firstAttemptAt: at, lastAttemptAt: at },
+        ),
+        partition: change.record.partition,
+      });
+    }
+    if (letters.length === 0) return;
+    const byTopic = new Map<string, TopicMessages>();
+    for (const { record, partition } of letters) {
+      let topic = byTopic.get(record.topic);
+      if (!topic) byTopic.set(record.topic, (topic = { topic: record.topic, messages: [] }));
+      topic.messages.push({
+        key: record.key,
+        value: record.value,
+        headers: headersToMap(record.headers),
+        partition,
+        ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
+      });
+    }
+    await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+  }
+
+  private record(report: WriteReport): void {
+    const { counters } = this.options;
+    counters.rowsUpserted += report.upserted;
+    counters.rowsDeleted += report.deleted;
+    counters.conflicts += report.conflicts;
+    counters.rowsRefused += report.refused.length;
+    counters.batchesCommitted += 1;
+  }
+}
+
+/**
+ * Connection trouble, a deadlock or serialization failure, a shutting-down server: redo the
+ * transaction. A server error is judged by its SQLSTATE; an error without one from the client
+ * (a socket error code, "connection terminated") is connection trouble; Sluice errors and bugs are not.
+ */
+function isTransient(error: unknown): boolean {
+  if (error instanceof SluiceError || error instanceof TypeError || error instanceof RangeError) return false;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (error instanceof DatabaseError)
+    return (
+      typeof code === 'string' &&
+      (code.startsWith('08') ||
+        code === '40001' ||
+        code === '40P01' ||
+        code.startsWith('57P') ||
+        code === '53300')
+    );
+  return error instanceof Error;
+}

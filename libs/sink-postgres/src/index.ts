@@ -1,0 +1,24 @@
+// @sluice/sink-postgres — writes CDC (Debezium envelope) or unwrapped Avro topics to a target
+// Postgres: batched upserts and deletes with the consumed offsets in the same transaction
+// (exactly-once effect), additive table evolution, last-writer-wins with recorded conflicts,
+// history tables. See docs/sink-postgres.md. Everything else in this lib is internal.
+export {
+  PostgresSink,
+  type PostgresSinkOptions,
+  type PostgresSinkStatus,
+  type PartitionStatus,
+  type SinkPhase,
+  type TargetDatabase,
+  type TopicTableSettings,
+  routeFor,
+} from './sink/postgres-sink';
+export { type SinkCounters } from './delivery/postgres-sink-delivery';
+export { columnTypeFor, type ColumnType } from './mapping/column-type';
+export {
+  UnmappableValueError,
+  UnsupportedRecordError,
+  IncompatibleTableError,
+  TargetRejectedRowError,
+  PartitionFencedError,
+  TargetUnavailableError,
+} from './sink-errors';

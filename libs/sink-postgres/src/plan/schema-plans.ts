@@ -1,0 +1,88 @@
+import { type AvroType, parseAvroSchema, type RecordType, type SchemaRegistryClient } from '@sluice/schema';
+import { columnTypeFor } from '../mapping/column-type';
+import { UnsupportedRecordError } from '../sink-errors';
+import { type ColumnPlan } from './row-change';
+
+/** The columns a record schema (a key, or a row) writes, decided once per schema id. */
+export interface RowPlan {
+  readonly schemaId: number;
+  readonly columns: readonly ColumnPlan[];
+  /** Column names and types: schema ids with the same columns write alike. */
+  readonly signature: string;
+}
+
+/** A value schema: a Debezium envelope (op/before/after/source) or the row itself (unwrapped). */
+export interface ValuePlan extends RowPlan {
+  readonly envelope: boolean;
+}
+
+/**
+ * Schema texts fetched from the registry once per id and turned into column plans once: per record
+ * only a map lookup. A schema that cannot be a row (not a record) is an UnsupportedRecordError.
+ */
+export class SchemaPlans {
+  private readonly keys = new Map<number, Promise<RowPlan>>();
+  private readonly values = new Map<number, Promise<ValuePlan>>();
+
+  constructor(private readonly registry: SchemaRegistryClient) {}
+
+  keyPlan(schemaId: number): Promise<RowPlan> {
+    return cached(this.keys, schemaId, async () => {
+      const type = parseAvroSchema(await this.registry.schemaById(schemaId)).type;
+      if (type.kind !== 'record')
+        throw new UnsupportedRecordError(
+          `key schema ${schemaId} is ${type.kind}, not a record of key columns`,
+        );
+      return rowPlan(schemaId, type);
+    });
+  }
+
+  valuePlan(schemaId: number): Promise<ValuePlan> {
+    return cached(this.values, schemaId, async () => {
+      const type = parseAvroSchema(await this.registry.schemaById(schemaId)).type;
+      if (type.kind !== 'record')
+        throw new UnsupportedRecordError(`value schema ${schemaId} is ${type.kind}, not a record`);
+      const row = envelopeRow(type);
+      return { ...rowPlan(schemaId, row ?? type), envelope: row !== undefined };
+    });
+  }
+}
+
+/** The row type of a Debezium envelope (`after`'s record), or undefined when `type` is no envelope. */
+export function envelopeRow(type: RecordType): RecordType | undefined {
+  const names = new Set(type.fields.map((f) => f.name));
+  if (!names.has('op') || !names.has('after') || !names.has('before')) return undefined;
+  const after = type.fields.find((f) => f.name === 'after')!.type;
+  const record = nonNull(after);
+  return record?.kind === 'record' ? record : undefined;
+}
+
+function nonNull(type: AvroType): AvroType | undefined {
+  if (type.kind !== 'union') return type;
+  const branches = type.branches.filter((b) => !(b.kind === 'primitive' && b.name === 'null'));
+  return branches.length === 1 ? branches[0] : undefined;
+}
+
+function rowPlan(schemaId: number, type: RecordType): RowPlan {
+  const columns = type.fields.map((field) => {
+    try {
+      return { name: field.name, type: columnTypeFor(field.type) };
+    } catch (error) {
+      throw new UnsupportedRecordError(
+        `schema ${schemaId} field ${field.name} has no column type: ${(error as Error).message}`,
+      );
+    }
+  });
+  return { schemaId, columns, signature: columns.map((c) => `${c.name}:${c.type.pgType}`).join(',') };
+}
+
+function cached<T>(map: Map<number, Promise<T>>, id: number, make: () => Promise<T>): Promise<T> {
+  let value = map.get(id);
+  if (!value) {
+    value = make();
+    // A registry outage is retried on the next record, not remembered.
+    value.catch(() => map.delete(id));
+    map.set(id, value);
+  }
+  return value;
+}

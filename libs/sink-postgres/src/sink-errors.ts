@@ -1,0 +1,62 @@
+import { FatalRecordError, RetriableError } from '@sluice/errors';
+
+/** A decoded value the target column cannot take (wrong shape, out of range). Dead-lettered. */
+export class UnmappableValueError extends FatalRecordError {
+  constructor(table: string, column: string, detail: string, options?: { cause?: unknown }) {
+    super(`value of ${table}.${column} cannot be written: ${detail}`, {
+      ...options,
+      code: 'SINK_VALUE_UNMAPPABLE',
+    });
+  }
+}
+
+/** A record the sink cannot read as a row change (no key, an unexpected schema). Dead-lettered. */
+export class UnsupportedRecordError extends FatalRecordError {
+  constructor(message: string) {
+    super(message, { code: 'SINK_RECORD_UNSUPPORTED' });
+  }
+}
+
+/**
+ * The value schema asks for a change the target table cannot take additively (a column's type
+ * changed). The records of that schema are dead-lettered; the table is never altered destructively.
+ */
+export class IncompatibleTableError extends FatalRecordError {
+  constructor(table: string, detail: string) {
+    super(`table ${table} cannot take the new schema: ${detail}`, { code: 'SINK_TABLE_INCOMPATIBLE' });
+  }
+}
+
+/** The target database refused a row (constraint, a value out of the column's range). Dead-lettered. */
+export class TargetRejectedRowError extends FatalRecordError {
+  constructor(
+    table: string,
+    readonly sqlState: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${table} refused the row (SQLSTATE ${sqlState}): ${detail}`, {
+      ...options,
+      code: 'SINK_ROW_REJECTED',
+    });
+  }
+}
+
+/**
+ * Another owner claimed the partition since this one read its offset (a rebalance, a zombie after
+ * a pause): the batch's transaction is rolled back and nothing of it is written.
+ */
+export class PartitionFencedError extends FatalRecordError {
+  constructor(group: string, topic: string, partition: number) {
+    super(`${group} ${topic}[${partition}]: another sink instance claimed the partition; batch rolled back`, {
+      code: 'SINK_PARTITION_FENCED',
+    });
+  }
+}
+
+/** The target database is unreachable or the transaction was cut off (retried). */
+export class TargetUnavailableError extends RetriableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'SINK_TARGET_UNAVAILABLE' });
+  }
+}

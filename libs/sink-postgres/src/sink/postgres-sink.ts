@@ -1,0 +1,244 @@
+import { Pool } from 'pg';
+import { EnvironmentError } from '@sluice/errors';
+import { createKafkaClient, type KafkaConfig } from '@sluice/kafka';
+import { type Logger } from '@sluice/observability';
+import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
+import { StreamRuntime, type StreamRuntimeConfig, type TopicPartition } from '@sluice/stream';
+import { PostgresSinkDelivery, type SinkCounters } from '../delivery/postgres-sink-delivery';
+import { type RowChange, type TableOptions } from '../plan/row-change';
+import { SchemaPlans } from '../plan/schema-plans';
+import { RowChangeProcessor, type TableRoute } from '../processor/row-change-processor';
+import { ensureBookkeeping } from '../target/bookkeeping';
+import { TableShaper } from '../target/table-shaper';
+
+export interface TargetDatabase {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly connectTimeoutMs: number;
+}
+
+/** Per-topic settings; anything left out takes the sink-wide default. */
+export interface TopicTableSettings {
+  /** `table` or `schema.table`; default the topic's last dot-separated part in `schema`. */
+  readonly table?: string;
+  readonly history?: boolean;
+  readonly merge?: boolean;
+}
+
+export interface PostgresSinkOptions {
+  readonly kafka: KafkaConfig;
+  /** group, topics, concurrency, retry, onKeyFailure (`delivery` is the sink's own). */
+  readonly runtime: StreamRuntimeConfig;
+  readonly registry: SchemaRegistryClient;
+  readonly target: TargetDatabase;
+  /** Schema of the target tables. */
+  readonly schema: string;
+  /** Schema of Sluice's own tables (offsets, conflicts, deletions, migrations). */
+  readonly bookkeepingSchema: string;
+  readonly autoCreate: boolean;
+  readonly autoEvolve: boolean;
+  /** `lww`: last writer wins by source position, overruled writes in sluice_conflicts; `none`: apply in order. */
+  readonly conflicts: 'lww' | 'none';
+  readonly history: boolean;
+  readonly merge: boolean;
+  readonly tables: Readonly<Record<string, TopicTableSettings>>;
+  /** Attempts of a checkpoint transaction the database cut off. */
+  readonly maxCommitAttempts: number;
+  readonly logger: Logger;
+}
+
+export type SinkPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface PartitionStatus extends TopicPartition {
+  readonly committedOffset?: string;
+  readonly highWatermark?: string;
+  readonly lag?: string;
+}
+
+export interface PostgresSinkStatus extends SinkCounters {
+  readonly phase: SinkPhase;
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly conflictMode: 'lww' | 'none';
+  readonly partitions: readonly PartitionStatus[];
+  readonly recordsProcessed: number;
+  readonly recordsDeadLettered: number;
+  readonly recordsParked: number;
+  readonly lastError?: string;
+}
+
+/**
+ * The Postgres sink: a StreamRuntime whose processor turns CDC or unwrapped records into row
+ * changes and whose delivery writes each batch and its offset in one target transaction.
+ */
+export class PostgresSink {
+  private runtime: StreamRuntime<RowChange> | undefined;
+  private pool: Pool | undefined;
+  private phase: SinkPhase = 'starting';
+  private lastError: unknown;
+  private processed = 0;
+  private deadLettered = 0;
+  private parked = 0;
+  private readonly counters: SinkCounters = {
+    rowsUpserted: 0,
+    rowsDeleted: 0,
+    conflicts: 0,
+    rowsRefused: 0,
+    batchesCommitted: 0,
+  };
+  private readonly routes = new Map<string, TableRoute>();
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly options: PostgresSinkOptions) {}
+
+  /** Settles when the runtime stopped; rejects when it failed. */
+  get done(): Promise<void> {
+    return this.runtime?.done ?? Promise.resolve();
+  }
+
+  async start(): Promise<void> {
+    const { options } = this;
+    await this.checkTopics();
+    const t = options.target;
+    this.pool = new Pool({
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      password: t.password,
+      database: t.database,
+      connectionTimeoutMillis: t.connectTimeoutMs,
+      max: options.runtime.concurrency.partitions + 2,
+    });
+    this.pool.on('error', (error) => options.logger.warn({ err: error }, 'idle target connection failed'));
+    const pool = this.pool;
+    const books = await ensureBookkeeping(pool, options.bookkeepingSchema);
+    const shaper = new TableShaper(pool, books, {
+      autoCreate: options.autoCreate,
+      autoEvolve: options.autoEvolve,
+    });
+    const processor = new RowChangeProcessor({
+      decoder: new RecordDecoder(options.registry),
+      plans: new SchemaPlans(options.registry),
+      shaper,
+      route: (topic) => this.route(topic),
+    });
+    const lww = options.conflicts === 'lww';
+    this.runtime = new StreamRuntime<RowChange>({
+      kafka: options.kafka,
+      config: options.runtime,
+      processor,
+      delivery: (context) =>
+        new PostgresSinkDelivery({
+          pool,
+          books,
+          group: options.runtime.group,
+          kafka: context.kafka,
+          lww,
+          counters: this.counters,
+          maxAttempts: options.maxCommitAttempts,
+        }),
+      onOutcome: (_record, outcome) => {
+        if (outcome === 'processed') this.processed++;
+        else if (outcome === 'dead-lettered') this.deadLettered++;
+        else this.parked++;
+      },
+    });
+    this.runtime.done.then(
+      () => undefined,
+      (error: unknown) => {
+        this.phase = 'failed';
+        this.lastError = error;
+        options.logger.error({ err: error }, 'sink-postgres stopped on a failure');
+      },
+    );
+    await this.runtime.start();
+    this.phase = 'running';
+    options.logger.info(
+      { group: options.runtime.group, topics: options.runtime.topics },
+      'sink-postgres running',
+    );
+  }
+
+  /** A topic that does not exist is a clear start-up error, not a consumer crash later. */
+  private async checkTopics(): Promise<void> {
+    const admin = createKafkaClient(this.options.kafka).admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = this.options.runtime.topics.filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        throw new EnvironmentError(`topic(s) ${missing.join(', ')} to sink do not exist`, {
+          code: 'INPUT_TOPIC_MISSING',
+        });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** Drains in-flight records and commits them (within the runtime's shutdown budget), then disconnects. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.phase !== 'failed') this.phase = 'stopping';
+    try {
+      await this.runtime?.stop().catch(() => undefined);
+      await this.pool?.end().catch(() => undefined);
+    } finally {
+      if (this.phase !== 'failed') this.phase = 'stopped';
+    }
+  }
+
+  status(): PostgresSinkStatus {
+    const partitions = (this.runtime?.partitionProgress() ?? []).map((p) => ({
+      topic: p.topic,
+      partition: p.partition,
+      ...(p.committedOffset !== undefined ? { committedOffset: String(p.committedOffset) } : {}),
+      ...(p.highWatermark !== undefined ? { highWatermark: String(p.highWatermark) } : {}),
+      ...(p.lag !== undefined ? { lag: String(p.lag) } : {}),
+    }));
+    return {
+      phase: this.phase,
+      group: this.options.runtime.group,
+      topics: this.options.runtime.topics,
+      conflictMode: this.options.conflicts,
+      partitions,
+      recordsProcessed: this.processed,
+      recordsDeadLettered: this.deadLettered,
+      recordsParked: this.parked,
+      ...this.counters,
+      ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
+    };
+  }
+
+  private route(topic: string): TableRoute {
+    let route = this.routes.get(topic);
+    if (!route) {
+      route = routeFor(topic, this.options);
+      this.routes.set(topic, route);
+    }
+    return route;
+  }
+}
+
+/** Where a topic's rows go: its `tables` entry, else the topic's last part in the default schema. */
+export function routeFor(
+  topic: string,
+  options: Pick<PostgresSinkOptions, 'tables' | 'schema' | 'history' | 'merge'>,
+): TableRoute {
+  const settings = options.tables[topic] ?? {};
+  const target = settings.table ?? topic.slice(topic.lastIndexOf('.') + 1);
+  const dot = target.indexOf('.');
+  const tableOptions: TableOptions = {
+    history: settings.history ?? options.history,
+    merge: settings.merge ?? options.merge,
+  };
+  return dot < 0
+    ? { schema: options.schema, name: target, options: tableOptions }
+    : { schema: target.slice(0, dot), name: target.slice(dot + 1), options: tableOptions };
+}

@@ -1,0 +1,175 @@
+import { type Pool, type PoolClient } from 'pg';
+import { type ColumnPlan, type TargetTable } from '../plan/row-change';
+import { type BookkeepingTables, historyTableOf, LSN_COLUMN, TS_COLUMN } from '../sql/change-statements';
+import { ident } from '../sql/identifiers';
+import { IncompatibleTableError } from '../sink-errors';
+
+export interface ShaperOptions {
+  /** Create missing tables (else a missing table is an error for its records). */
+  readonly autoCreate: boolean;
+  /** Add columns a new schema version brings (else an error for its records). */
+  readonly autoEvolve: boolean;
+}
+
+/**
+ * Makes target tables fit the schemas that write them, additively: creates a missing table (key
+ * columns NOT NULL and the primary key, every other column nullable, plus the two position columns),
+ * adds a nullable column for a new field, never drops or narrows anything. Every DDL statement is
+ * logged in `sluice_schema_migrations` in the transaction that runs it. Decided once per table and
+ * schema version (`signature`); concurrent instances serialise on an advisory lock per table.
+ */
+export class TableShaper {
+  private readonly shaped = new Map<string, Promise<void>>();
+  private readonly existing = new Set<string>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly books: BookkeepingTables,
+    private readonly options: ShaperOptions,
+  ) {}
+
+  /** Resolves when `table` has every column of this schema version; rejects with IncompatibleTableError. */
+  ensure(table: TargetTable, schemaId: number): Promise<void> {
+    const key = `${table.qualified}\u0000${table.signature}`;
+    let shaping = this.shaped.get(key);
+    if (!shaping) {
+      shaping = this.shape(table, schemaId).then(() => {
+        this.existing.add(table.qualified);
+      });
+      // A failure is decided again next time (the operator may have fixed the table).
+      shaping.catch(() => this.shaped.delete(key));
+      this.shaped.set(key, shaping);
+    }
+    return shaping;
+  }
+
+  /** Whether the table exists (a tombstone for a table never written deletes nothing). */
+  async exists(qualified: string): Promise<boolean> {
+    if (this.existing.has(qualified)) return true;
+    const { rows } = await this.pool.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [
+      qualified,
+    ]);
+    if (rows[0]?.oid) this.existing.add(qualified);
+    return Boolean(rows[0]?.oid);
+  }
+
+  private async shape(table: TargetTable, schemaId: number): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice-sink:${table.qualified}`]);
+      const present = await this.columnsOf(client, table.qualified);
+      const ddl =
+        present === undefined
+          ? this.createStatements(table)
+          : await this.evolveStatements(client, table, present);
+      if (table.options.history) {
+        const history = await client.query('SELECT to_regclass($1) AS oid', [historyTableOf(table)]);
+        if (!history.rows[0]?.oid) ddl.push(historyDdl(table));
+      }
+      for (const statement of ddl) {
+        await client.query(statement);
+        await client.query(
+          `INSERT INTO ${this.books.migrations} (table_name, statement, schema_id) VALUES ($1, $2, $3)`,
+          [`${table.schema}.${table.name}`, statement, schemaId],
+        );
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async columnsOf(client: PoolClient, qualified: string): Promise<Map<string, string> | undefined> {
+    const { rows } = await client.query<{ name: string; type: string }>(
+      `SELECT a.attname AS name, a.atttypid::regtype::text AS type FROM pg_attribute a ` +
+        `WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+      [qualified],
+    );
+    if (rows.length === 0) {
+      const exists = await client.query('SELECT to_regclass($1) AS oid', [qualified]);
+      if (!exists.rows[0]?.oid) return undefined;
+    }
+    return new Map(rows.map((r) => [r.name, r.type]));
+  }
+
+  private createStatements(table: TargetTable): string[] {
+    if (!this.options.autoCreate)
+      throw new IncompatibleTableError(table.qualified, 'the table does not exist and autoCreate is off');
+    const keys = new Set(table.keyColumns.map((c) => c.name));
+    const columns = table.columns.map(
+      (c) => `${ident(c.name)} ${c.type.pgType}${keys.has(c.name) ? ' NOT NULL' : ''}`,
+    );
+    columns.push(`${ident(LSN_COLUMN)} bigint`, `${ident(TS_COLUMN)} bigint`);
+    const primaryKey = table.keyColumns.map((c) => ident(c.name)).join(', ');
+    return [
+      `CREATE SCHEMA IF NOT EXISTS ${ident(table.schema)}`,
+      `CREATE TABLE ${table.qualified} (${columns.join(', ')}, PRIMARY KEY (${primaryKey}))`,
+    ];
+  }
+
+  private async evolveStatements(
+    client: PoolClient,
+    table: TargetTable,
+    present: Map<string, string>,
+  ): Promise<string[]> {
+    const wanted: ColumnPlan[] = [
+      ...table.columns,
+      ...[LSN_COLUMN, TS_COLUMN].map((name) => ({
+        name,
+        type: { pgType: 'bigint', nullable: true, toText: () => null },
+      })),
+    ];
+    const { rows } = await client.query<{ spec: string; type: string | null }>(
+      'SELECT spec, to_regtype(spec)::text AS type FROM unnest($1::text[]) AS spec',
+      [[...new Set(wanted.map((c) => c.type.pgType))]],
+    );
+    const baseType = new Map(rows.map((r) => [r.spec, r.type]));
+    const ddl: string[] = [];
+    for (const column of wanted) {
+      const existing = present.get(column.name);
+      const base = baseType.get(column.type.pgType);
+      if (existing === undefined) {
+        if (!this.options.autoEvolve)
+          throw new IncompatibleTableError(
+            table.qualified,
+            `column ${column.name} is missing and autoEvolve is off`,
+          );
+        ddl.push(
+          `ALTER TABLE ${table.qualified} ADD COLUMN IF NOT EXISTS ${ident(column.name)} ${column.type.pgType}`,
+        );
+      } else if (base !== existing && !WIDER[base ?? '']?.includes(existing)) {
+        throw new IncompatibleTableError(
+          table.qualified,
+          `column ${column.name} is ${existing}, the schema needs ${base ?? column.type.pgType}`,
+        );
+      }
+    }
+    return ddl;
+  }
+}
+
+/**
+ * Column types a table made by hand may use for a field instead of the type the sink would create:
+ * every value of the field fits (varchar's length is checked by Postgres per row: a refused row is
+ * dead-lettered).
+ */
+const WIDER: Record<string, readonly string[]> = {
+  text: ['character varying', 'character', 'citext'],
+  smallint: ['integer', 'bigint', 'numeric'],
+  integer: ['bigint', 'numeric'],
+  bigint: ['numeric'],
+  real: ['double precision'],
+  jsonb: ['json'],
+};
+
+function historyDdl(table: TargetTable): string {
+  return (
+    `CREATE TABLE ${historyTableOf(table)} (history_id bigserial PRIMARY KEY, op text NOT NULL, ` +
+    `source_lsn bigint, source_ts_ms bigint, before jsonb, after jsonb, topic text NOT NULL, ` +
+    `"partition" int NOT NULL, "offset" bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())`
+  );
+}
