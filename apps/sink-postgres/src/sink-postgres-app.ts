@@ -1,10 +1,12 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { KafkaReachability } from '@sluice/kafka';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import { PostgresSink } from '@sluice/sink-postgres';
 import { type SinkPostgresAppConfig, sinkRuntimeConfig } from './config/sink-postgres-app-config';
+import { sinkPostgresProbes } from './http/sink-postgres-probes';
 import { SinkPostgresModule } from './sink-postgres.module';
 
 export interface SinkPostgresApp {
@@ -25,7 +27,7 @@ export async function createSinkPostgresApp(
   config: SinkPostgresAppConfig,
   options: SinkPostgresAppOptions = {},
 ): Promise<SinkPostgresApp> {
-  const logger = createLogger('sink-postgres', config.logging);
+  const logger = createLogger('sink-postgres', config.logging, { secretsFrom: config });
   const registry =
     options.registry ??
     new ConfluentSchemaRegistryClient({
@@ -58,8 +60,9 @@ export async function createSinkPostgresApp(
     maxCommitAttempts: target.maxCommitAttempts,
     logger,
   });
+  const kafka = new KafkaReachability(config.kafka);
   const app = await NestFactory.create<NestFastifyApplication>(
-    SinkPostgresModule.forSink(sink),
+    SinkPostgresModule.forSink(sink, sinkPostgresProbes(sink, config, kafka)),
     new FastifyAdapter(),
     {
       logger: new NestPinoLogger(logger),
@@ -72,6 +75,7 @@ export async function createSinkPostgresApp(
     await sink.start();
   } catch (error) {
     await sink.stop().catch(() => undefined);
+    await kafka.close();
     await app.close();
     throw error;
   }
@@ -80,6 +84,7 @@ export async function createSinkPostgresApp(
     url: `http://${config.http.host}:${address.port}`,
     close: async () => {
       await sink.stop();
+      await kafka.close();
       await app.close();
     },
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema } from '@sluice/observability';
+import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 import { parseStreamRuntimeConfig, retryPolicySchema, type StreamRuntimeConfig } from '@sluice/stream';
 
@@ -137,6 +137,7 @@ export const sinkPostgresAppConfigSchema = z.strictObject({
     })
     .prefault({}),
   logging: loggingConfigSchema,
+  tracing: tracingConfigSchema,
 });
 
 export type SinkPostgresAppConfig = z.output<typeof sinkPostgresAppConfigSchema>;

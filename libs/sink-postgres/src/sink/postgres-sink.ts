@@ -3,7 +3,12 @@ import { EnvironmentError } from '@sluice/errors';
 import { createKafkaClient, type KafkaConfig } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
-import { StreamRuntime, type StreamRuntimeConfig, type TopicPartition } from '@sluice/stream';
+import {
+  type GroupMembership,
+  StreamRuntime,
+  type StreamRuntimeConfig,
+  type TopicPartition,
+} from '@sluice/stream';
 import { PostgresSinkDelivery, type SinkCounters } from '../delivery/postgres-sink-delivery';
 import { type RowChange, type TableOptions } from '../plan/row-change';
 import { SchemaPlans } from '../plan/schema-plans';
@@ -63,6 +68,8 @@ export interface PostgresSinkStatus extends SinkCounters {
   readonly group: string;
   readonly topics: readonly string[];
   readonly conflictMode: 'lww' | 'none';
+  /** Consumer-group membership: `member` when settled, `rebalancing` while partitions move. */
+  readonly membership: GroupMembership;
   readonly partitions: readonly PartitionStatus[];
   readonly recordsProcessed: number;
   readonly recordsDeadLettered: number;
@@ -207,6 +214,7 @@ export class PostgresSink {
       group: this.options.runtime.group,
       topics: this.options.runtime.topics,
       conflictMode: this.options.conflicts,
+      membership: this.runtime?.membership() ?? 'joining',
       partitions,
       recordsProcessed: this.processed,
       recordsDeadLettered: this.deadLettered,
