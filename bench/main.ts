@@ -7,11 +7,13 @@ import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalStack, type PartName, stackLayout } from '@sluice/stack';
+import { envInt } from '@sluice/config';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
 import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
 import { benchSourcePostgres } from './source-postgres.bench';
+import { benchTracing } from './tracing.bench';
 import { benchTransformer } from './transformer.bench';
 
 interface Suite {
@@ -40,6 +42,16 @@ const SUITES: Suite[] = [
     name: 'transformer',
     parts: ['kafka', 'registry'],
     run: ({ runs, quick }) => benchTransformer({ runs, quick }),
+  },
+  {
+    name: 'tracing',
+    parts: ['kafka', 'registry', 'jaeger'],
+    run: ({ runs, quick }) =>
+      benchTracing({
+        runs,
+        quick,
+        otlpEndpoint: `http://127.0.0.1:${envInt('SLUICE_JAEGER_OTLP_HTTP_PORT', 4318)}`,
+      }),
   },
 ];
 

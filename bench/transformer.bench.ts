@@ -99,17 +99,19 @@ async function passthrough(kafka: Kafka, admin: Admin, input: string, total: num
   }
 }
 
-interface TransformerRun {
+export interface TransformerRun {
   readonly rate: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
 }
 
-async function transformer(
+/** One timed run of the transformer app over `input`; `extra` adds configuration sections. */
+export async function transformer(
   admin: Admin,
   input: string,
   total: number,
   mode: 'exactly-once' | 'at-least-once',
+  extra: Record<string, unknown> = {},
 ): Promise<TransformerRun> {
   const t = {
     eu: uniqueName('bench.tr.eu'),
@@ -128,6 +130,7 @@ async function transformer(
       http: { host: '127.0.0.1', port },
       logging: { level: 'error' },
       runtime: { concurrency: { partitions: PARTITIONS, keysPerPartition: 8 } },
+      ...extra,
     }),
   );
   const memory: { rssBytes: number; heapUsedBytes: number }[] = [];
@@ -160,7 +163,12 @@ async function transformer(
 }
 
 /** A ~500-byte change event: the order row with a 300-character note (the v2 schema). */
-async function preload(kafka: Kafka, admin: Admin, total: number): Promise<string> {
+export async function preload(
+  kafka: Kafka,
+  admin: Admin,
+  total: number,
+  headers?: (i: number) => Record<string, string>,
+): Promise<string> {
   const input = uniqueName('bench.tr.in');
   await new TopicProvisioner(admin).provision([
     { name: input, partitions: PARTITIONS, replicationFactor: 1 },
@@ -172,7 +180,10 @@ async function preload(kafka: Kafka, admin: Admin, total: number): Promise<strin
   for (let from = 0; from < total; from += chunk) {
     const records = [];
     for (let i = from; i < Math.min(total, from + chunk); i++)
-      records.push(await writer.encode({ ...orderRow(i), note: `${i} ${note}` }, true));
+      records.push({
+        ...(await writer.encode({ ...orderRow(i), note: `${i} ${note}` }, true)),
+        ...(headers ? { headers: headers(i) } : {}),
+      });
     await writer.write(records, 2_000);
   }
   return input;

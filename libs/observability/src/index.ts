@@ -53,6 +53,7 @@ export {
   type MetricSpec,
 } from './metrics/metrics-registry';
 export { MetricsModule } from './metrics/metrics.module';
+export { watchCircuitBreakers, type CircuitReading } from './metrics/circuit-breaker-metrics';
 export {
   phaseProbe,
   reachabilityProbe,

@@ -1,8 +1,8 @@
 // No secret from an app's configuration appears in anything it writes: passwords in the YAML and in
-// a connection URL, on the normal path and on error paths (authentication refused, registry
-// unreachable, a start-up failure).
+// a URL, on error paths (authentication refused, registry unreachable), also in the health answers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
 import { stackAddresses } from '@sluice/test-support';
 import { SourceTestBed } from '../source-postgres-harness';
 import { writePipeline } from '../transformer/transformer-harness';
@@ -64,12 +64,20 @@ describe('observability: secrets never logged', () => {
     assertClean(app.output());
   });
 
-  it('transformer with a password in the registry URL, registry unreachable: no secret in its output', async () => {
+  it('transformer with a password in the registry URL, registry unreachable: not in its output or probes', async () => {
+    const input = `${bed.name}.in`;
+    const admin = createKafkaClient(
+      kafkaConfigSchema.parse({ brokers: stackAddresses().kafkaBrokers, clientId: 'it-obs-secrets' }),
+    ).admin();
+    await admin.connect();
+    await new TopicProvisioner(admin).provision([{ name: input, partitions: 1, replicationFactor: 1 }]);
+    await admin.disconnect();
+    const port = await freePort();
     const registryPort = await freePort(); // nothing listens there
     const app = startApp(TRANSFORMER_MAIN, {
       pipeline: writePipeline({
         name: 'it-obs-secrets',
-        input: `${bed.name}.in`,
+        input,
         group: `${bed.name}.group`,
         eu: `${bed.name}.eu`,
         na: `${bed.name}.na`,
@@ -77,21 +85,26 @@ describe('observability: secrets never logged', () => {
       }),
       kafka: { brokers: stackAddresses().kafkaBrokers, clientId: 'it-obs-secrets', logLevel: 'nothing' },
       registry: { url: `http://sluice:${URL_SECRET}@127.0.0.1:${registryPort}` },
-      http: { host: '127.0.0.1', port: await freePort() },
+      http: { host: '127.0.0.1', port },
       logging: { level: 'debug' },
       tracing: { enabled: false },
     });
     apps.push(app);
-    // The input topic does not exist and the registry does not answer: the start fails and the
-    // error is reported on the way out.
-    const exited = new Promise<number | null>((resolve) => app.child.once('exit', resolve));
-    const code = await Promise.race([
-      exited,
-      new Promise<'running'>((r) => setTimeout(() => r('running'), 60_000)),
-    ]);
+    // The readiness probe reaches for the registry and fails: its answer names the URL.
+    const ready = await eventually('the readiness answer naming the registry', async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined);
+      const body = res ? await res.text() : '';
+      return body.includes('registry') ? { status: res!.status, body } : undefined;
+    });
+    assert.equal(ready.status, 503);
+    assert.match(
+      ready.body,
+      new RegExp(`127\\.0\\.0\\.1:${registryPort}`),
+      'the probe names where it looked',
+    );
+    const status = await (await fetch(`http://127.0.0.1:${port}/status`)).text();
     await app.stop();
-    assert.notEqual(code, 0, 'the start did not succeed');
-    assert.ok(app.output().length > 0, 'it reported something');
-    assertClean(app.output());
+    assert.ok(app.output().includes('"level":30'), 'it logged');
+    assertClean(app.output() + ready.body + status);
   });
 });

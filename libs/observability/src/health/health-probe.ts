@@ -67,17 +67,35 @@ export function reachabilityProbe(
   };
 }
 
-/** A GET that must answer 2xx (the schema registry's `/subjects`, say), with basic auth if given. */
+/**
+ * A GET that must answer 2xx (the schema registry's `/subjects`, say), with basic auth if given.
+ * Credentials in the URL itself become basic auth too and never appear in a probe's answer.
+ */
 export function httpReachable(
   url: string,
   auth?: { readonly username: string; readonly password: string },
 ): () => Promise<void> {
-  const headers: Record<string, string> = auth
-    ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` }
+  const target = new URL(url);
+  const credentials =
+    auth ??
+    (target.username || target.password
+      ? { username: decodeURIComponent(target.username), password: decodeURIComponent(target.password) }
+      : undefined);
+  target.username = '';
+  target.password = '';
+  const headers: Record<string, string> = credentials
+    ? {
+        authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+      }
     : {};
+  const shown = target.href;
   return async () => {
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+    const response = await fetch(shown, { headers, signal: AbortSignal.timeout(5000) }).catch(
+      (error: unknown) => {
+        throw new Error(`GET ${shown} failed: ${error instanceof Error ? error.message : String(error)}`);
+      },
+    );
     await response.body?.cancel();
-    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+    if (!response.ok) throw new Error(`GET ${shown} answered ${response.status}`);
   };
 }

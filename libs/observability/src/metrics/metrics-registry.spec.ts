@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { watchCircuitBreakers } from './circuit-breaker-metrics';
 import { counter, gauge, histogram, metricsExposition } from './metrics-registry';
 
 describe('metrics registry', () => {
@@ -27,5 +28,17 @@ describe('metrics registry', () => {
       /sluice_spec_lag_records\{partition="0"\}/,
       'a removed collector leaves no stale series',
     );
+  });
+
+  it('turns circuit breaker states into 0/1/2 per group and destination', async () => {
+    const states = [
+      { destination: 'crm', state: 'open' as const },
+      { destination: 'chat', state: 'half-open' as const },
+    ];
+    const stop = watchCircuitBreakers('sink-g', () => states);
+    const { body } = await metricsExposition();
+    assert.match(body, /sluice_circuit_breaker_state\{group="sink-g",destination="crm"\} 2/);
+    assert.match(body, /sluice_circuit_breaker_state\{group="sink-g",destination="chat"\} 1/);
+    stop();
   });
 });

@@ -91,4 +91,30 @@ describe('MessageTracing', () => {
     const [only] = await finishedSpans(1);
     assert.equal(only!.parentSpanContext, undefined);
   });
+
+  it('follows an unsampled parent without a span: outputs carry the same context on', async () => {
+    exporter.reset();
+    const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const span = tracing.process(
+      {
+        topic: 't',
+        partition: 0,
+        offset: 1n,
+        key: null,
+        value: Buffer.from('v'),
+        headers: [header('traceparent', parent)],
+      },
+      'g',
+    );
+    const out = withTraceContext([header('traceparent', parent)], span);
+    span.end();
+    assert.equal(out.find((h) => h.key === 'traceparent')!.value!.toString(), parent);
+    const sampled = tracing.process(
+      { topic: 't', partition: 0, offset: 2n, key: null, value: null, headers: [] },
+      'g',
+    );
+    sampled.end();
+    const spans = await finishedSpans(1);
+    assert.equal(spans.length, 1, 'only the sampled record made a span');
+  });
 });

@@ -2,14 +2,14 @@ import {
   type Attributes,
   type Context,
   context,
-  propagation,
+  createTraceState,
   ROOT_CONTEXT,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
-  type TextMapGetter,
-  type TextMapSetter,
   trace,
+  TraceFlags,
   type Tracer,
 } from '@opentelemetry/api';
 import {
@@ -43,33 +43,54 @@ export interface ConsumedMessage {
   readonly headers: readonly MessageHeader[];
 }
 
-const headerGetter: TextMapGetter<readonly MessageHeader[]> = {
-  keys: (headers) => headers.map((h) => h.key),
-  get: (headers, key) => {
-    // The last one wins, as Kafka's lastHeader.
-    for (let i = headers.length - 1; i >= 0; i--) {
-      if (headers[i]!.key === key) return headers[i]!.value?.toString('latin1');
-    }
-    return undefined;
-  },
-};
+// W3C trace context, version 00: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>. Written and
+// read here directly (not through the global propagator): it runs per record, and the composite
+// propagator's generic carrier handling and baggage pass cost more than the record's own work.
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const INVALID_TRACE = '00000000000000000000000000000000';
+const INVALID_SPAN = '0000000000000000';
 
-const mapSetter: TextMapSetter<Record<string, string>> = {
-  set: (carrier, key, value) => {
-    carrier[key] = value;
-  },
-};
+function lastHeader(headers: readonly MessageHeader[], key: string): Buffer | null | undefined {
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i]!.value;
+  return undefined;
+}
+
+/** The remote span context a record's headers carry, if a valid one. */
+function parentOf(headers: readonly MessageHeader[]): SpanContext | undefined {
+  const raw = lastHeader(headers, TRACEPARENT_HEADER);
+  if (!raw || raw.length !== 55) return undefined;
+  const match = TRACEPARENT.exec(raw.toString('latin1'));
+  if (!match || match[1] === INVALID_TRACE || match[2] === INVALID_SPAN) return undefined;
+  const state = lastHeader(headers, TRACESTATE_HEADER);
+  return {
+    traceId: match[1]!,
+    spanId: match[2]!,
+    traceFlags: parseInt(match[3]!, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+    ...(state ? { traceState: createTraceState(state.toString('latin1')) } : {}),
+  };
+}
+
+function contextHeaders(span: SpanContext): MessageHeader[] {
+  const flags = span.traceFlags & TraceFlags.SAMPLED ? '01' : '00';
+  const out: MessageHeader[] = [
+    { key: TRACEPARENT_HEADER, value: Buffer.from(`00-${span.traceId}-${span.spanId}-${flags}`, 'latin1') },
+  ];
+  const state = span.traceState?.serialize();
+  if (state) out.push({ key: TRACESTATE_HEADER, value: Buffer.from(state, 'latin1') });
+  return out;
+}
 
 /** The W3C context of a span as header values (`traceparent`, maybe `tracestate`). */
 export function traceContextHeaders(span: TraceSpan): Record<string, string> {
   const carrier: Record<string, string> = {};
-  propagation.inject(span.context, carrier, mapSetter);
+  for (const { key, value } of span.headers()) carrier[key] = value!.toString('latin1');
   return carrier;
 }
 
 /**
  * `headers` with the trace context of `span` in place of any earlier one (the input's traceparent
- * that a processor passed through): the next hop's span becomes a child of this one.
+ * that a processor passed through): the next hop continues this span's trace.
  */
 export function withTraceContext(
   headers: readonly MessageHeader[] | undefined,
@@ -79,16 +100,18 @@ export function withTraceContext(
   for (const h of headers ?? []) {
     if (h.key !== TRACEPARENT_HEADER && h.key !== TRACESTATE_HEADER) out.push(h);
   }
-  for (const [key, value] of Object.entries(traceContextHeaders(span)))
-    out.push({ key, value: Buffer.from(value, 'latin1') });
+  out.push(...span.headers());
   return out;
 }
 
-/** A started span and the context it makes current. Vendor types stay inside. */
+/** A started span (or an unsampled trace followed without one) and the context it makes current. */
 export class TraceSpan {
+  private contextHeaders: MessageHeader[] | undefined;
+
   constructor(
-    private readonly span: Span,
+    private readonly span: Span | undefined,
     readonly context: Context,
+    private readonly spanContext: SpanContext,
   ) {}
 
   /** Runs `work` with this span current (HTTP client spans and child spans attach to it). */
@@ -96,12 +119,18 @@ export class TraceSpan {
     return context.with(this.context, work);
   }
 
+  /** The headers that carry this span's context to the next hop (computed once). */
+  headers(): readonly MessageHeader[] {
+    return (this.contextHeaders ??= contextHeaders(this.spanContext));
+  }
+
   setAttributes(attributes: Attributes): void {
-    if (this.span.isRecording()) this.span.setAttributes(attributes);
+    if (this.span?.isRecording()) this.span.setAttributes(attributes);
   }
 
   /** Ends the span; an error marks it failed. */
   end(error?: unknown): void {
+    if (this.span === undefined) return;
     if (error !== undefined && this.span.isRecording()) {
       this.span.recordException(error instanceof Error ? error : String(error));
       this.span.setStatus({
@@ -131,7 +160,7 @@ export class MessageTracing {
       { kind: SpanKind.INTERNAL, attributes, root: true },
       ROOT_CONTEXT,
     );
-    return new TraceSpan(span, trace.setSpan(ROOT_CONTEXT, span));
+    return this.started(span, ROOT_CONTEXT);
   }
 
   /** A producer span `send <topic>` under `parent`; its context goes into the record's headers. */
@@ -150,15 +179,24 @@ export class MessageTracing {
       },
       parent.context,
     );
-    return new TraceSpan(span, trace.setSpan(parent.context, span));
+    return this.started(span, parent.context);
   }
 
   /**
    * A consumer span `process <topic>` for one record of `group`, child of the context in the record's
    * headers (a new root, sampled by ratio, when it has none).
+   *
+   * A parent that was not sampled is followed without making a span (parent-based sampling would
+   * make a non-recording one): the work runs in the parent's context, so anything it traces (an HTTP
+   * call) stays unsampled too, and the outputs carry the parent's context on. That is most records
+   * at a low ratio, and costs a header parse.
    */
   process(message: ConsumedMessage, group: string): TraceSpan {
-    const parent = propagation.extract(ROOT_CONTEXT, message.headers, headerGetter);
+    const parent = parentOf(message.headers);
+    if (parent !== undefined && !(parent.traceFlags & TraceFlags.SAMPLED)) {
+      return new TraceSpan(undefined, trace.setSpanContext(ROOT_CONTEXT, parent), parent);
+    }
+    const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
     const attributes: Attributes = {
       [MESSAGING_SYSTEM]: 'kafka',
       [MESSAGING_OPERATION_TYPE]: 'process',
@@ -174,8 +212,12 @@ export class MessageTracing {
     const span = this.tracer.startSpan(
       `process ${message.topic}`,
       { kind: SpanKind.CONSUMER, attributes },
-      parent,
+      parentContext,
     );
-    return new TraceSpan(span, trace.setSpan(parent, span));
+    return this.started(span, parentContext);
+  }
+
+  private started(span: Span, parent: Context): TraceSpan {
+    return new TraceSpan(span, trace.setSpan(parent, span), span.spanContext());
   }
 }

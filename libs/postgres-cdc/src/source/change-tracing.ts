@@ -19,12 +19,15 @@ const tracing = new MessageTracing('@sluice/postgres-cdc');
  */
 export class CapturedTransactionTrace {
   private readonly commitMs: string;
+  /** Untraced, every event of the transaction carries the same (never mutated) headers. */
+  private readonly untraced: Readonly<Record<string, string>>;
 
   private constructor(
     commitTimeMicros: bigint,
     private readonly span: TraceSpan | undefined,
   ) {
     this.commitMs = String(commitTimeMicros / 1000n);
+    this.untraced = { [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
   }
 
   /**
@@ -47,8 +50,8 @@ export class CapturedTransactionTrace {
    * The headers of one event of the transaction: its commit time and, traced, the context of a
    * `send <topic>` producer span (ended at hand-over to the publisher) that the next hop continues.
    */
-  eventHeaders(topic: string): Record<string, string> {
-    if (this.span === undefined) return { [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
+  eventHeaders(topic: string): Readonly<Record<string, string>> {
+    if (this.span === undefined) return this.untraced;
     const send = tracing.send(this.span, topic);
     const headers = traceContextHeaders(send);
     send.end();

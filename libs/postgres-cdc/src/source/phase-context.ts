@@ -32,8 +32,10 @@ export async function deliver(
   const routing = context.tables.route(relationId, event, tx);
   if (!('send' in routing)) return context.publisher.hold(tx);
   const { send } = routing;
+  if (trace === undefined) return context.publisher.publish(send, tx);
+  const headers = trace.eventHeaders(send.topic);
   await context.publisher.publish(
-    trace ? { ...send, headers: { ...send.headers, ...trace.eventHeaders(send.topic) } } : send,
+    { ...send, headers: send.headers === undefined ? headers : { ...send.headers, ...headers } },
     tx,
   );
 }

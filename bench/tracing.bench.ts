@@ -1,0 +1,73 @@
+// Tracing cost (issue #7): the transformer's throughput (unwrap + mask + route, Avro, exactly-once)
+// with tracing off, on at 10 % parent-based sampling and at 100 %, side by side in the same run,
+// exporting to the local stack's Jaeger (OTLP/HTTP). As in a pipeline, the decision is the source's:
+// the input records carry a W3C traceparent, sampled on 10 % of them (one input topic) or on all
+// (another), and the transformer follows its parent. Goal: <= 10 % cost at 10 % sampling.
+import { randomBytes } from 'node:crypto';
+import { createKafkaClient } from '@sluice/kafka';
+import { kafkaConfig } from '../test/integration/transformer/transformer-harness';
+import { type BenchFigure } from './support/bench-figure';
+import { preload, transformer } from './transformer.bench';
+
+export interface TracingBenchOptions {
+  readonly runs: number;
+  readonly quick: boolean;
+  /** Where spans go: the stack's Jaeger OTLP/HTTP endpoint. */
+  readonly otlpEndpoint: string;
+}
+
+/** The context a tracing source puts on an event, sampled on `ratio` of the events. */
+const traceparent = (ratio: number) => (i: number) => ({
+  traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${
+    i % Math.round(1 / ratio) === 0 ? '01' : '00'
+  }`,
+});
+
+export async function benchTracing(options: TracingBenchOptions): Promise<BenchFigure[]> {
+  const total = options.quick ? 50_000 : 200_000;
+  const kafka = createKafkaClient({ ...kafkaConfig, clientId: 'sluice-bench-tracing' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const tenth = await preload(kafka, admin, total, traceparent(0.1));
+  const all = await preload(kafka, admin, total, traceparent(1));
+  const variants = [
+    { name: 'off', input: tenth, tracing: { enabled: false } },
+    { name: '10%', input: tenth, tracing: { enabled: true, samplingRatio: 0.1 } },
+    { name: '100%', input: all, tracing: { enabled: true, samplingRatio: 1 } },
+  ] as const;
+  const rates: Record<(typeof variants)[number]['name'], number[]> = { off: [], '10%': [], '100%': [] };
+  try {
+    for (let run = 0; run < options.runs; run++) {
+      // Interleaved, so drift on the machine spreads over every variant.
+      for (const variant of variants) {
+        const tracing = { ...variant.tracing, endpoint: options.otlpEndpoint };
+        rates[variant.name].push(
+          (await transformer(admin, variant.input, total, 'exactly-once', { tracing })).rate,
+        );
+      }
+      process.stderr.write(
+        `bench: tracing run ${run + 1}: ${variants.map((v) => `${v.name} ${Math.round(rates[v.name].at(-1)!)}/s`).join(', ')}\n`,
+      );
+    }
+  } finally {
+    await admin.deleteTopics({ topics: [tenth, all] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  const baseline = { name: 'tracing off', runs: rates.off };
+  const records = total.toLocaleString('en-US');
+  return [
+    {
+      name: `transformer, tracing on, 10% parent-based sampling (${records} records)`,
+      unit: 'records/s',
+      runs: rates['10%'],
+      baseline,
+      goal: '>= 90% of tracing off',
+    },
+    {
+      name: `transformer, tracing on, 100% sampling (${records} records)`,
+      unit: 'records/s',
+      runs: rates['100%'],
+      baseline,
+    },
+  ];
+}
