@@ -13,6 +13,7 @@ const ROOT = join(__dirname, '..', '..', '..');
 export const PROJECT_ROOT = join(ROOT, '..');
 export const SOURCE_MAIN = join(ROOT, 'apps', 'source-postgres', 'src', 'main.js');
 export const TRANSFORMER_MAIN = join(ROOT, 'apps', 'transformer', 'src', 'main.js');
+export const SINK_POSTGRES_MAIN = join(ROOT, 'apps', 'sink-postgres', 'src', 'main.js');
 
 export async function freePort(): Promise<number> {
   const server = createServer();

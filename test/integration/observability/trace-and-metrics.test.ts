@@ -1,11 +1,9 @@
-// One row change through source-postgres and the transformer (child processes, tracing at 100%)
-// becomes one trace in a real Jaeger, with spans in causal order; a real Prometheus scraping both
-// apps returns non-zero values for the key series after the traffic.
-//
-// TODO(sink-postgres): when apps/sink-postgres is on main, start it on the transformer's output
-// and assert its consumer span closes the same trace.
+// One row change through source-postgres, the transformer and sink-postgres (child processes,
+// tracing at 100%) becomes one trace in a real Jaeger, with spans in causal order; a real Prometheus
+// scraping the three apps returns non-zero values for the key series after the traffic.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Client } from 'pg';
 import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
 import { type LocalStack } from '@sluice/stack';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
@@ -16,6 +14,7 @@ import {
   freePort,
   privateStack,
   type RunningApp,
+  SINK_POSTGRES_MAIN,
   SOURCE_MAIN,
   startApp,
   statusOf,
@@ -45,18 +44,23 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
   let prometheusUrl = '';
   let otlpEndpoint = '';
   const group = uniqueName('it.obs.group');
+  const sinkGroup = uniqueName('it.obs.sink');
   let topic = '';
+  let sinkTable = '';
 
   before(async () => {
     bed = await SourceTestBed.open('it_obs');
     topic = `${bed.name}.${bed.name}.orders`;
-    const [sourcePort, transformerPort] = [await freePort(), await freePort()];
+    sinkTable = `${bed.name}_orders_eu`;
+    const [sourcePort, transformerPort, sinkPort] = [await freePort(), await freePort(), await freePort()];
     stack = privateStack({
       SLUICE_JAEGER_PORT: String(await freePort()),
       SLUICE_JAEGER_OTLP_GRPC_PORT: String(await freePort()),
       SLUICE_JAEGER_OTLP_HTTP_PORT: String(await freePort()),
       SLUICE_PROMETHEUS_PORT: String(await freePort()),
-      SLUICE_PROMETHEUS_TARGETS: `127.0.0.1:${sourcePort},127.0.0.1:${transformerPort}`,
+      SLUICE_PROMETHEUS_TARGETS: [sourcePort, transformerPort, sinkPort]
+        .map((p) => `127.0.0.1:${p}`)
+        .join(','),
       SLUICE_STACK_TIMEOUT: '60',
     });
     const outcomes = await stack.up(['jaeger', 'prometheus']);
@@ -74,7 +78,10 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     );
     const admin = kafka.admin();
     await admin.connect();
-    await new TopicProvisioner(admin).provision([{ name: topic, partitions: 3, replicationFactor: 1 }]);
+    await new TopicProvisioner(admin).provision([
+      { name: topic, partitions: 3, replicationFactor: 1 },
+      { name: `${topic}.eu`, partitions: 3, replicationFactor: 1 },
+    ]);
     await admin.disconnect();
 
     const tracing = { endpoint: otlpEndpoint, samplingRatio: 1 };
@@ -107,15 +114,36 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     await eventually('transformer ready', async () =>
       (await statusOf(`http://127.0.0.1:${transformerPort}/health/ready`)) === 200 ? true : undefined,
     );
+    const sink = startApp(SINK_POSTGRES_MAIN, {
+      group: sinkGroup,
+      topics: [`${topic}.eu`],
+      target: { ...stackAddresses().postgres, database: 'sink', schema: 'public' },
+      tables: { [`${topic}.eu`]: { table: `public.${sinkTable}` } },
+      kafka: { brokers: stackAddresses().kafkaBrokers, clientId: 'it-obs-sink', logLevel: 'nothing' },
+      registry: { url: stackAddresses().registryUrl },
+      http: { host: '127.0.0.1', port: sinkPort },
+      logging: { level: 'warn' },
+      runtime: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
+      tracing,
+    });
+    apps.push(sink);
+    await eventually('sink-postgres ready', async () =>
+      (await statusOf(`http://127.0.0.1:${sinkPort}/health/ready`)) === 200 ? true : undefined,
+    );
   });
 
   after(async () => {
     for (const app of apps) await app.stop().catch(() => undefined);
+    const sinkDb = new Client({ ...stackAddresses().postgres, database: 'sink' });
+    await sinkDb.connect().then(
+      () => sinkDb.query(`DROP TABLE IF EXISTS public.${sinkTable}`).finally(() => sinkDb.end()),
+      () => undefined,
+    );
     await bed?.cleanup();
     await stack?.down();
   });
 
-  it('one row change is one trace: capture (source) → send (source) → process (transformer)', async () => {
+  it('one row change is one trace: capture, send (source) → process (transformer) → process (sink)', async () => {
     const client = await bed.client();
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${bed.name}.orders VALUES (1, 'eu', 'a@example.com', 10)`);
@@ -127,14 +155,14 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
 
     const tags = encodeURIComponent(JSON.stringify({ 'sluice.postgres.tx_id': xid }));
     const traces = await eventually(
-      'the trace in Jaeger with the transformer span',
+      'the trace in Jaeger with the sink span',
       async () => {
         const res = await fetch(
           `${jaegerUrl}/api/traces?service=source-postgres&tags=${tags}&lookback=1h&limit=20`,
         );
         const body = (await res.json()) as { data: JaegerTrace[] | null };
         const found = body.data ?? [];
-        const complete = found.some((t) => t.spans.some((s) => s.operationName === `process ${topic}`));
+        const complete = found.some((t) => t.spans.some((s) => s.operationName === `process ${topic}.eu`));
         return complete ? found : undefined;
       },
       60_000,
@@ -150,15 +178,34 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     const capture = named(`capture source`);
     const send = named(`send ${topic}`);
     const process = named(`process ${topic}`);
+    const sink = named(`process ${topic}.eu`);
     assert.equal(service(capture), 'source-postgres');
     assert.equal(service(send), 'source-postgres');
     assert.equal(service(process), 'transformer');
+    assert.equal(service(sink), 'sink-postgres');
     const parent = (span: JaegerSpan) => span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
+    const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
     assert.equal(parent(capture), undefined, 'the capture span is the root');
     assert.equal(parent(send), capture.spanID, 'send is a child of capture');
     assert.equal(parent(process), send.spanID, "the transformer's span is a child of the source's send");
-    assert.ok(capture.startTime <= send.startTime && send.startTime <= process.startTime, 'causal order');
-    const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+    assert.equal(parent(sink), process.spanID, "the sink's span is a child of the transformer's");
+    assert.ok(
+      capture.startTime <= send.startTime &&
+        send.startTime <= process.startTime &&
+        process.startTime <= sink.startTime,
+      'causal order',
+    );
+    assert.equal(tag(sink, 'messaging.consumer.group.name'), sinkGroup);
+    assert.equal(tag(sink, 'sluice.record.outcome'), 'processed');
+    // And the row is in the sink's table.
+    const sinkDb = new Client({ ...stackAddresses().postgres, database: 'sink' });
+    await sinkDb.connect();
+    const rows = await eventually('the row in the sink table', async () => {
+      const { rows } = await sinkDb.query(`SELECT id FROM public.${sinkTable}`).catch(() => ({ rows: [] }));
+      return rows.length > 0 ? rows : undefined;
+    });
+    await sinkDb.end();
+    assert.deepEqual(rows, [{ id: 1 }]);
     assert.equal(tag(process, 'messaging.system'), 'kafka');
     assert.equal(tag(process, 'messaging.destination.name'), topic);
     assert.equal(tag(process, 'messaging.consumer.group.name'), group);
@@ -184,6 +231,8 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
       `sum(sluice_stream_records_total{group="${group}",outcome="processed"})`,
       `sum(sluice_stream_output_records_total{group="${group}"})`,
       `sum(sluice_end_to_end_latency_seconds_count{group="${group}"})`,
+      `sum(sluice_end_to_end_latency_seconds_count{group="${sinkGroup}"})`,
+      `sum(sluice_stream_records_total{group="${sinkGroup}",outcome="processed"})`,
       `sum(sluice_stream_record_duration_seconds_count{group="${group}"})`,
       `sum(sluice_stream_assigned_partitions{group="${group}"})`,
       `sum(sluice_stream_group_member{group="${group}"})`,
