@@ -1,0 +1,262 @@
+// Every app the chart deploys, started exactly as its container starts it — the image's entrypoint
+// (deploy/docker/start-app.sh) with SLUICE_APP and the configuration the chart's ConfigMap holds,
+// only the addresses pointed at the local stack — answers the chart's startup, liveness and
+// readiness probe paths and /metrics (the ServiceMonitor's), and on SIGTERM (the signal reaches
+// node itself: the entrypoint execs it) drains and exits 0 within terminationGracePeriodSeconds.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { parse, stringify } from 'yaml';
+import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { type AppDeployment, appDeployments, mountConfigMaps, parseManifests } from './chart-manifests';
+import { PROJECT_ROOT, renderChart, run } from './deploy-toolchain';
+
+const ENTRYPOINT = join(PROJECT_ROOT, 'deploy', 'docker', 'start-app.sh');
+const stack = stackAddresses();
+const built = (app: string) => existsSync(join(PROJECT_ROOT, 'dist', 'apps', app, 'src', 'main.js'));
+
+type Config = Record<string, unknown> & { http?: Record<string, unknown> };
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function get(port: number, path: string): Promise<number> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3000) });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, output: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`${what} within ${timeoutMs} ms; output:\n${output()}`);
+}
+
+/** Local resources one app's configuration is pointed at, and how to remove them. */
+interface LocalWiring {
+  cleanup: () => Promise<void>;
+}
+
+const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+
+async function createTopic(topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function deleteTopics(topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const doomed = topics.filter((t) => existing.has(t));
+    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function sql(database: string, text: string): Promise<void> {
+  const client = new Client({ ...stack.postgres, database });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Points the chart's configuration of `app` at the local stack, with names of its own (topics,
+ * group, slot, publication, table), and creates what the app expects to exist.
+ */
+async function wireToStack(
+  app: string,
+  config: Config,
+  configDir: string,
+  port: number,
+): Promise<LocalWiring> {
+  const { host, port: pgPort, user } = stack.postgres;
+  config.http = { ...config.http, host: '127.0.0.1', port };
+  if (config.kafka) config.kafka = { ...(config.kafka as object), brokers: stack.kafkaBrokers };
+  if (config.registry) config.registry = { ...(config.registry as object), url: stack.registryUrl };
+  const name = uniqueName('probe').replace(/-/g, '_');
+  const topics: string[] = [];
+  let cleanup = async () => deleteTopics(topics);
+  if (app === 'schema-registry') {
+    config.database = { ...(config.database as object), host, port: pgPort, user, database: 'registry' };
+  } else if (app === 'source-postgres') {
+    config.postgres = { ...(config.postgres as object), host, port: pgPort, user, database: 'source' };
+    config.topicPrefix = name;
+    config.slot = { name, dropOnStop: true };
+    config.publication = { name, autocreate: 'filtered' };
+    config.tables = { include: [`public.${name}`] };
+    delete config.signals;
+    await sql('source', `CREATE TABLE public.${name} (id int PRIMARY KEY, v text)`);
+    topics.push(`${name}.public.${name}`);
+    cleanup = async () => {
+      // Normally gone already (dropOnStop); after a failure the killed app's walsender may linger.
+      await sql(
+        'source',
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '${name}' AND active_pid IS NOT NULL`,
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      await sql(
+        'source',
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '${name}'`,
+      );
+      await sql('source', `DROP PUBLICATION IF EXISTS ${name}; DROP TABLE IF EXISTS public.${name}`);
+      await deleteTopics(topics);
+    };
+  } else if (app === 'transformer') {
+    const file = join(configDir, 'pipeline.yaml');
+    const pipeline = parse(readFileSync(file, 'utf8')) as Config;
+    const [input, output] = [`${name}.in`, `${name}.out`];
+    Object.assign(pipeline, { name: name.replace(/_/g, '-'), from: { topics: [input] }, to: output });
+    writeFileSync(file, stringify(pipeline));
+    await createTopic(input);
+    topics.push(input, output, `sluice-pipeline-${name.replace(/_/g, '-')}.dlq`);
+  } else {
+    const input = `${name}.in`;
+    Object.assign(config, { group: name, topics: [input] });
+    if (app === 'sink-postgres')
+      config.target = { ...(config.target as object), host, port: pgPort, user, database: 'sink' };
+    if (app === 'sink-http')
+      config.destinations = (config.destinations as Config[]).map((d) => ({
+        ...d,
+        url: 'http://127.0.0.1:9/hook',
+      }));
+    await createTopic(input);
+    topics.push(input, `${name}.dlq`, `${name}.dlq.parked`);
+  }
+  writeFileSync(join(configDir, 'config.yaml'), stringify(config));
+  return { cleanup };
+}
+
+function startApp(
+  deployment: AppDeployment,
+  configFile: string,
+): { child: ChildProcess; output: () => string } {
+  let output = '';
+  const secrets = Object.fromEntries(
+    deployment.secretEnv.map((v) => [
+      v,
+      /SECRET/.test(v) ? 'test-only-secret-0123456789abcdef' : stack.postgres.password,
+    ]),
+  );
+  const child = spawn(ENTRYPOINT, [], {
+    env: {
+      PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
+      SLUICE_APP: deployment.app,
+      SLUICE_CONFIG: configFile,
+      OTEL_SDK_DISABLED: 'true',
+      ...secrets,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  return { child, output: () => output.slice(-4000) };
+}
+
+describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async () => {
+  const enableSinks = ['sink-postgres', 'sink-http'].filter(built).map((a) => `apps.${a}.enabled=true`);
+  const objects = parseManifests(await renderChart([], enableSinks));
+  const mounted = mountConfigMaps(objects);
+  const children: ChildProcess[] = [];
+  after(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
+
+  it('deploys every app there is', () => {
+    const apps = appDeployments(objects).map((d) => d.app);
+    for (const app of [
+      'schema-registry',
+      'source-postgres',
+      'transformer',
+      'sink-postgres',
+      'sink-http',
+    ].filter(built))
+      assert.ok(apps.includes(app), `${app} is deployed`);
+  });
+
+  for (const deployment of appDeployments(objects)) {
+    it(`${deployment.app}: probes and /metrics answer 200, SIGTERM exits 0 within ${deployment.gracePeriodSeconds} s`, async () => {
+      const dir = mounted.get(deployment.configMap)!;
+      const port = await freePort();
+      const config = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')) as Config;
+      assert.equal(config.http?.port, deployment.port, 'the app listens on the port the probes target');
+      const wiring = await wireToStack(deployment.app, config, dir, port);
+      const { child, output } = startApp(deployment, join(dir, 'config.yaml'));
+      children.push(child);
+      try {
+        const { startup, liveness, readiness } = deployment.probes;
+        await until(
+          `${readiness} answers 200`,
+          async () => (await get(port, readiness)) === 200,
+          90_000,
+          output,
+        );
+        assert.equal(await get(port, liveness), 200, `${liveness}\n${output()}`);
+        assert.equal(await get(port, startup), 200, startup);
+        assert.equal(await get(port, '/metrics'), 200, '/metrics');
+        // The entrypoint exec'd node: the pid Kubernetes signals is node's own, running the app.
+        const [argv0, main] = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+        assert.equal(argv0, 'node');
+        assert.match(main!, new RegExp(`dist/apps/${deployment.app}/src/main\\.js$`));
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        const started = Date.now();
+        child.kill('SIGTERM');
+        const code = await Promise.race([
+          exited,
+          new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), deployment.gracePeriodSeconds * 1000)),
+        ]);
+        assert.equal(code, 0, `exit after SIGTERM (${Date.now() - started} ms)\n${output()}`);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) {
+          const gone = new Promise((resolve) => child.once('exit', resolve));
+          child.kill('SIGKILL');
+          await gone;
+        }
+        await wiring.cleanup();
+      }
+    });
+  }
+
+  it('the entrypoint refuses an unknown or missing SLUICE_APP and a missing SLUICE_CONFIG, naming the apps', async () => {
+    const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` };
+    const unknown = await run(ENTRYPOINT, [], {
+      env: { ...env, SLUICE_APP: 'nope', SLUICE_CONFIG: '/x.yaml' },
+    });
+    assert.equal(unknown.code, 64);
+    assert.match(unknown.stderr, /set SLUICE_APP to one of: .*schema-registry.*transformer.* \(got 'nope'\)/);
+    const cli = await run(ENTRYPOINT, [], { env: { ...env, SLUICE_APP: 'cli', SLUICE_CONFIG: '/x.yaml' } });
+    assert.equal(cli.code, 64);
+    const noConfig = await run(ENTRYPOINT, [], { env: { ...env, SLUICE_APP: 'transformer' } });
+    assert.equal(noConfig.code, 64);
+    assert.match(noConfig.stderr, /set SLUICE_CONFIG/);
+  });
+});
