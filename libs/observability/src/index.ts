@@ -39,6 +39,8 @@ export {
   SLUICE_LSN,
   DB_SYSTEM_NAME,
   DB_NAMESPACE,
+  DB_OPERATION_NAME,
+  DB_OPERATION_BATCH_SIZE,
 } from './tracing/span-attributes';
 export {
   counter,

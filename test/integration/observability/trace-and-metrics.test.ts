@@ -143,7 +143,7 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     await stack?.down();
   });
 
-  it('one row change is one trace: capture, send (source) → process (transformer) → process (sink)', async () => {
+  it('one row change is one trace: capture, send (source) → process (transformer) → process, write (sink)', async () => {
     const client = await bed.client();
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${bed.name}.orders VALUES (1, 'eu', 'a@example.com', 10)`);
@@ -155,14 +155,14 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
 
     const tags = encodeURIComponent(JSON.stringify({ 'sluice.postgres.tx_id': xid }));
     const traces = await eventually(
-      'the trace in Jaeger with the sink span',
+      'the trace in Jaeger with the sink write span',
       async () => {
         const res = await fetch(
           `${jaegerUrl}/api/traces?service=source-postgres&tags=${tags}&lookback=1h&limit=20`,
         );
         const body = (await res.json()) as { data: JaegerTrace[] | null };
         const found = body.data ?? [];
-        const complete = found.some((t) => t.spans.some((s) => s.operationName === `process ${topic}.eu`));
+        const complete = found.some((t) => t.spans.some((s) => s.operationName === 'write sink'));
         return complete ? found : undefined;
       },
       60_000,
@@ -189,6 +189,10 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     assert.equal(parent(send), capture.spanID, 'send is a child of capture');
     assert.equal(parent(process), send.spanID, "the transformer's span is a child of the source's send");
     assert.equal(parent(sink), process.spanID, "the sink's span is a child of the transformer's");
+    const write = named('write sink');
+    assert.equal(service(write), 'sink-postgres');
+    assert.equal(parent(write), sink.spanID, 'the trace ends with the database write of the record');
+    assert.equal(tag(write, 'db.system.name'), 'postgresql');
     assert.ok(
       capture.startTime <= send.startTime &&
         send.startTime <= process.startTime &&

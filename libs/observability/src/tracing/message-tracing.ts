@@ -119,6 +119,11 @@ export class TraceSpan {
     return context.with(this.context, work);
   }
 
+  /** True when this record's trace is sampled (its spans are recorded and exported). */
+  get sampled(): boolean {
+    return (this.spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+  }
+
   /** The headers that carry this span's context to the next hop (computed once). */
   headers(): readonly MessageHeader[] {
     return (this.contextHeaders ??= contextHeaders(this.spanContext));
@@ -215,6 +220,21 @@ export class MessageTracing {
       parentContext,
     );
     return this.started(span, parentContext);
+  }
+
+  /**
+   * A write that makes several records durable at once (a sink's database transaction): one client
+   * span `name` under each sampled record's span, so each record's trace ends with the write that
+   * committed it. Nothing is made for unsampled records. End it when the write is done.
+   */
+  write(records: readonly TraceSpan[], name: string, attributes: Attributes): { end(error?: unknown): void } {
+    const spans: TraceSpan[] = [];
+    for (const record of records) {
+      if (!record.sampled) continue;
+      const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, record.context);
+      spans.push(new TraceSpan(span, record.context, span.spanContext()));
+    }
+    return { end: (error?: unknown) => spans.forEach((span) => span.end(error)) };
   }
 
   private started(span: Span, parent: Context): TraceSpan {

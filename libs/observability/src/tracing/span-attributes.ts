@@ -14,6 +14,8 @@ export const MESSAGING_KAFKA_MESSAGE_KEY = 'messaging.kafka.message.key';
 export const MESSAGING_KAFKA_MESSAGE_TOMBSTONE = 'messaging.kafka.message.tombstone';
 export const DB_SYSTEM_NAME = 'db.system.name';
 export const DB_NAMESPACE = 'db.namespace';
+export const DB_OPERATION_NAME = 'db.operation.name';
+export const DB_OPERATION_BATCH_SIZE = 'db.operation.batch.size';
 
 /** Sluice's own attributes. */
 export const SLUICE_OUTCOME = 'sluice.record.outcome';

@@ -3,6 +3,14 @@ import { DatabaseError, type Pool } from 'pg';
 import { SluiceError } from '@sluice/errors';
 import { createProducer } from '@sluice/kafka';
 import {
+  DB_NAMESPACE,
+  DB_OPERATION_BATCH_SIZE,
+  DB_OPERATION_NAME,
+  DB_SYSTEM_NAME,
+  MessageTracing,
+  type TraceSpan,
+} from '@sluice/observability';
+import {
   buildDeadLetterRecord,
   type DeadLetterRecord,
   type DeliveryStrategy,
@@ -34,7 +42,11 @@ export interface PostgresSinkDeliveryOptions {
   readonly counters: SinkCounters;
   /** Attempts of a checkpoint transaction cut off by the database (connection lost, deadlock). */
   readonly maxAttempts: number;
+  /** The target database's name (the write spans' `db.namespace`). */
+  readonly database?: string;
 }
+
+const tracing = new MessageTracing('@sluice/sink-postgres');
 
 /**
  * The sink's delivery strategy: each fetched batch's row changes and the partition's next offset
@@ -84,6 +96,8 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
 class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
   private batch: ChangeBatch;
   private deadLetters: Array<{ record: DeadLetterRecord; partition: number }> = [];
+  /** The batch's sampled record spans: each trace ends with the transaction that writes it. */
+  private traces: TraceSpan[] = [];
   private epoch: bigint | undefined;
 
   constructor(
@@ -110,10 +124,12 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
   async begin(): Promise<void> {
     this.batch = new ChangeBatch(this.options.lww);
     this.deadLetters = [];
+    this.traces = [];
   }
 
-  async send(changes: readonly RowChange[]): Promise<void> {
+  async send(changes: readonly RowChange[], trace?: TraceSpan): Promise<void> {
     for (const change of changes) this.batch.add(change);
+    if (trace?.sampled) this.traces.push(trace);
   }
 
   async deadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
@@ -138,11 +154,13 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     }
     this.batch = new ChangeBatch(this.options.lww);
     this.deadLetters = [];
+    this.traces = [];
   }
 
   async abort(): Promise<void> {
     this.batch = new ChangeBatch(this.options.lww);
     this.deadLetters = [];
+    this.traces = [];
   }
 
   async close(): Promise<void> {
@@ -150,6 +168,23 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
   }
 
   private async commit(nextOffset: bigint): Promise<WriteReport> {
+    const write = tracing.write(this.traces, `write ${this.options.database ?? 'target'}`, {
+      [DB_SYSTEM_NAME]: 'postgresql',
+      [DB_OPERATION_NAME]: 'write batch',
+      [DB_OPERATION_BATCH_SIZE]: this.batch.size,
+      ...(this.options.database !== undefined ? { [DB_NAMESPACE]: this.options.database } : {}),
+    });
+    try {
+      const report = await this.transaction(nextOffset);
+      write.end();
+      return report;
+    } catch (error) {
+      write.end(error);
+      throw error;
+    }
+  }
+
+  private async transaction(nextOffset: bigint): Promise<WriteReport> {
     const client = await this.options.pool.connect();
     let broken = false;
     try {

@@ -146,6 +146,7 @@ export class PostgresSink {
           lww,
           counters: this.counters,
           maxAttempts: options.maxCommitAttempts,
+          database: t.database,
         }),
       onOutcome: (_record, outcome) => {
         if (outcome === 'processed') this.processed++;

@@ -1,4 +1,5 @@
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { type TraceSpan } from '@sluice/observability';
 import { type OutputRecord } from '../processor/stream-record';
 
 /** A consumed partition, as the group assigns it. */
@@ -27,8 +28,11 @@ export interface PartitionDelivery<O = OutputRecord> {
    * Hands over a record's outputs, in the record's order. Resolves when they are accepted (queued,
    * or written when the queue is full); durability comes with `checkpoint`. Rejects when they
    * cannot be written: the batch is then not checkpointed.
+   *
+   * `trace` is the record's span when the process traces (a sink's delivery, whose outputs are not
+   * Kafka records, ends each record's trace with the write that commits it: `MessageTracing.write`).
    */
-  send(records: readonly O[]): Promise<void>;
+  send(records: readonly O[], trace?: TraceSpan): Promise<void>;
   /**
    * Same, for a record bound for one of the runtime's own Kafka topics — a dead letter, or a
    * parked-key marker of `<group>.dlq.parked` (`record.topic` says which) — to `partition`. The same

@@ -129,7 +129,7 @@ export class RecordRunner<O = OutputRecord> {
         this.options.metrics?.produced(traced);
         outputs = traced as readonly O[];
       }
-      await delivery.send(outputs);
+      await delivery.send(outputs, span);
       if (behind === record.offset) {
         // The failure it was parked behind did not happen this time (a retriable cause went away).
         parked.release(record.key);
