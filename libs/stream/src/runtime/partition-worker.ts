@@ -40,6 +40,8 @@ export interface PartitionWorkerOptions {
    * sit in the same transaction and would be repeated.
    */
   readonly partialCheckpoint: boolean;
+  /** The records of a batch below `nextOffset` are durable (metrics: end-to-end latency). */
+  readonly onCommitted?: (records: readonly StreamRecord[], nextOffset: bigint) => void;
 }
 
 /** How a batch ended. */
@@ -207,6 +209,7 @@ export class PartitionWorker<O = OutputRecord> {
         throw error;
       }
       this.committed = next;
+      this.options.onCommitted?.(records, next);
       control.resolveOffset(next - 1n);
       if (lost) return { kind: 'rejoin', error: lostError };
       return { kind: 'committed', nextOffset: next, complete: done };

@@ -83,9 +83,21 @@ export class StreamMetrics {
       });
     }
     series.duration.observe(seconds);
-    const committedAt = sourceCommitMs(record);
-    if (committedAt !== undefined) series.endToEnd.observe(Math.max(0, Date.now() - committedAt) / 1000);
   }
+
+  /**
+   * A batch became durable up to `nextOffset` (its outputs visible downstream, a sink's rows
+   * committed): end-to-end latency of each of its records that carries a source commit time.
+   */
+  readonly committed = (batch: readonly StreamRecord[], nextOffset: bigint): void => {
+    const now = Date.now();
+    for (const record of batch) {
+      if (record.offset >= nextOffset) break;
+      const committedAt = sourceCommitMs(record);
+      if (committedAt !== undefined)
+        this.series(record.topic).endToEnd.observe(Math.max(0, now - committedAt) / 1000);
+    }
+  };
 
   retried(record: StreamRecord): void {
     retries.inc({ group: this.group, topic: record.topic });

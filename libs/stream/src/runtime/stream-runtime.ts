@@ -367,6 +367,7 @@ export class StreamRuntime<O = OutputRecord> {
           revokeTimeoutMs: config.revokeTimeoutMs,
           heartbeatIntervalMs: config.heartbeatIntervalMs,
           partialCheckpoint: config.delivery === 'at-least-once' && this.options.delivery === undefined,
+          ...(this.metrics ? { onCommitted: this.metrics.committed } : {}),
         },
         this.parkedLog,
       );
