@@ -6,7 +6,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -158,9 +159,14 @@ async function wireToStack(
   return { cleanup };
 }
 
+/**
+ * Starts the app as its container does. Its working directory is an empty folder standing for the
+ * read-only image (it must stay empty); TMPDIR and HOME stand for the chart's /tmp emptyDir.
+ */
 function startApp(
   deployment: AppDeployment,
   configFile: string,
+  cwd: string,
 ): { child: ChildProcess; output: () => string } {
   let output = '';
   const secrets = Object.fromEntries(
@@ -169,8 +175,12 @@ function startApp(
       /SECRET/.test(v) ? 'test-only-secret-0123456789abcdef' : stack.postgres.password,
     ]),
   );
+  const tmp = mkdtempSync(join(tmpdir(), 'sluice-app-tmp-'));
   const child = spawn(ENTRYPOINT, [], {
+    cwd,
     env: {
+      TMPDIR: tmp,
+      HOME: tmp,
       PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
       SLUICE_APP: deployment.app,
       SLUICE_CONFIG: configFile,
@@ -204,13 +214,15 @@ describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async (
   });
 
   for (const deployment of appDeployments(objects)) {
-    it(`${deployment.app}: probes and /metrics answer 200, SIGTERM exits 0 within ${deployment.gracePeriodSeconds} s`, async () => {
+    it(`${deployment.app}: probes and /metrics answer 200, nothing written outside /tmp, SIGTERM exits 0 within ${deployment.gracePeriodSeconds} s`, async () => {
       const dir = mounted.get(deployment.configMap)!;
       const port = await freePort();
       const config = parse(readFileSync(join(dir, 'config.yaml'), 'utf8')) as Config;
       assert.equal(config.http?.port, deployment.port, 'the app listens on the port the probes target');
       const wiring = await wireToStack(deployment.app, config, dir, port);
-      const { child, output } = startApp(deployment, join(dir, 'config.yaml'));
+      const cwd = mkdtempSync(join(tmpdir(), 'sluice-app-cwd-'));
+      const configBefore = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
+      const { child, output } = startApp(deployment, join(dir, 'config.yaml'), cwd);
       children.push(child);
       try {
         const { startup, liveness, readiness } = deployment.probes;
@@ -235,6 +247,12 @@ describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async (
           new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), deployment.gracePeriodSeconds * 1000)),
         ]);
         assert.equal(code, 0, `exit after SIGTERM (${Date.now() - started} ms)\n${output()}`);
+        // Nothing written outside /tmp: not where it runs, not its (read-only) configuration.
+        assert.deepEqual(readdirSync(cwd), []);
+        assert.deepEqual(
+          readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')),
+          configBefore,
+        );
       } finally {
         if (child.exitCode === null && child.signalCode === null) {
           const gone = new Promise((resolve) => child.once('exit', resolve));

@@ -173,6 +173,20 @@ describe('Helm chart deploy/helm/sluice', { timeout: 20 * 60_000 }, () => {
       });
   });
 
+  it('refuses a misspelled value, naming it (values.schema.json)', async () => {
+    const result = await run(await helmBinary(), [
+      'template',
+      'sluice',
+      CHART,
+      '--kube-version',
+      DEPLOY_VERSIONS.kubernetes,
+      '--set',
+      'apps.transformer.autoscalling.enabled=true',
+    ]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /at '\/apps\/transformer': additional properties 'autoscalling' not allowed/);
+  });
+
   it('refuses an autoscaled consumer whose input topic is not in topics:', async () => {
     const result = await run(await helmBinary(), [
       'template',
