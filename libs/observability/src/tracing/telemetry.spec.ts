@@ -1,0 +1,45 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { MessageTracing } from './message-tracing';
+import { startTelemetry, tracingActive } from './telemetry';
+import { tracingConfigSchema } from './tracing-config';
+
+describe('telemetry start-up', () => {
+  it('OTEL_SDK_DISABLED=true or enabled: false starts nothing', () => {
+    startTelemetry({
+      service: 's',
+      config: tracingConfigSchema.parse({}),
+      env: { OTEL_SDK_DISABLED: 'true' },
+    });
+    assert.equal(tracingActive(), false);
+    startTelemetry({ service: 's', config: tracingConfigSchema.parse({ enabled: false }), env: {} });
+    assert.equal(tracingActive(), false);
+  });
+
+  it('honours OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, names the service and namespace', async () => {
+    // The SDK itself reads OTEL_RESOURCE_ATTRIBUTES from the process environment.
+    process.env.OTEL_RESOURCE_ATTRIBUTES = 'deployment.environment.name=spec';
+    const exporter = new InMemorySpanExporter();
+    const telemetry = startTelemetry({
+      service: 'transformer',
+      version: '9.9.9',
+      config: tracingConfigSchema.parse({ samplingRatio: 1 }),
+      env: { OTEL_SERVICE_NAME: 'orders-transformer' },
+      exporter,
+      exportImmediately: true,
+    });
+    assert.equal(tracingActive(), true);
+    new MessageTracing('spec').root('capture source', {}).end();
+    for (let i = 0; i < 200 && exporter.getFinishedSpans().length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const [span] = exporter.getFinishedSpans();
+    const attributes = span!.resource.attributes;
+    assert.equal(attributes['service.name'], 'orders-transformer');
+    assert.equal(attributes['service.namespace'], 'sluice');
+    assert.equal(attributes['service.version'], '9.9.9');
+    assert.equal(attributes['deployment.environment.name'], 'spec');
+    await telemetry.shutdown();
+    assert.equal(tracingActive(), false);
+  });
+});
