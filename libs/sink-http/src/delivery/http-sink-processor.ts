@@ -22,10 +22,13 @@ interface Route {
   readonly batcher?: RequestBatcher;
 }
 
-/** Records not sent anywhere (tombstones skipped, no destination matched). */
+/** Records not sent anywhere (tombstones skipped, no destination matched), and work in progress. */
 export interface SkipCounters {
   readonly tombstonesSkipped: number;
   readonly unrouted: number;
+  /** Records being decoded or delivered right now, and the most there ever were at once. */
+  readonly inFlight: number;
+  readonly maxInFlight: number;
 }
 
 /**
@@ -40,6 +43,8 @@ export class HttpSinkProcessor implements RecordProcessor {
   readonly name = 'HttpSink';
   private readonly routes: readonly Route[];
   private skipped = { tombstonesSkipped: 0, unrouted: 0 };
+  private inFlight = 0;
+  private maxInFlight = 0;
 
   constructor(private readonly options: HttpSinkProcessorOptions) {
     this.routes = options.destinations.map((destination) => {
@@ -55,13 +60,24 @@ export class HttpSinkProcessor implements RecordProcessor {
   }
 
   skipCounters(): SkipCounters {
-    return { ...this.skipped };
+    return { ...this.skipped, inFlight: this.inFlight, maxInFlight: this.maxInFlight };
   }
 
   async process(record: StreamRecord, ctx: ProcessContext): Promise<readonly OutputRecord[]> {
+    this.inFlight++;
+    if (this.inFlight > this.maxInFlight) this.maxInFlight = this.inFlight;
+    try {
+      await this.processRecord(record, ctx);
+      return [];
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async processRecord(record: StreamRecord, ctx: ProcessContext): Promise<void> {
     if (record.value === null && this.options.tombstones === 'skip') {
       this.skipped.tombstonesSkipped++;
-      return [];
+      return;
     }
     const scope = await this.options.decoding.scope(record, ctx);
     const routes = this.routes.filter((r) => !r.topics || r.topics.has(record.topic));
@@ -77,16 +93,16 @@ export class HttpSinkProcessor implements RecordProcessor {
     }
     if (matching.length === 0) {
       this.skipped.unrouted++;
-      return [];
+      return;
     }
     if (matching.length === 1) {
       await this.deliver(matching[0]!, scope, ctx);
-      return [];
+      return;
     }
     const results = await Promise.allSettled(matching.map((route) => this.deliver(route, scope, ctx)));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
-    return [];
+    return;
   }
 
   private async deliver(route: Route, scope: ExpressionScope, ctx: ProcessContext): Promise<void> {

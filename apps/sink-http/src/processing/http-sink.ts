@@ -1,0 +1,209 @@
+import { EnvironmentError } from '@sluice/errors';
+import { createKafkaClient } from '@sluice/kafka';
+import { type Logger } from '@sluice/observability';
+import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
+import {
+  type CircuitTransition,
+  type DestinationStatus,
+  HttpDestination,
+  HttpSinkProcessor,
+  RecordDecoding,
+} from '@sluice/sink-http';
+import { parseStreamRuntimeConfig, StreamRuntime, type TopicPartition } from '@sluice/stream';
+import { type SinkHttpAppConfig } from '../config/sink-http-app-config';
+
+export type SinkHttpPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface PartitionStatus extends TopicPartition {
+  readonly committedOffset?: number;
+  readonly highWatermark?: number;
+  readonly lag?: number;
+}
+
+export interface SinkHttpStatus {
+  readonly group: string;
+  readonly phase: SinkHttpPhase;
+  readonly delivery: 'at-least-once';
+  readonly topics: readonly string[];
+  readonly deadLetterTopic: string;
+  /** Committed offset, high watermark and lag of each partition processed here. */
+  readonly partitions: readonly PartitionStatus[];
+  readonly records: {
+    readonly delivered: number;
+    readonly deadLettered: number;
+    readonly parked: number;
+    readonly tombstonesSkipped: number;
+    readonly unrouted: number;
+    /** Records being decoded or delivered now, and the most at once since start (bounded by the runtime). */
+    readonly inFlight: number;
+    readonly maxInFlight: number;
+  };
+  readonly destinations: readonly DestinationStatus[];
+  readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  /** Why the runtime stopped, when it failed. */
+  readonly lastError?: string;
+}
+
+/** Listener for circuit breaker transitions of any destination (metrics, logs). */
+export type BreakerListener = (destination: string, transition: CircuitTransition) => void;
+
+/**
+ * The sink as a consumer group: an HttpSinkProcessor (decode, route, render, deliver) inside a
+ * StreamRuntime with at-least-once delivery — a partition's offset is committed after its records
+ * were answered 2xx by every destination or dead-lettered — plus the counters of /status.
+ */
+export class HttpSink {
+  readonly destinations: readonly HttpDestination[];
+  private readonly processor: HttpSinkProcessor;
+  private runtime: StreamRuntime | undefined;
+  private phase: SinkHttpPhase = 'starting';
+  private lastError: unknown;
+  private counts = { delivered: 0, deadLettered: 0, parked: 0 };
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: SinkHttpAppConfig,
+    registry: SchemaRegistryClient,
+    private readonly log: Logger,
+  ) {
+    this.destinations = config.destinations.map((d) => new HttpDestination(d));
+    for (const destination of this.destinations) {
+      if (!destination.config.tls.verify)
+        log.warn(
+          { destination: destination.name },
+          'TLS CERTIFICATE VERIFICATION IS OFF for this destination: anyone on the path can read and change its requests',
+        );
+      destination.breaker.onStateChange((t) => {
+        const entry = { destination: destination.name, from: t.from, to: t.to };
+        // Warn once per outage; a failed probe re-opening the circuit every cool-down is debug.
+        if (t.to === 'open' && t.from === 'closed')
+          log.warn(entry, 'circuit opened: requests to this destination are paused');
+        else if (t.to === 'closed') log.info(entry, 'circuit closed: the destination answers again');
+        else log.debug(entry, `circuit ${t.to}`);
+      });
+    }
+    const usesAvro = config.keyFormat === 'avro' || config.valueFormat === 'avro';
+    this.processor = new HttpSinkProcessor({
+      destinations: this.destinations,
+      decoding: new RecordDecoding(
+        config.keyFormat,
+        config.valueFormat,
+        usesAvro ? new RecordDecoder(registry) : undefined,
+      ),
+      tombstones: config.tombstones,
+    });
+  }
+
+  get group(): string {
+    return this.config.group;
+  }
+
+  /** Settles when the runtime stopped; rejects when it failed. */
+  get done(): Promise<void> {
+    return this.runtime?.done ?? Promise.resolve();
+  }
+
+  /** Calls `listener` on every breaker transition of every destination; returns the unsubscribe. */
+  onBreakerStateChange(listener: BreakerListener): () => void {
+    const offs = this.destinations.map((d) => d.breaker.onStateChange((t) => listener(d.name, t)));
+    return () => offs.forEach((off) => off());
+  }
+
+  async start(): Promise<void> {
+    await this.checkTopics();
+    this.runtime = new StreamRuntime({
+      kafka: this.config.kafka,
+      config: this.runtimeConfig(),
+      processor: this.processor,
+      onOutcome: (_record, outcome) => {
+        if (outcome === 'processed') this.counts.delivered++;
+        else if (outcome === 'dead-lettered') this.counts.deadLettered++;
+        else this.counts.parked++;
+      },
+    });
+    this.runtime.done.then(
+      () => undefined,
+      (error: unknown) => {
+        this.phase = 'failed';
+        this.lastError = error;
+        this.log.error({ err: error }, 'sink-http stopped on a failure');
+      },
+    );
+    await this.runtime.start();
+    this.phase = 'running';
+    this.log.info(
+      { group: this.group, topics: this.config.topics, destinations: this.destinations.map((d) => d.name) },
+      'sink-http running',
+    );
+  }
+
+  /** Finishes in-flight requests and commits (within `runtime.shutdownTimeoutMs`), then closes connections. */
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  status(): SinkHttpStatus {
+    const skipped = this.processor.skipCounters();
+    return {
+      group: this.group,
+      phase: this.phase,
+      delivery: 'at-least-once',
+      topics: this.config.topics,
+      deadLetterTopic: `${this.group}.dlq`,
+      partitions: (this.runtime?.partitionProgress() ?? []).map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        ...(p.committedOffset !== undefined ? { committedOffset: Number(p.committedOffset) } : {}),
+        ...(p.highWatermark !== undefined ? { highWatermark: Number(p.highWatermark) } : {}),
+        ...(p.lag !== undefined ? { lag: Number(p.lag) } : {}),
+      })),
+      records: { ...this.counts, ...skipped },
+      destinations: this.destinations.map((d) => d.status()),
+      memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
+      ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.phase !== 'failed') this.phase = 'stopping';
+    try {
+      await this.runtime?.stop().catch(() => undefined);
+      await Promise.all(this.destinations.map((d) => d.close().catch(() => undefined)));
+    } finally {
+      if (this.phase !== 'failed') this.phase = 'stopped';
+    }
+  }
+
+  private runtimeConfig() {
+    const { runtime } = this.config;
+    return parseStreamRuntimeConfig(
+      {
+        ...runtime,
+        group: this.config.group,
+        topics: this.config.topics,
+        delivery: 'at-least-once',
+        failure: {
+          ...(runtime.failure.retry ? { retry: runtime.failure.retry } : {}),
+          ...(runtime.failure.onKeyFailure ? { onKeyFailure: runtime.failure.onKeyFailure } : {}),
+        },
+      },
+      'runtime',
+    );
+  }
+
+  private async checkTopics(): Promise<void> {
+    const admin = createKafkaClient(this.config.kafka).admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = this.config.topics.filter((t) => !existing.has(t));
+      if (missing.length > 0)
+        throw new EnvironmentError(`topic(s) ${missing.join(', ')} do not exist`, {
+          code: 'INPUT_TOPIC_MISSING',
+        });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import { type AddressInfo } from 'node:net';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, NestPinoLogger } from '@sluice/observability';
+import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
+import { type SinkHttpAppConfig } from './config/sink-http-app-config';
+import { HttpSink } from './processing/http-sink';
+import { SinkHttpModule } from './sink-http.module';
+
+export interface SinkHttpApp {
+  readonly sink: HttpSink;
+  /** Where the HTTP endpoints listen, e.g. http://127.0.0.1:8104. */
+  readonly url: string;
+  /** Stops the runtime (finish in-flight requests and commit within its budget) and the HTTP server. */
+  close(): Promise<void>;
+}
+
+export interface SinkHttpAppOptions {
+  /** The registry client; default a Confluent REST client from `config.registry`. */
+  readonly registry?: SchemaRegistryClient;
+}
+
+/** Wires the sink from its validated configuration, starts the runtime and the HTTP endpoints. */
+export async function createSinkHttpApp(
+  config: SinkHttpAppConfig,
+  options: SinkHttpAppOptions = {},
+): Promise<SinkHttpApp> {
+  const logger = createLogger('sink-http', config.logging);
+  const registry =
+    options.registry ??
+    new ConfluentSchemaRegistryClient({
+      url: config.registry.url,
+      auth: config.registry.auth,
+      retries: config.registry.retries,
+      clientId: 'sluice-sink-http',
+    });
+  const sink = new HttpSink(config, registry, logger);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    SinkHttpModule.forSink(sink),
+    new FastifyAdapter(),
+    {
+      logger: new NestPinoLogger(logger),
+      abortOnError: false,
+    },
+  );
+  await app.listen(config.http.port, config.http.host);
+  const address = app.getHttpServer().address() as AddressInfo;
+  try {
+    await sink.start();
+  } catch (error) {
+    await sink.stop().catch(() => undefined);
+    await app.close();
+    throw error;
+  }
+  return {
+    sink,
+    url: `http://${config.http.host}:${address.port}`,
+    close: async () => {
+      await sink.stop();
+      await app.close();
+    },
+  };
+}
