@@ -19,6 +19,7 @@ const docs = [
     'docs/sink-postgres.md',
     require(path.join(root, 'dist/apps/sink-postgres/src/index.js')).sinkPostgresAppConfigSchema,
   ],
+  ['docs/sink-http.md', require(path.join(root, 'dist/apps/sink-http/src/index.js')).sinkHttpAppConfigSchema],
 ];
 for (const [file, schema] of docs) {
   const full = path.join(root, file);

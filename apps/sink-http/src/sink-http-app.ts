@@ -1,9 +1,11 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { KafkaReachability } from '@sluice/kafka';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import { type SinkHttpAppConfig } from './config/sink-http-app-config';
+import { sinkHttpProbes } from './http/sink-http-probes';
 import { HttpSink } from './processing/http-sink';
 import { SinkHttpModule } from './sink-http.module';
 
@@ -25,7 +27,8 @@ export async function createSinkHttpApp(
   config: SinkHttpAppConfig,
   options: SinkHttpAppOptions = {},
 ): Promise<SinkHttpApp> {
-  const logger = createLogger('sink-http', config.logging);
+  // Auth tokens, passwords and signing secrets never reach a log line.
+  const logger = createLogger('sink-http', config.logging, { secretsFrom: config });
   const registry =
     options.registry ??
     new ConfluentSchemaRegistryClient({
@@ -35,8 +38,9 @@ export async function createSinkHttpApp(
       clientId: 'sluice-sink-http',
     });
   const sink = new HttpSink(config, registry, logger);
+  const kafka = new KafkaReachability(config.kafka);
   const app = await NestFactory.create<NestFastifyApplication>(
-    SinkHttpModule.forSink(sink),
+    SinkHttpModule.forSink(sink, sinkHttpProbes(sink, config, kafka)),
     new FastifyAdapter(),
     {
       logger: new NestPinoLogger(logger),
@@ -49,6 +53,7 @@ export async function createSinkHttpApp(
     await sink.start();
   } catch (error) {
     await sink.stop().catch(() => undefined);
+    await kafka.close();
     await app.close();
     throw error;
   }
@@ -57,6 +62,7 @@ export async function createSinkHttpApp(
     url: `http://${config.http.host}:${address.port}`,
     close: async () => {
       await sink.stop();
+      await kafka.close();
       await app.close();
     },
   };

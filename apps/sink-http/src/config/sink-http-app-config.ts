@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema } from '@sluice/observability';
+import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 import { httpDestinationConfigSchema } from '@sluice/sink-http';
 import { retryPolicySchema } from '@sluice/stream';
@@ -122,6 +122,7 @@ export const sinkHttpAppConfigSchema = z.strictObject({
     })
     .prefault({}),
   logging: loggingConfigSchema,
+  tracing: tracingConfigSchema,
 });
 
 export type SinkHttpAppConfig = z.output<typeof sinkHttpAppConfigSchema>;

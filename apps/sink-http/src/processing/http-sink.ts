@@ -1,6 +1,6 @@
 import { EnvironmentError } from '@sluice/errors';
 import { createKafkaClient } from '@sluice/kafka';
-import { type Logger } from '@sluice/observability';
+import { type Logger, watchCircuitBreakers } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
   type CircuitTransition,
@@ -9,7 +9,12 @@ import {
   HttpSinkProcessor,
   RecordDecoding,
 } from '@sluice/sink-http';
-import { parseStreamRuntimeConfig, StreamRuntime, type TopicPartition } from '@sluice/stream';
+import {
+  type GroupMembership,
+  parseStreamRuntimeConfig,
+  StreamRuntime,
+  type TopicPartition,
+} from '@sluice/stream';
 import { type SinkHttpAppConfig } from '../config/sink-http-app-config';
 
 export type SinkHttpPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -26,6 +31,8 @@ export interface SinkHttpStatus {
   readonly delivery: 'at-least-once';
   readonly topics: readonly string[];
   readonly deadLetterTopic: string;
+  /** Consumer-group membership: `member` when settled, `rebalancing` while partitions move. */
+  readonly membership: GroupMembership;
   /** Committed offset, high watermark and lag of each partition processed here. */
   readonly partitions: readonly PartitionStatus[];
   readonly records: {
@@ -60,6 +67,7 @@ export class HttpSink {
   private lastError: unknown;
   private counts = { delivered: 0, deadLettered: 0, parked: 0 };
   private stopped: Promise<void> | undefined;
+  private unwatchBreakers: (() => void) | undefined;
 
   constructor(
     private readonly config: SinkHttpAppConfig,
@@ -129,6 +137,10 @@ export class HttpSink {
         this.log.error({ err: error }, 'sink-http stopped on a failure');
       },
     );
+    // sluice_circuit_breaker_state{group,destination}, read at each scrape.
+    this.unwatchBreakers = watchCircuitBreakers(this.group, () =>
+      this.destinations.map((d) => ({ destination: d.name, state: d.breaker.state })),
+    );
     await this.runtime.start();
     this.phase = 'running';
     this.log.info(
@@ -151,6 +163,7 @@ export class HttpSink {
       delivery: 'at-least-once',
       topics: this.config.topics,
       deadLetterTopic: `${this.group}.dlq`,
+      membership: this.runtime?.membership() ?? 'joining',
       partitions: (this.runtime?.partitionProgress() ?? []).map((p) => ({
         topic: p.topic,
         partition: p.partition,
@@ -170,6 +183,7 @@ export class HttpSink {
     try {
       await this.runtime?.stop().catch(() => undefined);
       await Promise.all(this.destinations.map((d) => d.close().catch(() => undefined)));
+      this.unwatchBreakers?.();
     } finally {
       if (this.phase !== 'failed') this.phase = 'stopped';
     }
