@@ -74,7 +74,8 @@ Call with (dict "root" $ "app" name); use with fromYaml.
 
 {{/*
 One app's configuration file: its `config`, with what the chart decides merged over it — the HTTP
-address (0.0.0.0 and the Service's port), Kafka's bootstrap servers and SASL user, the registry
+address (0.0.0.0 and the Service's port), Kafka's bootstrap servers, client id (unless the config
+has one) and SASL user, the registry
 URL, the pipeline file. Call with (dict "root" $ "app" name).
 */}}
 {{- define "sluice.appConfig" -}}
@@ -83,7 +84,8 @@ URL, the pipeline file. Call with (dict "root" $ "app" name).
 {{- $config := deepCopy (default dict $spec.config) -}}
 {{- $chart := dict "http" (dict "host" "0.0.0.0" "port" (int $spec.port)) -}}
 {{- if ne .app "schema-registry" -}}
-{{- $kafka := dict "brokers" (list $root.Values.kafka.bootstrapServers) "clientId" (printf "sluice-%s" .app) -}}
+{{- $clientId := dig "kafka" "clientId" (printf "sluice-%s" .app) $config -}}
+{{- $kafka := dict "brokers" (list $root.Values.kafka.bootstrapServers) "clientId" $clientId -}}
 {{- if $root.Values.strimzi.users.enabled -}}
 {{- $_ := set $kafka "sasl" (dict "mechanism" "scram-sha-512" "username" (include "sluice.kafkaUser" .) "password" "${SLUICE_KAFKA_PASSWORD}") -}}
 {{- end -}}
