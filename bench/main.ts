@@ -12,6 +12,7 @@ import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
 import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
+import { benchSinkPostgres } from './sink-postgres.bench';
 import { benchSourcePostgres } from './source-postgres.bench';
 import { benchTracing } from './tracing.bench';
 import { benchTransformer } from './transformer.bench';
@@ -52,6 +53,11 @@ const SUITES: Suite[] = [
         quick,
         otlpEndpoint: `http://127.0.0.1:${envInt('SLUICE_JAEGER_OTLP_HTTP_PORT', 4318)}`,
       }),
+  },
+  {
+    name: 'sink-postgres',
+    parts: ['postgres', 'kafka', 'registry'],
+    run: ({ runs, quick }) => benchSinkPostgres({ runs, quick }),
   },
 ];
 

@@ -12,7 +12,14 @@ export {
   type TopicTableSettings,
   routeFor,
 } from './sink/postgres-sink';
-export { type SinkCounters } from './delivery/postgres-sink-delivery';
+export {
+  PostgresSinkDelivery,
+  type PostgresSinkDeliveryOptions,
+  type SinkCounters,
+} from './delivery/postgres-sink-delivery';
+export { ensureBookkeeping } from './target/bookkeeping';
+export { type BookkeepingTables } from './sql/change-statements';
+export { type RowChange } from './plan/row-change';
 export { columnTypeFor, type ColumnType } from './mapping/column-type';
 export {
   UnmappableValueError,

@@ -39,9 +39,10 @@ const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v))
 /**
  * Writes a ChangeBatch inside the caller's open transaction: per step and table one multi-row
  * upsert (per merge mask), one multi-row delete, truncates in their place; then history rows and the
- * overruled writes. Each statement runs under a savepoint: when the target refuses a row (SQLSTATE
- * 22/23), the statement is redone change by change so only the refused changes are set aside (and
- * dead-lettered by the delivery) and every other change of the batch is written, in order.
+ * overruled writes. When the target refuses a row (SQLSTATE 22/23), the batch is written again in
+ * careful mode: each statement under a savepoint, and a refused statement redone change by change,
+ * so only the refused changes are set aside (and dead-lettered by the delivery) and every other
+ * change of the batch is written, in order.
  */
 export class BatchWriter {
   constructor(
@@ -49,7 +50,12 @@ export class BatchWriter {
     private readonly lww: boolean,
   ) {}
 
-  async write(client: PoolClient, batch: ChangeBatch): Promise<WriteReport> {
+  /**
+   * `careful: false` writes each statement plainly (a refused row aborts the transaction: the
+   * caller rolls back and writes the batch again with `careful: true`, statement by statement
+   * under savepoints). Refusals are rare, so the common batch costs no savepoint round trips.
+   */
+  async write(client: PoolClient, batch: ChangeBatch, careful: boolean): Promise<WriteReport> {
     const report: WriteReport = { upserted: 0, deleted: 0, conflicts: 0, refused: [] };
     const overruled: Overruled[] = [...batch.overruled];
     for (const step of batch.steps) {
@@ -61,7 +67,7 @@ export class BatchWriter {
         );
         continue;
       }
-      for (const group of groups(step.rows)) await this.writeGroup(client, group, report, overruled);
+      for (const group of groups(step.rows)) await this.writeGroup(client, group, report, overruled, careful);
     }
     await this.writeHistory(client, batch.history);
     await this.writeConflicts(client, overruled);
@@ -74,14 +80,18 @@ export class BatchWriter {
     group: RowGroup,
     report: WriteReport,
     overruled: Overruled[],
+    careful: boolean,
   ): Promise<void> {
+    if (!careful) {
+      // Fast path: a refusal aborts the transaction and the delivery redoes the batch carefully.
+      this.settle(group, await this.run(client, group, group.rows), report, overruled);
+      return;
+    }
     await client.query('SAVEPOINT sluice_group');
     try {
       const beaten = await this.run(client, group, group.rows);
       await client.query('RELEASE SAVEPOINT sluice_group');
-      this.count(group, group.rows.length - beaten.length, report);
-      for (const { row, current } of beaten)
-        for (const change of row.chain) overruled.push({ change, current });
+      this.settle(group, beaten, report, overruled);
     } catch (error) {
       if (!isRowRejection(error)) throw error;
       await client.query('ROLLBACK TO SAVEPOINT sluice_group');
@@ -90,6 +100,17 @@ export class BatchWriter {
         for (const change of row.chain) await this.writeOne(client, group, change, report, overruled);
       }
     }
+  }
+
+  private settle(
+    group: RowGroup,
+    beaten: ReadonlyArray<{ row: PendingRow; current: SourcePosition }>,
+    report: WriteReport,
+    overruled: Overruled[],
+  ): void {
+    this.count(group, group.rows.length - beaten.length, report);
+    for (const { row, current } of beaten)
+      for (const change of row.chain) overruled.push({ change, current });
   }
 
   private async writeOne(
@@ -207,23 +228,34 @@ interface RowGroup {
 
 /** A step's rows grouped into statements: upserts per table version and merge mask, deletes per table. */
 function groups(rows: Map<string, PendingRow>): RowGroup[] {
-  const out = new Map<string, RowGroup>();
+  // Keyed by the table version object (one per schema version) and, for merge, the mask.
+  const upserts = new Map<TargetTable, Map<string, RowGroup>>();
+  const deletes = new Map<string, RowGroup>();
+  const out: RowGroup[] = [];
   for (const row of rows.values()) {
     const { change } = row;
-    const kind = change.kind === 'delete' ? 'delete' : 'upsert';
-    const mask = kind === 'upsert' && row.changed ? row.changed.map((c) => (c ? '1' : '0')).join('') : '';
-    const id = `${kind}\u0000${change.table.qualified}\u0000${kind === 'upsert' ? change.table.signature : ''}\u0000${mask}`;
-    const group = out.get(id);
+    if (change.kind === 'delete') {
+      const group = deletes.get(change.table.qualified);
+      if (group) group.rows.push(row);
+      else {
+        const made: RowGroup = { kind: 'delete', table: change.table, changed: undefined, rows: [row] };
+        deletes.set(change.table.qualified, made);
+        out.push(made);
+      }
+      continue;
+    }
+    let byMask = upserts.get(change.table);
+    if (!byMask) upserts.set(change.table, (byMask = new Map()));
+    const mask = row.changed ? row.changed.map((c) => (c ? '1' : '0')).join('') : '';
+    const group = byMask.get(mask);
     if (group) group.rows.push(row);
-    else
-      out.set(id, {
-        kind,
-        table: change.table,
-        changed: kind === 'upsert' ? row.changed : undefined,
-        rows: [row],
-      });
+    else {
+      const made: RowGroup = { kind: 'upsert', table: change.table, changed: row.changed, rows: [row] };
+      byMask.set(mask, made);
+      out.push(made);
+    }
   }
-  return [...out.values()];
+  return out;
 }
 
 function keyJson(change: RowChange): string {

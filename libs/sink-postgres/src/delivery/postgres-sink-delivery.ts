@@ -21,7 +21,7 @@ import {
 import { type RowChange } from '../plan/row-change';
 import { type BookkeepingTables } from '../sql/change-statements';
 import { PartitionFencedError, TargetUnavailableError } from '../sink-errors';
-import { BatchWriter, type WriteReport } from './batch-writer';
+import { BatchWriter, isRowRejection, type WriteReport } from './batch-writer';
 import { ChangeBatch } from './change-batch';
 
 /** Running totals for the status endpoint. */
@@ -184,9 +184,10 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     }
   }
 
-  private async transaction(nextOffset: bigint): Promise<WriteReport> {
+  private async transaction(nextOffset: bigint, careful = false): Promise<WriteReport> {
     const client = await this.options.pool.connect();
     let broken = false;
+    let released = false;
     try {
       await client.query('BEGIN');
       const claimed = await client.query(
@@ -196,16 +197,27 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       );
       if (claimed.rowCount !== 1)
         throw new PartitionFencedError(this.options.group, this.tp.topic, this.tp.partition);
-      const report = await this.writer.write(client, this.batch);
+      let report: WriteReport;
+      try {
+        report = await this.writer.write(client, this.batch, careful);
+      } catch (error) {
+        if (careful || !isRowRejection(error)) throw error;
+        // A row the target refuses: the batch again, statement by statement, setting aside only it.
+        await client.query('ROLLBACK');
+        client.release();
+        released = true;
+        return await this.transaction(nextOffset, true);
+      }
       await this.produceDeadLetters(report);
       await client.query('COMMIT');
       return report;
     } catch (error) {
+      if (released) throw error;
       broken = isTransient(error);
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
-      client.release(broken);
+      if (!released) client.release(broken);
     }
   }
 

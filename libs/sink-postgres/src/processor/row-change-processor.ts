@@ -48,7 +48,8 @@ const toBig = (v: number | bigint | null | undefined): bigint | null =>
  */
 export class RowChangeProcessor implements RecordProcessor<RowChange> {
   readonly name = CLASS;
-  private readonly tables = new Map<string, TargetTable>();
+  /** Target table versions per route (routes are made once per topic), by key and value schema id. */
+  private readonly tables = new Map<TableRoute, Map<number, TargetTable>>();
 
   constructor(private readonly parts: RowChangeProcessorParts) {}
 
@@ -58,20 +59,22 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
     let keyPlan: RowPlan | undefined;
     let key: Record<string, unknown> | undefined;
     if (record.key !== null) {
-      const decoded = await ctx.stage('KEY_CONVERTER', 'RecordDecoder', () =>
-        decoder.decode<Record<string, unknown>>(record.key!),
-      );
-      keyPlan = await ctx.stage('KEY_CONVERTER', 'SchemaRegistry', () => plans.keyPlan(decoded.schemaId));
+      // One stage per converter: decoding and the (cached) schema lookup fail as one step.
+      const decoded = await ctx.stage('KEY_CONVERTER', 'RecordDecoder', async () => {
+        const k = await decoder.decode<Record<string, unknown>>(record.key!);
+        return { plan: await plans.keyPlan(k.schemaId), value: k.value };
+      });
+      keyPlan = decoded.plan;
       key = decoded.value;
     }
     if (record.value === null) {
       if (!keyPlan || !key) throw new UnsupportedRecordError('a record without key and value means nothing');
       return this.tombstone(record, route, keyPlan, key);
     }
-    const decoded = await ctx.stage('VALUE_CONVERTER', 'RecordDecoder', () => decoder.decode(record.value!));
-    const valuePlan = await ctx.stage('VALUE_CONVERTER', 'SchemaRegistry', () =>
-      plans.valuePlan(decoded.schemaId),
-    );
+    const { decoded, valuePlan } = await ctx.stage('VALUE_CONVERTER', 'RecordDecoder', async () => {
+      const v = await decoder.decode(record.value!);
+      return { decoded: v, valuePlan: await plans.valuePlan(v.schemaId) };
+    });
     return ctx.stage('TASK_PUT', CLASS, async () => {
       if (valuePlan.envelope) {
         const envelope = decoded.value as Envelope;
@@ -180,8 +183,11 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
     keyPlan: RowPlan | undefined,
     valuePlan: ValuePlan | undefined,
   ): TargetTable {
-    const id = `${route.schema}.${route.name}\u0000${keyPlan?.schemaId ?? ''}\u0000${valuePlan?.schemaId ?? ''}`;
-    let table = this.tables.get(id);
+    let byVersion = this.tables.get(route);
+    if (!byVersion) this.tables.set(route, (byVersion = new Map()));
+    // Schema ids are below 2^31: one number names the (key, value) version pair.
+    const id = (keyPlan?.schemaId ?? -1) * 2 ** 32 + (valuePlan?.schemaId ?? -1);
+    let table = byVersion.get(id);
     if (!table) {
       const qualified = `${ident(route.schema)}.${ident(route.name)}`;
       const columns = valuePlan?.columns ?? keyPlan?.columns ?? [];
@@ -202,7 +208,7 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
         signature: valuePlan ? valuePlan.signature : `key:${keyPlan?.signature ?? ''}`,
         options: route.options,
       };
-      this.tables.set(id, table);
+      byVersion.set(id, table);
     }
     return table;
   }

@@ -20,6 +20,7 @@ export interface ShaperOptions {
  */
 export class TableShaper {
   private readonly shaped = new Map<string, Promise<void>>();
+  private readonly byTable = new WeakMap<TargetTable, Promise<void>>();
   private readonly existing = new Set<string>();
 
   constructor(
@@ -30,15 +31,24 @@ export class TableShaper {
 
   /** Resolves when `table` has every column of this schema version; rejects with IncompatibleTableError. */
   ensure(table: TargetTable, schemaId: number): Promise<void> {
-    const key = `${table.qualified}\u0000${table.signature}`;
-    let shaping = this.shaped.get(key);
+    // Per record: one lookup by the table version object (the processor builds it once).
+    let shaping = this.byTable.get(table);
     if (!shaping) {
-      shaping = this.shape(table, schemaId).then(() => {
-        this.existing.add(table.qualified);
-      });
+      const key = `${table.qualified}\u0000${table.signature}`;
+      shaping = this.shaped.get(key);
+      if (!shaping) {
+        shaping = this.shape(table, schemaId).then(() => {
+          this.existing.add(table.qualified);
+        });
+        this.shaped.set(key, shaping);
+      }
+      const settled = shaping;
+      this.byTable.set(table, settled);
       // A failure is decided again next time (the operator may have fixed the table).
-      shaping.catch(() => this.shaped.delete(key));
-      this.shaped.set(key, shaping);
+      settled.catch(() => {
+        this.shaped.delete(key);
+        this.byTable.delete(table);
+      });
     }
     return shaping;
   }
