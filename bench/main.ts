@@ -15,6 +15,7 @@ import { benchSchemaRegistry } from './schema-registry.bench';
 import { benchSinkPostgres } from './sink-postgres.bench';
 import { benchSourcePostgres } from './source-postgres.bench';
 import { benchTracing } from './tracing.bench';
+import { benchSinkHttp } from './sink-http.bench';
 import { benchTransformer } from './transformer.bench';
 
 interface Suite {
@@ -43,6 +44,11 @@ const SUITES: Suite[] = [
     name: 'transformer',
     parts: ['kafka', 'registry'],
     run: ({ runs, quick }) => benchTransformer({ runs, quick }),
+  },
+  {
+    name: 'sink-http',
+    parts: ['kafka', 'registry'],
+    run: ({ runs, quick }) => benchSinkHttp({ runs, quick }),
   },
   {
     name: 'tracing',
