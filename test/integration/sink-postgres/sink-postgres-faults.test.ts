@@ -112,6 +112,18 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
       { id: '1', code: 'ok' },
       { id: '5', code: 'yes' },
     ]);
+
+    // A tombstone (null value) on an unwrapped topic deletes the key's row.
+    const tombstones = createProducer(bed.source.kafka);
+    await tombstones.connect();
+    await tombstones.send({ topic: rows, messages: [{ key: await key(rows, 5), value: null }] });
+    await tombstones.disconnect();
+    await bed.source.waitFor(
+      async () =>
+        (await bed.sinkSql(`SELECT 1 FROM ${bed.name}.rows WHERE id = 5`)).length === 0 || undefined,
+      60_000,
+      'tombstone applied',
+    );
   });
 
   async function deadLetters(topic: string, count: number): Promise<DeadLetterInfo[]> {

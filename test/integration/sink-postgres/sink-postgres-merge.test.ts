@@ -10,7 +10,7 @@ import { envelopeSchema, keySchema, type OrderRow, registry } from '../transform
 import { SinkTestBed, type SpawnedApp } from './sink-postgres-harness';
 
 interface Event {
-  op: 'c' | 'u' | 'd';
+  op: 'c' | 'u' | 'd' | 't';
   before: OrderRow | null;
   after: OrderRow | null;
   lsn: number;
@@ -27,9 +27,9 @@ describe('sink-postgres conflict rules', { timeout: 180_000 }, () => {
     await producer.connect();
     const messages = [];
     for (const e of events) {
-      const id = (e.after ?? e.before)!.id;
+      const row = e.after ?? e.before;
       messages.push({
-        key: await encoder.encode(`${topic}-key`, keySchema(bed.name), { id }),
+        key: row ? await encoder.encode(`${topic}-key`, keySchema(bed.name), { id: row.id }) : null,
         value: await encoder.encode(`${topic}-value`, envelopeSchema(bed.name), {
           before: e.before,
           after: e.after,
@@ -120,6 +120,21 @@ describe('sink-postgres conflict rules', { timeout: 180_000 }, () => {
         ['1', 'u', '150', '200', 'old@x'],
         ['2', 'c', '250', '300', 'b-old@x'],
       ],
+    );
+  });
+
+  it('truncate (op t, no key) deletes the rows not newer than it; later inserts apply', async () => {
+    await produce([
+      { op: 'c', before: null, after: { id: 3, email: 'c@x', region: 'eu', total: 3 }, lsn: 350 },
+      { op: 't', before: null, after: null, lsn: 400 },
+      { op: 'c', before: null, after: { id: 4, email: 'd@x', region: 'ca', total: 4 }, lsn: 500 },
+    ]);
+    await bed.source.waitFor(
+      async () =>
+        JSON.stringify(await rows()) === JSON.stringify([{ id: 4, email: 'd@x', region: 'ca', total: 4 }]) ||
+        undefined,
+      60_000,
+      'truncate applied',
     );
   });
 });
