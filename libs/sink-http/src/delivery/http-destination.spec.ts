@@ -1,11 +1,13 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { parseConfig } from '@sluice/config';
 import { httpDestinationConfigSchema } from '../config/http-destination-config';
 import { WebhookSignature } from '../signing/webhook-signature';
 import { FakeClock } from '../testing/fake-clock';
+import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from '../testing/self-signed-certificate';
 import { scopeOf } from '../testing/scope';
 import {
   CircuitOpenError,
@@ -278,5 +280,53 @@ describe('HttpDestination', () => {
       (e: unknown) => !(e instanceof DeliveryExhaustedError) && !(e instanceof CircuitOpenError),
     );
     await Promise.all([d.close(), slow.close()]);
+  });
+});
+
+describe('HttpDestination: TLS and rate limit', () => {
+  it('verifies certificates by default: a self-signed endpoint is unreachable; tls.verify false delivers', async () => {
+    const tls = createHttpsServer({ key: SELF_SIGNED_KEY, cert: SELF_SIGNED_CERT }, (_req, res) =>
+      res.writeHead(200).end(),
+    );
+    await new Promise<void>((r) => tls.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/x`;
+    const make = (verify: boolean) =>
+      new HttpDestination(
+        parseConfig(
+          httpDestinationConfigSchema,
+          { name: 'tls', url, tls: { verify }, retry: { maxAttempts: 1 } },
+          { env: {} },
+        ),
+        { clock: new FakeClock() },
+      );
+    const verified = make(true);
+    const unverified = make(false);
+    try {
+      await assert.rejects(
+        deliver(verified),
+        (e: unknown) =>
+          e instanceof DeliveryExhaustedError &&
+          e.lastFailure instanceof EndpointUnreachableError &&
+          /certificate/i.test(e.message),
+      );
+      await deliver(unverified);
+      assert.equal(unverified.status().recordsDelivered, 1);
+    } finally {
+      await Promise.all([verified.close(), unverified.close()]);
+      tls.closeAllConnections();
+      tls.close();
+    }
+  });
+
+  it('the token bucket paces requests at rateLimit.perSecond after the burst', async () => {
+    answer(200);
+    const { d, clock } = destination({ rateLimit: { perSecond: 4, burst: 2 } });
+    for (let i = 0; i < 6; i++) await deliver(d, { id: i });
+    // 2 from the burst, then one every 250 ms.
+    assert.deepEqual(
+      clock.slept.filter((ms) => ms > 0),
+      [250, 250, 250, 250],
+    );
+    await d.close();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { getEventListeners } from 'node:events';
 import { type AddressInfo } from 'node:net';
 import { parseConfig } from '@sluice/config';
 import { inStage, type ProcessContext, StageFailure, type StreamRecord } from '@sluice/stream';
@@ -119,6 +120,21 @@ describe('HttpSinkProcessor', () => {
     const members = ['orders:0:10', 'orders:0:11', 'orders:0:12'];
     assert.equal(seen[0]!.headers['x-sluice-idempotency-keys'], members.join(','));
     assert.equal(seen[0]!.headers['idempotency-key'], IdempotencyKey.ofBatch(members));
+    await close();
+  });
+
+  it("batching: the listeners a batch puts on its records' signals are gone when it is done", async () => {
+    const { p, close } = processor([
+      { name: 'batched', url: `${base}/batch`, batch: { maxRecords: 2, lingerMs: 1000 } },
+    ]);
+    const partition = new AbortController(); // lives as long as the assignment, across many batches
+    const context: ProcessContext = { signal: partition.signal, attempt: 1, stage: inStage };
+    for (let i = 0; i < 5; i++)
+      await Promise.all([
+        p.process(record(30 + 2 * i, { id: i }), context),
+        p.process(record(31 + 2 * i, { id: i }), context),
+      ]);
+    assert.equal(getEventListeners(partition.signal, 'abort').length, 0);
     await close();
   });
 

@@ -63,22 +63,35 @@ export class RequestBatcher {
       body,
       idempotencyKey: IdempotencyKey.ofBatch(keys),
     };
+    const abandoned = allAborted(members.map((m) => m.signal));
     try {
-      await this.destination.deliver(request, allAborted(members.map((m) => m.signal)), members.length);
+      await this.destination.deliver(request, abandoned.signal, members.length);
       for (const m of members) m.resolve();
     } catch (error) {
       for (const m of members) m.reject(error);
+    } finally {
+      abandoned.dispose();
     }
   }
 }
 
-/** Fires once every one of `signals` fired: a batch is abandoned only when all its records are. */
-function allAborted(signals: readonly AbortSignal[]): AbortSignal {
+/**
+ * Fires once every one of `signals` fired: a batch is abandoned only when all its records are. The
+ * records' signals live as long as their partition's assignment, so the listeners are removed when
+ * the batch is done (`dispose`), not left to pile up.
+ */
+function allAborted(signals: readonly AbortSignal[]): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  const distinct = [...new Set(signals)];
   const check = (): void => {
-    if (signals.every((s) => s.aborted)) controller.abort(signals[0]!.reason);
+    if (distinct.every((s) => s.aborted)) controller.abort(distinct[0]!.reason);
   };
-  for (const s of signals) s.addEventListener('abort', check, { once: true });
+  for (const s of distinct) s.addEventListener('abort', check, { once: true });
   check();
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const s of distinct) s.removeEventListener('abort', check);
+    },
+  };
 }

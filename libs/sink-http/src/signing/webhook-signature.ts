@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 
 /** The header a signed request carries: `X-Sluice-Signature: t=<unix seconds>,v1=<hex>`. */
 export const SIGNATURE_HEADER = 'X-Sluice-Signature';
@@ -11,11 +11,13 @@ export const SIGNATURE_HEADER = 'X-Sluice-Signature';
  * far from its clock (replays). `v1` names the scheme so a future one can be added beside it.
  */
 export class WebhookSignature {
-  private readonly secret: Buffer;
+  /** A KeyObject made once: an HMAC keyed by a string or Buffer imports the key on every request. */
+  private readonly secret: KeyObject;
 
   constructor(secret: string | Buffer) {
-    this.secret = Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
-    if (this.secret.length === 0) throw new RangeError('the signing secret is empty');
+    const bytes = Buffer.isBuffer(secret) ? secret : Buffer.from(secret, 'utf8');
+    if (bytes.length === 0) throw new RangeError('the signing secret is empty');
+    this.secret = createSecretKey(bytes);
   }
 
   /** The header value for `body` sent at `timestampSeconds`. */
