@@ -1,7 +1,7 @@
 // Bad input to sink-postgres: invalid configuration exits 1 naming the YAML path; an undecodable
-// record, an unknown schema id, a value the target table refuses and a schema whose column type
-// conflicts with the existing table are dead-lettered with their reason while every other row is
-// written; a missing topic is a clear start-up error.
+// record, an unknown schema id, a value the target table refuses, a schema whose column type
+// conflicts with the existing table and a table without a key on the key columns are dead-lettered
+// with their reason while every other row is written; a missing topic is a clear start-up error.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Consumer } from 'kafkajs';
@@ -49,10 +49,11 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
   it('dead-letters undecodable, unknown-schema, refused and incompatible records with the reason; the rest is written', async () => {
     const rows = `${bed.name}.rows`;
     const typed = `${bed.name}.typed`;
+    const nokey = `${bed.name}.nokey`;
     const admin = bed.source.kafka.admin();
     await admin.connect();
     await admin.createTopics({
-      topics: [rows, typed].map((topic) => ({ topic, numPartitions: 1 })),
+      topics: [rows, typed, nokey].map((topic) => ({ topic, numPartitions: 1 })),
       waitForLeaders: true,
     });
     await admin.disconnect();
@@ -61,6 +62,7 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
       `CREATE TABLE ${bed.name}.rows (id bigint PRIMARY KEY, code varchar(3), __sluice_lsn bigint, __sluice_ts_ms bigint)`,
     );
     await bed.sinkSql(`CREATE TABLE ${bed.name}.typed (id bigint PRIMARY KEY, code integer)`);
+    await bed.sinkSql(`CREATE TABLE ${bed.name}.nokey (id bigint, code text)`);
 
     const registry = new ConfluentSchemaRegistryClient({ url: stackAddresses().registryUrl });
     const encoder = new RecordEncoder(registry);
@@ -83,11 +85,17 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
       topic: typed,
       messages: [{ key: await key(typed, 1), value: await value(typed, 1, 'x') }],
     });
+    await producer.send({
+      topic: nokey,
+      messages: [{ key: await key(nokey, 1), value: await value(nokey, 1, 'x') }],
+    });
     await producer.disconnect();
 
-    const config = bed.sinkConfig({ topics: [rows, typed], group: `${bed.name}.faults` });
+    const config = bed.sinkConfig({ topics: [rows, typed, nokey], group: `${bed.name}.faults` });
     const sink = await bed.spawnSink(config);
-    const letters = await deadLetters(`${bed.name}.faults.dlq`, 4);
+    const letters = await deadLetters(`${bed.name}.faults.dlq`, 5).catch((error: Error) => {
+      throw new Error(`${error.message}; sink output: ${sink.output().slice(-3000)}`);
+    });
     const byOffset = (topic: string, offset: bigint) =>
       letters.find((l) => l.topic === topic && l.offset === offset);
 
@@ -103,6 +111,12 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     assert.equal(incompatible?.stage, 'TASK_PUT');
     assert.equal(incompatible?.exception?.className, 'IncompatibleTableError');
     assert.match(incompatible?.exception?.message ?? '', /column code is integer, the schema needs text/);
+    const keyless = byOffset(nokey, 0n);
+    assert.equal(keyless?.exception?.className, 'IncompatibleTableError');
+    assert.match(
+      keyless?.exception?.message ?? '',
+      /no primary key or unique index on exactly the key columns \(id\)/,
+    );
 
     await bed.waitForStatus(sink, (s) => s.recordsDeadLettered + s.rowsUpserted >= 5);
     const written = await bed.sinkSql<{ id: string; code: string }>(

@@ -69,6 +69,7 @@ export class TableShaper {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice-sink:${table.qualified}`]);
       const present = await this.columnsOf(client, table.qualified);
+      if (present !== undefined && table.keyColumns.length > 0) await this.checkKey(client, table);
       const ddl =
         present === undefined
           ? this.createStatements(table)
@@ -104,6 +105,25 @@ export class TableShaper {
       if (!exists.rows[0]?.oid) return undefined;
     }
     return new Map(rows.map((r) => [r.name, r.type]));
+  }
+
+  /**
+   * Upserts need a unique index on exactly the key columns (`ON CONFLICT (key)`); a table made by
+   * hand without one would fail every batch, so its records are refused here instead.
+   */
+  private async checkKey(client: PoolClient, table: TargetTable): Promise<void> {
+    const { rows } = await client.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique ` +
+        `AND i.indpred IS NULL AND i.indexprs IS NULL AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text) ` +
+        `FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)) = ` +
+        `(SELECT array_agg(k ORDER BY k) FROM unnest($2::text[]) k)) AS found`,
+      [table.qualified, table.keyColumns.map((c) => c.name)],
+    );
+    if (!rows[0]?.found)
+      throw new IncompatibleTableError(
+        table.qualified,
+        `no primary key or unique index on exactly the key columns (${table.keyColumns.map((c) => c.name).join(', ')})`,
+      );
   }
 
   private createStatements(table: TargetTable): string[] {
