@@ -137,4 +137,60 @@ describe('sink-postgres conflict rules', { timeout: 180_000 }, () => {
       'truncate applied',
     );
   });
+
+  it('unwrapped rows from the transformer: __deleted deletes, __lsn orders (LWW), metadata is no column', async () => {
+    const flat = `${bed.name}.flat`;
+    const admin = bed.source.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: flat, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const schema = JSON.stringify({
+      type: 'record',
+      name: 'Flat',
+      fields: [
+        { name: 'id', type: 'long' },
+        { name: 'email', type: ['null', 'string'], default: null },
+        { name: '__op', type: ['null', 'string'], default: null },
+        { name: '__lsn', type: ['null', 'long'], default: null },
+        { name: '__source_ts_ms', type: ['null', 'long'], default: null },
+        { name: '__deleted', type: ['null', 'string'], default: null },
+      ],
+    });
+    const message = async (id: number, email: string, lsn: number, op: string, deleted = 'false') => ({
+      key: await encoder.encode(`${flat}-key`, keySchema(bed.name), { id }),
+      value: await encoder.encode(`${flat}-value`, schema, {
+        id,
+        email,
+        __op: op,
+        __lsn: lsn,
+        __source_ts_ms: 1_700_000_000_000 + lsn,
+        __deleted: deleted,
+      }),
+    });
+    const producer = createProducer(bed.source.kafka);
+    await producer.connect();
+    await producer.send({
+      topic: flat,
+      messages: [
+        await message(1, 'new@x', 20, 'c'),
+        await message(1, 'old@x', 10, 'u'),
+        await message(2, 'gone@x', 30, 'c'),
+        await message(2, 'gone@x', 40, 'd', 'true'),
+      ],
+    });
+    await producer.disconnect();
+    const flatSink = await bed.spawnSink(bed.sinkConfig({ topics: [flat], group: `${bed.name}.flat` }));
+    await bed.waitForStatus(flatSink, (s) => s.batchesCommitted > 0 && s.conflicts >= 1);
+    assert.deepEqual(await bed.sinkSql(`SELECT id::int, email FROM ${bed.name}.flat ORDER BY id`), [
+      { id: 1, email: 'new@x' },
+    ]);
+    const columns = await bed.sinkSql<{ column_name: string }>(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'flat' ORDER BY ordinal_position`,
+      [bed.name],
+    );
+    assert.deepEqual(
+      columns.map((c) => c.column_name),
+      ['id', 'email', '__sluice_lsn', '__sluice_ts_ms'],
+    );
+  });
 });

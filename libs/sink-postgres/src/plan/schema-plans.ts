@@ -11,10 +11,35 @@ export interface RowPlan {
   readonly signature: string;
 }
 
+/**
+ * Fields an unwrapped row may carry from the transformer's `unwrap` step (`addFields`, `deletes:
+ * rewrite`, default prefix `__`): they say what the change is and where it sits in its source, and
+ * are not written as columns.
+ */
+export interface UnwrappedMetadata {
+  /** `__deleted` ("true" on a rewritten delete). */
+  readonly deleted?: string;
+  /** `__op`. */
+  readonly op?: string;
+  /** `__lsn` or `__source_lsn`. */
+  readonly lsn?: string;
+  /** `__source_ts_ms`, else `__ts_ms`. */
+  readonly tsMs?: string;
+}
+
 /** A value schema: a Debezium envelope (op/before/after/source) or the row itself (unwrapped). */
 export interface ValuePlan extends RowPlan {
   readonly envelope: boolean;
+  /** Unwrapped rows: the metadata fields present. */
+  readonly metadata: UnwrappedMetadata;
 }
+
+const METADATA: Record<keyof UnwrappedMetadata, readonly string[]> = {
+  deleted: ['__deleted'],
+  op: ['__op'],
+  lsn: ['__lsn', '__source_lsn'],
+  tsMs: ['__source_ts_ms', '__ts_ms'],
+};
 
 /**
  * Schema texts fetched from the registry once per id and turned into column plans once: per record
@@ -43,7 +68,19 @@ export class SchemaPlans {
       if (type.kind !== 'record')
         throw new UnsupportedRecordError(`value schema ${schemaId} is ${type.kind}, not a record`);
       const row = envelopeRow(type);
-      return { ...rowPlan(schemaId, row ?? type), envelope: row !== undefined };
+      if (row) return { ...rowPlan(schemaId, row), envelope: true, metadata: {} };
+      const names = new Set(type.fields.map((f) => f.name));
+      const metadata: Record<string, string> = {};
+      for (const [role, candidates] of Object.entries(METADATA)) {
+        const found = candidates.find((name) => names.has(name));
+        if (found) metadata[role] = found;
+      }
+      const skipped = new Set(Object.values(METADATA).flat());
+      return {
+        ...rowPlan(schemaId, type, (name) => !skipped.has(name)),
+        envelope: false,
+        metadata: metadata as UnwrappedMetadata,
+      };
     });
   }
 }
@@ -63,16 +100,18 @@ function nonNull(type: AvroType): AvroType | undefined {
   return branches.length === 1 ? branches[0] : undefined;
 }
 
-function rowPlan(schemaId: number, type: RecordType): RowPlan {
-  const columns = type.fields.map((field) => {
-    try {
-      return { name: field.name, type: columnTypeFor(field.type) };
-    } catch (error) {
-      throw new UnsupportedRecordError(
-        `schema ${schemaId} field ${field.name} has no column type: ${(error as Error).message}`,
-      );
-    }
-  });
+function rowPlan(schemaId: number, type: RecordType, keep: (field: string) => boolean = () => true): RowPlan {
+  const columns = type.fields
+    .filter((field) => keep(field.name))
+    .map((field) => {
+      try {
+        return { name: field.name, type: columnTypeFor(field.type) };
+      } catch (error) {
+        throw new UnsupportedRecordError(
+          `schema ${schemaId} field ${field.name} has no column type: ${(error as Error).message}`,
+        );
+      }
+    });
   return { schemaId, columns, signature: columns.map((c) => `${c.name}:${c.type.pgType}`).join(',') };
 }
 

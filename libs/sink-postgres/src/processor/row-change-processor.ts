@@ -93,14 +93,7 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
       const table = this.table(route, keyPlan, valuePlan);
       await this.parts.shaper.ensure(table, valuePlan.schemaId);
       const row = decoded.value as Record<string, unknown>;
-      const values = convertRow(table, table.columns, row);
-      const position = { lsn: null, tsMs: BigInt(record.timestamp) };
-      return [
-        {
-          ...this.change(record, table, 'upsert', 'upsert', keyTexts(table, keyPlan, key), values, position),
-          after: table.options.history ? rowJson(table.columns, values) : null,
-        },
-      ];
+      return [this.fromUnwrapped(record, table, keyPlan, key, row, valuePlan)];
     });
   }
 
@@ -144,6 +137,32 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
       before: beforeJson,
       after: history ? rowJson(table.columns, values) : null,
     };
+  }
+
+  /** An unwrapped row: an upsert, or a delete when `__deleted` says so; position from its metadata. */
+  private fromUnwrapped(
+    record: StreamRecord,
+    table: TargetTable,
+    keyPlan: RowPlan,
+    key: Record<string, unknown>,
+    row: Record<string, unknown>,
+    plan: ValuePlan,
+  ): RowChange {
+    const { metadata } = plan;
+    const position: SourcePosition = {
+      lsn: metadata.lsn ? toBig(row[metadata.lsn] as number | bigint | null) : null,
+      tsMs:
+        (metadata.tsMs ? toBig(row[metadata.tsMs] as number | bigint | null) : null) ??
+        BigInt(record.timestamp),
+    };
+    const deleted = metadata.deleted !== undefined && String(row[metadata.deleted]) === 'true';
+    const op = metadata.op && typeof row[metadata.op] === 'string' ? (row[metadata.op] as string) : undefined;
+    const keys = keyTexts(table, keyPlan, key);
+    const values = convertRow(table, table.columns, row);
+    const json = table.options.history ? rowJson(table.columns, values) : null;
+    if (deleted)
+      return { ...this.change(record, table, 'delete', op ?? 'd', keys, null, position), before: json };
+    return { ...this.change(record, table, 'upsert', op ?? 'upsert', keys, values, position), after: json };
   }
 
   private position(envelope: Envelope, record: StreamRecord): SourcePosition {
