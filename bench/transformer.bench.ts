@@ -10,6 +10,7 @@
 // committed input offsets (under exactly-once the outputs of a batch are visible exactly when its
 // offsets commit). The transformer runs as its own process (`node main.js`), as deployed.
 import { type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
 import { uniqueName } from '@sluice/test-support';
@@ -54,6 +55,14 @@ async function timeRate(progress: Progress, total: number, timeoutMs: number): P
     if (Date.now() > deadline) throw new Error(`only ${done} of ${total} records after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function logEnd(admin: Admin, topics: readonly string[]): Promise<number> {
@@ -101,6 +110,8 @@ async function passthrough(kafka: Kafka, admin: Admin, input: string, total: num
 
 export interface TransformerRun {
   readonly rate: number;
+  /** CPU time (user + system) the transformer process spent from ready to the last record. */
+  readonly cpuSeconds: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
 }
@@ -136,6 +147,7 @@ export async function transformer(
   const memory: { rssBytes: number; heapUsedBytes: number }[] = [];
   try {
     await untilReady(`${url}/health/ready`);
+    const cpuAtReady = cpuSeconds(child.pid!);
     const rate = await timeRate(
       async () => {
         const done = await committed(admin, group, input);
@@ -152,7 +164,8 @@ export async function transformer(
       600_000,
     );
     const max = (k: 'rssBytes' | 'heapUsedBytes') => Math.max(0, ...memory.map((m) => m[k]));
-    return { rate, rssBytes: max('rssBytes'), heapUsedBytes: max('heapUsedBytes') };
+    const cpu = cpuSeconds(child.pid!) - cpuAtReady;
+    return { rate, rssBytes: max('rssBytes'), heapUsedBytes: max('heapUsedBytes'), cpuSeconds: cpu };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));

@@ -14,6 +14,7 @@ export const PROJECT_ROOT = join(ROOT, '..');
 export const SOURCE_MAIN = join(ROOT, 'apps', 'source-postgres', 'src', 'main.js');
 export const TRANSFORMER_MAIN = join(ROOT, 'apps', 'transformer', 'src', 'main.js');
 export const SINK_POSTGRES_MAIN = join(ROOT, 'apps', 'sink-postgres', 'src', 'main.js');
+export const SINK_HTTP_MAIN = join(ROOT, 'apps', 'sink-http', 'src', 'main.js');
 
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -1,8 +1,11 @@
-// One row change through source-postgres, the transformer and sink-postgres (child processes,
-// tracing at 100%) becomes one trace in a real Jaeger, with spans in causal order; a real Prometheus
-// scraping the three apps returns non-zero values for the key series after the traffic.
+// One row change through source-postgres, the transformer, sink-postgres and sink-http (child
+// processes, tracing at 100%) becomes one trace in a real Jaeger, with spans in causal order (the
+// sink-http call as an HTTP client span of the standard instrumentation); a real Prometheus scraping
+// the apps returns non-zero values for the key series after the traffic.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { type AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
 import { type LocalStack } from '@sluice/stack';
@@ -14,6 +17,7 @@ import {
   freePort,
   privateStack,
   type RunningApp,
+  SINK_HTTP_MAIN,
   SINK_POSTGRES_MAIN,
   SOURCE_MAIN,
   startApp,
@@ -45,6 +49,9 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
   let otlpEndpoint = '';
   const group = uniqueName('it.obs.group');
   const sinkGroup = uniqueName('it.obs.sink');
+  const httpGroup = uniqueName('it.obs.http');
+  let webhook: Server | undefined;
+  const delivered: string[] = [];
   let topic = '';
   let sinkTable = '';
 
@@ -52,7 +59,19 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     bed = await SourceTestBed.open('it_obs');
     topic = `${bed.name}.${bed.name}.orders`;
     sinkTable = `${bed.name}_orders_eu`;
-    const [sourcePort, transformerPort, sinkPort] = [await freePort(), await freePort(), await freePort()];
+    const [sourcePort, transformerPort, sinkPort, httpPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    webhook = createServer((req, res) => {
+      delivered.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => webhook!.listen(0, '127.0.0.1', resolve));
+    const webhookPort = (webhook.address() as AddressInfo).port;
     stack = privateStack({
       SLUICE_JAEGER_PORT: String(await freePort()),
       SLUICE_JAEGER_OTLP_GRPC_PORT: String(await freePort()),
@@ -130,10 +149,35 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     await eventually('sink-postgres ready', async () =>
       (await statusOf(`http://127.0.0.1:${sinkPort}/health/ready`)) === 200 ? true : undefined,
     );
+    const sinkHttp = startApp(SINK_HTTP_MAIN, {
+      group: httpGroup,
+      topics: [`${topic}.eu`],
+      keyFormat: 'avro',
+      valueFormat: 'avro',
+      destinations: [
+        {
+          name: 'orders-webhook',
+          url: `http://127.0.0.1:${webhookPort}/orders/{{ $key.id }}`,
+          method: 'POST',
+          body: { region: '{{ region }}' },
+        },
+      ],
+      kafka: { brokers: stackAddresses().kafkaBrokers, clientId: 'it-obs-http', logLevel: 'nothing' },
+      registry: { url: stackAddresses().registryUrl },
+      http: { host: '127.0.0.1', port: httpPort },
+      logging: { level: 'warn' },
+      runtime: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 1000 },
+      tracing,
+    });
+    apps.push(sinkHttp);
+    await eventually('sink-http ready', async () =>
+      (await statusOf(`http://127.0.0.1:${httpPort}/health/ready`)) === 200 ? true : undefined,
+    );
   });
 
   after(async () => {
     for (const app of apps) await app.stop().catch(() => undefined);
+    await new Promise((resolve) => (webhook ? webhook.close(resolve) : resolve(undefined)));
     const sinkDb = new Client({ ...stackAddresses().postgres, database: 'sink' });
     await sinkDb.connect().then(
       () => sinkDb.query(`DROP TABLE IF EXISTS public.${sinkTable}`).finally(() => sinkDb.end()),
@@ -143,7 +187,7 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     await stack?.down();
   });
 
-  it('one row change is one trace: capture, send (source) → process (transformer) → process, write (sink)', async () => {
+  it('one row change is one trace: source → transformer → sink-postgres (write) and sink-http (HTTP call)', async () => {
     const client = await bed.client();
     await client.query('BEGIN');
     await client.query(`INSERT INTO ${bed.name}.orders VALUES (1, 'eu', 'a@example.com', 10)`);
@@ -162,7 +206,15 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
         );
         const body = (await res.json()) as { data: JaegerTrace[] | null };
         const found = body.data ?? [];
-        const complete = found.some((t) => t.spans.some((s) => s.operationName === 'write sink'));
+        const complete = found.some(
+          (t) =>
+            t.spans.some((s) => s.operationName === 'write sink') &&
+            t.spans.some(
+              (s) =>
+                t.processes[s.processID]?.serviceName === 'sink-http' &&
+                s.tags.some((tag) => tag.key === 'http.request.method'),
+            ),
+        );
         return complete ? found : undefined;
       },
       60_000,
@@ -178,7 +230,10 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     const capture = named(`capture source`);
     const send = named(`send ${topic}`);
     const process = named(`process ${topic}`);
-    const sink = named(`process ${topic}.eu`);
+    const sink = trace.spans.find(
+      (s) => s.operationName === `process ${topic}.eu` && service(s) === 'sink-postgres',
+    )!;
+    assert.ok(sink, 'a sink-postgres consumer span');
     assert.equal(service(capture), 'source-postgres');
     assert.equal(service(send), 'source-postgres');
     assert.equal(service(process), 'transformer');
@@ -193,6 +248,20 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     assert.equal(service(write), 'sink-postgres');
     assert.equal(parent(write), sink.spanID, 'the trace ends with the database write of the record');
     assert.equal(tag(write, 'db.system.name'), 'postgresql');
+    // sink-http: its consumer span under the transformer's, the webhook call an HTTP client span of
+    // the undici instrumentation under it.
+    const httpProcess = trace.spans.find(
+      (s) => s.operationName === `process ${topic}.eu` && service(s) === 'sink-http',
+    );
+    assert.ok(httpProcess, 'a sink-http consumer span');
+    assert.equal(parent(httpProcess), process.spanID);
+    const call = trace.spans.find(
+      (s) => service(s) === 'sink-http' && tag(s, 'http.request.method') === 'POST',
+    );
+    assert.ok(call, 'an HTTP client span of sink-http');
+    assert.match(String(tag(call, 'url.full')), /\/orders\/1$/);
+    assert.equal(parent(call), httpProcess.spanID, 'the call is made in the record span');
+    assert.deepEqual(delivered, ['/orders/1']);
     assert.ok(
       capture.startTime <= send.startTime &&
         send.startTime <= process.startTime &&

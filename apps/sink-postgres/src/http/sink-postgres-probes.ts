@@ -1,6 +1,12 @@
-import { Client } from 'pg';
 import { KafkaReachability } from '@sluice/kafka';
-import { httpReachable, type HealthProbes, phaseProbe, reachabilityProbe } from '@sluice/observability';
+import {
+  groupMembershipProbe,
+  httpReachable,
+  type HealthProbes,
+  phaseProbe,
+  postgresReachable,
+  reachabilityProbe,
+} from '@sluice/observability';
 import { type PostgresSink } from '@sluice/sink-postgres';
 import { type SinkPostgresAppConfig } from '../config/sink-postgres-app-config';
 
@@ -22,14 +28,8 @@ export function sinkPostgresProbes(
     live: [phaseProbe('sink-postgres', state, (phase) => phase !== 'failed')],
     ready: [
       phaseProbe('sink-postgres', state, (phase) => phase === 'running'),
-      {
-        name: 'consumer-group',
-        check: () => {
-          const { membership, group } = sink.status();
-          return { up: membership === 'member', details: { group, membership } };
-        },
-      },
-      reachabilityProbe('postgres', () => selectOne(config)),
+      groupMembershipProbe(() => sink.status()),
+      reachabilityProbe('postgres', postgresReachable(config.target)),
       reachabilityProbe('kafka', () => kafka.check()),
       reachabilityProbe(
         'registry',
@@ -37,17 +37,4 @@ export function sinkPostgresProbes(
       ),
     ],
   };
-}
-
-/** A short connection and `SELECT 1`: the target database answers. */
-async function selectOne(config: SinkPostgresAppConfig): Promise<void> {
-  const { host, port, user, password, database } = config.target;
-  const client = new Client({ host, port, user, password, database, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

@@ -1,6 +1,11 @@
-import { Client } from 'pg';
 import { KafkaReachability } from '@sluice/kafka';
-import { httpReachable, type HealthProbes, phaseProbe, reachabilityProbe } from '@sluice/observability';
+import {
+  httpReachable,
+  type HealthProbes,
+  phaseProbe,
+  postgresReachable,
+  reachabilityProbe,
+} from '@sluice/observability';
 import { type PostgresSource, type SourcePhase } from '@sluice/postgres-cdc';
 import { type SourceAppConfig } from '../config/source-app-config';
 
@@ -29,7 +34,7 @@ export function sourceProbes(
     live: [phaseProbe('source', state, (phase) => phase !== 'failed')],
     ready: [
       phaseProbe('source', state, (phase) => READY_PHASES.has(phase)),
-      reachabilityProbe('postgres', () => selectOne(config)),
+      reachabilityProbe('postgres', postgresReachable(config.postgres)),
       reachabilityProbe('kafka', () => kafka.check()),
       reachabilityProbe(
         'registry',
@@ -37,17 +42,4 @@ export function sourceProbes(
       ),
     ],
   };
-}
-
-/** A short connection and `SELECT 1`: the database answers. */
-async function selectOne(config: SourceAppConfig): Promise<void> {
-  const { host, port, user, password, database } = config.postgres;
-  const client = new Client({ host, port, user, password, database, connectionTimeoutMillis: 3000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }

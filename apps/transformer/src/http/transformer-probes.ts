@@ -1,5 +1,11 @@
 import { KafkaReachability } from '@sluice/kafka';
-import { httpReachable, type HealthProbes, phaseProbe, reachabilityProbe } from '@sluice/observability';
+import {
+  groupMembershipProbe,
+  httpReachable,
+  type HealthProbes,
+  phaseProbe,
+  reachabilityProbe,
+} from '@sluice/observability';
 import { type TransformerAppConfig } from '../config/transformer-app-config';
 import { type Transformer } from '../processing/transformer';
 
@@ -18,13 +24,7 @@ export function transformerProbes(
     live: [phaseProbe('transformer', state, (phase) => phase !== 'failed')],
     ready: [
       phaseProbe('transformer', state, (phase) => phase === 'running'),
-      {
-        name: 'consumer-group',
-        check: () => {
-          const { membership, group } = transformer.status();
-          return { up: membership === 'member', details: { group, membership } };
-        },
-      },
+      groupMembershipProbe(() => transformer.status()),
       reachabilityProbe('kafka', () => kafka.check()),
       reachabilityProbe(
         'registry',

@@ -1,3 +1,5 @@
+import { Client } from 'pg';
+
 /** What one probe found. `details` show in the Terminus response under the probe's name. */
 export interface ProbeResult {
   readonly up: boolean;
@@ -97,5 +99,45 @@ export function httpReachable(
     );
     await response.body?.cancel();
     if (!response.ok) throw new Error(`GET ${shown} answered ${response.status}`);
+  };
+}
+
+/** Where a Postgres database answers (any Sluice config's connection section has these fields). */
+export interface PostgresConnection {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+/** A short connection and `SELECT 1`: the database answers. */
+export function postgresReachable(connection: PostgresConnection): () => Promise<void> {
+  return async () => {
+    const { host, port, user, password, database } = connection;
+    const client = new Client({ host, port, user, password, database, connectionTimeoutMillis: 3000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+}
+
+/** Consumer-group membership as a StreamRuntime reports it: up only as a settled member. */
+export function groupMembershipProbe(
+  membership: () => { readonly group: string; readonly membership: string },
+): HealthProbe {
+  return {
+    name: 'consumer-group',
+    check: () => {
+      const state = membership();
+      return {
+        up: state.membership === 'member',
+        details: { group: state.group, membership: state.membership },
+      };
+    },
   };
 }

@@ -101,6 +101,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
           }),
     ],
     instrumentations,
+    // Traces only, unless OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER ask for more: metrics are
+    // served by /metrics (prom-client) and logs go to stdout. The SDK's defaults would export both
+    // over OTLP and record self-observability metrics for every span.
+    ...(envString('OTEL_METRICS_EXPORTER', '', env) === '' ? { metricReaders: [] } : {}),
+    ...(envString('OTEL_LOGS_EXPORTER', '', env) === '' ? { logRecordProcessors: [] } : {}),
   });
   sdk.start();
   current = {
