@@ -91,5 +91,11 @@ describe('sink-postgres across kill -9', { timeout: 600_000 }, () => {
     const history = await count();
     assert.equal(Number(history.distinct), records, 'every consumed record has its history row');
     assert.equal(Number(history.rows), records, 'no record was applied twice');
+    // The status stands at the end of every partition, also those with nothing new since the restart.
+    await bed.waitForStatus(
+      sink,
+      (s) => s.partitions.length === 3 && s.partitions.every((p) => p.lag === '0'),
+      60_000,
+    );
   });
 });

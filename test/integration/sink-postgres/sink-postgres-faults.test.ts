@@ -9,6 +9,7 @@ import { createProducer } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, frameRecord, RecordEncoder } from '@sluice/schema';
 import { type DeadLetterInfo, headersFromMap, type HeaderMap, readDeadLetterHeaders } from '@sluice/stream';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { freePort } from '../source-postgres-harness';
 import { SinkTestBed } from './sink-postgres-harness';
 
 const KEY = JSON.stringify({ type: 'record', name: 'Key', fields: [{ name: 'id', type: 'long' }] });
@@ -44,6 +45,18 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     const app = await bed.spawnSink(bed.sinkConfig({ topics: [`${bed.name}.missing`] }));
     assert.equal(await app.exited, 1);
     assert.match(app.output(), new RegExp(`${bed.name}\\.missing.*do not exist`));
+  });
+
+  it('exits 1 with the reason when the target database cannot be reached', async () => {
+    const topic = `${bed.name}.unreachable`;
+    const admin = bed.source.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const config = bed.sinkConfig({ topics: [topic] });
+    const app = await bed.spawnSink({ ...config, target: { ...config.target, port: await freePort() } });
+    assert.equal(await app.exited, 1);
+    assert.match(app.output(), /sink-postgres: .*ECONNREFUSED/);
   });
 
   it('dead-letters undecodable, unknown-schema, refused and incompatible records with the reason; the rest is written', async () => {

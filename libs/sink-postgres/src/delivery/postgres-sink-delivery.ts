@@ -72,6 +72,7 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   readonly name = 'postgres-transaction';
   private producer: Producer | undefined;
   private readonly writer: BatchWriter;
+  private readonly stored = new Map<string, bigint>();
 
   constructor(private readonly options: PostgresSinkDeliveryOptions) {
     this.writer = new BatchWriter(options.books, options.lww);
@@ -82,9 +83,16 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
     await this.producer.connect();
   }
 
+  /** The next offset stored in the target for `tp` as this instance last read or wrote it. */
+  storedOffset(tp: TopicPartition): bigint | undefined {
+    return this.stored.get(`${tp.topic}\u0000${tp.partition}`);
+  }
+
   forPartition(tp: TopicPartition): PartitionDelivery<RowChange> {
     if (!this.producer) throw new Error('PostgresSinkDelivery.start() must be called first');
-    return new PostgresPartitionDelivery(tp, this.options, this.writer, this.producer);
+    return new PostgresPartitionDelivery(tp, this.options, this.writer, this.producer, (next) =>
+      this.stored.set(`${tp.topic}\u0000${tp.partition}`, next),
+    );
   }
 
   async stop(): Promise<void> {
@@ -105,6 +113,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     private readonly options: PostgresSinkDeliveryOptions,
     private readonly writer: BatchWriter,
     private readonly producer: Producer,
+    private readonly onStored: (next: bigint) => void,
   ) {
     this.batch = new ChangeBatch(options.lww);
   }
@@ -118,7 +127,10 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       [this.options.group, this.tp.topic, this.tp.partition],
     );
     this.epoch = BigInt(rows[0].epoch);
-    return rows[0].next_offset === null ? undefined : BigInt(rows[0].next_offset);
+    if (rows[0].next_offset === null) return undefined;
+    const stored = BigInt(rows[0].next_offset);
+    this.onStored(stored);
+    return stored;
   }
 
   async begin(): Promise<void> {
@@ -142,6 +154,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       try {
         const report = await this.commit(nextOffset);
         this.record(report);
+        this.onStored(nextOffset);
         break;
       } catch (error) {
         if (!isTransient(error) || attempt >= this.options.maxAttempts) {

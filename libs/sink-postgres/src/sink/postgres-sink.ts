@@ -83,6 +83,7 @@ export interface PostgresSinkStatus extends SinkCounters {
  */
 export class PostgresSink {
   private runtime: StreamRuntime<RowChange> | undefined;
+  private delivery: PostgresSinkDelivery | undefined;
   private pool: Pool | undefined;
   private phase: SinkPhase = 'starting';
   private lastError: unknown;
@@ -138,7 +139,7 @@ export class PostgresSink {
       config: options.runtime,
       processor,
       delivery: (context) =>
-        new PostgresSinkDelivery({
+        (this.delivery = new PostgresSinkDelivery({
           pool,
           books,
           group: options.runtime.group,
@@ -147,7 +148,7 @@ export class PostgresSink {
           counters: this.counters,
           maxAttempts: options.maxCommitAttempts,
           database: t.database,
-        }),
+        })),
       onOutcome: (_record, outcome) => {
         if (outcome === 'processed') this.processed++;
         else if (outcome === 'dead-lettered') this.deadLettered++;
@@ -203,13 +204,25 @@ export class PostgresSink {
   }
 
   status(): PostgresSinkStatus {
-    const partitions = (this.runtime?.partitionProgress() ?? []).map((p) => ({
-      topic: p.topic,
-      partition: p.partition,
-      ...(p.committedOffset !== undefined ? { committedOffset: String(p.committedOffset) } : {}),
-      ...(p.highWatermark !== undefined ? { highWatermark: String(p.highWatermark) } : {}),
-      ...(p.lag !== undefined ? { lag: String(p.lag) } : {}),
-    }));
+    const partitions = (this.runtime?.partitionProgress() ?? []).map((p) => {
+      // Before its first commit here, a partition stands where the target's offsets table says
+      // (e.g. nothing new to consume after a restart).
+      const committed = p.committedOffset ?? this.delivery?.storedOffset(p);
+      const lag =
+        p.lag ??
+        (committed !== undefined && p.highWatermark !== undefined
+          ? p.highWatermark > committed
+            ? p.highWatermark - committed
+            : 0n
+          : undefined);
+      return {
+        topic: p.topic,
+        partition: p.partition,
+        ...(committed !== undefined ? { committedOffset: String(committed) } : {}),
+        ...(p.highWatermark !== undefined ? { highWatermark: String(p.highWatermark) } : {}),
+        ...(lag !== undefined ? { lag: String(lag) } : {}),
+      };
+    });
     return {
       phase: this.phase,
       group: this.options.runtime.group,
