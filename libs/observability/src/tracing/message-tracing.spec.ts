@@ -117,4 +117,31 @@ describe('MessageTracing', () => {
     const spans = await finishedSpans(1);
     assert.equal(spans.length, 1, 'only the sampled record made a span');
   });
+
+  it('ignores a malformed or invalid traceparent: the record starts a new trace', async () => {
+    const bad = [
+      '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01', // upper case
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01', // invalid trace id
+      '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01', // invalid span id
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1', // short
+      'zz-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    ];
+    for (const value of bad) {
+      exporter.reset();
+      const span = tracing.process(
+        {
+          topic: 't',
+          partition: 0,
+          offset: 3n,
+          key: null,
+          value: null,
+          headers: [header('traceparent', value)],
+        },
+        'g',
+      );
+      span.end();
+      const [only] = await finishedSpans(1);
+      assert.equal(only!.parentSpanContext, undefined, value);
+    }
+  });
 });

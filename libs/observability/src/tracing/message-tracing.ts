@@ -46,29 +46,47 @@ export interface ConsumedMessage {
 // W3C trace context, version 00: 00-<32 hex trace id>-<16 hex span id>-<2 hex flags>. Written and
 // read here directly (not through the global propagator): it runs per record, and the composite
 // propagator's generic carrier handling and baggage pass cost more than the record's own work.
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const TRACEPARENT_LENGTH = 55;
+const DASH = 0x2d;
 const INVALID_TRACE = '00000000000000000000000000000000';
 const INVALID_SPAN = '0000000000000000';
 
-function lastHeader(headers: readonly MessageHeader[], key: string): Buffer | null | undefined {
-  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i]!.value;
+function lastHeader(headers: readonly MessageHeader[], key: string): MessageHeader | undefined {
+  for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i];
   return undefined;
 }
 
-/** The remote span context a record's headers carry, if a valid one. */
-function parentOf(headers: readonly MessageHeader[]): SpanContext | undefined {
-  const raw = lastHeader(headers, TRACEPARENT_HEADER);
-  if (!raw || raw.length !== 55) return undefined;
-  const match = TRACEPARENT.exec(raw.toString('latin1'));
-  if (!match || match[1] === INVALID_TRACE || match[2] === INVALID_SPAN) return undefined;
+/** Lower-case hex digits only, in `raw[from, to)`. */
+function isHex(raw: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = raw[i]!;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** The remote span context a record's headers carry (and the headers carrying it), if valid. */
+function parentOf(
+  headers: readonly MessageHeader[],
+): { context: SpanContext; carried: MessageHeader[] } | undefined {
+  const header = lastHeader(headers, TRACEPARENT_HEADER);
+  const raw = header?.value;
+  if (!raw || raw.length !== TRACEPARENT_LENGTH) return undefined;
+  if (raw[0] !== 0x30 || raw[1] !== 0x30 || raw[2] !== DASH || raw[35] !== DASH || raw[52] !== DASH)
+    return undefined;
+  if (!isHex(raw, 3, 35) || !isHex(raw, 36, 52) || !isHex(raw, 53, 55)) return undefined;
+  const traceId = raw.toString('latin1', 3, 35);
+  const spanId = raw.toString('latin1', 36, 52);
+  if (traceId === INVALID_TRACE || spanId === INVALID_SPAN) return undefined;
   const state = lastHeader(headers, TRACESTATE_HEADER);
-  return {
-    traceId: match[1]!,
-    spanId: match[2]!,
-    traceFlags: parseInt(match[3]!, 16) & TraceFlags.SAMPLED,
+  const context: SpanContext = {
+    traceId,
+    spanId,
+    traceFlags: parseInt(raw.toString('latin1', 53, 55), 16) & TraceFlags.SAMPLED,
     isRemote: true,
-    ...(state ? { traceState: createTraceState(state.toString('latin1')) } : {}),
+    ...(state?.value ? { traceState: createTraceState(state.value.toString('latin1')) } : {}),
   };
+  return { context, carried: state?.value ? [header!, state] : [header!] };
 }
 
 function contextHeaders(span: SpanContext): MessageHeader[] {
@@ -112,7 +130,11 @@ export class TraceSpan {
     private readonly span: Span | undefined,
     readonly context: Context,
     private readonly spanContext: SpanContext,
-  ) {}
+    /** Followed without a span: the parent's own headers go on unchanged. */
+    carried?: MessageHeader[],
+  ) {
+    this.contextHeaders = carried;
+  }
 
   /** Runs `work` with this span current (HTTP client spans and child spans attach to it). */
   run<T>(work: () => T): T {
@@ -197,9 +219,10 @@ export class MessageTracing {
    * at a low ratio, and costs a header parse.
    */
   process(message: ConsumedMessage, group: string): TraceSpan {
-    const parent = parentOf(message.headers);
+    const found = parentOf(message.headers);
+    const parent = found?.context;
     if (parent !== undefined && !(parent.traceFlags & TraceFlags.SAMPLED)) {
-      return new TraceSpan(undefined, trace.setSpanContext(ROOT_CONTEXT, parent), parent);
+      return new TraceSpan(undefined, trace.setSpanContext(ROOT_CONTEXT, parent), parent, found!.carried);
     }
     const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
     const attributes: Attributes = {
