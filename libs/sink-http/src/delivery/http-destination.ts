@@ -156,7 +156,7 @@ export class HttpDestination {
     // A 429/503 with Retry-After holds the whole destination, not only the record that got it.
     const hold = this.pausedUntil - this.clock.now();
     if (hold > 0) await this.sleep(hold, signal);
-    if (this.bucket) await this.bucket.take(signal).catch((e: unknown) => this.abandoned(signal, e));
+    // The breaker first: an attempt it refuses sends nothing, so it takes no token either.
     const permit = this.breaker.acquire();
     if (!permit.allowed) {
       return {
@@ -165,6 +165,11 @@ export class HttpDestination {
         waitMs: permit.retryInMs,
       };
     }
+    if (this.bucket)
+      await this.bucket.take(signal).catch((e: unknown) => {
+        this.breaker.neutral(permit);
+        this.abandoned(signal, e);
+      });
     let answer: HttpAnswer;
     try {
       this.counts.requests++;

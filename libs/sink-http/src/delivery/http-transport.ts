@@ -89,7 +89,8 @@ export class HttpTransport {
       const code = (error as { code?: string }).code;
       throw new EndpointUnreachableError(
         this.options.destination,
-        `${req.method} ${req.url.origin}${req.url.pathname} failed: ${code ? `${code} ` : ''}${(error as Error).message}`,
+        // The origin only: the path may carry record data, and this text reaches logs and /status.
+        `${req.method} ${req.url.origin} failed: ${code ? `${code} ` : ''}${(error as Error).message}`,
         error,
       );
     }
