@@ -66,7 +66,7 @@ async function preload(total: number): Promise<string> {
 }
 
 /** The sink draining `input` into a fresh schema; rows/s from its first commit to the last. */
-async function sinkRun(db: Client, input: string, total: number): Promise<number> {
+async function sinkRun(db: Client, input: string, total: number, tracing: boolean): Promise<number> {
   const schema = uniqueName('bench_sinkpg').replace(/[^a-z0-9_]/g, '_');
   const group = `${schema}.group`;
   await db.query(`CREATE SCHEMA ${schema}`);
@@ -85,6 +85,8 @@ async function sinkRun(db: Client, input: string, total: number): Promise<number
       registry: { url: stack.registryUrl },
       http: { host: '127.0.0.1', port },
       logging: { level: 'error' },
+      // Default: every record's trace exported (sampling 1); off: the write path alone.
+      ...(tracing ? {} : { tracing: { enabled: false } }),
     }),
   );
   const child: ChildProcess = spawn(process.execPath, [SINK_MAIN, '--config', file], {
@@ -151,14 +153,16 @@ export async function benchSinkPostgres(options: SinkPostgresBenchOptions): Prom
   const input = await preload(total);
   const db = await sinkDatabase();
   const sink: number[] = [];
+  const traced: number[] = [];
   const single: number[] = [];
   try {
     for (let run = 0; run < options.runs; run++) {
       single.push(await singleRowLoop(db, baselineRows));
-      sink.push(await sinkRun(db, input, total));
+      sink.push(await sinkRun(db, input, total, false));
+      traced.push(await sinkRun(db, input, total, true));
       process.stderr.write(
-        `bench: sink-postgres run ${run + 1}: sink ${Math.round(sink.at(-1)!)} rows/s, ` +
-          `single-row loop ${Math.round(single.at(-1)!)} rows/s\n`,
+        `bench: sink-postgres run ${run + 1}: sink ${Math.round(sink.at(-1)!)} rows/s (tracing off), ` +
+          `${Math.round(traced.at(-1)!)} rows/s (every record traced), single-row loop ${Math.round(single.at(-1)!)} rows/s\n`,
       );
     }
   } finally {
@@ -169,16 +173,24 @@ export async function benchSinkPostgres(options: SinkPostgresBenchOptions): Prom
     await admin.deleteTopics({ topics: [input] }).catch(() => undefined);
     await admin.disconnect();
   }
+  const rows = total.toLocaleString('en-US');
+  const baseline = {
+    name: `pg single-row INSERT … ON CONFLICT loop, autocommit (${baselineRows.toLocaleString('en-US')} of the same rows)`,
+    runs: single,
+  };
   return [
     {
-      name: `sink-postgres drain, CDC events of ~1 KB rows, batched upserts + offsets in one transaction (${total.toLocaleString('en-US')} rows)`,
+      name: `sink-postgres drain, CDC events of ~1 KB rows, batched upserts + offsets in one transaction, tracing off (${rows} rows)`,
       unit: 'rows/s',
       runs: sink,
-      baseline: {
-        name: `pg single-row INSERT … ON CONFLICT loop, autocommit (${baselineRows.toLocaleString('en-US')} of the same rows)`,
-        runs: single,
-      },
+      baseline,
       goal: '>= 10x the single-row loop',
+    },
+    {
+      name: `sink-postgres drain, same, default tracing (every record's trace exported) (${rows} rows)`,
+      unit: 'rows/s',
+      runs: traced,
+      baseline,
     },
   ];
 }
