@@ -44,9 +44,24 @@ const CASTS: Record<Target, (v: unknown) => unknown> = {
   },
 };
 
+/** The exact decimal text of a two's-complement unscaled value (Avro's decimal bytes). */
+export function decimalText(bytes: Buffer, scale: number): string {
+  let unscaled =
+    bytes.length === 0 ? 0n : BigInt.asIntN(bytes.length * 8, BigInt(`0x${bytes.toString('hex')}`));
+  const negative = unscaled < 0n;
+  if (negative) unscaled = -unscaled;
+  const digits = unscaled.toString().padStart(scale + 1, '0');
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return negative ? `-${text}` : text;
+}
+
+const DECIMAL_TARGETS = new Set<Target>(['string', 'double', 'float']);
+
 /** Changes the type of top-level primitive fields (Kafka Connect Cast). */
 export class CastStep implements Step {
   private readonly casts: ReadonlyArray<readonly [string, Target]>;
+  /** Fields that hold Avro decimals, with their scale (found when the schema is derived). */
+  private readonly decimalScales = new Map<string, number>();
   constructor(casts: Readonly<Record<string, Target>>) {
     this.casts = Object.entries(casts);
   }
@@ -54,11 +69,17 @@ export class CastStep implements Step {
   deriveSchema(input: StreamSchemas): StreamSchemas {
     const record = recordOf(input.value);
     const targets = new Map(this.casts);
-    for (const [name] of this.casts) {
+    for (const [name, target] of this.casts) {
       const { type } = unwrapNullable(fieldOf(record, name).type);
+      // A decimal (Debezium's numeric(p,s)) becomes its exact text, or the nearest double.
+      const logical = type.kind !== 'union' ? type.logicalType : undefined;
+      if (logical?.name === 'decimal' && DECIMAL_TARGETS.has(target)) {
+        this.decimalScales.set(name, logical.scale ?? 0);
+        continue;
+      }
       if (type.kind !== 'primitive' || !CASTABLE.has(type.name) || type.logicalType)
         throw new SchemaDerivationError(
-          `cannot cast "${name}": only string, int, long, float, double and boolean fields without a logical type can be cast`,
+          `cannot cast "${name}": only string, int, long, float, double and boolean fields without a logical type, and decimals to string, double or float, can be cast`,
         );
     }
     const fields = record.fields.map((f) => {
@@ -77,8 +98,11 @@ export class CastStep implements Step {
   apply(record: WorkingRecord): StepResult {
     const out: Record<string, unknown> = { ...valueFields(record) };
     for (const [name, target] of this.casts) {
-      const v = out[name];
-      if (v !== null && v !== undefined) out[name] = CASTS[target](v);
+      let v = out[name];
+      if (v === null || v === undefined) continue;
+      const scale = this.decimalScales.get(name);
+      if (scale !== undefined && Buffer.isBuffer(v)) v = decimalText(v, scale);
+      out[name] = CASTS[target](v);
     }
     return { ...record, value: out };
   }
@@ -87,13 +111,16 @@ export class CastStep implements Step {
 export const castStep = stepDefinition({
   name: 'cast',
   summary:
-    'Changes the type of top-level primitive fields (Kafka Connect Cast). A value that cannot be converted ' +
-    '(e.g. "abc" to int) fails the record, which goes to the dead-letter topic.',
+    'Changes the type of top-level primitive fields (Kafka Connect Cast); a decimal (Debezium numeric) casts to its ' +
+    'exact text or to a double. A value that cannot be converted (e.g. "abc" to int) fails the record, which goes to ' +
+    'the dead-letter topic.',
   configSchema: z.strictObject({
     fields: z
       .record(fieldName, z.enum(TARGETS))
       .refine((m) => Object.keys(m).length > 0, 'name at least one field')
-      .describe('Field → target type: string, int, long, float, double or boolean.'),
+      .describe(
+        'Field → target type: string, int, long, float, double or boolean (a decimal field: string, double or float).',
+      ),
   }),
   example: 'cast:\n  fields:\n    quantity: int\n    price: string',
   fromConfig: (cfg) => new CastStep(cfg.fields),
