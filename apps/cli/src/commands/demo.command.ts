@@ -1,37 +1,89 @@
-import { type Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { runDemo } from '@sluice/demo';
 import { LocalStack, stackLayout } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 
+function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${flag} expects a whole number from ${min} to ${max}, got '${value}'`);
+    return n;
+  };
+}
+
 /**
- * `sluice demo`. Until the full pipeline demo lands (source → transformer → sinks with a live view),
- * this brings up the local stack and shows what answers where; it says so when it runs.
+ * `sluice demo`: the local stack, a sample schema, source-postgres → transformer → sink-postgres and
+ * sink-http as their own processes, a workload with one poison record, a live view; then drain,
+ * check and summarise. Exit 0 only when the replica equals the source and the webhook receiver got
+ * each event once.
  */
 export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('bring up the local stack and show it answering (the full pipeline demo is not built yet)')
-    .option('--keep', 'leave the stack running afterwards', false)
-    .action(async (opts: { keep: boolean }) => {
-      ctx.out(
-        'sluice demo: the end-to-end pipeline demo (CDC source → transformer → sinks) is not built yet;',
-      );
-      ctx.out('this run brings up the local stack and checks that every part answers.\n');
-      const stack = new LocalStack(stackLayout(ctx.projectRoot), {
+    .description(
+      'run the whole pipeline live (CDC source → transformer → Postgres replica and webhook) with a workload, then check the replica equals the source and each webhook event arrived once',
+    )
+    .option(
+      '-d, --duration <seconds>',
+      'how long the workload runs (default: until Ctrl-C)',
+      wholeNumber('--duration', 1, 86_400),
+    )
+    .option('-r, --rate <txns>', 'workload transactions per second', wholeNumber('--rate', 1, 5_000), 50)
+    .option(
+      '--customers <n>',
+      'customers seeded before the start (3 orders each)',
+      wholeNumber('--customers', 1, 1_000_000),
+      1000,
+    )
+    .option('--keep', 'leave the apps and the stack running after the summary', false)
+    .action(async (opts: { duration?: number; rate: number; customers: number; keep: boolean }) => {
+      const layout = stackLayout(ctx.projectRoot);
+      const stack = new LocalStack(layout, {
         log: (line) => ctx.err(`  ${line}`),
         onPart: (name, outcome, address) => ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
       });
       const outcomes = await stack.up();
-      const statuses = await stack.status();
-      ctx.out('');
-      for (const s of statuses)
-        ctx.out(`${s.name.padEnd(9)} ${s.answering ? 'answering' : 'NOT answering'}  ${s.detail ?? ''}`);
       const started = Object.entries(outcomes)
         .filter(([, o]) => o === 'started')
         .map(([n]) => n);
-      if (!opts.keep && started.length) {
-        await stack.down(started as never);
-        ctx.out(`\nstopped what the demo started (${started.join(', ')}); use --keep to leave it running`);
+      const abort = new AbortController();
+      const onSignal = () => {
+        if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
+        abort.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const outcome = await runDemo({
+          projectRoot: ctx.projectRoot,
+          durationSeconds: opts.duration,
+          rate: opts.rate,
+          customers: opts.customers,
+          keep: opts.keep,
+          interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
+          signal: abort.signal,
+          out: ctx.out,
+          err: ctx.err,
+          stack: {
+            kafkaBrokers: [`${layout.kafka.host}:${layout.kafka.port}`],
+            postgres: {
+              host: layout.postgres.host,
+              port: layout.postgres.port,
+              user: layout.postgres.user,
+              password: layout.postgres.password,
+            },
+          },
+        });
+        ctx.out(outcome.ok ? '\ndemo: every check holds' : '\ndemo: a check failed (see above)');
+        if (!outcome.ok) process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (!opts.keep && started.length > 0) {
+          await stack.down(started as never);
+          ctx.out(`stopped what the demo started (${started.join(', ')}); --keep leaves it running`);
+        }
       }
-      if (!statuses.every((s) => s.answering)) process.exitCode = 1;
     });
 }

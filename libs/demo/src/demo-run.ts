@@ -1,0 +1,256 @@
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
+import { AppProcess } from './app-process';
+import { progressBar, renderFrame } from './live-view';
+import { checkReplica, checkWebhook, type CheckResult, recordCoordinates } from './pipeline-checks';
+import { type PipelineReading, PipelineMeter } from './pipeline-meter';
+import { SampleDatabase } from './sample-database';
+import { WebhookReceiver } from './webhook-receiver';
+import { Workload } from './workload';
+import { DEMO_PLAN, type DemoPlan } from './demo-plan';
+
+export interface DemoOptions {
+  readonly projectRoot: string;
+  /** Seconds of workload; undefined runs until `signal` aborts (Ctrl-C). */
+  readonly durationSeconds: number | undefined;
+  /** Workload transactions per second. */
+  readonly rate: number;
+  /** Customers seeded before the source starts (three orders each, two items per order). */
+  readonly customers: number;
+  /** Leave the apps running after the summary. */
+  readonly keep: boolean;
+  /** Redraw the live view in place (a terminal); otherwise print it every few seconds. */
+  readonly interactive: boolean;
+  readonly signal: AbortSignal;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Where the local stack answers. */
+  readonly stack: {
+    readonly kafkaBrokers: readonly string[];
+    readonly postgres: { host: string; port: number; user: string; password: string };
+  };
+  readonly plan?: DemoPlan;
+}
+
+export interface DemoOutcome {
+  readonly checks: readonly CheckResult[];
+  readonly ok: boolean;
+  readonly apps: readonly AppProcess[];
+}
+
+/**
+ * `sluice demo`: the whole pipeline live — sample schema, the four apps as their own processes, a
+ * workload with one poison record, a live view — then drain, check that the replica equals the
+ * source and that the webhook receiver got each event once, and print a summary.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
+  const plan = options.plan ?? DEMO_PLAN;
+  const { out } = options;
+  const logDir = join(options.projectRoot, '.sluice', 'demo', 'logs');
+  const kafka = createKafkaClient(
+    kafkaConfigSchema.parse({
+      brokers: options.stack.kafkaBrokers,
+      clientId: 'sluice-demo',
+      logLevel: 'nothing',
+    }),
+  );
+  const pg = options.stack.postgres;
+
+  out('preparing: a fresh demo schema in the source database, previous demo topics and replica removed');
+  await plan.reset(kafka, pg);
+  const database = await SampleDatabase.connect({ ...pg, database: 'source' });
+  const replica = new Client({ ...pg, database: 'sink', application_name: 'sluice-demo-check' });
+  await replica.connect();
+  const receiver = new WebhookReceiver(plan.webhookSecret);
+  const apps = plan.apps.map(
+    (app) =>
+      new AppProcess({
+        app: app.name,
+        projectRoot: options.projectRoot,
+        configFile: join(options.projectRoot, app.config),
+        url: app.url,
+        logFile: join(logDir, `${app.name}.log`),
+        env: plan.env,
+      }),
+  );
+  let keepApps = false;
+  try {
+    await database.create(options.customers);
+    const webhookUrl = await receiver.listen(plan.webhookPort);
+    out(`webhook receiver listening on ${webhookUrl} (verifies X-Sluice-Signature, dedupes Idempotency-Key)`);
+    const [source, ...consumers] = apps;
+    const start = (app: AppProcess) => {
+      app.start();
+      out(`started ${app.name.padEnd(16)} pid ${app.pid}  ${app.url}  log ${app.options.logFile}`);
+    };
+    // The source first: its snapshot creates the table topics the consumers subscribe to.
+    start(source);
+    await source.ready(120_000);
+    await waitForStreaming(source, 300_000, out);
+    consumers.forEach(start);
+    for (const app of consumers) await app.ready(120_000);
+    out('every app is ready; the workload starts\n');
+
+    const meter = new PipelineMeter(
+      source,
+      consumers,
+      apps.filter((a) => a.name.startsWith('sink-')),
+    );
+    const workload = new Workload(database.connection, {
+      rate: options.rate,
+      poisonAfter: Math.max(1, Math.floor(options.rate * 2)),
+    });
+    workload.start();
+    const started = Date.now();
+    let lastFrame: string[] = [];
+    let lastPrinted = 0;
+    const show = (reading: PipelineReading) => {
+      const frame = renderFrame(
+        reading,
+        workload.status,
+        receiver.status,
+        (Date.now() - started) / 1000,
+        options.durationSeconds,
+      );
+      if (options.interactive) {
+        if (lastFrame.length > 0) process.stdout.write(`\x1b[${lastFrame.length}A\x1b[0J`);
+        for (const line of frame) out(line);
+      } else if (Date.now() - lastPrinted >= 5000) {
+        for (const line of frame) out(line);
+        out('');
+        lastPrinted = Date.now();
+      }
+      lastFrame = frame;
+    };
+    const deadline =
+      options.durationSeconds === undefined ? Infinity : started + options.durationSeconds * 1000;
+    while (Date.now() < deadline && !options.signal.aborted) {
+      const crashed = apps.find((a) => a.hasExited);
+      if (crashed) throw new Error(`${crashed.name} exited during the run (log: ${crashed.options.logFile})`);
+      if (workload.failure) throw new Error(`the workload failed: ${workload.failure.message}`);
+      show(await meter.read());
+      await sleep(1000, options.signal);
+    }
+    await workload.stop();
+    out(options.signal.aborted ? '\nstopping: workload stopped (Ctrl-C)' : '\nworkload done');
+
+    out('draining: waiting until every stage caught up');
+    const drained = await drain(meter, plan.drainTimeoutMs, show);
+    const final = await meter.read();
+
+    const checks: CheckResult[] = [
+      {
+        name: 'pipeline drained',
+        ok: drained,
+        detail: drained ? 'no lag, nothing pending' : 'lag left after the timeout',
+      },
+      ...(await checkReplica(database, replica, plan.replicaTable)),
+      checkWebhook(await recordCoordinates(kafka, plan.webhookTopic), receiver.keys),
+      await plan.checkPoison(kafka, workload.status.poisonOrderId),
+    ];
+    printSummary(options, final, checks, receiver, apps, plan);
+    const ok = checks.every((c) => c.ok);
+    keepApps = options.keep;
+    return { checks, ok, apps };
+  } finally {
+    if (keepApps) out('\n--keep: the apps stay up (stop them with Ctrl-C or `kill`); the stack too');
+    else await Promise.all(apps.map((app) => app.stop()));
+    await receiver.close();
+    await replica.end().catch(() => undefined);
+    await database.close().catch(() => undefined);
+  }
+}
+
+/** Waits for the source's snapshot to finish, showing its progress. */
+async function waitForStreaming(
+  source: AppProcess,
+  timeoutMs: number,
+  out: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let shown = -1;
+  for (;;) {
+    const status = await source.get<{ phase: string; snapshot?: { rowsDone: number; rowsTotal: number } }>(
+      '/status',
+    );
+    if (status?.phase === 'streaming') return;
+    if (status?.phase === 'failed' || source.hasExited)
+      throw new Error(`source-postgres failed (log: ${source.options.logFile})`);
+    if (status?.snapshot && status.snapshot.rowsDone !== shown) {
+      shown = status.snapshot.rowsDone;
+      out(
+        `  snapshot ${progressBar(shown, status.snapshot.rowsTotal)} ${shown}/${status.snapshot.rowsTotal} rows`,
+      );
+    }
+    if (Date.now() > deadline) throw new Error('source-postgres did not finish its snapshot in time');
+    await sleep(500);
+  }
+}
+
+async function drain(
+  meter: PipelineMeter,
+  timeoutMs: number,
+  show: (reading: PipelineReading) => void,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let quietSince: number | undefined;
+  while (Date.now() < deadline) {
+    const reading = await meter.read();
+    show(reading);
+    const idle =
+      reading.sourcePending === 0 &&
+      reading.stages.every((s) => s.answering && (s.lag ?? 0) === 0 && s.rate === 0);
+    if (idle) {
+      quietSince ??= Date.now();
+      // Still for a few seconds: batches in flight between the stages have landed.
+      if (Date.now() - quietSince >= 4000) return true;
+    } else quietSince = undefined;
+    await sleep(1000);
+  }
+  return false;
+}
+
+function printSummary(
+  options: DemoOptions,
+  reading: PipelineReading,
+  checks: readonly CheckResult[],
+  receiver: WebhookReceiver,
+  apps: readonly AppProcess[],
+  plan: DemoPlan,
+): void {
+  const { out } = options;
+  const ms = (s: number | undefined) => (s === undefined ? 'n/a' : `${(s * 1000).toFixed(1)} ms`);
+  out('\n── summary ─────────────────────────────────────────────');
+  for (const s of reading.stages)
+    out(
+      `  ${s.stage.padEnd(16)} ${Math.round(s.total).toLocaleString('en-US').padStart(10)} events  dead-lettered ${s.deadLettered}`,
+    );
+  out(
+    `  end-to-end latency (source commit → sink write): p50 ${ms(reading.latency.overall.p50)}, p99 ${ms(reading.latency.overall.p99)}`,
+  );
+  const r = receiver.status;
+  out(
+    `  webhook receiver: ${r.accepted} accepted, ${r.duplicates} redeliveries ignored, ${r.badSignatures} bad signatures`,
+  );
+  out('\n  checks:');
+  for (const c of checks) out(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
+  out('\n  where to look:');
+  for (const [name, url] of Object.entries(plan.observability)) out(`    ${name.padEnd(16)} ${url}`);
+  for (const app of apps) out(`    ${app.name.padEnd(16)} ${app.url}/metrics   ${app.url}/status`);
+  out(`    logs             ${join(options.projectRoot, '.sluice', 'demo', 'logs')}`);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
