@@ -20,6 +20,8 @@ export interface DemoOptions {
   readonly customers: number;
   /** Leave the apps running after the summary. */
   readonly keep: boolean;
+  /** Jaeger and Prometheus run (the summary lists them; apps export traces). */
+  readonly observability: boolean;
   /** Redraw the live view in place (a terminal); otherwise print it every few seconds. */
   readonly interactive: boolean;
   readonly signal: AbortSignal;
@@ -236,7 +238,8 @@ function printSummary(
   out('\n  checks:');
   for (const c of checks) out(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   out('\n  where to look:');
-  for (const [name, url] of Object.entries(plan.observability)) out(`    ${name.padEnd(16)} ${url}`);
+  for (const [name, url] of Object.entries(plan.observability))
+    if (options.observability || name === 'schema registry') out(`    ${name.padEnd(16)} ${url}`);
   for (const app of apps) out(`    ${app.name.padEnd(16)} ${app.url}/metrics   ${app.url}/status`);
   out(`    logs             ${join(options.projectRoot, '.sluice', 'demo', 'logs')}`);
 }

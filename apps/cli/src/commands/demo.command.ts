@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { runDemo } from '@sluice/demo';
-import { LocalStack, stackLayout } from '@sluice/stack';
+import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 
 function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
@@ -37,53 +37,66 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       1000,
     )
     .option('--keep', 'leave the apps and the stack running after the summary', false)
-    .action(async (opts: { duration?: number; rate: number; customers: number; keep: boolean }) => {
-      const layout = stackLayout(ctx.projectRoot);
-      const stack = new LocalStack(layout, {
-        log: (line) => ctx.err(`  ${line}`),
-        onPart: (name, outcome, address) => ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
-      });
-      const outcomes = await stack.up();
-      const started = Object.entries(outcomes)
-        .filter(([, o]) => o === 'started')
-        .map(([n]) => n);
-      const abort = new AbortController();
-      const onSignal = () => {
-        if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
-        abort.abort();
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const outcome = await runDemo({
-          projectRoot: ctx.projectRoot,
-          durationSeconds: opts.duration,
-          rate: opts.rate,
-          customers: opts.customers,
-          keep: opts.keep,
-          interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
-          signal: abort.signal,
-          out: ctx.out,
-          err: ctx.err,
-          stack: {
-            kafkaBrokers: [`${layout.kafka.host}:${layout.kafka.port}`],
-            postgres: {
-              host: layout.postgres.host,
-              port: layout.postgres.port,
-              user: layout.postgres.user,
-              password: layout.postgres.password,
-            },
-          },
+    .option(
+      '--no-observability',
+      'leave out Jaeger and Prometheus (the first start builds Jaeger, which takes minutes)',
+    )
+    .action(
+      async (opts: {
+        duration?: number;
+        rate: number;
+        customers: number;
+        keep: boolean;
+        observability: boolean;
+      }) => {
+        const layout = stackLayout(ctx.projectRoot);
+        const stack = new LocalStack(layout, {
+          log: (line) => ctx.err(`  ${line}`),
+          onPart: (name, outcome, address) => ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
         });
-        ctx.out(outcome.ok ? '\ndemo: every check holds' : '\ndemo: a check failed (see above)');
-        if (!outcome.ok) process.exitCode = 1;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        if (!opts.keep && started.length > 0) {
-          await stack.down(started as never);
-          ctx.out(`stopped what the demo started (${started.join(', ')}); --keep leaves it running`);
+        const outcomes = await stack.up(opts.observability ? PART_NAMES : CORE_PARTS);
+        const started = Object.entries(outcomes)
+          .filter(([, o]) => o === 'started')
+          .map(([n]) => n);
+        const abort = new AbortController();
+        const onSignal = () => {
+          if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
+          abort.abort();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const outcome = await runDemo({
+            projectRoot: ctx.projectRoot,
+            durationSeconds: opts.duration,
+            rate: opts.rate,
+            customers: opts.customers,
+            keep: opts.keep,
+            observability: opts.observability,
+            interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
+            signal: abort.signal,
+            out: ctx.out,
+            err: ctx.err,
+            stack: {
+              kafkaBrokers: [`${layout.kafka.host}:${layout.kafka.port}`],
+              postgres: {
+                host: layout.postgres.host,
+                port: layout.postgres.port,
+                user: layout.postgres.user,
+                password: layout.postgres.password,
+              },
+            },
+          });
+          ctx.out(outcome.ok ? '\ndemo: every check holds' : '\ndemo: a check failed (see above)');
+          if (!outcome.ok) process.exitCode = 1;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          if (!opts.keep && started.length > 0) {
+            await stack.down(started as never);
+            ctx.out(`stopped what the demo started (${started.join(', ')}); --keep leaves it running`);
+          }
         }
-      }
-    });
+      },
+    );
 }
