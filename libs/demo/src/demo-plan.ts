@@ -8,6 +8,8 @@ export interface DemoApp {
   readonly name: string;
   readonly config: string;
   readonly url: string;
+  /** Topics that must exist before it starts (it refuses to subscribe to missing ones). */
+  readonly needsTopics?: readonly string[];
 }
 
 /** What the demo runs and how it checks it: the apps, their topics and groups, the checks' targets. */
@@ -50,7 +52,13 @@ export const DEMO_PLAN: DemoPlan = {
     { name: 'source-postgres', config: 'examples/demo/source-postgres.yaml', url: 'http://127.0.0.1:8101' },
     { name: 'transformer', config: 'examples/demo/transformer.yaml', url: 'http://127.0.0.1:8102' },
     { name: 'sink-postgres', config: 'examples/demo/sink-postgres.yaml', url: 'http://127.0.0.1:8103' },
-    { name: 'sink-http', config: 'examples/demo/sink-http.yaml', url: 'http://127.0.0.1:8104' },
+    {
+      name: 'sink-http',
+      config: 'examples/demo/sink-http.yaml',
+      url: 'http://127.0.0.1:8104',
+      // The transformer creates it with its first order over 1,000 (the snapshot has some).
+      needsTopics: ['demo.orders.large'],
+    },
   ],
   webhookPort: WEBHOOK_PORT,
   webhookSecret: WEBHOOK_SECRET,

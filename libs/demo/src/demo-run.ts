@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { AppProcess } from './app-process';
@@ -90,7 +91,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     start(source);
     await source.ready(120_000);
     await waitForStreaming(source, 300_000, out);
-    consumers.forEach(start);
+    for (const [index, app] of consumers.entries()) {
+      const needs = plan.apps[index + 1].needsTopics ?? [];
+      if (needs.length > 0) await waitForTopics(kafka, needs, 120_000);
+      start(app);
+    }
     for (const app of consumers) await app.ready(120_000);
     out('every app is ready; the workload starts\n');
 
@@ -140,12 +145,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     out('draining: waiting until every stage caught up');
     const drained = await drain(meter, plan.drainTimeoutMs, show);
     const final = await meter.read();
+    const behind = final.stages
+      .filter((s) => (s.lag ?? 0) > 0 || !s.answering)
+      .map((s) => (s.answering ? `${s.stage} lag ${s.lag}` : `${s.stage} not answering`));
+    if (final.sourcePending > 0) behind.push(`source-postgres ${final.sourcePending} events unacknowledged`);
 
     const checks: CheckResult[] = [
       {
         name: 'pipeline drained',
         ok: drained,
-        detail: drained ? 'no lag, nothing pending' : 'lag left after the timeout',
+        detail: drained
+          ? 'no lag, nothing pending'
+          : `still behind after the timeout: ${behind.join(', ') || 'still moving'}`,
       },
       ...(await checkReplica(database, replica, plan.replicaTable)),
       checkWebhook(await recordCoordinates(kafka, plan.webhookTopic), receiver.keys),
@@ -187,6 +198,22 @@ async function waitForStreaming(
     }
     if (Date.now() > deadline) throw new Error('source-postgres did not finish its snapshot in time');
     await sleep(500);
+  }
+}
+
+async function waitForTopics(kafka: Kafka, topics: readonly string[], timeoutMs: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const existing = new Set(await admin.listTopics());
+      if (topics.every((t) => existing.has(t))) return;
+      if (Date.now() > deadline) throw new Error(`topic(s) ${topics.join(', ')} did not appear in time`);
+      await sleep(500);
+    }
+  } finally {
+    await admin.disconnect();
   }
 }
 

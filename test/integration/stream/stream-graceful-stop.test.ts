@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStreamRuntimeConfig, type RecordProcessor, StreamRuntime } from '@sluice/stream';
+import { createKafkaClient } from '@sluice/kafka';
 import { uniqueName } from '@sluice/test-support';
 import { eventually, kafkaConfig, StreamHarness } from './stream-harness';
 
@@ -127,6 +128,53 @@ describe('stream runtime: graceful stop', () => {
       );
     } finally {
       release();
+      await runtime.stop();
+    }
+  });
+
+  it('counts no lag for the commit markers of a transactional input', { timeout: 60_000 }, async () => {
+    const input = await h.topic('it.stream.markers.in', 2);
+    const group = uniqueName('it.stream.markers.group');
+    h.track(`${group}.dlq`);
+    // Written by an exactly-once stage: every transaction ends in a commit marker.
+    const producer = createKafkaClient(kafkaConfig).producer({
+      transactionalId: uniqueName('it.stream.markers.tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    for (let t = 0; t < 5; t++) {
+      const tx = await producer.transaction();
+      await tx.send({
+        topic: input,
+        messages: Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `${t}:${i}` })),
+      });
+      await tx.commit();
+    }
+    await producer.disconnect();
+    let processed = 0;
+    const runtime = new StreamRuntime({
+      kafka: kafkaConfig,
+      config: parseStreamRuntimeConfig({ group, topics: [input], delivery: 'at-least-once' }),
+      processor: {
+        name: 'Count',
+        process: () => {
+          processed += 1;
+          return Promise.resolve([]);
+        },
+      },
+    });
+    await runtime.start();
+    try {
+      await eventually(() => processed === 100, 30_000, 'every record processed');
+      const ends = await h.endOffsets(input);
+      await eventually(
+        () =>
+          runtime.partitionProgress().every((p) => p.lag === 0n && p.highWatermark === ends.get(p.partition)),
+        30_000,
+        'lag 0 although the last offset of each partition is a marker',
+      );
+    } finally {
       await runtime.stop();
     }
   });

@@ -73,6 +73,12 @@ export class PartitionWorker<O = OutputRecord> {
   highWatermark: bigint | undefined;
   /** The first offset fetched here: the position before this worker's first commit. */
   firstFetched: bigint | undefined;
+  /**
+   * Transaction markers (an exactly-once input's commit markers) the consumer moved past without a
+   * record to process or commit: once everything before `from` is committed, the partition stands
+   * at `to`.
+   */
+  skippedMarkers: { readonly from: bigint; readonly to: bigint } | undefined;
 
   constructor(
     readonly tp: TopicPartition,

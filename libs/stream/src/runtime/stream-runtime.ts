@@ -164,8 +164,16 @@ export class StreamRuntime<O = OutputRecord> {
   /** Committed position, high watermark and lag of each partition being processed here. */
   partitionProgress(): PartitionProgress[] {
     return [...this.workers.values()].map((worker) => {
-      const { committedOffset, highWatermark } = worker;
-      const position = committedOffset ?? worker.firstFetched;
+      const { committedOffset, highWatermark, skippedMarkers } = worker;
+      const known = committedOffset ?? worker.firstFetched;
+      // A transactional input ends in a commit marker the consumer skips: not lag.
+      const position =
+        skippedMarkers !== undefined &&
+        known !== undefined &&
+        known >= skippedMarkers.from &&
+        skippedMarkers.to > known
+          ? skippedMarkers.to
+          : known;
       const lag =
         position !== undefined && highWatermark !== undefined
           ? highWatermark > position
@@ -403,6 +411,11 @@ export class StreamRuntime<O = OutputRecord> {
     }
     worker.firstFetched ??= BigInt(batch.messages[0].offset);
     const records = batch.messages.map((m) => toStreamRecord(tp, m));
+    // Markers after the batch's last record are fetched past with it (kafkajs moves on to lastOffset).
+    const lastRecord = records[records.length - 1].offset;
+    const lastFetched = BigInt(batch.lastOffset());
+    worker.skippedMarkers =
+      lastFetched > lastRecord ? { from: lastRecord + 1n, to: lastFetched + 1n } : undefined;
     let outcome: BatchOutcome;
     try {
       outcome = await worker.processBatch(records, {
