@@ -10,6 +10,7 @@ import { LocalStack, type PartName, stackLayout } from '@sluice/stack';
 import { envInt } from '@sluice/config';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
+import { benchPipeline } from './pipeline.bench';
 import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
 import { benchSinkPostgres } from './sink-postgres.bench';
@@ -64,6 +65,11 @@ const SUITES: Suite[] = [
     name: 'sink-postgres',
     parts: ['postgres', 'kafka', 'registry'],
     run: ({ runs, quick }) => benchSinkPostgres({ runs, quick }),
+  },
+  {
+    name: 'pipeline',
+    parts: ['postgres', 'kafka', 'registry'],
+    run: ({ runs, quick }) => benchPipeline({ runs, quick }),
   },
 ];
 

@@ -4,3 +4,6 @@ export { runDemo, type DemoOptions, type DemoOutcome } from './demo-run';
 export { DEMO_PLAN, type DemoApp, type DemoPlan } from './demo-plan';
 export type { CheckResult } from './pipeline-checks';
 export { WebhookReceiver, type ReceiverCounts } from './webhook-receiver';
+export { AppProcess, type AppProcessOptions } from './app-process';
+export { PipelineMeter, type PipelineReading, type StageReading } from './pipeline-meter';
+export { histogramBuckets, parsePrometheusText, quantile, bucketsBetween, sumOf } from './prometheus-text';
