@@ -1,5 +1,6 @@
 // sink-http throughput (issue #6): events per second delivered to a local HTTP server that answers
-// 200 at once — one signed JSON request per event, and in batches of 50 — beside a plain sequential
+// 200 at once — one signed JSON request per event (tracing as configured by default: every trace
+// sampled; and tracing off), and in batches of 50 — beside a plain sequential
 // fetch loop to the same server in the same run (what one naive caller gets). The sink runs as its
 // own process (`node main.js`, 4 partitions, 16 keys in flight per partition); the server runs in
 // this process and counts the events it received (batch members from X-Sluice-Idempotency-Keys).
@@ -93,6 +94,7 @@ async function sinkRun(
   topic: string,
   total: number,
   destination: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
 ): Promise<number> {
   const group = uniqueName('bench.sink-http.group');
   harness.trackGroup(group);
@@ -107,6 +109,7 @@ async function sinkRun(
       runtime: { concurrency: { partitions: PARTITIONS, keysPerPartition: 16 } },
     }),
     logging: { level: 'error' },
+    ...extra,
   });
   try {
     return await rate;
@@ -124,6 +127,7 @@ export async function benchSinkHttp(options: SinkHttpBenchOptions): Promise<Benc
   const server = new CountingServer();
   await server.listen();
   const single: number[] = [];
+  const untraced: number[] = [];
   const batched: number[] = [];
   const sequential: number[] = [];
   try {
@@ -132,10 +136,11 @@ export async function benchSinkHttp(options: SinkHttpBenchOptions): Promise<Benc
     for (let run = 0; run < options.runs; run++) {
       sequential.push(await sequentialFetch(server, baselineTotal));
       single.push(await sinkRun(harness, server, topic, total));
+      untraced.push(await sinkRun(harness, server, topic, total, {}, { tracing: { enabled: false } }));
       batched.push(await sinkRun(harness, server, topic, total, { batch: { maxRecords: 50, lingerMs: 5 } }));
       process.stderr.write(
         `bench: sink-http run ${run + 1}: sequential fetch ${Math.round(sequential.at(-1)!)}/s, ` +
-          `sink-http ${Math.round(single.at(-1)!)}/s, batched ${Math.round(batched.at(-1)!)}/s\n`,
+          `sink-http ${Math.round(single.at(-1)!)}/s, untraced ${Math.round(untraced.at(-1)!)}/s, batched ${Math.round(batched.at(-1)!)}/s\n`,
       );
     }
   } finally {
@@ -148,6 +153,12 @@ export async function benchSinkHttp(options: SinkHttpBenchOptions): Promise<Benc
       name: `events delivered, one signed request each, Avro in (${total.toLocaleString('en-US')} events)`,
       unit: 'events/s',
       runs: single,
+      baseline,
+    },
+    {
+      name: 'events delivered, one signed request each, tracing off',
+      unit: 'events/s',
+      runs: untraced,
       baseline,
     },
     {
