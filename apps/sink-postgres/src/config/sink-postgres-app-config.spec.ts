@@ -2,7 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configReferenceMarkdown, parseConfig, replaceGeneratedSection } from '@sluice/config';
+import {
+  configReferenceMarkdown,
+  loadConfigFile,
+  parseConfig,
+  replaceGeneratedSection,
+} from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
 import { sinkPostgresAppConfigSchema, sinkRuntimeConfig } from './sink-postgres-app-config';
 
@@ -45,6 +50,15 @@ describe('sink-postgres configuration', () => {
       );
     });
   }
+
+  it('accepts examples/sink-postgres.yaml', () => {
+    const config = loadConfigFile(sinkPostgresAppConfigSchema, join(root, 'examples', 'sink-postgres.yaml'), {
+      env: {},
+    });
+    assert.deepEqual(config.topics, ['sluice.public.orders']);
+    assert.deepEqual(config.tables['sluice.public.orders'], { table: 'public.orders', history: true });
+    assert.equal(config.http.port, 8103);
+  });
 
   it('is documented by the generated table in docs/sink-postgres.md', () => {
     const doc = readFileSync(join(root, 'docs', 'sink-postgres.md'), 'utf8');
