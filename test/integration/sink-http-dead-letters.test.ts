@@ -85,6 +85,7 @@ describe('sink-http: dead letters', () => {
       // Records being delivered at once never exceed partitions x keysPerPartition: intake waits.
       assert.ok(s.records.maxInFlight <= 2 * keysPerPartition, `max in flight ${s.records.maxInFlight}`);
       assert.ok(s.destinations[0]!.circuit.opened >= 1);
+      assert.equal(s.lastDeliveryError?.destination, 'receiver', 'status names the last failure');
     },
   );
 

@@ -313,6 +313,7 @@ export interface StatusBody {
     lastError?: string;
   }>;
   memory: { rssBytes: number; heapUsedBytes: number };
+  lastDeliveryError?: { destination: string; message: string; at: string };
 }
 
 export async function status(port: number): Promise<StatusBody | undefined> {

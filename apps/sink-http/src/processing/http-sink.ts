@@ -47,6 +47,12 @@ export interface SinkHttpStatus {
   };
   readonly destinations: readonly DestinationStatus[];
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
+  /** The most recent delivery failure of any destination (a retry or a dead letter). */
+  readonly lastDeliveryError?: {
+    readonly destination: string;
+    readonly message: string;
+    readonly at: string;
+  };
   /** Why the runtime stopped, when it failed. */
   readonly lastError?: string;
 }
@@ -157,6 +163,10 @@ export class HttpSink {
 
   status(): SinkHttpStatus {
     const skipped = this.processor.skipCounters();
+    const destinations = this.destinations.map((d) => d.status());
+    const latest = destinations
+      .filter((d) => d.lastErrorAt !== undefined)
+      .sort((a, b) => b.lastErrorAt! - a.lastErrorAt!)[0];
     return {
       group: this.group,
       phase: this.phase,
@@ -172,7 +182,16 @@ export class HttpSink {
         ...(p.lag !== undefined ? { lag: Number(p.lag) } : {}),
       })),
       records: { ...this.counts, ...skipped },
-      destinations: this.destinations.map((d) => d.status()),
+      destinations,
+      ...(latest
+        ? {
+            lastDeliveryError: {
+              destination: latest.name,
+              message: latest.lastError!,
+              at: new Date(latest.lastErrorAt!).toISOString(),
+            },
+          }
+        : {}),
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
       ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
     };

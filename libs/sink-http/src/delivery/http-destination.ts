@@ -35,6 +35,8 @@ export interface DestinationStatus {
   readonly recordsExhausted: number;
   readonly lastStatus?: number;
   readonly lastError?: string;
+  /** When `lastError` happened, epoch ms. */
+  readonly lastErrorAt?: number;
 }
 
 export interface HttpDestinationOptions {
@@ -79,6 +81,7 @@ export class HttpDestination {
   };
   private lastStatus?: number;
   private lastError?: string;
+  private lastErrorAt?: number;
   private readonly origin: string;
 
   constructor(
@@ -121,10 +124,10 @@ export class HttpDestination {
       }
       if (outcome.kind === 'rejected') {
         this.counts.recordsRejected += records;
-        this.lastError = outcome.error.message;
+        this.noteError(outcome.error);
         throw outcome.error;
       }
-      this.lastError = outcome.error.message;
+      this.noteError(outcome.error);
       const backoff = nextDelay(policy, attempt, this.rng);
       const waitMs = Math.max(backoff, Math.min(outcome.waitMs ?? 0, policy.maxRetryAfterMs));
       const elapsed = this.clock.now() - startedAt;
@@ -144,7 +147,7 @@ export class HttpDestination {
       circuit: this.breaker.counters(),
       ...this.counts,
       ...(this.lastStatus !== undefined ? { lastStatus: this.lastStatus } : {}),
-      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.lastError !== undefined ? { lastError: this.lastError, lastErrorAt: this.lastErrorAt } : {}),
     };
   }
 
@@ -244,6 +247,11 @@ export class HttpDestination {
         Math.floor(this.clock.now() / 1000),
       );
     return { method: request.method, url: request.url, headers, body: request.body };
+  }
+
+  private noteError(error: Error): void {
+    this.lastError = error.message;
+    this.lastErrorAt = this.clock.now();
   }
 
   private holdFor(ms: number): void {
