@@ -36,6 +36,7 @@ export interface SinkHttpStatus {
   /** Committed offset, high watermark and lag of each partition processed here. */
   readonly partitions: readonly PartitionStatus[];
   readonly records: {
+    /** Records every matching destination answered 2xx (skipped and unrouted ones not counted). */
     readonly delivered: number;
     readonly deadLettered: number;
     readonly parked: number;
@@ -71,7 +72,8 @@ export class HttpSink {
   private runtime: StreamRuntime | undefined;
   private phase: SinkHttpPhase = 'starting';
   private lastError: unknown;
-  private counts = { delivered: 0, deadLettered: 0, parked: 0 };
+  /** Outcomes as the runtime reports them: `done` includes records that were skipped or unrouted. */
+  private counts = { done: 0, deadLettered: 0, parked: 0 };
   private stopped: Promise<void> | undefined;
   private unwatchBreakers: (() => void) | undefined;
 
@@ -130,7 +132,7 @@ export class HttpSink {
       config: this.runtimeConfig(),
       processor: this.processor,
       onOutcome: (_record, outcome) => {
-        if (outcome === 'processed') this.counts.delivered++;
+        if (outcome === 'processed') this.counts.done++;
         else if (outcome === 'dead-lettered') this.counts.deadLettered++;
         else this.counts.parked++;
       },
@@ -181,7 +183,12 @@ export class HttpSink {
         ...(p.highWatermark !== undefined ? { highWatermark: Number(p.highWatermark) } : {}),
         ...(p.lag !== undefined ? { lag: Number(p.lag) } : {}),
       })),
-      records: { ...this.counts, ...skipped },
+      records: {
+        delivered: this.counts.done - skipped.tombstonesSkipped - skipped.unrouted,
+        deadLettered: this.counts.deadLettered,
+        parked: this.counts.parked,
+        ...skipped,
+      },
       destinations,
       ...(latest
         ? {
