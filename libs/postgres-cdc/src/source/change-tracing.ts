@@ -19,15 +19,21 @@ const tracing = new MessageTracing('@sluice/postgres-cdc');
  */
 export class CapturedTransactionTrace {
   private readonly commitMs: string;
-  /** Untraced, every event of the transaction carries the same (never mutated) headers. */
-  private readonly untraced: Readonly<Record<string, string>>;
+  /**
+   * Untraced or not sampled, every event of the transaction carries the same (never mutated)
+   * headers: the commit time and, not sampled, the root's context (flag 00), so the next hops make
+   * the same decision. No span per event then.
+   */
+  private readonly shared: Readonly<Record<string, string>> | undefined;
 
   private constructor(
     commitTimeMicros: bigint,
     private readonly span: TraceSpan | undefined,
   ) {
     this.commitMs = String(commitTimeMicros / 1000n);
-    this.untraced = { [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
+    if (span === undefined) this.shared = { [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
+    else if (!span.sampled)
+      this.shared = { ...traceContextHeaders(span), [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
   }
 
   /**
@@ -47,12 +53,12 @@ export class CapturedTransactionTrace {
   }
 
   /**
-   * The headers of one event of the transaction: its commit time and, traced, the context of a
+   * The headers of one event of the transaction: its commit time and, sampled, the context of a
    * `send <topic>` producer span (ended at hand-over to the publisher) that the next hop continues.
    */
   eventHeaders(topic: string): Readonly<Record<string, string>> {
-    if (this.span === undefined) return this.untraced;
-    const send = tracing.send(this.span, topic);
+    if (this.shared !== undefined) return this.shared;
+    const send = tracing.send(this.span!, topic);
     const headers = traceContextHeaders(send);
     send.end();
     headers[SOURCE_COMMIT_TS_HEADER] = this.commitMs;
