@@ -3,9 +3,13 @@ import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
 import { OutputBatch } from './output-batch';
 
+/** Under Kafka's default max.message.bytes (1 MiB), with room for the request's own framing. */
+const DEFAULT_MAX_BATCH_BYTES = 768 * 1024;
+
 /**
  * A partition's outputs and dead letters, collected into batches of at most `maxBatchRecords` and
- * sent one request after another (`send` is the producer's or the open transaction's), so they keep
+ * about `maxBatchBytes` (a dead letter carries its stack trace in headers: a count alone can pass
+ * the broker's 1 MiB limit) and sent one request after another (`send` is the producer's or the open transaction's), so they keep
  * their order. Both delivery strategies use it; they differ only in what sending and checkpointing
  * mean.
  */
@@ -16,6 +20,7 @@ export class OrderedOutputSender {
   constructor(
     private readonly sendBatch: (topicMessages: TopicMessages[]) => Promise<void>,
     private readonly maxBatchRecords: number,
+    private readonly maxBatchBytes = DEFAULT_MAX_BATCH_BYTES,
   ) {}
 
   /** A new fetched batch starts: a failed send poisons only the batch it belonged to. */
@@ -24,13 +29,26 @@ export class OrderedOutputSender {
   }
 
   async add(records: readonly OutputRecord[]): Promise<void> {
-    for (const record of records) this.batch.add(record);
-    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+    for (const record of records) {
+      if (this.wouldOverflow(record)) await this.flush();
+      this.batch.add(record);
+    }
+    if (this.full) await this.flush();
   }
 
   async addDeadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
+    if (this.wouldOverflow(record)) await this.flush();
     this.batch.addDeadLetter(record, partition);
-    if (this.batch.size >= this.maxBatchRecords) await this.flush();
+    if (this.full) await this.flush();
+  }
+
+  /** Adding `record` would pass the byte bound: the collected ones go first (a lone record goes alone). */
+  private wouldOverflow(record: OutputRecord | DeadLetterRecord): boolean {
+    return this.batch.size > 0 && this.batch.bytes + OutputBatch.bytesOf(record) > this.maxBatchBytes;
+  }
+
+  private get full(): boolean {
+    return this.batch.size >= this.maxBatchRecords || this.batch.bytes >= this.maxBatchBytes;
   }
 
   /** Sends what is collected, after every earlier send; resolves when all of them were acknowledged. */

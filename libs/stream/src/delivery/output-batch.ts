@@ -10,12 +10,19 @@ import { type OutputRecord } from '../processor/stream-record';
 export class OutputBatch {
   private byTopic = new Map<string, Message[]>();
   private count = 0;
+  private byteCount = 0;
 
   get size(): number {
     return this.count;
   }
 
+  /** Key, value and header bytes collected (what the broker's max.message.bytes bounds). */
+  get bytes(): number {
+    return this.byteCount;
+  }
+
   add(record: OutputRecord): void {
+    this.byteCount += OutputBatch.bytesOf(record);
     this.push(record.topic, {
       key: record.key,
       value: record.value,
@@ -26,6 +33,7 @@ export class OutputBatch {
 
   /** Dead letters go to the source record's partition number: the DLQ has as many partitions. */
   addDeadLetter(record: DeadLetterRecord, partition: number): void {
+    this.byteCount += OutputBatch.bytesOf(record);
     this.push(record.topic, {
       key: record.key,
       value: record.value,
@@ -35,11 +43,19 @@ export class OutputBatch {
     });
   }
 
+  /** The bytes `record` would add (key, value, headers). */
+  static bytesOf(record: OutputRecord | DeadLetterRecord): number {
+    let bytes = sizeOf(record.key) + sizeOf(record.value);
+    for (const header of record.headers ?? []) bytes += Buffer.byteLength(header.key) + sizeOf(header.value);
+    return bytes;
+  }
+
   /** Takes the collected messages, leaving the batch empty. */
   take(): TopicMessages[] {
     const out = [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
     this.byTopic = new Map();
     this.count = 0;
+    this.byteCount = 0;
     return out;
   }
 
@@ -49,4 +65,9 @@ export class OutputBatch {
     else this.byTopic.set(topic, [message]);
     this.count += 1;
   }
+}
+
+function sizeOf(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }

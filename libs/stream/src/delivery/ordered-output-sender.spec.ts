@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type TopicMessages } from 'kafkajs';
+import { OrderedOutputSender } from './ordered-output-sender';
+
+describe('OrderedOutputSender', () => {
+  const deadLetter = (n: number) => ({
+    topic: 'g.dlq',
+    key: Buffer.from(`k${n}`),
+    value: Buffer.from('v'),
+    // A long stack trace in the Connect headers.
+    headers: [{ key: '__connect.errors.exception.stacktrace', value: Buffer.alloc(200_000, 'x') }],
+  });
+
+  it('keeps each request under the byte bound, in order, however few records that is', async () => {
+    const sent: TopicMessages[][] = [];
+    const sender = new OrderedOutputSender(
+      async (batch) => {
+        sent.push(batch);
+      },
+      1000,
+      500_000,
+    );
+    for (let n = 0; n < 7; n++) await sender.addDeadLetter(deadLetter(n), 0);
+    await sender.flush();
+    const sizes = sent.map((batch) => batch.flatMap((t) => t.messages).length);
+    assert.deepEqual(sizes, [2, 2, 2, 1]);
+    const keys = sent.flatMap((batch) => batch.flatMap((t) => t.messages.map((m) => String(m.key))));
+    assert.deepEqual(keys, ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+  });
+
+  it('sends a record larger than the bound alone', async () => {
+    const sent: number[] = [];
+    const sender = new OrderedOutputSender(
+      async (batch) => {
+        sent.push(batch.flatMap((t) => t.messages).length);
+      },
+      1000,
+      100_000,
+    );
+    await sender.add([{ topic: 'out', key: null, value: Buffer.alloc(10) }]);
+    await sender.add([{ topic: 'out', key: null, value: Buffer.alloc(300_000) }]);
+    await sender.add([{ topic: 'out', key: null, value: Buffer.alloc(10) }]);
+    await sender.flush();
+    assert.deepEqual(sent, [1, 1, 1]);
+  });
+});
