@@ -108,7 +108,10 @@ describe('MessageTracing', () => {
     );
     const out = withTraceContext([header('traceparent', parent)], span);
     span.end();
-    assert.equal(out.find((h) => h.key === 'traceparent')!.value!.toString(), parent);
+    assert.deepEqual(
+      out.map((h) => [h.key, h.value!.toString()]),
+      [['traceparent', parent]],
+    );
     const sampled = tracing.process(
       { topic: 't', partition: 0, offset: 2n, key: null, value: null, headers: [] },
       'g',

@@ -113,13 +113,29 @@ export function traceContextHeaders(span: TraceSpan): Record<string, string> {
 export function withTraceContext(
   headers: readonly MessageHeader[] | undefined,
   span: TraceSpan,
-): MessageHeader[] {
+): readonly MessageHeader[] {
+  if (headers !== undefined && carriesExactly(headers, span.headers())) return headers;
   const out: MessageHeader[] = [];
   for (const h of headers ?? []) {
     if (h.key !== TRACEPARENT_HEADER && h.key !== TRACESTATE_HEADER) out.push(h);
   }
   out.push(...span.headers());
   return out;
+}
+
+/**
+ * True when `headers` already hold exactly `context` as their trace context (the same header
+ * objects, each the only one of its key): an unsampled record's outputs that passed its headers
+ * through need no copy.
+ */
+function carriesExactly(headers: readonly MessageHeader[], context: readonly MessageHeader[]): boolean {
+  let found = 0;
+  for (const h of headers) {
+    if (h.key !== TRACEPARENT_HEADER && h.key !== TRACESTATE_HEADER) continue;
+    if (!context.includes(h)) return false;
+    found++;
+  }
+  return found === context.length;
 }
 
 /** A started span (or an unsampled trace followed without one) and the context it makes current. */

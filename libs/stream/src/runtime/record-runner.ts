@@ -166,6 +166,14 @@ export class RecordRunner<O = OutputRecord> {
 }
 
 /** Outputs with the record span's trace context in place of any passed-through one. */
-function withContext(outputs: readonly OutputRecord[], span: TraceSpan): OutputRecord[] {
-  return outputs.map((output) => ({ ...output, headers: withTraceContext(output.headers, span) }));
+function withContext(outputs: readonly OutputRecord[], span: TraceSpan): readonly OutputRecord[] {
+  let copy: OutputRecord[] | undefined;
+  for (let i = 0; i < outputs.length; i++) {
+    const output = outputs[i]!;
+    const headers = withTraceContext(output.headers, span);
+    if (headers === output.headers && copy === undefined) continue; // passed through as it was
+    copy ??= outputs.slice(0, i);
+    copy.push(headers === output.headers ? output : { ...output, headers });
+  }
+  return copy ?? outputs;
 }
