@@ -179,12 +179,12 @@ export const sourceConfigSchema = z.strictObject({
   publishing: z
     .strictObject({
       maxBatchRecords: wholeNumber(1)
-        .default(2000)
-        .describe('Events per Kafka request at most. Default 2000.'),
+        .default(5000)
+        .describe('Events per Kafka request at most (over all partitions). Default 5000.'),
       maxBatchBytes: wholeNumber(1)
         .default(900_000)
         .describe(
-          "Key and value bytes per Kafka request at most; keep it under the topics' max.message.bytes (Kafka's default 1 MiB). Default 900000.",
+          "Key and value bytes per partition in one Kafka request at most; keep it under the topics' max.message.bytes (Kafka's default 1 MiB). Default 900000.",
         ),
       lingerMs: wholeNumber(0).default(2).describe('How long a batch waits to fill. Default 2.'),
       maxPendingEvents: wholeNumber(1)

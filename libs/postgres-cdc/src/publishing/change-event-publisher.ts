@@ -10,6 +10,8 @@ export interface OutgoingEvent {
   readonly key: Buffer | null;
   /** Null for a tombstone. */
   readonly value: Buffer | null;
+  /** Decided by the caller (murmur2 of the key, as Java's partitioner); else the producer's partitioner decides. */
+  readonly partition?: number;
   readonly headers?: Record<string, string | Buffer>;
 }
 
@@ -17,8 +19,9 @@ export interface ChangeEventPublisherOptions {
   /** Events per Kafka request at most. */
   readonly maxBatchRecords: number;
   /**
-   * Key and value bytes per Kafka request at most (one event larger than this goes alone). Kafka
-   * refuses a partition's batch above the topic's max.message.bytes (1 MiB by default).
+   * Key and value bytes per partition per Kafka request at most (one event larger than this goes
+   * alone): Kafka refuses a partition's batch above the topic's max.message.bytes (1 MiB by
+   * default). Events without a partition count together per topic.
    */
   readonly maxBatchBytes: number;
   /** How long a batch may wait to fill before it is sent, in ms. */
@@ -32,8 +35,9 @@ export interface ChangeEventPublisherOptions {
 interface Batch {
   readonly byTopic: Map<string, Message[]>;
   readonly byTransaction: Map<PendingTransaction, number>;
+  /** Bytes per topic-partition (`topic` alone for events the producer partitions). */
+  readonly bytes: Map<string, number>;
   size: number;
-  bytes: number;
 }
 
 /**
@@ -74,15 +78,21 @@ export class ChangeEventPublisher {
   async publish(event: OutgoingEvent, tx: PendingTransaction): Promise<void> {
     this.throwIfFailed();
     const bytes = (event.key?.length ?? 0) + (event.value?.length ?? 0);
-    if (this.batch.size > 0 && this.batch.bytes + bytes > this.options.maxBatchBytes) this.seal();
+    const bucket = event.partition === undefined ? event.topic : `${event.topic}\u0000${event.partition}`;
+    const filled = this.batch.bytes.get(bucket) ?? 0;
+    if (filled > 0 && filled + bytes > this.options.maxBatchBytes) this.seal();
     this.window.add(tx);
     this.pendingEvents++;
     let messages = this.batch.byTopic.get(event.topic);
     if (messages === undefined) this.batch.byTopic.set(event.topic, (messages = []));
-    messages.push({ key: event.key, value: event.value, headers: event.headers });
+    messages.push(
+      event.partition === undefined
+        ? { key: event.key, value: event.value, headers: event.headers }
+        : { key: event.key, value: event.value, headers: event.headers, partition: event.partition },
+    );
     this.batch.byTransaction.set(tx, (this.batch.byTransaction.get(tx) ?? 0) + 1);
     this.batch.size++;
-    this.batch.bytes += bytes;
+    this.batch.bytes.set(bucket, (this.batch.bytes.get(bucket) ?? 0) + bytes);
     if (this.batch.size >= this.options.maxBatchRecords) this.seal();
     if (this.sealed.length > 0) this.sendSoon(0);
     else this.sendSoon(this.options.lingerMs);
@@ -200,5 +210,5 @@ export class ChangeEventPublisher {
 }
 
 function emptyBatch(): Batch {
-  return { byTopic: new Map(), byTransaction: new Map(), size: 0, bytes: 0 };
+  return { byTopic: new Map(), byTransaction: new Map(), bytes: new Map(), size: 0 };
 }

@@ -1,4 +1,5 @@
 import { FatalRecordError } from '@sluice/errors';
+import { partitionForKey } from '@sluice/kafka';
 import { frameRecord, type SchemaRegistryClient } from '@sluice/schema';
 import type { ChangeEvent } from '../events/change-event-builder';
 import { TableSchema, type TableSchemaOptions } from '../events/table-schema';
@@ -34,6 +35,8 @@ export interface HeldEvent {
 
 interface Captured {
   readonly name: string;
+  /** Partitions of the table's topic, so each event's partition is decided here (murmur2, as Java). */
+  partitions: number | undefined;
   registered: RegisteredSchema | undefined;
   hold: Hold | undefined;
   /** Suffix of the value/key subjects after an operator chose "new subject" (0: the topic's own). */
@@ -49,6 +52,8 @@ export interface CapturedTablesOptions {
   readonly schemaOptions: (relation: Relation) => TableSchemaOptions;
   /** Makes sure the table's topic exists before its first event (provisioned with the configured partitions). */
   readonly ensureTopic: (topic: string) => Promise<void>;
+  /** The partition count of an existing topic. */
+  readonly partitionsOf?: (topic: string) => Promise<number>;
   readonly onHold?: (table: HeldTable) => void;
   /**
    * The operator's `new-subject` decisions (table → generation), owned by the source so that they
@@ -82,6 +87,7 @@ export class CapturedTables {
     if (captured === undefined) {
       captured = {
         name,
+        partitions: undefined,
         registered: undefined,
         hold: undefined,
         subjectGeneration: this.options.subjectGenerations?.get(name) ?? 0,
@@ -103,6 +109,7 @@ export class CapturedTables {
       return;
     }
     if (captured.registered === undefined) await this.options.ensureTopic(schema.topic);
+    captured.partitions ??= await this.options.partitionsOf?.(schema.topic);
     if (captured.hold) {
       // Still held: the newer schema is tried when the operator resumes.
       captured.hold = { ...captured.hold, schema };
@@ -130,7 +137,7 @@ export class CapturedTables {
       captured.hold.events.push({ event, tx });
       return { held: true };
     }
-    return { send: this.encode(captured.registered!, event) };
+    return { send: this.encode(captured.registered!, event, captured.partitions) };
   }
 
   /** Whether `table` (schema.table) is captured. */
@@ -171,7 +178,10 @@ export class CapturedTables {
       captured.hold = { ...captured.hold!, events: [...hold.events, ...captured.hold!.events] };
       return undefined;
     }
-    return hold.events.map(({ event, tx }) => ({ send: this.encode(registered, event), tx }));
+    return hold.events.map(({ event, tx }) => ({
+      send: this.encode(registered, event, captured.partitions),
+      tx,
+    }));
   }
 
   private setGeneration(captured: Captured, generation: number): void {
@@ -230,13 +240,15 @@ export class CapturedTables {
     }
   }
 
-  private encode(registered: RegisteredSchema, event: ChangeEvent): OutgoingEvent {
+  private encode(registered: RegisteredSchema, event: ChangeEvent, partitions: number | undefined): OutgoingEvent {
     const schema = event.schema;
+    const key = event.key === null ? null : frameRecord(registered.keyId, schema.keyCodec.encode(event.key));
     return {
       topic: event.topic,
-      key: event.key === null ? null : frameRecord(registered.keyId, schema.keyCodec.encode(event.key)),
+      key,
       value:
         event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
+      ...(key !== null && partitions !== undefined ? { partition: partitionForKey(key, partitions) } : {}),
     };
   }
 }

@@ -503,6 +503,10 @@ export class PostgresSource {
         };
       },
       ensureTopic: (topic) => this.provisionTopic(admin, topic),
+      partitionsOf: async (topic) => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return topics[0].partitions.length;
+      },
       subjectGenerations: this.subjectGenerations,
       onHold: (held: HeldTable) =>
         this.deps.log.error(
