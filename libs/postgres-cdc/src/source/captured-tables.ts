@@ -240,7 +240,11 @@ export class CapturedTables {
     }
   }
 
-  private encode(registered: RegisteredSchema, event: ChangeEvent, partitions: number | undefined): OutgoingEvent {
+  private encode(
+    registered: RegisteredSchema,
+    event: ChangeEvent,
+    partitions: number | undefined,
+  ): OutgoingEvent {
     const schema = event.schema;
     const key = event.key === null ? null : frameRecord(registered.keyId, schema.keyCodec.encode(event.key));
     return {
