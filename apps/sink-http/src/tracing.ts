@@ -2,4 +2,4 @@
 // undici instrumentation sees every request to a destination (a client span per attempt).
 import { bootTelemetry } from '@sluice/observability';
 
-export const telemetry = bootTelemetry('sink-http', process.argv);
+export const telemetry = bootTelemetry('sink-http', process.argv, { httpClientSpans: true });

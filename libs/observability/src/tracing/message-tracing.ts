@@ -152,8 +152,13 @@ export class TraceSpan {
     this.contextHeaders = carried;
   }
 
-  /** Runs `work` with this span current (HTTP client spans and child spans attach to it). */
+  /**
+   * Runs `work` with this span current (HTTP client spans and child spans attach to it). An
+   * unsampled record's work runs in its parent's context only where HTTP calls are traced (so they
+   * do not start traces of their own); elsewhere nothing would attach to it.
+   */
   run<T>(work: () => T): T {
+    if (this.span === undefined && !telemetry().httpClientSpans) return work();
     return context.with(this.context, work);
   }
 
