@@ -1,6 +1,6 @@
 // sink-http throughput (issue #6): events per second delivered to a local HTTP server that answers
-// 200 at once — one signed JSON request per event (tracing as configured by default: every trace
-// sampled; and tracing off), and in batches of 50 — beside a plain sequential
+// 200 at once — one signed JSON request per event (tracing as configured by default: one trace in
+// ten sampled; and tracing off), and in batches of 50 — beside a plain sequential
 // fetch loop to the same server in the same run (what one naive caller gets). The sink runs as its
 // own process (`node main.js`, 4 partitions, 16 keys in flight per partition); the server runs in
 // this process and counts the events it received (batch members from X-Sluice-Idempotency-Keys).

@@ -19,7 +19,7 @@ export const tracingConfigSchema = z
       .optional()
       .describe(
         'Parent-based ratio sampling of new traces (0..1): a record carrying a trace context follows ' +
-          "its parent's decision. Default: OTEL_TRACES_SAMPLER/_ARG, else 1 (every trace).",
+          "its parent's decision. Default: OTEL_TRACES_SAMPLER/_ARG, else 0.1 (one trace in ten).",
       ),
     endpoint: z
       .url()
