@@ -1,28 +1,15 @@
 import { telemetry } from './tracing';
 import 'reflect-metadata';
-import { redactSecrets, secretsOf } from '@sluice/observability';
-import { loadSourceAppConfig, type SourceAppConfig } from './config/source-app-config';
+import { runService } from '@sluice/observability';
+import { loadSourceAppConfig } from './config/source-app-config';
 import { createSourceApp } from './source-app';
 
-let config: SourceAppConfig | undefined;
-
-async function main(): Promise<void> {
-  config = loadSourceAppConfig(process.argv);
-  const app = await createSourceApp(config);
-  // SIGTERM (Kubernetes, `sluice run` on Ctrl-C): let Kafka acknowledge what is in flight and
-  // confirm it to the slot, so a restart redelivers as little as possible.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      void app
-        .close()
-        .then(() => telemetry.shutdown())
-        .finally(() => process.exit(0));
-    });
-  }
-}
-
-main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`source-postgres: ${redactSecrets(message, config ? secretsOf(config) : [])}`);
-  process.exitCode = 1;
+// On SIGTERM Kafka acknowledges what is in flight and it is confirmed to the slot, so a restart
+// redelivers as little as possible. A source that failed for good stays up in phase `failed`,
+// answering /status, rather than exiting.
+runService({
+  name: 'source-postgres',
+  loadConfig: () => loadSourceAppConfig(process.argv),
+  start: (config) => createSourceApp(config),
+  shutdown: () => telemetry.shutdown(),
 });

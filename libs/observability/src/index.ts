@@ -69,3 +69,4 @@ export {
   type PhaseState,
 } from './health/health-probe';
 export { HealthModule } from './health/health.module';
+export { runService, type RunServiceOptions, type RunningService } from './lifecycle/run-service';

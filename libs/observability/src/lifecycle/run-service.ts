@@ -1,0 +1,46 @@
+import { redactSecrets, secretsOf } from '../logging/secrets';
+
+/** What an app's start gives back. */
+export interface RunningService {
+  /** Drains in-flight work (commits it) and closes everything. */
+  close(): Promise<void>;
+  /** Settles when the service's work stopped by itself; a rejection means it failed. */
+  readonly done?: Promise<unknown>;
+}
+
+export interface RunServiceOptions<C extends object> {
+  /** The app's name, the prefix of its start-up error. */
+  readonly name: string;
+  /** Reads and validates the configuration (throws a ConfigError naming the YAML path). */
+  readonly loadConfig: () => C;
+  readonly start: (config: C) => Promise<RunningService>;
+  /** Flushes telemetry before the process ends. */
+  readonly shutdown?: () => Promise<void>;
+}
+
+/**
+ * The process life every Sluice app shares. SIGTERM (Kubernetes) or SIGINT (`sluice run` on Ctrl-C)
+ * drains in-flight work and exits 0, so a restart redoes as little as possible; a service whose work
+ * stopped on a failure exits 1 and the orchestrator restarts it from its last commit; a service
+ * that cannot start prints why in one line — the configuration's secrets removed — and exits 1.
+ */
+export function runService<C extends object>(options: RunServiceOptions<C>): void {
+  let config: C | undefined;
+  const exit = (service: RunningService, code: number) => {
+    void service
+      .close()
+      .then(() => options.shutdown?.())
+      .finally(() => process.exit(code));
+  };
+  const main = async () => {
+    config = options.loadConfig();
+    const service = await options.start(config);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => exit(service, 0));
+    service.done?.catch(() => exit(service, 1));
+  };
+  main().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`${options.name}: ${redactSecrets(message, config ? secretsOf(config) : [])}`);
+    process.exit(1);
+  });
+}
