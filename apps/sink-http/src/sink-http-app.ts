@@ -1,8 +1,5 @@
-import { type AddressInfo } from 'node:net';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KafkaReachability } from '@sluice/kafka';
-import { createLogger, NestPinoLogger } from '@sluice/observability';
+import { createLogger, serveApp } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import { type SinkHttpAppConfig } from './config/sink-http-app-config';
 import { sinkHttpProbes } from './http/sink-http-probes';
@@ -39,31 +36,12 @@ export async function createSinkHttpApp(
     });
   const sink = new HttpSink(config, registry, logger);
   const kafka = new KafkaReachability(config.kafka);
-  const app = await NestFactory.create<NestFastifyApplication>(
-    SinkHttpModule.forSink(sink, sinkHttpProbes(sink, config, kafka)),
-    new FastifyAdapter(),
-    {
-      logger: new NestPinoLogger(logger),
-      abortOnError: false,
-    },
-  );
-  await app.listen(config.http.port, config.http.host);
-  const address = app.getHttpServer().address() as AddressInfo;
-  try {
-    await sink.start();
-  } catch (error) {
-    await sink.stop().catch(() => undefined);
-    await kafka.close();
-    await app.close();
-    throw error;
-  }
-  return {
-    sink,
-    url: `http://${config.http.host}:${address.port}`,
-    close: async () => {
-      await sink.stop();
-      await kafka.close();
-      await app.close();
-    },
-  };
+  const served = await serveApp({
+    module: SinkHttpModule.forSink(sink, sinkHttpProbes(sink, config, kafka)),
+    logger,
+    http: config.http,
+    work: sink,
+    release: [() => kafka.close()],
+  });
+  return { sink, ...served };
 }

@@ -1,10 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createKafkaClient, KafkaReachability } from '@sluice/kafka';
-import { createLogger, NestPinoLogger } from '@sluice/observability';
+import { createLogger, serveApp } from '@sluice/observability';
 import { PostgresSource, watchSourceMetrics } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient } from '@sluice/schema';
 import { type SourceAppConfig } from './config/source-app-config';
@@ -35,27 +32,14 @@ export async function createSourceApp(config: SourceAppConfig): Promise<SourceAp
   });
   const kafka = new KafkaReachability(config.kafka);
   const unwatchMetrics = watchSourceMetrics(source);
-  const app = await NestFactory.create<NestFastifyApplication>(
-    SourceModule.forSource(source, sourceProbes(source, config, kafka)),
-    new FastifyAdapter(),
-    {
-      logger: new NestPinoLogger(logger),
-      abortOnError: false,
-    },
-  );
-  await app.listen(config.http.port, config.http.host);
-  const address = app.getHttpServer().address() as AddressInfo;
-  source.start();
-  return {
-    source,
-    url: `http://${config.http.host}:${address.port}`,
-    close: async () => {
-      await source.stop();
-      await kafka.close();
-      unwatchMetrics();
-      await app.close();
-    },
-  };
+  const served = await serveApp({
+    module: SourceModule.forSource(source, sourceProbes(source, config, kafka)),
+    logger,
+    http: config.http,
+    work: source,
+    release: [() => kafka.close(), unwatchMetrics],
+  });
+  return { source, ...served };
 }
 
 /**

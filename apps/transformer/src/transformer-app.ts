@@ -1,8 +1,5 @@
-import { type AddressInfo } from 'node:net';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { KafkaReachability } from '@sluice/kafka';
-import { createLogger, NestPinoLogger } from '@sluice/observability';
+import { createLogger, serveApp } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import { type TransformerAppConfig } from './config/transformer-app-config';
 import { pipelineFromConfig, Transformer } from './processing/transformer';
@@ -45,28 +42,12 @@ export async function createTransformerApp(
     });
   const transformer = new Transformer(pipeline, config, registry, logger);
   const kafka = new KafkaReachability(config.kafka);
-  const app = await NestFactory.create<NestFastifyApplication>(
-    TransformerModule.forTransformer(transformer, transformerProbes(transformer, config, kafka)),
-    new FastifyAdapter(),
-    { logger: new NestPinoLogger(logger), abortOnError: false },
-  );
-  await app.listen(config.http.port, config.http.host);
-  const address = app.getHttpServer().address() as AddressInfo;
-  try {
-    await transformer.start();
-  } catch (error) {
-    await transformer.stop().catch(() => undefined);
-    await kafka.close();
-    await app.close();
-    throw error;
-  }
-  return {
-    transformer,
-    url: `http://${config.http.host}:${address.port}`,
-    close: async () => {
-      await transformer.stop();
-      await kafka.close();
-      await app.close();
-    },
-  };
+  const served = await serveApp({
+    module: TransformerModule.forTransformer(transformer, transformerProbes(transformer, config, kafka)),
+    logger,
+    http: config.http,
+    work: transformer,
+    release: [() => kafka.close()],
+  });
+  return { transformer, ...served };
 }

@@ -69,4 +69,5 @@ export {
   type PhaseState,
 } from './health/health-probe';
 export { HealthModule } from './health/health.module';
+export { serveApp, type AppWork, type ServeAppOptions, type ServedApp } from './lifecycle/serve-app';
 export { runService, type RunServiceOptions, type RunningService } from './lifecycle/run-service';

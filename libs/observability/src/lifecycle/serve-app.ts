@@ -1,0 +1,55 @@
+import { type AddressInfo } from 'node:net';
+import { type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type Logger } from '../logging/logger';
+import { NestPinoLogger } from '../logging/nest-pino-logger';
+
+/** The work an app serves: started once its HTTP API answers, stopped before the API closes. */
+export interface AppWork {
+  start(): Promise<void> | void;
+  stop(): Promise<void>;
+}
+
+export interface ServeAppOptions {
+  /** The app's Nest module (controllers, health, metrics). */
+  readonly module: DynamicModule;
+  readonly logger: Logger;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly work: AppWork;
+  /** Released after the work stopped (probes' clients, metric watchers). */
+  readonly release?: ReadonlyArray<() => Promise<void> | void>;
+}
+
+export interface ServedApp {
+  /** Where the HTTP API listens, e.g. http://127.0.0.1:8102 (port 0 resolved). */
+  readonly url: string;
+  /** Stops the work (it drains and commits), releases what it used, closes the HTTP API. */
+  close(): Promise<void>;
+}
+
+/**
+ * How every Sluice app comes up: its Nest module on Fastify with the pino logger, listening first
+ * (so probes and /status answer while the work starts), then the work; a work that cannot start
+ * takes the API down with it.
+ */
+export async function serveApp(options: ServeAppOptions): Promise<ServedApp> {
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), {
+    logger: new NestPinoLogger(options.logger),
+    abortOnError: false,
+  });
+  await app.listen(options.http.port, options.http.host);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const close = async () => {
+    await options.work.stop();
+    for (const release of options.release ?? []) await release();
+    await app.close();
+  };
+  try {
+    await options.work.start();
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  return { url: `http://${options.http.host}:${port}`, close };
+}
