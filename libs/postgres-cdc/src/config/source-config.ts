@@ -184,7 +184,7 @@ export const sourceConfigSchema = z.strictObject({
       maxBatchBytes: wholeNumber(1)
         .default(900_000)
         .describe(
-          "Key and value bytes per partition in one Kafka request at most; keep it under the topics' max.message.bytes (Kafka's default 1 MiB). Default 900000.",
+          "Bytes (key, value, headers, record framing) per partition in one Kafka request at most; keep it under the topics' max.message.bytes (Kafka's default 1 MiB). Default 900000.",
         ),
       lingerMs: wholeNumber(0).default(2).describe('How long a batch waits to fill. Default 2.'),
       maxPendingEvents: wholeNumber(1)

@@ -19,7 +19,7 @@ export interface ChangeEventPublisherOptions {
   /** Events per Kafka request at most. */
   readonly maxBatchRecords: number;
   /**
-   * Key and value bytes per partition per Kafka request at most (one event larger than this goes
+   * Bytes (key, value, headers, record framing) per partition per Kafka request at most (one event larger than this goes
    * alone): Kafka refuses a partition's batch above the topic's max.message.bytes (1 MiB by
    * default). Events without a partition count together per topic.
    */
@@ -77,7 +77,7 @@ export class ChangeEventPublisher {
    */
   async publish(event: OutgoingEvent, tx: PendingTransaction): Promise<void> {
     this.throwIfFailed();
-    const bytes = (event.key?.length ?? 0) + (event.value?.length ?? 0);
+    const bytes = recordBytes(event);
     const bucket = event.partition === undefined ? event.topic : `${event.topic}\u0000${event.partition}`;
     const filled = this.batch.bytes.get(bucket) ?? 0;
     if (filled > 0 && filled + bytes > this.options.maxBatchBytes) this.seal();
@@ -208,6 +208,17 @@ export class ChangeEventPublisher {
     if (this.failure) throw this.failure;
   }
 }
+
+/** What an event weighs in a Kafka record batch: key, value, headers and the record's own framing. */
+function recordBytes(event: OutgoingEvent): number {
+  let bytes = RECORD_OVERHEAD_BYTES + (event.key?.length ?? 0) + (event.value?.length ?? 0);
+  for (const [name, value] of Object.entries(event.headers ?? {}))
+    bytes += name.length + (typeof value === 'string' ? Buffer.byteLength(value) : value.length);
+  return bytes;
+}
+
+/** Length varints, attributes, offset and timestamp deltas of one record: at most about this. */
+const RECORD_OVERHEAD_BYTES = 32;
 
 function emptyBatch(): Batch {
   return { byTopic: new Map(), byTransaction: new Map(), bytes: new Map(), size: 0 };
