@@ -30,7 +30,7 @@ describe('observability: readiness follows Kafka', () => {
     bed = await SourceTestBed.open('it_obs_health');
     // A port free a moment ago can be taken by another process's outgoing connection (both come
     // from the ephemeral range) before the broker binds it: try again with fresh ports.
-    let port = 0;
+    let port: number;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       kafkaStack = privateStack({
