@@ -15,3 +15,24 @@ export function httpUrl(flag: string): (value: string) => string {
     throw new UsageError(`${flag} expects an http(s) URL, got '${value}'`);
   };
 }
+
+/**
+ * A commander argument parser for a whole-number flag within [min, max]: a bad value is a usage
+ * error naming the flag and the range.
+ */
+export function wholeNumberArg(
+  flag: string,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER,
+): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new UsageError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `${flag} expects a whole number of at least ${min}, got '${value}'`
+          : `${flag} expects a whole number from ${min} to ${max}, got '${value}'`,
+      );
+    return n;
+  };
+}

@@ -1,16 +1,8 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command } from 'commander';
 import { runDemo } from '@sluice/demo';
 import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
-
-function wholeNumber(flag: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`${flag} expects a whole number from ${min} to ${max}, got '${value}'`);
-    return n;
-  };
-}
+import { wholeNumberArg } from '../cli-errors';
 
 /**
  * `sluice demo`: the local stack, a sample schema, source-postgres → transformer → sink-postgres and
@@ -27,13 +19,13 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .option(
       '-d, --duration <seconds>',
       'how long the workload runs (default: until Ctrl-C)',
-      wholeNumber('--duration', 1, 86_400),
+      wholeNumberArg('--duration', 1, 86_400),
     )
-    .option('-r, --rate <txns>', 'workload transactions per second', wholeNumber('--rate', 1, 5_000), 50)
+    .option('-r, --rate <txns>', 'workload transactions per second', wholeNumberArg('--rate', 1, 5_000), 50)
     .option(
       '--customers <n>',
       'customers seeded before the start (3 orders each)',
-      wholeNumber('--customers', 1, 1_000_000),
+      wholeNumberArg('--customers', 1, 1_000_000),
       1000,
     )
     .option('--keep', 'leave the apps and the stack running after the summary', false)

@@ -13,17 +13,8 @@ import {
   writeFixtureFile,
 } from '@sluice/pipeline';
 import { type CliContext } from '../cli-context';
-import { UsageError } from '../cli-errors';
+import { UsageError, wholeNumberArg } from '../cli-errors';
 import { recordTopic } from '../pipeline/topic-recorder';
-
-function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new UsageError(`${flag} expects a positive whole number, got '${value}'`);
-    return n;
-  };
-}
 
 function httpUrl(value: string): string {
   try {
@@ -97,7 +88,7 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
       'capture the first records of a topic as test fixtures (decoded, with writer schemas, ids and versions); with --pipeline also write expected.yaml from its output',
     )
     .requiredOption('-t, --topic <topic>', 'the topic to read from the beginning')
-    .option('-n, --count <n>', 'how many records', positiveInt('--count'), 10)
+    .option('-n, --count <n>', 'how many records', wholeNumberArg('--count', 1), 10)
     .option(
       '--out <dir>',
       'the fixture folder (default: <pipeline>.tests with --pipeline, else ./<topic>.tests)',
@@ -117,7 +108,12 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
       httpUrl,
       `http://127.0.0.1:${envInt('SLUICE_REGISTRY_PORT', 8081)}`,
     )
-    .option('--timeout <ms>', 'stop waiting for records after this long', positiveInt('--timeout'), 30_000)
+    .option(
+      '--timeout <ms>',
+      'stop waiting for records after this long',
+      wholeNumberArg('--timeout', 1),
+      30_000,
+    )
     .action(
       async (opts: {
         topic: string;

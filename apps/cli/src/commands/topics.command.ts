@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { processEnvironment } from '@sluice/config';
 import { declareConfigFileTopics, type PlannedTopic, TopicPlan } from '@sluice/topic-plan';
 import { type CliContext } from '../cli-context';
-import { UsageError } from '../cli-errors';
+import { UsageError, wholeNumberArg } from '../cli-errors';
 
 const TABLE = /^[^.\s*]+\.[^.\s*]+$/;
 
@@ -42,8 +42,8 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
       const bad = opts.table.find((t) => !TABLE.test(t));
       if (bad !== undefined) throw new UsageError(`--table expects schema.table, got '${bad}'`);
       const plan = new TopicPlan({
-        partitions: positive('--partitions', opts.partitions),
-        replicationFactor: positive('--replicas', opts.replicas),
+        partitions: wholeNumberArg('--partitions', 1)(opts.partitions),
+        replicationFactor: wholeNumberArg('--replicas', 1)(opts.replicas),
       });
       const inputs = (files.length > 0 ? files : exampleConfigs(ctx.projectRoot)).map(shortPath);
       const env = processEnvironment();
@@ -86,11 +86,4 @@ function exampleConfigs(projectRoot: string): string[] {
 function shortPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel.startsWith('..') || rel === '' ? file : rel;
-}
-
-function positive(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`${flag} expects a whole number of at least 1, got '${value}'`);
-  return n;
 }

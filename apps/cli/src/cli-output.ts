@@ -1,0 +1,33 @@
+import { Option } from 'commander';
+import { type CliContext } from './cli-context';
+
+/** How a command prints its result: for people (text) or for scripts (json, one document on stdout). */
+export type OutputFormat = 'text' | 'json';
+
+/**
+ * The `-o, --output <format>` option every command that prints a result takes. `extra` adds
+ * formats of its own (e.g. `yaml` for `topics render`); the default stays first.
+ */
+export function outputOption(defaultFormat: string = 'text', extra: readonly string[] = []): Option {
+  return new Option('-o, --output <format>', 'output format')
+    .choices(['text', 'json', ...extra])
+    .default(defaultFormat);
+}
+
+/**
+ * Prints a command's result: as JSON (bigints as decimal strings) when `format` is json, else the
+ * text lines `text` renders. Progress and warnings go to stderr (ctx.err) so stdout stays parseable.
+ */
+export function printResult(
+  ctx: CliContext,
+  format: string,
+  result: unknown,
+  text: () => string | readonly string[],
+): void {
+  if (format === 'json') {
+    ctx.out(JSON.stringify(result, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2));
+    return;
+  }
+  const lines = text();
+  for (const line of typeof lines === 'string' ? [lines] : lines) ctx.out(line);
+}
