@@ -3,7 +3,6 @@
 // their writer schemas from the registry.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +10,12 @@ import { parse } from 'yaml';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, kafkaConfigSchema } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordEncoder } from '@sluice/schema';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { PROJECT_ROOT, runSluice, stackAddresses, uniqueName } from '@sluice/test-support';
 
-const projectRoot = join(__dirname, '..', '..', '..');
+const projectRoot = PROJECT_ROOT;
 const example = join(projectRoot, 'examples', 'pipelines');
 
-function sluice(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [join(projectRoot, 'bin', 'sluice.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const sluice = (args: string[], env: Record<string, string> = {}) => runSluice(args, { env });
 
 describe('sluice pipeline test', () => {
   it('passes the example pipeline golden cases (exit 0)', () => {

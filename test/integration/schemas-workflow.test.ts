@@ -1,22 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { runSluice, stackAddresses, uniqueName } from '@sluice/test-support';
 
 /** `sluice schemas check | diff | register` against the stack's real registry. */
-const projectRoot = join(__dirname, '..', '..', '..');
 const { registryUrl } = stackAddresses();
 
-function sluice(args: string[]) {
-  const result = spawnSync(process.execPath, [join(projectRoot, 'bin', 'sluice.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const sluice = (args: string[]) => runSluice(args);
 
 const record = (fields: object[]) =>
   JSON.stringify({ type: 'record', name: 'Order', namespace: 'test.workflow', fields });

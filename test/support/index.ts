@@ -1,1 +1,2 @@
 export { type StackAddresses, stackAddresses, uniqueName } from './addresses';
+export { PROJECT_ROOT, type CliRun, runSluice } from './sluice-cli';

@@ -3,12 +3,15 @@ export class UsageError extends Error {
   readonly exitCode = 2;
 }
 
-/** A commander argument parser for an http(s) URL flag: a bad value is a usage error naming the flag. */
+/**
+ * A commander argument parser for an http(s) URL flag (trailing slashes dropped): a bad value is a
+ * usage error naming the flag.
+ */
 export function httpUrl(flag: string): (value: string) => string {
   return (value) => {
     try {
       const url = new URL(value);
-      if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+      if (url.protocol === 'http:' || url.protocol === 'https:') return value.replace(/\/+$/, '');
     } catch {
       // reported below
     }

@@ -31,3 +31,14 @@ export function printResult(
   const lines = text();
   for (const line of typeof lines === 'string' ? [lines] : lines) ctx.out(line);
 }
+
+/** A text table: each column as wide as its widest cell, two spaces apart; the header first. */
+export function formatTable(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}

@@ -19,3 +19,10 @@ export { TopicProvisioner, type ProvisionOptions } from './topics/topic-provisio
 export { KafkaModule, type KafkaModuleOptions, type KafkaModuleAsyncOptions } from './nest/kafka.module';
 export { KAFKA_CLIENT, KAFKA_PRODUCER, KAFKA_MODULE_OPTIONS } from './nest/kafka.tokens';
 export { KafkaReachability } from './health/kafka-reachability';
+export {
+  TopicInspector,
+  type TopicState,
+  type PartitionState,
+  type GroupLag,
+  type PartitionLag,
+} from './topics/topic-inspector';

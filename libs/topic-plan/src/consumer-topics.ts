@@ -18,7 +18,8 @@ export interface ConsumerTopicSettings {
  */
 export function declareConsumerTopics(plan: TopicPlan, consumer: ConsumerTopicSettings): void {
   const { name, group, inputs, replicationFactor } = consumer;
-  for (const input of inputs) plan.declare({ name: input, partitions: undefined, origin: `${name}: input` });
+  for (const input of inputs)
+    plan.declare({ name: input, partitions: undefined, origin: `${name}: input`, readBy: group });
   const likeInputs = { likeMaxOf: inputs };
   plan.declare({
     name: dlqTopicFor(group),

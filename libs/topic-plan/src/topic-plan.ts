@@ -16,11 +16,15 @@ export interface TopicDeclaration {
   readonly configs?: Readonly<Record<string, string>>;
   /** Who uses the topic and how, e.g. `transformer orders-clean: output`. */
   readonly origin: string;
+  /** The consumer group that reads the topic, when the declaration is an input. */
+  readonly readBy?: string;
 }
 
 /** A topic as the deployment declares it (name, partitions, replication, configs) and who uses it. */
 export interface PlannedTopic extends TopicSpec {
   readonly origins: readonly string[];
+  /** The consumer groups of the configurations that read it (their lag is worth watching). */
+  readonly consumerGroups: readonly string[];
 }
 
 export interface TopicPlanDefaults {
@@ -92,6 +96,7 @@ export class TopicPlan {
           replication.length > 0 ? Math.max(...replication) : this.defaults.replicationFactor,
         configs: Object.assign({}, ...all.map((d) => d.configs ?? {})) as Record<string, string>,
         origins: [...new Set(all.map((d) => d.origin))],
+        consumerGroups: [...new Set(all.flatMap((d) => (d.readBy === undefined ? [] : [d.readBy])))].sort(),
       };
     });
   }

@@ -3,6 +3,7 @@ import { runDemo } from '@sluice/demo';
 import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 import { wholeNumberArg } from '../cli-errors';
+import { outputOption, printResult } from '../cli-output';
 
 /**
  * `sluice demo`: the local stack, a sample schema, source-postgres → transformer → sink-postgres and
@@ -33,8 +34,10 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       '--no-observability',
       'leave out Jaeger and Prometheus (the first start builds Jaeger, which takes minutes)',
     )
+    .addOption(outputOption())
     .action(
       async (opts: {
+        output: string;
         duration?: number;
         rate: number;
         customers: number;
@@ -42,9 +45,11 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         observability: boolean;
       }) => {
         const layout = stackLayout(ctx.projectRoot);
+        // With --output json the live view and the summary go to stderr; stdout gets the checks.
+        const say = opts.output === 'json' ? ctx.err : ctx.out;
         const stack = new LocalStack(layout, {
           log: (line) => ctx.err(`  ${line}`),
-          onPart: (name, outcome, address) => ctx.out(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
+          onPart: (name, outcome, address) => say(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
         });
         const outcomes = await stack.up(opts.observability ? PART_NAMES : CORE_PARTS);
         const started = Object.entries(outcomes)
@@ -67,7 +72,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
             observability: opts.observability,
             interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
             signal: abort.signal,
-            out: ctx.out,
+            out: say,
             err: ctx.err,
             stack: {
               kafkaBrokers: [`${layout.kafka.host}:${layout.kafka.port}`],
@@ -79,14 +84,16 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
               },
             },
           });
-          ctx.out(outcome.ok ? '\ndemo: every check holds' : '\ndemo: a check failed (see above)');
+          printResult(ctx, opts.output, { ok: outcome.ok, checks: outcome.checks }, () =>
+            outcome.ok ? '\ndemo: every check holds' : '\ndemo: a check failed (see above)',
+          );
           if (!outcome.ok) process.exitCode = 1;
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           if (!opts.keep && started.length > 0) {
             await stack.down(started as never);
-            ctx.out(`stopped what the demo started (${started.join(', ')}); --keep leaves it running`);
+            say(`stopped what the demo started (${started.join(', ')}); --keep leaves it running`);
           }
         }
       },

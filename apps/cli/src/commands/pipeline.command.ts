@@ -1,7 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { type Command, Option } from 'commander';
-import { envInt } from '@sluice/config';
+import { type Command } from 'commander';
 import {
   type CaseResult,
   type CompiledPipeline,
@@ -13,18 +12,10 @@ import {
   writeFixtureFile,
 } from '@sluice/pipeline';
 import { type CliContext } from '../cli-context';
+import { brokersOption, registryOption } from '../cli-connections';
+import { type OutputFormat, outputOption, printResult } from '../cli-output';
 import { UsageError, wholeNumberArg } from '../cli-errors';
 import { recordTopic } from '../pipeline/topic-recorder';
-
-function httpUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return value.replace(/\/$/, '');
-  } catch {
-    // reported below
-  }
-  throw new UsageError(`--registry expects an http(s) URL, got '${value}'`);
-}
 
 function existingFile(file: string, what: string): string {
   const full = resolve(file);
@@ -61,8 +52,8 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
     )
     .argument('<pipeline>', 'the pipeline file')
     .option('--update', 'write expected.yaml from the actual output (review before committing)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (file: string, opts: { update?: boolean; output: 'text' | 'json' }) => {
+    .addOption(outputOption())
+    .action(async (file: string, opts: { update?: boolean; output: OutputFormat }) => {
       const pipelineFile = existingFile(file, 'pipeline');
       const compiled = loadPipeline(pipelineFile);
       try {
@@ -97,25 +88,18 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
       '-p, --pipeline <file>',
       'the pipeline the fixtures are for: writes expected.yaml from its output',
     )
-    .option(
-      '--brokers <list>',
-      'Kafka bootstrap brokers, comma-separated',
-      `127.0.0.1:${envInt('SLUICE_KAFKA_PORT', 9092)}`,
-    )
-    .option(
-      '-r, --registry <url>',
-      'the schema registry',
-      httpUrl,
-      `http://127.0.0.1:${envInt('SLUICE_REGISTRY_PORT', 8081)}`,
-    )
+    .addOption(brokersOption())
+    .addOption(registryOption())
     .option(
       '--timeout <ms>',
       'stop waiting for records after this long',
       wholeNumberArg('--timeout', 1),
       30_000,
     )
+    .addOption(outputOption())
     .action(
       async (opts: {
+        output: OutputFormat;
         topic: string;
         count: number;
         out?: string;
@@ -140,6 +124,7 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
             timeoutMs: opts.timeout,
           });
           if (inputs.length === 0) throw new Error(`no records on ${opts.topic} within ${opts.timeout} ms`);
+          const recorded: string[] = [];
           for (const input of inputs) {
             const r = input.records[0]!;
             const dir = join(out, `${r.topic}-p${r.partition}-o${r.offset}`);
@@ -148,12 +133,13 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
               const [c] = loadFixtureCases(out).filter((fc) => fc.dir === dir);
               writeFixtureFile(dir, 'expected', (await runFixtureCase(compiled, c!, opts.topic)).actual);
             }
-            ctx.out(`recorded ${relative(process.cwd(), dir)}`);
+            recorded.push(relative(process.cwd(), dir));
           }
-          ctx.out(
+          printResult(ctx, opts.output, { topic: opts.topic, asked: opts.count, recorded }, () => [
+            ...recorded.map((dir) => `recorded ${dir}`),
             `${inputs.length} record(s) from ${opts.topic}${inputs.length < opts.count ? ` (asked for ${opts.count})` : ''}` +
               (compiled ? '; review each expected.yaml before committing' : ''),
-          );
+          ]);
         } finally {
           await compiled?.close();
         }
@@ -165,26 +151,22 @@ function report(
   ctx: CliContext,
   file: string,
   results: CaseResult[],
-  output: 'text' | 'json',
+  output: OutputFormat,
   updated: boolean,
 ): void {
   const failed = results.filter((r) => !r.passed);
-  if (output === 'json') {
-    ctx.out(
-      JSON.stringify(
-        { pipeline: file, passed: results.length - failed.length, failed: failed.length, cases: results },
-        null,
-        2,
-      ),
-    );
-    return;
-  }
-  ctx.out(`Test '${file}':`);
-  for (const r of results) {
-    ctx.out(`  ${r.passed ? 'PASS' : 'FAIL'} ${r.name}`);
-    for (const d of r.differences) ctx.out(`       ${d}`);
-  }
-  ctx.out(
+  const result = {
+    pipeline: file,
+    passed: results.length - failed.length,
+    failed: failed.length,
+    cases: results,
+  };
+  printResult(ctx, output, result, () => [
+    `Test '${file}':`,
+    ...results.flatMap((r) => [
+      `  ${r.passed ? 'PASS' : 'FAIL'} ${r.name}`,
+      ...r.differences.map((d) => `       ${d}`),
+    ]),
     `${results.length} case(s): ${results.length - failed.length} passed, ${failed.length} failed${updated ? ' (expected files updated)' : ''}`,
-  );
+  ]);
 }

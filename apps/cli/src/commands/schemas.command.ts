@@ -11,6 +11,7 @@ import {
 import { avroToTypeScript } from '@sluice/schema';
 import { type CliContext } from '../cli-context';
 import { httpUrl } from '../cli-errors';
+import { outputOption, printResult } from '../cli-output';
 
 type Output = 'text' | 'json';
 
@@ -23,8 +24,6 @@ export function registerSchemasCommand(program: Command, ctx: CliContext): void 
     .description("validate, diff and register the Avro schemas in schemas/ (Sluice's own events)");
   const dirOption = () =>
     new Option('-d, --dir <folder>', 'the schemas folder').default(join(ctx.projectRoot, 'schemas'));
-  const outputOption = () =>
-    new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 
   schemas
     .command('check')
@@ -133,17 +132,21 @@ export function registerSchemasCommand(program: Command, ctx: CliContext): void 
     .description('generate TypeScript types from the newest version of each subject')
     .addOption(dirOption())
     .requiredOption('--out <folder>', 'where to write <subject>.ts files')
-    .action((opts: { dir: string; out: string }) => {
+    .addOption(outputOption())
+    .action((opts: { dir: string; out: string; output: Output }) => {
       const out = resolve(opts.out);
       mkdirSync(out, { recursive: true });
-      for (const { subject, versions } of loadSchemaCatalog(resolve(opts.dir))) {
+      const written = loadSchemaCatalog(resolve(opts.dir)).map(({ subject, versions }) => {
         const newest = versions.at(-1)!;
         const file = join(out, `${subject}.ts`);
         writeFileSync(
           file,
           avroToTypeScript(newest.text, { source: relative(ctx.projectRoot, newest.file) }),
         );
-        ctx.out(`wrote ${relative(process.cwd(), file)} (${subject} v${newest.version})`);
-      }
+        return { subject, version: newest.version, file };
+      });
+      printResult(ctx, opts.output, { written }, () =>
+        written.map((w) => `wrote ${relative(process.cwd(), w.file)} (${w.subject} v${w.version})`),
+      );
     });
 }

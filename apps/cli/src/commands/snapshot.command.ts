@@ -1,6 +1,7 @@
 import { type Command } from 'commander';
 import { type CliContext } from '../cli-context';
 import { httpUrl, UsageError } from '../cli-errors';
+import { outputOption, printResult } from '../cli-output';
 
 const TABLE = /^[^.\s]+\.[^.\s]+$/;
 
@@ -20,7 +21,8 @@ export function registerSnapshotCommand(program: Command, ctx: CliContext): void
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('-s, --source <url>', "the source's management API", httpUrl('--source'), 'http://127.0.0.1:8101')
-    .action(async (opts: { table: string[]; source: string }) => {
+    .addOption(outputOption())
+    .action(async (opts: { table: string[]; source: string; output: string }) => {
       const bad = opts.table.filter((t) => !TABLE.test(t));
       if (bad.length > 0) throw new UsageError(`--table expects schema.table, got '${bad[0]}'`);
       const url = new URL('snapshots', opts.source.endsWith('/') ? opts.source : `${opts.source}/`);
@@ -40,8 +42,13 @@ export function registerSnapshotCommand(program: Command, ctx: CliContext): void
       const body = (await response.json().catch(() => ({}))) as { message?: string; signalId?: string };
       if (!response.ok)
         throw new Error(`the source refused (${response.status}): ${body.message ?? response.statusText}`);
-      ctx.out(
-        `incremental snapshot of ${opts.table.join(', ')} requested (signal ${body.signalId}); follow it with GET ${new URL('status', url)}`,
+      const status = new URL('status', url).toString();
+      printResult(
+        ctx,
+        opts.output,
+        { tables: opts.table, signalId: body.signalId, status },
+        () =>
+          `incremental snapshot of ${opts.table.join(', ')} requested (signal ${body.signalId}); follow it with GET ${status}`,
       );
     });
 }

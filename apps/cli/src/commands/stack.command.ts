@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command } from 'commander';
 import {
   CORE_PARTS,
   LocalStack,
@@ -11,6 +11,7 @@ import {
 } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
+import { outputOption, printResult } from '../cli-output';
 
 const OUTCOME_TEXT = {
   started: 'started',
@@ -43,13 +44,18 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
     .description('start the stack parts (all by default) and return when each answers; idempotent')
     .argument('[parts...]', `parts to start: ${PART_NAMES.join(', ')}`)
     .option('--no-observability', 'leave out Jaeger and Prometheus')
-    .action(async (names: string[], opts: { observability: boolean }) => {
+    .addOption(outputOption())
+    .action(async (names: string[], opts: { observability: boolean; output: string }) => {
       const parts = parseParts(names).filter(
         (name) => opts.observability || !OBSERVABILITY_PARTS.includes(name),
       );
-      await newStack((name, outcome, address) =>
-        ctx.out(`${name.padEnd(10)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`),
-      ).up(parts);
+      const started: Array<{ name: string; address: string; outcome: string }> = [];
+      await newStack((name, outcome, address) => {
+        started.push({ name, address, outcome });
+        if (opts.output === 'text')
+          ctx.out(`${name.padEnd(10)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`);
+      }).up(parts);
+      if (opts.output === 'json') printResult(ctx, opts.output, { parts: started }, () => []);
     });
 
   stack
@@ -57,17 +63,20 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
     .description('stop the parts this stack started (all by default); leaves no process behind')
     .argument('[parts...]', `parts to stop: ${PART_NAMES.join(', ')}`)
     .option('--purge', 'also delete the data folders (Kafka log, Postgres cluster)', false)
-    .action(async (names: string[], opts: { purge: boolean }) => {
+    .addOption(outputOption())
+    .action(async (names: string[], opts: { purge: boolean; output: string }) => {
       const stopped = await newStack().down(parseParts(names), { purge: opts.purge });
-      ctx.out(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing of the stack was running');
-      if (opts.purge) ctx.out('data folders removed');
+      printResult(ctx, opts.output, { stopped, purged: opts.purge }, () => [
+        stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing of the stack was running',
+        ...(opts.purge ? ['data folders removed'] : []),
+      ]);
     });
 
   stack
     .command('status')
     .description('list each part, its address and whether it answers; exit 1 if a part does not')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (opts: { output: 'text' | 'json' }) => {
+    .addOption(outputOption())
+    .action(async (opts: { output: string }) => {
       const statuses = await newStack().status();
       if (opts.output === 'json') {
         ctx.out(JSON.stringify(statuses, null, 2));
@@ -101,12 +110,15 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
       },
       50,
     )
-    .action((name: string | undefined, opts: { lines: number }) => {
+    .addOption(outputOption())
+    .action((name: string | undefined, opts: { lines: number; output: string }) => {
       const local = newStack();
-      for (const part of parseParts(name ? [name] : [])) {
+      const logs = parseParts(name ? [name] : []).map((part) => {
         const file = local.parts[part].logFile;
-        ctx.out(`==> ${part}: ${file} <==`);
-        ctx.out(tailFile(file, opts.lines) || '(no log yet)');
-      }
+        return { part, file, text: tailFile(file, opts.lines) };
+      });
+      printResult(ctx, opts.output, { logs }, () =>
+        logs.flatMap((l) => [`==> ${l.part}: ${l.file} <==`, l.text || '(no log yet)']),
+      );
     });
 }
