@@ -17,7 +17,7 @@ export {
   type StreamRuntimeConfigInput,
   parseStreamRuntimeConfig,
 } from './runtime/stream-runtime-config';
-export { type RecordOutcome, RecordAbandonedError } from './runtime/record-runner';
+export { type RecordOutcome, type KeptParked, RecordAbandonedError } from './runtime/record-runner';
 export { type StreamRecord, type OutputRecord } from './processor/stream-record';
 export { type RecordProcessor, type ProcessContext } from './processor/record-processor';
 export { StageFailure, inStage } from './processor/stage-failure';
@@ -53,7 +53,21 @@ export {
   type AttemptHistory,
 } from './failure/retry-policy';
 export { ParkedKeys } from './failure/key-parking';
-export { parkedTopicFor, MalformedParkedMarkerError } from './failure/parked-key-record';
+export {
+  parkedTopicFor,
+  MalformedParkedMarkerError,
+  decodeParkedMarker,
+  type ParkedKeyEntry,
+} from './failure/parked-key-record';
+export {
+  REDRIVE_HEADERS,
+  type RedriveMark,
+  type RedriveOrigin,
+  redrivenHeaders,
+  readRedriveHeaders,
+  formatRedriveOrigin,
+  parseRedriveOrigin,
+} from './dead-letter/redrive-headers';
 export {
   dlqTopicFor,
   DEAD_LETTER_HEADERS,

@@ -144,7 +144,7 @@ export class PartitionWorker<O = OutputRecord> {
     }
 
     const tracker = new OffsetTracker();
-    const changes: BatchParking = { parked: [], released: [] };
+    const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
     let failure: { error: unknown } | undefined;
     let lost = false;
     let lostError: unknown;
@@ -229,6 +229,7 @@ export class PartitionWorker<O = OutputRecord> {
   private async giveUp(changes: BatchParking): Promise<void> {
     for (const record of changes.parked) this.parked.release(record.key);
     for (const { key, failedOffset } of changes.released) this.parked.park(key, failedOffset);
+    for (const { key, redriveId } of changes.brokenRedrives ?? []) this.parked.mendRedrive(key, redriveId);
     await this.delivery.abort();
   }
 }

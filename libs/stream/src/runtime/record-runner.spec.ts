@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FatalRecordError } from '@sluice/errors';
-import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { type DeadLetterRecord, readDeadLetterHeaders } from '../dead-letter/dead-letter-headers';
+import { readRedriveHeaders, redrivenHeaders } from '../dead-letter/redrive-headers';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { ParkedKeys } from '../failure/key-parking';
 import { decodeParkedMarker } from '../failure/parked-key-record';
@@ -93,5 +94,138 @@ describe('RecordRunner parking', () => {
     assert.equal(tombstone.topic, 'g.dlq.parked');
     assert.equal(tombstone.value, null, 'the release is written with the batch');
     assert.equal(await run.run(record(6n, 'v6'), signal, delivery, parked, changes), 'processed');
+  });
+});
+
+describe('RecordRunner redrive of a parked key', () => {
+  const signal = new AbortController().signal;
+  const copy = (
+    offset: bigint,
+    value: string,
+    of: bigint,
+    mark: { id?: string; release?: bigint; parked?: bigint },
+  ) => ({
+    ...record(offset, value),
+    headers: redrivenHeaders([], {
+      id: mark.id ?? 'r1',
+      of: { topic: 'in', partition: 3, offset: of },
+      parked: mark.parked ?? 5n,
+      ...(mark.release !== undefined
+        ? { release: { failedOffset: mark.parked ?? 5n, through: mark.release } }
+        : {}),
+    }),
+  });
+  const outputs = (d: RecordingDelivery) =>
+    d.written.filter((w) => w.kind === 'output').map((w) => w.record.value!.toString());
+
+  function parkedAt5(
+    run: RecordRunner,
+    delivery: RecordingDelivery,
+    parked: ParkedKeys,
+    changes: BatchParking,
+  ) {
+    return (async () => {
+      await run.run(record(5n, 'v5'), signal, delivery, parked, changes);
+      await run.run(record(6n, 'v6'), signal, delivery, parked, changes);
+      await run.run(record(7n, 'v7'), signal, delivery, parked, changes);
+    })();
+  }
+
+  it('processes the copies of the sequence in order, then the release copy releases the key with a tombstone', async () => {
+    const failing = new Set(['v5']);
+    const delivery = new RecordingDelivery();
+    const parked = new ParkedKeys();
+    const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
+    const run = runner(failing);
+    await parkedAt5(run, delivery, parked, changes);
+    failing.clear(); // the condition is fixed
+    assert.equal(
+      await run.run(record(8n, 'v8'), signal, delivery, parked, changes),
+      'parked',
+      'not a redrive',
+    );
+    assert.equal(await run.run(copy(20n, 'v5', 5n, {}), signal, delivery, parked, changes), 'processed');
+    assert.equal(await run.run(copy(21n, 'v6', 6n, {}), signal, delivery, parked, changes), 'processed');
+    assert.ok(parked.isParked('k'));
+    assert.equal(
+      await run.run(copy(22n, 'v7', 7n, { release: 8n }), signal, delivery, parked, changes),
+      'processed',
+    );
+    assert.equal(parked.isParked('k'), false);
+    assert.deepEqual(outputs(delivery), ['v5', 'v6', 'v7']);
+    const tombstone = delivery.written.at(-1)!.record as DeadLetterRecord;
+    assert.equal(tombstone.topic, 'g.dlq.parked');
+    assert.equal(tombstone.value, null);
+    assert.deepEqual(changes.released, [{ key: Buffer.from('k'), failedOffset: 5n }]);
+    assert.equal(await run.run(record(23n, 'v23'), signal, delivery, parked, changes), 'processed');
+  });
+
+  it('keeps the key parked when records were parked above `through` (after the selection)', async () => {
+    const failing = new Set(['v5']);
+    const delivery = new RecordingDelivery();
+    const parked = new ParkedKeys();
+    const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
+    const kept: bigint[][] = [];
+    const run = new RecordRunner({
+      group: 'g',
+      onKeyFailure: 'park',
+      retryPolicy: parseRetryPolicy({ maxAttempts: 1 }),
+      onKeptParked: (k) => kept.push([...k.parkedAfter]),
+      processor: {
+        name: 'Step',
+        process(r) {
+          if (failing.has(r.value!.toString())) throw new FatalRecordError('refused');
+          return [{ topic: 'out', key: r.key, value: r.value }];
+        },
+      },
+    });
+    await parkedAt5(run, delivery, parked, changes);
+    failing.clear();
+    assert.equal(await run.run(record(9n, 'v9'), signal, delivery, parked, changes), 'parked');
+    await run.run(copy(20n, 'v5', 5n, {}), signal, delivery, parked, changes);
+    await run.run(copy(21n, 'v6', 6n, {}), signal, delivery, parked, changes);
+    await run.run(copy(22n, 'v7', 7n, { release: 7n }), signal, delivery, parked, changes);
+    assert.ok(parked.isParked('k'), 'v9 was parked after the selection');
+    assert.deepEqual(kept, [[9n]]);
+    assert.equal(await run.run(record(23n, 'v23'), signal, delivery, parked, changes), 'parked');
+    // The next redrive replays v9 (and v23) and releases.
+    await run.run(copy(30n, 'v9', 9n, { id: 'r2' }), signal, delivery, parked, changes);
+    await run.run(copy(31n, 'v23', 23n, { id: 'r2', release: 23n }), signal, delivery, parked, changes);
+    assert.equal(parked.isParked('k'), false);
+    assert.deepEqual(outputs(delivery), ['v5', 'v6', 'v7', 'v9', 'v23']);
+  });
+
+  it('a copy that fails again is dead-lettered and the rest of its redrive is parked behind the same failure', async () => {
+    const failing = new Set(['v5']);
+    const delivery = new RecordingDelivery();
+    const parked = new ParkedKeys();
+    const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
+    const run = runner(failing);
+    await parkedAt5(run, delivery, parked, changes);
+    assert.equal(await run.run(copy(20n, 'v5', 5n, {}), signal, delivery, parked, changes), 'dead-lettered');
+    assert.equal(await run.run(copy(21n, 'v6', 6n, {}), signal, delivery, parked, changes), 'parked');
+    assert.equal(
+      await run.run(copy(22n, 'v7', 7n, { release: 7n }), signal, delivery, parked, changes),
+      'parked',
+    );
+    assert.ok(parked.isParked('k'));
+    assert.deepEqual(outputs(delivery), []);
+    assert.deepEqual(changes.brokenRedrives, [{ key: Buffer.from('k'), redriveId: 'r1' }]);
+    const letter = delivery.written.at(-1)!.record as DeadLetterRecord;
+    assert.equal(readDeadLetterHeaders(letter.headers)?.parkedBehind, 5n);
+    assert.equal(readRedriveHeaders(letter.headers)?.parked, 5n, 'the redrive mark stays on the dead letter');
+  });
+
+  it('a copy for another park (an older failed offset) is parked, not replayed', async () => {
+    const delivery = new RecordingDelivery();
+    const parked = new ParkedKeys();
+    const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
+    const run = runner(new Set(['v5']));
+    await parkedAt5(run, delivery, parked, changes);
+    assert.equal(
+      await run.run(copy(20n, 'v3', 3n, { parked: 3n, release: 3n }), signal, delivery, parked, changes),
+      'parked',
+    );
+    assert.ok(parked.isParked('k'));
   });
 });

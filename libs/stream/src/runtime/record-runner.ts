@@ -1,4 +1,5 @@
 import { buildDeadLetterRecord, type DeadLetterContext } from '../dead-letter/dead-letter-headers';
+import { readRedriveHeaders, type RedriveMark } from '../dead-letter/redrive-headers';
 import { type ParkedKeys } from '../failure/key-parking';
 import { parkedMarker, releaseMarker } from '../failure/parked-key-record';
 import { retry, type RetryPolicy } from '../failure/retry-policy';
@@ -28,10 +29,19 @@ export interface BatchParking {
   readonly parked: StreamRecord[];
   /** Keys released in this batch because their failed record succeeded when redone. */
   readonly released: Array<{ readonly key: Buffer; readonly failedOffset: bigint }>;
+  /** Redrives of a parked key broken in this batch by a copy that failed again. */
+  readonly brokenRedrives?: Array<{ readonly key: Buffer; readonly redriveId: string }>;
 }
 
 /** What a record's work ended in (for counters and tests). */
 export type RecordOutcome = 'processed' | 'dead-lettered' | 'parked';
+
+/** A parked key whose redrive was processed but which stays parked: records parked after the redrive's selection. */
+export interface KeptParked {
+  readonly record: StreamRecord;
+  readonly failedOffset: bigint;
+  readonly parkedAfter: readonly bigint[];
+}
 
 export interface RecordRunnerOptions<O = OutputRecord> {
   readonly group: string;
@@ -39,6 +49,8 @@ export interface RecordRunnerOptions<O = OutputRecord> {
   readonly retryPolicy: RetryPolicy;
   readonly onKeyFailure: 'skip' | 'park';
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
+  /** A redrive's release copy was processed but the key stays parked (a further redrive is needed). */
+  readonly onKeptParked?: (kept: KeptParked) => void;
   readonly metrics?: StreamMetrics;
   /**
    * Kafka outputs (`O = OutputRecord`): each carries the record's trace context and is counted by
@@ -104,12 +116,19 @@ export class RecordRunner<O = OutputRecord> {
     const behind = this.options.onKeyFailure === 'park' ? parked.behind(record.key) : undefined;
     // A record at or below the failed offset is redone after a batch that was not committed (a
     // restored park may be one step ahead of the source offset): it runs as it did the first time.
+    // A redriven copy of the key's parked sequence is that sequence replayed in order: processed.
+    let replay: RedriveMark | undefined;
     if (behind !== undefined && record.offset > behind) {
+      const mark = readRedriveHeaders(record.headers);
+      if (mark?.parked !== undefined && parked.replays(record.key, mark.id, mark.parked)) replay = mark;
+    }
+    if (behind !== undefined && record.offset > behind && replay === undefined) {
       const context: DeadLetterContext = { group, stage: 'TRANSFORMATION', className: processor.name };
       await delivery.deadLetter(
         buildDeadLetterRecord(record, context, { kind: 'parked', behindOffset: behind }),
         record.partition,
       );
+      parked.noteParked(record.key, record.offset);
       return 'parked';
     }
 
@@ -130,6 +149,8 @@ export class RecordRunner<O = OutputRecord> {
         outputs = traced as readonly O[];
       }
       await delivery.send(outputs, span);
+      if (replay?.release !== undefined)
+        await this.releaseAfterRedrive(record, replay.release, delivery, parked, changes);
       if (behind === record.offset) {
         // The failure it was parked behind did not happen this time (a retriable cause went away).
         parked.release(record.key);
@@ -156,12 +177,39 @@ export class RecordRunner<O = OutputRecord> {
       },
     );
     await delivery.deadLetter(deadLetter, record.partition);
+    if (replay !== undefined) {
+      // The replay stops here; the rest of this redrive's copies of the key are parked behind it.
+      parked.breakRedrive(record.key, replay.id);
+      changes.brokenRedrives?.push({ key: record.key!, redriveId: replay.id });
+    }
     if (this.options.onKeyFailure === 'park' && parked.park(record.key, record.offset)) {
       changes.parked.push(record);
       // Durable with the dead letter: the same transaction, or acknowledged before the commit.
       await delivery.deadLetter(parkedMarker(group, record, record.key!, record.offset), record.partition);
     }
     return 'dead-lettered';
+  }
+
+  /**
+   * The last copy of a parked sequence was processed: the key is released — the tombstone written
+   * with the batch, like a redone failed record's — unless records of the key were parked after the
+   * redrive's selection (above `through`); those wait for the next redrive, still behind the park.
+   */
+  private async releaseAfterRedrive(
+    record: StreamRecord,
+    release: NonNullable<RedriveMark['release']>,
+    delivery: PartitionDelivery<O>,
+    parked: ParkedKeys,
+    changes: BatchParking,
+  ): Promise<void> {
+    const later = parked.parkedAfter(record.key, release.through);
+    if (later.length > 0) {
+      this.options.onKeptParked?.({ record, failedOffset: release.failedOffset, parkedAfter: later });
+      return;
+    }
+    parked.release(record.key);
+    changes.released.push({ key: record.key!, failedOffset: release.failedOffset });
+    await delivery.deadLetter(releaseMarker(this.options.group, record, record.key!), record.partition);
   }
 }
 

@@ -15,7 +15,7 @@ import { type OutputRecord, type StreamRecord } from '../processor/stream-record
 import { ParkedKeyLog } from '../failure/parked-key-log';
 import { parkedTopicFor } from '../failure/parked-key-record';
 import { type BatchOutcome, PartitionWorker } from './partition-worker';
-import { type RecordOutcome, RecordRunner } from './record-runner';
+import { type KeptParked, type RecordOutcome, RecordRunner } from './record-runner';
 import { type StreamRuntimeConfig } from './stream-runtime-config';
 import { StreamMetrics } from './stream-metrics';
 
@@ -34,6 +34,8 @@ interface StreamRuntimeBaseOptions {
   readonly config: StreamRuntimeConfig;
   /** Called with each record's outcome (tests, status counters). */
   readonly onOutcome?: (record: StreamRecord, outcome: RecordOutcome) => void;
+  /** A redrive of a parked key was processed but the key stays parked (see docs/dlq.md). */
+  readonly onKeptParked?: (kept: KeptParked) => void;
   /** Feed the `sluice_stream_*` series of the process's /metrics (docs/metrics.md). Default true. */
   readonly metrics?: boolean;
 }
@@ -124,6 +126,7 @@ export class StreamRuntime<O = OutputRecord> {
       retryPolicy: config.failure.retry,
       onKeyFailure: config.failure.onKeyFailure,
       onOutcome: options.onOutcome,
+      ...(options.onKeptParked ? { onKeptParked: options.onKeptParked } : {}),
       ...(this.metrics ? { metrics: this.metrics } : {}),
       // Without a delivery of its own the runtime produces the outputs to Kafka (O is OutputRecord).
       kafkaOutputs: options.delivery === undefined,
