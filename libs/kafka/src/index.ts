@@ -26,3 +26,23 @@ export {
   type GroupLag,
   type PartitionLag,
 } from './topics/topic-inspector';
+export {
+  type PartitionRange,
+  type RangeBound,
+  type RangeSpec,
+  type RangeRecord,
+  type KafkaRecordHeaders,
+  InvalidRangeError,
+} from './range/topic-range';
+export {
+  resolveRange,
+  planRange,
+  checkRangeSpec,
+  type PartitionOffsets,
+  type TimestampOffsets,
+} from './range/range-resolution';
+export {
+  readTopicRange,
+  type TopicRangeReadOptions,
+  type TopicRangeReadResult,
+} from './range/topic-range-reader';
