@@ -37,7 +37,8 @@ export async function createSinkHttpApp(
   const sink = new HttpSink(config, registry, logger);
   const kafka = new KafkaReachability(config.kafka);
   const served = await serveApp({
-    module: SinkHttpModule.forSink(sink, sinkHttpProbes(sink, config, kafka)),
+    name: 'sink-http',
+    module: SinkHttpModule.forSink(sink, sinkHttpProbes(sink, config, kafka), config.http),
     logger,
     http: config.http,
     work: sink,

@@ -59,7 +59,8 @@ export async function createSinkPostgresApp(
   });
   const kafka = new KafkaReachability(config.kafka);
   const served = await serveApp({
-    module: SinkPostgresModule.forSink(sink, sinkPostgresProbes(sink, config, kafka)),
+    name: 'sink-postgres',
+    module: SinkPostgresModule.forSink(sink, sinkPostgresProbes(sink, config, kafka), config.http),
     logger,
     http: config.http,
     work: sink,

@@ -33,7 +33,8 @@ export async function createSourceApp(config: SourceAppConfig): Promise<SourceAp
   const kafka = new KafkaReachability(config.kafka);
   const unwatchMetrics = watchSourceMetrics(source);
   const served = await serveApp({
-    module: SourceModule.forSource(source, sourceProbes(source, config, kafka)),
+    name: 'source-postgres',
+    module: SourceModule.forSource(source, sourceProbes(source, config, kafka), config.http),
     logger,
     http: config.http,
     work: source,

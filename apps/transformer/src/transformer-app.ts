@@ -43,7 +43,12 @@ export async function createTransformerApp(
   const transformer = new Transformer(pipeline, config, registry, logger);
   const kafka = new KafkaReachability(config.kafka);
   const served = await serveApp({
-    module: TransformerModule.forTransformer(transformer, transformerProbes(transformer, config, kafka)),
+    name: 'transformer',
+    module: TransformerModule.forTransformer(
+      transformer,
+      transformerProbes(transformer, config, kafka),
+      config.http,
+    ),
     logger,
     http: config.http,
     work: transformer,

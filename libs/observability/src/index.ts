@@ -69,5 +69,7 @@ export {
   type PhaseState,
 } from './health/health-probe';
 export { HealthModule } from './health/health.module';
+export { httpConfigSchema, bindAddress, type HttpConfig } from './http/http-config';
+export { OPEN_API_PATH } from './http/open-api';
 export { serveApp, type AppWork, type ServeAppOptions, type ServedApp } from './lifecycle/serve-app';
 export { runService, type RunServiceOptions, type RunningService } from './lifecycle/run-service';

@@ -11,6 +11,7 @@ export {
   type GroupMembership,
   PartitionLostError,
 } from './runtime/stream-runtime';
+export { RuntimeSupervisor, type SupervisedPhase } from './runtime/runtime-supervisor';
 export {
   streamRuntimeConfigSchema,
   type StreamRuntimeConfig,

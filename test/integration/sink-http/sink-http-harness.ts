@@ -303,6 +303,8 @@ export class TestReceiver {
 
 export interface StatusBody {
   phase: string;
+  paused?: boolean;
+  membership?: string;
   partitions: Array<{ topic: string; partition: number; committedOffset?: number; lag?: number }>;
   records: { delivered: number; deadLettered: number; parked: number; inFlight: number; maxInFlight: number };
   destinations: Array<{

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 import { httpDestinationConfigSchema } from '@sluice/sink-http';
 import { retryPolicySchema } from '@sluice/stream';
@@ -111,16 +111,7 @@ export const sinkHttpAppConfigSchema = z.strictObject({
   runtime: runtimeSettingsSchema,
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-sink-http' }),
   registry: schemaRegistryConfigSchema,
-  http: z
-    .strictObject({
-      host: z
-        .string()
-        .min(1)
-        .default('127.0.0.1')
-        .describe('HTTP address of /status and /health. Default 127.0.0.1.'),
-      port: wholeNumber(0).default(8104).describe('HTTP port; 0 picks a free one. Default 8104.'),
-    })
-    .prefault({}),
+  http: httpConfigSchema(8104),
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

@@ -12,12 +12,14 @@ import {
 import {
   type GroupMembership,
   parseStreamRuntimeConfig,
+  RuntimeSupervisor,
   StreamRuntime,
+  type SupervisedPhase,
   type TopicPartition,
 } from '@sluice/stream';
 import { type SinkHttpAppConfig } from '../config/sink-http-app-config';
 
-export type SinkHttpPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type SinkHttpPhase = SupervisedPhase;
 
 export interface PartitionStatus extends TopicPartition {
   readonly committedOffset?: number;
@@ -28,6 +30,8 @@ export interface PartitionStatus extends TopicPartition {
 export interface SinkHttpStatus {
   readonly group: string;
   readonly phase: SinkHttpPhase;
+  /** Paused through the management API: no records are fetched, the group membership stays. */
+  readonly paused: boolean;
   readonly delivery: 'at-least-once';
   readonly topics: readonly string[];
   readonly deadLetterTopic: string;
@@ -69,9 +73,8 @@ export type BreakerListener = (destination: string, transition: CircuitTransitio
 export class HttpSink {
   readonly destinations: readonly HttpDestination[];
   private readonly processor: HttpSinkProcessor;
-  private runtime: StreamRuntime | undefined;
-  private phase: SinkHttpPhase = 'starting';
-  private lastError: unknown;
+  /** The runtime, kept running across the management API's restarts and pauses. */
+  readonly runtime: RuntimeSupervisor;
   /** Outcomes as the runtime reports them: `done` includes records that were skipped or unrouted. */
   private counts = { done: 0, deadLettered: 0, parked: 0 };
   private stopped: Promise<void> | undefined;
@@ -98,6 +101,10 @@ export class HttpSink {
         else log.debug(entry, `circuit ${t.to}`);
       });
     }
+    this.runtime = new RuntimeSupervisor(
+      () => this.newRuntime(),
+      (error) => log.error({ err: error }, 'sink-http stopped on a failure'),
+    );
     const usesAvro = config.keyFormat === 'avro' || config.valueFormat === 'avro';
     this.processor = new HttpSinkProcessor({
       destinations: this.destinations,
@@ -114,9 +121,9 @@ export class HttpSink {
     return this.config.group;
   }
 
-  /** Settles when the runtime stopped; rejects when it failed. */
+  /** Settles when the runtime stopped; rejects when it failed (also after a restart). */
   get done(): Promise<void> {
-    return this.runtime?.done ?? Promise.resolve();
+    return this.runtime.done;
   }
 
   /** Calls `listener` on every breaker transition of every destination; returns the unsubscribe. */
@@ -127,7 +134,19 @@ export class HttpSink {
 
   async start(): Promise<void> {
     await this.checkTopics();
-    this.runtime = new StreamRuntime({
+    // sluice_circuit_breaker_state{group,destination}, read at each scrape.
+    this.unwatchBreakers = watchCircuitBreakers(this.group, () =>
+      this.destinations.map((d) => ({ destination: d.name, state: d.breaker.state })),
+    );
+    await this.runtime.start();
+    this.log.info(
+      { group: this.group, topics: this.config.topics, destinations: this.destinations.map((d) => d.name) },
+      'sink-http running',
+    );
+  }
+
+  private newRuntime(): StreamRuntime {
+    return new StreamRuntime({
       kafka: this.config.kafka,
       config: this.runtimeConfig(),
       processor: this.processor,
@@ -137,24 +156,6 @@ export class HttpSink {
         else this.counts.parked++;
       },
     });
-    this.runtime.done.then(
-      () => undefined,
-      (error: unknown) => {
-        this.phase = 'failed';
-        this.lastError = error;
-        this.log.error({ err: error }, 'sink-http stopped on a failure');
-      },
-    );
-    // sluice_circuit_breaker_state{group,destination}, read at each scrape.
-    this.unwatchBreakers = watchCircuitBreakers(this.group, () =>
-      this.destinations.map((d) => ({ destination: d.name, state: d.breaker.state })),
-    );
-    await this.runtime.start();
-    this.phase = 'running';
-    this.log.info(
-      { group: this.group, topics: this.config.topics, destinations: this.destinations.map((d) => d.name) },
-      'sink-http running',
-    );
   }
 
   /** Finishes in-flight requests and commits (within `runtime.shutdownTimeoutMs`), then closes connections. */
@@ -171,12 +172,13 @@ export class HttpSink {
       .sort((a, b) => b.lastErrorAt! - a.lastErrorAt!)[0];
     return {
       group: this.group,
-      phase: this.phase,
+      phase: this.runtime.phase,
+      paused: this.runtime.paused,
       delivery: 'at-least-once',
       topics: this.config.topics,
       deadLetterTopic: `${this.group}.dlq`,
-      membership: this.runtime?.membership() ?? 'joining',
-      partitions: (this.runtime?.partitionProgress() ?? []).map((p) => ({
+      membership: this.runtime.membership(),
+      partitions: this.runtime.partitionProgress().map((p) => ({
         topic: p.topic,
         partition: p.partition,
         ...(p.committedOffset !== undefined ? { committedOffset: Number(p.committedOffset) } : {}),
@@ -200,19 +202,14 @@ export class HttpSink {
           }
         : {}),
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
-      ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
+      ...(this.runtime.lastError !== undefined ? { lastError: String(this.runtime.lastError) } : {}),
     };
   }
 
   private async shutdown(): Promise<void> {
-    if (this.phase !== 'failed') this.phase = 'stopping';
-    try {
-      await this.runtime?.stop().catch(() => undefined);
-      await Promise.all(this.destinations.map((d) => d.close().catch(() => undefined)));
-      this.unwatchBreakers?.();
-    } finally {
-      if (this.phase !== 'failed') this.phase = 'stopped';
-    }
+    await this.runtime.stop();
+    await Promise.all(this.destinations.map((d) => d.close().catch(() => undefined)));
+    this.unwatchBreakers?.();
   }
 
   private runtimeConfig() {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 import { parseStreamRuntimeConfig, retryPolicySchema, type StreamRuntimeConfig } from '@sluice/stream';
 
@@ -130,12 +130,7 @@ export const sinkPostgresAppConfigSchema = z.strictObject({
     .prefault({}),
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-sink-postgres' }),
   registry: schemaRegistryConfigSchema,
-  http: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1').describe('HTTP address. Default 127.0.0.1.'),
-      port: wholeNumber(0).default(8103).describe('HTTP port; 0 picks a free one. Default 8103.'),
-    })
-    .prefault({}),
+  http: httpConfigSchema(8103),
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

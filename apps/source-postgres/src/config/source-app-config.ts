@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { loadAppConfig, wholeNumber } from '@sluice/config';
+import { loadAppConfig } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { sourceConfigSchema } from '@sluice/postgres-cdc';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 
@@ -13,12 +13,7 @@ import { schemaRegistryConfigSchema } from '@sluice/schema';
 export const sourceAppConfigSchema = sourceConfigSchema.extend({
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-source-postgres' }),
   registry: schemaRegistryConfigSchema,
-  http: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1').describe('Management API address. Default 127.0.0.1.'),
-      port: wholeNumber(0).default(8101).describe('Management API port; 0 picks a free one. Default 8101.'),
-    })
-    .prefault({}),
+  http: httpConfigSchema(8101),
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

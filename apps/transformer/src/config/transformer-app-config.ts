@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 
 const positive = () => z.number().int().min(1);
@@ -80,12 +80,7 @@ export const transformerAppConfigSchema = z.strictObject({
   runtime: runtimeSettingsSchema,
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-transformer' }),
   registry: schemaRegistryConfigSchema,
-  http: z
-    .strictObject({
-      host: z.string().min(1).default('127.0.0.1').describe('HTTP address. Default 127.0.0.1.'),
-      port: wholeNumber(0).default(8102).describe('HTTP port; 0 picks a free one. Default 8102.'),
-    })
-    .prefault({}),
+  http: httpConfigSchema(8102),
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

@@ -8,8 +8,10 @@ import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice
 import {
   parseStreamRuntimeConfig,
   type GroupMembership,
+  RuntimeSupervisor,
   StreamRuntime,
   type StreamRuntimeConfig,
+  type SupervisedPhase,
   type TopicPartition,
 } from '@sluice/stream';
 import { type TransformerAppConfig } from '../config/transformer-app-config';
@@ -17,13 +19,15 @@ import { OutputSchemaRegistrations } from './output-schemas';
 import { OutputTopics } from './output-topics';
 import { PipelineProcessor } from './pipeline-processor';
 
-export type TransformerPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type TransformerPhase = SupervisedPhase;
 
 export interface TransformerStatus {
   readonly pipeline: string;
   readonly group: string;
   readonly delivery: string;
   readonly phase: TransformerPhase;
+  /** Paused through the management API: no records are fetched, the group membership stays. */
+  readonly paused: boolean;
   readonly topics: readonly string[];
   readonly assignedPartitions: readonly TopicPartition[];
   /** Consumer-group membership: `member` when settled, `rebalancing` while partitions move. */
@@ -55,10 +59,10 @@ export function pipelineFromConfig(config: TransformerAppConfig, baseDir: string
  * file says), with the counters the status endpoint shows.
  */
 export class Transformer {
-  private runtime: StreamRuntime | undefined;
+  /** The runtime, kept running across the management API's restarts and pauses. */
+  readonly runtime: RuntimeSupervisor;
   private admin: Admin | undefined;
-  private phase: TransformerPhase = 'starting';
-  private lastError: unknown;
+  private processor: PipelineProcessor | undefined;
   private processed = 0;
   private deadLettered = 0;
   private parked = 0;
@@ -73,15 +77,19 @@ export class Transformer {
     private readonly log: Logger,
   ) {
     this.schemas = new OutputSchemaRegistrations(registry);
+    this.runtime = new RuntimeSupervisor(
+      () => this.newRuntime(),
+      (error) => this.log.error({ err: error }, 'transformer stopped on a failure'),
+    );
   }
 
   get group(): string {
     return this.pipeline.config.groupId;
   }
 
-  /** Settles when the runtime stopped; rejects when it failed. */
+  /** Settles when the runtime stopped; rejects when it failed (also after a restart). */
   get done(): Promise<void> {
-    return this.runtime?.done ?? Promise.resolve();
+    return this.runtime.done;
   }
 
   async start(): Promise<void> {
@@ -93,7 +101,7 @@ export class Transformer {
     const outputTopics = new OutputTopics(this.admin, layout);
     const to = this.pipeline.config.to;
     if (typeof to === 'string') await outputTopics.provision([to]);
-    const processor = new PipelineProcessor({
+    this.processor = new PipelineProcessor({
       pipeline: this.pipeline,
       registry: this.registry,
       decoder: new RecordDecoder(this.registry),
@@ -102,30 +110,24 @@ export class Transformer {
       topics: outputTopics,
       keyFormat: this.config.keyFormat,
     });
-    this.runtime = new StreamRuntime({
+    await this.runtime.start();
+    this.log.info(
+      { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
+      'transformer running',
+    );
+  }
+
+  private newRuntime(): StreamRuntime {
+    return new StreamRuntime({
       kafka: this.config.kafka,
       config: this.runtimeConfig(),
-      processor,
+      processor: this.processor!,
       onOutcome: (_record, outcome) => {
         if (outcome === 'processed') this.processed++;
         else if (outcome === 'dead-lettered') this.deadLettered++;
         else this.parked++;
       },
     });
-    this.runtime.done.then(
-      () => undefined,
-      (error: unknown) => {
-        this.phase = 'failed';
-        this.lastError = error;
-        this.log.error({ err: error }, 'transformer stopped on a failure');
-      },
-    );
-    await this.runtime.start();
-    this.phase = 'running';
-    this.log.info(
-      { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
-      'transformer running',
-    );
   }
 
   /** Drains in-flight records and commits (within `runtime.shutdownTimeoutMs`), then disconnects. */
@@ -135,14 +137,9 @@ export class Transformer {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.phase !== 'failed') this.phase = 'stopping';
-    try {
-      await this.runtime?.stop().catch(() => undefined);
-      await this.pipeline.close();
-      await this.admin?.disconnect();
-    } finally {
-      if (this.phase !== 'failed') this.phase = 'stopped';
-    }
+    await this.runtime.stop();
+    await this.pipeline.close();
+    await this.admin?.disconnect();
   }
 
   status(): TransformerStatus {
@@ -150,16 +147,17 @@ export class Transformer {
       pipeline: this.pipeline.config.name,
       group: this.group,
       delivery: this.pipeline.config.mode,
-      phase: this.phase,
+      phase: this.runtime.phase,
+      paused: this.runtime.paused,
       topics: this.topics,
-      assignedPartitions: this.runtime?.assignedPartitions() ?? [],
-      membership: this.runtime?.membership() ?? 'joining',
+      assignedPartitions: this.runtime.assignedPartitions(),
+      membership: this.runtime.membership(),
       recordsProcessed: this.processed,
       recordsDeadLettered: this.deadLettered,
       recordsParked: this.parked,
       schemaRegistrations: this.schemas.registrations,
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
-      ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
+      ...(this.runtime.lastError !== undefined ? { lastError: String(this.runtime.lastError) } : {}),
     };
   }
 

@@ -2,6 +2,8 @@ import { type AddressInfo } from 'node:net';
 import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { bindAddress, type HttpConfig } from '../http/http-config';
+import { serveOpenApi } from '../http/open-api';
 import { type Logger } from '../logging/logger';
 import { NestPinoLogger } from '../logging/nest-pino-logger';
 
@@ -12,10 +14,13 @@ export interface AppWork {
 }
 
 export interface ServeAppOptions {
-  /** The app's Nest module (controllers, health, metrics). */
+  /** The app's name: the title of its OpenAPI document. */
+  readonly name: string;
+  /** The app's Nest module (controllers, health, metrics, management API). */
   readonly module: DynamicModule;
   readonly logger: Logger;
-  readonly http: { readonly host: string; readonly port: number };
+  /** The app's `http` section (`httpConfigSchema`). */
+  readonly http: Pick<HttpConfig, 'host' | 'port' | 'token'>;
   readonly work: AppWork;
   /** Released after the work stopped (probes' clients, metric watchers). */
   readonly release?: ReadonlyArray<() => Promise<void> | void>;
@@ -29,16 +34,27 @@ export interface ServedApp {
 }
 
 /**
- * How every Sluice app comes up: its Nest module on Fastify with the pino logger, listening first
- * (so probes and /status answer while the work starts), then the work; a work that cannot start
- * takes the API down with it.
+ * How every Sluice app comes up: its Nest module on Fastify with the pino logger and the OpenAPI
+ * document at /docs, listening first (so probes and /status answer while the work starts), then
+ * the work; a work that cannot start takes the API down with it. Without `http.token` the
+ * management API is unauthenticated, so the server binds to loopback only, whatever `http.host`
+ * asks for — enforced here so that no app can forget it.
  */
 export async function serveApp(options: ServeAppOptions): Promise<ServedApp> {
+  const { host, forced } = bindAddress(options.http);
+  if (options.http.token === undefined)
+    options.logger.warn(
+      { requestedHost: options.http.host, boundHost: host },
+      forced
+        ? `management API unauthenticated (no http.token): bound to loopback ${host} only, not the requested ${options.http.host}`
+        : `management API unauthenticated (no http.token): bound to loopback ${host} only`,
+    );
   const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), {
     logger: new NestPinoLogger(options.logger),
     abortOnError: false,
   });
-  await app.listen(options.http.port, options.http.host);
+  serveOpenApi(app, options.name);
+  await app.listen(options.http.port, host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   const close = async () => {
     await options.work.stop();
@@ -51,5 +67,5 @@ export async function serveApp(options: ServeAppOptions): Promise<ServedApp> {
     await close().catch(() => undefined);
     throw error;
   }
-  return { url: `http://${options.http.host}:${port}`, close };
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close };
 }

@@ -159,6 +159,24 @@ export class PostgresSource {
     this.paused = true;
   }
 
+  /** True between `pause()` and `resume()` (also while a pause waits for streaming to begin). */
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /**
+   * Stops the capture as `stop()` does (in-flight events acknowledged and confirmed to the slot)
+   * and starts it again in this process from the slot's confirmed position. A pause outlives it.
+   */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.stopping = false;
+    this.running = undefined;
+    this.lastError = undefined;
+    this.phase = 'starting';
+    this.start();
+  }
+
   resume(): void {
     this.paused = false;
     this.release();

@@ -5,8 +5,10 @@ import { type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
   type GroupMembership,
+  RuntimeSupervisor,
   StreamRuntime,
   type StreamRuntimeConfig,
+  type SupervisedPhase,
   type TopicPartition,
 } from '@sluice/stream';
 import { PostgresSinkDelivery, type SinkCounters } from '../delivery/postgres-sink-delivery';
@@ -55,7 +57,7 @@ export interface PostgresSinkOptions {
   readonly logger: Logger;
 }
 
-export type SinkPhase = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+export type SinkPhase = SupervisedPhase;
 
 export interface PartitionStatus extends TopicPartition {
   readonly committedOffset?: string;
@@ -65,6 +67,8 @@ export interface PartitionStatus extends TopicPartition {
 
 export interface PostgresSinkStatus extends SinkCounters {
   readonly phase: SinkPhase;
+  /** Paused through the management API: no records are fetched, the group membership stays. */
+  readonly paused: boolean;
   readonly group: string;
   readonly topics: readonly string[];
   readonly conflictMode: 'lww' | 'none';
@@ -82,11 +86,11 @@ export interface PostgresSinkStatus extends SinkCounters {
  * changes and whose delivery writes each batch and its offset in one target transaction.
  */
 export class PostgresSink {
-  private runtime: StreamRuntime<RowChange> | undefined;
+  /** The runtime, kept running across the management API's restarts and pauses. */
+  readonly runtime: RuntimeSupervisor<RowChange>;
   private delivery: PostgresSinkDelivery | undefined;
   private pool: Pool | undefined;
-  private phase: SinkPhase = 'starting';
-  private lastError: unknown;
+  private newRuntime: (() => StreamRuntime<RowChange>) | undefined;
   private processed = 0;
   private deadLettered = 0;
   private parked = 0;
@@ -100,11 +104,16 @@ export class PostgresSink {
   private readonly routes = new Map<string, TableRoute>();
   private stopped: Promise<void> | undefined;
 
-  constructor(private readonly options: PostgresSinkOptions) {}
+  constructor(private readonly options: PostgresSinkOptions) {
+    this.runtime = new RuntimeSupervisor<RowChange>(
+      () => this.newRuntime!(),
+      (error) => options.logger.error({ err: error }, 'sink-postgres stopped on a failure'),
+    );
+  }
 
-  /** Settles when the runtime stopped; rejects when it failed. */
+  /** Settles when the runtime stopped; rejects when it failed (also after a restart). */
   get done(): Promise<void> {
-    return this.runtime?.done ?? Promise.resolve();
+    return this.runtime.done;
   }
 
   async start(): Promise<void> {
@@ -134,37 +143,29 @@ export class PostgresSink {
       route: (topic) => this.route(topic),
     });
     const lww = options.conflicts === 'lww';
-    this.runtime = new StreamRuntime<RowChange>({
-      kafka: options.kafka,
-      config: options.runtime,
-      processor,
-      delivery: (context) =>
-        (this.delivery = new PostgresSinkDelivery({
-          pool,
-          books,
-          group: options.runtime.group,
-          kafka: context.kafka,
-          lww,
-          counters: this.counters,
-          maxAttempts: options.maxCommitAttempts,
-          database: t.database,
-        })),
-      onOutcome: (_record, outcome) => {
-        if (outcome === 'processed') this.processed++;
-        else if (outcome === 'dead-lettered') this.deadLettered++;
-        else this.parked++;
-      },
-    });
-    this.runtime.done.then(
-      () => undefined,
-      (error: unknown) => {
-        this.phase = 'failed';
-        this.lastError = error;
-        options.logger.error({ err: error }, 'sink-postgres stopped on a failure');
-      },
-    );
+    this.newRuntime = () =>
+      new StreamRuntime<RowChange>({
+        kafka: options.kafka,
+        config: options.runtime,
+        processor,
+        delivery: (context) =>
+          (this.delivery = new PostgresSinkDelivery({
+            pool,
+            books,
+            group: options.runtime.group,
+            kafka: context.kafka,
+            lww,
+            counters: this.counters,
+            maxAttempts: options.maxCommitAttempts,
+            database: t.database,
+          })),
+        onOutcome: (_record, outcome) => {
+          if (outcome === 'processed') this.processed++;
+          else if (outcome === 'dead-lettered') this.deadLettered++;
+          else this.parked++;
+        },
+      });
     await this.runtime.start();
-    this.phase = 'running';
     options.logger.info(
       { group: options.runtime.group, topics: options.runtime.topics },
       'sink-postgres running',
@@ -194,17 +195,12 @@ export class PostgresSink {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.phase !== 'failed') this.phase = 'stopping';
-    try {
-      await this.runtime?.stop().catch(() => undefined);
-      await this.pool?.end().catch(() => undefined);
-    } finally {
-      if (this.phase !== 'failed') this.phase = 'stopped';
-    }
+    await this.runtime.stop();
+    await this.pool?.end().catch(() => undefined);
   }
 
   status(): PostgresSinkStatus {
-    const partitions = (this.runtime?.partitionProgress() ?? []).map((p) => {
+    const partitions = this.runtime.partitionProgress().map((p) => {
       // Before its first commit here, a partition stands where the target's offsets table says
       // (e.g. nothing new to consume after a restart).
       const committed = p.committedOffset ?? this.delivery?.storedOffset(p);
@@ -224,17 +220,18 @@ export class PostgresSink {
       };
     });
     return {
-      phase: this.phase,
+      phase: this.runtime.phase,
+      paused: this.runtime.paused,
       group: this.options.runtime.group,
       topics: this.options.runtime.topics,
       conflictMode: this.options.conflicts,
-      membership: this.runtime?.membership() ?? 'joining',
+      membership: this.runtime.membership(),
       partitions,
       recordsProcessed: this.processed,
       recordsDeadLettered: this.deadLettered,
       recordsParked: this.parked,
       ...this.counters,
-      ...(this.lastError !== undefined ? { lastError: String(this.lastError) } : {}),
+      ...(this.runtime.lastError !== undefined ? { lastError: String(this.runtime.lastError) } : {}),
     };
   }
 

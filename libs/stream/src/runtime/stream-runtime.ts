@@ -109,6 +109,9 @@ export class StreamRuntime<O = OutputRecord> {
   private assignment = new Set<string>();
   private generation = new AbortController();
   private stopping = false;
+  private pausedState = false;
+  /** `consumer.run` was called: kafkajs accepts pause/resume only from then on. */
+  private running = false;
   private readonly active = new Set<Promise<unknown>>();
   private stopped: Promise<void> | undefined;
   private failure: unknown;
@@ -162,6 +165,27 @@ export class StreamRuntime<O = OutputRecord> {
    */
   membership(): GroupMembership {
     return this.membershipState;
+  }
+
+  /** True between `pause()` and `resume()`. */
+  get paused(): boolean {
+    return this.pausedState;
+  }
+
+  /**
+   * Stops fetching from every assigned partition and from partitions assigned later, while the
+   * member stays in its group (heartbeats go on, no rebalance). Records already fetched finish and
+   * commit. Idempotent; before `start()` the runtime starts paused.
+   */
+  pause(): void {
+    this.pausedState = true;
+    this.applyPause();
+  }
+
+  /** Fetches again from where each partition stopped. */
+  resume(): void {
+    this.pausedState = false;
+    this.applyPause();
   }
 
   /** Committed position, high watermark and lag of each partition being processed here. */
@@ -238,6 +262,8 @@ export class StreamRuntime<O = OutputRecord> {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (this.membershipState !== 'stopped') this.membershipState = 'member';
       this.onAssignment(event.payload.memberAssignment);
+      // kafkajs rebuilds its group state after a crash-restart: the pause must outlive it.
+      if (this.pausedState) this.applyPause();
     });
     this.unwatchMetrics = this.metrics?.watch({
       partitionProgress: () => this.partitionProgress(),
@@ -256,6 +282,17 @@ export class StreamRuntime<O = OutputRecord> {
       partitionsConsumedConcurrently: config.concurrency.partitions,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+    this.running = true;
+    this.applyPause();
+  }
+
+  /** Pauses or resumes whole topics (kafkajs then also pauses partitions assigned later). */
+  private applyPause(): void {
+    const consumer = this.consumer;
+    if (!consumer || !this.running || this.stopping) return;
+    const topics = this.options.config.topics.map((topic) => ({ topic }));
+    if (this.pausedState) consumer.pause(topics);
+    else consumer.resume(topics);
   }
 
   /**
@@ -397,7 +434,8 @@ export class StreamRuntime<O = OutputRecord> {
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    if (this.stopping || batch.messages.length === 0) return;
+    // A batch fetched before a pause is left unresolved: kafkajs fetches it again after resume.
+    if (this.stopping || this.pausedState || batch.messages.length === 0) return;
     const tp = { topic: batch.topic, partition: batch.partition };
     const generation = this.generation;
     const worker = await this.workerFor(tp);
