@@ -31,6 +31,7 @@ describe('sinkHttpAppConfigSchema', () => {
         (e: unknown) => e instanceof ConfigError && path.test(e.message),
       );
     refused({ ...minimal, group: 'bad group' }, /at group/);
+    refused({ ...minimal, http: { token: '' } }, /at http\.token/);
     refused({ ...minimal, topics: [] }, /at topics/);
     refused({ ...minimal, destinations: [] }, /at destinations: expected at least one destination/);
     refused({ ...minimal, valueFormat: 'protobuf' }, /at valueFormat/);

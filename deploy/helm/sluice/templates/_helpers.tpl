@@ -67,6 +67,15 @@ Call with (dict "root" $ "app" name); use with fromYaml.
 {{- end -}}
 {{- end -}}
 
+{{/* The Secret holding the management API's token, and its key. */}}
+{{- define "sluice.managementSecretName" -}}
+{{- default (printf "%s-management" (include "sluice.fullname" .)) .Values.management.existingSecret -}}
+{{- end -}}
+
+{{- define "sluice.managementSecretKey" -}}
+{{- ternary .Values.management.existingSecretKey "token" (ne .Values.management.existingSecret "") -}}
+{{- end -}}
+
 {{/* The KafkaUser (and its Secret) of one app. */}}
 {{- define "sluice.kafkaUser" -}}
 {{- include "sluice.appName" . -}}
@@ -74,7 +83,8 @@ Call with (dict "root" $ "app" name); use with fromYaml.
 
 {{/*
 One app's configuration file: its `config`, with what the chart decides merged over it — the HTTP
-address (0.0.0.0 and the Service's port), Kafka's bootstrap servers, client id (unless the config
+address (0.0.0.0 and the Service's port) and, for the connector apps, the management API's token
+(${SLUICE_MANAGEMENT_TOKEN}: without one they would bind to loopback only), Kafka's bootstrap servers, client id (unless the config
 has one) and SASL user, the registry
 URL, the pipeline file. Call with (dict "root" $ "app" name).
 */}}
@@ -84,6 +94,7 @@ URL, the pipeline file. Call with (dict "root" $ "app" name).
 {{- $config := deepCopy (default dict $spec.config) -}}
 {{- $chart := dict "http" (dict "host" "0.0.0.0" "port" (int $spec.port)) -}}
 {{- if ne .app "schema-registry" -}}
+{{- $_ := set $chart.http "token" "${SLUICE_MANAGEMENT_TOKEN}" -}}
 {{- $clientId := dig "kafka" "clientId" (printf "sluice-%s" .app) $config -}}
 {{- $kafka := dict "brokers" (list $root.Values.kafka.bootstrapServers) "clientId" $clientId -}}
 {{- if $root.Values.strimzi.users.enabled -}}
