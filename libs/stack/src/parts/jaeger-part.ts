@@ -1,25 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
-import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
-import { livePid, portHolder, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
+import { spawnDetached } from '../process-control';
 import { JaegerBinary } from './jaeger-binary';
+import { SpawnedPart, type SpawnedPartListener } from './spawned-part';
 
 /**
  * Jaeger v2 (one binary: OTLP receiver, in-memory trace storage, query API and UI), built once with
  * the Go toolchain. OTLP on 4317 (gRPC) and 4318 (HTTP), UI and query API on 16686.
  */
-export class JaegerPart implements StackPart {
+export class JaegerPart extends SpawnedPart {
   readonly name = 'jaeger';
-  private readonly dir: string;
   readonly binary: JaegerBinary;
 
   constructor(
-    private readonly layout: StackLayout,
+    layout: StackLayout,
     private readonly log: (line: string) => void,
   ) {
-    this.dir = join(layout.home, 'jaeger');
+    super(layout, 'jaeger');
     this.binary = new JaegerBinary(layout.cacheDir, layout.jaeger.version);
   }
 
@@ -32,59 +30,17 @@ export class JaegerPart implements StackPart {
     return `http://${this.layout.jaeger.host}:${this.layout.jaeger.otlpHttpPort}`;
   }
 
-  get logFile(): string {
-    return join(this.dir, 'jaeger.log');
-  }
-
-  private get pidFile(): string {
-    return join(this.dir, 'jaeger.pid');
-  }
-
-  status(): Promise<PartStatus> {
-    return describePart(this, livePid(this.pidFile), () => this.probe());
-  }
-
-  async start(): Promise<StartOutcome> {
-    let outcome: StartOutcome = 'started';
+  protected get listener(): SpawnedPartListener {
     const { host, queryPort } = this.layout.jaeger;
-    if (livePid(this.pidFile) !== undefined) outcome = 'already-running';
-    else if (
-      (await portHolder(
-        host,
-        queryPort,
-        () => this.probe().catch(() => ({ ok: false })),
-        'Jaeger',
-        'SLUICE_JAEGER_PORT',
-      )) === 'answering'
-    )
-      return 'answering-externally';
-    else {
-      const binary = await this.binary.ensure(this.log);
-      mkdirSync(this.dir, { recursive: true });
-      const configFile = join(this.dir, 'jaeger.yaml');
-      writeFileSync(configFile, this.configYaml());
-      spawnDetached(binary, ['--config', configFile], { logFile: this.logFile, pidFile: this.pidFile });
-    }
-    const ready = await waitUntil(async () => (await this.probe()).ok, {
-      timeoutMs: this.layout.startTimeoutSeconds * 1000,
-      stillRunning: () => livePid(this.pidFile) !== undefined,
-    });
-    if (!ready.ok)
-      throw new EnvironmentError(
-        `Jaeger at ${this.address} did not come up: ${ready.reason}; see ${this.logFile}`,
-        {
-          code: 'PART_NOT_READY',
-        },
-      );
-    return outcome;
+    return { host, port: queryPort, label: 'Jaeger', portVariable: 'SLUICE_JAEGER_PORT' };
   }
 
-  async stop(): Promise<boolean> {
-    const pid = livePid(this.pidFile);
-    removeFile(this.pidFile);
-    if (pid === undefined) return false;
-    await stopProcess(pid, 10_000);
-    return true;
+  protected async launch(): Promise<void> {
+    const binary = await this.binary.ensure(this.log);
+    mkdirSync(this.dir, { recursive: true });
+    const configFile = join(this.dir, 'jaeger.yaml');
+    writeFileSync(configFile, this.configYaml());
+    spawnDetached(binary, ['--config', configFile], { logFile: this.logFile, pidFile: this.pidFile });
   }
 
   /** The query API answers `GET /api/services`. */

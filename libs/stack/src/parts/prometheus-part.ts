@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
-import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
-import { livePid, portHolder, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
+import { spawnDetached } from '../process-control';
+import { SpawnedPart, type SpawnedPartListener } from './spawned-part';
 
 const BINARY = '/usr/bin/prometheus';
 
@@ -13,27 +13,18 @@ const BINARY = '/usr/bin/prometheus';
  * of the local stack every 5 s with the alert rules of deploy/grafana loaded. Data under the stack
  * home, one day of retention.
  */
-export class PrometheusPart implements StackPart {
+export class PrometheusPart extends SpawnedPart {
   readonly name = 'prometheus';
-  private readonly dir: string;
 
   constructor(
-    private readonly layout: StackLayout,
+    layout: StackLayout,
     private readonly log: (line: string) => void,
   ) {
-    this.dir = join(layout.home, 'prometheus');
+    super(layout, 'prometheus');
   }
 
   get address(): string {
     return `http://${this.layout.prometheus.host}:${this.layout.prometheus.port}`;
-  }
-
-  get logFile(): string {
-    return join(this.dir, 'prometheus.log');
-  }
-
-  private get pidFile(): string {
-    return join(this.dir, 'prometheus.pid');
   }
 
   /** The alert rules loaded with the scrape configuration (when the project has them). */
@@ -41,58 +32,27 @@ export class PrometheusPart implements StackPart {
     return join(this.layout.projectRoot, 'deploy', 'grafana', 'alerts.yml');
   }
 
-  status(): Promise<PartStatus> {
-    return describePart(this, livePid(this.pidFile), () => this.probe());
-  }
-
-  async start(): Promise<StartOutcome> {
-    let outcome: StartOutcome = 'started';
+  protected get listener(): SpawnedPartListener {
     const { host, port } = this.layout.prometheus;
-    if (livePid(this.pidFile) !== undefined) outcome = 'already-running';
-    else if (
-      (await portHolder(
-        host,
-        port,
-        () => this.probe().catch(() => ({ ok: false })),
-        'Prometheus',
-        'SLUICE_PROMETHEUS_PORT',
-      )) === 'answering'
-    )
-      return 'answering-externally';
-    else {
-      this.ensureInstalled();
-      mkdirSync(join(this.dir, 'data'), { recursive: true });
-      const configFile = join(this.dir, 'prometheus.yml');
-      writeFileSync(configFile, this.configYaml());
-      spawnDetached(
-        BINARY,
-        [
-          `--config.file=${configFile}`,
-          `--storage.tsdb.path=${join(this.dir, 'data')}`,
-          '--storage.tsdb.retention.time=1d',
-          `--web.listen-address=${host}:${port}`,
-        ],
-        { logFile: this.logFile, pidFile: this.pidFile },
-      );
-    }
-    const ready = await waitUntil(async () => (await this.probe()).ok, {
-      timeoutMs: this.layout.startTimeoutSeconds * 1000,
-      stillRunning: () => livePid(this.pidFile) !== undefined,
-    });
-    if (!ready.ok)
-      throw new EnvironmentError(
-        `Prometheus at ${this.address} did not come up: ${ready.reason}; see ${this.logFile}`,
-        { code: 'PART_NOT_READY' },
-      );
-    return outcome;
+    return { host, port, label: 'Prometheus', portVariable: 'SLUICE_PROMETHEUS_PORT' };
   }
 
-  async stop(): Promise<boolean> {
-    const pid = livePid(this.pidFile);
-    removeFile(this.pidFile);
-    if (pid === undefined) return false;
-    await stopProcess(pid, 10_000);
-    return true;
+  protected launch(): void {
+    const { host, port } = this.layout.prometheus;
+    this.ensureInstalled();
+    mkdirSync(join(this.dir, 'data'), { recursive: true });
+    const configFile = join(this.dir, 'prometheus.yml');
+    writeFileSync(configFile, this.configYaml());
+    spawnDetached(
+      BINARY,
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(this.dir, 'data')}`,
+        '--storage.tsdb.retention.time=1d',
+        `--web.listen-address=${host}:${port}`,
+      ],
+      { logFile: this.logFile, pidFile: this.pidFile },
+    );
   }
 
   async probe(): Promise<{ ok: boolean; detail?: string }> {

@@ -2,31 +2,23 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
-import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
-import { livePid, portHolder, removeFile, spawnDetached, stopProcess, waitUntil } from '../process-control';
+import { spawnDetached } from '../process-control';
+import { SpawnedPart, type SpawnedPartListener } from './spawned-part';
 
 /**
  * Sluice's own schema registry (apps/schema-registry, the Confluent REST API), run as its own
  * process from the compiled app with the stack's Postgres as storage.
  */
-export class RegistryPart implements StackPart {
+export class RegistryPart extends SpawnedPart {
   readonly name = 'registry';
-  private readonly dir: string;
+  protected override readonly stopTimeoutMs = 15_000;
 
-  constructor(private readonly layout: StackLayout) {
-    this.dir = join(layout.home, 'registry');
+  constructor(layout: StackLayout) {
+    super(layout, 'registry');
   }
 
   get address(): string {
     return `http://${this.layout.registry.host}:${this.layout.registry.port}`;
-  }
-
-  get logFile(): string {
-    return join(this.dir, 'registry.log');
-  }
-
-  private get pidFile(): string {
-    return join(this.dir, 'registry.pid');
   }
 
   /** The compiled registry app; `npm run build` makes it. */
@@ -34,62 +26,27 @@ export class RegistryPart implements StackPart {
     return join(this.layout.projectRoot, 'dist', 'apps', 'schema-registry', 'src', 'main.js');
   }
 
-  status(): Promise<PartStatus> {
-    return describePart(this, livePid(this.pidFile), () => this.probe());
+  protected get listener(): SpawnedPartListener {
+    const { host, port } = this.layout.registry;
+    return { host, port, label: 'schema registry', portVariable: 'SLUICE_REGISTRY_PORT' };
   }
 
-  async start(): Promise<StartOutcome> {
-    let outcome: StartOutcome = 'started';
-    if (livePid(this.pidFile) !== undefined) {
-      outcome = 'already-running';
-    } else if (
-      (await portHolder(
-        this.layout.registry.host,
-        this.layout.registry.port,
-        () => this.probe().catch(() => ({ ok: false })),
-        'schema registry',
-        'SLUICE_REGISTRY_PORT',
-      )) === 'answering'
-    ) {
-      return 'answering-externally';
-    } else {
-      if (!existsSync(this.entryPoint)) {
-        throw new EnvironmentError(
-          `the schema registry is not built (${this.entryPoint} is missing); run npm run build`,
-          { code: 'NOT_BUILT' },
-        );
-      }
-      mkdirSync(this.dir, { recursive: true });
-      const configFile = join(this.dir, 'registry.yaml');
-      writeFileSync(configFile, this.configYaml());
-      spawnDetached(process.execPath, [this.entryPoint], {
-        logFile: this.logFile,
-        pidFile: this.pidFile,
-        cwd: this.layout.projectRoot,
-        env: { ...process.env, SLUICE_CONFIG: configFile },
-      });
-    }
-    const ready = await waitUntil(async () => (await this.probe()).ok, {
-      timeoutMs: this.layout.startTimeoutSeconds * 1000,
-      stillRunning: () => livePid(this.pidFile) !== undefined,
-    });
-    if (!ready.ok) {
+  protected launch(): void {
+    if (!existsSync(this.entryPoint)) {
       throw new EnvironmentError(
-        `schema registry at ${this.address} did not come up: ${ready.reason}; see ${this.logFile}`,
-        {
-          code: 'PART_NOT_READY',
-        },
+        `the schema registry is not built (${this.entryPoint} is missing); run npm run build`,
+        { code: 'NOT_BUILT' },
       );
     }
-    return outcome;
-  }
-
-  async stop(): Promise<boolean> {
-    const pid = livePid(this.pidFile);
-    removeFile(this.pidFile);
-    if (pid === undefined) return false;
-    await stopProcess(pid, 15_000);
-    return true;
+    mkdirSync(this.dir, { recursive: true });
+    const configFile = join(this.dir, 'registry.yaml');
+    writeFileSync(configFile, this.configYaml());
+    spawnDetached(process.execPath, [this.entryPoint], {
+      logFile: this.logFile,
+      pidFile: this.pidFile,
+      cwd: this.layout.projectRoot,
+      env: { ...process.env, SLUICE_CONFIG: configFile },
+    });
   }
 
   /** The registry answers when `GET /subjects` is 200. */
