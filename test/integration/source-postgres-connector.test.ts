@@ -4,7 +4,22 @@
 // without losing a row, and the source's own POST routes need the token too.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type SourceApp, SourceTestBed, type TopicReader } from './source-postgres-harness';
+import { spawn } from 'node:child_process';
+import { SLUICE_BIN, type SourceApp, SourceTestBed, type TopicReader } from './source-postgres-harness';
+
+/** Runs `sluice <args>`; resolves to its exit code and stderr. */
+function sluice(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [SLUICE_BIN, ...args], {
+    env: { ...process.env, SLUICE_MANAGEMENT_TOKEN: '', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
 
 const TOKEN = 'it-source-management-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -55,6 +70,18 @@ describe('source-postgres as a connector of the management API', () => {
     assert.equal((await call(`${app.url}/pause`, 'POST')).status, 401);
     assert.equal((await call(`${app.url}/snapshots`, 'POST')).status, 401);
     assert.equal((await call(`${app.url}/status`)).status, 200);
+  });
+
+  it('sluice snapshot sends the token from --token or SLUICE_MANAGEMENT_TOKEN', async () => {
+    const args = ['snapshot', '--table', bed.table('t'), '--source', app.url];
+    const without = await sluice(args);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /refused \(401\)/);
+    // Past the guard, this source (no signals.table) answers 409: the token was accepted.
+    const flag = await sluice([...args, '--token', TOKEN]);
+    assert.match(flag.stderr, /refused \(409\).*signal table/);
+    const env = await sluice(args, { SLUICE_MANAGEMENT_TOKEN: TOKEN });
+    assert.match(env.stderr, /refused \(409\).*signal table/);
   });
 
   it('pause stops publishing; offsets show the slot position; resume publishes what was committed meanwhile', async () => {

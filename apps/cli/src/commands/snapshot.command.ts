@@ -1,4 +1,4 @@
-import { type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type CliContext } from '../cli-context';
 import { httpUrl, UsageError } from '../cli-errors';
 import { outputOption, printResult } from '../cli-output';
@@ -21,8 +21,14 @@ export function registerSnapshotCommand(program: Command, ctx: CliContext): void
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('-s, --source <url>', "the source's management API", httpUrl('--source'), 'http://127.0.0.1:8101')
+    .addOption(
+      new Option(
+        '--token <token>',
+        "the bearer token of the source's management API (its http.token), when it has one",
+      ).env('SLUICE_MANAGEMENT_TOKEN'),
+    )
     .addOption(outputOption())
-    .action(async (opts: { table: string[]; source: string; output: string }) => {
+    .action(async (opts: { table: string[]; source: string; token?: string; output: string }) => {
       const bad = opts.table.filter((t) => !TABLE.test(t));
       if (bad.length > 0) throw new UsageError(`--table expects schema.table, got '${bad[0]}'`);
       const url = new URL('snapshots', opts.source.endsWith('/') ? opts.source : `${opts.source}/`);
@@ -30,7 +36,10 @@ export function registerSnapshotCommand(program: Command, ctx: CliContext): void
       try {
         response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: {
+            'content-type': 'application/json',
+            ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+          },
           body: JSON.stringify({ tables: opts.table }),
           signal: AbortSignal.timeout(30_000),
         });

@@ -87,6 +87,7 @@ export class RuntimeSupervisor<O = OutputRecord> {
 
   /** Stops the current runtime (in-flight records finish and commit) and starts a new one. */
   restart(): Promise<void> {
+    if (this.stopped !== undefined) return Promise.resolve();
     this.restarting ??= (async () => {
       try {
         const old = this.runtime;
