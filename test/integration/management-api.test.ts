@@ -132,8 +132,17 @@ describe('management API on sink-http', () => {
     await until(() => delivered() === 50, 60_000, '50 records delivered after resume');
   });
 
-  it('restart drains, rejoins and goes on without loss', async () => {
-    const restarted = await call('POST', `${base}/connectors/${group}/restart`, bearer);
+  it('restart drains, rejoins and goes on without loss; a second restart meanwhile is 409', async () => {
+    const first = call('POST', `${base}/connectors/${group}/restart`, bearer);
+    await until(
+      async () => (await call('GET', `${base}/connectors/${group}/status`)).body.state === 'STARTING',
+      10_000,
+      'state STARTING during the restart',
+    );
+    const second = await call('POST', `${base}/connectors/${group}/restart`, bearer);
+    assert.equal(second.status, 409);
+    assert.match(String(second.body.message), new RegExp(`${group} is STARTING`));
+    const restarted = await first;
     assert.equal(restarted.status, 200);
     assert.equal(restarted.body.state, 'RUNNING');
     await produce(20);
