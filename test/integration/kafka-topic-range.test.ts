@@ -19,7 +19,8 @@ import { stackAddresses, uniqueName } from '@sluice/test-support';
 
 const PARTITIONS = 3;
 const PER_PARTITION = 200;
-const BASE_TS = Date.parse('2026-01-01T00:00:00Z');
+// Recent: records older than the topic's retention (7 days by default) would be deleted at once.
+const BASE_TS = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 
 async function readAll(
   kafka: Kafka,

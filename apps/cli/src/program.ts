@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { type CliContext } from './cli-context';
 import { registerDemoCommand } from './commands/demo.command';
 import { registerPipelineCommand } from './commands/pipeline.command';
+import { registerReplayCommand } from './commands/replay.command';
 import { registerRunCommand } from './commands/run.command';
 import { registerSchemasCommand } from './commands/schemas.command';
 import { registerSnapshotCommand } from './commands/snapshot.command';
@@ -27,6 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPipelineCommand(program, ctx);
   registerSnapshotCommand(program, ctx);
   registerTopicsCommand(program, ctx);
+  registerReplayCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();

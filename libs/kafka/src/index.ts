@@ -46,3 +46,4 @@ export {
   type TopicRangeReadOptions,
   type TopicRangeReadResult,
 } from './range/topic-range-reader';
+export { offsetResetMetadata, offsetResetId } from './offsets/offset-reset-marker';

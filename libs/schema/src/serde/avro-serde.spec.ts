@@ -74,7 +74,7 @@ describe('RecordEncoder and RecordDecoder', () => {
       Array.from({ length: 20 }, (_, i) => encoder.encode('users-value', 1, { id: i, name: 'n' })),
     );
     await Promise.all([...records, ...byId].map((r) => decoder.decode(r)));
-    assert.deepEqual(registry.calls, { register: 1, lookup: 0, schemaById: 2 });
+    assert.deepEqual(registry.calls, { register: 1, lookup: 0, schemaById: 2, latestId: 0 });
   });
 
   it('resolves an old writer version into the reader schema, caching the resolver', async () => {

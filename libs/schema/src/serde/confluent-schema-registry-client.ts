@@ -6,6 +6,7 @@ import { avscOptions } from '../avro/avsc-types';
 import { classifyRegistryError } from './registry-errors';
 import type { SchemaRegistryClient } from './schema-registry-client';
 import { UnknownSchemaIdError } from './unknown-schema-id-error';
+import { subjectNotFound } from './subject-not-found';
 
 export interface ConfluentSchemaRegistryConfig {
   /** e.g. `http://127.0.0.1:8081` */
@@ -81,6 +82,17 @@ export class ConfluentSchemaRegistryClient implements SchemaRegistryClient {
         error,
         `fetching schema id ${id}`,
         () => new UnknownSchemaIdError(id, { cause: error }),
+      );
+    }
+  }
+
+  async latestId(subject: string): Promise<number> {
+    try {
+      return await this.registry.getLatestSchemaId(subject);
+    } catch (error) {
+      if (error?.constructor === ConfluentSchemaRegistryError) throw subjectNotFound(subject, error);
+      throw classifyRegistryError(error, `fetching the latest schema of subject "${subject}"`, () =>
+        subjectNotFound(subject, error),
       );
     }
   }

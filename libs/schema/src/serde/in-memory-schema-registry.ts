@@ -3,6 +3,7 @@ import { canonicalAvroSchema } from '../avro/canonical-avro-schema';
 import type { SchemaRegistryClient } from './schema-registry-client';
 import { SchemaRegistryUnavailableError } from './schema-registry-unavailable-error';
 import { UnknownSchemaIdError } from './unknown-schema-id-error';
+import { subjectNotFound } from './subject-not-found';
 
 /**
  * An in-process registry with the Confluent registry's id rules (one global id per canonical
@@ -12,7 +13,7 @@ import { UnknownSchemaIdError } from './unknown-schema-id-error';
  */
 export class InMemorySchemaRegistry implements SchemaRegistryClient {
   /** Registry calls made so far, by method. */
-  readonly calls = { register: 0, lookup: 0, schemaById: 0 };
+  readonly calls = { register: 0, lookup: 0, schemaById: 0, latestId: 0 };
   /** While true every call fails with `SchemaRegistryUnavailableError`. */
   unavailable = false;
 
@@ -53,6 +54,14 @@ export class InMemorySchemaRegistry implements SchemaRegistryClient {
     const schema = this.schemas.get(id);
     if (schema === undefined) throw new UnknownSchemaIdError(id);
     return schema;
+  }
+
+  async latestId(subject: string): Promise<number> {
+    this.calls.latestId++;
+    this.check();
+    const ids = [...(this.subjects.get(subject) ?? [])];
+    if (ids.length === 0) throw subjectNotFound(subject);
+    return ids[ids.length - 1];
   }
 
   private check(): void {

@@ -15,4 +15,6 @@ export interface SchemaRegistryClient {
   lookup(subject: string, schema: string): Promise<number>;
   /** The schema text of a global id. */
   schemaById(id: number): Promise<string>;
+  /** The global id of the latest version under `subject` (FatalRecordError `SUBJECT_NOT_FOUND` if none). */
+  latestId(subject: string): Promise<number>;
 }
