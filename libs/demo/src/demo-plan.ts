@@ -26,6 +26,8 @@ export interface DemoPlan {
   readonly replicaTable: (table: DemoTable) => string;
   readonly drainTimeoutMs: number;
   readonly observability: Readonly<Record<string, string>>;
+  /** The consumer group whose DLQ receives the poison order (`sluice dlq show --group`). */
+  readonly deadLetterGroup: string;
   /** Removes what an earlier demo left: slot, publication, topics, replica. */
   reset(kafka: Kafka, postgres: PostgresAddress): Promise<void>;
   /** The poison order reached the transformer's dead-letter topic. */
@@ -48,6 +50,7 @@ const DEMO_GROUPS = [TRANSFORMER_GROUP, 'demo-sink-postgres', 'demo-sink-http'];
 
 /** The demo of examples/demo: source → transformer → sink-postgres and sink-http. */
 export const DEMO_PLAN: DemoPlan = {
+  deadLetterGroup: TRANSFORMER_GROUP,
   apps: [
     { name: 'source-postgres', config: 'examples/demo/source-postgres.yaml', url: 'http://127.0.0.1:8101' },
     { name: 'transformer', config: 'examples/demo/transformer.yaml', url: 'http://127.0.0.1:8102' },

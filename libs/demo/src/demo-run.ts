@@ -267,8 +267,11 @@ function printSummary(
   out('\n  where to look:');
   for (const [name, url] of Object.entries(plan.observability))
     if (options.observability || name === 'schema registry') out(`    ${name.padEnd(16)} ${url}`);
-  for (const app of apps) out(`    ${app.name.padEnd(16)} ${app.url}/metrics   ${app.url}/status`);
+  for (const app of apps)
+    out(`    ${app.name.padEnd(16)} ${app.url}/metrics   ${app.url}/connectors   ${app.url}/docs`);
   out(`    logs             ${join(options.projectRoot, '.sluice', 'demo', 'logs')}`);
+  out(`    the poison order npx sluice dlq show --group ${plan.deadLetterGroup}   (with --keep)`);
+  out('    topics and lag   npx sluice topics list examples/demo/*.yaml   (with --keep)');
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
