@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { type CliContext } from './cli-context';
 import { registerDemoCommand } from './commands/demo.command';
+import { registerDlqCommand } from './commands/dlq.command';
 import { registerPipelineCommand } from './commands/pipeline.command';
 import { registerReplayCommand } from './commands/replay.command';
 import { registerRunCommand } from './commands/run.command';
@@ -29,6 +30,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSnapshotCommand(program, ctx);
   registerTopicsCommand(program, ctx);
   registerReplayCommand(program, ctx);
+  registerDlqCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();
