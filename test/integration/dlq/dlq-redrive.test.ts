@@ -101,6 +101,15 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
       const counts = s as typeof s & { recordsParked: number; recordsProcessed: number };
       return counts.recordsParked >= 3 && counts.recordsProcessed >= 5;
     });
+    // Counters move when a record finishes; its row is visible once the batch committed.
+    await bed.source.waitFor(
+      async () => {
+        const rows = await replica();
+        return rows['1'] === 'b1' && rows['3'] === 'z' ? true : undefined;
+      },
+      60_000,
+      'the batch committed',
+    );
   });
 
   after(async () => {
