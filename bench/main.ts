@@ -12,6 +12,7 @@ import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
 import { benchPipeline } from './pipeline.bench';
 import { benchPostgresDecode } from './postgres-decode.bench';
+import { benchReplay } from './replay.bench';
 import { benchSchemaRegistry } from './schema-registry.bench';
 import { benchSinkPostgres } from './sink-postgres.bench';
 import { benchSourcePostgres } from './source-postgres.bench';
@@ -65,6 +66,11 @@ const SUITES: Suite[] = [
     name: 'sink-postgres',
     parts: ['postgres', 'kafka', 'registry'],
     run: ({ runs, quick }) => benchSinkPostgres({ runs, quick }),
+  },
+  {
+    name: 'replay',
+    parts: ['kafka'],
+    run: ({ runs, quick }) => benchReplay({ runs, quick }),
   },
   {
     name: 'pipeline',

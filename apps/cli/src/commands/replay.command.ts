@@ -27,7 +27,7 @@ import {
 } from '../replay/replay-flags';
 import { ReplayProgressLine } from '../replay/replay-progress-line';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /**
  * `sluice replay`: a range of a topic (offsets or times, all or some partitions) re-published into
@@ -48,13 +48,11 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
       '--from-offset <[partition:]offset>',
       'start offset, for all partitions or per partition (repeat)',
       collect,
-      [],
     )
     .option(
       '--to-offset <[partition:]offset>',
       'end offset, exclusive, for all or per partition (repeat)',
       collect,
-      [],
     )
     .option('--from-time <time>', 'start: the first record at or after this ISO-8601 time or epoch ms')
     .option(
@@ -64,8 +62,7 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     .option(
       '-p, --partition <n>',
       'only this partition (repeat for several; default all)',
-      (v: string, prev: number[]) => [...prev, partitionArg(v)],
-      [] as number[],
+      (v: string, prev: number[] | undefined) => [...(prev ?? []), partitionArg(v)],
     )
     .option('--to-topic <target>', 're-publish the range into this existing topic')
     .option(
@@ -90,7 +87,13 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
         .default('_sluice.replays')
         .hideHelp(),
     )
-    .action(async (flags: ReplayFlags & { checkpointTopic: string }) => {
+    .action(async (given: ReplayFlags & { checkpointTopic: string }) => {
+      const flags = {
+        ...given,
+        fromOffset: given.fromOffset ?? [],
+        toOffset: given.toOffset ?? [],
+        partition: given.partition ?? [],
+      };
       const mode = replayMode(flags);
       const range = mode === 'resume' ? {} : rangeFromFlags(flags);
       const replayId =

@@ -1,7 +1,7 @@
-import { type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { DatabaseError, type Pool } from 'pg';
 import { SluiceError } from '@sluice/errors';
-import { createProducer } from '@sluice/kafka';
+import { createProducer, offsetResetId } from '@sluice/kafka';
 import {
   DB_NAMESPACE,
   DB_OPERATION_BATCH_SIZE,
@@ -59,10 +59,13 @@ const tracing = new MessageTracing('@sluice/sink-postgres');
  * it holds the row lock to the end and a new owner's claim waits for it. A former owner's batch
  * finds another epoch and rolls back (PartitionFencedError).
  *
- * The group's Kafka offsets are never committed: the database is the only position, and with none
- * in Kafka every assignment starts at the earliest offset, so the runtime's seek to the stored
- * offset happens on the first fetch (a Kafka position ahead of the database's would hide records
- * that were never written, e.g. after the target was restored from a backup).
+ * The group's Kafka offsets are never committed by the sink: the database is the only position,
+ * and with none in Kafka every assignment starts at the earliest offset, so the runtime's seek to
+ * the stored offset happens on the first fetch (a Kafka position ahead of the database's would
+ * hide records that were never written, e.g. after the target was restored from a backup). The
+ * one exception is an operator's reset (`sluice replay --group`): offsets committed with metadata
+ * `sluice.reset:<id>`. A claim reads the group's committed offset and, when it carries a reset
+ * the row has not taken yet, takes that offset and records the reset id in the same statement.
  *
  * Dead letters (the runtime's, and changes the target refused) go to Kafka with an idempotent
  * producer and are acknowledged before the database commit: never lost; repeated if the process
@@ -71,6 +74,7 @@ const tracing = new MessageTracing('@sluice/sink-postgres');
 export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   readonly name = 'postgres-transaction';
   private producer: Producer | undefined;
+  private admin: Admin | undefined;
   private readonly writer: BatchWriter;
   private readonly stored = new Map<string, bigint>();
 
@@ -81,6 +85,8 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   async start(): Promise<void> {
     this.producer = createProducer(this.options.kafka);
     await this.producer.connect();
+    this.admin = this.options.kafka.admin();
+    await this.admin.connect();
   }
 
   /** The next offset stored in the target for `tp` as this instance last read or wrote it. */
@@ -90,15 +96,38 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
 
   forPartition(tp: TopicPartition): PartitionDelivery<RowChange> {
     if (!this.producer) throw new Error('PostgresSinkDelivery.start() must be called first');
-    return new PostgresPartitionDelivery(tp, this.options, this.writer, this.producer, (next) =>
-      this.stored.set(`${tp.topic}\u0000${tp.partition}`, next),
+    const admin = this.admin!;
+    return new PostgresPartitionDelivery(
+      tp,
+      this.options,
+      this.writer,
+      this.producer,
+      (next) => this.stored.set(`${tp.topic}\u0000${tp.partition}`, next),
+      () => committedReset(admin, this.options.group, tp),
     );
   }
 
   async stop(): Promise<void> {
     await this.producer?.disconnect();
     this.producer = undefined;
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
   }
+}
+
+/** An operator's reset of the group's offset for `tp`, when that is what Kafka holds. */
+async function committedReset(
+  admin: Admin,
+  group: string,
+  tp: TopicPartition,
+): Promise<{ id: string; offset: bigint } | undefined> {
+  // All the group's topics: naming one would make kafkajs look up its metadata first.
+  const topics = await admin.fetchOffsets({ groupId: group });
+  const topic = topics.find((t) => t.topic === tp.topic);
+  const committed = topic?.partitions.find((p) => p.partition === tp.partition);
+  const id = offsetResetId(committed?.metadata);
+  if (committed === undefined || id === undefined || Number(committed.offset) < 0) return undefined;
+  return { id, offset: BigInt(committed.offset) };
 }
 
 class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
@@ -114,17 +143,32 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     private readonly writer: BatchWriter,
     private readonly producer: Producer,
     private readonly onStored: (next: bigint) => void,
+    private readonly pendingReset: () => Promise<{ id: string; offset: bigint } | undefined>,
   ) {
     this.batch = new ChangeBatch(options.lww);
   }
 
-  /** Claims the partition (a new epoch) and answers the stored next offset. */
+  /**
+   * Claims the partition (a new epoch) and answers the stored next offset — or, when the group's
+   * committed offset is an operator's reset this row has not taken yet, takes the reset's offset
+   * (and its id) in the same statement.
+   */
   async startingOffset(): Promise<bigint | undefined> {
+    const reset = await this.pendingReset();
     const { rows } = await this.options.pool.query<{ next_offset: string | null; epoch: string }>(
-      `INSERT INTO ${this.options.books.offsets} AS o (group_id, topic, "partition", epoch) VALUES ($1, $2, $3, 1) ` +
-        `ON CONFLICT (group_id, topic, "partition") DO UPDATE SET epoch = o.epoch + 1, updated_at = now() ` +
+      `INSERT INTO ${this.options.books.offsets} AS o (group_id, topic, "partition", epoch, next_offset, applied_reset) ` +
+        `VALUES ($1, $2, $3, 1, $4::bigint, $5::text) ` +
+        `ON CONFLICT (group_id, topic, "partition") DO UPDATE SET epoch = o.epoch + 1, updated_at = now(), ` +
+        `next_offset = CASE WHEN $5::text IS NOT NULL AND o.applied_reset IS DISTINCT FROM $5::text ` +
+        `THEN $4::bigint ELSE o.next_offset END, applied_reset = COALESCE($5::text, o.applied_reset) ` +
         `RETURNING next_offset, epoch`,
-      [this.options.group, this.tp.topic, this.tp.partition],
+      [
+        this.options.group,
+        this.tp.topic,
+        this.tp.partition,
+        reset === undefined ? null : String(reset.offset),
+        reset?.id ?? null,
+      ],
     );
     this.epoch = BigInt(rows[0].epoch);
     if (rows[0].next_offset === null) return undefined;

@@ -29,6 +29,14 @@ export async function ensureBookkeeping(pool: Pool, schema: string): Promise<Boo
         `"partition" int NOT NULL, next_offset bigint, epoch bigint NOT NULL DEFAULT 0, ` +
         `updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (group_id, topic, "partition"))`,
     );
+    // The operator's offset reset (`sluice replay --group`) a row last took, so it is taken once.
+    // Altered only when missing: ALTER TABLE locks the table even when there is nothing to add,
+    // and would wait for (and hold up) the checkpoints of sink instances already running.
+    const { rowCount } = await client.query(
+      `SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'applied_reset' AND NOT attisdropped`,
+      [books.offsets],
+    );
+    if (rowCount === 0) await client.query(`ALTER TABLE ${books.offsets} ADD COLUMN applied_reset text`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${books.conflicts} (id bigserial PRIMARY KEY, table_name text NOT NULL, ` +
         `row_key jsonb NOT NULL, op text NOT NULL, incoming_lsn bigint, incoming_ts_ms bigint, ` +
