@@ -307,6 +307,10 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
   });
 
   it('purge --yes deletes the DLQ (the key is no longer parked) and is audited', () => {
+    const none = json<{ deleted: number }>(
+      dlq('purge', '--yes', '--before', new Date(startedAt - 60_000).toISOString(), '-o', 'json'),
+    );
+    assert.equal(none.deleted, 0, 'nothing is older than the suite');
     const purged = json<{ deleted: number }>(dlq('purge', '--yes', '--actor', 'it-operator', '-o', 'json'));
     assert.equal(purged.deleted, 5);
     const summary = json<{ total: number; lastRuns: Array<{ kind: string; count: number }> }>(
@@ -317,6 +321,7 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
       summary.lastRuns.map((r) => [r.kind, r.count]),
       [
         ['redrive', 4],
+        ['purge', 0],
         ['purge', 5],
       ],
     );

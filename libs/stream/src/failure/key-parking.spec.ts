@@ -61,3 +61,31 @@ describe('ParkedKeys', () => {
     }
   });
 });
+
+describe('ParkedKeys and redrives', () => {
+  it('replays only copies of the park the key is behind, until a copy of that redrive failed', () => {
+    const p = new ParkedKeys();
+    p.park('k', 5n);
+    assert.equal(p.replays('k', 'r1', 5n), true);
+    assert.equal(p.replays('k', 'r1', 4n), false, 'another (older) park');
+    assert.equal(p.replays('other', 'r1', 5n), false, 'a key not parked');
+    p.breakRedrive('k', 'r1');
+    assert.equal(p.replays('k', 'r1', 5n), false);
+    assert.equal(p.replays('k', 'r2', 5n), true, 'a later redrive replays again');
+    p.mendRedrive('k', 'r1');
+    assert.equal(p.replays('k', 'r1', 5n), true, 'undone with its batch');
+  });
+
+  it('knows the offsets parked after a redrive selection; noting them again is harmless', () => {
+    const p = new ParkedKeys();
+    p.park('k', 5n);
+    p.noteParked('k', 7n);
+    p.noteParked('k', 9n);
+    p.noteParked('k', 9n); // a redone batch
+    p.noteParked('k', 6n);
+    assert.deepEqual(p.parkedAfter('k', 7n), [9n]);
+    assert.deepEqual(p.parkedAfter('k', 9n), []);
+    assert.deepEqual(p.release('k'), [5n, 7n, 9n]);
+    assert.deepEqual(p.parkedAfter('k', 0n), [], 'released');
+  });
+});
