@@ -98,7 +98,8 @@ export class PartitionWorker<O = OutputRecord> {
       if (!this.parked.isParked(key)) return [];
       const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
       await this.store?.release(this.tp, bytes);
-      return this.parked.release(key);
+      // The failed offset only (the contract of StreamRuntime.unpark), not the parked ones behind it.
+      return this.parked.release(key).slice(0, 1);
     });
     this.busy = run.catch(() => undefined);
     return run;
