@@ -177,6 +177,46 @@ describe('sluice replay --to-topic', { timeout: 240_000 }, () => {
     assert.equal(all(await bed.readAll(target)).length, PARTITIONS * PER_PARTITION);
   });
 
+  it('stops cleanly on SIGINT: the open chunk committed with its checkpoint, exit 130, how to resume', async () => {
+    const target = await bed.createTopic(uniqueName('it.replay.sigint'), PARTITIONS);
+    const replayId = uniqueName('s');
+    const cli = startSluice([
+      'replay',
+      '--topic',
+      source,
+      '--to-topic',
+      target,
+      '--replay-id',
+      replayId,
+      '--rate',
+      '150',
+      '-o',
+      'json',
+    ]);
+    await until('a first committed chunk', async () => {
+      if (cli.child.exitCode !== null) throw new Error(`replay ended early: ${cli.stderr()}`);
+      return all(await bed.readAll(target)).length > 0 || undefined;
+    });
+    cli.child.kill('SIGINT');
+    assert.equal(await cli.exited, 130, cli.stderr());
+    assert.match(
+      cli.stderr(),
+      new RegExp(`replay ${replayId} interrupted; resume with: sluice replay --resume ${replayId}`),
+    );
+    const result = JSON.parse(cli.stdout()) as { status: string; partitions: Array<{ published: number }> };
+    assert.equal(result.status, 'interrupted');
+    // Everything it says it published is there, and nothing more: no half chunk is visible.
+    const published = result.partitions.reduce((n, p) => n + p.published, 0);
+    assert.equal(all(await bed.readAll(target)).length, published);
+    assert.ok(published < PARTITIONS * PER_PARTITION);
+
+    const resumed = runSluice(['replay', '--resume', replayId, '-q']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const sources = all(await bed.readAll(target)).map(sourceOf);
+    assert.equal(new Set(sources).size, PARTITIONS * PER_PARTITION);
+    assert.equal(sources.length, PARTITIONS * PER_PARTITION);
+  });
+
   it('refuses to run a replay id again with another range or target, naming the difference', async () => {
     const target = await bed.createTopic(uniqueName('it.replay.same-id'), PARTITIONS);
     const replayId = uniqueName('m');

@@ -48,7 +48,9 @@ export class ReplayRecordMapper {
 /** Bytes a message takes in a request, near enough to bound request sizes. */
 export function messageBytes(m: Message): number {
   let n = 70 + (m.key?.length ?? 0) + ((m.value as Buffer | null)?.length ?? 0);
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
+  const headers = m.headers;
+  for (const k in headers) {
+    const v = headers[k];
     n += k.length + 8;
     if (Array.isArray(v)) for (const x of v) n += x.length;
     else if (v !== undefined) n += v.length;

@@ -20,6 +20,7 @@ import { ProgressMeter, type ReplayProgress } from './replay-progress';
 import { ReplayRecordMapper } from './replay-record-mapper';
 import { type RecordReencoder } from './record-reencoder';
 import { TokenBucket } from './token-bucket';
+import { TransactionalStreamWriter } from './transactional-stream-writer';
 
 export interface RepublishRequest {
   readonly replayId: string;
@@ -123,9 +124,10 @@ class RepublishRun {
   private reencoder: RecordReencoder | undefined;
   private bucket: TokenBucket | undefined;
   private meter!: ProgressMeter;
+  /** The last checkpoint handed to the writer (committed ones follow it, in order). */
+  private queued!: ReplayCheckpoint;
   private chunk = new ReplayChunk();
-  private inflight: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private readonly writer: TransactionalStreamWriter;
   private truncated = false;
   private readonly thisRun = new Map<number, number>();
   private publishedThisRun = 0;
@@ -144,6 +146,7 @@ class RepublishRun {
     this.chunkRecords = request.chunkRecords ?? 20_000;
     this.chunkMs = request.chunkMs ?? 1_000;
     if (request.ratePerSecond !== undefined) this.bucket = new TokenBucket(request.ratePerSecond);
+    this.writer = new TransactionalStreamWriter(producer, definition.target);
   }
 
   async prepare(admin: Admin, stored: ReplayCheckpoint | undefined): Promise<void> {
@@ -180,8 +183,12 @@ class RepublishRun {
       ranges: this.ranges,
       resumed: this.resumed,
     });
+    this.queued = this.committed;
     // A new replay is recorded before its first record, so it can be resumed whenever it stops.
-    if (stored === undefined) await this.commit(new ReplayChunk(), 'running');
+    if (stored === undefined) {
+      await this.commit(new ReplayChunk(), 'running');
+      await this.writer.drain();
+    }
   }
 
   async execute(): Promise<RepublishResult> {
@@ -189,24 +196,28 @@ class RepublishRun {
     const partitions = this.ranges
       .map((r) => ({ partition: r.partition, from: this.committed.next.get(r.partition)!, to: r.to }))
       .filter((r) => r.from < r.to);
-    const read = await readTopicRange(this.kafka, {
-      topic: this.definition.source,
-      partitions,
-      groupIdPrefix: `sluice.replay.${this.request.replayId}`,
-      signal,
-      onBatch: (_partition, records) => this.accept(records),
-    });
-    await this.inflight;
-    if (this.failure !== undefined) throw this.failure;
-    const done = read.complete && !this.truncated;
-    if (done || this.chunk.records > 0) await this.commit(this.chunk, done ? 'done' : 'running');
-    return result(this.committed, done ? 'done' : 'interrupted', this.thisRun, this.skippedThisRun);
+    try {
+      const read = await readTopicRange(this.kafka, {
+        topic: this.definition.source,
+        partitions,
+        groupIdPrefix: `sluice.replay.${this.request.replayId}`,
+        signal,
+        onBatch: (_partition, records) => this.accept(records),
+      });
+      const done = read.complete && !this.truncated;
+      if (done || this.chunk.records > 0) await this.commit(this.chunk, done ? 'done' : 'running');
+      await this.writer.drain();
+      return result(this.committed, done ? 'done' : 'interrupted', this.thisRun, this.skippedThisRun);
+    } catch (error) {
+      // Never leave a transaction open: read-committed readers of the target would wait on it.
+      await this.writer.abort();
+      throw error;
+    }
   }
 
   private async accept(records: RangeRecord[]): Promise<void> {
     const { signal } = this.request;
     for (let i = 0; i < records.length;) {
-      if (this.failure !== undefined) throw this.failure;
       if (signal?.aborted) {
         this.truncated = true;
         return;
@@ -220,14 +231,18 @@ class RepublishRun {
         }
       }
       if (this.reencoder) for (let j = i; j < i + n; j++) await this.addReencoded(records[j]);
-      else for (let j = i; j < i + n; j++) this.add(records[j]);
+      else {
+        for (let j = i; j < i + n; j++) {
+          const wait = this.writer.write(this.mapper.toMessage(records[j], records[j].key, records[j].value));
+          if (wait) await wait;
+        }
+        // Accounted once per slice: the records of one call are one partition's, in order.
+        const last = records[i + n - 1];
+        this.chunk.addPublished(last.partition, last.offset, n);
+      }
       i += n;
       if (this.chunk.records >= this.chunkRecords || this.chunk.ageMs >= this.chunkMs) await this.cut();
     }
-  }
-
-  private add(record: RangeRecord): void {
-    this.chunk.add(record.partition, record.offset, this.mapper.toMessage(record, record.key, record.value));
   }
 
   private async addReencoded(record: RangeRecord): Promise<void> {
@@ -245,61 +260,44 @@ class RepublishRun {
         });
       }
     }
-    this.chunk.add(record.partition, record.offset, message);
+    this.chunk.add(record.partition, record.offset, message !== undefined);
+    if (message !== undefined) await this.writer.write(message);
   }
 
-  /** Hands the full chunk to a commit of its own once the previous one is done. */
+  /** Closes the open transaction at a chunk boundary; the next records open another. */
   private async cut(): Promise<void> {
     const chunk = this.chunk;
     this.chunk = new ReplayChunk();
-    await this.inflight;
-    if (this.failure !== undefined) throw this.failure;
-    this.inflight = this.commit(chunk, 'running').catch((error: unknown) => {
-      this.failure ??= error;
-    });
+    await this.commit(chunk, 'running');
   }
 
+  /** Queues the commit of `chunk` with the checkpoint that accounts for it. */
   private async commit(chunk: ReplayChunk, status: 'running' | 'done'): Promise<void> {
-    const c = this.committed;
+    const base = this.queued;
     const sum = (a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>) =>
       new Map(this.ranges.map((r) => [r.partition, (a.get(r.partition) ?? 0) + (b.get(r.partition) ?? 0)]));
-    const next = new Map(c.next);
+    const next = new Map(base.next);
     for (const [p, o] of chunk.next) next.set(p, o);
     // A finished range is read to its end, markers after its last record included.
     if (status === 'done') for (const r of this.ranges) next.set(r.partition, r.to);
     const checkpoint: ReplayCheckpoint = {
-      ...c,
+      ...base,
       next,
-      published: sum(c.published, chunk.published),
-      skipped: sum(c.skipped, chunk.skipped),
+      published: sum(base.published, chunk.published),
+      skipped: sum(base.skipped, chunk.skipped),
       status,
       updatedAt: new Date().toISOString(),
     };
-    const transaction = await this.producer.transaction();
-    try {
-      for (const messages of chunk.requests()) {
-        await transaction.sendBatch({
-          topicMessages: [{ topic: this.definition.target, messages }],
-          acks: -1,
-        });
-      }
-      await transaction.send({
-        topic: this.checkpoints.topic,
-        messages: [this.checkpoints.record(checkpoint)],
-        acks: -1,
-      });
-      await transaction.commit();
-    } catch (error) {
-      await transaction.abort().catch(() => undefined);
-      throw error;
-    }
-    this.committed = checkpoint;
-    for (const [p, n] of chunk.published) this.thisRun.set(p, (this.thisRun.get(p) ?? 0) + n);
-    for (const n of chunk.published.values()) this.publishedThisRun += n;
-    for (const n of chunk.skipped.values()) this.skippedThisRun += n;
-    this.request.onProgress?.(
-      this.meter.measure(this.doneOffsets(), this.publishedThisRun, this.skippedThisRun),
-    );
+    this.queued = checkpoint;
+    await this.writer.commit(this.checkpoints.record(checkpoint), () => {
+      this.committed = checkpoint;
+      for (const [p, n] of chunk.published) this.thisRun.set(p, (this.thisRun.get(p) ?? 0) + n);
+      for (const n of chunk.published.values()) this.publishedThisRun += n;
+      for (const n of chunk.skipped.values()) this.skippedThisRun += n;
+      this.request.onProgress?.(
+        this.meter.measure(this.doneOffsets(), this.publishedThisRun, this.skippedThisRun),
+      );
+    });
   }
 
   private doneOffsets(): bigint {
