@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command } from 'commander';
 import { type Kafka } from 'kafkajs';
 import { checkRangeSpec, createKafkaClient, InvalidRangeError, type RangeSpec } from '@sluice/kafka';
 import {
@@ -82,12 +82,7 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     .addOption(brokersOption())
     .addOption(registryOption())
     .addOption(outputOption())
-    .addOption(
-      new Option('--checkpoint-topic <topic>', 'where replays keep their checkpoints')
-        .default('_sluice.replays')
-        .hideHelp(),
-    )
-    .action(async (given: ReplayFlags & { checkpointTopic: string }) => {
+    .action(async (given: ReplayFlags) => {
       const flags = {
         ...given,
         fromOffset: given.fromOffset ?? [],
@@ -158,7 +153,7 @@ function resetLines(plan: GroupResetPlan, resetId: string, dryRun: boolean): str
 async function republish(
   ctx: CliContext,
   kafka: Kafka,
-  flags: ReplayFlags & { checkpointTopic: string },
+  flags: ReplayFlags,
   range: RangeSpec,
   replayId: string,
   resume: boolean,
@@ -181,11 +176,7 @@ async function republish(
   try {
     result = await withKafkaAdmin(cliKafkaConfig(flags.brokers, 'sluice-cli-replay'), (admin) => {
       const registry = new ConfluentSchemaRegistryClient({ url: flags.registry });
-      const republisher = new ReplayRepublisher(
-        kafka,
-        admin,
-        new ReplayCheckpointStore(kafka, admin, flags.checkpointTopic),
-      );
+      const republisher = new ReplayRepublisher(kafka, admin, new ReplayCheckpointStore(kafka, admin));
       return republisher.run({
         replayId,
         resume,
