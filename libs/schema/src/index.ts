@@ -17,6 +17,8 @@ export type {
   UnionType,
 } from './avro/avro-type';
 export { parseAvroSchema } from './avro/parse-avro-schema';
+export { decimalText, decimalBytesText, unscaledFromBytes } from './avro/avro-decimal';
+export { readableAvroValue } from './avro/readable-avro-value';
 export { compileAvroCodec, type AvroCodec } from './avro/avsc-types';
 export { canonicalAvroSchema, canonicalForm } from './avro/canonical-avro-schema';
 export {

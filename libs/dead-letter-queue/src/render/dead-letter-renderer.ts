@@ -1,6 +1,5 @@
-import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
+import { ConfluentSchemaRegistryClient, readableAvroValue, RecordDecoder } from '@sluice/schema';
 import { type DeadLetter } from '../dead-letter/dead-letter';
-import { jsonSafe } from '../dead-letter/dead-letter-filter';
 
 /** A key or value for people: decoded Avro (JSON), UTF-8 text, or base64 — and why not decoded. */
 export type RenderedBytes =
@@ -88,7 +87,7 @@ export class DeadLetterRenderer {
       try {
         const decoded = await this.decoder.decode(bytes);
         return {
-          avro: JSON.parse(JSON.stringify(decoded.value, jsonSafe)) as unknown,
+          avro: readableAvroValue(decoded.schema.type, decoded.value),
           schemaId: decoded.schemaId,
         };
       } catch (error) {

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAvroSchema } from '@sluice/schema';
+import { decimalBytesText, parseAvroSchema } from '@sluice/schema';
 import type { WorkingRecord } from '../record/pipeline-record';
-import { CastStep, decimalText } from './cast-step';
+import { CastStep } from './cast-step';
 
 /** Avro decimal bytes (two's complement, big-endian) of an unscaled value. */
 function decimalBytes(unscaled: bigint): Buffer {
@@ -19,12 +19,12 @@ function decimalBytes(unscaled: bigint): Buffer {
 
 describe('cast step on decimals', () => {
   it('renders exact decimal text for any sign and scale', () => {
-    assert.equal(decimalText(decimalBytes(123456n), 2), '1234.56');
-    assert.equal(decimalText(decimalBytes(-100n), 2), '-1.00');
-    assert.equal(decimalText(decimalBytes(5n), 3), '0.005');
-    assert.equal(decimalText(decimalBytes(-5n), 3), '-0.005');
-    assert.equal(decimalText(decimalBytes(42n), 0), '42');
-    assert.equal(decimalText(Buffer.alloc(0), 2), '0.00');
+    assert.equal(decimalBytesText(decimalBytes(123456n), 2), '1234.56');
+    assert.equal(decimalBytesText(decimalBytes(-100n), 2), '-1.00');
+    assert.equal(decimalBytesText(decimalBytes(5n), 3), '0.005');
+    assert.equal(decimalBytesText(decimalBytes(-5n), 3), '-0.005');
+    assert.equal(decimalBytesText(decimalBytes(42n), 0), '42');
+    assert.equal(decimalBytesText(Buffer.alloc(0), 2), '0.00');
   });
 
   it('casts a decimal field to double or string, schema and value', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FatalRecordError } from '@sluice/errors';
+import { decimalBytesText } from '@sluice/schema';
 import type { StepResult, WorkingRecord } from '../record/pipeline-record';
 import { valueFields } from '../record/record-scope';
 import { fieldOf, nullable, primitive, recordOf, unwrapNullable, withFields } from '../schema/avro-builder';
@@ -43,17 +44,6 @@ const CASTS: Record<Target, (v: unknown) => unknown> = {
     return bad(v, 'boolean');
   },
 };
-
-/** The exact decimal text of a two's-complement unscaled value (Avro's decimal bytes). */
-export function decimalText(bytes: Buffer, scale: number): string {
-  let unscaled =
-    bytes.length === 0 ? 0n : BigInt.asIntN(bytes.length * 8, BigInt(`0x${bytes.toString('hex')}`));
-  const negative = unscaled < 0n;
-  if (negative) unscaled = -unscaled;
-  const digits = unscaled.toString().padStart(scale + 1, '0');
-  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return negative ? `-${text}` : text;
-}
 
 const DECIMAL_TARGETS = new Set<Target>(['string', 'double', 'float']);
 
@@ -101,7 +91,7 @@ export class CastStep implements Step {
       let v = out[name];
       if (v === null || v === undefined) continue;
       const scale = this.decimalScales.get(name);
-      if (scale !== undefined && Buffer.isBuffer(v)) v = decimalText(v, scale);
+      if (scale !== undefined && Buffer.isBuffer(v)) v = decimalBytesText(v, scale);
       out[name] = CASTS[target](v);
     }
     return { ...record, value: out };

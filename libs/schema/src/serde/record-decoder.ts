@@ -16,6 +16,8 @@ const DECODER_WRITERS = cacheCounters('decoder-writer-schema');
 export interface DecodedRecord<T = unknown> {
   readonly schemaId: number;
   readonly value: T;
+  /** The schema the value has: the reader's when one was given, else the writer's. */
+  readonly schema: AvroSchema;
 }
 
 export interface RecordDecoderOptions {
@@ -34,7 +36,9 @@ interface ParsedSchema {
 }
 
 /** How to read one writer id with one reader: directly, through a resolver, or not at all. */
-type Reading = { readonly type: Type; readonly resolver?: Resolver } | { readonly error: FatalRecordError };
+type Reading =
+  | { readonly type: Type; readonly schema: AvroSchema; readonly resolver?: Resolver }
+  | { readonly error: FatalRecordError };
 
 /**
  * Decodes Confluent-framed Avro. Writer schemas are fetched once per id; reader schemas are parsed
@@ -68,10 +72,16 @@ export class RecordDecoder {
       DECODER_WRITERS,
     );
     const reading =
-      readerSchema === undefined ? { type: writer.type } : this.reading(schemaId, writer, readerSchema);
+      readerSchema === undefined
+        ? { type: writer.type, schema: writer.schema }
+        : this.reading(schemaId, writer, readerSchema);
     if ('error' in reading) throw reading.error;
     try {
-      return { schemaId, value: reading.type.fromBuffer(payload, reading.resolver) as T };
+      return {
+        schemaId,
+        value: reading.type.fromBuffer(payload, reading.resolver) as T,
+        schema: reading.schema,
+      };
     } catch (error) {
       throw new CorruptRecordError(
         `Record with schema id ${schemaId} does not decode as Avro (${(error as Error).message})`,
@@ -107,14 +117,14 @@ function parsed(text: string): ParsedSchema {
 }
 
 function resolve(writerId: number, writer: ParsedSchema, reader: ParsedSchema): Reading {
-  if (writer.canonical === reader.canonical) return { type: reader.type };
+  if (writer.canonical === reader.canonical) return { type: reader.type, schema: reader.schema };
   // Our checker explains; avsc decides, since avsc is what will read the bytes.
   const problems = new ReaderWriterChecker()
     .check(reader.schema.type, writer.schema.type)
     .map((inc) => formatIncompatibility(inc, { reader: 'reader', writer: 'writer' }));
   try {
     if (problems.length === 0)
-      return { type: reader.type, resolver: reader.type.createResolver(writer.type) };
+      return { type: reader.type, schema: reader.schema, resolver: reader.type.createResolver(writer.type) };
   } catch (error) {
     problems.push((error as Error).message);
   }

@@ -1,17 +1,15 @@
-import { type AvroType } from '@sluice/schema';
+import { type AvroType, decimalBytesText } from '@sluice/schema';
 import {
   arrayText,
   bitsText,
   byteaText,
   dateText,
-  decimalText,
   durationText,
   floatText,
   jsonText,
   timeOfDayText,
   timestampMicrosText,
   toBigInt,
-  unscaledFromBytes,
   zonedTimeText,
 } from './postgres-text';
 
@@ -123,7 +121,7 @@ function logical(name: string, type: AvroType & { kind: 'primitive' }): Mapped |
 
 function decimal(precision: number | undefined, scale: number, typed: boolean): Mapped {
   const pgType = typed && precision !== undefined ? `numeric(${precision},${scale})` : 'numeric';
-  return { pgType, convert: (v) => decimalText(unscaledFromBytes(buf(v)), scale) };
+  return { pgType, convert: (v) => decimalBytesText(buf(v), scale) };
 }
 
 function primitive(type: AvroType & { kind: 'primitive' }): Mapped {
@@ -177,7 +175,7 @@ function mapped(type: AvroType): Mapped {
           pgType: 'numeric',
           convert: (v) => {
             const { scale, value } = v as { scale: number; value: Buffer };
-            return decimalText(unscaledFromBytes(buf(value)), scale);
+            return decimalBytesText(buf(value), scale);
           },
         };
       return { pgType: 'jsonb', convert: (v) => jsonText(v) };

@@ -4,11 +4,9 @@ import {
   arrayText,
   bitsText,
   dateText,
-  decimalText,
   durationText,
   timeOfDayText,
   timestampMicrosText,
-  unscaledFromBytes,
   zonedTimeText,
 } from './postgres-text';
 
@@ -35,15 +33,6 @@ describe('Avro values to Postgres text', () => {
     assert.equal(zonedTimeText('11:51:30.123789Z'), '11:51:30.123789+00');
     assert.equal(durationText(-93600000000n), '-26:00:00');
     assert.equal(durationText(273906780000n), '76:05:06.780000');
-  });
-
-  it('decimals from two’s-complement bytes and a scale', () => {
-    assert.equal(decimalText(unscaledFromBytes(Buffer.from([0x80])), 2), '-1.28');
-    assert.equal(decimalText(unscaledFromBytes(Buffer.from('3039', 'hex')), 2), '123.45');
-    assert.equal(decimalText(5n, 3), '0.005');
-    assert.equal(decimalText(-5n, 3), '-0.005');
-    assert.equal(decimalText(123n, -2), '12300');
-    assert.equal(decimalText(unscaledFromBytes(Buffer.alloc(0)), 0), '0');
   });
 
   it('bits from little-endian bytes, padded to the length', () => {

@@ -78,22 +78,6 @@ export function durationText(micros: bigint): string {
   return `${negative ? '-' : ''}${timeOfDayText(magnitude)}`;
 }
 
-/** A two's-complement big-endian integer (Java BigInteger.toByteArray) → bigint. */
-export function unscaledFromBytes(bytes: Buffer): bigint {
-  if (bytes.length === 0) return 0n;
-  const unsigned = BigInt(`0x${bytes.toString('hex')}`);
-  return bytes[0] & 0x80 ? unsigned - (1n << BigInt(bytes.length * 8)) : unsigned;
-}
-
-/** Unscaled value and scale → numeric text (`-1.28`, `12300` for scale -2). */
-export function decimalText(unscaled: bigint, scale: number): string {
-  if (scale <= 0) return (unscaled * 10n ** BigInt(-scale)).toString();
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  const text = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  return negative ? `-${text}` : text;
-}
-
 /** Debezium Bits (little-endian bytes of the bit string read as a binary number) → `101`. */
 export function bitsText(bytes: Buffer, length: number): string {
   let value = 0n;
