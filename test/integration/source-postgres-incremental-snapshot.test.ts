@@ -73,14 +73,29 @@ describe('source-postgres: incremental snapshot', () => {
 
       const rows = await bed.sql<{ id: number; v: string }>(`SELECT id, v::text AS v FROM ${items}`);
       const idOf = (r: TopicRecord) => String(r.key!.id);
-      await reader.until((records) => {
+      /** The rows whose last event is missing or shows another version than the table. */
+      const behind = (records: readonly TopicRecord[]) => {
         const last = new Map<string, TopicRecord>();
         for (const r of records) if (r.value !== null) last.set(idOf(r), r);
-        return rows.every((row) => {
+        return rows.filter((row) => {
           const event = last.get(String(row.id));
-          return event !== undefined && versionOf(event) === Number(row.v);
+          return event === undefined || versionOf(event) !== Number(row.v);
         });
-      }, 60_000);
+      };
+      await reader
+        .until((records) => behind(records).length === 0, 90_000)
+        .catch((error: Error) => {
+          // Say which rows, so a failure tells a late stream from a lost event.
+          const rowsBehind = behind(reader.records);
+          const sample = rowsBehind.slice(0, 5).map((row) => {
+            const events = reader.records.filter((r) => idOf(r) === String(row.id));
+            const ops = events.map((e) => `${e.value?.op ?? 'tombstone'}:${e.value ? versionOf(e) : '-'}`);
+            return `id ${row.id} table v ${row.v}, events [${ops.join(' ')}]`;
+          });
+          assert.fail(
+            `${error.message}; ${rowsBehind.length} row(s) behind the table, e.g. ${sample.join('; ')}`,
+          );
+        });
 
       const byKey = new Map<string, TopicRecord[]>();
       for (const record of reader.of(bed.topic('items')))
