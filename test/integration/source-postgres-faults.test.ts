@@ -128,18 +128,24 @@ describe('source-postgres faults', () => {
     for (let i = 1; i <= ROWS; i++) {
       await writer.query(`INSERT INTO ${bed.table('t')} VALUES ($1, $1)`, [i]);
       if (i % 1000 === 500) {
-        const [row] = await bed.sql<{ pid: number | null }>(
-          'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1',
-          [bed.slot],
+        // The source reconnects with backoff: wait for its walsender before terminating it again.
+        const pid = await bed.waitFor(
+          async () =>
+            (
+              await bed.sql<{ pid: number | null }>(
+                'SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1',
+                [bed.slot],
+              )
+            )[0]?.pid ?? undefined,
+          30_000,
+          'an active walsender on the slot',
         );
-        if (row?.pid) {
-          await bed.sql('SELECT pg_terminate_backend($1)', [row.pid]);
-          terminations++;
-        }
+        await bed.sql('SELECT pg_terminate_backend($1)', [pid]);
+        terminations++;
       }
     }
     await writer.end();
-    assert.ok(terminations >= 2, `${terminations} walsenders terminated`);
+    assert.equal(terminations, 3, 'walsenders terminated');
     const reader = await bed.consume([bed.topic('t')]);
     await reader.until((records) => new Set(records.map((r) => r.key!.id)).size === ROWS, 90_000);
     const ids = new Set(reader.records.map((r) => r.key!.id as number));
