@@ -58,7 +58,7 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
         return Promise.all(
           planned.map(async (topic, i) => {
             const state = states[i]!;
-            const lag = state.exists ? await inspector.lag(topic.name, topic.consumerGroups) : [];
+            const lag = state.exists ? await inspector.lag(state, topic.consumerGroups) : [];
             return { planned: topic, state, lag };
           }),
         );
@@ -108,7 +108,7 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
           throw new Error(`topic ${topic} does not exist on ${kafka.brokers.join(',')}`);
         return {
           state: described!,
-          lag: await inspector.lag(topic, opts.group.length > 0 ? opts.group : undefined),
+          lag: await inspector.lag(described!, opts.group.length > 0 ? opts.group : undefined),
         };
       });
       printResult(ctx, opts.output, { ...state, consumerGroups: lag }, () => describeLines(state, lag));

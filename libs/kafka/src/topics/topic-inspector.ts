@@ -100,16 +100,19 @@ export class TopicInspector {
 
   /**
    * The lag of `groups` on `topic` (default: every group of the cluster that committed an offset
-   * on it), against the partitions' end offsets now.
+   * on it), against the partitions' end offsets: those of a `TopicState` just described, else
+   * fetched now.
    */
-  async lag(topic: string, groups?: readonly string[]): Promise<GroupLag[]> {
-    const ends = new Map(
-      (await this.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]),
-    );
+  async lag(topic: string | TopicState, groups?: readonly string[]): Promise<GroupLag[]> {
+    const ends =
+      typeof topic === 'string'
+        ? new Map((await this.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, BigInt(o.high)]))
+        : new Map(topic.partitions.map((p) => [p.partition, p.highOffset]));
+    const name = typeof topic === 'string' ? topic : topic.name;
     const candidates = groups ?? (await this.admin.listGroups()).groups.map((g) => g.groupId);
-    const result: GroupLag[] = [];
+    const lags: Array<Omit<GroupLag, 'state' | 'members'>> = [];
     for (const group of [...new Set(candidates)].sort()) {
-      const [fetched] = await this.admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const [fetched] = await this.admin.fetchOffsets({ groupId: group, topics: [name] });
       const committedByPartition = new Map(
         (fetched?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
       );
@@ -122,17 +125,20 @@ export class TopicInspector {
           const committed = offset === undefined || offset < 0n ? null : offset;
           return { partition, committed, end, lag: committed === null ? null : end - committed };
         });
-      const { groups: described } = await this.admin.describeGroups([group]);
-      const lags = partitions.map((p) => p.lag).filter((l): l is bigint => l !== null);
-      result.push({
+      const known = partitions.map((p) => p.lag).filter((l): l is bigint => l !== null);
+      lags.push({
         group,
-        state: described[0]?.state ?? 'Unknown',
-        members: described[0]?.members.length ?? 0,
         partitions,
-        totalLag: lags.length === 0 ? null : lags.reduce((a, b) => a + b, 0n),
+        totalLag: known.length === 0 ? null : known.reduce((a, b) => a + b, 0n),
       });
     }
-    return result;
+    // One DescribeGroups request for all of them: state and members.
+    const described =
+      lags.length === 0 ? [] : (await this.admin.describeGroups(lags.map((l) => l.group))).groups;
+    return lags.map((l) => {
+      const group = described.find((d) => d.groupId === l.group);
+      return { ...l, state: group?.state ?? 'Unknown', members: group?.members.length ?? 0 };
+    });
   }
 
   private async topicConfigs(names: readonly string[]): Promise<Map<string, Record<string, string>>> {
