@@ -39,3 +39,20 @@ export function wholeNumberArg(
     return n;
   };
 }
+
+/**
+ * A commander argument parser for a time flag: ISO-8601 (`2026-01-31T12:00:00Z`, or a date) or
+ * milliseconds since the epoch, answered as epoch milliseconds; anything else is a usage error
+ * naming the flag.
+ */
+export function timeArg(flag: string): (value: string) => number {
+  return (value) => {
+    const text = value.trim();
+    const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+    if (!Number.isSafeInteger(ms))
+      throw new UsageError(
+        `${flag} expects an ISO-8601 time (2026-01-31T12:00:00Z) or ms since the epoch, got '${value}'`,
+      );
+    return ms;
+  };
+}

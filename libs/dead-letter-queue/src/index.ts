@@ -10,13 +10,7 @@ export {
   PARKED_CLASS,
   UNKNOWN_CLASS,
 } from './dead-letter/dead-letter';
-export {
-  type DeadLetterFilter,
-  InvalidDeadLetterFilterError,
-  parseTime,
-  keyTexts,
-  matchesFilter,
-} from './dead-letter/dead-letter-filter';
+export { type DeadLetterFilter, keyTexts, matchesFilter } from './dead-letter/dead-letter-filter';
 export { selectDeadLetters } from './dead-letter/dead-letter-selection';
 export { type DeadLetterSummary, type ErrorClassCount, summarize } from './dead-letter/dead-letter-summary';
 export {

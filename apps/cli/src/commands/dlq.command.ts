@@ -7,15 +7,13 @@ import {
   DeadLetterQueue,
   DeadLetterRenderer,
   deadLetterId,
-  InvalidDeadLetterFilterError,
-  parseTime,
   type RenderedDeadLetter,
   selectDeadLetters,
   summarize,
 } from '@sluice/dead-letter-queue';
 import { type CliContext } from '../cli-context';
 import { brokersOption, cliKafkaConfig, registryOption } from '../cli-connections';
-import { UsageError, wholeNumberArg } from '../cli-errors';
+import { timeArg, UsageError, wholeNumberArg } from '../cli-errors';
 import { formatTable, outputOption, printResult } from '../cli-output';
 import { age, auditLine, redriveJson, redriveLines, showLines } from '../dlq/dlq-output';
 
@@ -53,12 +51,12 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
       .option(
         '--from-time <time>',
         'only dead letters stamped at or after (ISO-8601 or epoch ms)',
-        time('--from-time'),
+        timeArg('--from-time'),
       )
       .option(
         '--to-time <time>',
         'only dead letters stamped before (ISO-8601 or epoch ms)',
-        time('--to-time'),
+        timeArg('--to-time'),
       )
       .option('--topic <topic>', 'only records that failed in this topic')
       .option(
@@ -182,7 +180,7 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
         'letters of keys still parked unless --force; recorded in <group>.dlq.audit',
     )
     .addOption(groupOption())
-    .option('--before <time>', 'only records stamped before (ISO-8601 or epoch ms)', time('--before'))
+    .option('--before <time>', 'only records stamped before (ISO-8601 or epoch ms)', timeArg('--before'))
     .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)', false)
     .option('--force', 'also delete dead letters of keys still parked (their records are lost)', false)
     .addOption(actorOption())
@@ -262,17 +260,6 @@ function redrivenIndex(audit: readonly AuditRecord[]): Map<string, string[]> {
     if (record.kind === 'redrive')
       for (const d of record.deadLetters) index.set(d, [...(index.get(d) ?? []), record.id]);
   return index;
-}
-
-function time(flag: string): (value: string) => number {
-  return (value) => {
-    try {
-      return parseTime(value, flag);
-    } catch (error) {
-      if (error instanceof InvalidDeadLetterFilterError) throw new UsageError(error.message);
-      throw error;
-    }
-  };
 }
 
 function collect(value: string, previous: string[]): string[] {

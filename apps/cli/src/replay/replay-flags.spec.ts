@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UsageError } from '../cli-errors';
+import { timeArg, UsageError } from '../cli-errors';
 import { describeRange, offsetBound, rangeFromFlags, type ReplayFlags, timeBound } from './replay-flags';
 
 const flags = (extra: Partial<ReplayFlags>): ReplayFlags => ({
@@ -34,6 +34,14 @@ describe('replay flags', () => {
     assert.deepEqual(timeBound('--from-time', '1700000000000'), { timestamp: 1_700_000_000_000 });
     assert.throws(() => timeBound('--to-time', 'last tuesday'), /--to-time expects an ISO-8601 time/);
     assert.throws(() => timeBound('--to-time', '2026-13-45'), /--to-time expects/);
+    // The same parser serves `sluice dlq --from-time/--to-time/--before`.
+    assert.equal(timeArg('--before')('2026-01-02'), Date.UTC(2026, 0, 2));
+    assert.equal(timeArg('--before')(' 1700000000000 '), 1_700_000_000_000);
+    for (const bad of ['', 'yesterday', '12abc', '2026-13-45'])
+      assert.throws(
+        () => timeArg('--before')(bad),
+        (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message.includes(`--before expects`),
+      );
   });
 
   it('describes a range the same way whatever the order of its flags', () => {

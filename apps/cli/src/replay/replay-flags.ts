@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type RangeBound, type RangeSpec } from '@sluice/kafka';
-import { UsageError } from '../cli-errors';
+import { timeArg, UsageError } from '../cli-errors';
 
 /** The flags of `sluice replay` as commander hands them over. */
 export interface ReplayFlags {
@@ -50,14 +50,7 @@ export function offsetBound(flag: string, values: readonly string[]): RangeBound
 
 /** `--from-time` / `--to-time`: an ISO-8601 time or ms since the epoch. */
 export function timeBound(flag: string, value: string | undefined): RangeBound | undefined {
-  if (value === undefined) return undefined;
-  const ms = OFFSET.test(value) ? Number(value) : /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isSafeInteger(ms)) {
-    throw new UsageError(
-      `${flag} expects an ISO-8601 time (2026-01-31T12:00:00Z) or ms since the epoch, got '${value}'`,
-    );
-  }
-  return { timestamp: ms };
+  return value === undefined ? undefined : { timestamp: timeArg(flag)(value) };
 }
 
 /** The range the flags select; conflicting flags are usage errors naming them. */

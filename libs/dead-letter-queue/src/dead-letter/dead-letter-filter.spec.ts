@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type DeadLetter, toDeadLetter } from './dead-letter';
-import { InvalidDeadLetterFilterError, keyTexts, matchesFilter, parseTime } from './dead-letter-filter';
+import { keyTexts, matchesFilter } from './dead-letter-filter';
 
 const h = (key: string, value: string) => ({ key, value: Buffer.from(value) });
 
@@ -25,18 +25,6 @@ function letter(over: Partial<DeadLetter> = {}): DeadLetter {
 }
 
 describe('dead-letter filters', () => {
-  it('parses ISO-8601 and epoch milliseconds; anything else names the flag', () => {
-    assert.equal(parseTime('1700000000000', '--from-time'), 1_700_000_000_000);
-    assert.equal(parseTime('2026-01-02T03:04:05Z', '--from-time'), Date.UTC(2026, 0, 2, 3, 4, 5));
-    assert.equal(parseTime('2026-01-02', '--to-time'), Date.UTC(2026, 0, 2));
-    for (const bad of ['yesterday', '', '2026-13-45', '12abc'])
-      assert.throws(
-        () => parseTime(bad, '--to-time'),
-        (e: unknown) =>
-          e instanceof InvalidDeadLetterFilterError && e.field === '--to-time' && /--to-time/.test(e.message),
-      );
-  });
-
   it('matches error class, time range [from, to), original topic, partition and offset', () => {
     const l = letter();
     assert.ok(matchesFilter({}, l));

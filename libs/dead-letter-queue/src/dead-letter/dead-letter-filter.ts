@@ -1,4 +1,3 @@
-import { SluiceError } from '@sluice/errors';
 import { type DeadLetter } from './dead-letter';
 
 /** Which dead letters a command works on; every given criterion must match. */
@@ -15,31 +14,6 @@ export interface DeadLetterFilter {
   readonly topic?: string;
   readonly partition?: number;
   readonly offset?: bigint;
-}
-
-/** A filter value that cannot be read; `field` names it so a CLI can name its flag. */
-export class InvalidDeadLetterFilterError extends SluiceError {
-  readonly code = 'DLQ_FILTER_INVALID';
-  readonly retriable = false;
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A time as ISO-8601 or epoch milliseconds; `field` names the setting in the error. */
-export function parseTime(text: string, field: string): number {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(trimmed) ? Date.parse(trimmed) : NaN;
-  if (Number.isNaN(ms))
-    throw new InvalidDeadLetterFilterError(
-      `${field} expects an ISO-8601 time or epoch milliseconds, got '${text}'`,
-      field,
-    );
-  return ms;
 }
 
 /**
