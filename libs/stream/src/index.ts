@@ -18,7 +18,12 @@ export {
   type StreamRuntimeConfigInput,
   parseStreamRuntimeConfig,
 } from './runtime/stream-runtime-config';
-export { type RecordOutcome, type KeptParked, RecordAbandonedError } from './runtime/record-runner';
+export {
+  type RecordOutcome,
+  type KeptParked,
+  keptParkedLog,
+  RecordAbandonedError,
+} from './runtime/record-runner';
 export { type StreamRecord, type OutputRecord } from './processor/stream-record';
 export { type RecordProcessor, type ProcessContext } from './processor/record-processor';
 export { StageFailure, inStage } from './processor/stage-failure';

@@ -120,7 +120,10 @@ export class SinkTestBed {
     const port = await freePort();
     const withPort =
       typeof config === 'object' && config !== null
-        ? { ...(config as object), http: { host: '127.0.0.1', port } }
+        ? {
+            ...(config as object),
+            http: { ...(config as { http?: object }).http, host: '127.0.0.1', port },
+          }
         : config;
     return this.spawn(SINK_MAIN_JS, withPort, port);
   }

@@ -10,6 +10,7 @@ import {
   RecordDecoding,
 } from '@sluice/sink-http';
 import {
+  keptParkedLog,
   type GroupMembership,
   parseStreamRuntimeConfig,
   RuntimeSupervisor,
@@ -155,6 +156,7 @@ export class HttpSink {
         else if (outcome === 'dead-lettered') this.counts.deadLettered++;
         else this.counts.parked++;
       },
+      onKeptParked: (kept) => this.log.warn(...keptParkedLog(kept)),
     });
   }
 

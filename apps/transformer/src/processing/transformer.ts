@@ -6,6 +6,7 @@ import { type Logger } from '@sluice/observability';
 import { type CompiledPipeline, compilePipeline, loadPipeline, parsePipelineConfig } from '@sluice/pipeline';
 import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
+  keptParkedLog,
   parseStreamRuntimeConfig,
   type GroupMembership,
   RuntimeSupervisor,
@@ -127,6 +128,7 @@ export class Transformer {
         else if (outcome === 'dead-lettered') this.deadLettered++;
         else this.parked++;
       },
+      onKeptParked: (kept) => this.log.warn(...keptParkedLog(kept)),
     });
   }
 

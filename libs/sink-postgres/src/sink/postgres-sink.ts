@@ -4,6 +4,7 @@ import { createKafkaClient, type KafkaConfig } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
+  keptParkedLog,
   type GroupMembership,
   RuntimeSupervisor,
   StreamRuntime,
@@ -164,6 +165,7 @@ export class PostgresSink {
           else if (outcome === 'dead-lettered') this.deadLettered++;
           else this.parked++;
         },
+        onKeptParked: (kept) => options.logger.warn(...keptParkedLog(kept)),
       });
     await this.runtime.start();
     options.logger.info(

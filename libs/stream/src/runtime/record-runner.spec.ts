@@ -8,7 +8,7 @@ import { ParkedKeys } from '../failure/key-parking';
 import { decodeParkedMarker } from '../failure/parked-key-record';
 import { parseRetryPolicy } from '../failure/retry-policy';
 import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
-import { type BatchParking, RecordRunner } from './record-runner';
+import { type BatchParking, keptParkedLog, RecordRunner } from './record-runner';
 
 /** Collects what the runner hands its delivery, in order. */
 class RecordingDelivery implements PartitionDelivery {
@@ -166,11 +166,15 @@ describe('RecordRunner redrive of a parked key', () => {
     const parked = new ParkedKeys();
     const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
     const kept: bigint[][] = [];
+    const logged: ReturnType<typeof keptParkedLog>[] = [];
     const run = new RecordRunner({
       group: 'g',
       onKeyFailure: 'park',
       retryPolicy: parseRetryPolicy({ maxAttempts: 1 }),
-      onKeptParked: (k) => kept.push([...k.parkedAfter]),
+      onKeptParked: (k) => {
+        kept.push([...k.parkedAfter]);
+        logged.push(keptParkedLog(k));
+      },
       processor: {
         name: 'Step',
         process(r) {
@@ -187,6 +191,13 @@ describe('RecordRunner redrive of a parked key', () => {
     await run.run(copy(22n, 'v7', 7n, { release: 7n }), signal, delivery, parked, changes);
     assert.ok(parked.isParked('k'), 'v9 was parked after the selection');
     assert.deepEqual(kept, [[9n]]);
+    // What the apps warn with: where, the park, the records behind it, what to do.
+    const [[fields, message]] = logged;
+    assert.deepEqual(fields, { topic: 'in', partition: 3, key: 'k', failedOffset: '5', parkedAfter: ['9'] });
+    assert.match(
+      message,
+      /key parked at 5 processed; the key stays parked behind 1 record\(s\).*redrive again/,
+    );
     assert.equal(await run.run(record(23n, 'v23'), signal, delivery, parked, changes), 'parked');
     // The next redrive replays v9 (and v23) and releases.
     await run.run(copy(30n, 'v9', 9n, { id: 'r2' }), signal, delivery, parked, changes);

@@ -43,6 +43,25 @@ export interface KeptParked {
   readonly parkedAfter: readonly bigint[];
 }
 
+/**
+ * A kept-parked redrive as the fields and message of a log line: the apps warn with it, so an
+ * operator sees why the key is still parked and that another redrive will take the rest.
+ */
+export function keptParkedLog(kept: KeptParked): [Record<string, string | number | string[]>, string] {
+  const { record, failedOffset, parkedAfter } = kept;
+  return [
+    {
+      topic: record.topic,
+      partition: record.partition,
+      key: record.key?.toString('utf8') ?? '',
+      failedOffset: String(failedOffset),
+      parkedAfter: parkedAfter.map(String),
+    },
+    `redrive of ${record.topic}[${record.partition}] key parked at ${failedOffset} processed; ` +
+      `the key stays parked behind ${parkedAfter.length} record(s) parked after the redrive read the DLQ: redrive again`,
+  ];
+}
+
 export interface RecordRunnerOptions<O = OutputRecord> {
   readonly group: string;
   readonly processor: RecordProcessor<O>;
