@@ -1,2 +1,2 @@
 export { type StackAddresses, stackAddresses, uniqueName } from './addresses';
-export { PROJECT_ROOT, type CliRun, runSluice } from './sluice-cli';
+export { PROJECT_ROOT, type CliRun, runSluice, runSluiceOnTerminal, terminalAvailable } from './sluice-cli';

@@ -24,3 +24,28 @@ export function runSluice(
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Whether `runSluiceOnTerminal` can run here: util-linux `script` gives the CLI a terminal. */
+export function terminalAvailable(): boolean {
+  return spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * Runs `bin/sluice.js` on a pseudo-terminal (util-linux `script`), typing `input` into it, for
+ * the prompts a CLI shows only on a terminal. The terminal merges stdout and stderr into `stdout`
+ * (with its control sequences); the exit code is the CLI's.
+ */
+export function runSluiceOnTerminal(
+  args: readonly string[],
+  input: string,
+  options: { timeoutMs?: number } = {},
+): CliRun {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, join(PROJECT_ROOT, 'bin', 'sluice.js'), ...args].map(quote).join(' ');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    input,
+    timeout: options.timeoutMs ?? 60_000,
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { type Producer } from 'kafkajs';
 import { createProducer } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordEncoder } from '@sluice/schema';
-import { type CliRun, runSluice, stackAddresses } from '@sluice/test-support';
+import {
+  type CliRun,
+  runSluice,
+  runSluiceOnTerminal,
+  stackAddresses,
+  terminalAvailable,
+} from '@sluice/test-support';
 import { type SpawnedApp, SinkTestBed } from '../sink-postgres/sink-postgres-harness';
 
 const KEY = JSON.stringify({ type: 'record', name: 'Key', fields: [{ name: 'id', type: 'long' }] });
@@ -33,6 +39,10 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
   let topic: string;
   let group: string;
   const startedAt = Date.now();
+  const terminal = terminalAvailable();
+  /** A terminal's output without its control sequences and carriage returns. */
+  // eslint-disable-next-line no-control-regex
+  const plain = (screen: string) => screen.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '');
   /** `<topic>/<partition>/<offset>` of the refused change of key 2. */
   let failedOrigin = '';
 
@@ -306,12 +316,32 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
     assert.deepEqual([again.published, again.skipped.alreadyRedriven, again.skipped.noOrigin], [0, 4, 1]);
   });
 
-  it('purge --yes deletes the DLQ (the key is no longer parked) and is audited', () => {
+  it(
+    'on a terminal, purge asks first: anything but y deletes nothing and records nothing (exit 1)',
+    { skip: terminal ? false : 'util-linux `script` is not installed here: no terminal to prompt on' },
+    () => {
+      const declined = runSluiceOnTerminal(['dlq', 'purge', '--group', group], 'n\n', { timeoutMs: 90_000 });
+      const screen = plain(declined.stdout);
+      assert.equal(declined.code, 1, screen);
+      assert.match(screen, new RegExp(`delete 5 dead letter\\(s\\) from ${group}\\.dlq\\? \\[y/N\\]`));
+      assert.match(screen, /purge not confirmed; nothing deleted/);
+      assert.equal(json<{ total: number }>(dlq('list', '-o', 'json')).total, 5);
+    },
+  );
+
+  it('purge deletes the DLQ once confirmed (--yes, or y on a terminal): the key is no longer parked; audited', () => {
     const none = json<{ deleted: number }>(
       dlq('purge', '--yes', '--before', new Date(startedAt - 60_000).toISOString(), '-o', 'json'),
     );
     assert.equal(none.deleted, 0, 'nothing is older than the suite');
-    const purged = json<{ deleted: number }>(dlq('purge', '--yes', '--actor', 'it-operator', '-o', 'json'));
+    const args = ['dlq', 'purge', '--group', group, '--actor', 'it-operator', '-o', 'json'];
+    let purged: { deleted: number };
+    if (terminal) {
+      const confirmed = runSluiceOnTerminal(args, 'y\n', { timeoutMs: 90_000 });
+      const screen = plain(confirmed.stdout);
+      assert.equal(confirmed.code, 0, screen);
+      purged = JSON.parse(screen.slice(screen.indexOf('{'))) as { deleted: number };
+    } else purged = json<{ deleted: number }>(runSluice([...args, '--yes'], { timeoutMs: 90_000 }));
     assert.equal(purged.deleted, 5);
     const summary = json<{ total: number; lastRuns: Array<{ kind: string; count: number }> }>(
       dlq('list', '-o', 'json'),
