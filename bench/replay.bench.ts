@@ -134,9 +134,8 @@ export async function benchReplay(options: ReplayBenchOptions): Promise<BenchFig
   try {
     const source = await fresh('bench.replay.source');
     await fill(kafka, source, records);
-    // One pair first, not counted: on a broker just started (`sluice stack up` right before) both
-    // sides run slower, the transactional path far more (JIT, coordinator and producer state), and
-    // the ratio then fell to 0.50x where warmed runs measure 0.70-0.74x.
+    // One pair first, not counted: the first transactional run after a broker starts is the
+    // slowest (a run straight after `sluice stack up` measured 0.50x without it).
     await rawCopy(kafka, source, await fresh('bench.replay.warmup'), records);
     await replay(kafka, admin, source, await fresh('bench.replay.warmup'), records);
     const raw: Measured[] = [];
