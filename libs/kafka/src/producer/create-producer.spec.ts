@@ -20,6 +20,8 @@ describe('producerConfig', () => {
     assert.equal(config.transactionalId, 'transformer.orders.3');
     assert.equal(config.transactionTimeout, 30_000);
     assert.equal(config.idempotent, true);
+    // Sooner first retry: CONCURRENT_TRANSACTIONS right after a commit clears in milliseconds.
+    assert.deepEqual(config.retry, { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20 });
   });
 
   it('takes another partitioner and a retry bound, and leaves the options untouched', () => {

@@ -25,6 +25,9 @@ export interface ProducerOptions {
   retries?: number;
 }
 
+/** First retry of a transactional producer's failed send (then doubling, as every kafkajs retry). */
+export const TRANSACTIONAL_FIRST_RETRY_MS = 20;
+
 /**
  * kafkajs producer settings for Sluice's producers. Separate from `createProducer` so the choices
  * can be checked without a broker; the caller's options are never mutated.
@@ -42,7 +45,14 @@ export function producerConfig(options: ProducerOptions = {}): ProducerConfig {
     // Topics are provisioned declaratively (TopicProvisioner). Auto-creation would make a topic with
     // the broker's default partition count, and keys would be hashed onto the wrong partitions.
     allowAutoTopicCreation: false,
-    retry: { retries: options.retries ?? Number.MAX_SAFE_INTEGER },
+    retry: {
+      retries: options.retries ?? Number.MAX_SAFE_INTEGER,
+      // A transaction's first send right after the previous commit often meets
+      // CONCURRENT_TRANSACTIONS (the coordinator is still writing the commit markers). kafkajs
+      // retries it like any failure, after the client's initial retry time (300 ms by default): a
+      // stall every few transactions. The Java producer retries that case after 20 ms.
+      ...(options.transactionalId !== undefined && { initialRetryTime: TRANSACTIONAL_FIRST_RETRY_MS }),
+    },
     ...(options.transactionalId !== undefined && { transactionalId: options.transactionalId }),
     ...(options.transactionTimeoutMs !== undefined && { transactionTimeout: options.transactionTimeoutMs }),
   };
