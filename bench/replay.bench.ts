@@ -134,8 +134,8 @@ export async function benchReplay(options: ReplayBenchOptions): Promise<BenchFig
   try {
     const source = await fresh('bench.replay.source');
     await fill(kafka, source, records);
-    // One pair first, not counted: the first transactional run after a broker starts is the
-    // slowest (a run straight after `sluice stack up` measured 0.50x without it).
+    // One pair first, not counted: the first runs after a start pay for JIT warm-up, in this
+    // process and in the broker.
     await rawCopy(kafka, source, await fresh('bench.replay.warmup'), records);
     await replay(kafka, admin, source, await fresh('bench.replay.warmup'), records);
     const raw: Measured[] = [];

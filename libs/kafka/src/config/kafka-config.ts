@@ -68,7 +68,11 @@ const retrySchema = z.strictObject({
     .describe(
       'Attempts after the first for a retriable failure. Default 5 (kafkajs). The idempotent producer ignores it and retries until it succeeds.',
     ),
-  initialRetryTimeMs: wholeNumber().default(300).describe('First backoff in ms. Default 300.'),
+  initialRetryTimeMs: wholeNumber()
+    .default(300)
+    .describe(
+      'First backoff in ms. Default 300. A transactional producer retries a failed send first after 20 ms.',
+    ),
   maxRetryTimeMs: wholeNumber().default(30_000).describe('Longest backoff in ms. Default 30000.'),
   multiplier: decimal().default(2).describe('Backoff growth per attempt. Default 2.'),
   factor: decimal().default(0.2).describe('Random jitter, as a fraction of the backoff. Default 0.2.'),
