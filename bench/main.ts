@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalStack, type PartName, stackLayout } from '@sluice/stack';
+import { LocalStack, PART_NAMES, type PartName, stackLayout } from '@sluice/stack';
 import { envInt } from '@sluice/config';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
@@ -103,7 +103,8 @@ async function main(): Promise<void> {
   });
   const parts = [...new Set(suites.flatMap((s) => s.parts))];
   const outcomes = await stack.up(parts);
-  const started = parts.filter((p) => outcomes[p] === 'started');
+  // What this run started, needed parts included (the registry brings Postgres): stopped at the end.
+  const started = PART_NAMES.filter((p) => outcomes[p] === 'started');
 
   const results: Array<{ suite: string; figures: BenchFigure[] }> = [];
   try {

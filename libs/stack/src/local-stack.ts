@@ -43,8 +43,13 @@ export class LocalStack {
     };
   }
 
-  /** Starts the named parts (all by default); returns what each did. */
-  async up(names: readonly PartName[] = PART_NAMES): Promise<Record<string, StartOutcome>> {
+  /**
+   * Starts the named parts (all by default) and what they need: the registry keeps its schemas in
+   * Postgres, so asking for it starts Postgres too. Returns what each part it started or found did.
+   */
+  async up(asked: readonly PartName[] = PART_NAMES): Promise<Record<string, StartOutcome>> {
+    const names =
+      asked.includes('registry') && !asked.includes('postgres') ? [...asked, 'postgres' as const] : asked;
     const outcomes: Record<string, StartOutcome> = {};
     const startOne = async (name: PartName) => {
       const part = this.parts[name];

@@ -42,7 +42,10 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
   stack
     .command('up')
     .description('start the stack parts (all by default) and return when each answers; idempotent')
-    .argument('[parts...]', `parts to start: ${PART_NAMES.join(', ')}`)
+    .argument(
+      '[parts...]',
+      `parts to start: ${PART_NAMES.join(', ')} (registry brings postgres, its storage)`,
+    )
     .option('--no-observability', 'leave out Jaeger and Prometheus')
     .addOption(outputOption())
     .action(async (names: string[], opts: { observability: boolean; output: string }) => {
