@@ -52,6 +52,11 @@ export function run(
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.once('error', reject);
     child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    // A command that exits without reading its input (a refusal at start) closes the pipe under
+    // the write: EPIPE says nothing the exit code and output do not.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
