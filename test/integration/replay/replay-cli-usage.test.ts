@@ -42,7 +42,7 @@ describe('sluice replay usage errors', { timeout: 120_000 }, () => {
     ],
     [
       'from after to in time',
-      ['--group', 'g', '--from-time', '2026-02-01T00:00:00Z', '--to-time', '2026-01-01T00:00:00Z'],
+      ['--to-topic', 'x', '--from-time', '2026-02-01T00:00:00Z', '--to-time', '2026-01-01T00:00:00Z'],
       /^sluice: --from-time: from 2026-02-01T00:00:00.000Z is after to 2026-01-01T00:00:00.000Z$/,
     ],
     [
@@ -68,7 +68,17 @@ describe('sluice replay usage errors', { timeout: 120_000 }, () => {
     [
       'a re-publish flag with --group',
       ['--group', 'g', '--rate', '10'],
-      /^sluice: --rate only go with --to-topic$/,
+      /^sluice: --rate only goes with --to-topic$/,
+    ],
+    [
+      'a range end with --group (a reset has only a start)',
+      ['--group', 'g', '--from-offset', '5', '--to-time', '2026-01-01T00:00:00Z'],
+      /^sluice: --to-time only goes with --to-topic$/,
+    ],
+    [
+      'two re-publish flags with --group',
+      ['--group', 'g', '--to-offset', '9', '--rate', '10'],
+      /^sluice: --to-offset, --rate only go with --to-topic$/,
     ],
     [
       '--dry-run with --to-topic',

@@ -1,7 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { timeArg, UsageError } from '../cli-errors';
-import { describeRange, offsetBound, rangeFromFlags, type ReplayFlags, timeBound } from './replay-flags';
+import {
+  describeRange,
+  offsetBound,
+  rangeFromFlags,
+  type ReplayFlags,
+  replayMode,
+  timeBound,
+} from './replay-flags';
 
 const flags = (extra: Partial<ReplayFlags>): ReplayFlags => ({
   fromOffset: [],
@@ -49,5 +56,18 @@ describe('replay flags', () => {
     const b = rangeFromFlags(flags({ partition: [0, 2], fromOffset: ['0:1', '2:9'] }));
     assert.equal(describeRange(a), 'partitions 0,2, from offsets 0:1,2:9, to the end');
     assert.equal(describeRange(a), describeRange(b));
+  });
+
+  it('takes a group reset with a start only: an end or a re-publish flag is a usage error', () => {
+    assert.equal(replayMode(flags({ topic: 't', group: 'g', fromTime: '0' })), 'reset');
+    assert.equal(replayMode(flags({ topic: 't', toTopic: 'u', toOffset: ['9'] })), 'republish');
+    assert.throws(
+      () => replayMode(flags({ topic: 't', group: 'g', toOffset: ['0:9'] })),
+      (e: Error) => e instanceof UsageError && e.message === '--to-offset only goes with --to-topic',
+    );
+    assert.throws(
+      () => replayMode(flags({ topic: 't', group: 'g', toTime: '0', rate: 5 })),
+      (e: Error) => e instanceof UsageError && e.message === '--to-time, --rate only go with --to-topic',
+    );
   });
 });

@@ -137,12 +137,18 @@ export function replayMode(flags: ReplayFlags): 'republish' | 'resume' | 'reset'
     throw new UsageError('give --to-topic TARGET to re-publish, or --group G to reset a consumer group');
   }
   if (flags.group !== undefined) {
+    // A reset moves the group to the range start and the group processes on from there: an end
+    // would be silently ignored, so it is refused.
     const republishOnly = [
+      (flags.toOffset.length > 0 || flags.toTime !== undefined) && boundFlag(flags, 'to'),
       flags.reencodeLatest && '--reencode-latest',
       flags.skipBad && '--skip-bad',
       flags.rate !== undefined && '--rate',
     ].filter(Boolean);
-    if (republishOnly.length > 0) throw new UsageError(`${republishOnly.join(', ')} only go with --to-topic`);
+    if (republishOnly.length > 0) {
+      const verb = republishOnly.length === 1 ? 'goes' : 'go';
+      throw new UsageError(`${republishOnly.join(', ')} only ${verb} with --to-topic`);
+    }
     return 'reset';
   }
   if (flags.dryRun) throw new UsageError('--dry-run only goes with --group');
