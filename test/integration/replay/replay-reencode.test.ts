@@ -2,7 +2,8 @@
 // values written with schema v1 arrive in the target framed with the id of the target subject's
 // latest version (v2, an added optional field) and decode as v2; a value that is not framed Avro
 // stops the replay with one line naming topic, partition and offset, or is skipped and counted
-// with --skip-bad.
+// with --skip-bad. Avro keys are re-encoded to the target's `-key` subject the same way; a key
+// that is not framed Avro passes unchanged.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createProducer } from '@sluice/kafka';
@@ -27,6 +28,22 @@ const V2 = JSON.stringify({
     { name: 'id', type: 'long' },
     { name: 'name', type: 'string' },
     { name: 'note', type: ['null', 'string'], default: null },
+  ],
+});
+
+const KEY_V1 = JSON.stringify({
+  type: 'record',
+  name: 'ItemKey',
+  namespace: 'it.replay',
+  fields: [{ name: 'id', type: 'long' }],
+});
+const KEY_V2 = JSON.stringify({
+  type: 'record',
+  name: 'ItemKey',
+  namespace: 'it.replay',
+  fields: [
+    { name: 'id', type: 'long' },
+    { name: 'region', type: 'string', default: 'eu' },
   ],
 });
 
@@ -116,5 +133,39 @@ describe('sluice replay --reencode-latest', { timeout: 180_000 }, () => {
     const result = JSON.parse(skipped.stdout) as { status: string; published: number; skipped: number };
     assert.deepEqual([result.status, result.published, result.skipped], ['done', 20, 1]);
     assert.equal((await bed.readAll(other)).get(0)!.length, 20);
+  });
+
+  it("re-encodes Avro keys to the target's -key subject; a plain key passes unchanged", async () => {
+    const keyed = await bed.createTopic(uniqueName('it.replay.keyed'), 1);
+    const encoder = new RecordEncoder(registry);
+    const producer = createProducer(bed.kafka);
+    await producer.connect();
+    const messages = [];
+    for (let i = 0; i < 5; i++) {
+      messages.push({
+        key: await encoder.encode(`${keyed}-key`, KEY_V1, { id: i }),
+        value: await encoder.encode(`${keyed}-value`, V1, { id: i, name: `n${i}` }),
+      });
+    }
+    messages.push({ key: 'plain', value: await encoder.encode(`${keyed}-value`, V1, { id: 9, name: 'p' }) });
+    await producer.send({ topic: keyed, messages });
+    await producer.disconnect();
+
+    const { target, v2 } = await targetAtV2();
+    await registry.register(`${target}-key`, KEY_V1);
+    const keyV2 = await registry.register(`${target}-key`, KEY_V2);
+    const run = runSluice(['replay', '--topic', keyed, '--to-topic', target, '--reencode-latest', '-q']);
+    assert.equal(run.code, 0, run.stderr);
+
+    const records = (await bed.readAll(target)).get(0)!;
+    assert.equal(records.length, 6);
+    const decoder = new RecordDecoder(registry);
+    for (const [i, r] of records.slice(0, 5).entries()) {
+      assert.equal(unframeRecord(r.key!).schemaId, keyV2);
+      assert.deepEqual({ ...(await decoder.decode<object>(r.key!)).value }, { id: i, region: 'eu' });
+      assert.equal(unframeRecord(r.value!).schemaId, v2);
+    }
+    assert.equal(records[5]!.key!.toString(), 'plain');
+    assert.equal(unframeRecord(records[5]!.value!).schemaId, v2);
   });
 });
