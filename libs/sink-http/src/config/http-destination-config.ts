@@ -139,7 +139,7 @@ export const httpDestinationConfigSchema = z.strictObject({
     .optional()
     .describe(
       'Template of the Idempotency-Key header. Default "{{ $topic }}:{{ $partition }}:{{ $offset }}" ' +
-        '(stable across redelivery of one Kafka record; see docs/sink-http.md for upstream repeats).',
+        '(stable across redelivery of one Kafka record and its DLQ redrive; see docs/sink-http.md for upstream repeats).',
     ),
   auth: authSchema,
   signing: z

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ExpressionScope } from '@sluice/pipeline';
+import { parseRedriveOrigin, REDRIVE_HEADERS } from '@sluice/stream';
 import { TemplateRenderError } from '../template/template-error';
 import { TextTemplate } from '../template/text-template';
 
@@ -10,7 +11,9 @@ export const BATCH_KEYS_HEADER = 'X-Sluice-Idempotency-Keys';
 /**
  * The idempotency key of an event, sent as `Idempotency-Key`. By default the Kafka coordinates
  * `<topic>:<partition>:<offset>`: the same record redelivered (a crash before the commit, a retry,
- * a rebalance) carries the same key, so a receiver that remembers keys accepts it once. A template
+ * a rebalance) carries the same key, so a receiver that remembers keys accepts it once. A DLQ
+ * redrive's copy (`sluice.redrive.of`) carries its original's coordinates: the original may have
+ * been applied with its answer lost (a timeout) before it was dead-lettered. A template
  * over the record replaces it when the upstream itself may repeat an event at a new offset (e.g.
  * `{{ value.source.lsn }}:{{ $key.id }}` for CDC events, stable across a source re-publish).
  */
@@ -22,7 +25,12 @@ export class IdempotencyKey {
   }
 
   valueFor(scope: ExpressionScope): string {
-    if (!this.template) return `${scope.topic}:${scope.partition}:${scope.offset}`;
+    if (!this.template) {
+      const redriven = scope.headers()[REDRIVE_HEADERS.of];
+      const origin = redriven ? parseRedriveOrigin(redriven) : undefined;
+      if (origin) return `${origin.topic}:${origin.partition}:${origin.offset}`;
+      return `${scope.topic}:${scope.partition}:${scope.offset}`;
+    }
     const key = this.template.render(scope);
     if (key === '')
       throw new TemplateRenderError(`the idempotency key template \`${this.template.text}\` rendered empty`);

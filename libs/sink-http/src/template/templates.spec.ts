@@ -87,6 +87,20 @@ describe('RequestTemplate', () => {
     assert.equal(req.idempotencyKey, 'shop.orders:2:41');
   });
 
+  it("a DLQ redrive's copy keeps its original's key (sluice.redrive.of); a template decides itself", () => {
+    const copy = scopeOf(
+      { id: 7 },
+      { offset: '900', headers: { 'sluice.redrive.of': 'shop.orders.v2/3/41', 'sluice.redrive.id': 'r1' } },
+    );
+    assert.equal(new RequestTemplate(destination()).render(copy).idempotencyKey, 'shop.orders.v2:3:41');
+    const unreadable = scopeOf({ id: 7 }, { offset: '900', headers: { 'sluice.redrive.of': 'garbled' } });
+    assert.equal(new RequestTemplate(destination()).render(unreadable).idempotencyKey, 'shop.orders:2:900');
+    const perRun = new RequestTemplate(
+      destination({ idempotencyKey: "{{ $offset }}-{{ $headers['sluice.redrive.id'] }}" }),
+    );
+    assert.equal(perRun.render(copy).idempotencyKey, '900-r1');
+  });
+
   it('method, headers, a body template, text format and a key template', () => {
     const t = new RequestTemplate(
       destination({
