@@ -101,15 +101,34 @@ describe('management API on the transformer (exactly-once)', () => {
     assert.equal(described?.state, 'Stable');
     assert.equal(described?.members.length, 1);
 
-    // Offsets are the group's, committed with the transactions: the first 60 inputs.
-    const offsets = (await api('GET', `${name}/offsets`)).body.partitions as Array<{
-      partition: number;
-      committedOffset?: string;
-    }>;
+    // Offsets are the group's, committed with the transactions: the first 60 inputs. The end
+    // offsets are read from the brokers while paused (nothing is fetched), so the 40 written
+    // since the pause show as lag.
+    type Offsets = Array<{ partition: number; committedOffset?: string; endOffset?: string; lag?: string }>;
+    const ends = new Map((await admin.fetchTopicOffsets(input)).map((p) => [p.partition, p.high]));
+    let offsets: Offsets = [];
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      offsets = (await api('GET', `${name}/offsets`)).body.partitions as Offsets;
+      if (offsets.every((o) => o.endOffset === ends.get(o.partition)) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const committed = (await admin.fetchOffsets({ groupId: group, topics: [input] }))[0]!.partitions;
     assert.equal(offsets.length, 3);
-    for (const c of committed)
-      assert.equal(offsets.find((o) => o.partition === c.partition)?.committedOffset, c.offset);
+    for (const c of committed) {
+      const mine = offsets.find((o) => o.partition === c.partition)!;
+      assert.equal(mine.committedOffset, c.offset);
+      assert.equal(
+        mine.endOffset,
+        ends.get(c.partition),
+        `partition ${c.partition}: end offset while paused`,
+      );
+    }
+    assert.equal(
+      offsets.reduce((sum, o) => sum + Number(o.lag), 0),
+      40,
+      'the records written while paused are lag',
+    );
 
     const resumed = await api('POST', `${name}/resume`, bearer);
     assert.equal(resumed.body.state, 'RUNNING');

@@ -27,7 +27,7 @@ export interface ConnectorStatus {
 export interface PartitionOffset extends AssignedPartition {
   /** The next offset to consume, as committed by this group (absent before the first commit here). */
   readonly committedOffset?: string;
-  /** The partition's end offset (high watermark) as last fetched. */
+  /** The partition's end offset (high watermark) as last fetched; read from the brokers while paused. */
   readonly endOffset?: string;
   /** Records not yet committed: end offset minus committed offset. */
   readonly lag?: string;

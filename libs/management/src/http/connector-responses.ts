@@ -51,7 +51,8 @@ export class PartitionOffsetResponse {
   })
   committedOffset?: string;
   @ApiPropertyOptional({
-    description: "The partition's end offset (high watermark) as last fetched.",
+    description:
+      "The partition's end offset (high watermark) as last fetched; read from the brokers while paused.",
     example: '1250',
   })
   endOffset?: string;

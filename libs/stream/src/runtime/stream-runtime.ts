@@ -64,7 +64,7 @@ export type StreamRuntimeOptions<O = OutputRecord> = StreamRuntimeBaseOptions & 
 export interface PartitionProgress extends TopicPartition {
   /** The next offset to consume as committed by this member (undefined before its first commit here). */
   readonly committedOffset?: bigint;
-  /** The partition's high watermark as of the last fetched batch. */
+  /** The partition's high watermark as of the last fetched batch (while paused, read from the brokers every 2 s). */
   readonly highWatermark?: bigint;
   /** Records not yet committed: `highWatermark` minus the committed offset (or, before the first commit here, the first offset fetched). */
   readonly lag?: bigint;
@@ -78,6 +78,9 @@ export interface DeliveryContext {
 }
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+
+/** How often a paused runtime reads its partitions' end offsets from the brokers. */
+const PAUSED_END_OFFSETS_EVERY_MS = 2_000;
 
 /**
  * The consumer group loop: one kafkajs consumer (eachBatch, autoCommit off), one PartitionWorker
@@ -110,6 +113,8 @@ export class StreamRuntime<O = OutputRecord> {
   private generation = new AbortController();
   private stopping = false;
   private pausedState = false;
+  /** While paused: the timer reading end offsets (a paused consumer fetches none). */
+  private pausedEndOffsets: NodeJS.Timeout | undefined;
   /** `consumer.run` was called: kafkajs accepts pause/resume only from then on. */
   private running = false;
   private readonly active = new Set<Promise<unknown>>();
@@ -291,8 +296,37 @@ export class StreamRuntime<O = OutputRecord> {
     const consumer = this.consumer;
     if (!consumer || !this.running || this.stopping) return;
     const topics = this.options.config.topics.map((topic) => ({ topic }));
-    if (this.pausedState) consumer.pause(topics);
-    else consumer.resume(topics);
+    if (this.pausedState) {
+      consumer.pause(topics);
+      this.watchEndOffsetsWhilePaused();
+    } else {
+      consumer.resume(topics);
+      clearInterval(this.pausedEndOffsets);
+      this.pausedEndOffsets = undefined;
+    }
+  }
+
+  /**
+   * A paused consumer fetches nothing, so the high watermarks from its last batches would freeze
+   * and the lag an operator watches (offsets API, metrics) would stop growing while producers
+   * write. While paused they are read from the brokers instead.
+   */
+  private watchEndOffsetsWhilePaused(): void {
+    if (this.pausedEndOffsets !== undefined) return;
+    const read = async () => {
+      for (const topic of this.options.config.topics) {
+        for (const { partition, high } of (await this.admin?.fetchTopicOffsets(topic)) ?? []) {
+          const worker = this.workers.get(tpKey({ topic, partition }));
+          const end = BigInt(high);
+          if (worker && (worker.highWatermark === undefined || end > worker.highWatermark))
+            worker.highWatermark = end;
+        }
+      }
+    };
+    // A failed read leaves the last figures; the next tick tries again.
+    const tick = () => void read().catch(() => undefined);
+    tick();
+    this.pausedEndOffsets = setInterval(tick, PAUSED_END_OFFSETS_EVERY_MS).unref();
   }
 
   /**
@@ -308,6 +342,7 @@ export class StreamRuntime<O = OutputRecord> {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    clearInterval(this.pausedEndOffsets);
     this.membershipState = 'stopped';
     const { revokeTimeoutMs } = this.options.config;
     const abandonAt = setTimeout(() => this.generation.abort(), Math.max(0, timeoutMs - revokeTimeoutMs));
