@@ -106,7 +106,7 @@ describe('management API on the transformer (exactly-once)', () => {
     // since the pause show as lag.
     type Offsets = Array<{ partition: number; committedOffset?: string; endOffset?: string; lag?: string }>;
     const ends = new Map((await admin.fetchTopicOffsets(input)).map((p) => [p.partition, p.high]));
-    let offsets: Offsets = [];
+    let offsets: Offsets;
     const deadline = Date.now() + 15_000;
     for (;;) {
       offsets = (await api('GET', `${name}/offsets`)).body.partitions as Offsets;
