@@ -6,7 +6,7 @@
 // released (a new event of each is delivered directly).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type CliRun, runSluice, uniqueName } from '@sluice/test-support';
+import { type CliRun, jsonOutput, runSluice, uniqueName } from '@sluice/test-support';
 import {
   appConfig,
   events,
@@ -35,10 +35,7 @@ describe('sluice dlq redrive on sink-http', { timeout: 240_000 }, () => {
 
   const dlq = (...args: string[]): CliRun =>
     runSluice(['dlq', ...args, '--group', group], { timeoutMs: 90_000 });
-  const json = <T>(run: CliRun): T => {
-    assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
-    return JSON.parse(run.stdout) as T;
-  };
+  const json = jsonOutput;
   const appliedSeqs = (id: number) => receiver.appliedOrder.filter((e) => e.id === id).map((e) => e.seq);
 
   before(async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { type CliRun, runSluice, uniqueName } from '@sluice/test-support';
+import { type CliRun, jsonOutput, runSluice, uniqueName } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -81,10 +81,7 @@ describe('sluice dlq redrive on the transformer (a fixed pipeline)', { timeout: 
     };
   const dlq = (...args: string[]): CliRun =>
     runSluice(['dlq', ...args, '--group', group], { timeoutMs: 90_000 });
-  const json = <T>(run: CliRun): T => {
-    assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
-    return JSON.parse(run.stdout) as T;
-  };
+  const json = jsonOutput;
   /** Output totals per order id, in output order. */
   const totalsById = async (count: number) => {
     const records = await readDecoded(kafka, [output], count, uniqueName('it.tr-redrive.reader'), 60_000);

@@ -1,2 +1,9 @@
 export { type StackAddresses, stackAddresses, uniqueName } from './addresses';
-export { PROJECT_ROOT, type CliRun, runSluice, runSluiceOnTerminal, terminalAvailable } from './sluice-cli';
+export {
+  PROJECT_ROOT,
+  type CliRun,
+  jsonOutput,
+  runSluice,
+  runSluiceOnTerminal,
+  terminalAvailable,
+} from './sluice-cli';

@@ -25,6 +25,12 @@ export function runSluice(
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The JSON a run printed with `-o json`; fails the test (with its stderr) unless it exited 0. */
+export function jsonOutput<T>(run: CliRun): T {
+  if (run.code !== 0) throw new Error(`sluice exited ${run.code}: ${run.stderr.trim()}`);
+  return JSON.parse(run.stdout) as T;
+}
+
 /** Whether `runSluiceOnTerminal` can run here: util-linux `script` gives the CLI a terminal. */
 export function terminalAvailable(): boolean {
   return spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;

@@ -11,6 +11,7 @@ import { createProducer } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordEncoder } from '@sluice/schema';
 import {
   type CliRun,
+  jsonOutput,
   runSluice,
   runSluiceOnTerminal,
   stackAddresses,
@@ -48,10 +49,7 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
 
   const dlq = (...args: string[]): CliRun =>
     runSluice(['dlq', ...args, '--group', group], { timeoutMs: 90_000 });
-  const json = <T>(run: CliRun): T => {
-    assert.equal(run.code, 0, `exit ${run.code}: ${run.stderr}`);
-    return JSON.parse(run.stdout) as T;
-  };
+  const json = jsonOutput;
   const send = async (changes: Array<[number, string] | [number, string, string]>) => {
     for (const [id, code, amount] of changes)
       await producer.send({
