@@ -51,13 +51,13 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     )
     .option(
       '--to-offset <[partition:]offset>',
-      'end offset, exclusive, for all or per partition (repeat)',
+      'end offset, exclusive, for all or per partition (repeat; re-publish only)',
       collect,
     )
     .option('--from-time <time>', 'start: the first record at or after this ISO-8601 time or epoch ms')
     .option(
       '--to-time <time>',
-      'end, exclusive: records before this ISO-8601 time or epoch ms (default: the end now)',
+      'end, exclusive: records before this ISO-8601 time or epoch ms (default: the end now; re-publish only)',
     )
     .option(
       '-p, --partition <n>',
