@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalStack, PART_NAMES, type PartName, stackLayout } from '@sluice/stack';
+import { LocalStack, type PartName, stackLayout, startedParts } from '@sluice/stack';
 import { envInt } from '@sluice/config';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const parts = [...new Set(suites.flatMap((s) => s.parts))];
   const outcomes = await stack.up(parts);
   // What this run started, needed parts included (the registry brings Postgres): stopped at the end.
-  const started = PART_NAMES.filter((p) => outcomes[p] === 'started');
+  const started = startedParts(outcomes);
 
   const results: Array<{ suite: string; figures: BenchFigure[] }> = [];
   try {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalStack, PART_NAMES, type PartName, stackLayout } from '@sluice/stack';
+import { LocalStack, type PartName, stackLayout, startedParts } from '@sluice/stack';
 
 /**
  * Global setup of the integration suites (node --test-global-setup): starts the parts of the local
@@ -17,7 +17,7 @@ export async function globalSetup(): Promise<void> {
   if (existsSync(join(projectRoot, 'dist', 'apps', 'schema-registry', 'src', 'main.js')))
     parts.push('registry');
   const outcomes = await stack.up(parts);
-  startedHere = PART_NAMES.filter((name) => outcomes[name] === 'started');
+  startedHere = startedParts(outcomes);
   process.stderr.write(`[stack] ${parts.map((p) => `${p}: ${outcomes[p]}`).join(', ')}\n`);
 }
 

@@ -7,6 +7,7 @@ export {
   CORE_PARTS,
   OBSERVABILITY_PARTS,
   type StackEvents,
+  startedParts,
 } from './local-stack';
 export { JaegerPart } from './parts/jaeger-part';
 export { PrometheusPart } from './parts/prometheus-part';

@@ -12,6 +12,16 @@ export const CORE_PARTS: readonly PartName[] = ['postgres', 'kafka', 'registry']
 /** What watches it (`--no-observability` leaves them out); the stack goes on without them. */
 export const OBSERVABILITY_PARTS: readonly PartName[] = ['jaeger', 'prometheus'];
 export const PART_NAMES: readonly PartName[] = [...CORE_PARTS, ...OBSERVABILITY_PARTS];
+/**
+ * What a part needs running before it starts: the registry keeps its schemas in Postgres. One level
+ * deep (a needed part needs nothing itself).
+ */
+const NEEDS: Partial<Record<PartName, readonly PartName[]>> = { registry: ['postgres'] };
+
+/** The parts an `up` started (not those it found running), in stack order. */
+export function startedParts(outcomes: Readonly<Record<string, StartOutcome>>): PartName[] {
+  return PART_NAMES.filter((name) => outcomes[name] === 'started');
+}
 
 export interface StackEvents {
   /** Progress lines for a person ("fetching Apache Kafka ..."). */
@@ -44,12 +54,14 @@ export class LocalStack {
   }
 
   /**
-   * Starts the named parts (all by default) and what they need: the registry keeps its schemas in
-   * Postgres, so asking for it starts Postgres too. Returns what each part it started or found did.
+   * Starts the named parts (all by default) and what they need (NEEDS: asking for the registry
+   * starts Postgres too), parts without needs together, then the others. Returns what each part it
+   * started or found did.
    */
   async up(asked: readonly PartName[] = PART_NAMES): Promise<Record<string, StartOutcome>> {
-    const names =
-      asked.includes('registry') && !asked.includes('postgres') ? [...asked, 'postgres' as const] : asked;
+    const names = PART_NAMES.filter(
+      (name) => asked.includes(name) || asked.some((a) => NEEDS[a]?.includes(name)),
+    );
     const outcomes: Record<string, StartOutcome> = {};
     const startOne = async (name: PartName) => {
       const part = this.parts[name];
@@ -64,15 +76,14 @@ export class LocalStack {
       this.events.onPart?.(name, outcomes[name], part.address);
     };
     try {
-      const first = names.filter((n) => n !== 'registry');
+      const first = names.filter((n) => NEEDS[n] === undefined);
       const results = await Promise.allSettled(first.map(startOne));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
-      if (names.includes('registry')) await startOne('registry');
+      for (const name of names.filter((n) => NEEDS[n] !== undefined)) await startOne(name);
     } catch (err) {
       // Leave nothing half up: stop what this call started, then report the failure.
-      const started = PART_NAMES.filter((n) => outcomes[n] === 'started');
-      await this.down(started).catch(() => undefined);
+      await this.down(startedParts(outcomes)).catch(() => undefined);
       throw err;
     }
     return outcomes;

@@ -1,6 +1,6 @@
 import { type Command } from 'commander';
 import { runDemo } from '@sluice/demo';
-import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout } from '@sluice/stack';
+import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout, startedParts } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 import { wholeNumberArg } from '../cli-errors';
 import { outputOption, printResult } from '../cli-output';
@@ -52,9 +52,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           onPart: (name, outcome, address) => say(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
         });
         const outcomes = await stack.up(opts.observability ? PART_NAMES : CORE_PARTS);
-        const started = Object.entries(outcomes)
-          .filter(([, o]) => o === 'started')
-          .map(([n]) => n);
+        const started = startedParts(outcomes);
         const abort = new AbortController();
         const onSignal = () => {
           if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: give up at once
@@ -92,7 +90,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           if (!opts.keep && started.length > 0) {
-            await stack.down(started as never);
+            await stack.down(started);
             say(`stopped what the demo started (${started.join(', ')}); --keep leaves it running`);
           }
         }
