@@ -6,7 +6,6 @@
 // a backlog drained: the source paused, N rows committed, the source resumed, rows/s until the
 // sink committed them all.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -18,7 +17,7 @@ import {
   quantile,
   sumOf,
 } from '@sluice/demo';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure } from './support/bench-figure';
 
 export interface PipelineBenchOptions {
@@ -28,14 +27,6 @@ export interface PipelineBenchOptions {
 
 const ROOT = join(__dirname, '..', '..');
 const LATENCY = 'sluice_end_to_end_latency_seconds';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function scrape(app: AppProcess) {
   const text = await app.metrics();

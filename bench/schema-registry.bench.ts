@@ -6,12 +6,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 
 export interface SchemaRegistryBenchOptions {
@@ -31,16 +30,6 @@ async function adminQuery(pg: SchemaRegistryBenchOptions['postgres'], sql: strin
   } finally {
     await client.end();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Starts `node main.js` with a config file; resolves once `GET /subjects` answers 200. */

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type AppDeployment, appDeployments, mountConfigMaps, parseManifests } from './chart-manifests';
 import { PROJECT_ROOT, renderChart, run } from './deploy-toolchain';
 
@@ -22,17 +21,6 @@ const stack = stackAddresses();
 const built = (app: string) => existsSync(join(PROJECT_ROOT, 'dist', 'apps', app, 'src', 'main.js'));
 
 type Config = Record<string, unknown> & { http?: Record<string, unknown> };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function get(port: number, path: string): Promise<number> {
   try {

@@ -4,7 +4,6 @@
 // envelopes; cleanup that never leaves a replication slot, publication or topic behind.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Consumer, type Kafka } from 'kafkajs';
@@ -13,6 +12,8 @@ import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import type { SourceStatus } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
+
+export { freePort } from '@sluice/test-support';
 // eslint-disable-next-line no-restricted-imports -- these suites start the app in-process by design
 import {
   createSourceApp,
@@ -304,14 +305,6 @@ export class TopicReader {
 }
 
 /** A TCP port nobody listens on right now (for a child's management API, or a dead address). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export async function getStatus(url: string): Promise<SourceStatus> {
   const response = await fetch(`${url}/status`);
   return (await response.json()) as SourceStatus;

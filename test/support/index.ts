@@ -1,4 +1,5 @@
 export { type StackAddresses, stackAddresses, uniqueName } from './addresses';
+export { freePort } from './ports';
 export {
   PROJECT_ROOT,
   type CliRun,

@@ -3,11 +3,12 @@
 // apps started as child processes (each its own OpenTelemetry SDK and service name).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Environment } from '@sluice/config';
 import { LocalStack, stackLayout } from '@sluice/stack';
+
+export { freePort } from '@sluice/test-support';
 
 const ROOT = join(__dirname, '..', '..', '..');
 export const PROJECT_ROOT = join(ROOT, '..');
@@ -15,14 +16,6 @@ export const SOURCE_MAIN = join(ROOT, 'apps', 'source-postgres', 'src', 'main.js
 export const TRANSFORMER_MAIN = join(ROOT, 'apps', 'transformer', 'src', 'main.js');
 export const SINK_POSTGRES_MAIN = join(ROOT, 'apps', 'sink-postgres', 'src', 'main.js');
 export const SINK_HTTP_MAIN = join(ROOT, 'apps', 'sink-http', 'src', 'main.js');
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A stack of its own: a temporary home, the given port variables (SLUICE_KAFKA_PORT, ...), the

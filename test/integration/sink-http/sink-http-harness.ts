@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
@@ -19,6 +19,8 @@ import {
 import { ConfluentSchemaRegistryClient, RecordEncoder } from '@sluice/schema';
 import { readDeadLetterHeaders, type DeadLetterInfo, headersFromMap, type HeaderMap } from '@sluice/stream';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
+
+export { freePort } from '@sluice/test-support';
 import { verifySluiceSignature } from '../../../examples/sink-http/verify-signature';
 
 export const kafkaConfig: KafkaConfig = kafkaConfigSchema.parse({
@@ -336,14 +338,6 @@ export async function until(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-export async function freePort(): Promise<number> {
-  const server = createTcpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function untilLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {

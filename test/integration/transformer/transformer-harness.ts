@@ -3,13 +3,14 @@
 // route, a configuration for the app, and reading output topics back decoded (read_committed).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, kafkaConfigSchema, type KafkaConfig } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder, RecordEncoder } from '@sluice/schema';
 import { stackAddresses } from '@sluice/test-support';
+
+export { freePort } from '@sluice/test-support';
 
 export const kafkaConfig: KafkaConfig = kafkaConfigSchema.parse({
   brokers: stackAddresses().kafkaBrokers,
@@ -275,14 +276,6 @@ export async function readDecoded(
 export { createKafkaClient };
 
 /** A free TCP port for the app's HTTP endpoint. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Starts `node main.js` of the transformer with `config` written to a file beside the pipeline. */
 export function startTransformer(config: Record<string, unknown>): ChildProcess {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-transformer-app-'));
