@@ -1,4 +1,5 @@
 export { type StackAddresses, stackAddresses, uniqueName } from './addresses';
+export { readCommitted, untilConsumed } from './committed-records';
 export { freePort } from './ports';
 export {
   PROJECT_ROOT,

@@ -4,14 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
-import {
-  createKafkaClient,
-  kafkaConfigSchema,
-  type RangeRecord,
-  readTopicRange,
-  resolveRange,
-} from '@sluice/kafka';
-import { PROJECT_ROOT, stackAddresses } from '@sluice/test-support';
+import { createKafkaClient, kafkaConfigSchema, type RangeRecord } from '@sluice/kafka';
+import { PROJECT_ROOT, readCommitted, stackAddresses } from '@sluice/test-support';
 
 export class ReplayBed {
   readonly topics: string[] = [];
@@ -40,16 +34,8 @@ export class ReplayBed {
   }
 
   /** Every committed record of `topic`, per partition in offset order. */
-  async readAll(topic: string): Promise<Map<number, RangeRecord[]>> {
-    const out = new Map<number, RangeRecord[]>();
-    await readTopicRange(this.kafka, {
-      topic,
-      partitions: await resolveRange(this.admin, topic, {}),
-      onBatch: (partition, records) => {
-        out.set(partition, [...(out.get(partition) ?? []), ...records]);
-      },
-    });
-    return out;
+  readAll(topic: string): Promise<Map<number, RangeRecord[]>> {
+    return readCommitted(this.kafka, topic);
   }
 
   async close(): Promise<void> {

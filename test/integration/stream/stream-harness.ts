@@ -1,14 +1,16 @@
 // Shared setup of the stream runtime suites: a client for the local stack, topic provisioning,
-// producing test input and reading a topic back (read_committed) until enough records arrived.
+// producing test input and reading a topic back (read_committed), either until enough records
+// arrived or, for suites that count their output, whole to its end offsets.
 import { type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import {
   createKafkaClient,
   createProducer,
   kafkaConfigSchema,
   type KafkaConfig,
+  type RangeRecord,
   TopicProvisioner,
 } from '@sluice/kafka';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { readCommitted, stackAddresses, uniqueName, untilConsumed } from '@sluice/test-support';
 
 export const kafkaConfig: KafkaConfig = kafkaConfigSchema.parse({
   brokers: stackAddresses().kafkaBrokers,
@@ -87,6 +89,20 @@ export class StreamHarness {
     return out;
   }
 
+  /**
+   * Every committed record of `topic` up to its end offsets, partition by partition in offset order.
+   * Counting suites read with this once the writer is done, so a duplicate anywhere is counted.
+   */
+  async readAll(topic: string): Promise<ReadRecord[]> {
+    const partitions = await readCommitted(this.kafka, topic);
+    return [...partitions.values()].flat().map(fromRange);
+  }
+
+  /** Resolves once `group` committed the end offset of every partition of `topic`. */
+  untilConsumed(group: string, topic: string, timeoutMs: number): Promise<void> {
+    return untilConsumed(this.admin!, group, topic, timeoutMs);
+  }
+
   /** Records in the log of `topic` (high minus low watermark over its partitions). */
   async logSize(topic: string): Promise<number> {
     const offsets = await this.admin!.fetchTopicOffsets(topic);
@@ -115,17 +131,31 @@ export class StreamHarness {
   }
 }
 
-function toRead(partition: number, m: KafkaMessage): ReadRecord {
+function lastValues(raw: KafkaMessage['headers']): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers ?? {})) {
+  for (const [k, v] of Object.entries(raw ?? {})) {
     if (v !== undefined) headers[k] = (Array.isArray(v) ? v[v.length - 1] : v).toString();
   }
+  return headers;
+}
+
+function toRead(partition: number, m: KafkaMessage): ReadRecord {
   return {
     partition,
     offset: BigInt(m.offset),
     key: m.key?.toString() ?? null,
     value: m.value?.toString() ?? null,
-    headers,
+    headers: lastValues(m.headers),
+  };
+}
+
+function fromRange(r: RangeRecord): ReadRecord {
+  return {
+    partition: r.partition,
+    offset: r.offset,
+    key: r.key?.toString() ?? null,
+    value: r.value?.toString() ?? null,
+    headers: lastValues(r.headers),
   };
 }
 

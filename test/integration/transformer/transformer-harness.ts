@@ -1,14 +1,15 @@
 // Shared setup of the transformer suites: Debezium-shaped Avro change events of an `orders` table
 // (written with RecordEncoder, as source-postgres writes them), a pipeline file with unwrap + mask +
-// route, a configuration for the app, and reading output topics back decoded (read_committed).
+// route, a configuration for the app, and reading output topics back decoded (read_committed), either
+// until enough records arrived or, for suites that count their output, whole to the end offsets.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Admin, type Kafka } from 'kafkajs';
+import { type Admin, type IHeaders, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, kafkaConfigSchema, type KafkaConfig } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder, RecordEncoder } from '@sluice/schema';
-import { stackAddresses } from '@sluice/test-support';
+import { readCommitted, stackAddresses } from '@sluice/test-support';
 
 export { freePort } from '@sluice/test-support';
 
@@ -204,6 +205,39 @@ export interface DecodedOutput {
   readonly headers: Record<string, string>;
 }
 
+interface RawOutput {
+  topic: string;
+  partition: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** Each header's last value, as text. */
+function headerText(raw: IHeaders | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw ?? {}))
+    if (v !== undefined) headers[k] = (Array.isArray(v) ? v[v.length - 1] : v).toString();
+  return headers;
+}
+
+async function decodeAll(raw: readonly RawOutput[]): Promise<DecodedOutput[]> {
+  const decoder = new RecordDecoder(registry);
+  const out: DecodedOutput[] = [];
+  for (const r of raw) {
+    const value = r.value ? await decoder.decode<Record<string, unknown>>(r.value) : null;
+    out.push({
+      topic: r.topic,
+      partition: r.partition,
+      key: r.key && r.key[0] === 0 ? (await decoder.decode(r.key)).value : r.key?.toString(),
+      value: value?.value ?? null,
+      valueSchemaId: value?.schemaId ?? null,
+      headers: r.headers,
+    });
+  }
+  return out;
+}
+
 /** Reads `topics` from the beginning (read_committed) until `count` records or `timeoutMs`, decoded. */
 export async function readDecoded(
   kafka: Kafka,
@@ -212,14 +246,7 @@ export async function readDecoded(
   group: string,
   timeoutMs = 60_000,
 ): Promise<DecodedOutput[]> {
-  const decoder = new RecordDecoder(registry);
-  const raw: {
-    topic: string;
-    partition: number;
-    key: Buffer | null;
-    value: Buffer | null;
-    headers: Record<string, string>;
-  }[] = [];
+  const raw: RawOutput[] = [];
   // Output topics appear when the first record goes to them.
   const admin = kafka.admin();
   await admin.connect();
@@ -243,10 +270,13 @@ export async function readDecoded(
       void consumer.run({
         eachBatch: async ({ batch }) => {
           for (const m of batch.messages) {
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(m.headers ?? {}))
-              if (v !== undefined) headers[k] = (Array.isArray(v) ? v[v.length - 1] : v).toString();
-            raw.push({ topic: batch.topic, partition: batch.partition, key: m.key, value: m.value, headers });
+            raw.push({
+              topic: batch.topic,
+              partition: batch.partition,
+              key: m.key,
+              value: m.value,
+              headers: headerText(m.headers),
+            });
           }
           if (raw.length >= count) {
             clearTimeout(timer);
@@ -258,19 +288,22 @@ export async function readDecoded(
   } finally {
     await consumer.disconnect();
   }
-  const out: DecodedOutput[] = [];
-  for (const r of raw) {
-    const value = r.value ? await decoder.decode<Record<string, unknown>>(r.value) : null;
-    out.push({
-      topic: r.topic,
-      partition: r.partition,
-      key: r.key && r.key[0] === 0 ? (await decoder.decode(r.key)).value : r.key?.toString(),
-      value: value?.value ?? null,
-      valueSchemaId: value?.schemaId ?? null,
-      headers: r.headers,
-    });
+  return decodeAll(raw);
+}
+
+/**
+ * Every committed record of `topics` up to their end offsets (read_committed), decoded, topic by
+ * topic and partition by partition in offset order. Counting suites read with this once the app is
+ * done, so a duplicate anywhere is counted.
+ */
+export async function readAllDecoded(kafka: Kafka, topics: readonly string[]): Promise<DecodedOutput[]> {
+  const raw: RawOutput[] = [];
+  for (const topic of topics) {
+    for (const records of (await readCommitted(kafka, topic)).values()) {
+      for (const r of records) raw.push({ ...r, headers: headerText(r.headers) });
+    }
   }
-  return out;
+  return decodeAll(raw);
 }
 
 export { createKafkaClient };
