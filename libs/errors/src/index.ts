@@ -1,3 +1,6 @@
+// @sluice/errors — the lowest floor: Sluice's error hierarchy (retriability is a property of the
+// error) and the one retry every lib uses (exponential backoff with jitter, a policy validated up
+// front). Everything else in this lib is internal.
 export {
   SluiceError,
   RetriableError,
@@ -6,3 +9,20 @@ export {
   EnvironmentError,
   isRetriable,
 } from './sluice-error';
+export {
+  type Jitter,
+  type Backoff,
+  type RetryPolicy,
+  type RetryPolicyInput,
+  DEFAULT_RETRY_POLICY,
+  compileRetryPolicy,
+  nextDelay,
+} from './retry/retry-policy';
+export {
+  retry,
+  retryOrThrow,
+  type RetryOptions,
+  type RetryOutcome,
+  type RetryStopReason,
+  type AttemptHistory,
+} from './retry/retry';

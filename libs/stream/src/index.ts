@@ -1,7 +1,7 @@
 // @sluice/stream — the stream runtime: a Kafka consumer-group loop (StreamRuntime) that runs an
 // application's RecordProcessor per record with per-key order, key-level concurrency, retries,
 // dead-letter topics, key parking and exactly-once or at-least-once delivery; its pure core
-// (KeyScheduler, OffsetTracker, RetryPolicy, dead-letter headers, ParkedKeys); and the Nest
+// (KeyScheduler, OffsetTracker, the retry policy's config, dead-letter headers, ParkedKeys); and the Nest
 // transport (SluiceTransport). See docs/stream-runtime.md. Everything else in this lib is internal.
 export {
   StreamRuntime,
@@ -45,19 +45,7 @@ export {
   type SettleReport,
 } from './ordering/key-scheduler';
 export { OffsetTracker } from './offsets/offset-tracker';
-export {
-  retryPolicySchema,
-  type RetryPolicy,
-  type RetryPolicyInput,
-  parseRetryPolicy,
-  DEFAULT_RETRY_POLICY,
-  nextDelay,
-  retry,
-  type RetryOptions,
-  type RetryOutcome,
-  type RetryStopReason,
-  type AttemptHistory,
-} from './failure/retry-policy';
+export { retryPolicySchema, type RetryPolicyInput, parseRetryPolicy } from './failure/retry-policy';
 export { ParkedKeys } from './failure/key-parking';
 export {
   parkedTopicFor,

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueryFailedError } from 'typeorm';
+import { compileRetryPolicy } from '@sluice/errors';
 import { isTransientConflict, retryOnConflict } from './transaction-retry';
 
 function pgError(code: string): QueryFailedError {
@@ -44,7 +45,7 @@ describe('retryOnConflict', () => {
           calls++;
           throw pgError('40001');
         },
-        { attempts: 4, initialDelayMs: 1, maxDelayMs: 1 },
+        compileRetryPolicy({ maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 1 }),
       ),
       QueryFailedError,
     );

@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { QueryFailedError } from 'typeorm';
+import { compileRetryPolicy, RetriableError, retry, type RetryPolicy } from '@sluice/errors';
 
 /**
  * Postgres errors that mean "another replica got there first": a unique violation, a
@@ -13,26 +13,34 @@ export function isTransientConflict(error: unknown): boolean {
   return typeof code === 'string' && CONFLICT_CODES.has(code);
 }
 
-export interface RetryPolicy {
-  attempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
+/** 10 attempts in all, 2 ms doubling up to 100 ms with full jitter. */
+export const DEFAULT_CONFLICT_RETRY: RetryPolicy = compileRetryPolicy(
+  { maxAttempts: 10, initialDelayMs: 2, maxDelayMs: 100, jitter: 'full', maxElapsedMs: Infinity },
+  'schema registry conflict retry',
+);
+
+/** A transaction another replica got in the way of: retriable, carrying the database's error. */
+class TransactionConflict extends RetriableError {
+  constructor(readonly conflict: QueryFailedError) {
+    super(`transaction conflict: ${conflict.message}`, { cause: conflict, code: 'REGISTRY_CONFLICT' });
+  }
 }
 
-export const DEFAULT_CONFLICT_RETRY: RetryPolicy = { attempts: 10, initialDelayMs: 2, maxDelayMs: 100 };
-
-/** Runs `work` again on transient conflicts, with exponential backoff and full jitter. */
+/**
+ * Runs `work` again on transient conflicts, with exponential backoff and full jitter. Any other
+ * error, and the last conflict once the attempts are spent, is thrown as the database gave it.
+ */
 export async function retryOnConflict<T>(
   work: () => Promise<T>,
   policy: RetryPolicy = DEFAULT_CONFLICT_RETRY,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  const outcome = await retry(async () => {
     try {
       return await work();
     } catch (error) {
-      if (attempt >= policy.attempts || !isTransientConflict(error)) throw error;
-      const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
-      await sleep(Math.random() * ceiling);
+      throw isTransientConflict(error) ? new TransactionConflict(error as QueryFailedError) : error;
     }
-  }
+  }, policy);
+  if (outcome.ok) return outcome.value;
+  throw outcome.error instanceof TransactionConflict ? outcome.error.conflict : outcome.error;
 }

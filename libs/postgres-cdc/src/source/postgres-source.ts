@@ -1,5 +1,5 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { isRetriable, SluiceError } from '@sluice/errors';
+import { isRetriable, nextDelay, SluiceError } from '@sluice/errors';
 import { createProducer, TopicProvisioner } from '@sluice/kafka';
 import type { SchemaRegistryClient } from '@sluice/schema';
 import type { SourceConfig } from '../config/source-config';
@@ -247,7 +247,8 @@ export class PostgresSource {
   }
 
   private async lifecycle(): Promise<void> {
-    let delay = this.config.restart.initialDelayMs;
+    const { initialDelayMs, maxDelayMs } = this.config.restart;
+    let failures = 0;
     while (!this.stopping) {
       const startedAt = Date.now();
       try {
@@ -264,8 +265,8 @@ export class PostgresSource {
           return;
         }
         // A run that lasted a while resets the backoff: the failure is new, not a loop.
-        if (Date.now() - startedAt > this.config.restart.maxDelayMs)
-          delay = this.config.restart.initialDelayMs;
+        if (Date.now() - startedAt > maxDelayMs) failures = 0;
+        const delay = nextDelay({ initialDelayMs, maxDelayMs, multiplier: 2, jitter: 'none' }, ++failures);
         this.phase = 'retrying';
         this.retryAt = new Date(Date.now() + delay);
         this.deps.log.warn({ err: error, retryInMs: delay }, `source interrupted, retrying: ${message}`);
@@ -276,7 +277,6 @@ export class PostgresSource {
             resolve();
           };
         });
-        delay = Math.min(delay * 2, this.config.restart.maxDelayMs);
       }
     }
     this.phase = this.phase === 'failed' ? 'failed' : 'stopped';

@@ -1,5 +1,4 @@
-import { RetriableError } from '@sluice/errors';
-import { nextDelay } from '@sluice/stream';
+import { nextDelay, RetriableError } from '@sluice/errors';
 import { type HttpDestinationConfig } from '../config/http-destination-config';
 import { CircuitBreaker, type CircuitCounters, type CircuitPermit } from '../limits/circuit-breaker';
 import { type Clock, systemClock } from '../limits/clock';

@@ -1,6 +1,6 @@
 import { type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { DatabaseError, type Pool } from 'pg';
-import { SluiceError } from '@sluice/errors';
+import { compileRetryPolicy, type RetryPolicy, retryOrThrow, SluiceError } from '@sluice/errors';
 import { createProducer, offsetResetId } from '@sluice/kafka';
 import {
   DB_NAMESPACE,
@@ -77,9 +77,21 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   private admin: Admin | undefined;
   private readonly writer: BatchWriter;
   private readonly stored = new Map<string, bigint>();
+  /** A checkpoint transaction the database cut off is done again after 200 ms, doubling up to 5 s. */
+  private readonly commitRetry: RetryPolicy;
 
   constructor(private readonly options: PostgresSinkDeliveryOptions) {
     this.writer = new BatchWriter(options.books, options.lww);
+    this.commitRetry = compileRetryPolicy(
+      {
+        maxAttempts: options.maxAttempts,
+        initialDelayMs: 200,
+        maxDelayMs: 5_000,
+        jitter: 'none',
+        maxElapsedMs: Infinity,
+      },
+      'target.maxCommitAttempts',
+    );
   }
 
   async start(): Promise<void> {
@@ -101,6 +113,7 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
       tp,
       this.options,
       this.writer,
+      this.commitRetry,
       this.producer,
       (next) => this.stored.set(`${tp.topic}\u0000${tp.partition}`, next),
       () => committedReset(admin, this.options.group, tp),
@@ -141,6 +154,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     private readonly tp: TopicPartition,
     private readonly options: PostgresSinkDeliveryOptions,
     private readonly writer: BatchWriter,
+    private readonly commitRetry: RetryPolicy,
     private readonly producer: Producer,
     private readonly onStored: (next: bigint) => void,
     private readonly pendingReset: () => Promise<{ id: string; offset: bigint } | undefined>,
@@ -194,21 +208,9 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
 
   async checkpoint(nextOffset: bigint): Promise<void> {
     if (this.epoch === undefined) await this.startingOffset();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const report = await this.commit(nextOffset);
-        this.record(report);
-        this.onStored(nextOffset);
-        break;
-      } catch (error) {
-        if (!isTransient(error) || attempt >= this.options.maxAttempts) {
-          throw isTransient(error)
-            ? new TargetUnavailableError(`target database: ${(error as Error).message}`, { cause: error })
-            : error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 100 * 2 ** attempt)));
-      }
-    }
+    const report = await retryOrThrow(() => this.commit(nextOffset), this.commitRetry);
+    this.record(report);
+    this.onStored(nextOffset);
     this.batch = new ChangeBatch(this.options.lww);
     this.deadLetters = [];
     this.traces = [];
@@ -224,6 +226,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     await this.abort();
   }
 
+  /** One transaction of the batch; one the database cut off fails as a TargetUnavailableError. */
   private async commit(nextOffset: bigint): Promise<WriteReport> {
     const write = tracing.write(this.traces, `write ${this.options.database ?? 'target'}`, {
       [DB_SYSTEM_NAME]: 'postgresql',
@@ -237,7 +240,9 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       return report;
     } catch (error) {
       write.end(error);
-      throw error;
+      throw isTransient(error)
+        ? new TargetUnavailableError(`target database: ${(error as Error).message}`, { cause: error })
+        : error;
     }
   }
 

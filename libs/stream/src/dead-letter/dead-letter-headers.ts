@@ -1,4 +1,4 @@
-import { type AttemptHistory } from '../failure/retry-policy';
+import { type AttemptHistory } from '@sluice/errors';
 import { lastHeaderText, type RecordHeader, type RecordHeaders } from './record-headers';
 
 /** The dead-letter topic of a consumer group (PRODUCT.md: one per group). */

@@ -2,7 +2,7 @@ import { buildDeadLetterRecord, type DeadLetterContext } from '../dead-letter/de
 import { readRedriveHeaders, type RedriveMark } from '../dead-letter/redrive-headers';
 import { type ParkedKeys } from '../failure/key-parking';
 import { parkedMarker, releaseMarker } from '../failure/parked-key-record';
-import { retry, type RetryPolicy } from '../failure/retry-policy';
+import { retry, type RetryPolicy } from '@sluice/errors';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { type ProcessContext, type RecordProcessor } from '../processor/record-processor';
 import { inStage, StageFailure } from '../processor/stage-failure';
