@@ -10,6 +10,24 @@ const path = require('node:path');
 const fs = require('node:fs');
 
 const root = path.join(__dirname, '..');
+
+// The suites run on the project's own Node (the `node` devDependency, which npm scripts put first on
+// PATH). Started on an older one (`node scripts/run-tests.js` with the system's Node), the runner
+// hands over to it, as bin/sluice.js does; without it installed, it says so.
+const projectNode = path.join(root, 'node_modules', '.bin', 'node');
+const wanted = require(path.join(root, 'package.json')).devDependencies.node;
+const major = (version) => Number(version.split('.')[0]);
+if (major(process.versions.node) < major(wanted)) {
+  if (!fs.existsSync(projectNode) || fs.realpathSync(projectNode) === fs.realpathSync(process.execPath)) {
+    console.error(
+      `run-tests: the suites run on Node ${wanted} (the \`node\` devDependency), not ${process.version}; ` +
+        '`npm test` installs it and runs them on it',
+    );
+    process.exit(1);
+  }
+  const handedOver = spawnSync(projectNode, [__filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(handedOver.status ?? 1);
+}
 const dist = path.join(root, 'dist');
 const unitOnly = process.argv.includes('--unit');
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
