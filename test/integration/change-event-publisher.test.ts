@@ -39,6 +39,7 @@ describe('ChangeEventPublisher on a real broker', () => {
       maxBatchBytes: 900_000,
       lingerMs: 1,
       maxPendingEvents: 2000,
+      sendTimeoutMs: 30_000,
       onConfirmable: (lsn) => confirmed.push(lsn.toBigInt()),
     });
     const TXS = 3000;
@@ -96,6 +97,7 @@ describe('ChangeEventPublisher on a real broker', () => {
       maxBatchBytes: 900_000,
       lingerMs: 0,
       maxPendingEvents: 100,
+      sendTimeoutMs: 30_000,
       onConfirmable: (lsn) => confirmed.push(lsn),
     });
     const tx = window.open();

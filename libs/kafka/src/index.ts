@@ -11,6 +11,7 @@ export {
   KAFKA_LOG_LEVELS,
 } from './config/kafka-config';
 export { createKafkaClient, toKafkaJsConfig, type KafkaClientOptions } from './client/create-kafka-client';
+export { isPermanentKafkaFailure } from './client/kafka-failures';
 export { createProducer, producerConfig, type ProducerOptions } from './producer/create-producer';
 export { topicSpecSchema, topicSpecsSchema, type TopicSpec, type TopicSpecInput } from './topics/topic-spec';
 export { diffTopic, describeDrift, type ObservedTopic, type TopicDrift } from './topics/topic-drift';

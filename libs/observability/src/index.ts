@@ -69,6 +69,15 @@ export {
   type PhaseState,
 } from './health/health-probe';
 export { HealthModule } from './health/health.module';
+export {
+  ProgressWatchdog,
+  progressProbe,
+  livenessConfigSchema,
+  type LivenessConfig,
+  type LivenessState,
+  type LivenessView,
+  type ProgressSample,
+} from './health/progress-watchdog';
 export { httpConfigSchema, bindAddress, type HttpConfig } from './http/http-config';
 export { OPEN_API_PATH } from './http/open-api';
 export { serveApp, type AppWork, type ServeAppOptions, type ServedApp } from './lifecycle/serve-app';

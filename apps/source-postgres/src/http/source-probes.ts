@@ -4,6 +4,7 @@ import {
   type HealthProbes,
   phaseProbe,
   postgresReachable,
+  progressProbe,
   reachabilityProbe,
 } from '@sluice/observability';
 import { type PostgresSource, type SourcePhase } from '@sluice/postgres-cdc';
@@ -17,7 +18,9 @@ import { type SourceAppConfig } from '../config/source-app-config';
 const READY_PHASES: ReadonlySet<SourcePhase> = new Set(['streaming', 'paused']);
 
 /**
- * Live: the process answers and the source has not failed for good (a restart may help then).
+ * Live: the process answers, the source has not failed for good (a restart may help then) and it
+ * is not stalled (events waiting `liveness.stallAfterMs` with nothing acknowledged while Postgres,
+ * Kafka and the registry answer).
  * Ready: it streams and Postgres, Kafka and the registry answer. While it retries a lost dependency
  * it stays live but not ready, so Kubernetes does not restart it into a crash loop.
  */
@@ -30,16 +33,19 @@ export function sourceProbes(
     const { phase, lastError } = source.status();
     return { phase, lastError };
   };
+  const dependencies = [
+    reachabilityProbe('postgres', postgresReachable(config.postgres)),
+    reachabilityProbe('kafka', () => kafka.check()),
+    reachabilityProbe(
+      'registry',
+      httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+    ),
+  ];
   return {
-    live: [phaseProbe('source', state, (phase) => phase !== 'failed')],
-    ready: [
-      phaseProbe('source', state, (phase) => READY_PHASES.has(phase)),
-      reachabilityProbe('postgres', postgresReachable(config.postgres)),
-      reachabilityProbe('kafka', () => kafka.check()),
-      reachabilityProbe(
-        'registry',
-        httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
-      ),
+    live: [
+      phaseProbe('source', state, (phase) => phase !== 'failed'),
+      progressProbe('progress', source.liveness, dependencies),
     ],
+    ready: [phaseProbe('source', state, (phase) => READY_PHASES.has(phase)), ...dependencies],
   };
 }

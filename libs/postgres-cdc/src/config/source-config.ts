@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { flag, wholeNumber } from '@sluice/config';
+import { livenessConfigSchema } from '@sluice/observability';
 
 /** Postgres identifiers Sluice creates (slot, publication): what CREATE accepts unquoted. */
 const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
@@ -190,8 +191,16 @@ export const sourceConfigSchema = z.strictObject({
       maxPendingEvents: wholeNumber(1)
         .default(50_000)
         .describe('Events read and not yet acknowledged by Kafka before reading pauses. Default 50000.'),
+      sendTimeoutMs: wholeNumber(1000)
+        .default(30_000)
+        .describe(
+          'How long one Kafka request (its retries included) may take. A send still unsettled then ' +
+            'restarts publishing from the confirmed position with a fresh producer (retrying, with ' +
+            'backoff); nothing is lost, the unacknowledged events are read again. Default 30000.',
+        ),
     })
     .prefault({}),
+  liveness: livenessConfigSchema,
 });
 
 export type SourceConfig = z.output<typeof sourceConfigSchema>;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Producer, ProducerBatch } from 'kafkajs';
+import { isRetriable } from '@sluice/errors';
 import { Lsn } from '../lsn/lsn';
 import { AcknowledgementWindow } from '../offsets/acknowledgement-window';
 import { ChangeEventPublisher } from './change-event-publisher';
@@ -20,6 +21,7 @@ describe('ChangeEventPublisher batching', () => {
       maxBatchBytes: 1000,
       lingerMs: 1000,
       maxPendingEvents: 10_000,
+      sendTimeoutMs: 30_000,
       onConfirmable: () => undefined,
     });
     const tx = window.open();
@@ -42,5 +44,43 @@ describe('ChangeEventPublisher batching', () => {
       [0, 1, 2, 0, 1, 2],
       'explicit partitions are kept',
     );
+  });
+});
+
+describe('ChangeEventPublisher under a send that never settles', () => {
+  it('fails after sendTimeoutMs with a retriable error, never confirming the stuck events', async () => {
+    // What kafkajs was seen to do after a broker crash: a sendBatch whose promise never settles.
+    const producer = { sendBatch: () => new Promise(() => undefined) } as unknown as Producer;
+    const window = new AcknowledgementWindow();
+    const confirmed: Lsn[] = [];
+    const acknowledged: number[] = [];
+    const publisher = new ChangeEventPublisher(producer, window, {
+      maxBatchRecords: 1000,
+      maxBatchBytes: 900_000,
+      lingerMs: 0,
+      maxPendingEvents: 10_000,
+      sendTimeoutMs: 50,
+      onConfirmable: (lsn) => confirmed.push(lsn),
+      onAcknowledged: (n) => acknowledged.push(n),
+    });
+    const tx = window.open();
+    await publisher.publish({ topic: 't', key: Buffer.from('k'), value: Buffer.from('v') }, tx);
+    publisher.close(tx, Lsn.parse('0/10'));
+    await assert.rejects(publisher.flush(), (error: unknown) => {
+      assert.ok(isRetriable(error), 'the source retries it');
+      assert.match(
+        (error as Error).message,
+        /sending 1 change events to Kafka did not complete within 50 ms/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      publisher.publish({ topic: 't', key: null, value: null }, window.open()),
+      /did not complete within 50 ms/,
+      'a failed publisher takes no more events',
+    );
+    assert.deepEqual(confirmed, []);
+    assert.deepEqual(acknowledged, []);
+    assert.equal(publisher.pending, 1);
   });
 });

@@ -1,5 +1,5 @@
 import type { Message, Producer, TopicMessages } from 'kafkajs';
-import { RetriableError } from '@sluice/errors';
+import { RetriableError, withDeadline } from '@sluice/errors';
 import type { Lsn } from '../lsn/lsn';
 import type { AcknowledgementWindow, PendingTransaction } from '../offsets/acknowledgement-window';
 
@@ -28,8 +28,16 @@ export interface ChangeEventPublisherOptions {
   readonly lingerMs: number;
   /** Events handed over and not yet acknowledged; `publish` waits while this many are pending. */
   readonly maxPendingEvents: number;
+  /**
+   * How long one request to Kafka may take, its retries included. kafkajs retries a send without
+   * bound and has been seen never to settle one after a broker crash; past this the publisher
+   * fails, and its owner starts again with a fresh producer.
+   */
+  readonly sendTimeoutMs: number;
   /** Called with each new confirmable position, in order; the stream acknowledges it to Postgres. */
   readonly onConfirmable: (lsn: Lsn) => void;
+  /** Called with the number of events of each batch Kafka acknowledged (progress for liveness). */
+  readonly onAcknowledged?: (events: number) => void;
 }
 
 interface Batch {
@@ -162,8 +170,11 @@ export class ChangeEventPublisher {
       topic,
       messages,
     }));
-    this.inFlight = this.producer
-      .sendBatch({ topicMessages, acks: -1 })
+    this.inFlight = withDeadline(
+      this.producer.sendBatch({ topicMessages, acks: -1 }),
+      this.options.sendTimeoutMs,
+      `sending ${batch.size} change events to Kafka`,
+    )
       .then(
         () => this.acknowledged(batch),
         (error: unknown) => this.fail(error),
@@ -179,12 +190,14 @@ export class ChangeEventPublisher {
 
   private acknowledged(batch: Batch): void {
     this.pendingEvents -= batch.size;
+    this.options.onAcknowledged?.(batch.size);
     for (const [tx, count] of batch.byTransaction) this.report(this.window.acknowledge(tx, count));
     this.wakeWaiters();
   }
 
   private fail(error: unknown): void {
-    this.failure = new RetriableError(
+    // A failure is final for this publisher: a batch after it would overtake the failed one.
+    this.failure ??= new RetriableError(
       `publishing change events to Kafka failed: ${error instanceof Error ? error.message : String(error)}`,
       { cause: error },
     );

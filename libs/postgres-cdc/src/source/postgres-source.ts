@@ -1,6 +1,14 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { isRetriable, nextDelay, SluiceError } from '@sluice/errors';
+import {
+  DeadlineExceededError,
+  isRetriable,
+  nextDelay,
+  RetriableError,
+  SluiceError,
+  withDeadline,
+} from '@sluice/errors';
 import { createProducer, TopicProvisioner } from '@sluice/kafka';
+import { type LivenessView, ProgressWatchdog } from '@sluice/observability';
 import type { SchemaRegistryClient } from '@sluice/schema';
 import type { SourceConfig } from '../config/source-config';
 import { ChangeEventBuilder } from '../events/change-event-builder';
@@ -29,7 +37,7 @@ import { CapturedTables } from './captured-tables';
 import { IncrementalSnapshot } from './incremental-snapshot';
 import { SnapshotPhase } from './snapshot-phase';
 import type { HeldTable, SourcePhase, SourceStatus } from './source-status';
-import { sourceEventsCounter } from './source-metrics';
+import { sourceEventsCounter, sourceRestartsCounter } from './source-metrics';
 import { StreamingPhase } from './streaming-phase';
 
 /** What the source logs; pino's logger fits. */
@@ -68,6 +76,9 @@ export class SignalsNotConfiguredError extends SluiceError {
 /** Thrown into a run when the source stops or pauses; not a failure. */
 class Stopped extends Error {}
 
+/** How long each part of a run's clean-up may take before it is abandoned (a dead broker or database). */
+const RELEASE_DEADLINE_MS = 5_000;
+
 /**
  * The Postgres source connector (Debezium's PostgresConnectorTask): checks the database, creates
  * the publication and slot when missing, snapshots, then streams — and when a dependency fails,
@@ -90,6 +101,12 @@ export class PostgresSource {
   private retryAt: Date | undefined;
   private wakeRetry: (() => void) | undefined;
   private eventsPublished = 0;
+  /** Events Kafka acknowledged, over every run: the progress the watchdog looks for. */
+  private eventsAcknowledged = 0;
+  /** Rejects the run under way (a stall): it is abandoned, its resources released. */
+  private interruptRun: ((error: Error) => void) | undefined;
+  private readonly watchdog: ProgressWatchdog;
+  private readonly restartsCounter: { inc(labels: { reason: string }): void };
   private currentLsn: Lsn | undefined;
   private confirmedLsn: Lsn | undefined;
   private stream: ReplicationStream | undefined;
@@ -128,11 +145,59 @@ export class PostgresSource {
       };
     }
     this.eventsCounter = sourceEventsCounter(config.topicPrefix);
+    this.restartsCounter = sourceRestartsCounter(config.topicPrefix);
+    this.watchdog = new ProgressWatchdog(() => this.progress(), {
+      stallAfterMs: config.liveness.stallAfterMs,
+    });
+    this.watchdog.onStall((view) => this.onStall(view));
+  }
+
+  /** What the watchdog sees: work waits while the source starts, snapshots, or has events unacknowledged. */
+  private progress() {
+    const pending = this.publisher?.pending ?? 0;
+    const phase = this.phase;
+    const waitingOn =
+      phase === 'starting'
+        ? 'start-up (Postgres checks, the slot, Kafka and the registry)'
+        : pending > 0
+          ? `Kafka to acknowledge ${pending} events`
+          : phase === 'snapshotting'
+            ? 'the snapshot to read rows'
+            : 'nothing';
+    return {
+      waiting:
+        !this.paused &&
+        (phase === 'starting' || phase === 'snapshotting' || (phase === 'streaming' && pending > 0)),
+      progress: `${phase}|${this.eventsAcknowledged}|${this.confirmedLsn?.toString() ?? ''}|${this.snapshot?.view.rowsDone ?? 0}`,
+      waitingOn,
+    };
+  }
+
+  /**
+   * A run that moved nothing for `liveness.stallAfterMs` is abandoned and started again from the
+   * slot's confirmed position (the lifecycle's retry), so a client stuck for good cannot stop the
+   * source. The liveness probe fails meanwhile; the restart usually ends the stall first.
+   */
+  private onStall(view: LivenessView): void {
+    if (this.interruptRun === undefined) return;
+    const message = `no progress for ${Math.round((view.waitingForMs ?? 0) / 1000)} s waiting on ${view.waitingOn}`;
+    this.deps.log.error(
+      { liveness: view },
+      `source stalled: ${message}; restarting from the confirmed position`,
+    );
+    this.restartsCounter.inc({ reason: 'stalled' });
+    this.interruptRun(new RetriableError(`source stalled: ${message}`, { code: 'SOURCE_STALLED' }));
+  }
+
+  /** Progress-based liveness, for `/health/live` and `/status`. */
+  get liveness(): ProgressWatchdog {
+    return this.watchdog;
   }
 
   /** Starts the source in the background; `status()` tells how it goes. */
   start(): void {
-    this.running ??= this.lifecycle();
+    this.watchdog.start();
+    this.running ??= this.lifecycle().finally(() => this.watchdog.stop());
   }
 
   /** Resolves when the source stopped for good (stop, initial_only done, or failed). */
@@ -243,6 +308,7 @@ export class PostgresSource {
       heldTables: this.tables?.held() ?? [],
       lastError: this.lastError,
       retryAt: this.phase === 'retrying' ? this.retryAt?.toISOString() : undefined,
+      liveness: this.watchdog.observe(),
     };
   }
 
@@ -266,6 +332,8 @@ export class PostgresSource {
         }
         // A run that lasted a while resets the backoff: the failure is new, not a loop.
         if (Date.now() - startedAt > maxDelayMs) failures = 0;
+        if (!(error instanceof RetriableError && error.code === 'SOURCE_STALLED'))
+          this.restartsCounter.inc({ reason: 'failure' });
         const delay = nextDelay({ initialDelayMs, maxDelayMs, multiplier: 2, jitter: 'none' }, ++failures);
         this.phase = 'retrying';
         this.retryAt = new Date(Date.now() + delay);
@@ -282,12 +350,42 @@ export class PostgresSource {
     this.phase = this.phase === 'failed' ? 'failed' : 'stopped';
   }
 
-  /** One connected life: setup, maybe snapshot, stream until failure or stop. True when finished for good. */
+  /**
+   * One connected life, which a stall can interrupt: whatever the run still waits on is abandoned
+   * and what it holds (connections, producer, slot stream) is released, each within a deadline.
+   */
   private async runOnce(): Promise<boolean> {
     this.phase = 'starting';
+    const held: Array<{ readonly what: string; readonly release: () => Promise<unknown> }> = [];
+    const interrupted = new Promise<never>((_, reject) => (this.interruptRun = reject));
+    interrupted.catch(() => undefined);
+    const run = this.connectAndStream((what, release) => held.push({ what, release }));
+    run.catch(() => undefined);
+    try {
+      return await Promise.race([run, interrupted]);
+    } finally {
+      this.interruptRun = undefined;
+      if (this.stream !== undefined)
+        held.push({ what: 'stopping the slot stream', release: () => this.stream!.stop() });
+      for (const { what, release } of held.reverse())
+        await withDeadline(release(), RELEASE_DEADLINE_MS, what).catch((error: unknown) => {
+          // Released twice (normal clean-up ran too) is fine; only a hang is worth a line.
+          if (error instanceof DeadlineExceededError)
+            this.deps.log.warn({ err: error }, `abandoned: ${what}`);
+        });
+      this.stream = undefined;
+    }
+  }
+
+  /** Setup, maybe snapshot, stream until failure or stop. True when finished for good. */
+  private async connectAndStream(
+    hold: (what: string, release: () => Promise<unknown>) => void,
+  ): Promise<boolean> {
     const { config } = this;
     const session = await PostgresSession.connect(this.connection, 'sluice-source');
+    hold('closing the Postgres session', () => session.close());
     const admin = this.deps.kafka.admin();
+    hold('disconnecting the Kafka admin client', () => admin.disconnect());
     let producer: Producer | undefined;
     let heartbeat: Heartbeat | undefined;
     let incremental: IncrementalSnapshot | undefined;
@@ -310,10 +408,13 @@ export class PostgresSource {
       let slotState = await this.preflight(preflight, session, tables);
       await admin.connect();
       producer = createProducer(this.deps.kafka);
+      const connected = producer;
+      hold('disconnecting the Kafka producer', () => connected.disconnect());
       await producer.connect();
       const window = new AcknowledgementWindow();
       const publisher = new ChangeEventPublisher(producer, window, {
         ...config.publishing,
+        onAcknowledged: (events) => (this.eventsAcknowledged += events),
         onConfirmable: (lsn) => {
           this.confirmedLsn = lsn;
           this.stream?.acknowledge(lsn);
@@ -340,7 +441,12 @@ export class PostgresSource {
       };
 
       if (slotState === undefined && config.snapshot.mode !== 'never') {
-        await this.snapshotIntoNewSlot(session, tables, { ...common, chunkSize: config.snapshot.chunkSize });
+        await this.snapshotIntoNewSlot(
+          session,
+          tables,
+          { ...common, chunkSize: config.snapshot.chunkSize },
+          hold,
+        );
         if (config.snapshot.mode === 'initial_only') return true;
         slotState = await new ReplicationSlot(session, config.slot.name).state();
       } else if (slotState === undefined) {
@@ -359,7 +465,10 @@ export class PostgresSource {
         actionQuery: config.heartbeat.actionQuery,
         onError: (error) => this.deps.log.warn({ err: error }, 'heartbeat failed'),
       });
+      const beating = heartbeat;
+      hold('stopping the heartbeat', () => beating.stop());
       const replication = await ReplicationConnection.connect(this.connection);
+      hold('closing the replication connection', () => replication.close());
       this.stream = await replication.startReplication({
         slot: config.slot.name,
         publications: [config.publication.name],
@@ -377,6 +486,8 @@ export class PostgresSource {
           log: this.deps.log,
         });
         this.incremental = incremental;
+        const opened = incremental;
+        hold('closing the incremental snapshot', () => opened.close());
       }
       heartbeat.start();
       this.phase = 'streaming';
@@ -392,13 +503,6 @@ export class PostgresSource {
       return this.stopping;
     } finally {
       if (this.incremental === incremental) this.incremental = undefined;
-      await incremental?.close().catch(() => undefined);
-      await heartbeat?.stop().catch(() => undefined);
-      await this.stream?.stop().catch(() => undefined);
-      this.stream = undefined;
-      await producer?.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-      await session.close().catch(() => undefined);
     }
   }
 
@@ -455,13 +559,17 @@ export class PostgresSource {
     session: PostgresSession,
     tables: readonly TableName[],
     context: ConstructorParameters<typeof SnapshotPhase>[0],
+    hold: (what: string, release: () => Promise<unknown>) => void,
   ): Promise<void> {
     const temporary = `${this.config.slot.name.slice(0, 50)}_snapshot`;
     const replication = await ReplicationConnection.connect(this.connection);
+    // An interrupted snapshot must not leave the temporary slot's connection (and slot) behind.
+    hold('closing the snapshot slot connection', () => replication.close());
     try {
       const created = await replication.createSlot(temporary, { exportSnapshot: true, temporary: true });
       this.snapshot = new SnapshotProgress();
       const reader = await SnapshotReader.open(this.connection, created.snapshotName, this.snapshot);
+      hold('closing the snapshot reader', () => reader.close());
       this.phase = 'snapshotting';
       this.deps.log.info(
         { tables: tables.length, at: created.consistentPoint.toString() },

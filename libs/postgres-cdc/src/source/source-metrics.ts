@@ -39,6 +39,17 @@ const phase = gauge({
   labelNames: ['source', 'phase'],
 });
 
+const stalled = gauge({
+  name: 'sluice_source_stalled',
+  help: '1 while events wait and nothing moved for liveness.stallAfterMs (then /health/live fails).',
+  labelNames: ['source'],
+});
+const restarts = counter({
+  name: 'sluice_source_restarts_total',
+  help: 'Runs started again from the confirmed position: after a failure, or after a stall.',
+  labelNames: ['source', 'reason'],
+});
+
 const PHASES: readonly SourcePhase[] = [
   'starting',
   'snapshotting',
@@ -52,6 +63,11 @@ const PHASES: readonly SourcePhase[] = [
 /** The per-event counter of one source, bound once. */
 export function sourceEventsCounter(source: string): { inc(value?: number): void } {
   return events.bind({ source });
+}
+
+/** Counts the source's restarts by reason (`failure`, `stalled`). */
+export function sourceRestartsCounter(source: string): { inc(labels: { reason: string }): void } {
+  return { inc: ({ reason }) => restarts.inc({ source, reason }) };
 }
 
 /** Registers the status-derived series of a source, read at each scrape; returns the removal. */
@@ -76,6 +92,10 @@ export function watchSourceMetrics(source: { status(): SourceStatus }): () => vo
     heldTables.collectWith((g) => {
       const s = source.status();
       g.set({ source: s.name }, s.heldTables.length);
+    }),
+    stalled.collectWith((g) => {
+      const s = source.status();
+      g.set({ source: s.name }, s.liveness.state === 'stalled' ? 1 : 0);
     }),
     phase.collectWith((g) => {
       const s = source.status();

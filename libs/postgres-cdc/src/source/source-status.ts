@@ -1,3 +1,4 @@
+import type { LivenessView } from '@sluice/observability';
 import type { SnapshotProgressView } from '../snapshot/snapshot-progress';
 
 /** Where the source is in its life. */
@@ -54,4 +55,6 @@ export interface SourceStatus {
     { readonly message: string; readonly at: string; readonly retriable: boolean } | undefined;
   /** When the next attempt starts, in phase `retrying`. */
   readonly retryAt: string | undefined;
+  /** Progress-based liveness: `stalled` when events waited `liveness.stallAfterMs` with nothing moving. */
+  readonly liveness: LivenessView;
 }

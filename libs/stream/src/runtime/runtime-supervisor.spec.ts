@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RuntimeSupervisor } from './runtime-supervisor';
+import { ConfigError, RetriableError } from '@sluice/errors';
+import { RuntimeSupervisor, type SupervisorRecovery } from './runtime-supervisor';
 import { type StreamRuntime } from './stream-runtime';
 
 /** Stands for a StreamRuntime: records calls; `fail` ends it as a failed runtime does. */
@@ -134,5 +135,138 @@ describe('RuntimeSupervisor', () => {
     await supervisor.restart();
     assert.equal(runtimes.length, 1, 'no runtime started after stop');
     assert.equal(supervisor.phase, 'stopped');
+  });
+});
+
+describe('RuntimeSupervisor with recovery', () => {
+  const recovery = (over: Partial<SupervisorRecovery> = {}): SupervisorRecovery => ({
+    group: 'g',
+    initialDelayMs: 5,
+    maxDelayMs: 20,
+    stallAfterMs: 60_000,
+    stopTimeoutMs: 1000,
+    ...over,
+  });
+
+  it('a start that fails while Kafka is away is retried, phase retrying with the reason, until it runs', async () => {
+    const runtimes: RuntimeDouble[] = [];
+    const phases: string[] = [];
+    let prepared = 0;
+    const supervisor: RuntimeSupervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        if (runtimes.length < 2) runtime.failOnStart = new Error('Connection error: connect ECONNREFUSED');
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery({
+        prepare: async () => {
+          prepared++;
+        },
+        onRetry: (error) => phases.push(`${supervisor.phase}: ${(error as Error).message}`),
+      }),
+    );
+    await supervisor.start();
+    assert.equal(supervisor.phase, 'running');
+    assert.equal(runtimes.length, 3);
+    assert.equal(prepared, 3, 'prepared again before each attempt');
+    assert.deepEqual(phases, [
+      'retrying: Connection error: connect ECONNREFUSED',
+      'retrying: Connection error: connect ECONNREFUSED',
+    ]);
+    assert.equal(supervisor.lastError, undefined, 'the reason goes once it runs');
+    await supervisor.stop();
+  });
+
+  it('an input topic missing at start is waited for (a retriable preparation)', async () => {
+    let topicExists = false;
+    const supervisor = new RuntimeSupervisor(
+      () => new RuntimeDouble() as unknown as StreamRuntime,
+      undefined,
+      recovery({
+        prepare: async () => {
+          if (!topicExists)
+            throw new RetriableError('input topic(s) t do not exist yet', { code: 'INPUT_TOPIC_MISSING' });
+        },
+      }),
+    );
+    const started = supervisor.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(supervisor.phase, 'retrying');
+    assert.match(String(supervisor.lastError), /do not exist yet/);
+    assert.ok(supervisor.retryAt instanceof Date);
+    topicExists = true;
+    await started;
+    assert.equal(supervisor.phase, 'running');
+    await supervisor.stop();
+  });
+
+  it('a failure no retry can fix fails at once', async () => {
+    const supervisor = new RuntimeSupervisor(
+      () => new RuntimeDouble() as unknown as StreamRuntime,
+      undefined,
+      recovery({
+        prepare: async () => {
+          throw new ConfigError('pipeline.to is not a topic name');
+        },
+      }),
+    );
+    await assert.rejects(supervisor.start(), ConfigError);
+    assert.equal(supervisor.phase, 'failed');
+    await assert.rejects(supervisor.done, ConfigError);
+  });
+
+  it('a runtime failing while it runs is replaced after a backoff; done stays pending', async () => {
+    const runtimes: RuntimeDouble[] = [];
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery(),
+    );
+    await supervisor.start();
+    runtimes[0]!.fail(new Error('Consumer group was not initialized, consumer#run must be called first'));
+    for (let i = 0; i < 50 && runtimes.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 50 && supervisor.phase !== 'running'; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(runtimes.length, 2);
+    assert.equal(supervisor.phase, 'running');
+    let settled = false;
+    void supervisor.done.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await tick();
+    assert.equal(settled, false);
+    await supervisor.stop();
+  });
+
+  it('a runtime whose records wait with nothing committed for stallAfterMs is replaced', async () => {
+    const runtimes: RuntimeDouble[] = [];
+    const stalls: string[] = [];
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        // A partition 40 records behind whose committed offset never moves.
+        runtime.partitionProgress = () =>
+          [{ topic: 't', partition: 0, committedOffset: 10n, highWatermark: 50n, lag: 40n }] as never;
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery({ stallAfterMs: 1000, onStall: (view) => stalls.push(view.waitingOn!) }),
+    );
+    await supervisor.start();
+    supervisor.liveness!.observe();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    assert.equal(supervisor.liveness!.observe().state, 'stalled');
+    for (let i = 0; i < 50 && runtimes.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(runtimes.length, 2, 'replaced');
+    assert.deepEqual(runtimes[0]!.calls, ['start', 'stop']);
+    assert.deepEqual(stalls, ['40 records behind the committed offsets to be processed and committed']);
+    await supervisor.stop();
   });
 });

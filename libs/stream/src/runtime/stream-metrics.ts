@@ -57,6 +57,26 @@ const member = gauge({
   labelNames: ['group'],
 });
 
+const stalled = gauge({
+  name: 'sluice_stream_stalled',
+  help: '1 while records wait and nothing was committed for liveness.stallAfterMs (then /health/live fails).',
+  labelNames: ['group'],
+});
+const restarts = counter({
+  name: 'sluice_stream_restarts_total',
+  help: 'Runtimes replaced by their supervisor, by reason (failure, stalled); each resumes from the last commit.',
+  labelNames: ['group', 'reason'],
+});
+
+/** A supervisor's series: its restarts, and whether its runtime is stalled (read at each scrape). */
+export function supervisorMetrics(group: string) {
+  return {
+    restarts: { inc: ({ reason }: { reason: string }) => restarts.inc({ group, reason }) },
+    watchStalled: (isStalled: () => boolean) =>
+      stalled.collectWith((g) => g.set({ group }, isStalled() ? 1 : 0)),
+  };
+}
+
 interface TopicSeries {
   readonly processed: { inc(value?: number): void };
   readonly duration: { observe(value: number): void };

@@ -1,0 +1,31 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import { isPermanentKafkaFailure } from './kafka-failures';
+
+describe('isPermanentKafkaFailure', () => {
+  it('refused credentials and permissions are permanent, also as the cause of another error', () => {
+    const refused = new (KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error)(
+      'SASL SCRAM-SHA-512 authentication failed: Authentication failed',
+    );
+    assert.ok(isPermanentKafkaFailure(refused));
+    const denied = new KafkaJSProtocolError('Not authorized to access topics');
+    Object.assign(denied, { type: 'TOPIC_AUTHORIZATION_FAILED' });
+    assert.ok(isPermanentKafkaFailure(denied));
+    assert.ok(isPermanentKafkaFailure(new Error('send failed', { cause: denied })));
+  });
+
+  it("a broker gone or the client's own state after a crash may pass", () => {
+    assert.equal(
+      isPermanentKafkaFailure(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092')),
+      false,
+    );
+    assert.equal(
+      isPermanentKafkaFailure(
+        new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first'),
+      ),
+      false,
+    );
+    assert.equal(isPermanentKafkaFailure('not an error'), false);
+  });
+});
