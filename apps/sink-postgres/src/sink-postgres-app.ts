@@ -55,6 +55,7 @@ export async function createSinkPostgresApp(
     merge: config.merge,
     tables: config.tables,
     maxCommitAttempts: target.maxCommitAttempts,
+    stallAfterMs: config.liveness.stallAfterMs,
     logger,
   });
   const kafka = new KafkaReachability(config.kafka);

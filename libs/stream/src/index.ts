@@ -11,7 +11,15 @@ export {
   type GroupMembership,
   PartitionLostError,
 } from './runtime/stream-runtime';
-export { RuntimeSupervisor, type SupervisedPhase } from './runtime/runtime-supervisor';
+export {
+  RuntimeSupervisor,
+  appRecovery,
+  isRecoverableRuntimeFailure,
+  type SupervisedPhase,
+  type SupervisorRecovery,
+  type SupervisorLog,
+} from './runtime/runtime-supervisor';
+export { requireInputTopics } from './runtime/input-topics';
 export {
   streamRuntimeConfigSchema,
   type StreamRuntimeConfig,

@@ -41,13 +41,28 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     assert.match(app.output(), /conflicts/);
   });
 
-  it('refuses to start on a topic that does not exist, naming it', async () => {
-    const app = await bed.spawnSink(bed.sinkConfig({ topics: [`${bed.name}.missing`] }));
-    assert.equal(await app.exited, 1);
-    assert.match(app.output(), new RegExp(`${bed.name}\\.missing.*do not exist`));
+  it('waits for an input topic that does not exist yet, naming it in /status and the connector status, and starts when it appears', async () => {
+    const topic = `${bed.name}.later`;
+    const app = await bed.spawnSink(bed.sinkConfig({ topics: [topic] }));
+    const waiting = await bed.waitForStatus(app, (s) => s.phase === 'retrying');
+    assert.match(String(waiting.lastError), new RegExp(`${bed.name}\\.later.*do not exist`));
+    assert.equal((await fetch(`${app.url}/health/live`)).status, 200, 'live: waiting is not a failure');
+    assert.equal((await fetch(`${app.url}/health/ready`)).status, 503, 'not ready while it waits');
+    const connectors = (await (await fetch(`${app.url}/connectors`)).json()) as string[];
+    const connectorStatus = await (await fetch(`${app.url}/connectors/${connectors[0]}/status`)).json();
+    assert.match(JSON.stringify(connectorStatus), /later.*do not exist/);
+    assert.equal(app.child.exitCode, null, 'the process stays up (no crash loop on Kubernetes)');
+    const admin = bed.source.kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const running = await bed.waitForStatus(app, (s) => s.phase === 'running', 90_000);
+    assert.equal(running.lastError, undefined);
+    app.child.kill('SIGTERM');
+    assert.equal(await app.exited, 0);
   });
 
-  it('exits 1 with the reason when the target database cannot be reached', async () => {
+  it('retries with the reason while the target database cannot be reached, staying up', async () => {
     const topic = `${bed.name}.unreachable`;
     const admin = bed.source.kafka.admin();
     await admin.connect();
@@ -55,8 +70,12 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     await admin.disconnect();
     const config = bed.sinkConfig({ topics: [topic] });
     const app = await bed.spawnSink({ ...config, target: { ...config.target, port: await freePort() } });
-    assert.equal(await app.exited, 1);
-    assert.match(app.output(), /sink-postgres: .*ECONNREFUSED/);
+    const retrying = await bed.waitForStatus(app, (s) => s.phase === 'retrying');
+    assert.match(String(retrying.lastError), /ECONNREFUSED/);
+    assert.equal((await fetch(`${app.url}/health/live`)).status, 200);
+    assert.equal((await fetch(`${app.url}/health/ready`)).status, 503);
+    app.child.kill('SIGTERM');
+    assert.equal(await app.exited, 0);
   });
 
   it('dead-letters undecodable, unknown-schema, refused and incompatible records with the reason; the rest is written', async () => {

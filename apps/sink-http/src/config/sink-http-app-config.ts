@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import {
+  httpConfigSchema,
+  livenessConfigSchema,
+  loggingConfigSchema,
+  tracingConfigSchema,
+} from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 import { httpDestinationConfigSchema } from '@sluice/sink-http';
 import { retryPolicySchema } from '@sluice/stream';
@@ -69,8 +74,12 @@ const runtimeSettingsSchema = z
           ),
       })
       .prefault({}),
-    sessionTimeoutMs: positive().optional().describe('Consumer group session timeout. Default 30000.'),
-    heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 3000.'),
+    sessionTimeoutMs: positive()
+      .optional()
+      .describe(
+        'Consumer group session timeout: how long a member that died without leaving keeps its partitions. Default 10000.',
+      ),
+    heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 1000.'),
     revokeTimeoutMs: wholeNumber(0)
       .optional()
       .describe('Time running records get when their partition is taken away. Default 5000.'),
@@ -112,6 +121,7 @@ export const sinkHttpAppConfigSchema = z.strictObject({
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-sink-http' }),
   registry: schemaRegistryConfigSchema,
   http: httpConfigSchema(8104),
+  liveness: livenessConfigSchema,
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

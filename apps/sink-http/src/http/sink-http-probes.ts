@@ -1,10 +1,18 @@
 import { type KafkaReachability } from '@sluice/kafka';
-import { httpReachable, type HealthProbes, phaseProbe, reachabilityProbe } from '@sluice/observability';
+import {
+  httpReachable,
+  type HealthProbes,
+  phaseProbe,
+  progressProbe,
+  reachabilityProbe,
+} from '@sluice/observability';
 import { type SinkHttpAppConfig } from '../config/sink-http-app-config';
 import { type HttpSink } from '../processing/http-sink';
 
 /**
- * Live: the runtime has not stopped on a failure (a restart resumes from the last commit). Ready: it
+ * Live: the runtime has not stopped on a failure (a restart resumes from the last commit) and is not
+ * stalled (records waiting `liveness.stallAfterMs` with nothing committed while Kafka and the
+ * registry answer and no destination's circuit is open). Ready: it
  * consumes as a settled group member and Kafka (and, for Avro, the registry) answer. Destinations
  * are not probed: an endpoint that is down is the circuit breaker's business (records wait, then go
  * to the DLQ) and restarting the sink would not help it.
@@ -19,8 +27,22 @@ export function sinkHttpProbes(
     return { phase, lastError };
   };
   const usesRegistry = config.keyFormat === 'avro' || config.valueFormat === 'avro';
+  const registry = usesRegistry
+    ? [
+        reachabilityProbe(
+          'registry',
+          httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+        ),
+      ]
+    : [];
   return {
-    live: [phaseProbe('sink-http', state, (phase) => phase !== 'failed')],
+    live: [
+      phaseProbe('sink-http', state, (phase) => phase !== 'failed'),
+      progressProbe('progress', sink.runtime.liveness!, [
+        reachabilityProbe('kafka', () => kafka.check()),
+        ...registry,
+      ]),
+    ],
     ready: [
       phaseProbe('sink-http', state, (phase) => phase === 'running'),
       {
@@ -31,14 +53,7 @@ export function sinkHttpProbes(
         },
       },
       reachabilityProbe('kafka', () => kafka.check()),
-      ...(usesRegistry
-        ? [
-            reachabilityProbe(
-              'registry',
-              httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
-            ),
-          ]
-        : []),
+      ...registry,
     ],
   };
 }

@@ -1,6 +1,4 @@
-import { EnvironmentError } from '@sluice/errors';
-import { createKafkaClient } from '@sluice/kafka';
-import { type Logger, watchCircuitBreakers } from '@sluice/observability';
+import { type LivenessView, type Logger, watchCircuitBreakers } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
   type CircuitTransition,
@@ -10,9 +8,11 @@ import {
   RecordDecoding,
 } from '@sluice/sink-http';
 import {
+  appRecovery,
   keptParkedLog,
   type GroupMembership,
   parseStreamRuntimeConfig,
+  requireInputTopics,
   RuntimeSupervisor,
   StreamRuntime,
   type SupervisedPhase,
@@ -59,8 +59,12 @@ export interface SinkHttpStatus {
     readonly message: string;
     readonly at: string;
   };
-  /** Why the runtime stopped, when it failed. */
+  /** Why the runtime stopped, when it failed, or why it waits to retry. */
   readonly lastError?: string;
+  /** In phase `retrying`: when the next attempt starts. */
+  readonly retryAt?: string;
+  /** Progress-based liveness: `stalled` when records waited `liveness.stallAfterMs` with nothing committed. */
+  readonly liveness?: LivenessView;
 }
 
 /** Listener for circuit breaker transitions of any destination (metrics, logs). */
@@ -104,7 +108,20 @@ export class HttpSink {
     }
     this.runtime = new RuntimeSupervisor(
       () => this.newRuntime(),
-      (error) => log.error({ err: error }, 'sink-http stopped on a failure'),
+      (error) => log.error({ err: error }, 'sink-http runtime failed'),
+      appRecovery({
+        app: 'sink-http',
+        group: config.group,
+        prepare: () => requireInputTopics(config.kafka, config.topics),
+        // Records held back by an open circuit wait on the destination, not on this process.
+        blockedBy: () => {
+          const open = this.destinations.filter((d) => d.breaker.state !== 'closed').map((d) => d.name);
+          return open.length > 0 ? `destination(s) ${open.join(', ')} (circuit not closed)` : undefined;
+        },
+        stallAfterMs: config.liveness.stallAfterMs,
+        shutdownTimeoutMs: config.runtime.shutdownTimeoutMs ?? 10_000,
+        log,
+      }),
     );
     const usesAvro = config.keyFormat === 'avro' || config.valueFormat === 'avro';
     this.processor = new HttpSinkProcessor({
@@ -133,8 +150,8 @@ export class HttpSink {
     return () => offs.forEach((off) => off());
   }
 
+  /** Starts delivering; waits (phase `retrying`) while Kafka does not answer or an input topic is missing. */
   async start(): Promise<void> {
-    await this.checkTopics();
     // sluice_circuit_breaker_state{group,destination}, read at each scrape.
     this.unwatchBreakers = watchCircuitBreakers(this.group, () =>
       this.destinations.map((d) => ({ destination: d.name, state: d.breaker.state })),
@@ -205,6 +222,8 @@ export class HttpSink {
         : {}),
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
       ...(this.runtime.lastError !== undefined ? { lastError: String(this.runtime.lastError) } : {}),
+      ...(this.runtime.retryAt !== undefined ? { retryAt: this.runtime.retryAt.toISOString() } : {}),
+      ...(this.runtime.liveness !== undefined ? { liveness: this.runtime.liveness.observe() } : {}),
     };
   }
 
@@ -229,20 +248,5 @@ export class HttpSink {
       },
       'runtime',
     );
-  }
-
-  private async checkTopics(): Promise<void> {
-    const admin = createKafkaClient(this.config.kafka).admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = this.config.topics.filter((t) => !existing.has(t));
-      if (missing.length > 0)
-        throw new EnvironmentError(`topic(s) ${missing.join(', ')} do not exist`, {
-          code: 'INPUT_TOPIC_MISSING',
-        });
-    } finally {
-      await admin.disconnect();
-    }
   }
 }

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import {
+  httpConfigSchema,
+  livenessConfigSchema,
+  loggingConfigSchema,
+  tracingConfigSchema,
+} from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 import { parseStreamRuntimeConfig, retryPolicySchema, type StreamRuntimeConfig } from '@sluice/stream';
 
@@ -118,8 +123,12 @@ export const sinkPostgresAppConfigSchema = z.strictObject({
         .describe(
           "After a key's record is dead-lettered: skip (later records apply) or park (they follow it to the DLQ). Default park.",
         ),
-      sessionTimeoutMs: positive().optional().describe('Consumer group session timeout. Default 30000.'),
-      heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 3000.'),
+      sessionTimeoutMs: positive()
+        .optional()
+        .describe(
+          'Consumer group session timeout: how long a member that died without leaving keeps its partitions. Default 10000.',
+        ),
+      heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 1000.'),
       revokeTimeoutMs: wholeNumber(0)
         .optional()
         .describe('Time running records get when their partition is taken away. Default 5000.'),
@@ -131,6 +140,7 @@ export const sinkPostgresAppConfigSchema = z.strictObject({
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-sink-postgres' }),
   registry: schemaRegistryConfigSchema,
   http: httpConfigSchema(8103),
+  liveness: livenessConfigSchema,
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

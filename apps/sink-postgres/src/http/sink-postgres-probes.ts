@@ -5,6 +5,7 @@ import {
   type HealthProbes,
   phaseProbe,
   postgresReachable,
+  progressProbe,
   reachabilityProbe,
 } from '@sluice/observability';
 import { type PostgresSink } from '@sluice/sink-postgres';
@@ -12,7 +13,8 @@ import { type SinkPostgresAppConfig } from '../config/sink-postgres-app-config';
 
 /**
  * Live: the runtime has not stopped on a failure (a restart resumes from the offsets stored in the
- * target). Ready: it consumes as a settled group member, and the target database, Kafka and the
+ * target) and is not stalled (records waiting `liveness.stallAfterMs` with nothing committed while
+ * the target, Kafka and the registry answer). Ready: it consumes as a settled group member, and the target database, Kafka and the
  * registry answer.
  */
 export function sinkPostgresProbes(
@@ -24,17 +26,23 @@ export function sinkPostgresProbes(
     const { phase, lastError } = sink.status();
     return { phase, lastError };
   };
+  const dependencies = [
+    reachabilityProbe('postgres', postgresReachable(config.target)),
+    reachabilityProbe('kafka', () => kafka.check()),
+    reachabilityProbe(
+      'registry',
+      httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+    ),
+  ];
   return {
-    live: [phaseProbe('sink-postgres', state, (phase) => phase !== 'failed')],
+    live: [
+      phaseProbe('sink-postgres', state, (phase) => phase !== 'failed'),
+      progressProbe('progress', sink.runtime.liveness!, dependencies),
+    ],
     ready: [
       phaseProbe('sink-postgres', state, (phase) => phase === 'running'),
       groupMembershipProbe(() => sink.status()),
-      reachabilityProbe('postgres', postgresReachable(config.target)),
-      reachabilityProbe('kafka', () => kafka.check()),
-      reachabilityProbe(
-        'registry',
-        httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
-      ),
+      ...dependencies,
     ],
   };
 }

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { loadAppConfig, wholeNumber } from '@sluice/config';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { httpConfigSchema, loggingConfigSchema, tracingConfigSchema } from '@sluice/observability';
+import {
+  httpConfigSchema,
+  livenessConfigSchema,
+  loggingConfigSchema,
+  tracingConfigSchema,
+} from '@sluice/observability';
 import { schemaRegistryConfigSchema } from '@sluice/schema';
 
 const positive = () => z.number().int().min(1);
@@ -39,8 +44,12 @@ const runtimeSettingsSchema = z
       .describe(
         "exactly-once transaction timeout; at most the broker's transaction.max.timeout.ms. Default 60000.",
       ),
-    sessionTimeoutMs: positive().optional().describe('Consumer group session timeout. Default 30000.'),
-    heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 3000.'),
+    sessionTimeoutMs: positive()
+      .optional()
+      .describe(
+        'Consumer group session timeout: how long a member that died without leaving keeps its partitions. Default 10000.',
+      ),
+    heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 1000.'),
     revokeTimeoutMs: wholeNumber(0)
       .optional()
       .describe('Time running records get when their partition is taken away. Default 5000.'),
@@ -81,6 +90,7 @@ export const transformerAppConfigSchema = z.strictObject({
   kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-transformer' }),
   registry: schemaRegistryConfigSchema,
   http: httpConfigSchema(8102),
+  liveness: livenessConfigSchema,
   logging: loggingConfigSchema,
   tracing: tracingConfigSchema,
 });

@@ -4,13 +4,16 @@ import {
   httpReachable,
   type HealthProbes,
   phaseProbe,
+  progressProbe,
   reachabilityProbe,
 } from '@sluice/observability';
 import { type TransformerAppConfig } from '../config/transformer-app-config';
 import { type Transformer } from '../processing/transformer';
 
 /**
- * Live: the runtime has not stopped on a failure (then a restart resumes from the last commit).
+ * Live: the runtime has not stopped on a failure (then a restart resumes from the last commit) and
+ * is not stalled (records waiting `liveness.stallAfterMs` with nothing committed while Kafka and the
+ * registry answer).
  * Ready: it consumes as a settled group member (not while partitions move) and Kafka and the
  * registry answer.
  */
@@ -20,16 +23,22 @@ export function transformerProbes(
   kafka: KafkaReachability,
 ): HealthProbes {
   const state = () => transformer.status();
+  const dependencies = [
+    reachabilityProbe('kafka', () => kafka.check()),
+    reachabilityProbe(
+      'registry',
+      httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+    ),
+  ];
   return {
-    live: [phaseProbe('transformer', state, (phase) => phase !== 'failed')],
+    live: [
+      phaseProbe('transformer', state, (phase) => phase !== 'failed'),
+      progressProbe('progress', transformer.runtime.liveness!, dependencies),
+    ],
     ready: [
       phaseProbe('transformer', state, (phase) => phase === 'running'),
       groupMembershipProbe(() => transformer.status()),
-      reachabilityProbe('kafka', () => kafka.check()),
-      reachabilityProbe(
-        'registry',
-        httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
-      ),
+      ...dependencies,
     ],
   };
 }

@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { type Admin } from 'kafkajs';
-import { EnvironmentError } from '@sluice/errors';
+import { RetriableError } from '@sluice/errors';
 import { createKafkaClient } from '@sluice/kafka';
-import { type Logger } from '@sluice/observability';
+import { type LivenessView, type Logger } from '@sluice/observability';
 import { type CompiledPipeline, compilePipeline, loadPipeline, parsePipelineConfig } from '@sluice/pipeline';
 import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
+  appRecovery,
   keptParkedLog,
   parseStreamRuntimeConfig,
   type GroupMembership,
@@ -40,6 +41,10 @@ export interface TransformerStatus {
   /** This process's resident set and V8 heap in use, bytes. */
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
   readonly lastError?: string;
+  /** In phase `retrying`: when the next attempt starts. */
+  readonly retryAt?: string;
+  /** Progress-based liveness: `stalled` when records waited `liveness.stallAfterMs` with nothing committed. */
+  readonly liveness?: LivenessView;
 }
 
 /**
@@ -80,7 +85,15 @@ export class Transformer {
     this.schemas = new OutputSchemaRegistrations(registry);
     this.runtime = new RuntimeSupervisor(
       () => this.newRuntime(),
-      (error) => this.log.error({ err: error }, 'transformer stopped on a failure'),
+      (error) => this.log.error({ err: error }, 'transformer runtime failed'),
+      appRecovery({
+        app: 'transformer',
+        group: pipeline.config.groupId,
+        prepare: () => this.prepare(),
+        stallAfterMs: config.liveness.stallAfterMs,
+        shutdownTimeoutMs: config.runtime.shutdownTimeoutMs ?? 10_000,
+        log,
+      }),
     );
   }
 
@@ -93,10 +106,25 @@ export class Transformer {
     return this.runtime.done;
   }
 
+  /**
+   * Starts the pipeline, waiting (phase `retrying`, the reason in the status) while Kafka does not
+   * answer or an input topic does not exist yet, as a Kafka Connect sink does.
+   */
   async start(): Promise<void> {
-    const kafka = createKafkaClient(this.config.kafka);
-    this.admin = kafka.admin();
-    await this.admin.connect();
+    await this.runtime.start();
+    this.log.info(
+      { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
+      'transformer running',
+    );
+  }
+
+  /** What a runtime needs before it starts: the input topics, the output topics, the processor. */
+  private async prepare(): Promise<void> {
+    if (this.admin === undefined) {
+      const admin = createKafkaClient(this.config.kafka).admin();
+      await admin.connect();
+      this.admin = admin;
+    }
     this.topics = await this.inputTopics(this.admin);
     const layout = await this.outputLayout(this.admin, this.topics);
     const outputTopics = new OutputTopics(this.admin, layout);
@@ -111,11 +139,6 @@ export class Transformer {
       topics: outputTopics,
       keyFormat: this.config.keyFormat,
     });
-    await this.runtime.start();
-    this.log.info(
-      { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
-      'transformer running',
-    );
   }
 
   private newRuntime(): StreamRuntime {
@@ -160,6 +183,8 @@ export class Transformer {
       schemaRegistrations: this.schemas.registrations,
       memory: { rssBytes: process.memoryUsage.rss(), heapUsedBytes: process.memoryUsage().heapUsed },
       ...(this.runtime.lastError !== undefined ? { lastError: String(this.runtime.lastError) } : {}),
+      ...(this.runtime.retryAt !== undefined ? { retryAt: this.runtime.retryAt.toISOString() } : {}),
+      ...(this.runtime.liveness !== undefined ? { liveness: this.runtime.liveness.observe() } : {}),
     };
   }
 
@@ -185,8 +210,8 @@ export class Transformer {
       const existing = new Set(await admin.listTopics());
       const missing = from.topics.filter((t) => !existing.has(t));
       if (missing.length > 0)
-        throw new EnvironmentError(
-          `input topic(s) ${missing.join(', ')} of pipeline ${this.pipeline.config.name} do not exist`,
+        throw new RetriableError(
+          `input topic(s) ${missing.join(', ')} of pipeline ${this.pipeline.config.name} do not exist (yet): waiting for them`,
           { code: 'INPUT_TOPIC_MISSING' },
         );
       return [...from.topics];
@@ -194,9 +219,10 @@ export class Transformer {
     const pattern = new RegExp(`^(?:${from.pattern})$`);
     const topics = (await admin.listTopics()).filter((t) => pattern.test(t)).sort();
     if (topics.length === 0)
-      throw new EnvironmentError(`no topic matches the pipeline's from.pattern ${from.pattern}`, {
-        code: 'INPUT_TOPIC_MISSING',
-      });
+      throw new RetriableError(
+        `no topic matches the pipeline's from.pattern ${from.pattern} (yet): waiting for one`,
+        { code: 'INPUT_TOPIC_MISSING' },
+      );
     return topics;
   }
 

@@ -24,7 +24,8 @@ export class StreamConnector implements Connector {
 
   status(): ConnectorStatus {
     const { supervisor } = this;
-    const error = supervisor.phase === 'failed' ? supervisor.lastError : undefined;
+    const error =
+      supervisor.phase === 'failed' || supervisor.phase === 'retrying' ? supervisor.lastError : undefined;
     return {
       state: this.state(),
       partitions: supervisor.assignedPartitions(),
@@ -61,6 +62,9 @@ export class StreamConnector implements Connector {
     switch (this.supervisor.phase) {
       case 'starting':
         return 'STARTING';
+      // Waiting out a failure or a missing input topic counts as running, as the source's does:
+      // lastError says why.
+      case 'retrying':
       case 'running':
         return this.supervisor.paused ? 'PAUSED' : 'RUNNING';
       case 'failed':

@@ -1,11 +1,12 @@
 import { Pool } from 'pg';
-import { EnvironmentError } from '@sluice/errors';
-import { createKafkaClient, type KafkaConfig } from '@sluice/kafka';
-import { type Logger } from '@sluice/observability';
+import { type KafkaConfig } from '@sluice/kafka';
+import { type LivenessView, type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
+  appRecovery,
   keptParkedLog,
   type GroupMembership,
+  requireInputTopics,
   RuntimeSupervisor,
   StreamRuntime,
   type StreamRuntimeConfig,
@@ -55,6 +56,8 @@ export interface PostgresSinkOptions {
   readonly tables: Readonly<Record<string, TopicTableSettings>>;
   /** Attempts of a checkpoint transaction the database cut off. */
   readonly maxCommitAttempts: number;
+  /** Records waiting this long with nothing committed is a stall (`liveness.stallAfterMs`). */
+  readonly stallAfterMs: number;
   readonly logger: Logger;
 }
 
@@ -79,7 +82,12 @@ export interface PostgresSinkStatus extends SinkCounters {
   readonly recordsProcessed: number;
   readonly recordsDeadLettered: number;
   readonly recordsParked: number;
+  /** Why the runtime failed, or why it waits to retry. */
   readonly lastError?: string;
+  /** In phase `retrying`: when the next attempt starts. */
+  readonly retryAt?: string;
+  /** Progress-based liveness: `stalled` when records waited `liveness.stallAfterMs` with nothing committed. */
+  readonly liveness?: LivenessView;
 }
 
 /**
@@ -108,7 +116,15 @@ export class PostgresSink {
   constructor(private readonly options: PostgresSinkOptions) {
     this.runtime = new RuntimeSupervisor<RowChange>(
       () => this.newRuntime!(),
-      (error) => options.logger.error({ err: error }, 'sink-postgres stopped on a failure'),
+      (error) => options.logger.error({ err: error }, 'sink-postgres runtime failed'),
+      appRecovery({
+        app: 'sink-postgres',
+        group: options.runtime.group,
+        prepare: () => this.prepare(),
+        stallAfterMs: options.stallAfterMs,
+        shutdownTimeoutMs: options.runtime.shutdownTimeoutMs,
+        log: options.logger,
+      }),
     );
   }
 
@@ -117,9 +133,23 @@ export class PostgresSink {
     return this.runtime.done;
   }
 
+  /**
+   * Starts sinking; waits (phase `retrying`, the reason in the status) while Kafka or the target do
+   * not answer or an input topic does not exist yet.
+   */
   async start(): Promise<void> {
+    await this.runtime.start();
+    this.options.logger.info(
+      { group: this.options.runtime.group, topics: this.options.runtime.topics },
+      'sink-postgres running',
+    );
+  }
+
+  /** What a runtime needs first: the input topics, the target's pool and bookkeeping tables. */
+  private async prepare(): Promise<void> {
     const { options } = this;
-    await this.checkTopics();
+    await requireInputTopics(options.kafka, options.runtime.topics);
+    if (this.newRuntime !== undefined) return;
     const t = options.target;
     this.pool = new Pool({
       host: t.host,
@@ -167,27 +197,6 @@ export class PostgresSink {
         },
         onKeptParked: (kept) => options.logger.warn(...keptParkedLog(kept)),
       });
-    await this.runtime.start();
-    options.logger.info(
-      { group: options.runtime.group, topics: options.runtime.topics },
-      'sink-postgres running',
-    );
-  }
-
-  /** A topic that does not exist is a clear start-up error, not a consumer crash later. */
-  private async checkTopics(): Promise<void> {
-    const admin = createKafkaClient(this.options.kafka).admin();
-    await admin.connect();
-    try {
-      const existing = new Set(await admin.listTopics());
-      const missing = this.options.runtime.topics.filter((t) => !existing.has(t));
-      if (missing.length > 0)
-        throw new EnvironmentError(`topic(s) ${missing.join(', ')} to sink do not exist`, {
-          code: 'INPUT_TOPIC_MISSING',
-        });
-    } finally {
-      await admin.disconnect();
-    }
   }
 
   /** Drains in-flight records and commits them (within the runtime's shutdown budget), then disconnects. */
@@ -234,6 +243,8 @@ export class PostgresSink {
       recordsParked: this.parked,
       ...this.counters,
       ...(this.runtime.lastError !== undefined ? { lastError: String(this.runtime.lastError) } : {}),
+      ...(this.runtime.retryAt !== undefined ? { retryAt: this.runtime.retryAt.toISOString() } : {}),
+      ...(this.runtime.liveness !== undefined ? { liveness: this.runtime.liveness.observe() } : {}),
     };
   }
 

@@ -25,6 +25,11 @@ export interface SupervisorRecovery {
   readonly stallAfterMs: number;
   /** How long a runtime being replaced may take to stop before it is abandoned. */
   readonly stopTimeoutMs: number;
+  /**
+   * Names what the records wait on outside this process (an HTTP destination whose circuit is
+   * open), or undefined: waiting on it is not a stall, and replacing the runtime would not help.
+   */
+  readonly blockedBy?: () => string | undefined;
   /** Told of each retry (logs). */
   readonly onRetry?: (error: unknown, delayMs: number) => void;
   /** Told when the runtime stalled and is replaced (logs). */
@@ -288,6 +293,8 @@ export class RuntimeSupervisor<O = OutputRecord> {
     const lag = partitions.reduce((sum, p) => sum + (p.lag ?? 0n), 0n);
     const membership = this.membership();
     const starting = this.phaseNow === 'starting' || (this.phaseNow === 'running' && membership !== 'member');
+    const blocked = this.recovery?.blockedBy?.();
+    if (blocked !== undefined) return { waiting: false, progress: 'blocked', waitingOn: blocked };
     const waiting = !this.pausedNow && (starting || (this.phaseNow === 'running' && lag > 0n));
     return {
       waiting,
@@ -304,4 +311,43 @@ export class RuntimeSupervisor<O = OutputRecord> {
     this.metrics?.restarts.inc({ reason: 'stalled' });
     void this.restart().catch(() => undefined);
   }
+}
+
+/** What the apps log their supervisor's retries and stalls with (pino's logger fits). */
+export interface SupervisorLog {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * The recovery every consuming app uses: retries from 1 s doubling to 30 s, a runtime stuck in
+ * its stop abandoned 5 s past its own shutdown budget, retries and stalls logged under `app`'s name.
+ */
+export function appRecovery(options: {
+  readonly app: string;
+  readonly group: string;
+  readonly prepare?: () => Promise<void>;
+  readonly blockedBy?: () => string | undefined;
+  readonly stallAfterMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly log: SupervisorLog;
+}): SupervisorRecovery {
+  const { app, log } = options;
+  return {
+    group: options.group,
+    ...(options.prepare ? { prepare: options.prepare } : {}),
+    ...(options.blockedBy ? { blockedBy: options.blockedBy } : {}),
+    initialDelayMs: 1_000,
+    maxDelayMs: 30_000,
+    stallAfterMs: options.stallAfterMs,
+    stopTimeoutMs: options.shutdownTimeoutMs + 5_000,
+    onRetry: (error, delayMs) =>
+      log.warn({ err: error, retryInMs: delayMs }, `${app} waiting to retry: ${messageOf(error)}`),
+    onStall: (view) =>
+      log.error({ liveness: view }, `${app} stalled: waiting on ${view.waitingOn}; replacing the runtime`),
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

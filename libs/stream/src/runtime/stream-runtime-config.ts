@@ -85,8 +85,12 @@ export const streamRuntimeConfigSchema = z
       .describe(
         "exactly-once: broker aborts a transaction open this long. At most the broker's transaction.max.timeout.ms. Default 60000.",
       ),
-    sessionTimeoutMs: positive().default(30_000).describe('Consumer group session timeout. Default 30000.'),
-    heartbeatIntervalMs: positive().default(3_000).describe('Consumer heartbeat interval. Default 3000.'),
+    sessionTimeoutMs: positive()
+      .default(10_000)
+      .describe(
+        'Consumer group session timeout: how long a member that died without leaving (kill -9, a lost node) keeps its partitions. Default 10000 (the broker allows 6000 and up).',
+      ),
+    heartbeatIntervalMs: positive().default(1_000).describe('Consumer heartbeat interval. Default 1000.'),
     revokeTimeoutMs: millis()
       .default(5_000)
       .describe(
