@@ -1,6 +1,7 @@
 // @sluice/errors — the lowest floor: Sluice's error hierarchy (retriability is a property of the
-// error) and the one retry every lib uses (exponential backoff with jitter, a policy validated up
-// front). Everything else in this lib is internal.
+// error), the one retry every lib uses (exponential backoff with jitter, a policy validated up
+// front) and the one judgement of Postgres failures (by SQLSTATE class and socket code). Everything
+// else in this lib is internal.
 export {
   SluiceError,
   RetriableError,
@@ -26,3 +27,9 @@ export {
   type RetryStopReason,
   type AttemptHistory,
 } from './retry/retry';
+export {
+  classifyPostgresFailure,
+  sqlStateOf,
+  type PostgresFailure,
+  type PostgresFailureKind,
+} from './postgres/postgres-failure';

@@ -1,16 +1,21 @@
 import { QueryFailedError } from 'typeorm';
-import { compileRetryPolicy, RetriableError, retry, type RetryPolicy } from '@sluice/errors';
+import {
+  classifyPostgresFailure,
+  compileRetryPolicy,
+  RetriableError,
+  retry,
+  type RetryPolicy,
+} from '@sluice/errors';
 
 /**
- * Postgres errors that mean "another replica got there first": a unique violation, a
- * serialization failure, a deadlock. Doing the same transaction again resolves them.
+ * Postgres errors that mean "another replica got there first": a unique violation (23505), a
+ * transaction rolled back by a serialization failure or a deadlock (class 40, transient). Doing the
+ * same transaction again resolves them.
  */
-const CONFLICT_CODES = new Set(['23505', '40001', '40P01']);
-
 export function isTransientConflict(error: unknown): boolean {
   if (!(error instanceof QueryFailedError)) return false;
-  const code = (error.driverError as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && CONFLICT_CODES.has(code);
+  const failure = classifyPostgresFailure(error.driverError);
+  return failure?.sqlState === '23505' || (failure?.kind === 'transaction-rollback' && failure.transient);
 }
 
 /** 10 attempts in all, 2 ms doubling up to 100 ms with full jitter. */

@@ -11,6 +11,8 @@ describe('classifyPostgresError', () => {
   it('retries an unreachable server, a terminated backend, a restart and a lost socket', () => {
     for (const error of [
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5433'), { code: 'ECONNREFUSED' }),
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+      pgError('40P01', 'deadlock detected'),
       pgError('57P01', 'terminating connection due to administrator command'),
       pgError('57P03', 'the database system is starting up'),
       pgError('08006', 'connection failure'),

@@ -1,4 +1,5 @@
 import { type PoolClient } from 'pg';
+import { classifyPostgresFailure } from '@sluice/errors';
 import { type RowChange, type SourcePosition, type TargetTable } from '../plan/row-change';
 import {
   type BookkeepingTables,
@@ -27,10 +28,10 @@ interface PgError {
   readonly detail?: string;
 }
 
-/** SQLSTATE classes of a row the target cannot take: data exception (22), integrity (23). */
+/** A row the target cannot take: a data exception (SQLSTATE class 22) or a constraint (23). */
 export function isRowRejection(error: unknown): error is PgError {
-  const code = (error as PgError | undefined)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+  const kind = classifyPostgresFailure(error)?.kind;
+  return kind === 'data' || kind === 'integrity';
 }
 
 const text = (v: bigint | null): string | null => (v === null ? null : v.toString());

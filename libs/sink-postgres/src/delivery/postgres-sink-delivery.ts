@@ -1,6 +1,12 @@
 import { type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
-import { DatabaseError, type Pool } from 'pg';
-import { compileRetryPolicy, type RetryPolicy, retryOrThrow, SluiceError } from '@sluice/errors';
+import { type Pool } from 'pg';
+import {
+  classifyPostgresFailure,
+  compileRetryPolicy,
+  type RetryPolicy,
+  retryOrThrow,
+  SluiceError,
+} from '@sluice/errors';
 import { createProducer, offsetResetId } from '@sluice/kafka';
 import {
   DB_NAMESPACE,
@@ -323,21 +329,12 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
 }
 
 /**
- * Connection trouble, a deadlock or serialization failure, a shutting-down server: redo the
- * transaction. A server error is judged by its SQLSTATE; an error without one from the client
- * (a socket error code, "connection terminated") is connection trouble; Sluice errors and bugs are not.
+ * Connection trouble, a rolled-back transaction (deadlock, serialization failure), a server short of
+ * resources or shutting down: redo the transaction. A server error is judged by its SQLSTATE
+ * (`classifyPostgresFailure`); any other error from the client or the producer (a socket error,
+ * "connection terminated") is taken as connection trouble; Sluice errors and bugs are not.
  */
 function isTransient(error: unknown): boolean {
   if (error instanceof SluiceError || error instanceof TypeError || error instanceof RangeError) return false;
-  const code = (error as { code?: unknown } | undefined)?.code;
-  if (error instanceof DatabaseError)
-    return (
-      typeof code === 'string' &&
-      (code.startsWith('08') ||
-        code === '40001' ||
-        code === '40P01' ||
-        code.startsWith('57P') ||
-        code === '53300')
-    );
-  return error instanceof Error;
+  return classifyPostgresFailure(error)?.transient ?? error instanceof Error;
 }

@@ -1,9 +1,6 @@
-import { Pool, type DatabaseError } from 'pg';
-import { FatalRecordError, RetriableError } from '@sluice/errors';
+import { Pool } from 'pg';
+import { classifyPostgresFailure, FatalRecordError, RetriableError } from '@sluice/errors';
 import type { LookupRow, LookupSource, RowLookup } from './row-lookup';
-
-/** SQLSTATE classes that mean "try again": connection exceptions, operator intervention (incl. timeouts). */
-const RETRIABLE_SQLSTATE_CLASSES = new Set(['08', '53', '57', '40']);
 
 /**
  * A lookup over a small pg pool. Each query runs with a server-side statement timeout and a
@@ -38,18 +35,16 @@ export class PostgresRowLookup implements RowLookup {
   }
 }
 
+/**
+ * A server error the SQLSTATE calls transient (connection trouble, a rolled-back transaction, the
+ * statement timeout, a server short of resources or shutting down) is retried, any other fails the
+ * record; an error without a SQLSTATE (the network, pg's own timeouts) is retried.
+ */
 function classify(error: unknown): Error {
-  const code = (error as DatabaseError).code;
   const message = (error as Error).message;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-    if (RETRIABLE_SQLSTATE_CLASSES.has(code.slice(0, 2)))
-      return new RetriableError(`lookup failed, will retry: ${message}`, {
-        cause: error,
-        code: 'LOOKUP_UNAVAILABLE',
-      });
+  const failure = classifyPostgresFailure(error);
+  if (failure?.sqlState !== undefined && !failure.transient)
     return new FatalRecordError(`lookup query failed: ${message}`, { cause: error, code: 'LOOKUP_FAILED' });
-  }
-  // Network errors (ECONNREFUSED, ...) and pg's own timeouts.
   return new RetriableError(`lookup failed, will retry: ${message}`, {
     cause: error,
     code: 'LOOKUP_UNAVAILABLE',
