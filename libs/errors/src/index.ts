@@ -1,7 +1,8 @@
 // @sluice/errors — the lowest floor: Sluice's error hierarchy (retriability is a property of the
 // error), the one retry every lib uses (exponential backoff with jitter, a policy validated up
-// front) and the one judgement of Postgres failures (by SQLSTATE class and socket code). Everything
-// else in this lib is internal.
+// front), the one judgement of Postgres failures (by SQLSTATE class and socket code), and what
+// the limiters pace with (an injectable Clock, the one TokenBucket). Everything else
+// in this lib is internal.
 export {
   SluiceError,
   RetriableError,
@@ -33,3 +34,5 @@ export {
   type PostgresFailure,
   type PostgresFailureKind,
 } from './postgres/postgres-failure';
+export { type Clock, systemClock } from './time/clock';
+export { TokenBucket } from './limits/token-bucket';

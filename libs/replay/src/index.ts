@@ -13,7 +13,6 @@ export {
 } from './republish/replay-republisher';
 export { RecordReencoder } from './republish/record-reencoder';
 export { type ReplayProgress } from './republish/replay-progress';
-export { TokenBucket } from './republish/token-bucket';
 export { REPLAY_ID_HEADER, REPLAY_SOURCE_HEADER } from './republish/replay-record-mapper';
 export {
   planGroupReset,

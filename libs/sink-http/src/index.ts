@@ -8,8 +8,6 @@ export {
   type HttpDestinationConfig,
   type HttpDestinationConfigInput,
 } from './config/http-destination-config';
-export { type Clock, systemClock } from './limits/clock';
-export { TokenBucket } from './limits/token-bucket';
 export {
   CircuitBreaker,
   type CircuitBreakerOptions,

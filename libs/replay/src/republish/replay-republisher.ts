@@ -1,5 +1,5 @@
 import { type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
-import { FatalRecordError } from '@sluice/errors';
+import { FatalRecordError, TokenBucket } from '@sluice/errors';
 import {
   createProducer,
   type PartitionRange,
@@ -19,7 +19,6 @@ import { ReplayChunk } from './replay-chunk';
 import { ProgressMeter, type ReplayProgress } from './replay-progress';
 import { ReplayRecordMapper } from './replay-record-mapper';
 import { type RecordReencoder } from './record-reencoder';
-import { TokenBucket } from './token-bucket';
 import { TransactionalStreamWriter } from './transactional-stream-writer';
 
 export interface RepublishRequest {

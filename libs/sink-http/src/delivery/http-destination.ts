@@ -1,8 +1,6 @@
-import { nextDelay, RetriableError } from '@sluice/errors';
+import { type Clock, nextDelay, RetriableError, systemClock, TokenBucket } from '@sluice/errors';
 import { type HttpDestinationConfig } from '../config/http-destination-config';
 import { CircuitBreaker, type CircuitCounters, type CircuitPermit } from '../limits/circuit-breaker';
-import { type Clock, systemClock } from '../limits/clock';
-import { TokenBucket } from '../limits/token-bucket';
 import { parseRetryAfter } from '../retry/retry-after';
 import { SIGNATURE_HEADER, WebhookSignature } from '../signing/webhook-signature';
 import { RequestTemplate } from '../template/request-template';
@@ -93,11 +91,7 @@ export class HttpDestination {
     this.template = new RequestTemplate(config);
     this.breaker = new CircuitBreaker(config.circuitBreaker, this.clock);
     if (config.rateLimit)
-      this.bucket = new TokenBucket(
-        config.rateLimit.perSecond,
-        config.rateLimit.burst ?? Math.max(1, Math.floor(config.rateLimit.perSecond)),
-        this.clock,
-      );
+      this.bucket = new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst, this.clock);
     this.transport = new HttpTransport({
       destination: config.name,
       connectTimeoutMs: config.timeouts.connectMs,
@@ -167,11 +161,10 @@ export class HttpDestination {
         waitMs: permit.retryInMs,
       };
     }
-    if (this.bucket)
-      await this.bucket.take(signal).catch((e: unknown) => {
-        this.breaker.neutral(permit);
-        this.abandoned(signal, e);
-      });
+    if (this.bucket && !(await this.bucket.take(1, signal))) {
+      this.breaker.neutral(permit);
+      this.abandoned(signal, signal.reason);
+    }
     let answer: HttpAnswer;
     try {
       this.counts.requests++;

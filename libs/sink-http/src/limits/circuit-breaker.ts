@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './clock';
+import { type Clock, systemClock } from '@sluice/errors';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 

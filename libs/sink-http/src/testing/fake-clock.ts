@@ -1,4 +1,4 @@
-import { type Clock } from '../limits/clock';
+import { type Clock } from '@sluice/errors';
 
 /** A clock for specs: `sleep` advances time at once and records how long it was asked to wait. */
 export class FakeClock implements Clock {

@@ -1,6 +1,9 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 
-/** Time as the limiters see it: injectable, so specs run a fake clock instead of waiting. */
+/**
+ * Time as the limiters see it (a token bucket, a circuit breaker): epoch milliseconds and a sleep,
+ * injectable, so specs run a fake clock instead of waiting.
+ */
 export interface Clock {
   now(): number;
   /** Resolves after `ms` (at once for 0); rejects when `signal` fires. */
