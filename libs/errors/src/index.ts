@@ -36,3 +36,4 @@ export {
 } from './postgres/postgres-failure';
 export { type Clock, systemClock } from './time/clock';
 export { TokenBucket } from './limits/token-bucket';
+export { DeadlineExceededError, withDeadline } from './deadline/deadline';
