@@ -48,8 +48,8 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     assert.match(String(waiting.lastError), new RegExp(`${bed.name}\\.later.*do not exist`));
     assert.equal((await fetch(`${app.url}/health/live`)).status, 200, 'live: waiting is not a failure');
     assert.equal((await fetch(`${app.url}/health/ready`)).status, 503, 'not ready while it waits');
-    const connectors = (await (await fetch(`${app.url}/connectors`)).json()) as string[];
-    const connectorStatus = await (await fetch(`${app.url}/connectors/${connectors[0]}/status`)).json();
+    const connectors = (await (await fetch(`${app.url}/connectors`)).json()) as Array<{ name: string }>;
+    const connectorStatus = await (await fetch(`${app.url}/connectors/${connectors[0]!.name}/status`)).json();
     assert.match(JSON.stringify(connectorStatus), /later.*do not exist/);
     assert.equal(app.child.exitCode, null, 'the process stays up (no crash loop on Kubernetes)');
     const admin = bed.source.kafka.admin();

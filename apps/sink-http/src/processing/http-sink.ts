@@ -151,15 +151,24 @@ export class HttpSink {
   }
 
   /** Starts delivering; waits (phase `retrying`) while Kafka does not answer or an input topic is missing. */
-  async start(): Promise<void> {
+  start(): void {
     // sluice_circuit_breaker_state{group,destination}, read at each scrape.
     this.unwatchBreakers = watchCircuitBreakers(this.group, () =>
       this.destinations.map((d) => ({ destination: d.name, state: d.breaker.state })),
     );
-    await this.runtime.start();
-    this.log.info(
-      { group: this.group, topics: this.config.topics, destinations: this.destinations.map((d) => d.name) },
-      'sink-http running',
+    // In the background: the process answers probes, /status and SIGTERM while it waits. A failure
+    // no retry fixes rejects `done`.
+    this.runtime.start().then(
+      () =>
+        this.log.info(
+          {
+            group: this.group,
+            topics: this.config.topics,
+            destinations: this.destinations.map((d) => d.name),
+          },
+          'sink-http running',
+        ),
+      () => undefined,
     );
   }
 

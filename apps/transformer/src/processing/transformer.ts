@@ -110,11 +110,16 @@ export class Transformer {
    * Starts the pipeline, waiting (phase `retrying`, the reason in the status) while Kafka does not
    * answer or an input topic does not exist yet, as a Kafka Connect sink does.
    */
-  async start(): Promise<void> {
-    await this.runtime.start();
-    this.log.info(
-      { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
-      'transformer running',
+  start(): void {
+    // In the background: the process answers probes, /status and SIGTERM while it waits. A failure
+    // no retry fixes rejects `done`.
+    this.runtime.start().then(
+      () =>
+        this.log.info(
+          { pipeline: this.pipeline.config.name, group: this.group, topics: this.topics },
+          'transformer running',
+        ),
+      () => undefined,
     );
   }
 

@@ -137,11 +137,16 @@ export class PostgresSink {
    * Starts sinking; waits (phase `retrying`, the reason in the status) while Kafka or the target do
    * not answer or an input topic does not exist yet.
    */
-  async start(): Promise<void> {
-    await this.runtime.start();
-    this.options.logger.info(
-      { group: this.options.runtime.group, topics: this.options.runtime.topics },
-      'sink-postgres running',
+  start(): void {
+    // In the background: the process answers probes, /status and SIGTERM while it waits. A failure
+    // no retry fixes rejects `done`.
+    this.runtime.start().then(
+      () =>
+        this.options.logger.info(
+          { group: this.options.runtime.group, topics: this.options.runtime.topics },
+          'sink-postgres running',
+        ),
+      () => undefined,
     );
   }
 
