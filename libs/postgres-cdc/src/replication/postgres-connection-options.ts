@@ -40,6 +40,9 @@ export function pgClientConfig(
     ssl: options.ssl === true ? {} : options.ssl || undefined,
     application_name: extra.applicationName ?? options.applicationName ?? 'sluice-source-postgres',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    // A peer gone without a reset (a dropped network path) is noticed instead of waited on for ever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     options: TEXT_OUTPUT_SETTINGS,
     types: RAW_TEXT_TYPES,
     ...(extra.replication ? { replication: 'database' } : {}),

@@ -163,6 +163,8 @@ export class PostgresSink {
       password: t.password,
       database: t.database,
       connectionTimeoutMillis: t.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       max: options.runtime.concurrency.partitions + 2,
     });
     this.pool.on('error', (error) => options.logger.warn({ err: error }, 'idle target connection failed'));
