@@ -60,6 +60,8 @@ describe('classifyPostgresFailure', () => {
     'EPIPE',
     'EHOSTUNREACH',
     'ENOTFOUND',
+    // A live connection torn down locally (a firewall, or `ss -K` in the chaos suite).
+    'ECONNABORTED',
   ]) {
     it(`judges the socket error ${socketCode} transient: Postgres is unreachable`, () => {
       const failure = classifyPostgresFailure(pgError(socketCode, `connect ${socketCode} 127.0.0.1:5433`));

@@ -103,6 +103,11 @@ const OTHER = judge('other', false, 'a server error');
 const SOCKET_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  // A connection torn down locally (a firewall or `ss -K` killing the socket).
+  'ECONNABORTED',
+  'ENETRESET',
+  'ENETDOWN',
+  'EHOSTDOWN',
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',

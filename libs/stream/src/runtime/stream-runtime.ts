@@ -1,4 +1,11 @@
-import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import {
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  KafkaJSNonRetriableError,
+  type KafkaMessage,
+} from 'kafkajs';
 import {
   createKafkaClient,
   type KafkaClientOptions,
@@ -117,6 +124,8 @@ export class StreamRuntime<O = OutputRecord> {
   private pausedEndOffsets: NodeJS.Timeout | undefined;
   /** `consumer.run` was called: kafkajs accepts pause/resume only from then on. */
   private running = false;
+  /** The consumer was last told to pause (and not resumed since). */
+  private pauseApplied = false;
   private readonly active = new Set<Promise<unknown>>();
   private stopped: Promise<void> | undefined;
   private failure: unknown;
@@ -291,18 +300,29 @@ export class StreamRuntime<O = OutputRecord> {
     this.applyPause();
   }
 
-  /** Pauses or resumes whole topics (kafkajs then also pauses partitions assigned later). */
+  /**
+   * Pauses or resumes whole topics (kafkajs then also pauses partitions assigned later). Between a
+   * kafkajs crash and its restart the consumer has no group and refuses both ("Consumer group was
+   * not initialized"): the GROUP_JOIN after the restart applies the pause again, so nothing is lost
+   * by skipping it then. Resuming a consumer that was never paused is not needed at all.
+   */
   private applyPause(): void {
     const consumer = this.consumer;
     if (!consumer || !this.running || this.stopping) return;
     const topics = this.options.config.topics.map((topic) => ({ topic }));
-    if (this.pausedState) {
-      consumer.pause(topics);
-      this.watchEndOffsetsWhilePaused();
-    } else {
-      consumer.resume(topics);
-      clearInterval(this.pausedEndOffsets);
-      this.pausedEndOffsets = undefined;
+    try {
+      if (this.pausedState) {
+        consumer.pause(topics);
+        this.pauseApplied = true;
+        this.watchEndOffsetsWhilePaused();
+      } else if (this.pauseApplied) {
+        consumer.resume(topics);
+        this.pauseApplied = false;
+        clearInterval(this.pausedEndOffsets);
+        this.pausedEndOffsets = undefined;
+      }
+    } catch (error) {
+      if (!(error instanceof KafkaJSNonRetriableError)) throw error;
     }
   }
 
