@@ -109,16 +109,31 @@ export function renderReport(outcome: ChaosOutcome, machine: Record<string, stri
     );
     for (const s of listed.slice(0, 20)) lines.push(`- ${describeStall(outcome, s)}`);
   }
-  const exits = APP_NAMES.flatMap((app) => outcome.unplannedExits[app].map((e) => ({ app, ...e })));
   lines.push('', '## Exits nobody asked for', '');
-  if (exits.length === 0) lines.push('None: no app exited on its own.');
-  for (const e of exits) {
-    lines.push(
-      `- ${e.app} pid ${e.pid} exited at ${at(e.at)} s (started again after 1 s); the end of its log:`,
-      '',
-    );
-    lines.push('```', ...e.logTail.split('\n').map((l) => l.slice(0, 400)), '```', '');
+  lines.push(
+    'Each was started again after 1 s, as Kubernetes restarts a crashed container. Grouped by the last line of the log.',
+    '',
+  );
+  let exits = 0;
+  for (const app of APP_NAMES) {
+    const byReason = new Map<string, { at: number; pid: number | undefined; logTail: string }[]>();
+    for (const e of outcome.unplannedExits[app]) {
+      const reason = e.logTail.split('\n').at(-1) ?? '';
+      byReason.set(reason, [...(byReason.get(reason) ?? []), e]);
+    }
+    for (const [reason, list] of byReason) {
+      exits += list.length;
+      lines.push(
+        `- ${app} x${list.length} (at ${list.map((e) => seconds(e.at - t0)).join(', ')} s): ${reason}; the end of the log of pid ${list[0]!.pid}:`,
+        '',
+        '```',
+        ...list[0]!.logTail.split('\n'),
+        '```',
+        '',
+      );
+    }
   }
+  if (exits === 0) lines.push('None: no app exited on its own.');
   if (outcome.livenessRestarts.length > 0)
     lines.push(
       '',
@@ -140,7 +155,14 @@ function describeStall(outcome: ChaosOutcome, s: Stall): string {
   return (
     `${s.app}: ${seconds(s.durationMs)} s (${seconds(s.from - t0)}–${seconds(s.to - t0)} s)${s.ongoing ? ', still stalled at the end' : ''}; ` +
     `waited on ${s.waitingOn}; /health/live ${s.liveAnswers}; phase ${s.phases}; pid ${s.pids}; ` +
-    `faults: ${near.length ? near.map((f) => `#${f.index + 1} ${f.kind} at ${seconds(f.injectedAt! - t0)} s`).join(', ') : 'none'}; ` +
+    `faults: ${
+      near.length
+        ? near
+            .slice(0, 6)
+            .map((f) => `#${f.index + 1} ${f.kind} at ${seconds(f.injectedAt! - t0)} s`)
+            .join(', ')
+        : 'none'
+    }${near.length > 6 ? ` and ${near.length - 6} more` : ''}; ` +
     `last status ${s.lastStatus ?? 'none'}`
   );
 }
