@@ -22,11 +22,6 @@ export type { HeldTable, SnapshotStatus, SourcePhase, SourceStatus } from './sou
 export * from './types';
 export * from './values';
 export * from './events';
-export {
-  PostgresSource,
-  type PostgresSourceDependencies,
-  type SourceLog,
-  SignalsNotConfiguredError,
-  UnknownTableError,
-} from './source/postgres-source';
+export { PostgresSource, SignalsNotConfiguredError, UnknownTableError } from './source/postgres-source';
+export type { PostgresSourceDependencies, SourceLog } from './source/source-dependencies';
 export { watchSourceMetrics } from './source/source-metrics';

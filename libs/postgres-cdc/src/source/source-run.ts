@@ -1,0 +1,307 @@
+import type { Admin } from 'kafkajs';
+import { DeadlineExceededError, withDeadline } from '@sluice/errors';
+import { createProducer, TopicProvisioner } from '@sluice/kafka';
+import type { SourceConfig } from '../config/source-config';
+import { ChangeEventBuilder } from '../events/change-event-builder';
+import { TransactionMetadata } from '../events/transaction-metadata';
+import { Heartbeat } from '../heartbeat/heartbeat';
+import { AcknowledgementWindow } from '../offsets/acknowledgement-window';
+import { ChangeEventPublisher } from '../publishing/change-event-publisher';
+import { PostgresSession } from '../replication/postgres-session';
+import { ReplicationConnection } from '../replication/replication-connection';
+import { ReplicationSlot, type ReplicationSlotState } from '../replication/replication-slot';
+import type { ReplicationStream } from '../replication/replication-stream';
+import { qualifiedName } from '../replication/table-name';
+import type { SnapshotProgress } from '../snapshot/snapshot-progress';
+import { TypeCatalog } from '../types/type-catalog';
+import { CapturedTables } from './captured-tables';
+import type { CompiledSourceConfig } from './compile-source-config';
+import { IncrementalSnapshot } from './incremental-snapshot';
+import { InitialSnapshot } from './initial-snapshot';
+import type { PhaseContext } from './phase-context';
+import type { CoordinatedRun, RunControl } from './source-coordinator';
+import type { PostgresSourceDependencies } from './source-dependencies';
+import type { SourceOffset } from './source-offset';
+import { SourceSetup } from './source-setup';
+import type { HeldTable } from './source-status';
+import { StreamingPhase } from './streaming-phase';
+
+/** How long each part of a run's clean-up may take before it is abandoned (a dead broker or database). */
+const RELEASE_DEADLINE_MS = 5_000;
+
+/** A run's publisher and captured tables: what the operator API acts on. */
+export interface OpenCapture {
+  readonly publisher: ChangeEventPublisher;
+  readonly tables: CapturedTables;
+}
+
+/** What a run tells the source as it goes: what outlives the run (status, the operator API). */
+export interface SourceRunListener {
+  /** The tables the run captures (`schema.table`), once selected. */
+  onCaptured(tables: ReadonlySet<string>): void;
+  /** The run's publisher and captured tables, once open. */
+  onOpened(capture: OpenCapture): void;
+  /** Change events handed to the publisher. */
+  onEvents(count: number): void;
+  /** Events Kafka acknowledged. */
+  onAcknowledged(count: number): void;
+}
+
+export interface SourceRunOptions {
+  readonly config: SourceConfig;
+  readonly compiled: CompiledSourceConfig;
+  readonly deps: PostgresSourceDependencies;
+  readonly control: RunControl;
+  /** Where the stream starts and what it moves: the same offset over every run. */
+  readonly offset: SourceOffset;
+  /** Operators' `new-subject` decisions, kept across runs (each run builds new CapturedTables). */
+  readonly subjectGenerations: Map<string, number>;
+  readonly listener: SourceRunListener;
+}
+
+/**
+ * One connected life of the source: a Postgres session, the setup and checks, the Kafka clients,
+ * then the initial snapshot into a new slot when there is none, then streaming until a failure or
+ * a stop. Whatever it acquires it holds, and releases when it ends, each within a deadline: a run
+ * interrupted while it waits on something that never answers still gives back what it held.
+ */
+export class SourceRun implements CoordinatedRun {
+  private readonly held: Array<{ readonly what: string; readonly release: () => Promise<unknown> }> = [];
+  private interruptRun: ((error: Error) => void) | undefined;
+  private publisher: ChangeEventPublisher | undefined;
+  private replication: ReplicationStream | undefined;
+  private initial: InitialSnapshot | undefined;
+  private incrementalSnapshot: IncrementalSnapshot | undefined;
+
+  constructor(private readonly options: SourceRunOptions) {}
+
+  /** The slot stream, while streaming. */
+  get stream(): ReplicationStream | undefined {
+    return this.replication;
+  }
+
+  /** The initial snapshot's progress, once it began. */
+  get snapshot(): SnapshotProgress | undefined {
+    return this.initial?.progress;
+  }
+
+  /** The incremental snapshots, while streaming with a signal table. */
+  get incremental(): IncrementalSnapshot | undefined {
+    return this.incrementalSnapshot;
+  }
+
+  async run(): Promise<boolean> {
+    const interrupted = new Promise<never>((_, reject) => (this.interruptRun = reject));
+    interrupted.catch(() => undefined);
+    const life = this.connectAndStream();
+    life.catch(() => undefined);
+    try {
+      return await Promise.race([life, interrupted]);
+    } finally {
+      this.interruptRun = undefined;
+      await this.release();
+    }
+  }
+
+  interrupt(error: Error): boolean {
+    const interrupt = this.interruptRun;
+    interrupt?.(error);
+    return interrupt !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.publisher?.flush();
+    } catch {
+      // Unacknowledged events are redelivered from the slot next time.
+    }
+    await this.replication?.stop().catch(() => undefined);
+  }
+
+  /** Setup, maybe snapshot, stream until failure or stop. True when finished for good. */
+  private async connectAndStream(): Promise<boolean> {
+    const { config, compiled, deps, listener } = this.options;
+    const session = await PostgresSession.connect(compiled.connection, 'sluice-source');
+    this.hold('closing the Postgres session', () => session.close());
+    const admin = deps.kafka.admin();
+    this.hold('disconnecting the Kafka admin client', () => admin.disconnect());
+    try {
+      const setup = new SourceSetup(session, config, compiled.signals, deps.log);
+      const tables = await setup.selectTables();
+      const captured = new Set(tables.map(qualifiedName));
+      listener.onCaptured(captured);
+      let slotState = await setup.prepare(tables);
+      const context = await this.openCapture(session, admin);
+
+      if (slotState === undefined && config.snapshot.mode !== 'never') {
+        this.initial = new InitialSnapshot({
+          connection: compiled.connection,
+          slot: config.slot.name,
+          createSlot: config.snapshot.mode !== 'initial_only',
+          log: deps.log,
+          hold: (what, release) => this.hold(what, release),
+          onReading: () => this.options.control.enter('snapshotting'),
+        });
+        const consistentPoint = await this.initial.run(session, tables, {
+          ...context,
+          chunkSize: config.snapshot.chunkSize,
+        });
+        if (config.snapshot.mode === 'initial_only') return true;
+        this.options.offset.confirm(consistentPoint);
+        slotState = await new ReplicationSlot(session, config.slot.name).state();
+      } else if (slotState === undefined) {
+        const creator = await ReplicationConnection.connect(compiled.connection);
+        await creator.createSlot(config.slot.name, { exportSnapshot: false }).finally(() => creator.close());
+        deps.log.info({ slot: config.slot.name }, 'replication slot created (snapshot mode never)');
+      }
+
+      await this.streamFrom(slotState, session, admin, context, captured);
+      return false;
+    } finally {
+      this.incrementalSnapshot = undefined;
+    }
+  }
+
+  /** The Kafka side: producer, publisher (confirming to the slot what Kafka holds), captured tables. */
+  private async openCapture(session: PostgresSession, admin: Admin): Promise<PhaseContext> {
+    const { config, deps, listener, offset, control } = this.options;
+    await admin.connect();
+    const producer = createProducer(deps.kafka);
+    this.hold('disconnecting the Kafka producer', () => producer.disconnect());
+    await producer.connect();
+    const window = new AcknowledgementWindow();
+    const publisher = new ChangeEventPublisher(producer, window, {
+      ...config.publishing,
+      onAcknowledged: (events) => listener.onAcknowledged(events),
+      onConfirmable: (lsn) => {
+        offset.confirm(lsn);
+        this.replication?.acknowledge(lsn);
+        this.incrementalSnapshot?.onConfirmed(lsn);
+      },
+    });
+    const tables = this.capturedTables(session, admin, await TypeCatalog.load(catalogQuery(session)));
+    this.publisher = publisher;
+    listener.onOpened({ publisher, tables });
+    return {
+      tables,
+      builder: new ChangeEventBuilder({
+        tombstonesOnDelete: config.events.tombstonesOnDelete,
+        connectorVersion: deps.version,
+      }),
+      publisher,
+      window,
+      whilePaused: () => control.whilePaused(),
+      onEvents: (count) => listener.onEvents(count),
+    };
+  }
+
+  /** Streams from the slot (and runs incremental snapshots) until the stream ends or fails. */
+  private async streamFrom(
+    slotState: ReplicationSlotState | undefined,
+    session: PostgresSession,
+    admin: Admin,
+    context: PhaseContext,
+    captured: ReadonlySet<string>,
+  ): Promise<void> {
+    const { config, compiled, deps, offset } = this.options;
+    const transactions = config.events.transactionMetadata
+      ? await TransactionMetadata.create(config.topicPrefix, deps.registry, (topic) =>
+          this.provisionTopic(admin, topic),
+        )
+      : undefined;
+    const heartbeat = new Heartbeat(session, {
+      intervalMs: config.heartbeat.intervalMs,
+      actionQuery: config.heartbeat.actionQuery,
+      onError: (error) => deps.log.warn({ err: error }, 'heartbeat failed'),
+    });
+    this.hold('stopping the heartbeat', () => heartbeat.stop());
+    const replication = await ReplicationConnection.connect(compiled.connection);
+    this.hold('closing the replication connection', () => replication.close());
+    const stream = await replication.startReplication({
+      slot: config.slot.name,
+      publications: [config.publication.name],
+      maxBufferedMessages: Math.max(1000, Math.floor(config.publishing.maxPendingEvents / 4)),
+    });
+    this.replication = stream;
+    const from = offset.resumeFrom(slotState?.confirmedFlushLsn);
+    const signals = compiled.signals;
+    const incremental =
+      signals === undefined
+        ? undefined
+        : await IncrementalSnapshot.open({
+            ...context,
+            connection: compiled.connection,
+            signals: signals.table,
+            state: signals.state,
+            chunkSize: config.snapshot.incrementalChunkSize,
+            captures: (table) => captured.has(table),
+            log: deps.log,
+          });
+    if (incremental !== undefined) {
+      this.incrementalSnapshot = incremental;
+      this.hold('closing the incremental snapshot', () => incremental.close());
+    }
+    heartbeat.start();
+    this.options.control.enter('streaming');
+    deps.log.info({ slot: config.slot.name, from: from?.toString() }, 'streaming');
+    await new StreamingPhase({
+      ...context,
+      transactions,
+      incremental,
+      database: config.postgres.database,
+      onPosition: (lsn) => offset.advanceTo(lsn),
+    }).run(stream);
+  }
+
+  private capturedTables(session: PostgresSession, admin: Admin, catalog: TypeCatalog): CapturedTables {
+    const { compiled, deps, subjectGenerations } = this.options;
+    return new CapturedTables({
+      catalog,
+      query: catalogQuery(session),
+      registry: deps.registry,
+      schemaOptions: compiled.schemaOptions,
+      ensureTopic: (topic) => this.provisionTopic(admin, topic),
+      partitionsOf: async (topic) => {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return topics[0].partitions.length;
+      },
+      subjectGenerations,
+      onHold: (held: HeldTable) =>
+        deps.log.error(
+          { table: held.table, subject: held.subject, reason: held.reason },
+          `table ${held.table} held: the registry refused its new schema; POST /tables/${held.table}/resume to decide`,
+        ),
+    });
+  }
+
+  /** Creates `topic` with the configured partitions when it does not exist. */
+  private async provisionTopic(admin: Admin, topic: string): Promise<void> {
+    const { partitions, replicationFactor } = this.options.config.topics;
+    await new TopicProvisioner(admin).provision([{ name: topic, partitions, replicationFactor }]);
+  }
+
+  private hold(what: string, release: () => Promise<unknown>): void {
+    this.held.push({ what, release });
+  }
+
+  /** Gives back what the run holds, last acquired first, each within its deadline. */
+  private async release(): Promise<void> {
+    const stream = this.replication;
+    if (stream !== undefined) this.hold('stopping the slot stream', () => stream.stop());
+    for (const { what, release } of this.held.splice(0).reverse())
+      await withDeadline(release(), RELEASE_DEADLINE_MS, what).catch((error: unknown) => {
+        // Released twice (normal clean-up ran too) is fine; only a hang is worth a line.
+        if (error instanceof DeadlineExceededError)
+          this.options.deps.log.warn({ err: error }, `abandoned: ${what}`);
+      });
+    this.replication = undefined;
+  }
+}
+
+function catalogQuery(session: PostgresSession) {
+  return {
+    query: async (sql: string, params?: unknown[]) => ({
+      rows: await session.query<Record<string, unknown>>(sql, params ?? [], 'Reading the catalog'),
+    }),
+  };
+}
