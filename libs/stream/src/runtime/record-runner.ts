@@ -1,8 +1,13 @@
-import { buildDeadLetterRecord, type DeadLetterContext } from '../dead-letter/dead-letter-headers';
-import { readRedriveHeaders, type RedriveMark } from '../dead-letter/redrive-headers';
+import { buildDeadLetterRecord, type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import {
+  type BatchParking,
+  type GateScope,
+  type KeptParked,
+  type KeyGate,
+  keyGateFor,
+} from '../failure/key-gate';
 import { type ParkedKeys } from '../failure/key-parking';
-import { parkedMarker, releaseMarker } from '../failure/parked-key-record';
-import { retry, type RetryPolicy } from '@sluice/errors';
+import { retry, type RetryOutcome, type RetryPolicy } from '@sluice/errors';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { type ProcessContext, type RecordProcessor } from '../processor/record-processor';
 import { inStage, StageFailure } from '../processor/stage-failure';
@@ -16,6 +21,8 @@ import {
 } from '@sluice/observability';
 import { type StreamMetrics } from './stream-metrics';
 
+export { type BatchParking, type KeptParked, keptParkedLog } from '../failure/key-gate';
+
 /** Thrown into a record's work when its partition is given up; the record stays unfinished. */
 export class RecordAbandonedError extends Error {
   constructor(record: StreamRecord, cause?: unknown) {
@@ -23,44 +30,8 @@ export class RecordAbandonedError extends Error {
   }
 }
 
-/** Parking changes of one batch, undone when the batch is given up (its markers are not committed). */
-export interface BatchParking {
-  /** Records whose failure parked their key in this batch. */
-  readonly parked: StreamRecord[];
-  /** Keys released in this batch because their failed record succeeded when redone. */
-  readonly released: Array<{ readonly key: Buffer; readonly failedOffset: bigint }>;
-  /** Redrives of a parked key broken in this batch by a copy that failed again. */
-  readonly brokenRedrives?: Array<{ readonly key: Buffer; readonly redriveId: string }>;
-}
-
 /** What a record's work ended in (for counters and tests). */
 export type RecordOutcome = 'processed' | 'dead-lettered' | 'parked';
-
-/** A parked key whose redrive was processed but which stays parked: records parked after the redrive's selection. */
-export interface KeptParked {
-  readonly record: StreamRecord;
-  readonly failedOffset: bigint;
-  readonly parkedAfter: readonly bigint[];
-}
-
-/**
- * A kept-parked redrive as the fields and message of a log line: the apps warn with it, so an
- * operator sees why the key is still parked and that another redrive will take the rest.
- */
-export function keptParkedLog(kept: KeptParked): [Record<string, string | number | string[]>, string] {
-  const { record, failedOffset, parkedAfter } = kept;
-  return [
-    {
-      topic: record.topic,
-      partition: record.partition,
-      key: record.key?.toString('utf8') ?? '',
-      failedOffset: String(failedOffset),
-      parkedAfter: parkedAfter.map(String),
-    },
-    `redrive of ${record.topic}[${record.partition}] key parked at ${failedOffset} processed; ` +
-      `the key stays parked behind ${parkedAfter.length} record(s) parked after the redrive read the DLQ: redrive again`,
-  ];
-}
 
 export interface RecordRunnerOptions<O = OutputRecord> {
   readonly group: string;
@@ -82,8 +53,8 @@ const tracing = new MessageTracing('@sluice/stream');
 
 /**
  * The work of one record, from start to a final outcome — the one place per-record work starts:
- * parked-key routing, the processor under the retry policy, then its outputs or its dead letter
- * handed to the partition's delivery.
+ * the key gate (KeyGate: `onKeyFailure`'s parking, a redrive's replay and release), the processor
+ * under the retry policy, then its outputs or its dead letter handed to the partition's delivery.
  *
  * Tracing: the work runs in a consumer span `process <topic>`, child of the trace context in the
  * record's headers, and every output carries that span's context (`traceparent`) in its own headers.
@@ -93,7 +64,16 @@ const tracing = new MessageTracing('@sluice/stream');
  * given up or the delivery cannot take the result.
  */
 export class RecordRunner<O = OutputRecord> {
-  constructor(private readonly options: RecordRunnerOptions<O>) {}
+  private readonly gate: KeyGate;
+
+  constructor(private readonly options: RecordRunnerOptions<O>) {
+    this.gate = keyGateFor({
+      group: options.group,
+      onKeyFailure: options.onKeyFailure,
+      className: options.processor.name,
+      ...(options.onKeptParked ? { onKeptParked: options.onKeptParked } : {}),
+    });
+  }
 
   async run(
     record: StreamRecord,
@@ -105,11 +85,12 @@ export class RecordRunner<O = OutputRecord> {
     const started = performance.now();
     // Nothing of tracing is touched per record while the process does not trace.
     const span = tracingActive() ? tracing.process(record, this.options.group) : undefined;
+    const scope: GateScope = { parked, changes, delivery };
     let outcome: RecordOutcome;
     try {
       outcome = span
-        ? await span.run(() => this.decide(record, signal, delivery, parked, changes, span))
-        : await this.decide(record, signal, delivery, parked, changes, undefined);
+        ? await span.run(() => this.decide(record, signal, delivery, scope, span))
+        : await this.decide(record, signal, delivery, scope, undefined);
     } catch (error) {
       span?.end(error);
       throw error;
@@ -123,70 +104,64 @@ export class RecordRunner<O = OutputRecord> {
     return outcome;
   }
 
+  /** The key gate, then the processor under the retry policy, then its outputs or its dead letter. */
   private async decide(
     record: StreamRecord,
     signal: AbortSignal,
     delivery: PartitionDelivery<O>,
-    parked: ParkedKeys,
-    changes: BatchParking,
+    scope: GateScope,
     span: TraceSpan | undefined,
   ): Promise<RecordOutcome> {
-    const { processor, group } = this.options;
-    const behind = this.options.onKeyFailure === 'park' ? parked.behind(record.key) : undefined;
-    // A record at or below the failed offset is redone after a batch that was not committed (a
-    // restored park may be one step ahead of the source offset): it runs as it did the first time.
-    // A redriven copy of the key's parked sequence is that sequence replayed in order: processed.
-    let replay: RedriveMark | undefined;
-    if (behind !== undefined && record.offset > behind) {
-      const mark = readRedriveHeaders(record.headers);
-      if (mark?.parked !== undefined && parked.replays(record.key, mark.id, mark.parked)) replay = mark;
-    }
-    if (behind !== undefined && record.offset > behind && replay === undefined) {
-      const context: DeadLetterContext = { group, stage: 'TRANSFORMATION', className: processor.name };
-      await delivery.deadLetter(
-        buildDeadLetterRecord(record, context, { kind: 'parked', behindOffset: behind }),
-        record.partition,
-      );
-      parked.noteParked(record.key, record.offset);
+    const admission = this.gate.admit(record, scope);
+    if (admission.kind === 'park') {
+      await this.gate.park(record, admission, scope);
       return 'parked';
     }
+    const outcome = await this.processWithRetry(record, signal);
+    if (outcome.ok) {
+      await delivery.send(this.outputs(outcome.value, span), span);
+      await this.gate.onProcessed(record, admission, scope);
+      return 'processed';
+    }
+    if (signal.aborted || outcome.reason === 'aborted') throw new RecordAbandonedError(record, outcome.error);
+    await delivery.deadLetter(this.failureLetter(record, outcome), record.partition);
+    await this.gate.onDeadLettered(record, admission, scope);
+    return 'dead-lettered';
+  }
 
-    const outcome = await retry(
+  private processWithRetry(record: StreamRecord, signal: AbortSignal): Promise<RetryOutcome<readonly O[]>> {
+    const { processor, metrics } = this.options;
+    return retry(
       async (attempt) => {
         const context: ProcessContext = { signal, attempt, stage: inStage };
         return inStage('TRANSFORMATION', processor.name, () => processor.process(record, context));
       },
       this.options.retryPolicy,
-      { signal, ...(this.options.metrics ? { onRetry: () => this.options.metrics!.retried(record) } : {}) },
+      { signal, ...(metrics ? { onRetry: () => metrics.retried(record) } : {}) },
     );
-    if (outcome.ok) {
-      let outputs = outcome.value;
-      if (this.options.kafkaOutputs) {
-        const records = outputs as readonly OutputRecord[];
-        const traced = span ? withContext(records, span) : records;
-        this.options.metrics?.produced(traced);
-        outputs = traced as readonly O[];
-      }
-      await delivery.send(outputs, span);
-      if (replay?.release !== undefined)
-        await this.releaseAfterRedrive(record, replay.release, delivery, parked, changes);
-      if (behind === record.offset) {
-        // The failure it was parked behind did not happen this time (a retriable cause went away).
-        parked.release(record.key);
-        changes.released.push({ key: record.key!, failedOffset: record.offset });
-        await delivery.deadLetter(releaseMarker(group, record, record.key!), record.partition);
-      }
-      return 'processed';
-    }
-    if (signal.aborted || outcome.reason === 'aborted') throw new RecordAbandonedError(record, outcome.error);
+  }
 
+  /** Kafka outputs carry the record span's trace context and are counted by topic; a sink's results go as they are. */
+  private outputs(results: readonly O[], span: TraceSpan | undefined): readonly O[] {
+    if (!this.options.kafkaOutputs) return results;
+    const records = results as readonly OutputRecord[];
+    const traced = span ? withContext(records, span) : records;
+    this.options.metrics?.produced(traced);
+    return traced as readonly O[];
+  }
+
+  /** The dead letter of a record whose processing failed for good, naming the stage that failed. */
+  private failureLetter(
+    record: StreamRecord,
+    outcome: Extract<RetryOutcome<unknown>, { ok: false }>,
+  ): DeadLetterRecord {
     const failure =
       outcome.error instanceof StageFailure
         ? outcome.error
-        : new StageFailure('TRANSFORMATION', processor.name, outcome.error);
-    const deadLetter = buildDeadLetterRecord(
+        : new StageFailure('TRANSFORMATION', this.options.processor.name, outcome.error);
+    return buildDeadLetterRecord(
       record,
-      { group, stage: failure.stage, className: failure.className },
+      { group: this.options.group, stage: failure.stage, className: failure.className },
       {
         kind: 'failed',
         error: failure.cause,
@@ -195,40 +170,6 @@ export class RecordRunner<O = OutputRecord> {
         lastAttemptAt: outcome.lastAttemptAt,
       },
     );
-    await delivery.deadLetter(deadLetter, record.partition);
-    if (replay !== undefined) {
-      // The replay stops here; the rest of this redrive's copies of the key are parked behind it.
-      parked.breakRedrive(record.key, replay.id);
-      changes.brokenRedrives?.push({ key: record.key!, redriveId: replay.id });
-    }
-    if (this.options.onKeyFailure === 'park' && parked.park(record.key, record.offset)) {
-      changes.parked.push(record);
-      // Durable with the dead letter: the same transaction, or acknowledged before the commit.
-      await delivery.deadLetter(parkedMarker(group, record, record.key!, record.offset), record.partition);
-    }
-    return 'dead-lettered';
-  }
-
-  /**
-   * The last copy of a parked sequence was processed: the key is released — the tombstone written
-   * with the batch, like a redone failed record's — unless records of the key were parked after the
-   * redrive's selection (above `through`); those wait for the next redrive, still behind the park.
-   */
-  private async releaseAfterRedrive(
-    record: StreamRecord,
-    release: NonNullable<RedriveMark['release']>,
-    delivery: PartitionDelivery<O>,
-    parked: ParkedKeys,
-    changes: BatchParking,
-  ): Promise<void> {
-    const later = parked.parkedAfter(record.key, release.through);
-    if (later.length > 0) {
-      this.options.onKeptParked?.({ record, failedOffset: release.failedOffset, parkedAfter: later });
-      return;
-    }
-    parked.release(record.key);
-    changes.released.push({ key: record.key!, failedOffset: release.failedOffset });
-    await delivery.deadLetter(releaseMarker(this.options.group, record, record.key!), record.partition);
   }
 }
 
