@@ -29,6 +29,12 @@ import { StreamingPhase } from './streaming-phase';
 /** How long each part of a run's clean-up may take before it is abandoned (a dead broker or database). */
 const RELEASE_DEADLINE_MS = 5_000;
 
+/** Something a run acquired, and how to give it back. */
+interface Held {
+  readonly what: string;
+  readonly release: () => Promise<unknown>;
+}
+
 /** A run's publisher and captured tables: what the operator API acts on. */
 export interface OpenCapture {
   readonly publisher: ChangeEventPublisher;
@@ -66,8 +72,14 @@ export interface SourceRunOptions {
  * interrupted while it waits on something that never answers still gives back what it held.
  */
 export class SourceRun implements CoordinatedRun {
-  private readonly held: Array<{ readonly what: string; readonly release: () => Promise<unknown> }> = [];
+  private readonly held: Held[] = [];
   private interruptRun: ((error: Error) => void) | undefined;
+  /**
+   * Set when the run's life is over, ended or abandoned. Code of an abandoned run may still wake up
+   * later (a connect that finally answers): what it acquires then goes back at once, and it no
+   * longer moves the source's phase.
+   */
+  private over = false;
   private publisher: ChangeEventPublisher | undefined;
   private replication: ReplicationStream | undefined;
   private initial: InitialSnapshot | undefined;
@@ -99,6 +111,7 @@ export class SourceRun implements CoordinatedRun {
       return await Promise.race([life, interrupted]);
     } finally {
       this.interruptRun = undefined;
+      this.over = true;
       await this.release();
     }
   }
@@ -140,7 +153,7 @@ export class SourceRun implements CoordinatedRun {
           createSlot: config.snapshot.mode !== 'initial_only',
           log: deps.log,
           hold: (what, release) => this.hold(what, release),
-          onReading: () => this.options.control.enter('snapshotting'),
+          onReading: () => this.enter('snapshotting'),
         });
         const consistentPoint = await this.initial.run(session, tables, {
           ...context,
@@ -242,7 +255,7 @@ export class SourceRun implements CoordinatedRun {
       this.hold('closing the incremental snapshot', () => incremental.close());
     }
     heartbeat.start();
-    this.options.control.enter('streaming');
+    this.enter('streaming');
     deps.log.info({ slot: config.slot.name, from: from?.toString() }, 'streaming');
     await new StreamingPhase({
       ...context,
@@ -280,21 +293,31 @@ export class SourceRun implements CoordinatedRun {
     await new TopicProvisioner(admin).provision([{ name: topic, partitions, replicationFactor }]);
   }
 
-  private hold(what: string, release: () => Promise<unknown>): void {
-    this.held.push({ what, release });
+  private enter(phase: 'snapshotting' | 'streaming'): void {
+    if (!this.over) this.options.control.enter(phase);
   }
 
-  /** Gives back what the run holds, last acquired first, each within its deadline. */
+  private hold(what: string, release: () => Promise<unknown>): void {
+    if (this.over) void this.giveBack({ what, release });
+    else this.held.push({ what, release });
+  }
+
+  /** Gives back what the run holds, last acquired first. */
   private async release(): Promise<void> {
     const stream = this.replication;
-    if (stream !== undefined) this.hold('stopping the slot stream', () => stream.stop());
-    for (const { what, release } of this.held.splice(0).reverse())
-      await withDeadline(release(), RELEASE_DEADLINE_MS, what).catch((error: unknown) => {
-        // Released twice (normal clean-up ran too) is fine; only a hang is worth a line.
-        if (error instanceof DeadlineExceededError)
-          this.options.deps.log.warn({ err: error }, `abandoned: ${what}`);
-      });
+    if (stream !== undefined)
+      this.held.push({ what: 'stopping the slot stream', release: () => stream.stop() });
+    for (const resource of this.held.splice(0).reverse()) await this.giveBack(resource);
     this.replication = undefined;
+  }
+
+  /** Releases one resource within its deadline. */
+  private async giveBack({ what, release }: Held): Promise<void> {
+    await withDeadline(release(), RELEASE_DEADLINE_MS, what).catch((error: unknown) => {
+      // Released twice (normal clean-up ran too) is fine; only a hang is worth a line.
+      if (error instanceof DeadlineExceededError)
+        this.options.deps.log.warn({ err: error }, `abandoned: ${what}`);
+    });
   }
 }
 
