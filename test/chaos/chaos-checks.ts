@@ -72,6 +72,13 @@ export function replicaChecks(comparisons: readonly TableComparison[]): CheckRes
     ok: c.equal,
     detail: c.equal
       ? `${c.sourceRows} rows equal`
-      : `${c.sourceRows} source rows, ${c.replicaRows} replica rows; ${c.missing} missing or different, ${c.extra} extra, e.g. ${c.example}`,
+      : `${c.sourceRows} source rows, ${c.replicaRows} replica rows; ${c.missing} missing or different, ${c.extra} extra; ` +
+        c.differences
+          .slice(0, 2)
+          .map(
+            (d) =>
+              `key ${JSON.stringify(d.key)}: source ${d.source ?? 'absent'}, replica ${d.replica ?? 'absent'}`,
+          )
+          .join('; '),
   }));
 }

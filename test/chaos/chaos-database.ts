@@ -84,7 +84,18 @@ export interface TableComparison {
   readonly extra: number;
   /** One differing row, for the message. */
   readonly example?: string;
+  /** The first few differing keys, with the row on each side (undefined: absent there). */
+  readonly differences: readonly RowDifference[];
   readonly equal: boolean;
+}
+
+/** One key whose row differs between the source and the replica. */
+export interface RowDifference {
+  readonly table: ChaosTable;
+  /** The key as an object, e.g. `{ id: 6387 }` (as the Avro key decodes). */
+  readonly key: Record<string, unknown>;
+  readonly source: string | undefined;
+  readonly replica: string | undefined;
 }
 
 /**
@@ -111,6 +122,19 @@ export async function compareReplica(source: Client, sink: Client): Promise<Tabl
     const want = new Set(expected);
     const missing = expected.filter((row) => !have.has(row));
     const extra = actual.filter((row) => !want.has(row));
+    const keyOf = (row: string): Record<string, unknown> => {
+      const values = JSON.parse(row) as unknown[];
+      return Object.fromEntries(KEYS[table].map((k) => [k, values[columns.indexOf(k)]]));
+    };
+    const byKey = (rows: string[]) => new Map(rows.map((row) => [JSON.stringify(keyOf(row)), row]));
+    const sourceRows = byKey(missing);
+    const replicaRows = byKey(extra);
+    const differences = [...new Set([...sourceRows.keys(), ...replicaRows.keys()])].slice(0, 5).map((k) => ({
+      table,
+      key: JSON.parse(k) as Record<string, unknown>,
+      source: sourceRows.get(k),
+      replica: replicaRows.get(k),
+    }));
     out.push({
       table,
       sourceRows: expected.length,
@@ -118,6 +142,7 @@ export async function compareReplica(source: Client, sink: Client): Promise<Tabl
       missing: missing.length,
       extra: extra.length,
       example: missing[0] ?? extra[0],
+      differences,
       equal: missing.length === 0 && extra.length === 0,
     });
   }

@@ -43,6 +43,8 @@ export interface PipelineView {
   /** Records waiting per consumer (commit markers of exactly-once topics not counted). */
   readonly lag: Record<'transformer' | 'sink-postgres', number | undefined>;
   readonly sourcePending: number | undefined;
+  /** What each app has waiting, as last sampled (undefined: nothing). */
+  readonly waiting: Record<AppName, string | undefined>;
   readonly statuses: Record<AppName, Record<string, unknown> | undefined>;
 }
 
@@ -64,6 +66,7 @@ export class ChaosMonitor {
     'sink-postgres': new Map(),
   };
   private readonly latestStatus = {} as Record<AppName, Record<string, unknown> | undefined>;
+  private readonly waitingNow = {} as Record<AppName, string | undefined>;
   private readonly failingLiveSince: Partial<Record<AppName, number>> = {};
   /** Kubernetes-style restarts after a failing live probe. */
   readonly livenessRestarts: { app: AppName; at: number }[] = [];
@@ -164,6 +167,7 @@ export class ChaosMonitor {
         'sink-postgres': this.lagOf('sink-postgres')?.total,
       },
       sourcePending: this.latestStatus['source-postgres']?.eventsPending as number | undefined,
+      waiting: { ...this.waitingNow },
       statuses: { ...this.latestStatus },
     };
   }
@@ -196,6 +200,7 @@ export class ChaosMonitor {
         app.name === 'source-postgres'
           ? this.sourceSample(app, status)
           : this.consumerSample(app, status, fresh[app.name]);
+      this.waitingNow[app.name] = waiting;
       const step = this.tracks[app.name].observe(at, reading, waiting, context);
       if (step.progressed && step.since !== undefined) {
         if (app.name === 'source-postgres') this.committedAtSourceProgress = this.workload.status.committed;

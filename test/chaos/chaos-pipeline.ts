@@ -58,7 +58,7 @@ const PINO_LEVELS: Record<string, string> = { '30': 'INFO', '40': 'WARN', '50': 
  * The end of an app's log for a report: its own lines (kafkajs's connection retries left out, as
  * they repeat), a JSON line as its message and error, and the last line (the exit reason) always.
  */
-export function logExcerpt(text: string, lines = 6): string {
+export function logExcerpt(text: string, lines = 10): string {
   const all = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('--- chaos:'));
   const own = all.filter((l) => !l.includes('"logger":"kafkajs"'));
   const picked = own.slice(-lines);

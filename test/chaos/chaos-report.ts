@@ -46,6 +46,9 @@ export function renderReport(outcome: ChaosOutcome, machine: Record<string, stri
     '',
     ...outcome.checks.map((c) => `- ${c.ok ? 'ok' : '**FAIL**'} ${c.name}: ${c.detail}`),
     '',
+    ...(outcome.explanations.length > 0
+      ? ['## Rows the replica got wrong', '', ...outcome.explanations, '']
+      : []),
     '## Recovery per fault kind',
     '',
     'Seconds from the fault until the app was seen making progress again (the source publishing or',

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { CheckResult } from '@sluice/demo';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { checkDeadLetters, checkExactlyOnce, replicaChecks } from './chaos-checks';
+import { explainDifferences } from './chaos-diagnostics';
 import { compareReplica, createSourceSchema, type TableComparison } from './chaos-database';
 import { ChaosMonitor, type RecoveryWatch } from './chaos-monitor';
 import { type ChaosOptions, FAULT_KINDS, type FaultKind } from './chaos-options';
@@ -13,6 +14,9 @@ import { AFFECTED, type InjectedFault, injectFault } from './fault-injector';
 import { planFaults } from './fault-plan';
 import { type Stall } from './progress-track';
 import { SeededRandom } from './seeded-random';
+
+/** How long the pipeline must sit caught up with the replica still different before that is final. */
+const SETTLED_MS = 30_000;
 
 /** Everything a chaos run saw, for the report and the assertions. */
 export interface ChaosOutcome {
@@ -30,6 +34,8 @@ export interface ChaosOutcome {
   readonly registryRevivals: readonly number[];
   readonly workload: WorkloadStatus;
   readonly checks: readonly CheckResult[];
+  /** For rows the replica got wrong: what the topics and the sink's bookkeeping say of their keys. */
+  readonly explanations: readonly string[];
   readonly ok: boolean;
   /** Configurations and app logs (kept when the run failed). */
   readonly runDir: string;
@@ -127,6 +133,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     for (const app of APP_NAMES)
       checks.push(checkStall(app, monitor.longestStall(app), options.stallThresholdMs));
     ok = checks.every((c) => c.ok);
+    const differences = drain.comparison.flatMap((c) => c.differences);
+    const explanations =
+      differences.length === 0
+        ? []
+        : await withClients(stack, (_source, sink) =>
+            explainDifferences(kafka!, stack.addresses.registryUrl, sink, differences.slice(0, 3)),
+          ).catch((error: unknown) => [`could not explain the differences: ${(error as Error).message}`]);
     const apps = pipeline.apps;
     return {
       options,
@@ -139,6 +152,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       registryRevivals: monitor.registryRevivals,
       workload: workload.status,
       checks,
+      explanations,
       ok,
       runDir: stack.runDir,
       timeline: { started, workloadStarted, workloadStopped, ended: Date.now() },
@@ -207,6 +221,7 @@ async function drainPipeline(
   const deadline = started + timeoutMs;
   let comparison: TableComparison[] = [];
   let lastLog = 0;
+  let caughtUpSince: number | undefined;
   for (;;) {
     const view = monitor.view();
     try {
@@ -216,11 +231,29 @@ async function drainPipeline(
     }
     const equal = comparison.length > 0 && comparison.every((c) => c.equal);
     const caughtUp =
-      view.lag.transformer === 0 && view.lag['sink-postgres'] === 0 && (view.sourcePending ?? 0) === 0;
+      view.lag.transformer === 0 &&
+      view.lag['sink-postgres'] === 0 &&
+      (view.sourcePending ?? 0) === 0 &&
+      view.waiting['source-postgres'] === undefined;
     if (equal && caughtUp) {
       log(`drained in ${seconds(Date.now() - started)} s`);
       return {
         check: { name: 'pipeline drained', ok: true, detail: `in ${seconds(Date.now() - started)} s` },
+        comparison,
+      };
+    }
+    caughtUpSince = caughtUp ? (caughtUpSince ?? Date.now()) : undefined;
+    if (caughtUpSince !== undefined && Date.now() - caughtUpSince >= SETTLED_MS) {
+      // Nothing left to consume and nothing moving: the replica's difference is final.
+      log(
+        `caught up in ${seconds(caughtUpSince - started)} s; the replica still differs ${seconds(SETTLED_MS)} s later`,
+      );
+      return {
+        check: {
+          name: 'pipeline drained',
+          ok: true,
+          detail: `in ${seconds(caughtUpSince - started)} s (no lag, nothing pending; the replica differs, see below)`,
+        },
         comparison,
       };
     }
