@@ -42,6 +42,7 @@ export {
   type GroupOffsetCommitter,
 } from './delivery/partition-delivery';
 export { TransactionCoordinator } from './delivery/transaction-coordinator';
+export { GroupOffsetMirror, type GroupOffsetMirrorOptions } from './delivery/group-offset-mirror';
 export { SluiceTransport, type SluiceTransportOptions } from './nest/sluice-transport';
 export { SluiceRecordContext } from './nest/sluice-record-context';
 export { type RecordKey, keyIdentity } from './ordering/record-key';

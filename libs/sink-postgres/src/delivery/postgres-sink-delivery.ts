@@ -13,6 +13,7 @@ import {
   DB_OPERATION_BATCH_SIZE,
   DB_OPERATION_NAME,
   DB_SYSTEM_NAME,
+  type Logger,
   MessageTracing,
   type TraceSpan,
 } from '@sluice/observability';
@@ -20,8 +21,11 @@ import {
   buildDeadLetterRecord,
   type DeadLetterRecord,
   type DeliveryStrategy,
+  type GroupOffsetCommitter,
+  GroupOffsetMirror,
   headersToMap,
   type PartitionDelivery,
+  PartitionLostError,
   type TopicPartition,
 } from '@sluice/stream';
 import { type RowChange } from '../plan/row-change';
@@ -50,6 +54,14 @@ export interface PostgresSinkDeliveryOptions {
   readonly maxAttempts: number;
   /** The target database's name (the write spans' `db.namespace`). */
   readonly database?: string;
+  /**
+   * Commits a group offset to Kafka (the runtime's `DeliveryContext.commitGroupOffset`): with it,
+   * each committed position is mirrored to the group, for Kafka's tools only. Without it (tests of
+   * the delivery alone) nothing is committed to Kafka.
+   */
+  readonly commitGroupOffset?: GroupOffsetCommitter;
+  /** Where a failed mirror commit is told (warn the first time per partition, then debug). */
+  readonly logger?: Pick<Logger, 'warn' | 'debug'>;
 }
 
 const tracing = new MessageTracing('@sluice/sink-postgres');
@@ -65,13 +77,17 @@ const tracing = new MessageTracing('@sluice/sink-postgres');
  * it holds the row lock to the end and a new owner's claim waits for it. A former owner's batch
  * finds another epoch and rolls back (PartitionFencedError).
  *
- * The group's Kafka offsets are never committed by the sink: the database is the only position,
- * and with none in Kafka every assignment starts at the earliest offset, so the runtime's seek to
- * the stored offset happens on the first fetch (a Kafka position ahead of the database's would
- * hide records that were never written, e.g. after the target was restored from a backup). The
- * one exception is an operator's reset (`sluice replay --group`): offsets committed with metadata
- * `sluice.reset:<id>`. A claim reads the group's committed offset and, when it carries a reset
- * the row has not taken yet, takes that offset and records the reset id in the same statement.
+ * The database is the only position. The runtime seeks to it as soon as a partition is assigned
+ * (whatever the group's Kafka offset says: a Kafka position ahead of the database's would hide
+ * records that were never written, e.g. after the target was restored from a backup). The
+ * position is also mirrored to the group's Kafka offsets after each commit and each claim
+ * (GroupOffsetMirror: in the background, at most one commit in flight per partition, a failure
+ * logged and dropped), so that `sluice topics list`, lag dashboards and KEDA see the real lag, as
+ * with Kafka Connect's sinks; those offsets are informational and never read back as a position.
+ * The one exception is an operator's reset (`sluice replay --group`): offsets committed with
+ * metadata `sluice.reset:<id>`. A claim reads the group's committed offset and, when it carries a
+ * reset the row has not taken yet, takes that offset and records the reset id in the same
+ * statement (the mirror's commits carry no metadata, so a reset is seen only until it is taken).
  *
  * Dead letters (the runtime's, and changes the target refused) go to Kafka with an idempotent
  * producer and are acknowledged before the database commit: never lost; repeated if the process
@@ -83,6 +99,7 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   private admin: Admin | undefined;
   private readonly writer: BatchWriter;
   private readonly stored = new Map<string, bigint>();
+  private mirror: GroupOffsetMirror | undefined;
   /** A checkpoint transaction the database cut off is done again after 200 ms, doubling up to 5 s. */
   private readonly commitRetry: RetryPolicy;
 
@@ -105,6 +122,18 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
     await this.producer.connect();
     this.admin = this.options.kafka.admin();
     await this.admin.connect();
+    const { commitGroupOffset, logger, group } = this.options;
+    if (commitGroupOffset !== undefined && this.mirror === undefined)
+      this.mirror = new GroupOffsetMirror({
+        group,
+        commit: commitGroupOffset,
+        onFailure: (tp, error, first) => {
+          const lost = error instanceof PartitionLostError;
+          const line = `offset of ${tp.topic}[${tp.partition}] not mirrored to the Kafka group (informational; the target's offsets stay authoritative)`;
+          if (first && !lost) logger?.warn({ err: error, group }, line);
+          else logger?.debug({ err: error, group }, line);
+        },
+      });
   }
 
   /** The next offset stored in the target for `tp` as this instance last read or wrote it. */
@@ -115,13 +144,20 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   forPartition(tp: TopicPartition): PartitionDelivery<RowChange> {
     if (!this.producer) throw new Error('PostgresSinkDelivery.start() must be called first');
     const admin = this.admin!;
+    const mirror = this.mirror;
     return new PostgresPartitionDelivery(
       tp,
       this.options,
       this.writer,
       this.commitRetry,
       this.producer,
-      (next) => this.stored.set(`${tp.topic}\u0000${tp.partition}`, next),
+      {
+        stored: (next) => {
+          this.stored.set(`${tp.topic}\u0000${tp.partition}`, next);
+          mirror?.publish(tp, next);
+        },
+        closed: () => mirror?.forget(tp),
+      },
       () => committedReset(admin, this.options.group, tp),
     );
   }
@@ -162,7 +198,8 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     private readonly writer: BatchWriter,
     private readonly commitRetry: RetryPolicy,
     private readonly producer: Producer,
-    private readonly onStored: (next: bigint) => void,
+    /** `stored`: the target holds `next` for the partition now (after a claim or a commit). */
+    private readonly position: { stored(next: bigint): void; closed(): void },
     private readonly pendingReset: () => Promise<{ id: string; offset: bigint } | undefined>,
   ) {
     this.batch = new ChangeBatch(options.lww);
@@ -193,7 +230,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     this.epoch = BigInt(rows[0].epoch);
     if (rows[0].next_offset === null) return undefined;
     const stored = BigInt(rows[0].next_offset);
-    this.onStored(stored);
+    this.position.stored(stored);
     return stored;
   }
 
@@ -216,7 +253,8 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     if (this.epoch === undefined) await this.startingOffset();
     const report = await retryOrThrow(() => this.commit(nextOffset), this.commitRetry);
     this.record(report);
-    this.onStored(nextOffset);
+    // Committed: also to the Kafka group, in the background (PostgresSinkDelivery's note).
+    this.position.stored(nextOffset);
     this.batch = new ChangeBatch(this.options.lww);
     this.deadLetters = [];
     this.traces = [];
@@ -229,6 +267,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
   }
 
   async close(): Promise<void> {
+    this.position.closed();
     await this.abort();
   }
 

@@ -196,6 +196,9 @@ export class PostgresSink {
             counters: this.counters,
             maxAttempts: options.maxCommitAttempts,
             database: t.database,
+            // Lag for Kafka's tools: each committed position mirrored to the group.
+            commitGroupOffset: context.commitGroupOffset,
+            logger: options.logger,
           })),
         onOutcome: (_record, outcome) => {
           if (outcome === 'processed') this.processed++;

@@ -18,10 +18,17 @@ export interface TopicPartition {
  * Implemented by Kafka at-least-once and exactly-once strategies here (`O` = `OutputRecord`); a sink
  * implements it with its own result type `O` (sink-postgres: decoded row changes) to write rows and
  * the offset in one database transaction, and answers `startingOffset` from its own table so the
- * runtime seeks there on assignment.
+ * runtime seeks there on assignment (mirroring its position to the group's Kafka offsets only for
+ * Kafka's tools: GroupOffsetMirror).
  */
 export interface PartitionDelivery<O = OutputRecord> {
-  /** Where to start reading when the partition is assigned, if this strategy keeps the position itself. */
+  /**
+   * Where to start reading when the partition is assigned, if this strategy keeps the position
+   * itself: the runtime seeks there as soon as the partition is assigned, and again after each
+   * rebalance that keeps it here (then from the last checkpoint). The group's Kafka offsets are
+   * then informational only (see GroupOffsetMirror). Undefined: nothing stored; the partition
+   * starts at its earliest offset (`fromBeginning`) or its end.
+   */
   startingOffset?(): Promise<bigint | undefined>;
   begin(): Promise<void>;
   /**

@@ -68,6 +68,20 @@ const restarts = counter({
   labelNames: ['group', 'reason'],
 });
 
+const mirroredOffsets = counter({
+  name: 'sluice_stream_offset_mirror_commits_total',
+  help: "Commits of a position kept outside Kafka (a sink's target database) to its consumer group, by outcome (committed, failed); informational.",
+  labelNames: ['group', 'outcome'],
+});
+
+/** A GroupOffsetMirror's series: its commits to the group, by outcome. */
+export function offsetMirrorMetrics(group: string) {
+  return {
+    committed: mirroredOffsets.bind({ group, outcome: 'committed' }),
+    failed: mirroredOffsets.bind({ group, outcome: 'failed' }),
+  };
+}
+
 /** A supervisor's series: its restarts, and whether its runtime is stalled (read at each scrape). */
 export function supervisorMetrics(group: string) {
   return {

@@ -115,6 +115,12 @@ export class StreamRuntime<O = OutputRecord> {
   private membershipState: GroupMembership = 'joining';
   private readonly workers = new Map<string, PartitionWorker<O>>();
   private readonly closing = new Map<string, Promise<void>>();
+  /**
+   * Per partition of a strategy that keeps its own position: its claim (`startingOffset`), made once
+   * while the partition stays assigned here.
+   */
+  private readonly claims = new Map<string, Promise<bigint | undefined>>();
+  /** Partitions whose fetch position was checked against the strategy's in this generation. */
   private readonly positioned = new Set<string>();
   private assignment = new Set<string>();
   private generation = new AbortController();
@@ -440,11 +446,75 @@ export class StreamRuntime<O = OutputRecord> {
     for (const [key, worker] of this.workers) {
       if (next.has(key)) continue;
       this.workers.delete(key);
-      this.positioned.delete(key);
+      this.claims.delete(key);
       const closed = worker.close().catch(() => undefined);
       this.closing.set(key, closed);
       void closed.then(() => this.closing.delete(key));
     }
+    // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
+    this.positioned.clear();
+    if (this.options.delivery === undefined) return;
+    const signal = this.generation.signal;
+    for (const [topic, partitions] of Object.entries(memberAssignment)) {
+      for (const partition of partitions) void this.positionOnAssignment({ topic, partition }, signal);
+    }
+  }
+
+  /**
+   * A partition assigned (or kept across a rebalance) whose strategy keeps its own position: kafkajs
+   * begins each generation at the group's committed offset in Kafka, which for such a strategy is
+   * informational (mirrored after its commits, so possibly behind or ahead of it), so the runtime
+   * seeks to the strategy's position right away — not only when a first batch arrives, which from a
+   * Kafka offset at the end of the partition would never come. The partition's end offset is read
+   * too, so its lag is known before a first batch. A claim that fails stops the runtime, as a
+   * failed checkpoint does (the supervisor starts another).
+   */
+  private async positionOnAssignment(tp: TopicPartition, signal: AbortSignal): Promise<void> {
+    try {
+      const worker = await this.workerFor(tp);
+      const start = await this.startOf(tp, worker);
+      if (start === undefined || signal.aborted || this.stopping) return;
+      this.consumer?.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
+      // Only for the lag: a failed read leaves it to the first batch.
+      const ends = await this.admin!.fetchTopicOffsets(tp.topic).catch(() => []);
+      const end = ends.find((o) => o.partition === tp.partition);
+      if (
+        end !== undefined &&
+        (worker.highWatermark === undefined || BigInt(end.high) > worker.highWatermark)
+      )
+        worker.highWatermark = BigInt(end.high);
+    } catch (error) {
+      if (!signal.aborted && !this.stopping) void this.fail(error);
+    }
+  }
+
+  /**
+   * Where `tp` starts in this generation when its strategy keeps the position itself: where its
+   * worker last committed; else the strategy's claim (`startingOffset`, made once while the
+   * partition stays here); else, nothing stored yet, the partition's earliest offset
+   * (`fromBeginning`) or its end — never the group's Kafka offset. Undefined: the strategy keeps
+   * no position of its own (the Kafka strategies).
+   */
+  private async startOf(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
+    const { delivery } = worker;
+    if (delivery.startingOffset === undefined) return undefined;
+    const key = tpKey(tp);
+    let claim = this.claims.get(key);
+    if (claim === undefined) {
+      const made = delivery.startingOffset();
+      claim = made;
+      this.claims.set(key, made);
+      // A claim that failed is made again by the next attempt.
+      made.catch(() => {
+        if (this.claims.get(key) === made) this.claims.delete(key);
+      });
+    }
+    const claimed = await claim;
+    const start = worker.committedOffset ?? claimed;
+    if (start !== undefined) return start;
+    const offsets = await this.admin!.fetchTopicOffsets(tp.topic);
+    const edge = offsets.find((o) => o.partition === tp.partition);
+    return edge === undefined ? undefined : BigInt(this.options.config.fromBeginning ? edge.low : edge.high);
   }
 
   private async commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void> {
@@ -497,9 +567,9 @@ export class StreamRuntime<O = OutputRecord> {
     worker.highWatermark = BigInt(batch.highWatermark);
     const key = tpKey(tp);
     if (!this.positioned.has(key)) {
-      this.positioned.add(key);
       // A strategy that keeps its own position (a sink's offsets table) decides where to start.
-      const start = await worker.delivery.startingOffset?.();
+      const start = await this.startOf(tp, worker);
+      this.positioned.add(key);
       if (start !== undefined && start !== BigInt(batch.messages[0].offset)) {
         this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
         return;

@@ -1,0 +1,98 @@
+import { offsetMirrorMetrics } from '../runtime/stream-metrics';
+import { type GroupOffsetCommitter, type TopicPartition } from './partition-delivery';
+
+export interface GroupOffsetMirrorOptions {
+  /** The consumer group (the metric's label). */
+  readonly group: string;
+  /** Commits a group offset: the runtime's `DeliveryContext.commitGroupOffset`. */
+  readonly commit: GroupOffsetCommitter;
+  /**
+   * A commit failed; it is not retried (the partition's next position supersedes it). `first`: the
+   * partition's first failure since its last successful commit (warn once, then debug).
+   */
+  readonly onFailure?: (tp: TopicPartition, error: unknown, first: boolean) => void;
+  /** Count commits in `sluice_stream_offset_mirror_commits_total` (docs/metrics.md). Default true. */
+  readonly metrics?: boolean;
+}
+
+interface PartitionMirror {
+  /** The latest position published while a commit was in flight: committed next. */
+  pending: bigint | undefined;
+  inFlight: Promise<void> | undefined;
+  failing: boolean;
+}
+
+const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
+
+/**
+ * Mirrors a position kept elsewhere (a sink's offsets in its target database) to the Kafka consumer
+ * group, as Kafka Connect's sinks do, so that lag is what Kafka's own tools, dashboards and KEDA
+ * read. Informational and best effort: `publish` neither waits for Kafka nor fails, so it costs the
+ * hot path nothing. Per partition at most one commit is in flight; positions published meanwhile
+ * coalesce and the latest is committed next. A failed commit (the partition lost in a rebalance,
+ * the broker away) is reported and dropped: the next position supersedes it.
+ */
+export class GroupOffsetMirror {
+  private readonly partitions = new Map<string, PartitionMirror>();
+  private readonly counted: ReturnType<typeof offsetMirrorMetrics> | undefined;
+
+  constructor(private readonly options: GroupOffsetMirrorOptions) {
+    this.counted = options.metrics === false ? undefined : offsetMirrorMetrics(options.group);
+  }
+
+  /** `nextOffset` (the next offset to consume) is where `tp` stands now: commit it to the group. */
+  publish(tp: TopicPartition, nextOffset: bigint): void {
+    const key = tpKey(tp);
+    let mirror = this.partitions.get(key);
+    if (mirror === undefined) {
+      mirror = { pending: undefined, inFlight: undefined, failing: false };
+      this.partitions.set(key, mirror);
+    }
+    mirror.pending = nextOffset;
+    if (mirror.inFlight === undefined) this.drain(tp, mirror);
+  }
+
+  /** The partition is no longer ours: a position not yet sent is dropped (one in flight finishes). */
+  forget(tp: TopicPartition): void {
+    const mirror = this.partitions.get(tpKey(tp));
+    if (mirror !== undefined) mirror.pending = undefined;
+  }
+
+  /** Resolves once no commit is in flight or waiting (a graceful stop, tests). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const busy = [...this.partitions.values()].flatMap((m) => (m.inFlight ? [m.inFlight] : []));
+      if (busy.length === 0) return;
+      await Promise.all(busy);
+    }
+  }
+
+  private drain(tp: TopicPartition, mirror: PartitionMirror): void {
+    const offset = mirror.pending;
+    mirror.pending = undefined;
+    if (offset === undefined) {
+      mirror.inFlight = undefined;
+      return;
+    }
+    // The commit starts on a later tick: never inside the caller's own work (its transaction).
+    mirror.inFlight = Promise.resolve()
+      .then(() => this.options.commit(tp, offset))
+      .then(
+        () => {
+          mirror.failing = false;
+          this.counted?.committed.inc();
+        },
+        (error: unknown) => {
+          this.counted?.failed.inc();
+          const first = !mirror.failing;
+          mirror.failing = true;
+          try {
+            this.options.onFailure?.(tp, error, first);
+          } catch {
+            // A reporter's own failure must not stop the mirror either.
+          }
+        },
+      )
+      .then(() => this.drain(tp, mirror));
+  }
+}
