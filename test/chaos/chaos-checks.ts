@@ -1,6 +1,6 @@
 import { type Kafka } from 'kafkajs';
 import type { CheckResult } from '@sluice/demo';
-import { readTopicRange, resolveRange } from '@sluice/kafka';
+import { type RangeRecord, readTopicRange, resolveRange } from '@sluice/kafka';
 import { type TableComparison } from './chaos-database';
 import { OUTPUT_TOPICS, SINK_GROUP, SOURCE_TOPICS, TRANSFORMER_GROUP } from './chaos-pipeline';
 
@@ -8,6 +8,7 @@ import { OUTPUT_TOPICS, SINK_GROUP, SOURCE_TOPICS, TRANSFORMER_GROUP } from './c
 export async function countCommitted(
   kafka: Kafka,
   topic: string,
+  each: (record: RangeRecord) => void = () => undefined,
 ): Promise<{ records: number; tombstones: number } | undefined> {
   const admin = kafka.admin();
   await admin.connect();
@@ -22,6 +23,7 @@ export async function countCommitted(
       onBatch: (_partition, batch) => {
         records += batch.length;
         tombstones += batch.filter((r) => r.value === null).length;
+        batch.forEach(each);
       },
     });
     if (!result.complete) throw new Error(`${topic} could not be read to its end offsets`);
@@ -59,9 +61,26 @@ export async function checkDeadLetters(kafka: Kafka): Promise<CheckResult> {
   const parts: string[] = [];
   let total = 0;
   for (const group of [TRANSFORMER_GROUP, SINK_GROUP]) {
-    const counted = await countCommitted(kafka, `${group}.dlq`);
+    // Why each record was given up on (Kafka Connect's DLQ headers), counted per stage and error.
+    const reasons = new Map<string, { count: number; first: string }>();
+    const counted = await countCommitted(kafka, `${group}.dlq`, (r) => {
+      const h = (name: string) => {
+        const v = r.headers[`__connect.errors.${name}`];
+        return (Array.isArray(v) ? v.at(-1) : v)?.toString('utf8') ?? '?';
+      };
+      const reason = `${h('stage')} ${h('exception.class.name')}: ${h('exception.message')}`.slice(0, 300);
+      const seen = reasons.get(reason) ?? {
+        count: 0,
+        first: `${h('topic')} p${h('partition')}@${h('offset')}`,
+      };
+      seen.count++;
+      reasons.set(reason, seen);
+    });
     total += counted?.records ?? 0;
-    parts.push(`${group}.dlq: ${counted === undefined ? 'no topic' : `${counted.records} records`}`);
+    parts.push(
+      `${group}.dlq: ${counted === undefined ? 'no topic' : `${counted.records} records`}` +
+        [...reasons].map(([reason, { count, first }]) => ` (${count}x ${reason}; first ${first})`).join(''),
+    );
   }
   return { name: 'no dead letters', ok: total === 0, detail: parts.join(', ') };
 }
