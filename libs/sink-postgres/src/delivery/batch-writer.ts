@@ -6,6 +6,7 @@ import {
   conflictStatement,
   deleteStatement,
   historyStatement,
+  keyLockStatement,
   truncateStatement,
   upsertStatement,
 } from '../sql/change-statements';
@@ -59,6 +60,7 @@ export class BatchWriter {
   async write(client: PoolClient, batch: ChangeBatch, careful: boolean): Promise<WriteReport> {
     const report: WriteReport = { upserted: 0, deleted: 0, conflicts: 0, refused: [] };
     const overruled: Overruled[] = [...batch.overruled];
+    if (this.lww) await this.lockKeys(client, batch);
     for (const step of batch.steps) {
       if (step.kind === 'truncate') {
         const { table, position } = step.change;
@@ -145,6 +147,17 @@ export class BatchWriter {
         error: new TargetRejectedRowError(table, error.code!, detail, { cause: error }),
       });
     }
+  }
+
+  /** Holds every key the batch writes until the transaction ends (see keyLockStatement). */
+  private async lockKeys(client: PoolClient, batch: ChangeBatch): Promise<void> {
+    const keys: string[] = [];
+    for (const step of batch.steps) {
+      // A row's identity, `<qualified table> NUL <key id>`; Postgres text cannot hold NUL.
+      if (step.kind === 'rows')
+        for (const id of step.rows.keys()) keys.push(id.replaceAll('\u0000', '\u001f'));
+    }
+    if (keys.length > 0) await client.query(keyLockStatement(), [keys]);
   }
 
   /** Runs one group's statement; returns the rows overruled by a newer stored position. */

@@ -81,6 +81,22 @@ export function upsertStatement(
 }
 
 /**
+ * Takes a transaction-scoped advisory lock per row key of a batch (parameter: text[] of
+ * `<qualified table>` US `<key id>`), in one global order so two batches never wait on each other in a
+ * circle. Last-writer-wins decides with what a statement sees, and under READ COMMITTED two batches
+ * writing one key at once (the key routed to two topics, or two partitions) can each miss the
+ * other: an insert waiting on a row a concurrent delete removes goes ahead once the delete commits,
+ * although the deletion it recorded is newer. Holding the key for the whole transaction makes the
+ * second batch see the first one's outcome.
+ */
+export function keyLockStatement(): string {
+  return (
+    'SELECT count(pg_advisory_xact_lock(h)) FROM ' +
+    '(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS ordered'
+  );
+}
+
+/**
  * Delete by key. Parameters: one text[] per key column, then lsn[], ts_ms[], key id[]. With `lww`,
  * a row newer than the delete survives (returned as overruled: ordinal and its position), and the
  * deletion's position is remembered in the deletions table so an older insert replayed later
