@@ -173,8 +173,12 @@ export const sourceConfigSchema = z.strictObject({
           'First wait after a retriable failure (Postgres, Kafka or the registry unreachable). Default 1000.',
         ),
       maxDelayMs: wholeNumber(1)
-        .default(60_000)
-        .describe('Longest wait; the waits double up to it. Default 60000.'),
+        .default(10_000)
+        .describe(
+          'Longest wait; the waits double up to it. A run that lasted longer than this starts the ' +
+            'doubling again. Kept short (as Debezium waits 10 s before restarting on a retriable ' +
+            'error) so that the source resumes soon after its dependencies return. Default 10000.',
+        ),
     })
     .prefault({}),
   publishing: z

@@ -320,7 +320,7 @@ export interface SupervisorLog {
 }
 
 /**
- * The recovery every consuming app uses: retries from 1 s doubling to 30 s, a runtime stuck in
+ * The recovery every consuming app uses: retries from 1 s doubling to 10 s, a runtime stuck in
  * its stop abandoned 5 s past its own shutdown budget, retries and stalls logged under `app`'s name.
  */
 export function appRecovery(options: {
@@ -338,7 +338,7 @@ export function appRecovery(options: {
     ...(options.prepare ? { prepare: options.prepare } : {}),
     ...(options.blockedBy ? { blockedBy: options.blockedBy } : {}),
     initialDelayMs: 1_000,
-    maxDelayMs: 30_000,
+    maxDelayMs: 10_000,
     stallAfterMs: options.stallAfterMs,
     stopTimeoutMs: options.shutdownTimeoutMs + 5_000,
     onRetry: (error, delayMs) =>
