@@ -201,7 +201,11 @@ export class ChaosMonitor {
           ? this.sourceSample(app, status)
           : this.consumerSample(app, status, fresh[app.name]);
       this.waitingNow[app.name] = waiting;
-      const step = this.tracks[app.name].observe(at, reading, waiting, context);
+      // The apps' own definition of a stall (docs/liveness.md): work waiting while the dependencies
+      // answer. Behind a broker (or, for the source and the sink, a Postgres) that does not answer
+      // here either, the clock does not run; it starts again when the dependency is back.
+      const dependencyDown = !kafkaRead || (app.name !== 'transformer' && !sinkRead);
+      const step = this.tracks[app.name].observe(at, reading, dependencyDown ? undefined : waiting, context);
       if (step.progressed && step.since !== undefined) {
         if (app.name === 'source-postgres') this.committedAtSourceProgress = this.workload.status.committed;
         for (const w of this.watches)
