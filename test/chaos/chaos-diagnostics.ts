@@ -54,8 +54,13 @@ export async function explainDifferences(
       );
     const deletions = await sink
       .query<{ row_key: string; lsn: string }>(
-        `SELECT row_key, lsn::text FROM ${REPLICA_SCHEMA}.sluice_deletions WHERE table_name LIKE $1 AND row_key LIKE $2`,
-        [`%${d.table}`, `%${Object.values(d.key).join('%')}%`],
+        `SELECT row_key, lsn::text FROM ${REPLICA_SCHEMA}.sluice_deletions
+          WHERE table_name LIKE $1 AND row_key IN ($2, $3)`,
+        [
+          `%${d.table}`,
+          JSON.stringify(Object.values(d.key).map(String)),
+          JSON.stringify(Object.values(d.key)),
+        ],
       )
       .then((r) => r.rows)
       .catch(() => []);
