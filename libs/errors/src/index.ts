@@ -6,6 +6,8 @@
 export {
   SluiceError,
   RetriableError,
+  DependencyUnavailableError,
+  isDependencyOutage,
   FatalRecordError,
   ConfigError,
   EnvironmentError,

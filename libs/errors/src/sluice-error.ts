@@ -24,6 +24,22 @@ export class RetriableError extends SluiceError {
   }
 }
 
+/**
+ * A dependency every record needs does not answer (the schema registry, a lookup database): no
+ * record is at fault, so a consumer must not dead-letter the record it was on but stop, and start
+ * again from its last commit once the dependency is back.
+ */
+export class DependencyUnavailableError extends RetriableError {}
+
+/** True for a DependencyUnavailableError, or an error caused by one. */
+export function isDependencyOutage(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
+    if (cause instanceof DependencyUnavailableError) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
 /** One record cannot be processed, ever: undecodable bytes, a schema the reader cannot resolve. */
 export class FatalRecordError extends SluiceError {
   readonly code: string;

@@ -168,6 +168,12 @@ export class PostgresSink {
       max: options.runtime.concurrency.partitions + 2,
     });
     this.pool.on('error', (error) => options.logger.warn({ err: error }, 'idle target connection failed'));
+    // A connection cut while checked out but between queries (its transaction waiting on Kafka for
+    // dead letters) emits 'error' on the client, which would end the process unheard; the next
+    // query on it fails and the batch is retried as for any lost connection.
+    this.pool.on('connect', (client) =>
+      client.on('error', (error) => options.logger.warn({ err: error }, 'target connection failed')),
+    );
     const pool = this.pool;
     const books = await ensureBookkeeping(pool, options.bookkeepingSchema);
     const shaper = new TableShaper(pool, books, {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FatalRecordError } from '@sluice/errors';
+import { DependencyUnavailableError, FatalRecordError } from '@sluice/errors';
 import { type DeadLetterRecord, readDeadLetterHeaders } from '../dead-letter/dead-letter-headers';
 import { readRedriveHeaders, redrivenHeaders } from '../dead-letter/redrive-headers';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
@@ -238,5 +238,31 @@ describe('RecordRunner redrive of a parked key', () => {
       'parked',
     );
     assert.ok(parked.isParked('k'));
+  });
+});
+
+describe('RecordRunner and a dependency outage', () => {
+  it('fails the record uncommitted instead of dead-lettering it when the registry stays away', async () => {
+    const delivery = new RecordingDelivery();
+    const outage = new DependencyUnavailableError('registering a schema: the registry did not answer');
+    const run = new RecordRunner({
+      group: 'g',
+      onKeyFailure: 'park',
+      retryPolicy: parseRetryPolicy({ maxAttempts: 2, initialDelayMs: 1 }),
+      processor: {
+        name: 'Step',
+        process() {
+          throw new Error('encoding the output failed', { cause: outage });
+        },
+      },
+    });
+    await assert.rejects(
+      run.run(record(7n, 'v7'), new AbortController().signal, delivery, new ParkedKeys(), {
+        parked: [],
+        released: [],
+      }),
+      /encoding the output failed/,
+    );
+    assert.deepEqual(delivery.written, [], 'no dead letter, no park marker, no output');
   });
 });

@@ -7,7 +7,7 @@ import {
   keyGateFor,
 } from '../failure/key-gate';
 import { type ParkedKeys } from '../failure/key-parking';
-import { retry, type RetryOutcome, type RetryPolicy } from '@sluice/errors';
+import { isDependencyOutage, retry, type RetryOutcome, type RetryPolicy } from '@sluice/errors';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { type ProcessContext, type RecordProcessor } from '../processor/record-processor';
 import { inStage, StageFailure } from '../processor/stage-failure';
@@ -124,6 +124,10 @@ export class RecordRunner<O = OutputRecord> {
       return 'processed';
     }
     if (signal.aborted || outcome.reason === 'aborted') throw new RecordAbandonedError(record, outcome.error);
+    // The registry (or another dependency every record needs) still away after the record's
+    // retries: no record is at fault. The batch fails uncommitted, the runtime stops, and its
+    // supervisor starts it again from the last commit after a backoff; nothing goes to the DLQ.
+    if (isDependencyOutage(outcome.error)) throw outcome.error;
     await delivery.deadLetter(this.failureLetter(record, outcome), record.partition);
     await this.gate.onDeadLettered(record, admission, scope);
     return 'dead-lettered';

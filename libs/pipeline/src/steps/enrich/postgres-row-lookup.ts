@@ -19,6 +19,8 @@ export class PostgresRowLookup implements RowLookup {
     });
     // An idle client that loses its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
+    // A connection cut while checked out between queries must not end the process (its query fails).
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   async find(params: readonly unknown[]): Promise<LookupRow | undefined> {
