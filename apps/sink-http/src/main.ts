@@ -1,17 +1,8 @@
 import { telemetry } from './tracing';
 import 'reflect-metadata';
-import { runService } from '@sluice/observability';
-import { loadSinkHttpAppConfig } from './config/sink-http-app-config';
-import { createSinkHttpApp } from './sink-http-app';
+import { runConnector } from '@sluice/connect';
+import { sinkHttpConnector } from '@sluice/sink-http';
 
-// On SIGTERM in-flight requests finish and commit; records still waiting are redelivered after the
-// restart with the same idempotency keys.
-runService({
-  name: 'sink-http',
-  loadConfig: () => loadSinkHttpAppConfig(process.argv),
-  start: async (config) => {
-    const app = await createSinkHttpApp(config);
-    return { close: () => app.close(), done: app.sink.done };
-  },
-  shutdown: () => telemetry.shutdown(),
-});
+// On SIGTERM in-flight requests finish and their offsets are committed; records still waiting are
+// redelivered (same idempotency keys) after the restart.
+runConnector(sinkHttpConnector, { shutdown: () => telemetry.shutdown() });

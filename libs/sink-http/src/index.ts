@@ -43,3 +43,13 @@ export {
   type SkipCounters,
 } from './delivery/http-sink-processor';
 export { RecordDecoding, MalformedJsonError, type PayloadFormat } from './decoding/record-decoding';
+export { sinkHttpConnector } from './connector/sink-http-connector';
+export { sinkHttpSettings } from './connector/sink-http-config';
+export {
+  HttpSink,
+  type SinkHttpConfig,
+  type SinkHttpConfigInput,
+  type SinkHttpStatus,
+  type PartitionStatus,
+  type BreakerListener,
+} from './connector/http-sink';

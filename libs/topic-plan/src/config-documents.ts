@@ -5,10 +5,10 @@ import { type Environment, parseConfig, parseYaml } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
 import { parsePipelineConfig } from '@sluice/pipeline';
 import { sourceConfigSchema } from '@sluice/postgres-cdc';
-import { declareConsumerTopics } from './consumer-topics';
+import { declareConsumerTopics } from '@sluice/connect';
 import { declarePipelineTopics } from './pipeline-topics';
 import { declareSourceTopics } from './source-topics';
-import { type TopicPlan } from './topic-plan';
+import { type TopicPlan } from '@sluice/connect';
 
 /** The kinds of configuration file whose topics the plan knows. */
 export type ConfigKind =

@@ -7,8 +7,8 @@ export {
   type TopicDeclaration,
   type TopicPlanDefaults,
   type PartitionCount,
-} from './topic-plan';
+} from '@sluice/connect';
 export { declareSourceTopics, type SourceTopicSettings } from './source-topics';
-export { declareConsumerTopics, type ConsumerTopicSettings } from './consumer-topics';
+export { declareConsumerTopics, type ConsumerTopicSettings } from '@sluice/connect';
 export { declarePipelineTopics } from './pipeline-topics';
 export { declareConfigFileTopics, configKindOf, type ConfigKind } from './config-documents';

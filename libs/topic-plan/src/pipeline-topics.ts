@@ -1,6 +1,6 @@
 import { type PipelineConfig } from '@sluice/pipeline';
-import { declareConsumerTopics } from './consumer-topics';
-import { type TopicPlan } from './topic-plan';
+import { declareConsumerTopics } from '@sluice/connect';
+import { type TopicPlan } from '@sluice/connect';
 
 /** The route step's settings that name topics (validated by the step's own schema before). */
 interface RouteTopics {

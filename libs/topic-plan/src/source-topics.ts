@@ -1,5 +1,5 @@
 import { qualifiedName, selectTables, type SourceConfig, type TableName } from '@sluice/postgres-cdc';
-import { type TopicPlan } from './topic-plan';
+import { type TopicPlan } from '@sluice/connect';
 
 /** What of a source's configuration decides its topics. */
 export type SourceTopicSettings = Pick<SourceConfig, 'topicPrefix' | 'tables' | 'topics' | 'events'>;

@@ -8,7 +8,7 @@ import { parsePipelineConfig } from '@sluice/pipeline';
 import { declareConfigFileTopics } from './config-documents';
 import { declarePipelineTopics } from './pipeline-topics';
 import { declareSourceTopics, type SourceTopicSettings } from './source-topics';
-import { TopicPlan } from './topic-plan';
+import { TopicPlan } from '@sluice/connect';
 
 const plan = () => new TopicPlan({ partitions: 3, replicationFactor: 1 });
 const source = (over: Partial<SourceTopicSettings> = {}): SourceTopicSettings => ({

@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
-import { sinkHttpAppConfigSchema } from './sink-http-app-config';
+import { sinkHttpConnector } from './sink-http-connector';
+
+const sinkHttpAppConfigSchema = sinkHttpConnector.configSchema;
 
 const parse = (raw: unknown) =>
   parseConfig(sinkHttpAppConfigSchema, raw, { source: 'sink-http.yaml', env: {} });
