@@ -179,9 +179,9 @@ export abstract class ConsumingConnector<O = unknown> {
     return undefined;
   }
 
-  /** This connector in the management API: one entry named after its group. */
-  managementConnector(type: 'transform' | 'sink'): Connector {
-    return new StreamConnector(this.group, type, this.runtime, (): ConnectorOffsets => ({
+  /** This connector in the management API: one entry, named after its group unless `name` says otherwise. */
+  managementConnector(type: 'transform' | 'sink', name = this.group): Connector {
+    return new StreamConnector(name, type, this.runtime, (): ConnectorOffsets => ({
       partitions: this.partitionPositions(String).map(({ highWatermark, ...p }) => ({
         ...p,
         ...(highWatermark !== undefined ? { endOffset: highWatermark } : {}),
@@ -210,10 +210,17 @@ export abstract class ConsumingConnector<O = unknown> {
     };
   }
 
-  /** This connector as an app serves it: one management entry (its group) and its probes. */
-  hosted(type: 'transform' | 'sink', dependencies: readonly HealthProbe[]): this & RunningConnector {
+  /**
+   * This connector as an app serves it: one management entry (named after its group unless `name`
+   * says otherwise) and its probes.
+   */
+  hosted(
+    type: 'transform' | 'sink',
+    dependencies: readonly HealthProbe[],
+    name = this.group,
+  ): this & RunningConnector {
     return Object.assign(this, {
-      management: [this.managementConnector(type)],
+      management: [this.managementConnector(type, name)],
       probes: this.probes(dependencies),
     });
   }
