@@ -1,31 +1,22 @@
 #!/usr/bin/env node
-// Rewrites the generated configuration tables of the docs (between `<!-- config:start -->` and
-// `<!-- config:end -->`) from the apps' zod configuration schemas. Run after `npm run build`.
+// Rewrites the generated configuration table of each connector's doc (between
+// `<!-- config:start -->` and `<!-- config:end -->`) from the connector registry: every
+// registered connector's zod configuration schema, into the doc its definition names.
+// Run after `npm run build`; libs/connectors/src/catalogue.spec.ts fails while a table is stale.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
-const { configReferenceMarkdown, replaceGeneratedSection } = require(
-  path.join(root, 'dist/libs/config/src/index.js'),
-);
+const lib = (name) => require(path.join(root, `dist/libs/${name}/src/index.js`));
+const { configReferenceMarkdown, replaceGeneratedSection } = lib('config');
+const { CONNECTORS } = lib('connectors');
 
-const docs = [
-  [
-    'docs/source-postgres.md',
-    require(path.join(root, 'dist/apps/source-postgres/src/index.js')).sourceAppConfigSchema,
-  ],
-  [
-    'docs/sink-postgres.md',
-    require(path.join(root, 'dist/apps/sink-postgres/src/index.js')).sinkPostgresAppConfigSchema,
-  ],
-  ['docs/sink-http.md', require(path.join(root, 'dist/apps/sink-http/src/index.js')).sinkHttpAppConfigSchema],
-];
-for (const [file, schema] of docs) {
-  const full = path.join(root, file);
+for (const connector of CONNECTORS) {
+  const full = path.join(root, connector.doc);
   fs.writeFileSync(
     full,
-    replaceGeneratedSection(fs.readFileSync(full, 'utf8'), configReferenceMarkdown(schema)),
+    replaceGeneratedSection(fs.readFileSync(full, 'utf8'), configReferenceMarkdown(connector.configSchema)),
   );
-  console.log(`config-docs: ${file}`);
+  console.log(`config-docs: ${connector.doc} (${connector.name})`);
 }

@@ -1,44 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
 import { type Environment, parseConfig, parseYaml } from '@sluice/config';
-import { ConfigError } from '@sluice/errors';
-import { parsePipelineConfig } from '@sluice/pipeline';
-import { sourceConfigSchema } from '@sluice/postgres-cdc';
-import { declareConsumerTopics } from '@sluice/connect';
-import { declarePipelineTopics } from './pipeline-topics';
-import { declareSourceTopics } from './source-topics';
 import { type TopicPlan } from '@sluice/connect';
-
-/** The kinds of configuration file whose topics the plan knows. */
-export type ConfigKind =
-  'source-postgres' | 'transformer' | 'pipeline' | 'sink-postgres' | 'sink-http' | 'schema-registry';
-
-/** The part of a source's configuration that decides its topics, checked by the source's own schema. */
-const sourceTopicsSchema = sourceConfigSchema.pick({
-  topicPrefix: true,
-  tables: true,
-  topics: true,
-  events: true,
-});
-
-/** The transformer's pipeline reference and output replication; the rest of its file is not about topics. */
-const transformerTopicsSchema = z.object({
-  pipeline: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
-  outputTopics: z.object({ replicationFactor: z.number().int().min(1).optional() }).optional(),
-});
-
-const onKeyFailure = z.enum(['skip', 'park']).optional();
+import { connectorNamed, connectorsFitting, CONNECTORS } from '@sluice/connectors';
+import { ConfigError } from '@sluice/errors';
+import { declarePipelineTopics, parsePipelineConfig, pipelineConfigSchema } from '@sluice/pipeline';
 
 /**
- * A sink's consumer group, inputs and key parking (both sinks park by default); the rest of its
- * file is about the destination. sink-postgres's group defaults to sluice-sink-postgres.
+ * The kinds of configuration file whose topics the plan knows: a registered connector's (by its
+ * name), a pipeline file, or the schema registry's (which declares none).
  */
-const sinkTopicsSchema = z.object({
-  group: z.string().min(1).optional(),
-  topics: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name')).min(1),
-  runtime: z.object({ onKeyFailure, failure: z.object({ onKeyFailure }).optional() }).optional(),
-});
+export type ConfigKind = string;
 
 /**
  * Secrets never decide topics: a `${VAR}` without a default gets one naming it, so planning needs
@@ -57,18 +28,24 @@ function withVisibleDefaults(value: unknown): unknown {
 }
 
 /**
- * Which app a configuration belongs to, by the settings only that app has. Explicit `kind` wins.
+ * Which app a configuration belongs to: the registered connector whose settings fit it (every key
+ * known, every required one present), else a pipeline file, else the schema registry's. An
+ * explicit `kind` wins.
  */
 export function configKindOf(doc: Record<string, unknown>, file: string): ConfigKind {
-  if ('pipeline' in doc) return 'transformer';
-  if ('target' in doc && 'topics' in doc) return 'sink-postgres';
-  if ('destinations' in doc && 'topics' in doc) return 'sink-http';
-  if ('from' in doc && 'name' in doc) return 'pipeline';
-  if (['topicPrefix', 'slot', 'publication', 'tables'].some((k) => k in doc)) return 'source-postgres';
+  const fitting = connectorsFitting(doc);
+  if (fitting.length === 1) return fitting[0]!.name;
+  if (fitting.length > 1)
+    throw new ConfigError(
+      `${file}: fits the settings of ${fitting.map((c) => c.name).join(' and ')}; say which (--kind)`,
+      file,
+    );
+  if (Object.keys(doc).every((k) => k in pipelineConfigSchema.shape) && 'from' in doc) return 'pipeline';
+  // The registry is an app, not a connector: it reads and writes no topic.
   if ('compatibility' in doc || 'database' in doc) return 'schema-registry';
   throw new ConfigError(
-    `${file}: not a configuration of source-postgres, transformer or schema-registry, nor a pipeline ` +
-      '(expected one of: topicPrefix/tables, pipeline, from/name, topics/target, topics/destinations, database)',
+    `${file}: not the configuration of a connector (${CONNECTORS.map((c) => c.name).join(', ')}), ` +
+      'a pipeline or the schema registry: its keys fit none of their settings',
     file,
   );
 }
@@ -90,29 +67,16 @@ export function declareConfigFileTopics(
   const env = options.env ?? {};
   const doc = readYamlMap(file);
   const kind = options.kind ?? configKindOf(doc, file);
-  if (kind === 'source-postgres') {
-    const picked = Object.fromEntries(Object.entries(doc).filter(([k]) => k in sourceTopicsSchema.shape));
-    const config = parseConfig(sourceTopicsSchema, picked, { source: file, env });
-    declareSourceTopics(plan, config, {
-      name: `source-postgres (${file})`,
-      knownTables: options.knownTables,
-    });
-  } else if (kind === 'transformer') {
-    const config = parseConfig(transformerTopicsSchema, doc, { source: file, env });
-    const pipeline =
-      typeof config.pipeline === 'string'
-        ? parsePipelineFile(resolve(dirname(file), config.pipeline), env)
-        : parsePipelineConfig(config.pipeline, { source: `${file} pipeline`, env });
-    declarePipelineTopics(plan, pipeline, { replicationFactor: config.outputTopics?.replicationFactor });
-  } else if (kind === 'sink-postgres' || kind === 'sink-http') {
-    const sink = parseConfig(sinkTopicsSchema, doc, { source: file, env });
-    const group = sink.group ?? (kind === 'sink-postgres' ? 'sluice-sink-postgres' : undefined);
-    if (group === undefined) throw new ConfigError(`${file}: at group: required`, file, 'group');
-    const parking = (sink.runtime?.onKeyFailure ?? sink.runtime?.failure?.onKeyFailure ?? 'park') === 'park';
-    declareConsumerTopics(plan, { name: `${kind} ${group}`, group, inputs: sink.topics, parking });
-  } else if (kind === 'pipeline') {
-    declarePipelineTopics(plan, parsePipelineFile(file, env));
-  }
+  if (kind === 'pipeline') declarePipelineTopics(plan, parsePipelineFile(file, env));
+  if (kind === 'pipeline' || kind === 'schema-registry') return kind;
+  const connector = connectorNamed(kind);
+  if (connector === undefined)
+    throw new ConfigError(`${file}: unknown kind '${kind}' (${CONNECTORS.map((c) => c.name).join(', ')})`, file);
+  // Only the settings that decide topics are read: planning needs no secrets and no reachable hosts.
+  const keys = connector.topicSettings.shape as Record<string, unknown>;
+  const picked = Object.fromEntries(Object.entries(doc).filter(([k]) => k in keys));
+  const settings = parseConfig(connector.topicSettings, picked, { source: file, env });
+  connector.declareTopics(plan, settings, { file, env, knownTables: options.knownTables });
   return kind;
 }
 

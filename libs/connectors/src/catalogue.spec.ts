@@ -1,0 +1,40 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configReferenceMarkdown } from '@sluice/config';
+import { CONNECTORS, connectorNamed, connectorsFitting } from './catalogue';
+
+const ROOT = join(__dirname, '..', '..', '..', '..');
+
+describe('the connector catalogue', () => {
+  it('names each connector once, with its own port', () => {
+    const names = CONNECTORS.map((c) => c.name);
+    assert.deepEqual(names, [...new Set(names)]);
+    const ports = CONNECTORS.map((c) => c.port);
+    assert.deepEqual(ports, [...new Set(ports)]);
+    assert.equal(connectorNamed('sink-http')?.kind, 'sink');
+    assert.equal(connectorNamed('no-such-connector'), undefined);
+  });
+
+  it("each connector's doc carries the current table of its configuration schema", () => {
+    for (const connector of CONNECTORS) {
+      const doc = readFileSync(join(ROOT, connector.doc), 'utf8');
+      const generated = configReferenceMarkdown(connector.configSchema);
+      assert.ok(
+        doc.includes(`<!-- config:start -->\n${generated}\n<!-- config:end -->`),
+        `${connector.doc}: the configuration table differs from ${connector.name}'s schema; run npm run build && node scripts/config-docs.js`,
+      );
+    }
+  });
+
+  it('finds the one connector a configuration document fits, by its settings', () => {
+    const fit = (doc: Record<string, unknown>) => connectorsFitting(doc).map((c) => c.name);
+    assert.deepEqual(fit({ pipeline: 'p.yaml' }), ['transformer']);
+    assert.deepEqual(fit({ topics: ['a'], target: { database: 'x' } }), ['sink-postgres']);
+    assert.deepEqual(fit({ group: 'g', topics: ['a'], destinations: [] }), ['sink-http']);
+    assert.deepEqual(fit({ topicPrefix: 'app', tables: { include: ['public.a'] } }), ['source-postgres']);
+    // An unknown key fits nothing: connector configurations are strict.
+    assert.deepEqual(fit({ pipeline: 'p.yaml', colour: 'blue' }), []);
+  });
+});
