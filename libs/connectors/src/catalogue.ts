@@ -1,18 +1,12 @@
 import { type z } from 'zod';
 import { type ConnectorDefinition } from '@sluice/connect';
-import { transformerConnector } from '@sluice/pipeline';
-import { sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { sinkHttpConnector } from '@sluice/sink-http';
-import { sinkPostgresConnector } from '@sluice/sink-postgres';
 
 /**
  * Every connector Sluice ships, in data-path order. A new connector is its folder plus one line
  * here: `sluice topics render`, the generated docs tables and the deploy checks read this list.
  */
 export const CONNECTORS: readonly ConnectorDefinition[] = [
-  sourcePostgresConnector,
-  transformerConnector,
-  sinkPostgresConnector,
   sinkHttpConnector,
 ] as unknown as readonly ConnectorDefinition[];
 

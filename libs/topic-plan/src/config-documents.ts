@@ -3,7 +3,7 @@ import { type Environment, parseConfig, parseYaml } from '@sluice/config';
 import { type TopicPlan } from '@sluice/connect';
 import { connectorNamed, connectorsFitting, CONNECTORS } from '@sluice/connectors';
 import { ConfigError } from '@sluice/errors';
-import { declarePipelineTopics, parsePipelineConfig, pipelineConfigSchema } from '@sluice/pipeline';
+import { declarePipelineTopics, parsePipelineConfig } from '@sluice/pipeline';
 
 /**
  * The kinds of configuration file whose topics the plan knows: a registered connector's (by its
@@ -40,7 +40,8 @@ export function configKindOf(doc: Record<string, unknown>, file: string): Config
       `${file}: fits the settings of ${fitting.map((c) => c.name).join(' and ')}; say which (--kind)`,
       file,
     );
-  if (Object.keys(doc).every((k) => k in pipelineConfigSchema.shape) && 'from' in doc) return 'pipeline';
+  // A pipeline file is no connector's configuration: it is what a transformer runs.
+  if ('from' in doc && 'name' in doc) return 'pipeline';
   // The registry is an app, not a connector: it reads and writes no topic.
   if ('compatibility' in doc || 'database' in doc) return 'schema-registry';
   throw new ConfigError(
