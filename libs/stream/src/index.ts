@@ -42,6 +42,7 @@ export {
   type GroupOffsetCommitter,
 } from './delivery/partition-delivery';
 export { TransactionCoordinator } from './delivery/transaction-coordinator';
+export { OrderedOutputSender } from './delivery/ordered-output-sender';
 export { GroupOffsetMirror, type GroupOffsetMirrorOptions } from './delivery/group-offset-mirror';
 export { SluiceTransport, type SluiceTransportOptions } from './nest/sluice-transport';
 export { SluiceRecordContext } from './nest/sluice-record-context';

@@ -1,4 +1,4 @@
-import { type Admin, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
+import { type Admin, type Kafka, type Producer } from 'kafkajs';
 import { type Pool } from 'pg';
 import {
   classifyPostgresFailure,
@@ -23,7 +23,7 @@ import {
   type DeliveryStrategy,
   type GroupOffsetCommitter,
   GroupOffsetMirror,
-  headersToMap,
+  OrderedOutputSender,
   type PartitionDelivery,
   PartitionLostError,
   type TopicPartition,
@@ -342,19 +342,13 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       });
     }
     if (letters.length === 0) return;
-    const byTopic = new Map<string, TopicMessages>();
-    for (const { record, partition } of letters) {
-      let topic = byTopic.get(record.topic);
-      if (!topic) byTopic.set(record.topic, (topic = { topic: record.topic, messages: [] }));
-      topic.messages.push({
-        key: record.key,
-        value: record.value,
-        headers: headersToMap(record.headers),
-        partition,
-        ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
-      });
-    }
-    await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+    // Batched by bytes as every other dead letter is: each carries its stack in headers, so a
+    // count alone could pass the broker's message.max.bytes.
+    const sender = new OrderedOutputSender(async (topicMessages) => {
+      await this.producer.sendBatch({ topicMessages, acks: -1 });
+    }, Number.POSITIVE_INFINITY);
+    for (const { record, partition } of letters) await sender.addDeadLetter(record, partition);
+    await sender.flush();
   }
 
   private record(report: WriteReport): void {
