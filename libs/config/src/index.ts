@@ -1,4 +1,4 @@
-export { type Environment, interpolate } from './interpolate';
+export { type Environment, interpolate, type UnsetVariables } from './interpolate';
 export { parseConfig, parseYaml, loadConfigFile, yamlPath } from './load-config';
 export { processEnvironment, envInt, envString, envFlag } from './environment';
 export { configFileFromArgs, loadAppConfig } from './app-config';

@@ -49,6 +49,14 @@ describe('loadConfigFile', () => {
     );
   });
 
+  it('reads a missing environment variable as a placeholder naming it when asked (no secrets needed)', () => {
+    const file = writeYaml('kafka:\n  brokers: ["${B:-b:9092}"]\npassword: ${NOT_SET_ANYWHERE}\n');
+    assert.deepEqual(loadConfigFile(schema, file, { env: {}, unset: 'placeholder' }), {
+      kafka: { brokers: ['b:9092'], clientId: 'sluice' },
+      password: '<NOT_SET_ANYWHERE is not set in this environment>',
+    });
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     const file = writeYaml('kafka:\n  brokers: [a\n  x: : :\n');
     assert.throws(

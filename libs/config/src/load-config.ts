@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { type z } from 'zod';
 import { ConfigError } from '@sluice/errors';
-import { type Environment, interpolate } from './interpolate';
+import { type Environment, interpolate, type UnsetVariables } from './interpolate';
 
 /** Formats a zod issue path the way a YAML reader thinks of it: `kafka.brokers[0]`. */
 export function yamlPath(path: ReadonlyArray<PropertyKey>): string {
@@ -22,10 +22,10 @@ export function yamlPath(path: ReadonlyArray<PropertyKey>): string {
 export function parseConfig<S extends z.ZodType>(
   schema: S,
   raw: unknown,
-  options: { source?: string; env?: Environment } = {},
+  options: { source?: string; env?: Environment; unset?: UnsetVariables } = {},
 ): z.output<S> {
   const source = options.source ?? 'configuration';
-  const interpolated = interpolate(raw ?? {}, options.env ?? process.env, source);
+  const interpolated = interpolate(raw ?? {}, options.env ?? process.env, source, '', options.unset);
   const result = schema.safeParse(interpolated);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `at ${yamlPath(issue.path)}: ${issue.message}`);
@@ -54,7 +54,7 @@ export function parseYaml(text: string, source: string): unknown {
 export function loadConfigFile<S extends z.ZodType>(
   schema: S,
   file: string,
-  options: { env?: Environment } = {},
+  options: { env?: Environment; unset?: UnsetVariables } = {},
 ): z.output<S> {
   let text: string;
   try {
@@ -69,5 +69,5 @@ export function loadConfigFile<S extends z.ZodType>(
       },
     );
   }
-  return parseConfig(schema, parseYaml(text, file), { source: file, env: options.env });
+  return parseConfig(schema, parseYaml(text, file), { ...options, source: file });
 }
