@@ -1,5 +1,6 @@
 import { type z } from 'zod';
 import { type ConnectorDefinition } from '@sluice/connect';
+import { transformerConnector } from '@sluice/pipeline';
 import { sinkHttpConnector } from '@sluice/sink-http';
 
 /**
@@ -7,6 +8,7 @@ import { sinkHttpConnector } from '@sluice/sink-http';
  * here: `sluice topics render`, the generated docs tables and the deploy checks read this list.
  */
 export const CONNECTORS: readonly ConnectorDefinition[] = [
+  transformerConnector,
   sinkHttpConnector,
 ] as unknown as readonly ConnectorDefinition[];
 

@@ -1,5 +1,6 @@
 // @sluice/pipeline — declarative pipelines: the YAML file, its steps (one file each, registered by
-// name), the safe expression language, schema derivation and the compiled pipeline the runtime runs.
+// name), the safe expression language, schema derivation and the compiled pipeline the runtime runs;
+// the transformer connector that runs one pipeline as a consumer group.
 export { Expression, ExpressionEvaluationError, type ExpressionScope } from './expression/expression';
 export { ExpressionSyntaxError } from './expression/expression-parser';
 export type {
@@ -34,6 +35,7 @@ export {
   type PipelineOptions,
   compilePipeline,
   loadPipeline,
+  loadPipelineConfig,
   parsePipelineConfig,
 } from './pipeline/load-pipeline';
 export { stepReferenceMarkdown } from './docs/step-reference';
@@ -53,3 +55,13 @@ export {
   headersToReadable,
   headersFromReadable,
 } from './fixtures/readable-values';
+export { transformerConnector } from './transformer/transformer-connector';
+export { transformerSettings } from './transformer/transformer-config';
+export {
+  Transformer,
+  pipelineFromConfig,
+  type TransformerConfig,
+  type TransformerConfigInput,
+  type TransformerStatus,
+} from './transformer/transformer';
+export { declarePipelineTopics } from './transformer/pipeline-topics';

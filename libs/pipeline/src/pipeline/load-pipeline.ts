@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { type Environment, loadConfigFile, parseConfig } from '@sluice/config';
+import { type Environment, loadConfigFile, parseConfig, type UnsetVariables } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
 import { postgresRowLookup } from '../steps/enrich/postgres-row-lookup';
 import type { RowLookupFactory } from '../steps/enrich/row-lookup';
@@ -20,14 +20,18 @@ export interface PipelineOptions {
   readonly baseDir?: string;
 }
 
+/** How a pipeline document is read: its step types, `${ENV}` values, and what an unset one becomes. */
+type ReadOptions = Pick<PipelineOptions, 'registry' | 'env'> & { readonly unset?: UnsetVariables };
+
 /** Validates a parsed pipeline document; an error names its YAML path (`steps[1].mask.key`). */
 export function parsePipelineConfig(
   raw: unknown,
-  options: PipelineOptions & { source?: string } = {},
+  options: ReadOptions & { source?: string } = {},
 ): PipelineConfig {
   return parseConfig(pipelineConfigSchema(options.registry ?? builtInStepRegistry()), raw, {
     source: options.source ?? 'pipeline',
     env: options.env,
+    unset: options.unset,
   });
 }
 
@@ -49,10 +53,18 @@ export function compilePipeline(config: PipelineConfig, options: PipelineOptions
   return new CompiledPipeline(config, steps);
 }
 
+/** Reads and validates a pipeline file without building its steps (what planners need). */
+export function loadPipelineConfig(file: string, options: ReadOptions = {}): PipelineConfig {
+  return loadConfigFile(pipelineConfigSchema(options.registry ?? builtInStepRegistry()), file, {
+    env: options.env,
+    unset: options.unset,
+  });
+}
+
 /** Reads, validates and compiles a pipeline file. */
 export function loadPipeline(file: string, options: PipelineOptions = {}): CompiledPipeline {
   const registry = options.registry ?? builtInStepRegistry();
-  const config = loadConfigFile(pipelineConfigSchema(registry), file, { env: options.env });
+  const config = loadPipelineConfig(file, { registry, env: options.env });
   return compilePipeline(config, {
     ...options,
     registry,

@@ -1,6 +1,6 @@
-import { type DerivedSchema } from '@sluice/pipeline';
-import { type SchemaRegistryClient } from '@sluice/schema';
 import { isRetriable } from '@sluice/errors';
+import { type SchemaRegistryClient } from '@sluice/schema';
+import { type DerivedSchema } from '../schema/derived-schema';
 
 /**
  * The registry ids of derived output schemas, registered once per (derived schema, subject): the

@@ -1,4 +1,3 @@
-import { type CompiledPipeline, type InputSchema, type PipelineOutput } from '@sluice/pipeline';
 import { type RecordDecoder, type RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
   type OutputRecord,
@@ -6,6 +5,8 @@ import {
   type RecordProcessor,
   type StreamRecord,
 } from '@sluice/stream';
+import { type CompiledPipeline } from '../pipeline/compiled-pipeline';
+import { type InputSchema, type PipelineOutput } from '../record/pipeline-record';
 import { type OutputSchemaRegistrations } from './output-schemas';
 import { type OutputTopics } from './output-topics';
 

@@ -1,6 +1,5 @@
-import { type PipelineConfig } from '@sluice/pipeline';
-import { declareConsumerTopics } from '@sluice/connect';
-import { type TopicPlan } from '@sluice/connect';
+import { declareConsumerTopics, type TopicPlan } from '@sluice/connect';
+import { type PipelineConfig } from '../pipeline/pipeline-config';
 
 /** The route step's settings that name topics (validated by the step's own schema before). */
 interface RouteTopics {
