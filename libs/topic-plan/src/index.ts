@@ -10,5 +10,5 @@ export {
 } from '@sluice/connect';
 export { declareSourceTopics, type SourceTopicSettings } from './source-topics';
 export { declareConsumerTopics, type ConsumerTopicSettings } from '@sluice/connect';
-export { declarePipelineTopics } from './pipeline-topics';
+export { declarePipelineTopics } from '@sluice/pipeline';
 export { declareConfigFileTopics, configKindOf, type ConfigKind } from './config-documents';

@@ -4,9 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@sluice/errors';
-import { parsePipelineConfig } from '@sluice/pipeline';
+import { declarePipelineTopics, parsePipelineConfig } from '@sluice/pipeline';
 import { declareConfigFileTopics } from './config-documents';
-import { declarePipelineTopics } from './pipeline-topics';
 import { declareSourceTopics, type SourceTopicSettings } from './source-topics';
 import { TopicPlan } from '@sluice/connect';
 
