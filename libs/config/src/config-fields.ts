@@ -32,6 +32,14 @@ export function wholeNumber(min = 0) {
   return z.preprocess(fromDecimalString, z.number().int().min(min));
 }
 
+/**
+ * `wholeNumber` with a default when the setting is left out. The default sits inside the
+ * preprocessing, where the generated docs table can read it (outside, JSON Schema loses it).
+ */
+export function wholeNumberOr(min: number, fallback: number) {
+  return z.preprocess(fromDecimalString, z.number().int().min(min).default(fallback));
+}
+
 /** A non-negative number (fractions allowed), or its decimal spelling. */
 export function decimal() {
   return z.preprocess(fromDecimalString, z.number().nonnegative());

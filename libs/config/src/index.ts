@@ -2,5 +2,5 @@ export { type Environment, interpolate, type UnsetVariables } from './interpolat
 export { parseConfig, parseYaml, loadConfigFile, yamlPath } from './load-config';
 export { processEnvironment, envInt, envString, envFlag } from './environment';
 export { configFileFromArgs, loadAppConfig } from './app-config';
-export { flag, wholeNumber, decimal } from './config-fields';
+export { flag, wholeNumber, wholeNumberOr, decimal } from './config-fields';
 export { configReferenceMarkdown, replaceGeneratedSection, type ConfigSetting } from './config-reference';

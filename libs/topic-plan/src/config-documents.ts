@@ -72,7 +72,10 @@ export function declareConfigFileTopics(
   if (kind === 'pipeline' || kind === 'schema-registry') return kind;
   const connector = connectorNamed(kind);
   if (connector === undefined)
-    throw new ConfigError(`${file}: unknown kind '${kind}' (${CONNECTORS.map((c) => c.name).join(', ')})`, file);
+    throw new ConfigError(
+      `${file}: unknown kind '${kind}' (${CONNECTORS.map((c) => c.name).join(', ')})`,
+      file,
+    );
   // Only the settings that decide topics are read: planning needs no secrets and no reachable hosts.
   const keys = connector.topicSettings.shape as Record<string, unknown>;
   const picked = Object.fromEntries(Object.entries(doc).filter(([k]) => k in keys));

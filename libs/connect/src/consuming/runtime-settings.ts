@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wholeNumber } from '@sluice/config';
+import { wholeNumberOr } from '@sluice/config';
 import { parseStreamRuntimeConfig, retryPolicySchema, type StreamRuntimeConfig } from '@sluice/stream';
 
 /** The stream runtime's own defaults, read from its schema so that no connector restates them. */
@@ -24,7 +24,7 @@ export interface ConsumerSettingsOptions {
   };
 }
 
-const positive = () => wholeNumber(1);
+const count = wholeNumberOr;
 
 /**
  * The `runtime:` settings of a consuming connector (docs/stream-runtime.md): one spec for every
@@ -37,7 +37,9 @@ export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
   const meaning = options.meaning ?? {};
   const retry = retryPolicySchema
     .optional()
-    .describe(meaning.retry ?? 'Retries in place of retriable errors. Default the runtime policy (5 attempts).');
+    .describe(
+      meaning.retry ?? 'Retries in place of retriable errors. Default the runtime policy (5 attempts).',
+    );
   const onKeyFailure = z
     .enum(['skip', 'park'])
     .default(RUNTIME.failure.onKeyFailure)
@@ -51,24 +53,22 @@ export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
       fromBeginning: z
         .boolean()
         .default(RUNTIME.fromBeginning)
-        .describe(`Where a group without committed offsets starts: true = earliest. Default ${RUNTIME.fromBeginning}.`),
+        .describe(
+          `Where a group without committed offsets starts: true = earliest. Default ${RUNTIME.fromBeginning}.`,
+        ),
       concurrency: z
         .strictObject({
-          partitions: positive()
-            .default(RUNTIME.concurrency.partitions)
-            .describe(`Partitions processed at once. Default ${RUNTIME.concurrency.partitions}.`),
-          keysPerPartition: positive()
-            .default(keysPerPartition)
-            .describe(
-              `${meaning.keysPerPartition ?? 'Keys of one partition in flight at once'} (one key always in order). ` +
-                `Default ${keysPerPartition}.`,
-            ),
-          maxBufferedPerPartition: positive()
-            .default(RUNTIME.concurrency.maxBufferedPerPartition)
-            .describe(
-              'Accepted, unfinished records per partition: bounds memory on any backlog. ' +
-                `Default ${RUNTIME.concurrency.maxBufferedPerPartition}.`,
-            ),
+          partitions: count(1, RUNTIME.concurrency.partitions).describe(
+            `Partitions processed at once. Default ${RUNTIME.concurrency.partitions}.`,
+          ),
+          keysPerPartition: count(1, keysPerPartition).describe(
+            `${meaning.keysPerPartition ?? 'Keys of one partition in flight at once'} (one key always in order). ` +
+              `Default ${keysPerPartition}.`,
+          ),
+          maxBufferedPerPartition: count(1, RUNTIME.concurrency.maxBufferedPerPartition).describe(
+            'Accepted, unfinished records per partition: bounds memory on any backlog. ' +
+              `Default ${RUNTIME.concurrency.maxBufferedPerPartition}.`,
+          ),
         })
         .prefault({})
         .describe('How much runs at once.'),
@@ -79,41 +79,33 @@ export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
           : {}),
       output: z
         .strictObject({
-          maxBatchRecords: positive()
-            .default(maxBatchRecords)
-            .describe(`${meaning.maxBatchRecords ?? 'Outputs per produce request'}. Default ${maxBatchRecords}.`),
+          maxBatchRecords: count(1, maxBatchRecords).describe(
+            `${meaning.maxBatchRecords ?? 'Outputs per produce request'}. Default ${maxBatchRecords}.`,
+          ),
         })
         .prefault({}),
       ...(options.transactions
         ? {
-            transactionTimeoutMs: positive()
-              .default(RUNTIME.transactionTimeoutMs)
-              .describe(
-                "exactly-once transaction timeout; at most the broker's transaction.max.timeout.ms. " +
-                  `Default ${RUNTIME.transactionTimeoutMs}.`,
-              ),
+            transactionTimeoutMs: count(1, RUNTIME.transactionTimeoutMs).describe(
+              "exactly-once transaction timeout; at most the broker's transaction.max.timeout.ms. " +
+                `Default ${RUNTIME.transactionTimeoutMs}.`,
+            ),
           }
         : {}),
-      sessionTimeoutMs: positive()
-        .default(RUNTIME.sessionTimeoutMs)
-        .describe(
-          'Consumer group session timeout: how long a member that died without leaving keeps its partitions. ' +
-            `Default ${RUNTIME.sessionTimeoutMs}.`,
-        ),
-      heartbeatIntervalMs: positive()
-        .default(RUNTIME.heartbeatIntervalMs)
-        .describe(`Consumer heartbeat interval. Default ${RUNTIME.heartbeatIntervalMs}.`),
-      revokeTimeoutMs: wholeNumber(0)
-        .default(RUNTIME.revokeTimeoutMs)
-        .describe(
-          `Time running records get when their partition is taken away. Default ${RUNTIME.revokeTimeoutMs}.`,
-        ),
-      shutdownTimeoutMs: wholeNumber(0)
-        .default(RUNTIME.shutdownTimeoutMs)
-        .describe(
-          `${meaning.shutdownTimeoutMs ?? 'SIGTERM: time to drain in-flight records and commit'}. ` +
-            `Default ${RUNTIME.shutdownTimeoutMs}.`,
-        ),
+      sessionTimeoutMs: count(1, RUNTIME.sessionTimeoutMs).describe(
+        'Consumer group session timeout: how long a member that died without leaving keeps its partitions. ' +
+          `Default ${RUNTIME.sessionTimeoutMs}.`,
+      ),
+      heartbeatIntervalMs: count(1, RUNTIME.heartbeatIntervalMs).describe(
+        `Consumer heartbeat interval. Default ${RUNTIME.heartbeatIntervalMs}.`,
+      ),
+      revokeTimeoutMs: count(0, RUNTIME.revokeTimeoutMs).describe(
+        `Time running records get when their partition is taken away. Default ${RUNTIME.revokeTimeoutMs}.`,
+      ),
+      shutdownTimeoutMs: count(0, RUNTIME.shutdownTimeoutMs).describe(
+        `${meaning.shutdownTimeoutMs ?? 'SIGTERM: time to drain in-flight records and commit'}. ` +
+          `Default ${RUNTIME.shutdownTimeoutMs}.`,
+      ),
     })
     .prefault({});
 }
