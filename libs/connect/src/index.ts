@@ -36,4 +36,9 @@ export {
   type PartitionCount,
 } from './topics/topic-plan';
 export { declareConsumerTopics, type ConsumerTopicSettings } from './topics/consumer-topics';
-export { createConnectorApp, runConnector, type ConnectorApp, type ConnectorAppOptions } from './host/connector-app';
+export {
+  createConnectorApp,
+  runConnector,
+  type ConnectorApp,
+  type ConnectorAppOptions,
+} from './host/connector-app';

@@ -86,8 +86,10 @@ export interface ConnectorDefinition<S extends Shape = Shape, T extends Shape = 
 }
 
 /** A definition as written: its settings shape, without the shared tail. */
-export interface ConnectorSpec<S extends Shape, T extends Shape>
-  extends Omit<ConnectorDefinition<S, T>, 'configSchema' | 'topicSettings'> {
+export interface ConnectorSpec<S extends Shape, T extends Shape> extends Omit<
+  ConnectorDefinition<S, T>,
+  'configSchema' | 'topicSettings'
+> {
   readonly settings: S;
   /** The keys of `settings` that decide topics. */
   readonly topicKeys: ReadonlyArray<keyof S & keyof T>;
