@@ -2,16 +2,18 @@
 // Postgres: batched upserts and deletes with the consumed offsets in the same transaction
 // (exactly-once effect), additive table evolution, last-writer-wins with recorded conflicts,
 // history tables. See docs/sink-postgres.md. Everything else in this lib is internal.
+export { sinkPostgresConnector, type SinkPostgresConfigInput } from './connector/sink-postgres-connector';
+export { sinkPostgresSettings } from './connector/sink-postgres-config';
 export {
   PostgresSink,
-  type PostgresSinkOptions,
+  type SinkPostgresConfig,
   type PostgresSinkStatus,
   type PartitionStatus,
   type SinkPhase,
-  type TargetDatabase,
+  type RouteSettings,
   type TopicTableSettings,
   routeFor,
-} from './sink/postgres-sink';
+} from './connector/postgres-sink';
 export {
   PostgresSinkDelivery,
   type PostgresSinkDeliveryOptions,

@@ -4,9 +4,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { type SinkPostgresConfigInput } from '@sluice/sink-postgres';
 import { stackAddresses } from '@sluice/test-support';
-// eslint-disable-next-line no-restricted-imports -- the suites configure the app as its users do
-import { type SinkPostgresAppConfigInput } from '../../../apps/sink-postgres/src';
 import { freePort, MAIN_JS as SOURCE_MAIN_JS, SourceTestBed } from '../source-postgres-harness';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -89,7 +88,7 @@ export class SinkTestBed {
     return (await this.sink.query<R>(text, params)).rows;
   }
 
-  sinkConfig(overrides: Partial<SinkPostgresAppConfigInput> = {}): SinkPostgresAppConfigInput {
+  sinkConfig(overrides: Partial<SinkPostgresConfigInput> = {}): SinkPostgresConfigInput {
     const stack = stackAddresses();
     return {
       group: `${this.name}.sink`,

@@ -8,8 +8,11 @@ import {
   parseConfig,
   replaceGeneratedSection,
 } from '@sluice/config';
+import { type ConsumerRuntimeSettings } from '@sluice/connect';
 import { ConfigError } from '@sluice/errors';
-import { sinkPostgresAppConfigSchema, sinkRuntimeConfig } from './sink-postgres-app-config';
+import { sinkPostgresConnector } from './sink-postgres-connector';
+
+const sinkPostgresAppConfigSchema = sinkPostgresConnector.configSchema;
 
 const root = join(__dirname, '..', '..', '..', '..', '..');
 
@@ -27,9 +30,31 @@ describe('sink-postgres configuration', () => {
     assert.equal(config.history, false);
     assert.equal(config.http.port, 8103);
     assert.deepEqual(config.kafka.brokers, ['127.0.0.1:9092']);
-    const runtime = sinkRuntimeConfig(config);
-    assert.equal(runtime.group, 'sluice-sink-postgres');
-    assert.equal(runtime.failure.onKeyFailure, 'park');
+    assert.equal(config.group, 'sluice-sink-postgres');
+    // Typed as every variant of the runtime settings (nested, flat, none) may be.
+    const runtime: ConsumerRuntimeSettings = config.runtime;
+    assert.equal(runtime.onKeyFailure, 'park');
+    assert.equal(runtime.retry, undefined);
+    // The stream runtime's own defaults, as before the sink moved onto @sluice/connect.
+    assert.equal(config.runtime.fromBeginning, true);
+    assert.deepEqual(config.runtime.concurrency, {
+      partitions: 4,
+      keysPerPartition: 1,
+      maxBufferedPerPartition: 256,
+    });
+    assert.equal(config.runtime.sessionTimeoutMs, 10_000);
+    assert.equal(config.runtime.shutdownTimeoutMs, 10_000);
+  });
+
+  it('takes retry and onKeyFailure directly under runtime', () => {
+    const config = parseConfig(
+      sinkPostgresAppConfigSchema,
+      { topics: ['t'], runtime: { retry: { maxAttempts: 3 }, onKeyFailure: 'skip' } },
+      { env: {} },
+    );
+    const runtime: ConsumerRuntimeSettings = config.runtime;
+    assert.equal(runtime.onKeyFailure, 'skip');
+    assert.equal((runtime.retry as { maxAttempts: number }).maxAttempts, 3);
   });
 
   for (const [yaml, path] of [
@@ -41,6 +66,7 @@ describe('sink-postgres configuration', () => {
     [{ topics: ['t'], tables: { t: { table: 'a.b.c' } } }, 'tables.t.table'],
     [{ topics: ['t'], tables: { t: { history: 'yes' } } }, 'tables.t.history'],
     [{ topics: ['t'], runtime: { onKeyFailure: 'drop' } }, 'runtime.onKeyFailure'],
+    [{ topics: ['t'], runtime: { failure: { onKeyFailure: 'skip' } } }, 'runtime'],
     [{ topics: ['t'], unknownSetting: true }, '(root)'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {

@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import { loadAppConfig, wholeNumber } from '@sluice/config';
-import { kafkaConfigSchema } from '@sluice/kafka';
-import {
-  httpConfigSchema,
-  livenessConfigSchema,
-  loggingConfigSchema,
-  tracingConfigSchema,
-} from '@sluice/observability';
-import { schemaRegistryConfigSchema } from '@sluice/schema';
-import { parseStreamRuntimeConfig, retryPolicySchema, type StreamRuntimeConfig } from '@sluice/stream';
+import { wholeNumber } from '@sluice/config';
+import { consumerRuntimeSettings } from '@sluice/connect';
 
 const positive = () => z.number().int().min(1);
 const identifier = z
@@ -26,10 +18,12 @@ const tableSettingsSchema = z.strictObject({
 });
 
 /**
- * The sink-postgres app's configuration: what to consume, where the target database is, how tables
- * are created and evolved, conflict rules, runtime tuning, Kafka, the registry, HTTP and logging.
+ * The sink-postgres connector's own settings (the shared kafka/registry/http/liveness/logging/tracing
+ * tail is added by its definition): what to consume, where the target database is, how tables are
+ * created and evolved, conflict rules and runtime tuning. Its delivery is its own: each batch and its
+ * offsets in one target transaction.
  */
-export const sinkPostgresAppConfigSchema = z.strictObject({
+export const sinkPostgresSettings = {
   group: z
     .string()
     .min(1)
@@ -97,71 +91,16 @@ export const sinkPostgresAppConfigSchema = z.strictObject({
     .record(z.string(), tableSettingsSchema)
     .default({})
     .describe('Per-topic settings, keyed by topic name. Default none.'),
-  runtime: z
-    .strictObject({
-      fromBeginning: z
-        .boolean()
-        .optional()
-        .describe('Where a partition without a stored offset starts: true = earliest. Default true.'),
-      concurrency: z
-        .strictObject({
-          partitions: positive().optional().describe('Partitions processed at once. Default 4.'),
-          keysPerPartition: positive()
-            .optional()
-            .describe('Keys of one partition decoded at once (one key always in order). Default 1.'),
-          maxBufferedPerPartition: positive()
-            .optional()
-            .describe('Accepted, unfinished records per partition. Default 256.'),
-        })
-        .optional(),
-      retry: retryPolicySchema
-        .optional()
-        .describe('Retries of retriable failures (registry unreachable). Stream runtime defaults.'),
-      onKeyFailure: z
-        .enum(['skip', 'park'])
-        .optional()
-        .describe(
-          "After a key's record is dead-lettered: skip (later records apply) or park (they follow it to the DLQ). Default park.",
-        ),
-      sessionTimeoutMs: positive()
-        .optional()
-        .describe(
-          'Consumer group session timeout: how long a member that died without leaving keeps its partitions. Default 10000.',
-        ),
-      heartbeatIntervalMs: positive().optional().describe('Consumer heartbeat interval. Default 1000.'),
-      revokeTimeoutMs: wholeNumber(0)
-        .optional()
-        .describe('Time running records get when their partition is taken away. Default 5000.'),
-      shutdownTimeoutMs: wholeNumber(0)
-        .optional()
-        .describe('SIGTERM: time to drain and commit. Default 10000.'),
-    })
-    .prefault({}),
-  kafka: kafkaConfigSchema.prefault({ brokers: ['127.0.0.1:9092'], clientId: 'sluice-sink-postgres' }),
-  registry: schemaRegistryConfigSchema,
-  http: httpConfigSchema(8103),
-  liveness: livenessConfigSchema,
-  logging: loggingConfigSchema,
-  tracing: tracingConfigSchema,
-});
-
-export type SinkPostgresAppConfig = z.output<typeof sinkPostgresAppConfigSchema>;
-export type SinkPostgresAppConfigInput = z.input<typeof sinkPostgresAppConfigSchema>;
-
-export function loadSinkPostgresAppConfig(argv: readonly string[]): SinkPostgresAppConfig {
-  return loadAppConfig(sinkPostgresAppConfigSchema, argv);
-}
-
-/** The stream runtime settings of the sink (its delivery is the sink's own transaction). */
-export function sinkRuntimeConfig(config: SinkPostgresAppConfig): StreamRuntimeConfig {
-  const { retry, onKeyFailure, ...runtime } = config.runtime;
-  return parseStreamRuntimeConfig(
-    {
-      ...runtime,
-      group: config.group,
-      topics: config.topics,
-      failure: { ...(retry ? { retry } : {}), ...(onKeyFailure ? { onKeyFailure } : {}) },
+  runtime: consumerRuntimeSettings({
+    failure: 'flat',
+    transactions: false,
+    meaning: {
+      keysPerPartition: 'Keys of one partition decoded at once',
+      maxBatchRecords:
+        "Not used by sink-postgres: a batch's dead letters are produced (in requests bounded by bytes) before its " +
+        'transaction commits',
+      retry: 'Retries of retriable failures (registry unreachable). Default the runtime policy (5 attempts).',
+      shutdownTimeoutMs: 'SIGTERM: time to write and commit in-flight records with their offsets',
     },
-    'runtime',
-  );
-}
+  }),
+};

@@ -1,2 +1,0 @@
-/** The running `PostgresSink` the controllers talk to. */
-export const SINK = Symbol('sluice.sink-postgres.sink');

@@ -1,0 +1,242 @@
+import { Pool } from 'pg';
+import {
+  type ConnectorConfig,
+  ConsumingConnector,
+  type PartitionPosition,
+  type RuntimeParts,
+  streamRuntimeConfigOf,
+  type SupervisionStatus,
+} from '@sluice/connect';
+import { type Logger } from '@sluice/observability';
+import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
+import {
+  type PartitionProgress,
+  requireInputTopics,
+  type StreamRuntimeConfig,
+  type SupervisedPhase,
+} from '@sluice/stream';
+import { PostgresSinkDelivery, type SinkCounters } from '../delivery/postgres-sink-delivery';
+import { type RowChange, type TableOptions } from '../plan/row-change';
+import { SchemaPlans } from '../plan/schema-plans';
+import { RowChangeProcessor, type TableRoute } from '../processor/row-change-processor';
+import { type BookkeepingTables } from '../sql/change-statements';
+import { ensureBookkeeping } from '../target/bookkeeping';
+import { TableShaper } from '../target/table-shaper';
+import { type sinkPostgresSettings } from './sink-postgres-config';
+
+/** The sink's validated configuration: its settings and the shared tail. */
+export type SinkPostgresConfig = ConnectorConfig<typeof sinkPostgresSettings>;
+
+/** Per-topic settings; anything left out takes the sink-wide default. */
+export interface TopicTableSettings {
+  /** `table` or `schema.table`; default the topic's last dot-separated part in `schema`. */
+  readonly table?: string;
+  readonly history?: boolean;
+  readonly merge?: boolean;
+}
+
+/** Where a topic's rows go unless its `tables` entry says otherwise. */
+export interface RouteSettings {
+  readonly tables: Readonly<Record<string, TopicTableSettings>>;
+  /** Schema of the target tables. */
+  readonly schema: string;
+  readonly history: boolean;
+  readonly merge: boolean;
+}
+
+export type SinkPhase = SupervisedPhase;
+
+/** A partition's position; offsets as strings (they are 64-bit). */
+export type PartitionStatus = PartitionPosition<string>;
+
+export interface PostgresSinkStatus extends SinkCounters, SupervisionStatus {
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly conflictMode: 'lww' | 'none';
+  readonly partitions: readonly PartitionStatus[];
+  readonly recordsProcessed: number;
+  readonly recordsDeadLettered: number;
+  readonly recordsParked: number;
+}
+
+/** What `prepare` made of the target, once: the processor and the bookkeeping tables. */
+interface PreparedTarget {
+  readonly pool: Pool;
+  readonly books: BookkeepingTables;
+  readonly processor: RowChangeProcessor;
+}
+
+/**
+ * The Postgres sink: a consumer group whose processor turns CDC or unwrapped records into row
+ * changes and whose delivery writes each batch and its offset in one target transaction.
+ */
+export class PostgresSink extends ConsumingConnector<RowChange> {
+  /** group, topics, concurrency, retry, onKeyFailure (`delivery` is the sink's own). */
+  private readonly runtimeConfig: StreamRuntimeConfig;
+  private delivery: PostgresSinkDelivery | undefined;
+  private pool: Pool | undefined;
+  private prepared: PreparedTarget | undefined;
+  private readonly counters: SinkCounters = {
+    rowsUpserted: 0,
+    rowsDeleted: 0,
+    conflicts: 0,
+    rowsRefused: 0,
+    batchesCommitted: 0,
+  };
+  private readonly routes = new Map<string, TableRoute>();
+
+  constructor(
+    private readonly config: SinkPostgresConfig,
+    private readonly registry: SchemaRegistryClient,
+    logger: Logger,
+  ) {
+    super({
+      app: 'sink-postgres',
+      group: config.group,
+      kafka: config.kafka,
+      stallAfterMs: config.liveness.stallAfterMs,
+      shutdownTimeoutMs: config.runtime.shutdownTimeoutMs,
+      logger,
+    });
+    // Parsed here, so that a runtime setting the schema alone cannot refuse (revokeTimeoutMs not
+    // below sessionTimeoutMs) fails the start, naming its path. `delivery` is not used: the sink's
+    // own replaces the runtime's Kafka delivery.
+    this.runtimeConfig = streamRuntimeConfigOf(config.runtime, {
+      group: config.group,
+      topics: config.topics,
+      delivery: 'exactly-once',
+    });
+  }
+
+  /** What a runtime needs first: the input topics, the target's pool and bookkeeping tables. */
+  protected async prepare(): Promise<void> {
+    const { config } = this;
+    await requireInputTopics(config.kafka, config.topics);
+    if (this.prepared !== undefined) return;
+    const pool = (this.pool ??= this.openPool());
+    const books = await ensureBookkeeping(pool, config.target.bookkeepingSchema);
+    const shaper = new TableShaper(pool, books, {
+      autoCreate: config.target.autoCreate,
+      autoEvolve: config.target.autoEvolve,
+    });
+    const processor = new RowChangeProcessor({
+      decoder: new RecordDecoder(this.registry),
+      plans: new SchemaPlans(this.registry),
+      shaper,
+      route: (topic) => this.route(topic),
+    });
+    this.prepared = { pool, books, processor };
+  }
+
+  protected runtimeParts(): RuntimeParts<RowChange> {
+    const { config } = this;
+    const { pool, books, processor } = this.prepared!;
+    return {
+      config: this.runtimeConfig,
+      processor,
+      delivery: (context) =>
+        (this.delivery = new PostgresSinkDelivery({
+          pool,
+          books,
+          group: config.group,
+          kafka: context.kafka,
+          lww: config.conflicts === 'lww',
+          counters: this.counters,
+          maxAttempts: config.target.maxCommitAttempts,
+          database: config.target.database,
+          // Lag for Kafka's tools: each committed position mirrored to the group.
+          commitGroupOffset: context.commitGroupOffset,
+          logger: this.supervision.logger,
+        })),
+    };
+  }
+
+  protected async disconnect(): Promise<void> {
+    await this.pool?.end().catch(() => undefined);
+  }
+
+  protected runningLog(): Record<string, unknown> {
+    return { group: this.group, topics: this.config.topics };
+  }
+
+  /**
+   * Before its first commit here, a partition stands where the target's offsets table says (e.g.
+   * nothing new to consume after a restart).
+   */
+  protected override storedOffset(partition: PartitionProgress): bigint | undefined {
+    return this.delivery?.storedOffset(partition);
+  }
+
+  status(): PostgresSinkStatus {
+    const { phase, paused, membership, ...problems } = this.supervisionStatus();
+    const outcomes = this.outcomes();
+    return {
+      phase,
+      paused,
+      group: this.group,
+      topics: this.runtimeConfig.topics,
+      conflictMode: this.config.conflicts,
+      membership,
+      partitions: this.partitionPositions(String),
+      recordsProcessed: outcomes.processed,
+      recordsDeadLettered: outcomes.deadLettered,
+      recordsParked: outcomes.parked,
+      ...this.counters,
+      // lastError, retryAt, liveness
+      ...problems,
+    };
+  }
+
+  private openPool(): Pool {
+    const { target } = this.config;
+    const { logger } = this.supervision;
+    const pool = new Pool({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      connectionTimeoutMillis: target.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      max: this.runtimeConfig.concurrency.partitions + 2,
+    });
+    pool.on('error', (error) => logger.warn({ err: error }, 'idle target connection failed'));
+    // A connection cut while checked out but between queries (its transaction waiting on Kafka for
+    // dead letters) emits 'error' on the client, which would end the process unheard; the next
+    // query on it fails and the batch is retried as for any lost connection.
+    pool.on('connect', (client) =>
+      client.on('error', (error) => logger.warn({ err: error }, 'target connection failed')),
+    );
+    return pool;
+  }
+
+  private route(topic: string): TableRoute {
+    let route = this.routes.get(topic);
+    if (!route) {
+      const { config } = this;
+      route = routeFor(topic, {
+        tables: config.tables,
+        schema: config.target.schema,
+        history: config.history,
+        merge: config.merge,
+      });
+      this.routes.set(topic, route);
+    }
+    return route;
+  }
+}
+
+/** Where a topic's rows go: its `tables` entry, else the topic's last part in the default schema. */
+export function routeFor(topic: string, settings: RouteSettings): TableRoute {
+  const own = settings.tables[topic] ?? {};
+  const target = own.table ?? topic.slice(topic.lastIndexOf('.') + 1);
+  const dot = target.indexOf('.');
+  const tableOptions: TableOptions = {
+    history: own.history ?? settings.history,
+    merge: own.merge ?? settings.merge,
+  };
+  return dot < 0
+    ? { schema: settings.schema, name: target, options: tableOptions }
+    : { schema: target.slice(0, dot), name: target.slice(dot + 1), options: tableOptions };
+}
