@@ -25,6 +25,7 @@ export {
 export {
   consumerRuntimeSettings,
   streamRuntimeConfigOf,
+  parksKeys,
   type ConsumerRuntimeSettings,
   type ConsumerSettingsOptions,
 } from './consuming/runtime-settings';
@@ -35,7 +36,11 @@ export {
   type TopicPlanDefaults,
   type PartitionCount,
 } from './topics/topic-plan';
-export { declareConsumerTopics, type ConsumerTopicSettings } from './topics/consumer-topics';
+export {
+  declareConsumerTopics,
+  consumerGroupTopics,
+  type ConsumerTopicSettings,
+} from './topics/consumer-topics';
 export {
   createConnectorApp,
   runConnector,

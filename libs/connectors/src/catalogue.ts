@@ -2,6 +2,7 @@ import { type z } from 'zod';
 import { type ConnectorDefinition } from '@sluice/connect';
 import { transformerConnector } from '@sluice/pipeline';
 import { sinkHttpConnector } from '@sluice/sink-http';
+import { sinkPostgresConnector } from '@sluice/sink-postgres';
 
 /**
  * Every connector Sluice ships, in data-path order. A new connector is its folder plus one line
@@ -9,6 +10,7 @@ import { sinkHttpConnector } from '@sluice/sink-http';
  */
 export const CONNECTORS: readonly ConnectorDefinition[] = [
   transformerConnector,
+  sinkPostgresConnector,
   sinkHttpConnector,
 ] as unknown as readonly ConnectorDefinition[];
 

@@ -13,10 +13,16 @@ export interface ConsumerSettingsOptions {
   readonly failure: 'nested' | 'flat' | 'none';
   /** Whether the connector writes in Kafka transactions (then `transactionTimeoutMs` applies). */
   readonly transactions: boolean;
+  /**
+   * Whether `output.maxBatchRecords` applies: false for a sink that produces its dead letters in
+   * its own delivery. Default true.
+   */
+  readonly batchesOutputs?: boolean;
   /** Where this connector's defaults differ from the runtime's. */
   readonly defaults?: { readonly keysPerPartition?: number; readonly maxBatchRecords?: number };
   /** What a setting means for this connector, where the runtime's words are not enough. */
   readonly meaning?: {
+    readonly fromBeginning?: string;
     readonly keysPerPartition?: string;
     readonly maxBatchRecords?: string;
     readonly retry?: string;
@@ -31,7 +37,9 @@ const count = wholeNumberOr;
  * connector on the stream runtime, each default taken from the runtime unless the connector names
  * its own. The group, topics and delivery mode come from the connector's other settings.
  */
-export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
+export function consumerRuntimeSettings(
+  options: ConsumerSettingsOptions,
+): z.ZodType<ConsumerRuntimeSettings> {
   const keysPerPartition = options.defaults?.keysPerPartition ?? RUNTIME.concurrency.keysPerPartition;
   const maxBatchRecords = options.defaults?.maxBatchRecords ?? RUNTIME.output.maxBatchRecords;
   const meaning = options.meaning ?? {};
@@ -48,13 +56,14 @@ export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
         `until redriven (order per key); skip = they go on. Default ${RUNTIME.failure.onKeyFailure}.`,
     );
   const failure = { retry, onKeyFailure };
-  return z
+  const settings = z
     .strictObject({
       fromBeginning: z
         .boolean()
         .default(RUNTIME.fromBeginning)
         .describe(
-          `Where a group without committed offsets starts: true = earliest. Default ${RUNTIME.fromBeginning}.`,
+          `${meaning.fromBeginning ?? 'Where a group without committed offsets starts'}: true = earliest. ` +
+            `Default ${RUNTIME.fromBeginning}.`,
         ),
       concurrency: z
         .strictObject({
@@ -77,13 +86,17 @@ export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
         : options.failure === 'flat'
           ? failure
           : {}),
-      output: z
-        .strictObject({
-          maxBatchRecords: count(1, maxBatchRecords).describe(
-            `${meaning.maxBatchRecords ?? 'Outputs per produce request'}. Default ${maxBatchRecords}.`,
-          ),
-        })
-        .prefault({}),
+      ...(options.batchesOutputs === false
+        ? {}
+        : {
+            output: z
+              .strictObject({
+                maxBatchRecords: count(1, maxBatchRecords).describe(
+                  `${meaning.maxBatchRecords ?? 'Outputs per produce request'}. Default ${maxBatchRecords}.`,
+                ),
+              })
+              .prefault({}),
+          }),
       ...(options.transactions
         ? {
             transactionTimeoutMs: count(1, RUNTIME.transactionTimeoutMs).describe(
@@ -108,17 +121,19 @@ export function consumerRuntimeSettings(options: ConsumerSettingsOptions) {
       ),
     })
     .prefault({});
+  // One output type for every variant: the connector reads what its variant has.
+  return settings as unknown as z.ZodType<ConsumerRuntimeSettings>;
 }
 
 /** Settings as any variant of `consumerRuntimeSettings` gives them. */
 export interface ConsumerRuntimeSettings {
   readonly fromBeginning: boolean;
   readonly concurrency: StreamRuntimeConfig['concurrency'];
-  readonly output: StreamRuntimeConfig['output'];
+  readonly output?: StreamRuntimeConfig['output'];
   readonly failure?: { readonly retry?: unknown; readonly onKeyFailure?: 'skip' | 'park' };
   readonly retry?: unknown;
   readonly onKeyFailure?: 'skip' | 'park';
-  readonly transactionTimeoutMs?: unknown;
+  readonly transactionTimeoutMs?: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly revokeTimeoutMs: number;
@@ -153,4 +168,9 @@ export function streamRuntimeConfigOf(
     },
     'runtime',
   );
+}
+
+/** Whether a key whose record was dead-lettered is parked (its later records follow it into the DLQ). */
+export function parksKeys(settings: ConsumerRuntimeSettings): boolean {
+  return (settings.failure?.onKeyFailure ?? settings.onKeyFailure ?? RUNTIME.failure.onKeyFailure) === 'park';
 }

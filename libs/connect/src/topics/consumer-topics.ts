@@ -1,4 +1,5 @@
 import { dlqTopicFor, parkedTopicFor } from '@sluice/stream';
+import { type ConsumerRuntimeSettings, parksKeys } from '../consuming/runtime-settings';
 import { type TopicPlan } from './topic-plan';
 
 /** A consumer group on the stream runtime: what it reads and how it handles failures. */
@@ -34,5 +35,26 @@ export function declareConsumerTopics(plan: TopicPlan, consumer: ConsumerTopicSe
       replicationFactor,
       configs: { 'cleanup.policy': 'compact' },
       origin: `${name}: parked keys of group ${group}`,
+    });
+}
+
+/**
+ * The `declareTopics` of a connector that consumes `topics` as `group` with `runtime:` settings (a
+ * sink): its inputs and its group's dead-letter topics.
+ */
+export function consumerGroupTopics(connector: string) {
+  return (
+    plan: TopicPlan,
+    settings: {
+      readonly group: string;
+      readonly topics: readonly string[];
+      readonly runtime: ConsumerRuntimeSettings;
+    },
+  ): void =>
+    declareConsumerTopics(plan, {
+      name: `${connector} ${settings.group}`,
+      group: settings.group,
+      inputs: settings.topics,
+      parking: parksKeys(settings.runtime),
     });
 }

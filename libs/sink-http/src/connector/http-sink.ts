@@ -18,7 +18,9 @@ import { type CircuitTransition } from '../limits/circuit-breaker';
 import { type sinkHttpSettings } from './sink-http-config';
 
 export type SinkHttpConfig = ConnectorConfig<typeof sinkHttpSettings>;
-export type SinkHttpConfigInput = { [K in keyof typeof sinkHttpSettings]?: z.input<(typeof sinkHttpSettings)[K]> };
+export type SinkHttpConfigInput = {
+  [K in keyof typeof sinkHttpSettings]?: z.input<(typeof sinkHttpSettings)[K]>;
+};
 
 export type PartitionStatus = PartitionPosition<number>;
 

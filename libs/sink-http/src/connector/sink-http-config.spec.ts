@@ -22,7 +22,7 @@ describe('sinkHttpAppConfigSchema', () => {
     assert.equal(c.tombstones, 'skip');
     assert.deepEqual(c.http, { host: '127.0.0.1', port: 8104 });
     assert.equal(c.runtime.concurrency.keysPerPartition, 16);
-    assert.equal(c.runtime.output.maxBatchRecords, 100);
+    assert.equal(c.runtime.output?.maxBatchRecords, 100);
     assert.equal(c.destinations[0]!.method, 'POST');
   });
 

@@ -1,4 +1,4 @@
-import { declareConsumerTopics, defineConnector } from '@sluice/connect';
+import { consumerGroupTopics, defineConnector } from '@sluice/connect';
 import { HttpSink } from './http-sink';
 import { sinkHttpSettings } from './sink-http-config';
 
@@ -14,14 +14,7 @@ export const sinkHttpConnector = defineConnector({
   doc: 'docs/sink-http.md',
   settings: sinkHttpSettings,
   topicKeys: ['group', 'topics', 'runtime'],
-  declareTopics(plan, settings) {
-    declareConsumerTopics(plan, {
-      name: `sink-http ${settings.group}`,
-      group: settings.group,
-      inputs: settings.topics,
-      parking: settings.runtime.failure.onKeyFailure === 'park',
-    });
-  },
+  declareTopics: consumerGroupTopics('sink-http'),
   create(config, { logger, registry, dependencies }) {
     const sink = new HttpSink(config, registry, logger);
     const usesRegistry = config.keyFormat === 'avro' || config.valueFormat === 'avro';

@@ -94,11 +94,11 @@ export const sinkPostgresSettings = {
   runtime: consumerRuntimeSettings({
     failure: 'flat',
     transactions: false,
+    // A batch's dead letters are produced by the sink's own delivery, in requests bounded by bytes.
+    batchesOutputs: false,
     meaning: {
+      fromBeginning: 'Where a partition without a stored offset starts',
       keysPerPartition: 'Keys of one partition decoded at once',
-      maxBatchRecords:
-        "Not used by sink-postgres: a batch's dead letters are produced (in requests bounded by bytes) before its " +
-        'transaction commits',
       retry: 'Retries of retriable failures (registry unreachable). Default the runtime policy (5 attempts).',
       shutdownTimeoutMs: 'SIGTERM: time to write and commit in-flight records with their offsets',
     },

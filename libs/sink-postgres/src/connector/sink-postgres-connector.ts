@@ -1,5 +1,5 @@
 import { type z } from 'zod';
-import { declareConsumerTopics, defineConnector } from '@sluice/connect';
+import { consumerGroupTopics, defineConnector } from '@sluice/connect';
 import { postgresReachable, reachabilityProbe } from '@sluice/observability';
 import { PostgresSink } from './postgres-sink';
 import { sinkPostgresSettings } from './sink-postgres-config';
@@ -17,14 +17,7 @@ export const sinkPostgresConnector = defineConnector({
   doc: 'docs/sink-postgres.md',
   settings: sinkPostgresSettings,
   topicKeys: ['group', 'topics', 'runtime'],
-  declareTopics(plan, settings) {
-    declareConsumerTopics(plan, {
-      name: `sink-postgres ${settings.group}`,
-      group: settings.group,
-      inputs: settings.topics,
-      parking: settings.runtime.onKeyFailure === 'park',
-    });
-  },
+  declareTopics: consumerGroupTopics('sink-postgres'),
   create(config, { logger, registry, dependencies }) {
     const sink = new PostgresSink(config, registry, logger);
     // Live while not failed nor stalled with the target, Kafka and the registry answering (a
