@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { type z } from 'zod';
 import { configFileFromArgs, loadAppConfig } from '@sluice/config';
 import { KafkaReachability } from '@sluice/kafka';
 import { createLogger, httpReachable, reachabilityProbe, runService, serveApp } from '@sluice/observability';
@@ -33,7 +34,7 @@ export interface ConnectorAppOptions {
  */
 export async function createConnectorApp<R extends RunningConnector>(
   definition: ConnectorDefinition,
-  config: ConnectorConfig<never>,
+  config: ConnectorConfig<z.core.$ZodLooseShape>,
   options: ConnectorAppOptions = {},
 ): Promise<ConnectorApp<R>> {
   const { name } = definition;
