@@ -1,5 +1,5 @@
 // The Postgres source end to end (issue #4): PostgresSource started in-process with
-// createSourceApp, reading a logical slot and publishing Debezium/Avro events to Kafka.
+// createConnectorApp, reading a logical slot and publishing Debezium/Avro events to Kafka.
 //
 // 1. Sustained throughput. N single-row transactions of ~1 KB (50% inserts, 30% updates, 20%
 //    deletes, each delete followed by its tombstone) are written while no source runs; every run
@@ -20,11 +20,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
-import { Lsn } from '@sluice/postgres-cdc';
+import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
+import { Lsn, type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { stackAddresses } from '@sluice/test-support';
-// eslint-disable-next-line no-restricted-imports -- the benchmark starts the app in-process by design (its index.ts)
-import { createSourceApp, type SourceApp, sourceAppConfigSchema } from '../apps/source-postgres/src';
 import { type BenchFigure, percentile, summarise } from './support/bench-figure';
 import { dropSlotWhenReleased, recvlogicalSeconds } from './support/logical-slots';
 
@@ -74,8 +73,9 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
     return topic;
   };
   const start = (prefix: string, slot: string) =>
-    createSourceApp(
-      sourceAppConfigSchema.parse({
+    createConnectorApp<RunningSource>(
+      sourcePostgresConnector,
+      sourcePostgresConnector.configSchema.parse({
         topicPrefix: prefix,
         postgres: { ...addresses.postgres, database: DATABASE },
         slot: { name: slot, dropOnStop: true },
@@ -160,7 +160,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
     const app = await start(latencyPrefix, latencySlot);
     const rounds: Array<{ from: number; to: number; rss: number[]; heap: number[]; achieved: number }> = [];
     try {
-      await until(() => app.source.status().phase === 'streaming', 30_000, 'the latency source to stream');
+      await until(() => app.connector.status().phase === 'streaming', 30_000, 'the latency source to stream');
       const script = writeScript(table);
       for (let round = 0; round < options.runs; round++) {
         const from = Date.now();
@@ -176,7 +176,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
         rounds.push({ from, to: Date.now(), rss, heap, achieved: done / latencySeconds });
         process.stderr.write(`  latency round ${round}: ${done} txns at ${rate}/s asked\n`);
       }
-      await until(() => app.source.status().eventsPending === 0, 60_000, 'the source to drain');
+      await until(() => app.connector.status().eventsPending === 0, 60_000, 'the source to drain');
     } finally {
       await app.close();
       await dropSlotWhenReleased(admin, latencySlot);
@@ -234,15 +234,15 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
 
 /** Seconds from the source streaming until Kafka acknowledged `expected` events up to `endpos`. */
 async function drain(
-  app: SourceApp,
+  app: ConnectorApp<RunningSource>,
   expected: number,
   endpos: Lsn,
 ): Promise<{ seconds: number; maxRss: number }> {
-  await until(() => app.source.status().phase === 'streaming', 30_000, 'the source to stream');
+  await until(() => app.connector.status().phase === 'streaming', 30_000, 'the source to stream');
   const started = process.hrtime.bigint();
   let maxRss = 0;
   for (let polls = 0; ; polls++) {
-    const status = app.source.status();
+    const status = app.connector.status();
     if (status.phase !== 'streaming' && status.phase !== 'paused')
       throw new Error(`source left streaming: ${status.phase} ${status.lastError?.message ?? ''}`);
     const confirmed = status.confirmedLsn ? Lsn.parse(status.confirmedLsn) : undefined;

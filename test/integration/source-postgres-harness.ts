@@ -1,5 +1,5 @@
 // Shared by the source-postgres end-to-end suites: a unique Postgres schema, slot, publication and
-// topic prefix per suite; the app started in-process (createSourceApp) or as a child process
+// topic prefix per suite; the app started in-process (createConnectorApp) or as a child process
 // (dist/apps/source-postgres/src/main.js --config); topics consumed and decoded into Debezium
 // envelopes; cleanup that never leaves a replication slot, publication or topic behind.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -8,21 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { Client } from 'pg';
+import { type z } from 'zod';
+import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
-import type { SourceStatus } from '@sluice/postgres-cdc';
+import { type RunningSource, type SourceStatus, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
 
 export { freePort } from '@sluice/test-support';
-// eslint-disable-next-line no-restricted-imports -- these suites start the app in-process by design
-import {
-  createSourceApp,
-  type SourceApp,
-  sourceAppConfigSchema,
-  type SourceAppConfigInput,
-} from '../../apps/source-postgres/src';
 
-export type { SourceApp };
+/** The source app started in-process; `connector.source` is its PostgresSource. */
+export type SourceApp = ConnectorApp<RunningSource>;
+type SourceAppConfigInput = z.input<typeof sourcePostgresConnector.configSchema>;
 
 /** A decoded Debezium envelope, as the tests read it. */
 export interface Envelope {
@@ -127,7 +124,10 @@ export class SourceTestBed {
   }
 
   async startApp(overrides: Partial<SourceAppConfigInput> = {}): Promise<SourceApp> {
-    const app = await createSourceApp(sourceAppConfigSchema.parse(this.config(overrides)));
+    const app = await createConnectorApp<RunningSource>(
+      sourcePostgresConnector,
+      sourcePostgresConnector.configSchema.parse(this.config(overrides)),
+    );
     this.apps.push(app);
     return app;
   }

@@ -1,5 +1,6 @@
-// @sluice/postgres-cdc — the Postgres CDC source. So far its pure parts: the `Lsn` value type and
-// the pgoutput logical-replication decoder (bytes in, typed messages out, no I/O).
+// @sluice/postgres-cdc — the Postgres CDC source: the `Lsn` value type, the pgoutput decoder,
+// snapshots, Debezium events, the PostgresSource, and the source-postgres connector that hosts it
+// (src/connector: its definition, topics, probes, management entry and operator API).
 export * from './lsn';
 export * from './pgoutput';
 export {
@@ -25,3 +26,5 @@ export * from './events';
 export { PostgresSource, SignalsNotConfiguredError, UnknownTableError } from './source/postgres-source';
 export type { PostgresSourceDependencies, SourceLog } from './source/source-dependencies';
 export { watchSourceMetrics } from './source/source-metrics';
+export { sourcePostgresConnector, type RunningSource } from './connector/source-postgres-connector';
+export { declareSourceTopics, type SourceTopicSettings } from './connector/source-topics';

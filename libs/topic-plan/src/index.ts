@@ -8,7 +8,7 @@ export {
   type TopicPlanDefaults,
   type PartitionCount,
 } from '@sluice/connect';
-export { declareSourceTopics, type SourceTopicSettings } from './source-topics';
+export { declareSourceTopics, type SourceTopicSettings } from '@sluice/postgres-cdc';
 export { declareConsumerTopics, type ConsumerTopicSettings } from '@sluice/connect';
 export { declarePipelineTopics } from '@sluice/pipeline';
 export { declareConfigFileTopics, configKindOf, type ConfigKind } from './config-documents';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@sluice/errors';
 import { declarePipelineTopics, parsePipelineConfig } from '@sluice/pipeline';
 import { declareConfigFileTopics } from './config-documents';
-import { declareSourceTopics, type SourceTopicSettings } from './source-topics';
+import { declareSourceTopics, type SourceTopicSettings } from '@sluice/postgres-cdc';
 import { TopicPlan } from '@sluice/connect';
 
 const plan = () => new TopicPlan({ partitions: 3, replicationFactor: 1 });

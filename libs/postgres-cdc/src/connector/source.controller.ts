@@ -3,7 +3,6 @@ import {
   Body,
   ConflictException,
   Controller,
-  Get,
   HttpCode,
   Inject,
   NotFoundException,
@@ -11,12 +10,8 @@ import {
   Post,
 } from '@nestjs/common';
 import { z } from 'zod';
-import {
-  type PostgresSource,
-  SignalsNotConfiguredError,
-  type SourceStatus,
-  UnknownTableError,
-} from '@sluice/postgres-cdc';
+import { type PostgresSource, SignalsNotConfiguredError, UnknownTableError } from '../source/postgres-source';
+import { type SourceStatus } from '../source/source-status';
 import { POSTGRES_SOURCE } from './tokens';
 
 const tableResumeBody = z.strictObject({
@@ -40,15 +35,13 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string):
   throw new BadRequestException(`${what}: at ${at}: ${issue.message}`);
 }
 
-/** The source's management API, as Kafka Connect's REST API offers for a connector. */
+/**
+ * The source's operator API, as Kafka Connect's REST API offers for a connector. `GET /status`
+ * (the same `SourceStatus` these actions answer) is served by the connector host.
+ */
 @Controller()
 export class SourceController {
   constructor(@Inject(POSTGRES_SOURCE) private readonly source: PostgresSource) {}
-
-  @Get('status')
-  status(): SourceStatus {
-    return this.source.status();
-  }
 
   /** Stops reading the slot; the position is kept and WAL is retained until `resume`. */
   @Post('pause')

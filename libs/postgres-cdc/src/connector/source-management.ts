@@ -4,7 +4,8 @@ import {
   type ConnectorState,
   type ConnectorStatus,
 } from '@sluice/management';
-import { type PostgresSource, type SourcePhase } from '@sluice/postgres-cdc';
+import { type PostgresSource } from '../source/postgres-source';
+import { type SourcePhase } from '../source/source-status';
 
 const STATES: Record<SourcePhase, ConnectorState> = {
   starting: 'STARTING',

@@ -1,5 +1,6 @@
-import { qualifiedName, selectTables, type SourceConfig, type TableName } from '@sluice/postgres-cdc';
 import { type TopicPlan } from '@sluice/connect';
+import { type SourceConfig } from '../config/source-config';
+import { qualifiedName, selectTables, type TableName } from '../replication/table-name';
 
 /** What of a source's configuration decides its topics. */
 export type SourceTopicSettings = Pick<SourceConfig, 'topicPrefix' | 'tables' | 'topics' | 'events'>;

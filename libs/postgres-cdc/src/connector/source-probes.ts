@@ -1,14 +1,14 @@
-import { KafkaReachability } from '@sluice/kafka';
 import {
-  httpReachable,
+  type HealthProbe,
   type HealthProbes,
   phaseProbe,
   postgresReachable,
   progressProbe,
   reachabilityProbe,
 } from '@sluice/observability';
-import { type PostgresSource, type SourcePhase } from '@sluice/postgres-cdc';
-import { type SourceAppConfig } from '../config/source-app-config';
+import { type SourceConfig } from '../config/source-config';
+import { type PostgresSource } from '../source/postgres-source';
+import { type SourcePhase } from '../source/source-status';
 
 /**
  * Phases in which the source serves: streaming, or paused by an operator (its choice, still
@@ -26,8 +26,8 @@ const READY_PHASES: ReadonlySet<SourcePhase> = new Set(['streaming', 'paused']);
  */
 export function sourceProbes(
   source: PostgresSource,
-  config: SourceAppConfig,
-  kafka: KafkaReachability,
+  config: Pick<SourceConfig, 'postgres'>,
+  host: { readonly kafka: HealthProbe; readonly registry: HealthProbe },
 ): HealthProbes {
   const state = () => {
     const { phase, lastError } = source.status();
@@ -35,11 +35,8 @@ export function sourceProbes(
   };
   const dependencies = [
     reachabilityProbe('postgres', postgresReachable(config.postgres)),
-    reachabilityProbe('kafka', () => kafka.check()),
-    reachabilityProbe(
-      'registry',
-      httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
-    ),
+    host.kafka,
+    host.registry,
   ];
   return {
     live: [
