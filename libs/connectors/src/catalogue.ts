@@ -1,6 +1,7 @@
 import { type z } from 'zod';
 import { type ConnectorDefinition } from '@sluice/connect';
 import { transformerConnector } from '@sluice/pipeline';
+import { sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { sinkHttpConnector } from '@sluice/sink-http';
 import { sinkPostgresConnector } from '@sluice/sink-postgres';
 
@@ -9,6 +10,7 @@ import { sinkPostgresConnector } from '@sluice/sink-postgres';
  * here: `sluice topics render`, the generated docs tables and the deploy checks read this list.
  */
 export const CONNECTORS: readonly ConnectorDefinition[] = [
+  sourcePostgresConnector,
   transformerConnector,
   sinkPostgresConnector,
   sinkHttpConnector,

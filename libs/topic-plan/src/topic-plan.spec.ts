@@ -135,7 +135,12 @@ describe('declareConfigFileTopics', () => {
     assert.throws(
       () => declareConfigFileTopics(plan(), write('other.yaml', 'hello: 1\n')),
       (e: unknown) => {
-        return e instanceof ConfigError && /other\.yaml: not the configuration of a connector \(source-postgres, transformer, sink-postgres, sink-http\)/.test(e.message);
+        return (
+          e instanceof ConfigError &&
+          /other\.yaml: not the configuration of a connector \(source-postgres, transformer, sink-postgres, sink-http\)/.test(
+            e.message,
+          )
+        );
       },
     );
     const bad = write('src.yaml', 'topicPrefix: app\ntopics: { partitions: 0 }\n');
