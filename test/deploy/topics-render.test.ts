@@ -46,7 +46,10 @@ describe('sluice topics render', () => {
   it('refuses a file of no known app (exit 1) and a malformed --table (exit 2)', async () => {
     const bad = await sluice('package.json');
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /package\.json: not a configuration of source-postgres, transformer/);
+    assert.match(
+      bad.stderr,
+      /package\.json: not the configuration of a connector \(source-postgres, transformer, sink-postgres, sink-http\)/,
+    );
     const usage = await sluice('--table', 'orders');
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /--table expects schema\.table, got 'orders'/);
