@@ -94,6 +94,18 @@ describe('TopicProvisioner against the broker', () => {
         },
       ],
     });
+    // The broker acknowledges AlterConfigs before its metadata shows the new value: wait for it,
+    // so the provisioner reads what the admin wrote (CI once read the old value 46 ms later).
+    for (const deadline = Date.now() + 10_000; ;) {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: compacted, configNames: ['retention.ms'] }],
+      });
+      const entry = resources[0]?.configEntries.find((e) => e.configName === 'retention.ms');
+      if (entry?.configValue === '7200000') break;
+      assert.ok(Date.now() < deadline, `retention.ms of ${compacted} never read 7200000`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const report = await provisioner.provision(specs);
     assert.deepEqual(report.drifted, [
       {
