@@ -1,4 +1,5 @@
 import { type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Environment } from '@sluice/config';
 import { type Connector } from '@sluice/management';
@@ -40,7 +41,14 @@ export interface RunningConnector {
   /** /health/live and /health/ready. */
   readonly probes: HealthProbes;
   /** The connector's own HTTP endpoints beyond /status, with what they inject. */
-  readonly http?: { readonly controllers: readonly Type[]; readonly providers: readonly Provider[] };
+  readonly http?: {
+    readonly controllers?: readonly Type[];
+    readonly providers?: readonly Provider[];
+    /** Routes straight on Fastify, beside Nest's (an inbound webhook reads raw bodies). */
+    readonly routes?: (fastify: FastifyInstance) => Promise<void> | void;
+    /** Time a client gets to send a whole request. Default none. */
+    readonly requestTimeoutMs?: number;
+  };
   readonly imports?: readonly DynamicModule[];
   /** Released after the work stopped (metric watchers). */
   readonly release?: ReadonlyArray<() => Promise<void> | void>;

@@ -68,6 +68,10 @@ export async function createConnectorApp<R extends RunningConnector>(
     http: config.http,
     work: connector,
     release: [...(connector.release ?? []), () => kafka.close()],
+    ...(connector.http?.routes ? { routes: connector.http.routes } : {}),
+    ...(connector.http?.requestTimeoutMs !== undefined
+      ? { requestTimeoutMs: connector.http.requestTimeoutMs }
+      : {}),
   });
   return { connector, ...served };
 }

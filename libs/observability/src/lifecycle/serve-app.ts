@@ -1,6 +1,7 @@
 import { type AddressInfo } from 'node:net';
 import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { type FastifyInstance } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { bindAddress, type HttpConfig } from '../http/http-config';
 import { serveOpenApi } from '../http/open-api';
@@ -24,6 +25,13 @@ export interface ServeAppOptions {
   readonly work: AppWork;
   /** Released after the work stopped (probes' clients, metric watchers). */
   readonly release?: ReadonlyArray<() => Promise<void> | void>;
+  /**
+   * Routes served beside the Nest module, straight on Fastify (an inbound webhook needs the raw
+   * body bytes and its own content types), registered before the server listens.
+   */
+  readonly routes?: (fastify: FastifyInstance) => Promise<void> | void;
+  /** Time a client gets to send a whole request (slow clients are cut off): Fastify's requestTimeout. Default none. */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface ServedApp {
@@ -49,11 +57,15 @@ export async function serveApp(options: ServeAppOptions): Promise<ServedApp> {
         ? `management API unauthenticated (no http.token): bound to loopback ${host} only, not the requested ${options.http.host}`
         : `management API unauthenticated (no http.token): bound to loopback ${host} only`,
     );
-  const app = await NestFactory.create<NestFastifyApplication>(options.module, new FastifyAdapter(), {
+  const adapter = new FastifyAdapter(
+    options.requestTimeoutMs !== undefined ? { requestTimeout: options.requestTimeoutMs } : undefined,
+  );
+  const app = await NestFactory.create<NestFastifyApplication>(options.module, adapter, {
     logger: new NestPinoLogger(options.logger),
     abortOnError: false,
   });
   serveOpenApi(app, options.name);
+  if (options.routes) await options.routes(app.getHttpAdapter().getInstance() as unknown as FastifyInstance);
   await app.listen(options.http.port, host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   const close = async () => {
