@@ -21,7 +21,7 @@ import tseslint from 'typescript-eslint';
 // nowhere here is a connector (one folder plus its registration in libs/connectors).
 const NAMED_FLOORS = [
   ['base', ['errors', 'config']],
-  ['clients', ['kafka', 'observability']],
+  ['clients', ['kafka', 'observability', 'webhook-signing']],
   ['schema', ['schema']],
   ['runtime', ['stream', 'management']],
   ['framework', ['connect']],

@@ -17,7 +17,7 @@ export {
   type CircuitTransition,
 } from './limits/circuit-breaker';
 export { parseRetryAfter } from './retry/retry-after';
-export { WebhookSignature, SIGNATURE_HEADER } from './signing/webhook-signature';
+export { WebhookSignature, SIGNATURE_HEADER } from '@sluice/webhook-signing';
 export { TextTemplate } from './template/text-template';
 export { JsonTemplate } from './template/json-template';
 export { toJsonText } from './template/json-body';

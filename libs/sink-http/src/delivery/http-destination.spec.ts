@@ -4,8 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo } from 'node:net';
 import { parseConfig } from '@sluice/config';
+import { WebhookSignature } from '@sluice/webhook-signing';
 import { httpDestinationConfigSchema } from '../config/http-destination-config';
-import { WebhookSignature } from '../signing/webhook-signature';
 import { FakeClock } from '../testing/fake-clock';
 import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from '../testing/self-signed-certificate';
 import { scopeOf } from '../testing/scope';

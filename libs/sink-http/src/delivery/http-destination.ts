@@ -1,8 +1,8 @@
 import { type Clock, nextDelay, RetriableError, systemClock, TokenBucket } from '@sluice/errors';
+import { SIGNATURE_HEADER, WebhookSignature } from '@sluice/webhook-signing';
 import { type HttpDestinationConfig } from '../config/http-destination-config';
 import { CircuitBreaker, type CircuitCounters, type CircuitPermit } from '../limits/circuit-breaker';
 import { parseRetryAfter } from '../retry/retry-after';
-import { SIGNATURE_HEADER, WebhookSignature } from '../signing/webhook-signature';
 import { RequestTemplate } from '../template/request-template';
 import {
   CircuitOpenError,

@@ -30,6 +30,17 @@ export class WebhookSignature {
    * `toleranceSeconds` of `nowSeconds`.
    */
   verify(header: string, body: Buffer, nowSeconds: number, toleranceSeconds = 300): boolean {
+    const { t, v1 } = WebhookSignature.parse(header);
+    if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
+    const expected = Buffer.from(this.digest(body, t), 'hex');
+    return v1.some((candidate) => {
+      const given = Buffer.from(candidate, 'hex');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+  }
+
+  /** The parts of a header: `t` (NaN when absent or not a number) and every `v1` given. */
+  static parse(header: string): { t: number; v1: string[] } {
     const parts = new Map<string, string[]>();
     for (const item of header.split(',')) {
       const at = item.indexOf('=');
@@ -37,13 +48,8 @@ export class WebhookSignature {
       const name = item.slice(0, at).trim();
       parts.set(name, [...(parts.get(name) ?? []), item.slice(at + 1).trim()]);
     }
-    const t = Number(parts.get('t')?.[0]);
-    if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-    const expected = Buffer.from(this.digest(body, t), 'hex');
-    return (parts.get('v1') ?? []).some((candidate) => {
-      const given = Buffer.from(candidate, 'hex');
-      return given.length === expected.length && timingSafeEqual(given, expected);
-    });
+    const t = parts.get('t')?.[0];
+    return { t: t && /^\d+$/.test(t) ? Number(t) : NaN, v1: parts.get('v1') ?? [] };
   }
 
   private digest(body: Buffer, timestampSeconds: number): string {
