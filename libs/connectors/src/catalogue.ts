@@ -4,6 +4,7 @@ import { transformerConnector } from '@sluice/pipeline';
 import { sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { sinkHttpConnector } from '@sluice/sink-http';
 import { sinkPostgresConnector } from '@sluice/sink-postgres';
+import { sourceWebhookConnector } from '@sluice/source-webhook';
 
 /**
  * Every connector Sluice ships, in data-path order. A new connector is its folder plus one line
@@ -11,6 +12,7 @@ import { sinkPostgresConnector } from '@sluice/sink-postgres';
  */
 export const CONNECTORS: readonly ConnectorDefinition[] = [
   sourcePostgresConnector,
+  sourceWebhookConnector,
   transformerConnector,
   sinkPostgresConnector,
   sinkHttpConnector,

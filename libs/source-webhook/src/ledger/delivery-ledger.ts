@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { type Consumer, type Kafka } from 'kafkajs';
+import { type Logger } from '@sluice/observability';
+
+/** The record header naming a webhook's delivery, `<endpoint>:<delivery id>`: what the ledger reads back. */
+export const DELIVERY_ID_HEADER = 'sluice.webhook.delivery-id';
+
+/** A claim on a delivery id while its event is being written. */
+export type DeliveryClaim =
+  { readonly duplicate: true } | { readonly duplicate: false; settle(written: boolean): void };
+
+/**
+ * Which deliveries were written, read back from the endpoint topics themselves: each event carries
+ * its delivery id in a header, so the event and its dedup entry are one record — nothing to keep
+ * in step, and a crash between "written" and "remembered" cannot happen. At start the ledger reads
+ * the last `windowMs` of every endpoint topic (Kafka's offsets for that time) before the source
+ * answers anything; afterwards it keeps reading, so it also learns what the other replicas wrote.
+ * On one replica a second request with an id in flight waits for the first's outcome.
+ */
+export class DeliveryLedger {
+  private readonly written = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+  private consumer: Consumer | undefined;
+  private pending = new Map<string, bigint>();
+  private caughtUpResolve: (() => void) | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  caughtUp = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: readonly string[],
+    private readonly windowMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Reads the window of every topic; resolves once it has reached the end offsets it found at start. */
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const from = new Map<string, { partition: number; offset: string }[]>();
+    try {
+      const since = Date.now() - this.windowMs;
+      for (const topic of this.topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const starts = await admin.fetchTopicOffsetsByTimestamp(topic, since);
+        from.set(
+          topic,
+          starts.map((s) => ({ partition: s.partition, offset: s.offset })),
+        );
+        for (const end of ends) {
+          const start = starts.find((s) => s.partition === end.partition)?.offset ?? end.high;
+          const startAt = start === '-1' ? BigInt(end.high) : BigInt(start);
+          if (BigInt(end.high) > startAt) this.pending.set(`${topic}:${end.partition}`, BigInt(end.high));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
+    this.markIfCaughtUp();
+    // A group of its own per process, never committed: every replica reads every partition.
+    const consumer = this.kafka.consumer({
+      groupId: `sluice-webhook-ledger-${randomUUID()}`,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...this.topics], fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          const id = message.headers?.[DELIVERY_ID_HEADER];
+          if (id !== undefined) this.written.set(String(id), Number(message.timestamp));
+        }
+        const key = `${batch.topic}:${batch.partition}`;
+        const target = this.pending.get(key);
+        if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) {
+          this.pending.delete(key);
+          this.markIfCaughtUp();
+        }
+      },
+    });
+    for (const [topic, partitions] of from)
+      for (const { partition, offset } of partitions)
+        if (offset !== '-1') consumer.seek({ topic, partition, offset });
+    this.sweeper = setInterval(() => this.forgetOlderThan(Date.now() - this.windowMs), 60_000);
+    this.sweeper.unref();
+    await caughtUp;
+    this.logger.info({ deliveries: this.written.size, topics: this.topics }, 'delivery ledger caught up');
+  }
+
+  /**
+   * Claims `id` for writing: a duplicate when it was written (here or by another replica), or after
+   * the write in flight for it on this replica succeeds.
+   */
+  async claim(id: string): Promise<DeliveryClaim> {
+    for (;;) {
+      if (this.written.has(id)) return { duplicate: true };
+      const running = this.inFlight.get(id);
+      if (running === undefined) break;
+      if (await running) return { duplicate: true };
+    }
+    let settle!: (written: boolean) => void;
+    const outcome = new Promise<boolean>((resolve) => (settle = resolve));
+    this.inFlight.set(id, outcome);
+    return {
+      duplicate: false,
+      settle: (written) => {
+        if (written) this.written.set(id, Date.now());
+        this.inFlight.delete(id);
+        settle(written);
+      },
+    };
+  }
+
+  /** Delivery ids remembered now. */
+  get size(): number {
+    return this.written.size;
+  }
+
+  async stop(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  private markIfCaughtUp(): void {
+    if (this.pending.size > 0 || this.caughtUp) return;
+    this.caughtUp = true;
+    this.caughtUpResolve?.();
+  }
+
+  private forgetOlderThan(cutoff: number): void {
+    for (const [id, at] of this.written) if (at < cutoff) this.written.delete(id);
+  }
+}
