@@ -191,10 +191,13 @@ export class WebhookSource implements RunningConnector {
     let failure: unknown;
     try {
       const admitted = endpoint.admit(request, Date.now());
-      const claim = await this.ledger.claim(admitted.deliveryId);
-      if (claim.duplicate)
+      const { sendTimeoutMs, retryAfterSeconds } = this.config.publishing;
+      const claim = await this.ledger.claim(admitted.deliveryId, sendTimeoutMs);
+      if (claim.outcome === 'duplicate')
         return { status: 200, body: { status: 'duplicate', deliveryId: admitted.deliveryId } };
-      let written = false;
+      if (claim.outcome === 'in-doubt')
+        return unavailable('an earlier attempt of this delivery is still unresolved', retryAfterSeconds);
+      let publishing: Promise<void> | undefined;
       try {
         const topic = endpoint.topic;
         const [key, value] = await Promise.all([
@@ -208,21 +211,30 @@ export class WebhookSource implements RunningConnector {
           ...(admitted.eventType !== undefined ? { [EVENT_TYPE_HEADER]: admitted.eventType } : {}),
         };
         for (const h of send.headers()) headers[h.key] = h.value!;
+        const publication = this.publisher.publish(topic, { key, value, headers });
+        // The claim follows the record, not the answer: a record sent but unacknowledged when the
+        // sender gets its 503 may still land, and until it is known a retry must not write again.
+        publishing = publication.written.then(
+          () => {
+            send.end();
+            claim.settle(true);
+          },
+          (error: unknown) => {
+            send.end(error);
+            claim.settle(false);
+            throw error;
+          },
+        );
         try {
-          await withDeadline(
-            this.publisher.publish(topic, { key, value, headers }),
-            this.config.publishing.sendTimeoutMs,
-            `writing a webhook to ${topic}`,
-          );
-          send.end();
+          await withDeadline(publishing, sendTimeoutMs, `writing a webhook to ${topic}`);
         } catch (error) {
-          send.end(error);
+          publication.withdraw();
           throw error;
         }
-        written = true;
         return { status: 200, body: { status: 'accepted', deliveryId: admitted.deliveryId } };
       } finally {
-        claim.settle(written);
+        if (publishing === undefined) claim.settle(false);
+        else publishing.catch(() => undefined);
       }
     } catch (error) {
       failure = error;

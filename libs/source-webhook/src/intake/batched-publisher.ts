@@ -22,12 +22,28 @@ export class BatchedPublisher {
     private readonly maxBatchRecords = 500,
   ) {}
 
-  /** Resolves once Kafka acknowledged the record (all in-sync replicas). */
-  publish(topic: string, message: Message): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ topic, message, resolve, reject });
+  /**
+   * `written` resolves once Kafka acknowledged the record (all in-sync replicas) and rejects when
+   * it was not written. `withdraw` takes back a record still waiting for its turn (never sent, so
+   * it can never land later); false once its request went out.
+   */
+  publish(topic: string, message: Message): { readonly written: Promise<void>; withdraw(): boolean } {
+    let waiting!: Waiting;
+    const written = new Promise<void>((resolve, reject) => {
+      waiting = { topic, message, resolve, reject };
+      this.queue.push(waiting);
       if (!this.sending) void this.drain();
     });
+    return {
+      written,
+      withdraw: () => {
+        const at = this.queue.indexOf(waiting);
+        if (at < 0) return false;
+        this.queue.splice(at, 1);
+        waiting.reject(new Error('withdrawn before it was sent'));
+        return true;
+      },
+    };
   }
 
   private async drain(): Promise<void> {

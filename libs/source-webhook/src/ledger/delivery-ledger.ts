@@ -5,9 +5,14 @@ import { type Logger } from '@sluice/observability';
 /** The record header naming a webhook's delivery, `<endpoint>:<delivery id>`: what the ledger reads back. */
 export const DELIVERY_ID_HEADER = 'sluice.webhook.delivery-id';
 
-/** A claim on a delivery id while its event is being written. */
+/**
+ * A claim on a delivery id while its event is being written: a duplicate, a write of its own to
+ * settle, or in doubt (an earlier attempt's write is still unresolved, e.g. Kafka is away).
+ */
 export type DeliveryClaim =
-  { readonly duplicate: true } | { readonly duplicate: false; settle(written: boolean): void };
+  | { readonly outcome: 'duplicate' }
+  | { readonly outcome: 'in-doubt' }
+  | { readonly outcome: 'claimed'; settle(written: boolean): void };
 
 /**
  * Which deliveries were written, read back from the endpoint topics themselves: each event carries
@@ -93,20 +98,28 @@ export class DeliveryLedger {
 
   /**
    * Claims `id` for writing: a duplicate when it was written (here or by another replica), or after
-   * the write in flight for it on this replica succeeds.
+   * the write in flight for it on this replica succeeds; in doubt when that write stays unresolved
+   * for `waitMs` (its record may still land: a second write now could make two).
    */
-  async claim(id: string): Promise<DeliveryClaim> {
+  async claim(id: string, waitMs: number): Promise<DeliveryClaim> {
     for (;;) {
-      if (this.written.has(id)) return { duplicate: true };
+      if (this.written.has(id)) return { outcome: 'duplicate' };
       const running = this.inFlight.get(id);
       if (running === undefined) break;
-      if (await running) return { duplicate: true };
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([
+        running,
+        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitMs))),
+      ]);
+      clearTimeout(timer);
+      if (waited === 'timeout') return { outcome: 'in-doubt' };
+      if (waited) return { outcome: 'duplicate' };
     }
     let settle!: (written: boolean) => void;
     const outcome = new Promise<boolean>((resolve) => (settle = resolve));
     this.inFlight.set(id, outcome);
     return {
-      duplicate: false,
+      outcome: 'claimed',
       settle: (written) => {
         if (written) this.written.set(id, Date.now());
         this.inFlight.delete(id);
