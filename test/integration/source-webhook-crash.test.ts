@@ -1,0 +1,277 @@
+// source-webhook under faults, against the real broker and registry: kill -9 of the app while a
+// client sends 5,000 webhooks (retrying every non-2xx, as Stripe does), and a broker stopped for
+// 10 s mid-load. The property: every webhook that got a 2xx is in Kafka exactly once (redeliveries
+// deduplicated), and each key's events are in the order they were sent.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
+import { type LocalStack } from '@sluice/stack';
+import { freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
+import { privateStack } from './observability/observability-harness';
+
+const MAIN = join(__dirname, '..', '..', 'apps', 'source-webhook', 'src', 'main.js');
+const SECRET = 'whsec_crash_test';
+const DELIVERY_ID_HEADER = 'sluice.webhook.delivery-id';
+
+/** The app as a child process on a fixed port, so a restarted one answers where the old one did. */
+class WebhookApp {
+  private child: ChildProcess | undefined;
+  private out = '';
+  readonly url: string;
+
+  constructor(
+    private readonly config: object,
+    port: number,
+  ) {
+    this.url = `http://127.0.0.1:${port}/webhooks/stripe`;
+  }
+
+  start(): void {
+    const file = join(mkdtempSync(join(tmpdir(), 'sluice-webhook-crash-')), 'app.yaml');
+    writeFileSync(file, JSON.stringify(this.config));
+    this.child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, SLUICE_CONFIG: file },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString('utf8')));
+    this.child.stderr!.on('data', (d: Buffer) => (this.out += d.toString('utf8')));
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(killer);
+  }
+
+  output(): string {
+    return this.out;
+  }
+}
+
+interface Stats {
+  accepted: Set<string>;
+  duplicates: number;
+  unavailable: number;
+  retryAfterMissing: number;
+  failedConnections: number;
+}
+
+/**
+ * A Stripe-like sender: `keys` customers, each with `perKey` events sent one after another (the
+ * next only after the previous got its 2xx), every non-2xx or lost connection retried with a fresh
+ * signature. `onAccepted` sees the running count.
+ */
+async function send(
+  url: () => string,
+  keys: number,
+  perKey: number,
+  stats: Stats,
+  onAccepted: (count: number) => void,
+): Promise<void> {
+  const deadline = Date.now() + 240_000;
+  await Promise.all(
+    Array.from({ length: keys }, async (_, k) => {
+      for (let seq = 0; seq < perKey; seq++) {
+        const id = `evt_${k}_${seq}`;
+        const body = JSON.stringify({
+          id,
+          type: 'invoice.paid',
+          data: { object: { customer: `cus_${k}`, seq } },
+        });
+        for (;;) {
+          assert.ok(Date.now() < deadline, `webhook ${id} was never accepted`);
+          const t = Math.floor(Date.now() / 1000);
+          const signature = createHmac('sha256', SECRET).update(`${t}.${body}`).digest('hex');
+          const answer = await fetch(url(), {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'stripe-signature': `t=${t},v1=${signature}` },
+            body,
+            signal: AbortSignal.timeout(15_000),
+          }).then(
+            async (r) => ({
+              status: r.status,
+              retryAfter: r.headers.get('retry-after'),
+              json: (await r.json()) as { status?: string },
+            }),
+            () => undefined,
+          );
+          if (answer?.status === 200) {
+            if (answer.json.status === 'duplicate') stats.duplicates++;
+            stats.accepted.add(`stripe:${id}`);
+            onAccepted(stats.accepted.size);
+            break;
+          }
+          if (answer === undefined) stats.failedConnections++;
+          else {
+            assert.equal(answer.status, 503, `only 503 is expected under faults, got ${answer.status}`);
+            stats.unavailable++;
+            if (answer.retryAfter === null) stats.retryAfterMissing++;
+          }
+          await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+        }
+      }
+    }),
+  );
+}
+
+/** Each delivery id in the topic once, every accepted one there, and each key's events in order. */
+async function assertExactlyOnceInOrder(brokers: string[], topic: string, stats: Stats, total: number) {
+  const kafka = createKafkaClient(kafkaConfigSchema.parse({ brokers, clientId: 'it-webhook-crash-reader' }));
+  const partitions = await readCommitted(kafka, topic);
+  const seen = new Map<string, number>();
+  const lastSeq = new Map<string, number>();
+  for (const records of partitions.values())
+    for (const record of records) {
+      const id = String(record.headers[DELIVERY_ID_HEADER]);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      const [k, s] = /^stripe:evt_(\d+)_(\d+)$/.exec(id)!.slice(1).map(Number) as [number, number];
+      const previous = lastSeq.get(String(k)) ?? -1;
+      assert.ok(s > previous, `customer ${k}: event ${s} after ${previous} (order per key broken)`);
+      lastSeq.set(String(k), s);
+    }
+  const twice = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  assert.deepEqual(twice, [], 'no delivery written twice');
+  assert.equal(stats.accepted.size, total, 'every webhook was finally accepted');
+  const missing = [...stats.accepted].filter((id) => !seen.has(id));
+  assert.deepEqual(missing, [], 'every webhook answered 2xx is in Kafka');
+  assert.equal(seen.size, total);
+}
+
+function appConfig(name: string, topic: string, brokers: string[], port: number) {
+  return {
+    name,
+    endpoints: [
+      {
+        name: 'stripe',
+        path: '/webhooks/stripe',
+        topic,
+        verify: { scheme: 'stripe', secrets: [SECRET] },
+        key: 'data.object.customer',
+        eventType: 'type',
+      },
+    ],
+    publishing: { sendTimeoutMs: 3000, retryAfterSeconds: 1 },
+    topics: { partitions: 3 },
+    kafka: { brokers, clientId: `it-${name}`, logLevel: 'nothing' },
+    registry: { url: stackAddresses().registryUrl },
+    http: { port },
+    logging: { level: 'warn' },
+  };
+}
+
+describe('source-webhook: kill -9 while 5,000 webhooks arrive', () => {
+  let app: WebhookApp | undefined;
+  const topic = uniqueName('it.webhook.crash');
+  const brokers = stackAddresses().kafkaBrokers;
+
+  after(async () => {
+    await app?.kill('SIGTERM');
+  });
+
+  it('every webhook answered 2xx is in Kafka once, in order per customer', { timeout: 300_000 }, async () => {
+    const port = await freePort();
+    const crashing = new WebhookApp(appConfig('webhook-crash', topic, brokers, port), port);
+    app = crashing;
+    crashing.start();
+    const stats: Stats = {
+      accepted: new Set(),
+      duplicates: 0,
+      unavailable: 0,
+      retryAfterMissing: 0,
+      failedConnections: 0,
+    };
+    let killed: Promise<void> | undefined;
+    await send(
+      () => crashing.url,
+      50,
+      100,
+      stats,
+      (count) => {
+        if (count === 1500 && killed === undefined)
+          killed = crashing.kill('SIGKILL').then(() => crashing.start());
+      },
+    );
+    await killed;
+    assert.ok(killed !== undefined, 'the app was killed mid-load');
+    assert.ok(stats.failedConnections > 0, 'the sender saw the app go away');
+    await assertExactlyOnceInOrder(brokers, topic, stats, 5000);
+  });
+});
+
+describe('source-webhook: the broker stopped for 10 s mid-load', () => {
+  let kafkaStack: LocalStack | undefined;
+  let app: WebhookApp | undefined;
+  let brokers: string[] = [];
+
+  before(async () => {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      kafkaStack = privateStack({
+        SLUICE_KAFKA_PORT: String(port),
+        SLUICE_KAFKA_CONTROLLER_PORT: String(await freePort()),
+        SLUICE_KAFKA_HEAP: '256m',
+      });
+      try {
+        assert.equal((await kafkaStack.up(['kafka'])).kafka, 'started', 'a private broker started');
+        brokers = [`127.0.0.1:${port}`];
+        break;
+      } catch (error) {
+        await kafkaStack.down(['kafka']).catch(() => undefined);
+        if (attempt === 3) throw error;
+      }
+    }
+  });
+
+  after(async () => {
+    await app?.kill('SIGTERM');
+    await kafkaStack?.down(['kafka'], { purge: true });
+  });
+
+  it(
+    'answers 503 with Retry-After while Kafka is away, then takes everything once',
+    { timeout: 300_000 },
+    async () => {
+      const topic = uniqueName('it.webhook.outage');
+      const port = await freePort();
+      const outageApp = new WebhookApp(appConfig('webhook-outage', topic, brokers, port), port);
+      app = outageApp;
+      outageApp.start();
+      const stats: Stats = {
+        accepted: new Set(),
+        duplicates: 0,
+        unavailable: 0,
+        retryAfterMissing: 0,
+        failedConnections: 0,
+      };
+      let outage: Promise<void> | undefined;
+      await send(
+        () => outageApp.url,
+        20,
+        50,
+        stats,
+        (count) => {
+          if (count === 300 && outage === undefined)
+            outage = (async () => {
+              await kafkaStack!.down(['kafka']);
+              await new Promise((r) => setTimeout(r, 10_000));
+              assert.equal((await kafkaStack!.up(['kafka'])).kafka, 'started');
+            })();
+        },
+      );
+      await outage;
+      assert.ok(stats.unavailable > 0, 'senders were told to come back while the broker was away');
+      assert.equal(stats.retryAfterMissing, 0, 'every 503 says when to retry');
+      assert.match(outageApp.output(), /webhook not written: answered 503/);
+      await assertExactlyOnceInOrder(brokers, topic, stats, 1000);
+    },
+  );
+});
