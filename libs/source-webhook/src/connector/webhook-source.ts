@@ -157,7 +157,10 @@ export class WebhookSource implements RunningConnector {
     if (this.phaseNow === 'stopped') return;
     this.phaseNow = 'stopping';
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    await this.starting?.catch(() => undefined);
+    // A start still waiting on Kafka ends at its next retry; a hung one is left behind.
+    await withDeadline(this.starting ?? Promise.resolve(), 5_000, 'stopping the start').catch(
+      () => undefined,
+    );
     await this.producer?.disconnect().catch(() => undefined);
     await this.ledger.stop();
     this.phaseNow = 'stopped';
