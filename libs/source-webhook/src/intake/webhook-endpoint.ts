@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, TokenBucket } from '@sluice/errors';
 import { Expression } from '@sluice/pipeline';
-import { type AvroCodec, compileAvroCodec, parseAvroSchema } from '@sluice/schema';
+import { type AvroCodec, canonicalAvroSchema, compileAvroCodec } from '@sluice/schema';
 import {
   compileVerifier,
   providerDeliveryId,
@@ -79,7 +79,7 @@ export class WebhookEndpoint {
       } catch (error) {
         throw new ConfigError(`${at}.schema.file: cannot read ${file} (${(error as Error).message})`, file);
       }
-      this.valueSchema = JSON.stringify(parseAvroSchema(text));
+      this.valueSchema = canonicalAvroSchema(text);
       this.codec = compileAvroCodec(JSON.parse(this.valueSchema));
     } else {
       this.valueSchema = WEBHOOK_ENVELOPE_SCHEMA;
