@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import { tracingActive } from '../tracing/telemetry';
-import { redactSecrets, secretsOf } from './secrets';
+import { hasShortSecrets, SECRET_FIELD_PATHS, secretRedactor, secretsOf } from './secrets';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -31,14 +31,21 @@ export interface LoggerOptions {
  * record's work, its `trace_id` and `span_id`.
  */
 export function createLogger(service: string, config: LoggingConfig, options: LoggerOptions = {}): Logger {
-  const secrets = options.secretsFrom === undefined ? [] : secretsOf(options.secretsFrom);
+  const redact = secretRedactor(options.secretsFrom === undefined ? [] : secretsOf(options.secretsFrom));
   const settings: pino.LoggerOptions = {
     level: config.level,
     base: { service },
     mixin: traceIds,
-    ...(secrets.length > 0 ? { hooks: { streamWrite: (line: string) => redactSecrets(line, secrets) } } : {}),
+    // By field name for any secret, by value (and URL password) in every line for the rest.
+    redact: { paths: [...SECRET_FIELD_PATHS], censor: '[REDACTED]' },
+    hooks: { streamWrite: redact },
   };
-  return options.destination ? pino(settings, options.destination) : pino(settings);
+  const logger = options.destination ? pino(settings, options.destination) : pino(settings);
+  if (options.secretsFrom !== undefined && hasShortSecrets(options.secretsFrom))
+    logger.warn(
+      'a configured secret is shorter than 8 characters: it is kept out of logs by field name and in URLs, not inside free text',
+    );
+  return logger;
 }
 
 function traceIds(): Record<string, string> {

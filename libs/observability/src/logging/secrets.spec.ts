@@ -27,8 +27,10 @@ function capture(): { lines: string[]; stream: Writable } {
 describe('secrets in logs', () => {
   it('finds passwords, tokens, api keys and URL passwords (raw and decoded) in a configuration', () => {
     const secrets = secretsOf(config);
-    for (const s of ['s3cr3t-pg', 'reg-pa"ss', 'k-123456', 'kafka-pw', 'url-pw%21', 'url-pw!'])
+    for (const s of ['s3cr3t-pg', 'reg-pa"ss', 'k-123456', 'kafka-pw', 'url-pw%21'])
       assert.ok(secrets.includes(s), `missing ${s}`);
+    // 7 characters: removed from URLs and by field name, not from free text.
+    assert.ok(!secrets.includes('url-pw!'));
     assert.ok(!secrets.includes('app') && !secrets.includes('db'));
   });
 
@@ -49,6 +51,29 @@ describe('secrets in logs', () => {
     assert.ok(!all.includes('reg-pa\\"ss'));
     assert.match(all, /\[REDACTED\]/);
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), 'lines stay JSON');
+  });
+
+  it("keeps words that merely contain a secret: password postgres leaves sink-postgres's name alone", () => {
+    const { lines, stream } = capture();
+    const local = { target: { password: 'postgres' }, logging: { level: 'info' as const } };
+    const logger = createLogger('sink-postgres', local.logging, { secretsFrom: local, destination: stream });
+    logger.info('connecting with password=postgres to postgres://app:postgres@db/sink');
+    const line = JSON.parse(lines.at(-1)!) as { service: string; msg: string };
+    assert.equal(line.service, 'sink-postgres');
+    assert.equal(line.msg, 'connecting with password=[REDACTED] to postgres://app:[REDACTED]@db/sink');
+  });
+
+  it('removes a short secret by field name and from URLs, without breaking a line, and warns about it', () => {
+    const { lines, stream } = capture();
+    const short = { db: { password: '1' }, logging: { level: 'info' as const } };
+    const logger = createLogger('test', short.logging, { secretsFrom: short, destination: stream });
+    logger.info({ count: 1, db: { password: '1' } }, 'url postgres://u:1@h/db');
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `still JSON: ${line}`);
+    const last = JSON.parse(lines.at(-1)!) as { count: number; db: { password: string }; msg: string };
+    assert.equal(last.count, 1, 'a number equal to the secret is left alone');
+    assert.equal(last.db.password, '[REDACTED]');
+    assert.equal(last.msg, 'url postgres://u:[REDACTED]@h/db');
+    assert.match(lines[0]!, /shorter than 8 characters/);
   });
 
   it('redactSecrets leaves text without secrets unchanged', () => {

@@ -1,6 +1,33 @@
 /** Setting names whose string values are secrets, wherever they sit in a configuration. */
 const SECRET_KEY = /(password|passwd|secret|token|api[-_]?key|credential|private[-_]?key)/i;
 const REDACTED = '[REDACTED]';
+/**
+ * Secrets shorter than this are not replaced inside free text: a short one is too likely to be an
+ * ordinary word (the local stack's password `postgres` turned every `sink-postgres` into
+ * `sink-[REDACTED]`). They are still removed by field name and from URLs.
+ */
+export const MIN_REDACTED_LENGTH = 8;
+/** The password of a URL with user info, `scheme://user:<password>@`. */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^/:@\s"]*:)[^@/\s"]+@/gi;
+/** Field names whose values pino replaces wherever they sit (up to three levels down). */
+const SECRET_FIELDS = [
+  'password',
+  'passwd',
+  'secret',
+  'secrets',
+  'token',
+  'apiKey',
+  'api_key',
+  'credential',
+  'privateKey',
+  'private_key',
+];
+export const SECRET_FIELD_PATHS: readonly string[] = SECRET_FIELDS.flatMap((field) => [
+  field,
+  `*.${field}`,
+  `*.*.${field}`,
+  `*.*.*.${field}`,
+]);
 
 /**
  * The secret values of a configuration: strings under secret-sounding keys, and the password part
@@ -30,16 +57,49 @@ export function secretsOf(config: unknown): string[] {
   };
   visit(config, undefined);
   // Longest first, so a secret containing another is replaced whole.
-  return [...found].sort((a, b) => b.length - a.length);
+  return [...found].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
 }
 
-/** `text` with every occurrence of each secret (also as it appears JSON-escaped) replaced. */
+/** Whether a configuration holds a secret too short to be removed from free text. */
+export function hasShortSecrets(config: unknown): boolean {
+  let short = false;
+  const visit = (value: unknown, key: string | undefined): void => {
+    if (typeof value === 'string') {
+      if (key !== undefined && SECRET_KEY.test(key) && value.length > 0 && value.length < MIN_REDACTED_LENGTH)
+        short = true;
+    } else if (Array.isArray(value)) value.forEach((item) => visit(item, key));
+    else if (value !== null && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) visit(v, k);
+  };
+  visit(config, undefined);
+  return short;
+}
+
+/**
+ * A function that replaces, in a line, every URL password and every configured secret standing as a
+ * token of its own (also JSON-escaped): not inside a longer word, so `sink-postgres` keeps its name
+ * when the password is `postgres`, while `password=postgres` or `"postgres"` lose it. Compiled once.
+ */
+export function secretRedactor(secrets: readonly string[]): (text: string) => string {
+  const forms = [...new Set(secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
+  const pattern =
+    forms.length === 0
+      ? undefined
+      : new RegExp(
+          `(?<![A-Za-z0-9_-])(?:${forms.map(escapeRegExp).join('|')})(?![A-Za-z0-9_-]|:\\/\\/)`,
+          'g',
+        );
+  return (text) => {
+    const out = text.includes('://') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text;
+    return pattern === undefined ? out : out.replace(pattern, REDACTED);
+  };
+}
+
+/** `text` with every URL password and every occurrence of each secret as a token replaced. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
-  }
-  return out;
+  return secretRedactor(secrets)(text);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
