@@ -244,7 +244,9 @@ class Parser {
 
   private compare(): ExpressionNode {
     const left = this.sum();
-    for (const op of ['==', '!=', '<=', '>=', '<', '>', '=~', '!~', 'in'] as const) {
+    for (const op of ['=~', '!~'] as const)
+      if (this.take(op)) return { kind: 'binary', op, left, right: this.pattern(op) };
+    for (const op of ['==', '!=', '<=', '>=', '<', '>', 'in'] as const) {
       if (this.take(op)) return { kind: 'binary', op, left, right: this.sum() };
     }
     if (this.is('not') && this.is('in', 1)) {
@@ -252,6 +254,30 @@ class Parser {
       return { kind: 'binary', op: 'not in', left, right: this.sum() };
     }
     return left;
+  }
+
+  /**
+   * The pattern of `=~`: a /regex/ or a 'string' literal, compiled here once. Never a value computed
+   * per record, which could choose a pattern that backtracks for ever and blocks the process.
+   */
+  private pattern(op: string): ExpressionNode {
+    const t = this.peek();
+    if (t.type === 'regex') {
+      this.index++;
+      return { kind: 'regex', regex: t.value };
+    }
+    if (t.type === 'string') {
+      this.index++;
+      try {
+        return { kind: 'regex', regex: new RegExp(t.value) };
+      } catch (error) {
+        throw new ExpressionSyntaxError(`invalid pattern: ${(error as Error).message}`, t.pos);
+      }
+    }
+    throw new ExpressionSyntaxError(
+      `'${op}' takes a literal pattern (/.../ or '...'), found ${describe(t)}`,
+      t.pos,
+    );
   }
 
   private sum(): ExpressionNode {

@@ -59,6 +59,20 @@ describe('Expression', () => {
     assert.equal(evaluate('region =~ /eu/', order), false);
   });
 
+  it("refuses a pattern a record could choose: '=~' takes only a literal, and bounds the text it reads", () => {
+    for (const text of ['status =~ region', "status =~ ('^' + region)", 'status !~ tags[0]'])
+      assert.throws(
+        () => Expression.parse(text),
+        (e: unknown) => e instanceof ExpressionSyntaxError && /takes a literal pattern/.test(e.message),
+        text,
+      );
+    assert.throws(() => Expression.parse("status =~ '('"), /invalid pattern/);
+    assert.throws(
+      () => evaluate('status =~ /a/', { status: 'a'.repeat(70_000) }),
+      (e: unknown) => e instanceof ExpressionEvaluationError && /at most 65536 characters/.test(e.message),
+    );
+  });
+
   it('treats null and missing fields safely: ordering with null is false, equality works', () => {
     assert.equal(evaluate('region == null', order), true);
     assert.equal(evaluate('region > 1', order), false);

@@ -166,14 +166,19 @@ function contains(container: unknown, item: unknown): boolean {
   );
 }
 
+/** Longest text `=~` reads: a bound on the time any pattern can take on a record's content. */
+export const MAX_MATCHED_LENGTH = 65_536;
+
 function matches(value: unknown, pattern: unknown): boolean {
   if (value === null || value === undefined) return false;
-  const regex =
-    pattern instanceof RegExp ? pattern : typeof pattern === 'string' ? new RegExp(pattern) : undefined;
-  if (!regex)
-    throw new ExpressionEvaluationError(`'=~' needs a regular expression, got ${typeName(pattern)}`);
+  // The parser only lets literal patterns through (compiled once).
+  const regex = pattern as RegExp;
   if (typeof value !== 'string')
     throw new ExpressionEvaluationError(`'=~' needs a string, got ${typeName(value)}`);
+  if (value.length > MAX_MATCHED_LENGTH)
+    throw new ExpressionEvaluationError(
+      `'=~' reads at most ${MAX_MATCHED_LENGTH} characters, got ${value.length}`,
+    );
   regex.lastIndex = 0;
   return regex.test(value);
 }
