@@ -7,6 +7,20 @@ import {
 
 // How `sluice dlq` prints its results, for people (text lines) and scripts (JSON documents).
 
+/**
+ * Text from a record (headers, messages, keys) as a terminal may show it: control characters
+ * (C0, DEL, C1: escape sequences could move the cursor, rewrite the screen or set the title) as
+ * visible `\xNN` escapes. JSON output needs none: JSON escapes them itself.
+ */
+export function terminalSafe(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out += code < 0x20 || (code >= 0x7f && code < 0xa0) ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
+}
+
 export function redriveJson(result: RedriveResult) {
   const { plan } = result;
   return {
@@ -48,7 +62,7 @@ export function redriveLines(result: RedriveResult): string[] {
       (byTarget.size > 0 ? ` to ${[...byTarget].map(([t, n]) => `${t} (${n})`).join(', ')}` : ''),
     ...plan.releases.map(
       (r) =>
-        `  parked key '${r.key.toString('utf8')}' of ${r.topic}[${r.partition}] behind offset ${r.failedOffset}: ` +
+        `  parked key '${terminalSafe(r.key.toString('utf8'))}' of ${r.topic}[${r.partition}] behind offset ${r.failedOffset}: ` +
         `${r.records} record(s) replayed in order, released once consumed unless more were parked after offset ${r.through} ` +
         `(then run redrive again)${r.missingFailedRecord ? '; its failed record is no longer in the DLQ' : ''}`,
     ),
@@ -70,7 +84,7 @@ export function showLines(d: RenderedDeadLetter): string[] {
         : 'text' in b
           ? JSON.stringify(b.text)
           : `base64:${b.base64}`;
-  return [
+  const lines = [
     `--- ${d.dlq.partition}/${d.dlq.offset}  ${d.timestamp}  from ${d.origin ?? '(unknown)'}  ${d.errorClass}` +
       (d.stage ? ` at ${d.stage}` : '') +
       (d.attempts !== undefined ? `, ${d.attempts} attempt(s)` : '') +
@@ -83,6 +97,7 @@ export function showLines(d: RenderedDeadLetter): string[] {
       .filter(([k]) => k !== '__connect.errors.exception.stacktrace')
       .map(([k, v]) => `  ${k}: ${Array.isArray(v) ? v.join(' | ') : v}`),
   ];
+  return lines.map(terminalSafe);
 }
 
 export function auditLine(record: AuditRecord): string {
