@@ -1,11 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ExecutionContext, UnauthorizedException } from '@nestjs/common';
+import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { bearerToken, BearerTokenGuard } from './bearer-token.guard';
 
-function call(method: string, authorization?: string) {
+function call(method: string, authorization?: string, extra: Record<string, string> = {}) {
   const headers: Record<string, string> = {};
-  const request = { method, headers: authorization === undefined ? {} : { authorization } };
+  const request = {
+    method,
+    headers: { host: '127.0.0.1:8102', ...extra, ...(authorization === undefined ? {} : { authorization }) },
+  };
   const context = {
     switchToHttp: () => ({
       getRequest: () => request,
@@ -58,5 +61,29 @@ describe('BearerTokenGuard', () => {
 
   it('without a configured token lets everything through (the server is then loopback only)', () => {
     assert.equal(new BearerTokenGuard(undefined).canActivate(call('POST').context), true);
+  });
+});
+
+describe('cross-origin calls', () => {
+  const withToken = new BearerTokenGuard('s3cret-token-0123456789');
+  const open = new BearerTokenGuard(undefined);
+
+  it('refuses a mutating call a web page of another origin sends, with or without a token configured', () => {
+    for (const origin of ['https://evil.example', 'http://127.0.0.1:9999', 'null', 'not a url'])
+      for (const guard of [withToken, open])
+        assert.throws(
+          () => guard.canActivate(call('POST', 'Bearer s3cret-token-0123456789', { origin }).context),
+          ForbiddenException,
+          origin,
+        );
+  });
+
+  it('lets same-origin pages, tools without an Origin and reads through', () => {
+    assert.equal(
+      open.canActivate(call('POST', undefined, { origin: 'http://127.0.0.1:8102' }).context),
+      true,
+    );
+    assert.equal(open.canActivate(call('POST').context), true);
+    assert.equal(open.canActivate(call('GET', undefined, { origin: 'https://evil.example' }).context), true);
   });
 });

@@ -17,17 +17,20 @@ describe('httpConfigSchema', () => {
   it('takes the token from the environment through ${...} interpolation', () => {
     const { http } = parse(
       { http: { token: '${SLUICE_MANAGEMENT_TOKEN}' } },
-      { SLUICE_MANAGEMENT_TOKEN: 's3cret' },
+      { SLUICE_MANAGEMENT_TOKEN: 's3cret-of-16-chars' },
     );
-    assert.equal(http.token, 's3cret');
+    assert.equal(http.token, 's3cret-of-16-chars');
   });
 
-  it('refuses an empty token with a ConfigError naming http.token', () => {
-    assert.throws(
-      () => parse({ http: { host: '0.0.0.0', token: '' } }),
-      (e: unknown) =>
-        e instanceof ConfigError && /at http\.token/.test(e.message) && /non-empty/.test(e.message),
-    );
+  it('refuses an empty or short token with a ConfigError naming http.token', () => {
+    for (const token of ['', 's3cret'])
+      assert.throws(
+        () => parse({ http: { host: '0.0.0.0', token } }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          /at http\.token/.test(e.message) &&
+          /at least 16 characters/.test(e.message),
+      );
   });
 
   it('refuses an unknown setting of the section, naming it', () => {

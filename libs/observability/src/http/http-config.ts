@@ -20,7 +20,10 @@ export function httpConfigSchema(defaultPort: number) {
         .describe(`HTTP port; 0 picks a free one. Default ${defaultPort}.`),
       token: z
         .string()
-        .min(1, 'expected a non-empty token (leave `token` out for a loopback-only API)')
+        .min(
+          16,
+          'expected at least 16 characters, e.g. `openssl rand -hex 16` (leave `token` out for a loopback-only API)',
+        )
         .optional()
         .describe(
           'Bearer token the management API requires on mutating calls (POST), e.g. ' +
