@@ -83,7 +83,29 @@ describe('outbox step', () => {
     );
   });
 
+  it('a row cannot choose a topic: an illegal name part or a type outside aggregateTypes dead-letters', async () => {
+    const open = pipelineWith([{ outbox: {} }]);
+    for (const aggregatetype of ['a/b', 'x y', '..\u0000', 'z'.repeat(201)])
+      await assert.rejects(
+        open.process(event('c', { ...row, aggregatetype })),
+        (e: unknown) =>
+          e instanceof StepFailedError && e.code === 'OUTBOX_INVALID' && /legal topic name/.test(e.message),
+        aggregatetype,
+      );
+    const listed = pipelineWith([{ outbox: { topic: '{aggregateType}', aggregateTypes: ['Order'] } }]);
+    const [out] = await listed.process(event('c'));
+    assert.equal(out!.topic, 'Order');
+    await assert.rejects(
+      listed.process(event('c', { ...row, aggregatetype: 'sluice.public.orders' })),
+      (e: unknown) => e instanceof StepFailedError && /not in aggregateTypes/.test(e.message),
+    );
+  });
+
   it('bad configuration names the YAML path', () => {
     assert.equal(configErrorOf([{ outbox: { topic: 'bad topic' } }]).path, 'steps[0].outbox.topic');
+    // Without an allow-list the topic must start with a fixed prefix.
+    const bare = configErrorOf([{ outbox: { topic: '{aggregateType}' } }]);
+    assert.equal(bare.path, 'steps[0].outbox.topic');
+    assert.match(bare.message, /fixed prefix/);
   });
 });

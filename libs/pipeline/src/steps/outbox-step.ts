@@ -8,27 +8,46 @@ import type { StreamSchemas } from '../schema/derived-schema';
 import { fieldName } from './config-fields';
 import { type Step, stepDefinition } from './step';
 
-const configSchema = z.strictObject({
-  idField: fieldName.default('id').describe('The event id column, sent as the `id` header. Default id.'),
-  aggregateTypeField: fieldName
-    .default('aggregatetype')
-    .describe('The column that picks the topic. Default aggregatetype.'),
-  aggregateIdField: fieldName
-    .default('aggregateid')
-    .describe('The column that becomes the key. Default aggregateid.'),
-  payloadField: fieldName.default('payload').describe('The column that becomes the value. Default payload.'),
-  topic: z
-    .string()
-    .regex(/^[A-Za-z0-9._{}-]+$/, 'a topic name, with {aggregateType} where the aggregate type goes')
-    .default('outbox.event.{aggregateType}')
-    .describe(
-      'The destination; {aggregateType} is replaced by the aggregate type column. Default outbox.event.{aggregateType}.',
-    ),
-  headers: z
-    .record(fieldName, z.string().min(1))
-    .default({})
-    .describe('More columns sent as headers: column → header name, e.g. { type: eventType }. Default none.'),
-});
+const AGGREGATE_TYPE = /^[A-Za-z0-9._-]{1,200}$/;
+
+const configSchema = z
+  .strictObject({
+    idField: fieldName.default('id').describe('The event id column, sent as the `id` header. Default id.'),
+    aggregateTypeField: fieldName
+      .default('aggregatetype')
+      .describe('The column that picks the topic. Default aggregatetype.'),
+    aggregateIdField: fieldName
+      .default('aggregateid')
+      .describe('The column that becomes the key. Default aggregateid.'),
+    payloadField: fieldName
+      .default('payload')
+      .describe('The column that becomes the value. Default payload.'),
+    topic: z
+      .string()
+      .regex(/^[A-Za-z0-9._{}-]+$/, 'a topic name, with {aggregateType} where the aggregate type goes')
+      .default('outbox.event.{aggregateType}')
+      .describe(
+        'The destination; {aggregateType} is replaced by the aggregate type column. Default outbox.event.{aggregateType}.',
+      ),
+    headers: z
+      .record(fieldName, z.string().min(1))
+      .default({})
+      .describe(
+        'More columns sent as headers: column → header name, e.g. { type: eventType }. Default none.',
+      ),
+    aggregateTypes: z
+      .array(z.string().regex(AGGREGATE_TYPE, 'letters, digits, . _ -'))
+      .min(1)
+      .optional()
+      .describe(
+        'The aggregate types allowed; a row of another is dead-lettered. Default any (then `topic` must start with a fixed prefix).',
+      ),
+  })
+  .refine((c) => c.aggregateTypes !== undefined || !c.topic.startsWith('{aggregateType}'), {
+    path: ['topic'],
+    message:
+      'needs a fixed prefix before {aggregateType} (or list aggregateTypes): a row must not choose any topic it likes',
+  });
 
 /**
  * Debezium's outbox event router: each row inserted into an outbox table becomes one event on the
@@ -70,6 +89,13 @@ export class OutboxStep implements Step {
       throw new FatalRecordError(`outbox row without ${this.cfg.aggregateTypeField}`, {
         code: 'OUTBOX_INVALID',
       });
+    // The row names its topic: only a legal name, of an allowed type, under the configured prefix.
+    if (!AGGREGATE_TYPE.test(aggregateType) || !(this.cfg.aggregateTypes?.includes(aggregateType) ?? true))
+      throw new FatalRecordError(
+        `outbox row's ${this.cfg.aggregateTypeField} ${JSON.stringify(aggregateType.slice(0, 100))} is ` +
+          (AGGREGATE_TYPE.test(aggregateType) ? 'not in aggregateTypes' : 'not a legal topic name part'),
+        { code: 'OUTBOX_INVALID' },
+      );
     const headers = [...record.headers, header('id', row[this.cfg.idField])];
     for (const [column, name] of this.headerColumns) headers.push(header(name, row[column]));
     return {
