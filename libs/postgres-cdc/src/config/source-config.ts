@@ -30,19 +30,30 @@ const connectionSchema = z
   })
   .prefault({});
 
-const maskRuleSchema = z.strictObject({
-  columns: z
-    .array(z.string().regex(COLUMN_PATTERN, 'expected schema.table.column'))
-    .min(1)
-    .describe('Columns (schema.table.column patterns) this rule masks.'),
-  with: z
-    .enum(['hash', 'stars'])
-    .describe(
-      "'hash': SHA-256 of salt + value, hex (Debezium column.mask.hash); 'stars': a fixed run of '*'.",
-    ),
-  salt: z.string().default('').describe("Salt of 'hash'. Default empty."),
-  length: wholeNumber(1).default(8).describe("Length of 'stars'. Default 8."),
-});
+const maskRuleSchema = z
+  .strictObject({
+    columns: z
+      .array(z.string().regex(COLUMN_PATTERN, 'expected schema.table.column'))
+      .min(1)
+      .describe('Columns (schema.table.column patterns) this rule masks.'),
+    with: z
+      .enum(['hash', 'stars'])
+      .describe(
+        "'hash': SHA-256 of salt + value, hex (Debezium column.mask.hash); 'stars': a fixed run of '*'.",
+      ),
+    salt: z
+      .string()
+      .min(16, 'expected at least 16 characters (a secret, e.g. ${SLUICE_MASK_SALT})')
+      .optional()
+      .describe(
+        "Secret salt of 'hash', at least 16 characters, from the environment. Required with 'hash': without a secret, a SHA-256 of an e-mail address is undone by hashing a list of addresses.",
+      ),
+    length: wholeNumber(1).default(8).describe("Length of 'stars'. Default 8."),
+  })
+  .refine((rule) => rule.with !== 'hash' || rule.salt !== undefined, {
+    path: ['salt'],
+    message: "required with 'hash': a secret of at least 16 characters",
+  });
 
 /**
  * The Postgres source connector's configuration. This schema is also its reference documentation

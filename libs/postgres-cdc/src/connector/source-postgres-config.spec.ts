@@ -51,6 +51,12 @@ describe('source-postgres configuration', () => {
     [{ slot: { name: 'Bad-Name' } }, 'slot.name'],
     [{ columns: { mask: [{ columns: ['public.users.email'], with: 'rot13' }] } }, 'columns.mask[0].with'],
     [{ postgres: { port: 'five' } }, 'postgres.port'],
+    // 'hash' needs a secret salt: without one a hashed e-mail is undone by hashing a list of them.
+    [{ columns: { mask: [{ columns: ['public.users.email'], with: 'hash' }] } }, 'columns.mask[0].salt'],
+    [
+      { columns: { mask: [{ columns: ['public.users.email'], with: 'hash', salt: 'pepper' }] } },
+      'columns.mask[0].salt',
+    ],
     [{ unknownSetting: true }, '(root)'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {

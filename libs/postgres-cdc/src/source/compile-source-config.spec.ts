@@ -22,7 +22,7 @@ describe('compileSourceConfig', () => {
       columns: {
         exclude: ['public.customers.secret_*', '*.*.internal'],
         mask: [
-          { columns: ['public.customers.email'], with: 'hash', salt: 's' },
+          { columns: ['public.customers.email'], with: 'hash', salt: 's-secret-16-chars' },
           { columns: ['public.*.phone'], with: 'stars', length: 4 },
         ],
       },
@@ -34,7 +34,7 @@ describe('compileSourceConfig', () => {
     assert.deepEqual(
       [...customers.maskedColumns!],
       [
-        ['email', { kind: 'hash', algorithm: 'SHA-256', salt: 's' }],
+        ['email', { kind: 'hash', algorithm: 'SHA-256', salt: 's-secret-16-chars' }],
         ['phone', { kind: 'chars', length: 4 }],
       ],
     );
@@ -52,13 +52,17 @@ describe('compileSourceConfig', () => {
       columns: {
         mask: [
           { columns: ['public.t.*'], with: 'stars' },
-          { columns: ['public.t.email'], with: 'hash' },
+          { columns: ['public.t.email'], with: 'hash', salt: 'a-secret-of-16-chars' },
         ],
       },
     });
     const masked = schemaOptions(relation('public', 't', 'id', 'email')).maskedColumns!;
     assert.deepEqual(masked.get('id'), { kind: 'chars', length: 8 });
-    assert.deepEqual(masked.get('email'), { kind: 'hash', algorithm: 'SHA-256', salt: '' });
+    assert.deepEqual(masked.get('email'), {
+      kind: 'hash',
+      algorithm: 'SHA-256',
+      salt: 'a-secret-of-16-chars',
+    });
   });
 
   it('the connection and the signal table come from their settings', () => {

@@ -55,7 +55,7 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
     matches: rule.columns.map(columnPattern),
     mask:
       rule.with === 'hash'
-        ? ({ kind: 'hash', algorithm: 'SHA-256', salt: rule.salt } as const)
+        ? ({ kind: 'hash', algorithm: 'SHA-256', salt: rule.salt ?? '' } as const)
         : ({ kind: 'chars', length: rule.length } as const),
   }));
   return (relation) => {
