@@ -18,6 +18,7 @@ import { benchSinkPostgres } from './sink-postgres.bench';
 import { benchSourcePostgres } from './source-postgres.bench';
 import { benchTracing } from './tracing.bench';
 import { benchSinkHttp } from './sink-http.bench';
+import { benchSourceWebhook } from './source-webhook.bench';
 import { benchTransformer } from './transformer.bench';
 
 interface Suite {
@@ -51,6 +52,11 @@ const SUITES: Suite[] = [
     name: 'sink-http',
     parts: ['kafka', 'registry'],
     run: ({ runs, quick }) => benchSinkHttp({ runs, quick }),
+  },
+  {
+    name: 'source-webhook',
+    parts: ['kafka', 'registry'],
+    run: ({ runs, quick }) => benchSourceWebhook({ runs, quick }),
   },
   {
     name: 'tracing',
