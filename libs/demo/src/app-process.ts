@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 export interface AppProcessOptions {
   /** The app folder under dist/apps, e.g. `source-postgres`. */
   readonly app: string;
+  /** What to call it (when one app runs twice). Default `app`. */
+  readonly name?: string;
   readonly projectRoot: string;
   /** The app's YAML configuration. */
   readonly configFile: string;
@@ -26,7 +28,7 @@ export class AppProcess {
   constructor(readonly options: AppProcessOptions) {}
 
   get name(): string {
-    return this.options.app;
+    return this.options.name ?? this.options.app;
   }
 
   get url(): string {

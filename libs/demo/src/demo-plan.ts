@@ -5,7 +5,12 @@ import type { DemoTable } from './sample-database';
 
 /** One app of the demo: its dist folder, its configuration (relative to the project) and address. */
 export interface DemoApp {
+  /** The app folder under dist/apps, e.g. `transformer`. */
   readonly name: string;
+  /** What the demo calls it (logs, live view) when it runs an app twice. Default `name`. */
+  readonly label?: string;
+  /** A webhook source: metered by the requests it accepted, not as a consumer. */
+  readonly webhookSource?: boolean;
   readonly config: string;
   readonly url: string;
   /** Topics that must exist before it starts (it refuses to subscribe to missing ones). */
@@ -28,10 +33,26 @@ export interface DemoPlan {
   readonly observability: Readonly<Record<string, string>>;
   /** The consumer group whose DLQ receives the poison order (`sluice dlq show --group`). */
   readonly deadLetterGroup: string;
+  /** With `--webhooks`: the Stripe-style sender's target and what the end-of-run check reads. */
+  readonly webhookSource?: WebhookSourcePlan;
   /** Removes what an earlier demo left: slot, publication, topics, replica. */
   reset(kafka: Kafka, postgres: PostgresAddress): Promise<void>;
   /** The poison order reached the transformer's dead-letter topic. */
   checkPoison(kafka: Kafka, poisonOrderId: string | undefined): Promise<CheckResult>;
+}
+
+/** `sluice demo --webhooks`: sender → source-webhook → transformer (invoices) → sink-postgres. */
+export interface WebhookSourcePlan {
+  /** Where the sender POSTs (the source-webhook endpoint). */
+  readonly url: string;
+  /** The endpoint's Stripe signing secret (SLUICE_DEMO_STRIPE_SECRET in its configuration). */
+  readonly secret: string;
+  /** The endpoint's topic (source-webhook writes each delivery there once). */
+  readonly topic: string;
+  /** The replica table of the pipeline's rows, with the event id as its key column. */
+  readonly table: string;
+  /** The event type the pipeline keeps (the others are filtered out). */
+  readonly keptType: string;
 }
 
 export interface PostgresAddress {
@@ -45,8 +66,14 @@ const WEBHOOK_PORT = 8190;
 const WEBHOOK_SECRET = 'demo-only-secret-change-me';
 const SLOT = 'sluice_demo';
 const TRANSFORMER_GROUP = 'sluice-pipeline-demo-orders';
-/** The groups and topic prefixes the demo owns (see examples/demo/*.yaml). */
-const DEMO_GROUPS = [TRANSFORMER_GROUP, 'demo-sink-postgres', 'demo-sink-http'];
+/** The groups and topic prefixes the demo owns (see examples/demo/*.yaml; the last: --webhooks). */
+const DEMO_GROUPS = [
+  TRANSFORMER_GROUP,
+  'demo-sink-postgres',
+  'demo-sink-http',
+  'sluice-pipeline-demo-invoices',
+];
+const STRIPE_SECRET = 'whsec_demo_only_change_me';
 
 /** The demo of examples/demo: source → transformer → sink-postgres and sink-http. */
 export const DEMO_PLAN: DemoPlan = {
@@ -134,5 +161,47 @@ export const DEMO_PLAN: DemoPlan = {
     } finally {
       await admin.disconnect();
     }
+  },
+};
+
+/**
+ * `sluice demo --webhooks` (configs in examples/demo/webhooks): the demo plus source-webhook (one
+ * Stripe endpoint) and a second transformer (pipelines/invoices.yaml) whose paid invoices the same
+ * sink-postgres, with the default tables and this topic, writes to demo_replica.invoices.
+ */
+export const DEMO_WEBHOOKS_PLAN: DemoPlan = {
+  ...DEMO_PLAN,
+  apps: [
+    DEMO_PLAN.apps[0],
+    DEMO_PLAN.apps[1],
+    {
+      name: 'source-webhook',
+      config: 'examples/demo/webhooks/source-webhook.yaml',
+      url: 'http://127.0.0.1:8105',
+      webhookSource: true,
+    },
+    {
+      name: 'transformer',
+      label: 'invoice-pipeline',
+      config: 'examples/demo/webhooks/transformer.yaml',
+      url: 'http://127.0.0.1:8106',
+      // source-webhook creates it at start.
+      needsTopics: ['demo.webhooks.stripe'],
+    },
+    {
+      ...DEMO_PLAN.apps[2],
+      config: 'examples/demo/webhooks/sink-postgres.yaml',
+      // The invoices transformer creates its output topic at start.
+      needsTopics: ['demo.invoices.paid'],
+    },
+    DEMO_PLAN.apps[3],
+  ],
+  env: { ...DEMO_PLAN.env, SLUICE_DEMO_STRIPE_SECRET: STRIPE_SECRET },
+  webhookSource: {
+    url: 'http://127.0.0.1:8105/webhooks/stripe',
+    secret: STRIPE_SECRET,
+    topic: 'demo.webhooks.stripe',
+    table: 'demo_replica.invoices',
+    keptType: 'invoice.paid',
   },
 };

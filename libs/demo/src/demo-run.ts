@@ -3,13 +3,20 @@ import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { AppProcess } from './app-process';
-import { progressBar, renderFrame } from './live-view';
-import { checkReplica, checkWebhook, type CheckResult, recordCoordinates } from './pipeline-checks';
+import { progressBar, renderFrame, webhookSourceLine } from './live-view';
+import {
+  checkReplica,
+  checkWebhook,
+  checkWebhookSource,
+  type CheckResult,
+  recordCoordinates,
+} from './pipeline-checks';
 import { type PipelineReading, PipelineMeter } from './pipeline-meter';
 import { SampleDatabase } from './sample-database';
 import { WebhookReceiver } from './webhook-receiver';
+import { WebhookSender } from './webhook-sender';
 import { Workload } from './workload';
-import { DEMO_PLAN, type DemoPlan } from './demo-plan';
+import { DEMO_PLAN, DEMO_WEBHOOKS_PLAN, type DemoPlan, type WebhookSourcePlan } from './demo-plan';
 
 export interface DemoOptions {
   readonly projectRoot: string;
@@ -23,6 +30,11 @@ export interface DemoOptions {
   readonly keep: boolean;
   /** Jaeger and Prometheus run (the summary lists them; apps export traces). */
   readonly observability: boolean;
+  /**
+   * Also run source-webhook with a Stripe-style sender, an invoices pipeline and its replica table
+   * (DEMO_WEBHOOKS_PLAN), and check each acknowledged event is there once.
+   */
+  readonly webhooks?: boolean;
   /** Redraw the live view in place (a terminal); otherwise print it every few seconds. */
   readonly interactive: boolean;
   readonly signal: AbortSignal;
@@ -48,7 +60,7 @@ export interface DemoOutcome {
  * source and that the webhook receiver got each event once, and print a summary.
  */
 export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
-  const plan = options.plan ?? DEMO_PLAN;
+  const plan = options.plan ?? (options.webhooks ? DEMO_WEBHOOKS_PLAN : DEMO_PLAN);
   const { out } = options;
   const logDir = join(options.projectRoot, '.sluice', 'demo', 'logs');
   const kafka = createKafkaClient(
@@ -70,14 +82,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     (app) =>
       new AppProcess({
         app: app.name,
+        ...(app.label !== undefined ? { name: app.label } : {}),
         projectRoot: options.projectRoot,
         configFile: join(options.projectRoot, app.config),
         url: app.url,
-        logFile: join(logDir, `${app.name}.log`),
+        logFile: join(logDir, `${app.label ?? app.name}.log`),
         env: plan.env,
       }),
   );
   let keepApps = false;
+  let sender: WebhookSender | undefined;
   try {
     await database.create(options.customers);
     const webhookUrl = await receiver.listen(plan.webhookPort);
@@ -99,16 +113,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     for (const app of consumers) await app.ready(120_000);
     out('every app is ready; the workload starts\n');
 
+    const webhookSources = consumers.filter((_, i) => plan.apps[i + 1].webhookSource === true);
     const meter = new PipelineMeter(
       source,
-      consumers,
+      consumers.filter((a) => !webhookSources.includes(a)),
       apps.filter((a) => a.name.startsWith('sink-')),
+      webhookSources,
     );
     const workload = new Workload(database.connection, {
       rate: options.rate,
       poisonAfter: Math.max(1, Math.floor(options.rate * 2)),
     });
+    sender =
+      plan.webhookSource &&
+      new WebhookSender({
+        url: plan.webhookSource.url,
+        secret: plan.webhookSource.secret,
+        // A few events per second at the demo's rate (5/s at the default 50).
+        rate: Math.max(1, Math.round(options.rate / 10)),
+        customers: options.customers,
+      });
     workload.start();
+    sender?.start();
     const started = Date.now();
     let lastFrame: string[] = [];
     let lastPrinted = 0;
@@ -119,6 +145,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
         receiver.status,
         (Date.now() - started) / 1000,
         options.durationSeconds,
+        sender?.status,
       );
       if (options.interactive) {
         if (lastFrame.length > 0) process.stdout.write(`\x1b[${lastFrame.length}A\x1b[0J`);
@@ -141,6 +168,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     }
     await workload.stop();
     out(options.signal.aborted ? '\nstopping: workload stopped (Ctrl-C)' : '\nworkload done');
+    if (sender) {
+      out('webhook sender: no new events; waiting for the retries in flight');
+      await sender.stop();
+    }
 
     out('draining: waiting until every stage caught up');
     const drained = await drain(meter, plan.drainTimeoutMs, show);
@@ -161,18 +192,53 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
       ...(await checkReplica(database, replica, plan.replicaTable)),
       checkWebhook(await recordCoordinates(kafka, plan.webhookTopic), receiver.keys),
       await plan.checkPoison(kafka, workload.status.poisonOrderId),
+      ...(sender && plan.webhookSource
+        ? [await checkWebhookEvents(kafka, replica, sender, plan.webhookSource)]
+        : []),
     ];
-    printSummary(options, final, checks, receiver, apps, plan);
+    printSummary(options, final, checks, receiver, apps, plan, sender);
     const ok = checks.every((c) => c.ok);
     keepApps = options.keep;
     return { checks, ok, apps };
   } finally {
+    await sender?.stop(0);
     if (keepApps) out('\n--keep: the apps stay up (stop them with Ctrl-C or `kill`); the stack too');
     else await Promise.all(apps.map((app) => app.stop()));
     await receiver.close();
     await replica.end().catch(() => undefined);
     await database.close().catch(() => undefined);
   }
+}
+
+/** The `--webhooks` check: the sender's acknowledged events against the endpoint topic and the table. */
+async function checkWebhookEvents(
+  kafka: Kafka,
+  replica: Client,
+  sender: WebhookSender,
+  target: WebhookSourcePlan,
+): Promise<CheckResult> {
+  let tableIds: string[];
+  try {
+    tableIds = (await replica.query<{ id: string }>(`SELECT id FROM ${target.table}`)).rows.map((r) => r.id);
+  } catch (error) {
+    return {
+      name: 'webhook source: each acknowledged event once',
+      ok: false,
+      detail: `${target.table}: ${(error as Error).message}`,
+    };
+  }
+  const status = sender.status;
+  return checkWebhookSource({
+    acknowledged: sender.acknowledged,
+    pending: status.pending,
+    redeliveries: status.redeliveries,
+    duplicatesAnswered: status.duplicatesAnswered,
+    topic: target.topic,
+    recordsInTopic: (await recordCoordinates(kafka, target.topic)).size,
+    table: target.table,
+    tableIds,
+    keptType: target.keptType,
+  });
 }
 
 /** Waits for the source's snapshot to finish, showing its progress. */
@@ -247,6 +313,7 @@ function printSummary(
   receiver: WebhookReceiver,
   apps: readonly AppProcess[],
   plan: DemoPlan,
+  sender?: WebhookSender,
 ): void {
   const { out } = options;
   const ms = (s: number | undefined) => (s === undefined ? 'n/a' : `${(s * 1000).toFixed(1)} ms`);
@@ -262,6 +329,7 @@ function printSummary(
   out(
     `  webhook receiver: ${r.accepted} accepted, ${r.duplicates} redeliveries ignored, ${r.badSignatures} bad signatures`,
   );
+  if (sender) out(webhookSourceLine(sender.status, reading));
   out('\n  checks:');
   for (const c of checks) out(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
   out('\n  where to look:');
@@ -271,7 +339,10 @@ function printSummary(
     out(`    ${app.name.padEnd(16)} ${app.url}/metrics   ${app.url}/connectors   ${app.url}/docs`);
   out(`    logs             ${join(options.projectRoot, '.sluice', 'demo', 'logs')}`);
   out(`    the poison order npx sluice dlq show --group ${plan.deadLetterGroup}   (with --keep)`);
-  out('    topics and lag   npx sluice topics list examples/demo/*.yaml   (with --keep)');
+  const configs = plan.webhookSource
+    ? 'examples/demo/*.yaml examples/demo/webhooks/*.yaml'
+    : 'examples/demo/*.yaml';
+  out(`    topics and lag   npx sluice topics list ${configs}   (with --keep)`);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,9 +1,17 @@
 // @sluice/demo — `sluice demo`: the sample schema and workload, the apps run as their own processes,
-// a webhook receiver that verifies signatures, the live view and the end-of-run checks.
+// a webhook receiver that verifies signatures, a Stripe-style webhook sender (--webhooks), the live
+// view and the end-of-run checks.
 export { runDemo, type DemoOptions, type DemoOutcome } from './demo-run';
-export { DEMO_PLAN, type DemoApp, type DemoPlan } from './demo-plan';
+export {
+  DEMO_PLAN,
+  DEMO_WEBHOOKS_PLAN,
+  type DemoApp,
+  type DemoPlan,
+  type WebhookSourcePlan,
+} from './demo-plan';
 export type { CheckResult } from './pipeline-checks';
 export { WebhookReceiver, type ReceiverCounts } from './webhook-receiver';
+export { WebhookSender, type SenderCounts, type WebhookSenderOptions } from './webhook-sender';
 export { AppProcess, type AppProcessOptions } from './app-process';
 export { PipelineMeter, type PipelineReading, type StageReading } from './pipeline-meter';
 export { histogramBuckets, parsePrometheusText, quantile, bucketsBetween, sumOf } from './prometheus-text';

@@ -1,5 +1,6 @@
 import type { PipelineReading } from './pipeline-meter';
 import type { ReceiverCounts } from './webhook-receiver';
+import type { SenderCounts } from './webhook-sender';
 import type { WorkloadCounts } from './workload';
 
 const ms = (seconds: number | undefined) =>
@@ -20,6 +21,8 @@ export function renderFrame(
   receiver: ReceiverCounts,
   elapsedSeconds: number,
   durationSeconds: number | undefined,
+  /** With `--webhooks`: the Stripe-style sender's counts. */
+  sender?: SenderCounts,
 ): string[] {
   const clock = durationSeconds
     ? `${elapsedSeconds.toFixed(0)}/${durationSeconds} s`
@@ -50,5 +53,18 @@ export function renderFrame(
   lines.push(
     `  webhook receiver: ${int(receiver.accepted)} accepted, ${int(receiver.duplicates)} redelivered (ignored), ${int(receiver.badSignatures)} bad signatures`,
   );
+  if (sender) lines.push(webhookSourceLine(sender, reading));
   return lines;
+}
+
+/** The sender's view and source-webhook's answers, on one line. */
+export function webhookSourceLine(sender: SenderCounts, reading: PipelineReading): string {
+  const w = reading.webhookRequests;
+  const answers = w
+    ? `source-webhook ${int(w.accepted)} accepted, ${int(w.duplicate)} duplicate, ${int(w.refused)} refused`
+    : 'source-webhook not answering';
+  return (
+    `  webhook source: sender ${int(sender.events)} events, ${int(sender.acknowledged)} acknowledged, ` +
+    `${int(sender.redeliveries)} redelivered, ${int(sender.retries)} retried → ${answers}`
+  );
 }

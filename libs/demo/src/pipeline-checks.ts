@@ -91,3 +91,55 @@ export function checkWebhook(expected: ReadonlySet<string>, accepted: ReadonlySe
         : `${expected.size} events in the topic, ${accepted.size} accepted; ${missing.length} missing (e.g. ${missing[0] ?? '-'}), ${unknown.length} unknown`,
   };
 }
+
+/** What `sluice demo --webhooks` checks at the end: the sender's view, the topic, the table. */
+export interface WebhookSourceEvidence {
+  /** Event id → type of every event the sender got a 2xx for. */
+  readonly acknowledged: ReadonlyMap<string, string>;
+  /** Events the sender gave up retrying (their fate is unknown: not counted either way). */
+  readonly pending: number;
+  /** Deliberate redeliveries, and how many of them were answered `duplicate`. */
+  readonly redeliveries: number;
+  readonly duplicatesAnswered: number;
+  /** Records in the endpoint's topic. */
+  readonly topic: string;
+  readonly recordsInTopic: number;
+  /** The table the pipeline's rows land in, and the event ids in it (one entry per row). */
+  readonly table: string;
+  readonly tableIds: readonly string[];
+  /** The event type the pipeline keeps; the others must not reach the table. */
+  readonly keptType: string;
+}
+
+/**
+ * Every event the sender got a 2xx for is in the endpoint topic once (redeliveries deduplicated by
+ * the source) and, when of the kept type, in the table exactly once; nothing else is in the table.
+ */
+export function checkWebhookSource(e: WebhookSourceEvidence): CheckResult {
+  const name = 'webhook source: each acknowledged event once';
+  const kept = [...e.acknowledged].filter(([, type]) => type === e.keptType).map(([id]) => id);
+  const rows = new Map<string, number>();
+  for (const id of e.tableIds) rows.set(id, (rows.get(id) ?? 0) + 1);
+  const missing = kept.filter((id) => !rows.has(id));
+  const repeated = [...rows].filter(([, n]) => n > 1).map(([id]) => id);
+  const unexpected = [...rows.keys()].filter((id) => e.acknowledged.get(id) !== e.keptType);
+  // A record written whose 2xx the sender never got (it gave up) may be in the topic, never more.
+  const topicOk =
+    e.recordsInTopic >= e.acknowledged.size && e.recordsInTopic <= e.acknowledged.size + e.pending;
+  const ok =
+    e.acknowledged.size > 0 &&
+    topicOk &&
+    missing.length === 0 &&
+    repeated.length === 0 &&
+    (unexpected.length === 0 || unexpected.length <= e.pending);
+  const detail = ok
+    ? `${e.acknowledged.size} events acknowledged (${e.duplicatesAnswered}/${e.redeliveries} redeliveries answered duplicate), ` +
+      `${e.recordsInTopic} records in ${e.topic}, ${kept.length} ${e.keptType} rows in ${e.table}, each once`
+    : e.acknowledged.size === 0
+      ? 'the sender got no event acknowledged'
+      : `${e.acknowledged.size} acknowledged, ${e.recordsInTopic} records in ${e.topic}` +
+        `${topicOk ? '' : ' (expected one per acknowledged event)'}; ${e.table}: ${kept.length} ${e.keptType} expected, ` +
+        `${missing.length} missing (e.g. ${missing[0] ?? '-'}), ${repeated.length} repeated, ${unexpected.length} unexpected` +
+        (e.pending > 0 ? `; ${e.pending} events never acknowledged` : '');
+  return { name, ok, detail };
+}

@@ -31,7 +31,20 @@ export interface PipelineReading {
   readonly snapshot: { readonly done: number; readonly total: number } | undefined;
   /** Events the source read and Kafka has not acknowledged yet. */
   readonly sourcePending: number;
+  /** Requests the webhook sources answered, by outcome (undefined without webhook sources). */
+  readonly webhookRequests?: WebhookRequestCounts;
 }
+
+export interface WebhookRequestCounts {
+  /** Written to Kafka, then answered 200 `accepted`. */
+  readonly accepted: number;
+  /** A delivery id already written: answered 200 `duplicate`, not written again. */
+  readonly duplicate: number;
+  /** Answered otherwise (401, 400, 503, ...). */
+  readonly refused: number;
+}
+
+const WEBHOOK_REQUESTS = 'sluice_webhook_requests_total';
 
 const LATENCY = 'sluice_end_to_end_latency_seconds';
 
@@ -50,13 +63,15 @@ export class PipelineMeter {
     private readonly consumers: readonly AppProcess[],
     /** The apps whose end-to-end latency is the pipeline's (the sinks). */
     private readonly sinks: readonly AppProcess[],
+    /** source-webhook apps: a stage each, counting the requests accepted into Kafka. */
+    private readonly webhookSources: readonly AppProcess[] = [],
   ) {}
 
   async read(): Promise<PipelineReading> {
     const now = Date.now();
     const scraped = new Map<AppProcess, Sample[] | undefined>();
     await Promise.all(
-      [this.source, ...this.consumers].map(async (app) => {
+      [this.source, ...this.webhookSources, ...this.consumers].map(async (app) => {
         const text = await app.metrics();
         scraped.set(app, text === undefined ? undefined : parsePrometheusText(text));
       }),
@@ -64,6 +79,10 @@ export class PipelineMeter {
     const stages: StageReading[] = [];
     const sourceSamples = scraped.get(this.source);
     stages.push(this.stage(this.source.name, sourceSamples, 'sluice_source_events_total', now, false));
+    for (const app of this.webhookSources)
+      stages.push(
+        this.stage(app.name, scraped.get(app), WEBHOOK_REQUESTS, now, false, { outcome: 'accepted' }),
+      );
     for (const app of this.consumers)
       stages.push(this.stage(app.name, scraped.get(app), 'sluice_stream_records_total', now, true));
 
@@ -89,7 +108,21 @@ export class PipelineMeter {
           ? { done: sumOf(sourceSamples!, 'sluice_snapshot_rows_done'), total: snapshotTotal }
           : undefined,
       sourcePending: sourceSamples ? sumOf(sourceSamples, 'sluice_source_pending_events') : 0,
+      ...(this.webhookSources.length > 0 ? { webhookRequests: this.webhookCounts(scraped) } : {}),
     };
+  }
+
+  private webhookCounts(scraped: ReadonlyMap<AppProcess, Sample[] | undefined>): WebhookRequestCounts {
+    let accepted = 0;
+    let duplicate = 0;
+    let all = 0;
+    for (const app of this.webhookSources) {
+      const samples = scraped.get(app) ?? [];
+      accepted += sumOf(samples, WEBHOOK_REQUESTS, { outcome: 'accepted' });
+      duplicate += sumOf(samples, WEBHOOK_REQUESTS, { outcome: 'duplicate' });
+      all += sumOf(samples, WEBHOOK_REQUESTS);
+    }
+    return { accepted, duplicate, refused: all - accepted - duplicate };
   }
 
   private stage(
@@ -98,9 +131,10 @@ export class PipelineMeter {
     counter: string,
     now: number,
     consumer: boolean,
+    where: Record<string, string> = {},
   ): StageReading {
     const last = this.previous.get(name);
-    const total = samples ? sumOf(samples, counter) : (last?.total ?? 0);
+    const total = samples ? sumOf(samples, counter, where) : (last?.total ?? 0);
     const seconds = last ? (now - last.at) / 1000 : 0;
     this.previous.set(name, { total, at: now });
     return {

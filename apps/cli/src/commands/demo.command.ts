@@ -9,7 +9,8 @@ import { outputOption, printResult } from '../cli-output';
  * `sluice demo`: the local stack, a sample schema, source-postgres → transformer → sink-postgres and
  * sink-http as their own processes, a workload with one poison record, a live view; then drain,
  * check and summarise. Exit 0 only when the replica equals the source and the webhook receiver got
- * each event once.
+ * each event once. `--webhooks` adds source-webhook fed by a Stripe-style sender, an invoices
+ * pipeline and its replica table, and checks each acknowledged event landed once.
  */
 export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
@@ -29,6 +30,11 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       wholeNumberArg('--customers', 1, 1_000_000),
       1000,
     )
+    .option(
+      '--webhooks',
+      'also run source-webhook: a Stripe-style sender posts signed invoice events (some redelivered, non-2xx retried) → source-webhook → a second transformer (paid invoices only) → sink-postgres table demo_replica.invoices; checks each acknowledged event is there once',
+      false,
+    )
     .option('--keep', 'leave the apps and the stack running after the summary', false)
     .option(
       '--no-observability',
@@ -43,6 +49,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         customers: number;
         keep: boolean;
         observability: boolean;
+        webhooks: boolean;
       }) => {
         const layout = stackLayout(ctx.projectRoot);
         // With --output json the live view and the summary go to stderr; stdout gets the checks.
@@ -68,6 +75,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
             customers: opts.customers,
             keep: opts.keep,
             observability: opts.observability,
+            webhooks: opts.webhooks,
             interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
             signal: abort.signal,
             out: say,
