@@ -75,6 +75,7 @@ export class WebhookSource implements RunningConnector {
   private idle: (() => void) | undefined;
   private lastError: string | undefined;
   private starting: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
   private readonly counts = new Map<string, Record<string, number>>();
 
   constructor(
@@ -120,18 +121,27 @@ export class WebhookSource implements RunningConnector {
 
   /** Creates missing topics, connects and reads the ledger's window, retrying while Kafka is away; answers 503 meanwhile. */
   start(): void {
-    this.starting = this.connect();
+    this.starting = this.connect(this.stopping.signal);
   }
 
-  private async connect(): Promise<void> {
-    for (let delay = 1_000; this.phaseNow === 'starting'; delay = Math.min(delay * 2, 10_000)) {
+  private async connect(signal: AbortSignal): Promise<void> {
+    // What an attempt stopped midway had opened is closed again: stop() may have given up on it.
+    const abandon = async () => {
+      await this.producer?.disconnect().catch(() => undefined);
+      this.producer = undefined;
+      await this.ledger.stop();
+    };
+    for (let delay = 1_000; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
       try {
         await this.ensureTopics();
+        if (signal.aborted) return;
         const producer = createProducer(this.kafka);
         await producer.connect();
         this.producer = producer;
+        if (signal.aborted) return await abandon();
         await this.ledger.start();
-        if (this.phaseNow === 'starting') this.phaseNow = 'running';
+        if (signal.aborted) return await abandon();
+        this.phaseNow = 'running';
         this.lastError = undefined;
         this.logger.info(
           { endpoints: this.endpoints.map((e) => ({ name: e.name, path: e.config.path, topic: e.topic })) },
@@ -144,21 +154,22 @@ export class WebhookSource implements RunningConnector {
           { err: error, retryInMs: delay },
           `source-webhook waiting to retry: ${this.lastError}`,
         );
-        await this.producer?.disconnect().catch(() => undefined);
-        this.producer = undefined;
-        await this.ledger.stop();
-        await new Promise((r) => setTimeout(r, delay));
+        await abandon();
+        await sleep(delay, signal);
       }
     }
   }
 
-  /** Answers new requests 503, lets those in flight finish (Kafka's acknowledgement), then disconnects. */
+  /**
+   * Answers new requests 503, lets those in flight finish (Kafka's acknowledgement), then
+   * disconnects. A start still waiting on Kafka is cut short: nothing is in flight then.
+   */
   async stop(): Promise<void> {
     if (this.phaseNow === 'stopped') return;
     this.phaseNow = 'stopping';
+    this.stopping.abort();
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    // A start still waiting on Kafka ends at its next retry; a hung one is left behind.
-    await withDeadline(this.starting ?? Promise.resolve(), 5_000, 'stopping the start').catch(
+    await withDeadline(this.starting ?? Promise.resolve(), 1_000, 'stopping the start').catch(
       () => undefined,
     );
     await this.producer?.disconnect().catch(() => undefined);
@@ -363,4 +374,18 @@ export class WebhookSource implements RunningConnector {
 
 function unavailable(message: string, retryAfterSeconds: number): Answer {
   return { status: 503, body: { error: message }, retryAfterSeconds };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }

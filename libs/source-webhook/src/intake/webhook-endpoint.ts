@@ -77,10 +77,25 @@ export class WebhookEndpoint {
       try {
         text = readFileSync(file, 'utf8');
       } catch (error) {
-        throw new ConfigError(`${at}.schema.file: cannot read ${file} (${(error as Error).message})`, file);
+        throw new ConfigError(
+          `${at}.schema.file: cannot read ${file} (${(error as Error).message})`,
+          file,
+          `${at}.schema.file`,
+        );
       }
-      this.valueSchema = canonicalAvroSchema(text);
-      this.codec = compileAvroCodec(JSON.parse(this.valueSchema));
+      try {
+        this.valueSchema = canonicalAvroSchema(text);
+        this.codec = compileAvroCodec(JSON.parse(this.valueSchema));
+      } catch (error) {
+        throw new ConfigError(
+          `${at}.schema.file: ${file}: ${(error as Error).message}`,
+          file,
+          `${at}.schema.file`,
+          {
+            cause: error,
+          },
+        );
+      }
     } else {
       this.valueSchema = WEBHOOK_ENVELOPE_SCHEMA;
     }
@@ -96,7 +111,6 @@ export class WebhookEndpoint {
 
   /** Checks a request in the order a sender's mistakes are cheapest to find; throws a WebhookRejection. */
   admit(request: WebhookRequest, nowMs: number): AdmittedWebhook {
-    this.limitRate();
     const type = request.contentType?.split(';')[0]?.trim().toLowerCase();
     if (type === undefined || !this.config.contentTypes.includes(type))
       throw new WebhookRejection(
@@ -105,6 +119,8 @@ export class WebhookEndpoint {
       );
     const verified = this.verifier.verify(request, nowMs);
     if (!verified.ok) throw new WebhookRejection(401, `signature refused: ${verified.reason}`);
+    // After the signature: requests anyone could send must not use up the real sender's allowance.
+    this.limitRate();
     let body: unknown;
     try {
       body = JSON.parse(request.body.toString('utf8'));

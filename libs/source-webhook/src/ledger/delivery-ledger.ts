@@ -133,9 +133,12 @@ export class DeliveryLedger {
     return this.written.size;
   }
 
+  /** Stops reading; a start waiting to catch up returns (its caller sees it was stopped). */
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     await this.consumer?.disconnect().catch(() => undefined);
+    this.consumer = undefined;
+    this.caughtUpResolve?.();
   }
 
   private markIfCaughtUp(): void {
