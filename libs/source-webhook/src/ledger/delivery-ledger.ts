@@ -68,6 +68,9 @@ export class DeliveryLedger {
       groupId: `sluice-webhook-ledger-${randomUUID()}`,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
+      // A stop waits for the fetch in flight: a long poll of kafkajs's default 5 s held every
+      // SIGTERM that long. Records still come back as soon as they are written.
+      maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
     await consumer.connect();
