@@ -65,6 +65,19 @@ describe('RecordEncoder and RecordDecoder', () => {
     assert.deepEqual({ ...(decoded.value as object) }, { id: 7, name: 'Ada', legacy: 'x' });
   });
 
+  it('encodes records of any size, each its own buffer, past and across its scratch space', async () => {
+    const { encoder, decoder } = setup();
+    const sizes = [10, 20_000, 5, 300_000, 1_000];
+    const encoded: Buffer[] = [];
+    for (const n of sizes)
+      encoded.push(await encoder.encode('users-value', V1, { id: n, name: 'n'.repeat(n), legacy: 'x' }));
+    // Later encodes reuse the scratch buffer: earlier results must not change under them.
+    for (const [i, n] of sizes.entries()) {
+      const decoded = await decoder.decode(encoded[i]!);
+      assert.deepEqual({ ...(decoded.value as object) }, { id: n, name: 'n'.repeat(n), legacy: 'x' });
+    }
+  });
+
   it('asks the registry once per schema and once per id, not once per record', async () => {
     const { registry, encoder, decoder } = setup();
     const records = await Promise.all(
