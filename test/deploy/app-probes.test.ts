@@ -13,10 +13,13 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
+import { WebhookSignature } from '@sluice/webhook-signing';
 import { type AppDeployment, appDeployments, mountConfigMaps, parseManifests } from './chart-manifests';
 import { PROJECT_ROOT, renderChart, run } from './deploy-toolchain';
 
 const ENTRYPOINT = join(PROJECT_ROOT, 'deploy', 'docker', 'start-app.sh');
+/** What the secret environment variables named *SECRET* or *TOKEN* hold here (tokens need 16+ characters). */
+const TEST_SECRET = 'test-only-secret-0123456789abcdef';
 const stack = stackAddresses();
 const built = (app: string) => existsSync(join(PROJECT_ROOT, 'dist', 'apps', app, 'src', 'main.js'));
 
@@ -68,6 +71,16 @@ async function deleteTopics(topics: string[]): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Removes the registry subjects of `topics` (soft, then permanent), as a test run leaves none. */
+async function deleteSubjects(topics: string[]): Promise<void> {
+  for (const topic of topics)
+    for (const subject of [`${topic}-key`, `${topic}-value`])
+      for (const query of ['', '?permanent=true'])
+        await fetch(`${stack.registryUrl}/subjects/${subject}${query}`, { method: 'DELETE' }).catch(
+          () => undefined,
+        );
 }
 
 async function sql(database: string, text: string): Promise<void> {
@@ -122,6 +135,17 @@ async function wireToStack(
       await sql('source', `DROP PUBLICATION IF EXISTS ${name}; DROP TABLE IF EXISTS public.${name}`);
       await deleteTopics(topics);
     };
+  } else if (app === 'source-webhook') {
+    // Endpoint topics of its own (the app creates them); the paths stay the chart's.
+    config.endpoints = (config.endpoints as Config[]).map((e) => {
+      const topic = `${name}.webhook.${String(e.name)}`;
+      topics.push(topic);
+      return { ...e, topic };
+    });
+    cleanup = async () => {
+      await deleteTopics(topics);
+      await deleteSubjects(topics);
+    };
   } else if (app === 'transformer') {
     const file = join(configDir, 'pipeline.yaml');
     const pipeline = parse(readFileSync(file, 'utf8')) as Config;
@@ -158,10 +182,7 @@ function startApp(
 ): { child: ChildProcess; output: () => string } {
   let output = '';
   const secrets = Object.fromEntries(
-    deployment.secretEnv.map((v) => [
-      v,
-      /SECRET/.test(v) ? 'test-only-secret-0123456789abcdef' : stack.postgres.password,
-    ]),
+    deployment.secretEnv.map((v) => [v, /SECRET|TOKEN/.test(v) ? TEST_SECRET : stack.postgres.password]),
   );
   const tmp = mkdtempSync(join(tmpdir(), 'sluice-app-tmp-'));
   const child = spawn(ENTRYPOINT, [], {
@@ -182,9 +203,49 @@ function startApp(
   return { child, output: () => output.slice(-4000) };
 }
 
+/**
+ * source-webhook as the chart configures it serves every endpoint path (what its Ingress routes):
+ * an unsigned request is refused 401 with a JSON error; a request signed with the secret the
+ * Deployment passes (a Stripe or Sluice scheme) is written, and its redelivery is a duplicate.
+ */
+async function answersWebhooks(port: number, config: Config): Promise<void> {
+  const endpoints = config.endpoints as Array<{ name: string; path: string; verify: { scheme: string } }>;
+  assert.ok(endpoints.length > 0, 'the chart configures endpoints');
+  const post = async (path: string, body: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  for (const endpoint of endpoints) {
+    const unsigned = await post(endpoint.path, '{}');
+    assert.equal(unsigned.status, 401, `${endpoint.path}: ${JSON.stringify(unsigned.body)}`);
+    assert.match(String(unsigned.body.error), /^signature refused: missing /);
+  }
+  const stripe = endpoints.find((e) => e.verify.scheme === 'stripe');
+  if (stripe === undefined) return;
+  const id = uniqueName('evt');
+  const body = JSON.stringify({ id, type: 'customer.created', data: { object: { id: 'cus_probe' } } });
+  const signed = () => ({
+    'stripe-signature': new WebhookSignature(TEST_SECRET).header(
+      Buffer.from(body),
+      Math.floor(Date.now() / 1000),
+    ),
+  });
+  const first = await post(stripe.path, body, signed());
+  assert.deepEqual(first, { status: 200, body: { status: 'accepted', deliveryId: `${stripe.name}:${id}` } });
+  const again = await post(stripe.path, body, signed());
+  assert.deepEqual(again, { status: 200, body: { status: 'duplicate', deliveryId: `${stripe.name}:${id}` } });
+}
+
 describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async () => {
-  const enableSinks = ['sink-postgres', 'sink-http'].filter(built).map((a) => `apps.${a}.enabled=true`);
-  const objects = parseManifests(await renderChart([], enableSinks));
+  const enableOptional = ['source-webhook', 'sink-postgres', 'sink-http']
+    .filter(built)
+    .map((a) => `apps.${a}.enabled=true`);
+  const objects = parseManifests(await renderChart([], enableOptional));
   const mounted = mountConfigMaps(objects);
   const children: ChildProcess[] = [];
   after(() => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
@@ -194,6 +255,7 @@ describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async (
     for (const app of [
       'schema-registry',
       'source-postgres',
+      'source-webhook',
       'transformer',
       'sink-postgres',
       'sink-http',
@@ -223,6 +285,7 @@ describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async (
         assert.equal(await get(port, liveness), 200, `${liveness}\n${output()}`);
         assert.equal(await get(port, startup), 200, startup);
         assert.equal(await get(port, '/metrics'), 200, '/metrics');
+        if (deployment.app === 'source-webhook') await answersWebhooks(port, config);
         // The entrypoint exec'd node: the pid Kubernetes signals is node's own, running the app.
         const [argv0, main] = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
         assert.equal(argv0, 'node');

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { declareConfigFileTopics, TopicPlan } from '@sluice/topic-plan';
-import { type K8sObject, mountConfigMaps, ofKind, parseManifests } from './chart-manifests';
+import { parse } from 'yaml';
+import { appDeployments, type K8sObject, mountConfigMaps, ofKind, parseManifests } from './chart-manifests';
 import {
   DEPLOY_VERSIONS,
   helmBinary,
@@ -151,6 +152,145 @@ describe('Helm chart deploy/helm/sluice', { timeout: 20 * 60_000 }, () => {
     const spec = source.spec as { replicas: number; strategy: { type: string } };
     assert.equal(spec.replicas, 1);
     assert.equal(spec.strategy.type, 'Recreate');
+  });
+
+  describe('source-webhook', () => {
+    type Container = {
+      ports: Array<{ name: string; containerPort: number }>;
+      readinessProbe: { httpGet: { path: string; port: string } };
+      livenessProbe: { httpGet: { path: string; port: string } };
+      startupProbe: { httpGet: { path: string; port: string } };
+    };
+    type IngressSpec = {
+      ingressClassName?: string;
+      tls?: Array<{ secretName: string; hosts?: string[] }>;
+      rules: Array<{
+        host?: string;
+        http: {
+          paths: Array<{
+            path: string;
+            pathType: string;
+            backend: { service: { name: string; port: { name?: string; number?: number } } };
+          }>;
+        };
+      }>;
+    };
+    const named = (objects: readonly K8sObject[], kind: string) =>
+      ofKind(objects, kind).find((o) => o.metadata.name === 'sluice-source-webhook');
+    const endpointPaths = (objects: readonly K8sObject[]) => {
+      const cm = ofKind(objects, 'ConfigMap').find(
+        (o) => o.metadata.name === 'sluice-source-webhook-config',
+      )!;
+      const parsed = parse(cm.data!['config.yaml']!) as {
+        endpoints: Array<{ path: string }>;
+        http: { port: number };
+      };
+      return { paths: parsed.endpoints.map((e) => e.path), port: parsed.http.port };
+    };
+
+    it('is off by default; enabled, it is a Deployment of 2 replicas rolled one at a time, with a PDB, behind a Service on 8105 and no Ingress', async () => {
+      assert.equal(named(parseManifests(rendered.get('default')!), 'Deployment'), undefined);
+      const objects = parseManifests(await renderChart([], ['apps.source-webhook.enabled=true']));
+      const deployment = named(objects, 'Deployment')!;
+      const spec = deployment.spec as {
+        replicas: number;
+        strategy: { type: string; rollingUpdate: { maxUnavailable: number } };
+        template: { spec: { containers: Container[] } };
+      };
+      assert.equal(spec.replicas, 2);
+      assert.equal(spec.strategy.type, 'RollingUpdate');
+      assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
+      const container = spec.template.spec.containers[0]!;
+      const [app] = appDeployments([deployment]);
+      assert.equal(app!.app, 'source-webhook');
+      assert.deepEqual(app!.probes, {
+        startup: '/health/live',
+        liveness: '/health/live',
+        readiness: '/health/ready',
+      });
+      for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe])
+        assert.equal(probe.httpGet.port, 'http');
+      assert.deepEqual(container.ports, [{ name: 'http', containerPort: 8105, protocol: 'TCP' }]);
+      const service = named(objects, 'Service')!.spec as {
+        ports: Array<{ name: string; port: number; targetPort: string }>;
+      };
+      assert.deepEqual(
+        service.ports.map((p) => [p.name, p.port, p.targetPort]),
+        [['http', 8105, 'http']],
+      );
+      assert.equal(endpointPaths(objects).port, 8105, 'the app listens where the Service and probes point');
+      assert.deepEqual(
+        (named(objects, 'PodDisruptionBudget')!.spec as { minAvailable: number }).minAvailable,
+        1,
+      );
+      assert.equal(named(objects, 'Ingress'), undefined, 'no Ingress unless ingress.enabled');
+    });
+
+    it("the Ingress routes exactly the endpoints' paths to the Service's http port, with the host, TLS secret and class asked for", () => {
+      const objects = parseManifests(rendered.get('all-features')!);
+      const ingress = named(objects, 'Ingress')!;
+      const spec = ingress.spec as IngressSpec;
+      assert.equal(spec.ingressClassName, 'nginx');
+      assert.deepEqual(spec.tls, [
+        { secretName: 'webhooks-example-com-tls', hosts: ['webhooks.example.com'] },
+      ]);
+      assert.equal(spec.rules.length, 1);
+      assert.equal(spec.rules[0]!.host, 'webhooks.example.com');
+      const { paths } = endpointPaths(objects);
+      assert.deepEqual(
+        spec.rules[0]!.http.paths.map((p) => [p.path, p.pathType]),
+        paths.map((p) => [p, 'Exact']),
+        'only the webhook paths: /status, /metrics, the management API stay inside',
+      );
+      const service = named(objects, 'Service')!;
+      const servicePorts = (service.spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name);
+      for (const p of spec.rules[0]!.http.paths) {
+        assert.equal(p.backend.service.name, service.metadata.name);
+        assert.ok(servicePorts.includes(p.backend.service.port.name!), 'the backend port is a Service port');
+      }
+      assert.equal(
+        (ingress.metadata as { annotations?: Record<string, string> }).annotations?.[
+          'cert-manager.io/cluster-issuer'
+        ],
+        'letsencrypt',
+      );
+      assert.equal((named(objects, 'Deployment')!.spec as { replicas: number }).replicas, 3);
+    });
+
+    it('its NetworkPolicy also admits networkPolicy.sourceWebhookIngressFrom (the ingress controller), no other app does', () => {
+      const objects = parseManifests(rendered.get('all-features')!);
+      const peers = (o: K8sObject) =>
+        JSON.stringify((o.spec as { ingress: Array<{ from: unknown[] }> }).ingress.flatMap((r) => r.from));
+      for (const policy of ofKind(objects, 'NetworkPolicy'))
+        assert.equal(
+          peers(policy).includes('ingress-nginx'),
+          policy.metadata.name === 'sluice-source-webhook',
+          policy.metadata.name,
+        );
+    });
+
+    it('refuses an Ingress without endpoints to route, and a misspelled ingress value', async () => {
+      const helm = await helmBinary();
+      const base = ['template', 'sluice', CHART, '--kube-version', DEPLOY_VERSIONS.kubernetes];
+      const empty = await run(helm, [
+        ...base,
+        '--set',
+        'apps.source-webhook.enabled=true,apps.source-webhook.ingress.enabled=true',
+        '--set-json',
+        'apps.source-webhook.config.endpoints=[]',
+      ]);
+      assert.notEqual(empty.code, 0);
+      assert.match(
+        empty.stderr,
+        /apps\.source-webhook\.ingress: the Ingress routes config\.endpoints\[\]\.path/,
+      );
+      const typo = await run(helm, [...base, '--set', 'apps.source-webhook.ingress.tls=x']);
+      assert.notEqual(typo.code, 0);
+      assert.match(
+        typo.stderr,
+        /at '\/apps\/source-webhook\/ingress': additional properties 'tls' not allowed/,
+      );
+    });
   });
 
   describe('kubeconform catches a misspelled field', () => {

@@ -48,7 +48,7 @@ describe('sluice topics render', () => {
     assert.equal(bad.code, 1);
     assert.match(
       bad.stderr,
-      /package\.json: not the configuration of a connector \(source-postgres, transformer, sink-postgres, sink-http\)/,
+      /package\.json: not the configuration of a connector \(source-postgres, source-webhook, transformer, sink-postgres, sink-http\)/,
     );
     const usage = await sluice('--table', 'orders');
     assert.equal(usage.code, 2);
