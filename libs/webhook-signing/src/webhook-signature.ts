@@ -32,7 +32,12 @@ export class WebhookSignature {
   verify(header: string, body: Buffer, nowSeconds: number, toleranceSeconds = 300): boolean {
     const { t, v1 } = WebhookSignature.parse(header);
     if (!Number.isInteger(t) || Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-    const expected = Buffer.from(this.digest(body, t), 'hex');
+    return this.matches(t, v1, body);
+  }
+
+  /** Whether one of the `v1` hex digests is this secret's HMAC of `<t>.<body>` (constant-time). */
+  matches(t: number, v1: readonly string[], body: Buffer): boolean {
+    const expected = this.digestBytes(body, t);
     return v1.some((candidate) => {
       const given = Buffer.from(candidate, 'hex');
       return given.length === expected.length && timingSafeEqual(given, expected);
@@ -53,6 +58,10 @@ export class WebhookSignature {
   }
 
   private digest(body: Buffer, timestampSeconds: number): string {
-    return createHmac('sha256', this.secret).update(`${timestampSeconds}.`).update(body).digest('hex');
+    return this.digestBytes(body, timestampSeconds).toString('hex');
+  }
+
+  private digestBytes(body: Buffer, timestampSeconds: number): Buffer {
+    return createHmac('sha256', this.secret).update(`${timestampSeconds}.`).update(body).digest();
   }
 }

@@ -121,9 +121,10 @@ export class WebhookEndpoint {
     if (!verified.ok) throw new WebhookRejection(401, `signature refused: ${verified.reason}`);
     // After the signature: requests anyone could send must not use up the real sender's allowance.
     this.limitRate();
+    const text = request.body.toString('utf8');
     let body: unknown;
     try {
-      body = JSON.parse(request.body.toString('utf8'));
+      body = JSON.parse(text);
     } catch (error) {
       throw new WebhookRejection(400, `the body is not JSON: ${(error as Error).message}`);
     }
@@ -144,7 +145,7 @@ export class WebhookEndpoint {
       deliveryId: `${this.name}:${id}`,
       key,
       eventType,
-      value: this.value(body, request, { id, eventType, forwarded, nowMs }),
+      value: this.value(body, text, { id, eventType, forwarded, nowMs }),
       forwarded,
     };
   }
@@ -161,7 +162,7 @@ export class WebhookEndpoint {
 
   private value(
     body: unknown,
-    request: WebhookRequest,
+    text: string,
     meta: { id: string; eventType: string | undefined; forwarded: Record<string, string>; nowMs: number },
   ): unknown {
     if (this.codec) {
@@ -179,7 +180,7 @@ export class WebhookEndpoint {
       event_type: meta.eventType ?? null,
       received_at: meta.nowMs,
       headers: meta.forwarded,
-      body: request.body.toString('utf8'),
+      body: text,
     };
   }
 
