@@ -40,7 +40,7 @@ describe('source-webhook: configuration errors name their path', () => {
     assert.equal(config.name, 'source-webhook');
     assert.equal(config.endpoints[1]!.path, '/statusboard');
     assert.deepEqual(config.endpoints[0]!.contentTypes, ['application/json']);
-    assert.equal(config.endpoints[0]!.maxBodyBytes, 1_048_576);
+    assert.equal(config.endpoints[0]!.maxBodyBytes, 524_288);
   });
 
   it('no endpoint', () => {

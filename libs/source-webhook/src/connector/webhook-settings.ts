@@ -57,8 +57,8 @@ const endpointSchema = z.strictObject({
     .min(1)
     .default(['application/json'])
     .describe('Accepted media types; another is 415. Default application/json.'),
-  maxBodyBytes: wholeNumberOr(1, 1_048_576).describe(
-    'Largest body accepted; a larger one is 413. Default 1048576 (1 MiB).',
+  maxBodyBytes: wholeNumberOr(1, 524_288).describe(
+    "Largest body accepted; a larger one is 413. Topics this source creates take records this large (max.message.bytes); an existing topic must too. Default 524288 (512 KiB, under Kafka's 1 MiB default with the envelope).",
   ),
   rateLimit: z
     .strictObject({

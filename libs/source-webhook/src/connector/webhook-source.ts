@@ -334,11 +334,20 @@ export class WebhookSource implements RunningConnector {
             topic,
             numPartitions: this.config.topics.partitions,
             replicationFactor: this.config.topics.replicationFactor,
+            // Room for the largest body its endpoints accept, with the envelope and headers.
+            configEntries: [{ name: 'max.message.bytes', value: String(this.maxRecordBytes(topic)) }],
           })),
         });
     } finally {
       await admin.disconnect();
     }
+  }
+
+  private maxRecordBytes(topic: string): number {
+    const largest = Math.max(
+      ...this.endpoints.filter((e) => e.topic === topic).map((e) => e.config.maxBodyBytes),
+    );
+    return Math.max(1_048_588, largest + 65_536);
   }
 
   private managementEntry(): Connector {

@@ -20,6 +20,8 @@ export class BatchedPublisher {
   constructor(
     private readonly producer: () => Producer,
     private readonly maxBatchRecords = 500,
+    /** Under Kafka's default 1 MiB request and message limits, with room for framing. */
+    private readonly maxBatchBytes = 768 * 1024,
   ) {}
 
   /**
@@ -46,11 +48,24 @@ export class BatchedPublisher {
     };
   }
 
+  /** The next records to send: at most maxBatchRecords and about maxBatchBytes (a larger record goes alone). */
+  private takeBatch(): Waiting[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && n < this.maxBatchRecords) {
+      const size = sizeOf(this.queue[n]!.message);
+      if (n > 0 && bytes + size > this.maxBatchBytes) break;
+      bytes += size;
+      n++;
+    }
+    return this.queue.splice(0, n);
+  }
+
   private async drain(): Promise<void> {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.maxBatchRecords);
+        const batch = this.takeBatch();
         const byTopic = new Map<string, TopicMessages>();
         for (const w of batch) {
           let entry = byTopic.get(w.topic);
@@ -68,4 +83,12 @@ export class BatchedPublisher {
       this.sending = false;
     }
   }
+}
+
+function sizeOf(message: Message): number {
+  const length = (v: unknown) =>
+    v === null || v === undefined ? 0 : Buffer.isBuffer(v) ? v.length : Buffer.byteLength(String(v));
+  let bytes = length(message.key) + length(message.value);
+  for (const [k, v] of Object.entries(message.headers ?? {})) bytes += k.length + length(v);
+  return bytes;
 }
