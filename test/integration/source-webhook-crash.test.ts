@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { type LocalStack } from '@sluice/stack';
 import { freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
-import { privateStack } from './observability/observability-harness';
+import { privateKafka } from './observability/observability-harness';
 
 const MAIN = join(__dirname, '..', '..', 'apps', 'source-webhook', 'src', 'main.js');
 const SECRET = 'whsec_crash_test';
@@ -123,6 +123,10 @@ async function send(
   );
 }
 
+function newStats(): Stats {
+  return { accepted: new Set(), duplicates: 0, unavailable: 0, retryAfterMissing: 0, failedConnections: 0 };
+}
+
 /** Each delivery id in the topic once, every accepted one there, and each key's events in order. */
 async function assertExactlyOnceInOrder(brokers: string[], topic: string, stats: Stats, total: number) {
   const kafka = createKafkaClient(kafkaConfigSchema.parse({ brokers, clientId: 'it-webhook-crash-reader' }));
@@ -182,13 +186,7 @@ describe('source-webhook: kill -9 while 5,000 webhooks arrive', () => {
     const crashing = new WebhookApp(appConfig('webhook-crash', topic, brokers, port), port);
     app = crashing;
     crashing.start();
-    const stats: Stats = {
-      accepted: new Set(),
-      duplicates: 0,
-      unavailable: 0,
-      retryAfterMissing: 0,
-      failedConnections: 0,
-    };
+    const stats = newStats();
     let killed: Promise<void> | undefined;
     await send(
       () => crashing.url,
@@ -213,22 +211,7 @@ describe('source-webhook: the broker stopped for 10 s mid-load', () => {
   let brokers: string[] = [];
 
   before(async () => {
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      kafkaStack = privateStack({
-        SLUICE_KAFKA_PORT: String(port),
-        SLUICE_KAFKA_CONTROLLER_PORT: String(await freePort()),
-        SLUICE_KAFKA_HEAP: '256m',
-      });
-      try {
-        assert.equal((await kafkaStack.up(['kafka'])).kafka, 'started', 'a private broker started');
-        brokers = [`127.0.0.1:${port}`];
-        break;
-      } catch (error) {
-        await kafkaStack.down(['kafka']).catch(() => undefined);
-        if (attempt === 3) throw error;
-      }
-    }
+    ({ stack: kafkaStack, brokers } = await privateKafka());
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ import { writePipeline } from '../transformer/transformer-harness';
 import {
   eventually,
   freePort,
-  privateStack,
+  privateKafka,
   type RunningApp,
   SOURCE_MAIN,
   startApp,
@@ -28,25 +28,7 @@ describe('observability: readiness follows Kafka', () => {
 
   before(async () => {
     bed = await SourceTestBed.open('it_obs_health');
-    // A port free a moment ago can be taken by another process's outgoing connection (both come
-    // from the ephemeral range) before the broker binds it: try again with fresh ports.
-    let port: number;
-    for (let attempt = 1; ; attempt++) {
-      port = await freePort();
-      kafkaStack = privateStack({
-        SLUICE_KAFKA_PORT: String(port),
-        SLUICE_KAFKA_CONTROLLER_PORT: String(await freePort()),
-        SLUICE_KAFKA_HEAP: '256m',
-      });
-      try {
-        assert.equal((await kafkaStack.up(['kafka'])).kafka, 'started', 'a private broker started');
-        break;
-      } catch (error) {
-        await kafkaStack.down(['kafka']).catch(() => undefined);
-        if (attempt === 3) throw error;
-      }
-    }
-    brokers = [`127.0.0.1:${port}`];
+    ({ stack: kafkaStack, brokers } = await privateKafka());
     const topic = `${bed.name}.${bed.name}.items`;
     await bed.sql(`CREATE TABLE ${bed.name}.items (id int PRIMARY KEY, region text NOT NULL, email text)`);
     const admin = createKafkaClient(kafkaConfigSchema.parse({ brokers, clientId: 'it-obs-health' })).admin();

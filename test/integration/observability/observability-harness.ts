@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Environment } from '@sluice/config';
 import { LocalStack, stackLayout } from '@sluice/stack';
+import { freePort } from '@sluice/test-support';
 
 export { freePort } from '@sluice/test-support';
 
@@ -26,6 +27,30 @@ export function privateStack(env: Environment): LocalStack {
   return new LocalStack(stackLayout(PROJECT_ROOT, { ...process.env, ...env, SLUICE_HOME: home }), {
     log: (line) => process.stderr.write(`[private stack] ${line}\n`),
   });
+}
+
+/**
+ * A Kafka broker of its own on free ports (retried: a port free a moment ago can be taken by
+ * another process's outgoing connection before the broker binds it). Stop it with
+ * `stack.down(['kafka'], { purge: true })`.
+ */
+export async function privateKafka(): Promise<{ stack: LocalStack; brokers: string[] }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const stack = privateStack({
+      SLUICE_KAFKA_PORT: String(port),
+      SLUICE_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      SLUICE_KAFKA_HEAP: '256m',
+    });
+    try {
+      if ((await stack.up(['kafka'])).kafka !== 'started')
+        throw new Error('the private broker did not start');
+      return { stack, brokers: [`127.0.0.1:${port}`] };
+    } catch (error) {
+      await stack.down(['kafka']).catch(() => undefined);
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 export interface RunningApp {
