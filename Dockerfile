@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Sluice app: SLUICE_APP selects it (source-postgres, transformer, sink-postgres,
-# sink-http, schema-registry), SLUICE_CONFIG points at its YAML configuration. Build:
+# sink-http, source-webhook, schema-registry), SLUICE_CONFIG points at its YAML configuration. Build:
 #   docker build -t sluice:dev .
 # Run:
 #   docker run -e SLUICE_APP=schema-registry -e SLUICE_CONFIG=/config/app.yaml -v $PWD/cfg:/config sluice:dev
