@@ -41,12 +41,22 @@ const endpointSchema = z.strictObject({
       "Expression giving the event type (e.g. `type`, `$headers['x-github-event']`), kept in the envelope and the `sluice.webhook.event-type` header.",
     ),
   schema: z
-    .strictObject({
-      file: z.string().min(1).describe('An Avro schema file (.avsc), relative to this configuration file.'),
-    })
+    .union([
+      z.strictObject({
+        file: z.string().min(1).describe('An Avro schema file (.avsc), relative to this configuration file.'),
+      }),
+      z.strictObject({
+        subject: z
+          .string()
+          .min(1)
+          .describe(
+            "A registry subject: its latest version at start-up, records written with that version's id.",
+          ),
+      }),
+    ])
     .optional()
     .describe(
-      'The Avro schema the JSON body must fit (a 400 names the field that does not). Default: the generic envelope (headers, received_at, body as JSON text).',
+      'The Avro schema the JSON body must fit (a 400 names the field that does not): `{ file }` or `{ subject }`. Default: the generic envelope (headers, received_at, body as JSON text).',
     ),
   forwardHeaders: z
     .array(z.string().min(1).toLowerCase())

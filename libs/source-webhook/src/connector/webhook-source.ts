@@ -134,6 +134,7 @@ export class WebhookSource implements RunningConnector {
     for (let delay = 1_000; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
       try {
         await this.ensureTopics();
+        for (const endpoint of this.endpoints) await endpoint.resolveSchema(this.context.registry);
         if (signal.aborted) return;
         const producer = createProducer(this.kafka);
         await producer.connect();

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, TokenBucket } from '@sluice/errors';
 import { Expression } from '@sluice/pipeline';
-import { type AvroCodec, canonicalAvroSchema, compileAvroCodec } from '@sluice/schema';
+import {
+  type AvroCodec,
+  canonicalAvroSchema,
+  compileAvroCodec,
+  type SchemaRegistryClient,
+} from '@sluice/schema';
 import {
   compileVerifier,
   providerDeliveryId,
@@ -51,9 +56,10 @@ export const WEBHOOK_ENVELOPE_SCHEMA = JSON.stringify({
  * request meets them. Every refusal is a WebhookRejection with the status the sender should see.
  */
 export class WebhookEndpoint {
-  readonly valueSchema: string;
+  /** The value's writer schema: Avro text (registered under `<topic>-value`) or a registry id. */
+  private schema: string | number | undefined;
   private readonly verifier: SignatureVerifier;
-  private readonly codec: AvroCodec | undefined;
+  private codec: AvroCodec | undefined;
   private readonly deliveryIdOf: Expression | undefined;
   private readonly keyOf: Expression | undefined;
   private readonly eventTypeOf: Expression | undefined;
@@ -71,7 +77,7 @@ export class WebhookEndpoint {
     this.bucket = config.rateLimit
       ? new TokenBucket(config.rateLimit.perSecond, config.rateLimit.burst)
       : undefined;
-    if (config.schema) {
+    if (config.schema && 'file' in config.schema) {
       const file = isAbsolute(config.schema.file) ? config.schema.file : resolve(baseDir, config.schema.file);
       let text: string;
       try {
@@ -84,8 +90,8 @@ export class WebhookEndpoint {
         );
       }
       try {
-        this.valueSchema = canonicalAvroSchema(text);
-        this.codec = compileAvroCodec(JSON.parse(this.valueSchema));
+        this.schema = canonicalAvroSchema(text);
+        this.codec = compileAvroCodec(JSON.parse(this.schema));
       } catch (error) {
         throw new ConfigError(
           `${at}.schema.file: ${file}: ${(error as Error).message}`,
@@ -96,9 +102,26 @@ export class WebhookEndpoint {
           },
         );
       }
-    } else {
-      this.valueSchema = WEBHOOK_ENVELOPE_SCHEMA;
+    } else if (!config.schema) {
+      this.schema = WEBHOOK_ENVELOPE_SCHEMA;
     }
+  }
+
+  /** The value's writer schema; for a registry subject, known once `resolveSchema` ran. */
+  get valueSchema(): string | number {
+    if (this.schema === undefined)
+      throw new Error(`endpoint ${this.name}: its schema was not read from the registry yet`);
+    return this.schema;
+  }
+
+  /** Reads a `{ subject }` schema's latest version from the registry (at start-up; retried with it). */
+  async resolveSchema(registry: SchemaRegistryClient): Promise<void> {
+    const declared = this.config.schema;
+    if (!declared || !('subject' in declared) || this.schema !== undefined) return;
+    const id = await registry.latestId(declared.subject);
+    const text = await registry.schemaById(id);
+    this.codec = compileAvroCodec(JSON.parse(text));
+    this.schema = id;
   }
 
   get name(): string {
