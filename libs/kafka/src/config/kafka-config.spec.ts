@@ -65,7 +65,12 @@ describe('kafkaConfigSchema', () => {
     assert.deepEqual(cfg.brokers, ['kafka-0.kafka:9092', 'kafka-1.kafka:9092']);
     assert.deepEqual(cfg.tls, { enabled: true, rejectUnauthorized: true });
     assert.equal(cfg.requestTimeoutMs, 45_000);
-    assert.deepEqual(cfg.sasl, { mechanism: 'scram-sha-512', username: 'sluice', password: 's3cret' });
+    assert.deepEqual(cfg.sasl, {
+      mechanism: 'scram-sha-512',
+      username: 'sluice',
+      password: 's3cret',
+      allowPlainWithoutTls: false,
+    });
   });
 
   it('accepts DNS names, IPv4, bracketed IPv6 and Compose-style names', () => {
@@ -117,6 +122,25 @@ describe('kafkaConfigSchema', () => {
       () => parse({ brokers: ['h:1'], sasl: { mechanism: 'plain', username: 'u' } }),
       'kafka.sasl.password',
       /password/,
+    );
+  });
+
+  it('refuses SASL plain over a connection without TLS unless explicitly allowed', () => {
+    const plain = { mechanism: 'plain', username: 'u', password: 'p' };
+    assertConfigError(
+      () => parse({ brokers: ['h:1'], sasl: plain }),
+      'kafka.sasl.mechanism',
+      /clear text.*tls\.enabled/,
+    );
+    assert.equal(parse({ brokers: ['h:1'], sasl: plain, tls: { enabled: true } }).sasl?.mechanism, 'plain');
+    assert.equal(
+      parse({ brokers: ['h:1'], sasl: { ...plain, allowPlainWithoutTls: true } }).sasl?.allowPlainWithoutTls,
+      true,
+    );
+    // SCRAM never sends the password itself: allowed without TLS.
+    assert.equal(
+      parse({ brokers: ['h:1'], sasl: { ...plain, mechanism: 'scram-sha-512' } }).sasl?.mechanism,
+      'scram-sha-512',
     );
   });
 

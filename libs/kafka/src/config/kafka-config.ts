@@ -26,6 +26,11 @@ const saslSchema = z.strictObject({
     .describe('plain, scram-sha-256 or scram-sha-512 (case-insensitive).'),
   username: z.string().min(1).describe('SASL user name.'),
   password: z.string().min(1).describe('SASL password; use ${ENV_VAR} interpolation, never a literal.'),
+  allowPlainWithoutTls: flag()
+    .default(false)
+    .describe(
+      'Let mechanism plain send the password over a connection without TLS (readable by anyone on the path). Default false: plain needs tls.enabled.',
+    ),
 });
 
 const pemFile = z.string().min(1);
@@ -124,6 +129,16 @@ export const kafkaConfigSchema = z
       .describe(
         "Lowest kafkajs log level passed on to the log creator. Default warn (kafkajs's is info, which is chatty).",
       ),
+  })
+  .superRefine((kafka, ctx) => {
+    // PLAIN sends the password as it is: over plain TCP anyone on the path reads it.
+    if (kafka.sasl?.mechanism === 'plain' && !kafka.tls.enabled && !kafka.sasl.allowPlainWithoutTls)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sasl', 'mechanism'],
+        message:
+          'plain sends the password in clear text: enable tls (tls.enabled: true), use scram-sha-512, or set sasl.allowPlainWithoutTls: true',
+      });
   })
   .describe('Kafka connection settings.');
 
