@@ -37,25 +37,18 @@ export const SECRET_FIELD_PATHS: readonly string[] = SECRET_FIELDS.flatMap((fiel
  */
 export function secretsOf(config: unknown): string[] {
   const found = new Set<string>();
-  const visit = (value: unknown, key: string | undefined): void => {
-    if (typeof value === 'string') {
-      if (key !== undefined && SECRET_KEY.test(key) && value.length > 0) found.add(value);
-      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:([^@/\s]+)@/i.exec(value);
-      if (userinfo) {
-        found.add(userinfo[1]!);
-        try {
-          found.add(decodeURIComponent(userinfo[1]!));
-        } catch {
-          // not percent-encoded text: the raw form is enough
-        }
+  eachString(config, (value, key) => {
+    if (isSecretField(value, key)) found.add(value);
+    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:([^@/\s]+)@/i.exec(value);
+    if (userinfo) {
+      found.add(userinfo[1]!);
+      try {
+        found.add(decodeURIComponent(userinfo[1]!));
+      } catch {
+        // not percent-encoded text: the raw form is enough
       }
-    } else if (Array.isArray(value)) {
-      for (const item of value) visit(item, key);
-    } else if (value !== null && typeof value === 'object') {
-      for (const [k, v] of Object.entries(value)) visit(v, k);
     }
-  };
-  visit(config, undefined);
+  });
   // Longest first, so a secret containing another is replaced whole.
   return [...found].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
 }
@@ -63,16 +56,27 @@ export function secretsOf(config: unknown): string[] {
 /** Whether a configuration holds a secret too short to be removed from free text. */
 export function hasShortSecrets(config: unknown): boolean {
   let short = false;
-  const visit = (value: unknown, key: string | undefined): void => {
-    if (typeof value === 'string') {
-      if (key !== undefined && SECRET_KEY.test(key) && value.length > 0 && value.length < MIN_REDACTED_LENGTH)
-        short = true;
-    } else if (Array.isArray(value)) value.forEach((item) => visit(item, key));
-    else if (value !== null && typeof value === 'object')
-      for (const [k, v] of Object.entries(value)) visit(v, k);
-  };
-  visit(config, undefined);
+  eachString(config, (value, key) => {
+    if (isSecretField(value, key) && value.length < MIN_REDACTED_LENGTH) short = true;
+  });
   return short;
+}
+
+/** A non-empty string under a secret-sounding key. */
+function isSecretField(value: string, key: string | undefined): boolean {
+  return key !== undefined && SECRET_KEY.test(key) && value.length > 0;
+}
+
+/** Calls `visit` with every string of a configuration and the key it sits under (a list's, for its items). */
+function eachString(
+  value: unknown,
+  visit: (text: string, key: string | undefined) => void,
+  key?: string,
+): void {
+  if (typeof value === 'string') visit(value, key);
+  else if (Array.isArray(value)) for (const item of value) eachString(item, visit, key);
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) eachString(v, visit, k);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type Kafka, type Producer } from 'kafkajs';
 import { type RunningConnector, type ConnectorConfig, type ConnectorContext } from '@sluice/connect';
-import { DeadlineExceededError, withDeadline } from '@sluice/errors';
+import { type Backoff, DeadlineExceededError, nextDelay, systemClock, withDeadline } from '@sluice/errors';
 import { createKafkaClient, createProducer } from '@sluice/kafka';
 import { type Connector, type ConnectorStatus } from '@sluice/management';
 import {
@@ -37,6 +37,9 @@ const latency = histogram({
   labelNames: ['endpoint'],
   buckets: LATENCY_BUCKETS_SECONDS,
 });
+
+/** Retries of a start while Kafka or the registry is away: 1 s doubling to 10 s, as the consumers'. */
+const START_BACKOFF: Backoff = { initialDelayMs: 1_000, maxDelayMs: 10_000, multiplier: 2, jitter: 'equal' };
 
 const OUTCOMES: Record<number, string> = {
   400: 'invalid',
@@ -131,7 +134,7 @@ export class WebhookSource implements RunningConnector {
       this.producer = undefined;
       await this.ledger.stop();
     };
-    for (let delay = 1_000; !signal.aborted; delay = Math.min(delay * 2, 10_000)) {
+    for (let attempt = 1; !signal.aborted; attempt++) {
       try {
         await this.ensureTopics();
         for (const endpoint of this.endpoints) await endpoint.resolveSchema(this.context.registry);
@@ -150,13 +153,14 @@ export class WebhookSource implements RunningConnector {
         );
         return;
       } catch (error) {
+        const delay = nextDelay(START_BACKOFF, attempt);
         this.lastError = (error as Error).message;
         this.logger.warn(
           { err: error, retryInMs: delay },
           `source-webhook waiting to retry: ${this.lastError}`,
         );
         await abandon();
-        await sleep(delay, signal);
+        await systemClock.sleep(delay, signal).catch(() => undefined);
       }
     }
   }
@@ -384,18 +388,4 @@ export class WebhookSource implements RunningConnector {
 
 function unavailable(message: string, retryAfterSeconds: number): Answer {
   return { status: 503, body: { error: message }, retryAfterSeconds };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, type Kafka } from 'kafkajs';
+import { withDeadline } from '@sluice/errors';
 import { type Logger } from '@sluice/observability';
 
 /** The record header naming a webhook's delivery, `<endpoint>:<delivery id>`: what the ledger reads back. */
@@ -109,14 +110,9 @@ export class DeliveryLedger {
       if (this.written.has(id)) return { outcome: 'duplicate' };
       const running = this.inFlight.get(id);
       if (running === undefined) break;
-      let timer: NodeJS.Timeout | undefined;
-      const waited = await Promise.race([
-        running,
-        new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitMs))),
-      ]);
-      clearTimeout(timer);
-      if (waited === 'timeout') return { outcome: 'in-doubt' };
-      if (waited) return { outcome: 'duplicate' };
+      const written = await withDeadline(running, waitMs, `delivery ${id} in flight`).catch(() => undefined);
+      if (written === undefined) return { outcome: 'in-doubt' };
+      if (written) return { outcome: 'duplicate' };
     }
     let settle!: (written: boolean) => void;
     const outcome = new Promise<boolean>((resolve) => (settle = resolve));
