@@ -3,29 +3,13 @@ import { type Environment, parseConfig, parseYaml } from '@sluice/config';
 import { type TopicPlan } from '@sluice/connect';
 import { connectorNamed, connectorsFitting, CONNECTORS } from '@sluice/connectors';
 import { ConfigError } from '@sluice/errors';
-import { declarePipelineTopics, parsePipelineConfig } from '@sluice/pipeline';
+import { declarePipelineTopics, loadPipelineConfig } from '@sluice/pipeline';
 
 /**
  * The kinds of configuration file whose topics the plan knows: a registered connector's (by its
  * name), a pipeline file, or the schema registry's (which declares none).
  */
 export type ConfigKind = string;
-
-/**
- * Secrets never decide topics: a `${VAR}` without a default gets one naming it, so planning needs
- * no secrets (the app itself still refuses to start without them). `$${` stays an escape.
- */
-function withVisibleDefaults(value: unknown): unknown {
-  if (typeof value === 'string')
-    return value.replace(
-      /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
-      '${$1:-<$1 is not set in this environment>}',
-    );
-  if (Array.isArray(value)) return value.map(withVisibleDefaults);
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withVisibleDefaults(v)]));
-  return value;
-}
 
 /**
  * Which app a configuration belongs to: the registered connector whose settings fit it (every key
@@ -68,7 +52,10 @@ export function declareConfigFileTopics(
   const env = options.env ?? {};
   const doc = readYamlMap(file);
   const kind = options.kind ?? configKindOf(doc, file);
-  if (kind === 'pipeline') declarePipelineTopics(plan, parsePipelineFile(file, env));
+  // Secrets never decide topics: an unset `${VAR}` reads as a placeholder naming it, so planning
+  // needs none (the app itself still refuses to start without them).
+  const reading = { env, unset: 'placeholder' } as const;
+  if (kind === 'pipeline') declarePipelineTopics(plan, loadPipelineConfig(file, reading));
   if (kind === 'pipeline' || kind === 'schema-registry') return kind;
   const connector = connectorNamed(kind);
   if (connector === undefined)
@@ -79,13 +66,9 @@ export function declareConfigFileTopics(
   // Only the settings that decide topics are read: planning needs no secrets and no reachable hosts.
   const keys = connector.topicSettings.shape as Record<string, unknown>;
   const picked = Object.fromEntries(Object.entries(doc).filter(([k]) => k in keys));
-  const settings = parseConfig(connector.topicSettings, picked, { source: file, env });
+  const settings = parseConfig(connector.topicSettings, picked, { ...reading, source: file });
   connector.declareTopics(plan, settings, { file, env, knownTables: options.knownTables });
   return kind;
-}
-
-function parsePipelineFile(file: string, env: Environment) {
-  return parsePipelineConfig(readYamlMap(file), { source: file, env });
 }
 
 function readYamlMap(file: string): Record<string, unknown> {
@@ -100,5 +83,5 @@ function readYamlMap(file: string): Record<string, unknown> {
   const doc = parseYaml(text, file);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     throw new ConfigError(`${file}: expected a YAML map at the top`, file);
-  return withVisibleDefaults(doc) as Record<string, unknown>;
+  return doc as Record<string, unknown>;
 }
