@@ -9,3 +9,4 @@ export {
   runSluiceOnTerminal,
   terminalAvailable,
 } from './sluice-cli';
+export { FakeClock } from './fake-clock';

@@ -1,6 +1,7 @@
 // @sluice/sink-http — delivering records to HTTP endpoints: request templates over the record
 // (the transformer's expression language), auth, idempotency keys, HMAC signatures, and per
-// destination a token bucket, a circuit breaker and retries honouring Retry-After. The processor
+// destination a token bucket, a circuit breaker and retries honouring Retry-After (the templates,
+// credentials, breaker and Retry-After are @sluice/http-client's). The processor
 // runs on @sluice/stream's StreamRuntime (at-least-once). See docs/sink-http.md.
 export {
   httpDestinationConfigSchema,
@@ -8,21 +9,8 @@ export {
   type HttpDestinationConfig,
   type HttpDestinationConfigInput,
 } from './config/http-destination-config';
-export {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  type CircuitCounters,
-  type CircuitPermit,
-  type CircuitState,
-  type CircuitTransition,
-} from './limits/circuit-breaker';
-export { parseRetryAfter } from './retry/retry-after';
 export { WebhookSignature, SIGNATURE_HEADER } from '@sluice/webhook-signing';
-export { TextTemplate } from './template/text-template';
-export { JsonTemplate } from './template/json-template';
-export { toJsonText } from './template/json-body';
 export { RequestTemplate } from './template/request-template';
-export { TemplateRenderError } from './template/template-error';
 export { IdempotencyKey, IDEMPOTENCY_KEY_HEADER, BATCH_KEYS_HEADER } from './delivery/idempotency-key';
 export { type PreparedRequest } from './delivery/prepared-request';
 export {

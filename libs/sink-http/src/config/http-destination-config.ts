@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { decimal, flag, wholeNumber } from '@sluice/config';
 import { Expression } from '@sluice/pipeline';
-import { TextTemplate } from '../template/text-template';
+import { headerName, staticAuthOptions, TextTemplate } from '@sluice/http-client';
 
 const positive = () => wholeNumber(1);
 
@@ -33,25 +33,8 @@ function checkBodyTemplate(node: unknown, ctx: z.RefinementCtx, path: PropertyKe
     for (const [k, v] of Object.entries(node)) checkBodyTemplate(v, ctx, [...path, k]);
 }
 
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected an HTTP header name');
-
 const authSchema = z
-  .discriminatedUnion('type', [
-    z.strictObject({
-      type: z.literal('bearer').describe('Which scheme: bearer, basic or api-key. Required with auth.'),
-      token: z.string().min(1).describe('bearer: the token; use ${ENV_VAR}. Required with bearer.'),
-    }),
-    z.strictObject({
-      type: z.literal('basic'),
-      username: z.string().min(1).describe('basic: the user name. Required with basic.'),
-      password: z.string().describe('basic: the password; use ${ENV_VAR}. Required with basic.'),
-    }),
-    z.strictObject({
-      type: z.literal('api-key'),
-      header: headerName.default('X-API-Key').describe('Header carrying the key. Default X-API-Key.'),
-      value: z.string().min(1).describe('api-key: the key; use ${ENV_VAR}. Required with api-key.'),
-    }),
-  ])
+  .discriminatedUnion('type', [...staticAuthOptions])
   .optional()
   .describe(
     'Authentication sent with every request: bearer (Authorization: Bearer), basic (Authorization: Basic) or ' +

@@ -14,8 +14,8 @@ import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import { HttpDestination, type DestinationStatus } from '../delivery/http-destination';
 import { HttpSinkProcessor } from '../delivery/http-sink-processor';
 import { RecordDecoding } from '../decoding/record-decoding';
-import { type CircuitTransition } from '../limits/circuit-breaker';
 import { type sinkHttpSettings } from './sink-http-config';
+import { type CircuitTransition } from '@sluice/http-client';
 
 export type SinkHttpConfig = ConnectorConfig<typeof sinkHttpSettings>;
 export type SinkHttpConfigInput = {

@@ -6,7 +6,7 @@ import { type AddressInfo } from 'node:net';
 import { parseConfig } from '@sluice/config';
 import { WebhookSignature } from '@sluice/webhook-signing';
 import { httpDestinationConfigSchema } from '../config/http-destination-config';
-import { FakeClock } from '../testing/fake-clock';
+import { FakeClock } from '@sluice/test-support';
 import { SELF_SIGNED_CERT, SELF_SIGNED_KEY } from '../testing/self-signed-certificate';
 import { scopeOf } from '../testing/scope';
 import {

@@ -1,8 +1,6 @@
 import { type Clock, nextDelay, RetriableError, systemClock, TokenBucket } from '@sluice/errors';
 import { SIGNATURE_HEADER, WebhookSignature } from '@sluice/webhook-signing';
 import { type HttpDestinationConfig } from '../config/http-destination-config';
-import { CircuitBreaker, type CircuitCounters, type CircuitPermit } from '../limits/circuit-breaker';
-import { parseRetryAfter } from '../retry/retry-after';
 import { RequestTemplate } from '../template/request-template';
 import {
   CircuitOpenError,
@@ -14,6 +12,13 @@ import {
 import { type HttpAnswer, HttpTransport, headerValue } from './http-transport';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency-key';
 import { type PreparedRequest } from './prepared-request';
+import {
+  CircuitBreaker,
+  type CircuitCounters,
+  type CircuitPermit,
+  parseRetryAfter,
+  staticAuthHeaders,
+} from '@sluice/http-client';
 
 /** What /status (and metrics) show of one destination. */
 export interface DestinationStatus {
@@ -101,7 +106,7 @@ export class HttpDestination {
       maxRedirects: config.redirects.follow ? config.redirects.max : 0,
     });
     if (config.signing) this.signer = new WebhookSignature(config.signing.secret);
-    this.staticHeaders = authHeaders(config);
+    this.staticHeaders = staticAuthHeaders(config.auth);
     this.origin = originOf(config.url);
   }
 
@@ -260,21 +265,6 @@ export class HttpDestination {
       cause,
       code: 'HTTP_ABANDONED',
     });
-  }
-}
-
-function authHeaders(config: HttpDestinationConfig): Record<string, string> {
-  const auth = config.auth;
-  if (!auth) return {};
-  switch (auth.type) {
-    case 'bearer':
-      return { authorization: `Bearer ${auth.token}` };
-    case 'basic':
-      return {
-        authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`,
-      };
-    case 'api-key':
-      return { [auth.header.toLowerCase()]: auth.value };
   }
 }
 

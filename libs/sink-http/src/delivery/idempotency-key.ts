@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ExpressionScope } from '@sluice/pipeline';
 import { parseRedriveOrigin, REDRIVE_HEADERS } from '@sluice/stream';
-import { TemplateRenderError } from '../template/template-error';
-import { TextTemplate } from '../template/text-template';
+import { TemplateRenderError, TextTemplate } from '@sluice/http-client';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 /** On a batch: the member records' own keys, comma-separated, in batch order. */

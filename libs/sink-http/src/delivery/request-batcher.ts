@@ -1,7 +1,7 @@
-import { toJsonText, toText } from '../template/json-body';
 import { type HttpDestination } from './http-destination';
 import { BATCH_KEYS_HEADER, IdempotencyKey } from './idempotency-key';
 import { type PreparedRequest } from './prepared-request';
+import { toJsonText, toText } from '@sluice/http-client';
 
 interface Pending {
   readonly request: PreparedRequest;

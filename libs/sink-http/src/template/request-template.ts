@@ -2,10 +2,7 @@ import { type Expression, Expression as ExpressionParser, type ExpressionScope }
 import { type HttpDestinationConfig } from '../config/http-destination-config';
 import { IdempotencyKey } from '../delivery/idempotency-key';
 import { type PreparedRequest } from '../delivery/prepared-request';
-import { JsonTemplate } from './json-template';
-import { toJsonText, toText } from './json-body';
-import { TemplateRenderError } from './template-error';
-import { TextTemplate } from './text-template';
+import { JsonTemplate, toJsonText, toText, TemplateRenderError, TextTemplate } from '@sluice/http-client';
 
 const DEFAULT_BODY = '{{ $value }}';
 const EMPTY = Buffer.alloc(0);

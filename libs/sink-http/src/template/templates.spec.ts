@@ -4,11 +4,8 @@ import { ExpressionEvaluationError, ExpressionSyntaxError } from '@sluice/pipeli
 import { parseConfig } from '@sluice/config';
 import { httpDestinationConfigSchema } from '../config/http-destination-config';
 import { scopeOf } from '../testing/scope';
-import { JsonTemplate } from './json-template';
-import { toJsonText } from './json-body';
 import { RequestTemplate } from './request-template';
-import { TemplateRenderError } from './template-error';
-import { TextTemplate } from './text-template';
+import { JsonTemplate, toJsonText, TemplateRenderError, TextTemplate } from '@sluice/http-client';
 
 const order = {
   id: 7,

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from '../testing/fake-clock';
+import { FakeClock } from '@sluice/test-support';
 import { CircuitBreaker, type CircuitTransition } from './circuit-breaker';
 
 function breaker(clock = new FakeClock()) {
