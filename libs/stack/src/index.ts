@@ -1,4 +1,11 @@
-export { type StackLayout, stackLayout } from './stack-layout';
+export { type StackLayout, stackLayout, withTls } from './stack-layout';
+export {
+  type StackCertificates,
+  stackCertificates,
+  issueCertificate,
+  makeCertificateAuthority,
+  LOOPBACK_NAMES,
+} from './parts/stack-certificates';
 export { type PartStatus, type StartOutcome, type StackPart } from './stack-part';
 export {
   LocalStack,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Environment, envInt, envString } from '@sluice/config';
+import { type Environment, envFlag, envInt, envString } from '@sluice/config';
 
 /**
  * Where the local stack keeps its files and which ports it uses. Every value has a default and an
@@ -23,6 +23,11 @@ export interface StackLayout {
   jaeger: { host: string; otlpGrpcPort: number; otlpHttpPort: number; queryPort: number; version: string };
   /** Prometheus and the app ports (host:port) it scrapes. */
   prometheus: { host: string; port: number; targets: string[] };
+  /**
+   * TLS for the stack's servers (`sluice stack up --tls`, SLUICE_STACK_TLS): a CA and a loopback
+   * server certificate generated once into `dir` (`<home>/tls`), Postgres with `ssl=on`.
+   */
+  tls: { enabled: boolean; dir: string };
   /** Seconds `up` waits for a part to answer before it gives up and names the part's log. */
   startTimeoutSeconds: number;
 }
@@ -73,8 +78,14 @@ export function stackLayout(projectRoot: string, env: Environment = process.env)
         .map((t) => t.trim())
         .filter((t) => t.length > 0),
     },
+    tls: { enabled: envFlag('SLUICE_STACK_TLS', false, env), dir: join(home, 'tls') },
     startTimeoutSeconds: envInt('SLUICE_STACK_TIMEOUT', 120, env),
   };
+}
+
+/** The layout with TLS switched on (`sluice stack up --tls`); the caller's layout is left as it was. */
+export function withTls(layout: StackLayout): StackLayout {
+  return { ...layout, tls: { ...layout.tls, enabled: true } };
 }
 
 /** A machine-wide scratch folder for this stack, for what must live outside the project tree. */

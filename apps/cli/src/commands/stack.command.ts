@@ -8,6 +8,7 @@ import {
   type StackEvents,
   stackLayout,
   tailFile,
+  withTls,
 } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
@@ -36,8 +37,13 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
     .description(
       'run the local stack: Kafka (KRaft), Postgres (wal_level=logical), the schema registry, Jaeger and Prometheus',
     );
-  const newStack = (onPart?: StackEvents['onPart']) =>
-    new LocalStack(stackLayout(ctx.projectRoot), { log: (line) => ctx.err(`  ${line}`), onPart });
+  const newStack = (onPart?: StackEvents['onPart'], options: { tls?: boolean } = {}) => {
+    const layout = stackLayout(ctx.projectRoot);
+    return new LocalStack(options.tls ? withTls(layout) : layout, {
+      log: (line) => ctx.err(`  ${line}`),
+      onPart,
+    });
+  };
 
   stack
     .command('up')
@@ -47,8 +53,13 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
       `parts to start: ${PART_NAMES.join(', ')} (registry brings postgres, its storage)`,
     )
     .option('--no-observability', 'leave out Jaeger and Prometheus')
+    .option(
+      '--tls',
+      'serve TLS: a CA and a localhost/127.0.0.1 certificate generated once into <home>/tls (ca.crt is what clients trust); Postgres with ssl=on (SLUICE_STACK_TLS=1)',
+      false,
+    )
     .addOption(outputOption())
-    .action(async (names: string[], opts: { observability: boolean; output: string }) => {
+    .action(async (names: string[], opts: { observability: boolean; tls: boolean; output: string }) => {
       const parts = parseParts(names).filter(
         (name) => opts.observability || !OBSERVABILITY_PARTS.includes(name),
       );
@@ -57,7 +68,7 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
         started.push({ name, address, outcome });
         if (opts.output === 'text')
           ctx.out(`${name.padEnd(10)} ${address.padEnd(24)} ${OUTCOME_TEXT[outcome]}`);
-      }).up(parts);
+      }, opts).up(parts);
       if (opts.output === 'json') printResult(ctx, opts.output, { parts: started }, () => []);
     });
 

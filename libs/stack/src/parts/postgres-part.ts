@@ -1,11 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { EnvironmentError } from '@sluice/errors';
 import { machineScratchDir, type StackLayout } from '../stack-layout';
 import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
 import { isProcessAlive, portHolder, waitUntil } from '../process-control';
+import { stackCertificates } from './stack-certificates';
 import { canAccess, type PostgresAccount, PostgresBinaries, postgresAccount } from './postgres-binaries';
 
 /**
@@ -113,6 +123,7 @@ export class PostgresPart implements StackPart {
             '-c max_replication_slots=32',
             '-c max_connections=200',
             '-c wal_sender_timeout=60s',
+            ...this.tlsSettings(account),
           ].join(' '),
         ],
         'starting Postgres',
@@ -129,7 +140,48 @@ export class PostgresPart implements StackPart {
       );
     }
     if (outcome !== 'answering-externally') await this.createDatabases();
+    if (outcome === 'already-running' && this.layout.tls.enabled && !(await this.servesTls())) {
+      this.log('Postgres is running without TLS: `sluice stack down postgres` and `up --tls` to turn it on');
+    }
     return outcome;
+  }
+
+  /**
+   * With TLS asked for: the stack's loopback certificate (generated once into the stack's TLS
+   * folder), copied into the run folder for the account Postgres runs as (it refuses a key others
+   * can read), and the settings that turn SSL on. Clients trust `<home>/tls/ca.crt`.
+   */
+  private tlsSettings(account: PostgresAccount): string[] {
+    if (!this.layout.tls.enabled) return [];
+    const certs = stackCertificates(this.layout.tls.dir, this.log);
+    const dir = join(this.runDir, 'tls');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const files = { 'server.crt': certs.serverCert, 'server.key': certs.serverKey, 'ca.crt': certs.caCert };
+    for (const [name, from] of Object.entries(files)) {
+      copyFileSync(from, join(dir, name));
+      chmodSync(join(dir, name), 0o600);
+      if (account.uid !== undefined) chownSync(join(dir, name), account.uid, account.gid!);
+    }
+    if (account.uid !== undefined) chownSync(dir, account.uid, account.gid!);
+    return [
+      '-c ssl=on',
+      `-c ssl_cert_file=${shellQuoted(join(dir, 'server.crt'))}`,
+      `-c ssl_key_file=${shellQuoted(join(dir, 'server.key'))}`,
+      `-c ssl_ca_file=${shellQuoted(join(dir, 'ca.crt'))}`,
+    ];
+  }
+
+  private async servesTls(): Promise<boolean> {
+    const client = this.client('postgres');
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ ssl: string }>("SELECT current_setting('ssl') AS ssl");
+      return rows[0]?.ssl === 'on';
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   async stop(): Promise<boolean> {
@@ -243,4 +295,9 @@ export class PostgresPart implements StackPart {
       throw new EnvironmentError(`${what} failed: ${out}; see ${this.logFile}`, { code: 'POSTGRES_FAILED' });
     }
   }
+}
+
+/** A path as one word of the command line pg_ctl hands to the shell (`-o`). */
+function shellQuoted(path: string): string {
+  return `'${path.replaceAll("'", "'\\''")}'`;
 }
