@@ -16,7 +16,15 @@ export interface StackLayout {
   cacheDir: string;
   /** A short stable id of this stack's home folder, for machine-wide paths that must not collide. */
   instanceId: string;
-  kafka: { host: string; port: number; controllerPort: number; version: string; heap: string };
+  /** `saslSslPort`: the SASL_SSL listener beside the plaintext one, with TLS on (`up --tls`). */
+  kafka: {
+    host: string;
+    port: number;
+    controllerPort: number;
+    saslSslPort: number;
+    version: string;
+    heap: string;
+  };
   postgres: { host: string; port: number; user: string; password: string; databases: string[] };
   registry: { host: string; port: number };
   /** Jaeger v2: OTLP gRPC/HTTP ports, query API and UI port, Go module version it is built from. */
@@ -44,6 +52,7 @@ export function stackLayout(projectRoot: string, env: Environment = process.env)
       host: '127.0.0.1',
       port: envInt('SLUICE_KAFKA_PORT', 9092, env),
       controllerPort: envInt('SLUICE_KAFKA_CONTROLLER_PORT', 9093, env),
+      saslSslPort: envInt('SLUICE_KAFKA_SASL_SSL_PORT', 9094, env),
       version: envString('SLUICE_KAFKA_VERSION', '4.1.2', env),
       heap: envString('SLUICE_KAFKA_HEAP', '512m', env),
     },
