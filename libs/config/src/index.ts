@@ -4,3 +4,12 @@ export { processEnvironment, envInt, envString, envFlag } from './environment';
 export { configFileFromArgs, loadAppConfig } from './app-config';
 export { flag, wholeNumber, wholeNumberOr, decimal } from './config-fields';
 export { configReferenceMarkdown, replaceGeneratedSection, type ConfigSetting } from './config-reference';
+export {
+  POSTGRES_SSL_MODES,
+  type PostgresSslMode,
+  postgresSslSchema,
+  type PostgresSslConfig,
+  type PostgresTlsOptions,
+  type PostgresSslLocation,
+  postgresTlsOptions,
+} from './postgres-ssl';
