@@ -19,5 +19,6 @@ export {
 export { JaegerPart } from './parts/jaeger-part';
 export { PrometheusPart } from './parts/prometheus-part';
 export { KafkaPart } from './parts/kafka-part';
+export { type KafkaSaslSslEndpoint, type KafkaSaslUser } from './parts/kafka-sasl-ssl';
 export { tailFile } from './process-control';
 export { KafkaRuntime } from './parts/kafka-runtime';

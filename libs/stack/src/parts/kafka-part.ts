@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
@@ -17,18 +17,35 @@ import {
 } from '../process-control';
 import { requireJava } from './java-toolchain';
 import { KafkaRuntime } from './kafka-runtime';
+import {
+  addScramUser,
+  type KafkaSaslSslEndpoint,
+  saslSslEndpoint,
+  saslSslListenerProperties,
+  scramFormatArgs,
+  writePemKeystore,
+} from './kafka-sasl-ssl';
+import { stackCertificates } from './stack-certificates';
 
 /** What the data folder was formatted with, so a later start can refuse an incompatible one. */
 interface KafkaStorageStamp {
   kafkaVersion: string;
   clusterId: string;
   controllerPort: number;
+  /**
+   * SCRAM users created in the cluster metadata (at format time or later with ConfigCommand), as
+   * `name:<digest of the password>`: a changed password is set again.
+   */
+  scramUsers?: string[];
 }
 
 /**
  * A single-node Apache Kafka in KRaft combined mode (broker + controller in one JVM), run with the
  * machine's Java from the official artifacts. Settings suit one laptop: replication factor 1 for
  * internal topics, no initial rebalance delay, no auto-created topics (topics are provisioned).
+ * With the layout's TLS on (`up --tls`), a `SASL_SSL` listener on `kafka.saslSslPort` beside the
+ * plaintext one: the stack's loopback certificate, SCRAM-SHA-512 and PLAIN for one user whose
+ * random password is written once into `<home>/kafka/sasl.env` (see `saslSsl`).
  */
 export class KafkaPart implements StackPart {
   readonly name = 'kafka';
@@ -63,6 +80,17 @@ export class KafkaPart implements StackPart {
     return join(this.dir, 'storage.json');
   }
 
+  /**
+   * The SASL_SSL listener's address, CA and user when the layout has TLS on (the CA and the user
+   * are made on first use); undefined otherwise.
+   */
+  get saslSsl(): KafkaSaslSslEndpoint | undefined {
+    if (!this.layout.tls.enabled) return undefined;
+    mkdirSync(this.dir, { recursive: true });
+    const certs = stackCertificates(this.layout.tls.dir, this.log);
+    return saslSslEndpoint(this.layout.kafka.host, this.layout.kafka.saslSslPort, certs, this.dir);
+  }
+
   status(): Promise<PartStatus> {
     return describePart(this, livePid(this.pidFile), () => this.probe());
   }
@@ -70,6 +98,9 @@ export class KafkaPart implements StackPart {
   async start(): Promise<StartOutcome> {
     if (livePid(this.pidFile) !== undefined) {
       await this.awaitReady();
+      const { host, saslSslPort } = this.layout.kafka;
+      if (this.layout.tls.enabled && !(await isPortOpen(host, saslSslPort)))
+        this.log('Kafka is running without SASL_SSL: `sluice stack down kafka` and `up --tls` to turn it on');
       return 'already-running';
     }
     const { port, controllerPort, host } = this.layout.kafka;
@@ -79,16 +110,29 @@ export class KafkaPart implements StackPart {
     }
     if (await isPortOpen(host, controllerPort))
       throw portInUse('the Kafka controller', controllerPort, 'SLUICE_KAFKA_CONTROLLER_PORT');
+    const saslSsl = this.saslSsl;
+    if (saslSsl && (await isPortOpen(host, this.layout.kafka.saslSslPort)))
+      throw portInUse(
+        'the Kafka SASL_SSL listener',
+        this.layout.kafka.saslSslPort,
+        'SLUICE_KAFKA_SASL_SSL_PORT',
+      );
 
     const java = requireJava(17);
     this.runtime.ensureInstalled(this.log);
     mkdirSync(this.dir, { recursive: true });
     const stamp = this.checkStorage();
     const propertiesFile = join(this.dir, 'server.properties');
-    writeFileSync(propertiesFile, serverProperties(this.layout, this.dataDir));
+    let listener: string[] = [];
+    if (saslSsl) {
+      const keystoreFile = join(this.dir, 'keystore.pem');
+      writePemKeystore(stackCertificates(this.layout.tls.dir, this.log), keystoreFile);
+      listener = saslSslListenerProperties(keystoreFile, saslSsl.user);
+    }
+    writeFileSync(propertiesFile, serverProperties(this.layout, this.dataDir, listener), { mode: 0o600 });
     const log4jFile = join(this.dir, 'log4j2.yaml');
     writeFileSync(log4jFile, LOG4J2_YAML);
-    if (!stamp) this.formatStorage(java, propertiesFile, log4jFile);
+    if (!stamp) this.formatStorage(java, propertiesFile, log4jFile, saslSsl);
 
     spawnDetached(
       java,
@@ -106,6 +150,20 @@ export class KafkaPart implements StackPart {
       { logFile: this.logFile, pidFile: this.pidFile, cwd: this.dir },
     );
     await this.awaitReady();
+    if (saslSsl) {
+      const scramUser = scramUserStamp(saslSsl);
+      if (stamp && !stamp.scramUsers?.includes(scramUser)) {
+        // Formatted before TLS was asked for (or the password file was removed since): the user is
+        // created, or its password set, in the running cluster.
+        addScramUser(java, this.runtime.classpath, log4jFile, this.address, saslSsl.user);
+        const others = (stamp.scramUsers ?? []).filter((u) => !u.startsWith(`${saslSsl.user.username}:`));
+        this.writeStamp({ ...stamp, scramUsers: [...others, scramUser] });
+      }
+      await this.awaitSaslSsl(saslSsl);
+      this.log(
+        `Kafka SASL_SSL on ${saslSsl.address} (scram-sha-512 or plain; user and password in ${saslSsl.credentialsFile}, CA ${saslSsl.caFile})`,
+      );
+    }
     return 'started';
   }
 
@@ -152,6 +210,46 @@ export class KafkaPart implements StackPart {
     }
   }
 
+  /** The SASL_SSL listener accepts the stack's user with SCRAM-SHA-512 over TLS verified by the CA. */
+  private async awaitSaslSsl(endpoint: KafkaSaslSslEndpoint): Promise<void> {
+    const kafka = createKafkaClient(
+      kafkaConfigSchema.parse({
+        clientId: 'sluice-stack',
+        brokers: [endpoint.address],
+        tls: { enabled: true, ca: endpoint.caFile },
+        sasl: { mechanism: 'scram-sha-512', ...endpoint.user },
+        logLevel: 'nothing',
+        connectionTimeoutMs: 2000,
+        requestTimeoutMs: 5000,
+        retry: { retries: 0 },
+      }),
+    );
+    let last: unknown;
+    const result = await waitUntil(
+      async () => {
+        const admin = kafka.admin();
+        try {
+          await admin.connect();
+          await admin.describeCluster();
+          return true;
+        } catch (error) {
+          last = error;
+          return false;
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      },
+      { timeoutMs: 30_000, stillRunning: () => livePid(this.pidFile) !== undefined },
+    );
+    if (!result.ok) {
+      const why = last instanceof Error ? last.message : result.reason;
+      throw new EnvironmentError(
+        `Kafka's SASL_SSL listener at ${endpoint.address} refused the stack's user: ${why}; see ${this.logFile}`,
+        { code: 'PART_NOT_READY' },
+      );
+    }
+  }
+
   private async awaitReady(): Promise<void> {
     const result = await waitUntil(async () => (await this.probe()).ok, {
       timeoutMs: this.layout.startTimeoutSeconds * 1000,
@@ -194,7 +292,16 @@ export class KafkaPart implements StackPart {
     return stamp;
   }
 
-  private formatStorage(java: string, propertiesFile: string, log4jFile: string): void {
+  private writeStamp(stamp: KafkaStorageStamp): void {
+    writeFileSync(this.stampFile, `${JSON.stringify(stamp, null, 2)}\n`);
+  }
+
+  private formatStorage(
+    java: string,
+    propertiesFile: string,
+    log4jFile: string,
+    saslSsl: KafkaSaslSslEndpoint | undefined,
+  ): void {
     // Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding.
     const clusterId = randomBytes(16).toString('base64url');
     const result = spawnSync(
@@ -211,6 +318,7 @@ export class KafkaPart implements StackPart {
         propertiesFile,
         '--standalone',
         '-g',
+        ...(saslSsl ? scramFormatArgs(saslSsl.user) : []),
       ],
       { encoding: 'utf8' },
     );
@@ -220,14 +328,19 @@ export class KafkaPart implements StackPart {
         code: 'KAFKA_FORMAT_FAILED',
       });
     }
-    const stamp: KafkaStorageStamp = {
+    this.writeStamp({
       kafkaVersion: this.layout.kafka.version,
       clusterId,
       controllerPort: this.layout.kafka.controllerPort,
-    };
-    writeFileSync(this.stampFile, `${JSON.stringify(stamp, null, 2)}\n`);
+      ...(saslSsl && { scramUsers: [scramUserStamp(saslSsl)] }),
+    });
     this.log(`formatted Kafka storage (KRaft cluster ${clusterId})`);
   }
+}
+
+function scramUserStamp(endpoint: KafkaSaslSslEndpoint): string {
+  const digest = createHash('sha256').update(endpoint.user.password).digest('hex').slice(0, 16);
+  return `${endpoint.user.username}:${digest}`;
 }
 
 function portInUse(what: string, port: number, variable: string): EnvironmentError {
@@ -248,16 +361,26 @@ function incompatibleData(dir: string, why: string): EnvironmentError {
   );
 }
 
-function serverProperties(layout: StackLayout, dataDir: string): string {
-  const { host, port, controllerPort } = layout.kafka;
+/** `saslSslListener`: the SASL_SSL listener's own settings; the listener is declared when given. */
+function serverProperties(layout: StackLayout, dataDir: string, saslSslListener: string[]): string {
+  const { host, port, controllerPort, saslSslPort } = layout.kafka;
+  const secured = saslSslListener.length > 0;
+  const listeners = [`PLAINTEXT://${host}:${port}`, `CONTROLLER://${host}:${controllerPort}`];
+  const advertised = [`PLAINTEXT://${host}:${port}`];
+  const protocols = ['CONTROLLER:PLAINTEXT', 'PLAINTEXT:PLAINTEXT'];
+  if (secured) {
+    listeners.push(`SASL_SSL://${host}:${saslSslPort}`);
+    advertised.push(`SASL_SSL://${host}:${saslSslPort}`);
+    protocols.push('SASL_SSL:SASL_SSL');
+  }
   return `# Written by sluice stack on every start; edit the code, not this file.
 process.roles=broker,controller
 node.id=1
-listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}
-advertised.listeners=PLAINTEXT://${host}:${port}
+listeners=${listeners.join(',')}
+advertised.listeners=${advertised.join(',')}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=${protocols.join(',')}
 controller.quorum.bootstrap.servers=${host}:${controllerPort}
 log.dirs=${dataDir}
 num.partitions=1
@@ -275,7 +398,7 @@ log.retention.hours=168
 log.segment.bytes=268435456
 num.network.threads=2
 num.io.threads=4
-`;
+${saslSslListener.map((line) => `${line}\n`).join('')}`;
 }
 
 const LOG4J2_YAML = `Configuration:
