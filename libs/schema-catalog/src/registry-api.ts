@@ -1,4 +1,5 @@
 import { RetriableError } from '@sluice/errors';
+import { basicAuthorization, type RegistryBasicAuth } from '@sluice/schema';
 
 /** An error answer of a Confluent-compatible registry: HTTP status plus its `error_code`. */
 export class RegistryAnswerError extends Error {
@@ -18,7 +19,11 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
  * against Sluice's registry, Confluent's, Karapace or Apicurio's ccompat API.
  */
 export class RegistryApi {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    /** HTTP basic auth, sent with every call (the registry's `registry.auth`). */
+    private readonly auth?: RegistryBasicAuth,
+  ) {}
 
   /** The subject's effective compatibility level (its own, else the global one). */
   async compatibilityLevel(subject: string): Promise<string> {
@@ -78,7 +83,11 @@ export class RegistryApi {
     try {
       response = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
         method,
-        headers: { 'content-type': CONTENT_TYPE, accept: CONTENT_TYPE },
+        headers: {
+          'content-type': CONTENT_TYPE,
+          accept: CONTENT_TYPE,
+          ...(this.auth && { authorization: basicAuthorization(this.auth) }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(10_000),
       });

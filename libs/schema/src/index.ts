@@ -44,5 +44,10 @@ export { UnknownSchemaIdError } from './serde/unknown-schema-id-error';
 export { SchemaRegistryUnavailableError } from './serde/schema-registry-unavailable-error';
 export { InvalidRecordError } from './serde/invalid-record-error';
 export { avroToTypeScript, type AvroToTypeScriptOptions } from './codegen/avro-to-typescript';
-export { schemaRegistryConfigSchema, type SchemaRegistryConfig } from './serde/schema-registry-config';
+export {
+  basicAuthorization,
+  type RegistryBasicAuth,
+  schemaRegistryConfigSchema,
+  type SchemaRegistryConfig,
+} from './serde/schema-registry-config';
 export { frame as frameRecord, unframe as unframeRecord } from './serde/wire-format';

@@ -11,15 +11,15 @@ import {
   selectDeadLetters,
   summarize,
 } from '@sluice/dead-letter-queue';
+import { type SchemaRegistryConfig } from '@sluice/schema';
 import { type CliContext } from '../cli-context';
-import { brokersOption, cliKafkaConfig, registryOption } from '../cli-connections';
+import { cliConnections, type ConnectionFlags, connectionOptions } from '../cli-connections';
 import { timeArg, UsageError, wholeNumberArg } from '../cli-errors';
 import { formatTable, outputOption, printResult } from '../cli-output';
 import { age, auditLine, redriveJson, redriveLines, showLines } from '../dlq/dlq-output';
 
-interface Common {
+interface Common extends ConnectionFlags {
   group: string;
-  brokers: string;
   output: string;
 }
 
@@ -68,13 +68,15 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
   const actorOption = () =>
     new Option('--actor <name>', 'who runs it, for the audit trail').default(osUser(), 'the OS user');
 
-  dlq
-    .command('list')
-    .description(
-      'counts by error class with the oldest and newest, per original topic, parked keys, last redrives',
-    )
-    .addOption(groupOption())
-    .addOption(brokersOption())
+  connectionOptions(
+    dlq
+      .command('list')
+      .description(
+        'counts by error class with the oldest and newest, per original topic, parked keys, last redrives',
+      )
+      .addOption(groupOption()),
+    { kafka: true },
+  )
     .addOption(outputOption())
     .action(async (opts: Common) =>
       withQueue(opts, async (queue) => {
@@ -114,19 +116,19 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
       }),
     );
 
-  withFilters(
-    dlq
-      .command('show')
-      .description('the dead letters, decoded (Avro as JSON through the registry), with readable headers')
-      .addOption(groupOption()),
+  connectionOptions(
+    withFilters(
+      dlq
+        .command('show')
+        .description('the dead letters, decoded (Avro as JSON through the registry), with readable headers')
+        .addOption(groupOption()),
+    ).option('--limit <n>', 'at most this many (the oldest first)', wholeNumberArg('--limit', 1), 50),
+    { kafka: true, registry: true },
   )
-    .option('--limit <n>', 'at most this many (the oldest first)', wholeNumberArg('--limit', 1), 50)
-    .addOption(brokersOption())
-    .addOption(registryOption())
     .addOption(outputOption())
-    .action(async (opts: Common & FilterFlags & { registry: string; limit: number }) =>
-      withQueue(opts, async (queue) => {
-        const renderer = new DeadLetterRenderer(opts.registry);
+    .action(async (opts: Common & FilterFlags & { limit: number }) =>
+      withQueue(opts, async (queue, registry) => {
+        const renderer = new DeadLetterRenderer(registry);
         const [letters, audit] = await Promise.all([queue.read(), queue.auditTrail()]);
         const selected = await selectDeadLetters(letters, filterOf(opts), (l) => renderer.decodedKey(l));
         const redrivenBy = redrivenIndex(audit);
@@ -145,23 +147,24 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
       }),
     );
 
-  withFilters(
-    dlq
-      .command('redrive')
-      .description(
-        'publish the selected dead letters back to their original topic and partition, in original order; ' +
-          "a parked key's whole sequence is replayed and the key released after it; recorded in <group>.dlq.audit",
-      )
-      .addOption(groupOption()),
+  connectionOptions(
+    withFilters(
+      dlq
+        .command('redrive')
+        .description(
+          'publish the selected dead letters back to their original topic and partition, in original order; ' +
+            "a parked key's whole sequence is replayed and the key released after it; recorded in <group>.dlq.audit",
+        )
+        .addOption(groupOption()),
+    )
+      .option('--dry-run', 'print what would be published, publish nothing', false)
+      .addOption(actorOption()),
+    { kafka: true, registry: true },
   )
-    .option('--dry-run', 'print what would be published, publish nothing', false)
-    .addOption(actorOption())
-    .addOption(brokersOption())
-    .addOption(registryOption())
     .addOption(outputOption())
-    .action(async (opts: Common & FilterFlags & { registry: string; dryRun: boolean; actor: string }) =>
-      withQueue(opts, async (queue) => {
-        const renderer = new DeadLetterRenderer(opts.registry);
+    .action(async (opts: Common & FilterFlags & { dryRun: boolean; actor: string }) =>
+      withQueue(opts, async (queue, registry) => {
+        const renderer = new DeadLetterRenderer(registry);
         const letters = await queue.read();
         const selected = await selectDeadLetters(letters, filterOf(opts), (l) => renderer.decodedKey(l));
         const result = await queue.redrive(letters, selected, {
@@ -173,18 +176,20 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
       }),
     );
 
-  dlq
-    .command('purge')
-    .description(
-      "delete the DLQ's records (all, or those before --before in each partition); refuses to delete dead " +
-        'letters of keys still parked unless --force; recorded in <group>.dlq.audit',
-    )
-    .addOption(groupOption())
-    .option('--before <time>', 'only records stamped before (ISO-8601 or epoch ms)', timeArg('--before'))
-    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)', false)
-    .option('--force', 'also delete dead letters of keys still parked (their records are lost)', false)
-    .addOption(actorOption())
-    .addOption(brokersOption())
+  connectionOptions(
+    dlq
+      .command('purge')
+      .description(
+        "delete the DLQ's records (all, or those before --before in each partition); refuses to delete dead " +
+          'letters of keys still parked unless --force; recorded in <group>.dlq.audit',
+      )
+      .addOption(groupOption())
+      .option('--before <time>', 'only records stamped before (ISO-8601 or epoch ms)', timeArg('--before'))
+      .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)', false)
+      .option('--force', 'also delete dead letters of keys still parked (their records are lost)', false)
+      .addOption(actorOption()),
+    { kafka: true },
+  )
     .addOption(outputOption())
     .action(async (opts: Common & { before?: number; yes: boolean; force: boolean; actor: string }) => {
       const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
@@ -227,10 +232,14 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
     });
 }
 
-async function withQueue<T>(opts: Common, work: (queue: DeadLetterQueue) => Promise<T>): Promise<T> {
-  const queue = await DeadLetterQueue.open(cliKafkaConfig(opts.brokers, 'sluice-cli-dlq'), opts.group);
+async function withQueue<T>(
+  opts: Common,
+  work: (queue: DeadLetterQueue, registry: SchemaRegistryConfig) => Promise<T>,
+): Promise<T> {
+  const { kafka, registry } = cliConnections(opts, 'sluice-cli-dlq');
+  const queue = await DeadLetterQueue.open(kafka, opts.group);
   try {
-    return await work(queue);
+    return await work(queue, registry);
   } finally {
     await queue.close();
   }

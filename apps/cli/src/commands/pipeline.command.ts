@@ -12,7 +12,7 @@ import {
   writeFixtureFile,
 } from '@sluice/pipeline';
 import { type CliContext } from '../cli-context';
-import { brokersOption, registryOption } from '../cli-connections';
+import { cliConnections, type ConnectionFlags, connectionOptions } from '../cli-connections';
 import { type OutputFormat, outputOption, printResult } from '../cli-output';
 import { UsageError, wholeNumberArg } from '../cli-errors';
 import { recordTopic } from '../pipeline/topic-recorder';
@@ -73,23 +73,24 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
       }
     });
 
-  pipeline
-    .command('record')
-    .description(
-      'capture the first records of a topic as test fixtures (decoded, with writer schemas, ids and versions); with --pipeline also write expected.yaml from its output',
-    )
-    .requiredOption('-t, --topic <topic>', 'the topic to read from the beginning')
-    .option('-n, --count <n>', 'how many records', wholeNumberArg('--count', 1), 10)
-    .option(
-      '--out <dir>',
-      'the fixture folder (default: <pipeline>.tests with --pipeline, else ./<topic>.tests)',
-    )
-    .option(
-      '-p, --pipeline <file>',
-      'the pipeline the fixtures are for: writes expected.yaml from its output',
-    )
-    .addOption(brokersOption())
-    .addOption(registryOption())
+  connectionOptions(
+    pipeline
+      .command('record')
+      .description(
+        'capture the first records of a topic as test fixtures (decoded, with writer schemas, ids and versions); with --pipeline also write expected.yaml from its output',
+      )
+      .requiredOption('-t, --topic <topic>', 'the topic to read from the beginning')
+      .option('-n, --count <n>', 'how many records', wholeNumberArg('--count', 1), 10)
+      .option(
+        '--out <dir>',
+        'the fixture folder (default: <pipeline>.tests with --pipeline, else ./<topic>.tests)',
+      )
+      .option(
+        '-p, --pipeline <file>',
+        'the pipeline the fixtures are for: writes expected.yaml from its output',
+      ),
+    { kafka: true, registry: true },
+  )
     .option(
       '--timeout <ms>',
       'stop waiting for records after this long',
@@ -98,27 +99,25 @@ export function registerPipelineCommand(program: Command, ctx: CliContext): void
     )
     .addOption(outputOption())
     .action(
-      async (opts: {
-        output: OutputFormat;
-        topic: string;
-        count: number;
-        out?: string;
-        pipeline?: string;
-        brokers: string;
-        registry: string;
-        timeout: number;
-      }) => {
+      async (
+        opts: ConnectionFlags & {
+          output: OutputFormat;
+          topic: string;
+          count: number;
+          out?: string;
+          pipeline?: string;
+          timeout: number;
+        },
+      ) => {
+        const connections = cliConnections(opts, 'sluice-record');
         const compiled = opts.pipeline ? loadPipeline(existingFile(opts.pipeline, '--pipeline')) : undefined;
         try {
           const out = resolve(
             opts.out ?? (opts.pipeline ? fixtureDirOf(opts.pipeline) : `${opts.topic}.tests`),
           );
           const inputs = await recordTopic({
-            brokers: opts.brokers
-              .split(',')
-              .map((b) => b.trim())
-              .filter(Boolean),
-            registryUrl: opts.registry,
+            kafka: connections.kafka,
+            registry: connections.registry,
             topic: opts.topic,
             count: opts.count,
             timeoutMs: opts.timeout,

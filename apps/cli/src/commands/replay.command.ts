@@ -1,5 +1,4 @@
 import { type Command } from 'commander';
-import { type Kafka } from 'kafkajs';
 import { checkRangeSpec, createKafkaClient, InvalidRangeError, type RangeSpec } from '@sluice/kafka';
 import {
   groupIsIdle,
@@ -14,7 +13,7 @@ import {
 } from '@sluice/replay';
 import { ConfluentSchemaRegistryClient, RecordDecoder, RecordEncoder } from '@sluice/schema';
 import { type CliContext } from '../cli-context';
-import { brokersOption, cliKafkaConfig, registryOption, withKafkaAdmin } from '../cli-connections';
+import { type CliConnections, cliConnections, connectionOptions, withKafkaAdmin } from '../cli-connections';
 import { UsageError, wholeNumberArg } from '../cli-errors';
 import { formatTable, outputOption, printResult } from '../cli-output';
 import {
@@ -37,7 +36,7 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
  */
 export function registerReplayCommand(program: Command, ctx: CliContext): void {
   const partitionArg = wholeNumberArg('--partition', 0);
-  program
+  const command = program
     .command('replay')
     .description(
       'replay a range of a topic: re-publish it into another topic (--to-topic), or move a consumer ' +
@@ -78,9 +77,8 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     .option('--resume <id>', 'continue an interrupted replay from its checkpoint')
     .option('--rate <records/s>', 'publish at most this many records a second', wholeNumberArg('--rate', 1))
     .option('--dry-run', 'with --group: print the per-partition plan, change nothing')
-    .option('-q, --quiet', 'no progress on stderr')
-    .addOption(brokersOption())
-    .addOption(registryOption())
+    .option('-q, --quiet', 'no progress on stderr');
+  connectionOptions(command, { kafka: true, registry: true })
     .addOption(outputOption())
     .action(async (given: ReplayFlags) => {
       const flags = {
@@ -95,10 +93,9 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
         mode === 'resume' ? replayIdFrom(flags.resume, '--resume') : replayIdFrom(flags.replayId);
       try {
         checkRangeSpec(range);
-        const kafkaConfig = cliKafkaConfig(flags.brokers, 'sluice-cli-replay');
-        const kafka = createKafkaClient(kafkaConfig);
-        if (mode === 'reset') await reset(ctx, kafka, flags, range, replayId);
-        else await republish(ctx, kafka, flags, range, replayId, mode === 'resume');
+        const connections = cliConnections(flags, 'sluice-cli-replay');
+        if (mode === 'reset') await reset(ctx, connections, flags, range, replayId);
+        else await republish(ctx, connections, flags, range, replayId, mode === 'resume');
       } catch (error) {
         if (error instanceof InvalidRangeError && error.field !== 'topic') {
           const flag = error.field === 'partitions' ? '--partition' : boundFlag(flags, error.field);
@@ -110,10 +107,17 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     });
 }
 
-async function reset(ctx: CliContext, kafka: Kafka, flags: ReplayFlags, range: RangeSpec, resetId: string) {
+async function reset(
+  ctx: CliContext,
+  { kafka: kafkaConfig }: CliConnections,
+  flags: ReplayFlags,
+  range: RangeSpec,
+  resetId: string,
+) {
   const group = flags.group!;
   const topic = flags.topic!;
-  await withKafkaAdmin(cliKafkaConfig(flags.brokers, 'sluice-cli-replay'), async (admin) => {
+  const kafka = createKafkaClient(kafkaConfig);
+  await withKafkaAdmin(kafkaConfig, async (admin) => {
     const plan = await planGroupReset(admin, group, topic, range);
     if (!flags.dryRun) {
       if (!groupIsIdle(plan)) {
@@ -152,7 +156,7 @@ function resetLines(plan: GroupResetPlan, resetId: string, dryRun: boolean): str
 
 async function republish(
   ctx: CliContext,
-  kafka: Kafka,
+  { kafka: kafkaConfig, registry: registryConfig }: CliConnections,
   flags: ReplayFlags,
   range: RangeSpec,
   replayId: string,
@@ -173,9 +177,10 @@ async function republish(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let result: RepublishResult;
+  const kafka = createKafkaClient(kafkaConfig);
   try {
-    result = await withKafkaAdmin(cliKafkaConfig(flags.brokers, 'sluice-cli-replay'), (admin) => {
-      const registry = new ConfluentSchemaRegistryClient({ url: flags.registry });
+    result = await withKafkaAdmin(kafkaConfig, (admin) => {
+      const registry = new ConfluentSchemaRegistryClient(registryConfig);
       const republisher = new ReplayRepublisher(kafka, admin, new ReplayCheckpointStore(kafka, admin));
       return republisher.run({
         replayId,

@@ -10,12 +10,27 @@ import {
 } from '@sluice/schema-catalog';
 import { avroToTypeScript } from '@sluice/schema';
 import { type CliContext } from '../cli-context';
-import { httpUrl } from '../cli-errors';
+import { cliConnections, type ConnectionFlags, connectionOptions } from '../cli-connections';
+import { UsageError } from '../cli-errors';
 import { outputOption, printResult } from '../cli-output';
 
 type Output = 'text' | 'json';
 
-const registryUrl = httpUrl('--registry');
+/** The registry a command was told about (a flag or a file), or undefined: none named. */
+function namedRegistry(opts: ConnectionFlags): RegistryApi | undefined {
+  const { registry, registryGiven } = cliConnections(opts, 'sluice-cli-schemas');
+  return registryGiven ? new RegistryApi(registry.url, registry.auth) : undefined;
+}
+
+/** The registry `diff` and `register` work on: one must be named (registering is never a default). */
+function requiredRegistry(opts: ConnectionFlags): RegistryApi {
+  const api = namedRegistry(opts);
+  if (api === undefined)
+    throw new UsageError(
+      'name the schema registry: -r, --registry <url>, or --config / --kafka-config with a registry: section',
+    );
+  return api;
+}
 
 /** `sluice schemas check | diff | register`: the workflow around `schemas/`, Sluice's own events. */
 export function registerSchemasCommand(program: Command, ctx: CliContext): void {
@@ -25,22 +40,23 @@ export function registerSchemasCommand(program: Command, ctx: CliContext): void 
   const dirOption = () =>
     new Option('-d, --dir <folder>', 'the schemas folder').default(join(ctx.projectRoot, 'schemas'));
 
-  schemas
-    .command('check')
-    .description(
-      'validate every file and check each version against the earlier ones (and, with --registry, against the registry); exit 1 on a problem',
-    )
-    .addOption(dirOption())
-    .option('-r, --registry <url>', 'also check each new version against this registry', registryUrl)
+  connectionOptions(
+    schemas
+      .command('check')
+      .description(
+        'validate every file and check each version against the earlier ones (and, with a registry named by ' +
+          '--registry, --config or --kafka-config, against the registry); exit 1 on a problem',
+      )
+      .addOption(dirOption()),
+    { registry: 'named' },
+  )
     .addOption(outputOption())
-    .action(async (opts: { dir: string; registry?: string; output: Output }) => {
+    .action(async (opts: ConnectionFlags & { dir: string; output: Output }) => {
+      const registry = namedRegistry(opts);
       const catalog = loadSchemaCatalog(resolve(opts.dir));
       const local = checkCatalog(catalog);
       const problems = local.flatMap((s) => s.problems);
-      const remote =
-        opts.registry && problems.length === 0
-          ? await diffWithRegistry(catalog, new RegistryApi(opts.registry))
-          : [];
+      const remote = registry && problems.length === 0 ? await diffWithRegistry(catalog, registry) : [];
       for (const diff of remote) {
         if (diff.verdict && !diff.verdict.compatible) {
           problems.push(
@@ -76,17 +92,20 @@ export function registerSchemasCommand(program: Command, ctx: CliContext): void 
       if (problems.length) process.exitCode = 1;
     });
 
-  schemas
-    .command('diff')
-    .description('show, per subject, which local versions the registry has and which it would accept')
-    .addOption(dirOption())
-    .requiredOption('-r, --registry <url>', 'the schema registry', registryUrl)
+  connectionOptions(
+    schemas
+      .command('diff')
+      .description(
+        'show, per subject, which local versions the registry has and which it would accept ' +
+          '(the registry named by --registry, --config or --kafka-config)',
+      )
+      .addOption(dirOption()),
+    { registry: 'named' },
+  )
     .addOption(outputOption())
-    .action(async (opts: { dir: string; registry: string; output: Output }) => {
-      const diffs = await diffWithRegistry(
-        loadSchemaCatalog(resolve(opts.dir)),
-        new RegistryApi(opts.registry),
-      );
+    .action(async (opts: ConnectionFlags & { dir: string; output: Output }) => {
+      const registry = requiredRegistry(opts);
+      const diffs = await diffWithRegistry(loadSchemaCatalog(resolve(opts.dir)), registry);
       if (opts.output === 'json') {
         ctx.out(JSON.stringify(diffs, null, 2));
         return;
@@ -103,19 +122,23 @@ export function registerSchemasCommand(program: Command, ctx: CliContext): void 
       }
     });
 
-  schemas
-    .command('register')
-    .description(
-      'register the local versions the registry does not have, oldest first; stops at the first incompatible one (exit 1)',
-    )
-    .addOption(dirOption())
-    .requiredOption('-r, --registry <url>', 'the schema registry', registryUrl)
+  connectionOptions(
+    schemas
+      .command('register')
+      .description(
+        'register the local versions the registry does not have, oldest first; stops at the first incompatible ' +
+          'one (exit 1); the registry named by --registry, --config or --kafka-config',
+      )
+      .addOption(dirOption()),
+    { registry: 'named' },
+  )
     .addOption(outputOption())
-    .action(async (opts: { dir: string; registry: string; output: Output }) => {
+    .action(async (opts: ConnectionFlags & { dir: string; output: Output }) => {
+      const registry = requiredRegistry(opts);
       const catalog = loadSchemaCatalog(resolve(opts.dir));
       const problems = checkCatalog(catalog).flatMap((s) => s.problems);
       if (problems.length) throw new Error(`schemas/ has problems, nothing registered: ${problems[0]}`);
-      const registered = await registerCatalog(catalog, new RegistryApi(opts.registry));
+      const registered = await registerCatalog(catalog, registry);
       if (opts.output === 'json') ctx.out(JSON.stringify(registered, null, 2));
       else {
         for (const r of registered) ctx.out(`registered ${r.subject} v${r.version} as id ${r.id}`);

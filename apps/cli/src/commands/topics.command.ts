@@ -6,7 +6,7 @@ import { processEnvironment } from '@sluice/config';
 import { type GroupLag, TopicInspector, type TopicState } from '@sluice/kafka';
 import { declareConfigFileTopics, type PlannedTopic, TopicPlan } from '@sluice/topic-plan';
 import { type CliContext } from '../cli-context';
-import { brokersOption, cliKafkaConfig, withKafkaAdmin } from '../cli-connections';
+import { cliConnections, type ConnectionFlags, connectionOptions, withKafkaAdmin } from '../cli-connections';
 import { UsageError, wholeNumberArg } from '../cli-errors';
 import { formatTable, outputOption, printResult } from '../cli-output';
 
@@ -39,19 +39,21 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
       .argParser((value: string, previous: string[]) => [...previous, value])
       .default([] as string[]);
 
-  topics
-    .command('list')
-    .description(
-      'every topic the given configurations use (without files, those in examples/): whether it exists, ' +
-        'its partitions against the plan, records, and the lag of the consumer groups that read it',
-    )
-    .argument('[files...]', 'source-postgres / transformer / sink configurations and pipeline files')
-    .addOption(tableOption())
-    .addOption(brokersOption())
+  connectionOptions(
+    topics
+      .command('list')
+      .description(
+        'every topic the given configurations use (without files, those in examples/): whether it exists, ' +
+          'its partitions against the plan, records, and the lag of the consumer groups that read it',
+      )
+      .argument('[files...]', 'source-postgres / transformer / sink configurations and pipeline files')
+      .addOption(tableOption()),
+    { kafka: true },
+  )
     .addOption(outputOption())
-    .action(async (files: string[], opts: PlanOptions & { brokers: string; output: string }) => {
+    .action(async (files: string[], opts: PlanOptions & ConnectionFlags & { output: string }) => {
+      const { kafka } = cliConnections(opts, 'sluice-cli-topics');
       const { planned, inputs } = planFromFiles(ctx, files, opts);
-      const kafka = cliKafkaConfig(opts.brokers, 'sluice-cli-topics');
       const rows = await withKafkaAdmin(kafka, async (admin) => {
         const inspector = new TopicInspector(admin);
         const states = await inspector.describe(planned.map((t) => t.name));
@@ -89,18 +91,25 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
       );
     });
 
-  topics
-    .command('describe')
-    .description(
-      "one topic as Kafka has it: each partition's leader, replicas and offsets, the configs set on it, " +
-        'and every consumer group with committed offsets on it, with its lag per partition',
-    )
-    .argument('<topic>', 'the topic')
-    .option('-g, --group <group>', 'only this consumer group (repeat for several)', collect, [] as string[])
-    .addOption(brokersOption())
+  connectionOptions(
+    topics
+      .command('describe')
+      .description(
+        "one topic as Kafka has it: each partition's leader, replicas and offsets, the configs set on it, " +
+          'and every consumer group with committed offsets on it, with its lag per partition',
+      )
+      .argument('<topic>', 'the topic')
+      .option(
+        '-g, --group <group>',
+        'only this consumer group (repeat for several)',
+        collect,
+        [] as string[],
+      ),
+    { kafka: true },
+  )
     .addOption(outputOption())
-    .action(async (topic: string, opts: { group: string[]; brokers: string; output: string }) => {
-      const kafka = cliKafkaConfig(opts.brokers, 'sluice-cli-topics');
+    .action(async (topic: string, opts: ConnectionFlags & { group: string[]; output: string }) => {
+      const { kafka } = cliConnections(opts, 'sluice-cli-topics');
       const { state, lag } = await withKafkaAdmin(kafka, async (admin) => {
         const inspector = new TopicInspector(admin);
         const [described] = await inspector.describe([topic]);

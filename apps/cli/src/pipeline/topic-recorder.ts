@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type KafkaMessage } from 'kafkajs';
-import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
-import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
+import { createKafkaClient, type KafkaConfig } from '@sluice/kafka';
+import {
+  basicAuthorization,
+  ConfluentSchemaRegistryClient,
+  RecordDecoder,
+  type SchemaRegistryConfig,
+} from '@sluice/schema';
 import { headersToReadable, toReadable } from '@sluice/pipeline';
 
 export interface RecordedSchema {
@@ -27,8 +32,8 @@ export interface RecordedInput {
 }
 
 export interface RecordOptions {
-  brokers: string[];
-  registryUrl: string;
+  kafka: KafkaConfig;
+  registry: SchemaRegistryConfig;
   topic: string;
   count: number;
   timeoutMs: number;
@@ -40,21 +45,19 @@ export interface RecordOptions {
  * Keys that are not Confluent-framed Avro are kept as UTF-8 text.
  */
 export async function recordTopic(options: RecordOptions): Promise<RecordedInput[]> {
-  const registry = new ConfluentSchemaRegistryClient({ url: options.registryUrl });
+  const registry = new ConfluentSchemaRegistryClient(options.registry);
   const decoder = new RecordDecoder(registry);
   const schemas = new Map<number, Promise<RecordedSchema>>();
   const schemaInfo = (id: number, subject: string) => {
     let info = schemas.get(id);
     if (!info) {
-      info = describeSchema(options.registryUrl, registry, id, subject);
+      info = describeSchema(options.registry, registry, id, subject);
       schemas.set(id, info);
     }
     return info;
   };
 
-  const kafka = createKafkaClient(
-    kafkaConfigSchema.parse({ brokers: options.brokers, clientId: 'sluice-record', logLevel: 'nothing' }),
-  );
+  const kafka = createKafkaClient(options.kafka);
   const groupId = `sluice-record-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   const messages: Array<{ partition: number; message: KafkaMessage }> = [];
@@ -150,7 +153,7 @@ async function decodeKey(
 }
 
 async function describeSchema(
-  registryUrl: string,
+  registryConfig: SchemaRegistryConfig,
   registry: ConfluentSchemaRegistryClient,
   id: number,
   subject: string,
@@ -158,7 +161,9 @@ async function describeSchema(
   const text = await registry.schemaById(id);
   let version: number | undefined;
   try {
-    const response = await fetch(`${registryUrl}/schemas/ids/${id}/versions`);
+    const response = await fetch(`${registryConfig.url}/schemas/ids/${id}/versions`, {
+      headers: registryConfig.auth ? { authorization: basicAuthorization(registryConfig.auth) } : {},
+    });
     if (response.ok) {
       const versions = (await response.json()) as Array<{ subject: string; version: number }>;
       version = versions.find((v) => v.subject === subject)?.version;

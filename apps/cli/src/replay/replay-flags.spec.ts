@@ -14,8 +14,6 @@ const flags = (extra: Partial<ReplayFlags>): ReplayFlags => ({
   fromOffset: [],
   toOffset: [],
   partition: [],
-  brokers: '',
-  registry: '',
   output: 'text',
   ...extra,
 });

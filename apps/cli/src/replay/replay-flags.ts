@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type RangeBound, type RangeSpec } from '@sluice/kafka';
+import { type ConnectionFlags } from '../cli-connections';
 import { timeArg, UsageError } from '../cli-errors';
 
 /** The flags of `sluice replay` as commander hands them over. */
-export interface ReplayFlags {
+export interface ReplayFlags extends ConnectionFlags {
   topic?: string;
   fromOffset: string[];
   toOffset: string[];
@@ -19,8 +20,6 @@ export interface ReplayFlags {
   rate?: number;
   dryRun?: boolean;
   quiet?: boolean;
-  brokers: string;
-  registry: string;
   output: string;
 }
 

@@ -1,4 +1,9 @@
-import { ConfluentSchemaRegistryClient, readableAvroValue, RecordDecoder } from '@sluice/schema';
+import {
+  ConfluentSchemaRegistryClient,
+  readableAvroValue,
+  RecordDecoder,
+  type RegistryBasicAuth,
+} from '@sluice/schema';
 import { type DeadLetter } from '../dead-letter/dead-letter';
 
 /** A key or value for people: decoded Avro (JSON), UTF-8 text, or base64 — and why not decoded. */
@@ -34,8 +39,10 @@ export interface RenderedDeadLetter {
 export class DeadLetterRenderer {
   private readonly decoder: RecordDecoder;
 
-  constructor(registryUrl: string) {
-    this.decoder = new RecordDecoder(new ConfluentSchemaRegistryClient({ url: registryUrl, retries: 1 }));
+  constructor(registry: { readonly url: string; readonly auth?: RegistryBasicAuth }) {
+    this.decoder = new RecordDecoder(
+      new ConfluentSchemaRegistryClient({ url: registry.url, auth: registry.auth, retries: 1 }),
+    );
   }
 
   /** The decoded key (Avro JSON value), or undefined when it is not Avro or cannot be decoded. */

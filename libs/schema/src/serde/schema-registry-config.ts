@@ -20,3 +20,11 @@ export const schemaRegistryConfigSchema = z
   .prefault({});
 
 export type SchemaRegistryConfig = z.output<typeof schemaRegistryConfigSchema>;
+
+/** HTTP basic-auth credentials of a registry (Confluent Cloud: API key and secret). */
+export type RegistryBasicAuth = NonNullable<SchemaRegistryConfig['auth']>;
+
+/** The `Authorization` header value that sends `auth` as HTTP basic auth (RFC 7617, UTF-8). */
+export function basicAuthorization(auth: RegistryBasicAuth): string {
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
+}
