@@ -47,3 +47,4 @@ export {
   type ConnectorApp,
   type ConnectorAppOptions,
 } from './host/connector-app';
+export { unverifiedTlsSettings, warnUnverifiedTls } from './host/unverified-tls';

@@ -11,6 +11,7 @@ import {
   type RunningConnector,
 } from '../definition/connector-definition';
 import { ConnectorModule } from './connector.module';
+import { warnUnverifiedTls } from './unverified-tls';
 
 export interface ConnectorApp<R extends RunningConnector = RunningConnector> {
   readonly connector: R;
@@ -39,6 +40,7 @@ export async function createConnectorApp<R extends RunningConnector>(
 ): Promise<ConnectorApp<R>> {
   const { name } = definition;
   const logger = createLogger(name, config.logging, { secretsFrom: config });
+  warnUnverifiedTls(config, logger);
   const registry =
     options.registry ??
     new ConfluentSchemaRegistryClient({
