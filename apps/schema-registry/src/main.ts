@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { dirname, resolve } from 'node:path';
+import { configFileFromArgs } from '@sluice/config';
 import { runService } from '@sluice/observability';
 import { loadRegistryConfig } from './config/registry-config';
 import { createRegistryApp } from './registry-app';
@@ -9,7 +11,10 @@ runService({
   name: 'schema-registry',
   loadConfig: () => loadRegistryConfig(process.argv),
   start: async (config) => {
-    const registry = await createRegistryApp(config);
+    const file = configFileFromArgs(process.argv);
+    const registry = await createRegistryApp(config, {
+      baseDir: file === undefined ? process.cwd() : dirname(resolve(file)),
+    });
     return { close: () => registry.app.close() };
   },
 });

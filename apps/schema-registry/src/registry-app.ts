@@ -1,6 +1,7 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { postgresTlsOptions } from '@sluice/config';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { type RegistryConfig } from './config/registry-config';
 import { configureContentTypes } from './http/content-types';
@@ -17,17 +18,29 @@ export interface RegistryApp {
 /**
  * Builds, migrates and starts a registry listening as `config.http` says. Tests and benchmarks
  * start it in-process (port 0); `main.ts` starts it for the container and the local stack.
+ * `baseDir` is where relative paths of the configuration (`database.ssl`'s files) are resolved.
  */
-export async function createRegistryApp(config: RegistryConfig): Promise<RegistryApp> {
+export async function createRegistryApp(
+  config: RegistryConfig,
+  options: { readonly baseDir?: string } = {},
+): Promise<RegistryApp> {
+  const databaseTls = postgresTlsOptions(config.database.ssl, {
+    baseDir: options.baseDir ?? process.cwd(),
+    path: 'database.ssl',
+  });
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(RegistryModule.forConfig(config), adapter, {
-    logger: new NestPinoLogger(createLogger('schema-registry', config.logging, { secretsFrom: config })),
-    bodyParser: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    RegistryModule.forConfig(config, databaseTls),
+    adapter,
+    {
+      logger: new NestPinoLogger(createLogger('schema-registry', config.logging, { secretsFrom: config })),
+      bodyParser: false,
+      abortOnError: false,
+    },
+  );
   app.useGlobalFilters(new RegistryExceptionFilter());
   configureContentTypes(app.getHttpAdapter().getInstance());
   await app.listen(config.http.port, config.http.host);

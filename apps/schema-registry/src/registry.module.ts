@@ -12,16 +12,17 @@ import { CompatibilityCheckService } from './registry/compatibility-check.servic
 import { CompatibilityConfigService, DEFAULT_COMPATIBILITY } from './registry/compatibility-config.service';
 import { SchemasService } from './registry/schemas.service';
 import { SubjectsService } from './registry/subjects.service';
+import { type PostgresTlsOptions } from '@sluice/config';
 import { DatabaseModule } from './storage/database.module';
 
 /** The registry: Confluent's REST API over Postgres. */
 @Module({})
 export class RegistryModule {
-  static forConfig(config: RegistryConfig): DynamicModule {
+  static forConfig(config: RegistryConfig, databaseTls: PostgresTlsOptions | false = false): DynamicModule {
     return {
       module: RegistryModule,
       imports: [
-        DatabaseModule.forConfig(config.database),
+        DatabaseModule.forConfig(config.database, databaseTls),
         TerminusModule.forRoot({ logger: false }),
         MetricsModule,
       ],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadAppConfig } from '@sluice/config';
+import { loadAppConfig, postgresSslSchema } from '@sluice/config';
 import { loggingConfigSchema } from '@sluice/observability';
 import { COMPATIBILITY_LEVELS } from '@sluice/schema';
 
@@ -33,6 +33,8 @@ export const RegistryConfigSchema = z.object({
       poolSize: z.number().int().positive().default(10),
       /** How long to wait for a connection before giving up. */
       connectTimeoutMs: z.number().int().positive().default(10_000),
+      /** TLS to Postgres (libpq sslmode semantics; files relative to the configuration file). */
+      ssl: postgresSslSchema,
     })
     .prefault({}),
   /** The global compatibility level used until `PUT /config` sets one. */

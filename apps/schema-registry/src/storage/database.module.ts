@@ -1,13 +1,18 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+import { type PostgresTlsOptions } from '@sluice/config';
 import { type RegistryConfig } from '../config/registry-config';
 import { CompatibilityConfigEntity, SchemaEntity, SubjectEntity, SubjectVersionEntity } from './entities';
 import { runMigrationsExclusively } from './migration-runner';
 import { REGISTRY_MIGRATIONS } from './migrations';
 import { RegistryStore } from './registry-store';
 
-export function dataSourceOptions(database: RegistryConfig['database']): DataSourceOptions {
+/** TypeORM's options for the registry's database; `ssl` is `database.ssl` with its files read. */
+export function dataSourceOptions(
+  database: RegistryConfig['database'],
+  ssl: PostgresTlsOptions | false = false,
+): DataSourceOptions {
   return {
     type: 'postgres',
     host: database.host,
@@ -15,6 +20,7 @@ export function dataSourceOptions(database: RegistryConfig['database']): DataSou
     username: database.user,
     password: database.password,
     database: database.database,
+    ssl: ssl ? { ...ssl } : false,
     entities: [SchemaEntity, SubjectEntity, SubjectVersionEntity, CompatibilityConfigEntity],
     migrations: REGISTRY_MIGRATIONS,
     migrationsTableName: 'registry_migrations',
@@ -31,12 +37,15 @@ export function dataSourceOptions(database: RegistryConfig['database']): DataSou
 /** The registry's Postgres: connection pool, migrations at start-up, the store. */
 @Module({})
 export class DatabaseModule {
-  static forConfig(database: RegistryConfig['database']): DynamicModule {
+  static forConfig(
+    database: RegistryConfig['database'],
+    ssl: PostgresTlsOptions | false = false,
+  ): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...dataSourceOptions(database), retryAttempts: 3, retryDelay: 1000 }),
+          useFactory: () => ({ ...dataSourceOptions(database, ssl), retryAttempts: 3, retryDelay: 1000 }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             try {

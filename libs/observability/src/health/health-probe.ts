@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { PostgresTlsOptions } from '@sluice/config';
 
 /** What one probe found. `details` show in the Terminus response under the probe's name. */
 export interface ProbeResult {
@@ -109,13 +110,23 @@ export interface PostgresConnection {
   readonly user: string;
   readonly password: string;
   readonly database: string;
+  /** node-postgres's `ssl` option (`postgresTlsOptions` of the connection's `ssl` setting). */
+  readonly ssl?: boolean | PostgresTlsOptions;
 }
 
 /** A short connection and `SELECT 1`: the database answers. */
 export function postgresReachable(connection: PostgresConnection): () => Promise<void> {
   return async () => {
-    const { host, port, user, password, database } = connection;
-    const client = new Client({ host, port, user, password, database, connectionTimeoutMillis: 3000 });
+    const { host, port, user, password, database, ssl } = connection;
+    const client = new Client({
+      host,
+      port,
+      user,
+      password,
+      database,
+      ssl: ssl === true ? {} : ssl ? { ...ssl } : false,
+      connectionTimeoutMillis: 3000,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { flag, wholeNumber } from '@sluice/config';
+import { flag, postgresSslSchema, wholeNumber } from '@sluice/config';
 import { livenessConfigSchema } from '@sluice/observability';
 
 /** Postgres identifiers Sluice creates (slot, publication): what CREATE accepts unquoted. */
@@ -27,6 +27,9 @@ const connectionSchema = z
     password: z.string().default('postgres').describe('Use ${ENV_VAR} interpolation. Default postgres.'),
     database: z.string().min(1).default('source').describe('Database to capture. Default source.'),
     connectTimeoutMs: wholeNumber(1).default(10_000).describe('Connection timeout. Default 10000.'),
+    ssl: postgresSslSchema.describe(
+      'TLS to Postgres, for the query and the replication connections alike (libpq sslmode semantics). Default: plain TCP.',
+    ),
   })
   .prefault({});
 

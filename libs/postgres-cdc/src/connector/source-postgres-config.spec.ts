@@ -51,6 +51,8 @@ describe('source-postgres configuration', () => {
     [{ slot: { name: 'Bad-Name' } }, 'slot.name'],
     [{ columns: { mask: [{ columns: ['public.users.email'], with: 'rot13' }] } }, 'columns.mask[0].with'],
     [{ postgres: { port: 'five' } }, 'postgres.port'],
+    [{ postgres: { ssl: { mode: 'verify_full' } } }, 'postgres.ssl.mode'],
+    [{ postgres: { ssl: { ca: 'ca.pem' } } }, 'postgres.ssl.ca'],
     // 'hash' needs a secret salt: without one a hashed e-mail is undone by hashing a list of them.
     [{ columns: { mask: [{ columns: ['public.users.email'], with: 'hash' }] } }, 'columns.mask[0].salt'],
     [

@@ -37,12 +37,13 @@ export const sourcePostgresConnector = defineConnector({
   declareTopics(plan, settings, { file, knownTables }) {
     declareSourceTopics(plan, settings, { name: `source-postgres (${file})`, knownTables });
   },
-  create(config, { logger, registry, version, dependencies }): RunningSource {
+  create(config, { logger, registry, version, baseDir, dependencies }): RunningSource {
     const source = new PostgresSource(config, {
       kafka: createKafkaClient(config.kafka),
       registry,
       log: logger,
       version,
+      baseDir,
     });
     return {
       source,

@@ -34,7 +34,7 @@ export function sourceProbes(
     return { phase, lastError };
   };
   const dependencies = [
-    reachabilityProbe('postgres', postgresReachable(config.postgres)),
+    reachabilityProbe('postgres', postgresReachable({ ...config.postgres, ssl: source.connection.ssl })),
     host.kafka,
     host.registry,
   ];

@@ -1,4 +1,5 @@
 import type { ClientConfig } from 'pg';
+import type { PostgresTlsOptions } from '@sluice/config';
 
 /** Where and as whom the source connects to Postgres. */
 export interface PostgresConnectionOptions {
@@ -7,8 +8,11 @@ export interface PostgresConnectionOptions {
   readonly user: string;
   readonly password?: string;
   readonly database: string;
-  /** TLS: true for the platform's trusted CAs, or a CA bundle / verification choice. Default off. */
-  readonly ssl?: boolean | { readonly ca?: string; readonly rejectUnauthorized?: boolean };
+  /**
+   * TLS: the `ssl` setting as `postgresTlsOptions` made it (PEM read, verification decided), true
+   * for Node's bundled CAs with full verification, false or absent for plain TCP.
+   */
+  readonly ssl?: boolean | PostgresTlsOptions;
   /** Shown in pg_stat_activity / pg_stat_replication. */
   readonly applicationName?: string;
   readonly connectTimeoutMs?: number;
@@ -37,7 +41,7 @@ export function pgClientConfig(
     user: options.user,
     password: options.password,
     database: options.database,
-    ssl: options.ssl === true ? {} : options.ssl || undefined,
+    ssl: options.ssl === true ? {} : options.ssl ? { ...options.ssl } : undefined,
     application_name: extra.applicationName ?? options.applicationName ?? 'sluice-source-postgres',
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     // A peer gone without a reset (a dropped network path) is noticed instead of waited on for ever.

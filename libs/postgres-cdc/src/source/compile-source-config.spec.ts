@@ -77,9 +77,16 @@ describe('compileSourceConfig', () => {
       password: 'p',
       database: 'd',
       connectTimeoutMs: 7,
+      ssl: false,
     });
     assert.deepEqual(compiled.signals?.table.name, { schema: 'ops', table: 'signals' });
     assert.equal(compile({}).signals, undefined);
+  });
+
+  it('carries the TLS options postgresTlsOptions made (files already read) to the connection', () => {
+    const config = sourceConfigSchema.parse({ postgres: { ssl: { mode: 'require' } } });
+    const ssl = { rejectUnauthorized: false };
+    assert.deepEqual(compileSourceConfig(config, ssl).connection.ssl, ssl);
   });
 });
 

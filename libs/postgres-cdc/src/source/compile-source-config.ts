@@ -1,3 +1,4 @@
+import type { PostgresTlsOptions } from '@sluice/config';
 import type { SourceConfig } from '../config/source-config';
 import type { TableSchemaOptions } from '../events/table-schema';
 import type { Relation } from '../pgoutput/pgoutput-message';
@@ -23,9 +24,13 @@ export interface CompiledSourceConfig {
 
 /**
  * Compiles the configuration (pure, no I/O): the column patterns become predicates here, once,
- * so that a Relation message (a new table, an ALTER) only runs them over its own columns.
+ * so that a Relation message (a new table, an ALTER) only runs them over its own columns. `ssl` is
+ * `postgres.ssl` with its files already read (`postgresTlsOptions`).
  */
-export function compileSourceConfig(config: SourceConfig): CompiledSourceConfig {
+export function compileSourceConfig(
+  config: SourceConfig,
+  ssl: PostgresTlsOptions | false = false,
+): CompiledSourceConfig {
   const pg = config.postgres;
   return {
     connection: {
@@ -35,6 +40,7 @@ export function compileSourceConfig(config: SourceConfig): CompiledSourceConfig 
       password: pg.password,
       database: pg.database,
       connectTimeoutMs: pg.connectTimeoutMs,
+      ssl,
     },
     signals: compileSignals(config),
     schemaOptions: compileSchemaOptions(config),

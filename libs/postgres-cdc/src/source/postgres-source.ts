@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { postgresTlsOptions } from '@sluice/config';
 import { SluiceError } from '@sluice/errors';
 import type { ProgressSample, ProgressWatchdog } from '@sluice/observability';
 import type { SourceConfig } from '../config/source-config';
+import type { PostgresConnectionOptions } from '../replication/postgres-connection-options';
 import { PostgresSession } from '../replication/postgres-session';
 import { type CompiledSourceConfig, compileSourceConfig } from './compile-source-config';
 import { SourceCoordinator } from './source-coordinator';
@@ -59,7 +61,13 @@ export class PostgresSource {
     private readonly config: SourceConfig,
     private readonly deps: PostgresSourceDependencies,
   ) {
-    this.compiled = compileSourceConfig(config);
+    this.compiled = compileSourceConfig(
+      config,
+      postgresTlsOptions(config.postgres.ssl, {
+        baseDir: deps.baseDir ?? process.cwd(),
+        path: 'postgres.ssl',
+      }),
+    );
     this.eventsCounter = sourceEventsCounter(config.topicPrefix);
     const listener: SourceRunListener = {
       onCaptured: (tables) => (this.captured = tables),
@@ -87,6 +95,11 @@ export class PostgresSource {
       log: deps.log,
       restarts: sourceRestartsCounter(config.topicPrefix),
     });
+  }
+
+  /** Where and how the source connects to Postgres (its TLS files read), for probes. */
+  get connection(): PostgresConnectionOptions {
+    return this.compiled.connection;
   }
 
   /** Progress-based liveness, for `/health/live` and `/status`. */

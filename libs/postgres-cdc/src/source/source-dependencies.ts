@@ -15,4 +15,6 @@ export interface PostgresSourceDependencies {
   readonly log: SourceLog;
   /** `source.version` in events. */
   readonly version?: string;
+  /** Where relative paths of the configuration (`postgres.ssl`'s files) are resolved. Default the working directory. */
+  readonly baseDir?: string;
 }

@@ -7,6 +7,7 @@ import {
   streamRuntimeConfigOf,
   type SupervisionStatus,
 } from '@sluice/connect';
+import { postgresTlsOptions, type PostgresTlsOptions } from '@sluice/config';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
@@ -84,11 +85,14 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
     batchesCommitted: 0,
   };
   private readonly routes = new Map<string, TableRoute>();
+  /** `target.ssl` with its files read, once, at construction (a wrong path fails the start). */
+  readonly targetTls: PostgresTlsOptions | false;
 
   constructor(
     private readonly config: SinkPostgresConfig,
     private readonly registry: SchemaRegistryClient,
     logger: Logger,
+    options: { readonly baseDir?: string } = {},
   ) {
     super({
       app: 'sink-postgres',
@@ -105,6 +109,10 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       group: config.group,
       topics: config.topics,
       delivery: 'exactly-once',
+    });
+    this.targetTls = postgresTlsOptions(config.target.ssl, {
+      baseDir: options.baseDir ?? process.cwd(),
+      path: 'target.ssl',
     });
   }
 
@@ -196,6 +204,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       user: target.user,
       password: target.password,
       database: target.database,
+      ssl: this.targetTls ? { ...this.targetTls } : false,
       connectionTimeoutMillis: target.connectTimeoutMs,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,

@@ -63,6 +63,8 @@ describe('sink-postgres configuration', () => {
     [{ topics: ['t'], conflicts: 'newest' }, 'conflicts'],
     [{ topics: ['t'], target: { schema: 'bad-name' } }, 'target.schema'],
     [{ topics: ['t'], target: { port: 'five' } }, 'target.port'],
+    [{ topics: ['t'], target: { ssl: { mode: 'prefer' } } }, 'target.ssl.mode'],
+    [{ topics: ['t'], target: { ssl: { mode: 'verify-ca' } } }, 'target.ssl.ca'],
     [{ topics: ['t'], tables: { t: { table: 'a.b.c' } } }, 'tables.t.table'],
     [{ topics: ['t'], tables: { t: { history: 'yes' } } }, 'tables.t.history'],
     [{ topics: ['t'], runtime: { onKeyFailure: 'drop' } }, 'runtime.onKeyFailure'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { wholeNumber } from '@sluice/config';
+import { postgresSslSchema, wholeNumber } from '@sluice/config';
 import { consumerRuntimeSettings } from '@sluice/connect';
 
 const positive = () => z.number().int().min(1);
@@ -47,6 +47,7 @@ export const sinkPostgresSettings = {
       password: z.string().default('postgres').describe('Use ${ENV_VAR} interpolation. Default postgres.'),
       database: z.string().min(1).default('sink').describe('Target database. Default sink.'),
       connectTimeoutMs: wholeNumber(1).default(10_000).describe('Connection timeout. Default 10000.'),
+      ssl: postgresSslSchema.describe('TLS to the target (libpq sslmode semantics). Default: plain TCP.'),
       schema: identifier.default('public').describe('Schema of the target tables. Default public.'),
       bookkeepingSchema: identifier
         .default('public')

@@ -18,12 +18,12 @@ export const sinkPostgresConnector = defineConnector({
   settings: sinkPostgresSettings,
   topicKeys: ['group', 'topics', 'runtime'],
   declareTopics: consumerGroupTopics('sink-postgres'),
-  create(config, { logger, registry, dependencies }) {
-    const sink = new PostgresSink(config, registry, logger);
+  create(config, { logger, registry, baseDir, dependencies }) {
+    const sink = new PostgresSink(config, registry, logger, { baseDir });
     // Live while not failed nor stalled with the target, Kafka and the registry answering (a
     // restart resumes from the offsets stored in the target); ready when they answer too.
     return sink.hosted('sink', [
-      reachabilityProbe('postgres', postgresReachable(config.target)),
+      reachabilityProbe('postgres', postgresReachable({ ...config.target, ssl: sink.targetTls })),
       dependencies.kafka,
       dependencies.registry,
     ]);

@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RetriableError } from '@sluice/errors';
 import { StepFailedError } from '../../pipeline/pipeline-errors';
 import { assertEncodable, configErrorOf, pipelineWith, schemaJson } from '../../testing/pipeline-harness';
@@ -43,6 +46,8 @@ function withLookup(lookup: FakeLookup, extra: object = {}, clock?: () => number
     ...(clock ? { clock } : {}),
   });
 }
+
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 const order = (customer: number) => orderInput(orderEvent('c', orderRow({ customer_id: customer })));
 
@@ -99,5 +104,30 @@ describe('enrich step', () => {
       configErrorOf([enrich({ fields: [{ column: 'x', type: 'date' }] })]).path,
       'steps[0].enrich.fields[0].type',
     );
+  });
+
+  it('hands the lookup its TLS settings with the CA read relative to the pipeline file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-enrich-tls-'));
+    writeFileSync(join(dir, 'crm-ca.pem'), CA);
+    const lookup = new FakeLookup({});
+    pipelineWith([{ unwrap: {} }, enrich({ ssl: { mode: 'verify-full', ca: 'crm-ca.pem' } })], {
+      baseDir: dir,
+      lookups: (source) => {
+        lookup.source = source;
+        return lookup;
+      },
+    });
+    assert.deepEqual(lookup.source!.ssl, { ca: CA, rejectUnauthorized: true });
+  });
+
+  it('refuses a missing CA file naming it and the YAML path, and TLS set twice', () => {
+    const missing = configErrorOf([enrich({ ssl: { mode: 'verify-full', ca: '/nowhere/ca.pem' } })]);
+    assert.equal(missing.path, 'steps[0].enrich.ssl.ca');
+    assert.match(missing.message, /\/nowhere\/ca\.pem/);
+    const twice = configErrorOf([
+      enrich({ connection: 'postgres://u:p@db/crm?sslmode=require', ssl: { mode: 'require' } }),
+    ]);
+    assert.equal(twice.path, 'steps[0].enrich.ssl');
+    assert.equal(configErrorOf([enrich({ ssl: { mode: 'on' } })]).path, 'steps[0].enrich.ssl.mode');
   });
 });

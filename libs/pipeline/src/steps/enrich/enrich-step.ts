@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { postgresSslSchema, postgresTlsOptions } from '@sluice/config';
 import { FatalRecordError, RetriableError } from '@sluice/errors';
 import { Expression } from '../../expression/expression';
 import type { StepResult, WorkingRecord } from '../../record/pipeline-record';
@@ -13,47 +14,63 @@ import type { LookupRow, RowLookup } from './row-lookup';
 const COLUMN_TYPES = ['string', 'int', 'long', 'double', 'boolean'] as const;
 type ColumnType = (typeof COLUMN_TYPES)[number];
 
-const configSchema = z.strictObject({
-  connection: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
-    .describe('The Postgres connection URL; put the password in ${ENV_VAR}.'),
-  query: z
-    .string()
-    .min(1)
-    .describe('A parameterised SELECT ($1, $2, ...); the first row it returns enriches the record.'),
-  params: z
-    .array(expressionText('An expression for one query parameter, e.g. customer_id or $key.id.'))
-    .default([])
-    .describe('The values of $1, $2, ..., in order. Default none.'),
-  fields: z
-    .array(
-      z.strictObject({
-        column: z.string().min(1).describe('The result column.'),
-        as: fieldName.optional().describe('The new value field. Default: the column name.'),
-        type: z.enum(COLUMN_TYPES).default('string').describe('Its Avro type (nullable). Default string.'),
-      }),
-    )
-    .min(1)
-    .describe('Columns copied into the value as new nullable fields.'),
-  onMissing: z
-    .enum(['null', 'drop', 'dlq'])
-    .default('null')
-    .describe('When no row is found: null (the fields are null), drop the record, or dlq. Default null.'),
-  cacheTtlMs: z
-    .number()
-    .int()
-    .min(0)
-    .default(60_000)
-    .describe('How long a result (or a miss) is cached; 0 disables. Default 60000.'),
-  cacheMaxEntries: z.number().int().min(1).default(10_000).describe('Most cached results. Default 10000.'),
-  timeoutMs: z
-    .number()
-    .int()
-    .min(1)
-    .default(2_000)
-    .describe('A lookup slower than this fails with a retriable error (the runtime retries). Default 2000.'),
-});
+const configSchema = z
+  .strictObject({
+    connection: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
+      .describe('The Postgres connection URL; put the password in ${ENV_VAR}.'),
+    ssl: postgresSslSchema.describe(
+      "TLS to the lookup database (libpq sslmode semantics; files relative to the pipeline file). Default: plain TCP, or the URL's sslmode.",
+    ),
+    query: z
+      .string()
+      .min(1)
+      .describe('A parameterised SELECT ($1, $2, ...); the first row it returns enriches the record.'),
+    params: z
+      .array(expressionText('An expression for one query parameter, e.g. customer_id or $key.id.'))
+      .default([])
+      .describe('The values of $1, $2, ..., in order. Default none.'),
+    fields: z
+      .array(
+        z.strictObject({
+          column: z.string().min(1).describe('The result column.'),
+          as: fieldName.optional().describe('The new value field. Default: the column name.'),
+          type: z.enum(COLUMN_TYPES).default('string').describe('Its Avro type (nullable). Default string.'),
+        }),
+      )
+      .min(1)
+      .describe('Columns copied into the value as new nullable fields.'),
+    onMissing: z
+      .enum(['null', 'drop', 'dlq'])
+      .default('null')
+      .describe('When no row is found: null (the fields are null), drop the record, or dlq. Default null.'),
+    cacheTtlMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe('How long a result (or a miss) is cached; 0 disables. Default 60000.'),
+    cacheMaxEntries: z.number().int().min(1).default(10_000).describe('Most cached results. Default 10000.'),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1)
+      .default(2_000)
+      .describe(
+        'A lookup slower than this fails with a retriable error (the runtime retries). Default 2000.',
+      ),
+  })
+  .superRefine((cfg, ctx) => {
+    // node-postgres lets the URL's sslmode override the ssl option: two answers, one silently lost.
+    if (cfg.ssl.mode !== 'disable' && /[?&]ssl(mode|rootcert|cert|key)?=/.test(cfg.connection)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ssl'],
+        message: 'TLS is set both in the connection URL (ssl...=) and in ssl: use ssl only',
+      });
+    }
+  });
 
 interface Column {
   readonly column: string;
@@ -152,7 +169,16 @@ export const enrichStep = stepDefinition({
     '  fields:\n    - { column: name, as: customer_name }\n    - { column: tier, as: customer_tier }',
   fromConfig: (cfg, ctx: StepContext) =>
     new EnrichStep(
-      ctx.lookups({ connection: cfg.connection, query: cfg.query, timeoutMs: cfg.timeoutMs }),
+      ctx.lookups({
+        connection: cfg.connection,
+        ssl: postgresTlsOptions(cfg.ssl, {
+          baseDir: ctx.baseDir,
+          path: `${ctx.label}.ssl`,
+          source: 'pipeline',
+        }),
+        query: cfg.query,
+        timeoutMs: cfg.timeoutMs,
+      }),
       cfg.params.map((p) => Expression.parse(p)),
       cfg.fields.map((f) => ({ column: f.column, field: f.as ?? f.column, type: f.type })),
       cfg.onMissing,

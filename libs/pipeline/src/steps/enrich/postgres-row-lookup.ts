@@ -12,6 +12,8 @@ export class PostgresRowLookup implements RowLookup {
   constructor(private readonly source: LookupSource) {
     this.pool = new Pool({
       connectionString: source.connection,
+      // Only when the step's `ssl` asks for TLS: otherwise the URL's own sslmode (if any) decides.
+      ...(source.ssl ? { ssl: { ...source.ssl } } : {}),
       max: 4,
       connectionTimeoutMillis: source.timeoutMs,
       statement_timeout: source.timeoutMs,

@@ -1,3 +1,5 @@
+import type { PostgresTlsOptions } from '@sluice/config';
+
 /** A row found by a lookup: column name → value. */
 export type LookupRow = Readonly<Record<string, unknown>>;
 
@@ -16,6 +18,8 @@ export interface RowLookup {
 export interface LookupSource {
   /** A postgres:// connection URL. */
   readonly connection: string;
+  /** The step's `ssl` setting with its files read (`postgresTlsOptions`); false for plain TCP. */
+  readonly ssl?: PostgresTlsOptions | false;
   readonly query: string;
   readonly timeoutMs: number;
 }
