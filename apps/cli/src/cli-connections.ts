@@ -128,7 +128,7 @@ export async function withKafkaAdmin<T>(config: KafkaConfig, work: (admin: Admin
 /** `--kafka-config`: nothing but `kafka:` (required) and `registry:`, strict as app files are. */
 const kafkaConfigFileSchema = z.strictObject({
   kafka: kafkaConfigSchema,
-  registry: schemaRegistryConfigSchema.optional(),
+  registry: schemaRegistryConfigSchema,
 });
 
 /** An app's `kafka` and `registry` sections, as every connector app reads them. */
@@ -150,7 +150,11 @@ function connectionFile(
   if (file === undefined) return undefined;
   try {
     const doc = readYamlMap(file);
-    if (flag === '--kafka-config') return parseConfig(kafkaConfigFileSchema, doc, { source: file });
+    if (flag === '--kafka-config') {
+      const parsed = parseConfig(kafkaConfigFileSchema, doc, { source: file });
+      // Without `registry:` the file names no registry (the local stack's, or none for `schemas`).
+      return 'registry' in doc ? parsed : { kafka: parsed.kafka };
+    }
     // An app file holds the app's other settings too: a key no app knows is a typo (`kafak:`) that
     // would otherwise send the command to the default brokers. Its other sections (and their
     // secrets) are the app's business: only `kafka` and `registry` are read and interpolated.
