@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSSASLAuthenticationError } from 'kafkajs';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+  KafkaJSSASLAuthenticationError,
+} from 'kafkajs';
 import { isPermanentKafkaFailure } from './kafka-failures';
 
 describe('isPermanentKafkaFailure', () => {
@@ -13,6 +19,32 @@ describe('isPermanentKafkaFailure', () => {
     Object.assign(denied, { type: 'TOPIC_AUTHORIZATION_FAILED' });
     assert.ok(isPermanentKafkaFailure(denied));
     assert.ok(isPermanentKafkaFailure(new Error('send failed', { cause: denied })));
+  });
+
+  it('a broker certificate that does not verify is permanent, as kafkajs reports it after its retries', () => {
+    for (const code of [
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+    ]) {
+      const refused = new KafkaJSConnectionError(
+        'Connection error: self-signed certificate in certificate chain',
+        {
+          broker: 'kafka:9093',
+          code,
+        },
+      );
+      assert.ok(isPermanentKafkaFailure(refused), code);
+      assert.ok(
+        isPermanentKafkaFailure(
+          new KafkaJSNumberOfRetriesExceeded(refused, { retryCount: 5, retryTime: 6000 }),
+        ),
+      );
+    }
+    const gone = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED', {
+      code: 'ECONNREFUSED',
+    });
+    assert.equal(isPermanentKafkaFailure(gone), false);
   });
 
   it("a broker gone or the client's own state after a crash may pass", () => {

@@ -1,4 +1,5 @@
 import { isRetriable, nextDelay, RetriableError, SluiceError } from '@sluice/errors';
+import { isPermanentKafkaFailure } from '@sluice/kafka';
 import { type LivenessView, type ProgressSample, ProgressWatchdog } from '@sluice/observability';
 import type { SourceLog } from './source-dependencies';
 import type { SourcePhase, SourceStatus } from './source-status';
@@ -161,7 +162,9 @@ export class SourceCoordinator<R extends CoordinatedRun> {
         if (finished || this.stopping) break;
       } catch (error) {
         if (this.stopping || error instanceof Stopped) break;
-        const retriable = !(error instanceof SluiceError) || isRetriable(error);
+        // Kafka refusing the credentials or the client refusing the broker's certificate: the same
+        // on every attempt, so one clear failure instead of a retry loop.
+        const retriable = error instanceof SluiceError ? isRetriable(error) : !isPermanentKafkaFailure(error);
         const message = error instanceof Error ? error.message : String(error);
         this.failure = { message, at: new Date().toISOString(), retriable };
         if (!retriable) {
