@@ -84,6 +84,31 @@ describe('classifyPostgresFailure', () => {
     }
   });
 
+  for (const socketCode of [
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+  ]) {
+    it(`judges the TLS error ${socketCode} permanent: the certificate was refused`, () => {
+      const failure = classifyPostgresFailure(
+        pgError(socketCode, 'self-signed certificate in certificate chain'),
+      );
+      assert.equal(failure?.kind, 'tls');
+      assert.equal(failure?.transient, false);
+      assert.equal(failure?.socketCode, socketCode);
+    });
+  }
+
+  it('judges a server that refuses TLS permanent (mode require against a server without ssl)', () => {
+    const failure = classifyPostgresFailure(new Error('The server does not support SSL connections'));
+    assert.deepEqual(failure, {
+      kind: 'tls',
+      transient: false,
+      reason: 'the server does not accept TLS connections',
+    });
+  });
+
   it('says nothing of errors Postgres and the network did not give', () => {
     for (const error of [
       new TypeError('x is undefined'),

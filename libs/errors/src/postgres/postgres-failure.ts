@@ -26,6 +26,11 @@ export type PostgresFailureKind =
   | 'object-in-use'
   /** Class 28: wrong user name or password. */
   | 'authentication'
+  /**
+   * TLS could not be set up: the server's certificate is not trusted or not for this host name, or
+   * the server does not speak TLS. Trying again gives the same answer until the settings change.
+   */
+  | 'tls'
   /** 42501: the role lacks a privilege. */
   | 'privilege'
   /** 3D000: the database does not exist. */
@@ -116,6 +121,30 @@ const SOCKET_CODES: ReadonlySet<string> = new Set([
   'ENOTFOUND',
 ]);
 
+/**
+ * OpenSSL's verification codes as Node reports them (`err.code`) when the server's certificate is
+ * refused, besides Node's own ERR_TLS_* and ERR_SSL_* codes (host name mismatch, a handshake that
+ * went wrong).
+ */
+const TLS_CODES: ReadonlySet<string> = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'INVALID_CA',
+]);
+
+/** pg's own words when the server answers the SSL request with "no" (it carries no code). */
+const CLIENT_TLS_REFUSED = /server does not support SSL connections/i;
+
 /** The `pg` client's own connection errors, which carry no code ("Connection terminated unexpectedly"). */
 const CLIENT_CONNECTION_LOST = /connection terminated|ended unexpectedly|not queryable|closed/i;
 
@@ -138,10 +167,20 @@ export function classifyPostgresFailure(error: unknown): PostgresFailure | undef
   if (sqlState !== undefined) {
     return { ...(BY_CODE[sqlState] ?? BY_CLASS[sqlState.slice(0, 2)] ?? OTHER), sqlState };
   }
+  if (code !== undefined && (TLS_CODES.has(code) || /^ERR_(TLS|SSL)_/.test(code))) {
+    return {
+      kind: 'tls',
+      transient: false,
+      reason: "the server's TLS certificate was refused",
+      socketCode: code,
+    };
+  }
   if (code !== undefined && SOCKET_CODES.has(code)) {
     return { kind: 'unreachable', transient: true, reason: 'Postgres is unreachable', socketCode: code };
   }
   const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && CLIENT_TLS_REFUSED.test(message))
+    return { kind: 'tls', transient: false, reason: 'the server does not accept TLS connections' };
   return typeof message === 'string' && CLIENT_CONNECTION_LOST.test(message)
     ? { kind: 'connection-lost', transient: true, reason: 'the Postgres connection was lost' }
     : undefined;

@@ -32,6 +32,13 @@ export function classifyPostgresError(error: unknown, context: string): SluiceEr
       code: 'PG_CONNECTION_LOST',
     });
   }
+  if (failure?.kind === 'tls') {
+    return new EnvironmentError(
+      `${context}: TLS to Postgres failed, ${failure.reason} (${failure.socketCode ?? 'no TLS'}: ${detail}); ` +
+        'check postgres.ssl: mode, and ca (the CA that signed the server certificate)',
+      { ...cause, code: 'PG_TLS' },
+    );
+  }
   if (failure?.sqlState === undefined) {
     return new EnvironmentError(`${context}: ${detail}`, { ...cause, code: 'PG_UNEXPECTED' });
   }

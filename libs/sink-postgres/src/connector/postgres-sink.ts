@@ -8,6 +8,7 @@ import {
   type SupervisionStatus,
 } from '@sluice/connect';
 import { postgresTlsOptions, type PostgresTlsOptions } from '@sluice/config';
+import { classifyPostgresFailure, EnvironmentError } from '@sluice/errors';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
@@ -122,7 +123,9 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
     await requireInputTopics(config.kafka, config.topics);
     if (this.prepared !== undefined) return;
     const pool = (this.pool ??= this.openPool());
-    const books = await ensureBookkeeping(pool, config.target.bookkeepingSchema);
+    const books = await ensureBookkeeping(pool, config.target.bookkeepingSchema).catch((error: unknown) => {
+      throw refusedTls(error, config.target) ?? error;
+    });
     const shaper = new TableShaper(pool, books, {
       autoCreate: config.target.autoCreate,
       autoEvolve: config.target.autoEvolve,
@@ -248,4 +251,20 @@ export function routeFor(topic: string, settings: RouteSettings): TableRoute {
   return dot < 0
     ? { schema: settings.schema, name: target, options: tableOptions }
     : { schema: target.slice(0, dot), name: target.slice(dot + 1), options: tableOptions };
+}
+
+/**
+ * A TLS failure reaching the target (certificate not trusted, wrong host name, no TLS on the server)
+ * as a permanent error naming the setting to fix: retrying gives the same answer, so the sink fails
+ * once, clearly, instead of retrying for ever.
+ */
+function refusedTls(error: unknown, target: { host: string; port: number }): EnvironmentError | undefined {
+  const failure = classifyPostgresFailure(error);
+  if (failure?.kind !== 'tls') return undefined;
+  const detail = error instanceof Error ? error.message : String(error);
+  return new EnvironmentError(
+    `target ${target.host}:${target.port}: TLS to Postgres failed, ${failure.reason} ` +
+      `(${failure.socketCode ?? 'no TLS'}: ${detail}); check target.ssl: mode, and ca (the CA that signed the server certificate)`,
+    { cause: error, code: 'PG_TLS' },
+  );
 }
