@@ -39,7 +39,12 @@ export async function createTestDatabase(prefix = 'registry'): Promise<TestDatab
 /** A registry on a free port over `database`. */
 export function startRegistry(
   database: string,
-  overrides: { bodyLimitBytes?: number; poolSize?: number } = {},
+  overrides: {
+    bodyLimitBytes?: number;
+    poolSize?: number;
+    /** HTTP basic auth: the users it lets in. */
+    users?: Array<{ username: string; password: string }>;
+  } = {},
 ): Promise<RegistryApp> {
   const { host, port, user, password } = stackAddresses().postgres;
   return createRegistryApp(
@@ -47,6 +52,7 @@ export function startRegistry(
       http: { host: '127.0.0.1', port: 0, bodyLimitBytes: overrides.bodyLimitBytes },
       database: { host, port, user, password, database, poolSize: overrides.poolSize },
       logging: { level: 'warn' },
+      ...(overrides.users && { auth: { users: overrides.users } }),
     }),
   );
 }

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { postgresTlsOptions } from '@sluice/config';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { type RegistryConfig } from './config/registry-config';
+import { requireBasicAuth } from './http/basic-auth';
 import { configureContentTypes } from './http/content-types';
 import { RegistryExceptionFilter } from './http/registry-exception.filter';
 import { RegistryModule } from './registry.module';
@@ -43,6 +44,8 @@ export async function createRegistryApp(
   );
   app.useGlobalFilters(new RegistryExceptionFilter());
   configureContentTypes(app.getHttpAdapter().getInstance());
+  if (config.auth.users.length > 0)
+    requireBasicAuth(app.getHttpAdapter().getInstance(), config.auth.users, config.auth.realm);
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://${config.http.host}:${address.port}`, close: () => app.close() };

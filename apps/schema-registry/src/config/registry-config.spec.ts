@@ -49,4 +49,29 @@ describe('registry configuration', () => {
       (err: unknown) => err instanceof ConfigError && err.path === 'database.port',
     );
   });
+  it('basic auth: off by default; users with passwords from the environment', () => {
+    assert.deepEqual(registryConfig().auth, { users: [], realm: 'sluice-schema-registry' });
+    const file = writeYaml('auth:\n  users:\n    - { username: apps, password: "${REGISTRY_PASSWORD}" }\n');
+    const cfg = loadConfigFile(RegistryConfigSchema, file, { env: { REGISTRY_PASSWORD: 'a-long-secret-1' } });
+    assert.deepEqual(cfg.auth.users, [{ username: 'apps', password: 'a-long-secret-1' }]);
+  });
+
+  it('basic auth: refuses a short password, a user name with a colon and an unknown key, naming the path', () => {
+    for (const [yaml, path] of [
+      [
+        'auth: { users: [{ username: apps, password: short }] }',
+        /at auth\.users\[0\]\.password: .*12 characters/,
+      ],
+      [
+        'auth: { users: [{ username: "a:b", password: a-long-secret-1 }] }',
+        /at auth\.users\[0\]\.username: .*":"/,
+      ],
+      ['auth: { user: [] }', /at auth: .*"user"/],
+    ] as const)
+      assert.throws(
+        () => loadConfigFile(RegistryConfigSchema, writeYaml(`${yaml}\n`), { env: {} }),
+        (err: unknown) => err instanceof ConfigError && path.test(err.message),
+        yaml,
+      );
+  });
 });

@@ -37,6 +37,27 @@ export const RegistryConfigSchema = z.object({
       ssl: postgresSslSchema,
     })
     .prefault({}),
+  /**
+   * HTTP basic auth (off without users): every request but the health probes needs one of these
+   * users, else 401 with `WWW-Authenticate`. Passwords from the environment: `${REGISTRY_PASSWORD}`.
+   */
+  auth: z
+    .strictObject({
+      users: z
+        .array(
+          z.strictObject({
+            username: z
+              .string()
+              .min(1)
+              .refine((u) => !u.includes(':'), 'a basic-auth user name cannot contain ":"'),
+            password: z.string().min(12, 'expected a password of at least 12 characters'),
+          }),
+        )
+        .default([]),
+      /** The realm named in `WWW-Authenticate`. */
+      realm: z.string().min(1).default('sluice-schema-registry'),
+    })
+    .prefault({}),
   /** The global compatibility level used until `PUT /config` sets one. */
   compatibility: z.enum(COMPATIBILITY_LEVELS).default('BACKWARD'),
   logging: loggingConfigSchema,
