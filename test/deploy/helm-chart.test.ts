@@ -293,6 +293,39 @@ describe('Helm chart deploy/helm/sluice', { timeout: 20 * 60_000 }, () => {
     });
   });
 
+  describe('schema registry NetworkPolicy', () => {
+    const peers = (o: K8sObject) =>
+      (o.spec as { ingress: Array<{ from: unknown[] }> }).ingress.flatMap((r) => r.from);
+
+    it("is on by default (the registry's only policy then), admitting only the release's pods", () => {
+      const policies = ofKind(parseManifests(rendered.get('default')!), 'NetworkPolicy');
+      assert.deepEqual(
+        policies.map((p) => p.metadata.name),
+        ['sluice-schema-registry'],
+      );
+      const spec = policies[0]!.spec as { podSelector: { matchLabels: Record<string, string> } };
+      assert.equal(spec.podSelector.matchLabels['app.kubernetes.io/component'], 'schema-registry');
+      assert.deepEqual(peers(policies[0]!), [
+        {
+          podSelector: {
+            matchLabels: { 'app.kubernetes.io/name': 'sluice', 'app.kubernetes.io/instance': 'sluice' },
+          },
+        },
+      ]);
+    });
+
+    it('admits networkPolicy.schemaRegistry.ingressFrom, and is off with schemaRegistry.enabled=false', async () => {
+      const extra = await renderChart(
+        [],
+        ['networkPolicy.schemaRegistry.ingressFrom[0].namespaceSelector.matchLabels.team=producers'],
+      );
+      const [policy] = ofKind(parseManifests(extra), 'NetworkPolicy');
+      assert.ok(JSON.stringify(peers(policy!)).includes('producers'));
+      const off = await renderChart([], ['networkPolicy.schemaRegistry.enabled=false']);
+      assert.deepEqual(ofKind(parseManifests(off), 'NetworkPolicy'), []);
+    });
+  });
+
   describe('kubeconform catches a misspelled field', () => {
     const cases = [
       { kind: 'a Deployment', from: 'terminationGracePeriodSeconds:', to: 'terminationGracePeriodSecond:' },
