@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +98,25 @@ describe('sluice stack (own ports and folder)', () => {
     assert.equal(psql.status, 0, psql.stderr);
     for (const db of ['registry', 'sink', 'source'])
       assert.ok(psql.stdout.split('\n').includes(db), `database ${db} exists`);
+  });
+
+  it('Postgres asks every connection for the password, its socket in a private folder', () => {
+    const psql = (host: string, password?: string) =>
+      spawnSync(
+        'psql',
+        ['-h', host, '-p', '15633', '-U', 'postgres', '-Atc', 'SHOW unix_socket_directories', 'postgres'],
+        {
+          env: { ...process.env, PGPASSWORD: password ?? '', PGCONNECT_TIMEOUT: '5' },
+          encoding: 'utf8',
+        },
+      );
+    const socketDir = psql('127.0.0.1', 'postgres').stdout.trim();
+    assert.notEqual(socketDir, '/tmp');
+    assert.equal(statSync(socketDir).mode & 0o777, 0o700, `${socketDir} is the Postgres account's alone`);
+    assert.match(psql('127.0.0.1', 'wrong').stderr, /password authentication failed/);
+    // The socket too: no trust for local connections.
+    assert.match(psql(socketDir).stderr, /password/);
+    assert.equal(psql(socketDir, 'postgres').status, 0);
   });
 
   it('logs prints the end of a part log', () => {
