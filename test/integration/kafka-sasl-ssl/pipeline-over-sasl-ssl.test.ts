@@ -57,7 +57,9 @@ async function exited(app: RunningApp, timeoutMs: number): Promise<number | null
     'the app exits',
     async () => (app.child.exitCode !== null ? app.child.exitCode : undefined),
     timeoutMs,
-  );
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; its output:\n${app.output().slice(-4000)}`);
+  });
 }
 
 describe('Kafka over SASL_SSL (SCRAM-SHA-512 and PLAIN, TLS checked against the CA)', () => {
@@ -200,6 +202,40 @@ describe('Kafka over SASL_SSL (SCRAM-SHA-512 and PLAIN, TLS checked against the 
     assert.equal(errors.length, 1, `one error line from the app:\n${out.slice(-3000)}`);
     assert.match(errors[0]!.err?.message ?? '', /authentication failed.*invalid credentials/i);
     assert.equal(kafkajsLines(out, /SaslAuthenticate/).length, 1, 'the broker was asked once');
+  });
+
+  it('a wrong password given to the source: one clear error, no restart loop, phase failed', async () => {
+    bed.trackSlot(`${bed.slot}_badpw`);
+    const port = await freePort();
+    const app = start(
+      SOURCE_MAIN,
+      bed.config({
+        slot: { name: `${bed.slot}_badpw` },
+        kafka: saslSslKafkaConfig(kafka.endpoint, 'it-saslssl-source-badpw', {
+          password: 'not-the-password',
+        }),
+        http: { host: '127.0.0.1', port },
+        logging: { level: 'warn' },
+      }) as Record<string, unknown>,
+    );
+    await eventually(
+      'the error line',
+      async () => (appErrors(app.output()).length > 0 ? true : undefined),
+      30_000,
+    );
+    // The source stays up to report the failure (GET /status), without trying again.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const out = app.output();
+    const errors = appErrors(out);
+    assert.equal(errors.length, 1, `one error line from the app:\n${out.slice(-3000)}`);
+    assert.match(errors[0]!.err?.message ?? '', /authentication failed.*invalid credentials/i);
+    assert.equal(kafkajsLines(out, /SaslAuthenticate/).length, 1, 'the broker was asked once');
+    const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+      phase?: string;
+      source?: { phase?: string };
+    };
+    assert.equal(status.source?.phase ?? status.phase, 'failed', JSON.stringify(status));
+    await app.stop();
   });
 
   it('an untrusted broker certificate: a bounded number of handshakes, one clear error, and the app stops', async () => {
