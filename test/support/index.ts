@@ -10,3 +10,4 @@ export {
   terminalAvailable,
 } from './sluice-cli';
 export { FakeClock } from './fake-clock';
+export { until } from './until';

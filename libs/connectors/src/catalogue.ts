@@ -4,6 +4,7 @@ import { transformerConnector } from '@sluice/pipeline';
 import { sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { sinkHttpConnector } from '@sluice/sink-http';
 import { sinkPostgresConnector } from '@sluice/sink-postgres';
+import { sourceHttpPollConnector } from '@sluice/source-http-poll';
 import { sourceWebhookConnector } from '@sluice/source-webhook';
 
 /**
@@ -13,6 +14,7 @@ import { sourceWebhookConnector } from '@sluice/source-webhook';
 export const CONNECTORS: readonly ConnectorDefinition[] = [
   sourcePostgresConnector,
   sourceWebhookConnector,
+  sourceHttpPollConnector,
   transformerConnector,
   sinkPostgresConnector,
   sinkHttpConnector,

@@ -12,7 +12,7 @@ import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { DELIVERY_ID_HEADER, sourceWebhookConnector, type WebhookSource } from '@sluice/source-webhook';
-import { readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
+import { readCommitted, stackAddresses, uniqueName, until } from '@sluice/test-support';
 
 export type WebhookApp = ConnectorApp<WebhookSource>;
 export type WebhookAppConfig = z.input<typeof sourceWebhookConnector.configSchema>;
@@ -181,19 +181,7 @@ export function json(extra: Record<string, string> = {}): Record<string, string>
   return { 'content-type': 'application/json', ...extra };
 }
 
-/** Polls until `predicate` holds; rejects after `timeoutMs` naming `what` (and `detail()`). */
-export async function until(
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  detail: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${detail()}`.trim());
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until };
 
 /** Seconds since the epoch, as providers sign timestamps. */
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);

@@ -1,0 +1,88 @@
+/** A value of the cursor field as the API wrote it: an ISO-8601 time or a number. */
+export type MarkValue = string | number;
+
+/** A position in the API's order: the cursor field's value, and the tie-breaker's for equal ones. */
+export interface Mark {
+  readonly value: MarkValue;
+  readonly id?: MarkValue | null;
+}
+
+/** Where the next page of a poll under way is: a URL (next-link, Link), a page, an offset or a token. */
+export type PagePointer =
+  | { readonly url: string }
+  | { readonly page: number }
+  | { readonly offset: number }
+  | { readonly token: string };
+
+/**
+ * A stream's committed position, the value of its record in the offsets topic (JSON). Written in
+ * the same Kafka transaction as the records of the page it follows, so after any crash the records
+ * and the cursor agree: nothing is repeated, nothing skipped.
+ */
+export interface PollCursor {
+  /** The high-water mark: the largest (field, tie-breaker) published. */
+  readonly mark?: Mark;
+  /** The last answer's validators, sent back as If-None-Match / If-Modified-Since. */
+  readonly etag?: string;
+  readonly lastModified?: string;
+  /**
+   * Versions published of the items the next poll may list again (those at or above the mark less
+   * the look-back; every item when there is no cursor field): key → [version, comparable mark].
+   */
+  readonly seen: Readonly<Record<string, readonly [string, number | null]>>;
+  /** A poll stopped between pages: where it asked from, the next page, the largest mark so far. */
+  readonly run?: { readonly since?: Mark; readonly next: PagePointer; readonly max?: Mark };
+}
+
+export const EMPTY_CURSOR: PollCursor = { seen: {} };
+
+/** A mark value as a number that orders as the API does: epoch ms for times, the number itself otherwise. */
+export function comparable(value: unknown): number | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && value !== '') {
+    if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return null;
+}
+
+/** Orders two marks: by value, then by tie-breaker (numbers as numbers, else as text). */
+export function compareMarks(a: Mark, b: Mark): number {
+  const byValue = (comparable(a.value) ?? 0) - (comparable(b.value) ?? 0);
+  if (byValue !== 0) return Math.sign(byValue);
+  const [x, y] = [a.id ?? null, b.id ?? null];
+  if (x === y) return 0;
+  if (x === null) return -1;
+  if (y === null) return 1;
+  if (typeof x === 'number' && typeof y === 'number') return Math.sign(x - y);
+  return String(x) < String(y) ? -1 : 1;
+}
+
+/**
+ * The value a poll asks from: the mark less the look-back, written as the API writes it (an ISO
+ * time stays ISO, epoch seconds or ms stay numbers of the same kind).
+ */
+export function sinceValue(
+  mark: Mark | undefined,
+  lookbackSeconds: number,
+  initial?: string,
+): MarkValue | null {
+  if (!mark) return initial ?? null;
+  if (lookbackSeconds === 0) return mark.value;
+  const n = comparable(mark.value);
+  if (n === null) return mark.value;
+  if (typeof mark.value === 'number' || /^-?\d+(\.\d+)?$/.test(String(mark.value))) {
+    // Epoch milliseconds are 13 digits today; seconds 10.
+    const back = Math.abs(n) > 1e11 ? lookbackSeconds * 1000 : lookbackSeconds;
+    return typeof mark.value === 'number' ? n - back : String(n - back);
+  }
+  return new Date(n - lookbackSeconds * 1000).toISOString();
+}
+
+/** The lowest comparable mark the next poll can return again: what `seen` must remember. */
+export function overlapFloor(mark: Mark | undefined, lookbackSeconds: number): number | null {
+  if (!mark) return null;
+  const since = sinceValue(mark, lookbackSeconds);
+  return comparable(since);
+}

@@ -1,0 +1,423 @@
+import { type Kafka, type Message } from 'kafkajs';
+import { systemClock } from '@sluice/errors';
+import { JsonTemplate, TextTemplate, toJsonText } from '@sluice/http-client';
+import { type ExpressionScope } from '@sluice/pipeline';
+import { readTopicRange } from '@sluice/kafka';
+import { counter, type Logger, type MessageTracing, type TraceSpan } from '@sluice/observability';
+import { type PollStreamConfig } from '../connector/http-poll-settings';
+import {
+  comparable,
+  compareMarks,
+  EMPTY_CURSOR,
+  type Mark,
+  overlapFloor,
+  type PagePointer,
+  type PollCursor,
+  sinceValue,
+} from '../cursor/poll-cursor';
+import { type CursorStore } from '../offsets/cursor-store';
+import { type ApiAnswer, type ApiClient, type ApiRequest } from '../request/api-client';
+import { type ItemRecords } from './item-records';
+import { pageItems } from './page-items';
+import { type PagePublisher } from './page-publisher';
+import { nextPage, pageUrl } from './pagination';
+import { PollFailedError, StreamRefusedError } from './poll-errors';
+
+export type StreamPhase = 'starting' | 'waiting' | 'polling' | 'reconciling' | 'refused' | 'stopped';
+
+const itemsPublished = counter({
+  name: 'sluice_http_poll_items_total',
+  help: 'Items read from polled APIs, by stream and outcome (published, unchanged: a version already published, deleted).',
+  labelNames: ['stream', 'outcome'],
+});
+const polls = counter({
+  name: 'sluice_http_poll_polls_total',
+  help: 'Polls by stream and outcome (ok, not_modified, failed, refused).',
+  labelNames: ['stream', 'outcome'],
+});
+
+export interface PollStreamDeps {
+  readonly client: ApiClient;
+  readonly records: ItemRecords;
+  readonly publisher: PagePublisher;
+  readonly cursors: CursorStore;
+  readonly kafka: Kafka;
+  readonly logger: Logger;
+  readonly tracing: MessageTracing;
+}
+
+/** Records of a deletion scan written per transaction. */
+const DELETES_PER_TRANSACTION = 500;
+
+/**
+ * One polled endpoint, from request to committed cursor: each poll renders the request from the
+ * cursor, follows the pages, drops the versions already published (the look-back's overlap, the
+ * items of a tied mark), and commits each page's records with the stream's new cursor in one
+ * Kafka transaction. A poll stopped between pages resumes at the next page; a refused one (401,
+ * 403) stops the stream; any other failure waits for the next interval, the cursor unmoved.
+ */
+export class PollStream {
+  private cursor: PollCursor = EMPTY_CURSOR;
+  private phaseNow: StreamPhase = 'starting';
+  private readonly url: TextTemplate;
+  private readonly query: [string, TextTemplate][];
+  private readonly headers: [string, TextTemplate][];
+  private readonly body: JsonTemplate | undefined;
+  private readonly reconcileUrl: TextTemplate | undefined;
+  private readonly reconcileQuery: [string, TextTemplate][] | undefined;
+  private lastPollAt: number | undefined;
+  private lastReconcileAt = 0;
+  private nextPollAt: number | undefined;
+  private lastError: string | undefined;
+  private readonly counts = { polls: 0, pages: 0, published: 0, unchanged: 0, deleted: 0, failures: 0 };
+
+  constructor(
+    readonly config: PollStreamConfig,
+    private readonly deps: PollStreamDeps,
+  ) {
+    this.url = TextTemplate.parse(config.request.url, encodeURIComponent);
+    this.query = Object.entries(config.request.query).map(([k, v]) => [k, TextTemplate.parse(v)]);
+    this.headers = Object.entries(config.request.headers).map(([k, v]) => [
+      k.toLowerCase(),
+      TextTemplate.parse(v),
+    ]);
+    this.body = config.request.body === undefined ? undefined : JsonTemplate.compile(config.request.body);
+    if (config.reconcile) {
+      this.reconcileUrl = config.reconcile.request.url
+        ? TextTemplate.parse(config.reconcile.request.url, encodeURIComponent)
+        : undefined;
+      this.reconcileQuery = config.reconcile.request.query
+        ? Object.entries(config.reconcile.request.query).map(([k, v]) => [k, TextTemplate.parse(v)])
+        : undefined;
+    }
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get phase(): StreamPhase {
+    return this.phaseNow;
+  }
+
+  /** Polls on its schedule until `signal` fires or the API refuses the stream. */
+  async run(committed: PollCursor | undefined, signal: AbortSignal): Promise<void> {
+    this.cursor = committed ?? EMPTY_CURSOR;
+    // A restarted source reconciles after a full interval, not at once.
+    this.lastReconcileAt = Date.now();
+    while (!signal.aborted) {
+      try {
+        this.phaseNow = 'polling';
+        await this.poll(signal);
+        if (this.config.reconcile && Date.now() - this.lastReconcileAt >= this.config.reconcile.intervalMs) {
+          this.phaseNow = 'reconciling';
+          await this.reconcile(signal);
+          this.lastReconcileAt = Date.now();
+        }
+        this.lastError = undefined;
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof StreamRefusedError) {
+          polls.inc({ stream: this.name, outcome: 'refused' });
+          this.phaseNow = 'refused';
+          this.lastError = error.message;
+          this.deps.logger.error(
+            { stream: this.name, status: error.status },
+            `stream stopped: ${error.message}`,
+          );
+          return;
+        }
+        // Not ours to handle (a fenced producer): the source decides.
+        if (!(error instanceof PollFailedError) && !isKafkaFailure(error)) throw error;
+        polls.inc({ stream: this.name, outcome: 'failed' });
+        this.counts.failures++;
+        this.lastError = (error as Error).message;
+        this.deps.logger.warn(
+          { stream: this.name, err: error },
+          `poll failed, next at its interval: ${this.lastError}`,
+        );
+      }
+      this.phaseNow = 'waiting';
+      const { intervalMs, jitterMs } = this.config.schedule;
+      const wait = intervalMs + Math.floor(Math.random() * (jitterMs + 1));
+      this.nextPollAt = Date.now() + wait;
+      await systemClock.sleep(wait, signal).catch(() => undefined);
+    }
+    this.phaseNow = 'stopped';
+  }
+
+  /** One poll: the pages from the cursor (or from where a stopped poll left off) to the last. */
+  async poll(signal: AbortSignal): Promise<void> {
+    this.counts.polls++;
+    this.lastPollAt = Date.now();
+    const span = this.deps.tracing.root(`poll ${this.name}`, { 'sluice.http_poll.stream': this.name });
+    let failure: unknown;
+    try {
+      let run = this.cursor.run ?? {
+        since: this.cursor.mark,
+        next: undefined as PagePointer | undefined,
+        max: this.cursor.mark,
+      };
+      let resumed = this.cursor.run !== undefined;
+      for (;;) {
+        const request = this.request(run.since, run.next);
+        let answer: ApiAnswer;
+        try {
+          answer = await this.deps.client.send(request, signal);
+        } catch (error) {
+          // A page pointer kept across a restart may have expired (a next-link's token): start over.
+          if (resumed && error instanceof PollFailedError && error.code === 'HTTP_POLL_STATUS') {
+            this.deps.logger.warn(
+              { stream: this.name, err: error },
+              'resumed page refused: the poll starts again',
+            );
+            run = { since: this.cursor.mark, next: undefined, max: this.cursor.mark };
+            resumed = false;
+            continue;
+          }
+          throw error;
+        }
+        if (answer.notModified) {
+          polls.inc({ stream: this.name, outcome: 'not_modified' });
+          return;
+        }
+        const items = pageItems(this.name, answer.body, this.config.items);
+        const next = nextPage(
+          this.config.pagination,
+          { body: answer.body, headers: answer.headers, url: request.url, items: items.length },
+          run.next,
+        );
+        const { messages, seen, max } = await this.page(items, run.max, span);
+        const cursor: PollCursor = next
+          ? { ...this.cursor, seen, run: { since: run.since, next, max } }
+          : this.completed(seen, max, answer.headers);
+        await this.deps.publisher.publish([
+          ...(messages.length > 0 ? [{ topic: this.config.topic, messages }] : []),
+          this.deps.cursors.record(this.name, cursor),
+        ]);
+        this.cursor = cursor;
+        this.counts.pages++;
+        this.counts.published += messages.length;
+        if (!next) break;
+        run = { since: run.since, next, max };
+        resumed = false;
+      }
+      polls.inc({ stream: this.name, outcome: 'ok' });
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      span.end(failure);
+    }
+  }
+
+  /** A page's items as records: versions already published dropped, `seen` and the mark's maximum updated. */
+  private async page(
+    items: Record<string, unknown>[],
+    max: Mark | undefined,
+    span: TraceSpan,
+  ): Promise<{
+    messages: Message[];
+    seen: Record<string, readonly [string, number | null]>;
+    max: Mark | undefined;
+  }> {
+    const seen: Record<string, readonly [string, number | null]> = { ...this.cursor.seen };
+    const floor = overlapFloor(this.cursor.mark, this.config.cursor.lookbackSeconds);
+    const send = this.deps.tracing.send(span, this.config.topic, { 'sluice.http_poll.stream': this.name });
+    const headers: Record<string, string | Buffer> = {};
+    for (const h of send.headers()) headers[h.key] = h.value!;
+    send.end();
+    const messages: Message[] = [];
+    for (const [index, item] of items.entries()) {
+      const listed = this.deps.records.listed(item, index);
+      const at = listed.mark ? comparable(listed.mark.value) : null;
+      const known = seen[listed.key];
+      const published =
+        known?.[0] === listed.version ||
+        // Older than a version already published: a stale read, never a step back.
+        (at !== null && known?.[1] !== null && known?.[1] !== undefined && at < known[1]) ||
+        // Below the overlap and not remembered: published before the mark moved past it.
+        (at !== null && floor !== null && at < floor && known === undefined);
+      if (published) {
+        itemsPublished.inc({ stream: this.name, outcome: 'unchanged' });
+        this.counts.unchanged++;
+        continue;
+      }
+      messages.push(await this.deps.records.upsert(listed, headers));
+      seen[listed.key] = [listed.version, at];
+      if (listed.mark && (!max || compareMarks(listed.mark, max) > 0)) max = listed.mark;
+      itemsPublished.inc({ stream: this.name, outcome: 'published' });
+    }
+    return { messages, seen, max };
+  }
+
+  /** The cursor after a poll's last page: the mark moved, `seen` pruned to the next poll's overlap. */
+  private completed(
+    seen: Record<string, readonly [string, number | null]>,
+    max: Mark | undefined,
+    headers: Readonly<Record<string, string>>,
+  ): PollCursor {
+    const mark = max ?? this.cursor.mark;
+    const floor = overlapFloor(mark, this.config.cursor.lookbackSeconds);
+    const kept =
+      floor === null
+        ? seen
+        : Object.fromEntries(Object.entries(seen).filter(([, [, at]]) => at === null || at >= floor));
+    const conditional = this.config.cursor.conditional;
+    return {
+      ...(mark ? { mark } : {}),
+      ...(conditional && headers.etag ? { etag: headers.etag } : {}),
+      ...(conditional && headers['last-modified'] ? { lastModified: headers['last-modified'] } : {}),
+      seen: kept,
+    };
+  }
+
+  /**
+   * The deletion scan: the keys live in the topic (read committed to its end) that a full listing
+   * no longer has get a delete event and a tombstone, committed with the cursor (which forgets them).
+   */
+  async reconcile(signal: AbortSignal): Promise<void> {
+    const live = await this.liveKeys(signal);
+    const listed = new Set<string>();
+    let next: PagePointer | undefined;
+    for (;;) {
+      const request = this.request(undefined, next, true);
+      const answer = await this.deps.client.send(request, signal);
+      if (answer.notModified) return;
+      const items = pageItems(this.name, answer.body, this.config.items);
+      items.forEach((item, i) => listed.add(this.deps.records.listed(item, i).key));
+      next = nextPage(
+        this.config.pagination,
+        { body: answer.body, headers: answer.headers, url: request.url, items: items.length },
+        next,
+      );
+      if (!next) break;
+    }
+    const gone = [...live].filter((key) => !listed.has(key));
+    for (let i = 0; i < gone.length; i += DELETES_PER_TRANSACTION) {
+      const keys = gone.slice(i, i + DELETES_PER_TRANSACTION);
+      const messages = (await Promise.all(keys.map((k) => this.deps.records.deletion(k, {})))).flat();
+      const seen = { ...this.cursor.seen };
+      for (const key of keys) delete seen[key];
+      const cursor: PollCursor = { ...this.cursor, seen };
+      await this.deps.publisher.publish([
+        { topic: this.config.topic, messages },
+        this.deps.cursors.record(this.name, cursor),
+      ]);
+      this.cursor = cursor;
+      this.counts.deleted += keys.length;
+      itemsPublished.inc({ stream: this.name, outcome: 'deleted' }, keys.length);
+    }
+    if (gone.length > 0)
+      this.deps.logger.info(
+        { stream: this.name, deleted: gone.length },
+        'reconciliation deleted keys no longer listed',
+      );
+  }
+
+  /** The keys whose latest record in the stream's topic is not a tombstone. */
+  private async liveKeys(signal: AbortSignal): Promise<Set<string>> {
+    const admin = this.deps.kafka.admin();
+    await admin.connect();
+    let ends: { partition: number; high: string; low: string }[];
+    try {
+      ends = await admin.fetchTopicOffsets(this.config.topic);
+    } finally {
+      await admin.disconnect();
+    }
+    const live = new Set<string>();
+    await readTopicRange(this.deps.kafka, {
+      topic: this.config.topic,
+      signal,
+      groupIdPrefix: `sluice.http-poll.${this.name}.reconcile`,
+      partitions: ends.map((e) => ({ partition: e.partition, from: BigInt(e.low), to: BigInt(e.high) })),
+      onBatch: (_partition, records) => {
+        for (const record of records) {
+          if (record.key === null) continue;
+          const key = this.deps.records.decodeKey(record.key);
+          if (record.value === null) live.delete(key);
+          else live.add(key);
+        }
+      },
+    });
+    return live;
+  }
+
+  /** The request of a page: the first renders the templates over the cursor; later ones follow the pointer. */
+  private request(since: Mark | undefined, next: PagePointer | undefined, fullListing = false): ApiRequest {
+    const scope = this.scope(fullListing ? undefined : since, fullListing);
+    const base = new URL((fullListing ? (this.reconcileUrl ?? this.url) : this.url).render(scope));
+    const query = fullListing ? (this.reconcileQuery ?? this.query) : this.query;
+    for (const [name, template] of query) {
+      const value = template.render(scope);
+      if (value !== '') base.searchParams.set(name, value);
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, template] of this.headers) headers[name] = template.render(scope);
+    if (next === undefined && !fullListing && this.config.cursor.conditional) {
+      if (this.cursor.etag) headers['if-none-match'] = this.cursor.etag;
+      if (this.cursor.lastModified) headers['if-modified-since'] = this.cursor.lastModified;
+    }
+    return {
+      method: this.config.request.method,
+      url: pageUrl(this.config.pagination, base, next),
+      headers,
+      ...(this.body ? { body: toJsonText(this.body.render(scope)) } : {}),
+    };
+  }
+
+  private scope(since: Mark | undefined, fullListing: boolean): ExpressionScope {
+    const { lookbackSeconds, initial } = this.config.cursor;
+    const cursor = fullListing
+      ? { since: null, value: null, id: null }
+      : {
+          since: sinceValue(since, lookbackSeconds, initial),
+          value: since?.value ?? null,
+          id: since?.id ?? null,
+        };
+    return {
+      value: { cursor },
+      key: null,
+      headers: () => ({}),
+      topic: this.config.topic,
+      partition: 0,
+      offset: '0',
+      timestamp: Date.now(),
+    };
+  }
+
+  status(): object {
+    const { mark, etag, lastModified, run } = this.cursor;
+    return {
+      name: this.name,
+      topic: this.config.topic,
+      phase: this.phaseNow,
+      cursor: {
+        ...(mark ? { mark } : {}),
+        ...(etag ? { etag } : {}),
+        ...(lastModified ? { lastModified } : {}),
+        remembered: Object.keys(this.cursor.seen).length,
+        ...(run ? { resumesAt: run.next } : {}),
+      },
+      ...(this.lastPollAt ? { lastPollAt: new Date(this.lastPollAt).toISOString() } : {}),
+      ...(this.nextPollAt && this.phaseNow === 'waiting'
+        ? { nextPollAt: new Date(this.nextPollAt).toISOString() }
+        : {}),
+      items: {
+        published: this.counts.published,
+        unchanged: this.counts.unchanged,
+        deleted: this.counts.deleted,
+      },
+      polls: this.counts.polls,
+      pages: this.counts.pages,
+      failures: this.counts.failures,
+      requests: { ...this.deps.client.counters },
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+}
+
+/** kafkajs's errors (a broker away, a transaction aborted): the poll is repeated at its interval. */
+function isKafkaFailure(error: unknown): boolean {
+  return (error as Error)?.name?.startsWith('KafkaJS') ?? false;
+}
