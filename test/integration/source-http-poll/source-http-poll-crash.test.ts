@@ -1,0 +1,207 @@
+// source-http-poll under kill -9, against the local test API and the real Kafka: the app runs as its
+// own process and is killed 10 times at random moments while the API's items change (between pages
+// too), answers 500s and 429s, and rate-limits. The properties, read committed from the topic and
+// the offsets topic: no item version published twice, each key's versions in increasing order, the
+// latest version of every item published, the committed cursor never moving back, and the server's
+// rate limit and Retry-After never broken. (A version replaced at the API before any poll saw it is
+// invisible to every poller and is not asked for.)
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, stackAddresses, until } from '@sluice/test-support';
+import { PollTestApi } from './poll-test-api';
+import { PollTestBed } from './source-http-poll-harness';
+
+const MAIN = join(__dirname, '..', '..', '..', 'apps', 'source-http-poll', 'src', 'main.js');
+const KILLS = 10;
+
+/** The app as a child process on a fixed port, started again after each kill. */
+class PollProcess {
+  private child: ChildProcess | undefined;
+  private out = '';
+  private readonly dir = mkdtempSync(join(tmpdir(), 'sluice-http-poll-crash-'));
+
+  constructor(
+    private readonly config: object,
+    readonly port: number,
+  ) {}
+
+  start(): void {
+    const file = join(this.dir, 'app.yaml');
+    writeFileSync(file, JSON.stringify(this.config));
+    this.child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, SLUICE_CONFIG: file },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.out = (this.out + d.toString('utf8')).slice(-20_000)));
+    this.child.stderr!.on('data', (d: Buffer) => (this.out = (this.out + d.toString('utf8')).slice(-20_000)));
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(killer);
+  }
+
+  async status(): Promise<
+    { phase: string; streams: { phase: string; polls: number; items: { published: number } }[] } | undefined
+  > {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.port}/status`, { signal: AbortSignal.timeout(1_000) });
+      return res.ok ? ((await res.json()) as never) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  output(): string {
+    return this.out;
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+describe('source-http-poll: kill -9 while items change', () => {
+  const bed = new PollTestBed();
+  const api = new PollTestApi({
+    pageSize: 25,
+    seed: 20,
+    rateLimit: { perSecond: 40 },
+    faults: { error500: 0.05, rateLimited429: 0.03 },
+    mutateBetweenPages: 0.3,
+  });
+  const topic = bed.topic('crash');
+  let app: PollProcess;
+  before(async () => {
+    const port = await freePort();
+    const base = await api.start();
+    api.seed(1_500, new Date(Date.now() - 3_600_000));
+    const stack = stackAddresses();
+    app = new PollProcess(
+      {
+        name: 'poll-crash',
+        streams: [
+          {
+            name: 'items',
+            topic,
+            request: { url: `${base}/next-link/items`, query: { since: '{{ cursor.since }}' } },
+            items: 'data',
+            key: 'id',
+            version: 'version',
+            cursor: { field: 'updated_at', tieBreaker: 'id', lookbackSeconds: 2 },
+            pagination: { type: 'next-link', path: 'next' },
+            schedule: { intervalMs: 100 },
+          },
+        ],
+        hosts: { [new URL(base).host]: { rateLimit: { perSecond: 30 } } },
+        requests: { timeoutMs: 2_000, retries: 10, initialDelayMs: 20, maxDelayMs: 1_000 },
+        offsets: { topic: bed.offsetsTopic },
+        topics: { partitions: 3 },
+        kafka: { brokers: stack.kafkaBrokers, clientId: 'sluice-it-http-poll-crash', logLevel: 'nothing' },
+        registry: { url: stack.registryUrl },
+        http: { host: '127.0.0.1', port },
+        logging: { level: 'warn' },
+        tracing: { enabled: false },
+      },
+      port,
+    );
+  });
+  after(async () => {
+    await app.kill('SIGKILL');
+    app.remove();
+    await api.stop();
+    await bed.cleanup();
+  });
+
+  it(`publishes every item version once across ${KILLS} kills`, { timeout: 240_000 }, async (t) => {
+    let changing = true;
+    let n = 0;
+    // The API's users at work: changes to existing items and new ones, some sharing a second.
+    const mutator = (async () => {
+      while (changing) {
+        const id =
+          Math.random() < 0.2
+            ? `n${String(n++).padStart(5, '0')}`
+            : `c${String(1 + Math.floor(Math.random() * 1_500)).padStart(5, '0')}`;
+        api.upsert(id);
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    })();
+    app.start();
+    for (let kill = 0; kill < KILLS; kill++) {
+      // Killed while it polls: once it answers as running, at a random moment of its work.
+      await until(
+        async () => (await app.status())?.phase === 'running',
+        60_000,
+        'the app running',
+        () => app.output().slice(-2_000),
+      );
+      await new Promise((r) => setTimeout(r, Math.random() * 1_500));
+      await app.kill('SIGKILL');
+      app.start();
+    }
+    changing = false;
+    await mutator;
+    // Caught up: a poll that started after the last change finished with the stream waiting.
+    const quiet = Date.now();
+    await until(
+      async () => {
+        const s = await app.status();
+        return (
+          s?.streams[0]?.phase === 'waiting' && (s.streams[0].polls ?? 0) >= 3 && Date.now() - quiet > 3_000
+        );
+      },
+      120_000,
+      'the source to catch up',
+      () => app.output().slice(-2_000),
+    );
+    await app.kill('SIGTERM');
+
+    const records = await bed.records(topic);
+    const seen = new Map<string, number[]>();
+    const twice: string[] = [];
+    const ids = new Set<string>();
+    for (const r of records) {
+      const version = Number(r.version);
+      const id = `${r.key}@${version}`;
+      if (ids.has(id)) twice.push(id);
+      ids.add(id);
+      seen.set(r.key, [...(seen.get(r.key) ?? []), version]);
+    }
+    assert.deepEqual(twice, [], 'no item version twice');
+    for (const [key, versions] of seen)
+      assert.ok(
+        versions.every((v, i) => i === 0 || v > versions[i - 1]!),
+        `${key}'s versions in order: ${versions.join(',')}`,
+      );
+    const missing = api.items().filter((item) => !ids.has(`${item.id}@${item.version}`));
+    assert.deepEqual(
+      missing.map((i) => `${i.id}@${i.version}`),
+      [],
+      'the latest version of every item',
+    );
+
+    const marks = (await bed.cursors('poll-crash', 'items'))
+      .filter((c) => c.mark)
+      .map((c) => `${Date.parse(String(c.mark!.value))}:${String(c.mark!.id)}`);
+    for (let i = 1; i < marks.length; i++)
+      assert.ok(marks[i]! >= marks[i - 1]!, `cursor moved back: ${marks[i - 1]} → ${marks[i]}`);
+
+    assert.equal(api.stats.overLimit, 0, 'the server’s rate limit never exceeded');
+    assert.equal(api.stats.retryAfterViolations, 0, 'no request inside a Retry-After');
+    assert.ok(records.length >= 1_500, `${records.length} records`);
+    t.diagnostic(
+      `${records.length} records of ${api.items().length} items, ${marks.length} cursors committed, ` +
+        `server answers ${JSON.stringify(api.stats.answered)}`,
+    );
+  });
+});
