@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every Sluice app: SLUICE_APP selects it (source-postgres, transformer, sink-postgres,
-# sink-http, source-webhook, schema-registry), SLUICE_CONFIG points at its YAML configuration. Build:
+# sink-http, source-webhook, source-http-poll, schema-registry), SLUICE_CONFIG points at its YAML
+# configuration. Build:
 #   docker build -t sluice:dev .
 # Run:
 #   docker run -e SLUICE_APP=schema-registry -e SLUICE_CONFIG=/config/app.yaml -v $PWD/cfg:/config sluice:dev
@@ -39,5 +40,5 @@ COPY --from=build --chown=root:root /src/dist ./dist
 COPY --chown=root:root deploy/docker/start-app.sh ./deploy/docker/start-app.sh
 # The `node` user (uid 1000) of the base image; numeric so runAsNonRoot can verify it.
 USER 1000:1000
-EXPOSE 8081 8101 8102 8103 8104
+EXPOSE 8081 8101 8102 8103 8104 8105 8106
 ENTRYPOINT ["/app/deploy/docker/start-app.sh"]

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The container's entrypoint: runs the app SLUICE_APP names (source-postgres, transformer,
-# sink-postgres, sink-http, source-webhook, schema-registry) with the configuration SLUICE_CONFIG
-# points at.
+# sink-postgres, sink-http, source-webhook, source-http-poll, schema-registry) with the
+# configuration SLUICE_CONFIG points at.
 # `exec` makes node PID 1, so Kubernetes' SIGTERM reaches the app's own handler, which drains
 # in-flight work and exits 0 (there are no child processes to reap, so no init is needed).
 set -eu

@@ -6,6 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,6 +48,26 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
 /** Local resources one app's configuration is pointed at, and how to remove them. */
 interface LocalWiring {
   cleanup: () => Promise<void>;
+  /** source-http-poll: the Authorization headers the local API was polled with. */
+  polledWith?: string[];
+}
+
+/**
+ * The API source-http-poll polls here instead of the chart's (fictional) one: every request gets
+ * one page of one item, no next link. Resolves with its base URL and the Authorization headers seen.
+ */
+async function localApi(): Promise<{ server: Server; url: string; polledWith: string[] }> {
+  const polledWith: string[] = [];
+  const server = createServer((request, response) => {
+    polledWith.push(String(request.headers.authorization));
+    response.setHeader('content-type', 'application/json');
+    response.end(
+      JSON.stringify({ data: [{ id: 'cus_probe', updated_at: '2024-01-01T00:00:00Z' }], next: null }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${address.port}`, polledWith };
 }
 
 const kafka = new Kafka({ brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
@@ -146,6 +167,33 @@ async function wireToStack(
       await deleteTopics(topics);
       await deleteSubjects(topics);
     };
+  } else if (app === 'source-http-poll') {
+    // A source name, stream topics and offsets topic of its own (its transactional id is
+    // sluice-http-poll.<name>), and the streams pointed at a local API; the rest stays the chart's.
+    const api = await localApi();
+    config.name = name.replace(/_/g, '-').toLowerCase();
+    config.streams = (config.streams as Config[]).map((stream) => {
+      const topic = `${name}.poll.${String(stream.name)}`;
+      topics.push(topic);
+      const url = new URL(String((stream.request as Config).url));
+      return {
+        ...stream,
+        topic,
+        request: { ...(stream.request as Config), url: `${api.url}${url.pathname}` },
+      };
+    });
+    const offsets = `${name}.poll-offsets`;
+    topics.push(offsets);
+    config.offsets = { ...(config.offsets as object), topic: offsets };
+    writeFileSync(join(configDir, 'config.yaml'), stringify(config));
+    return {
+      polledWith: api.polledWith,
+      cleanup: async () => {
+        await new Promise((resolve) => api.server.close(resolve));
+        await deleteTopics(topics);
+        await deleteSubjects(topics);
+      },
+    };
   } else if (app === 'transformer') {
     const file = join(configDir, 'pipeline.yaml');
     const pipeline = parse(readFileSync(file, 'utf8')) as Config;
@@ -169,6 +217,12 @@ async function wireToStack(
   }
   writeFileSync(join(configDir, 'config.yaml'), stringify(config));
   return { cleanup };
+}
+
+/** source-http-poll as the chart configures it polls its streams with the token the Deployment passes. */
+async function pollsTheApi(wiring: LocalWiring, output: () => string): Promise<void> {
+  await until('the local API is polled', async () => (wiring.polledWith ?? []).length > 0, 30_000, output);
+  assert.equal(wiring.polledWith![0], `Bearer ${TEST_SECRET}`);
 }
 
 /**
@@ -242,7 +296,7 @@ async function answersWebhooks(port: number, config: Config): Promise<void> {
 }
 
 describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async () => {
-  const enableOptional = ['source-webhook', 'sink-postgres', 'sink-http']
+  const enableOptional = ['source-webhook', 'source-http-poll', 'sink-postgres', 'sink-http']
     .filter(built)
     .map((a) => `apps.${a}.enabled=true`);
   const objects = parseManifests(await renderChart([], enableOptional));
@@ -256,6 +310,7 @@ describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async (
       'schema-registry',
       'source-postgres',
       'source-webhook',
+      'source-http-poll',
       'transformer',
       'sink-postgres',
       'sink-http',
@@ -286,6 +341,7 @@ describe('the apps as the chart deploys them', { timeout: 10 * 60_000 }, async (
         assert.equal(await get(port, startup), 200, startup);
         assert.equal(await get(port, '/metrics'), 200, '/metrics');
         if (deployment.app === 'source-webhook') await answersWebhooks(port, config);
+        if (deployment.app === 'source-http-poll') await pollsTheApi(wiring, output);
         // The entrypoint exec'd node: the pid Kubernetes signals is node's own, running the app.
         const [argv0, main] = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
         assert.equal(argv0, 'node');

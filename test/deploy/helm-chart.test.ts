@@ -293,6 +293,69 @@ describe('Helm chart deploy/helm/sluice', { timeout: 20 * 60_000 }, () => {
     });
   });
 
+  describe('source-http-poll', () => {
+    const named = (objects: readonly K8sObject[], kind: string) =>
+      ofKind(objects, kind).find((o) => o.metadata.name === 'sluice-source-http-poll');
+
+    it('is off by default; enabled, it is one replica stopped before its successor starts (even asked for 3), behind a Service on 8106', async () => {
+      assert.equal(named(parseManifests(rendered.get('default')!), 'Deployment'), undefined);
+      const objects = parseManifests(
+        await renderChart([], ['apps.source-http-poll.enabled=true', 'apps.source-http-poll.replicas=3']),
+      );
+      const deployment = named(objects, 'Deployment')!;
+      const spec = deployment.spec as {
+        replicas: number;
+        strategy: { type: string; rollingUpdate?: unknown };
+        template: { spec: { containers: Array<{ ports: unknown[] }> } };
+      };
+      assert.equal(spec.replicas, 1, 'one transactional id per source name: a second pod would fence it');
+      assert.deepEqual(spec.strategy, { type: 'Recreate' });
+      const [app] = appDeployments([deployment]);
+      assert.equal(app!.app, 'source-http-poll');
+      assert.equal(app!.port, 8106);
+      assert.deepEqual(spec.template.spec.containers[0]!.ports, [
+        { name: 'http', containerPort: 8106, protocol: 'TCP' },
+      ]);
+      const service = named(objects, 'Service')!.spec as {
+        ports: Array<{ name: string; port: number; targetPort: string }>;
+      };
+      assert.deepEqual(
+        service.ports.map((p) => [p.name, p.port, p.targetPort]),
+        [['http', 8106, 'http']],
+      );
+      const cm = ofKind(objects, 'ConfigMap').find(
+        (o) => o.metadata.name === 'sluice-source-http-poll-config',
+      )!;
+      const config = parse(cm.data!['config.yaml']!) as {
+        http: { port: number };
+        streams: Array<{ name: string; topic: string }>;
+      };
+      assert.equal(config.http.port, 8106);
+      assert.deepEqual(
+        config.streams.map((s) => [s.name, s.topic]),
+        [['customers', 'api.customers']],
+      );
+      assert.deepEqual(
+        (named(objects, 'PodDisruptionBudget')!.spec as { maxUnavailable: number }).maxUnavailable,
+        1,
+      );
+    });
+
+    it("its NetworkPolicy's egress adds networkPolicy.sourceHttpPollEgress (HTTPS to the polled APIs)", async () => {
+      const egress = (o: K8sObject | undefined) => JSON.stringify((o!.spec as { egress: unknown[] }).egress);
+      const objects = parseManifests(rendered.get('all-features')!);
+      assert.ok(egress(named(objects, 'NetworkPolicy')).includes('{"port":443,"protocol":"TCP"}'));
+      const narrowed = parseManifests(
+        await renderChart([ALL_FEATURES], ['networkPolicy.sourceHttpPollEgress[0].ports[0].port=8443']),
+      );
+      assert.ok(egress(named(narrowed, 'NetworkPolicy')).includes('8443'));
+      const transformer = ofKind(narrowed, 'NetworkPolicy').find((o) =>
+        o.metadata.name.endsWith('-transformer'),
+      );
+      assert.ok(!egress(transformer).includes('8443'), 'only source-http-poll gets it');
+    });
+  });
+
   describe('schema registry NetworkPolicy', () => {
     const peers = (o: K8sObject) =>
       (o.spec as { ingress: Array<{ from: unknown[] }> }).ingress.flatMap((r) => r.from);

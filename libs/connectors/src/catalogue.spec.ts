@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configReferenceMarkdown } from '@sluice/config';
+import { configReferenceMarkdown, loadConfigFile } from '@sluice/config';
+import { parse } from 'yaml';
 import { CONNECTORS, connectorNamed, connectorsFitting } from './catalogue';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
@@ -36,5 +37,22 @@ describe('the connector catalogue', () => {
     assert.deepEqual(fit({ topicPrefix: 'app', tables: { include: ['public.a'] } }), ['source-postgres']);
     // An unknown key fits nothing: connector configurations are strict.
     assert.deepEqual(fit({ pipeline: 'p.yaml', colour: 'blue' }), []);
+  });
+
+  it("every connector configuration in examples/ loads with its connector's schema", () => {
+    const dirs = ['examples', 'examples/demo', 'examples/demo/webhooks'];
+    const loaded: string[] = [];
+    for (const dir of dirs)
+      for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml'))) {
+        const path = join(ROOT, dir, file);
+        const fitting = connectorsFitting(parse(readFileSync(path, 'utf8')) as Record<string, unknown>);
+        assert.ok(fitting.length <= 1, `${dir}/${file} fits ${fitting.map((c) => c.name).join(' and ')}`);
+        if (fitting.length === 0) continue; // a pipeline or the schema registry
+        // Secrets are not set here: an unset ${VAR} reads as a placeholder.
+        loadConfigFile(fitting[0]!.configSchema, path, { env: {}, unset: 'placeholder' });
+        loaded.push(`${dir}/${file}: ${fitting[0]!.name}`);
+      }
+    assert.ok(loaded.includes('examples/source-http-poll.yaml: source-http-poll'), loaded.join('\n'));
+    assert.ok(loaded.includes('examples/source-webhook.yaml: source-webhook'), loaded.join('\n'));
   });
 });

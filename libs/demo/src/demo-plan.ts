@@ -184,7 +184,7 @@ export const DEMO_WEBHOOKS_PLAN: DemoPlan = {
       name: 'transformer',
       label: 'invoice-pipeline',
       config: 'examples/demo/webhooks/transformer.yaml',
-      url: 'http://127.0.0.1:8106',
+      url: 'http://127.0.0.1:8107',
       // source-webhook creates it at start.
       needsTopics: ['demo.webhooks.stripe'],
     },

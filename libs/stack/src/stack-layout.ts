@@ -75,10 +75,10 @@ export function stackLayout(projectRoot: string, env: Environment = process.env)
       host: '127.0.0.1',
       port: envInt('SLUICE_PROMETHEUS_PORT', 9090, env),
       // The registry and the app ports of the local stack (source-postgres, transformer, sinks,
-      // source-webhook).
+      // source-webhook, source-http-poll).
       targets: envString(
         'SLUICE_PROMETHEUS_TARGETS',
-        [envInt('SLUICE_REGISTRY_PORT', 8081, env), 8101, 8102, 8103, 8104, 8105]
+        [envInt('SLUICE_REGISTRY_PORT', 8081, env), 8101, 8102, 8103, 8104, 8105, 8106]
           .map((p) => `127.0.0.1:${p}`)
           .join(','),
         env,

@@ -137,7 +137,7 @@ describe('declareConfigFileTopics', () => {
       (e: unknown) => {
         return (
           e instanceof ConfigError &&
-          /other\.yaml: not the configuration of a connector \(source-postgres, source-webhook, transformer, sink-postgres, sink-http\)/.test(
+          /other\.yaml: not the configuration of a connector \(source-postgres, source-webhook, source-http-poll, transformer, sink-postgres, sink-http\)/.test(
             e.message,
           )
         );

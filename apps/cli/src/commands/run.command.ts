@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command } from 'commander';
+import { CONNECTORS } from '@sluice/connectors';
 import { type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
 
@@ -21,7 +22,10 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     .description(
       'run one app in the foreground with a YAML configuration (SIGINT/SIGTERM stop it gracefully)',
     )
-    .argument('<app>', 'the app, e.g. schema-registry')
+    .argument(
+      '<app>',
+      `the app: schema-registry or a connector (${CONNECTORS.map((c) => c.name).join(', ')})`,
+    )
     .requiredOption('-c, --config <file>', "the app's YAML configuration (see examples/)")
     .action(async (app: string, opts: { config: string }) => {
       const apps = runnableApps(ctx.projectRoot);

@@ -47,7 +47,7 @@ app.kubernetes.io/component: {{ .app }}
 {{- end -}}
 
 {{/* Every app the chart deploys, in data-path order: each has `apps.<app>` in the values. */}}
-{{- define "sluice.apps" -}}schema-registry source-postgres source-webhook transformer sink-postgres sink-http{{- end -}}
+{{- define "sluice.apps" -}}schema-registry source-postgres source-webhook source-http-poll transformer sink-postgres sink-http{{- end -}}
 
 {{/* The apps that consume Kafka through a consumer group (KEDA can scale them). */}}
 {{- define "sluice.consumerApps" -}}transformer sink-postgres sink-http{{- end -}}
