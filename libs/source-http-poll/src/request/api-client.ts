@@ -174,7 +174,11 @@ export class ApiClient {
       size += chunk.length;
       if (size > this.settings.maxBodyBytes) {
         answer.body.destroy();
-        throw badPage(this.stream, req, `body larger than requests.maxBodyBytes (${this.settings.maxBodyBytes})`);
+        throw badPage(
+          this.stream,
+          req,
+          `body larger than requests.maxBodyBytes (${this.settings.maxBodyBytes})`,
+        );
       }
       chunks.push(chunk);
     }

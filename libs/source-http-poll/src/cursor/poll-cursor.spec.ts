@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { comparable, compareMarks, overlapFloor, sinceValue } from './poll-cursor';
+
+describe('poll cursor', () => {
+  it('orders marks by value as the API does, then by tie-breaker', () => {
+    const t = '2025-01-01T00:00:00Z';
+    assert.equal(compareMarks({ value: t, id: 'b' }, { value: t, id: 'a' }), 1);
+    assert.equal(compareMarks({ value: t, id: 2 }, { value: t, id: 10 }), -1, 'numbers as numbers');
+    assert.equal(compareMarks({ value: '2025-01-01T00:00:01Z' }, { value: t, id: 'z' }), 1);
+    assert.equal(compareMarks({ value: t, id: null }, { value: t, id: 'a' }), -1);
+    assert.equal(compareMarks({ value: 5 }, { value: '5' }), 0);
+  });
+
+  it('comparable: ISO times as epoch ms, numbers and numeric text as numbers, anything else null', () => {
+    assert.equal(comparable('2025-01-01T00:00:00Z'), Date.UTC(2025, 0, 1));
+    assert.equal(comparable(1700000000), 1700000000);
+    assert.equal(comparable('42'), 42);
+    assert.equal(comparable('soon'), null);
+    assert.equal(comparable(null), null);
+  });
+
+  it('the since value: the mark less the look-back, in the mark’s own form', () => {
+    assert.equal(sinceValue(undefined, 30, '2024-01-01T00:00:00Z'), '2024-01-01T00:00:00Z');
+    assert.equal(sinceValue(undefined, 30), null);
+    assert.equal(sinceValue({ value: '2025-01-01T00:01:00Z' }, 0), '2025-01-01T00:01:00Z');
+    assert.equal(sinceValue({ value: '2025-01-01T00:01:00Z' }, 30), '2025-01-01T00:00:30.000Z');
+    assert.equal(sinceValue({ value: 1_700_000_000 }, 30), 1_699_999_970, 'epoch seconds');
+    assert.equal(sinceValue({ value: 1_700_000_000_000 }, 30), 1_699_999_970_000, 'epoch ms');
+    assert.equal(sinceValue({ value: '1700000000' }, 30), '1699999970');
+    assert.equal(overlapFloor({ value: '2025-01-01T00:01:00Z' }, 60), Date.UTC(2025, 0, 1));
+  });
+});
