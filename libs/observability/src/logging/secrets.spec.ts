@@ -34,6 +34,18 @@ describe('secrets in logs', () => {
     assert.ok(!secrets.includes('app') && !secrets.includes('db'));
   });
 
+  it('finds the API key of an auth section (type api-key, api-key-query), in a list too, and no other value', () => {
+    const secrets = secretsOf({
+      destinations: [{ auth: { type: 'api-key', header: 'X-Key', value: 'sink-api-key-1' } }],
+      streams: [
+        { auth: { type: 'api-key-query', param: 'key', value: 'poll-api-key-2' }, version: 'updated_at' },
+      ],
+      filter: { value: 'not-a-secret-at-all' },
+    });
+    assert.ok(secrets.includes('sink-api-key-1') && secrets.includes('poll-api-key-2'));
+    assert.ok(!secrets.includes('not-a-secret-at-all'));
+  });
+
   it('never writes a configured secret, whatever field, message, error or stack carries it', () => {
     const { lines, stream } = capture();
     const logger = createLogger('test', config.logging, { secretsFrom: config, destination: stream });

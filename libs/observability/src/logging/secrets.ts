@@ -37,8 +37,8 @@ export const SECRET_FIELD_PATHS: readonly string[] = SECRET_FIELDS.flatMap((fiel
  */
 export function secretsOf(config: unknown): string[] {
   const found = new Set<string>();
-  eachString(config, (value, key) => {
-    if (isSecretField(value, key)) found.add(value);
+  eachString(config, (value, key, parent) => {
+    if (isSecretField(value, key, parent)) found.add(value);
     const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:([^@/\s]+)@/i.exec(value);
     if (userinfo) {
       found.add(userinfo[1]!);
@@ -56,27 +56,32 @@ export function secretsOf(config: unknown): string[] {
 /** Whether a configuration holds a secret too short to be removed from free text. */
 export function hasShortSecrets(config: unknown): boolean {
   let short = false;
-  eachString(config, (value, key) => {
-    if (isSecretField(value, key) && value.length < MIN_REDACTED_LENGTH) short = true;
+  eachString(config, (value, key, parent) => {
+    if (isSecretField(value, key, parent) && value.length < MIN_REDACTED_LENGTH) short = true;
   });
   return short;
 }
 
-/** A non-empty string under a secret-sounding key. */
-function isSecretField(value: string, key: string | undefined): boolean {
-  return key !== undefined && SECRET_KEY.test(key) && value.length > 0;
+/**
+ * A non-empty string under a secret-sounding key, or the `value` of an `auth` section (an API key:
+ * sink-http's and source-http-poll's `auth: { type: api-key, value }`).
+ */
+function isSecretField(value: string, key: string | undefined, parent?: string): boolean {
+  if (value.length === 0 || key === undefined) return false;
+  return SECRET_KEY.test(key) || (key === 'value' && parent === 'auth');
 }
 
 /** Calls `visit` with every string of a configuration and the key it sits under (a list's, for its items). */
 function eachString(
   value: unknown,
-  visit: (text: string, key: string | undefined) => void,
+  visit: (text: string, key: string | undefined, parent: string | undefined) => void,
   key?: string,
+  parent?: string,
 ): void {
-  if (typeof value === 'string') visit(value, key);
-  else if (Array.isArray(value)) for (const item of value) eachString(item, visit, key);
+  if (typeof value === 'string') visit(value, key, parent);
+  else if (Array.isArray(value)) for (const item of value) eachString(item, visit, key, parent);
   else if (value !== null && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) eachString(v, visit, k);
+    for (const [k, v] of Object.entries(value)) eachString(v, visit, k, key);
 }
 
 /**
