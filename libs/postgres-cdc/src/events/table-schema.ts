@@ -132,7 +132,7 @@ export class TableSchema {
       slots.set(column.name, {
         index: column.index,
         field: avroName(column.name),
-        optional: !facts.notNull.has(column.name),
+        optional: !facts.notNull.has(column.name) || converter.alwaysOptional === true,
         converter,
       });
     }

@@ -14,7 +14,31 @@ const MOOD_ARRAY = 90002;
 const POSINT = 90003;
 const PRICE = 90004;
 const HSTORE = 90005;
+const GEOMETRY = 90006;
+const GEOMETRY_ARRAY = 90007;
+const GEOGRAPHY = 90008;
+const VECTOR = 90009;
+const HALFVEC = 90010;
+const SPARSEVEC = 90011;
+const POINT_ARRAY = 1017;
+const extensionType = (oid: number, name: string, elementOid = 0) => ({
+  oid,
+  schema: 'public',
+  name,
+  kind: 'base' as const,
+  elementOid,
+  baseOid: 0,
+  baseTypeModifier: -1,
+  enumLabels: [],
+});
 const CATALOG = TypeCatalog.of([
+  extensionType(GEOMETRY, 'geometry'),
+  extensionType(GEOMETRY_ARRAY, '_geometry', GEOMETRY),
+  extensionType(GEOGRAPHY, 'geography'),
+  extensionType(VECTOR, 'vector'),
+  extensionType(HALFVEC, 'halfvec'),
+  extensionType(SPARSEVEC, 'sparsevec'),
+  { ...extensionType(POINT_ARRAY, '_point', PgOid.POINT), schema: 'pg_catalog' },
   {
     oid: MOOD,
     schema: 'public',
@@ -225,7 +249,9 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(roundTrip(PgOid.TIMETZ, '13:51:30.120+02'), '11:51:30.12Z');
     assert.equal(roundTrip(PgOid.TIMETZ, '01:00:00+05:30'), '19:30:00Z');
     assert.equal(roundTrip(PgOid.TIMETZ, '23:00:00-03'), '02:00:00Z');
-    assert.equal(roundTrip(PgOid.TIMETZ, '24:00:00+00'), '24:00:00Z');
+    // java.time's OffsetTime wraps the end of the day round, as Debezium writes it
+    assert.equal(roundTrip(PgOid.TIMETZ, '24:00:00+00'), '00:00:00Z');
+    assert.equal(roundTrip(PgOid.TIMETZ, '24:00:00+02'), '22:00:00Z');
   });
 
   it('timestamp: adaptive Timestamp/MicroTimestamp, before 1970, BC, huge years, ±infinity', () => {
@@ -323,9 +349,113 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(roundTrip(HSTORE, ''), '{}');
   });
 
-  it('types Debezium does not map are skipped (undefined), as include.unknown.datatypes=false', () => {
+  it('point: io.debezium.data.geometry.Point {x, y, wkb (little-endian WKB, as Debezium), srid null}', () => {
+    assert.deepEqual(converter(PgOid.POINT).schema, {
+      type: 'record',
+      name: 'Point',
+      namespace: 'io.debezium.data.geometry',
+      doc: 'Geometry (POINT)',
+      fields: [
+        { name: 'x', type: 'double' },
+        { name: 'y', type: 'double' },
+        { name: 'wkb', type: ['null', 'bytes'], default: null },
+        { name: 'srid', type: ['null', 'int'], default: null },
+      ],
+      'connect.doc': 'Geometry (POINT)',
+      'connect.version': 1,
+      'connect.name': 'io.debezium.data.geometry.Point',
+    });
+    assert.deepEqual(roundTrip(PgOid.POINT, '(1.5,-2)'), {
+      x: 1.5,
+      y: -2,
+      wkb: Buffer.from('0101000000000000000000f83f00000000000000c0', 'hex'),
+      srid: null,
+    });
+    assert.equal((roundTrip(PgOid.POINT, '(NaN,Infinity)') as { y: number }).y, Infinity);
+  });
+
+  it('tsvector: io.debezium.data.Tsvector string, text as Postgres prints it', () => {
+    assert.deepEqual(converter(PgOid.TSVECTOR).schema, {
+      type: 'string',
+      'connect.version': 1,
+      'connect.name': 'io.debezium.data.Tsvector',
+    });
+    assert.equal(roundTrip(PgOid.TSVECTOR, "'a':1 'fat':2 'rat':3"), "'a':1 'fat':2 'rat':3");
+    assert.equal(converter(PgOid.TSVECTOR).toastPlaceholder, '__debezium_unavailable_value');
+  });
+
+  it('PostGIS geometry/geography: {wkb: the EWKB bytes, srid read from them}; Geometry always optional', () => {
+    // SRID=4326;POINT(1 2) and POINT(1 2) without SRID, as PostGIS prints them (hex EWKB)
+    const withSrid = '0101000020E6100000000000000000F03F0000000000000040';
+    const plainPoint = '0101000000000000000000F03F0000000000000040';
+    const geometry = converter(GEOMETRY);
+    assert.equal(geometry.alwaysOptional, true);
     assert.equal(
-      createColumnConverter(CATALOG, { name: 'p', typeOid: PgOid.POINT, typeModifier: -1 }),
+      (geometry.schema as { 'connect.name': string })['connect.name'],
+      'io.debezium.data.geometry.Geometry',
+    );
+    assert.deepEqual(roundTrip(GEOMETRY, withSrid), { wkb: Buffer.from(withSrid, 'hex'), srid: 4326 });
+    assert.deepEqual(roundTrip(GEOMETRY, plainPoint), { wkb: Buffer.from(plainPoint, 'hex'), srid: null });
+    // big-endian EWKB
+    assert.equal(
+      (roundTrip(GEOMETRY, '0020000001000010E63FF00000000000004000000000000000') as { srid: number }).srid,
+      4326,
+    );
+    const geography = converter(GEOGRAPHY);
+    assert.equal(geography.alwaysOptional, undefined);
+    assert.deepEqual((geography.schema as { doc: string }).doc, 'Geography');
+    assert.deepEqual(roundTrip(GEOGRAPHY, withSrid), { wkb: Buffer.from(withSrid, 'hex'), srid: 4326 });
+    // geometry[]: PostGIS's array delimiter is ':'
+    assert.deepEqual(roundTrip(GEOMETRY_ARRAY, `{${withSrid}:NULL}`), [
+      { wkb: Buffer.from(withSrid, 'hex'), srid: 4326 },
+      null,
+    ]);
+    assert.throws(() => converter(GEOMETRY).convert('zz'), UnrepresentableValueError);
+  });
+
+  it('pgvector: vector → DoubleVector, halfvec → FloatVector, sparsevec → SparseDoubleVector', () => {
+    assert.deepEqual(converter(VECTOR).schema, {
+      type: 'array',
+      items: 'double',
+      'connect.version': 1,
+      'connect.name': 'io.debezium.data.DoubleVector',
+    });
+    assert.deepEqual(roundTrip(VECTOR, '[1,2.5,-3e-05]'), [1, 2.5, -3e-5]);
+    assert.deepEqual((converter(HALFVEC).schema as { items: string }).items, 'float');
+    assert.deepEqual(roundTrip(HALFVEC, '[1,0.5]'), [1, 0.5]);
+    const sparse = converter(SPARSEVEC).schema as { fields: Array<{ name: string; type: unknown }> };
+    assert.deepEqual(sparse.fields[1], {
+      name: 'vector',
+      type: {
+        type: 'array',
+        items: {
+          type: 'record',
+          name: 'MapEntry',
+          namespace: 'io.confluent.connect.avro',
+          fields: [
+            { name: 'key', type: { type: 'int', 'connect.type': 'int16' } },
+            { name: 'value', type: 'double' },
+          ],
+        },
+      },
+    });
+    assert.deepEqual(roundTrip(SPARSEVEC, '{3:2,1:1.5}/5'), {
+      dimensions: 5,
+      vector: [
+        { key: 1, value: 1.5 },
+        { key: 3, value: 2 },
+      ],
+    });
+    assert.deepEqual(roundTrip(SPARSEVEC, '{}/3'), { dimensions: 3, vector: [] });
+    assert.throws(() => converter(VECTOR).convert('1,2'), UnrepresentableValueError);
+  });
+
+  it('types Debezium does not map are skipped (undefined), as include.unknown.datatypes=false', () => {
+    const BOX = 603;
+    assert.equal(createColumnConverter(CATALOG, { name: 'b', typeOid: BOX, typeModifier: -1 }), undefined);
+    // Debezium has no point[] mapping
+    assert.equal(
+      createColumnConverter(CATALOG, { name: 'p', typeOid: POINT_ARRAY, typeModifier: -1 }),
       undefined,
     );
     assert.equal(createColumnConverter(CATALOG, { name: 'x', typeOid: 123456, typeModifier: -1 }), undefined);

@@ -47,13 +47,16 @@ export interface ColumnConverter {
   readonly schema: AvroJson;
   readonly convert: (text: string) => unknown;
   readonly toastPlaceholder: unknown;
+  /** The field is optional even for a NOT NULL column (Debezium's Geometry). */
+  readonly alwaysOptional?: boolean;
 }
 
 const OPTIONAL_ITEMS = (schema: AvroJson): AvroJson => ({ type: 'array', items: ['null', schema] });
 
 /**
- * The converter for a column, or undefined for a type Debezium does not map either (geometric
- * types, tsvector, unknown extension types: include.unknown.datatypes=false skips the column).
+ * The converter for a column, or undefined for a type Debezium does not map either (box, lseg,
+ * path, polygon, circle, line, arrays of point, tsvector or vectors, unknown extension types:
+ * include.unknown.datatypes=false skips the column).
  */
 export function createColumnConverter(
   catalog: TypeCatalog,
@@ -67,7 +70,16 @@ export function createColumnConverter(
   const placeholder = options.unavailableValuePlaceholder ?? DEFAULT_UNAVAILABLE_VALUE_PLACEHOLDER;
   const resolved = resolve(catalog, column.typeOid, column.typeModifier, scalarOptions, placeholder, 0);
   if (resolved === undefined) return undefined;
-  if (options.mask === undefined) return { name: column.name, ...resolved };
+  if (options.mask === undefined) {
+    const { schema, convert, toastPlaceholder, alwaysOptional } = resolved;
+    return {
+      name: column.name,
+      schema,
+      convert,
+      toastPlaceholder,
+      ...(alwaysOptional ? { alwaysOptional } : {}),
+    };
+  }
   if (!resolved.character) {
     throw new ConfigError(`Column ${column.name} is not a character column; only those can be masked`);
   }
@@ -84,6 +96,9 @@ interface Resolved {
   readonly convert: (text: string) => unknown;
   readonly toastPlaceholder: unknown;
   readonly character?: boolean;
+  readonly alwaysOptional?: boolean;
+  readonly noArrays?: boolean;
+  readonly arrayDelimiter?: string;
 }
 
 function scalarPlaceholder(mapping: ScalarMapping, placeholder: string): unknown {
@@ -152,11 +167,12 @@ function arrayOf(
   depth: number,
 ): Resolved | undefined {
   const element = resolve(catalog, elementOid, typmod, options, placeholder, depth + 1);
-  if (element === undefined) return undefined;
+  if (element === undefined || element.noArrays) return undefined;
   const convertElement = element.convert;
+  const delimiter = element.arrayDelimiter ?? ',';
   // box is the only built-in type whose array delimiter is ';', and it has no mapping.
   const convert = (text: string): unknown[] => {
-    const items = parseArrayText(text);
+    const items = parseArrayText(text, delimiter);
     const out = new Array<unknown>(items.length);
     for (let i = 0; i < items.length; i++) {
       const item = items[i];

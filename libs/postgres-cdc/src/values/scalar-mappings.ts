@@ -6,6 +6,14 @@ import { PgOid } from '../types/pg-oid';
 import { type AvroJson, connectPrimitive } from './avro-json';
 import { decimalToBytes, moneyToBytes, variableScaleDecimal } from './numeric-codec';
 import { parseIntervalMicros } from './interval-codec';
+import { GEOGRAPHY_SCHEMA, GEOMETRY_SCHEMA, POINT_SCHEMA, parseHexEwkb, parsePoint } from './geometry-codec';
+import {
+  DOUBLE_VECTOR_SCHEMA,
+  FLOAT_VECTOR_SCHEMA,
+  SPARSE_DOUBLE_VECTOR_SCHEMA,
+  parseSparseVector,
+  parseVector,
+} from './vector-codec';
 import {
   formatTimeTz,
   formatTimestampTz,
@@ -24,6 +32,12 @@ export interface ScalarMapping {
   readonly placeholder: PlaceholderKind;
   /** A character type: the kind of column column.mask.* applies to. */
   readonly character?: boolean;
+  /** Optional even for a NOT NULL column (Debezium's Geometry schema is optional by itself). */
+  readonly alwaysOptional?: boolean;
+  /** Debezium has no mapping for arrays of this type (point[], tsvector[], vectors): skipped. */
+  readonly noArrays?: boolean;
+  /** The array element delimiter (`typdelim`) when not ',' (PostGIS types use ':'). */
+  readonly arrayDelimiter?: string;
 }
 
 export interface ScalarOptions {
@@ -233,6 +247,15 @@ export function scalarMapping(
     case PgOid.BIT:
     case PgOid.VARBIT:
       return bitMapping(oid, typmod);
+    case PgOid.POINT:
+      return { schema: POINT_SCHEMA, convert: parsePoint, placeholder: 'none', noArrays: true };
+    case PgOid.TSVECTOR:
+      return {
+        schema: named('io.debezium.data.Tsvector'),
+        convert: identity,
+        placeholder: 'string',
+        noArrays: true,
+      };
     default:
       return undefined;
   }
@@ -258,6 +281,32 @@ export function extensionMapping(name: string): ScalarMapping | undefined {
       return { schema: named('io.debezium.data.Ltree'), convert: identity, placeholder: 'string' };
     case 'hstore':
       return { schema: named('io.debezium.data.Json'), convert: hstoreToJson, placeholder: 'hstore' };
+    case 'geometry': // PostGIS
+      return {
+        schema: GEOMETRY_SCHEMA,
+        convert: parseHexEwkb,
+        placeholder: 'none',
+        alwaysOptional: true,
+        arrayDelimiter: ':',
+      };
+    case 'geography':
+      return { schema: GEOGRAPHY_SCHEMA, convert: parseHexEwkb, placeholder: 'none', arrayDelimiter: ':' };
+    case 'vector': // pgvector
+      return { schema: DOUBLE_VECTOR_SCHEMA, convert: parseVector, placeholder: 'none', noArrays: true };
+    case 'halfvec':
+      return {
+        schema: FLOAT_VECTOR_SCHEMA,
+        convert: (t) => parseVector(t, 'halfvec'),
+        placeholder: 'none',
+        noArrays: true,
+      };
+    case 'sparsevec':
+      return {
+        schema: SPARSE_DOUBLE_VECTOR_SCHEMA,
+        convert: parseSparseVector,
+        placeholder: 'none',
+        noArrays: true,
+      };
     default:
       return undefined;
   }

@@ -185,11 +185,13 @@ export function formatTimestampTz(text: string, width: number): string {
   return `${isoYear(y)}-${pad2(mo)}-${pad2(d)}T${clock(sod * 1_000_000 + microsOfSecond, width)}Z`;
 }
 
-/** timetz → UTC time `HH:MM:SS[.f]Z` (Debezium's ZonedTime); 24:00:00+00 stays `24:00:00Z`. */
+/**
+ * timetz → UTC time `HH:MM:SS[.f]Z` (Debezium's ZonedTime). The end of the day wraps round as
+ * java.time's OffsetTime does: `24:00:00+00` → `00:00:00Z` (what Debezium writes).
+ */
 export function formatTimeTz(text: string): string {
   const [micros, end] = readTime(text, 0, 'timetz');
   const [offset] = readOffset(text, end, 'timetz');
-  if (micros === MICROS_PER_DAY && offset === 0) return '24:00:00Z';
   let utc = (micros - offset * 1_000_000) % MICROS_PER_DAY;
   if (utc < 0) utc += MICROS_PER_DAY;
   return `${clock(utc, 0)}Z`;
