@@ -11,7 +11,13 @@ export {
   KAFKA_LOG_LEVELS,
 } from './config/kafka-config';
 export { createKafkaClient, toKafkaJsConfig, type KafkaClientOptions } from './client/create-kafka-client';
-export { isPermanentKafkaFailure } from './client/kafka-failures';
+export { isPermanentKafkaFailure, kafkaFailureHint, untrustedCertificateCode } from './client/kafka-failures';
+export {
+  checkKafkaTls,
+  KafkaTlsError,
+  type KafkaTlsCheck,
+  type KafkaTlsCheckOptions,
+} from './client/kafka-tls-check';
 export { createProducer, producerConfig, type ProducerOptions } from './producer/create-producer';
 export { topicSpecSchema, topicSpecsSchema, type TopicSpec, type TopicSpecInput } from './topics/topic-spec';
 export { diffTopic, describeDrift, type ObservedTopic, type TopicDrift } from './topics/topic-drift';
@@ -48,3 +54,4 @@ export {
   type TopicRangeReadResult,
 } from './range/topic-range-reader';
 export { offsetResetMetadata, offsetResetId } from './offsets/offset-reset-marker';
+export { OffsetsTopic } from './offsets/offsets-topic';

@@ -1,4 +1,4 @@
-import { type KafkaConfig } from '@sluice/kafka';
+import { type KafkaConfig, kafkaFailureHint } from '@sluice/kafka';
 import { type Connector, type ConnectorOffsets, StreamConnector } from '@sluice/management';
 import {
   groupMembershipProbe,
@@ -83,7 +83,10 @@ export abstract class ConsumingConnector<O = unknown> {
     const { app, logger } = supervision;
     this.runtime = new RuntimeSupervisor<O>(
       () => this.newRuntime(),
-      (error) => logger.error({ err: error }, `${app} runtime failed`),
+      (error) => {
+        const hint = kafkaFailureHint(error);
+        logger.error({ err: error }, `${app} runtime failed${hint === undefined ? '' : `: ${hint}`}`);
+      },
       appRecovery({
         app,
         group: supervision.group,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type z } from 'zod';
 import { configFileFromArgs, loadAppConfig } from '@sluice/config';
-import { KafkaReachability } from '@sluice/kafka';
+import { checkKafkaTls, KafkaReachability } from '@sluice/kafka';
 import { createLogger, httpReachable, reachabilityProbe, runService, serveApp } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import {
@@ -30,7 +30,7 @@ export interface ConnectorAppOptions {
 
 /**
  * Wires a connector from its validated configuration and serves it: the logger (secrets never
- * logged), the registry client, the probes of Kafka and the registry, the connector's own parts,
+ * logged), one TLS handshake with Kafka when TLS is on (`checkKafkaTls`), the registry client, the probes of Kafka and the registry, the connector's own parts,
  * then the HTTP API first and the work second (probes and /status answer while it starts).
  */
 export async function createConnectorApp<R extends RunningConnector>(
@@ -41,6 +41,9 @@ export async function createConnectorApp<R extends RunningConnector>(
   const { name } = definition;
   const logger = createLogger(name, config.logging, { secretsFrom: config });
   warnUnverifiedTls(config, logger);
+  // A broker certificate that does not verify is one clear error now, rather than kafkajs's retried
+  // handshakes (each logged) before the same error; a broker that does not answer is retried as usual.
+  await checkKafkaTls(config.kafka);
   const registry =
     options.registry ??
     new ConfluentSchemaRegistryClient({

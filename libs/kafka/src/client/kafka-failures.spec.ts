@@ -7,7 +7,7 @@ import {
   KafkaJSProtocolError,
   KafkaJSSASLAuthenticationError,
 } from 'kafkajs';
-import { isPermanentKafkaFailure } from './kafka-failures';
+import { isPermanentKafkaFailure, kafkaFailureHint } from './kafka-failures';
 
 describe('isPermanentKafkaFailure', () => {
   it('refused credentials and permissions are permanent, also as the cause of another error', () => {
@@ -59,5 +59,25 @@ describe('isPermanentKafkaFailure', () => {
       false,
     );
     assert.equal(isPermanentKafkaFailure('not an error'), false);
+  });
+});
+
+describe('kafkaFailureHint', () => {
+  it('refused credentials name the sasl settings; an untrusted certificate names tls.ca', () => {
+    const refused = new (KafkaJSSASLAuthenticationError as unknown as new (message: string) => Error)(
+      'SASL SCRAM-SHA-512 authentication failed: Authentication failed during authentication due to invalid credentials',
+    );
+    assert.equal(
+      kafkaFailureHint(new Error('runtime failed', { cause: refused })),
+      'check kafka.sasl username, password and mechanism (the broker refused them)',
+    );
+    const untrusted = new KafkaJSConnectionError('Connection error: unable to verify the first certificate', {
+      code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    });
+    assert.match(kafkaFailureHint(untrusted) ?? '', /UNABLE_TO_VERIFY_LEAF_SIGNATURE.*kafka\.tls\.ca/);
+    assert.equal(
+      kafkaFailureHint(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED')),
+      undefined,
+    );
   });
 });

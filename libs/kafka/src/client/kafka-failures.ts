@@ -9,6 +9,8 @@ const PERMANENT_TYPES: ReadonlySet<string> = new Set([
   'GROUP_AUTHORIZATION_FAILED',
   'CLUSTER_AUTHORIZATION_FAILED',
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+const SASL_TYPES: ReadonlySet<string> = new Set([
   'SASL_AUTHENTICATION_FAILED',
   'UNSUPPORTED_SASL_MECHANISM',
   'ILLEGAL_SASL_STATE',
@@ -39,10 +41,46 @@ const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
 
 /** True for a kafkajs error (or one caused by it) that says trying again cannot help. */
 export function isPermanentKafkaFailure(error: unknown): boolean {
+  return isSaslRefusal(error) || untrustedCertificateCode(error) !== undefined || refusedAccess(error);
+}
+
+/**
+ * Node's code for a server certificate that does not verify, on the error or one of its causes
+ * (kafkajs copies it onto its connection error), e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`.
+ */
+export function untrustedCertificateCode(error: unknown): string | undefined {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
-    const { name, type, code } = cause as Error & { type?: unknown; code?: unknown };
-    if (PERMANENT_NAMES.has(name) || (typeof type === 'string' && PERMANENT_TYPES.has(type))) return true;
-    if (typeof code === 'string' && UNTRUSTED_CERTIFICATE_CODES.has(code)) return true;
+    const { code } = cause as Error & { code?: unknown };
+    if (typeof code === 'string' && UNTRUSTED_CERTIFICATE_CODES.has(code)) return code;
+    cause = cause.cause;
+  }
+  return undefined;
+}
+
+/**
+ * What to change for a permanent Kafka failure, for the one error line an app logs: the SASL
+ * settings for refused credentials, the CA for an untrusted certificate. Undefined otherwise.
+ */
+export function kafkaFailureHint(error: unknown, path = 'kafka'): string | undefined {
+  if (isSaslRefusal(error))
+    return `check ${path}.sasl username, password and mechanism (the broker refused them)`;
+  const code = untrustedCertificateCode(error);
+  if (code !== undefined) return `the broker's certificate is not trusted (${code}): check ${path}.tls.ca`;
+  return undefined;
+}
+
+function isSaslRefusal(error: unknown): boolean {
+  return someCause(error, ({ name, type }) => PERMANENT_NAMES.has(name) || SASL_TYPES.has(type ?? ''));
+}
+
+function refusedAccess(error: unknown): boolean {
+  return someCause(error, ({ type }) => PERMANENT_TYPES.has(type ?? ''));
+}
+
+function someCause(error: unknown, test: (e: { name: string; type?: string }) => boolean): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
+    const { type } = cause as Error & { type?: unknown };
+    if (test({ name: cause.name, ...(typeof type === 'string' && { type }) })) return true;
     cause = cause.cause;
   }
   return false;

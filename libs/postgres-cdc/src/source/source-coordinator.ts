@@ -1,5 +1,5 @@
 import { isRetriable, nextDelay, RetriableError, SluiceError } from '@sluice/errors';
-import { isPermanentKafkaFailure } from '@sluice/kafka';
+import { isPermanentKafkaFailure, kafkaFailureHint } from '@sluice/kafka';
 import { type LivenessView, type ProgressSample, ProgressWatchdog } from '@sluice/observability';
 import type { SourceLog } from './source-dependencies';
 import type { SourcePhase, SourceStatus } from './source-status';
@@ -169,7 +169,8 @@ export class SourceCoordinator<R extends CoordinatedRun> {
         this.failure = { message, at: new Date().toISOString(), retriable };
         if (!retriable) {
           this.currentPhase = 'failed';
-          log.error({ err: error }, `source failed: ${message}`);
+          const hint = kafkaFailureHint(error);
+          log.error({ err: error }, `source failed: ${message}${hint === undefined ? '' : `; ${hint}`}`);
           return;
         }
         // A run that lasted a while resets the backoff: the failure is new, not a loop.
