@@ -1,0 +1,104 @@
+import { type Kafka, type Message } from 'kafkajs';
+import { readTopicRange } from '../range/topic-range-reader';
+
+/**
+ * A compacted topic of source offsets, as Kafka Connect's `connect-offsets`: each record's key a
+ * JSON array naming whose offset it is (`["source-http-poll","<name>","<stream>"]`), its value the
+ * offset as JSON (a tombstone forgets it). Written by a source inside the Kafka transaction that
+ * carries the records the offset follows, so records and offset commit together; read committed
+ * at start-up, after the source's transactional producer has fenced any older instance (whose
+ * open transaction would otherwise hide the end of the topic).
+ */
+export class OffsetsTopic {
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+  ) {}
+
+  /**
+   * Creates the topic if missing: compacted, one partition (offsets are few; one partition keeps
+   * each key's history in order), room for large values.
+   */
+  async ensure(replicationFactor: number, maxValueBytes = 16 * 1024 * 1024): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      if ((await admin.listTopics()).includes(this.topic)) return;
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [
+            {
+              topic: this.topic,
+              numPartitions: 1,
+              replicationFactor,
+              configEntries: [
+                { name: 'cleanup.policy', value: 'compact' },
+                { name: 'max.message.bytes', value: String(maxValueBytes) },
+              ],
+            },
+          ],
+        })
+        .catch((error: unknown) => {
+          if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+        });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * The last committed value of every key that `owned` recognises (it returns the name to file it
+   * under, or undefined for another source's key). Unreadable records are reported to `onUnreadable`
+   * and skipped.
+   */
+  async read<T>(
+    owned: (key: readonly unknown[]) => string | undefined,
+    onUnreadable: (error: unknown, offset: bigint) => void = () => undefined,
+  ): Promise<Map<string, T>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let ends: { partition: number; high: string; low: string }[];
+    try {
+      ends = await admin.fetchTopicOffsets(this.topic);
+    } finally {
+      await admin.disconnect();
+    }
+    const values = new Map<string, T>();
+    await readTopicRange(this.kafka, {
+      topic: this.topic,
+      groupIdPrefix: 'sluice.offsets-reader',
+      partitions: ends.map((e) => ({ partition: e.partition, from: BigInt(e.low), to: BigInt(e.high) })),
+      onBatch: (_partition, records) => {
+        for (const record of records) {
+          const key = parseKey(record.key);
+          const name = key && owned(key);
+          if (name === undefined) continue;
+          if (record.value === null) values.delete(name);
+          else
+            try {
+              values.set(name, JSON.parse(record.value.toString('utf8')) as T);
+            } catch (error) {
+              onUnreadable(error, record.offset);
+            }
+        }
+      },
+    });
+    return values;
+  }
+
+  /** The record of one offset, to be sent inside the transaction it commits with. */
+  record(key: readonly unknown[], value: unknown): { topic: string; messages: Message[] } {
+    return { topic: this.topic, messages: [{ key: JSON.stringify(key), value: JSON.stringify(value) }] };
+  }
+}
+
+function parseKey(key: Buffer | null): readonly unknown[] | undefined {
+  if (key === null) return undefined;
+  try {
+    const parsed = JSON.parse(key.toString('utf8')) as unknown;
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
