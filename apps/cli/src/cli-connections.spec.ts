@@ -116,6 +116,36 @@ describe('cliConnections', () => {
     assert.equal(c.registry.auth?.username, 'sluice');
   });
 
+  it('warns once on stderr, naming the file and the setting, when a file turns certificate checking off', () => {
+    const unverified = file(
+      'unverified.yaml',
+      SECURED.replace('tls: { enabled: true }', 'tls: { enabled: true, rejectUnauthorized: false }'),
+    );
+    for (const flags of [{ kafkaConfig: unverified }, { config: unverified }]) {
+      const lines: string[] = [];
+      const c = cliConnections({ ...flags, brokers: '127.0.0.1:9096' }, 'sluice-cli-test', (line) =>
+        lines.push(line),
+      );
+      assert.equal(c.kafka.tls.rejectUnauthorized, false);
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(
+        lines[0]!,
+        new RegExp(
+          `^warning: ${unverified.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: TLS CERTIFICATE VERIFICATION IS OFF \\(kafka\\.tls\\.rejectUnauthorized: false\\)`,
+        ),
+      );
+    }
+  });
+
+  it('says nothing for a file that checks certificates, or without a file', () => {
+    const lines: string[] = [];
+    cliConnections({ kafkaConfig: file('checked.yaml', SECURED) }, 'sluice-cli-test', (line) =>
+      lines.push(line),
+    );
+    cliConnections({}, 'sluice-cli-test', (line) => lines.push(line));
+    assert.deepEqual(lines, []);
+  });
+
   it('refuses a file that does not exist, naming it', () => {
     const missing = join(dir, 'no-such.yaml');
     refused({ kafkaConfig: missing }, '--kafka-config', missing, /cannot read .*ENOENT/);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Admin } from 'kafkajs';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { envInt, parseConfig, parseYaml } from '@sluice/config';
+import { envInt, parseConfig, parseYaml, unverifiedTlsSettings, unverifiedTlsWarning } from '@sluice/config';
 import { connectorConfigTail } from '@sluice/connect';
 import { CONNECTORS } from '@sluice/connectors';
 import { ConfigError } from '@sluice/errors';
@@ -87,11 +87,21 @@ export function connectionOptions(command: Command, use: ConnectionUse): Command
 /**
  * Kafka and registry settings for a CLI command from its connection flags: a file read through the
  * apps' own loader and schemas (`${ENV}` resolved, unknown keys refused, every problem naming the
- * file and the key), then `--brokers` / `--registry` over it. An unreachable broker fails fast (a
- * person is waiting): a few seconds of retries rather than the apps' patient ones.
+ * file and the key), then `--brokers` / `--registry` over it. A file that turns certificate checking
+ * off (`rejectUnauthorized: false`) is warned about once, through `warn` (stderr). An unreachable
+ * broker fails fast (a person is waiting): a few seconds of retries rather than the apps' patient ones.
  */
-export function cliConnections(flags: ConnectionFlags, clientId: string): CliConnections {
+export function cliConnections(
+  flags: ConnectionFlags,
+  clientId: string,
+  warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): CliConnections {
   const file = connectionFile(flags);
+  // Once per command, on stderr (stdout stays parseable): a file that turns certificate checks off.
+  const fileName = flags.config ?? flags.kafkaConfig;
+  if (file !== undefined)
+    for (const setting of unverifiedTlsSettings(file))
+      warn(`warning: ${fileName}: ${unverifiedTlsWarning(setting)}`);
   const kafkaSection = file?.kafka ?? plainKafka(flags.brokers ?? localBrokers(), clientId);
   const kafka: KafkaConfig = {
     ...kafkaSection,

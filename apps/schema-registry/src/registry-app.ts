@@ -1,7 +1,7 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { postgresTlsOptions } from '@sluice/config';
+import { postgresTlsOptions, warnUnverifiedTls } from '@sluice/config';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
 import { type RegistryConfig } from './config/registry-config';
 import { requireBasicAuth } from './http/basic-auth';
@@ -25,6 +25,8 @@ export async function createRegistryApp(
   config: RegistryConfig,
   options: { readonly baseDir?: string } = {},
 ): Promise<RegistryApp> {
+  const logger = createLogger('schema-registry', config.logging, { secretsFrom: config });
+  warnUnverifiedTls(config, logger);
   const databaseTls = postgresTlsOptions(config.database.ssl, {
     baseDir: options.baseDir ?? process.cwd(),
     path: 'database.ssl',
@@ -37,7 +39,7 @@ export async function createRegistryApp(
     RegistryModule.forConfig(config, databaseTls),
     adapter,
     {
-      logger: new NestPinoLogger(createLogger('schema-registry', config.logging, { secretsFrom: config })),
+      logger: new NestPinoLogger(logger),
       bodyParser: false,
       abortOnError: false,
     },

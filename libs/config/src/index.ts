@@ -13,3 +13,9 @@ export {
   type PostgresSslLocation,
   postgresTlsOptions,
 } from './postgres-ssl';
+export {
+  unverifiedTlsSettings,
+  unverifiedTlsWarning,
+  warnUnverifiedTls,
+  type TlsWarningSink,
+} from './unverified-tls';

@@ -47,4 +47,3 @@ export {
   type ConnectorApp,
   type ConnectorAppOptions,
 } from './host/connector-app';
-export { unverifiedTlsSettings, warnUnverifiedTls } from './host/unverified-tls';

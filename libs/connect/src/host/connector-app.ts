@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type z } from 'zod';
-import { configFileFromArgs, loadAppConfig } from '@sluice/config';
+import { configFileFromArgs, loadAppConfig, warnUnverifiedTls } from '@sluice/config';
 import { checkKafkaTls, KafkaReachability } from '@sluice/kafka';
 import { createLogger, httpReachable, reachabilityProbe, runService, serveApp } from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
@@ -11,7 +11,6 @@ import {
   type RunningConnector,
 } from '../definition/connector-definition';
 import { ConnectorModule } from './connector.module';
-import { warnUnverifiedTls } from './unverified-tls';
 
 export interface ConnectorApp<R extends RunningConnector = RunningConnector> {
   readonly connector: R;

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { warnUnverifiedTls } from '@sluice/config';
 import { defineConnector } from '@sluice/connect';
 import { loadPipelineConfig, parsePipelineConfig } from '../pipeline/load-pipeline';
 import { declarePipelineTopics } from './pipeline-topics';
@@ -30,6 +31,10 @@ export const transformerConnector = defineConnector({
   create(config, { logger, registry, baseDir, dependencies }) {
     // An invalid pipeline throws a ConfigError naming the file and the YAML path before anything connects.
     const transformer = new Transformer(pipelineFromConfig(config, baseDir), config, registry, logger);
+    // A pipeline file's settings (an enrich step's ssl) are warned here; an inline pipeline was
+    // warned with the rest of the app's configuration.
+    if (typeof config.pipeline === 'string')
+      warnUnverifiedTls(transformer.pipeline.config, logger, 'pipeline');
     // The management API's one entry is named after the pipeline, not its group.
     return transformer.hosted(
       'transform',
