@@ -214,34 +214,10 @@ describe('Debezium mapping of extension types against real Postgres (PostGIS, pg
 
   /** The column texts pgoutput would send (their output functions) converted by the table's schema. */
   async function convertRow(table: string): Promise<Record<string, unknown>> {
-    const { rows } = await client.query(`SELECT oid FROM pg_class WHERE relname = $1`, [table]);
-    const relationId = Number(rows[0].oid);
-    const cols = await client.query<{ name: string; type_oid: string; typmod: number; attnum: number }>(
-      `SELECT attname AS name, atttypid::text AS type_oid, atttypmod AS typmod, attnum FROM pg_attribute
-        WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-      [relationId],
-    );
-    const relation: Relation = {
-      relationId,
-      schema: 'public',
-      table,
-      replicaIdentity: 'default',
-      columns: cols.rows.map((c, index) => ({
-        index,
-        name: c.name,
-        typeOid: Number(c.type_oid),
-        typeModifier: c.typmod,
-        isKey: c.name === 'id',
-      })),
-    };
-    const catalog = await TypeCatalog.load(client);
-    const schema = TableSchema.build(relation, catalog, await loadTableColumnFacts(client, relationId), {
-      topicPrefix: 'it',
-      database: 'source',
-    });
-    const names = relation.columns.map((c) => `${c.name}::text AS ${c.name}`).join(', ');
+    const schema = await schemaOf(client, table);
+    const names = schema.relation.columns.map((c) => `${c.name}::text AS ${c.name}`).join(', ');
     const text = (await client.query(`SELECT ${names} FROM ${table}`)).rows[0];
-    const values = relation.columns.map((c) => text[c.name] as string | null);
+    const values = schema.relation.columns.map((c) => text[c.name] as string | null);
     const [event] = new ChangeEventBuilder({ nowMicros: () => 0n }).insert(schema, values, {
       lsn: Lsn.parse('0/1'),
       commitTimeMicros: 0n,
@@ -289,6 +265,90 @@ describe('Debezium mapping of extension types against real Postgres (PostGIS, pg
     });
   });
 });
+
+describe('column defaults in the schemas, as Debezium + AvroConverter register them', () => {
+  const table = uniqueName('cdc_defaults').replace(/[^a-z0-9_]/g, '_');
+  let client: Client;
+
+  before(async () => {
+    const { host, port, user, password } = stackAddresses().postgres;
+    client = new Client({ host, port, user, password, database: 'source' });
+    await client.connect();
+    await client.query(
+      `CREATE TABLE ${table} (id serial PRIMARY KEY, n int NOT NULL DEFAULT 42, s text DEFAULT 'dflt',
+        b boolean DEFAULT true, ts timestamptz DEFAULT now(), d numeric(5,2) DEFAULT 1.5, e int DEFAULT (1 + 2),
+        plain text)`,
+    );
+  });
+
+  after(async () => {
+    if (!client) return;
+    try {
+      await client.query(`DROP TABLE IF EXISTS ${table}`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('serial → 0, DEFAULT 42, DEFAULT dflt: connect.default on the type, field default, [T, null] when optional', async () => {
+    const schema = await schemaOf(client, table);
+    const envelope = schema.valueSchema as { fields: Array<{ name: string; type: unknown }> };
+    const value = (envelope.fields[0].type as [string, { fields: Array<Record<string, unknown>> }])[1];
+    const field = (name: string) => value.fields.find((f) => f.name === name);
+    assert.deepEqual(field('id'), { name: 'id', type: { type: 'int', 'connect.default': 0 }, default: 0 });
+    assert.deepEqual(field('n'), { name: 'n', type: { type: 'int', 'connect.default': 42 }, default: 42 });
+    assert.deepEqual(field('s'), {
+      name: 's',
+      type: [{ type: 'string', 'connect.default': 'dflt' }, 'null'],
+      default: 'dflt',
+    });
+    assert.deepEqual(field('b'), {
+      name: 'b',
+      type: [{ type: 'boolean', 'connect.default': true }, 'null'],
+      default: true,
+    });
+    assert.equal(
+      (field('ts')!.type as Array<Record<string, unknown>>)[0]['connect.default'],
+      '1970-01-01T00:00:00.000000Z',
+    );
+    assert.equal(field('d')!.default, '\u0000\u0096');
+    assert.deepEqual(field('e'), { name: 'e', type: ['null', 'int'], default: null }); // an expression: none
+    assert.deepEqual(field('plain'), { name: 'plain', type: ['null', 'string'], default: null });
+    // the key's field carries the default too (Debezium builds both from the same columns)
+    assert.deepEqual((schema.keySchema as { fields: unknown[] }).fields, [
+      { name: 'id', type: { type: 'int', 'connect.default': 0 }, default: 0 },
+    ]);
+  });
+});
+
+/** The TableSchema of `table` from its catalog rows, as a Relation message would describe it. */
+async function schemaOf(client: Client, table: string): Promise<TableSchema> {
+  const { rows } = await client.query(`SELECT oid FROM pg_class WHERE relname = $1`, [table]);
+  const relationId = Number(rows[0].oid);
+  const cols = await client.query<{ name: string; type_oid: string; typmod: number }>(
+    `SELECT attname AS name, atttypid::text AS type_oid, atttypmod AS typmod FROM pg_attribute
+      WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [relationId],
+  );
+  const relation: Relation = {
+    relationId,
+    schema: 'public',
+    table,
+    replicaIdentity: 'default',
+    columns: cols.rows.map((c, index) => ({
+      index,
+      name: c.name,
+      typeOid: Number(c.type_oid),
+      typeModifier: c.typmod,
+      isKey: c.name === 'id',
+    })),
+  };
+  const catalog = await TypeCatalog.load(client);
+  return TableSchema.build(relation, catalog, await loadTableColumnFacts(client, relationId), {
+    topicPrefix: 'it',
+    database: 'source',
+  });
+}
 
 function plain(value: unknown): unknown {
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value;

@@ -11,6 +11,7 @@ import {
   dedupeNamedTypes,
 } from '../values/avro-json';
 import { type ColumnConverter, type ColumnMask, createColumnConverter } from '../values/column-converter';
+import { avroDefaultJson, columnDefault, defaultTypeName } from '../values/column-default';
 import { avroFullName, avroName } from './avro-name';
 import { POSTGRES_SOURCE_SCHEMA, TRANSACTION_BLOCK_SCHEMA } from './source-schema';
 import { TableWithoutKeyError } from './table-without-key-error';
@@ -38,6 +39,8 @@ export interface ColumnSlot {
   readonly field: string;
   readonly optional: boolean;
   readonly converter: ColumnConverter;
+  /** The column's literal DEFAULT in AvroData's JSON form (Debezium's schema default), if any. */
+  readonly defaultJson?: unknown;
 }
 
 /**
@@ -66,7 +69,7 @@ export class TableSchema {
     this.topic = `${options.topicPrefix}.${relation.schema}.${relation.table}`;
     const base = avroFullName(this.topic);
     const field = (slot: ColumnSlot): AvroField =>
-      connectField(slot.field, slot.converter.schema, slot.optional);
+      connectField(slot.field, slot.converter.schema, slot.optional, slot.defaultJson);
     this.keySchema = dedupeNamedTypes(connectRecord(`${base}.Key`, keyColumns.map(field)));
     const valueRecord = connectRecord(`${base}.Value`, columns.map(field));
     this.valueSchema = dedupeNamedTypes(
@@ -129,11 +132,20 @@ export class TableSchema {
         skipped.push(column.name);
         continue;
       }
+      // A masked column's schema does not carry its unmasked default.
+      const typeName = options.maskedColumns?.has(column.name)
+        ? undefined
+        : defaultTypeName(catalog, column.typeOid);
+      const columnDefaultValue =
+        typeName === undefined
+          ? undefined
+          : columnDefault(typeName, facts.defaults?.get(column.name), converter);
       slots.set(column.name, {
         index: column.index,
         field: avroName(column.name),
         optional: !facts.notNull.has(column.name) || converter.alwaysOptional === true,
         converter,
+        ...(columnDefaultValue ? { defaultJson: avroDefaultJson(columnDefaultValue.value) } : {}),
       });
     }
     const keySlots = keyNames.map((key) => {

@@ -14,17 +14,40 @@ export interface ConnectMeta {
 
 /**
  * A primitive Avro type carrying Connect metadata in AvroData's property order: type, then
- * connect.doc, connect.version, connect.parameters, connect.default, connect.name.
+ * connect.doc, connect.version, connect.parameters, connect.default, connect.name, connect.type.
  */
 export function connectPrimitive(type: string, meta: ConnectMeta = {}): AvroJson {
   const out: Record<string, unknown> = { type };
-  if (meta.connectType !== undefined) out['connect.type'] = meta.connectType;
   if (meta.doc !== undefined) out['connect.doc'] = meta.doc;
   if (meta.version !== undefined) out['connect.version'] = meta.version;
   if (meta.parameters !== undefined) out['connect.parameters'] = meta.parameters;
   if (meta.default !== undefined) out['connect.default'] = meta.default;
   if (meta.name !== undefined) out['connect.name'] = meta.name;
+  if (meta.connectType !== undefined) out['connect.type'] = meta.connectType;
   return Object.keys(out).length === 1 ? type : out;
+}
+
+/** Properties AvroData writes after connect.default (connect.name, connect.type, logical types). */
+const AFTER_DEFAULT = new Set(['connect.name', 'connect.type', 'logicalType']);
+
+/**
+ * `schema` with `connect.default` added where AvroData puts it (after connect.doc, version and
+ * parameters, before connect.name, connect.type and logicalType). Not for unions or records.
+ */
+export function withConnectDefault(schema: AvroJson, jsonDefault: unknown): AvroJson {
+  if (typeof schema === 'string') return { type: schema, 'connect.default': jsonDefault };
+  if (Array.isArray(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  let placed = false;
+  for (const [key, value] of Object.entries(schema)) {
+    if (!placed && AFTER_DEFAULT.has(key)) {
+      out['connect.default'] = jsonDefault;
+      placed = true;
+    }
+    out[key] = value;
+  }
+  if (!placed) out['connect.default'] = jsonDefault;
+  return out;
 }
 
 export interface AvroField {
@@ -33,9 +56,23 @@ export interface AvroField {
   readonly default?: unknown;
 }
 
-/** A Connect field: optional ones are `["null", T]` with default null, as AvroData writes them. */
-export function connectField(name: string, type: AvroJson, optional: boolean): AvroField {
-  return optional ? { name, type: ['null', type], default: null } : { name, type };
+/**
+ * A Connect field as AvroData writes it: optional ones are `["null", T]` with default null. A field
+ * whose Connect schema has a default (`jsonDefault`, already in AvroData's JSON form) carries it
+ * as `connect.default` on T and as the field default, and an optional one becomes `[T, "null"]`
+ * (AvroData's maybeMakeOptional: the default's branch first).
+ */
+export function connectField(
+  name: string,
+  type: AvroJson,
+  optional: boolean,
+  jsonDefault?: unknown,
+): AvroField {
+  if (jsonDefault === undefined || jsonDefault === null) {
+    return optional ? { name, type: ['null', type], default: null } : { name, type };
+  }
+  const withDefault = withConnectDefault(type, jsonDefault);
+  return { name, type: optional ? [withDefault, 'null'] : withDefault, default: jsonDefault };
 }
 
 /** A record named like a Connect struct: `a.b.C` → name `C`, namespace `a.b`, connect.name kept. */
