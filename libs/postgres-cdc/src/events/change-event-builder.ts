@@ -16,6 +16,8 @@ export interface SourcePosition {
   /** 'false' or absent while streaming. */
   readonly snapshot?: SnapshotMarker;
   readonly transaction?: TransactionBlock;
+  /** The transaction's replication origin (a pgoutput Origin message before its changes). */
+  readonly origin?: { readonly name: string; readonly lsn: Lsn };
 }
 
 /** One Kafka record to produce: `value` null is a tombstone. */
@@ -131,6 +133,8 @@ export class ChangeEventBuilder {
       txId: position.txId ?? null,
       lsn: asLong(position.lsn.toBigInt()),
       xmin: null,
+      origin: position.origin?.name ?? null,
+      origin_lsn: position.origin ? asLong(position.origin.lsn.toBigInt()) : null,
     };
     const value: EnvelopeValue = {
       before,

@@ -22,7 +22,8 @@ const optionalLong = (name: string): AvroField => connectField(name, 'long', tru
 
 /**
  * `io.debezium.connector.postgresql.Source` (SchemaFactory.sourceInfoSchemaBuilder + the Postgres
- * fields) as AvroConverter writes it. `snapshot` is an optional Enum with default "false", which
+ * fields of Debezium 3.6's PostgresSourceInfoStructMaker, ending with the optional `origin` and
+ * `origin_lsn`) as AvroConverter writes it. `snapshot` is an optional Enum with default "false", which
  * AvroData writes as a union with the string first and `"default": "false"`.
  */
 export const POSTGRES_SOURCE_SCHEMA: AvroJson = connectRecord(
@@ -54,6 +55,8 @@ export const POSTGRES_SOURCE_SCHEMA: AvroJson = connectRecord(
     optionalLong('txId'),
     optionalLong('lsn'),
     optionalLong('xmin'),
+    connectField('origin', 'string', true),
+    optionalLong('origin_lsn'),
   ],
   { version: 1 },
 );
@@ -84,6 +87,10 @@ export interface SourceInfo {
   txId: number | null;
   lsn: number | bigint | null;
   xmin: number | null;
+  /** Replication origin of the transaction (pgoutput Origin message), Debezium 3.6's `origin`. */
+  origin: string | null;
+  /** The commit's LSN on the origin server. */
+  origin_lsn: number | bigint | null;
 }
 
 export interface TransactionBlock {

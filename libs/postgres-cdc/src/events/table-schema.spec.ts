@@ -111,6 +111,8 @@ const DEBEZIUM_ENVELOPE = {
           { name: 'txId', type: ['null', 'long'], default: null },
           { name: 'lsn', type: ['null', 'long'], default: null },
           { name: 'xmin', type: ['null', 'long'], default: null },
+          { name: 'origin', type: ['null', 'string'], default: null },
+          { name: 'origin_lsn', type: ['null', 'long'], default: null },
         ],
         'connect.version': 1,
         'connect.name': 'io.debezium.connector.postgresql.Source',
@@ -242,6 +244,8 @@ describe('ChangeEventBuilder', () => {
       txId: 767,
       lsn: 0x16b3748,
       xmin: null,
+      origin: null,
+      origin_lsn: null,
     });
     assert.equal(value.ts_ms, 1_700_000_001_000);
     assert.deepEqual(schema.valueCodec.invalidPaths(value), []);
@@ -293,6 +297,16 @@ describe('ChangeEventBuilder', () => {
     const [plain] = builder.update(schema, null, ['1', 'b@x', '10.50', UNCHANGED_TOAST], POSITION);
     assert.equal(plain.value!.before, null);
     assert.equal(plain.value!.after!.note, '__debezium_unavailable_value');
+  });
+
+  it('a change with a replication origin carries source.origin and origin_lsn (Debezium 3.6)', () => {
+    const [event] = builder.insert(schema, row, {
+      ...POSITION,
+      origin: { name: 'pg_16999', lsn: Lsn.parse('0/3000060') },
+    });
+    assert.equal(event.value!.source.origin, 'pg_16999');
+    assert.equal(event.value!.source.origin_lsn, 0x3000060);
+    assert.deepEqual(schema.valueCodec.invalidPaths(event.value), []);
   });
 
   it('snapshot reads are op r with the snapshot marker; truncate is op t without key', () => {
