@@ -72,6 +72,13 @@ describe('source-postgres change events', () => {
     assert.equal(typeof value.source.lsn, 'number');
     assert.ok(value.source.lsn! > 0);
     assert.equal(value.source.txId, txid);
+    // sequence[0], Debezium's lastCommitLsn: known for the first streamed transaction (the position
+    // streaming resumed from), a commit's end before this change; no replication origin here
+    const [lastCommit, lsn] = JSON.parse(String(value.source.sequence)) as [string | null, string];
+    assert.ok(lastCommit !== null, 'sequence[0] is set on the first streamed transaction');
+    assert.ok(BigInt(lastCommit) <= BigInt(lsn));
+    assert.equal(value.source.origin, null);
+    assert.equal(value.source.origin_lsn, null);
     assert.ok(Math.abs(value.ts_ms - Date.now()) < 60_000, 'ts_ms is the processing time');
     assert.ok(Number(value.source.ts_ms) <= value.ts_ms, 'source.ts_ms is the commit time');
   });

@@ -263,6 +263,7 @@ export class SourceRun implements CoordinatedRun {
       incremental,
       database: config.postgres.database,
       onPosition: (lsn) => offset.advanceTo(lsn),
+      ...(from && { lastCommitLsn: from }),
     }).run(stream);
   }
 

@@ -28,6 +28,11 @@ export interface StreamingContext extends PhaseContext {
   readonly incremental?: IncrementalSnapshot;
   /** The captured database (the trace's root span names it). */
   readonly database: string;
+  /**
+   * Where streaming resumes (the slot's confirmed position: the end of the last delivered
+   * transaction), Debezium's restored `lsn_commit`: `source.sequence[0]` of the first transaction.
+   */
+  readonly lastCommitLsn?: Lsn;
 }
 
 /**
@@ -38,8 +43,12 @@ export interface StreamingContext extends PhaseContext {
 export class StreamingPhase {
   private tx: OpenTransaction | undefined;
   private lastCommitLsn: Lsn | undefined;
+  /** The replication origin of the open transaction (an Origin message follows its Begin). */
+  private origin: { readonly name: string; readonly lsn: Lsn } | undefined;
 
-  constructor(private readonly context: StreamingContext) {}
+  constructor(private readonly context: StreamingContext) {
+    this.lastCommitLsn = context.lastCommitLsn;
+  }
 
   /** Runs until the stream ends (stop) or fails (the error propagates to the source's retry loop). */
   async run(stream: AsyncIterable<ReplicationMessage>): Promise<void> {
@@ -57,6 +66,7 @@ export class StreamingPhase {
     if (incremental?.wants(message) && (await incremental.observe(message))) return;
     switch (message.type) {
       case 'begin':
+        this.origin = undefined;
         this.tx = {
           pending: window.open(),
           xid: message.xid,
@@ -108,7 +118,8 @@ export class StreamingPhase {
           publisher.close(this.tx.pending, message.endLsn);
           this.tx.trace.end();
         }
-        this.lastCommitLsn = message.commitLsn;
+        // Debezium's lastCommitLsn is the commit message's WAL position: the end of the commit record
+        this.lastCommitLsn = message.endLsn;
         this.tx = undefined;
         return;
       case 'message':
@@ -117,8 +128,11 @@ export class StreamingPhase {
         if (isHeartbeat(message) && !message.transactional && this.tx === undefined)
           publisher.mark(message.lsn);
         return;
+      case 'origin':
+        this.origin = { name: message.name, lsn: message.originLsn };
+        return;
       default:
-        // origin, type: nothing to publish. Streamed and two-phase transactions are not requested
+        // type: nothing to publish. Streamed and two-phase transactions are not requested
         // (START_REPLICATION without `streaming` / `two_phase`), so they never arrive.
         return;
     }
@@ -130,6 +144,7 @@ export class StreamingPhase {
       lastCommitLsn: this.lastCommitLsn,
       txId: this.tx?.xid,
       commitTimeMicros: this.tx?.commitTimeMicros ?? 0n,
+      ...(this.origin && { origin: this.origin }),
     };
   }
 
