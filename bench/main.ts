@@ -19,6 +19,7 @@ import { benchSourcePostgres } from './source-postgres.bench';
 import { benchTracing } from './tracing.bench';
 import { benchSinkHttp } from './sink-http.bench';
 import { benchSourceWebhook } from './source-webhook.bench';
+import { benchSourceHttpPoll } from './source-http-poll.bench';
 import { benchTransformer } from './transformer.bench';
 
 interface Suite {
@@ -57,6 +58,11 @@ const SUITES: Suite[] = [
     name: 'source-webhook',
     parts: ['kafka', 'registry'],
     run: ({ runs, quick }) => benchSourceWebhook({ runs, quick }),
+  },
+  {
+    name: 'source-http-poll',
+    parts: ['kafka', 'registry'],
+    run: ({ runs, quick }) => benchSourceHttpPoll({ runs, quick }),
   },
   {
     name: 'tracing',
