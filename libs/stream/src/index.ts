@@ -34,6 +34,17 @@ export {
 } from './runtime/record-runner';
 export { type StreamRecord, type OutputRecord } from './processor/stream-record';
 export { type RecordProcessor, type ProcessContext } from './processor/record-processor';
+export {
+  type KeyValueStore,
+  type StateAccess,
+  type StateChange,
+  type StoreRestoreProgress,
+} from './state/key-value-store';
+export { StateStore } from './state/state-store';
+export { RecordState } from './state/record-state';
+export { PartitionState } from './state/partition-state';
+export { ChangelogReader, type ChangelogRange } from './state/changelog-reader';
+export { changelogTopicFor, STORE_NAME } from './state/changelog-topic';
 export { StageFailure, inStage } from './processor/stage-failure';
 export {
   type DeliveryStrategy,

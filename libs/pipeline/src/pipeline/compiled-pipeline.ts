@@ -1,5 +1,6 @@
 import { isRetriable, RetriableError, SluiceError } from '@sluice/errors';
 import { parseAvroSchema } from '@sluice/schema';
+import type { StateAccess } from '@sluice/stream';
 import { Expression } from '../expression/expression';
 import type {
   InputSchema,
@@ -104,8 +105,13 @@ export class CompiledPipeline {
     }
   }
 
-  /** Runs the steps over one record. */
-  async process(input: PipelineInput): Promise<PipelineOutput[]> {
+  /** The state stores of the pipeline's stateful steps (empty for a stateless pipeline). */
+  get stateStores(): string[] {
+    return this.steps.flatMap(({ step }) => [...(step.stores ?? [])]);
+  }
+
+  /** Runs the steps over one record; `state`: the input partition's stores (stateful steps). */
+  async process(input: PipelineInput, state?: StateAccess): Promise<PipelineOutput[]> {
     const tombstone = input.value === null || input.value === undefined;
     let schemas: OutputSchemas | undefined;
     if (!tombstone) {
@@ -129,9 +135,10 @@ export class CompiledPipeline {
       for (const record of records) {
         let result: StepResult;
         try {
-          if (record.value === null) result = step.applyTombstone ? step.applyTombstone(record) : record;
+          if (record.value === null)
+            result = step.applyTombstone ? step.applyTombstone(record, state) : record;
           else {
-            const applied = step.apply(record);
+            const applied = step.apply(record, state);
             result = applied instanceof Promise ? await applied : applied;
           }
         } catch (error) {

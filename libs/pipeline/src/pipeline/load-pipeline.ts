@@ -47,10 +47,46 @@ export function compilePipeline(config: PipelineConfig, options: PipelineOptions
       baseDir: options.baseDir ?? process.cwd(),
       clock: options.clock ?? Date.now,
       lookups: options.lookups ?? postgresRowLookup,
+      index,
     });
     return { label, step };
   });
+  checkStatefulSteps(config, steps);
   return new CompiledPipeline(config, steps);
+}
+
+/**
+ * Stateful steps keep their state per input partition with a changelog written in the pipeline's
+ * Kafka transaction: they need exactly-once, one input topic, and distinct store names.
+ */
+function checkStatefulSteps(config: PipelineConfig, steps: readonly LabelledStep[]): void {
+  const seen = new Map<string, string>();
+  for (const { label, step } of steps) {
+    for (const store of step.stores ?? []) {
+      const other = seen.get(store);
+      if (other)
+        throw new ConfigError(
+          `${label}: state store "${store}" is also used by ${other}; give each step its own store`,
+          undefined,
+          label,
+        );
+      seen.set(store, label);
+    }
+  }
+  if (seen.size === 0) return;
+  const [store, label] = [...seen][0]!;
+  if (config.mode !== 'exactly-once')
+    throw new ConfigError(
+      `${label}: a stateful step (store "${store}") needs mode: exactly-once — its state is committed with the outputs and offsets in one Kafka transaction`,
+      undefined,
+      'mode',
+    );
+  if (!('topics' in config.from) || config.from.topics.length !== 1)
+    throw new ConfigError(
+      `${label}: a stateful step (store "${store}") needs exactly one input topic in from.topics — state is kept per input partition`,
+      undefined,
+      'from',
+    );
 }
 
 /** Reads and validates a pipeline file without building its steps (what planners need). */

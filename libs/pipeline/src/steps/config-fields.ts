@@ -27,3 +27,29 @@ export const fieldName = z
 export function fieldNames(description: string) {
   return z.array(fieldName).min(1).describe(description);
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration: milliseconds as a number, or text such as `500ms`, `30s`, `5m`, `1h`, `1d`. Gives milliseconds. */
+export function duration(description: string) {
+  return z
+    .union([z.number().int().nonnegative(), z.string()])
+    .transform((raw, ctx) => {
+      if (typeof raw === 'number') return raw;
+      const m = /^\s*(\d+)\s*(ms|s|m|h|d)\s*$/.exec(raw);
+      if (!m) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a duration such as 500ms, 30s, 5m, 1h, 1d (or milliseconds)',
+        });
+        return z.NEVER;
+      }
+      return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    })
+    .describe(description);
+}
+
+/** A state store name (part of its changelog topic `<groupId>-<store>-changelog`). */
+export const storeName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,100}$/, 'a store name: letters, digits, ".", "_" and "-"');

@@ -2,6 +2,8 @@ import { castStep } from './cast-step';
 import { convertTimestampStep } from './convert-timestamp-step';
 import { customStep } from './custom-step';
 import { dropStep } from './drop-step';
+import { aggregateStep } from './stateful/aggregate-step';
+import { dedupeStep } from './stateful/dedupe-step';
 import { enrichStep } from './enrich/enrich-step';
 import { filterStep } from './filter-step';
 import { insertStep } from './insert-step';
@@ -55,6 +57,8 @@ export const BUILT_IN_STEPS: readonly StepDefinition[] = [
   routeStep,
   enrichStep,
   outboxStep,
+  dedupeStep,
+  aggregateStep,
   customStep,
 ] as StepDefinition[];
 

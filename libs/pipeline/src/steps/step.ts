@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { StateAccess } from '@sluice/stream';
 import type { StepResult, WorkingRecord } from '../record/pipeline-record';
 import type { StreamSchemas } from '../schema/derived-schema';
 import type { RowLookupFactory } from './enrich/row-lookup';
@@ -13,6 +14,8 @@ export interface StepContext {
   readonly clock: () => number;
   /** How `enrich` reaches its database. */
   readonly lookups: RowLookupFactory;
+  /** The step's position in `steps` (0-based): stateful steps name their default store after it. */
+  readonly index: number;
 }
 
 /**
@@ -23,9 +26,18 @@ export interface StepContext {
  */
 export interface Step {
   deriveSchema(input: StreamSchemas): StreamSchemas;
-  apply(record: WorkingRecord): StepResult | Promise<StepResult>;
+  /**
+   * `state`: the state stores of the record's input partition, given to steps that declare `stores`
+   * (docs/stateful-processing.md); writes count only when the record's work succeeds.
+   */
+  apply(record: WorkingRecord, state?: StateAccess): StepResult | Promise<StepResult>;
   /** For a record whose value is null (a tombstone). Without it the tombstone passes unchanged. */
-  applyTombstone?(record: WorkingRecord): StepResult;
+  applyTombstone?(record: WorkingRecord, state?: StateAccess): StepResult;
+  /**
+   * The state stores this step keeps per input partition (a stateful step). Each is backed by the
+   * compacted changelog topic `<groupId>-<store>-changelog`, written in the pipeline's transaction.
+   */
+  readonly stores?: readonly string[];
   /** Releases connections; called when the pipeline closes. */
   close?(): Promise<void>;
 }

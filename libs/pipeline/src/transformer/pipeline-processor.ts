@@ -33,7 +33,12 @@ export class PipelineProcessor implements RecordProcessor {
 
   constructor(private readonly parts: PipelineProcessorParts) {
     this.name = `Pipeline(${parts.pipeline.config.name})`;
+    const stores = parts.pipeline.stateStores;
+    if (stores.length > 0) this.stateStores = stores;
   }
+
+  /** The state stores of the pipeline's stateful steps (dedupe, aggregate, join). */
+  readonly stateStores?: readonly string[];
 
   async process(record: StreamRecord, ctx: ProcessContext): Promise<readonly OutputRecord[]> {
     const { pipeline, decoder } = this.parts;
@@ -58,17 +63,20 @@ export class PipelineProcessor implements RecordProcessor {
       );
     }
     const outputs = await ctx.stage('TRANSFORMATION', pipeline.config.name, () =>
-      pipeline.process({
-        topic: record.topic,
-        partition: record.partition,
-        offset: String(record.offset),
-        timestamp: Number(record.timestamp),
-        key,
-        value,
-        headers: record.headers,
-        ...(keySchema ? { keySchema } : {}),
-        ...(valueSchema ? { valueSchema } : {}),
-      }),
+      pipeline.process(
+        {
+          topic: record.topic,
+          partition: record.partition,
+          offset: String(record.offset),
+          timestamp: Number(record.timestamp),
+          key,
+          value,
+          headers: record.headers,
+          ...(keySchema ? { keySchema } : {}),
+          ...(valueSchema ? { valueSchema } : {}),
+        },
+        ctx.state,
+      ),
     );
     if (outputs.length === 0) return [];
     const records: OutputRecord[] = [];

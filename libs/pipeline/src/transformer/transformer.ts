@@ -13,7 +13,7 @@ import { RetriableError } from '@sluice/errors';
 import { createKafkaClient } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
-import { type OutputRecord, type TopicPartition } from '@sluice/stream';
+import { type OutputRecord, type StoreRestoreProgress, type TopicPartition } from '@sluice/stream';
 import { type CompiledPipeline } from '../pipeline/compiled-pipeline';
 import { compilePipeline, loadPipeline, parsePipelineConfig } from '../pipeline/load-pipeline';
 import { OutputSchemaRegistrations } from './output-schemas';
@@ -36,6 +36,11 @@ export interface TransformerStatus extends SupervisionStatus {
   readonly recordsDeadLettered: number;
   readonly recordsParked: number;
   readonly schemaRegistrations: number;
+  /**
+   * Stateful steps: each state store of each assigned partition, its changelog and how far its
+   * restore got (records are processed only once `done`).
+   */
+  readonly stateStores?: readonly StoreRestoreProgress[];
   /** This process's resident set and V8 heap in use, bytes. */
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
 }
@@ -145,6 +150,7 @@ export class Transformer extends ConsumingConnector<OutputRecord> {
       recordsParked: outcomes.parked,
       schemaRegistrations: this.schemas.registrations,
       memory: processMemory(),
+      ...(this.pipeline.stateStores.length > 0 ? { stateStores: this.runtime.stateRestoreProgress() } : {}),
       // lastError, retryAt, liveness: when there are any.
       ...since,
     };

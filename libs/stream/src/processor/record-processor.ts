@@ -1,4 +1,5 @@
 import { type ConnectStage } from '../dead-letter/dead-letter-headers';
+import { type StateAccess } from '../state/key-value-store';
 import { type OutputRecord, type StreamRecord } from './stream-record';
 
 /** What the runtime tells a processor about the call it is in. */
@@ -13,6 +14,11 @@ export interface ProcessContext {
    * stage and component name. Work outside any stage counts as `TRANSFORMATION` of the processor.
    */
   stage<T>(stage: ConnectStage, className: string, work: () => T | Promise<T>): Promise<T>;
+  /**
+   * The partition's state stores, when the processor declared `stateStores`: writes count only if
+   * this attempt ends in outputs, and are committed with them (docs/stateful-processing.md).
+   */
+  readonly state?: StateAccess;
 }
 
 /**
@@ -26,5 +32,11 @@ export interface ProcessContext {
 export interface RecordProcessor<O = OutputRecord> {
   /** Names the processor in dead-letter headers (`__connect.errors.class.name`). */
   readonly name: string;
+  /**
+   * Names of the state stores the processor keeps per input partition (each backed by the compacted
+   * changelog topic `<group>-<store>-changelog`). A stateful processor runs one record at a time per
+   * partition, in offset order, and needs exactly-once delivery and a single input topic.
+   */
+  readonly stateStores?: readonly string[];
   process(record: StreamRecord, context: ProcessContext): Promise<readonly O[]> | readonly O[];
 }

@@ -3,6 +3,8 @@ import { OffsetTracker } from '../offsets/offset-tracker';
 import { KeyScheduler } from '../ordering/key-scheduler';
 import { type PartitionDelivery, type TopicPartition } from '../delivery/partition-delivery';
 import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
+import { type ChangelogReader } from '../state/changelog-reader';
+import { type PartitionState } from '../state/partition-state';
 import { type BatchParking, RecordAbandonedError, type RecordRunner } from './record-runner';
 
 /** What the consumer loop lends a worker for one fetched batch. */
@@ -86,6 +88,8 @@ export class PartitionWorker<O = OutputRecord> {
     private readonly runner: RecordRunner<O>,
     private readonly options: PartitionWorkerOptions,
     private readonly store?: ParkedKeyStore,
+    /** The partition's state stores and the reader that restores them (a stateful processor). */
+    readonly state?: { readonly stores: PartitionState; readonly reader: ChangelogReader },
   ) {}
 
   /**
@@ -143,6 +147,23 @@ export class PartitionWorker<O = OutputRecord> {
       }
       this.restored = true;
     }
+    if (this.state?.stores.needsRestore) {
+      // After begin(): the partition's producer is initialised, a previous owner's open
+      // transaction aborted, so the changelog is read to its true end before any record runs.
+      const heartbeats = setInterval(
+        () => void control.heartbeat().catch(() => undefined),
+        this.options.heartbeatIntervalMs,
+      );
+      try {
+        await this.state.stores.restore(this.state.reader, control.signal);
+      } catch (error) {
+        await delivery.abort();
+        if (control.signal.aborted) return { kind: 'abandoned' };
+        throw error;
+      } finally {
+        clearInterval(heartbeats);
+      }
+    }
 
     const tracker = new OffsetTracker();
     const changes: BatchParking = { parked: [], released: [], brokenRedrives: [] };
@@ -169,7 +190,7 @@ export class PartitionWorker<O = OutputRecord> {
       maxInFlight: this.options.keysPerPartition,
       maxBuffered: this.options.maxBuffered,
       handler: (record, signal) =>
-        this.runner.run(record, signal, delivery, parked, changes).then(
+        this.runner.run(record, signal, delivery, parked, changes, this.state?.stores).then(
           () => undefined,
           (error: unknown) => {
             if (!(error instanceof RecordAbandonedError)) failure ??= { error };
@@ -210,12 +231,15 @@ export class PartitionWorker<O = OutputRecord> {
       try {
         await delivery.checkpoint(next);
       } catch (error) {
+        // Whether the transaction committed is not known: the state is read again from its changelog.
+        this.state?.stores.invalidate();
         await this.giveUp(changes);
         if (lost) return { kind: 'rejoin', error: lostError };
         if (control.signal.aborted) return { kind: 'abandoned' };
         throw error;
       }
       this.committed = next;
+      this.state?.stores.commitBatch();
       this.options.onCommitted?.(records, next);
       control.resolveOffset(next - 1n);
       if (lost) return { kind: 'rejoin', error: lostError };
@@ -231,6 +255,7 @@ export class PartitionWorker<O = OutputRecord> {
     for (const record of changes.parked) this.parked.release(record.key);
     for (const { key, failedOffset } of changes.released) this.parked.park(key, failedOffset);
     for (const { key, redriveId } of changes.brokenRedrives ?? []) this.parked.mendRedrive(key, redriveId);
+    this.state?.stores.abortBatch();
     await this.delivery.abort();
   }
 }

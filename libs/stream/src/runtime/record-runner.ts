@@ -19,6 +19,9 @@ import {
   tracingActive,
   withTraceContext,
 } from '@sluice/observability';
+import { changelogRecord } from '../state/changelog-topic';
+import { type PartitionState } from '../state/partition-state';
+import { type RecordState } from '../state/record-state';
 import { type StreamMetrics } from './stream-metrics';
 
 export { type BatchParking, type KeptParked, keptParkedLog } from '../failure/key-gate';
@@ -81,6 +84,7 @@ export class RecordRunner<O = OutputRecord> {
     delivery: PartitionDelivery<O>,
     parked: ParkedKeys,
     changes: BatchParking,
+    state?: PartitionState,
   ): Promise<RecordOutcome> {
     const started = performance.now();
     // Nothing of tracing is touched per record while the process does not trace.
@@ -89,8 +93,8 @@ export class RecordRunner<O = OutputRecord> {
     let outcome: RecordOutcome;
     try {
       outcome = span
-        ? await span.run(() => this.decide(record, signal, delivery, scope, span))
-        : await this.decide(record, signal, delivery, scope, undefined);
+        ? await span.run(() => this.decide(record, signal, delivery, scope, span, state))
+        : await this.decide(record, signal, delivery, scope, undefined, state);
     } catch (error) {
       span?.end(error);
       throw error;
@@ -111,15 +115,24 @@ export class RecordRunner<O = OutputRecord> {
     delivery: PartitionDelivery<O>,
     scope: GateScope,
     span: TraceSpan | undefined,
+    state: PartitionState | undefined,
   ): Promise<RecordOutcome> {
     const admission = this.gate.admit(record, scope);
     if (admission.kind === 'park') {
       await this.gate.park(record, admission, scope);
       return 'parked';
     }
-    const outcome = await this.processWithRetry(record, signal);
+    const last: { state?: RecordState } = {};
+    const outcome = await this.processWithRetry(record, signal, state, (s) => (last.state = s));
+    const attemptState = last.state;
     if (outcome.ok) {
       await delivery.send(this.outputs(outcome.value, span), span);
+      if (attemptState) {
+        // The state's changelog goes into the same transaction as the outputs and the offset.
+        for (const change of attemptState.changes())
+          await delivery.deadLetter(changelogRecord(this.options.group, change), record.partition);
+        attemptState.apply();
+      }
       await this.gate.onProcessed(record, admission, scope);
       return 'processed';
     }
@@ -133,11 +146,24 @@ export class RecordRunner<O = OutputRecord> {
     return 'dead-lettered';
   }
 
-  private processWithRetry(record: StreamRecord, signal: AbortSignal): Promise<RetryOutcome<readonly O[]>> {
+  private processWithRetry(
+    record: StreamRecord,
+    signal: AbortSignal,
+    state: PartitionState | undefined,
+    onAttemptState: (state: RecordState) => void,
+  ): Promise<RetryOutcome<readonly O[]>> {
     const { processor, metrics } = this.options;
     return retry(
       async (attempt) => {
-        const context: ProcessContext = { signal, attempt, stage: inStage };
+        // Each attempt sees the state as the batch left it, never a failed attempt's writes.
+        const attemptState = state?.beginRecord();
+        if (attemptState) onAttemptState(attemptState);
+        const context: ProcessContext = {
+          signal,
+          attempt,
+          stage: inStage,
+          ...(attemptState ? { state: attemptState } : {}),
+        };
         return inStage('TRANSFORMATION', processor.name, () => processor.process(record, context));
       },
       this.options.retryPolicy,

@@ -1,3 +1,4 @@
+import { type StoreRestoreProgress } from '../state/key-value-store';
 import { DeadlineExceededError, nextDelay, SluiceError, withDeadline } from '@sluice/errors';
 import { isPermanentKafkaFailure } from '@sluice/kafka';
 import { type LivenessView, ProgressWatchdog, type ProgressSample } from '@sluice/observability';
@@ -239,6 +240,11 @@ export class RuntimeSupervisor<O = OutputRecord> {
 
   membership(): GroupMembership {
     return this.runtime?.membership() ?? (this.stopped ? 'stopped' : 'joining');
+  }
+
+  /** Where the restore of each state store of each partition assigned here stands. */
+  stateRestoreProgress(): StoreRestoreProgress[] {
+    return this.runtime?.stateRestoreProgress() ?? [];
   }
 
   partitionProgress(): PartitionProgress[] {

@@ -57,6 +57,22 @@ const member = gauge({
   labelNames: ['group'],
 });
 
+const restoreRestored = gauge({
+  name: 'sluice_stream_state_restore_records',
+  help: 'Changelog records read by the restore of a state store, per assigned partition.',
+  labelNames: ['group', 'store', 'partition'],
+});
+const restoreTotal = gauge({
+  name: 'sluice_stream_state_restore_total_records',
+  help: "Records of a state store's changelog partition to read when its restore began (end minus start offset).",
+  labelNames: ['group', 'store', 'partition'],
+});
+const restoreDone = gauge({
+  name: 'sluice_stream_state_restored',
+  help: '1 once the state store of an assigned partition is restored (records are processed only then).',
+  labelNames: ['group', 'store', 'partition'],
+});
+
 const stalled = gauge({
   name: 'sluice_stream_stalled',
   help: '1 while records wait and nothing was committed for liveness.stallAfterMs (then /health/live fails).',
@@ -151,6 +167,13 @@ export class StreamMetrics {
     partitionProgress(): ReadonlyArray<{ topic: string; partition: number; lag?: bigint }>;
     assignedPartitions(): readonly unknown[];
     isSettledMember(): boolean;
+    stateRestoreProgress?(): ReadonlyArray<{
+      store: string;
+      partition: number;
+      restoredRecords: number;
+      totalRecords: number;
+      done: boolean;
+    }>;
   }): () => void {
     const group = this.group;
     const removals = [
@@ -162,6 +185,22 @@ export class StreamMetrics {
       }),
       assigned.collectWith((g) => g.set({ group }, state.assignedPartitions().length)),
       member.collectWith((g) => g.set({ group }, state.isSettledMember() ? 1 : 0)),
+      ...(state.stateRestoreProgress
+        ? [
+            restoreRestored.collectWith((g) => {
+              for (const p of state.stateRestoreProgress!())
+                g.set({ group, store: p.store, partition: String(p.partition) }, p.restoredRecords);
+            }),
+            restoreTotal.collectWith((g) => {
+              for (const p of state.stateRestoreProgress!())
+                g.set({ group, store: p.store, partition: String(p.partition) }, p.totalRecords);
+            }),
+            restoreDone.collectWith((g) => {
+              for (const p of state.stateRestoreProgress!())
+                g.set({ group, store: p.store, partition: String(p.partition) }, p.done ? 1 : 0);
+            }),
+          ]
+        : []),
     ];
     return () => removals.forEach((remove) => remove());
   }

@@ -24,6 +24,10 @@ import { parkedTopicFor } from '../failure/parked-key-record';
 import { type BatchOutcome, PartitionWorker } from './partition-worker';
 import { type KeptParked, type RecordOutcome, RecordRunner } from './record-runner';
 import { type StreamRuntimeConfig } from './stream-runtime-config';
+import { ChangelogReader } from '../state/changelog-reader';
+import { changelogTopicFor } from '../state/changelog-topic';
+import { type StoreRestoreProgress } from '../state/key-value-store';
+import { PartitionState } from '../state/partition-state';
 import { StreamMetrics } from './stream-metrics';
 
 /** Thrown by a commit for a partition this member no longer owns: nothing is committed. */
@@ -109,6 +113,7 @@ export class StreamRuntime<O = OutputRecord> {
   private admin: Admin | undefined;
   private strategy: DeliveryStrategy<O> | undefined;
   private parkedLog: ParkedKeyLog | undefined;
+  private changelogReader: ChangelogReader | undefined;
   private readonly runner: RecordRunner<O>;
   private readonly metrics: StreamMetrics | undefined;
   private unwatchMetrics: (() => void) | undefined;
@@ -154,6 +159,17 @@ export class StreamRuntime<O = OutputRecord> {
       // Without a delivery of its own the runtime produces the outputs to Kafka (O is OutputRecord).
       kafkaOutputs: options.delivery === undefined,
     });
+    const stores = processor.stateStores ?? [];
+    if (stores.length > 0) {
+      if (options.delivery !== undefined || config.delivery !== 'exactly-once')
+        throw new Error(
+          `processor ${processor.name} keeps state (${stores.join(', ')}): it needs the exactly-once Kafka delivery`,
+        );
+      if (config.topics.length !== 1)
+        throw new Error(
+          `processor ${processor.name} keeps state (${stores.join(', ')}): it reads one input topic, not ${config.topics.length}`,
+        );
+    }
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
       this.rejectDone = reject;
@@ -169,6 +185,18 @@ export class StreamRuntime<O = OutputRecord> {
   /** The compacted topic that keeps parked keys across restarts and reassignments. */
   get parkedKeyTopic(): string {
     return parkedTopicFor(this.options.config.group);
+  }
+
+  /** The changelog topics of the processor's state stores (`<group>-<store>-changelog`). */
+  get changelogTopics(): string[] {
+    return (this.options.processor.stateStores ?? []).map((s) =>
+      changelogTopicFor(this.options.config.group, s),
+    );
+  }
+
+  /** Where the restore of each state store of each partition assigned here stands. */
+  stateRestoreProgress(): StoreRestoreProgress[] {
+    return [...this.workers.values()].flatMap((w) => w.state?.stores.restoreProgress() ?? []);
   }
 
   /** The partitions assigned to this member in the current generation (for status endpoints). */
@@ -254,6 +282,7 @@ export class StreamRuntime<O = OutputRecord> {
     this.admin = kafka.admin();
     await this.admin.connect();
     await this.provisionDeadLetterTopic(this.admin);
+    if (this.changelogTopics.length > 0) this.changelogReader = new ChangelogReader(kafka, this.admin);
     if (config.failure.onKeyFailure === 'park') {
       this.parkedLog = new ParkedKeyLog(kafka, this.admin, config.group);
       await this.parkedLog.start();
@@ -287,6 +316,7 @@ export class StreamRuntime<O = OutputRecord> {
     });
     this.unwatchMetrics = this.metrics?.watch({
       partitionProgress: () => this.partitionProgress(),
+      stateRestoreProgress: () => this.stateRestoreProgress(),
       assignedPartitions: () => this.assignedPartitions(),
       isSettledMember: () => this.membershipState === 'member',
     });
@@ -429,9 +459,17 @@ export class StreamRuntime<O = OutputRecord> {
             },
           ]
         : [];
+    // A state store's changelog: compacted, one partition per input partition.
+    const changelogs = this.changelogTopics.map((name) => ({
+      name,
+      partitions,
+      replicationFactor,
+      configs: { 'cleanup.policy': 'compact' },
+    }));
     await new TopicProvisioner(admin).provision([
       { name: this.deadLetterTopic, partitions, replicationFactor },
       ...parkedKeys,
+      ...changelogs,
     ]);
   }
 
@@ -529,13 +567,15 @@ export class StreamRuntime<O = OutputRecord> {
     await this.closing.get(key);
     let worker = this.workers.get(key);
     if (!worker) {
-      const { config } = this.options;
+      const { config, processor } = this.options;
+      const stores = processor.stateStores ?? [];
       worker = new PartitionWorker(
         tp,
         this.strategy!.forPartition(tp),
         this.runner,
         {
-          keysPerPartition: config.concurrency.keysPerPartition,
+          // A stateful processor runs one record at a time per partition, in offset order.
+          keysPerPartition: stores.length > 0 ? 1 : config.concurrency.keysPerPartition,
           maxBuffered: config.concurrency.maxBufferedPerPartition,
           revokeTimeoutMs: config.revokeTimeoutMs,
           heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -543,6 +583,9 @@ export class StreamRuntime<O = OutputRecord> {
           ...(this.metrics ? { onCommitted: this.metrics.committed } : {}),
         },
         this.parkedLog,
+        this.changelogReader
+          ? { stores: new PartitionState(tp, config.group, stores), reader: this.changelogReader }
+          : undefined,
       );
       this.workers.set(key, worker);
     }

@@ -1,0 +1,252 @@
+import { z } from 'zod';
+import type { KeyValueStore, StateAccess } from '@sluice/stream';
+import { Expression } from '../../expression/expression';
+import { StepFailedError } from '../../pipeline/pipeline-errors';
+import type { StepResult, WorkingRecord } from '../../record/pipeline-record';
+import { scopeOf } from '../../record/record-scope';
+import { addedField, type FieldSpec, newRecord, primitive } from '../../schema/avro-builder';
+import type { StreamSchemas } from '../../schema/derived-schema';
+import { duration, expressionText, fieldName, storeName } from '../config-fields';
+import { type Step, stepDefinition } from '../step';
+import { Aggregation, type AggregationKind } from './aggregations';
+import { EventTime, keyText, storeOf } from './stateful-support';
+import { closesBetween, isClosed, type WindowSpec, windowsOf } from './windows';
+
+/**
+ * A record whose every window was already closed (its end plus the grace period is behind the
+ * partition's stream time): it is dead-lettered with this class, never silently dropped.
+ */
+export class LateRecordError extends StepFailedError {
+  constructor(step: string, message: string) {
+    super(step, message, { code: 'LATE_RECORD' });
+  }
+}
+
+const STREAM_TIME = '\u0000stream-time';
+const WINDOW_PREFIX = 'w|';
+
+const KINDS = ['sum', 'min', 'max', 'avg', 'last'] as const;
+const aggregationSpec = z.union([
+  z.literal('count'),
+  z
+    .strictObject(
+      Object.fromEntries(KINDS.map((k) => [k, expressionText(`The value to ${k}.`).optional()])) as Record<
+        (typeof KINDS)[number],
+        z.ZodOptional<z.ZodString>
+      >,
+    )
+    .refine((o) => Object.values(o).filter((v) => v !== undefined).length === 1, {
+      message: 'give exactly one of sum, min, max, avg, last with its expression',
+    }),
+]);
+
+const configSchema = z
+  .strictObject({
+    groupBy: expressionText(
+      'The group of a record, e.g. after.customer_id. Default: the record key. Groups are aggregated per input ' +
+        'partition: group by something the input is partitioned by (the key), or re-key first.',
+    ).optional(),
+    time: expressionText(
+      'The event time in epoch ms, e.g. source.ts_ms. Default: the Kafka record timestamp.',
+    ).optional(),
+    window: z
+      .strictObject({
+        size: duration('Window length, e.g. 1m.'),
+        advance: duration(
+          'Hopping windows: distance between window starts (less than size). Default size (tumbling).',
+        ).optional(),
+        grace: duration('How long after its end a window still takes late records. Default 0.').default(0),
+      })
+      .describe('Windows on event time, aligned to the epoch.'),
+    aggregations: z
+      .record(fieldName, aggregationSpec)
+      .refine((r) => Object.keys(r).length > 0, 'give at least one aggregation')
+      .describe('Output field → `count`, or `{ sum | min | max | avg | last: <expression> }`.'),
+    emit: z
+      .enum(['final', 'updates'])
+      .default('final')
+      .describe(
+        'final: one result per window and group once the window closed (stream time past end + grace); ' +
+          'updates: the current result after every record. Default final.',
+      ),
+    name: fieldName
+      .default('Aggregate')
+      .describe('The output record name (namespace sluice.aggregate). Default Aggregate.'),
+    store: storeName.optional().describe('The state store. Default aggregate-<step index>.'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.window.size <= 0)
+      ctx.addIssue({ code: 'custom', path: ['window', 'size'], message: 'must be more than 0' });
+    const advance = c.window.advance ?? c.window.size;
+    if (advance <= 0 || advance > c.window.size)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['window', 'advance'],
+        message: 'must be more than 0 and at most size',
+      });
+  });
+
+type Accs = Record<string, unknown>;
+
+/**
+ * Windowed aggregation per group on event time (Kafka Streams' windowedBy + aggregate + suppress):
+ * each record is folded into its tumbling or hopping windows in the input partition's state store;
+ * the stream time is the latest event time seen in the partition. With `emit: final` a window's
+ * results are emitted once (when the stream time passes its end plus grace) and the window is
+ * forgotten; with `updates` after each record. A record whose windows are all closed goes to the DLQ
+ * (LateRecordError). The input record itself is consumed; outputs are keyed by group and window.
+ */
+export class AggregateStep implements Step {
+  readonly stores: readonly string[];
+
+  constructor(
+    private readonly groupBy: Expression | undefined,
+    private readonly time: EventTime,
+    private readonly window: WindowSpec,
+    private readonly aggregations: readonly Aggregation[],
+    private readonly emit: 'final' | 'updates',
+    private readonly recordName: string,
+    private readonly store: string,
+    private readonly label: string,
+  ) {
+    this.stores = [store];
+  }
+
+  deriveSchema(): StreamSchemas {
+    const fields: FieldSpec[] = [
+      { name: 'group', type: primitive('string') },
+      { name: 'window_start', type: primitive('long'), doc: 'epoch ms, inclusive' },
+      { name: 'window_end', type: primitive('long'), doc: 'epoch ms, exclusive' },
+      { name: 'final', type: primitive('boolean'), doc: 'true: the window closed and this is its result' },
+      ...this.aggregations.map((a) =>
+        a.kind === 'count' ? { name: a.field, type: a.type } : addedField(a.field, a.type),
+      ),
+    ];
+    return {
+      key: newRecord(`sluice.aggregate.${this.recordName}Key`, [
+        { name: 'group', type: primitive('string') },
+        { name: 'window_start', type: primitive('long') },
+      ]),
+      value: newRecord(`sluice.aggregate.${this.recordName}`, fields),
+    };
+  }
+
+  apply(record: WorkingRecord, state?: StateAccess): StepResult {
+    const store = storeOf(state, this.store, this.label);
+    const at = this.time.of(record);
+    const before = readNumber(store.get(STREAM_TIME));
+    const streamTime = before === undefined ? at : Math.max(before, at);
+    if (before === undefined || streamTime > before) store.put(STREAM_TIME, Buffer.from(String(streamTime)));
+    const scope = scopeOf(record);
+    const group = keyText(this.groupBy ? this.groupBy.valueFor(scope) : record.key);
+
+    const open = windowsOf(this.window, at).filter((start) => !isClosed(this.window, start, streamTime));
+    const outputs: WorkingRecord[] = [];
+    // Windows the stream time closed: emitted (final) and forgotten.
+    if (before !== undefined && streamTime > before && closesBetween(this.window, before, streamTime))
+      outputs.push(...this.closeWindows(store, streamTime, record));
+    if (open.length === 0)
+      throw new LateRecordError(
+        this.label,
+        `record at ${new Date(at).toISOString()} is later than the grace period of its window(s): stream time ` +
+          `${new Date(streamTime).toISOString()}, grace ${this.window.grace} ms`,
+      );
+    for (const start of open) {
+      const key = windowKey(start, group);
+      const raw = store.get(key);
+      const accs: Accs = raw ? (JSON.parse(raw.toString('utf8')) as Accs) : this.initial();
+      for (const a of this.aggregations) accs[a.field] = a.add(accs[a.field] as never, scope);
+      store.put(key, Buffer.from(JSON.stringify(accs), 'utf8'));
+      if (this.emit === 'updates') outputs.push(this.result(record, group, start, accs, false));
+    }
+    return outputs.length === 0 ? null : outputs;
+  }
+
+  /** Tombstones carry nothing to aggregate. */
+  applyTombstone(): StepResult {
+    return null;
+  }
+
+  private closeWindows(store: KeyValueStore, streamTime: number, record: WorkingRecord): WorkingRecord[] {
+    const closed: Array<{ key: string; start: number; group: string; accs: Accs }> = [];
+    for (const [key, value] of store.entries()) {
+      if (!key.startsWith(WINDOW_PREFIX)) continue;
+      const bar = key.indexOf('|', WINDOW_PREFIX.length);
+      const start = Number(key.slice(WINDOW_PREFIX.length, bar));
+      if (!isClosed(this.window, start, streamTime)) continue;
+      closed.push({
+        key,
+        start,
+        group: key.slice(bar + 1),
+        accs: JSON.parse(value.toString('utf8')) as Accs,
+      });
+    }
+    closed.sort((a, b) => a.start - b.start || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    for (const c of closed) store.delete(c.key);
+    return this.emit === 'final'
+      ? closed.map((c) => this.result(record, c.group, c.start, c.accs, true))
+      : [];
+  }
+
+  private initial(): Accs {
+    return Object.fromEntries(this.aggregations.map((a) => [a.field, a.initial()]));
+  }
+
+  private result(
+    record: WorkingRecord,
+    group: string,
+    start: number,
+    accs: Accs,
+    final: boolean,
+  ): WorkingRecord {
+    const value: Record<string, unknown> = {
+      group,
+      window_start: start,
+      window_end: start + this.window.size,
+      final,
+    };
+    for (const a of this.aggregations) value[a.field] = a.result(accs[a.field] as never);
+    return { metadata: record.metadata, key: { group, window_start: start }, value, headers: [] };
+  }
+}
+
+const windowKey = (start: number, group: string): string => `${WINDOW_PREFIX}${start}|${group}`;
+const readNumber = (b: Buffer | undefined): number | undefined =>
+  b === undefined ? undefined : Number(b.toString('utf8'));
+
+function aggregationsOf(cfg: z.output<typeof configSchema>['aggregations']): Aggregation[] {
+  return Object.entries(cfg).map(([field, spec]) => {
+    if (spec === 'count') return new Aggregation(field, 'count', undefined);
+    const [kind, expression] = Object.entries(spec).find(([, v]) => v !== undefined)! as [
+      AggregationKind,
+      string,
+    ];
+    return new Aggregation(field, kind, expression);
+  });
+}
+
+export const aggregateStep = stepDefinition({
+  name: 'aggregate',
+  summary:
+    'Windowed aggregation per group on event time: tumbling or hopping windows with a grace period; count, sum, ' +
+    'min, max, avg, last; emits each window once when it closes (`emit: final`) or after every record ' +
+    '(`updates`). Records later than the grace period go to the DLQ (`LateRecordError`). Output key ' +
+    '`{group, window_start}`, value `{group, window_start, window_end, final, <aggregations>}`. Stateful, per ' +
+    'input partition (group by the key, or re-key first); state in memory, backed by a compacted changelog in ' +
+    "the pipeline's transaction. Needs mode exactly-once and one input topic.",
+  configSchema,
+  example:
+    'aggregate:\n  groupBy: after.customer_id\n  time: source.ts_ms\n  window: { size: 1m, grace: 10s }\n' +
+    '  aggregations:\n    orders: count\n    revenue: { sum: after.total }\n    biggest: { max: after.total }\n  emit: final',
+  fromConfig: (cfg, context) =>
+    new AggregateStep(
+      cfg.groupBy === undefined ? undefined : Expression.parse(cfg.groupBy),
+      new EventTime(cfg.time, context.label),
+      { size: cfg.window.size, advance: cfg.window.advance ?? cfg.window.size, grace: cfg.window.grace },
+      aggregationsOf(cfg.aggregations),
+      cfg.emit,
+      cfg.name,
+      cfg.store ?? `aggregate-${context.index}`,
+      context.label,
+    ),
+});
