@@ -128,6 +128,11 @@ const cursorSchema = z
       .describe(
         '`cursor.since` of the very first poll, e.g. 2024-01-01T00:00:00Z. Default none (the parameter is left out).',
       ),
+    ordered: flag()
+      .default(true)
+      .describe(
+        'The API lists items in ascending (field, tieBreaker) order, as incremental listings do: a poll then remembers only the versions near its maximum. false keeps every version a poll published until it ends (any order; larger cursors). Default true.',
+      ),
     conditional: flag()
       .default(false)
       .describe(

@@ -48,6 +48,23 @@ export interface PollStreamDeps {
 
 /** Records of a deletion scan written per transaction. */
 const DELETES_PER_TRANSACTION = 500;
+/** A poll's pages share a transaction up to this many records, or this long. */
+const RECORDS_PER_TRANSACTION = 5_000;
+const COMMIT_INTERVAL_MS = 250;
+
+/** A poll under way: where it asked from, its next page, the largest mark and the versions published. */
+interface Run {
+  readonly since: Mark | undefined;
+  next: PagePointer | undefined;
+  max: Mark | undefined;
+  readonly seen: Map<string, readonly [string, number | null]>;
+}
+
+/** Forgets the versions below `floor` (items with no mark are kept: whole-listing polls). */
+function prune(seen: Map<string, readonly [string, number | null]>, floor: number | null): void {
+  if (floor === null) return;
+  for (const [key, [, at]] of seen) if (at !== null && at < floor) seen.delete(key);
+}
 
 /**
  * One polled endpoint, from request to committed cursor: each poll renders the request from the
@@ -69,6 +86,8 @@ export class PollStream {
   private lastReconcileAt = 0;
   private nextPollAt: number | undefined;
   private lastError: string | undefined;
+  /** Versions the committed cursor remembers (kept, not counted per status call). */
+  private remembered = 0;
   private readonly counts = { polls: 0, pages: 0, published: 0, unchanged: 0, deleted: 0, failures: 0 };
 
   constructor(
@@ -103,6 +122,7 @@ export class PollStream {
   /** Polls on its schedule until `signal` fires or the API refuses the stream. */
   async run(committed: PollCursor | undefined, signal: AbortSignal): Promise<void> {
     this.cursor = committed ?? EMPTY_CURSOR;
+    this.remembered = Object.keys(this.cursor.seen).length;
     // A restarted source reconciles after a full interval, not at once.
     this.lastReconcileAt = Date.now();
     while (!signal.aborted) {
@@ -146,33 +166,41 @@ export class PollStream {
     this.phaseNow = 'stopped';
   }
 
-  /** One poll: the pages from the cursor (or from where a stopped poll left off) to the last. */
+  /**
+   * One poll: the pages from the cursor (or from where a stopped poll left off) to the last. The
+   * next page is fetched while the current one is encoded and committed; pages are committed
+   * together, with the cursor after the last of them, up to RECORDS_PER_TRANSACTION records or
+   * COMMIT_INTERVAL_MS.
+   */
   async poll(signal: AbortSignal): Promise<void> {
     this.counts.polls++;
     this.lastPollAt = Date.now();
     const span = this.deps.tracing.root(`poll ${this.name}`, { 'sluice.http_poll.stream': this.name });
     let failure: unknown;
+    let prefetch: Promise<ApiAnswer> | undefined;
     try {
-      let run = this.cursor.run ?? {
-        since: this.cursor.mark,
-        next: undefined as PagePointer | undefined,
-        max: this.cursor.mark,
-      };
-      let resumed = this.cursor.run !== undefined;
+      const committed = this.cursor;
+      let run: Run = this.startRun(committed.run);
+      let resumed = committed.run !== undefined;
+      let buffered: Message[] = [];
+      let lastCommit = Date.now();
+      let request = this.request(run.since, run.next);
       for (;;) {
-        const request = this.request(run.since, run.next);
         let answer: ApiAnswer;
         try {
-          answer = await this.deps.client.send(request, signal);
+          answer = await (prefetch ?? this.deps.client.send(request, signal));
+          prefetch = undefined;
         } catch (error) {
+          prefetch = undefined;
           // A page pointer kept across a restart may have expired (a next-link's token): start over.
           if (resumed && error instanceof PollFailedError && error.code === 'HTTP_POLL_STATUS') {
             this.deps.logger.warn(
               { stream: this.name, err: error },
               'resumed page refused: the poll starts again',
             );
-            run = { since: this.cursor.mark, next: undefined, max: this.cursor.mark };
+            run = this.startRun(undefined);
             resumed = false;
+            request = this.request(run.since, run.next);
             continue;
           }
           throw error;
@@ -187,20 +215,29 @@ export class PollStream {
           { body: answer.body, headers: answer.headers, url: request.url, items: items.length },
           run.next,
         );
-        const { messages, seen, max } = await this.page(items, run.max, span);
-        const cursor: PollCursor = next
-          ? { ...this.cursor, seen, run: { since: run.since, next, max } }
-          : this.completed(seen, max, answer.headers);
+        if (next) {
+          request = this.request(run.since, next);
+          prefetch = this.deps.client.send(request, signal);
+          // Settled when awaited; a commit failing first must not leave it unhandled.
+          prefetch.catch(() => undefined);
+        }
+        buffered.push(...(await this.page(items, run, span)));
+        run.next = next;
+        this.counts.pages++;
+        resumed = false;
+        if (next && buffered.length < RECORDS_PER_TRANSACTION && Date.now() - lastCommit < COMMIT_INTERVAL_MS)
+          continue;
+        const cursor = next ? this.inProgress(run) : this.completed(run, answer.headers);
         await this.deps.publisher.publish([
-          ...(messages.length > 0 ? [{ topic: this.config.topic, messages }] : []),
+          ...(buffered.length > 0 ? [{ topic: this.config.topic, messages: buffered }] : []),
           this.deps.cursors.record(this.name, cursor),
         ]);
         this.cursor = cursor;
-        this.counts.pages++;
-        this.counts.published += messages.length;
+        this.remembered = Object.keys(cursor.seen).length;
+        this.counts.published += buffered.length;
+        buffered = [];
+        lastCommit = Date.now();
         if (!next) break;
-        run = { since: run.since, next, max };
-        resumed = false;
       }
       polls.inc({ stream: this.name, outcome: 'ok' });
     } catch (error) {
@@ -211,18 +248,25 @@ export class PollStream {
     }
   }
 
-  /** A page's items as records: versions already published dropped, `seen` and the mark's maximum updated. */
-  private async page(
-    items: Record<string, unknown>[],
-    max: Mark | undefined,
-    span: TraceSpan,
-  ): Promise<{
-    messages: Message[];
-    seen: Record<string, readonly [string, number | null]>;
-    max: Mark | undefined;
-  }> {
-    const seen: Record<string, readonly [string, number | null]> = { ...this.cursor.seen };
-    const floor = overlapFloor(this.cursor.mark, this.config.cursor.lookbackSeconds);
+  /** A poll's working state, from the committed cursor (a stopped poll's, if any). */
+  private startRun(stopped: PollCursor['run']): Run {
+    const { mark, seen } = this.cursor;
+    return {
+      since: stopped ? stopped.since : mark,
+      next: stopped?.next,
+      max: stopped ? stopped.max : mark,
+      seen: new Map(Object.entries(seen)),
+    };
+  }
+
+  /**
+   * A page's items as records: the versions already published dropped, the run's `seen` and
+   * maximum updated. Below the overlap of the run's maximum an item not remembered counts as
+   * published (ordered listings; otherwise the run's whole `seen` is kept).
+   */
+  private async page(items: Record<string, unknown>[], run: Run, span: TraceSpan): Promise<Message[]> {
+    const { lookbackSeconds, ordered } = this.config.cursor;
+    const floor = overlapFloor(ordered ? run.max : this.cursor.mark, lookbackSeconds);
     const send = this.deps.tracing.send(span, this.config.topic, { 'sluice.http_poll.stream': this.name });
     const headers: Record<string, string | Buffer> = {};
     for (const h of send.headers()) headers[h.key] = h.value!;
@@ -231,7 +275,7 @@ export class PollStream {
     for (const [index, item] of items.entries()) {
       const listed = this.deps.records.listed(item, index);
       const at = listed.mark ? comparable(listed.mark.value) : null;
-      const known = seen[listed.key];
+      const known = run.seen.get(listed.key);
       const published =
         known?.[0] === listed.version ||
         // Older than a version already published: a stale read, never a step back.
@@ -244,31 +288,37 @@ export class PollStream {
         continue;
       }
       messages.push(await this.deps.records.upsert(listed, headers));
-      seen[listed.key] = [listed.version, at];
-      if (listed.mark && (!max || compareMarks(listed.mark, max) > 0)) max = listed.mark;
+      run.seen.set(listed.key, [listed.version, at]);
+      if (listed.mark && (!run.max || compareMarks(listed.mark, run.max) > 0)) run.max = listed.mark;
       itemsPublished.inc({ stream: this.name, outcome: 'published' });
     }
-    return { messages, seen, max };
+    if (ordered) prune(run.seen, overlapFloor(run.max, lookbackSeconds));
+    return messages;
+  }
+
+  /** The cursor of a poll stopped between pages: the committed mark, the run's state. */
+  private inProgress(run: Run): PollCursor {
+    return {
+      ...this.cursor,
+      seen: Object.fromEntries(run.seen),
+      run: {
+        ...(run.since ? { since: run.since } : {}),
+        next: run.next!,
+        ...(run.max ? { max: run.max } : {}),
+      },
+    };
   }
 
   /** The cursor after a poll's last page: the mark moved, `seen` pruned to the next poll's overlap. */
-  private completed(
-    seen: Record<string, readonly [string, number | null]>,
-    max: Mark | undefined,
-    headers: Readonly<Record<string, string>>,
-  ): PollCursor {
-    const mark = max ?? this.cursor.mark;
-    const floor = overlapFloor(mark, this.config.cursor.lookbackSeconds);
-    const kept =
-      floor === null
-        ? seen
-        : Object.fromEntries(Object.entries(seen).filter(([, [, at]]) => at === null || at >= floor));
+  private completed(run: Run, headers: Readonly<Record<string, string>>): PollCursor {
+    const mark = run.max ?? this.cursor.mark;
+    prune(run.seen, overlapFloor(mark, this.config.cursor.lookbackSeconds));
     const conditional = this.config.cursor.conditional;
     return {
       ...(mark ? { mark } : {}),
       ...(conditional && headers.etag ? { etag: headers.etag } : {}),
       ...(conditional && headers['last-modified'] ? { lastModified: headers['last-modified'] } : {}),
-      seen: kept,
+      seen: Object.fromEntries(run.seen),
     };
   }
 
@@ -396,7 +446,7 @@ export class PollStream {
         ...(mark ? { mark } : {}),
         ...(etag ? { etag } : {}),
         ...(lastModified ? { lastModified } : {}),
-        remembered: Object.keys(this.cursor.seen).length,
+        remembered: this.remembered,
         ...(run ? { resumesAt: run.next } : {}),
       },
       ...(this.lastPollAt ? { lastPollAt: new Date(this.lastPollAt).toISOString() } : {}),
