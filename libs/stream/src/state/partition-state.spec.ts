@@ -1,0 +1,95 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChangelogReader } from './changelog-reader';
+import { changelogRecord, changelogTopicFor } from './changelog-topic';
+import { PartitionState } from './partition-state';
+
+const tp = { topic: 'in', partition: 2 };
+const text = (b: Buffer | undefined) => b?.toString('utf8');
+
+/** A reader over fixed changelog records, as Kafka would hand them read committed. */
+function fakeReader(records: Record<string, Array<[string, string | null]>>): ChangelogReader {
+  return {
+    range: async (topic: string) => ({ from: 0n, to: BigInt(records[topic]?.length ?? 0) }),
+    read: async (
+      topic: string,
+      _p: number,
+      _r: unknown,
+      apply: (k: Buffer, v: Buffer | null, o: bigint) => void,
+    ) => {
+      (records[topic] ?? []).forEach(([k, v], i) =>
+        apply(Buffer.from(k), v === null ? null : Buffer.from(v), BigInt(i)),
+      );
+    },
+  } as unknown as ChangelogReader;
+}
+
+describe('PartitionState', () => {
+  it('a record sees its own writes, then the batch, then the committed state; commit and abort per batch', () => {
+    const state = new PartitionState(tp, 'g', ['s']);
+    const first = state.beginRecord();
+    first.store('s').put('a', Buffer.from('1'));
+    assert.equal(text(first.store('s').get('a')), '1');
+    assert.equal(text(state.beginRecord().store('s').get('a')), undefined, 'not applied yet');
+    first.apply();
+    const second = state.beginRecord();
+    assert.equal(text(second.store('s').get('a')), '1', 'the batch');
+    second.store('s').delete('a');
+    second.store('s').put('b', Buffer.from('2'));
+    assert.deepEqual(
+      [...second.store('s').entries()].map(([k]) => k),
+      ['b'],
+    );
+    assert.deepEqual(
+      second.changes().map((c) => [c.key, text(c.value ?? undefined) ?? null]),
+      [
+        ['a', null],
+        ['b', '2'],
+      ],
+    );
+    second.apply();
+    state.abortBatch();
+    assert.equal(state.beginRecord().store('s').get('a'), undefined, 'the whole batch was given up');
+    const third = state.beginRecord();
+    third.store('s').put('c', Buffer.from('3'));
+    third.apply();
+    state.commitBatch();
+    state.abortBatch();
+    assert.equal(text(state.beginRecord().store('s').get('c')), '3', 'committed stays');
+    assert.throws(() => state.beginRecord().store('other'), /not declared/);
+  });
+
+  it('restores every store from its changelog (tombstones delete) and reports progress', async () => {
+    const state = new PartitionState(tp, 'g', ['s', 't']);
+    assert.equal(state.needsRestore, true);
+    await state.restore(
+      fakeReader({
+        [changelogTopicFor('g', 's')]: [
+          ['a', '1'],
+          ['b', '2'],
+          ['a', null],
+        ],
+      }),
+      new AbortController().signal,
+    );
+    assert.equal(state.needsRestore, false);
+    const view = state.beginRecord().store('s');
+    assert.equal(view.get('a'), undefined);
+    assert.equal(text(view.get('b')), '2');
+    const progress = state.restoreProgress().find((p) => p.store === 's')!;
+    assert.equal(progress.changelog, 'g-s-changelog');
+    assert.equal(progress.partition, 2);
+    assert.equal(progress.restoredRecords, 3);
+    assert.equal(progress.totalRecords, 3);
+    assert.equal(progress.done, true);
+    state.invalidate();
+    assert.equal(state.needsRestore, true);
+  });
+
+  it('a change becomes a changelog record of the store topic (a delete is a tombstone)', () => {
+    const r = changelogRecord('g', { store: 's', key: 'k', value: null });
+    assert.equal(r.topic, 'g-s-changelog');
+    assert.equal(r.key!.toString(), 'k');
+    assert.equal(r.value, null);
+  });
+});
