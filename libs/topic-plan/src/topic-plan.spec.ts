@@ -15,6 +15,7 @@ const source = (over: Partial<SourceTopicSettings> = {}): SourceTopicSettings =>
   tables: { include: ['public.orders'], exclude: [] },
   topics: { partitions: 6, replicationFactor: 3 },
   events: { tombstonesOnDelete: true, unavailableValuePlaceholder: 'x', transactionMetadata: false },
+  delivery: { guarantee: 'at-least-once', commitIntervalMs: 100, transactionTimeoutMs: 60_000 },
   ...over,
 });
 const pipeline = (doc: Record<string, unknown>) =>
@@ -22,6 +23,38 @@ const pipeline = (doc: Record<string, unknown>) =>
 const byName = (p: TopicPlan) => new Map(p.topics().map((t) => [t.name, t]));
 
 describe('TopicPlan', () => {
+  it('declares, exactly once, the source offsets topic: compacted, one partition, <topicPrefix>.offsets or as named', () => {
+    const p = plan();
+    declareSourceTopics(
+      p,
+      source({
+        delivery: { guarantee: 'exactly-once', commitIntervalMs: 100, transactionTimeoutMs: 60_000 },
+      }),
+      {
+        name: 'src',
+      },
+    );
+    const offsets = byName(p).get('app.offsets')!;
+    assert.deepEqual(
+      [offsets.partitions, offsets.replicationFactor, offsets.configs],
+      [1, 3, { 'cleanup.policy': 'compact' }],
+    );
+    const named = plan();
+    declareSourceTopics(
+      named,
+      source({
+        delivery: {
+          guarantee: 'exactly-once',
+          offsetsTopic: 'ops.offsets',
+          commitIntervalMs: 100,
+          transactionTimeoutMs: 60_000,
+        },
+      }),
+      { name: 'src' },
+    );
+    assert.ok(byName(named).has('ops.offsets'));
+  });
+
   it('declares a table topic per captured table and the transaction topic, with the source partitions', () => {
     const p = plan();
     declareSourceTopics(

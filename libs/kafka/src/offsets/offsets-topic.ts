@@ -55,6 +55,7 @@ export class OffsetsTopic {
   async read<T>(
     owned: (key: readonly unknown[]) => string | undefined,
     onUnreadable: (error: unknown, offset: bigint) => void = () => undefined,
+    timeoutMs = 30_000,
   ): Promise<Map<string, T>> {
     const admin = this.kafka.admin();
     await admin.connect();
@@ -65,9 +66,10 @@ export class OffsetsTopic {
       await admin.disconnect();
     }
     const values = new Map<string, T>();
-    await readTopicRange(this.kafka, {
+    const { complete } = await readTopicRange(this.kafka, {
       topic: this.topic,
       groupIdPrefix: 'sluice.offsets-reader',
+      signal: AbortSignal.timeout(timeoutMs),
       partitions: ends.map((e) => ({ partition: e.partition, from: BigInt(e.low), to: BigInt(e.high) })),
       onBatch: (_partition, records) => {
         for (const record of records) {
@@ -84,6 +86,12 @@ export class OffsetsTopic {
         }
       },
     });
+    // Read committed, the end is held back by any producer's open transaction on this topic.
+    if (!complete)
+      throw new Error(
+        `the offsets topic ${this.topic} was not read to its end within ${timeoutMs} ms: another producer's ` +
+          'transaction on it is open (it ends when that producer restarts or its transaction times out)',
+      );
     return values;
   }
 

@@ -195,6 +195,49 @@ export const sourceConfigSchema = z.strictObject({
         ),
     })
     .prefault({}),
+  delivery: z
+    .strictObject({
+      guarantee: z
+        .enum(['exactly-once', 'at-least-once'])
+        .default('exactly-once')
+        .describe(
+          'exactly-once: the events of one or more Postgres transactions and the source offset commit in one Kafka ' +
+            'transaction, the slot confirmed after it, replayed transactions dropped on restart (KIP-618); a ' +
+            'read_committed consumer sees each change once across kill -9. at-least-once: for brokers without ' +
+            'transactions; after a crash, changes Kafka had and the slot had not confirmed are published again. ' +
+            'Default exactly-once.',
+        ),
+      transactionalId: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'The Kafka transactional id; a second process with the same id fences the first, which stops. Default ' +
+            'sluice-source-postgres.<topicPrefix>.<slot.name>.',
+        ),
+      offsetsTopic: z
+        .string()
+        .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name')
+        .optional()
+        .describe(
+          'The compacted topic of committed positions, key ["source-postgres","<topicPrefix>","<slot>"] (as ' +
+            "Kafka Connect's offsets topics), one per source so that no other producer's open transaction " +
+            'delays its start. Created if missing. Default <topicPrefix>.offsets.',
+        ),
+      commitIntervalMs: wholeNumber(0)
+        .default(100)
+        .describe(
+          'Least time between commits: under load several Postgres transactions share one Kafka transaction; a ' +
+            "quiet source commits at once. Default 100 (Kafka Streams' commit.interval.ms under EOS).",
+        ),
+      transactionTimeoutMs: wholeNumber(1000)
+        .default(600_000)
+        .describe(
+          'How long the broker keeps a transaction open (at most its transaction.max.timeout.ms, 15 min by default): a Postgres transaction is one Kafka transaction, so its events must be sent within it. Default 600000.',
+        ),
+    })
+    .prefault({})
+    .describe('Delivery guarantee into Kafka.'),
   publishing: z
     .strictObject({
       maxBatchRecords: wholeNumber(1)

@@ -35,6 +35,7 @@ describe('source-postgres configuration', () => {
       'heartbeat',
       'topics',
       'restart',
+      'delivery',
       'publishing',
       'liveness',
       'kafka',

@@ -33,7 +33,7 @@ export const sourcePostgresConnector = defineConnector({
   // `liveness` is also in the shared tail, with the same schema: kept here, the keys stay in the
   // order of docs/source-postgres.md (the source's settings, then kafka, registry, http, ...).
   settings: sourceConfigSchema.shape,
-  topicKeys: ['topicPrefix', 'tables', 'topics', 'events'],
+  topicKeys: ['topicPrefix', 'tables', 'topics', 'events', 'delivery'],
   declareTopics(plan, settings, { file, knownTables }) {
     declareSourceTopics(plan, settings, { name: `source-postgres (${file})`, knownTables });
   },

@@ -3,11 +3,14 @@ import { type SourceConfig } from '../config/source-config';
 import { qualifiedName, selectTables, type TableName } from '../replication/table-name';
 
 /** What of a source's configuration decides its topics. */
-export type SourceTopicSettings = Pick<SourceConfig, 'topicPrefix' | 'tables' | 'topics' | 'events'>;
+export type SourceTopicSettings = Pick<
+  SourceConfig,
+  'topicPrefix' | 'tables' | 'topics' | 'events' | 'delivery'
+>;
 
 /**
  * The topics a Postgres source writes: `<prefix>.<schema>.<table>` per captured table and, with
- * transaction metadata, `<prefix>.transaction`. A table pattern (`public.*`) names tables only the
+ * transaction metadata, `<prefix>.transaction`; exactly once, the offsets topic. A table pattern (`public.*`) names tables only the
  * database knows; `knownTables` (schema.table) resolves it, otherwise the plan gets a note.
  */
 export function declareSourceTopics(
@@ -38,6 +41,14 @@ export function declareSourceTopics(
       name: `${config.topicPrefix}.transaction`,
       ...topic,
       origin: `${options.name}: transaction metadata`,
+    });
+  if (config.delivery.guarantee === 'exactly-once')
+    plan.declare({
+      name: config.delivery.offsetsTopic ?? `${config.topicPrefix}.offsets`,
+      partitions: 1,
+      replicationFactor: config.topics.replicationFactor,
+      configs: { 'cleanup.policy': 'compact' },
+      origin: `${options.name}: committed source offsets (exactly once)`,
     });
 }
 

@@ -1,5 +1,5 @@
-import type { Message, Producer, TopicMessages } from 'kafkajs';
-import { RetriableError, withDeadline } from '@sluice/errors';
+import type { Message, Producer, TopicMessages, Transaction } from 'kafkajs';
+import { RetriableError, SluiceError, withDeadline } from '@sluice/errors';
 import type { Lsn } from '../lsn/lsn';
 import type { AcknowledgementWindow, PendingTransaction } from '../offsets/acknowledgement-window';
 
@@ -38,9 +38,38 @@ export interface ChangeEventPublisherOptions {
   readonly onConfirmable: (lsn: Lsn) => void;
   /** Called with the number of events of each batch Kafka acknowledged (progress for liveness). */
   readonly onAcknowledged?: (events: number) => void;
+  /** Set for exactly-once delivery: the producer is transactional (see the class comment). */
+  readonly exactlyOnce?: ExactlyOnceDelivery;
 }
 
+/** How events and the source's position commit together in Kafka transactions. */
+export interface ExactlyOnceDelivery {
+  /** The offsets record saying everything up to `lsn` is delivered, sent inside the transaction. */
+  readonly offsetRecord: (lsn: Lsn) => TopicMessages;
+  /**
+   * Least time between two commits, in ms. Under load several Postgres transactions share one Kafka
+   * transaction (the next fills while the commit is in flight); a quiet source commits at once.
+   */
+  readonly commitIntervalMs: number;
+  /**
+   * The broker aborts a transaction open this long. A Postgres transaction still being sent after
+   * half of it is committed in parts rather than aborted again and again (`onPartialCommit` says so).
+   */
+  readonly transactionTimeoutMs: number;
+  readonly onPartialCommit?: () => void;
+}
+
+/** Another process took over the transactional id: this one must stop, not retry (it would fence the other back). */
+export class SourceFencedError extends SluiceError {
+  readonly code = 'SOURCE_FENCED';
+  readonly retriable = false;
+}
+
+const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+
 interface Batch {
+  /** Exactly once: the Kafka transaction commits once this batch is sent (it ends a Postgres transaction). */
+  commitAfter?: boolean;
   readonly byTopic: Map<string, Message[]>;
   readonly byTransaction: Map<PendingTransaction, number>;
   /** Bytes per topic-partition (`topic` alone for events the producer partitions). */
@@ -57,6 +86,14 @@ interface Batch {
  * the publisher broken, `publish` and `flush` reject, and the caller restarts streaming from the last
  * confirmed position, which redelivers every unacknowledged event (at-least-once, duplicates carry
  * their lsn and txId).
+ *
+ * Exactly once (`exactlyOnce`, a transactional producer): the batches are sent inside a Kafka
+ * transaction, which commits only at the end of a Postgres transaction — never with part of one —
+ * together with the offsets record of the position confirmable after it; only then is that position
+ * confirmed to the slot. A restarted source reads the committed position and drops the replayed
+ * transactions before it (`StreamingPhase`), so a read_committed consumer sees each change once.
+ * Events after the commit point wait in the next batch while the commit is in flight. A snapshot
+ * (`allowPartialCommits`) may commit in parts: an interrupted snapshot is taken again anyway.
  */
 export class ChangeEventPublisher {
   private batch: Batch = emptyBatch();
@@ -67,6 +104,20 @@ export class ChangeEventPublisher {
   private pendingEvents = 0;
   private failure: Error | undefined;
   private readonly drainWaiters: Array<() => void> = [];
+  // Exactly once:
+  private transaction: Transaction | undefined;
+  /** The batch being sent (its `commitAfter` may still be set). */
+  private sending: Batch | undefined;
+  /** The position confirmable once the open Kafka transaction commits. */
+  private deferred: Lsn | undefined;
+  private lastCommitAt = 0;
+  private transactionOpenedAt = 0;
+  /** A batch is marked to commit after it: later boundaries wait for that commit to begin. */
+  private commitRequested = false;
+  private commitTimer: NodeJS.Timeout | undefined;
+  /** Postgres transactions with events published and no commit read yet: no Kafka commit may split them. */
+  private readonly unclosed = new Set<PendingTransaction>();
+  private readonly splittable = new WeakSet<PendingTransaction>();
 
   constructor(
     private readonly producer: Producer,
@@ -91,6 +142,9 @@ export class ChangeEventPublisher {
     if (filled > 0 && filled + bytes > this.options.maxBatchBytes) this.seal();
     this.window.add(tx);
     this.pendingEvents++;
+    // A held event released later belongs to a transaction already closed: it splits nothing.
+    if (this.options.exactlyOnce && !this.splittable.has(tx) && tx.endLsn === undefined)
+      this.unclosed.add(tx);
     let messages = this.batch.byTopic.get(event.topic);
     if (messages === undefined) this.batch.byTopic.set(event.topic, (messages = []));
     messages.push(
@@ -124,22 +178,120 @@ export class ChangeEventPublisher {
 
   /** The commit of `tx` was read. */
   close(tx: PendingTransaction, endLsn: Lsn): void {
+    this.unclosed.delete(tx);
     this.report(this.window.close(tx, endLsn));
+    this.maybeCommit();
   }
 
   /** A position with nothing to deliver (heartbeat, transaction of uncaptured tables). */
   mark(endLsn: Lsn): void {
     this.report(this.window.mark(endLsn));
+    this.maybeCommit();
   }
 
-  /** Sends everything queued and waits until Kafka acknowledged it. */
+  /**
+   * Exactly once: `tx` (a snapshot's) may be committed in parts, so that a long snapshot is not one
+   * Kafka transaction; a snapshot interrupted before its end is taken again whole.
+   */
+  allowPartialCommits(tx: PendingTransaction): void {
+    this.splittable.add(tx);
+  }
+
+  /**
+   * Sends everything queued and waits until Kafka acknowledged it; exactly once, commits what ends
+   * a Postgres transaction and aborts the rest (it is read again from the slot).
+   */
   async flush(): Promise<void> {
+    if (this.options.exactlyOnce && this.unclosed.size === 0) this.requestCommit();
     for (;;) {
       this.throwIfFailed();
       if (this.inFlight) await this.inFlight;
       else if (this.sealed.length > 0 || this.batch.size > 0) await this.sendNow();
-      else return;
+      else break;
     }
+    if (this.transaction === undefined) return;
+    if (this.unclosed.size === 0) {
+      this.requestCommit();
+      await this.inFlight;
+      this.throwIfFailed();
+    } else {
+      const open = this.transaction;
+      this.transaction = undefined;
+      await open.abort().catch(() => undefined);
+    }
+  }
+
+  /** Exactly once: commits at this Postgres transaction boundary when the interval allows, else soon. */
+  private maybeCommit(): void {
+    const eos = this.options.exactlyOnce;
+    if (!eos || this.failure || this.commitRequested) return;
+    if (this.unclosed.size > 0) {
+      // A Postgres transaction too long for one Kafka transaction: commit what is sent, not abort.
+      if (this.transaction && Date.now() - this.transactionOpenedAt > eos.transactionTimeoutMs / 2) {
+        eos.onPartialCommit?.();
+        this.requestCommit();
+      }
+      return;
+    }
+    if (
+      this.transaction === undefined &&
+      !this.inFlight &&
+      this.sealed.length === 0 &&
+      this.batch.size === 0
+    ) {
+      // Nothing in Kafka waits for a commit: a position with nothing to deliver is confirmable now.
+      this.releaseDeferred();
+      return;
+    }
+    const wait = this.lastCommitAt + eos.commitIntervalMs - Date.now();
+    if (wait <= 0) return this.requestCommit();
+    this.commitTimer ??= setTimeout(() => {
+      this.commitTimer = undefined;
+      this.maybeCommit();
+    }, wait);
+  }
+
+  /** Marks the last batch queued (or the one in flight) to commit after it; with none, commits now. */
+  private requestCommit(): void {
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (this.batch.size > 0) this.seal();
+    const last = this.sealed.at(-1) ?? this.sending;
+    if (last) {
+      last.commitAfter = true;
+      this.commitRequested = true;
+    } else if (!this.inFlight) this.track(this.commit());
+    else return; // a commit is in flight; its end looks again (maybeCommit)
+    this.sendSoon(0);
+  }
+
+  private async commit(): Promise<void> {
+    const transaction = this.transaction;
+    const lsn = this.deferred;
+    this.lastCommitAt = Date.now();
+    this.commitRequested = false;
+    if (transaction === undefined) return this.releaseDeferred();
+    await withDeadline(
+      (async () => {
+        if (lsn !== undefined)
+          await transaction.sendBatch({
+            topicMessages: [this.options.exactlyOnce!.offsetRecord(lsn)],
+            acks: -1,
+          });
+        await transaction.commit();
+      })(),
+      this.options.sendTimeoutMs,
+      'committing change events to Kafka',
+    );
+    this.transaction = undefined;
+    if (this.deferred === lsn) this.deferred = undefined;
+    if (lsn !== undefined) this.options.onConfirmable(lsn);
+  }
+
+  private releaseDeferred(): void {
+    const lsn = this.deferred;
+    this.deferred = undefined;
+    if (lsn !== undefined) this.options.onConfirmable(lsn);
   }
 
   private sendSoon(delayMs: number): void {
@@ -166,26 +318,49 @@ export class ChangeEventPublisher {
       return this.inFlight ?? Promise.resolve();
     if (this.sealed.length === 0) this.seal();
     const batch = this.sealed.shift()!;
+    this.sending = batch;
+    return this.track(
+      withDeadline(
+        this.send(batch),
+        this.options.sendTimeoutMs,
+        `sending ${batch.size} change events to Kafka`,
+      ).then(() => {
+        this.sending = undefined;
+        this.acknowledged(batch);
+        if (batch.commitAfter) return this.commit();
+      }),
+    );
+  }
+
+  /** Runs `work` as the one thing in flight; a failure breaks the publisher. */
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight = work
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.inFlight = undefined;
+        this.sending = undefined;
+        if (this.failure) return;
+        if (this.sealed.length > 0) this.sendSoon(0);
+        else if (this.batch.size > 0) this.sendSoon(this.options.lingerMs);
+        this.maybeCommit();
+      });
+    return this.inFlight;
+  }
+
+  private async send(batch: Batch): Promise<void> {
     const topicMessages: TopicMessages[] = [...batch.byTopic].map(([topic, messages]) => ({
       topic,
       messages,
     }));
-    this.inFlight = withDeadline(
-      this.producer.sendBatch({ topicMessages, acks: -1 }),
-      this.options.sendTimeoutMs,
-      `sending ${batch.size} change events to Kafka`,
-    )
-      .then(
-        () => this.acknowledged(batch),
-        (error: unknown) => this.fail(error),
-      )
-      .finally(() => {
-        this.inFlight = undefined;
-        if (this.failure) return;
-        if (this.sealed.length > 0) this.sendSoon(0);
-        else if (this.batch.size > 0) this.sendSoon(this.options.lingerMs);
-      });
-    return this.inFlight;
+    if (!this.options.exactlyOnce) {
+      await this.producer.sendBatch({ topicMessages, acks: -1 });
+      return;
+    }
+    if (this.transaction === undefined) {
+      this.transaction = await this.producer.transaction();
+      this.transactionOpenedAt = Date.now();
+    }
+    await this.transaction.sendBatch({ topicMessages, acks: -1 });
   }
 
   private acknowledged(batch: Batch): void {
@@ -197,15 +372,28 @@ export class ChangeEventPublisher {
 
   private fail(error: unknown): void {
     // A failure is final for this publisher: a batch after it would overtake the failed one.
-    this.failure ??= new RetriableError(
-      `publishing change events to Kafka failed: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    const message = error instanceof Error ? error.message : String(error);
+    this.failure ??= FENCED.has((error as { type?: string }).type ?? '')
+      ? new SourceFencedError(
+          'another process of this source took over its transactional id (two instances of one source must ' +
+            `not run): this one stops. ${message}`,
+          { cause: error },
+        )
+      : new RetriableError(`publishing change events to Kafka failed: ${message}`, { cause: error });
+    clearTimeout(this.commitTimer);
+    this.commitRequested = false;
+    // What the open transaction holds is never visible; it is read again from the slot.
+    void this.transaction?.abort().catch(() => undefined);
+    this.transaction = undefined;
     this.wakeWaiters();
   }
 
   private report(lsn: Lsn | undefined): void {
-    if (lsn !== undefined) this.options.onConfirmable(lsn);
+    if (lsn === undefined) return;
+    // Exactly once, a position is confirmed only once the transaction holding its events commits.
+    if (this.options.exactlyOnce && (this.transaction !== undefined || this.inFlight !== undefined))
+      this.deferred = lsn;
+    else this.options.onConfirmable(lsn);
   }
 
   private waitForRoom(): Promise<void> {

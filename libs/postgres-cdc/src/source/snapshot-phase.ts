@@ -26,6 +26,8 @@ export class SnapshotPhase {
   async run(reader: SnapshotReader, tables: readonly TableName[], consistentPoint: Lsn): Promise<void> {
     const { builder, window, publisher } = this.context;
     const tx = window.open();
+    // Exactly once, a snapshot commits in parts: interrupted, it is taken again whole anyway.
+    publisher.allowPartialCommits(tx);
     const position = {
       lsn: consistentPoint,
       commitTimeMicros: BigInt(Date.now()) * 1000n,

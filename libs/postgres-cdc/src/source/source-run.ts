@@ -1,11 +1,12 @@
 import type { Admin } from 'kafkajs';
 import { DeadlineExceededError, withDeadline } from '@sluice/errors';
-import { createProducer, TopicProvisioner } from '@sluice/kafka';
+import { createProducer, OffsetsTopic, TopicProvisioner } from '@sluice/kafka';
 import type { SourceConfig } from '../config/source-config';
 import { ChangeEventBuilder } from '../events/change-event-builder';
 import { TransactionMetadata } from '../events/transaction-metadata';
 import { Heartbeat } from '../heartbeat/heartbeat';
 import { AcknowledgementWindow } from '../offsets/acknowledgement-window';
+import { Lsn } from '../lsn/lsn';
 import { ChangeEventPublisher } from '../publishing/change-event-publisher';
 import { PostgresSession } from '../replication/postgres-session';
 import { ReplicationConnection } from '../replication/replication-connection';
@@ -84,6 +85,8 @@ export class SourceRun implements CoordinatedRun {
   private replication: ReplicationStream | undefined;
   private initial: InitialSnapshot | undefined;
   private incrementalSnapshot: IncrementalSnapshot | undefined;
+  /** Exactly once: the position the offsets topic says is in Kafka (read after fencing). */
+  private delivered: Lsn | undefined;
 
   constructor(private readonly options: SourceRunOptions) {}
 
@@ -145,6 +148,9 @@ export class SourceRun implements CoordinatedRun {
       listener.onCaptured(captured);
       let slotState = await setup.prepare(tables);
       const context = await this.openCapture(session, admin);
+      // A new slot starts after everything: a position stored for an older slot says nothing of it.
+      if (slotState === undefined) this.delivered = undefined;
+      else await this.checkDelivered(session);
 
       if (slotState === undefined && config.snapshot.mode !== 'never') {
         this.initial = new InitialSnapshot({
@@ -179,12 +185,50 @@ export class SourceRun implements CoordinatedRun {
   private async openCapture(session: PostgresSession, admin: Admin): Promise<PhaseContext> {
     const { config, deps, listener, offset, control } = this.options;
     await admin.connect();
-    const producer = createProducer(deps.kafka);
+    const { delivery } = config;
+    const exactlyOnce = delivery.guarantee === 'exactly-once';
+    const offsets = new OffsetsTopic(deps.kafka, delivery.offsetsTopic ?? `${config.topicPrefix}.offsets`);
+    const offsetKey = ['source-postgres', config.topicPrefix, config.slot.name];
+    if (exactlyOnce) await offsets.ensure(config.topics.replicationFactor);
+    const producer = createProducer(
+      deps.kafka,
+      exactlyOnce
+        ? {
+            transactionalId:
+              delivery.transactionalId ?? `sluice-source-postgres.${config.topicPrefix}.${config.slot.name}`,
+            transactionTimeoutMs: delivery.transactionTimeoutMs,
+          }
+        : {},
+    );
     this.hold('disconnecting the Kafka producer', () => producer.disconnect());
+    // Transactional: connecting fences an older process of this source and aborts what it left open,
+    // so the offsets topic read next ends at its last commit.
     await producer.connect();
+    if (exactlyOnce) {
+      const stored = await offsets.read<{ lsn: string }>((key) =>
+        key.length === offsetKey.length && key.every((part, i) => part === offsetKey[i])
+          ? 'source'
+          : undefined,
+      );
+      const lsn = stored.get('source')?.lsn;
+      this.delivered = lsn === undefined ? undefined : Lsn.parse(lsn);
+    }
     const window = new AcknowledgementWindow();
     const publisher = new ChangeEventPublisher(producer, window, {
       ...config.publishing,
+      ...(exactlyOnce && {
+        exactlyOnce: {
+          offsetRecord: (lsn: Lsn) => offsets.record(offsetKey, { lsn: lsn.toString() }),
+          commitIntervalMs: delivery.commitIntervalMs,
+          transactionTimeoutMs: delivery.transactionTimeoutMs,
+          onPartialCommit: () =>
+            deps.log.warn(
+              { transactionTimeoutMs: delivery.transactionTimeoutMs },
+              'a Postgres transaction took longer than half the Kafka transaction timeout to send: committed in parts ' +
+                '(a crash before its end would publish its events again)',
+            ),
+        },
+      }),
       onAcknowledged: (events) => listener.onAcknowledged(events),
       onConfirmable: (lsn) => {
         offset.confirm(lsn);
@@ -257,6 +301,7 @@ export class SourceRun implements CoordinatedRun {
     heartbeat.start();
     this.enter('streaming');
     deps.log.info({ slot: config.slot.name, from: from?.toString() }, 'streaming');
+    let dropped = 0;
     await new StreamingPhase({
       ...context,
       transactions,
@@ -264,7 +309,42 @@ export class SourceRun implements CoordinatedRun {
       database: config.postgres.database,
       onPosition: (lsn) => offset.advanceTo(lsn),
       ...(from && { lastCommitLsn: from }),
+      ...(this.delivered && {
+        delivered: this.delivered,
+        onAlreadyDelivered: () => {
+          if (dropped++ === 0)
+            deps.log.info(
+              { delivered: this.delivered!.toString() },
+              'exactly once: dropping replayed transactions already committed to Kafka',
+            );
+        },
+      }),
     }).run(stream);
+  }
+
+  /**
+   * A stored position ahead of the server's WAL belongs to another database (a restore, a new
+   * cluster): trusting it would drop every change up to it, so it is ignored, loudly.
+   */
+  private async checkDelivered(session: PostgresSession): Promise<void> {
+    const delivered = this.delivered;
+    if (delivered === undefined) return;
+    const [row] = await session.query<{ lsn: string }>(
+      'SELECT pg_current_wal_lsn()::text AS lsn',
+      [],
+      'Reading the server WAL position',
+    );
+    if (row && delivered.isAfter(Lsn.parse(row.lsn))) {
+      this.options.deps.log.warn(
+        {
+          delivered: delivered.toString(),
+          serverWal: row.lsn,
+          offsetsTopic: this.options.config.delivery.offsetsTopic,
+        },
+        'the committed source offset is ahead of this server’s WAL (another database?): ignored; replayed changes may repeat',
+      );
+      this.delivered = undefined;
+    }
   }
 
   private capturedTables(session: PostgresSession, admin: Admin, catalog: TypeCatalog): CapturedTables {

@@ -33,6 +33,13 @@ export interface StreamingContext extends PhaseContext {
    * transaction), Debezium's restored `lsn_commit`: `source.sequence[0]` of the first transaction.
    */
   readonly lastCommitLsn?: Lsn;
+  /**
+   * Exactly once: the committed position read from the offsets topic. Transactions committed before
+   * it are in Kafka already (the slot was not yet confirmed past them): replayed, they are dropped.
+   */
+  readonly delivered?: Lsn;
+  /** Called with each transaction dropped as already delivered. */
+  readonly onAlreadyDelivered?: () => void;
 }
 
 /**
@@ -45,6 +52,8 @@ export class StreamingPhase {
   private lastCommitLsn: Lsn | undefined;
   /** The replication origin of the open transaction (an Origin message follows its Begin). */
   private origin: { readonly name: string; readonly lsn: Lsn } | undefined;
+  /** Inside a replayed transaction that is already in Kafka. */
+  private replayed = false;
 
   constructor(private readonly context: StreamingContext) {
     this.lastCommitLsn = context.lastCommitLsn;
@@ -64,9 +73,14 @@ export class StreamingPhase {
     const { tables, builder, publisher, window, incremental } = this.context;
     // Signals and the snapshot's bookkeeping are consumed there; a chunk may be emitted there.
     if (incremental?.wants(message) && (await incremental.observe(message))) return;
+    if (this.replayed && message.type !== 'commit' && message.type !== 'relation') return;
     switch (message.type) {
       case 'begin':
         this.origin = undefined;
+        if (this.context.delivered && message.finalLsn.isBefore(this.context.delivered)) {
+          this.replayed = true;
+          return;
+        }
         this.tx = {
           pending: window.open(),
           xid: message.xid,
@@ -112,6 +126,14 @@ export class StreamingPhase {
         }
         return;
       case 'commit':
+        if (this.replayed) {
+          // Its events were committed with the offset: only the slot still has to move past it.
+          this.replayed = false;
+          this.lastCommitLsn = message.endLsn;
+          publisher.mark(message.endLsn);
+          this.context.onAlreadyDelivered?.();
+          return;
+        }
         if (this.tx?.metadata && !this.tx.metadata.empty)
           await publisher.publish(this.tx.metadata.end(), this.tx.pending);
         if (this.tx) {
