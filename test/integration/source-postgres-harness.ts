@@ -57,16 +57,17 @@ export class SourceTestBed {
     readonly pg: Client,
     /** Postgres schema, slot, publication and topic prefix of this suite (one unique name). */
     readonly name: string,
+    /** The Kafka brokers of the suite: the shared stack's unless it runs a private broker. */
+    readonly brokers: string[] = stackAddresses().kafkaBrokers,
   ) {
-    this.kafka = createKafkaClient(
-      kafkaConfigSchema.parse({ brokers: stackAddresses().kafkaBrokers, clientId: 'sluice-it-source' }),
-    );
+    this.kafka = createKafkaClient(kafkaConfigSchema.parse({ brokers, clientId: 'sluice-it-source' }));
     this.decoder = new RecordDecoder(
       new ConfluentSchemaRegistryClient({ url: stackAddresses().registryUrl }),
     );
   }
 
-  static async open(prefix: string): Promise<SourceTestBed> {
+  /** `brokers`: a private broker (the suite stops it); the apps' configuration points there too. */
+  static async open(prefix: string, brokers?: string[]): Promise<SourceTestBed> {
     const pg = new Client({ ...stackAddresses().postgres, database: 'source' });
     await pg.connect();
     const bed = new SourceTestBed(
@@ -74,6 +75,7 @@ export class SourceTestBed {
       uniqueName(prefix)
         .replace(/[^a-z0-9_]/g, '_')
         .slice(0, 40),
+      brokers,
     );
     await pg.query(`CREATE SCHEMA ${bed.name}`);
     return bed;
@@ -115,7 +117,7 @@ export class SourceTestBed {
       heartbeat: { intervalMs: 1000 },
       topics: { partitions: 3, replicationFactor: 1 },
       restart: { initialDelayMs: 200, maxDelayMs: 2000 },
-      kafka: { brokers: stack.kafkaBrokers, clientId: 'sluice-it-source' },
+      kafka: { brokers: this.brokers, clientId: 'sluice-it-source' },
       registry: { url: stack.registryUrl },
       http: { host: '127.0.0.1', port: 0 },
       logging: { level: 'error' },

@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Producer, ProducerBatch } from 'kafkajs';
+import { KafkaJSNonRetriableError, KafkaJSProtocolError, type Producer, type ProducerBatch } from 'kafkajs';
 import { isRetriable } from '@sluice/errors';
 import { Lsn } from '../lsn/lsn';
 import { AcknowledgementWindow } from '../offsets/acknowledgement-window';
-import { ChangeEventPublisher } from './change-event-publisher';
+import { ChangeEventPublisher, isFenced, SourceFencedError } from './change-event-publisher';
 
 describe('ChangeEventPublisher batching', () => {
   it('bounds the bytes of each partition in a request, not of the whole request', async () => {
@@ -82,5 +82,55 @@ describe('ChangeEventPublisher under a send that never settles', () => {
     assert.deepEqual(confirmed, []);
     assert.deepEqual(acknowledged, []);
     assert.equal(publisher.pending, 1);
+  });
+});
+
+describe('ChangeEventPublisher exactly once, fenced by another process', () => {
+  it('fails with SourceFencedError (not retriable, naming the transactional id) through kafkajs wrapping', async () => {
+    // What kafkajs throws from a transactional send after another producer took over the id: the
+    // broker's protocol error, wrapped by its retrier in a KafkaJSNonRetriableError (no `type`).
+    const protocolError = new KafkaJSProtocolError({
+      type: 'INVALID_PRODUCER_EPOCH',
+      code: 47,
+      retriable: false,
+      message: 'Producer attempted an operation with an old epoch',
+    } as unknown as Error);
+    // kafkajs's retrier: reject(new KafkaJSNonRetriableError(e, { cause: e.cause || e })).
+    const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
+    const fencedWithCause = new NonRetriable(protocolError, { cause: protocolError });
+    const transaction = {
+      sendBatch: () => Promise.reject(fencedWithCause),
+      commit: () => Promise.resolve(),
+      abort: () => Promise.resolve(),
+    };
+    const producer = { transaction: async () => transaction } as unknown as Producer;
+    const window = new AcknowledgementWindow();
+    const confirmed: Lsn[] = [];
+    const publisher = new ChangeEventPublisher(producer, window, {
+      maxBatchRecords: 1000,
+      maxBatchBytes: 900_000,
+      lingerMs: 0,
+      maxPendingEvents: 10_000,
+      sendTimeoutMs: 5000,
+      onConfirmable: (lsn) => confirmed.push(lsn),
+      exactlyOnce: {
+        offsetRecord: () => ({ topic: 'p.offsets', messages: [] }),
+        commitIntervalMs: 0,
+        transactionTimeoutMs: 60_000,
+        transactionalId: 'sluice-source-postgres.p.slot',
+      },
+    });
+    const tx = window.open();
+    await publisher.publish({ topic: 't', key: Buffer.from('k'), value: Buffer.from('v') }, tx);
+    publisher.close(tx, Lsn.parse('0/10'));
+    await assert.rejects(publisher.flush(), (error: unknown) => {
+      assert.ok(error instanceof SourceFencedError, String(error));
+      assert.equal(isRetriable(error), false, 'a fenced source stops: retrying would fence the other back');
+      assert.match((error as Error).message, /took over its transactional id sluice-source-postgres\.p\.slot/);
+      return true;
+    });
+    assert.deepEqual(confirmed, []);
+    assert.ok(isFenced(fencedWithCause));
+    assert.equal(isFenced(new KafkaJSNonRetriableError(new Error('other'))), false);
   });
 });

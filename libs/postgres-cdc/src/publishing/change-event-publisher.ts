@@ -56,6 +56,8 @@ export interface ExactlyOnceDelivery {
    * half of it is committed in parts rather than aborted again and again (`onPartialCommit` says so).
    */
   readonly transactionTimeoutMs: number;
+  /** The producer's transactional id, named when another process fences this one. */
+  readonly transactionalId?: string;
   readonly onPartialCommit?: () => void;
 }
 
@@ -66,6 +68,19 @@ export class SourceFencedError extends SluiceError {
 }
 
 const FENCED = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH']);
+
+/**
+ * True when `error` or one of its causes is the broker's answer to a fenced producer. kafkajs
+ * wraps a non-retriable protocol error in a KafkaJSNonRetriableError (no `type`, the protocol
+ * error as `cause`).
+ */
+export function isFenced(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 8; depth++) {
+    if (FENCED.has((cause as { type?: unknown }).type as string)) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
 
 interface Batch {
   /** Exactly once: the Kafka transaction commits once this batch is sent (it ends a Postgres transaction). */
@@ -373,10 +388,11 @@ export class ChangeEventPublisher {
   private fail(error: unknown): void {
     // A failure is final for this publisher: a batch after it would overtake the failed one.
     const message = error instanceof Error ? error.message : String(error);
-    this.failure ??= FENCED.has((error as { type?: string }).type ?? '')
+    const id = this.options.exactlyOnce?.transactionalId;
+    this.failure ??= isFenced(error)
       ? new SourceFencedError(
-          'another process of this source took over its transactional id (two instances of one source must ' +
-            `not run): this one stops. ${message}`,
+          `another process of this source took over its transactional id${id === undefined ? '' : ` ${id}`} ` +
+            `(two instances of one source must not run): this one stops. ${message}`,
           { cause: error },
         )
       : new RetriableError(`publishing change events to Kafka failed: ${message}`, { cause: error });

@@ -190,15 +190,11 @@ export class SourceRun implements CoordinatedRun {
     const offsets = new OffsetsTopic(deps.kafka, delivery.offsetsTopic ?? `${config.topicPrefix}.offsets`);
     const offsetKey = ['source-postgres', config.topicPrefix, config.slot.name];
     if (exactlyOnce) await offsets.ensure(config.topics.replicationFactor);
+    const transactionalId =
+      delivery.transactionalId ?? `sluice-source-postgres.${config.topicPrefix}.${config.slot.name}`;
     const producer = createProducer(
       deps.kafka,
-      exactlyOnce
-        ? {
-            transactionalId:
-              delivery.transactionalId ?? `sluice-source-postgres.${config.topicPrefix}.${config.slot.name}`,
-            transactionTimeoutMs: delivery.transactionTimeoutMs,
-          }
-        : {},
+      exactlyOnce ? { transactionalId, transactionTimeoutMs: delivery.transactionTimeoutMs } : {},
     );
     this.hold('disconnecting the Kafka producer', () => producer.disconnect());
     // Transactional: connecting fences an older process of this source and aborts what it left open,
@@ -221,6 +217,7 @@ export class SourceRun implements CoordinatedRun {
           offsetRecord: (lsn: Lsn) => offsets.record(offsetKey, { lsn: lsn.toString() }),
           commitIntervalMs: delivery.commitIntervalMs,
           transactionTimeoutMs: delivery.transactionTimeoutMs,
+          transactionalId,
           onPartialCommit: () =>
             deps.log.warn(
               { transactionTimeoutMs: delivery.transactionTimeoutMs },
