@@ -32,14 +32,17 @@ describe('sluice topics render', () => {
     assert.deepEqual(parked?.config, { 'cleanup.policy': 'compact' });
   });
 
-  it('declares the tables named with --table, with the source partitions, as JSON', async () => {
+  it('declares the tables named with --table, with the source partitions, and the offsets topic, as JSON', async () => {
     const result = await sluice('examples/source-postgres.yaml', '--table', 'public.customers', '-o', 'json');
     assert.equal(result.code, 0, result.stderr);
     const rendered = JSON.parse(result.stdout) as Rendered;
     assert.deepEqual(rendered.notes, []);
     assert.deepEqual(
       rendered.topics.map((t) => [t.name, t.partitions, t.replicas]),
-      [['sluice.public.customers', 3, 1]],
+      [
+        ['sluice.offsets', 1, 1],
+        ['sluice.public.customers', 3, 1],
+      ],
     );
   });
 
@@ -48,7 +51,7 @@ describe('sluice topics render', () => {
     assert.equal(bad.code, 1);
     assert.match(
       bad.stderr,
-      /package\.json: not the configuration of a connector \(source-postgres, source-webhook, transformer, sink-postgres, sink-http\)/,
+      /package\.json: not the configuration of a connector \(source-postgres, source-webhook, source-http-poll, transformer, sink-postgres, sink-http\)/,
     );
     const usage = await sluice('--table', 'orders');
     assert.equal(usage.code, 2);

@@ -37,7 +37,7 @@ describe('source-http-poll settings', () => {
     const parsed = parse(config([stream()]));
     assert.equal(parsed.name, 'source-http-poll');
     assert.equal(parsed.http.port, 8106);
-    assert.equal(parsed.offsets.topic, 'sluice-http-poll-offsets');
+    assert.equal(parsed.offsets.topic, undefined, 'the source’s own: <name>.offsets');
     const s = parsed.streams[0]!;
     assert.equal(s.request.method, 'GET');
     assert.equal(s.schedule.intervalMs, 60_000);

@@ -279,9 +279,9 @@ export const sourceHttpPollSettings = {
   offsets: z
     .strictObject({
       topic: topicName
-        .default('sluice-http-poll-offsets')
+        .optional()
         .describe(
-          'The compacted topic of committed cursors, keyed [source, stream] (as Kafka Connect’s offsets). Default sluice-http-poll-offsets.',
+          'The compacted topic of committed cursors, keyed [source, stream] (as Kafka Connect’s offsets topics); one per source, so that no other producer’s open transaction delays its start. Default <name>.offsets.',
         ),
       transactionTimeoutMs: wholeNumberOr(1_000, 60_000).describe(
         'Broker aborts a transaction left open this long (a crashed source). Default 60000.',

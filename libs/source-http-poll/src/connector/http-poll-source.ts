@@ -52,7 +52,12 @@ export class HttpPollSource implements RunningConnector {
     private readonly context: ConnectorContext,
   ) {
     this.kafka = createKafkaClient(config.kafka);
-    this.cursors = new CursorStore(this.kafka, config.offsets.topic, config.name, context.logger);
+    this.cursors = new CursorStore(
+      this.kafka,
+      config.offsets.topic ?? `${config.name}.offsets`,
+      config.name,
+      context.logger,
+    );
     this.publisher = new PagePublisher(
       this.kafka,
       `sluice-http-poll.${config.name}`,

@@ -13,7 +13,7 @@ export const sourceHttpPollConnector = defineConnector({
   port: 8106,
   doc: 'docs/source-http-poll.md',
   settings: sourceHttpPollSettings,
-  topicKeys: ['streams', 'offsets', 'topics'],
+  topicKeys: ['name', 'streams', 'offsets', 'topics'],
   declareTopics(plan, settings, { file }) {
     for (const stream of settings.streams)
       plan.declare({
@@ -23,7 +23,7 @@ export const sourceHttpPollConnector = defineConnector({
         origin: `source-http-poll (${file}): stream ${stream.name}`,
       });
     plan.declare({
-      name: settings.offsets.topic,
+      name: settings.offsets.topic ?? `${settings.name}.offsets`,
       partitions: 1,
       replicationFactor: settings.topics.replicationFactor,
       configs: { 'cleanup.policy': 'compact' },
