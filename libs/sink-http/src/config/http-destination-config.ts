@@ -121,8 +121,9 @@ export const httpDestinationConfigSchema = z.strictObject({
   idempotencyKey: templateText('Idempotency-Key template.')
     .optional()
     .describe(
-      'Template of the Idempotency-Key header. Default "{{ $topic }}:{{ $partition }}:{{ $offset }}" ' +
-        '(stable across redelivery of one Kafka record and its DLQ redrive; see docs/sink-http.md for upstream repeats).',
+      'Template of the Idempotency-Key header. Default: <topic>:<source.lsn>:<key> for CDC change events (stable ' +
+        'across a re-publish by the source), else "{{ $topic }}:{{ $partition }}:{{ $offset }}" (stable across ' +
+        'redelivery of one Kafka record and its DLQ redrive); see docs/sink-http.md.',
     ),
   auth: authSchema,
   signing: z
