@@ -28,6 +28,16 @@ export { defineStep, type CustomStepDefinition } from './steps/custom-step';
 export { StepRegistry, BUILT_IN_STEPS, builtInStepRegistry } from './steps/step-registry';
 export type { LookupRow, LookupSource, RowLookup, RowLookupFactory } from './steps/enrich/row-lookup';
 export { postgresRowLookup } from './steps/enrich/postgres-row-lookup';
+export {
+  type JoinTable,
+  type JoinTableFactory,
+  type JoinTableSpec,
+  type StepStartContext,
+  joinKeyText,
+  TableRowShape,
+} from './steps/stateful/join-table';
+export { VersionedTable, type TableRow } from './steps/stateful/versioned-table';
+export { kafkaJoinTables, KafkaJoinTable } from './transformer/kafka-join-table';
 export { type PipelineConfig, pipelineConfigSchema } from './pipeline/pipeline-config';
 export { CompiledPipeline, type OutputSchemas } from './pipeline/compiled-pipeline';
 export { StepFailedError, ValidationFailedError } from './pipeline/pipeline-errors';

@@ -44,6 +44,7 @@ export { StateStore } from './state/state-store';
 export { RecordState } from './state/record-state';
 export { PartitionState } from './state/partition-state';
 export { ChangelogReader, type ChangelogRange } from './state/changelog-reader';
+export { TableTopicFollower, type TableTopicRecord } from './state/table-topic-follower';
 export { changelogTopicFor, STORE_NAME } from './state/changelog-topic';
 export { StageFailure, inStage } from './processor/stage-failure';
 export {

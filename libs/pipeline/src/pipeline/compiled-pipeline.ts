@@ -12,6 +12,7 @@ import type {
 import { scopeOf } from '../record/record-scope';
 import { type DerivedSchema, derivedSchema, type StreamSchemas } from '../schema/derived-schema';
 import type { Step } from '../steps/step';
+import type { StepStartContext } from '../steps/stateful/join-table';
 import type { PipelineConfig } from './pipeline-config';
 import { StepFailedError } from './pipeline-errors';
 
@@ -178,6 +179,11 @@ export class CompiledPipeline {
       this.keySchemas.set(input.id, schema);
     }
     return schema;
+  }
+
+  /** Readies the steps that need it before the first record (a join reads its table to its end). */
+  async start(context: StepStartContext): Promise<void> {
+    for (const { step } of this.steps) await step.start?.(context);
   }
 
   /** Releases what the steps hold (lookup connections). */

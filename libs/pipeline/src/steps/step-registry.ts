@@ -4,6 +4,7 @@ import { customStep } from './custom-step';
 import { dropStep } from './drop-step';
 import { aggregateStep } from './stateful/aggregate-step';
 import { dedupeStep } from './stateful/dedupe-step';
+import { joinStep } from './stateful/join-step';
 import { enrichStep } from './enrich/enrich-step';
 import { filterStep } from './filter-step';
 import { insertStep } from './insert-step';
@@ -59,6 +60,7 @@ export const BUILT_IN_STEPS: readonly StepDefinition[] = [
   outboxStep,
   dedupeStep,
   aggregateStep,
+  joinStep,
   customStep,
 ] as StepDefinition[];
 

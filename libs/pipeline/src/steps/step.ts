@@ -3,6 +3,7 @@ import type { StateAccess } from '@sluice/stream';
 import type { StepResult, WorkingRecord } from '../record/pipeline-record';
 import type { StreamSchemas } from '../schema/derived-schema';
 import type { RowLookupFactory } from './enrich/row-lookup';
+import type { StepStartContext } from './stateful/join-table';
 
 /** What a step gets besides its configuration when the pipeline is built. */
 export interface StepContext {
@@ -38,6 +39,11 @@ export interface Step {
    * compacted changelog topic `<groupId>-<store>-changelog`, written in the pipeline's transaction.
    */
   readonly stores?: readonly string[];
+  /**
+   * Work before the first record (a `join` reads its table to its end); called by the transformer
+   * each time its runtime is prepared, so it must be idempotent.
+   */
+  start?(context: StepStartContext): Promise<void>;
   /** Releases connections; called when the pipeline closes. */
   close?(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice
 import { type OutputRecord, type StoreRestoreProgress, type TopicPartition } from '@sluice/stream';
 import { type CompiledPipeline } from '../pipeline/compiled-pipeline';
 import { compilePipeline, loadPipeline, parsePipelineConfig } from '../pipeline/load-pipeline';
+import { kafkaJoinTables } from './kafka-join-table';
 import { OutputSchemaRegistrations } from './output-schemas';
 import { OutputTopics } from './output-topics';
 import { PipelineProcessor } from './pipeline-processor';
@@ -100,6 +101,16 @@ export class Transformer extends ConsumingConnector<OutputRecord> {
     const outputTopics = new OutputTopics(this.admin, layout);
     const to = this.pipeline.config.to;
     if (typeof to === 'string') await outputTopics.provision([to]);
+    // A join reads its table to its end here, before the runtime runs a record.
+    await this.pipeline.start({
+      inputTopics: this.topics,
+      tables: kafkaJoinTables({
+        kafka: this.config.kafka,
+        registry: this.registry,
+        keyFormat: this.config.keyFormat,
+        logger: this.supervision.logger,
+      }),
+    });
     this.processor = new PipelineProcessor({
       pipeline: this.pipeline,
       registry: this.registry,
