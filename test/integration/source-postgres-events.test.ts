@@ -189,3 +189,44 @@ describe('source-postgres change events', () => {
     );
   });
 });
+
+describe('source-postgres snapshot markers and transaction id', () => {
+  let bed: SourceTestBed;
+
+  before(async () => {
+    bed = await SourceTestBed.open('it_src_marks');
+    // Snapshot order is by name: a_empty (empty, first), b_three, c_three, d_empty (empty, last).
+    await bed.sql(`CREATE TABLE ${bed.table('a_empty')} (id int PRIMARY KEY)`);
+    await bed.sql(`CREATE TABLE ${bed.table('b_three')} (id int PRIMARY KEY)`);
+    await bed.sql(`CREATE TABLE ${bed.table('c_three')} (id int PRIMARY KEY)`);
+    await bed.sql(`CREATE TABLE ${bed.table('d_empty')} (id int PRIMARY KEY)`);
+    await bed.sql(`INSERT INTO ${bed.table('b_three')} SELECT generate_series(1, 3)`);
+    await bed.sql(`INSERT INTO ${bed.table('c_three')} SELECT generate_series(1, 3)`);
+  });
+
+  after(async () => {
+    await bed?.cleanup();
+  });
+
+  it("marks each table's first and last rows as Debezium and carries the snapshot transaction's txId", async () => {
+    const before = Number((await bed.sql<{ x: string }>('SELECT pg_current_xact_id()::text AS x'))[0]!.x);
+    const app = await bed.startApp({ snapshot: { mode: 'initial', chunkSize: 2 } });
+    await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+    const reader = await bed.consume([bed.topic('b_three'), bed.topic('c_three')]);
+    await reader.until((rs) => rs.filter((r) => r.value?.op === 'r').length === 6);
+    const markersOf = (table: string) =>
+      reader
+        .of(bed.topic(table))
+        .sort((a, b) => (a.key!.id as number) - (b.key!.id as number))
+        .map((r) => r.value!.source.snapshot);
+    // The first table is empty, so no row says `first` (Debezium's firstTable is the table order);
+    // the last is empty, so the snapshot's final row says `last` (Debezium's completeSnapshot).
+    assert.deepEqual(markersOf('b_three'), ['first_in_data_collection', 'true', 'last_in_data_collection']);
+    assert.deepEqual(markersOf('c_three'), ['first_in_data_collection', 'true', 'last']);
+    const txIds = new Set(reader.records.map((r) => r.value!.source.txId));
+    assert.equal(txIds.size, 1, 'one snapshot transaction');
+    const [txId] = [...txIds];
+    assert.equal(typeof txId, 'number');
+    assert.ok((txId as number) > before, `snapshot txId ${txId} is a transaction after ${before}`);
+  });
+});

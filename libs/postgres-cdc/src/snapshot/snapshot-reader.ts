@@ -34,6 +34,12 @@ export class SnapshotReader {
   private constructor(
     private readonly session: PostgresSession,
     progress: SnapshotProgress,
+    /**
+     * The snapshot transaction's id, Debezium's snapshot `source.txId`: `pg_current_xact_id()`
+     * (`txid_current()` before Postgres 13) in that transaction, 0 on a standby, as Debezium's
+     * PostgresConnection.currentTransactionId.
+     */
+    readonly txId: number,
   ) {
     this.progress = progress;
   }
@@ -49,6 +55,7 @@ export class SnapshotReader {
     progress = new SnapshotProgress(),
   ): Promise<SnapshotReader> {
     const session = await PostgresSession.connect(options, 'sluice-snapshot');
+    let txId: number;
     try {
       await session.query(
         'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
@@ -65,11 +72,25 @@ export class SnapshotReader {
           `Importing exported snapshot ${snapshotName} (it is gone once the slot's replication connection ran another command)`,
         );
       }
+      // After SET TRANSACTION SNAPSHOT, which must come first in the transaction. The function is
+      // chosen before (pg_current_xact_id does not exist before 13, an untaken CASE branch still fails).
+      const [version] = await session.query<{ v: string }>(
+        "SELECT current_setting('server_version_num') AS v",
+        [],
+        'Reading the server version',
+      );
+      const current = Number(version.v) >= 130000 ? 'pg_current_xact_id()' : 'txid_current()';
+      const [row] = await session.query<{ txid: string }>(
+        `SELECT CASE WHEN pg_is_in_recovery() THEN '0' ELSE ${current}::text END AS txid`,
+        [],
+        'Reading the snapshot transaction id',
+      );
+      txId = Number(row.txid);
     } catch (error) {
       await session.close();
       throw error;
     }
-    return new SnapshotReader(session, progress);
+    return new SnapshotReader(session, progress, txId);
   }
 
   /** The table's columns and keys, as of the snapshot; registers it with the progress. */
