@@ -9,6 +9,7 @@ export {
   type ConnectorKind,
   type ConnectorConfig,
   type ConnectorContext,
+  type ConnectorSecretsContext,
   type RunningConnector,
   type TopicPlanContext,
 } from './definition/connector-definition';

@@ -9,7 +9,7 @@ export {
   type LoggerOptions,
   type Logger,
 } from './logging/logger';
-export { secretsOf, redactSecrets } from './logging/secrets';
+export { secretsOf, redactSecrets, type SecretSource } from './logging/secrets';
 export { NestPinoLogger } from './logging/nest-pino-logger';
 export { tracingConfigSchema, type TracingConfig } from './tracing/tracing-config';
 export {

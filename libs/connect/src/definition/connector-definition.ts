@@ -3,7 +3,7 @@ import { type FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { type Environment } from '@sluice/config';
 import { type Connector } from '@sluice/management';
-import { type HealthProbe, type HealthProbes, type Logger } from '@sluice/observability';
+import { type HealthProbe, type HealthProbes, type Logger, type SecretSource } from '@sluice/observability';
 import { type SchemaRegistryClient } from '@sluice/schema';
 import { type TopicPlan } from '../topics/topic-plan';
 import { type ConnectorConfigTail, connectorConfigTail } from './connector-config';
@@ -21,6 +21,12 @@ export interface ConnectorContext {
   readonly version: string;
   /** Probes of what every connector depends on: Kafka and the schema registry. */
   readonly dependencies: { readonly kafka: HealthProbe; readonly registry: HealthProbe };
+}
+
+/** What a connector's `secrets` is told: where the configuration's relative paths resolve. */
+export interface ConnectorSecretsContext {
+  /** The configuration file's folder. */
+  readonly baseDir: string;
 }
 
 /** A connector at work in an app: what the host serves, starts and stops. */
@@ -89,6 +95,14 @@ export interface ConnectorDefinition<S extends Shape = Shape, T extends Shape = 
   readonly topicSettings: z.ZodObject<T>;
   /** Declares the topics a configuration reads and writes, DLQs included. */
   declareTopics(plan: TopicPlan, settings: z.output<z.ZodObject<T>>, context: TopicPlanContext): void;
+  /**
+   * Secrets the configuration holds outside itself, for the logger the host makes before `create`
+   * (and for a start-up error): other configurations searched as the app's is (passwords, tokens,
+   * URL passwords, auth values, mask keys), or secret strings. The transformer's pipeline file, say.
+   * Absent when the configuration holds them all; should not throw (an unreadable file is
+   * `create`'s error to report).
+   */
+  secrets?(config: ConnectorConfig<S>, context: ConnectorSecretsContext): readonly SecretSource[];
   /** Builds the connector from a valid configuration; connects to nothing until `start`. */
   create(config: ConnectorConfig<S>, context: ConnectorContext): Promise<RunningConnector> | RunningConnector;
 }

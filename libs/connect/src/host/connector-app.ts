@@ -3,7 +3,14 @@ import { dirname, join, resolve } from 'node:path';
 import { type z } from 'zod';
 import { configFileFromArgs, loadAppConfig, warnUnverifiedTls } from '@sluice/config';
 import { checkKafkaTls, KafkaReachability } from '@sluice/kafka';
-import { createLogger, httpReachable, reachabilityProbe, runService, serveApp } from '@sluice/observability';
+import {
+  createLogger,
+  httpReachable,
+  type LoggerOptions,
+  reachabilityProbe,
+  runService,
+  serveApp,
+} from '@sluice/observability';
 import { ConfluentSchemaRegistryClient, type SchemaRegistryClient } from '@sluice/schema';
 import {
   type ConnectorConfig,
@@ -25,11 +32,13 @@ export interface ConnectorAppOptions {
   readonly registry?: SchemaRegistryClient;
   /** Where relative paths of the configuration are resolved. Default the working directory. */
   readonly baseDir?: string;
+  /** Where log lines go. Default stdout. */
+  readonly logDestination?: LoggerOptions['destination'];
 }
 
 /**
- * Wires a connector from its validated configuration and serves it: the logger (secrets never
- * logged), one TLS handshake with Kafka when TLS is on (`checkKafkaTls`), the registry client, the probes of Kafka and the registry, the connector's own parts,
+ * Wires a connector from its validated configuration and serves it: the logger (the secrets of the
+ * configuration and of what it names, `definition.secrets`, never logged), one TLS handshake with Kafka when TLS is on (`checkKafkaTls`), the registry client, the probes of Kafka and the registry, the connector's own parts,
  * then the HTTP API first and the work second (probes and /status answer while it starts).
  */
 export async function createConnectorApp<R extends RunningConnector>(
@@ -38,7 +47,12 @@ export async function createConnectorApp<R extends RunningConnector>(
   options: ConnectorAppOptions = {},
 ): Promise<ConnectorApp<R>> {
   const { name } = definition;
-  const logger = createLogger(name, config.logging, { secretsFrom: config });
+  const baseDir = options.baseDir ?? process.cwd();
+  const logger = createLogger(name, config.logging, {
+    secretsFrom: config,
+    moreSecrets: definition.secrets?.(config as never, { baseDir }) ?? [],
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   warnUnverifiedTls(config, logger);
   // A broker certificate that does not verify is one clear error now, rather than kafkajs's retried
   // handshakes (each logged) before the same error; a broker that does not answer is retried as usual.
@@ -55,7 +69,7 @@ export async function createConnectorApp<R extends RunningConnector>(
   const connector = (await definition.create(config as never, {
     logger,
     registry,
-    baseDir: options.baseDir ?? process.cwd(),
+    baseDir,
     version: sluiceVersion(),
     dependencies: {
       kafka: reachabilityProbe('kafka', () => kafka.check()),
@@ -88,16 +102,22 @@ export function runConnector(
   definition: ConnectorDefinition,
   options: { readonly shutdown?: () => Promise<void> } = {},
 ): void {
+  const baseDir = () => {
+    const file = configFileFromArgs(process.argv);
+    return file === undefined ? process.cwd() : dirname(resolve(file));
+  };
   runService({
     name: definition.name,
     loadConfig: () => loadAppConfig(definition.configSchema, process.argv),
     start: async (config) => {
-      const file = configFileFromArgs(process.argv);
       const app = await createConnectorApp(definition, config as ConnectorConfig<never>, {
-        baseDir: file === undefined ? process.cwd() : dirname(resolve(file)),
+        baseDir: baseDir(),
       });
       return { close: () => app.close(), ...(app.connector.done ? { done: app.connector.done } : {}) };
     },
+    ...(definition.secrets
+      ? { secrets: (config) => definition.secrets!(config as never, { baseDir: baseDir() }) }
+      : {}),
     ...(options.shutdown ? { shutdown: options.shutdown } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import { redactSecrets, secretsOf } from '../logging/secrets';
+import { redactSecrets, type SecretSource, secretsOf } from '../logging/secrets';
 
 /** What an app's start gives back. */
 export interface RunningService {
@@ -14,6 +14,11 @@ export interface RunServiceOptions<C extends object> {
   /** Reads and validates the configuration (throws a ConfigError naming the YAML path). */
   readonly loadConfig: () => C;
   readonly start: (config: C) => Promise<RunningService>;
+  /**
+   * Secrets beyond the configuration that a start-up error must not print (a connector's pipeline
+   * file's); a failure to find them adds none.
+   */
+  readonly secrets?: (config: C) => readonly SecretSource[];
   /** Flushes telemetry before the process ends. */
   readonly shutdown?: () => Promise<void>;
 }
@@ -38,9 +43,18 @@ export function runService<C extends object>(options: RunServiceOptions<C>): voi
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => exit(service, 0));
     service.done?.catch(() => exit(service, 1));
   };
+  const moreSecrets = (loaded: C): readonly SecretSource[] => {
+    try {
+      return options.secrets?.(loaded) ?? [];
+    } catch {
+      return [];
+    }
+  };
   main().catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
-    console.error(`${options.name}: ${redactSecrets(message, config ? secretsOf(config) : [])}`);
+    console.error(
+      `${options.name}: ${redactSecrets(message, config ? secretsOf(config, moreSecrets(config)) : [])}`,
+    );
     process.exit(1);
   });
 }

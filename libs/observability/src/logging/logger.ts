@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import { tracingActive } from '../tracing/telemetry';
-import { hasShortSecrets, SECRET_FIELD_PATHS, secretRedactor, secretsOf } from './secrets';
+import { hasShortSecrets, SECRET_FIELD_PATHS, type SecretSource, secretRedactor, secretsOf } from './secrets';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -22,6 +22,11 @@ export interface LoggerOptions {
    * line, whatever field or message carries them.
    */
   readonly secretsFrom?: unknown;
+  /**
+   * Secrets beyond the app's configuration, known before the logger is made: other configurations
+   * (a transformer's pipeline file) searched the same way, or secret strings themselves.
+   */
+  readonly moreSecrets?: readonly SecretSource[];
   /** Where lines go; default stdout. */
   readonly destination?: pino.DestinationStream;
 }
@@ -31,7 +36,8 @@ export interface LoggerOptions {
  * record's work, its `trace_id` and `span_id`.
  */
 export function createLogger(service: string, config: LoggingConfig, options: LoggerOptions = {}): Logger {
-  const redact = secretRedactor(options.secretsFrom === undefined ? [] : secretsOf(options.secretsFrom));
+  const more = options.moreSecrets ?? [];
+  const redact = secretRedactor(secretsOf(options.secretsFrom, more));
   const settings: pino.LoggerOptions = {
     level: config.level,
     base: { service },
@@ -41,7 +47,7 @@ export function createLogger(service: string, config: LoggingConfig, options: Lo
     hooks: { streamWrite: redact },
   };
   const logger = options.destination ? pino(settings, options.destination) : pino(settings);
-  if (options.secretsFrom !== undefined && hasShortSecrets(options.secretsFrom))
+  if (hasShortSecrets(options.secretsFrom, more))
     logger.warn(
       'a configured secret is shorter than 8 characters: it is kept out of logs by field name and in URLs, not inside free text',
     );

@@ -88,6 +88,38 @@ describe('secrets in logs', () => {
     assert.match(lines[0]!, /shorter than 8 characters/);
   });
 
+  it("finds a mask's HMAC key (pipeline mask step `key`, source-postgres rule `salt`), not any `key`", () => {
+    const secrets = secretsOf({
+      steps: [{ mask: { fields: ['email'], with: 'hash', key: 'mask-hmac-key-0123456789' } }],
+      columns: { mask: [{ columns: ['public.t.email'], with: 'hash', salt: 'column-hmac-key-0123' }] },
+      route: { key: 'not-a-secret-record-key' },
+    });
+    assert.ok(secrets.includes('mask-hmac-key-0123456789') && secrets.includes('column-hmac-key-0123'));
+    assert.ok(!secrets.includes('not-a-secret-record-key'));
+  });
+
+  it('adds more sources: another configuration searched the same way, or secret strings themselves', () => {
+    const pipeline = {
+      steps: [
+        { enrich: { connection: 'postgres://lookup:enrich-url-pw@db/ref' } },
+        { mask: { with: 'hash', key: 'pipeline-mask-key-01' } },
+      ],
+    };
+    const secrets = secretsOf(config, [pipeline, 'explicit-secret-1', '']);
+    for (const s of ['s3cr3t-pg', 'enrich-url-pw', 'pipeline-mask-key-01', 'explicit-secret-1'])
+      assert.ok(secrets.includes(s), `missing ${s}`);
+    assert.ok(!secrets.includes(''));
+    const { lines, stream } = capture();
+    const logger = createLogger('test', config.logging, {
+      secretsFrom: config,
+      moreSecrets: [pipeline, 'explicit-secret-1', 'short'],
+      destination: stream,
+    });
+    logger.info('enrich-url-pw pipeline-mask-key-01 explicit-secret-1');
+    assert.match(lines[0]!, /shorter than 8 characters/, 'a short extra secret is warned about');
+    assert.equal((JSON.parse(lines.at(-1)!) as { msg: string }).msg, '[REDACTED] [REDACTED] [REDACTED]');
+  });
+
   it('redactSecrets leaves text without secrets unchanged', () => {
     assert.equal(redactSecrets('nothing here', ['abc']), 'nothing here');
     assert.equal(redactSecrets('x abc y abc', ['abc']), 'x [REDACTED] y [REDACTED]');

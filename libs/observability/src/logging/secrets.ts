@@ -30,14 +30,22 @@ export const SECRET_FIELD_PATHS: readonly string[] = SECRET_FIELDS.flatMap((fiel
 ]);
 
 /**
- * The secret values of a configuration: strings under secret-sounding keys, and the password part
- * of any URL with user info (`postgres://user:pass@host/db`). Given to the logger, which removes
- * them from every line it writes, whatever the field or message they end up in (an error message
- * quoting a connection string, say).
+ * Where secrets are found beyond an app's configuration: another configuration (an object, searched
+ * as `secretsOf` searches one: a transformer's pipeline file) or, as a string, a secret itself.
  */
-export function secretsOf(config: unknown): string[] {
+export type SecretSource = unknown;
+
+/**
+ * The secret values of a configuration (and of `more` sources): strings under secret-sounding
+ * keys, the `value` of an `auth` section, the `key` (or `salt`) of a `mask` step or rule, and the
+ * password part of any URL with user info (`postgres://user:pass@host/db`). Given to the logger,
+ * which removes them from every line it writes, whatever the field or message they end up in (an
+ * error message quoting a connection string, say).
+ */
+export function secretsOf(config: unknown, more: readonly SecretSource[] = []): string[] {
   const found = new Set<string>();
-  eachString(config, (value, key, parent) => {
+  for (const source of more) if (typeof source === 'string' && source.length > 0) found.add(source);
+  eachString([config, ...more.filter((s) => typeof s !== 'string')], (value, key, parent) => {
     if (isSecretField(value, key, parent)) found.add(value);
     const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:([^@/\s]+)@/i.exec(value);
     if (userinfo) {
@@ -53,22 +61,28 @@ export function secretsOf(config: unknown): string[] {
   return [...found].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
 }
 
-/** Whether a configuration holds a secret too short to be removed from free text. */
-export function hasShortSecrets(config: unknown): boolean {
-  let short = false;
-  eachString(config, (value, key, parent) => {
+/** Whether a configuration (or one of `more` sources) holds a secret too short to be removed from free text. */
+export function hasShortSecrets(config: unknown, more: readonly SecretSource[] = []): boolean {
+  let short = more.some((s) => typeof s === 'string' && s.length > 0 && s.length < MIN_REDACTED_LENGTH);
+  eachString([config, ...more.filter((s) => typeof s !== 'string')], (value, key, parent) => {
     if (isSecretField(value, key, parent) && value.length < MIN_REDACTED_LENGTH) short = true;
   });
   return short;
 }
 
 /**
- * A non-empty string under a secret-sounding key, or the `value` of an `auth` section (an API key:
- * sink-http's and source-http-poll's `auth: { type: api-key, value }`).
+ * A non-empty string under a secret-sounding key; the `value` of an `auth` section (an API key:
+ * sink-http's and source-http-poll's `auth: { type: api-key, value }`); the `key` of a `mask`
+ * (the pipeline mask step's HMAC key, `- mask: { with: hash, key }`) or its `salt` (source-postgres's
+ * `columns.mask[].salt`, the key of its HMAC). `key` alone is no secret: record keys are logged.
  */
 function isSecretField(value: string, key: string | undefined, parent?: string): boolean {
   if (value.length === 0 || key === undefined) return false;
-  return SECRET_KEY.test(key) || (key === 'value' && parent === 'auth');
+  return (
+    SECRET_KEY.test(key) ||
+    (key === 'value' && parent === 'auth') ||
+    ((key === 'key' || key === 'salt') && parent === 'mask')
+  );
 }
 
 /** Calls `visit` with every string of a configuration and the key it sits under (a list's, for its items). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseConfig } from '@sluice/config';
 import { type RunningConnector, TopicPlan } from '@sluice/connect';
 import { ConfigError } from '@sluice/errors';
-import { createLogger } from '@sluice/observability';
+import { createLogger, secretsOf } from '@sluice/observability';
 import { type SchemaRegistryClient } from '@sluice/schema';
 import { type Transformer } from './transformer';
 import { transformerConnector } from './transformer-connector';
@@ -89,6 +89,47 @@ describe('transformerConnector.declareTopics', () => {
         ['sluice-pipeline-clean.dlq.parked', 3],
       ],
     );
+  });
+});
+
+describe('transformerConnector.secrets', () => {
+  it("gives a pipeline file's secrets to the logger: enrich URL password, mask key, auth value", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'transformer-secrets-'));
+    writeFileSync(
+      join(dir, 'pipe.yaml'),
+      [
+        'name: demo',
+        'from: { topics: [in.a] }',
+        'to: out.a',
+        'steps:',
+        '  - enrich:',
+        '      connection: postgres://lookup:enrich-url-password@db:5432/ref',
+        '      query: SELECT name FROM customers WHERE id = $1',
+        '      params: [customer_id]',
+        '      fields: [{ column: name }]',
+        '  - mask: { fields: [email], with: hash, key: mask-hmac-key-0123456789 }',
+        '  - custom: { module: ./none.js, config: { auth: { type: api-key, value: custom-api-key-value } } }',
+        '',
+      ].join('\n'),
+    );
+    const config = parse({ pipeline: 'pipe.yaml' });
+    const secrets = secretsOf(config, transformerConnector.secrets!(config, { baseDir: dir }));
+    for (const s of ['enrich-url-password', 'mask-hmac-key-0123456789', 'custom-api-key-value'])
+      assert.ok(secrets.includes(s), `missing ${s}: ${secrets.join(', ')}`);
+    assert.ok(!secrets.includes('demo') && !secrets.includes('email'));
+  });
+
+  it('adds nothing for an inline pipeline (searched with the configuration) or an unreadable file', () => {
+    const inlined = parse({
+      pipeline: {
+        ...inline,
+        steps: [{ mask: { fields: ['e'], with: 'hash', key: 'inline-mask-key-0123' } }],
+      },
+    });
+    assert.deepEqual(transformerConnector.secrets!(inlined, { baseDir: '/nowhere' }), []);
+    assert.ok(secretsOf(inlined).includes('inline-mask-key-0123'));
+    const missing = parse({ pipeline: 'missing.yaml' });
+    assert.deepEqual(transformerConnector.secrets!(missing, { baseDir: '/nowhere' }), []);
   });
 });
 

@@ -1,7 +1,8 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { warnUnverifiedTls } from '@sluice/config';
 import { defineConnector } from '@sluice/connect';
 import { loadPipelineConfig, parsePipelineConfig } from '../pipeline/load-pipeline';
+import { type PipelineConfig } from '../pipeline/pipeline-config';
 import { declarePipelineTopics } from './pipeline-topics';
 import { pipelineFromConfig, Transformer } from './transformer';
 import { transformerSettings } from './transformer-config';
@@ -28,6 +29,17 @@ export const transformerConnector = defineConnector({
         : parsePipelineConfig(settings.pipeline, { ...reading, source: `${file} pipeline` });
     declarePipelineTopics(plan, pipeline, { replicationFactor: settings.outputTopics.replicationFactor });
   },
+  secrets(config, { baseDir }) {
+    // An inline pipeline is part of the app's configuration, searched with it; a pipeline file's
+    // secrets (an enrich connection URL's password, a mask step's key, an auth value) are added.
+    if (typeof config.pipeline !== 'string') return [];
+    try {
+      const file = isAbsolute(config.pipeline) ? config.pipeline : resolve(baseDir, config.pipeline);
+      return [pipelineAsWritten(loadPipelineConfig(file))];
+    } catch {
+      return []; // create() reports what is wrong with the file
+    }
+  },
   create(config, { logger, registry, baseDir, dependencies }) {
     // An invalid pipeline throws a ConfigError naming the file and the YAML path before anything connects.
     const transformer = new Transformer(pipelineFromConfig(config, baseDir), config, registry, logger);
@@ -43,3 +55,8 @@ export const transformerConnector = defineConnector({
     );
   },
 });
+
+/** A validated pipeline with its steps as the file writes them (`- mask: { key }`), where secrets are looked for. */
+function pipelineAsWritten(pipeline: PipelineConfig): object {
+  return { ...pipeline, steps: pipeline.steps.map(({ type, config }) => ({ [type]: config })) };
+}

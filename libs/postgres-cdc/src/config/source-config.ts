@@ -42,14 +42,14 @@ const maskRuleSchema = z
     with: z
       .enum(['hash', 'stars'])
       .describe(
-        "'hash': SHA-256 of salt + value, hex (Debezium column.mask.hash); 'stars': a fixed run of '*'.",
+        "'hash': HMAC-SHA256 of the value (UTF-8) keyed with salt, lower-case hex (the output format of Debezium's column.mask.hash, not its values); 'stars': a fixed run of '*'.",
       ),
     salt: z
       .string()
       .min(16, 'expected at least 16 characters (a secret, e.g. ${SLUICE_MASK_SALT})')
       .optional()
       .describe(
-        "Secret salt of 'hash', at least 16 characters, from the environment. Required with 'hash': without a secret, a SHA-256 of an e-mail address is undone by hashing a list of addresses.",
+        "The HMAC key of 'hash' (the name is kept from the salted hash it replaced), at least 16 characters, from the environment. Required with 'hash': without a secret key, a hashed e-mail address is undone by hashing a list of addresses.",
       ),
     length: wholeNumber(1).default(8).describe("Length of 'stars'. Default 8."),
   })
@@ -144,6 +144,12 @@ export const sourceConfigSchema = z.strictObject({
         .default(false)
         .describe(
           "BEGIN/END events with per-table counts on <topicPrefix>.transaction and each event's `transaction` block (Debezium provide.transaction.metadata). Default false.",
+        ),
+      skipOrigins: z
+        .union([z.literal('all'), z.array(z.string().min(1)).min(1)])
+        .optional()
+        .describe(
+          "Leave out transactions written with a replication origin (two-way sync: what a sink-postgres with target.replicationOrigin wrote; docs/two-way-sync.md). 'all': every change carrying an origin, filtered by Postgres (pgoutput origin 'none', Postgres 16+; refused at start on an older server). A list of origin names: those transactions are read and dropped here (any Postgres); a name also matches <name>#<n>, the sink's further connections. Default: none left out.",
         ),
     })
     .prefault({}),

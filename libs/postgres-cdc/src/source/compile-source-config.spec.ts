@@ -34,7 +34,7 @@ describe('compileSourceConfig', () => {
     assert.deepEqual(
       [...customers.maskedColumns!],
       [
-        ['email', { kind: 'hash', algorithm: 'SHA-256', salt: 's-secret-16-chars' }],
+        ['email', { kind: 'hash', algorithm: 'SHA-256', key: 's-secret-16-chars' }],
         ['phone', { kind: 'chars', length: 4 }],
       ],
     );
@@ -61,7 +61,7 @@ describe('compileSourceConfig', () => {
     assert.deepEqual(masked.get('email'), {
       kind: 'hash',
       algorithm: 'SHA-256',
-      salt: 'a-secret-of-16-chars',
+      key: 'a-secret-of-16-chars',
     });
   });
 

@@ -61,7 +61,7 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
     matches: rule.columns.map(columnPattern),
     mask:
       rule.with === 'hash'
-        ? ({ kind: 'hash', algorithm: 'SHA-256', salt: rule.salt ?? '' } as const)
+        ? ({ kind: 'hash', algorithm: 'SHA-256', key: rule.salt ?? '' } as const)
         : ({ kind: 'chars', length: rule.length } as const),
   }));
   return (relation) => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, FatalRecordError } from '@sluice/errors';
@@ -477,19 +477,29 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(nameUuidFromBytes(Buffer.from('abc')), '90015098-3cd2-3fb0-9696-3f7d28e17f72');
   });
 
-  it('masks character columns: N stars, or salted hash hex; other types refuse a mask', () => {
+  it('masks character columns: N stars, or the keyed HMAC hex; other types refuse a mask', () => {
     assert.equal(
       converter(PgOid.VARCHAR, 14, { mask: { kind: 'chars', length: 5 } }).convert('secret'),
       '*****',
     );
     const hashed = converter(PgOid.TEXT, -1, {
-      mask: { kind: 'hash', algorithm: 'sha256', salt: 'pepper' },
+      mask: { kind: 'hash', algorithm: 'sha256', key: 'pepper-of-16-chars' },
     }).convert('secret');
-    assert.equal(hashed, createHash('sha256').update('peppersecret').digest('hex'));
+    // HMAC-SHA256 of the value under the key, lower-case hex.
+    assert.equal(hashed, createHmac('sha256', 'pepper-of-16-chars').update('secret').digest('hex'));
+    // Not the unkeyed digest of key + value it replaced (that one is length-extendable).
+    assert.notEqual(hashed, createHash('sha256').update('pepper-of-16-charssecret').digest('hex'));
     assert.match(String(hashed), /^[0-9a-f]{64}$/);
+    // A known vector: HMAC-SHA256(key "key", "The quick brown fox jumps over the lazy dog").
+    assert.equal(
+      converter(PgOid.TEXT, -1, { mask: { kind: 'hash', algorithm: 'sha256', key: 'key' } }).convert(
+        'The quick brown fox jumps over the lazy dog',
+      ),
+      'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+    );
     assert.throws(() => converter(PgOid.INT4, -1, { mask: { kind: 'chars', length: 3 } }), ConfigError);
     assert.throws(
-      () => converter(PgOid.TEXT, -1, { mask: { kind: 'hash', algorithm: 'nope', salt: '' } }),
+      () => converter(PgOid.TEXT, -1, { mask: { kind: 'hash', algorithm: 'nope', key: 'k' } }),
       ConfigError,
     );
   });

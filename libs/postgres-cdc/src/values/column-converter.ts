@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { ConfigError } from '@sluice/errors';
 import { PgOid } from '../types/pg-oid';
 import type { TypeCatalog } from '../types/type-catalog';
@@ -16,12 +16,14 @@ export const DEFAULT_UNAVAILABLE_VALUE_PLACEHOLDER = '__debezium_unavailable_val
 
 /**
  * Debezium's column.mask.* for character columns: `chars` replaces the value with `length`
- * asterisks (column.mask.with.N.chars); `hash` writes the hex digest of salt + value
- * (column.mask.hash.<algorithm>.with.salt.<salt>, hashing strategy V2: UTF-8 bytes).
+ * asterisks (column.mask.with.N.chars); `hash` writes the hex HMAC of the value's UTF-8 bytes
+ * under `key` (Debezium's column.mask.hash output format — a lower-case hex string — but keyed: a
+ * plain digest of salt + value is a length-extendable, unkeyed construction, and Debezium's values
+ * differ).
  */
 export type ColumnMask =
   | { readonly kind: 'chars'; readonly length: number }
-  | { readonly kind: 'hash'; readonly algorithm: string; readonly salt: string };
+  | { readonly kind: 'hash'; readonly algorithm: string; readonly key: string };
 
 export interface ColumnConverterOptions {
   /** Debezium's money.fraction.digits. Default 2. */
@@ -219,13 +221,13 @@ function maskFunction(mask: ColumnMask): (text: string) => string {
     const stars = '*'.repeat(mask.length);
     return () => stars;
   }
-  const { algorithm, salt } = mask;
+  const { algorithm, key } = mask;
   try {
-    createHash(algorithm);
+    createHmac(algorithm, key);
   } catch (error) {
     throw new ConfigError(`Unknown hash algorithm ${algorithm} for column masking`, undefined, undefined, {
       cause: error,
     });
   }
-  return (text) => createHash(algorithm).update(salt, 'utf8').update(text, 'utf8').digest('hex');
+  return (text) => createHmac(algorithm, key).update(text, 'utf8').digest('hex');
 }
