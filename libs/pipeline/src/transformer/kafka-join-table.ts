@@ -28,19 +28,23 @@ export function kafkaJoinTables(parts: KafkaJoinTableParts): JoinTableFactory {
   return (spec) => new KafkaJoinTable(spec, parts);
 }
 
-/** Where the table was last read to its end: the wall-clock time the check began. */
+/** A read of the table to its end: it covers the lookups called before it began. */
 interface CatchUp {
-  readonly startedAt: number;
+  /** The last lookup (by call number) that had been called when the check began. */
+  readonly covers: number;
   readonly done: Promise<void>;
+  settled: boolean;
 }
 
 /**
  * A `join` step's table read from its topic: a TableTopicFollower applies every table record, in
  * offset order per partition, to a VersionedTable (decoded with the table's registry schema as of
  * start, unwrapped by TableRowShape). `start` reads the topic to its end before the pipeline runs
- * (restore) and checks co-partitioning; `lookup` for a record with timestamp T makes sure a read to
- * the end began at or after T + grace (one shared check for concurrent lookups), then answers the
- * version as of T.
+ * (restore) and checks co-partitioning. `lookup` for a record with timestamp T answers the version
+ * as of T once the table is read far enough: already past T in every partition it needs (a newer
+ * table record applied), or else read to the end offsets it had at a moment after the lookup was
+ * called (after `grace` past T) — one end-offset request shared by the lookups arriving together,
+ * so in effect the table topic is consumed interleaved with each stream batch.
  *
  * Co-partitioned tables keep one VersionedTable per table partition and a record looks in its own
  * partition's; a global table keeps one for all. Either way every partition of the topic is read.
@@ -53,8 +57,13 @@ export class KafkaJoinTable implements JoinTable {
   private decoder: RecordDecoder | undefined;
   private keyDecoder: RecordDecoder | undefined;
   private readonly tables = new Map<number, VersionedTable>();
-  /** Per scope (a partition, or -1 for a global table): the latest read to the end. */
+  /** Per scope (a partition, or -1 for a global table): the latest read to the end, and one queued behind it. */
   private readonly catchUps = new Map<number, CatchUp>();
+  private readonly queued = new Map<number, Promise<void>>();
+  /** Lookups called so far (numbers them). */
+  private calls = 0;
+  /** Per table partition: the latest timestamp of a record applied. */
+  private readonly newest = new Map<number, number>();
   private readonly clock: () => number;
   private started: Promise<void> | undefined;
   private skipped = 0;
@@ -107,9 +116,7 @@ export class KafkaJoinTable implements JoinTable {
     await this.follower.start();
     // Restore: the whole table as the topic holds it now, before the first stream record.
     const started = this.clock();
-    const done = this.follower.catchUp(Math.max(this.spec.catchUpTimeoutMs, 120_000));
-    await done;
-    for (const p of [-1, ...this.follower.partitions()]) this.catchUps.set(p, { startedAt: started, done });
+    await this.follower.catchUp(Math.max(this.spec.catchUpTimeoutMs, 120_000));
     const keys = [...this.tables.values()].reduce((n, t) => n + t.size.keys, 0);
     this.parts.logger.info(
       { table: topic, keys, ms: this.clock() - started, global: this.spec.global },
@@ -157,25 +164,58 @@ export class KafkaJoinTable implements JoinTable {
 
   async lookup(key: string, at: { partition: number; timestamp: number }): Promise<TableRow | undefined> {
     const scope = this.spec.global ? -1 : at.partition;
-    await this.readUpTo(scope, at.timestamp + this.spec.graceMs);
-    return this.tables.get(this.spec.global ? -1 : at.partition)?.asOf(key, at.timestamp);
+    if (!this.passed(scope, at.timestamp)) {
+      const wait = at.timestamp + this.spec.graceMs - this.clock();
+      if (this.spec.graceMs > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await this.readToEnd(scope, ++this.calls);
+    }
+    return this.tables.get(scope)?.asOf(key, at.timestamp);
   }
 
-  /** Makes sure a read of the table to its end began at or after `time` (waiting for it to come). */
-  private async readUpTo(scope: number, time: number): Promise<void> {
+  /**
+   * The table was read past `timestamp` in every partition the scope needs (a record newer than it
+   * applied): assuming table timestamps grow within a partition, nothing at or before it is left.
+   */
+  private passed(scope: number, timestamp: number): boolean {
+    const partitions = scope < 0 ? this.follower!.partitions() : [scope];
+    return partitions.every((p) => (this.newest.get(p) ?? -Infinity) > timestamp);
+  }
+
+  /**
+   * Reads the table to its end as of a moment after lookup number `call` was made: joins a check that
+   * began after it, or queues one behind a check in flight (one queued check serves every lookup
+   * waiting), or begins one. So lookups arriving together share one end-offset request.
+   */
+  private readToEnd(scope: number, call: number): Promise<void> {
     const last = this.catchUps.get(scope);
-    if (last && last.startedAt >= time) return last.done;
-    const wait = time - this.clock();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const again = this.catchUps.get(scope);
-    if (again && again !== last && again.startedAt >= time) return again.done;
-    const startedAt = this.clock();
+    if (last && last.covers >= call) return last.done;
+    if (last && !last.settled) {
+      let next = this.queued.get(scope);
+      if (!next) {
+        next = last.done
+          .catch(() => undefined)
+          .then(() => {
+            this.queued.delete(scope);
+            return this.check(scope);
+          });
+        this.queued.set(scope, next);
+      }
+      return next;
+    }
+    return this.check(scope);
+  }
+
+  private check(scope: number): Promise<void> {
     const done = this.follower!.catchUp(this.spec.catchUpTimeoutMs, scope < 0 ? undefined : [scope]);
-    const entry = { startedAt, done };
+    const entry: CatchUp = { covers: this.calls, done, settled: false };
     this.catchUps.set(scope, entry);
-    done.catch(() => {
-      if (this.catchUps.get(scope) === entry) this.catchUps.delete(scope);
-    });
+    done.then(
+      () => (entry.settled = true),
+      () => {
+        entry.settled = true;
+        if (this.catchUps.get(scope) === entry) this.catchUps.delete(scope);
+      },
+    );
     return done;
   }
 
@@ -205,6 +245,10 @@ export class KafkaJoinTable implements JoinTable {
       this.tables.set(scope, table);
     }
     table.put(key, record.timestamp, row);
+    this.newest.set(
+      record.partition,
+      Math.max(this.newest.get(record.partition) ?? -Infinity, record.timestamp),
+    );
   }
 
   /** Table records left out because they did not decode. */
@@ -220,5 +264,7 @@ export class KafkaJoinTable implements JoinTable {
     this.started = undefined;
     this.tables.clear();
     this.catchUps.clear();
+    this.queued.clear();
+    this.newest.clear();
   }
 }
