@@ -2,6 +2,7 @@
 // the transformer's expression language, static credentials, a circuit breaker and Retry-After.
 // Used by sink-http (deliveries) and source-http-poll (polls).
 export { TextTemplate } from './template/text-template';
+export { templateText } from './template/template-field';
 export { JsonTemplate } from './template/json-template';
 export { toJsonText, toText } from './template/json-body';
 export { TemplateRenderError } from './template/template-error';

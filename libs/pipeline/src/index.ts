@@ -3,6 +3,7 @@
 // the transformer connector that runs one pipeline as a consumer group.
 export { Expression, ExpressionEvaluationError, type ExpressionScope } from './expression/expression';
 export { ExpressionSyntaxError } from './expression/expression-parser';
+export { expressionText } from './steps/config-fields';
 export type {
   InputSchema,
   PipelineInput,

@@ -1,24 +1,9 @@
 import { z } from 'zod';
 import { decimal, flag, wholeNumber } from '@sluice/config';
 import { Expression } from '@sluice/pipeline';
-import { headerName, staticAuthOptions, TextTemplate } from '@sluice/http-client';
+import { headerName, staticAuthOptions, templateText, TextTemplate } from '@sluice/http-client';
 
 const positive = () => wholeNumber(1);
-
-/** Text with `{{ expression }}` placeholders, checked against the grammar when the YAML is read. */
-function templateText(description: string) {
-  return z
-    .string()
-    .min(1)
-    .superRefine((text, ctx) => {
-      try {
-        TextTemplate.parse(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid template: ${(error as Error).message}` });
-      }
-    })
-    .describe(description);
-}
 
 /** Strings anywhere inside the body template must parse as templates too. */
 function checkBodyTemplate(node: unknown, ctx: z.RefinementCtx, path: PropertyKey[] = []): void {

@@ -1,38 +1,9 @@
 import { z } from 'zod';
 import { decimal, flag, wholeNumber, wholeNumberOr } from '@sluice/config';
-import { headerName, staticAuthOptions, TextTemplate } from '@sluice/http-client';
-import { Expression } from '@sluice/pipeline';
+import { headerName, staticAuthOptions, templateText } from '@sluice/http-client';
+import { expressionText } from '@sluice/pipeline';
 
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name');
-
-/** Text with `{{ expression }}` placeholders over the poll's scope (`cursor.*`), checked when read. */
-function template(description: string) {
-  return z
-    .string()
-    .min(1)
-    .superRefine((text, ctx) => {
-      try {
-        TextTemplate.parse(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid template: ${(error as Error).message}` });
-      }
-    })
-    .describe(description);
-}
-
-function expression(description: string) {
-  return z
-    .string()
-    .min(1)
-    .superRefine((text, ctx) => {
-      try {
-        Expression.parse(text);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid expression: ${(error as Error).message}` });
-      }
-    })
-    .describe(description);
-}
 
 /** A dotted path into a JSON body (`data.records`); `$` is the body itself. */
 const jsonPath = z
@@ -112,10 +83,10 @@ const authSchema = z
 
 const cursorSchema = z
   .strictObject({
-    field: expression(
+    field: expressionText(
       'The item’s high-water-mark field, e.g. updated_at (an ISO-8601 time or a number). Default none: every poll lists everything, deduplicated by version.',
     ).optional(),
-    tieBreaker: expression(
+    tieBreaker: expressionText(
       'Orders items sharing a `field` value (e.g. id); `{{ cursor.id }}` in the request. Default none.',
     ).optional(),
     lookbackSeconds: wholeNumberOr(0, 0).describe(
@@ -162,13 +133,13 @@ const streamSchema = z.strictObject({
   request: z
     .strictObject({
       method: z.enum(['GET', 'POST']).default('GET').describe('GET or POST. Default GET.'),
-      url: template('The first page’s URL, a template over `cursor.*` (values URI-encoded). Required.'),
+      url: templateText('The first page’s URL, a template over `cursor.*` (values URI-encoded). Required.'),
       query: z
-        .record(z.string().min(1), template('A query parameter template.'))
+        .record(z.string().min(1), templateText('A query parameter template.'))
         .default({})
         .describe('Query parameters, templates; one that renders empty is left out. Default none.'),
       headers: z
-        .record(headerName, template('A header value template.'))
+        .record(headerName, templateText('A header value template.'))
         .default({})
         .describe('Extra headers. Default none.'),
       body: z
@@ -180,8 +151,8 @@ const streamSchema = z.strictObject({
   items: jsonPath
     .default('$')
     .describe('Where the page’s items are in the body, e.g. data.records. Default $ (the body is the list).'),
-  key: expression('The record key from an item, e.g. id. Required.'),
-  version: expression(
+  key: expressionText('The record key from an item, e.g. id. Required.'),
+  version: expressionText(
     'Tells one version of an item from another, e.g. updated_at or version. Default cursor.field, else a hash of the item.',
   ).optional(),
   pagination: paginationSchema,
@@ -209,10 +180,10 @@ const streamSchema = z.strictObject({
       intervalMs: wholeNumber(1_000).describe('Time between full scans. Required with reconcile.'),
       request: z
         .strictObject({
-          url: template(
+          url: templateText(
             'The full listing’s first URL. Default the stream’s request without a cursor.',
           ).optional(),
-          query: z.record(z.string().min(1), template('A query parameter template.')).optional(),
+          query: z.record(z.string().min(1), templateText('A query parameter template.')).optional(),
         })
         .prefault({}),
     })
