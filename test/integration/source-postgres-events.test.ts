@@ -26,11 +26,21 @@ describe('source-postgres change events', () => {
     await bed.sql(`CREATE TABLE ${bed.table('full_items')} (id int PRIMARY KEY, name text, qty int)`);
     await bed.sql(`ALTER TABLE ${bed.table('full_items')} REPLICA IDENTITY FULL`);
     await bed.sql(`CREATE TABLE ${bed.table('loose')} (id int PRIMARY KEY, note text)`);
+    await bed.sql(
+      `CREATE TABLE ${bed.table('zeroes')} (id int PRIMARY KEY, n int NOT NULL DEFAULT 42,
+         s text NOT NULL DEFAULT 'dflt', at timestamptz NOT NULL, d numeric(10,2) NOT NULL,
+         b boolean NOT NULL, day date NOT NULL, note text)`,
+    );
     await bed.sql(`INSERT INTO ${bed.table('items')} VALUES (1, 'snap', 1, NULL)`);
     await bed.sql(`INSERT INTO ${bed.table('full_items')} VALUES (1, 'one', 1)`);
     app = await bed.startApp();
     await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
-    reader = await bed.consume([bed.topic('items'), bed.topic('full_items'), bed.topic('loose')]);
+    reader = await bed.consume([
+      bed.topic('items'),
+      bed.topic('full_items'),
+      bed.topic('loose'),
+      bed.topic('zeroes'),
+    ]);
   });
 
   after(async () => {
@@ -98,9 +108,9 @@ describe('source-postgres change events', () => {
     const [deleted, tombstone] = ofKey('items', 2).slice(2);
     assert.equal(deleted!.value!.op, 'd');
     assert.deepEqual(deleted!.key, { id: 2 });
-    // REPLICA IDENTITY DEFAULT sends only the key; \`name\` is NOT NULL, so before cannot be built
-    // (ChangeEventBuilder.beforeImage: null rather than an unserialisable record). The key names the row.
-    assert.equal(deleted!.value!.before, null);
+    // REPLICA IDENTITY DEFAULT sends only the key; as Debezium, NOT NULL \`name\` gets its type's
+    // zero, the nullable columns null.
+    assert.deepEqual(deleted!.value!.before, { id: 2, name: '', qty: null, big: null });
     assert.equal(deleted!.value!.after, null);
     assert.equal(tombstone!.value, null, 'a tombstone follows the delete');
     const created = ofKey('items', 3)[0]!.value!;
@@ -115,7 +125,11 @@ describe('source-postgres change events', () => {
     const [, deleted, tombstone] = ofKey('items', 3);
     assert.equal(deleted!.value!.op, 'd');
     assert.deepEqual(deleted!.key, { id: 3 });
-    assert.equal(deleted!.value!.before, null, 'NOT NULL name not in the DEFAULT old tuple');
+    assert.deepEqual(
+      deleted!.value!.before,
+      { id: 3, name: '', qty: null, big: null },
+      "NOT NULL name, not in the DEFAULT old tuple, is its type's zero",
+    );
     assert.equal(deleted!.value!.after, null);
     assert.deepEqual(tombstone!.key, { id: 3 });
     assert.equal(tombstone!.value, null);
@@ -128,6 +142,30 @@ describe('source-postgres change events', () => {
     const deleted = ofKey('loose', 1)[1]!.value!;
     assert.equal(deleted.op, 'd');
     assert.deepEqual(deleted.before, { id: 1, note: null });
+  });
+
+  it("a delete under REPLICA IDENTITY DEFAULT fills NOT NULL columns with their DEFAULT or their type's zero", async () => {
+    await bed.sql(
+      `INSERT INTO ${bed.table('zeroes')} VALUES (1, 7, 'set', now(), 12.5, true, '2024-05-01', 'x')`,
+    );
+    await bed.sql(`DELETE FROM ${bed.table('zeroes')} WHERE id = 1`);
+    await reader.until(() => ofKey('zeroes', 1).length >= 3);
+    const deleted = ofKey('zeroes', 1)[1]!.value!;
+    assert.equal(deleted.op, 'd');
+    // Debezium's JdbcValueConverters.convertValue fallback: the schema default, else the type's zero.
+    assert.deepEqual(
+      { ...deleted.before, d: Buffer.from(deleted.before!.d as Uint8Array) },
+      {
+        id: 1,
+        n: 42,
+        s: 'dflt',
+        at: '1970-01-01T00:00:00Z',
+        d: Buffer.from([0]),
+        b: false,
+        day: 0,
+        note: null,
+      },
+    );
   });
 
   it('REPLICA IDENTITY FULL gives full before-images on update and delete', async () => {

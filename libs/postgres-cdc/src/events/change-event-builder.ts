@@ -171,15 +171,20 @@ export class ChangeEventBuilder {
   }
 
   /**
-   * `before` from an old tuple. Under REPLICA IDENTITY DEFAULT/INDEX only key columns arrive;
-   * the others are null, which a NOT NULL column's field cannot hold — then `before` is null
-   * (Debezium would fail to serialise it), the key still names the row.
+   * `before` from an old tuple. Under REPLICA IDENTITY DEFAULT/INDEX only key columns arrive; as
+   * Debezium, a NOT NULL column among the others gets its DEFAULT or its type's zero
+   * (`ColumnSlot.fallback`), a nullable one null. Only for a type without a known zero is `before`
+   * null (its field cannot hold null); the key still names the row.
    */
   private beforeImage(schema: TableSchema, old: readonly TupleValue[]): Record<string, unknown> | null {
     const out: Record<string, unknown> = {};
     for (const slot of schema.columns) {
       const value = old[slot.index];
-      if (value === null && !slot.optional) return null;
+      if ((value === null || value === undefined) && !slot.optional) {
+        if (slot.fallback === undefined) return null;
+        out[slot.field] = slot.fallback;
+        continue;
+      }
       if (value === UNCHANGED_TOAST) {
         const placeholder = slot.converter.toastPlaceholder;
         if (placeholder === undefined) return null;

@@ -7,6 +7,7 @@ import { type Relation, UNCHANGED_TOAST } from '../pgoutput/pgoutput-message';
 import { PgOid } from '../types/pg-oid';
 import { TypeCatalog } from '../types/type-catalog';
 import { ChangeEventBuilder, type SourcePosition } from './change-event-builder';
+import type { TableColumnFacts } from '../types/table-columns';
 import { TableSchema } from './table-schema';
 import { TableWithoutKeyError } from './table-without-key-error';
 
@@ -154,7 +155,7 @@ const DEBEZIUM_KEY = {
   'connect.name': 'dbserver1.inventory.customers.Key',
 };
 
-const build = (relation = RELATION, facts = FACTS, options = {}) =>
+const build = (relation = RELATION, facts: TableColumnFacts = FACTS, options = {}) =>
   TableSchema.build(relation, CATALOG, facts, { ...OPTIONS, ...options });
 
 describe('TableSchema (Debezium key and envelope schemas as AvroConverter writes them)', () => {
@@ -268,13 +269,103 @@ describe('ChangeEventBuilder', () => {
     const events = builder.delete(schema, ['1', null, null, null], POSITION);
     assert.equal(events.length, 2);
     assert.equal(events[0].value!.op, 'd');
-    // REPLICA IDENTITY DEFAULT: NOT NULL email was not sent, so no before image can be written.
-    assert.equal(events[0].value!.before, null);
+    // REPLICA IDENTITY DEFAULT: NOT NULL email was not sent; as Debezium, before holds the key,
+    // the NOT NULL column's type zero ("") and null for the nullable ones.
+    assert.deepEqual(events[0].value!.before, { id: 1, email: '', balance: null, note: null });
     assert.deepEqual(events[1], { topic: schema.topic, key: { id: 1 }, value: null, schema });
     const full = builder.delete(schema, row, POSITION)[0].value!;
     assert.deepEqual(full.before, { id: 1, email: 'a@x', balance: Buffer.from([0x04, 0x1a]), note: 'hello' });
     const quiet = new ChangeEventBuilder({ tombstonesOnDelete: false, nowMicros: fixedNow });
     assert.equal(quiet.delete(schema, row, POSITION).length, 1);
+  });
+
+  it("a REPLICA IDENTITY DEFAULT before fills NOT NULL columns with their DEFAULT or the type's zero, as Debezium", () => {
+    const columns: [string, number, number][] = [
+      ['id', PgOid.INT4, -1],
+      ['flag', PgOid.BOOL, -1],
+      ['small', PgOid.INT2, -1],
+      ['day', PgOid.DATE, -1],
+      ['at', PgOid.TIMESTAMPTZ, -1],
+      ['clock', PgOid.TIMETZ, -1],
+      ['span', PgOid.INTERVAL, -1],
+      ['raw', PgOid.BYTEA, -1],
+      ['doc', PgOid.JSONB, -1],
+      ['uid', PgOid.UUID, -1],
+      ['exact', PgOid.NUMERIC, ((10 << 16) | 2) + 4],
+      ['loose', PgOid.NUMERIC, -1],
+      ['spot', PgOid.POINT, -1],
+      ['counted', PgOid.INT4, -1],
+      ['labelled', PgOid.TEXT, -1],
+      ['maybe', PgOid.INT4, -1],
+    ];
+    const relation: Relation = {
+      ...RELATION,
+      columns: columns.map(([name, typeOid, typeModifier], index) => ({
+        index,
+        name,
+        typeOid,
+        typeModifier,
+        isKey: index === 0,
+      })),
+    };
+    const notNull = new Set(columns.map(([name]) => name).filter((n) => n !== 'maybe'));
+    const defaults = new Map([
+      ['counted', '42'],
+      ['labelled', "'dflt'::text"],
+    ]);
+    const wide = build(relation, { notNull, primaryKey: ['id'], defaults });
+    const old = columns.map((_, i) => (i === 0 ? '7' : null));
+    const [deleted] = builder.delete(wide, old, POSITION);
+    const before = deleted!.value!.before!;
+    assert.deepEqual(before, {
+      id: 7,
+      flag: false,
+      small: 0,
+      day: 0,
+      at: '1970-01-01T00:00:00Z',
+      clock: '00:00:00Z',
+      span: 0,
+      raw: Buffer.alloc(0),
+      doc: '',
+      uid: '',
+      exact: Buffer.from([0]),
+      loose: { scale: 0, value: Buffer.from([0]) },
+      spot: before.spot,
+      counted: 42,
+      labelled: 'dflt',
+      maybe: null,
+    });
+    const spot = before.spot as { x: number; y: number; wkb: Buffer; srid: number | null };
+    assert.deepEqual([spot.x, spot.y, spot.srid], [0, 0, null]);
+    assert.equal(spot.wkb.toString('hex'), '010100000000000000000000000000000000000000');
+    // It serialises under the table's schema (a null in a NOT NULL field would not).
+    assert.ok(wide.valueCodec.encode(deleted!.value).length > 0);
+    // The key change's delete carries the same before.
+    const [keyDelete] = builder.update(
+      wide,
+      old,
+      [
+        '8',
+        't',
+        '1',
+        '2020-01-01',
+        '2020-01-01 00:00:00+00',
+        '10:00:00+00',
+        '1 day',
+        '\\x00',
+        '{}',
+        'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+        '1.00',
+        '1.5',
+        '(1,2)',
+        '1',
+        'x',
+        '1',
+      ],
+      POSITION,
+    );
+    assert.equal(keyDelete!.value!.op, 'd');
+    assert.equal(keyDelete!.value!.before!.counted, 42);
   });
 
   it('an update of the key becomes delete + tombstone + create, as Debezium', () => {

@@ -12,6 +12,7 @@ import {
 } from '../values/avro-json';
 import { type ColumnConverter, type ColumnMask, createColumnConverter } from '../values/column-converter';
 import { avroDefaultJson, columnDefault, defaultTypeName } from '../values/column-default';
+import { zeroValue } from '../values/zero-value';
 import { avroFullName, avroName } from './avro-name';
 import { POSTGRES_SOURCE_SCHEMA, TRANSACTION_BLOCK_SCHEMA } from './source-schema';
 import { TableWithoutKeyError } from './table-without-key-error';
@@ -41,6 +42,12 @@ export interface ColumnSlot {
   readonly converter: ColumnConverter;
   /** The column's literal DEFAULT in AvroData's JSON form (Debezium's schema default), if any. */
   readonly defaultJson?: unknown;
+  /**
+   * A NOT NULL column's value when a tuple lacks it (the non-key columns of a REPLICA IDENTITY
+   * DEFAULT old tuple): its DEFAULT, else its type's zero — Debezium's convertValue fallback.
+   * Undefined when Sluice knows no such value for the type.
+   */
+  readonly fallback?: unknown;
 }
 
 /**
@@ -140,12 +147,19 @@ export class TableSchema {
         typeName === undefined
           ? undefined
           : columnDefault(typeName, facts.defaults?.get(column.name), converter);
+      const optional = !facts.notNull.has(column.name) || converter.alwaysOptional === true;
+      const fallback = optional
+        ? undefined
+        : columnDefaultValue
+          ? columnDefaultValue.value
+          : zeroValue(converter, defaultTypeName(catalog, column.typeOid));
       slots.set(column.name, {
         index: column.index,
         field: avroName(column.name),
-        optional: !facts.notNull.has(column.name) || converter.alwaysOptional === true,
+        optional,
         converter,
         ...(columnDefaultValue ? { defaultJson: avroDefaultJson(columnDefaultValue.value) } : {}),
+        ...(fallback !== undefined ? { fallback } : {}),
       });
     }
     const keySlots = keyNames.map((key) => {
