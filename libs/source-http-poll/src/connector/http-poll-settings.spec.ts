@@ -4,6 +4,7 @@ import { parseConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
 import { InMemorySchemaRegistry, RecordEncoder } from '@sluice/schema';
 import { ItemRecords } from '../polling/item-records';
+import { PollFailedError } from '../polling/poll-errors';
 import { sourceHttpPollConnector } from './source-http-poll-connector';
 
 const stream = (extra: Record<string, unknown> = {}) => ({
@@ -115,5 +116,27 @@ describe('source-http-poll settings', () => {
       (error: unknown) =>
         error instanceof ConfigError && /^streams\[customers\]\.schema\.file: /.test(error.message),
     );
+  });
+});
+
+describe('source-http-poll items', () => {
+  const records = (extra: Record<string, unknown>) =>
+    new ItemRecords(
+      parse(config([stream(extra)])).streams[0]!,
+      '/',
+      new RecordEncoder(new InMemorySchemaRegistry()),
+    );
+
+  it('an item whose key expression fails, or that has no key or cursor field, is a poll error naming the item', () => {
+    const failing = records({ key: 'lower(id)' });
+    assert.throws(
+      () => failing.listed({ id: 7, updated_at: '2025-01-01T00:00:00Z' }, 3),
+      (error: unknown) =>
+        error instanceof PollFailedError && /item 3: expression `lower\(id\)`/.test(error.message),
+    );
+    const plain = records({});
+    assert.throws(() => plain.listed({ updated_at: '2025-01-01T00:00:00Z' }, 0), /item 0 has no usable key/);
+    assert.throws(() => plain.listed({ id: 'x', updated_at: 'soon' }, 1), /no usable cursor field/);
+    assert.deepEqual(plain.listed({ id: 7, updated_at: '2025-01-01T00:00:00Z' }, 2).key, '7');
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { type Message } from 'kafkajs';
 import { ConfigError } from '@sluice/errors';
-import { Expression, type ExpressionScope } from '@sluice/pipeline';
+import { Expression, ExpressionEvaluationError, type ExpressionScope } from '@sluice/pipeline';
 import {
   type AvroCodec,
   canonicalAvroSchema,
@@ -87,6 +87,19 @@ export class ItemRecords {
 
   /** Reads key, version and mark of an item; an item without a key is a stream error naming it. */
   listed(item: Record<string, unknown>, index: number): ListedItem {
+    try {
+      return this.read(item, index);
+    } catch (error) {
+      if (!(error instanceof ExpressionEvaluationError)) throw error;
+      // An expression that fails on an item (a string where a number was meant) is the page's fault.
+      throw new PollFailedError(`${this.config.name}: item ${index}: ${error.message}`, {
+        code: 'HTTP_POLL_BAD_ITEM',
+        cause: error,
+      });
+    }
+  }
+
+  private read(item: Record<string, unknown>, index: number): ListedItem {
     const scope = itemScope(item, this.config.topic);
     const key = this.keyOf.valueFor(scope);
     if (typeof key !== 'string' && typeof key !== 'number')
