@@ -7,7 +7,10 @@
 //    moment it streams until Kafka acknowledged every event. That is the rate the source sustains
 //    when it is the bottleneck (a backlog, as after a restart or during a burst) — every event goes
 //    through decode, envelope, Avro, Kafka acks=all and slot confirmation. Beside it, in the same
-//    run, the ceiling: pg_recvlogical reading the same WAL range into /dev/null.
+//    run, the ceiling: pg_recvlogical reading the same WAL range into /dev/null. Each run drains
+//    the backlog twice, exactly once (delivery.guarantee's default: Kafka transactions with the
+//    offsets record, the slot confirmed after the commit) and at least once (plain idempotent
+//    sends), in alternating order, so the two medians compare on the same machine state (#26).
 // 2. Latency. A paced writer (pgbench --rate, a separate process, 60% inserts / 40% updates) at
 //    about half the rate measured in 1; the topic has message.timestamp.type=LogAppendTime, so each
 //    record's timestamp is the broker's append time, and latency = append time - the commit time in
@@ -19,7 +22,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
+import { createKafkaClient, kafkaConfigSchema, readTopicRange, resolveRange, TopicProvisioner } from '@sluice/kafka';
 import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
 import { Lsn, type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
@@ -39,6 +42,8 @@ export interface SourceBenchOptions {
 const DATABASE = 'source';
 /** Change events per 10 transactions of the mix: 5 inserts, 3 updates, 2 deletes + 2 tombstones. */
 const EVENTS_PER_10 = 12;
+
+type Guarantee = 'exactly-once' | 'at-least-once';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -72,7 +77,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
     ]);
     return topic;
   };
-  const start = (prefix: string, slot: string) =>
+  const start = (prefix: string, slot: string, guarantee: Guarantee = 'exactly-once') =>
     createConnectorApp<RunningSource>(
       sourcePostgresConnector,
       sourcePostgresConnector.configSchema.parse({
@@ -83,6 +88,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
         tables: { include: [`public.${table}`] },
         snapshot: { mode: 'never' },
         heartbeat: { intervalMs: 0 },
+        delivery: { guarantee },
         kafka: { brokers: addresses.kafkaBrokers, clientId: 'sluice-bench-source' },
         registry: { url: addresses.registryUrl },
         http: { port: 0 },
@@ -119,11 +125,14 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
     const endpos = Lsn.parse(lsn);
     const expectedEvents = (count / 10) * EVENTS_PER_10;
     const throughputTopic = await provision(`bench_tp_${suffix}`);
+    const throughputPrefix = throughputTopic.slice(0, -`.public.${table}`.length);
+    topics.push(`${throughputPrefix}.offsets`);
 
     const ceiling: number[] = [];
     const txnRates: number[] = [];
     const eventRates: number[] = [];
     const drainRss: number[] = [];
+    const atLeastOnceRates: number[] = [];
     for (let run = 0; run < options.runs; run++) {
       const recv = `bench_source_recv${run}_${suffix}`;
       await admin.query('SELECT pg_copy_logical_replication_slot($1, $2)', [origin, recv]);
@@ -133,21 +142,28 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
       );
       await dropSlotWhenReleased(admin, recv);
 
-      const slot = `bench_source_run${run}_${suffix}`;
-      await admin.query('SELECT pg_copy_logical_replication_slot($1, $2)', [origin, slot]);
-      slots.push(slot);
-      const app = await start(throughputTopic.slice(0, -`.public.${table}`.length), slot);
-      try {
-        const { seconds, maxRss } = await drain(app, expectedEvents, endpos);
-        txnRates.push(count / seconds);
-        eventRates.push(expectedEvents / seconds);
-        drainRss.push(maxRss);
-        process.stderr.write(
-          `  run ${run}: source ${Math.round(count / seconds)} txn/s, pg_recvlogical ${Math.round(ceiling.at(-1)!)} txn/s\n`,
-        );
-      } finally {
-        await app.close();
-        await dropSlotWhenReleased(admin, slot);
+      // Alternating which guarantee drains first: neither always meets a warmer cache.
+      const order: Guarantee[] = run % 2 ? ['at-least-once', 'exactly-once'] : ['exactly-once', 'at-least-once'];
+      for (const guarantee of order) {
+        const slot = `bench_source_run${run}_${guarantee === 'exactly-once' ? 'eos' : 'alo'}_${suffix}`;
+        await admin.query('SELECT pg_copy_logical_replication_slot($1, $2)', [origin, slot]);
+        slots.push(slot);
+        const app = await start(throughputPrefix, slot, guarantee);
+        try {
+          const { seconds, maxRss } = await drain(app, expectedEvents, endpos);
+          if (guarantee === 'at-least-once') atLeastOnceRates.push(count / seconds);
+          else {
+            txnRates.push(count / seconds);
+            eventRates.push(expectedEvents / seconds);
+            drainRss.push(maxRss);
+          }
+          process.stderr.write(
+            `  run ${run}: source ${guarantee} ${Math.round(count / seconds)} txn/s, pg_recvlogical ${Math.round(ceiling.at(-1)!)} txn/s\n`,
+          );
+        } finally {
+          await app.close();
+          await dropSlotWhenReleased(admin, slot);
+        }
       }
     }
 
@@ -155,6 +171,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
     const rate = Math.max(50, Math.round(summarise(txnRates).median / 2));
     const latencyPrefix = `bench_lat_${suffix}`;
     const latencyTopic = await provision(latencyPrefix);
+    topics.push(`${latencyPrefix}.offsets`);
     const latencySlot = `bench_source_lat_${suffix}`;
     slots.push(latencySlot);
     const app = await start(latencyPrefix, latencySlot);
@@ -186,11 +203,18 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
     const mib = (bytes: number) => bytes / 2 ** 20;
     return [
       {
-        name: `PostgresSource commit → Kafka ack, ${count.toLocaleString('en-US')} single-row txns of ~1 KB (50% ins, 30% upd, 20% del), backlog drained`,
+        name: `PostgresSource (exactly once) commit → Kafka commit, ${count.toLocaleString('en-US')} single-row txns of ~1 KB (50% ins, 30% upd, 20% del), backlog drained`,
         unit: 'txn/s',
         runs: txnRates,
         baseline: { name: 'pg_recvlogical pgoutput > /dev/null, same WAL', runs: ceiling },
         goal: '>= 0.5x the ceiling',
+      },
+      {
+        name: 'same backlog, exactly once (delivery.guarantee default) beside at-least-once, runs interleaved',
+        unit: 'txn/s',
+        runs: txnRates,
+        baseline: { name: 'delivery.guarantee: at-least-once', runs: atLeastOnceRates },
+        goal: '>= 0.9x at-least-once',
       },
       {
         name: 'same, change events (tombstones included) acknowledged by Kafka',
@@ -199,7 +223,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
       },
       { name: 'same, process RSS at most while draining', unit: 'MiB', runs: drainRss.map(mib) },
       {
-        name: `latency commit → Kafka append (LogAppendTime) p50, paced writer at ${rate} txn/s (half the median above)`,
+        name: `latency commit → Kafka append (LogAppendTime; exactly once) p50, paced writer at ${rate} txn/s (half the median above)`,
         unit: 'ms',
         runs: latencies.map((l) => l.p50),
       },
@@ -344,37 +368,27 @@ async function readLatencies(
   const decoder = new RecordDecoder(new ConfluentSchemaRegistryClient({ url: registryUrl }));
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  let remaining = ends.reduce((n, p) => n + Number(p.high), 0);
-  const samples: Array<{ commitMs: number; latency: number }> = [];
-  const consumer = kafka.consumer({ groupId: `bench-source-latency-${process.pid}-${Date.now()}` });
-  await consumer.connect();
+  let partitions;
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${remaining} latency records not read in 120 s`)),
-        120_000,
-      );
-      void consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const message of batch.messages) {
-            remaining--;
-            if (message.value === null) continue;
-            const { value } = await decoder.decode<{ source: { ts_us: number | bigint } }>(message.value);
-            const commitMs = Number(value.source.ts_us) / 1000;
-            samples.push({ commitMs, latency: Number(message.timestamp) - commitMs });
-          }
-          if (remaining <= 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
+    partitions = await resolveRange(admin, topic, {});
   } finally {
-    await consumer.disconnect();
+    await admin.disconnect();
+  }
+  // Read committed to the end offsets: under exactly once, commit markers take offsets too, so
+  // counting records up to the high watermark would never end.
+  const appended: Array<{ value: Buffer; timestamp: number }> = [];
+  await readTopicRange(kafka, {
+    topic,
+    partitions,
+    onBatch: (_partition, records) => {
+      for (const { value, timestamp } of records) if (value !== null) appended.push({ value, timestamp });
+    },
+  });
+  const samples: Array<{ commitMs: number; latency: number }> = [];
+  for (const { value: buffer, timestamp } of appended) {
+    const { value } = await decoder.decode<{ source: { ts_us: number | bigint } }>(buffer);
+    const commitMs = Number(value.source.ts_us) / 1000;
+    samples.push({ commitMs, latency: timestamp - commitMs });
   }
   return rounds.map(({ from, to }) => {
     const inRound = samples.filter((s) => s.commitMs >= from && s.commitMs <= to).map((s) => s.latency);
