@@ -117,6 +117,11 @@ describe('source-postgres change events', () => {
     assert.equal(created.op, 'c');
     assert.deepEqual(created.after, { id: 3, name: 'two', qty: 21, big: 'small' });
     assert.equal(created.source.txId, deleted!.value!.source.txId, 'one transaction');
+    // Debezium's key-change headers, as Connect's SimpleHeaderConverter writes the key Struct.
+    assert.equal(deleted!.headers['__debezium.newkey'], '{"id":3}');
+    assert.equal(tombstone!.headers['__debezium.newkey'], '{"id":3}');
+    assert.equal(ofKey('items', 3)[0]!.headers['__debezium.oldkey'], '{"id":2}');
+    assert.equal(ofKey('items', 2)[0]!.headers['__debezium.newkey'], undefined, 'not on the insert');
   });
 
   it('a delete is op d keyed by the primary key, then a tombstone', async () => {

@@ -37,6 +37,8 @@ export interface TopicRecord {
   offset: number;
   key: Record<string, unknown> | null;
   value: Envelope | null;
+  /** The record's headers as UTF-8 text. */
+  headers: Record<string, string>;
 }
 
 const ROOT = join(__dirname, '..', '..');
@@ -198,6 +200,9 @@ export class SourceTestBed {
           value: message.value
             ? (structuredClone((await this.decoder.decode(message.value)).value) as Envelope)
             : null,
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([name, v]) => [name, String(v)]),
+          ),
         });
       },
     });

@@ -1,5 +1,6 @@
 import type { Lsn } from '../lsn/lsn';
 import { type TupleValue, UNCHANGED_TOAST } from '../pgoutput/pgoutput-message';
+import { connectStructText, NEW_KEY_HEADER, OLD_KEY_HEADER } from '../values/connect-header-text';
 import { UnrepresentableValueError } from '../values/unrepresentable-value-error';
 import type { EnvelopeValue, SnapshotMarker, SourceInfo, TransactionBlock } from './source-schema';
 import type { ColumnSlot, TableSchema } from './table-schema';
@@ -26,6 +27,8 @@ export interface ChangeEvent {
   readonly key: Record<string, unknown> | null;
   readonly value: EnvelopeValue | null;
   readonly schema: TableSchema;
+  /** Kafka headers of the event itself (Debezium's `__debezium.newkey`/`oldkey` of a key change). */
+  readonly headers?: Record<string, string>;
 }
 
 export interface ChangeEventBuilderOptions {
@@ -84,9 +87,17 @@ export class ChangeEventBuilder {
     if (oldValues !== null && this.keyChanged(schema, oldValues, newValues)) {
       const oldKey = this.key(schema, oldValues);
       const before = this.beforeImage(schema, oldValues);
-      const events = [this.event(schema, 'd', before, null, position, oldKey)];
-      if (this.tombstones) events.push({ topic: schema.topic, key: oldKey, value: null, schema });
-      events.push(this.event(schema, 'c', null, after, position, newKey));
+      // As Debezium: the delete and its tombstone name the new key, the create the old one.
+      const toNew = { [NEW_KEY_HEADER]: keyText(schema, newKey) };
+      const events: ChangeEvent[] = [
+        { ...this.event(schema, 'd', before, null, position, oldKey), headers: toNew },
+      ];
+      if (this.tombstones)
+        events.push({ topic: schema.topic, key: oldKey, value: null, schema, headers: toNew });
+      events.push({
+        ...this.event(schema, 'c', null, after, position, newKey),
+        headers: { [OLD_KEY_HEADER]: keyText(schema, oldKey) },
+      });
       return events;
     }
     const before = oldValues === null ? null : this.beforeImage(schema, oldValues);
@@ -244,6 +255,12 @@ function convert(
     slot.converter.name,
   );
 }
+
+const keyText = (schema: TableSchema, key: Record<string, unknown>): string =>
+  connectStructText(
+    schema.keyColumns.map((slot) => ({ field: slot.field, schema: slot.converter.schema })),
+    key,
+  );
 
 const where = (schema: TableSchema, slot: ColumnSlot): string =>
   `${schema.relation.schema}.${schema.relation.table}.${slot.converter.name}`;

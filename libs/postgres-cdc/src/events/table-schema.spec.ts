@@ -368,16 +368,19 @@ describe('ChangeEventBuilder', () => {
     assert.equal(keyDelete!.value!.before!.counted, 42);
   });
 
-  it('an update of the key becomes delete + tombstone + create, as Debezium', () => {
+  it('an update of the key becomes delete + tombstone + create, as Debezium, with its key headers', () => {
     const events = builder.update(schema, ['1', null, null, null], ['2', 'a@x', '1.00', null], POSITION);
     assert.deepEqual(
-      events.map((e) => [e.key, e.value?.op ?? null]),
+      events.map((e) => [e.key, e.value?.op ?? null, e.headers]),
       [
-        [{ id: 1 }, 'd'],
-        [{ id: 1 }, null],
-        [{ id: 2 }, 'c'],
+        [{ id: 1 }, 'd', { '__debezium.newkey': '{"id":2}' }],
+        [{ id: 1 }, null, { '__debezium.newkey': '{"id":2}' }],
+        [{ id: 2 }, 'c', { '__debezium.oldkey': '{"id":1}' }],
       ],
     );
+    // Other events carry no headers of their own.
+    assert.equal(builder.insert(schema, row, POSITION)[0]!.headers, undefined);
+    assert.equal(builder.update(schema, null, row, POSITION)[0]!.headers, undefined);
   });
 
   it('an update under REPLICA IDENTITY FULL carries before; unchanged TOAST never becomes null', () => {

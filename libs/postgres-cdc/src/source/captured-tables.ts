@@ -253,6 +253,7 @@ export class CapturedTables {
       value:
         event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
       ...(key !== null && partitions !== undefined ? { partition: partitionForKey(key, partitions) } : {}),
+      ...(event.headers !== undefined ? { headers: event.headers } : {}),
     };
   }
 }
