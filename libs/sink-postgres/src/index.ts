@@ -20,6 +20,7 @@ export {
   type SinkCounters,
 } from './delivery/postgres-sink-delivery';
 export { ensureBookkeeping } from './target/bookkeeping';
+export { ReplicationOrigin, replicationOriginName } from './target/replication-origin';
 export { type BookkeepingTables } from './sql/change-statements';
 export { type RowChange } from './plan/row-change';
 export { columnTypeFor, type ColumnType } from './mapping/column-type';

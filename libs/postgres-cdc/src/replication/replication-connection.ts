@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { EnvironmentError } from '@sluice/errors';
 import { Lsn } from '../lsn/lsn';
 import { PgOutputDecoder } from '../pgoutput/pgoutput-decoder';
 import { type PostgresConnectionOptions, pgClientConfig } from './postgres-connection-options';
@@ -35,6 +36,11 @@ export interface StartReplicationOptions {
   readonly protoVersion?: 1 | 2 | 3 | 4;
   /** Deliver pg_logical_emit_message output (heartbeats, watermarks). Default true. */
   readonly messages?: boolean;
+  /**
+   * pgoutput's `origin`: 'none' sends only changes without a replication origin (Postgres 16+),
+   * 'any' (the server's default) all of them. Not sent when left out.
+   */
+  readonly origin?: 'none' | 'any';
   /** Default 10,000 ms. */
   readonly statusIntervalMs?: number;
   /** Default 10,000 messages. */
@@ -158,10 +164,20 @@ export class ReplicationConnection {
     const resumeLsn = options.resumeLsn ?? Lsn.INVALID;
     const protoVersion = options.protoVersion ?? protoVersionFor(this.serverVersionNum);
     const publications = options.publications.map(quoteIdentifier).join(',');
+    if (options.origin !== undefined && this.serverVersionNum < 160000) {
+      this.streaming = false;
+      throw new EnvironmentError(
+        `events.skipOrigins: all needs Postgres 16 or later (pgoutput's origin option); this server is ` +
+          `${this.serverVersionNum}. List the sinks' origin names instead (e.g. skipOrigins: [sluice_<group>]): ` +
+          'their transactions are then read and dropped by the source (docs/two-way-sync.md)',
+        { code: 'PG_ORIGIN_UNSUPPORTED' },
+      );
+    }
     const sql =
       `START_REPLICATION SLOT ${quoteIdentifier(options.slot)} LOGICAL ${resumeLsn.toString()} (` +
       `proto_version '${protoVersion}', publication_names ${quoteLiteral(publications)}, ` +
-      `messages '${options.messages === false ? 'false' : 'true'}')`;
+      `messages '${options.messages === false ? 'false' : 'true'}'` +
+      `${options.origin === undefined ? '' : `, origin '${options.origin}'`})`;
     const description = `Replication from slot ${options.slot}`;
     const streamOptions: ReplicationStreamOptions = {
       resumeLsn,

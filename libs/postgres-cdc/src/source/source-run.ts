@@ -275,6 +275,7 @@ export class SourceRun implements CoordinatedRun {
       slot: config.slot.name,
       publications: [config.publication.name],
       maxBufferedMessages: Math.max(1000, Math.floor(config.publishing.maxPendingEvents / 4)),
+      ...(config.events.skipOrigins === 'all' && { origin: 'none' as const }),
     });
     this.replication = stream;
     const from = offset.resumeFrom(slotState?.confirmedFlushLsn);
@@ -306,6 +307,7 @@ export class SourceRun implements CoordinatedRun {
       database: config.postgres.database,
       onPosition: (lsn) => offset.advanceTo(lsn),
       ...(from && { lastCommitLsn: from }),
+      ...(Array.isArray(config.events.skipOrigins) && { skipOrigins: config.events.skipOrigins }),
       ...(this.delivered && {
         delivered: this.delivered,
         onAlreadyDelivered: () => {

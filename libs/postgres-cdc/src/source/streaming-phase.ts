@@ -40,6 +40,21 @@ export interface StreamingContext extends PhaseContext {
   readonly delivered?: Lsn;
   /** Called with each transaction dropped as already delivered. */
   readonly onAlreadyDelivered?: () => void;
+  /**
+   * `events.skipOrigins` as a list: a transaction whose Origin message names one of them (or
+   * `<name>#<n>`) is dropped, its commit only marked so the slot moves past it.
+   */
+  readonly skipOrigins?: readonly string[];
+  /** Called with each transaction dropped for its origin. */
+  readonly onOriginSkipped?: (origin: string) => void;
+}
+
+/** Whether `origin` is `name` or one of `name#<n>` (a sink's origins, one per writing connection). */
+export function originMatches(names: readonly string[], origin: string): boolean {
+  return names.some(
+    (name) =>
+      origin === name || (origin.startsWith(`${name}#`) && /^\d+$/.test(origin.slice(name.length + 1))),
+  );
 }
 
 /**
@@ -54,6 +69,8 @@ export class StreamingPhase {
   private origin: { readonly name: string; readonly lsn: Lsn } | undefined;
   /** Inside a replayed transaction that is already in Kafka. */
   private replayed = false;
+  /** Inside a transaction written with an origin of `skipOrigins`. */
+  private skipped = false;
 
   constructor(private readonly context: StreamingContext) {
     this.lastCommitLsn = context.lastCommitLsn;
@@ -73,7 +90,7 @@ export class StreamingPhase {
     const { tables, builder, publisher, window, incremental } = this.context;
     // Signals and the snapshot's bookkeeping are consumed there; a chunk may be emitted there.
     if (incremental?.wants(message) && (await incremental.observe(message))) return;
-    if (this.replayed && message.type !== 'commit' && message.type !== 'relation') return;
+    if ((this.replayed || this.skipped) && message.type !== 'commit' && message.type !== 'relation') return;
     switch (message.type) {
       case 'begin':
         this.origin = undefined;
@@ -126,6 +143,16 @@ export class StreamingPhase {
         }
         return;
       case 'commit':
+        if (this.skipped) {
+          // Nothing was published (the Origin message comes before any change): the window's
+          // pending transaction closes empty and the slot moves past it.
+          this.skipped = false;
+          if (this.tx) publisher.close(this.tx.pending, message.endLsn);
+          this.tx?.trace.end();
+          this.lastCommitLsn = message.endLsn;
+          this.tx = undefined;
+          return;
+        }
         if (this.replayed) {
           // Its events were committed with the offset: only the slot still has to move past it.
           this.replayed = false;
@@ -152,6 +179,10 @@ export class StreamingPhase {
         return;
       case 'origin':
         this.origin = { name: message.name, lsn: message.originLsn };
+        if (this.context.skipOrigins && originMatches(this.context.skipOrigins, message.name)) {
+          this.skipped = true;
+          this.context.onOriginSkipped?.(message.name);
+        }
         return;
       default:
         // type: nothing to publish. Streamed and two-phase transactions are not requested

@@ -23,6 +23,7 @@ import { SchemaPlans } from '../plan/schema-plans';
 import { RowChangeProcessor, type TableRoute } from '../processor/row-change-processor';
 import { type BookkeepingTables } from '../sql/change-statements';
 import { ensureBookkeeping } from '../target/bookkeeping';
+import { ReplicationOrigin, replicationOriginName } from '../target/replication-origin';
 import { TableShaper } from '../target/table-shaper';
 import { type sinkPostgresSettings } from './sink-postgres-config';
 
@@ -55,6 +56,8 @@ export interface PostgresSinkStatus extends SinkCounters, SupervisionStatus {
   readonly group: string;
   readonly topics: readonly string[];
   readonly conflictMode: 'lww' | 'none';
+  /** The replication origin the sink writes with (`target.replicationOrigin`), or null. */
+  readonly replicationOrigin: string | null;
   readonly partitions: readonly PartitionStatus[];
   readonly recordsProcessed: number;
   readonly recordsDeadLettered: number;
@@ -66,6 +69,8 @@ interface PreparedTarget {
   readonly pool: Pool;
   readonly books: BookkeepingTables;
   readonly processor: RowChangeProcessor;
+  /** `target.replicationOrigin`, checked usable. */
+  readonly origin: ReplicationOrigin | undefined;
 }
 
 /**
@@ -126,6 +131,9 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
     const books = await ensureBookkeeping(pool, config.target.bookkeepingSchema).catch((error: unknown) => {
       throw refusedTls(error, config.target) ?? error;
     });
+    const originName = replicationOriginName(config.target.replicationOrigin, config.group);
+    const origin = originName === undefined ? undefined : new ReplicationOrigin(originName);
+    await origin?.verify(pool);
     const shaper = new TableShaper(pool, books, {
       autoCreate: config.target.autoCreate,
       autoEvolve: config.target.autoEvolve,
@@ -136,12 +144,12 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       shaper,
       route: (topic) => this.route(topic),
     });
-    this.prepared = { pool, books, processor };
+    this.prepared = { pool, books, processor, origin };
   }
 
   protected runtimeParts(): RuntimeParts<RowChange> {
     const { config } = this;
-    const { pool, books, processor } = this.prepared!;
+    const { pool, books, processor, origin } = this.prepared!;
     return {
       config: this.runtimeConfig,
       processor,
@@ -155,6 +163,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
           counters: this.counters,
           maxAttempts: config.target.maxCommitAttempts,
           database: config.target.database,
+          origin,
           // Lag for Kafka's tools: each committed position mirrored to the group.
           commitGroupOffset: context.commitGroupOffset,
           logger: this.supervision.logger,
@@ -187,6 +196,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       group: this.group,
       topics: this.runtimeConfig.topics,
       conflictMode: this.config.conflicts,
+      replicationOrigin: this.prepared?.origin?.name ?? null,
       membership,
       partitions: this.partitionPositions(String),
       recordsProcessed: outcomes.processed,

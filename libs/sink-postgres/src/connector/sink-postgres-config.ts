@@ -63,6 +63,13 @@ export const sinkPostgresSettings = {
         .boolean()
         .default(true)
         .describe('Add a nullable column for a new field (never drops or alters one). Default true.'),
+      replicationOrigin: z
+        .union([z.boolean(), z.string().min(1).max(500)])
+        .default(false)
+        .describe(
+          'Write with a Postgres replication origin, so the changes the sink writes carry it and a ' +
+            'source-postgres on this database with events.skipOrigins leaves them out (two-way sync, docs/two-way-sync.md). true: named sluice_<group> (other characters than letters, digits and _ as _); a string: that name. Each connection writing at once uses one origin: <name>, <name>#1, ... Needs a superuser or EXECUTE on the pg_replication_origin_* functions. Default false.',
+        ),
       maxCommitAttempts: positive()
         .default(5)
         .describe(

@@ -1,5 +1,5 @@
 import { type Admin, type Kafka, type Producer } from 'kafkajs';
-import { type Pool } from 'pg';
+import { type Pool, type PoolClient } from 'pg';
 import {
   classifyPostgresFailure,
   compileRetryPolicy,
@@ -30,6 +30,7 @@ import {
 } from '@sluice/stream';
 import { type RowChange } from '../plan/row-change';
 import { type BookkeepingTables } from '../sql/change-statements';
+import { type Detach, type ReplicationOrigin } from '../target/replication-origin';
 import { PartitionFencedError, TargetUnavailableError } from '../sink-errors';
 import { BatchWriter, isRowRejection, type WriteReport } from './batch-writer';
 import { ChangeBatch } from './change-batch';
@@ -54,6 +55,11 @@ export interface PostgresSinkDeliveryOptions {
   readonly maxAttempts: number;
   /** The target database's name (the write spans' `db.namespace`). */
   readonly database?: string;
+  /**
+   * `target.replicationOrigin`: every write transaction (batches and partition claims) runs with
+   * one of the sink's replication origins set up, so the changes it writes carry that origin.
+   */
+  readonly origin?: ReplicationOrigin;
   /**
    * Commits a group offset to Kafka (the runtime's `DeliveryContext.commitGroupOffset`): with it,
    * each committed position is mirrored to the group, for Kafka's tools only. Without it (tests of
@@ -212,20 +218,22 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
    */
   async startingOffset(): Promise<bigint | undefined> {
     const reset = await this.pendingReset();
-    const { rows } = await this.options.pool.query<{ next_offset: string | null; epoch: string }>(
-      `INSERT INTO ${this.options.books.offsets} AS o (group_id, topic, "partition", epoch, next_offset, applied_reset) ` +
-        `VALUES ($1, $2, $3, 1, $4::bigint, $5::text) ` +
-        `ON CONFLICT (group_id, topic, "partition") DO UPDATE SET epoch = o.epoch + 1, updated_at = now(), ` +
-        `next_offset = CASE WHEN $5::text IS NOT NULL AND o.applied_reset IS DISTINCT FROM $5::text ` +
-        `THEN $4::bigint ELSE o.next_offset END, applied_reset = COALESCE($5::text, o.applied_reset) ` +
-        `RETURNING next_offset, epoch`,
-      [
-        this.options.group,
-        this.tp.topic,
-        this.tp.partition,
-        reset === undefined ? null : String(reset.offset),
-        reset?.id ?? null,
-      ],
+    const { rows } = await this.marked((client) =>
+      client.query<{ next_offset: string | null; epoch: string }>(
+        `INSERT INTO ${this.options.books.offsets} AS o (group_id, topic, "partition", epoch, next_offset, applied_reset) ` +
+          `VALUES ($1, $2, $3, 1, $4::bigint, $5::text) ` +
+          `ON CONFLICT (group_id, topic, "partition") DO UPDATE SET epoch = o.epoch + 1, updated_at = now(), ` +
+          `next_offset = CASE WHEN $5::text IS NOT NULL AND o.applied_reset IS DISTINCT FROM $5::text ` +
+          `THEN $4::bigint ELSE o.next_offset END, applied_reset = COALESCE($5::text, o.applied_reset) ` +
+          `RETURNING next_offset, epoch`,
+        [
+          this.options.group,
+          this.tp.topic,
+          this.tp.partition,
+          reset === undefined ? null : String(reset.offset),
+          reset?.id ?? null,
+        ],
+      ),
     );
     this.epoch = BigInt(rows[0].epoch);
     if (rows[0].next_offset === null) return undefined;
@@ -295,7 +303,9 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     const client = await this.options.pool.connect();
     let broken = false;
     let released = false;
+    let detach: Detach | undefined;
     try {
+      detach = await this.options.origin?.attach(client);
       await client.query('BEGIN');
       const claimed = await client.query(
         `UPDATE ${this.options.books.offsets} SET next_offset = $4, updated_at = now() ` +
@@ -311,7 +321,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
         if (careful || !isRowRejection(error)) throw error;
         // A row the target refuses: the batch again, statement by statement, setting aside only it.
         await client.query('ROLLBACK');
-        client.release();
+        await this.detach(client, detach);
         released = true;
         return await this.transaction(nextOffset, true);
       }
@@ -324,7 +334,29 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
-      if (!released) client.release(broken);
+      if (!released) await this.detach(client, detach, broken);
+    }
+  }
+
+  /** Resets the connection's origin and releases it (destroyed when broken or the reset failed). */
+  private async detach(client: PoolClient, detach: Detach | undefined, broken = false): Promise<void> {
+    if (detach !== undefined) await detach(broken).catch(() => (broken = true));
+    client.release(broken);
+  }
+
+  /** `work` on a pooled connection with the sink's origin set up (none configured: as it is). */
+  private async marked<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.options.pool.connect();
+    let broken = false;
+    let detach: Detach | undefined;
+    try {
+      detach = await this.options.origin?.attach(client);
+      return await work(client);
+    } catch (error) {
+      broken = isTransient(error);
+      throw error;
+    } finally {
+      await this.detach(client, detach, broken);
     }
   }
 
