@@ -88,7 +88,7 @@ export class ChangeEventBuilder {
       const oldKey = this.key(schema, oldValues);
       const before = this.beforeImage(schema, oldValues);
       // As Debezium: the delete and its tombstone name the new key, the create the old one.
-      const toNew = { [NEW_KEY_HEADER]: keyText(schema, newKey) };
+      const toNew = { [NEW_KEY_HEADER]: keyText(schema, newKey!) };
       const events: ChangeEvent[] = [
         { ...this.event(schema, 'd', before, null, position, oldKey), headers: toNew },
       ];
@@ -96,7 +96,7 @@ export class ChangeEventBuilder {
         events.push({ topic: schema.topic, key: oldKey, value: null, schema, headers: toNew });
       events.push({
         ...this.event(schema, 'c', null, after, position, newKey),
-        headers: { [OLD_KEY_HEADER]: keyText(schema, oldKey) },
+        headers: { [OLD_KEY_HEADER]: keyText(schema, oldKey!) },
       });
       return events;
     }
@@ -160,7 +160,8 @@ export class ChangeEventBuilder {
     return { topic: schema.topic, key, value, schema };
   }
 
-  private key(schema: TableSchema, values: readonly TupleValue[]): Record<string, unknown> {
+  private key(schema: TableSchema, values: readonly TupleValue[]): Record<string, unknown> | null {
+    if (schema.keyless) return null;
     const key: Record<string, unknown> = {};
     for (const slot of schema.keyColumns) key[slot.field] = convert(schema, slot, values[slot.index], null);
     return key;

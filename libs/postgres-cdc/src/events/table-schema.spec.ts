@@ -190,6 +190,28 @@ describe('TableSchema (Debezium key and envelope schemas as AvroConverter writes
     assert.throws(() => build(RELATION, FACTS, { keyColumns: ['nope'] }), ConfigError);
   });
 
+  it('a table without a key under REPLICA IDENTITY FULL has null keys, as Debezium', () => {
+    const builder = new ChangeEventBuilder({ nowMicros: fixedNow });
+    const full = build({ ...RELATION, replicaIdentity: 'full' }, { ...FACTS, primaryKey: [] });
+    assert.equal(full.keyless, true);
+    const fullRow = ['1', 'a@x', '10.50', 'hello'];
+    const [created] = builder.insert(full, fullRow, POSITION);
+    assert.equal(created!.key, null);
+    const [updated] = builder.update(full, fullRow, ['1', 'b@x', '10.50', 'hello'], POSITION);
+    assert.equal(updated!.value!.op, 'u', 'no key, so never a key change');
+    assert.equal(updated!.key, null);
+    assert.equal(updated!.value!.before!.email, 'a@x');
+    const events = builder.delete(full, fullRow, POSITION);
+    assert.deepEqual(
+      events.map((e) => [e.key, e.value?.op ?? null]),
+      [
+        [null, 'd'],
+        [null, null],
+      ],
+    );
+    assert.equal(build().keyless, false);
+  });
+
   it('leaves out excluded columns (never the key) and tells whether a new version changes the Avro', () => {
     const first = build();
     const excluded = build(RELATION, FACTS, { excludedColumns: new Set(['note', 'id']) });

@@ -125,7 +125,9 @@ export class TableSchema {
           : relation.replicaIdentity === 'index'
             ? relation.columns.filter((c) => c.isKey).map((c) => c.name)
             : [];
-    if (keyNames.length === 0) throw new TableWithoutKeyError(name);
+    // As Debezium, a table without a key under REPLICA IDENTITY FULL has null keys (its old tuples
+    // still carry the whole row); under DEFAULT or NOTHING its changes could not name the row.
+    if (keyNames.length === 0 && relation.replicaIdentity !== 'full') throw new TableWithoutKeyError(name);
 
     const slots = new Map<string, ColumnSlot>();
     const skipped: string[] = [];
@@ -173,6 +175,11 @@ export class TableSchema {
       (slot) => !excluded.has(slot.converter.name) || keyNames.includes(slot.converter.name),
     );
     return new TableSchema(relation, options, columns, keySlots, skipped);
+  }
+
+  /** No key columns (a keyless table under REPLICA IDENTITY FULL): events have a null key. */
+  get keyless(): boolean {
+    return this.keyColumns.length === 0;
   }
 
   /** Whether `other` writes different Avro (key or value): a schema change to register. */

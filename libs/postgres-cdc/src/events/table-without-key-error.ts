@@ -1,15 +1,16 @@
 import { ConfigError } from '@sluice/errors';
 
 /**
- * A captured table has nothing to key its events by: no primary key, no replica identity index
- * and no `keyColumns` configured. Sluice topics are keyed (ordering per key, compaction), so the
- * table must get a primary key, `REPLICA IDENTITY USING INDEX`, or configured key columns.
+ * A captured table has nothing to key its events by: no primary key, no replica identity index,
+ * no `keyColumns` configured, and not REPLICA IDENTITY FULL (whose events have a null key, as
+ * Debezium's): its updates and deletes could not name the row.
  */
 export class TableWithoutKeyError extends ConfigError {
   constructor(readonly table: string) {
     super(
       `Table ${table} has no primary key and no replica identity index: add a primary key, ` +
-        `ALTER TABLE ... REPLICA IDENTITY USING INDEX, or configure its key columns`,
+        `ALTER TABLE ... REPLICA IDENTITY USING INDEX, configure its key columns, or ALTER TABLE ... ` +
+        `REPLICA IDENTITY FULL (events then have a null key, as Debezium's)`,
     );
   }
 }

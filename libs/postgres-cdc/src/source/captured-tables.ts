@@ -229,7 +229,10 @@ export class CapturedTables {
     const valueSubject = `${schema.topic}-value${suffix}`;
     let subject = keySubject;
     try {
-      const keyId = await this.options.registry.register(keySubject, schema.keySchemaText);
+      // A keyless table's events have null keys, as Debezium's: no key subject.
+      const keyId = schema.keyless
+        ? 0
+        : await this.options.registry.register(keySubject, schema.keySchemaText);
       subject = valueSubject;
       const valueId = await this.options.registry.register(valueSubject, schema.valueSchemaText);
       captured.registered = { schema, keyId, valueId };
