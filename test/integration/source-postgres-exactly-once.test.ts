@@ -2,7 +2,9 @@
 // a child process and is killed with SIGKILL 10 times, and the broker stopped and started 3 times,
 // while a writer commits 50,000 single-statement changes. Read committed, every change is in the
 // topic exactly once (counted per source.lsn and key: no duplicate at all, not even an exact
-// replay), each key's states in commit order, the last state the table's. Then: a second instance
+// replay), each key's states in commit order, the last state the table's. Each kill lands while a
+// backlog drains (the source paused for a moment, then resumed), so batches are in flight and
+// commits are under way — the same suite at at-least-once sees duplicates. Then: a second instance
 // of the same source fences the first, which stops with a clear error and stays stopped (no
 // ping-pong); and `delivery.guarantee: at-least-once` still delivers everything.
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +14,7 @@ import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { type LocalStack } from '@sluice/stack';
 import { readCommitted, stackAddresses } from '@sluice/test-support';
 import { privateKafka } from './observability/observability-harness';
-import { type Envelope, freePort, getStatus, SourceTestBed } from './source-postgres-harness';
+import { type Envelope, freePort, getStatus, post, SourceTestBed } from './source-postgres-harness';
 
 const SEED = 1000;
 const CHANGES = 50_000;
@@ -177,10 +179,11 @@ describe('source-postgres exactly once: kill -9 of the source and of the broker 
           http: { host: '127.0.0.1', port },
           // A broker that went away: give up a send after 5 s and start again, not after 30.
           publishing: { sendTimeoutMs: 5000 },
-          logging: { level: 'warn' },
+          logging: { level: 'info' },
         }),
       );
       let running = bed.spawnMain(file);
+      const processes = [running];
       await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
 
       const writer = new Writer(bed, 'ledger', SEED);
@@ -191,6 +194,11 @@ describe('source-postgres exactly once: kill -9 of the source and of the broker 
       for (let step = 1; step <= steps; step++) {
         const target = (CHANGES * step) / (steps + 1);
         await bed.waitFor(async () => writer.done >= target || undefined, 120_000, `${target} changes written`);
+        // A backlog: paused for a second, then resumed; the kill lands while it drains.
+        assert.equal((await post(`${url}/pause`)).status < 300, true);
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.equal((await post(`${url}/resume`)).status < 300, true);
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 200));
         if (brokerSteps.has(step)) {
           await broker!.down(['kafka']);
           await new Promise((r) => setTimeout(r, 2000));
@@ -198,6 +206,7 @@ describe('source-postgres exactly once: kill -9 of the source and of the broker 
         } else {
           await bed.kill(running.child, 'SIGKILL');
           running = bed.spawnMain(file);
+          processes.push(running);
         }
         await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
         restarts++;
@@ -207,9 +216,14 @@ describe('source-postgres exactly once: kill -9 of the source and of the broker 
 
       const records = await untilCaughtUp(bed, bed.kafka, bed.topic('ledger'), writer);
       const changes = await assertExactlyOnce(bed, records, writer);
+      // Starts that found transactions of the slot's replay already in Kafka (and dropped them).
+      const dropping = processes
+        .map((p) => p.output().split('dropping replayed transactions already committed').length - 1)
+        .reduce((a, b) => a + b, 0);
       console.log(
         `exactly-once suite: ${changes} change events (${SEED} snapshot rows + ${CHANGES} changes), ` +
-          `${SOURCE_KILLS} source kills, ${BROKER_KILLS} broker restarts, no duplicate`,
+          `${SOURCE_KILLS} source kills, ${BROKER_KILLS} broker restarts, no duplicate; ` +
+          `${dropping} starts dropped replayed transactions already in Kafka`,
       );
       assert.equal(changes, SEED + CHANGES);
       const status = await getStatus(url);
