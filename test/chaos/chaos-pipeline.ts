@@ -30,10 +30,11 @@ export const CONSUMER_INPUTS: Record<
   Exclude<AppName, 'source-postgres'>,
   { topic: string; transactional: boolean }[]
 > = {
-  transformer: [{ topic: SOURCE_TOPICS.orders, transactional: false }],
+  // source-postgres writes exactly once (transactions) by default, the transformer too.
+  transformer: [{ topic: SOURCE_TOPICS.orders, transactional: true }],
   'sink-postgres': [
-    { topic: SOURCE_TOPICS.customers, transactional: false },
-    { topic: SOURCE_TOPICS.orderItems, transactional: false },
+    { topic: SOURCE_TOPICS.customers, transactional: true },
+    { topic: SOURCE_TOPICS.orderItems, transactional: true },
     { topic: OUTPUT_TOPICS.clean, transactional: true },
     { topic: OUTPUT_TOPICS.cancelled, transactional: true },
   ],
