@@ -239,7 +239,10 @@ export const sourceConfigSchema = z.strictObject({
       transactionTimeoutMs: wholeNumber(1000)
         .default(600_000)
         .describe(
-          'How long the broker keeps a transaction open (at most its transaction.max.timeout.ms, 15 min by default): a Postgres transaction is one Kafka transaction, so its events must be sent within it. Default 600000.',
+          'How long the broker keeps a transaction open (at most its transaction.max.timeout.ms, 15 min by default). A ' +
+            'Postgres transaction, or the initial snapshot, is one Kafka transaction; one still being sent after half ' +
+            'of this is committed in parts (at least once for it, logged). After a crash without a restart, ' +
+            "read_committed consumers of the source's topics wait up to this long. Default 600000.",
         ),
     })
     .prefault({})

@@ -126,7 +126,10 @@ describe('ChangeEventPublisher exactly once, fenced by another process', () => {
     await assert.rejects(publisher.flush(), (error: unknown) => {
       assert.ok(error instanceof SourceFencedError, String(error));
       assert.equal(isRetriable(error), false, 'a fenced source stops: retrying would fence the other back');
-      assert.match((error as Error).message, /took over its transactional id sluice-source-postgres\.p\.slot/);
+      assert.match(
+        (error as Error).message,
+        /took over its transactional id sluice-source-postgres\.p\.slot/,
+      );
       return true;
     });
     assert.deepEqual(confirmed, []);

@@ -107,8 +107,9 @@ interface Batch {
  * together with the offsets record of the position confirmable after it; only then is that position
  * confirmed to the slot. A restarted source reads the committed position and drops the replayed
  * transactions before it (`StreamingPhase`), so a read_committed consumer sees each change once.
- * Events after the commit point wait in the next batch while the commit is in flight. A snapshot
- * (`allowPartialCommits`) may commit in parts: an interrupted snapshot is taken again anyway.
+ * Events after the commit point wait in the next batch while the commit is in flight. A Postgres
+ * transaction (or an initial snapshot) still being sent after half the transaction timeout is
+ * committed in parts, so that the broker does not abort it again and again.
  */
 export class ChangeEventPublisher {
   private batch: Batch = emptyBatch();
@@ -132,7 +133,6 @@ export class ChangeEventPublisher {
   private commitTimer: NodeJS.Timeout | undefined;
   /** Postgres transactions with events published and no commit read yet: no Kafka commit may split them. */
   private readonly unclosed = new Set<PendingTransaction>();
-  private readonly splittable = new WeakSet<PendingTransaction>();
 
   constructor(
     private readonly producer: Producer,
@@ -158,8 +158,7 @@ export class ChangeEventPublisher {
     this.window.add(tx);
     this.pendingEvents++;
     // A held event released later belongs to a transaction already closed: it splits nothing.
-    if (this.options.exactlyOnce && !this.splittable.has(tx) && tx.endLsn === undefined)
-      this.unclosed.add(tx);
+    if (this.options.exactlyOnce && tx.endLsn === undefined) this.unclosed.add(tx);
     let messages = this.batch.byTopic.get(event.topic);
     if (messages === undefined) this.batch.byTopic.set(event.topic, (messages = []));
     messages.push(
@@ -202,14 +201,6 @@ export class ChangeEventPublisher {
   mark(endLsn: Lsn): void {
     this.report(this.window.mark(endLsn));
     this.maybeCommit();
-  }
-
-  /**
-   * Exactly once: `tx` (a snapshot's) may be committed in parts, so that a long snapshot is not one
-   * Kafka transaction; a snapshot interrupted before its end is taken again whole.
-   */
-  allowPartialCommits(tx: PendingTransaction): void {
-    this.splittable.add(tx);
   }
 
   /**

@@ -45,7 +45,6 @@ async function markers(
     },
     window: { open: () => ({}) },
     publisher: {
-      allowPartialCommits: () => undefined,
       publish: async (send: { relationId: number; event: ChangeEvent }) => {
         sent.push({ table: send.relationId, event: send.event });
       },

@@ -49,9 +49,9 @@ export class SnapshotPhase {
 
   async run(reader: SnapshotReader, tables: readonly TableName[], consistentPoint: Lsn): Promise<void> {
     const { builder, window, publisher } = this.context;
+    // One transaction: exactly once, the snapshot is one Kafka transaction (interrupted, it is
+    // aborted whole and taken again), unless it outlasts half the transaction timeout.
     const tx = window.open();
-    // Exactly once, a snapshot commits in parts: interrupted, it is taken again whole anyway.
-    publisher.allowPartialCommits(tx);
     const position = {
       lsn: consistentPoint,
       txId: reader.txId,

@@ -221,8 +221,9 @@ export class SourceRun implements CoordinatedRun {
           onPartialCommit: () =>
             deps.log.warn(
               { transactionTimeoutMs: delivery.transactionTimeoutMs },
-              'a Postgres transaction took longer than half the Kafka transaction timeout to send: committed in parts ' +
-                '(a crash before its end would publish its events again)',
+              'a Postgres transaction (or the initial snapshot) took longer than half the Kafka transaction timeout ' +
+                '(delivery.transactionTimeoutMs) to send: committed in parts; a crash before its end would publish ' +
+                'its events again',
             ),
         },
       }),
