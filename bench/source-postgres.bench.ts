@@ -22,7 +22,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { createKafkaClient, kafkaConfigSchema, readTopicRange, resolveRange, TopicProvisioner } from '@sluice/kafka';
+import {
+  createKafkaClient,
+  kafkaConfigSchema,
+  readTopicRange,
+  resolveRange,
+  TopicProvisioner,
+} from '@sluice/kafka';
 import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
 import { Lsn, type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
@@ -143,7 +149,8 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
       await dropSlotWhenReleased(admin, recv);
 
       // Alternating which guarantee drains first: neither always meets a warmer cache.
-      const order: Guarantee[] = run % 2 ? ['at-least-once', 'exactly-once'] : ['exactly-once', 'at-least-once'];
+      const order: Guarantee[] =
+        run % 2 ? ['at-least-once', 'exactly-once'] : ['exactly-once', 'at-least-once'];
       for (const guarantee of order) {
         const slot = `bench_source_run${run}_${guarantee === 'exactly-once' ? 'eos' : 'alo'}_${suffix}`;
         await admin.query('SELECT pg_copy_logical_replication_slot($1, $2)', [origin, slot]);

@@ -141,7 +141,11 @@ async function assertExactlyOnce(bed: SourceTestBed, records: Decoded[], writer:
     arrived.get(id)!.push(stateOf(r.value));
   }
   const twice = [...counts].filter(([, n]) => n > 1);
-  assert.deepEqual(twice.slice(0, 10), [], `${twice.length} changes published more than once (lsn|key, count)`);
+  assert.deepEqual(
+    twice.slice(0, 10),
+    [],
+    `${twice.length} changes published more than once (lsn|key, count)`,
+  );
   for (const [id, states] of writer.expected) {
     assert.deepEqual(arrived.get(id), states, `key ${id}: every committed state once, in commit order`);
     assert.equal(tombstones.get(id) ?? 0, writer.deletes(id), `key ${id}: one tombstone per delete`);
@@ -193,7 +197,11 @@ describe('source-postgres exactly once: kill -9 of the source and of the broker 
       let restarts = 0;
       for (let step = 1; step <= steps; step++) {
         const target = (CHANGES * step) / (steps + 1);
-        await bed.waitFor(async () => writer.done >= target || undefined, 120_000, `${target} changes written`);
+        await bed.waitFor(
+          async () => writer.done >= target || undefined,
+          120_000,
+          `${target} changes written`,
+        );
         // A backlog: paused for a second, then resumed; the kill lands while it drains.
         assert.equal((await post(`${url}/pause`)).status < 300, true);
         await new Promise((r) => setTimeout(r, 1000));
@@ -285,7 +293,9 @@ describe('source-postgres exactly once: a second instance of the same source', (
     // meets its closed replication connection first, restarts and finds the slot in use (a standby).
     const settled = await bed.waitForStatus(
       urlA,
-      (s) => s.phase === 'failed' || (s.phase === 'retrying' && /is active for process/.test(s.lastError!.message)),
+      (s) =>
+        s.phase === 'failed' ||
+        (s.phase === 'retrying' && /is active for process/.test(s.lastError!.message)),
       60_000,
     );
     writing = false;
@@ -334,7 +344,9 @@ describe('source-postgres exactly once: a slot behind the committed offset', () 
   it('drops the replayed transactions Kafka already holds (the crash between commit and slot confirm)', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const file = bed.configFile(bed.config({ http: { host: '127.0.0.1', port }, logging: { level: 'info' } }));
+    const file = bed.configFile(
+      bed.config({ http: { host: '127.0.0.1', port }, logging: { level: 'info' } }),
+    );
     const slotPid = async () =>
       (
         await bed.sql<{ active_pid: number | null }>(

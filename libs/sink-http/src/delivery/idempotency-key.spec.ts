@@ -4,7 +4,9 @@ import { type ExpressionScope } from '@sluice/pipeline';
 import { REDRIVE_HEADERS } from '@sluice/stream';
 import { IdempotencyKey } from './idempotency-key';
 
-function scope(overrides: Partial<ExpressionScope> & { headerValues?: Record<string, string> }): ExpressionScope {
+function scope(
+  overrides: Partial<ExpressionScope> & { headerValues?: Record<string, string> },
+): ExpressionScope {
   const { headerValues = {}, ...rest } = overrides;
   return {
     value: null,
@@ -36,11 +38,18 @@ describe('IdempotencyKey default', () => {
     );
     assert.equal(first, 'shop.public.orders:24023928:42');
     assert.equal(republished, first);
-    assert.notEqual(key.valueFor(scope({ value: change(24024000), key: { id: 42 } })), first, 'a later change');
+    assert.notEqual(
+      key.valueFor(scope({ value: change(24024000), key: { id: 42 } })),
+      first,
+      'a later change',
+    );
   });
 
   it('snapshot reads share the LSN and differ by key; composite keys joined by |, values URI-encoded', () => {
-    assert.equal(key.valueFor(scope({ value: change(100, 'r'), key: { id: 1 } })), 'shop.public.orders:100:1');
+    assert.equal(
+      key.valueFor(scope({ value: change(100, 'r'), key: { id: 1 } })),
+      'shop.public.orders:100:1',
+    );
     assert.equal(
       key.valueFor(scope({ value: change(100n, 'r'), key: { tenant: 'a,b', id: 7 } })),
       'shop.public.orders:100:a%2Cb|7',
@@ -51,9 +60,21 @@ describe('IdempotencyKey default', () => {
 
   it('other records keep the Kafka coordinates', () => {
     assert.equal(key.valueFor(scope({ value: { id: 'evt_1' }, key: 'cus_1' })), 'shop.public.orders:2:117');
-    assert.equal(key.valueFor(scope({ value: change(null), key: { id: 42 } })), 'shop.public.orders:2:117', 'no lsn');
-    assert.equal(key.valueFor(scope({ value: change(100, 'r'), key: null })), 'shop.public.orders:2:117', 'keyless');
-    assert.equal(key.valueFor(scope({ value: null, key: { id: 42 } })), 'shop.public.orders:2:117', 'a tombstone');
+    assert.equal(
+      key.valueFor(scope({ value: change(null), key: { id: 42 } })),
+      'shop.public.orders:2:117',
+      'no lsn',
+    );
+    assert.equal(
+      key.valueFor(scope({ value: change(100, 'r'), key: null })),
+      'shop.public.orders:2:117',
+      'keyless',
+    );
+    assert.equal(
+      key.valueFor(scope({ value: null, key: { id: 42 } })),
+      'shop.public.orders:2:117',
+      'a tombstone',
+    );
     assert.equal(key.valueFor(scope({ value: Buffer.from('raw') })), 'shop.public.orders:2:117');
   });
 

@@ -85,7 +85,8 @@ function keyText(key: unknown): string | undefined {
 function scalarText(value: unknown): string | undefined {
   if (value === null) return '';
   if (typeof value === 'string') return encodeURIComponent(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
+    return String(value);
   if (Buffer.isBuffer(value)) return value.toString('base64url');
   return encodeURIComponent(JSON.stringify(value) ?? '');
 }
