@@ -4,14 +4,11 @@
 // deduplicated), and each key's events are in the order they were sent.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { type LocalStack } from '@sluice/stack';
-import { freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
+import { AppChild, freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
 import { privateKafka } from './observability/observability-harness';
 
 const MAIN = join(__dirname, '..', '..', 'apps', 'source-webhook', 'src', 'main.js');
@@ -19,41 +16,12 @@ const SECRET = 'whsec_crash_test';
 const DELIVERY_ID_HEADER = 'sluice.webhook.delivery-id';
 
 /** The app as a child process on a fixed port, so a restarted one answers where the old one did. */
-class WebhookApp {
-  private child: ChildProcess | undefined;
-  private out = '';
+class WebhookApp extends AppChild {
   readonly url: string;
 
-  constructor(
-    private readonly config: object,
-    port: number,
-  ) {
+  constructor(config: object, port: number) {
+    super(MAIN, config);
     this.url = `http://127.0.0.1:${port}/webhooks/stripe`;
-  }
-
-  start(): void {
-    const file = join(mkdtempSync(join(tmpdir(), 'sluice-webhook-crash-')), 'app.yaml');
-    writeFileSync(file, JSON.stringify(this.config));
-    this.child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, SLUICE_CONFIG: file },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString('utf8')));
-    this.child.stderr!.on('data', (d: Buffer) => (this.out += d.toString('utf8')));
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await gone;
-    clearTimeout(killer);
-  }
-
-  output(): string {
-    return this.out;
   }
 }
 

@@ -11,3 +11,5 @@ export {
 } from './sluice-cli';
 export { FakeClock } from './fake-clock';
 export { until } from './until';
+export { AppChild } from './app-child';
+export { assertConfigError } from './config-errors';

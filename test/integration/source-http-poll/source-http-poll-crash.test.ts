@@ -7,11 +7,8 @@
 // invisible to every poller and is not asked for.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, stackAddresses, until } from '@sluice/test-support';
+import { AppChild, freePort, stackAddresses, until } from '@sluice/test-support';
 import { PollTestApi } from './poll-test-api';
 import { PollTestBed } from './source-http-poll-harness';
 
@@ -19,35 +16,12 @@ const MAIN = join(__dirname, '..', '..', '..', 'apps', 'source-http-poll', 'src'
 const KILLS = 10;
 
 /** The app as a child process on a fixed port, started again after each kill. */
-class PollProcess {
-  private child: ChildProcess | undefined;
-  private out = '';
-  private readonly dir = mkdtempSync(join(tmpdir(), 'sluice-http-poll-crash-'));
-
+class PollProcess extends AppChild {
   constructor(
-    private readonly config: object,
+    config: object,
     readonly port: number,
-  ) {}
-
-  start(): void {
-    const file = join(this.dir, 'app.yaml');
-    writeFileSync(file, JSON.stringify(this.config));
-    this.child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, SLUICE_CONFIG: file },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (d: Buffer) => (this.out = (this.out + d.toString('utf8')).slice(-20_000)));
-    this.child.stderr!.on('data', (d: Buffer) => (this.out = (this.out + d.toString('utf8')).slice(-20_000)));
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await gone;
-    clearTimeout(killer);
+  ) {
+    super(MAIN, config);
   }
 
   async status(): Promise<
@@ -59,14 +33,6 @@ class PollProcess {
     } catch {
       return undefined;
     }
-  }
-
-  output(): string {
-    return this.out;
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

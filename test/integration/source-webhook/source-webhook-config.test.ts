@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
 import { sourceWebhookConnector } from '@sluice/source-webhook';
+import { assertConfigError } from '@sluice/test-support';
 import { type EndpointConfig, WebhookTestBed } from './source-webhook-harness';
 
 const bed = new WebhookTestBed();
@@ -19,16 +20,6 @@ const endpoint = (name: string, extra: Record<string, unknown> = {}): EndpointCo
   verify: { scheme: 'none' },
   ...extra,
 });
-
-/** Asserts that `run` throws a ConfigError at `path` whose message matches `message`. */
-function assertConfigError(run: () => unknown, path: string, message: RegExp): void {
-  assert.throws(run, (error: unknown) => {
-    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
-    assert.equal(error.path, path, error.message);
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 const parse = (raw: unknown) => parseConfig(sourceWebhookConnector.configSchema, raw);
 

@@ -1,5 +1,6 @@
 import { type Kafka, type Message } from 'kafkajs';
 import { readTopicRange } from '../range/topic-range-reader';
+import { TopicProvisioner } from '../topics/topic-provisioner';
 
 /**
  * A compacted topic of source offsets, as Kafka Connect's `connect-offsets`: each record's key a
@@ -23,25 +24,14 @@ export class OffsetsTopic {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      if ((await admin.listTopics()).includes(this.topic)) return;
-      await admin
-        .createTopics({
-          waitForLeaders: true,
-          topics: [
-            {
-              topic: this.topic,
-              numPartitions: 1,
-              replicationFactor,
-              configEntries: [
-                { name: 'cleanup.policy', value: 'compact' },
-                { name: 'max.message.bytes', value: String(maxValueBytes) },
-              ],
-            },
-          ],
-        })
-        .catch((error: unknown) => {
-          if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
-        });
+      await new TopicProvisioner(admin).provision([
+        {
+          name: this.topic,
+          partitions: 1,
+          replicationFactor,
+          configs: { 'cleanup.policy': 'compact', 'max.message.bytes': String(maxValueBytes) },
+        },
+      ]);
     } finally {
       await admin.disconnect();
     }

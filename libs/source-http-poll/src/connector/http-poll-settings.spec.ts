@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/errors';
+import { assertConfigError } from '@sluice/test-support';
 import { InMemorySchemaRegistry, RecordEncoder } from '@sluice/schema';
 import { ItemRecords } from '../polling/item-records';
 import { PollFailedError } from '../polling/poll-errors';
@@ -23,15 +24,6 @@ const config = (streams: unknown[], extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const parse = (raw: unknown) => parseConfig(sourceHttpPollConnector.configSchema, raw);
-
-function assertConfigError(run: () => unknown, path: string, message: RegExp): void {
-  assert.throws(run, (error: unknown) => {
-    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
-    assert.equal(error.path, path, error.message);
-    assert.match(error.message, message);
-    return true;
-  });
-}
 
 describe('source-http-poll settings', () => {
   it('a valid configuration parses, with its defaults', () => {

@@ -2,7 +2,7 @@ import { type Kafka } from 'kafkajs';
 import { type Agent } from 'undici';
 import { type RunningConnector, type ConnectorConfig, type ConnectorContext } from '@sluice/connect';
 import { type Backoff, nextDelay, systemClock, TokenBucket, withDeadline } from '@sluice/errors';
-import { createKafkaClient } from '@sluice/kafka';
+import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
 import { type Connector, type ConnectorStatus } from '@sluice/management';
 import { type Logger, MessageTracing, phaseProbe } from '@sluice/observability';
 import { RecordEncoder } from '@sluice/schema';
@@ -212,21 +212,15 @@ export class HttpPollSource implements RunningConnector {
   }
 
   private async ensureTopics(): Promise<void> {
-    await this.cursors.ensureTopic(this.config.topics.replicationFactor);
+    const { partitions, replicationFactor } = this.config.topics;
+    await this.cursors.ensureTopic(replicationFactor);
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const missing = [...new Set(this.streams.map((s) => s.config.topic))].filter((t) => !existing.has(t));
-      if (missing.length > 0)
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({
-            topic,
-            numPartitions: this.config.topics.partitions,
-            replicationFactor: this.config.topics.replicationFactor,
-          })),
-        });
+      const topics = [...new Set(this.streams.map((s) => s.config.topic))];
+      await new TopicProvisioner(admin).provision(
+        topics.map((name) => ({ name, partitions, replicationFactor })),
+      );
     } finally {
       await admin.disconnect();
     }
