@@ -1,9 +1,9 @@
 // source-http-poll under kill -9, against the local test API and the real Kafka: the app runs as its
 // own process and is killed 10 times at random moments while the API's items change (between pages
-// too), answers 500s and 429s, and rate-limits. The properties, read committed from the topic and
-// the offsets topic: no item version published twice, each key's versions in increasing order, the
+// too), answers 500s, and rate-limits. The properties, read committed from the topic and the
+// offsets topic: no item version published twice, each key's versions in increasing order, the
 // latest version of every item published, the committed cursor never moving back, and the server's
-// rate limit and Retry-After never broken. (A version replaced at the API before any poll saw it is
+// rate limit never exceeded. (A version replaced at the API before any poll saw it is
 // invisible to every poller and is not asked for.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +42,9 @@ describe('source-http-poll: kill -9 while items change', () => {
     pageSize: 25,
     seed: 20,
     rateLimit: { perSecond: 40 },
-    faults: { error500: 0.05, rateLimited429: 0.03 },
+    // No random 429s here: a process started after a kill cannot know the Retry-After its
+    // predecessor was given (source-http-poll-limits proves Retry-After is honoured).
+    faults: { error500: 0.05 },
     mutateBetweenPages: 0.3,
   });
   const topic = bed.topic('crash');
@@ -68,7 +70,9 @@ describe('source-http-poll: kill -9 while items change', () => {
             schedule: { intervalMs: 100 },
           },
         ],
-        hosts: { [new URL(base).host]: { rateLimit: { perSecond: 30 } } },
+        // Half the server's rate: a restarted process's full bucket and its predecessor's last
+        // second together stay within the server's limit.
+        hosts: { [new URL(base).host]: { rateLimit: { perSecond: 20 } } },
         requests: { timeoutMs: 2_000, retries: 10, initialDelayMs: 20, maxDelayMs: 1_000 },
         offsets: { topic: bed.offsetsTopic },
         topics: { partitions: 3 },
@@ -117,14 +121,14 @@ describe('source-http-poll: kill -9 while items change', () => {
     }
     changing = false;
     await mutator;
-    // Caught up: a poll that started after the last change finished with the stream waiting.
-    const quiet = Date.now();
+    // Caught up: two polls begun after the last change (the first may have begun before it) ended.
+    let since: number | undefined;
     await until(
       async () => {
-        const s = await app.status();
-        return (
-          s?.streams[0]?.phase === 'waiting' && (s.streams[0].polls ?? 0) >= 3 && Date.now() - quiet > 3_000
-        );
+        const stream = (await app.status())?.streams[0];
+        if (!stream) return false;
+        since ??= stream.polls;
+        return stream.phase === 'waiting' && stream.polls >= since + 2;
       },
       120_000,
       'the source to catch up',
@@ -163,7 +167,6 @@ describe('source-http-poll: kill -9 while items change', () => {
       assert.ok(marks[i]! >= marks[i - 1]!, `cursor moved back: ${marks[i - 1]} → ${marks[i]}`);
 
     assert.equal(api.stats.overLimit, 0, 'the server’s rate limit never exceeded');
-    assert.equal(api.stats.retryAfterViolations, 0, 'no request inside a Retry-After');
     assert.ok(records.length >= 1_500, `${records.length} records`);
     t.diagnostic(
       `${records.length} records of ${api.items().length} items, ${marks.length} cursors committed, ` +
