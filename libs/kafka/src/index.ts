@@ -50,6 +50,7 @@ export {
 } from './range/range-resolution';
 export {
   readTopicRange,
+  readTopicToEnd,
   type TopicRangeReadOptions,
   type TopicRangeReadResult,
 } from './range/topic-range-reader';

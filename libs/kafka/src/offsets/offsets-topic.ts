@@ -1,5 +1,5 @@
 import { type Kafka, type Message } from 'kafkajs';
-import { readTopicRange } from '../range/topic-range-reader';
+import { readTopicToEnd } from '../range/topic-range-reader';
 import { TopicProvisioner } from '../topics/topic-provisioner';
 
 /**
@@ -47,20 +47,11 @@ export class OffsetsTopic {
     onUnreadable: (error: unknown, offset: bigint) => void = () => undefined,
     timeoutMs = 30_000,
   ): Promise<Map<string, T>> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; high: string; low: string }[];
-    try {
-      ends = await admin.fetchTopicOffsets(this.topic);
-    } finally {
-      await admin.disconnect();
-    }
     const values = new Map<string, T>();
-    const { complete } = await readTopicRange(this.kafka, {
+    const { complete } = await readTopicToEnd(this.kafka, {
       topic: this.topic,
       groupIdPrefix: 'sluice.offsets-reader',
       signal: AbortSignal.timeout(timeoutMs),
-      partitions: ends.map((e) => ({ partition: e.partition, from: BigInt(e.low), to: BigInt(e.high) })),
       onBatch: (_partition, records) => {
         for (const record of records) {
           const key = parseKey(record.key);

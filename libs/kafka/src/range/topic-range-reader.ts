@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { resolveRange } from './range-resolution';
 import { type KafkaRecordHeaders, type PartitionRange, type RangeRecord } from './topic-range';
 
 export interface TopicRangeReadOptions {
@@ -166,4 +167,24 @@ async function consume(
 
 async function deleteGroup(admin: Admin, groupId: string): Promise<void> {
   await admin.deleteGroups([groupId]).catch(() => undefined);
+}
+
+/**
+ * Reads every partition of `topic` from its earliest kept offset to the end offsets the broker
+ * reports when the read starts, read committed (`resolveRange` with no bounds, then
+ * `readTopicRange`): what a compacted offsets topic or a deletion scan reads at once.
+ */
+export async function readTopicToEnd(
+  kafka: Kafka,
+  options: Omit<TopicRangeReadOptions, 'partitions'>,
+): Promise<TopicRangeReadResult> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitions: PartitionRange[];
+  try {
+    partitions = await resolveRange(admin, options.topic, {});
+  } finally {
+    await admin.disconnect();
+  }
+  return readTopicRange(kafka, { ...options, partitions });
 }

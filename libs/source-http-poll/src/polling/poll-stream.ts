@@ -2,7 +2,7 @@ import { type Kafka, type Message } from 'kafkajs';
 import { systemClock } from '@sluice/errors';
 import { JsonTemplate, TextTemplate, toJsonText } from '@sluice/http-client';
 import { type ExpressionScope } from '@sluice/pipeline';
-import { readTopicRange } from '@sluice/kafka';
+import { readTopicToEnd } from '@sluice/kafka';
 import { counter, type Logger, type MessageTracing, type TraceSpan } from '@sluice/observability';
 import { type PollStreamConfig } from '../connector/http-poll-settings';
 import {
@@ -367,20 +367,11 @@ export class PollStream {
 
   /** The keys whose latest record in the stream's topic is not a tombstone. */
   private async liveKeys(signal: AbortSignal): Promise<Set<string>> {
-    const admin = this.deps.kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; high: string; low: string }[];
-    try {
-      ends = await admin.fetchTopicOffsets(this.config.topic);
-    } finally {
-      await admin.disconnect();
-    }
     const live = new Set<string>();
-    await readTopicRange(this.deps.kafka, {
+    await readTopicToEnd(this.deps.kafka, {
       topic: this.config.topic,
       signal,
       groupIdPrefix: `sluice.http-poll.${this.name}.reconcile`,
-      partitions: ends.map((e) => ({ partition: e.partition, from: BigInt(e.low), to: BigInt(e.high) })),
       onBatch: (_partition, records) => {
         for (const record of records) {
           if (record.key === null) continue;
