@@ -143,17 +143,43 @@ export class PollTestBed {
   }
 }
 
-/** Waits until `stream` of `app` finished at least `polls` polls and is waiting for the next. */
+type StreamStatus = { name: string; polls: number; failures: number; phase: string; lastError?: string };
+
+function streamStatus(app: PollApp, stream: string): StreamStatus {
+  return (app.connector.status() as { streams: StreamStatus[] }).streams.find((s) => s.name === stream)!;
+}
+
+/** Polls of `stream` that ended without failing (a failed poll is retried at the next interval). */
+export function pollsDone(app: PollApp, stream: string): number {
+  const s = streamStatus(app, stream);
+  return s.polls - s.failures;
+}
+
+/**
+ * Waits until `stream` of `app` finished at least `polls` polls without failing and is waiting for
+ * the next. A failed poll (the broker still electing a new topic's leader) does not count: the
+ * assertions that follow are about what a poll published.
+ */
 export async function polled(app: PollApp, stream: string, polls: number, timeoutMs = 30_000): Promise<void> {
-  const status = () =>
-    (app.connector.status() as { streams: { name: string; polls: number; phase: string }[] }).streams.find(
-      (s) => s.name === stream,
-    )!;
+  await pollsEnded(app, stream, polls, timeoutMs, () => pollsDone(app, stream));
+}
+
+/** Waits until `stream` of `app` ended at least `polls` polls, failed or not (a stream that fails on purpose). */
+export async function pollsEnded(
+  app: PollApp,
+  stream: string,
+  polls: number,
+  timeoutMs = 30_000,
+  count = () => streamStatus(app, stream).polls,
+): Promise<void> {
   await until(
-    () => status().polls >= polls && status().phase !== 'polling' && status().phase !== 'reconciling',
+    () => {
+      const { phase } = streamStatus(app, stream);
+      return count() >= polls && phase !== 'polling' && phase !== 'reconciling';
+    },
     timeoutMs,
     `${stream} to finish ${polls} polls`,
-    () => JSON.stringify(status()),
+    () => JSON.stringify(streamStatus(app, stream)),
   );
 }
 

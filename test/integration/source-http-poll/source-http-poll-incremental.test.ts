@@ -4,7 +4,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Pagination, PollTestApi } from './poll-test-api';
-import { polled, PollTestBed, type PolledRecord, type StreamConfig } from './source-http-poll-harness';
+import {
+  polled,
+  pollsDone,
+  PollTestBed,
+  type PolledRecord,
+  type StreamConfig,
+} from './source-http-poll-harness';
 
 const bed = new PollTestBed();
 after(() => bed.cleanup());
@@ -68,8 +74,7 @@ describe('source-http-poll: incremental polls', () => {
     api.upsert('c00007', 'renamed');
     api.upsert('c00500', 'new one');
     api.upsert('c00008', 'renamed too');
-    const polls = (app.connector.status() as { streams: { polls: number }[] }).streams[0]!.polls;
-    await polled(app, 'customers', polls + 2);
+    await polled(app, 'customers', pollsDone(app, 'customers') + 2);
     records = await bed.records(topic);
     assert.equal(records.length, 123, 'the three changes once each');
     const last = records
@@ -141,8 +146,7 @@ describe('source-http-poll: whole-resource polling', () => {
     assert.ok((api.stats.answered[304] ?? 0) >= 1, `304s: ${JSON.stringify(api.stats.answered)}`);
     assert.equal((await bed.records(topic)).length, 10);
     api.upsert('c00003', 'changed');
-    const polls = (app.connector.status() as { streams: { polls: number }[] }).streams[0]!.polls;
-    await polled(app, 'whole', polls + 2);
+    await polled(app, 'whole', pollsDone(app, 'whole') + 2);
     const records = await bed.records(topic);
     assert.equal(records.length, 11, 'only the changed item again');
     const again = records.filter((r) => r.key === 'c00003');
@@ -175,8 +179,7 @@ describe('source-http-poll: look-back overlap', () => {
     // An item committed late at the API: its timestamp is before the mark, within the look-back.
     api.upsert('late-1', 'late', new Date(now - 30_000));
     api.upsert('c00002', 'changed', new Date(now - 10_000));
-    const polls = (app.connector.status() as { streams: { polls: number }[] }).streams[0]!.polls;
-    await polled(app, 'late', polls + 3);
+    await polled(app, 'late', pollsDone(app, 'late') + 3);
     const records = await bed.records(topic);
     assert.equal(records.length, 32, '30 items, the late one, the change');
     assert.ok(

@@ -5,7 +5,15 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { PollTestApi, type PollTestApiOptions } from './poll-test-api';
-import { polled, type PollApp, PollTestBed, type StreamConfig, until } from './source-http-poll-harness';
+import {
+  polled,
+  pollsDone,
+  pollsEnded,
+  type PollApp,
+  PollTestBed,
+  type StreamConfig,
+  until,
+} from './source-http-poll-harness';
 
 const bed = new PollTestBed();
 const apis: PollTestApi[] = [];
@@ -107,7 +115,7 @@ describe('source-http-poll: within the API’s limits', () => {
     const refused = streamStatus(app, 'denied');
     assert.match(refused.lastError ?? '', /answered 403 \(forbidden\)/);
     const requestsThen = server.stats.listRequests;
-    await polled(app, 'fine', streamStatus(app, 'fine').polls + 3);
+    await polled(app, 'fine', pollsDone(app, 'fine') + 3);
     assert.equal(streamStatus(app, 'denied').requests.requests, 1, 'one request, no retry storm');
     assert.ok(server.stats.listRequests > requestsThen, 'the other stream still polls');
     assert.equal(app.connector.phase, 'running');
@@ -133,8 +141,8 @@ describe('source-http-poll: within the API’s limits', () => {
     const bad = stream('bad-json', `${base}/bad-json/items`);
     const missing = stream('no-items', `${base}/no-items/items`);
     const app = await bed.runningApp(bed.config([bad, missing], { name: 'poll-bad' }));
-    await polled(app, 'bad-json', 2);
-    await polled(app, 'no-items', 2);
+    await pollsEnded(app, 'bad-json', 2);
+    await pollsEnded(app, 'no-items', 2);
     assert.match(streamStatus(app, 'bad-json').lastError ?? '', /bad-json\/items is not JSON/);
     assert.match(streamStatus(app, 'no-items').lastError ?? '', /no list at items path 'data'/);
     assert.equal(streamStatus(app, 'bad-json').phase, 'waiting', 'it tries again at its interval');
