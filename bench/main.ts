@@ -20,6 +20,7 @@ import { benchTracing } from './tracing.bench';
 import { benchSinkHttp } from './sink-http.bench';
 import { benchSourceWebhook } from './source-webhook.bench';
 import { benchSourceHttpPoll } from './source-http-poll.bench';
+import { benchStateful } from './stateful.bench';
 import { benchTransformer } from './transformer.bench';
 
 interface Suite {
@@ -48,6 +49,11 @@ const SUITES: Suite[] = [
     name: 'transformer',
     parts: ['kafka', 'registry'],
     run: ({ runs, quick }) => benchTransformer({ runs, quick }),
+  },
+  {
+    name: 'stateful',
+    parts: ['kafka', 'registry'],
+    run: ({ runs, quick }) => benchStateful({ runs, quick }),
   },
   {
     name: 'sink-http',

@@ -35,13 +35,13 @@ export interface TransformerBenchOptions {
 const PARTITIONS = 4;
 const POLL_MS = 100;
 
-interface Progress {
+export interface Progress {
   /** Records done so far (monotonic). */
   (): Promise<number>;
 }
 
 /** Polls `progress` until `total`; the rate from the first progress seen to the end. */
-async function timeRate(progress: Progress, total: number, timeoutMs: number): Promise<number> {
+export async function timeRate(progress: Progress, total: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let first: { at: number; done: number } | undefined;
   for (;;) {
@@ -74,7 +74,7 @@ async function logEnd(admin: Admin, topics: readonly string[]): Promise<number> 
   return sum;
 }
 
-async function committed(admin: Admin, group: string, topic: string): Promise<number> {
+export async function committed(admin: Admin, group: string, topic: string): Promise<number> {
   const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
   return entry!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }

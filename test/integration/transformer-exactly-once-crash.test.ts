@@ -17,6 +17,7 @@ import {
   orderRow,
   readAllDecoded,
   startTransformer,
+  untilGroupMembers,
   untilLeaders,
   writePipeline,
 } from './transformer/transformer-harness';
@@ -108,6 +109,8 @@ describe('transformer: exactly-once across kill -9', () => {
         `committed after each kill: ${committed.join(', ')}`,
       );
       const last = startChild();
+      // Joined first: the killed process may have committed the whole input already.
+      await untilGroupMembers(admin, group, 1);
       await untilConsumed(admin, group, input, 180_000);
       last.kill('SIGTERM');
       const code = await new Promise((r) => last.once('exit', (c: number | null) => r(c)));

@@ -3,7 +3,8 @@
 // records, and is killed with SIGKILL in each of five rounds of input. The final results read
 // committed must equal a reference computed from the input topic itself (its partitions in offset
 // order, the same stream-time rule): every closed window once, with its exact count; every record
-// later than the grace period in the DLQ, with the class LateRecordError.
+// later than the grace period in the DLQ, with the class LateRecordError. The same with two replicas:
+// a second joins mid-run (partitions and their windows move to it), then the first leaves.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
@@ -21,6 +22,7 @@ import {
   readAllDecoded,
   registry,
   startTransformer,
+  untilGroupMembers,
   untilLeaders,
 } from './transformer/transformer-harness';
 
@@ -33,42 +35,100 @@ const GRACE = 5_000;
 /** Record j: key id j % KEYS, event time 50 ms apart; every 97th is 20 s late (beyond grace). */
 const eventTime = (j: number): number => 1_000_000 + j * 50 - (j % 97 === 96 ? 20_000 : 0);
 
-describe('transformer: windowed counts exactly once across kill -9', () => {
-  const kafka = createKafkaClient(kafkaConfig);
-  let admin: Admin;
-  const children: ChildProcess[] = [];
-  const name = uniqueName('it-tr-agg')
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-');
-  const input = uniqueName('it.tr.agg.in');
-  const output = uniqueName('it.tr.agg.out');
-  const group = uniqueName('it.tr.agg.group');
+/**
+ * One run of the windowed count: its own input, output and group, the pipeline file, the
+ * transformer processes it started, and the reference computed from its input.
+ */
+class WindowedCounts {
+  readonly kafka = createKafkaClient(kafkaConfig);
+  admin!: Admin;
+  readonly children: ChildProcess[] = [];
+  readonly input = uniqueName('it.tr.agg.in');
+  readonly output = uniqueName('it.tr.agg.out');
+  readonly group = uniqueName('it.tr.agg.group');
+  readonly writer = new ChangeEventWriter(this.kafka, this.input, 'it.public.orders');
+  private pipeline = '';
 
-  before(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    await new TopicProvisioner(admin).provision([{ name: input, partitions: 4, replicationFactor: 1 }]);
-    await untilLeaders(admin, input);
-  });
-  after(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await admin
-      .deleteTopics({ topics: [input, output, `${group}-counts-changelog`, `${group}.dlq`] })
+  async setUp(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await new TopicProvisioner(this.admin).provision([
+      { name: this.input, partitions: 4, replicationFactor: 1 },
+    ]);
+    await untilLeaders(this.admin, this.input);
+    const name = uniqueName('it-tr-agg')
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-');
+    this.pipeline = join(mkdtempSync(join(tmpdir(), 'sluice-aggregate-')), 'pipeline.yaml');
+    writeFileSync(
+      this.pipeline,
+      [
+        `name: ${name}`,
+        `from: { topics: [${this.input}] }`,
+        `to: ${this.output}`,
+        `groupId: ${this.group}`,
+        'steps:',
+        '  - unwrap: {}',
+        // The test's event time travels in `total` (epoch ms).
+        `  - aggregate: { time: total, window: { size: ${SIZE}, grace: ${GRACE} }, aggregations: { n: count }, store: counts }`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  async tearDown(): Promise<void> {
+    for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await this.admin
+      .deleteTopics({
+        topics: [this.input, this.output, `${this.group}-counts-changelog`, `${this.group}.dlq`],
+      })
       .catch(() => undefined);
-    await admin.disconnect();
-  });
+    await this.admin.disconnect();
+  }
 
-  const committedInput = async (): Promise<number> => {
-    const [offsets] = await admin.fetchOffsets({ groupId: group, topics: [input] });
+  startChild(): ChildProcess {
+    const child = startTransformer(
+      appConfig(this.pipeline, {
+        logging: { level: 'error' },
+        runtime: {
+          concurrency: { partitions: 1 },
+          sessionTimeoutMs: 6_000,
+          heartbeatIntervalMs: 1_000,
+          revokeTimeoutMs: 2_000,
+        },
+      }),
+    );
+    this.children.push(child);
+    return child;
+  }
+
+  /** Writes round `r` of the input (PER_ROUND records). */
+  async writeRound(r: number): Promise<void> {
+    const round = [];
+    for (let j = r * PER_ROUND; j < (r + 1) * PER_ROUND; j++)
+      round.push(await this.writer.encode({ id: j % KEYS, email: null, region: null, total: eventTime(j) }));
+    await this.writer.write(round);
+  }
+
+  async committedInput(): Promise<number> {
+    const [offsets] = await this.admin.fetchOffsets({ groupId: this.group, topics: [this.input] });
     return offsets!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-  };
+  }
+
+  /** Waits until the group committed `target` input records, failing if `child` exits first. */
+  async untilCommitted(target: number, child: ChildProcess): Promise<void> {
+    while ((await this.committedInput()) < target) {
+      assert.equal(child.exitCode, null, 'the transformer runs');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
 
   /** The reference: each partition of the input in offset order, stream time = max event time seen. */
-  async function reference(): Promise<{ finals: string[]; late: number }> {
+  async reference(): Promise<{ finals: string[]; late: number }> {
     const decoder = new RecordDecoder(registry);
     const finals: string[] = [];
     let late = 0;
-    for (const records of (await readCommitted(kafka, input)).values()) {
+    for (const records of (await readCommitted(this.kafka, this.input)).values()) {
       let streamTime = -Infinity;
       const open = new Map<string, number>(); // `${start}|${group}` → count
       for (const r of records) {
@@ -92,85 +152,92 @@ describe('transformer: windowed counts exactly once across kill -9', () => {
     return { finals: finals.sort(), late };
   }
 
+  /** The output and the DLQ, read committed, equal the reference: each closed window once, exact. */
+  async assertMatchesReference(context: string): Promise<void> {
+    const expected = await this.reference();
+    const seen = await readAllDecoded(this.kafka, [this.output]);
+    const finals = seen
+      .map((o) => {
+        const v = o.value!;
+        assert.equal(v.final, true);
+        return `${v.window_start}|${v.group}|${v.n}`;
+      })
+      .sort();
+    assert.ok(expected.finals.length > 100, `windows closed: ${expected.finals.length}`);
+    assert.equal(finals.length, expected.finals.length, 'as many window results as closed windows');
+    assert.deepEqual(finals, expected.finals, 'each closed window once, with its exact count');
+
+    const dlq = [...(await readCommitted(this.kafka, `${this.group}.dlq`)).values()].flat();
+    assert.equal(dlq.length, expected.late, `late records in the DLQ (${context})`);
+    for (const r of dlq)
+      assert.equal(r.headers!['__connect.errors.exception.class.name']?.toString(), 'LateRecordError');
+  }
+}
+
+const exitOf = (child: ChildProcess): Promise<number | null> =>
+  new Promise((r) =>
+    child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c: number | null) => r(c)),
+  );
+
+describe('transformer: windowed counts exactly once across kill -9', () => {
+  const bed = new WindowedCounts();
+  before(() => bed.setUp());
+  after(() => bed.tearDown());
+
   it(
     `${ROUNDS * PER_ROUND} records in ${ROUNDS} rounds, a kill -9 in each: final counts equal the reference`,
     { timeout: 120_000 },
     async () => {
-      const writer = new ChangeEventWriter(kafka, input, 'it.public.orders');
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-aggregate-'));
-      const pipeline = join(dir, 'pipeline.yaml');
-      writeFileSync(
-        pipeline,
-        [
-          `name: ${name}`,
-          `from: { topics: [${input}] }`,
-          `to: ${output}`,
-          `groupId: ${group}`,
-          'steps:',
-          '  - unwrap: {}',
-          // The test's event time travels in `total` (epoch ms).
-          `  - aggregate: { time: total, window: { size: ${SIZE}, grace: ${GRACE} }, aggregations: { n: count }, store: counts }`,
-          '',
-        ].join('\n'),
-      );
-      const startChild = () => {
-        const child = startTransformer(
-          appConfig(pipeline, {
-            logging: { level: 'error' },
-            runtime: {
-              concurrency: { partitions: 1 },
-              sessionTimeoutMs: 6_000,
-              heartbeatIntervalMs: 1_000,
-              revokeTimeoutMs: 2_000,
-            },
-          }),
-        );
-        children.push(child);
-        return child;
-      };
       const committed: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
-        const round = [];
-        for (let j = r * PER_ROUND; j < (r + 1) * PER_ROUND; j++)
-          round.push(await writer.encode({ id: j % KEYS, email: null, region: null, total: eventTime(j) }));
-        const child = startChild();
-        await writer.write(round);
-        const target = r * PER_ROUND + PER_ROUND / 2;
-        while ((await committedInput()) < target) {
-          assert.equal(child.exitCode, null, 'the transformer runs until killed');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
+        const child = bed.startChild();
+        await bed.writeRound(r);
+        await bed.untilCommitted(r * PER_ROUND + PER_ROUND / 2, child);
         child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
-        committed.push(await committedInput());
+        await exitOf(child);
+        committed.push(await bed.committedInput());
       }
-      const last = startChild();
-      await untilConsumed(admin, group, input, 90_000);
-      const exited = new Promise((r) => last.once('exit', (c: number | null) => r(c)));
+      const last = bed.startChild();
+      // Joined first: the killed process may have committed the whole input already.
+      await untilGroupMembers(bed.admin, bed.group, 1);
+      await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
+      const exited = exitOf(last);
       last.kill('SIGTERM');
-
-      const expected = await reference();
-      const seen = await readAllDecoded(kafka, [output]);
-      const finals = seen
-        .map((o) => {
-          const v = o.value!;
-          assert.equal(v.final, true);
-          return `${v.window_start}|${v.group}|${v.n}`;
-        })
-        .sort();
-      assert.ok(expected.finals.length > 100, `windows closed: ${expected.finals.length}`);
-      assert.equal(finals.length, expected.finals.length, 'as many window results as closed windows');
-      assert.deepEqual(finals, expected.finals, 'each closed window once, with its exact count');
-
-      const dlq = [...(await readCommitted(kafka, `${group}.dlq`)).values()].flat();
-      assert.equal(
-        dlq.length,
-        expected.late,
-        `late records in the DLQ (committed at kills: ${committed.join(', ')})`,
-      );
-      for (const r of dlq)
-        assert.equal(r.headers!['__connect.errors.exception.class.name']?.toString(), 'LateRecordError');
+      await bed.assertMatchesReference(`committed at kills: ${committed.join(', ')}`);
       assert.equal(await exited, 0, 'SIGTERM drains, commits and exits 0');
+    },
+  );
+});
+
+describe('transformer: windowed counts across a rebalance between two replicas', () => {
+  const bed = new WindowedCounts();
+  before(() => bed.setUp());
+  after(() => bed.tearDown());
+
+  it(
+    'a second replica joins mid-run and the first leaves: state moves with its partitions, counts equal the reference',
+    { timeout: 120_000 },
+    async () => {
+      const first = bed.startChild();
+      await bed.writeRound(0);
+      await bed.writeRound(1);
+      await bed.untilCommitted(PER_ROUND, first);
+      // A second replica joins: partitions (and their windows) move to it, restored from the changelog.
+      const second = bed.startChild();
+      await untilGroupMembers(bed.admin, bed.group, 2);
+      await bed.writeRound(2);
+      await bed.writeRound(3);
+      await bed.untilCommitted(3 * PER_ROUND, second);
+      // The first leaves: the second takes every partition back, windows open in the first included.
+      const firstExit = exitOf(first);
+      first.kill('SIGTERM');
+      assert.equal(await firstExit, 0, 'the first replica drains, commits and exits 0');
+      await bed.writeRound(4);
+      await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
+      const secondExit = exitOf(second);
+      second.kill('SIGTERM');
+      await bed.assertMatchesReference('after a join and a leave');
+      assert.equal(await secondExit, 0, 'SIGTERM drains, commits and exits 0');
     },
   );
 });

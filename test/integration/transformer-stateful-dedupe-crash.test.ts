@@ -21,6 +21,7 @@ import {
   orderRow,
   readAllDecoded,
   startTransformer,
+  untilGroupMembers,
   untilLeaders,
 } from './transformer/transformer-harness';
 
@@ -115,6 +116,8 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
         `committed after each kill: ${committed.join(', ')}`,
       );
       const last = startChild();
+      // Joined first: the killed process may have committed the whole input already.
+      await untilGroupMembers(admin, group, 1);
       await untilConsumed(admin, group, input, 90_000);
       const exited = new Promise((r) => last.once('exit', (c: number | null) => r(c)));
       last.kill('SIGTERM');

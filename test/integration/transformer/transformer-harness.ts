@@ -336,6 +336,29 @@ export async function untilReady(url: string, timeoutMs = 60_000): Promise<void>
   }
 }
 
+/**
+ * Waits until `group` is stable with `n` members holding partitions: a rebalance completed, and a
+ * process that joined has its shutdown hooks installed (a SIGTERM before that kills it outright).
+ */
+export async function untilGroupMembers(
+  admin: Admin,
+  group: string,
+  n: number,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [described] = (await admin.describeGroups([group])).groups;
+    const assigned = (described?.members ?? []).filter((m) => m.memberAssignment.length > 0);
+    if (described?.state === 'Stable' && assigned.length === n) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `${group} has not ${n} members after ${timeoutMs} ms: ${described?.state}, ${assigned.length}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Waits until every partition of `topic` has a leader, so the first produce is not refused. */
 export async function untilLeaders(admin: Admin, topic: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,269 @@
+// Stateful steps (issue #27): records per second through a stream–table join and through a
+// 1-minute tumbling count, each beside the stateless pipeline (unwrap only) over the same input in
+// the same run, all exactly-once; and the time to restore a state store from its changelog, per
+// 100,000 changelog records.
+//
+// The input is the transformer bench's: Debezium-shaped order events (~500 bytes, 4 partitions),
+// `source.ts_ms` one millisecond apart (so a minute of event time is 60,000 records). The join's
+// table is a CDC topic of 1,000 customers written before the orders; each order joins customer
+// `id % 1000` (a global table). Rates are timed from the group's first committed progress to the
+// last (process start, the group join and the table's restore are not counted). The restore is
+// timed by the transformer itself (`/status` stateStores[].durationMs): a dedupe step first
+// remembers every order id (one changelog record each), then a second process of the same group
+// restores them when the next records arrive, before it processes them.
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Admin, type Kafka } from 'kafkajs';
+import { createKafkaClient, createProducer, TopicProvisioner } from '@sluice/kafka';
+import { RecordEncoder } from '@sluice/schema';
+import { uniqueName, untilConsumed } from '@sluice/test-support';
+import {
+  appConfig,
+  ChangeEventWriter,
+  freePort,
+  kafkaConfig,
+  orderRow,
+  registry,
+  startTransformer,
+  untilLeaders,
+  untilReady,
+} from '../test/integration/transformer/transformer-harness';
+import { type BenchFigure } from './support/bench-figure';
+import { committed, preload, timeRate } from './transformer.bench';
+
+export interface StatefulBenchOptions {
+  readonly runs: number;
+  readonly quick: boolean;
+}
+
+const PARTITIONS = 4;
+const CUSTOMERS = 1_000;
+
+const customerEnvelope = JSON.stringify({
+  type: 'record',
+  name: 'Envelope',
+  namespace: 'bench.demo.customers',
+  fields: [
+    {
+      name: 'before',
+      type: [
+        'null',
+        {
+          type: 'record',
+          name: 'Value',
+          fields: [
+            { name: 'id', type: 'long' },
+            { name: 'name', type: 'string' },
+            { name: 'tier', type: 'string' },
+          ],
+        },
+      ],
+      default: null,
+    },
+    { name: 'after', type: ['null', 'Value'], default: null },
+    { name: 'op', type: 'string' },
+  ],
+});
+const customerKey = JSON.stringify({
+  type: 'record',
+  name: 'Key',
+  namespace: 'bench.demo.customers',
+  fields: [{ name: 'id', type: 'long' }],
+});
+
+/** The customers table topic, written before the orders (its rows are current for every order). */
+async function customers(kafka: Kafka, admin: Admin): Promise<string> {
+  const topic = uniqueName('bench.st.customers');
+  await new TopicProvisioner(admin).provision([{ name: topic, partitions: 2, replicationFactor: 1 }]);
+  await untilLeaders(admin, topic);
+  const encoder = new RecordEncoder(registry);
+  const producer = createProducer(kafka);
+  await producer.connect();
+  try {
+    const messages = [];
+    for (let id = 0; id < CUSTOMERS; id++)
+      messages.push({
+        key: await encoder.encode(`${topic}-key`, customerKey, { id }),
+        value: await encoder.encode(`${topic}-value`, customerEnvelope, {
+          before: null,
+          after: { id, name: `customer ${id}`, tier: id % 10 === 0 ? 'gold' : 'standard' },
+          op: 'c',
+        }),
+      });
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+  return topic;
+}
+
+interface Variant {
+  readonly label: string;
+  /** The pipeline's steps, as YAML lines under `steps:`. */
+  readonly steps: string[];
+}
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly group: string;
+  readonly output: string;
+}
+
+async function start(input: string, steps: string[], group = uniqueName('bench.st.group')): Promise<Started> {
+  const output = uniqueName('bench.st.out');
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-stateful-'));
+  const pipeline = join(dir, 'pipeline.yaml');
+  const name = uniqueName('bench-st')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-');
+  writeFileSync(
+    pipeline,
+    [
+      `name: ${name}`,
+      `from: { topics: [${input}] }`,
+      `to: ${output}`,
+      `groupId: ${group}`,
+      'steps:',
+      ...steps.map((s) => `  - ${s}`),
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = startTransformer(
+    appConfig(pipeline, {
+      http: { host: '127.0.0.1', port },
+      logging: { level: 'error' },
+      runtime: { concurrency: { partitions: PARTITIONS, keysPerPartition: 8 } },
+    }),
+  );
+  await untilReady(`${url}/health/ready`, 120_000);
+  return { child, url, group, output };
+}
+
+async function stop(admin: Admin, run: Started, stores: readonly string[] = []): Promise<void> {
+  run.child.kill('SIGTERM');
+  await new Promise((r) => (run.child.exitCode === null ? run.child.once('exit', r) : r(undefined)));
+  await admin
+    .deleteTopics({
+      topics: [run.output, `${run.group}.dlq`, ...stores.map((s) => `${run.group}-${s}-changelog`)],
+    })
+    .catch(() => undefined);
+}
+
+async function rate(admin: Admin, input: string, total: number, variant: Variant): Promise<number> {
+  const run = await start(input, variant.steps);
+  try {
+    return await timeRate(() => committed(admin, run.group, input), total, 600_000);
+  } finally {
+    await stop(admin, run, ['counts']);
+  }
+}
+
+interface StoreStatus {
+  stateStores?: { restoredRecords: number; totalRecords: number; done: boolean; durationMs?: number }[];
+}
+
+/** Milliseconds to restore `records` changelog records (the slowest partition: they restore at once). */
+async function restore(kafka: Kafka, admin: Admin, input: string, records: number): Promise<number> {
+  const steps = ['unwrap: {}', 'dedupe: { within: 24h, store: seen }'];
+  const first = await start(input, steps);
+  await untilConsumed(admin, first.group, input, 600_000);
+  first.child.kill('SIGTERM');
+  await new Promise((r) => (first.child.exitCode === null ? first.child.once('exit', r) : r(undefined)));
+  const second = await start(input, steps, first.group);
+  // A partition's stores are restored when its first records arrive after the assignment.
+  const writer = new ChangeEventWriter(kafka, input, 'bench.public.orders');
+  await writer.write(
+    await Promise.all(
+      Array.from({ length: PARTITIONS * 4 }, (_, i) => writer.encode(orderRow(records + i), true)),
+    ),
+  );
+  try {
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const status = (await (await fetch(`${second.url}/status`)).json()) as StoreStatus;
+      const stores = status.stateStores ?? [];
+      const restored = stores.reduce((s, p) => s + p.restoredRecords, 0);
+      if (stores.length === PARTITIONS && stores.every((p) => p.done)) {
+        if (restored < records) throw new Error(`restored ${restored} of ${records} changelog records`);
+        return Math.max(...stores.map((p) => p.durationMs ?? 0)) * (100_000 / restored);
+      }
+      if (Date.now() > deadline) throw new Error(`restore not done: ${JSON.stringify(stores)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await stop(admin, second, ['seen']);
+  }
+}
+
+export async function benchStateful(options: StatefulBenchOptions): Promise<BenchFigure[]> {
+  const total = options.quick ? 50_000 : 200_000;
+  const kafka = createKafkaClient({ ...kafkaConfig, clientId: 'sluice-bench-stateful' });
+  const admin = kafka.admin();
+  await admin.connect();
+  const table = await customers(kafka, admin);
+  const input = await preload(kafka, admin, total);
+  const stateless: Variant = { label: 'stateless', steps: ['unwrap: {}'] };
+  const join: Variant = {
+    label: 'join',
+    steps: ['unwrap: {}', `join: { table: ${table}, on: "id % ${CUSTOMERS}", as: customer, global: true }`],
+  };
+  const count: Variant = {
+    label: 'count',
+    steps: [
+      'unwrap: {}',
+      'aggregate: { groupBy: region, time: source.ts_ms, window: { size: 1m }, aggregations: { n: count }, emit: final, store: counts }',
+    ],
+  };
+  const runs = {
+    stateless: [] as number[],
+    join: [] as number[],
+    count: [] as number[],
+    restore: [] as number[],
+  };
+  try {
+    for (let r = 0; r < options.runs; r++) {
+      runs.stateless.push(await rate(admin, input, total, stateless));
+      runs.join.push(await rate(admin, input, total, join));
+      runs.count.push(await rate(admin, input, total, count));
+      runs.restore.push(await restore(kafka, admin, input, total));
+      process.stderr.write(
+        `bench: stateful run ${r + 1}: stateless ${Math.round(runs.stateless.at(-1)!)}/s, join ${Math.round(
+          runs.join.at(-1)!,
+        )}/s, 1-minute count ${Math.round(runs.count.at(-1)!)}/s, restore ${Math.round(
+          runs.restore.at(-1)!,
+        )} ms per 100,000\n`,
+      );
+    }
+  } finally {
+    await admin.deleteTopics({ topics: [input, table] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+  const records = `${total.toLocaleString('en-US')} records, exactly-once`;
+  const baseline = { name: 'stateless pipeline (unwrap), same input', runs: runs.stateless };
+  return [
+    {
+      name: `join with a 1,000-row global table (unwrap + join, ${records})`,
+      unit: 'records/s',
+      runs: runs.join,
+      baseline,
+      goal: '>= 60% of the stateless pipeline',
+    },
+    {
+      name: `1-minute tumbling count per region, emit final (unwrap + aggregate, ${records})`,
+      unit: 'records/s',
+      runs: runs.count,
+      baseline,
+      goal: '>= 60% of the stateless pipeline',
+    },
+    {
+      name: `state store restore from its changelog (dedupe of ${total.toLocaleString('en-US')} ids, 4 partitions at once)`,
+      unit: 'ms per 100,000 records',
+      runs: runs.restore,
+    },
+  ];
+}
