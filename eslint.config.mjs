@@ -27,7 +27,7 @@ const NAMED_FLOORS = [
   ['framework', ['connect']],
   ['connectors', ['postgres-cdc', 'pipeline', 'sink-http', 'sink-postgres']],
   ['catalogue', ['connectors']],
-  ['tools', ['dead-letter-queue', 'replay', 'schema-catalog', 'stack', 'topic-plan', 'demo']],
+  ['tools', ['dead-letter-queue', 'replay', 'schema-catalog', 'stack', 'topic-plan', 'demo', 'console']],
 ];
 const named = NAMED_FLOORS.flatMap(([, libs]) => libs);
 const connectorLibs = readdirSync(new URL('./libs', import.meta.url)).filter(

@@ -25,6 +25,24 @@ export class RegistryApi {
     private readonly auth?: RegistryBasicAuth,
   ) {}
 
+  /** Every subject of the registry. */
+  subjects(): Promise<string[]> {
+    return this.request('GET', '/subjects');
+  }
+
+  /** The subject's version numbers, oldest first. */
+  versions(subject: string): Promise<number[]> {
+    return this.request('GET', `/subjects/${enc(subject)}/versions`);
+  }
+
+  /** One version of a subject (`latest` for the newest): its id and schema text. */
+  version(
+    subject: string,
+    version: number | 'latest',
+  ): Promise<{ subject: string; version: number; id: number; schema: string }> {
+    return this.request('GET', `/subjects/${enc(subject)}/versions/${version}`);
+  }
+
   /** The subject's effective compatibility level (its own, else the global one). */
   async compatibilityLevel(subject: string): Promise<string> {
     const own = await this.request<{ compatibilityLevel: string }>(

@@ -87,6 +87,11 @@ export class DeadLetterRenderer {
     ) as unknown as RenderedDeadLetter;
   }
 
+  /** Any record's key or value for people, as a dead letter's (the console's topic browser). */
+  renderBytes(bytes: Buffer | null): Promise<RenderedBytes> {
+    return this.bytes(bytes);
+  }
+
   private async bytes(bytes: Buffer | null): Promise<RenderedBytes> {
     if (bytes === null) return null;
     let decodeError: string | undefined;

@@ -1,0 +1,171 @@
+import { useState } from 'preact/hooks';
+import { post } from './api';
+import { ErrorNote, html, Section } from './ui';
+
+interface Plan {
+  mode: 'republish' | 'reset';
+  topic: string;
+  target: string;
+  records: string;
+  runnable: boolean;
+  refusal?: string;
+  command: string;
+  partitions: Array<{
+    partition: number;
+    from: string;
+    to: string;
+    records: string;
+    committed?: string | null;
+  }>;
+}
+
+/** `sluice replay` as a form: dry run first (the planned range per partition), then a group reset. */
+export function ReplayPage() {
+  const [form, setForm] = useState({
+    topic: '',
+    by: 'offset',
+    from: '',
+    to: '',
+    target: 'group',
+    toTopic: '',
+    group: '',
+  });
+  const [plan, setPlan] = useState<Plan | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const field = (name: keyof typeof form) => (e: Event) => {
+    setForm({ ...form, [name]: (e.target as HTMLInputElement).value });
+    setPlan(undefined);
+    setDone(undefined);
+  };
+  const body = () => {
+    const bound = (v: string) => (v === '' ? undefined : form.by === 'offset' ? { offset: v } : { time: v });
+    return {
+      topic: form.topic,
+      ...(bound(form.from) ? { from: bound(form.from) } : {}),
+      ...(form.target === 'topic' && bound(form.to) ? { to: bound(form.to) } : {}),
+      ...(form.target === 'topic' ? { toTopic: form.toTopic } : { group: form.group }),
+    };
+  };
+  const call = async (path: string, then: (result: unknown) => void) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      then(await post(path, body()));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<div>
+    <h1>Replay</h1>
+    <form
+      class="stack"
+      onSubmit=${(e: Event) => {
+        e.preventDefault();
+        void call('/api/replay/plan', (r) => setPlan(r as Plan));
+      }}
+    >
+      <label>Topic <input required value=${form.topic} onInput=${field('topic')} /></label>
+      <fieldset>
+        <legend>Range by</legend>
+        <label
+          ><input
+            type="radio"
+            name="by"
+            value="offset"
+            checked=${form.by === 'offset'}
+            onChange=${field('by')}
+          />
+          offset</label
+        >
+        <label
+          ><input type="radio" name="by" value="time" checked=${form.by === 'time'} onChange=${field('by')} />
+          time (ISO-8601)</label
+        >
+      </fieldset>
+      <label
+        >From
+        <input
+          value=${form.from}
+          onInput=${field('from')}
+          placeholder=${form.by === 'offset' ? '0' : '2026-01-01T00:00:00Z'}
+      /></label>
+      <fieldset>
+        <legend>Target</legend>
+        <label
+          ><input
+            type="radio"
+            name="target"
+            value="group"
+            checked=${form.target === 'group'}
+            onChange=${field('target')}
+          />
+          move a consumer group to the start</label
+        >
+        <label
+          ><input
+            type="radio"
+            name="target"
+            value="topic"
+            checked=${form.target === 'topic'}
+            onChange=${field('target')}
+          />
+          re-publish into a topic</label
+        >
+      </fieldset>
+      ${
+        form.target === 'group'
+          ? html`<label
+              >Consumer group <input required value=${form.group} onInput=${field('group')}
+            /></label>`
+          : html`<label>Until (exclusive) <input value=${form.to} onInput=${field('to')} /></label>
+              <label
+                >Target topic <input required value=${form.toTopic} onInput=${field('toTopic')}
+              /></label>`
+      }
+      <button type="submit" disabled=${busy}>Dry run</button>
+    </form>
+    <${ErrorNote} error=${error} />
+    ${
+      plan
+        ? html`<${Section} title="Planned range">
+          <p role="status" aria-label="replay plan">
+            ${plan.mode === 'reset' ? `Group ${plan.target} would restart on ${plan.topic}` : `${plan.topic} would be re-published into ${plan.target}`}:
+            ${plan.records} record(s)
+          </p>
+          <table><thead><tr><th scope="col">partition</th>${plan.mode === 'reset' ? html`<th scope="col">committed</th>` : null}<th scope="col">from</th><th scope="col">to</th><th scope="col">records</th></tr></thead>
+            <tbody>${plan.partitions.map(
+              (p) =>
+                html`<tr>
+                  <td>${p.partition}</td>
+                  ${plan.mode === 'reset' ? html`<td>${p.committed ?? '–'}</td>` : null}
+                  <td>${p.from}</td>
+                  <td>${p.to}</td>
+                  <td>${p.records}</td>
+                </tr>`,
+            )}</tbody></table>
+          <p>Command: <code>${plan.command}</code></p>
+          ${plan.refusal ? html`<p class="muted">${plan.refusal}</p>` : null}
+          ${
+            plan.mode === 'reset'
+              ? html`<button
+                  type="button"
+                  disabled=${busy || !plan.runnable}
+                  onClick=${() =>
+                    call('/api/replay/reset', (r) =>
+                      setDone(`reset ${(r as { resetId: string }).resetId} done`),
+                    )}
+                >
+                  Reset the group
+                </button>`
+              : null
+          }
+          ${done ? html`<p role="status">${done}</p>` : null}
+        </${Section}>`
+        : null
+    }
+  </div>`;
+}

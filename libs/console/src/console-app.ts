@@ -1,0 +1,108 @@
+import { join } from 'node:path';
+import { createKafkaClient, KafkaReachability } from '@sluice/kafka';
+import {
+  createLogger,
+  httpReachable,
+  type LoggerOptions,
+  reachabilityProbe,
+  serveApp,
+  type ServedApp,
+} from '@sluice/observability';
+import { type ConsoleConfig } from './config/console-config';
+import { DeadLetterService } from './dead-letters/dead-letter-service';
+import { FleetFeed } from './fleet/fleet-feed';
+import { FleetReader } from './fleet/fleet-reader';
+import { ConsoleModule } from './http/console.module';
+import { type ConsoleServices } from './http/console-services';
+import { ReplayPlanner } from './replay/replay-planner';
+import { SchemaBrowser } from './schemas/schema-browser';
+import { TopicBrowser } from './topics/topic-browser';
+
+export interface ConsoleAppOptions {
+  /** Where the built front end is. Default dist/apps/console/public beside the compiled app. */
+  readonly publicDir?: string;
+  readonly logDestination?: LoggerOptions['destination'];
+}
+
+/**
+ * Wires and serves the console: the fleet reader over the configured apps, read-only Kafka
+ * browsing, the registry, dead letters and replay through their libraries, one Kafka admin shared
+ * by them; the HTTP API and front end first, then the periodic reads of the apps.
+ */
+export async function createConsoleApp(
+  config: ConsoleConfig,
+  options: ConsoleAppOptions = {},
+): Promise<ServedApp> {
+  const logger = createLogger('console', config.logging, {
+    secretsFrom: config,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const kafka = createKafkaClient(config.kafka);
+  const admin = kafka.admin();
+  let adminConnected = false;
+  const connectedAdmin = async () => {
+    if (!adminConnected) {
+      await admin.connect();
+      adminConnected = true;
+    }
+    return admin;
+  };
+  // The admin connects on first use: the console answers (and shows the apps) while Kafka is away.
+  const lazyAdmin = new Proxy(admin, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || property === 'connect' || property === 'disconnect') return value;
+      return async (...args: unknown[]) => {
+        await connectedAdmin();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const fleet = new FleetReader(config.apps);
+  const feed = new FleetFeed(fleet, config.refreshMs, logger);
+  const { jaeger, prometheus } = config.links;
+  const services: ConsoleServices = {
+    fleet,
+    feed,
+    deadLetters: new DeadLetterService(config.kafka, config.registry, lazyAdmin),
+    topics: new TopicBrowser(kafka, lazyAdmin, config.registry),
+    schemas: new SchemaBrowser(config.registry),
+    replay: new ReplayPlanner(kafka, lazyAdmin),
+    publicDir: options.publicDir ?? join(__dirname, '..', '..', '..', 'apps', 'console', 'public'),
+    globalLinks: () => ({ ...(jaeger ? { jaeger } : {}), ...(prometheus ? { prometheus } : {}) }),
+    links: (connector) => ({
+      ...(jaeger ? { traces: `${jaeger.replace(/\/$/, '')}/search` } : {}),
+      ...(prometheus
+        ? {
+            metrics: `${prometheus.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(
+              `sum by (group, topic) (rate(sluice_stream_records_total{group=~".*${connector}.*"}[1m]))`,
+            )}`,
+          }
+        : {}),
+    }),
+  };
+  const reachability = new KafkaReachability(config.kafka);
+  const probes = {
+    live: [],
+    ready: [
+      reachabilityProbe('kafka', () => reachability.check()),
+      reachabilityProbe(
+        'registry',
+        httpReachable(new URL('/subjects', config.registry.url).href, config.registry.auth),
+      ),
+    ],
+  };
+  return serveApp({
+    name: 'console',
+    module: ConsoleModule.forServices(services, probes, config.http.token),
+    logger,
+    http: config.http,
+    work: { start: () => feed.start(), stop: () => feed.stop() },
+    release: [
+      () => reachability.close(),
+      async () => {
+        if (adminConnected) await admin.disconnect().catch(() => undefined);
+      },
+    ],
+  });
+}
