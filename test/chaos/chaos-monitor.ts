@@ -40,7 +40,7 @@ type Offsets = Map<string, bigint>; // "topic:partition" → offset
 
 /** What the monitor saw last of the pipeline, for the drain and the report. */
 export interface PipelineView {
-  /** Records waiting per consumer (commit markers of exactly-once topics not counted). */
+  /** Records waiting per consumer (end offsets minus committed offsets). */
   readonly lag: Record<'transformer' | 'sink-postgres', number | undefined>;
   readonly sourcePending: number | undefined;
   /** What each app has waiting, as last sampled (undefined: nothing). */
@@ -269,12 +269,12 @@ export class ChaosMonitor {
     if (this.ends.size === 0) return undefined;
     const perTopic: Record<string, number> = {};
     let total = 0;
-    for (const { topic, transactional } of CONSUMER_INPUTS[name]) {
+    for (const { topic } of CONSUMER_INPUTS[name]) {
       for (const [key, end] of this.ends) {
         if (!key.startsWith(`${topic}:`)) continue;
         const done = this.committed[name].get(key) ?? 0n;
-        // An exactly-once topic ends with a commit marker: one offset no consumer ever gets.
-        const behind = Number(end - done) - (transactional ? 1 : 0);
+        // Commits move past an exactly-once topic's commit markers: a caught-up consumer is at the end.
+        const behind = Number(end - done);
         if (behind > 0) {
           perTopic[topic] = (perTopic[topic] ?? 0) + behind;
           total += behind;

@@ -25,18 +25,17 @@ export const OUTPUT_TOPICS = {
 export const TRANSFORMER_GROUP = 'chaos-transformer';
 export const SINK_GROUP = 'chaos-sink';
 export const PARTITIONS = 3;
-/** What each consumer reads; `transactional` topics end in a commit marker (one offset of no record). */
-export const CONSUMER_INPUTS: Record<
-  Exclude<AppName, 'source-postgres'>,
-  { topic: string; transactional: boolean }[]
-> = {
-  // source-postgres writes exactly once (transactions) by default, the transformer too.
-  transformer: [{ topic: SOURCE_TOPICS.orders, transactional: true }],
+/**
+ * What each consumer reads. source-postgres and the transformer write exactly once (transactions):
+ * their topics end in commit markers, which the consumers' commits move past (lag reaches 0).
+ */
+export const CONSUMER_INPUTS: Record<Exclude<AppName, 'source-postgres'>, { topic: string }[]> = {
+  transformer: [{ topic: SOURCE_TOPICS.orders }],
   'sink-postgres': [
-    { topic: SOURCE_TOPICS.customers, transactional: true },
-    { topic: SOURCE_TOPICS.orderItems, transactional: true },
-    { topic: OUTPUT_TOPICS.clean, transactional: true },
-    { topic: OUTPUT_TOPICS.cancelled, transactional: true },
+    { topic: SOURCE_TOPICS.customers },
+    { topic: SOURCE_TOPICS.orderItems },
+    { topic: OUTPUT_TOPICS.clean },
+    { topic: OUTPUT_TOPICS.cancelled },
   ],
 };
 

@@ -111,12 +111,9 @@ export class SinkTestBed {
   /** Starts the source app as a child process on this suite's schema. */
   async spawnSource(): Promise<SpawnedApp> {
     const port = await freePort();
-    // At least once: these suites assert the group's lag reaches 0, and the sink commits the offset
-    // after its last record, which stays one short of an exactly-once topic's end (its commit marker).
-    const config = this.source.config({
-      http: { host: '127.0.0.1', port },
-      delivery: { guarantee: 'at-least-once' },
-    });
+    // The default delivery (exactly once): the sink's commits move past the commit markers, so the
+    // suites' "lag reaches 0" holds on a transactional topic.
+    const config = this.source.config({ http: { host: '127.0.0.1', port } });
     return this.spawn(SOURCE_MAIN_JS, config, port);
   }
 

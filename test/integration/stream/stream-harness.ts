@@ -120,6 +120,15 @@ export class StreamHarness {
     return new Map(entry.partitions.map((p) => [p.partition, BigInt(p.offset)]));
   }
 
+  /** Sets `group`'s committed offset of one partition (the group must have no live member). */
+  async setCommittedOffset(group: string, topic: string, partition: number, offset: bigint): Promise<void> {
+    await this.admin!.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [{ partition, offset: String(offset) }],
+    });
+  }
+
   async partitionCount(topic: string): Promise<number> {
     const { topics } = await this.admin!.fetchTopicMetadata({ topics: [topic] });
     return topics[0].partitions.length;

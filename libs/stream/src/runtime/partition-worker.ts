@@ -17,6 +17,13 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** Tells the consumer the batch was handled up to `offset` (inclusive): fetching resumes after it. */
   resolveOffset(offset: bigint): void;
+  /**
+   * One past the last offset the fetch returned, control records included. A transactional input's
+   * commit markers follow its last record; a batch processed completely commits this position, as
+   * the Java consumer's `position()` does, so a caught-up group reaches the partition's end (lag 0)
+   * instead of stopping one marker short of it.
+   */
+  readonly fetchedThrough?: bigint;
 }
 
 /** Where a worker's parked keys are kept durably (`onKeyFailure: park`); see ParkedKeyLog. */
@@ -75,12 +82,6 @@ export class PartitionWorker<O = OutputRecord> {
   highWatermark: bigint | undefined;
   /** The first offset fetched here: the position before this worker's first commit. */
   firstFetched: bigint | undefined;
-  /**
-   * Transaction markers (an exactly-once input's commit markers) the consumer moved past without a
-   * record to process or commit: once everything before `from` is committed, the partition stands
-   * at `to`.
-   */
-  skippedMarkers: { readonly from: bigint; readonly to: bigint } | undefined;
 
   constructor(
     readonly tp: TopicPartition,
@@ -117,6 +118,39 @@ export class PartitionWorker<O = OutputRecord> {
   /** Processes one batch; batches of a partition never overlap. Rejects when the partition must stop. */
   processBatch(records: readonly StreamRecord[], control: BatchControl): Promise<BatchOutcome> {
     const run = this.busy.then(() => this.runBatch(records, control));
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * A fetch that held control records only — commit markers of a transactional input, aborted
+   * records hidden by read_committed — from `first` up to `next` (exclusive). The consumer moves past
+   * them without a batch to process; when the partition stands exactly at `first` (`standsAt` before
+   * this worker's first commit), `next` is checkpointed as a batch of no records, so the group's
+   * position reaches the partition's end. Anything else (a stale or earlier fetch) is left alone.
+   * Resolves true when the position moved; rejects when the checkpoint failed (not when given up).
+   */
+  skipControlRecords(
+    first: bigint,
+    next: bigint,
+    standsAt: () => Promise<bigint | undefined>,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const run = this.busy.then(async () => {
+      if (signal.aborted || next <= first) return false;
+      const position = this.committed ?? (await standsAt());
+      if (position !== first || signal.aborted) return false;
+      await this.delivery.begin();
+      try {
+        await this.delivery.checkpoint(next);
+      } catch (error) {
+        await this.delivery.abort().catch(() => undefined);
+        if (signal.aborted) return false;
+        throw error;
+      }
+      this.committed = next;
+      return true;
+    });
     this.busy = run.catch(() => undefined);
     return run;
   }
@@ -221,8 +255,10 @@ export class PartitionWorker<O = OutputRecord> {
       const givenUp = !failure && (control.signal.aborted || lost);
       const deadline = Date.now() + (failure || givenUp ? this.options.revokeTimeoutMs : 0);
       const report = givenUp ? await scheduler.abandon(deadline) : await scheduler.drain(deadline);
-      const next = tracker.committable();
       const done = report.complete && !failure && !givenUp && accepted === records.length;
+      // Every record done: the position moves past the control records that closed the fetch too.
+      if (done && control.fetchedThrough !== undefined) tracker.skipTo(control.fetchedThrough);
+      const next = tracker.committable();
       if (failure || next === undefined || (!report.complete && !this.options.partialCheckpoint)) {
         await this.giveUp(changes);
         if (failure && !givenUp && !control.signal.aborted) throw failure.error;

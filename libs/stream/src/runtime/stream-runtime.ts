@@ -239,16 +239,10 @@ export class StreamRuntime<O = OutputRecord> {
   /** Committed position, high watermark and lag of each partition being processed here. */
   partitionProgress(): PartitionProgress[] {
     return [...this.workers.values()].map((worker) => {
-      const { committedOffset, highWatermark, skippedMarkers } = worker;
-      const known = committedOffset ?? worker.firstFetched;
-      // A transactional input ends in a commit marker the consumer skips: not lag.
-      const position =
-        skippedMarkers !== undefined &&
-        known !== undefined &&
-        known >= skippedMarkers.from &&
-        skippedMarkers.to > known
-          ? skippedMarkers.to
-          : known;
+      const { committedOffset, highWatermark } = worker;
+      // Commits move past a transactional input's trailing commit markers (PartitionWorker): a
+      // caught-up partition stands at its high watermark.
+      const position = committedOffset ?? worker.firstFetched;
       const lag =
         position !== undefined && highWatermark !== undefined
           ? highWatermark > position
@@ -319,6 +313,18 @@ export class StreamRuntime<O = OutputRecord> {
       stateRestoreProgress: () => this.stateRestoreProgress(),
       assignedPartitions: () => this.assignedPartitions(),
       isSettledMember: () => this.membershipState === 'member',
+    });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+      // kafkajs hands eachBatch no batch whose records were all control records (or aborted): it
+      // moves its own fetch position past them, and the runtime saves that position here.
+      const { topic, partition, batchSize, firstOffset, lastOffset, highWatermark } = event.payload;
+      if (batchSize === 0 && firstOffset !== null && firstOffset !== undefined)
+        this.skipControlRecords(
+          { topic, partition },
+          BigInt(firstOffset),
+          BigInt(lastOffset) + 1n,
+          BigInt(highWatermark),
+        );
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (!event.payload.restart) void this.fail(event.payload.error);
@@ -592,6 +598,32 @@ export class StreamRuntime<O = OutputRecord> {
     return worker;
   }
 
+  /**
+   * A fetch of `tp` that held control records only, from `first` up to `next` (exclusive), the
+   * partition's high watermark then `highWatermark` (kept for its lag): the
+   * partition's worker checkpoints `next` if the partition stands at `first`. Where it stands
+   * before the worker's first commit: for a strategy keeping its own position, that position; for
+   * the Kafka strategies, the consumer's (kafkajs fetched from the group's offset, and found no
+   * record between it and `first`).
+   */
+  private skipControlRecords(tp: TopicPartition, first: bigint, next: bigint, highWatermark: bigint): void {
+    const key = tpKey(tp);
+    if (this.stopping || !this.assignment.has(key)) return;
+    const signal = this.generation.signal;
+    const work = (async () => {
+      const worker = await this.workerFor(tp);
+      if (worker.highWatermark === undefined || highWatermark > worker.highWatermark)
+        worker.highWatermark = highWatermark;
+      const standsAt = async () =>
+        worker.delivery.startingOffset === undefined ? first : this.startOf(tp, worker);
+      await worker.skipControlRecords(first, next, standsAt, signal);
+    })().catch((error: unknown) => {
+      if (!signal.aborted && !this.stopping) void this.fail(error);
+    });
+    this.active.add(work);
+    void work.then(() => this.active.delete(work));
+  }
+
   private eachBatch(payload: EachBatchPayload): Promise<void> {
     const work = this.handleBatch(payload);
     const tracked = work.catch(() => undefined);
@@ -620,11 +652,6 @@ export class StreamRuntime<O = OutputRecord> {
     }
     worker.firstFetched ??= BigInt(batch.messages[0].offset);
     const records = batch.messages.map((m) => toStreamRecord(tp, m));
-    // Markers after the batch's last record are fetched past with it (kafkajs moves on to lastOffset).
-    const lastRecord = records[records.length - 1].offset;
-    const lastFetched = BigInt(batch.lastOffset());
-    worker.skippedMarkers =
-      lastFetched > lastRecord ? { from: lastRecord + 1n, to: lastFetched + 1n } : undefined;
     let outcome: BatchOutcome;
     try {
       outcome = await worker.processBatch(records, {
@@ -632,6 +659,8 @@ export class StreamRuntime<O = OutputRecord> {
         intakeClosed: () => this.stopping,
         heartbeat: () => payload.heartbeat(),
         resolveOffset: (offset) => payload.resolveOffset(String(offset)),
+        // The batch's last offset, its trailing control records included (commit markers).
+        fetchedThrough: BigInt(batch.lastOffset()) + 1n,
       });
     } catch (error) {
       // Not rethrown: kafkajs would refetch and retry the batch forever. The runtime stops instead.
