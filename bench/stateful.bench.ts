@@ -157,7 +157,13 @@ async function stop(admin: Admin, run: Started, stores: readonly string[] = []):
 async function rate(admin: Admin, input: string, total: number, variant: Variant): Promise<number> {
   const run = await start(input, variant.steps);
   try {
-    return await timeRate(() => committed(admin, run.group, input), total, 600_000);
+    const measured = await timeRate(() => committed(admin, run.group, input), total, 600_000);
+    // A figure for records that failed into the DLQ would measure the failure path.
+    const dlq = await admin.fetchTopicOffsets(`${run.group}.dlq`).catch(() => []);
+    const failed = dlq.reduce((n, p) => n + Number(p.high), 0);
+    if (failed > 0)
+      throw new Error(`${variant.label}: ${failed} records dead-lettered; the bench is invalid`);
+    return measured;
   } finally {
     await stop(admin, run, ['counts']);
   }
@@ -207,16 +213,17 @@ export async function benchStateful(options: StatefulBenchOptions): Promise<Benc
   await admin.connect();
   const table = await customers(kafka, admin);
   const input = await preload(kafka, admin, total);
-  const stateless: Variant = { label: 'stateless', steps: ['unwrap: {}'] };
+  const unwrap = 'unwrap: { addFields: [source.ts_ms] }';
+  const stateless: Variant = { label: 'stateless', steps: [unwrap] };
   const join: Variant = {
     label: 'join',
-    steps: ['unwrap: {}', `join: { table: ${table}, on: "id % ${CUSTOMERS}", as: customer, global: true }`],
+    steps: [unwrap, `join: { table: ${table}, on: "id % ${CUSTOMERS}", as: customer, global: true }`],
   };
   const count: Variant = {
     label: 'count',
     steps: [
-      'unwrap: {}',
-      'aggregate: { groupBy: region, time: source.ts_ms, window: { size: 1m }, aggregations: { n: count }, emit: final, store: counts }',
+      unwrap,
+      'aggregate: { groupBy: region, time: __source_ts_ms, window: { size: 1m }, aggregations: { n: count }, emit: final, store: counts }',
     ],
   };
   const runs = {
