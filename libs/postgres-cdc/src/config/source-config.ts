@@ -11,6 +11,69 @@ const TABLE_PATTERN = /^[^.\s]+\.[^.\s]+$/;
 const COLUMN_PATTERN = /^[^.\s]+\.[^.\s]+\.[^.\s]+$/;
 
 export const SNAPSHOT_MODES = ['initial', 'never', 'when_needed', 'initial_only'] as const;
+
+/** Operations `events.skippedOperations` can leave out (Debezium skipped.operations). */
+export const SKIPPABLE_OPERATIONS = ['c', 'u', 'd', 't'] as const;
+export type SkippableOperation = (typeof SKIPPABLE_OPERATIONS)[number];
+
+/**
+ * Debezium's skipped.operations: `none`, a comma-separated list (`c,d`, as Debezium writes it) or
+ * a YAML list; the list of skipped operations.
+ */
+const skippedOperationsSchema = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value, ctx): SkippableOperation[] => {
+    const items = (Array.isArray(value) ? value : value.split(',')).map((op) => op.trim()).filter(Boolean);
+    if (items.length === 1 && items[0] === 'none') return [];
+    const bad = items.filter((op) => !(SKIPPABLE_OPERATIONS as readonly string[]).includes(op));
+    if (bad.length > 0 || items.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected 'none' or some of c, u, d, t (comma-separated or a list); got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return [...new Set(items as SkippableOperation[])];
+  });
+
+/** A table pattern and its key columns (Debezium message.key.columns). */
+export interface KeyColumnsRule {
+  readonly table: string;
+  readonly columns: readonly string[];
+}
+
+const KEY_COLUMNS_HINT = 'expected schema.table:col1,col2;schema.table:col (* as a wildcard in the table)';
+
+/**
+ * Debezium's message.key.columns: `schema.table:c1,c2;schema.other:c` as Debezium writes it, or a
+ * YAML map of table pattern → column list. Debezium's regular expressions become Sluice's `*`
+ * patterns, as in `tables.include`.
+ */
+const keyColumnsSchema = z
+  .union([z.string(), z.record(z.string(), z.array(z.string()))])
+  .transform((value, ctx): KeyColumnsRule[] => {
+    const entries: Array<[string, string[]]> =
+      typeof value === 'string'
+        ? value
+            .split(';')
+            .map((rule) => rule.trim())
+            .filter(Boolean)
+            .map((rule): [string, string[]] => {
+              const colon = rule.lastIndexOf(':');
+              return colon < 0 ? [rule, []] : [rule.slice(0, colon).trim(), rule.slice(colon + 1).split(',')];
+            })
+        : Object.entries(value);
+    const rules: KeyColumnsRule[] = [];
+    for (const [table, columns] of entries) {
+      const names = columns.map((c) => c.trim()).filter(Boolean);
+      if (!TABLE_PATTERN.test(table) || names.length === 0 || names.length !== columns.length) {
+        ctx.addIssue({ code: 'custom', message: `${KEY_COLUMNS_HINT}; got ${JSON.stringify(table)}` });
+        return z.NEVER;
+      }
+      rules.push({ table, columns: names });
+    }
+    return rules;
+  });
 export type SnapshotMode = (typeof SNAPSHOT_MODES)[number];
 
 const connectionSchema = z
@@ -92,6 +155,11 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           "'filtered': create/extend the publication with the included tables; 'all_tables': FOR ALL TABLES; 'disabled': it must exist. Default filtered.",
         ),
+      viaPartitionRoot: flag()
+        .default(true)
+        .describe(
+          "The publication's publish_via_partition_root (Debezium publish.via.partition.root): a partitioned table is captured as one table, its partitions' changes on the root table's topic, its snapshot read once through the root. Set on the publications Sluice creates and on an existing one it extends; with autocreate 'disabled' the publication must have it when a partitioned table is captured. Default true (Debezium: false; Sluice captures the root tables the include patterns select, never partitions).",
+        ),
     })
     .prefault({}),
   tables: z
@@ -104,6 +172,11 @@ export const sourceConfigSchema = z.strictObject({
         .array(z.string().regex(TABLE_PATTERN, 'expected schema.table, * as a wildcard'))
         .default([])
         .describe('Tables never captured, even when included. Default none.'),
+      keyColumns: keyColumnsSchema
+        .default([])
+        .describe(
+          "Key columns instead of the primary key, per table (Debezium message.key.columns): Debezium's `schema.table:c1,c2;schema.other:c` or a map of table pattern to column list; also keys a table without a primary key. The first rule matching a table applies. Default none (the primary key, else the replica identity index).",
+        ),
     })
     .prefault({}),
   columns: z
@@ -113,8 +186,42 @@ export const sourceConfigSchema = z.strictObject({
         .default([])
         .describe('Columns left out of events (schema.table.column patterns). Default none.'),
       mask: z.array(maskRuleSchema).default([]).describe('Columns whose values are masked. Default none.'),
+      propagateSourceType: z
+        .array(z.string().regex(COLUMN_PATTERN, 'expected schema.table.column'))
+        .default([])
+        .describe(
+          'Columns whose schema carries their Postgres type as parameters __debezium.source.column.type, .length, .scale and .name (Debezium column.propagate.source.type), schema.table.column patterns. Default none.',
+        ),
     })
     .prefault({}),
+  types: z
+    .strictObject({
+      decimalHandlingMode: z
+        .enum(['precise', 'double', 'string'])
+        .default('precise')
+        .describe(
+          "numeric and money (Debezium decimal.handling.mode): 'precise' Connect Decimal (VariableScaleDecimal for numeric without a scale), NaN and ±Infinity written as null with a warning; 'double' Avro double, NaN and ±Infinity kept; 'string' the plain text, NaN and ±Infinity as Debezium's NAN, POSITIVE_INFINITY, NEGATIVE_INFINITY. Default precise.",
+        ),
+      hstoreHandlingMode: z
+        .enum(['json', 'map'])
+        .default('json')
+        .describe(
+          "hstore (Debezium hstore.handling.mode): 'json' an io.debezium.data.Json string; 'map' an Avro map of string to optional string. Default json.",
+        ),
+      intervalHandlingMode: z
+        .enum(['numeric', 'string'])
+        .default('numeric')
+        .describe(
+          "interval (Debezium interval.handling.mode): 'numeric' io.debezium.time.MicroDuration microseconds (a month 30.4375 days); 'string' io.debezium.time.Interval, ISO 8601 P<y>Y<m>M<d>DT<h>H<m>M<s>S. Default numeric.",
+        ),
+      includeUnknownDatatypes: flag()
+        .default(false)
+        .describe(
+          'Columns of a type Sluice has no mapping for (Debezium include.unknown.datatypes): true writes their text output as bytes; false leaves them out. Default false.',
+        ),
+    })
+    .prefault({})
+    .describe('How Postgres types are written (Debezium *.handling.mode).'),
   snapshot: z
     .strictObject({
       mode: z
@@ -133,6 +240,11 @@ export const sourceConfigSchema = z.strictObject({
     .prefault({}),
   events: z
     .strictObject({
+      skippedOperations: skippedOperationsSchema
+        .default(['t'])
+        .describe(
+          "Operations not published (Debezium skipped.operations): some of c (create), u (update), d (delete, with its tombstone), t (truncate), comma-separated or a list, or 'none'. Snapshot reads are never skipped. Default t, as Debezium.",
+        ),
       tombstonesOnDelete: flag().default(true).describe('A delete is followed by a tombstone. Default true.'),
       unavailableValuePlaceholder: z
         .string()

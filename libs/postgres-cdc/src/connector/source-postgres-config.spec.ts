@@ -21,6 +21,37 @@ describe('source-postgres configuration', () => {
     assert.deepEqual(config.liveness, { stallAfterMs: 60_000 });
   });
 
+  it("defaults Debezium's options to Debezium's defaults (truncates skipped), partitions via the root", () => {
+    const config = parseConfig(sourceAppConfigSchema, {}, { env: {} });
+    assert.deepEqual(config.events.skippedOperations, ['t']);
+    assert.deepEqual(config.types, {
+      decimalHandlingMode: 'precise',
+      hstoreHandlingMode: 'json',
+      intervalHandlingMode: 'numeric',
+      includeUnknownDatatypes: false,
+    });
+    assert.deepEqual(config.tables.keyColumns, []);
+    assert.deepEqual(config.columns.propagateSourceType, []);
+    assert.equal(config.publication.viaPartitionRoot, true);
+  });
+
+  it("accepts Debezium's value forms: skipped.operations 'none' or 'c, d', message.key.columns text or a map", () => {
+    const parse = (yaml: object) => parseConfig(sourceAppConfigSchema, yaml, { env: {} });
+    assert.deepEqual(parse({ events: { skippedOperations: 'none' } }).events.skippedOperations, []);
+    assert.deepEqual(parse({ events: { skippedOperations: 'c, d' } }).events.skippedOperations, ['c', 'd']);
+    assert.deepEqual(parse({ events: { skippedOperations: ['u'] } }).events.skippedOperations, ['u']);
+    assert.deepEqual(
+      parse({ tables: { keyColumns: 'public.orders:id,code; sales.*:sku' } }).tables.keyColumns,
+      [
+        { table: 'public.orders', columns: ['id', 'code'] },
+        { table: 'sales.*', columns: ['sku'] },
+      ],
+    );
+    assert.deepEqual(parse({ tables: { keyColumns: { 'public.orders': ['code'] } } }).tables.keyColumns, [
+      { table: 'public.orders', columns: ['code'] },
+    ]);
+  });
+
   it("keeps the source's settings first, then the shared ones, as docs/source-postgres.md lists them", () => {
     assert.deepEqual(Object.keys(sourceAppConfigSchema.shape), [
       'topicPrefix',
@@ -29,6 +60,7 @@ describe('source-postgres configuration', () => {
       'publication',
       'tables',
       'columns',
+      'types',
       'snapshot',
       'events',
       'signals',
@@ -61,6 +93,17 @@ describe('source-postgres configuration', () => {
       'columns.mask[0].salt',
     ],
     [{ unknownSetting: true }, '(root)'],
+    [{ events: { skippedOperations: 'c,x' } }, 'events.skippedOperations'],
+    [{ events: { skippedOperations: ['truncate'] } }, 'events.skippedOperations'],
+    [{ tables: { keyColumns: 'public.orders' } }, 'tables.keyColumns'],
+    [{ tables: { keyColumns: 'orders:id' } }, 'tables.keyColumns'],
+    [{ tables: { keyColumns: { 'public.orders': [] } } }, 'tables.keyColumns'],
+    [{ types: { decimalHandlingMode: 'exact' } }, 'types.decimalHandlingMode'],
+    [{ types: { hstoreHandlingMode: 'object' } }, 'types.hstoreHandlingMode'],
+    [{ types: { intervalHandlingMode: 'iso' } }, 'types.intervalHandlingMode'],
+    [{ types: { includeUnknownDatatypes: 'maybe' } }, 'types.includeUnknownDatatypes'],
+    [{ columns: { propagateSourceType: ['orders.id'] } }, 'columns.propagateSourceType[0]'],
+    [{ publication: { viaPartitionRoot: 'yes please' } }, 'publication.viaPartitionRoot'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {
       assert.throws(

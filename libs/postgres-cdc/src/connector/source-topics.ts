@@ -3,10 +3,10 @@ import { type SourceConfig } from '../config/source-config';
 import { qualifiedName, selectTables, type TableName } from '../replication/table-name';
 
 /** What of a source's configuration decides its topics. */
-export type SourceTopicSettings = Pick<
-  SourceConfig,
-  'topicPrefix' | 'tables' | 'topics' | 'events' | 'delivery'
->;
+export type SourceTopicSettings = Pick<SourceConfig, 'topicPrefix' | 'topics' | 'delivery'> & {
+  readonly tables: Pick<SourceConfig['tables'], 'include' | 'exclude'> & Partial<SourceConfig['tables']>;
+  readonly events: Pick<SourceConfig['events'], 'transactionMetadata'> & Partial<SourceConfig['events']>;
+};
 
 /**
  * The topics a Postgres source writes: `<prefix>.<schema>.<table>` per captured table and, with

@@ -38,6 +38,18 @@ export interface ChangeEventBuilderOptions {
   readonly connectorVersion?: string;
   /** Processing time in microseconds since the epoch (the envelope's ts_*). Default: the clock. */
   readonly nowMicros?: () => bigint;
+  /**
+   * Debezium's skipped.operations: streamed changes of these operations are not published (a
+   * skipped delete takes its tombstone along; a key change is a delete and a create, each skipped
+   * by its own operation). Snapshot reads are never skipped. Default: truncates (`t`).
+   */
+  readonly skippedOperations?: Iterable<'c' | 'u' | 'd' | 't'>;
+  /**
+   * Called when a value with no form in its column's schema is written as null (numeric NaN or
+   * ±Infinity under decimal.handling.mode=precise), as Debezium's default
+   * event.converting.failure.handling.mode=warn does. Default: nothing.
+   */
+  readonly onValueNulled?: (column: string, text: string) => void;
 }
 
 const MAX_SAFE = 9007199254740991n;
@@ -53,11 +65,15 @@ export class ChangeEventBuilder {
   private readonly tombstones: boolean;
   private readonly version: string;
   private readonly now: () => bigint;
+  private readonly skipped: ReadonlySet<string>;
+  private readonly onNulled: (column: string, text: string) => void;
 
   constructor(options: ChangeEventBuilderOptions = {}) {
     this.tombstones = options.tombstonesOnDelete ?? true;
     this.version = options.connectorVersion ?? 'sluice';
     this.now = options.nowMicros ?? nowMicros;
+    this.skipped = new Set(options.skippedOperations ?? ['t']);
+    this.onNulled = options.onValueNulled ?? (() => undefined);
   }
 
   /** A snapshot row (op 'r'): `row` holds each Relation column's text output, by index. */
@@ -66,6 +82,7 @@ export class ChangeEventBuilder {
   }
 
   insert(schema: TableSchema, newValues: readonly TupleValue[], position: SourcePosition): ChangeEvent[] {
+    if (this.skipped.has('c')) return [];
     return [
       this.event(schema, 'c', null, this.row(schema, newValues, null), position, this.key(schema, newValues)),
     ];
@@ -82,29 +99,35 @@ export class ChangeEventBuilder {
     newValues: readonly TupleValue[],
     position: SourcePosition,
   ): ChangeEvent[] {
-    const after = this.row(schema, newValues, oldValues);
-    const newKey = this.key(schema, newValues);
     if (oldValues !== null && this.keyChanged(schema, oldValues, newValues)) {
+      const newKey = this.key(schema, newValues);
       const oldKey = this.key(schema, oldValues);
-      const before = this.beforeImage(schema, oldValues);
       // As Debezium: the delete and its tombstone name the new key, the create the old one.
-      const toNew = { [NEW_KEY_HEADER]: keyText(schema, newKey!) };
-      const events: ChangeEvent[] = [
-        { ...this.event(schema, 'd', before, null, position, oldKey), headers: toNew },
-      ];
-      if (this.tombstones)
-        events.push({ topic: schema.topic, key: oldKey, value: null, schema, headers: toNew });
-      events.push({
-        ...this.event(schema, 'c', null, after, position, newKey),
-        headers: { [OLD_KEY_HEADER]: keyText(schema, oldKey!) },
-      });
+      const events: ChangeEvent[] = [];
+      if (!this.skipped.has('d')) {
+        const before = this.beforeImage(schema, oldValues);
+        const toNew = { [NEW_KEY_HEADER]: keyText(schema, newKey!) };
+        events.push({ ...this.event(schema, 'd', before, null, position, oldKey), headers: toNew });
+        if (this.tombstones)
+          events.push({ topic: schema.topic, key: oldKey, value: null, schema, headers: toNew });
+      }
+      if (!this.skipped.has('c')) {
+        events.push({
+          ...this.event(schema, 'c', null, this.row(schema, newValues, oldValues), position, newKey),
+          headers: { [OLD_KEY_HEADER]: keyText(schema, oldKey!) },
+        });
+      }
       return events;
     }
+    if (this.skipped.has('u')) return [];
+    const after = this.row(schema, newValues, oldValues);
+    const newKey = this.key(schema, newValues);
     const before = oldValues === null ? null : this.beforeImage(schema, oldValues);
     return [this.event(schema, 'u', before, after, position, newKey)];
   }
 
   delete(schema: TableSchema, oldValues: readonly TupleValue[], position: SourcePosition): ChangeEvent[] {
+    if (this.skipped.has('d')) return [];
     const key = this.key(schema, oldValues);
     const events = [this.event(schema, 'd', this.beforeImage(schema, oldValues), null, position, key)];
     if (this.tombstones) events.push({ topic: schema.topic, key, value: null, schema });
@@ -113,6 +136,7 @@ export class ChangeEventBuilder {
 
   /** A TRUNCATE of the table (op 't'): no key, no before or after, as Debezium. */
   truncate(schema: TableSchema, position: SourcePosition): ChangeEvent[] {
+    if (this.skipped.has('t')) return [];
     return [this.event(schema, 't', null, null, position, null)];
   }
 
@@ -163,7 +187,8 @@ export class ChangeEventBuilder {
   private key(schema: TableSchema, values: readonly TupleValue[]): Record<string, unknown> | null {
     if (schema.keyless) return null;
     const key: Record<string, unknown> = {};
-    for (const slot of schema.keyColumns) key[slot.field] = convert(schema, slot, values[slot.index], null);
+    for (const slot of schema.keyColumns)
+      key[slot.field] = this.convert(schema, slot, values[slot.index], null);
     return key;
   }
 
@@ -177,7 +202,7 @@ export class ChangeEventBuilder {
     const columns = schema.columns;
     for (let i = 0; i < columns.length; i++) {
       const slot = columns[i];
-      out[slot.field] = convert(schema, slot, values[slot.index], old);
+      out[slot.field] = this.convert(schema, slot, values[slot.index], old);
     }
     return out;
   }
@@ -201,9 +226,18 @@ export class ChangeEventBuilder {
         const placeholder = slot.converter.toastPlaceholder;
         if (placeholder === undefined) return null;
         out[slot.field] = placeholder;
-      } else out[slot.field] = convert(schema, slot, value, null);
+      } else out[slot.field] = this.convert(schema, slot, value, null);
     }
     return out;
+  }
+
+  private convert(
+    schema: TableSchema,
+    slot: ColumnSlot,
+    value: TupleValue | undefined,
+    old: readonly TupleValue[] | null,
+  ): unknown {
+    return convertValue(this.onNulled, schema, slot, value, old);
   }
 
   private keyChanged(schema: TableSchema, old: readonly TupleValue[], now: readonly TupleValue[]): boolean {
@@ -217,18 +251,30 @@ export class ChangeEventBuilder {
   }
 }
 
-function convert(
+function convertValue(
+  nulled: (column: string, text: string) => void,
   schema: TableSchema,
   slot: ColumnSlot,
   value: TupleValue | undefined,
   old: readonly TupleValue[] | null,
 ): unknown {
   if (typeof value === 'string') {
+    let converted: unknown;
     try {
-      return slot.converter.convert(value);
+      converted = slot.converter.convert(value);
     } catch (error) {
       throw locate(schema, slot, error);
     }
+    if (converted === null) {
+      if (!slot.optional) {
+        throw new UnrepresentableValueError(
+          `Value ${value} of NOT NULL column ${where(schema, slot)} has no form in its schema (for numeric NaN or Infinity, set types.decimalHandlingMode to string or double)`,
+          slot.converter.name,
+        );
+      }
+      nulled(where(schema, slot), value);
+    }
+    return converted;
   }
   if (value === null || value === undefined) {
     if (!slot.optional) {
@@ -241,7 +287,7 @@ function convert(
   }
   if (value === UNCHANGED_TOAST) {
     const previous = old?.[slot.index];
-    if (typeof previous === 'string') return convert(schema, slot, previous, null);
+    if (typeof previous === 'string') return convertValue(nulled, schema, slot, previous, null);
     const placeholder = slot.converter.toastPlaceholder;
     if (placeholder === undefined) {
       throw new UnrepresentableValueError(

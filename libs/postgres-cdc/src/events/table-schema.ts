@@ -10,7 +10,13 @@ import {
   connectRecord,
   dedupeNamedTypes,
 } from '../values/avro-json';
-import { type ColumnConverter, type ColumnMask, createColumnConverter } from '../values/column-converter';
+import {
+  type ColumnConverter,
+  type ColumnConverterOptions,
+  type ColumnMask,
+  createColumnConverter,
+} from '../values/column-converter';
+import { sourceTypeParameters, withConnectParameters } from '../values/source-type-parameters';
 import { avroDefaultJson, columnDefault, defaultTypeName } from '../values/column-default';
 import { zeroValue } from '../values/zero-value';
 import { avroFullName, avroName } from './avro-name';
@@ -30,6 +36,13 @@ export interface TableSchemaOptions {
   readonly keyColumns?: readonly string[];
   readonly unavailableValuePlaceholder?: string;
   readonly moneyFractionDigits?: number;
+  /** Type handling (decimal/hstore/interval modes, include.unknown.datatypes), the same for every column. */
+  readonly types?: Pick<
+    ColumnConverterOptions,
+    'decimalMode' | 'hstoreMode' | 'intervalMode' | 'includeUnknownDatatypes'
+  >;
+  /** Columns whose schema carries their source type (column.propagate.source.type), by name. */
+  readonly propagateSourceType?: ReadonlySet<string>;
 }
 
 /** One column of the table as events carry it: where its value sits in a tuple, how to convert. */
@@ -132,7 +145,8 @@ export class TableSchema {
     const slots = new Map<string, ColumnSlot>();
     const skipped: string[] = [];
     for (const column of relation.columns) {
-      const converter = createColumnConverter(catalog, column, {
+      let converter = createColumnConverter(catalog, column, {
+        ...options.types,
         moneyFractionDigits: options.moneyFractionDigits,
         unavailableValuePlaceholder: options.unavailableValuePlaceholder,
         mask: options.maskedColumns?.get(column.name),
@@ -140,6 +154,13 @@ export class TableSchema {
       if (converter === undefined) {
         skipped.push(column.name);
         continue;
+      }
+      if (options.propagateSourceType?.has(column.name)) {
+        const parameters = sourceTypeParameters(catalog, {
+          ...column,
+          defaultExpression: facts.defaults?.get(column.name),
+        });
+        converter = { ...converter, schema: withConnectParameters(converter.schema, parameters) };
       }
       // A masked column's schema does not carry its unmasked default.
       const typeName = options.maskedColumns?.has(column.name)

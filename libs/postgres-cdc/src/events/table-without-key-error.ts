@@ -9,7 +9,7 @@ export class TableWithoutKeyError extends ConfigError {
   constructor(readonly table: string) {
     super(
       `Table ${table} has no primary key and no replica identity index: add a primary key, ` +
-        `ALTER TABLE ... REPLICA IDENTITY USING INDEX, configure its key columns, or ALTER TABLE ... ` +
+        `ALTER TABLE ... REPLICA IDENTITY USING INDEX, name its key columns (tables.keyColumns), or ALTER TABLE ... ` +
         `REPLICA IDENTITY FULL (events then have a null key, as Debezium's)`,
     );
   }

@@ -15,6 +15,12 @@ export interface PreflightTarget {
   readonly tables: readonly TableName[];
   /** Check that the publication publishes every captured table (skip when Sluice just created it). */
   readonly checkPublication?: boolean;
+  /**
+   * Tables keyed by configured key columns (tables.keyColumns, Debezium message.key.columns): they
+   * pass without a primary key, as in Debezium (Postgres itself then refuses their updates and
+   * deletes under REPLICA IDENTITY DEFAULT).
+   */
+  readonly keyedByConfig?: (table: TableName) => boolean;
 }
 
 /**
@@ -72,7 +78,10 @@ export class ReplicationPreflight {
    * Under REPLICA IDENTITY DEFAULT an update or delete carries the primary key; without one it
    * carries nothing, and the change could not be keyed. NOTHING never carries old values.
    */
-  async checkKeys(tables: readonly TableName[]): Promise<void> {
+  async checkKeys(
+    tables: readonly TableName[],
+    keyedByConfig: (table: TableName) => boolean = () => false,
+  ): Promise<void> {
     if (tables.length === 0) return;
     const rows = await this.session.query(
       `SELECT n.nspname AS schema, c.relname AS table, c.relreplident AS identity,
@@ -82,13 +91,17 @@ export class ReplicationPreflight {
       [tables.map((t) => t.schema), tables.map((t) => t.table)],
       'Reading the keys of the captured tables',
     );
-    const keyless = rows.filter((r) => r.identity === 'n' || (r.identity === 'd' && r.has_pk !== 'true'));
+    const keyless = rows.filter(
+      (r) =>
+        (r.identity === 'n' || (r.identity === 'd' && r.has_pk !== 'true')) &&
+        !keyedByConfig({ schema: r.schema as string, table: r.table as string }),
+    );
     if (keyless.length > 0) {
       const names = keyless.map((r) => `${r.schema}.${r.table}`);
       throw new EnvironmentError(
         `Captured table(s) ${names.join(', ')} have no primary key under REPLICA IDENTITY DEFAULT (or use ` +
           `REPLICA IDENTITY NOTHING), so their updates and deletes carry no key: add a primary key, or ` +
-          `ALTER TABLE ${names[0]} REPLICA IDENTITY FULL, or exclude them from capture`,
+          `ALTER TABLE ${names[0]} REPLICA IDENTITY FULL, or name key columns (tables.keyColumns), or exclude them from capture`,
         { code: 'PG_TABLE_WITHOUT_KEY' },
       );
     }
@@ -112,7 +125,7 @@ export class ReplicationPreflight {
   async run(target: PreflightTarget): Promise<{ slot: ReplicationSlotState | undefined }> {
     await this.checkWalLevel();
     await this.checkRole();
-    await this.checkKeys(target.tables);
+    await this.checkKeys(target.tables, target.keyedByConfig);
     const slot = await this.checkSlot(target.slot, target.database);
     if (target.checkPublication !== false) {
       await new Publication(this.session, target.publication).checkCovers(target.tables);

@@ -85,6 +85,10 @@ export class CapturedTables {
     const name = `${relation.schema}.${relation.table}`;
     let captured = this.byRelation.get(relation.relationId);
     if (captured === undefined) {
+      // Sluice captures partitioned tables through their root (publish_via_partition_root):
+      // pgoutput also describes the partition a change comes from, whose changes never arrive
+      // under its own id. It gets no topic and no subjects.
+      if ((await loadTableColumnFacts(this.options.query, relation.relationId)).partition) return;
       captured = {
         name,
         partitions: undefined,

@@ -15,6 +15,27 @@ const relation = (schema: string, table: string, ...columns: string[]): Relation
 const compile = (input: SourceConfigInput) => compileSourceConfig(sourceConfigSchema.parse(input));
 
 describe('compileSourceConfig', () => {
+  it("hands Debezium's type modes, key columns and propagated columns to each table's schema", () => {
+    const { schemaOptions, keyColumnsOf } = compile({
+      tables: { keyColumns: 'public.orders:code,id;public.*:id' },
+      columns: { propagateSourceType: ['public.orders.c*'] },
+      types: { decimalHandlingMode: 'string', intervalHandlingMode: 'string', includeUnknownDatatypes: true },
+    });
+    const orders = schemaOptions(relation('public', 'orders', 'id', 'code', 'cost', 'note'));
+    assert.deepEqual(orders.keyColumns, ['code', 'id']);
+    assert.deepEqual([...orders.propagateSourceType!], ['code', 'cost']);
+    assert.deepEqual(orders.types, {
+      decimalMode: 'string',
+      hstoreMode: 'json',
+      intervalMode: 'string',
+      includeUnknownDatatypes: true,
+    });
+    assert.deepEqual(schemaOptions(relation('public', 'items', 'id')).keyColumns, ['id']);
+    assert.equal(schemaOptions(relation('sales', 'items', 'id')).keyColumns, undefined);
+    assert.deepEqual(keyColumnsOf({ schema: 'public', table: 'orders' }), ['code', 'id']);
+    assert.equal(keyColumnsOf({ schema: 'sales', table: 'orders' }), undefined);
+  });
+
   it('excludes and masks the columns the patterns match, on the tables they match', () => {
     const { schemaOptions } = compile({
       topicPrefix: 'cdc',

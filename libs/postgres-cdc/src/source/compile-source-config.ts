@@ -20,6 +20,8 @@ export interface CompiledSourceConfig {
   readonly signals: SourceSignals | undefined;
   /** A table's schema options: its excluded and masked columns, the prefix, the placeholder. */
   readonly schemaOptions: (relation: Relation) => TableSchemaOptions;
+  /** The configured key columns of a table (tables.keyColumns' first matching rule), if any. */
+  readonly keyColumnsOf: (table: TableName) => readonly string[] | undefined;
 }
 
 /**
@@ -44,7 +46,16 @@ export function compileSourceConfig(
     },
     signals: compileSignals(config),
     schemaOptions: compileSchemaOptions(config),
+    keyColumnsOf: compileKeyColumns(config),
   };
+}
+
+function compileKeyColumns(config: SourceConfig): (table: TableName) => readonly string[] | undefined {
+  const rules = config.tables.keyColumns.map((rule) => ({
+    matches: tablePattern(rule.table),
+    columns: rule.columns,
+  }));
+  return (table) => rules.find((rule) => rule.matches(table))?.columns;
 }
 
 function compileSignals(config: SourceConfig): SourceSignals | undefined {
@@ -57,6 +68,9 @@ function compileSignals(config: SourceConfig): SourceSignals | undefined {
 
 function compileSchemaOptions(config: SourceConfig): (relation: Relation) => TableSchemaOptions {
   const excluded = config.columns.exclude.map(columnPattern);
+  const propagated = config.columns.propagateSourceType.map(columnPattern);
+  const keyColumnsOf = compileKeyColumns(config);
+  const { types } = config;
   const masks = config.columns.mask.map((rule) => ({
     matches: rule.columns.map(columnPattern),
     mask:
@@ -79,6 +93,18 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
       excludedColumns: new Set(columnNames.filter((column) => excluded.some((m) => m(table, column)))),
       maskedColumns,
       unavailableValuePlaceholder: config.events.unavailableValuePlaceholder,
+      types: {
+        decimalMode: types.decimalHandlingMode,
+        hstoreMode: types.hstoreHandlingMode,
+        intervalMode: types.intervalHandlingMode,
+        includeUnknownDatatypes: types.includeUnknownDatatypes,
+      },
+      ...(propagated.length > 0 && {
+        propagateSourceType: new Set(
+          columnNames.filter((column) => propagated.some((m) => m(table, column))),
+        ),
+      }),
+      ...(keyColumnsOf(table) !== undefined && { keyColumns: keyColumnsOf(table) }),
     };
   };
 }

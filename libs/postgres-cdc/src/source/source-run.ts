@@ -17,7 +17,7 @@ import type { SnapshotProgress } from '../snapshot/snapshot-progress';
 import { TypeCatalog } from '../types/type-catalog';
 import { CapturedTables } from './captured-tables';
 import type { CompiledSourceConfig } from './compile-source-config';
-import { IncrementalSnapshot } from './incremental-snapshot';
+import { type DeliveredSnapshot, IncrementalSnapshot } from './incremental-snapshot';
 import { InitialSnapshot } from './initial-snapshot';
 import type { PhaseContext } from './phase-context';
 import type { CoordinatedRun, RunControl } from './source-coordinator';
@@ -87,6 +87,8 @@ export class SourceRun implements CoordinatedRun {
   private incrementalSnapshot: IncrementalSnapshot | undefined;
   /** Exactly once: the position the offsets topic says is in Kafka (read after fencing). */
   private delivered: Lsn | undefined;
+  /** Exactly once: the incremental snapshot progress committed with `delivered`. */
+  private deliveredSnapshot: DeliveredSnapshot | undefined;
 
   constructor(private readonly options: SourceRunOptions) {}
 
@@ -201,20 +203,28 @@ export class SourceRun implements CoordinatedRun {
     // so the offsets topic read next ends at its last commit.
     await producer.connect();
     if (exactlyOnce) {
-      const stored = await offsets.read<{ lsn: string }>((key) =>
+      const stored = await offsets.read<{ lsn: string; incrementalSnapshot?: DeliveredSnapshot }>((key) =>
         key.length === offsetKey.length && key.every((part, i) => part === offsetKey[i])
           ? 'source'
           : undefined,
       );
       const lsn = stored.get('source')?.lsn;
       this.delivered = lsn === undefined ? undefined : Lsn.parse(lsn);
+      this.deliveredSnapshot = stored.get('source')?.incrementalSnapshot;
     }
     const window = new AcknowledgementWindow();
     const publisher = new ChangeEventPublisher(producer, window, {
       ...config.publishing,
       ...(exactlyOnce && {
         exactlyOnce: {
-          offsetRecord: (lsn: Lsn) => offsets.record(offsetKey, { lsn: lsn.toString() }),
+          offsetRecord: (lsn: Lsn) => {
+            // The incremental snapshot's progress commits with the chunks' events (exactly once).
+            const incrementalSnapshot = this.incrementalSnapshot?.offsetProgress(lsn);
+            return offsets.record(offsetKey, {
+              lsn: lsn.toString(),
+              ...(incrementalSnapshot !== undefined && { incrementalSnapshot }),
+            });
+          },
           commitIntervalMs: delivery.commitIntervalMs,
           transactionTimeoutMs: delivery.transactionTimeoutMs,
           transactionalId,
@@ -242,6 +252,12 @@ export class SourceRun implements CoordinatedRun {
       builder: new ChangeEventBuilder({
         tombstonesOnDelete: config.events.tombstonesOnDelete,
         connectorVersion: deps.version,
+        skippedOperations: config.events.skippedOperations,
+        onValueNulled: (column, text) =>
+          deps.log.warn(
+            { column, value: text },
+            'value has no form in its column schema (numeric NaN/Infinity under types.decimalHandlingMode precise): written as null, as Debezium',
+          ),
       }),
       publisher,
       window,
@@ -292,6 +308,10 @@ export class SourceRun implements CoordinatedRun {
             chunkSize: config.snapshot.incrementalChunkSize,
             captures: (table) => captured.has(table),
             log: deps.log,
+            exactlyOnce: config.delivery.guarantee === 'exactly-once',
+            ...(this.delivered !== undefined && this.deliveredSnapshot !== undefined
+              ? { delivered: this.deliveredSnapshot }
+              : {}),
           });
     if (incremental !== undefined) {
       this.incrementalSnapshot = incremental;

@@ -4,7 +4,7 @@ import type { PostgresSession } from '../replication/postgres-session';
 import { Publication, type PublicationScope } from '../replication/publication';
 import { listTables, ReplicationPreflight } from '../replication/replication-preflight';
 import { ReplicationSlot, type ReplicationSlotState } from '../replication/replication-slot';
-import { selectTables, type TableName } from '../replication/table-name';
+import { selectTables, tablePattern, type TableName } from '../replication/table-name';
 import type { SourceSignals } from './compile-source-config';
 import { IncrementalSnapshot } from './incremental-snapshot';
 import type { SourceLog } from './source-dependencies';
@@ -44,11 +44,13 @@ export class SourceSetup {
   private async preflight(tables: readonly TableName[]): Promise<ReplicationSlotState | undefined> {
     const { config, session } = this;
     const preflight = new ReplicationPreflight(session);
+    const keyed = config.tables.keyColumns.map((rule) => tablePattern(rule.table));
     const target = {
       database: config.postgres.database,
       slot: config.slot.name,
       publication: config.publication.name,
       tables,
+      keyedByConfig: (table: TableName) => keyed.some((matches) => matches(table)),
     };
     try {
       return (await preflight.run(target)).slot;
@@ -72,13 +74,16 @@ export class SourceSetup {
     if (publication.autocreate === 'disabled') return;
     const scope: PublicationScope =
       publication.autocreate === 'all_tables' ? { kind: 'all-tables' } : { kind: 'tables', tables };
-    const change = await new Publication(this.session, publication.name).ensure(scope);
-    if (change.created || change.added.length > 0) {
+    const change = await new Publication(this.session, publication.name).ensure(scope, {
+      viaPartitionRoot: publication.viaPartitionRoot,
+    });
+    if (change.created || change.added.length > 0 || change.viaRootSet) {
       this.log.info(
         {
           publication: publication.name,
           created: change.created,
           added: change.added.map((t) => `${t.schema}.${t.table}`),
+          ...(change.viaRootSet && { publishViaPartitionRoot: true }),
         },
         'publication updated',
       );

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, FatalRecordError } from '@sluice/errors';
+import { ConfigError } from '@sluice/errors';
 import { compileAvroCodec } from '@sluice/schema';
 import { PgOid } from '../types/pg-oid';
 import { TypeCatalog } from '../types/type-catalog';
@@ -154,18 +154,44 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(decimal(big), -123456789012345678901234567890123456n);
   });
 
-  it('numeric NaN and ±Infinity fail with a clear error (precise mode cannot carry them, as Debezium)', () => {
+  it('numeric NaN and ±Infinity are null under precise (Debezium writes null and warns)', () => {
     for (const text of ['NaN', 'Infinity', '-Infinity']) {
-      assert.throws(
-        () => converter(PgOid.NUMERIC, numericTypmod(10, 2)).convert(text),
-        (e: unknown) => {
-          assert.ok(e instanceof UnrepresentableValueError && e instanceof FatalRecordError);
-          assert.match(e.message, new RegExp(`${text}.*col`));
-          return true;
-        },
-      );
-      assert.throws(() => converter(PgOid.NUMERIC).convert(text), UnrepresentableValueError);
+      assert.equal(converter(PgOid.NUMERIC, numericTypmod(10, 2)).convert(text), null);
+      assert.equal(converter(PgOid.NUMERIC).convert(text), null);
     }
+  });
+
+  it('decimal.handling.mode double: numeric and money as Avro double, NaN and ±Infinity kept', () => {
+    const options = { decimalMode: 'double' } as const;
+    for (const typmod of [numericTypmod(10, 2), -1]) {
+      const c = converter(PgOid.NUMERIC, typmod, options);
+      assert.equal(c.schema, 'double');
+      assert.equal(c.convert('-12.50'), -12.5);
+      assert.ok(Number.isNaN(c.convert('NaN')));
+      assert.equal(c.convert('Infinity'), Infinity);
+      assert.equal(c.convert('-Infinity'), -Infinity);
+    }
+    const money = converter(PgOid.MONEY, -1, options);
+    assert.equal(money.schema, 'double');
+    assert.equal(money.convert('-$1,234.11'), -1234.11);
+  });
+
+  it("decimal.handling.mode string: plain text, NaN and ±Infinity as SpecialValueDecimal's names", () => {
+    const options = { decimalMode: 'string' } as const;
+    const c = converter(PgOid.NUMERIC, numericTypmod(10, 2), options);
+    assert.equal(c.schema, 'string');
+    assert.equal(c.convert('1.50'), '1.50');
+    assert.equal(c.convert('NaN'), 'NAN');
+    assert.equal(c.convert('Infinity'), 'POSITIVE_INFINITY');
+    assert.equal(c.convert('-Infinity'), 'NEGATIVE_INFINITY');
+    assert.equal(
+      converter(PgOid.NUMERIC, -1, options).convert('123456789012345678901234.5'),
+      '123456789012345678901234.5',
+    );
+    const money = converter(PgOid.MONEY, -1, options);
+    assert.equal(money.schema, 'string');
+    assert.equal(money.convert('($1,234.10)'), '-1234.10');
+    assert.equal(money.convert('$0.05'), '0.05');
   });
 
   it('unconstrained numeric: VariableScaleDecimal {scale, value}, trailing zeros stripped', () => {
@@ -349,6 +375,29 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(roundTrip(HSTORE, ''), '{}');
   });
 
+  it('hstore.handling.mode map: an Avro map of optional strings (Connect map(STRING, OPTIONAL_STRING))', () => {
+    const c = converter(HSTORE, -1, { hstoreMode: 'map', unavailableValuePlaceholder: 'toast' });
+    assert.deepEqual(c.schema, { type: 'map', values: ['null', 'string'] });
+    const value = c.convert('"a"=>"1", "b \\"q\\""=>NULL');
+    assert.deepEqual(value, { a: '1', 'b "q"': null });
+    const codec = compileAvroCodec({ type: 'record', name: 'R', fields: [{ name: 'v', type: c.schema }] });
+    assert.deepEqual(plain(codec.decode(codec.encode({ v: value }))), { v: { a: '1', 'b "q"': null } });
+    assert.deepEqual(c.toastPlaceholder, { toast: 'toast' });
+  });
+
+  it('interval.handling.mode string: io.debezium.time.Interval, ISO 8601 as Interval.toIsoString', () => {
+    const c = converter(PgOid.INTERVAL, -1, { intervalMode: 'string' });
+    assert.deepEqual(c.schema, {
+      type: 'string',
+      'connect.version': 1,
+      'connect.name': 'io.debezium.time.Interval',
+    });
+    assert.equal(c.convert('1 year 2 mons -3 days -04:05:06.78'), 'P1Y2M-3DT-4H-5M-6.78S');
+    assert.equal(c.convert('00:00:00'), 'P0Y0M0DT0H0M0S');
+    assert.equal(c.convert('10 days 00:00:30'), 'P0Y0M10DT0H0M30S');
+    assert.equal(c.convert('00:00:00.000001'), 'P0Y0M0DT0H0M0.000001S');
+  });
+
   it('point: io.debezium.data.geometry.Point {x, y, wkb (little-endian WKB, as Debezium), srid null}', () => {
     assert.deepEqual(converter(PgOid.POINT).schema, {
       type: 'record',
@@ -459,6 +508,19 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
       undefined,
     );
     assert.equal(createColumnConverter(CATALOG, { name: 'x', typeOid: 123456, typeModifier: -1 }), undefined);
+  });
+
+  it('include.unknown.datatypes: an unmapped scalar type is bytes of its text; arrays of one still left out', () => {
+    const BOX = 603;
+    const options = { includeUnknownDatatypes: true, unavailableValuePlaceholder: 'toast' };
+    const box = createColumnConverter(CATALOG, { name: 'b', typeOid: BOX, typeModifier: -1 }, options);
+    assert.equal(box?.schema, 'bytes');
+    assert.deepEqual(box?.convert('(1,1),(0,0)'), Buffer.from('(1,1),(0,0)'));
+    assert.deepEqual(box?.toastPlaceholder, Buffer.from('toast'));
+    assert.equal(
+      createColumnConverter(CATALOG, { name: 'p', typeOid: POINT_ARRAY, typeModifier: -1 }, options),
+      undefined,
+    );
   });
 
   it('TOAST placeholders typed per column as Debezium: string, bytes, one-element arrays, byte lists', () => {

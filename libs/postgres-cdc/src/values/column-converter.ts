@@ -6,6 +6,9 @@ import { type AvroJson, connectPrimitive } from './avro-json';
 import { parseArrayText } from './array-text';
 import {
   BUILTIN_ARRAY_ELEMENTS,
+  type DecimalHandlingMode,
+  type HstoreHandlingMode,
+  type IntervalHandlingMode,
   type ScalarMapping,
   type ScalarOptions,
   extensionMapping,
@@ -31,6 +34,14 @@ export interface ColumnConverterOptions {
   /** Debezium's unavailable.value.placeholder. Default `__debezium_unavailable_value`. */
   readonly unavailableValuePlaceholder?: string;
   readonly mask?: ColumnMask;
+  /** Debezium's decimal.handling.mode. Default precise. */
+  readonly decimalMode?: DecimalHandlingMode;
+  /** Debezium's hstore.handling.mode. Default json. */
+  readonly hstoreMode?: HstoreHandlingMode;
+  /** Debezium's interval.handling.mode. Default numeric. */
+  readonly intervalMode?: IntervalHandlingMode;
+  /** Debezium's include.unknown.datatypes: a type without a mapping as bytes of its text. Default false. */
+  readonly includeUnknownDatatypes?: boolean;
 }
 
 export interface ColumnType {
@@ -58,7 +69,9 @@ const OPTIONAL_ITEMS = (schema: AvroJson): AvroJson => ({ type: 'array', items: 
 /**
  * The converter for a column, or undefined for a type Debezium does not map either (box, lseg,
  * path, polygon, circle, line, arrays of point, tsvector or vectors, unknown extension types:
- * include.unknown.datatypes=false skips the column).
+ * include.unknown.datatypes=false skips the column). With include.unknown.datatypes such a
+ * scalar column is bytes, the UTF-8 of its text output (Debezium's convertBinary of the string);
+ * an array of such a type is still left out.
  */
 export function createColumnConverter(
   catalog: TypeCatalog,
@@ -68,9 +81,16 @@ export function createColumnConverter(
   const scalarOptions: ScalarOptions = {
     moneyFractionDigits: options.moneyFractionDigits ?? 2,
     column: column.name,
+    decimalMode: options.decimalMode,
+    hstoreMode: options.hstoreMode,
+    intervalMode: options.intervalMode,
   };
   const placeholder = options.unavailableValuePlaceholder ?? DEFAULT_UNAVAILABLE_VALUE_PLACEHOLDER;
-  const resolved = resolve(catalog, column.typeOid, column.typeModifier, scalarOptions, placeholder, 0);
+  const resolved =
+    resolve(catalog, column.typeOid, column.typeModifier, scalarOptions, placeholder, 0) ??
+    (options.includeUnknownDatatypes && !isArrayType(catalog, column.typeOid)
+      ? unknownAsBytes(placeholder)
+      : undefined);
   if (resolved === undefined) return undefined;
   if (options.mask === undefined) {
     const { schema, convert, toastPlaceholder, alwaysOptional } = resolved;
@@ -111,6 +131,8 @@ function scalarPlaceholder(mapping: ScalarMapping, placeholder: string): unknown
       return Buffer.from(placeholder, 'utf8');
     case 'hstore':
       return JSON.stringify({ [placeholder]: placeholder });
+    case 'hstore-map':
+      return { [placeholder]: placeholder };
     default:
       return undefined;
   }
@@ -154,10 +176,23 @@ function resolve(
     return { schema: 'string', convert: (t) => t, toastPlaceholder: placeholder };
   }
   if (type.elementOid !== 0) return arrayOf(catalog, type.elementOid, typmod, options, placeholder, depth);
-  const extension = extensionMapping(type.name);
+  const extension = extensionMapping(type.name, options);
   return extension
     ? { ...extension, toastPlaceholder: scalarPlaceholder(extension, placeholder) }
     : undefined;
+}
+
+function isArrayType(catalog: TypeCatalog, oid: number): boolean {
+  return BUILTIN_ARRAY_ELEMENTS.has(oid) || (catalog.get(oid)?.elementOid ?? 0) !== 0;
+}
+
+/** include.unknown.datatypes: Debezium's binary schema, the text's UTF-8 bytes. */
+function unknownAsBytes(placeholder: string): Resolved {
+  return {
+    schema: 'bytes',
+    convert: (text) => Buffer.from(text, 'utf8'),
+    toastPlaceholder: Buffer.from(placeholder, 'utf8'),
+  };
 }
 
 function arrayOf(

@@ -11,12 +11,47 @@ function bad(text: string): never {
   );
 }
 
+/** An interval's fields as pgjdbc's PGInterval holds them (seconds with their fraction). */
+interface IntervalParts {
+  readonly years: number;
+  readonly months: number;
+  readonly days: number;
+  readonly hours: number;
+  readonly minutes: number;
+  readonly seconds: number;
+}
+
 /**
  * interval text (IntervalStyle `postgres`: `1 year 2 mons -3 days -04:05:06.78`) → microseconds,
  * computed exactly as Debezium's MicroDuration.durationMicros (doubles, a month = 30.4375 days,
  * truncated toward zero) so values match Debezium bit for bit.
  */
 export function parseIntervalMicros(text: string): number | bigint {
+  const { years, months, days, hours, minutes, seconds } = parseIntervalParts(text);
+  const numberOfDays = (years * 12 + months) * DAYS_PER_MONTH + days;
+  const numberOfSeconds = ((numberOfDays * 24 + hours) * 60 + minutes) * 60 + seconds;
+  const micros = Math.trunc(numberOfSeconds * 1e6);
+  return Number.isSafeInteger(micros) ? micros : toLong(clampLong(micros));
+}
+
+/**
+ * interval text → interval.handling.mode=string: Debezium's Interval.toIsoString,
+ * `P<years>Y<months>M<days>DT<hours>H<minutes>M<seconds>S`, each field signed as Postgres gives it,
+ * the seconds a plain decimal without trailing zeros (`P1Y2M-3DT-4H-5M-6.78S`, `P0Y0M0DT0H0M0S`).
+ */
+export function parseIntervalIso(text: string): string {
+  const { years, months, days, hours, minutes, seconds } = parseIntervalParts(text);
+  return `P${years}Y${months}M${days}DT${hours}H${minutes}M${plainSeconds(seconds)}S`;
+}
+
+/** BigDecimal.valueOf(seconds) cut to 9 decimals, stripTrailingZeros().toPlainString(). */
+function plainSeconds(seconds: number): string {
+  if (seconds === 0) return '0';
+  const fixed = seconds.toFixed(9).replace(/\.?0+$/, '');
+  return fixed === '-0' ? '0' : fixed;
+}
+
+function parseIntervalParts(text: string): IntervalParts {
   let years = 0;
   let months = 0;
   let days = 0;
@@ -68,10 +103,7 @@ export function parseIntervalMicros(text: string): number | bigint {
     k = u;
     i = k;
   }
-  const numberOfDays = (years * 12 + months) * DAYS_PER_MONTH + days;
-  const numberOfSeconds = ((numberOfDays * 24 + hours) * 60 + minutes) * 60 + seconds;
-  const micros = Math.trunc(numberOfSeconds * 1e6);
-  return Number.isSafeInteger(micros) ? micros : toLong(clampLong(micros));
+  return { years, months, days, hours, minutes, seconds };
 }
 
 function clampLong(x: number): bigint {

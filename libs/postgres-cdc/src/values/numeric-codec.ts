@@ -95,6 +95,34 @@ export function variableScaleDecimal(text: string, column?: string): VariableSca
  * `-$1,234.56`, `($1,234.56)`); everything but digits, the sign and the point is dropped.
  */
 export function moneyToBytes(text: string, scale: number, column?: string): Buffer {
+  return decimalToBytes(moneyToPlain(text, column), scale, column);
+}
+
+/** Debezium's SpecialValueDecimal names, which decimal.handling.mode=string writes. */
+const SPECIAL_NAMES: Readonly<Record<string, string>> = {
+  NaN: 'NAN',
+  Infinity: 'POSITIVE_INFINITY',
+  '-Infinity': 'NEGATIVE_INFINITY',
+};
+
+/**
+ * numeric text → decimal.handling.mode=string: Postgres's output is already BigDecimal's plain
+ * string at the column's scale; NaN and ±Infinity become SpecialValueDecimal's names.
+ */
+export function numericToString(text: string): string {
+  return SPECIAL_NAMES[text] ?? text;
+}
+
+/** numeric text → decimal.handling.mode=double (NaN, Infinity and -Infinity as doubles). */
+export function numericToDouble(text: string): number {
+  return Number(text);
+}
+
+/**
+ * money text (lc_monetary: `$1,234.56`, `-$1,234.56`, `($1,234.56)`) → its plain decimal string
+ * (decimal.handling.mode=string; Number() of it for double).
+ */
+export function moneyToPlain(text: string, column?: string): string {
   let negative = false;
   let digits = '';
   let frac: string | undefined;
@@ -112,9 +140,5 @@ export function moneyToBytes(text: string, scale: number, column?: string): Buff
       column,
     );
   }
-  return decimalToBytes(
-    `${negative ? '-' : ''}${digits || '0'}${frac !== undefined ? `.${frac}` : ''}`,
-    scale,
-    column,
-  );
+  return `${negative ? '-' : ''}${digits.replace(/^0+(?=\d)/, '') || '0'}${frac ? `.${frac}` : ''}`;
 }

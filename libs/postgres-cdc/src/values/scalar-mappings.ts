@@ -1,11 +1,18 @@
-// The decision step of Debezium's PostgresValueConverter, for built-in scalar types under its
-// defaults (decimal.handling.mode=precise, time.precision.mode=adaptive,
-// interval.handling.mode=numeric, binary.handling.mode=bytes, hstore.handling.mode=json): for a
-// type and type modifier, the Avro schema and the one function that converts a text value.
+// The decision step of Debezium's PostgresValueConverter, for built-in scalar types under
+// time.precision.mode=adaptive and binary.handling.mode=bytes, with decimal.handling.mode,
+// interval.handling.mode and hstore.handling.mode as configured: for a type and type modifier,
+// the Avro schema and the one function that converts a text value.
 import { PgOid } from '../types/pg-oid';
 import { type AvroJson, connectPrimitive } from './avro-json';
-import { decimalToBytes, moneyToBytes, variableScaleDecimal } from './numeric-codec';
-import { parseIntervalMicros } from './interval-codec';
+import {
+  decimalToBytes,
+  moneyToBytes,
+  moneyToPlain,
+  numericToDouble,
+  numericToString,
+  variableScaleDecimal,
+} from './numeric-codec';
+import { parseIntervalIso, parseIntervalMicros } from './interval-codec';
 import { GEOGRAPHY_SCHEMA, GEOMETRY_SCHEMA, POINT_SCHEMA, parseHexEwkb, parsePoint } from './geometry-codec';
 import {
   DOUBLE_VECTOR_SCHEMA,
@@ -24,7 +31,7 @@ import {
 } from './temporal-codec';
 
 /** How an unchanged TOASTed value is shown for a column (Debezium's UnchangedToastedPlaceholder). */
-export type PlaceholderKind = 'string' | 'bytes' | 'hstore' | 'none';
+export type PlaceholderKind = 'string' | 'bytes' | 'hstore' | 'hstore-map' | 'none';
 
 export interface ScalarMapping {
   readonly schema: AvroJson;
@@ -40,10 +47,23 @@ export interface ScalarMapping {
   readonly arrayDelimiter?: string;
 }
 
+/** Debezium's decimal.handling.mode. */
+export type DecimalHandlingMode = 'precise' | 'double' | 'string';
+/** Debezium's hstore.handling.mode. */
+export type HstoreHandlingMode = 'json' | 'map';
+/** Debezium's interval.handling.mode. */
+export type IntervalHandlingMode = 'numeric' | 'string';
+
 export interface ScalarOptions {
   /** Debezium's `money.fraction.digits` (default 2). */
   readonly moneyFractionDigits: number;
   readonly column: string;
+  /** Default precise. */
+  readonly decimalMode?: DecimalHandlingMode;
+  /** Default json. */
+  readonly hstoreMode?: HstoreHandlingMode;
+  /** Default numeric. */
+  readonly intervalMode?: IntervalHandlingMode;
 }
 
 const identity = (text: string): string => text;
@@ -115,21 +135,31 @@ function bitMapping(oid: number, typmod: number): ScalarMapping {
   };
 }
 
-function numericMapping(typmod: number, column: string): ScalarMapping {
+function numericMapping(typmod: number, column: string, mode: DecimalHandlingMode): ScalarMapping {
+  if (mode === 'double') return { schema: 'double', convert: numericToDouble, placeholder: 'none' };
+  if (mode === 'string') return { schema: 'string', convert: numericToString, placeholder: 'none' };
+  // NaN and ±Infinity have no Decimal form: null (Debezium's converter fails, its default
+  // event.converting.failure.handling.mode=warn writes null and logs); the builder warns.
   const ps = numericTypmod(typmod);
   if (ps === undefined) {
     return {
       schema: VARIABLE_SCALE_DECIMAL_SCHEMA,
-      convert: (t) => variableScaleDecimal(t, column),
+      convert: (t) => (isSpecialNumeric(t) ? null : variableScaleDecimal(t, column)),
       placeholder: 'none',
     };
   }
   const { precision, scale } = ps;
   return {
     schema: decimalSchema(precision, scale),
-    convert: (t) => decimalToBytes(t, scale, column),
+    convert: (t) => (isSpecialNumeric(t) ? null : decimalToBytes(t, scale, column)),
     placeholder: 'none',
   };
+}
+
+/** NaN, Infinity or -Infinity: numeric text not ending in a digit. */
+function isSpecialNumeric(text: string): boolean {
+  const c = text.charCodeAt(text.length - 1);
+  return c < 48 || c > 57;
 }
 
 /** The mapping of a built-in scalar type, or undefined when Sluice (like Debezium) has none. */
@@ -163,9 +193,17 @@ export function scalarMapping(
     case PgOid.FLOAT8:
       return { schema: 'double', convert: Number, placeholder: 'none' };
     case PgOid.NUMERIC:
-      return numericMapping(typmod, options.column);
+      return numericMapping(typmod, options.column, options.decimalMode ?? 'precise');
     case PgOid.MONEY: {
       const scale = options.moneyFractionDigits;
+      if (options.decimalMode === 'double')
+        return {
+          schema: 'double',
+          convert: (t) => Number(moneyToPlain(t, options.column)),
+          placeholder: 'none',
+        };
+      if (options.decimalMode === 'string')
+        return { schema: 'string', convert: (t) => moneyToPlain(t, options.column), placeholder: 'none' };
       return {
         schema: decimalSchema(undefined, scale),
         convert: (t) => moneyToBytes(t, scale, options.column),
@@ -239,6 +277,8 @@ export function scalarMapping(
       };
     }
     case PgOid.INTERVAL:
+      if (options.intervalMode === 'string')
+        return { schema: named('io.debezium.time.Interval'), convert: parseIntervalIso, placeholder: 'none' };
       return {
         schema: connectPrimitive('long', { name: 'io.debezium.time.MicroDuration', version: 1 }),
         convert: parseIntervalMicros,
@@ -272,7 +312,7 @@ export function byteaFromHex(text: string): Buffer {
 }
 
 /** Mappings of extension types found by name (Debezium's TypeRegistry looks these up by name). */
-export function extensionMapping(name: string): ScalarMapping | undefined {
+export function extensionMapping(name: string, options?: ScalarOptions): ScalarMapping | undefined {
   switch (name) {
     case 'citext':
     case 'isbn':
@@ -280,6 +320,8 @@ export function extensionMapping(name: string): ScalarMapping | undefined {
     case 'ltree':
       return { schema: named('io.debezium.data.Ltree'), convert: identity, placeholder: 'string' };
     case 'hstore':
+      if (options?.hstoreMode === 'map')
+        return { schema: HSTORE_MAP_SCHEMA, convert: hstoreToMap, placeholder: 'hstore-map' };
       return { schema: named('io.debezium.data.Json'), convert: hstoreToJson, placeholder: 'hstore' };
     case 'geometry': // PostGIS
       return {
@@ -312,9 +354,26 @@ export function extensionMapping(name: string): ScalarMapping | undefined {
   }
 }
 
+/** Connect's map(STRING, OPTIONAL_STRING) as AvroData writes it (hstore.handling.mode=map). */
+export const HSTORE_MAP_SCHEMA: AvroJson = { type: 'map', values: ['null', 'string'] };
+
+/** hstore text output → an object of its pairs (hstore.handling.mode=map). */
+export function hstoreToMap(text: string): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  readHstore(text, (key, value) => {
+    out[key] = value;
+  });
+  return out;
+}
+
 /** hstore text output (`"a"=>"1", "b"=>NULL`) → a JSON object string (hstore.handling.mode=json). */
 export function hstoreToJson(text: string): string {
   const out: string[] = [];
+  readHstore(text, (key, value) => out.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`));
+  return `{${out.join(',')}}`;
+}
+
+function readHstore(text: string, pair: (key: string, value: string | null) => void): void {
   let i = 0;
   const n = text.length;
   const readQuoted = (): string => {
@@ -340,9 +399,8 @@ export function hstoreToJson(text: string): string {
     i = text.indexOf('>', i) + 1;
     while (text.charCodeAt(i) === 32) i++;
     const value = text.charCodeAt(i) === 34 ? readQuoted() : ((i += 4), null);
-    out.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+    pair(key, value);
   }
-  return `{${out.join(',')}}`;
 }
 
 /** Type OID of the element of each built-in array type (fixed in pg_type.dat). */

@@ -29,10 +29,15 @@ export function zeroValue(converter: ColumnConverter, typeName: string | undefin
         return name === 'org.apache.kafka.connect.data.Decimal' ? Buffer.from([0]) : Buffer.alloc(0);
       case 'array':
         return [];
+      case 'map': // hstore.handling.mode=map
+        return {};
       case 'string':
         if (name === 'io.debezium.time.ZonedTimestamp') return '1970-01-01T00:00:00Z';
         if (name === 'io.debezium.time.ZonedTime') return '00:00:00Z';
         if (typeName === 'hstore') return '{}';
+        // decimal.handling.mode=string: BigDecimal.ZERO's plain string (money at its scale)
+        if (typeName === 'numeric') return '0';
+        if (typeName === 'money') return converter.convert('0.00');
         // A masked column's converter masks the empty string as Debezium's mask does.
         return converter.convert('');
       case 'record':
