@@ -126,6 +126,7 @@ export function DeadLettersPage({ group }: { group: string }) {
       </table>
     </${Section}>
     <div class="actions" role="group" aria-label="dead-letter actions">
+      <button type="button" disabled=${busy} onClick=${reload}>Refresh</button>
       <button type="button" disabled=${busy || view.deadLetters.length === 0} onClick=${() => redrive(true)}>
         Dry-run redrive ${selected.size > 0 ? `(${selected.size} selected)` : '(all)'}
       </button>

@@ -11,6 +11,7 @@ import {
   Param,
   Post,
   Query,
+  Res,
   Sse,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -56,9 +57,14 @@ export class ConsoleController {
   }
 
   @Get('assets/:file')
-  assetFile(@Param('file') file: string): string {
+  assetFile(
+    @Param('file') file: string,
+    @Res({ passthrough: true }) reply: { header(name: string, value: string): unknown },
+  ): string {
     if (!(file in ASSETS)) throw new NotFoundException(`no asset ${file}`);
-    return this.asset(file);
+    const body = this.asset(file);
+    reply.header('content-type', ASSETS[file]!);
+    return body;
   }
 
   @Get('api/overview')

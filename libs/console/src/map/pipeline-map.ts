@@ -84,14 +84,12 @@ export function pipelineMap(reading: FleetReading): PipelineMap {
     at: reading.at,
     nodes: [
       ...connectors.map(({ inputs: _i, outputs: _o, ...c }) => ({ ...c, column: column.get(c.id)! })),
-      ...[...topics]
-        .sort()
-        .map((name) => ({
-          kind: 'topic' as const,
-          id: topicId(name),
-          name,
-          column: column.get(topicId(name))!,
-        })),
+      ...[...topics].sort().map((name) => ({
+        kind: 'topic' as const,
+        id: topicId(name),
+        name,
+        column: column.get(topicId(name))!,
+      })),
     ],
     edges,
   };

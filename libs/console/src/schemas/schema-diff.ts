@@ -85,25 +85,43 @@ function fieldChanges(left: unknown, right: unknown): FieldChanges {
   };
 }
 
-/** Each field of a record schema (nested records' fields as `outer.inner`) with its type as JSON. */
-function fieldsOf(schema: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+/**
+ * Each field of a record schema (nested records' fields as `outer.inner`, a named record used again
+ * by name included) with its type as JSON.
+ */
+function fieldsOf(
+  schema: unknown,
+  prefix = '',
+  out = new Map<string, string>(),
+  named = new Map<string, unknown>(),
+): Map<string, string> {
   if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return out;
-  const fields = (schema as { fields?: unknown }).fields;
-  if (!Array.isArray(fields)) return out;
-  for (const field of fields as Array<{ name?: unknown; type?: unknown }>) {
+  const record = schema as { name?: unknown; namespace?: unknown; fields?: unknown };
+  if (typeof record.name === 'string') {
+    named.set(record.name, schema);
+    if (typeof record.namespace === 'string') named.set(`${record.namespace}.${record.name}`, schema);
+  }
+  if (!Array.isArray(record.fields)) return out;
+  for (const field of record.fields as Array<{ name?: unknown; type?: unknown }>) {
     if (typeof field?.name !== 'string') continue;
     const path = `${prefix}${field.name}`;
-    const nested = recordIn(field.type);
-    if (nested) fieldsOf(nested, `${path}.`, out);
+    const nested = recordIn(field.type, named);
+    if (nested) fieldsOf(nested, `${path}.`, out, named);
     else out.set(path, JSON.stringify(field.type));
   }
   return out;
 }
 
-/** The record type of a field (itself, or the record branch of a nullable union). */
-function recordIn(type: unknown): unknown {
-  if (Array.isArray(type))
-    return type.find((t) => t && typeof t === 'object' && (t as { type?: unknown }).type === 'record');
+/** The record type of a field: itself, a named record referred to by name, or a union's record branch. */
+function recordIn(type: unknown, named: ReadonlyMap<string, unknown>): unknown {
+  if (Array.isArray(type)) {
+    for (const branch of type) {
+      const found = recordIn(branch, named);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof type === 'string') return named.get(type);
   return type && typeof type === 'object' && (type as { type?: unknown }).type === 'record'
     ? type
     : undefined;
