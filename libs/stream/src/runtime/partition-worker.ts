@@ -265,6 +265,9 @@ export class PartitionWorker<O = OutputRecord> {
         return lost ? { kind: 'rejoin', error: lostError } : { kind: 'abandoned' };
       }
       try {
+        // The state's changelog goes into the same transaction as the outputs and the offset.
+        for (const record of this.state?.stores.batchChangelog() ?? [])
+          await delivery.deadLetter(record, this.tp.partition);
         await delivery.checkpoint(next);
       } catch (error) {
         // Whether the transaction committed is not known: the state is read again from its changelog.

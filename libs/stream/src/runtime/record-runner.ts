@@ -19,7 +19,6 @@ import {
   tracingActive,
   withTraceContext,
 } from '@sluice/observability';
-import { changelogRecord } from '../state/changelog-topic';
 import { type PartitionState } from '../state/partition-state';
 import { type RecordState } from '../state/record-state';
 import { type StreamMetrics } from './stream-metrics';
@@ -127,12 +126,8 @@ export class RecordRunner<O = OutputRecord> {
     const attemptState = last.state;
     if (outcome.ok) {
       await delivery.send(this.outputs(outcome.value, span), span);
-      if (attemptState) {
-        // The state's changelog goes into the same transaction as the outputs and the offset.
-        for (const change of attemptState.changes())
-          await delivery.deadLetter(changelogRecord(this.options.group, change), record.partition);
-        attemptState.apply();
-      }
+      // The record's state writes join the batch; their changelog records are written when it commits.
+      attemptState?.apply();
       await this.gate.onProcessed(record, admission, scope);
       return 'processed';
     }

@@ -86,6 +86,33 @@ describe('PartitionState', () => {
     assert.equal(state.needsRestore, true);
   });
 
+  it("the batch's changelog holds the last write per key of each store; a given-up record's writes are not in it", () => {
+    const state = new PartitionState(tp, 'g', ['s', 't']);
+    for (let i = 1; i <= 3; i++) {
+      const record = state.beginRecord();
+      record.store('s').put('time', Buffer.from(String(i)));
+      record.store('t').put(`k${i}`, Buffer.from('x'));
+      record.apply();
+    }
+    const retried = state.beginRecord();
+    retried.store('s').put('time', Buffer.from('99')); // never applied: a retry or a dead letter
+    const deleting = state.beginRecord();
+    deleting.store('t').delete('k2');
+    deleting.apply();
+    const changelog = state
+      .batchChangelog()
+      .map((r) => `${r.topic}:${r.key!.toString()}=${r.value === null ? 'null' : r.value.toString()}`)
+      .sort();
+    assert.deepEqual(changelog, [
+      'g-s-changelog:time=3',
+      'g-t-changelog:k1=x',
+      'g-t-changelog:k2=null',
+      'g-t-changelog:k3=x',
+    ]);
+    state.commitBatch();
+    assert.deepEqual(state.batchChangelog(), [], 'a committed batch leaves nothing to record');
+  });
+
   it('a change becomes a changelog record of the store topic (a delete is a tombstone)', () => {
     const r = changelogRecord('g', { store: 's', key: 'k', value: null });
     assert.equal(r.topic, 'g-s-changelog');

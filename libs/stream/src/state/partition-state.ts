@@ -1,6 +1,7 @@
 import { type TopicPartition } from '../delivery/partition-delivery';
 import { type ChangelogReader } from './changelog-reader';
-import { changelogTopicFor } from './changelog-topic';
+import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { changelogRecord, changelogTopicFor } from './changelog-topic';
 import { type StoreRestoreProgress } from './key-value-store';
 import { RecordState } from './record-state';
 import { StateStore } from './state-store';
@@ -11,9 +12,12 @@ import { StateStore } from './state-store';
  * before its first record runs, dropped when it is revoked — so state moves with the partition.
  *
  * Batch discipline (exactly-once): each record's writes are staged for the batch once the record
- * succeeded and their changelog records were handed to the partition's transaction; `commitBatch`
- * after the transaction committed, `abortBatch` when it was given up. A restore is asked again
- * (`invalidate`) after a commit whose outcome is unknown.
+ * succeeded. Before the batch commits, `batchChangelog` gives the changelog records of the last
+ * write per key of every store, which join the partition's Kafka transaction: a key written by
+ * every record (an aggregate's stream time) costs one changelog record per batch, not one per
+ * record, as Kafka Streams' cached stores do. `commitBatch` after the transaction committed,
+ * `abortBatch` when it was given up; a restore is asked again (`invalidate`) after a commit whose
+ * outcome is unknown.
  */
 export class PartitionState {
   private readonly stores = new Map<string, StateStore>();
@@ -74,6 +78,15 @@ export class PartitionState {
   /** The stores as a new attempt at a record sees them. */
   beginRecord(): RecordState {
     return new RecordState(this.stores);
+  }
+
+  /** The changelog records of the batch's writes: the last write per key of each store. */
+  batchChangelog(): DeadLetterRecord[] {
+    const out: DeadLetterRecord[] = [];
+    for (const store of this.stores.values())
+      for (const [key, value] of store.pendingWrites())
+        out.push(changelogRecord(this.group, { store: store.name, key, value }));
+    return out;
   }
 
   commitBatch(): void {

@@ -25,6 +25,11 @@ export class StateStore {
     return this.pending.get(key);
   }
 
+  /** The batch's writes, the last per key (what its changelog records at the commit). */
+  pendingWrites(): IterableIterator<[string, Buffer | null]> {
+    return this.pending.entries();
+  }
+
   *entries(): IterableIterator<[string, Buffer]> {
     for (const [key, value] of this.committed) if (!this.pending.has(key)) yield [key, value];
     for (const [key, value] of this.pending) if (value !== null) yield [key, value];
