@@ -40,7 +40,7 @@ export function MapPage({ overview }: { overview?: Overview }) {
   return html`<div>
     <h1>Pipeline map</h1>
     <p class="muted">
-      Updated live · last read
+      Updated live · last read${' '}
       <time datetime=${overview.at}>${new Date(overview.at).toLocaleTimeString()}</time>
     </p>
     <ol class="map" aria-label="pipeline stages, left to right">

@@ -1,0 +1,122 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BadRequestException } from '@nestjs/common';
+import {
+  browseQuerySchema,
+  browseStart,
+  checkBodySchema,
+  deadLettersQuerySchema,
+  diffQuerySchema,
+  listQuerySchema,
+  parseInput,
+  purgeBodySchema,
+  redriveBodySchema,
+  replayBodySchema,
+  replayRange,
+} from './console-input';
+
+function refused(work: () => unknown, message: RegExp): void {
+  assert.throws(work, (e: unknown) => {
+    assert.ok(e instanceof BadRequestException, String(e));
+    assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('console API input', () => {
+  it('reads a browse query: partition, offset or time, limit, key', () => {
+    const q = parseInput(browseQuerySchema, { partition: '2', offset: '15', key: 'k' }, 'query parameter');
+    assert.deepEqual(browseStart(q), { offset: 15n });
+    assert.equal(q.limit, 50);
+    const t = parseInput(
+      browseQuerySchema,
+      { partition: '0', time: '2026-01-01T00:00:00Z' },
+      'query parameter',
+    );
+    assert.deepEqual(browseStart(t), { timestamp: Date.parse('2026-01-01T00:00:00Z') });
+  });
+
+  it('names each malformed query parameter and what it expected', () => {
+    const q = (v: unknown) => () => parseInput(browseQuerySchema, v, 'query parameter');
+    refused(
+      q({ partition: 'x' }),
+      /^query parameter partition: expected a whole number \(a partition number\)/,
+    );
+    refused(q({}), /query parameter partition: /);
+    refused(q({ partition: '0', offset: '-1' }), /query parameter offset: expected a whole number/);
+    refused(
+      q({ partition: '0', time: 'yesterday' }),
+      /query parameter time: expected an ISO-8601 time or epoch ms, got "yesterday"/,
+    );
+    refused(
+      q({ partition: '0', offset: '1', time: '5' }),
+      /query parameter time: give offset or time, not both/,
+    );
+    refused(q({ partition: '0', limit: '100000' }), /query parameter limit: expected at most 500/);
+    refused(q({ partition: '0', colour: 'red' }), /query parameter: unknown parameter\(s\) colour/);
+    refused(() => parseInput(listQuerySchema, { limit: 'many' }, 'query parameter'), /query parameter limit/);
+    refused(
+      () => parseInput(deadLettersQuerySchema, { includeRedriven: 'yes' }, 'query parameter'),
+      /query parameter includeRedriven: /,
+    );
+    refused(() => parseInput(diffQuerySchema, { left: '1' }, 'query parameter'), /query parameter right: /);
+  });
+
+  it('names each malformed body field', () => {
+    refused(() => parseInput(redriveBodySchema, {}, 'body'), /^body dryRun: expected true or false/);
+    refused(
+      () => parseInput(redriveBodySchema, { dryRun: true, ids: ['abc'] }, 'body'),
+      /body ids\.0: expected a dead-letter id <dlq partition>\/<offset>/,
+    );
+    refused(
+      () => parseInput(redriveBodySchema, { dryRun: true, ids: [] }, 'body'),
+      /body ids: expected at least one/,
+    );
+    refused(
+      () => parseInput(purgeBodySchema, { dryRun: 'no' }, 'body'),
+      /body dryRun: expected true or false/,
+    );
+    refused(() => parseInput(purgeBodySchema, { dryRun: true, before: 'soon' }, 'body'), /body before: /);
+    refused(
+      () => parseInput(checkBodySchema, { schema: 42 }, 'body'),
+      /body schema: expected the schema as a JSON string/,
+    );
+    refused(() => parseInput(checkBodySchema, null, 'body'), /body schema: /);
+    refused(
+      () => parseInput(replayBodySchema, { topic: 't' }, 'body'),
+      /body toTopic: expected exactly one of toTopic/,
+    );
+    refused(
+      () => parseInput(replayBodySchema, { topic: 't', group: 'g', to: { offset: '5' } }, 'body'),
+      /body to: a group reset has no end/,
+    );
+    refused(
+      () => parseInput(replayBodySchema, { topic: 't', group: 'g', from: { offset: 'x' } }, 'body'),
+      /body from/,
+    );
+    refused(
+      () => parseInput(replayBodySchema, { topic: 't', group: 'g', extra: 1 }, 'body'),
+      /body: unknown field\(s\) extra/,
+    );
+  });
+
+  it("reads a replay body into @sluice/kafka's range, a bad time named", () => {
+    const body = parseInput(
+      replayBodySchema,
+      { topic: 't', group: 'g', from: { time: '2026-01-01T00:00:00Z' }, partitions: [0, 2] },
+      'body',
+    );
+    assert.deepEqual(replayRange(body), {
+      partitions: [0, 2],
+      from: { timestamp: Date.parse('2026-01-01T00:00:00Z') },
+    });
+    const offsets = parseInput(
+      replayBodySchema,
+      { topic: 't', toTopic: 'u', from: { offset: '3' }, to: { offset: '9' } },
+      'body',
+    );
+    assert.deepEqual(replayRange(offsets), { from: { offset: 3n }, to: { offset: 9n } });
+    const bad = parseInput(replayBodySchema, { topic: 't', group: 'g', from: { time: 'noon' } }, 'body');
+    refused(() => replayRange(bad), /^body from\.time: expected an ISO-8601 time or epoch ms, got "noon"/);
+  });
+});
