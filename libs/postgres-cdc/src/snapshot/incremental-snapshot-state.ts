@@ -15,9 +15,11 @@ export interface IncrementalSnapshotEntry {
 /**
  * Where the incremental snapshots of one source stand, kept in a table of the source database beside
  * the signal table (`<signal schema>.sluice_incremental_snapshot`, one row per table still to read,
- * keyed by source name). Debezium keeps this in the connector's offsets; Sluice's offset is the
- * slot's LSN, which cannot carry it, so it lives here. A chunk's progress is saved only once the
- * slot was confirmed past it (Kafka holds its rows): after a crash at most one chunk is read again.
+ * keyed by source name). Debezium keeps this in the connector's offsets; at least once Sluice's
+ * offset is the slot's LSN, which cannot carry it, so it lives here. A chunk's progress is saved only
+ * once the slot was confirmed past it (Kafka holds its rows): after a crash at most one chunk is read
+ * again. Exactly once, the offsets topic's record carries it too, committed with the chunk's events,
+ * and that copy wins at start-up (IncrementalSnapshot's `delivered`).
  */
 export class IncrementalSnapshotState {
   readonly name: TableName;

@@ -17,8 +17,30 @@ import { type WatermarkedChunk, WatermarkedChunkReader } from '../snapshot/water
 import { deliver, type PhaseContext } from './phase-context';
 import type { SnapshotStatus } from './source-status';
 
+/**
+ * Exactly once: a table's incremental snapshot progress as committed in Kafka with the source offset
+ * (the offsets record's `incrementalSnapshot`, keyed by `schema.table`): its chunks up to `lastKey`
+ * are in Kafka, `done` when its last chunk is.
+ */
+export interface DeliveredSnapshotProgress {
+  readonly signalId: string;
+  readonly lastKey?: readonly (string | null)[];
+  readonly rowsDone: number;
+  readonly done?: boolean;
+}
+
+export type DeliveredSnapshot = Readonly<Record<string, DeliveredSnapshotProgress>>;
+
 /** What the incremental snapshot needs besides the phases' shared context. */
 export interface IncrementalSnapshotContext extends PhaseContext {
+  /** Exactly once: each chunk's progress is recorded with the source offset (`offsetProgress`). */
+  readonly exactlyOnce?: boolean;
+  /**
+   * Exactly once: the progress committed with the source offset. It wins over the state table,
+   * which is saved only after the slot is confirmed (a kill -9 between the Kafka commit and that
+   * save would otherwise read the committed chunk again).
+   */
+  readonly delivered?: DeliveredSnapshot;
   /** Its own connection: chunk reads, watermarks and progress saves never wait behind heartbeats. */
   readonly connection: PostgresConnectionOptions;
   readonly signals: SignalTable;
@@ -59,7 +81,10 @@ const sameColumns = (a: Relation, b: Relation): boolean =>
  * streaming never stops for longer than one chunk's SELECT.
  *
  * Progress is kept in `IncrementalSnapshotState`, saved once the slot is confirmed past a chunk;
- * after a restart the snapshot continues from the last saved chunk.
+ * after a restart the snapshot continues from the last saved chunk. Exactly once, each chunk's
+ * progress also rides in the offsets record committed in the Kafka transaction that carries the
+ * chunk's events (`offsetProgress`), and a restart continues from there: no chunk is repeated or
+ * skipped.
  */
 export class IncrementalSnapshot {
   private readonly queue: QueuedTable[] = [];
@@ -71,6 +96,14 @@ export class IncrementalSnapshot {
   private readonly saves: Array<{ readonly lsn: Lsn; readonly run: () => Promise<void> }> = [];
   private saving: Promise<void> = Promise.resolve();
   private progress = new SnapshotProgress();
+  /** Exactly once: each table's progress as of the last offsets record built. */
+  private readonly recorded = new Map<string, DeliveredSnapshotProgress>();
+  /** Progress of chunks emitted and not yet in an offsets record, by the chunk's position. */
+  private readonly unrecorded: Array<{
+    readonly lsn: Lsn;
+    readonly table: string;
+    readonly progress: DeliveredSnapshotProgress;
+  }> = [];
 
   private constructor(
     private readonly context: IncrementalSnapshotContext,
@@ -83,7 +116,13 @@ export class IncrementalSnapshot {
     const session = await PostgresSession.connect(context.connection, 'sluice-incremental-snapshot');
     try {
       const snapshot = new IncrementalSnapshot(context, session, new WatermarkedChunkReader(session));
-      for (const entry of await context.state.load(session)) snapshot.queue.push({ ...entry });
+      for (const entry of await context.state.load(session)) {
+        const queued = await snapshot.reconcile({ ...entry });
+        if (queued !== undefined) snapshot.queue.push(queued);
+      }
+      // Tables done in Kafka stay recorded, so a replayed signal of theirs does not start them over.
+      for (const [table, delivered] of Object.entries(context.delivered ?? {}))
+        if (delivered.done) snapshot.recorded.set(table, delivered);
       if (snapshot.queue.length > 0) {
         context.log.info({ tables: snapshot.queue.map((q) => q.table) }, 'incremental snapshot resumed');
         await snapshot.startNext();
@@ -93,6 +132,50 @@ export class IncrementalSnapshot {
       await session.close();
       throw error;
     }
+  }
+
+  /**
+   * Exactly once: the progress of every table as of position `lsn`, for the offsets record committed
+   * with the events up to `lsn` (undefined when there is none to record).
+   */
+  offsetProgress(lsn: Lsn): DeliveredSnapshot | undefined {
+    while (this.unrecorded.length > 0 && !lsn.isBefore(this.unrecorded[0].lsn)) {
+      const { table, progress } = this.unrecorded.shift()!;
+      this.recorded.set(table, progress);
+    }
+    return this.recorded.size === 0 ? undefined : Object.fromEntries(this.recorded);
+  }
+
+  /**
+   * A table loaded from the state table, brought up to the progress committed in Kafka with the
+   * source offset (same signal): that one counts, the state table may be a chunk behind. Undefined:
+   * the table is done in Kafka (its state row is removed).
+   */
+  private async reconcile(entry: QueuedTable): Promise<QueuedTable | undefined> {
+    const delivered = this.context.delivered?.[entry.table];
+    if (delivered !== undefined && delivered.signalId === entry.signalId) {
+      if (delivered.done) {
+        await this.context.state.remove(this.session, entry.table);
+        return undefined;
+      }
+      if (delivered.lastKey !== undefined && delivered.rowsDone > entry.rowsDone) {
+        entry.lastKey = delivered.lastKey;
+        entry.rowsDone = delivered.rowsDone;
+        await this.context.state.saveProgress(
+          this.session,
+          entry.table,
+          delivered.lastKey,
+          delivered.rowsDone,
+        );
+      }
+    }
+    if (entry.lastKey !== undefined)
+      this.recorded.set(entry.table, {
+        signalId: entry.signalId,
+        lastKey: entry.lastKey,
+        rowsDone: entry.rowsDone,
+      });
+    return entry;
   }
 
   /** Tables of Sluice's own bookkeeping (signal, state): never captured. */
@@ -137,6 +220,9 @@ export class IncrementalSnapshot {
     if (open === undefined) return false;
     const rows = open.window.observe(message);
     if (rows !== undefined && message.type === 'message') {
+      // Its progress is noted before its events can commit: the offsets record at or after this
+      // position carries it, in the same Kafka transaction as the chunk's last events.
+      this.noteProgress(open, message.lsn);
       await this.emit(open, rows, message.lsn);
       await this.advance(open, message.lsn);
     }
@@ -204,7 +290,11 @@ export class IncrementalSnapshot {
     const unknown = collections.filter((t) => !this.context.captures(t));
     if (unknown.length > 0)
       this.context.log.warn({ signal: signalId, tables: unknown }, 'snapshot asked for tables not captured');
-    const tables = [...new Set(collections.filter((t) => this.context.captures(t)))];
+    // A replayed signal whose tables Kafka already holds whole (exactly once) is not run again.
+    const tables = [...new Set(collections.filter((t) => this.context.captures(t)))].filter((t) => {
+      const recorded = this.recorded.get(t);
+      return !(recorded?.done === true && recorded.signalId === signalId);
+    });
     if (tables.length === 0) return;
     const restarted = new Set(await this.context.state.request(this.session, signalId, tables));
     for (const table of tables) {
@@ -281,6 +371,22 @@ export class IncrementalSnapshot {
     this.context.onEvents(rows.length);
     // The stream's own description stays in force for the stream's next changes.
     if (borrowed && streamed !== undefined) await tables.describe(streamed);
+  }
+
+  /** The progress after `open`'s chunk, recorded with the offset at `lsn` (exactly once). */
+  private noteProgress(open: OpenChunk, lsn: Lsn): void {
+    if (!this.context.exactlyOnce) return;
+    const { entry, chunk } = open;
+    this.unrecorded.push({
+      lsn,
+      table: entry.table,
+      progress: {
+        signalId: entry.signalId,
+        ...(chunk.lastKey !== undefined && { lastKey: chunk.lastKey }),
+        rowsDone: entry.rowsDone + chunk.rows.length,
+        ...(chunk.rows.length < this.context.chunkSize && { done: true }),
+      },
+    });
   }
 
   private async advance(open: OpenChunk, lsn: Lsn): Promise<void> {

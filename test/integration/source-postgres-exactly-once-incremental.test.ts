@@ -1,0 +1,102 @@
+// source-postgres exactly once (#26) for incremental snapshots: a chunk's `op: r` events and the
+// snapshot's progress commit in one Kafka transaction with the source offset, so kill -9 of the
+// source while a table is snapshotted chunk by chunk neither repeats a chunk (its events were
+// committed, the progress saved to the state table only after the slot's confirmation) nor skips
+// one. Read committed, each row has exactly one snapshot read. One kill is made to land between a
+// chunk's commit and its progress save (a row lock holds the save), the others land at random.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, getStatus, post, SourceTestBed } from './source-postgres-harness';
+
+const ROWS = 4000;
+const CHUNK = 50;
+const KILLS = 4;
+
+describe('source-postgres exactly once: kill -9 during an incremental snapshot', () => {
+  let bed: SourceTestBed;
+
+  before(async () => {
+    bed = await SourceTestBed.open('it_src_eos_incr');
+    await bed.sql(
+      `CREATE TABLE ${bed.table('big')} (id int PRIMARY KEY, v int NOT NULL DEFAULT 0, pad text)`,
+    );
+    await bed.sql(
+      `INSERT INTO ${bed.table('big')} SELECT g, 0, repeat('x', 100) FROM generate_series(1, ${ROWS}) g`,
+    );
+  });
+
+  after(async () => {
+    await bed?.cleanup();
+  });
+
+  it(`reads each row once across ${KILLS} kills mid-snapshot`, { timeout: 240_000 }, async () => {
+    const big = bed.table('big');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const file = bed.configFile(
+      bed.config({
+        http: { host: '127.0.0.1', port },
+        snapshot: { mode: 'never', incrementalChunkSize: CHUNK },
+        signals: { table: bed.table('sluice_signals') },
+        logging: { level: 'info' },
+      }),
+    );
+    let running = bed.spawnMain(file);
+    const processes = [running];
+    await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+    assert.equal((await post(`${url}/snapshots`, { tables: [big] })).status, 202);
+    // Read committed (kafkajs's default), from the beginning, across the kills.
+    const reader = await bed.consume([bed.topic('big')]);
+    const reads = () => reader.of(bed.topic('big')).filter((r) => r.value?.op === 'r');
+
+    for (let kill = 1; kill <= KILLS; kill++) {
+      // Each kill lands while chunks are being read and committed: after a share of the rows is in.
+      const target = (ROWS * kill) / (KILLS + 1);
+      await reader.until(() => reads().length >= target, 120_000);
+      // The first kill lands for certain between a chunk's Kafka commit and the save of its progress
+      // to the state table: that save is held by a row lock, so the snapshot stops at that chunk.
+      const locker = kill === 1 ? await bed.client() : undefined;
+      if (locker !== undefined) {
+        await locker.query('BEGIN');
+        await locker.query(`SELECT * FROM ${bed.name}.sluice_incremental_snapshot FOR UPDATE`);
+        const held = reads().length;
+        await reader.until(() => reads().length >= held + 2 * CHUNK, 60_000);
+        await new Promise((r) => setTimeout(r, 500));
+      } else await new Promise((r) => setTimeout(r, Math.random() * 50));
+      const status = await getStatus(url);
+      assert.equal(status.snapshot?.kind, 'incremental', `kill ${kill} lands mid-snapshot`);
+      await bed.kill(running.child, 'SIGKILL');
+      if (locker !== undefined) {
+        await locker.query('ROLLBACK');
+        await locker.end();
+      }
+      running = bed.spawnMain(file);
+      processes.push(running);
+      await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+    }
+    await bed.waitForStatus(url, (s) => s.snapshot === undefined, 120_000);
+    await reader.until(() => new Set(reads().map((r) => r.key!.id)).size === ROWS, 60_000);
+    // A moment for anything published twice to arrive too.
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const count = new Map<number, number>();
+    for (const r of reads()) count.set(Number(r.key!.id), (count.get(Number(r.key!.id)) ?? 0) + 1);
+    const twice = [...count].filter(([, n]) => n > 1);
+    const resumed = processes
+      .map((p) => (p.output().match(/incremental snapshot resumed/g) ?? []).length)
+      .reduce((a, b) => a + b, 0);
+    console.log(
+      `exactly-once incremental snapshot: ${reads().length} reads of ${ROWS} rows, ${KILLS} kills, ` +
+        `${resumed} resumed snapshots, ${twice.length} rows read twice`,
+    );
+    assert.deepEqual(twice.slice(0, 10), [], `${twice.length} rows read more than once (id, reads)`);
+    assert.equal(count.size, ROWS, 'every row read');
+    assert.equal(reads().length, ROWS);
+    const [left] = await bed.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ${bed.name}.sluice_incremental_snapshot WHERE source = $1`,
+      [bed.name],
+    );
+    assert.equal(left.n, '0', 'the finished table leaves no progress row');
+    await bed.kill(running.child, 'SIGTERM');
+  });
+});
