@@ -13,6 +13,7 @@ export {
   type RouteSettings,
   type TopicTableSettings,
   routeFor,
+  checkSyncSettings,
 } from './connector/postgres-sink';
 export {
   PostgresSinkDelivery,
@@ -20,6 +21,15 @@ export {
   type SinkCounters,
 } from './delivery/postgres-sink-delivery';
 export { ensureBookkeeping } from './target/bookkeeping';
+export {
+  type ConflictPolicy,
+  type ConflictRule,
+  type LastWriter,
+  CONFLICT_RULES,
+  conflictPolicyFor,
+  LastWriterWins,
+  SourcePriority,
+} from './conflict/conflict-policy';
 export { ReplicationOrigin, replicationOriginName } from './target/replication-origin';
 export { type BookkeepingTables } from './sql/change-statements';
 export { type RowChange } from './plan/row-change';

@@ -8,7 +8,7 @@ import {
   type SupervisionStatus,
 } from '@sluice/connect';
 import { postgresTlsOptions, type PostgresTlsOptions } from '@sluice/config';
-import { classifyPostgresFailure, EnvironmentError } from '@sluice/errors';
+import { classifyPostgresFailure, ConfigError, EnvironmentError } from '@sluice/errors';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, type SchemaRegistryClient } from '@sluice/schema';
 import {
@@ -17,6 +17,8 @@ import {
   type StreamRuntimeConfig,
   type SupervisedPhase,
 } from '@sluice/stream';
+import { type ConflictPolicy, conflictPolicyFor, type ConflictRule } from '../conflict/conflict-policy';
+import { type SyncWriting } from '../delivery/batch-writer';
 import { PostgresSinkDelivery, type SinkCounters } from '../delivery/postgres-sink-delivery';
 import { type RowChange, type TableOptions } from '../plan/row-change';
 import { SchemaPlans } from '../plan/schema-plans';
@@ -36,6 +38,7 @@ export interface TopicTableSettings {
   readonly table?: string;
   readonly history?: boolean;
   readonly merge?: boolean;
+  readonly conflictRule?: ConflictRule;
 }
 
 /** Where a topic's rows go unless its `tables` entry says otherwise. */
@@ -45,6 +48,8 @@ export interface RouteSettings {
   readonly schema: string;
   readonly history: boolean;
   readonly merge: boolean;
+  /** Two-way sync's rule (`sync.rule`), the default of every table's. */
+  readonly conflictRule?: ConflictRule;
 }
 
 export type SinkPhase = SupervisedPhase;
@@ -58,6 +63,13 @@ export interface PostgresSinkStatus extends SinkCounters, SupervisionStatus {
   readonly conflictMode: 'lww' | 'none';
   /** The replication origin the sink writes with (`target.replicationOrigin`), or null. */
   readonly replicationOrigin: string | null;
+  /** Two-way sync (`sync`): this direction, its rule, whether local commit times are known; or null. */
+  readonly sync: {
+    readonly site: string;
+    readonly peerSite: string;
+    readonly rule: ConflictRule;
+    readonly commitTimestamps: boolean | null;
+  } | null;
   readonly partitions: readonly PartitionStatus[];
   readonly recordsProcessed: number;
   readonly recordsDeadLettered: number;
@@ -71,6 +83,8 @@ interface PreparedTarget {
   readonly processor: RowChangeProcessor;
   /** `target.replicationOrigin`, checked usable. */
   readonly origin: ReplicationOrigin | undefined;
+  /** `sync`, with the target's track_commit_timestamp read. */
+  readonly sync: SyncWriting | undefined;
 }
 
 /**
@@ -91,6 +105,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
     batchesCommitted: 0,
   };
   private readonly routes = new Map<string, TableRoute>();
+  private syncStatus: { readonly commitTimestamps: boolean } | undefined;
   /** `target.ssl` with its files read, once, at construction (a wrong path fails the start). */
   readonly targetTls: PostgresTlsOptions | false;
 
@@ -116,6 +131,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       topics: config.topics,
       delivery: 'exactly-once',
     });
+    checkSyncSettings(config);
     this.targetTls = postgresTlsOptions(config.target.ssl, {
       baseDir: options.baseDir ?? process.cwd(),
       path: 'target.ssl',
@@ -128,15 +144,19 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
     await requireInputTopics(config.kafka, config.topics);
     if (this.prepared !== undefined) return;
     const pool = (this.pool ??= this.openPool());
-    const books = await ensureBookkeeping(pool, config.target.bookkeepingSchema).catch((error: unknown) => {
+    const books = await ensureBookkeeping(pool, config.target.bookkeepingSchema, {
+      sync: config.sync !== undefined,
+    }).catch((error: unknown) => {
       throw refusedTls(error, config.target) ?? error;
     });
     const originName = replicationOriginName(config.target.replicationOrigin, config.group);
     const origin = originName === undefined ? undefined : new ReplicationOrigin(originName);
     await origin?.verify(pool);
+    const sync = config.sync === undefined ? undefined : await this.syncWriting(pool);
     const shaper = new TableShaper(pool, books, {
       autoCreate: config.target.autoCreate,
       autoEvolve: config.target.autoEvolve,
+      syncTombstones: sync !== undefined,
     });
     const processor = new RowChangeProcessor({
       decoder: new RecordDecoder(this.registry),
@@ -144,12 +164,49 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       shaper,
       route: (topic) => this.route(topic),
     });
-    this.prepared = { pool, books, processor, origin };
+    this.prepared = { pool, books, processor, origin, sync };
+  }
+
+  /**
+   * Two-way sync's writing: the policies, and whether the target tracks commit timestamps — which
+   * last-writer-wins needs for the rows written here (refused at start without it).
+   */
+  private async syncWriting(pool: Pool): Promise<SyncWriting> {
+    const sync = this.config.sync!;
+    const { rows } = await pool.query<{ on: boolean }>(
+      "SELECT current_setting('track_commit_timestamp') = 'on' AS on",
+    );
+    const commitTimestamps = rows[0]?.on === true;
+    const policies = new Map<ConflictRule, ConflictPolicy>();
+    const policy = (rule: ConflictRule): ConflictPolicy => {
+      let made = policies.get(rule);
+      if (!made) policies.set(rule, (made = conflictPolicyFor(rule, sync.prioritySite)));
+      return made;
+    };
+    const rules = new Set([
+      sync.rule,
+      ...Object.values(this.config.tables).map((t) => t.conflictRule ?? sync.rule),
+    ]);
+    if (!commitTimestamps && [...rules].some((rule) => policy(rule).needsCommitTimestamps))
+      throw new EnvironmentError(
+        `sync.rule: last-writer-wins needs the commit time of rows written in the target database ` +
+          `${this.config.target.database}, and track_commit_timestamp is off there; set ` +
+          'track_commit_timestamp = on (postgresql.conf or ALTER SYSTEM, then restart Postgres), or use ' +
+          'rule source-priority',
+        { code: 'PG_COMMIT_TIMESTAMPS' },
+      );
+    this.syncStatus = { commitTimestamps };
+    return {
+      site: sync.site,
+      peerSite: sync.peerSite,
+      commitTimestamps,
+      policyFor: (table) => policy(table.options.conflictRule ?? sync.rule),
+    };
   }
 
   protected runtimeParts(): RuntimeParts<RowChange> {
     const { config } = this;
-    const { pool, books, processor, origin } = this.prepared!;
+    const { pool, books, processor, origin, sync } = this.prepared!;
     return {
       config: this.runtimeConfig,
       processor,
@@ -164,6 +221,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
           maxAttempts: config.target.maxCommitAttempts,
           database: config.target.database,
           origin,
+          sync,
           // Lag for Kafka's tools: each committed position mirrored to the group.
           commitGroupOffset: context.commitGroupOffset,
           logger: this.supervision.logger,
@@ -197,6 +255,15 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       topics: this.runtimeConfig.topics,
       conflictMode: this.config.conflicts,
       replicationOrigin: this.prepared?.origin?.name ?? null,
+      sync:
+        this.config.sync === undefined
+          ? null
+          : {
+              site: this.config.sync.site,
+              peerSite: this.config.sync.peerSite,
+              rule: this.config.sync.rule,
+              commitTimestamps: this.syncStatus?.commitTimestamps ?? null,
+            },
       membership,
       partitions: this.partitionPositions(String),
       recordsProcessed: outcomes.processed,
@@ -242,6 +309,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
         schema: config.target.schema,
         history: config.history,
         merge: config.merge,
+        ...(config.sync && { conflictRule: config.sync.rule }),
       });
       this.routes.set(topic, route);
     }
@@ -257,10 +325,43 @@ export function routeFor(topic: string, settings: RouteSettings): TableRoute {
   const tableOptions: TableOptions = {
     history: own.history ?? settings.history,
     merge: own.merge ?? settings.merge,
+    ...(settings.conflictRule && { conflictRule: own.conflictRule ?? settings.conflictRule }),
   };
   return dot < 0
     ? { schema: settings.schema, name: target, options: tableOptions }
     : { schema: target.slice(0, dot), name: target.slice(dot + 1), options: tableOptions };
+}
+
+/**
+ * Two-way sync settings the schema alone cannot check: a sync sink must write with a replication
+ * origin (else every change it applies comes back from the other side's source: an echo), and a
+ * table's conflict rule needs `sync`.
+ */
+export function checkSyncSettings(
+  config: Pick<SinkPostgresConfig, 'sync' | 'target' | 'tables' | 'group'>,
+): void {
+  const { sync } = config;
+  for (const [topic, table] of Object.entries(config.tables)) {
+    if (table.conflictRule === undefined) continue;
+    const path = `tables.${topic}.conflictRule`;
+    if (sync === undefined)
+      throw new ConfigError(`${path}: a conflict rule needs sync (two-way sync)`, undefined, path);
+    if (table.conflictRule === 'source-priority' && sync.prioritySite === undefined)
+      throw new ConfigError(
+        `${path}: source-priority needs sync.prioritySite (the site whose changes win)`,
+        undefined,
+        path,
+      );
+  }
+  if (sync !== undefined && config.target.replicationOrigin === false)
+    throw new ConfigError(
+      `target.replicationOrigin: two-way sync (sync) needs the sink to write with a replication origin, ` +
+        `else every change it applies to ${sync.site} is captured again by ${sync.site}'s source and sent ` +
+        `back to ${sync.peerSite} (an echo); set target.replicationOrigin: true (origin ` +
+        `${replicationOriginName(true, config.group)}) and events.skipOrigins on ${sync.site}'s source-postgres`,
+      undefined,
+      'target.replicationOrigin',
+    );
 }
 
 /**

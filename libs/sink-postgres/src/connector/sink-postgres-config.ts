@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { postgresSslSchema, wholeNumber } from '@sluice/config';
 import { consumerRuntimeSettings } from '@sluice/connect';
+import { CONFLICT_RULES, type ConflictRule } from '../conflict/conflict-policy';
 
 const positive = () => z.number().int().min(1);
 const identifier = z
@@ -15,7 +16,60 @@ const tableSettingsSchema = z.strictObject({
     .describe("Target table, `table` or `schema.table`. Default: the topic's last dot-separated part."),
   history: z.boolean().optional().describe('Append every change to <table>_history. Default: `history`.'),
   merge: z.boolean().optional().describe('Field-level merge of updates. Default: `merge`.'),
+  conflictRule: z
+    .enum(CONFLICT_RULES as [ConflictRule, ...ConflictRule[]])
+    .optional()
+    .describe("Two-way sync: this table's conflict rule. Default: `sync.rule`."),
 });
+
+const siteId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected a site id: 1 to 64 letters, digits, _, . or -');
+
+/**
+ * Two-way sync (docs/two-way-sync.md): the sink applies the peer site's changes to this site's
+ * database and resolves conflicts with the rows' last writers.
+ */
+const syncSchema = z
+  .strictObject({
+    site: siteId.describe(
+      "This target database's site id: the last writer of rows written here by anyone but the sink. Required.",
+    ),
+    peerSite: siteId.describe('The site whose changes the topics carry (the other database). Required.'),
+    rule: z
+      .enum(CONFLICT_RULES as [ConflictRule, ...ConflictRule[]])
+      .default('last-writer-wins')
+      .describe(
+        'last-writer-wins: the later commit timestamp wins, the greater site id at the same millisecond ' +
+          '(needs track_commit_timestamp = on in the target). source-priority: changes written at ' +
+          "`prioritySite` win over the other site's. Default last-writer-wins.",
+      ),
+    prioritySite: siteId
+      .optional()
+      .describe(
+        'source-priority: the site whose changes win; `site` or `peerSite`. Required by source-priority.',
+      ),
+  })
+  .superRefine((sync, ctx) => {
+    if (sync.site === sync.peerSite)
+      ctx.addIssue({ code: 'custom', path: ['peerSite'], message: 'must differ from site' });
+    if (sync.rule === 'source-priority' && sync.prioritySite === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prioritySite'],
+        message: 'required by rule source-priority: the site whose changes win',
+      });
+    if (
+      sync.prioritySite !== undefined &&
+      sync.prioritySite !== sync.site &&
+      sync.prioritySite !== sync.peerSite
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prioritySite'],
+        message: `must be site (${sync.site}) or peerSite (${sync.peerSite})`,
+      });
+  });
 
 /**
  * The sink-postgres connector's own settings (the shared kafka/registry/http/liveness/logging/tracing
@@ -84,6 +138,12 @@ export const sinkPostgresSettings = {
     .describe(
       'lww: last writer wins by source position (LSN, then source ts_ms); older changes never ' +
         'overwrite newer rows and are recorded in sluice_conflicts. none: apply in consumption order. Default lww.',
+    ),
+  sync: syncSchema
+    .optional()
+    .describe(
+      'Two-way sync: conflict resolution against local writes, with the last writer of every row kept in ' +
+        'sluice_sync_rows (replaces `conflicts`; needs target.replicationOrigin). Default: off (one-way).',
     ),
   history: z
     .boolean()

@@ -10,6 +10,14 @@ import {
   truncateStatement,
   upsertStatement,
 } from '../sql/change-statements';
+import {
+  SYNC_APPLY_SETTING,
+  type SyncContext,
+  syncConflictStatement,
+  syncDeleteStatement,
+  syncUpsertStatement,
+} from '../sql/sync-statements';
+import { type ConflictPolicy } from '../conflict/conflict-policy';
 import { TargetRejectedRowError } from '../sink-errors';
 import { type ChangeBatch, type Overruled, type PendingRow } from './change-batch';
 
@@ -46,11 +54,31 @@ const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v))
  * so only the refused changes are set aside (and dead-lettered by the delivery) and every other
  * change of the batch is written, in order.
  */
+/** Two-way sync (`sync`): the sites, the policy per table and whether local commit times are known. */
+export interface SyncWriting {
+  readonly site: string;
+  readonly peerSite: string;
+  readonly commitTimestamps: boolean;
+  readonly policyFor: (table: TargetTable) => ConflictPolicy;
+}
+
 export class BatchWriter {
   constructor(
     private readonly books: BookkeepingTables,
     private readonly lww: boolean,
+    private readonly sync?: SyncWriting,
   ) {}
+
+  private syncContext(table: TargetTable): SyncContext {
+    const sync = this.sync!;
+    return {
+      books: this.books,
+      policy: sync.policyFor(table),
+      site: sync.site,
+      peerSite: sync.peerSite,
+      commitTimestamps: sync.commitTimestamps,
+    };
+  }
 
   /**
    * `careful: false` writes each statement plainly (a refused row aborts the transaction: the
@@ -60,7 +88,9 @@ export class BatchWriter {
   async write(client: PoolClient, batch: ChangeBatch, careful: boolean): Promise<WriteReport> {
     const report: WriteReport = { upserted: 0, deleted: 0, conflicts: 0, refused: [] };
     const overruled: Overruled[] = [...batch.overruled];
-    if (this.lww) await this.lockKeys(client, batch);
+    if (this.lww || this.sync) await this.lockKeys(client, batch);
+    // The tombstone trigger leaves the sink's own deletes to the sink (transaction-local).
+    if (this.sync) await client.query(`SELECT set_config('${SYNC_APPLY_SETTING}', 'on', true)`);
     for (const step of batch.steps) {
       if (step.kind === 'truncate') {
         const { table, position } = step.change;
@@ -107,13 +137,13 @@ export class BatchWriter {
 
   private settle(
     group: RowGroup,
-    beaten: ReadonlyArray<{ row: PendingRow; current: SourcePosition }>,
+    beaten: readonly Beaten[],
     report: WriteReport,
     overruled: Overruled[],
   ): void {
     this.count(group, group.rows.length - beaten.length, report);
-    for (const { row, current } of beaten)
-      for (const change of row.chain) overruled.push({ change, current });
+    for (const { row, current, sync } of beaten)
+      for (const change of row.chain) overruled.push({ change, current, ...(sync && { sync }) });
   }
 
   private async writeOne(
@@ -134,7 +164,7 @@ export class BatchWriter {
       const beaten = await this.run(client, single, single.rows);
       await client.query('RELEASE SAVEPOINT sluice_row');
       this.count(single, 1 - beaten.length, report);
-      for (const { current } of beaten) overruled.push({ change, current });
+      for (const { current, sync } of beaten) overruled.push({ change, current, ...(sync && { sync }) });
     } catch (error) {
       if (!isRowRejection(error)) throw error;
       await client.query('ROLLBACK TO SAVEPOINT sluice_row');
@@ -161,12 +191,9 @@ export class BatchWriter {
   }
 
   /** Runs one group's statement; returns the rows overruled by a newer stored position. */
-  private async run(
-    client: PoolClient,
-    group: RowGroup,
-    rows: readonly PendingRow[],
-  ): Promise<Array<{ row: PendingRow; current: SourcePosition }>> {
+  private async run(client: PoolClient, group: RowGroup, rows: readonly PendingRow[]): Promise<Beaten[]> {
     const { table } = group;
+    if (this.sync) return this.runSync(client, group, rows);
     const positions = [
       rows.map((r) => text(r.change.position.lsn)),
       rows.map((r) => text(r.change.position.tsMs)),
@@ -187,6 +214,55 @@ export class BatchWriter {
       row: rows[Number(r.ord) - 1],
       current: { lsn: big(r.lsn), tsMs: big(r.ts_ms) },
     }));
+  }
+
+  /** Two-way sync: the group's statement with the conflict decision inside (sync-statements). */
+  private async runSync(client: PoolClient, group: RowGroup, rows: readonly PendingRow[]): Promise<Beaten[]> {
+    const { table } = group;
+    const ctx = this.syncContext(table);
+    const positions = [
+      rows.map((r) => text(r.change.position.lsn)),
+      rows.map((r) => text(r.change.position.tsMs)),
+    ];
+    // The before image of the first change folded in: the version the chain was made on top of.
+    const befores = rows.map((r) => {
+      const first = r.chain[0];
+      return first.table.signature === table.signature ? first.beforeValues : undefined;
+    });
+    const images = [
+      ...table.columns.map((_, i) => befores.map((b) => (b ? b[i] : null))),
+      befores.map((b) => (b ? 't' : 'f')),
+    ];
+    let sql: string;
+    let params: unknown[];
+    if (group.kind === 'upsert') {
+      sql = syncUpsertStatement(table, ctx, group.changed);
+      params = [
+        ...table.columns.map((_, i) => rows.map((r) => r.change.values![i])),
+        ...positions,
+        ...images,
+      ];
+    } else {
+      sql = syncDeleteStatement(table, ctx);
+      params = [...table.keyColumns.map((_, i) => rows.map((r) => r.change.key[i])), ...positions, ...images];
+    }
+    const result = await client.query<{
+      ord: string | null;
+      ts_ms: string | null;
+      site: string | null;
+      kept: unknown;
+    }>(sql, params);
+    return result.rows
+      .filter((r) => r.ord !== null)
+      .map((r) => ({
+        row: rows[Number(r.ord) - 1],
+        current: { lsn: null, tsMs: big(r.ts_ms) },
+        sync: {
+          site: r.site ?? ctx.site,
+          rule: ctx.policy.rule,
+          kept: r.kept === null || r.kept === undefined ? null : JSON.stringify(r.kept),
+        },
+      }));
   }
 
   private count(group: RowGroup, applied: number, report: WriteReport): void {
@@ -217,6 +293,10 @@ export class BatchWriter {
 
   private async writeConflicts(client: PoolClient, overruled: readonly Overruled[]): Promise<void> {
     if (overruled.length === 0) return;
+    if (this.sync) {
+      await this.writeSyncConflicts(client, overruled, this.sync);
+      return;
+    }
     await client.query(conflictStatement(this.books), [
       overruled.map((o) => `${o.change.table.schema}.${o.change.table.name}`),
       overruled.map((o) => keyJson(o.change)),
@@ -231,6 +311,39 @@ export class BatchWriter {
       overruled.map((o) => String(o.change.record.offset)),
     ]);
   }
+
+  /** Two-way sync's conflict records: both versions, both sites, the rule and the winner. */
+  private async writeSyncConflicts(
+    client: PoolClient,
+    overruled: readonly Overruled[],
+    sync: SyncWriting,
+  ): Promise<void> {
+    await client.query(syncConflictStatement(this.books), [
+      overruled.map((o) => `${o.change.table.schema}.${o.change.table.name}`),
+      overruled.map((o) => keyJson(o.change)),
+      overruled.map((o) => o.change.op),
+      overruled.map((o) => text(o.change.position.lsn)),
+      overruled.map((o) => text(o.change.position.tsMs)),
+      overruled.map((o) => text(o.current.tsMs)),
+      overruled.map((o) => rejectedJson(o.change)),
+      overruled.map((o) => o.change.record.topic),
+      overruled.map((o) => String(o.change.record.partition)),
+      overruled.map((o) => String(o.change.record.offset)),
+      // Within a batch a change older than the one after it is overruled by its own site.
+      overruled.map((o) => o.sync?.rule ?? sync.policyFor(o.change.table).rule),
+      overruled.map(() => sync.peerSite),
+      overruled.map((o) => o.sync?.site ?? sync.peerSite),
+      overruled.map((o) => o.sync?.site ?? sync.peerSite),
+      overruled.map((o) => o.sync?.kept ?? null),
+    ]);
+  }
+}
+
+/** A change overruled by the row's state in the target. */
+interface Beaten {
+  readonly row: PendingRow;
+  readonly current: SourcePosition;
+  readonly sync?: Overruled['sync'];
 }
 
 interface RowGroup {

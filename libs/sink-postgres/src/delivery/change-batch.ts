@@ -18,6 +18,8 @@ export type BatchStep =
 export interface Overruled {
   readonly change: RowChange;
   readonly current: SourcePosition;
+  /** Two-way sync: the writer that won (site; ts in `current.tsMs`), the rule and the version kept. */
+  readonly sync?: { readonly site: string; readonly rule: string; readonly kept: string | null };
 }
 
 /**

@@ -32,7 +32,8 @@ import { type RowChange } from '../plan/row-change';
 import { type BookkeepingTables } from '../sql/change-statements';
 import { type Detach, type ReplicationOrigin } from '../target/replication-origin';
 import { PartitionFencedError, TargetUnavailableError } from '../sink-errors';
-import { BatchWriter, isRowRejection, type WriteReport } from './batch-writer';
+import { BatchWriter, isRowRejection, type SyncWriting, type WriteReport } from './batch-writer';
+import { sinkConflictsCounter } from './sink-metrics';
 import { ChangeBatch } from './change-batch';
 
 /** Running totals for the status endpoint. */
@@ -60,6 +61,8 @@ export interface PostgresSinkDeliveryOptions {
    * one of the sink's replication origins set up, so the changes it writes carry that origin.
    */
   readonly origin?: ReplicationOrigin;
+  /** Two-way sync (`sync`): conflicts decided against the rows' last writers (sync-statements). */
+  readonly sync?: SyncWriting;
   /**
    * Commits a group offset to Kafka (the runtime's `DeliveryContext.commitGroupOffset`): with it,
    * each committed position is mirrored to the group, for Kafka's tools only. Without it (tests of
@@ -104,13 +107,15 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   private producer: Producer | undefined;
   private admin: Admin | undefined;
   private readonly writer: BatchWriter;
+  private readonly conflictsMetric: { inc(value?: number): void };
   private readonly stored = new Map<string, bigint>();
   private mirror: GroupOffsetMirror | undefined;
   /** A checkpoint transaction the database cut off is done again after 200 ms, doubling up to 5 s. */
   private readonly commitRetry: RetryPolicy;
 
   constructor(private readonly options: PostgresSinkDeliveryOptions) {
-    this.writer = new BatchWriter(options.books, options.lww);
+    this.writer = new BatchWriter(options.books, options.lww, options.sync);
+    this.conflictsMetric = sinkConflictsCounter(options.group, options.sync);
     this.commitRetry = compileRetryPolicy(
       {
         maxAttempts: options.maxAttempts,
@@ -155,6 +160,7 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
       tp,
       this.options,
       this.writer,
+      this.conflictsMetric,
       this.commitRetry,
       this.producer,
       {
@@ -202,6 +208,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     private readonly tp: TopicPartition,
     private readonly options: PostgresSinkDeliveryOptions,
     private readonly writer: BatchWriter,
+    private readonly conflictsMetric: { inc(value?: number): void },
     private readonly commitRetry: RetryPolicy,
     private readonly producer: Producer,
     /** `stored`: the target holds `next` for the partition now (after a claim or a commit). */
@@ -388,6 +395,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     counters.rowsUpserted += report.upserted;
     counters.rowsDeleted += report.deleted;
     counters.conflicts += report.conflicts;
+    if (report.conflicts > 0) this.conflictsMetric.inc(report.conflicts);
     counters.rowsRefused += report.refused.length;
     counters.batchesCommitted += 1;
   }

@@ -1,4 +1,5 @@
 import { type StreamRecord } from '@sluice/stream';
+import { type ConflictRule } from '../conflict/conflict-policy';
 import { type ColumnType } from '../mapping/column-type';
 
 /** A column of a target table as one schema version sees it. */
@@ -13,6 +14,8 @@ export interface TableOptions {
   readonly history: boolean;
   /** An update with a full `before` writes only the columns it changed (field-level merge). */
   readonly merge: boolean;
+  /** Two-way sync: the table's conflict rule (`tables.<topic>.conflictRule`, else `sync.rule`). */
+  readonly conflictRule?: ConflictRule;
 }
 
 /**
@@ -59,6 +62,12 @@ export interface RowChange {
   readonly keyId: string;
   /** upsert: `table.columns` values as Postgres text. */
   readonly values: ReadonlyArray<string | null> | null;
+  /**
+   * `table.columns` values of the envelope's `before` as Postgres text, when the event has one
+   * (two-way sync: a change made on top of the row here is no conflict). Full only with the
+   * source table's REPLICA IDENTITY FULL.
+   */
+  readonly beforeValues?: ReadonlyArray<string | null>;
   /** merge: which of `table.columns` the change wrote (undefined: all). */
   readonly changed?: readonly boolean[];
   readonly position: SourcePosition;

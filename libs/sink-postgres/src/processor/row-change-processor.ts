@@ -122,8 +122,13 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
     const history = table.options.history;
     const before = envelope.before ? convertRow(table, table.columns, envelope.before) : null;
     const beforeJson = history && before ? rowJson(table.columns, before) : null;
+    const beforeValues = before ? { beforeValues: before } : {};
     if (envelope.op === 'd')
-      return { ...this.change(record, table, 'delete', 'd', keys, null, position), before: beforeJson };
+      return {
+        ...this.change(record, table, 'delete', 'd', keys, null, position),
+        ...beforeValues,
+        before: beforeJson,
+      };
     if (!envelope.after) throw new UnsupportedRecordError(`op ${envelope.op} without after`);
     const values = convertRow(table, table.columns, envelope.after);
     const change = this.change(record, table, 'upsert', envelope.op, keys, values, position);
@@ -133,6 +138,7 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
         : undefined;
     return {
       ...change,
+      ...beforeValues,
       ...(changed ? { changed } : {}),
       before: beforeJson,
       after: history ? rowJson(table.columns, values) : null,

@@ -15,6 +15,12 @@ export interface BookkeepingTables {
   readonly conflicts: string;
   readonly deletions: string;
   readonly migrations: string;
+  /** Two-way sync: each row's last writer applied by the sink, and tombstones. */
+  readonly syncRows: string;
+  /** Two-way sync: the trigger function leaving a tombstone for a local delete. */
+  readonly tombstoneFunction: string;
+  /** Two-way sync: raises a serialization failure (the batch is retried) when its argument is not 0. */
+  readonly retryFunction: string;
 }
 
 const POSITION = (alias: string) =>

@@ -1,5 +1,6 @@
-import { type Pool } from 'pg';
+import { type Pool, type PoolClient } from 'pg';
 import { type BookkeepingTables } from '../sql/change-statements';
+import { SYNC_APPLY_SETTING } from '../sql/sync-statements';
 import { ident } from '../sql/identifiers';
 
 export function bookkeepingTables(schema: string): BookkeepingTables {
@@ -9,6 +10,9 @@ export function bookkeepingTables(schema: string): BookkeepingTables {
     conflicts: q('sluice_conflicts'),
     deletions: q('sluice_deletions'),
     migrations: q('sluice_schema_migrations'),
+    syncRows: q('sluice_sync_rows'),
+    tombstoneFunction: q('sluice_sync_tombstone'),
+    retryFunction: q('sluice_sync_retry'),
   };
 }
 
@@ -17,7 +21,11 @@ export function bookkeepingTables(schema: string): BookkeepingTables {
  * lock so sink instances starting together do not race): consumed offsets with an owner epoch
  * (zombie fencing), overruled writes, deletion positions (LWW), and the DDL log.
  */
-export async function ensureBookkeeping(pool: Pool, schema: string): Promise<BookkeepingTables> {
+export async function ensureBookkeeping(
+  pool: Pool,
+  schema: string,
+  options: { readonly sync?: boolean } = {},
+): Promise<BookkeepingTables> {
   const books = bookkeepingTables(schema);
   const client = await pool.connect();
   try {
@@ -32,17 +40,22 @@ export async function ensureBookkeeping(pool: Pool, schema: string): Promise<Boo
     // The operator's offset reset (`sluice replay --group`) a row last took, so it is taken once.
     // Altered only when missing: ALTER TABLE locks the table even when there is nothing to add,
     // and would wait for (and hold up) the checkpoints of sink instances already running.
-    const { rowCount } = await client.query(
-      `SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'applied_reset' AND NOT attisdropped`,
-      [books.offsets],
-    );
-    if (rowCount === 0) await client.query(`ALTER TABLE ${books.offsets} ADD COLUMN applied_reset text`);
+    await addMissingColumns(client, books.offsets, [['applied_reset', 'text']]);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${books.conflicts} (id bigserial PRIMARY KEY, table_name text NOT NULL, ` +
         `row_key jsonb NOT NULL, op text NOT NULL, incoming_lsn bigint, incoming_ts_ms bigint, ` +
         `current_lsn bigint, current_ts_ms bigint, rejected jsonb, topic text NOT NULL, "partition" int NOT NULL, ` +
         `"offset" bigint NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now())`,
     );
+    // Two-way sync's decision: the rule, both sites, the winner and the version kept.
+    await addMissingColumns(client, books.conflicts, [
+      ['rule', 'text'],
+      ['incoming_site', 'text'],
+      ['current_site', 'text'],
+      ['winner', 'text'],
+      ['kept', 'jsonb'],
+    ]);
+    if (options.sync) await ensureSyncBookkeeping(client, books);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${books.deletions} (table_name text NOT NULL, row_key text NOT NULL, ` +
         `lsn bigint NOT NULL, ts_ms bigint NOT NULL, PRIMARY KEY (table_name, row_key))`,
@@ -59,4 +72,53 @@ export async function ensureBookkeeping(pool: Pool, schema: string): Promise<Boo
     client.release();
   }
   return books;
+}
+
+/**
+ * Adds the columns a table made by an older version lacks. Altered only when missing: ALTER TABLE
+ * locks the table even when there is nothing to add, and would wait for (and hold up) the
+ * checkpoints of sink instances already running.
+ */
+async function addMissingColumns(
+  client: PoolClient,
+  table: string,
+  columns: ReadonlyArray<readonly [string, string]>,
+): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT attname AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped`,
+    [table],
+  );
+  const present = new Set(rows.map((r) => r.name));
+  for (const [name, type] of columns)
+    if (!present.has(name)) await client.query(`ALTER TABLE ${table} ADD COLUMN ${ident(name)} ${type}`);
+}
+
+/**
+ * Two-way sync's bookkeeping: `sluice_sync_rows`, per row the last writer the sink applied (the
+ * peer's source commit time and site, and the xmin its write left on the row, so a later local
+ * write is told by another xmin) or a tombstone (`deleted`; a local delete: no ts/site, the
+ * deleting xid). The tombstone function is what the trigger on each synced table runs: it leaves
+ * deletes made by the sink itself (setting sluice.sync_apply) to the sink.
+ */
+async function ensureSyncBookkeeping(client: PoolClient, books: BookkeepingTables): Promise<void> {
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${books.syncRows} (table_name text NOT NULL, row_key jsonb NOT NULL, ` +
+      `ts_ms bigint, site text, xid xid, deleted boolean NOT NULL DEFAULT false, ` +
+      `PRIMARY KEY (table_name, row_key))`,
+  );
+  await client.query(
+    `CREATE OR REPLACE FUNCTION ${books.tombstoneFunction}() RETURNS trigger LANGUAGE plpgsql ` +
+      `SECURITY DEFINER SET search_path = pg_catalog AS $fn$ BEGIN ` +
+      `IF current_setting('${SYNC_APPLY_SETTING}', true) = 'on' THEN RETURN NULL; END IF; ` +
+      `INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
+      `SELECT TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, jsonb_agg(to_jsonb(OLD) -> a.k ORDER BY a.o), ` +
+      `NULL, NULL, pg_current_xact_id()::xid, true FROM unnest(TG_ARGV) WITH ORDINALITY AS a(k, o) ` +
+      `ON CONFLICT (table_name, row_key) DO UPDATE SET ts_ms = NULL, site = NULL, xid = EXCLUDED.xid, deleted = true; ` +
+      `RETURN NULL; END $fn$`,
+  );
+  await client.query(
+    `CREATE OR REPLACE FUNCTION ${books.retryFunction}(lost bigint) RETURNS bigint LANGUAGE plpgsql AS $fn$ BEGIN ` +
+      `IF lost <> 0 THEN RAISE EXCEPTION 'two-way sync: a row was deleted here while the sink wrote it; retrying' ` +
+      `USING ERRCODE = '40001'; END IF; RETURN lost; END $fn$`,
+  );
 }

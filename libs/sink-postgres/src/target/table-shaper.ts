@@ -2,6 +2,7 @@ import { type Pool, type PoolClient } from 'pg';
 import { type ColumnPlan, type TargetTable } from '../plan/row-change';
 import { type BookkeepingTables, historyTableOf, LSN_COLUMN, TS_COLUMN } from '../sql/change-statements';
 import { ident } from '../sql/identifiers';
+import { tombstoneTriggerStatement } from '../sql/sync-statements';
 import { IncompatibleTableError } from '../sink-errors';
 
 export interface ShaperOptions {
@@ -9,6 +10,8 @@ export interface ShaperOptions {
   readonly autoCreate: boolean;
   /** Add columns a new schema version brings (else an error for its records). */
   readonly autoEvolve: boolean;
+  /** Two-way sync: every table gets the trigger leaving tombstones for local deletes. */
+  readonly syncTombstones?: boolean;
 }
 
 /**
@@ -77,6 +80,13 @@ export class TableShaper {
       if (table.options.history) {
         const history = await client.query('SELECT to_regclass($1) AS oid', [historyTableOf(table)]);
         if (!history.rows[0]?.oid) ddl.push(historyDdl(table));
+      }
+      if (this.options.syncTombstones && table.keyColumns.length > 0) {
+        const trigger = await client.query(
+          `SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'sluice_sync_tombstone'`,
+          [table.qualified],
+        );
+        if (trigger.rowCount === 0) ddl.push(tombstoneTriggerStatement(table, this.books));
       }
       for (const statement of ddl) {
         await client.query(statement);

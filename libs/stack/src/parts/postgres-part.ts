@@ -133,6 +133,8 @@ export class PostgresPart implements StackPart {
             '-c max_replication_slots=32',
             '-c max_connections=200',
             '-c wal_sender_timeout=60s',
+            // Two-way sync's last-writer-wins reads the commit time of rows written locally.
+            '-c track_commit_timestamp=on',
             ...this.tlsSettings(account),
           ].join(' '),
         ],

@@ -1,0 +1,232 @@
+import { type ConflictPolicy, type SqlWriter } from '../conflict/conflict-policy';
+import { type ColumnPlan, type TargetTable } from '../plan/row-change';
+import { type BookkeepingTables, LSN_COLUMN, TS_COLUMN } from './change-statements';
+import { ident, literal } from './identifiers';
+
+// Two-way sync's statements: the upsert and delete of sink-postgres with the conflict decision
+// inside, against the row's last writer. That writer is the peer's change the sink applied last
+// (`sluice_sync_rows`: its source commit time and site, and the xmin the write left on the row),
+// unless the row's xmin is another: then someone wrote the row here since, and the last writer is
+// this site at that transaction's commit time (pg_xact_commit_timestamp). A row deleted here
+// leaves a tombstone in `sluice_sync_rows` (a trigger, `deleted`, the deleting xid). Pure: text.
+
+/** What every sync statement needs to know besides the table. */
+export interface SyncContext {
+  readonly books: BookkeepingTables;
+  readonly policy: ConflictPolicy;
+  /** This database's site id: the last writer of local writes. */
+  readonly site: string;
+  /** The site the applied changes come from. */
+  readonly peerSite: string;
+  /** track_commit_timestamp is on: local writes have a commit time (else it is unknown, NULL). */
+  readonly commitTimestamps: boolean;
+}
+
+/** The GUC the sink sets (transaction-local) so the tombstone trigger leaves its own deletes out. */
+export const SYNC_APPLY_SETTING = 'sluice.sync_apply';
+
+const alias = (i: number): string => `c${i}`;
+const cast = (column: ColumnPlan, i: number): string => `k.${alias(i)}::${column.type.pgType}`;
+
+function unnestSource(columns: readonly string[]): string {
+  const params = columns.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  return `SELECT * FROM unnest(${params}) WITH ORDINALITY AS u(${columns.join(', ')}, __ord)`;
+}
+
+/** The row key as `sluice_sync_rows.row_key` holds it: a jsonb array of the key values (to_jsonb). */
+function rowKey(table: TargetTable, value: (column: ColumnPlan) => string): string {
+  return `jsonb_build_array(${table.keyColumns.map((c) => `to_jsonb(${value(c)})`).join(', ')})`;
+}
+
+const indexOf = (columns: readonly ColumnPlan[], column: ColumnPlan): number =>
+  columns.findIndex((c) => c.name === column.name);
+
+function localTs(ctx: SyncContext, xid: string): string {
+  return ctx.commitTimestamps
+    ? `floor(extract(epoch FROM pg_xact_commit_timestamp(${xid})) * 1000)::bigint`
+    : 'NULL::bigint';
+}
+
+const LOCAL = (ctx: SyncContext) => literal(ctx.site);
+const PEER = (ctx: SyncContext) => literal(ctx.peerSite);
+
+/** A tombstone's writer: the peer's delete (ts, site), or a local delete (its xid's commit time). */
+const tombstone = (ctx: SyncContext, s: string): SqlWriter => ({
+  ts: `coalesce(${s}.ts_ms, ${localTs(ctx, `${s}.xid`)})`,
+  site: `coalesce(${s}.site, ${LOCAL(ctx)})`,
+});
+
+/**
+ * Whether the incoming change wins over the existing row `cur`: against the sink's last write
+ * when the row still carries its xmin, else against the local write that changed it since.
+ */
+function winsOverRow(ctx: SyncContext, table: TargetTable, incoming: SqlWriter): string {
+  const books = ctx.books;
+  const name = literal(`${table.schema}.${table.name}`);
+  const rk = rowKey(table, (c) => `cur.${ident(c.name)}`);
+  const applied = ctx.policy.winsSql(incoming, { ts: 's.ts_ms', site: 's.site' });
+  const local = ctx.policy.winsSql(incoming, { ts: localTs(ctx, 'cur.xmin'), site: LOCAL(ctx) });
+  return (
+    `coalesce((SELECT ${applied} FROM ${books.syncRows} s WHERE s.table_name = ${name} ` +
+    `AND s.row_key = ${rk} AND s.xid = cur.xmin AND NOT s.deleted), ${local})`
+  );
+}
+
+/**
+ * The decision per incoming change, in CTEs `here` (the existing rows, locked: FOR UPDATE waits for
+ * a local transaction writing one and reads its outcome) and `dec`: `apply`, and the last writer
+ * (`w_ts`, `w_site`) and version (`kept`) that overrule it when it is not applied. A change whose
+ * full before image equals the row here was made on top of it: no conflict, applied whatever the
+ * rule. A key without a row is decided against its tombstone, if any.
+ */
+function decisionCtes(ctx: SyncContext, table: TargetTable, match: string): string {
+  const { books } = ctx;
+  const name = literal(`${table.schema}.${table.name}`);
+  const keyNames = new Set(table.keyColumns.map((c) => c.name));
+  const same = table.columns
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => !keyNames.has(c.name))
+    .map(({ c, i }) => `t.${ident(c.name)} IS NOT DISTINCT FROM k.b${i}::${c.type.pgType}`);
+  const sameSql = same.length === 0 ? `k.__hb = 't'` : `(k.__hb = 't' AND ${same.join(' AND ')})`;
+  const applied = 's.xid = t.xmin AND NOT s.deleted';
+  const incoming: SqlWriter = { ts: 'k.__ts::bigint', site: PEER(ctx) };
+  const tomb = tombstone(ctx, 's');
+  const writer: SqlWriter = { ts: 'c.w_ts', site: 'c.w_site' };
+  return (
+    `here AS (SELECT k.__ord, t.xmin AS x, ${sameSql} AS same, ` +
+    `CASE WHEN ${applied} THEN s.ts_ms ELSE ${localTs(ctx, 't.xmin')} END AS w_ts, ` +
+    `CASE WHEN ${applied} THEN s.site ELSE ${LOCAL(ctx)} END AS w_site, ` +
+    `to_jsonb(t) - ${literal(LSN_COLUMN)} - ${literal(TS_COLUMN)} AS kept ` +
+    `FROM k JOIN ${table.qualified} t ON ${match} ` +
+    `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk FOR UPDATE OF t), ` +
+    `dec AS (SELECT k.__ord, k.__rk, c.x, ` +
+    `CASE WHEN c.__ord IS NOT NULL THEN c.same OR ${ctx.policy.winsSql(incoming, writer)} ` +
+    `WHEN s.deleted THEN ${ctx.policy.winsSql(incoming, tomb)} ELSE true END AS apply, ` +
+    `CASE WHEN c.__ord IS NOT NULL THEN c.w_ts ELSE ${tomb.ts} END AS w_ts, ` +
+    `CASE WHEN c.__ord IS NOT NULL THEN c.w_site ELSE ${tomb.site} END AS w_site, c.kept, ` +
+    `c.__ord IS NOT NULL AS present ` +
+    `FROM k LEFT JOIN here c ON c.__ord = k.__ord ` +
+    `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk)`
+  );
+}
+
+/** Columns of `unnest`: the values (`c<i>`), lsn, ts, the before image (`b<i>`) and whether it is full. */
+function syncSource(valueCount: number, table: TargetTable): string {
+  const names = [
+    ...Array.from({ length: valueCount }, (_, i) => alias(i)),
+    '__lsn',
+    '__ts',
+    ...table.columns.map((_, i) => `b${i}`),
+    '__hb',
+  ];
+  return unnestSource(names);
+}
+
+function tableMatch(table: TargetTable, columns: readonly ColumnPlan[], left: string): string {
+  return table.keyColumns
+    .map((key) => {
+      const i = columns.findIndex((c) => c.name === key.name);
+      return `${left}.${ident(key.name)} = ${cast(columns[i], i)}`;
+    })
+    .join(' AND ');
+}
+
+/**
+ * Upsert with the sync decision. Parameters (text[] each): one per column of `table.columns`,
+ * lsn, ts_ms, one per column of the before image, and whether that image is full (`t`). A key
+ * without a row is inserted unless a tombstone beats the change (no resurrection); an existing row
+ * is updated when the change wins (`setColumns`: the columns an update writes). Each written row's
+ * writer goes to sluice_sync_rows in the same statement. Returns the overruled changes: ordinal,
+ * the winning writer's ts_ms and site, and the version kept (jsonb; null when a deletion won); a
+ * row with a null ordinal when none is.
+ */
+export function syncUpsertStatement(
+  table: TargetTable,
+  ctx: SyncContext,
+  setColumns?: readonly boolean[],
+): string {
+  const { columns } = table;
+  const { books } = ctx;
+  const name = literal(`${table.schema}.${table.name}`);
+  const names = columns.map((c) => ident(c.name));
+  const keys = table.keyColumns.map((c) => ident(c.name)).join(', ');
+  const keyNames = new Set(table.keyColumns.map((c) => c.name));
+  const sets = columns
+    .filter((c, i) => !keyNames.has(c.name) && (setColumns === undefined || setColumns[i]))
+    .map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`);
+  sets.push(`${ident(LSN_COLUMN)} = EXCLUDED.${ident(LSN_COLUMN)}`);
+  sets.push(`${ident(TS_COLUMN)} = EXCLUDED.${ident(TS_COLUMN)}`);
+  const rk = rowKey(table, (c) => `u.${alias(indexOf(columns, c))}::${c.type.pgType}`);
+  const curKey = rowKey(table, (c) => `cur.${ident(c.name)}`);
+  const excluded: SqlWriter = { ts: `EXCLUDED.${ident(TS_COLUMN)}`, site: PEER(ctx) };
+  return (
+    `WITH u AS (${syncSource(columns.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
+    `${decisionCtes(ctx, table, tableMatch(table, columns, 't'))}, ` +
+    `ins AS (INSERT INTO ${table.qualified} AS cur (${names.join(', ')}, ${ident(LSN_COLUMN)}, ${ident(TS_COLUMN)}) ` +
+    `SELECT ${columns.map(cast).join(', ')}, k.__lsn::bigint, k.__ts::bigint FROM k JOIN dec d ON d.__ord = k.__ord ` +
+    `WHERE d.apply ON CONFLICT (${keys}) DO UPDATE SET ${sets.join(', ')} WHERE ` +
+    // Decided in `dec` for the row locked there; a row inserted here since (no lock then) anew.
+    `coalesce((SELECT d.apply FROM dec d WHERE d.__rk = ${curKey} AND d.x = cur.xmin), ` +
+    `${winsOverRow(ctx, table, excluded)}) ` +
+    `RETURNING ${curKey} AS __rk, cur.xmin AS __xmin, cur.${ident(TS_COLUMN)} AS __ts), ` +
+    // A tombstone committed here after this statement's snapshot (a local delete racing the
+    // insert) is seen by ON CONFLICT; its row must not come back: the transaction is retried.
+    `rec AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
+    `SELECT ${name}, ins.__rk, ins.__ts, ${PEER(ctx)}, ins.__xmin, false FROM ins ` +
+    `ON CONFLICT (table_name, row_key) DO UPDATE SET ts_ms = EXCLUDED.ts_ms, site = EXCLUDED.site, ` +
+    `xid = EXCLUDED.xid, deleted = false ` +
+    `WHERE NOT s.deleted OR ${ctx.policy.winsSql({ ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' }, tombstone(ctx, 's'))} ` +
+    `RETURNING 1) ` +
+    `SELECT d.__ord AS ord, d.w_ts AS ts_ms, d.w_site AS site, d.kept FROM ` +
+    `(SELECT ${books.retryFunction}((SELECT count(*) FROM ins) - (SELECT count(*) FROM rec)) AS ok) chk ` +
+    `LEFT JOIN dec d ON NOT EXISTS (SELECT 1 FROM ins WHERE ins.__rk = d.__rk)`
+  );
+}
+
+/**
+ * Delete with the sync decision. Parameters (text[] each): one per key column, lsn, ts_ms, one
+ * per column of the before image, whether it is full. A row whose last writer wins over the delete
+ * survives (returned as overruled, as for the upsert); every other key gets a tombstone (the
+ * delete's ts and site) unless a newer one is there.
+ */
+export function syncDeleteStatement(table: TargetTable, ctx: SyncContext): string {
+  const keys = table.keyColumns;
+  const { books } = ctx;
+  const name = literal(`${table.schema}.${table.name}`);
+  const rk = rowKey(table, (c) => `u.${alias(indexOf(keys, c))}::${c.type.pgType}`);
+  const excluded: SqlWriter = { ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' };
+  return (
+    `WITH u AS (${syncSource(keys.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
+    `${decisionCtes(ctx, table, tableMatch(table, keys, 't'))}, ` +
+    `del AS (DELETE FROM ${table.qualified} cur USING k, dec d WHERE d.__ord = k.__ord AND d.present AND d.apply ` +
+    `AND ${tableMatch(table, keys, 'cur')} RETURNING k.__rk), ` +
+    `mark AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
+    `SELECT ${name}, k.__rk, k.__ts::bigint, ${PEER(ctx)}, NULL, true FROM k JOIN dec d ON d.__ord = k.__ord ` +
+    `WHERE d.apply OR NOT d.present ` +
+    `ON CONFLICT (table_name, row_key) DO UPDATE SET ts_ms = EXCLUDED.ts_ms, site = EXCLUDED.site, ` +
+    `xid = NULL, deleted = true WHERE NOT s.deleted OR ${ctx.policy.winsSql(excluded, tombstone(ctx, 's'))}) ` +
+    `SELECT d.__ord AS ord, d.w_ts AS ts_ms, d.w_site AS site, d.kept FROM dec d WHERE d.present AND NOT d.apply`
+  );
+}
+
+/** Overruled changes in two-way sync. Parameters (text[] each): see BatchWriter.writeSyncConflicts. */
+export function syncConflictStatement(books: BookkeepingTables): string {
+  return (
+    `INSERT INTO ${books.conflicts} (table_name, row_key, op, incoming_lsn, incoming_ts_ms, current_ts_ms, ` +
+    `rejected, topic, "partition", "offset", rule, incoming_site, current_site, winner, kept) ` +
+    `SELECT tn, k::jsonb, op, il::bigint, it::bigint, ct::bigint, r::jsonb, t, p::int, o::bigint, ` +
+    `ru, isite, csite, w, kp::jsonb ` +
+    `FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], ` +
+    `$9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[]) ` +
+    `AS u(tn, k, op, il, it, ct, r, t, p, o, ru, isite, csite, w, kp)`
+  );
+}
+
+/** The trigger that leaves a tombstone for every row deleted here by anyone but the sink. */
+export function tombstoneTriggerStatement(table: TargetTable, books: BookkeepingTables): string {
+  const args = table.keyColumns.map((c) => literal(c.name)).join(', ');
+  return (
+    `CREATE OR REPLACE TRIGGER sluice_sync_tombstone AFTER DELETE ON ${table.qualified} ` +
+    `FOR EACH ROW EXECUTE FUNCTION ${books.tombstoneFunction}(${args})`
+  );
+}

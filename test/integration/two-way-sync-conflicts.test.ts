@@ -1,0 +1,309 @@
+// Two-way sync's conflict resolution on two real databases of the shared stack (`source` = site a,
+// `sink` = site b; one unique schema in each), four apps in-process as in two-way-sync.test.ts, the
+// sinks with `sync`. Concurrent changes of one row are made really concurrent: one side's
+// transaction holds the row while the other side commits, so each side writes before it sees the
+// other's change and the commit order is known. Both sides must end equal, on the rule's winner,
+// with each overruled change in sluice_conflicts on the side that overruled it.
+// last-writer-wins needs track_commit_timestamp (the stack turns it on); on a server without it
+// those cases are skipped and the sinks' default rule is source-priority.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Client } from 'pg';
+import { type ConnectorApp, createConnectorApp, type RunningConnector } from '@sluice/connect';
+import { ConfigError } from '@sluice/errors';
+import { type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
+import { type SinkPostgresConfigInput, sinkPostgresConnector } from '@sluice/sink-postgres';
+import { stackAddresses } from '@sluice/test-support';
+import { type SourceApp, SourceTestBed } from './source-postgres-harness';
+
+const TABLES = ['lww_items', 'prio_items'] as const;
+
+describe(
+  'two-way sync: conflicts resolved deterministically, both sides converge',
+  { timeout: 240_000 },
+  () => {
+    let bed: SourceTestBed;
+    let b: Client;
+    let name: string;
+    let tracking = false;
+    let sourceB: SourceApp | undefined;
+    const sinks: ConnectorApp<RunningConnector>[] = [];
+    const topicA = (table: string) => bed.topic(table);
+    const topicB = (table: string) => `${name}.b.${name}.${table}`;
+
+    const rowsOf = async (client: Client, table: string): Promise<string[]> =>
+      (
+        await client.query<{ id: number; v: string | null }>(`SELECT id, v FROM ${name}.${table} ORDER BY id`)
+      ).rows.map((r) => `${r.id}:${r.v}`);
+
+    const converged = async (table: string, expected: string[]): Promise<void> => {
+      let last = '';
+      await bed.waitFor(
+        async () => {
+          const [onA, onB] = [await rowsOf(bed.pg, table), await rowsOf(b, table)];
+          last = `a: ${onA.join(' ')} | b: ${onB.join(' ')}`;
+          return (
+            (JSON.stringify(onA) === JSON.stringify(expected) &&
+              JSON.stringify(onB) === JSON.stringify(expected)) ||
+            undefined
+          );
+        },
+        30_000,
+        `${table} equal to ${expected.join(' ')} on both sides (last seen ${last})`,
+      );
+    };
+
+    /** `first` writes inside an open transaction, `second` commits, then `first` commits: first wins by time. */
+    const concurrently = async (first: Client, firstSql: string, second: Client, secondSql: string) => {
+      await first.query('BEGIN');
+      await first.query(firstSql);
+      await second.query(secondSql);
+      await first.query('COMMIT');
+    };
+
+    const conflictsOn = async (client: Client): Promise<string[]> =>
+      (
+        await client.query<{ line: string }>(
+          `SELECT format('%s %s %s %s winner=%s kept=%s', split_part(table_name, '.', 2), row_key->>'id', op, rule, ` +
+            `winner, coalesce(kept->>'v', '-')) AS line FROM ${name}.sluice_conflicts ORDER BY 1`,
+        )
+      ).rows.map((r) => r.line);
+
+    const sinkConfig = (overrides: Partial<SinkPostgresConfigInput>): SinkPostgresConfigInput => {
+      const stack = stackAddresses();
+      return {
+        topics: [],
+        runtime: {
+          sessionTimeoutMs: 10_000,
+          heartbeatIntervalMs: 1000,
+          revokeTimeoutMs: 2000,
+          shutdownTimeoutMs: 8000,
+        },
+        kafka: { brokers: stack.kafkaBrokers, clientId: 'sluice-it-two-way-conflicts' },
+        registry: { url: stack.registryUrl },
+        http: { host: '127.0.0.1', port: 0 },
+        logging: { level: 'error' },
+        ...overrides,
+      };
+    };
+
+    let a2: Client;
+    let b2: Client;
+
+    before(async () => {
+      bed = await SourceTestBed.open('it_twc');
+      name = bed.name;
+      b = new Client({ ...stackAddresses().postgres, database: 'sink' });
+      await b.connect();
+      b2 = new Client({ ...stackAddresses().postgres, database: 'sink' });
+      await b2.connect();
+      a2 = await bed.client();
+      tracking =
+        (await b.query<{ on: string }>("SELECT current_setting('track_commit_timestamp') AS on")).rows[0]
+          .on === 'on';
+      await b.query(`CREATE SCHEMA ${name}`);
+      for (const table of TABLES)
+        for (const side of [bed.pg, b]) {
+          await side.query(`CREATE TABLE ${name}.${table} (id int PRIMARY KEY, v text)`);
+          // Full before images: a change made on top of the row here is told from a conflict.
+          await side.query(`ALTER TABLE ${name}.${table} REPLICA IDENTITY FULL`);
+        }
+      for (const table of TABLES) {
+        await bed.sql(`INSERT INTO ${name}.${table} SELECT g, 'a0' FROM generate_series(1, 5) g`);
+        await b.query(`INSERT INTO ${name}.${table} VALUES (100, 'b0')`);
+      }
+      const common = {
+        tables: { include: TABLES.map((t) => `${name}.${t}`) },
+        columns: { exclude: TABLES.map((t) => `${name}.${t}.__sluice_*`) },
+      };
+      const sourceA = await bed.startApp({ ...common, events: { skipOrigins: 'all' } });
+      sourceB = await createConnectorApp<RunningSource>(
+        sourcePostgresConnector,
+        sourcePostgresConnector.configSchema.parse(
+          bed.config({
+            ...common,
+            topicPrefix: `${name}.b`,
+            postgres: { ...stackAddresses().postgres, database: 'sink' },
+            slot: { name: `${name}_b` },
+            publication: { name: `${name}_b` },
+            events: { skipOrigins: 'all' },
+          }),
+        ),
+      );
+      await bed.waitForStatus(sourceA.url, (s) => s.phase === 'streaming');
+      await bed.waitForStatus(sourceB.url, (s) => s.phase === 'streaming');
+      const reader = await bed.consume([...TABLES.map(topicA), ...TABLES.map(topicB)]);
+      await reader.until((records) => records.length >= 12);
+      const stack = stackAddresses();
+      const rule = tracking ? 'last-writer-wins' : 'source-priority';
+      for (const [site, peerSite, database, topics] of [
+        ['b', 'a', 'sink', TABLES.map(topicA)],
+        ['a', 'b', 'source', TABLES.map(topicB)],
+      ] as const)
+        sinks.push(
+          await createConnectorApp(
+            sinkPostgresConnector,
+            sinkPostgresConnector.configSchema.parse(
+              sinkConfig({
+                group: `${name}.${peerSite}${site}`,
+                topics: [...topics],
+                target: {
+                  ...stack.postgres,
+                  database,
+                  schema: name,
+                  bookkeepingSchema: name,
+                  replicationOrigin: true,
+                },
+                sync: { site, peerSite, rule, prioritySite: 'a' },
+                tables: { [topics[1]]: { conflictRule: 'source-priority' } },
+              }),
+            ),
+          ),
+        );
+      for (const table of TABLES) await converged(table, ['1:a0', '2:a0', '3:a0', '4:a0', '5:a0', '100:b0']);
+    });
+
+    after(async () => {
+      for (const sink of sinks) await sink.close().catch(() => undefined);
+      await sourceB?.close().catch(() => undefined);
+      await a2?.end().catch(() => undefined);
+      await b2?.end().catch(() => undefined);
+      if (b !== undefined) {
+        const slot = `${name}_b`;
+        await bed
+          .waitFor(async () => {
+            const { rows } = await b.query<{ active_pid: number | null }>(
+              'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
+              [slot],
+            );
+            if (rows.length === 0) return true;
+            if (rows[0].active_pid !== null)
+              await b.query('SELECT pg_terminate_backend($1)', [rows[0].active_pid]);
+            else await b.query('SELECT pg_drop_replication_slot($1)', [slot]);
+            return undefined;
+          }, 15_000)
+          .catch(() => undefined);
+        await b.query(`DROP PUBLICATION IF EXISTS ${name}_b`).catch(() => undefined);
+        await b.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
+        await b
+          .query(
+            `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'sluice_${name}%'`,
+          )
+          .catch(() => undefined);
+        await b.end();
+      }
+      await bed
+        .sql(
+          `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'sluice_${name}%'`,
+        )
+        .catch(() => undefined);
+      await bed?.cleanup();
+    });
+
+    it('last writer wins: concurrent updates and delete against update end on the later commit', async (t) => {
+      if (!tracking) return t.skip('track_commit_timestamp is off on this Postgres (restart the stack)');
+      const lww = `${name}.lww_items`;
+      // 1: b commits last; 2: a commits last.
+      await concurrently(
+        b2,
+        `UPDATE ${lww} SET v = 'b1' WHERE id = 1`,
+        bed.pg,
+        `UPDATE ${lww} SET v = 'a1' WHERE id = 1`,
+      );
+      await concurrently(
+        a2,
+        `UPDATE ${lww} SET v = 'a2' WHERE id = 2`,
+        b,
+        `UPDATE ${lww} SET v = 'b2' WHERE id = 2`,
+      );
+      // 3: b's delete is later than a's update; 4: a's update is later than b's delete.
+      await concurrently(
+        b2,
+        `DELETE FROM ${lww} WHERE id = 3`,
+        bed.pg,
+        `UPDATE ${lww} SET v = 'a3' WHERE id = 3`,
+      );
+      await concurrently(a2, `UPDATE ${lww} SET v = 'a4' WHERE id = 4`, b, `DELETE FROM ${lww} WHERE id = 4`);
+      await converged('lww_items', ['1:b1', '2:a2', '4:a4', '5:a0', '100:b0']);
+      // A row deleted on both sides stays deleted: an older update from either side does not bring it back.
+      await bed.sql(`UPDATE ${lww} SET v = 'a5' WHERE id = 5`);
+      await converged('lww_items', ['1:b1', '2:a2', '4:a4', '5:a5', '100:b0']);
+    });
+
+    it('source priority: the priority site wins a concurrent change whatever the times; others pass', async () => {
+      const prio = `${name}.prio_items`;
+      // b commits last, a (the priority site) still wins.
+      await concurrently(
+        b2,
+        `UPDATE ${prio} SET v = 'b1' WHERE id = 1`,
+        bed.pg,
+        `UPDATE ${prio} SET v = 'a1' WHERE id = 1`,
+      );
+      await converged('prio_items', ['1:a1', '2:a0', '3:a0', '4:a0', '5:a0', '100:b0']);
+      // Not concurrent: b's change made on top of a's row crosses (its before image equals a's row).
+      await b.query(`UPDATE ${prio} SET v = 'b2' WHERE id = 2`);
+      await b.query(`DELETE FROM ${prio} WHERE id = 3`);
+      await converged('prio_items', ['1:a1', '2:b2', '4:a0', '5:a0', '100:b0']);
+      // A delete on b against a concurrent update on a: a's update wins, the row comes back on b.
+      await concurrently(
+        b2,
+        `DELETE FROM ${prio} WHERE id = 4`,
+        bed.pg,
+        `UPDATE ${prio} SET v = 'a4' WHERE id = 4`,
+      );
+      await converged('prio_items', ['1:a1', '2:b2', '4:a4', '5:a0', '100:b0']);
+    });
+
+    it('records every overruled change on the side that overruled it, counted per direction', async () => {
+      const onA = [
+        ...(tracking
+          ? [
+              'lww_items 2 u last-writer-wins winner=a kept=a2',
+              'lww_items 4 d last-writer-wins winner=a kept=a4',
+            ]
+          : []),
+        'prio_items 1 u source-priority winner=a kept=a1',
+        'prio_items 4 d source-priority winner=a kept=a4',
+      ];
+      const onB = tracking
+        ? [
+            'lww_items 1 u last-writer-wins winner=b kept=b1',
+            'lww_items 3 u last-writer-wins winner=b kept=-',
+          ]
+        : [];
+      assert.deepEqual(await conflictsOn(bed.pg), onA.sort());
+      assert.deepEqual(await conflictsOn(b), onB.sort());
+      const statuses: Array<{ conflicts: number; sync: { site: string; commitTimestamps: boolean } }> = [];
+      for (const sink of sinks) statuses.push((await (await fetch(`${sink.url}/status`)).json()) as never);
+      assert.deepEqual(
+        statuses.map((s) => [s.sync.site, s.conflicts, s.sync.commitTimestamps]),
+        [
+          ['b', onB.length, tracking],
+          ['a', onA.length, tracking],
+        ],
+      );
+      const metrics = await (await fetch(`${sinks[1].url}/metrics`)).text();
+      assert.match(
+        metrics,
+        new RegExp(`sluice_sink_conflicts_total\\{group="${name}.ba",direction="b->a"\\} ${onA.length}`),
+      );
+    });
+
+    it('refuses a sync sink without a replication origin at start (it would echo)', async () => {
+      const config = sinkPostgresConnector.configSchema.parse(
+        sinkConfig({
+          group: `${name}.echo`,
+          topics: [topicA('lww_items')],
+          target: { ...stackAddresses().postgres, database: 'sink', schema: name, bookkeepingSchema: name },
+          sync: { site: 'b', peerSite: 'a', rule: 'source-priority', prioritySite: 'a' },
+        }),
+      );
+      await assert.rejects(createConnectorApp(sinkPostgresConnector, config), (error: unknown) => {
+        assert.ok(error instanceof ConfigError, String(error));
+        assert.equal(error.path, 'target.replicationOrigin');
+        assert.match(error.message, /echo/);
+        return true;
+      });
+    });
+  },
+);
