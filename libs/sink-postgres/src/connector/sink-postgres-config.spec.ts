@@ -10,9 +10,19 @@ import {
 } from '@sluice/config';
 import { type ConsumerRuntimeSettings } from '@sluice/connect';
 import { ConfigError } from '@sluice/errors';
+import { checkSyncSettings } from './postgres-sink';
 import { sinkPostgresConnector } from './sink-postgres-connector';
 
 const sinkPostgresAppConfigSchema = sinkPostgresConnector.configSchema;
+
+function assertConfigError(run: () => unknown, path: string, message: RegExp): void {
+  assert.throws(run, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
+    assert.equal(error.path, path, error.message);
+    assert.match(error.message, message);
+    return true;
+  });
+}
 
 const root = join(__dirname, '..', '..', '..', '..', '..');
 
@@ -70,6 +80,13 @@ describe('sink-postgres configuration', () => {
     [{ topics: ['t'], runtime: { onKeyFailure: 'drop' } }, 'runtime.onKeyFailure'],
     [{ topics: ['t'], runtime: { failure: { onKeyFailure: 'skip' } } }, 'runtime'],
     [{ topics: ['t'], unknownSetting: true }, '(root)'],
+    [{ topics: ['t'], sync: { peerSite: 'a' } }, 'sync.site'],
+    [{ topics: ['t'], sync: { site: 'b c', peerSite: 'a' } }, 'sync.site'],
+    [{ topics: ['t'], sync: { site: 'a', peerSite: 'a' } }, 'sync.peerSite'],
+    [{ topics: ['t'], sync: { site: 'b', peerSite: 'a', rule: 'newest' } }, 'sync.rule'],
+    [{ topics: ['t'], sync: { site: 'b', peerSite: 'a', rule: 'source-priority' } }, 'sync.prioritySite'],
+    [{ topics: ['t'], sync: { site: 'b', peerSite: 'a', prioritySite: 'c' } }, 'sync.prioritySite'],
+    [{ topics: ['t'], tables: { t: { conflictRule: 'mine' } } }, 'tables.t.conflictRule'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {
       assert.throws(
@@ -78,6 +95,44 @@ describe('sink-postgres configuration', () => {
       );
     });
   }
+
+  for (const [yaml, path, message] of [
+    [
+      { topics: ['t'], sync: { site: 'b', peerSite: 'a' } },
+      'target.replicationOrigin',
+      /needs the sink to write with a replication origin.*echo.*replicationOrigin: true \(origin sluice_g\)/,
+    ],
+    [
+      { topics: ['t'], tables: { t: { conflictRule: 'source-priority' } } },
+      'tables.t.conflictRule',
+      /needs sync/,
+    ],
+    [
+      {
+        topics: ['t'],
+        target: { replicationOrigin: true },
+        sync: { site: 'b', peerSite: 'a' },
+        tables: { t: { conflictRule: 'source-priority' } },
+      },
+      'tables.t.conflictRule',
+      /sync\.prioritySite/,
+    ],
+  ] as const) {
+    it(`refuses a two-way sync setting the schema alone cannot check: ${path}`, () => {
+      const config = parseConfig(sinkPostgresAppConfigSchema, { group: 'g', ...yaml }, { env: {} });
+      assertConfigError(() => checkSyncSettings(config), path, message);
+    });
+  }
+
+  it('accepts a two-way sync direction', () => {
+    const config = parseConfig(
+      sinkPostgresAppConfigSchema,
+      { topics: ['t'], target: { replicationOrigin: true }, sync: { site: 'b', peerSite: 'a' } },
+      { env: {} },
+    );
+    assert.deepEqual(config.sync, { site: 'b', peerSite: 'a', rule: 'last-writer-wins' });
+    checkSyncSettings(config);
+  });
 
   it('accepts examples/sink-postgres.yaml', () => {
     const config = loadConfigFile(sinkPostgresAppConfigSchema, join(root, 'examples', 'sink-postgres.yaml'), {

@@ -1,0 +1,77 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LastWriterWins, SourcePriority } from '../conflict/conflict-policy';
+import { type ColumnPlan, type TargetTable } from '../plan/row-change';
+import { bookkeepingTables } from '../target/bookkeeping';
+import {
+  type SyncContext,
+  syncDeleteStatement,
+  syncUpsertStatement,
+  tombstoneTriggerStatement,
+} from './sync-statements';
+
+const column = (name: string, pgType: string): ColumnPlan => ({
+  name,
+  type: { pgType, nullable: true, toText: () => null } as unknown as ColumnPlan['type'],
+});
+const id = column('id', 'integer');
+const table: TargetTable = {
+  schema: 'app',
+  name: 'orders',
+  qualified: '"app"."orders"',
+  keyColumns: [id],
+  columns: [id, column('total', 'numeric')],
+  signature: 'v1',
+  options: { history: false, merge: false },
+};
+const context = (commitTimestamps: boolean): SyncContext => ({
+  books: bookkeepingTables('sluice'),
+  policy: commitTimestamps ? new LastWriterWins() : new SourcePriority('a'),
+  site: 'b',
+  peerSite: 'a',
+  commitTimestamps,
+});
+
+describe('two-way sync statements', () => {
+  it('decide against the locked row and its last writer, in the statement that writes', () => {
+    const sql = syncUpsertStatement(table, context(true));
+    assert.match(sql, /FOR UPDATE OF t/);
+    assert.match(sql, /"sluice"\."sluice_sync_rows"/);
+    assert.match(sql, /pg_xact_commit_timestamp\(t\.xmin\)/);
+    // 2 values, lsn, ts, 2 before-image columns, full-image flag.
+    assert.match(sql, /\$7::text\[\]\) WITH ORDINALITY/);
+    assert.doesNotMatch(sql, /\$8::text\[\]/);
+    // The key as the tombstone trigger computes it: to_jsonb of each key column.
+    assert.match(sql, /jsonb_build_array\(to_jsonb\(u\.c0::integer\)\)/);
+    assert.match(sql, /"sluice"\."sluice_sync_retry"/);
+  });
+
+  it('leave commit times out where the server does not track them', () => {
+    for (const sql of [
+      syncUpsertStatement(table, context(false)),
+      syncDeleteStatement(table, context(false)),
+    ])
+      assert.doesNotMatch(sql, /pg_xact_commit_timestamp/);
+  });
+
+  it('write the given columns only on update (merge)', () => {
+    const sql = syncUpsertStatement(table, context(true), [false, false]);
+    assert.doesNotMatch(sql, /"total" = EXCLUDED/);
+    assert.match(syncUpsertStatement(table, context(true)), /"total" = EXCLUDED\."total"/);
+  });
+
+  it('delete with a tombstone and return the rows that survive', () => {
+    const sql = syncDeleteStatement(table, context(true));
+    assert.match(sql, /DELETE FROM "app"\."orders" cur/);
+    assert.match(sql, /deleted = true/);
+    assert.match(sql, /WHERE d\.present AND NOT d\.apply$/);
+  });
+
+  it('install the tombstone trigger with the key column names', () => {
+    assert.equal(
+      tombstoneTriggerStatement(table, bookkeepingTables('sluice')),
+      'CREATE OR REPLACE TRIGGER sluice_sync_tombstone AFTER DELETE ON "app"."orders" FOR EACH ROW ' +
+        `EXECUTE FUNCTION "sluice"."sluice_sync_tombstone"('id')`,
+    );
+  });
+});
