@@ -192,6 +192,6 @@ function renderMarkdown(
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.stderr.write(`bench: ${(err as Error).stack ?? (err as Error).message}\n`);
   process.exitCode = 1;
 });
