@@ -216,5 +216,15 @@ describe('two-way sync: no echo between two databases', { timeout: 300_000 }, ()
       statuses.map((s) => s.replicationOrigin),
       [`sluice_${name}_ab`, `${name}_into_a`],
     );
+    // Source B drops the AB sink's changes itself (by name): counted, on /status and /metrics.
+    const statusB = (await (await fetch(`${sourceB!.url}/status`)).json()) as {
+      changesSkippedByOrigin: number;
+    };
+    assert.ok(statusB.changesSkippedByOrigin >= 2, `skipped ${statusB.changesSkippedByOrigin}`);
+    const metrics = await (await fetch(`${sourceB!.url}/metrics`)).text();
+    assert.match(
+      metrics,
+      new RegExp(`sluice_source_origin_skipped_changes_total\\{source="${name}.b"\\} [1-9]`),
+    );
   });
 });

@@ -8,7 +8,7 @@ import { PostgresSession } from '../replication/postgres-session';
 import { type CompiledSourceConfig, compileSourceConfig } from './compile-source-config';
 import { SourceCoordinator } from './source-coordinator';
 import type { PostgresSourceDependencies } from './source-dependencies';
-import { sourceEventsCounter, sourceRestartsCounter } from './source-metrics';
+import { sourceEventsCounter, sourceOriginSkippedCounter, sourceRestartsCounter } from './source-metrics';
 import { SourceOffset } from './source-offset';
 import { type OpenCapture, SourceRun, type SourceRunListener } from './source-run';
 import type { SourceStatus } from './source-status';
@@ -47,6 +47,9 @@ export class PostgresSource {
   private readonly subjectGenerations = new Map<string, number>();
   private readonly eventsCounter: { inc(value?: number): void };
   private eventsPublished = 0;
+  /** Row changes left out for their origin (two-way sync: the other direction's sink wrote them). */
+  private changesSkippedByOrigin = 0;
+  private readonly skippedCounter: { inc(value?: number): void };
   /** Events Kafka acknowledged, over every run: the progress the watchdog looks for. */
   private eventsAcknowledged = 0;
   /** `schema.table` of every table this source captures (set once connected). */
@@ -69,6 +72,7 @@ export class PostgresSource {
       }),
     );
     this.eventsCounter = sourceEventsCounter(config.topicPrefix);
+    this.skippedCounter = sourceOriginSkippedCounter(config.topicPrefix);
     const listener: SourceRunListener = {
       onCaptured: (tables) => (this.captured = tables),
       onOpened: (capture) => (this.capture = capture),
@@ -77,6 +81,10 @@ export class PostgresSource {
         this.eventsCounter.inc(count);
       },
       onAcknowledged: (count) => (this.eventsAcknowledged += count),
+      onOriginChangeSkipped: () => {
+        this.changesSkippedByOrigin += 1;
+        this.skippedCounter.inc();
+      },
     };
     this.coordinator = new SourceCoordinator({
       restart: config.restart,
@@ -190,6 +198,7 @@ export class PostgresSource {
       confirmedLsn: offset.confirmedLsn?.toString(),
       lagBytes: offset.lagBytes(run?.stream?.position),
       eventsPublished: this.eventsPublished,
+      changesSkippedByOrigin: this.changesSkippedByOrigin,
       eventsPending: (capture?.publisher.pending ?? 0) + (capture?.tables.heldEventCount() ?? 0),
       snapshot: initial ? { kind: 'initial', ...initial.view } : run?.incremental?.status(),
       heldTables: capture?.tables.held() ?? [],

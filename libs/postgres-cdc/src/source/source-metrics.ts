@@ -8,6 +8,11 @@ const events = counter({
   help: 'Change events handed to Kafka (snapshot reads and streamed changes).',
   labelNames: ['source'],
 });
+const originSkipped = counter({
+  name: 'sluice_source_origin_skipped_changes_total',
+  help: "Row changes left out for their replication origin (events.skipOrigins as a list): a sink's own writes in two-way sync.",
+  labelNames: ['source'],
+});
 const slotLag = gauge({
   name: 'sluice_replication_slot_lag_bytes',
   help: "Server WAL end minus the slot's confirmed position: WAL the slot retains.",
@@ -63,6 +68,11 @@ const PHASES: readonly SourcePhase[] = [
 /** The per-event counter of one source, bound once. */
 export function sourceEventsCounter(source: string): { inc(value?: number): void } {
   return events.bind({ source });
+}
+
+/** The skipped-own-changes counter of one source, bound once. */
+export function sourceOriginSkippedCounter(source: string): { inc(value?: number): void } {
+  return originSkipped.bind({ source });
 }
 
 /** Counts the source's restarts by reason (`failure`, `stalled`). */

@@ -52,6 +52,8 @@ export interface SourceRunListener {
   onEvents(count: number): void;
   /** Events Kafka acknowledged. */
   onAcknowledged(count: number): void;
+  /** A row change dropped for its origin (`events.skipOrigins` as a list: a sink's own writes). */
+  onOriginChangeSkipped?(): void;
 }
 
 export interface SourceRunOptions {
@@ -328,7 +330,10 @@ export class SourceRun implements CoordinatedRun {
       database: config.postgres.database,
       onPosition: (lsn) => offset.advanceTo(lsn),
       ...(from && { lastCommitLsn: from }),
-      ...(Array.isArray(config.events.skipOrigins) && { skipOrigins: config.events.skipOrigins }),
+      ...(Array.isArray(config.events.skipOrigins) && {
+        skipOrigins: config.events.skipOrigins,
+        onOriginChangeSkipped: () => this.options.listener.onOriginChangeSkipped?.(),
+      }),
       ...(this.delivered && {
         delivered: this.delivered,
         onAlreadyDelivered: () => {

@@ -47,6 +47,12 @@ export interface SourceStatus {
   /** Server WAL position minus the confirmed position, in bytes (WAL the slot retains). */
   readonly lagBytes: number | undefined;
   readonly eventsPublished: number;
+  /**
+   * Row changes left out because their transaction carries an origin of `events.skipOrigins` (a
+   * list): in two-way sync, the other direction's sink's own writes. With `skipOrigins: all`
+   * Postgres leaves them out before decoding and they are not seen here (0).
+   */
+  readonly changesSkippedByOrigin: number;
   /** Events handed to Kafka and not yet acknowledged. */
   readonly eventsPending: number;
   readonly snapshot: SnapshotStatus | undefined;

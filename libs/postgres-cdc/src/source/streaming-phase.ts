@@ -47,7 +47,12 @@ export interface StreamingContext extends PhaseContext {
   readonly skipOrigins?: readonly string[];
   /** Called with each transaction dropped for its origin. */
   readonly onOriginSkipped?: (origin: string) => void;
+  /** Called with each row change (insert, update, delete, truncate) dropped for its origin. */
+  readonly onOriginChangeSkipped?: () => void;
 }
+
+/** Row changes: what a transaction dropped for its origin would have published. */
+const CHANGE_TYPES: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'truncate']);
 
 /** Whether `origin` is `name` or one of `name#<n>` (a sink's origins, one per writing connection). */
 export function originMatches(names: readonly string[], origin: string): boolean {
@@ -90,7 +95,10 @@ export class StreamingPhase {
     const { tables, builder, publisher, window, incremental } = this.context;
     // Signals and the snapshot's bookkeeping are consumed there; a chunk may be emitted there.
     if (incremental?.wants(message) && (await incremental.observe(message))) return;
-    if ((this.replayed || this.skipped) && message.type !== 'commit' && message.type !== 'relation') return;
+    if ((this.replayed || this.skipped) && message.type !== 'commit' && message.type !== 'relation') {
+      if (this.skipped && CHANGE_TYPES.has(message.type)) this.context.onOriginChangeSkipped?.();
+      return;
+    }
     switch (message.type) {
       case 'begin':
         this.origin = undefined;
