@@ -1,7 +1,8 @@
 // The demo as an automated test: `sluice demo` (the README's first command) runs the whole pipeline
 // — source-postgres, transformer, sink-postgres and sink-http, each its own process — under a
 // workload, drains, and exits 0 only when the replica equals the source, the webhook receiver got
-// each event once, and the poison record reached the dead-letter topic. Jaeger and Prometheus are
+// each event once (no event twice, also across the two kill -9 of the source the first run makes),
+// and the poison record reached the dead-letter topic. Jaeger and Prometheus are
 // left out here (their suites cover them); the stack the test setup started is reused. With
 // --webhooks a Stripe-style sender also feeds source-webhook → a second transformer → the replica,
 // and the run checks each event the sender got a 2xx for is in the table once.
@@ -25,6 +26,10 @@ describe('sluice demo', () => {
         '40',
         '--customers',
         '300',
+        // kill -9 of the source twice during the workload: each webhook event still arrives once
+        // (the source publishes exactly once; a re-published change would be a second webhook).
+        '--kill-source',
+        '2',
         '--no-observability',
       ],
       { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -38,6 +43,7 @@ describe('sluice demo', () => {
     for (const table of ['customers', 'orders', 'order_items'])
       assert.match(output, new RegExp(`ok +replica ${table}: \\d+ rows equal`));
     assert.match(output, /ok +webhook: each event once: [1-9]\d* events, each accepted once/);
+    assert.match(output, /kill -9 source-postgres \(pid \d+\), 2 of 2: started again/);
     assert.match(output, /ok +poison record dead-lettered/);
     // The live view ran: stages with throughput and the end-to-end latency line.
     assert.match(output, /source-postgres +\d+/);

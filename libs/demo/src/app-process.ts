@@ -106,6 +106,14 @@ export class AppProcess {
     }
   }
 
+  /** kill -9: no drain, no goodbye (what a crash or an OOM kill does). Resolves when it is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (child === undefined || this.hasExited) return;
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
   async stop(graceMs = 15_000): Promise<void> {
     const child = this.child;

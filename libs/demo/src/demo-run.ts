@@ -28,6 +28,11 @@ export interface DemoOptions {
   readonly customers: number;
   /** Leave the apps running after the summary. */
   readonly keep: boolean;
+  /**
+   * kill -9 source-postgres this many times during the workload (evenly spread; every 15 s without
+   * a duration), starting it again at once each time: the checks must hold all the same.
+   */
+  readonly killSource?: number;
   /** Jaeger and Prometheus run (the summary lists them; apps export traces). */
   readonly observability: boolean;
   /**
@@ -159,7 +164,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     };
     const deadline =
       options.durationSeconds === undefined ? Infinity : started + options.durationSeconds * 1000;
+    const kills = options.killSource ?? 0;
+    const killEvery =
+      options.durationSeconds === undefined ? 15_000 : (options.durationSeconds * 1000) / (kills + 1);
+    let killed = 0;
     while (Date.now() < deadline && !options.signal.aborted) {
+      if (killed < kills && Date.now() >= started + (killed + 1) * killEvery) {
+        const pid = source.pid;
+        await source.kill();
+        start(source);
+        killed++;
+        out(`kill -9 source-postgres (pid ${pid}), ${killed} of ${kills}: started again`);
+      }
       const crashed = apps.find((a) => a.hasExited);
       if (crashed) throw new Error(`${crashed.name} exited during the run (log: ${crashed.options.logFile})`);
       if (workload.failure) throw new Error(`the workload failed: ${workload.failure.message}`);
@@ -190,7 +206,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
           : `still behind after the timeout: ${behind.join(', ') || 'still moving'}`,
       },
       ...(await checkReplica(database, replica, plan.replicaTable)),
-      checkWebhook(await recordCoordinates(kafka, plan.webhookTopic), receiver.keys),
+      checkWebhook(await recordCoordinates(kafka, plan.webhookTopic), receiver.keys, receiver.bodies),
       await plan.checkPoison(kafka, workload.status.poisonOrderId),
       ...(sender && plan.webhookSource
         ? [await checkWebhookEvents(kafka, replica, sender, plan.webhookSource)]

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkWebhookSource, type WebhookSourceEvidence } from './pipeline-checks';
+import { checkWebhook, checkWebhookSource, type WebhookSourceEvidence } from './pipeline-checks';
 
 const evidence = (over: Partial<WebhookSourceEvidence> = {}): WebhookSourceEvidence => ({
   acknowledged: new Map([
@@ -17,6 +17,37 @@ const evidence = (over: Partial<WebhookSourceEvidence> = {}): WebhookSourceEvide
   tableIds: ['evt_1', 'evt_3'],
   keptType: 'invoice.paid',
   ...over,
+});
+
+describe('checkWebhook', () => {
+  const topic = new Set(['t:0:1', 't:0:2', 't:1:4']);
+
+  it('holds when the receiver applied each record of the topic once, each body once', () => {
+    const bodies = new Map([
+      ['t:0:1', 'a'],
+      ['t:0:2', 'b'],
+      ['t:1:4', 'c'],
+    ]);
+    const result = checkWebhook(topic, new Set(topic), bodies);
+    assert.equal(result.ok, true, result.detail);
+    assert.equal(result.detail, '3 events, each accepted once');
+  });
+
+  it('fails on a record missing or unknown', () => {
+    assert.equal(checkWebhook(topic, new Set(['t:0:1', 't:0:2'])).ok, false);
+    assert.equal(checkWebhook(topic, new Set([...topic, 't:2:9'])).ok, false);
+  });
+
+  it('fails on one event under two keys (a change the source published twice)', () => {
+    const bodies = new Map([
+      ['t:0:1', 'a'],
+      ['t:0:2', 'b'],
+      ['t:1:4', 'a'],
+    ]);
+    const result = checkWebhook(topic, new Set(topic), bodies);
+    assert.equal(result.ok, false);
+    assert.match(result.detail, /1 delivered more than once under other keys \(e\.g\. t:0:1 and t:1:4\)/);
+  });
 });
 
 describe('checkWebhookSource', () => {

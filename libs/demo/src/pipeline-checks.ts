@@ -78,17 +78,30 @@ export async function recordCoordinates(kafka: Kafka, topic: string): Promise<Se
   }
 }
 
-/** The receiver accepted exactly the records of the delivered topic: none missing, none unknown. */
-export function checkWebhook(expected: ReadonlySet<string>, accepted: ReadonlySet<string>): CheckResult {
+/**
+ * The receiver accepted exactly the records of the delivered topic — none missing, none unknown —
+ * and no event twice: `bodies` (idempotency key → body digest) holds no body under two keys, which
+ * is what a change published twice upstream (a source re-publishing after a crash, each copy a
+ * Kafka record and a key of its own) would leave.
+ */
+export function checkWebhook(
+  expected: ReadonlySet<string>,
+  accepted: ReadonlySet<string>,
+  bodies: ReadonlyMap<string, string> = new Map(),
+): CheckResult {
   const missing = [...expected].filter((k) => !accepted.has(k));
   const unknown = [...accepted].filter((k) => !expected.has(k));
+  const keysOf = new Map<string, string[]>();
+  for (const [key, digest] of bodies) keysOf.set(digest, [...(keysOf.get(digest) ?? []), key]);
+  const twice = [...keysOf.values()].filter((keys) => keys.length > 1);
+  const ok = missing.length === 0 && unknown.length === 0 && twice.length === 0;
   return {
     name: 'webhook: each event once',
-    ok: missing.length === 0 && unknown.length === 0,
-    detail:
-      missing.length === 0 && unknown.length === 0
-        ? `${expected.size} events, each accepted once`
-        : `${expected.size} events in the topic, ${accepted.size} accepted; ${missing.length} missing (e.g. ${missing[0] ?? '-'}), ${unknown.length} unknown`,
+    ok,
+    detail: ok
+      ? `${expected.size} events, each accepted once`
+      : `${expected.size} events in the topic, ${accepted.size} accepted; ${missing.length} missing (e.g. ${missing[0] ?? '-'}), ${unknown.length} unknown` +
+        `, ${twice.length} delivered more than once under other keys (e.g. ${twice[0]?.join(' and ') ?? '-'})`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SIGNATURE_HEADER, WebhookSignature } from '@sluice/sink-http';
@@ -23,6 +24,8 @@ export class WebhookReceiver {
   private server: Server | undefined;
   private readonly signature: WebhookSignature;
   private readonly seen = new Set<string>();
+  /** SHA-256 of the body of each request applied, by idempotency key. */
+  private readonly digests = new Map<string, string>();
   private counts = { accepted: 0, duplicates: 0, badSignatures: 0, missingKeys: 0 };
 
   constructor(secret: string) {
@@ -36,6 +39,14 @@ export class WebhookReceiver {
   /** Idempotency keys accepted so far. */
   get keys(): ReadonlySet<string> {
     return this.seen;
+  }
+
+  /**
+   * The SHA-256 of each applied request's body, by idempotency key: one event sent twice under two
+   * keys (a change published twice upstream, each copy its own Kafka record) shows as one body twice.
+   */
+  get bodies(): ReadonlyMap<string, string> {
+    return this.digests;
   }
 
   /** Listens on 127.0.0.1:`port` (0: any free port); resolves to the URL of `/hooks/orders`. */
@@ -76,6 +87,7 @@ export class WebhookReceiver {
     if (this.seen.has(key)) this.counts.duplicates++;
     else {
       this.seen.add(key);
+      this.digests.set(key, createHash('sha256').update(body).digest('hex'));
       this.counts.accepted++;
     }
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');

@@ -35,6 +35,12 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       'also run source-webhook: a Stripe-style sender posts signed invoice events (some redelivered, non-2xx retried) → source-webhook → a second transformer (paid invoices only) → sink-postgres table demo_replica.invoices; checks each acknowledged event is there once',
       false,
     )
+    .option(
+      '--kill-source <n>',
+      'kill -9 source-postgres n times during the workload (evenly spread), starting it again each time; the checks must still hold (exactly once: no webhook event twice)',
+      wholeNumberArg('--kill-source', 0, 100),
+      0,
+    )
     .option('--keep', 'leave the apps and the stack running after the summary', false)
     .option(
       '--no-observability',
@@ -48,6 +54,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         rate: number;
         customers: number;
         keep: boolean;
+        killSource: number;
         observability: boolean;
         webhooks: boolean;
       }) => {
@@ -74,6 +81,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
             rate: opts.rate,
             customers: opts.customers,
             keep: opts.keep,
+            killSource: opts.killSource,
             observability: opts.observability,
             webhooks: opts.webhooks,
             interactive: Boolean(process.stdout.isTTY) && !process.env.CI,
