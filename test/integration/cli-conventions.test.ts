@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '@sluice/test-support';
 
-/** Commands whose output is not a result: an app's own logs (`run`) and a Markdown page (`pipeline docs`). */
-const NO_RESULT = new Set(['run', 'pipeline docs']);
+/** Commands whose output is not a result: an app's own logs (`run`), a server (`console`) and a Markdown page (`pipeline docs`). */
+const NO_RESULT = new Set(['run', 'console', 'pipeline docs']);
 
 /** Valid values for the required options, so the unknown flag is what is reported. */
 const REQUIRED_VALUES: Record<string, string> = {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { type CliContext } from './cli-context';
+import { registerConsoleCommand } from './commands/console.command';
 import { registerDemoCommand } from './commands/demo.command';
 import { registerDlqCommand } from './commands/dlq.command';
 import { registerPipelineCommand } from './commands/pipeline.command';
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerTopicsCommand(program, ctx);
   registerReplayCommand(program, ctx);
   registerDlqCommand(program, ctx);
+  registerConsoleCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();

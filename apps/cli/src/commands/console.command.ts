@@ -1,0 +1,95 @@
+import { type Command } from 'commander';
+import { envString, parseConfig } from '@sluice/config';
+import { type ConsoleConfig, consoleConfigSchema, createConsoleApp } from '@sluice/console';
+import { type CliContext } from '../cli-context';
+import { cliConnections, type ConnectionFlags, connectionOptions } from '../cli-connections';
+import { httpUrl, UsageError, wholeNumberArg } from '../cli-errors';
+
+interface ConsoleFlags extends ConnectionFlags {
+  apps: string[];
+  host: string;
+  port: number;
+  appToken?: string;
+  token?: string;
+  jaeger?: string;
+  prometheus?: string;
+  refreshMs: number;
+}
+
+/** The --apps values: URLs, comma-separated or repeated. */
+function appUrls(value: string, previous: string[]): string[] {
+  const urls = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  if (urls.length === 0)
+    throw new UsageError(`--apps expects app URLs such as http://127.0.0.1:8102, got '${value}'`);
+  return [...previous, ...urls.map(httpUrl('--apps'))];
+}
+
+/**
+ * `sluice console --apps <urls>`: the web console in the foreground (port 8100), over the running
+ * apps' management APIs, the Kafka and registry of the connection flags (docs/console.md).
+ */
+export function registerConsoleCommand(program: Command, ctx: CliContext): void {
+  connectionOptions(
+    program
+      .command('console')
+      .description(
+        'the web console (pipeline map, connectors, dead letters, topics, schemas, replay) over running apps; ' +
+          'SIGINT/SIGTERM stop it',
+      )
+      .option('-a, --apps <urls>', "the apps' HTTP addresses, comma-separated or repeated", appUrls, [])
+      .option('--host <host>', 'address to listen on (loopback only without --token)', '127.0.0.1')
+      .option(
+        '-p, --port <port>',
+        'port to listen on (0: a free one)',
+        wholeNumberArg('--port', 0, 65535),
+        8100,
+      )
+      .option(
+        '--app-token <token>',
+        "the apps' management token for pause, resume and restart (default: SLUICE_MANAGEMENT_TOKEN)",
+      )
+      .option(
+        '--token <token>',
+        "the console's own bearer token for its mutating calls (default: none, loopback)",
+      )
+      .option('--jaeger <url>', 'Jaeger UI, for trace links', httpUrl('--jaeger'))
+      .option('--prometheus <url>', 'Prometheus UI, for metrics links', httpUrl('--prometheus'))
+      .option(
+        '--refresh-ms <ms>',
+        'how often the apps are read and browsers updated',
+        wholeNumberArg('--refresh-ms', 250, 60_000),
+        2000,
+      ),
+    { kafka: true, registry: true },
+  ).action(async (flags: ConsoleFlags) => {
+    const { kafka, registry } = cliConnections(flags, 'sluice-console');
+    const appToken = flags.appToken ?? (envString('SLUICE_MANAGEMENT_TOKEN', '') || undefined);
+    const config: ConsoleConfig = parseConfig(
+      consoleConfigSchema,
+      {
+        apps: flags.apps.map((url) => ({ url, ...(appToken ? { token: appToken } : {}) })),
+        kafka,
+        registry,
+        http: { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}) },
+        links: {
+          ...(flags.jaeger ? { jaeger: flags.jaeger } : {}),
+          ...(flags.prometheus ? { prometheus: flags.prometheus } : {}),
+        },
+        refreshMs: flags.refreshMs,
+        logging: { level: 'warn' },
+      },
+      { source: 'sluice console flags', env: {} },
+    );
+    const app = await createConsoleApp(config);
+    ctx.out(`console: ${app.url} (${config.apps.length} app(s): ${flags.apps.join(', ') || 'none'})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await app.close();
+  });
+}
