@@ -122,10 +122,10 @@ export class CompiledPipeline {
         });
       schemas = this.schemasFor(input.valueSchema, input.keySchema);
     }
-    const { topic, partition, offset, timestamp } = input;
+    const { topic, partition, offset, timestamp, fetchedAt } = input;
     let records: WorkingRecord[] = [
       {
-        metadata: { topic, partition, offset, timestamp },
+        metadata: { topic, partition, offset, timestamp, ...(fetchedAt !== undefined ? { fetchedAt } : {}) },
         key: input.key,
         value: tombstone ? null : input.value,
         headers: input.headers,

@@ -14,6 +14,8 @@ export interface RecordMetadata {
   readonly offset: string;
   /** Kafka record timestamp, epoch milliseconds. */
   readonly timestamp: number;
+  /** When the record's batch arrived from Kafka (performance.now()); absent outside the runtime. */
+  readonly fetchedAt?: number;
 }
 
 /**

@@ -5,6 +5,7 @@ import { type Logger } from '@sluice/observability';
 import { parseAvroSchema, RecordDecoder, type RecordType, type SchemaRegistryClient } from '@sluice/schema';
 import { TableTopicFollower, type TableTopicRecord } from '@sluice/stream';
 import {
+  type JoinLookupAt,
   type JoinTable,
   type JoinTableFactory,
   type JoinTableSpec,
@@ -28,10 +29,10 @@ export function kafkaJoinTables(parts: KafkaJoinTableParts): JoinTableFactory {
   return (spec) => new KafkaJoinTable(spec, parts);
 }
 
-/** A read of the table to its end: it covers the lookups called before it began. */
+/** A read of the table to its end: it covers the lookups of records fetched before it began. */
 interface CatchUp {
-  /** The last lookup (by call number) that had been called when the check began. */
-  readonly covers: number;
+  /** When it began (performance.now()): the end offsets it reads to were asked for after this. */
+  readonly began: number;
   readonly done: Promise<void>;
   settled: boolean;
 }
@@ -42,9 +43,9 @@ interface CatchUp {
  * start, unwrapped by TableRowShape). `start` reads the topic to its end before the pipeline runs
  * (restore) and checks co-partitioning. `lookup` for a record with timestamp T answers the version
  * as of T once the table is read far enough: already past T in every partition it needs (a newer
- * table record applied), or else read to the end offsets it had at a moment after the lookup was
- * called (after `grace` past T) — one end-offset request shared by the lookups arriving together,
- * so in effect the table topic is consumed interleaved with each stream batch.
+ * table record applied), or else read to the end offsets it had at a moment after the record's batch
+ * was fetched (or, with `grace`, after grace past T) — one end-offset request shared by the lookups
+ * of a batch, so in effect the table topic is consumed interleaved with each stream batch.
  *
  * Co-partitioned tables keep one VersionedTable per table partition and a record looks in its own
  * partition's; a global table keeps one for all. Either way every partition of the topic is read.
@@ -60,8 +61,6 @@ export class KafkaJoinTable implements JoinTable {
   /** Per scope (a partition, or -1 for a global table): the latest read to the end, and one queued behind it. */
   private readonly catchUps = new Map<number, CatchUp>();
   private readonly queued = new Map<number, Promise<void>>();
-  /** Lookups called so far (numbers them). */
-  private calls = 0;
   /** Per table partition: the latest timestamp of a record applied. */
   private readonly newest = new Map<number, number>();
   private readonly clock: () => number;
@@ -162,12 +161,16 @@ export class KafkaJoinTable implements JoinTable {
     return this.shape.rowType;
   }
 
-  async lookup(key: string, at: { partition: number; timestamp: number }): Promise<TableRow | undefined> {
+  async lookup(key: string, at: JoinLookupAt): Promise<TableRow | undefined> {
     const scope = this.spec.global ? -1 : at.partition;
     if (!this.passed(scope, at.timestamp)) {
+      let since = at.fetchedAt ?? performance.now();
       const wait = at.timestamp + this.spec.graceMs - this.clock();
-      if (this.spec.graceMs > 0 && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      await this.readToEnd(scope, ++this.calls);
+      if (this.spec.graceMs > 0 && wait > 0) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        since = performance.now();
+      }
+      await this.readToEnd(scope, since);
     }
     return this.tables.get(scope)?.asOf(key, at.timestamp);
   }
@@ -182,13 +185,14 @@ export class KafkaJoinTable implements JoinTable {
   }
 
   /**
-   * Reads the table to its end as of a moment after lookup number `call` was made: joins a check that
-   * began after it, or queues one behind a check in flight (one queued check serves every lookup
-   * waiting), or begins one. So lookups arriving together share one end-offset request.
+   * Reads the table to its end as of a moment after `since` (when the record's batch was fetched):
+   * joins a check that began after it, or queues one behind a check in flight (one queued check
+   * serves every lookup waiting), or begins one. So the lookups of a fetched batch share one
+   * end-offset request, however many of them the key scheduler lets run at once.
    */
-  private readToEnd(scope: number, call: number): Promise<void> {
+  private readToEnd(scope: number, since: number): Promise<void> {
     const last = this.catchUps.get(scope);
-    if (last && last.covers >= call) return last.done;
+    if (last && last.began >= since) return last.done;
     if (last && !last.settled) {
       let next = this.queued.get(scope);
       if (!next) {
@@ -206,8 +210,9 @@ export class KafkaJoinTable implements JoinTable {
   }
 
   private check(scope: number): Promise<void> {
+    const began = performance.now();
     const done = this.follower!.catchUp(this.spec.catchUpTimeoutMs, scope < 0 ? undefined : [scope]);
-    const entry: CatchUp = { covers: this.calls, done, settled: false };
+    const entry: CatchUp = { began, done, settled: false };
     this.catchUps.set(scope, entry);
     done.then(
       () => (entry.settled = true),

@@ -69,6 +69,7 @@ export class PipelineProcessor implements RecordProcessor {
           partition: record.partition,
           offset: String(record.offset),
           timestamp: Number(record.timestamp),
+          ...(record.fetchedAt !== undefined ? { fetchedAt: record.fetchedAt } : {}),
           key,
           value,
           headers: record.headers,

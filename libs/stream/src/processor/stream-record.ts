@@ -11,6 +11,8 @@ export interface StreamRecord {
   readonly headers: RecordHeaders;
   /** Record timestamp, epoch ms as text (as Kafka clients give it). */
   readonly timestamp: string;
+  /** When its batch arrived from Kafka (performance.now() of this process), if read from Kafka. */
+  readonly fetchedAt?: number;
 }
 
 /** One record to produce downstream. */

@@ -651,7 +651,8 @@ export class StreamRuntime<O = OutputRecord> {
       }
     }
     worker.firstFetched ??= BigInt(batch.messages[0].offset);
-    const records = batch.messages.map((m) => toStreamRecord(tp, m));
+    const fetchedAt = performance.now();
+    const records = batch.messages.map((m) => toStreamRecord(tp, m, fetchedAt));
     let outcome: BatchOutcome;
     try {
       outcome = await worker.processBatch(records, {
@@ -672,7 +673,7 @@ export class StreamRuntime<O = OutputRecord> {
   }
 }
 
-function toStreamRecord(tp: TopicPartition, message: KafkaMessage): StreamRecord {
+function toStreamRecord(tp: TopicPartition, message: KafkaMessage, fetchedAt: number): StreamRecord {
   return {
     topic: tp.topic,
     partition: tp.partition,
@@ -681,5 +682,6 @@ function toStreamRecord(tp: TopicPartition, message: KafkaMessage): StreamRecord
     value: message.value,
     headers: headersFromMap(message.headers as HeaderMap | undefined),
     timestamp: message.timestamp,
+    fetchedAt,
   };
 }

@@ -58,7 +58,7 @@ const configSchema = z.strictObject({
  * joined with the table row of its key current at the record's Kafka timestamp. The table is read
  * to its end before the first record runs (restore) and followed after that; a record is only
  * joined once every table change with a timestamp up to its own that had reached the table topic
- * when it runs (or `grace` after its timestamp) was read. The answer depends on timestamps, not on
+ * when its batch was fetched (or `grace` after its timestamp) was read. The answer depends on timestamps, not on
  * how far the table reader got: a replay joins the same rows.
  */
 export class JoinStep implements Step {
@@ -110,9 +110,11 @@ export class JoinStep implements Step {
           'or use global: true',
         { code: 'NOT_COPARTITIONED' },
       );
+    const { partition, timestamp, fetchedAt } = record.metadata;
     const row = await this.started().lookup(text, {
-      partition: record.metadata.partition,
-      timestamp: record.metadata.timestamp,
+      partition,
+      timestamp,
+      ...(fetchedAt !== undefined ? { fetchedAt } : {}),
     });
     return this.joined(record, row ?? undefined);
   }

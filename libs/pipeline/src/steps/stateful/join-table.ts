@@ -32,11 +32,20 @@ export interface StepStartContext {
  * a key current at a stream record's timestamp, having first read the table as far as the answer
  * needs. Table keys and lookup keys are compared as `joinKeyText`.
  */
+/** Where a lookup's stream record stands: its partition, its timestamp, when it was fetched. */
+export interface JoinLookupAt {
+  readonly partition: number;
+  /** The record's Kafka timestamp (epoch ms): the table version it joins. */
+  readonly timestamp: number;
+  /** When its batch arrived from Kafka (performance.now()); absent: the lookup's own call. */
+  readonly fetchedAt?: number;
+}
+
 export interface JoinTable {
   start(context: { readonly inputTopics: readonly string[] }): Promise<void>;
   /** The Avro record type of the table's rows (after `start`). */
   rowSchema(): RecordType;
-  lookup(key: string, at: { partition: number; timestamp: number }): Promise<TableRow | undefined>;
+  lookup(key: string, at: JoinLookupAt): Promise<TableRow | undefined>;
   close(): Promise<void>;
 }
 
