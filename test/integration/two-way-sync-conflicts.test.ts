@@ -17,6 +17,8 @@ import { stackAddresses } from '@sluice/test-support';
 import { type SourceApp, SourceTestBed } from './source-postgres-harness';
 
 const TABLES = ['lww_items', 'prio_items'] as const;
+/** Column-level merge (`merge: true`): two value columns. */
+const MERGE = 'merge_items';
 
 describe(
   'two-way sync: conflicts resolved deterministically, both sides converge',
@@ -112,9 +114,15 @@ describe(
         await bed.sql(`INSERT INTO ${name}.${table} SELECT g, 'a0' FROM generate_series(1, 5) g`);
         await b.query(`INSERT INTO ${name}.${table} VALUES (100, 'b0')`);
       }
+      for (const side of [bed.pg, b]) {
+        await side.query(`CREATE TABLE ${name}.${MERGE} (id int PRIMARY KEY, x text, y text)`);
+        await side.query(`ALTER TABLE ${name}.${MERGE} REPLICA IDENTITY FULL`);
+      }
+      await bed.sql(`INSERT INTO ${name}.${MERGE} VALUES (1, 'x0', 'y0'), (2, 'x0', 'y0')`);
+      await b.query(`INSERT INTO ${name}.${MERGE} VALUES (100, 'x0', 'y0')`);
       const common = {
-        tables: { include: TABLES.map((t) => `${name}.${t}`) },
-        columns: { exclude: TABLES.map((t) => `${name}.${t}.__sluice_*`) },
+        tables: { include: [...TABLES, MERGE].map((t) => `${name}.${t}`) },
+        columns: { exclude: [...TABLES, MERGE].map((t) => `${name}.${t}.__sluice_*`) },
       };
       const sourceA = await bed.startApp({ ...common, events: { skipOrigins: 'all' } });
       sourceB = await createConnectorApp<RunningSource>(
@@ -132,13 +140,13 @@ describe(
       );
       await bed.waitForStatus(sourceA.url, (s) => s.phase === 'streaming');
       await bed.waitForStatus(sourceB.url, (s) => s.phase === 'streaming');
-      const reader = await bed.consume([...TABLES.map(topicA), ...TABLES.map(topicB)]);
-      await reader.until((records) => records.length >= 12);
+      const reader = await bed.consume([...TABLES, MERGE].flatMap((t) => [topicA(t), topicB(t)]));
+      await reader.until((records) => records.length >= 15);
       const stack = stackAddresses();
       const rule = tracking ? 'last-writer-wins' : 'source-priority';
       for (const [site, peerSite, database, topics] of [
-        ['b', 'a', 'sink', TABLES.map(topicA)],
-        ['a', 'b', 'source', TABLES.map(topicB)],
+        ['b', 'a', 'sink', [...TABLES, MERGE].map(topicA)],
+        ['a', 'b', 'source', [...TABLES, MERGE].map(topicB)],
       ] as const)
         sinks.push(
           await createConnectorApp(
@@ -155,7 +163,7 @@ describe(
                   replicationOrigin: true,
                 },
                 sync: { site, peerSite, rule, prioritySite: 'a' },
-                tables: { [topics[1]]: { conflictRule: 'source-priority' } },
+                tables: { [topics[1]]: { conflictRule: 'source-priority' }, [topics[2]]: { merge: true } },
               }),
             ),
           ),
@@ -252,6 +260,41 @@ describe(
         `UPDATE ${prio} SET v = 'a4' WHERE id = 4`,
       );
       await converged('prio_items', ['1:a1', '2:b2', '4:a4', '5:a0', '100:b0']);
+    });
+
+    it('column-level merge: concurrent updates of different columns both stay, on both sides', async () => {
+      const merge = `${name}.${MERGE}`;
+      const rowsOfMerge = async (client: Client) =>
+        (
+          await client.query<{ line: string }>(
+            `SELECT concat_ws(':', id, x, y) AS line FROM ${merge} ORDER BY id`,
+          )
+        ).rows.map((r) => r.line);
+      await bed.waitFor(
+        async () => (await rowsOfMerge(b)).length === 3 || undefined,
+        30_000,
+        'merge_items on b',
+      );
+      // b commits last, whatever the rule: each side changed its own column.
+      await concurrently(
+        b2,
+        `UPDATE ${merge} SET x = 'bx' WHERE id = 1`,
+        bed.pg,
+        `UPDATE ${merge} SET y = 'ay' WHERE id = 1`,
+      );
+      const expected = ['1:bx:ay', '2:x0:y0', '100:x0:y0'];
+      await bed.waitFor(
+        async () => {
+          const [onA, onB] = [await rowsOfMerge(bed.pg), await rowsOfMerge(b)];
+          return (
+            (JSON.stringify(onA) === JSON.stringify(expected) &&
+              JSON.stringify(onB) === JSON.stringify(expected)) ||
+            undefined
+          );
+        },
+        30_000,
+        `merge_items equal to ${expected.join(' ')} on both sides`,
+      );
     });
 
     it('records every overruled change on the side that overruled it, counted per direction', async () => {

@@ -57,6 +57,9 @@ describe('two-way sync statements', () => {
   it('write the given columns only on update (merge)', () => {
     const sql = syncUpsertStatement(table, context(true), [false, false]);
     assert.doesNotMatch(sql, /"total" = EXCLUDED/);
+    // Column-level merge: applied when no column it changed was changed here.
+    assert.match(sql, /NOT \(k\.c1 IS DISTINCT FROM k\.b1 AND t\."total" IS DISTINCT FROM k\.b1::numeric\)/);
+    assert.match(syncUpsertStatement(table, context(true)), /, false AS apart/);
     assert.match(syncUpsertStatement(table, context(true)), /"total" = EXCLUDED\."total"/);
   });
 

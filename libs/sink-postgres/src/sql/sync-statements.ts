@@ -77,9 +77,11 @@ function winsOverRow(ctx: SyncContext, table: TargetTable, incoming: SqlWriter):
  * a local transaction writing one and reads its outcome) and `dec`: `apply`, and the last writer
  * (`w_ts`, `w_site`) and version (`kept`) that overrule it when it is not applied. A change whose
  * full before image equals the row here was made on top of it: no conflict, applied whatever the
- * rule. A key without a row is decided against its tombstone, if any.
+ * rule. With `merge`, an update whose changed columns were not changed here (its before image
+ * against the row) is applied too: it writes only those columns (`apart`). A key without a row is
+ * decided against its tombstone, if any.
  */
-function decisionCtes(ctx: SyncContext, table: TargetTable, match: string): string {
+function decisionCtes(ctx: SyncContext, table: TargetTable, match: string, merge: boolean): string {
   const { books } = ctx;
   const name = literal(`${table.schema}.${table.name}`);
   const keyNames = new Set(table.keyColumns.map((c) => c.name));
@@ -88,19 +90,33 @@ function decisionCtes(ctx: SyncContext, table: TargetTable, match: string): stri
     .filter(({ c }) => !keyNames.has(c.name))
     .map(({ c, i }) => `t.${ident(c.name)} IS NOT DISTINCT FROM k.b${i}::${c.type.pgType}`);
   const sameSql = same.length === 0 ? `k.__hb = 't'` : `(k.__hb = 't' AND ${same.join(' AND ')})`;
+  // Column-level merge: no column both changed by the incoming update (before to after) and here.
+  const apart = table.columns
+    .map((c, i) => ({ c, i }))
+    .filter(({ c }) => !keyNames.has(c.name))
+    .map(
+      ({ c, i }) =>
+        `NOT (k.c${i} IS DISTINCT FROM k.b${i} AND t.${ident(c.name)} IS DISTINCT FROM k.b${i}::${c.type.pgType})`,
+    );
+  const apartSql = !merge
+    ? 'false'
+    : apart.length === 0
+      ? `k.__hb = 't'`
+      : `(k.__hb = 't' AND ${apart.join(' AND ')})`;
   const applied = 's.xid = t.xmin AND NOT s.deleted';
   const incoming: SqlWriter = { ts: 'k.__ts::bigint', site: PEER(ctx) };
   const tomb = tombstone(ctx, 's');
   const writer: SqlWriter = { ts: 'c.w_ts', site: 'c.w_site' };
   return (
-    `here AS (SELECT k.__ord, t.xmin AS x, ${sameSql} AS same, ` +
+    `here AS (SELECT k.__ord, t.xmin AS x, ${sameSql} AS same, ${apartSql} AS apart, ` +
     `CASE WHEN ${applied} THEN s.ts_ms ELSE ${localTs(ctx, 't.xmin')} END AS w_ts, ` +
     `CASE WHEN ${applied} THEN s.site ELSE ${LOCAL(ctx)} END AS w_site, ` +
     `to_jsonb(t) - ${literal(LSN_COLUMN)} - ${literal(TS_COLUMN)} AS kept ` +
     `FROM k JOIN ${table.qualified} t ON ${match} ` +
     `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk FOR UPDATE OF t), ` +
-    `dec AS (SELECT k.__ord, k.__rk, c.x, ` +
-    `CASE WHEN c.__ord IS NOT NULL THEN c.same OR ${ctx.policy.winsSql(incoming, writer)} ` +
+    `dec AS (SELECT k.__ord, k.__rk, c.x, c.same, c.apart, ` +
+    `CASE WHEN c.__ord IS NOT NULL THEN ${ctx.policy.winsSql(incoming, writer)} END AS wins, ` +
+    `CASE WHEN c.__ord IS NOT NULL THEN c.same OR c.apart OR ${ctx.policy.winsSql(incoming, writer)} ` +
     `WHEN s.deleted THEN ${ctx.policy.winsSql(incoming, tomb)} ELSE true END AS apply, ` +
     `CASE WHEN c.__ord IS NOT NULL THEN c.w_ts ELSE ${tomb.ts} END AS w_ts, ` +
     `CASE WHEN c.__ord IS NOT NULL THEN c.w_site ELSE ${tomb.site} END AS w_site, c.kept, ` +
@@ -159,9 +175,10 @@ export function syncUpsertStatement(
   const rk = rowKey(table, (c) => `u.${alias(indexOf(columns, c))}::${c.type.pgType}`);
   const curKey = rowKey(table, (c) => `cur.${ident(c.name)}`);
   const excluded: SqlWriter = { ts: `EXCLUDED.${ident(TS_COLUMN)}`, site: PEER(ctx) };
+  const kept = 'coalesce(d.present AND d.apart AND NOT d.same AND NOT d.wins, false)';
   return (
     `WITH u AS (${syncSource(columns.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, tableMatch(table, columns, 't'))}, ` +
+    `${decisionCtes(ctx, table, tableMatch(table, columns, 't'), setColumns !== undefined)}, ` +
     `ins AS (INSERT INTO ${table.qualified} AS cur (${names.join(', ')}, ${ident(LSN_COLUMN)}, ${ident(TS_COLUMN)}) ` +
     `SELECT ${columns.map(cast).join(', ')}, k.__lsn::bigint, k.__ts::bigint FROM k JOIN dec d ON d.__ord = k.__ord ` +
     `WHERE d.apply ON CONFLICT (${keys}) DO UPDATE SET ${sets.join(', ')} WHERE ` +
@@ -172,7 +189,10 @@ export function syncUpsertStatement(
     // A tombstone committed here after this statement's snapshot (a local delete racing the
     // insert) is seen by ON CONFLICT; its row must not come back: the transaction is retried.
     `rec AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
-    `SELECT ${name}, ins.__rk, ins.__ts, ${PEER(ctx)}, ins.__xmin, false FROM ins ` +
+    // Merged apart against a newer writer: the row's last writer stays that one.
+    `SELECT ${name}, ins.__rk, CASE WHEN ${kept} THEN d.w_ts ELSE ins.__ts END, ` +
+    `CASE WHEN ${kept} THEN d.w_site ELSE ${PEER(ctx)} END, ins.__xmin, false ` +
+    `FROM ins LEFT JOIN dec d ON d.__rk = ins.__rk ` +
     `ON CONFLICT (table_name, row_key) DO UPDATE SET ts_ms = EXCLUDED.ts_ms, site = EXCLUDED.site, ` +
     `xid = EXCLUDED.xid, deleted = false ` +
     `WHERE NOT s.deleted OR ${ctx.policy.winsSql({ ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' }, tombstone(ctx, 's'))} ` +
@@ -197,7 +217,7 @@ export function syncDeleteStatement(table: TargetTable, ctx: SyncContext): strin
   const excluded: SqlWriter = { ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' };
   return (
     `WITH u AS (${syncSource(keys.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, tableMatch(table, keys, 't'))}, ` +
+    `${decisionCtes(ctx, table, tableMatch(table, keys, 't'), false)}, ` +
     `del AS (DELETE FROM ${table.qualified} cur USING k, dec d WHERE d.__ord = k.__ord AND d.present AND d.apply ` +
     `AND ${tableMatch(table, keys, 'cur')} RETURNING k.__rk), ` +
     `mark AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
