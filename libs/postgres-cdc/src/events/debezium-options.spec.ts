@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConfigError } from '@sluice/errors';
 import { Lsn } from '../lsn/lsn';
 import type { Relation } from '../pgoutput/pgoutput-message';
 import { PgOid } from '../types/pg-oid';
@@ -111,6 +112,14 @@ describe('message.key.columns', () => {
     );
     const [event] = new ChangeEventBuilder().insert(schema, ROW, POSITION);
     assert.deepEqual(event.key, { code: 'A', id: 1 });
+  });
+
+  it('a key column the table lacks is a ConfigError naming tables.keyColumns', () => {
+    assert.throws(
+      () => TableSchema.build(RELATION, CATALOG, FACTS, { ...OPTIONS, keyColumns: ['sku'] }),
+      (e: unknown) =>
+        e instanceof ConfigError && e.path === 'tables.keyColumns' && /shop\.orders.*sku/.test(e.message),
+    );
   });
 
   it('keys a table without a primary key (a keyless table is otherwise refused under DEFAULT)', () => {

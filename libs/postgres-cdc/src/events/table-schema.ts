@@ -127,8 +127,17 @@ export class TableSchema {
   ): TableSchema {
     const name = `${relation.schema}.${relation.table}`;
     const byName = new Map(relation.columns.map((c) => [c.name, c]));
-    for (const configured of [...(options.maskedColumns?.keys() ?? []), ...(options.keyColumns ?? [])]) {
+    for (const configured of options.maskedColumns?.keys() ?? []) {
       if (!byName.has(configured)) throw new ConfigError(`Table ${name} has no column ${configured}`);
+    }
+    for (const configured of options.keyColumns ?? []) {
+      if (!byName.has(configured)) {
+        throw new ConfigError(
+          `Table ${name} has no column ${configured}, which tables.keyColumns names as a key column`,
+          undefined,
+          'tables.keyColumns',
+        );
+      }
     }
     const keyNames =
       options.keyColumns && options.keyColumns.length > 0

@@ -20,13 +20,16 @@ export interface SnapshotTable {
   readonly pageKeyTypes: readonly string[];
   /** pg_class.reltuples (-1 when never analyzed). */
   readonly estimatedRows: number;
+  /** A partitioned table (read through its root): ctids repeat across its partitions. */
+  readonly partitioned?: boolean;
 }
 
 /** Reads a table's columns, identity and key from the catalog, in the caller's transaction. */
 export async function describeTable(session: PostgresSession, name: TableName): Promise<SnapshotTable> {
   const context = `Describing table ${qualifiedName(name)}`;
   const [table] = await session.query(
-    `SELECT c.oid::int::text AS oid, c.relreplident AS identity, c.reltuples::bigint::text AS reltuples
+    `SELECT c.oid::int::text AS oid, c.relreplident AS identity, c.reltuples::bigint::text AS reltuples,
+            (c.relkind = 'p')::text AS partitioned
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
     [name.schema, name.table],
     context,
@@ -77,6 +80,7 @@ export async function describeTable(session: PostgresSession, name: TableName): 
     pageKey: keyIndexes.map((i) => relationColumns[i]),
     pageKeyTypes: keyIndexes.map((i) => columns[i].type_name as string),
     estimatedRows: Number(table.reltuples),
+    ...(table.partitioned === 'true' && { partitioned: true }),
   };
 }
 
@@ -87,7 +91,8 @@ function quoteIdent(name: string): string {
 /**
  * The keyset-pagination query of a table, built once: `SELECT cols FROM t WHERE (key) > ($..)
  * ORDER BY key LIMIT n`, paging by ctid when the table has no usable key (the snapshot is fixed,
- * so ctids do not move under it).
+ * so ctids do not move under it) — by (tableoid, ctid) for a partitioned table, whose partitions'
+ * ctids repeat.
  */
 export class ChunkQuery {
   readonly first: string;
@@ -99,14 +104,18 @@ export class ChunkQuery {
   constructor(table: SnapshotTable, quotedTable: string) {
     const cols = table.relation.columns.map((c) => quoteIdent(c.name));
     this.byCtid = table.pageKey.length === 0;
-    const key = this.byCtid ? ['ctid'] : table.pageKey.map((c) => quoteIdent(c.name));
-    const select = `SELECT ${[...cols, ...(this.byCtid ? ['ctid'] : [])].join(', ')} FROM ${quotedTable}`;
-    const params = this.byCtid ? ['$1::tid'] : table.pageKeyTypes.map((t, i) => `$${i + 1}::${t}`);
+    const ctidKey = table.partitioned ? ['tableoid', 'ctid'] : ['ctid'];
+    const key = this.byCtid ? ctidKey : table.pageKey.map((c) => quoteIdent(c.name));
+    const select = `SELECT ${[...cols, ...(this.byCtid ? ctidKey : [])].join(', ')} FROM ${quotedTable}`;
+    const ctidParams = table.partitioned ? ['$1::oid', '$2::tid'] : ['$1::tid'];
+    const params = this.byCtid ? ctidParams : table.pageKeyTypes.map((t, i) => `$${i + 1}::${t}`);
     const limit = `$${key.length + 1}`;
     const order = `ORDER BY ${key.join(', ')} LIMIT`;
     this.first = `${select} ${order} $1`;
     this.next = `${select} WHERE (${key.join(', ')}) > (${params.join(', ')}) ${order} ${limit}`;
-    this.keyIndexes = this.byCtid ? [cols.length] : table.pageKey.map((c) => c.index);
+    this.keyIndexes = this.byCtid
+      ? ctidKey.map((_, i) => cols.length + i)
+      : table.pageKey.map((c) => c.index);
   }
 
   /** The paging key of a row, to pass as the parameters of `next`. */
