@@ -96,6 +96,19 @@ export class AppProcess {
     }
   }
 
+  /** `POST path` (no body); true when it answered 2xx. */
+  async post(path: string): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.url}${path}`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(2000),
+      });
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
   /** `GET /metrics` as text, or undefined. */
   async metrics(): Promise<string | undefined> {
     try {

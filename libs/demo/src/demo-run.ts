@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { AppProcess } from './app-process';
+import { demoConsole } from './demo-console';
 import { progressBar, renderFrame, webhookSourceLine } from './live-view';
 import {
   checkReplica,
@@ -30,7 +31,9 @@ export interface DemoOptions {
   readonly keep: boolean;
   /**
    * kill -9 source-postgres this many times during the workload (evenly spread; every 15 s without
-   * a duration), starting it again at once each time: the checks must hold all the same.
+   * a duration), starting it again at once each time: the checks must hold all the same. Each kill
+   * lands while a backlog drains (the source paused for two seconds, then resumed), so events are
+   * in flight and commits under way.
    */
   readonly killSource?: number;
   /** Jaeger and Prometheus run (the summary lists them; apps export traces). */
@@ -77,6 +80,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   );
   const pg = options.stack.postgres;
 
+  // The console first, so its address is the first line: it shows each app as it comes up.
+  const consoleApp = demoConsole(plan, {
+    projectRoot: options.projectRoot,
+    logDir,
+    kafkaBrokers: options.stack.kafkaBrokers,
+    registryUrl: new URL(plan.observability['schema registry'] ?? 'http://127.0.0.1:8081').origin,
+    observability: options.observability,
+  });
+  consoleApp.start();
+  out(`console: ${consoleApp.url} — the pipeline live in a browser (log ${consoleApp.options.logFile})`);
   out('preparing: a fresh demo schema in the source database, previous demo topics and replica removed');
   await plan.reset(kafka, pg);
   const database = await SampleDatabase.connect({ ...pg, database: 'source' });
@@ -171,6 +184,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     while (Date.now() < deadline && !options.signal.aborted) {
       if (killed < kills && Date.now() >= started + (killed + 1) * killEvery) {
         const pid = source.pid;
+        await source.post('/pause');
+        await sleep(2000, options.signal);
+        await source.post('/resume');
+        await sleep(Math.random() * 40, options.signal);
         await source.kill();
         start(source);
         killed++;
@@ -219,7 +236,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
   } finally {
     await sender?.stop(0);
     if (keepApps) out('\n--keep: the apps stay up (stop them with Ctrl-C or `kill`); the stack too');
-    else await Promise.all(apps.map((app) => app.stop()));
+    else await Promise.all([...apps, consoleApp].map((app) => app.stop()));
     await receiver.close();
     await replica.end().catch(() => undefined);
     await database.close().catch(() => undefined);
