@@ -153,6 +153,25 @@ describe('pipeline map from the apps', () => {
     );
   });
 
+  it('a source that names no topic gets the topics nobody reports writing, as inferred edges', async () => {
+    const source = new FakeApp('http://s:8101', 'cdc', 'source', { slot: 'sluice' });
+    const sink = new FakeApp('http://k:8103', 'replica', 'sink');
+    source.metricsText = 'sluice_source_events_total{source="cdc"} 5\n';
+    sink.metricsText = consumed('sink', 'db.public.a', 1) + consumed('sink', 'db.public.b', 1);
+    const map = pipelineMap(await new FleetReader([], [source.asClient(), sink.asClient()]).read());
+    const inferred = map.edges.filter((e) => e.inferred).map((e) => e.to);
+    assert.deepEqual(inferred.sort(), ['topic:db.public.a', 'topic:db.public.b']);
+    assert.deepEqual(
+      map.nodes.map((n) => [n.name, n.column]),
+      [
+        ['cdc', 0],
+        ['replica', 2],
+        ['db.public.a', 1],
+        ['db.public.b', 1],
+      ],
+    );
+  });
+
   it('two-way sync (a cycle) still gets columns', async () => {
     const a = new FakeApp('http://a:1', 'a', 'transform');
     const b = new FakeApp('http://b:1', 'b', 'transform');

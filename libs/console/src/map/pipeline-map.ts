@@ -31,6 +31,11 @@ export interface TopicNode {
 export interface MapEdge {
   readonly from: string;
   readonly to: string;
+  /**
+   * Not reported by the writer: a topic nobody reports writing, attributed to the only source
+   * (source-postgres's /status names its slot, not its topics).
+   */
+  readonly inferred?: boolean;
 }
 
 /** Sources → topics → transformers → topics → sinks, from what the running apps report. */
@@ -63,6 +68,13 @@ export function pipelineMap(reading: FleetReading): PipelineMap {
       topics.add(t);
       edges.push({ from: c.id, to: topicId(t) });
     }
+  }
+  // Topics read but written by no connector that says so: the only source's, when there is one.
+  const sources = connectors.filter((c) => c.type === 'source');
+  if (sources.length === 1) {
+    const written = new Set(edges.filter((e) => e.to.startsWith('topic:')).map((e) => e.to));
+    for (const t of topics)
+      if (!written.has(topicId(t))) edges.push({ from: sources[0]!.id, to: topicId(t), inferred: true });
   }
   // Columns by the longest path from a node without inputs (a cycle, as in two-way sync, stops
   // after as many rounds as there are nodes).
