@@ -31,7 +31,9 @@ export interface DemoOptions {
   readonly keep: boolean;
   /**
    * kill -9 source-postgres this many times during the workload (evenly spread; every 15 s without
-   * a duration), starting it again at once each time: the checks must hold all the same.
+   * a duration), starting it again at once each time: the checks must hold all the same. Each kill
+   * lands while a backlog drains (the source paused for two seconds, then resumed), so events are
+   * in flight and commits under way.
    */
   readonly killSource?: number;
   /** Jaeger and Prometheus run (the summary lists them; apps export traces). */
@@ -182,6 +184,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
     while (Date.now() < deadline && !options.signal.aborted) {
       if (killed < kills && Date.now() >= started + (killed + 1) * killEvery) {
         const pid = source.pid;
+        await source.post('/pause');
+        await sleep(2000, options.signal);
+        await source.post('/resume');
+        await sleep(Math.random() * 40, options.signal);
         await source.kill();
         start(source);
         killed++;
