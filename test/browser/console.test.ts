@@ -303,6 +303,82 @@ describe(
       await shoot('replay');
     });
 
+    it("the console's API refuses malformed input with a 400 naming it, and unknown things with a 404", async () => {
+      const call = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${consoleUrl}${path}`, {
+          method,
+          ...(body !== undefined
+            ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+            : {}),
+        });
+        return { status: response.status, message: ((await response.json()) as { message: string }).message };
+      };
+      const cases: Array<[string, string, unknown, number, RegExp]> = [
+        [
+          'GET',
+          `/api/topics/${output}/records?partition=x`,
+          undefined,
+          400,
+          /^query parameter partition: expected a whole number/,
+        ],
+        ['GET', `/api/topics/${output}/records?partition=7`, undefined, 400, /partitions: .*7/],
+        [
+          'GET',
+          `/api/topics/${output}/records?partition=0&offset=1&time=2`,
+          undefined,
+          400,
+          /query parameter time: give offset or time, not both/,
+        ],
+        ['GET', '/api/topics/no-such-topic-here', undefined, 404, /topic no-such-topic-here does not exist/],
+        [
+          'GET',
+          `/api/dead-letters/${transformerGroup}?includeRedriven=maybe`,
+          undefined,
+          400,
+          /query parameter includeRedriven/,
+        ],
+        ['GET', '/api/dead-letters/no-such-group', undefined, 404, /no dead-letter topic no-such-group\.dlq/],
+        [
+          'POST',
+          `/api/dead-letters/${transformerGroup}/redrive`,
+          { dryRun: 'yes' },
+          400,
+          /^body dryRun: expected true or false/,
+        ],
+        [
+          'POST',
+          `/api/dead-letters/${transformerGroup}/redrive`,
+          { dryRun: true, ids: ['9/9'] },
+          404,
+          /has no dead letter 9\/9/,
+        ],
+        ['POST', `/api/schemas/${input}-value/check`, { schema: '{"type":"recrd"}' }, 400, /^schema: /],
+        ['POST', '/api/replay/plan', { topic: input }, 400, /body toTopic: expected exactly one of toTopic/],
+        ['POST', `/api/connectors/${pipelineName}/explode`, undefined, 404, /unknown action explode/],
+        [
+          'POST',
+          '/api/connectors/nobody/pause',
+          undefined,
+          404,
+          /no app of this console has a connector named nobody/,
+        ],
+      ];
+      for (const [method, path, body, status, message] of cases) {
+        const answer = await call(method, path, body);
+        assert.equal(answer.status, status, `${method} ${path}: ${answer.status} ${answer.message}`);
+        assert.match(answer.message, message, `${method} ${path}`);
+      }
+      // A purge dry run plans, deletes nothing.
+      const purge = (await (
+        await fetch(`${consoleUrl}/api/dead-letters/${transformerGroup}/purge`, {
+          method: 'POST',
+          body: JSON.stringify({ dryRun: true }),
+          headers: { 'content-type': 'application/json' },
+        })
+      ).json()) as { dryRun: boolean; deleted: number };
+      assert.deepEqual([purge.dryRun, purge.deleted], [true, 1]);
+    });
+
     it('topics: browsing a partition shows the records decoded through the registry', async () => {
       await open(`#/topics/${output}`);
       await page.getByRole('button', { name: 'Read' }).click();
