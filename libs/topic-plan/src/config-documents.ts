@@ -28,16 +28,19 @@ export function configKindOf(doc: Record<string, unknown>, file: string): Config
   if ('from' in doc && 'name' in doc) return 'pipeline';
   // The registry is an app, not a connector: it reads and writes no topic.
   if ('compatibility' in doc || 'database' in doc) return 'schema-registry';
+  // The console reads the apps' topics and declares none of its own.
+  if ('apps' in doc) return 'console';
   throw new ConfigError(
     `${file}: not the configuration of a connector (${CONNECTORS.map((c) => c.name).join(', ')}), ` +
-      'a pipeline or the schema registry: its keys fit none of their settings',
+      'a pipeline, the schema registry or the console: its keys fit none of their settings',
     file,
   );
 }
 
 /**
  * Declares the topics of one configuration file: a source's tables, a transformer's pipeline (the
- * file it points to, relative to the configuration), a pipeline file. The schema registry writes none.
+ * file it points to, relative to the configuration), a pipeline file. The schema registry and the
+ * console declare none.
  */
 export function declareConfigFileTopics(
   plan: TopicPlan,
@@ -56,7 +59,7 @@ export function declareConfigFileTopics(
   // needs none (the app itself still refuses to start without them).
   const reading = { env, unset: 'placeholder' } as const;
   if (kind === 'pipeline') declarePipelineTopics(plan, loadPipelineConfig(file, reading));
-  if (kind === 'pipeline' || kind === 'schema-registry') return kind;
+  if (kind === 'pipeline' || kind === 'schema-registry' || kind === 'console') return kind;
   const connector = connectorNamed(kind);
   if (connector === undefined)
     throw new ConfigError(

@@ -164,6 +164,13 @@ describe('declareConfigFileTopics', () => {
     assert.deepEqual([...byName(p).keys()], ['in.a', 'out.a', 'sluice-pipeline-demo.dlq']);
   });
 
+  it("takes the console's configuration (it reads the apps' topics) and declares no topic of it", () => {
+    const p = plan();
+    const file = write('console.yaml', 'apps: [{ url: http://127.0.0.1:8102 }]\nrefreshMs: 2000\n');
+    assert.equal(declareConfigFileTopics(p, file), 'console');
+    assert.deepEqual(p.topics(), []);
+  });
+
   it('refuses a file of no known app, and a wrong setting, naming the file and the YAML path', () => {
     assert.throws(
       () => declareConfigFileTopics(plan(), write('other.yaml', 'hello: 1\n')),

@@ -47,7 +47,7 @@ app.kubernetes.io/component: {{ .app }}
 {{- end -}}
 
 {{/* Every app the chart deploys, in data-path order: each has `apps.<app>` in the values. */}}
-{{- define "sluice.apps" -}}schema-registry source-postgres source-webhook source-http-poll transformer sink-postgres sink-http{{- end -}}
+{{- define "sluice.apps" -}}schema-registry source-postgres source-webhook source-http-poll transformer sink-postgres sink-http console{{- end -}}
 
 {{/* The apps that consume Kafka through a consumer group (KEDA can scale them). */}}
 {{- define "sluice.consumerApps" -}}transformer sink-postgres sink-http{{- end -}}
@@ -89,7 +89,7 @@ One app's configuration file: its `config`, with what the chart decides merged o
 address (0.0.0.0 and the Service's port) and, for the connector apps, the management API's token
 (${SLUICE_MANAGEMENT_TOKEN}: without one they would bind to loopback only), Kafka's bootstrap servers, client id (unless the config
 has one) and SASL user, the registry
-URL, the pipeline file. Call with (dict "root" $ "app" name).
+URL, the pipeline file, and the console's apps (every other enabled app's Service, with the token). Call with (dict "root" $ "app" name).
 */}}
 {{- define "sluice.appConfig" -}}
 {{- $root := .root -}}
@@ -108,6 +108,17 @@ URL, the pipeline file. Call with (dict "root" $ "app" name).
 {{- end -}}
 {{- if eq .app "transformer" -}}
 {{- $_ := set $chart "pipeline" "pipeline.yaml" -}}
+{{- end -}}
+{{- if eq .app "console" -}}
+{{- $apps := list -}}
+{{- range $other := without (splitList " " (include "sluice.apps" $root)) "schema-registry" "console" -}}
+{{- $otherSpec := fromYaml (include "sluice.appSpec" (dict "root" $root "app" $other)) -}}
+{{- if $otherSpec.enabled -}}
+{{- $url := printf "http://%s:%v" (include "sluice.appName" (dict "root" $root "app" $other)) $otherSpec.port -}}
+{{- $apps = append $apps (dict "url" $url "token" "${SLUICE_MANAGEMENT_TOKEN}") -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $chart "apps" $apps -}}
 {{- end -}}
 {{- toYaml (mustMergeOverwrite $config $chart) -}}
 {{- end -}}
