@@ -11,6 +11,7 @@ import { registerRunCommand } from './commands/run.command';
 import { registerSchemasCommand } from './commands/schemas.command';
 import { registerSnapshotCommand } from './commands/snapshot.command';
 import { registerStackCommand } from './commands/stack.command';
+import { registerSyncCommand } from './commands/sync.command';
 import { registerTopicsCommand } from './commands/topics.command';
 
 /** The `sluice` command tree. Each command registers itself from its own file. */
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerReplayCommand(program, ctx);
   registerDlqCommand(program, ctx);
   registerConsoleCommand(program, ctx);
+  registerSyncCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();
