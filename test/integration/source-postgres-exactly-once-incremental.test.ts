@@ -4,8 +4,12 @@
 // committed, the progress saved to the state table only after the slot's confirmation) nor skips
 // one. Read committed, each row has exactly one snapshot read. One kill is made to land between a
 // chunk's commit and its progress save (a row lock holds the save), the others land at random.
+// Transaction metadata follows the same rule: across kills and a replay of every transaction (the
+// slot put back to before them), each transaction's BEGIN and END once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
+import { readCommitted, stackAddresses } from '@sluice/test-support';
 import { freePort, getStatus, post, SourceTestBed } from './source-postgres-harness';
 
 const ROWS = 4000;
@@ -99,4 +103,138 @@ describe('source-postgres exactly once: kill -9 during an incremental snapshot',
     assert.equal(left.n, '0', 'the finished table leaves no progress row');
     await bed.kill(running.child, 'SIGTERM');
   });
+});
+
+describe('source-postgres exactly once: transaction metadata across kill -9', () => {
+  let bed: SourceTestBed;
+
+  before(async () => {
+    bed = await SourceTestBed.open('it_src_eos_txmeta');
+    await bed.sql(`CREATE TABLE ${bed.table('pairs')} (id int PRIMARY KEY, v int NOT NULL)`);
+  });
+
+  after(async () => {
+    await bed?.cleanup();
+  });
+
+  it(
+    "publishes each transaction's BEGIN and END once, and each change once",
+    { timeout: 180_000 },
+    async () => {
+      const pairs = bed.table('pairs');
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const file = bed.configFile(
+        bed.config({
+          http: { host: '127.0.0.1', port },
+          snapshot: { mode: 'never' },
+          events: { transactionMetadata: true },
+          logging: { level: 'info' },
+        }),
+      );
+      const backup = `${bed.slot}_behind`;
+      bed.trackSlot(backup);
+      const slotReleased = () =>
+        bed.waitFor(
+          async () =>
+            (
+              await bed.sql<{ active_pid: number | null }>(
+                'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
+                [bed.slot],
+              )
+            )[0]?.active_pid === null || undefined,
+          15_000,
+          'the slot released',
+        );
+      let running = bed.spawnMain(file);
+      await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+      // The slot before any change, kept aside: put back at the end, it replays every transaction
+      // below, which Kafka already holds (what a crash between a commit and the slot's confirmation
+      // leaves, at its widest).
+      await bed.kill(running.child, 'SIGKILL');
+      await slotReleased();
+      await bed.sql('SELECT pg_copy_logical_replication_slot($1, $2)', [bed.slot, backup]);
+      running = bed.spawnMain(file);
+      await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+      // Two-row transactions, written without pause while the source is killed three times.
+      const writer = await bed.client();
+      let writing = true;
+      let transactions = 0;
+      const writes = (async () => {
+        while (writing) {
+          const id = 2 * transactions;
+          await writer.query(`INSERT INTO ${pairs} VALUES ($1, 0), ($2, 0)`, [id, id + 1]);
+          transactions++;
+        }
+      })();
+      for (let kill = 1; kill <= 3; kill++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        // A backlog drains when the kill lands: batches and commits are in flight.
+        assert.ok((await post(`${url}/pause`)).status < 300);
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.ok((await post(`${url}/resume`)).status < 300);
+        await new Promise((r) => setTimeout(r, Math.random() * 40));
+        await bed.kill(running.child, 'SIGKILL');
+        running = bed.spawnMain(file);
+        await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+      }
+      writing = false;
+      await writes;
+      await bed.kill(running.child, 'SIGTERM');
+      await slotReleased();
+      await bed.sql('SELECT pg_drop_replication_slot($1)', [bed.slot]);
+      await bed.sql('SELECT pg_copy_logical_replication_slot($1, $2)', [backup, bed.slot]);
+      running = bed.spawnMain(file);
+      await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+      // After the replay in the WAL: once these are in, the replay was handled.
+      for (let i = 0; i < 10; i++, transactions++)
+        await writer.query(`INSERT INTO ${pairs} VALUES ($1, 0), ($2, 0)`, [
+          2 * transactions,
+          2 * transactions + 1,
+        ]);
+      await writer.end();
+
+      const decoder = new RecordDecoder(
+        new ConfluentSchemaRegistryClient({ url: stackAddresses().registryUrl }),
+      );
+      const decode = async (bytes: Buffer | null) =>
+        bytes === null
+          ? null
+          : (structuredClone((await decoder.decode(bytes)).value) as Record<string, unknown>);
+      const metadata = new Map<string, string[]>();
+      const changes = new Map<string, number>();
+      await bed.waitFor(
+        async () => {
+          metadata.clear();
+          changes.clear();
+          for (const records of (await readCommitted(bed.kafka, `${bed.name}.transaction`)).values())
+            for (const r of records) {
+              const value = (await decode(r.value))!;
+              const id = String(value.id);
+              metadata.set(id, [...(metadata.get(id) ?? []), String(value.status)]);
+            }
+          for (const records of (await readCommitted(bed.kafka, bed.topic('pairs'))).values())
+            for (const r of records) {
+              const value = (await decode(r.value)) as { source: { lsn: unknown } } | null;
+              if (value === null) continue;
+              const at = `${String(value.source.lsn)}|${JSON.stringify(await decode(r.key))}`;
+              changes.set(at, (changes.get(at) ?? 0) + 1);
+            }
+          return (changes.size === 2 * transactions && metadata.size === transactions) || undefined;
+        },
+        60_000,
+        `${transactions} transactions in both topics`,
+      );
+      const wrong = [...metadata].filter(([, statuses]) => statuses.join() !== 'BEGIN,END');
+      const twice = [...changes].filter(([, n]) => n > 1);
+      console.log(
+        `exactly-once transaction metadata: ${transactions} transactions, 3 kills and a replay from an old slot, ` +
+          `${wrong.length} with other than one BEGIN and one END, ${twice.length} changes twice`,
+      );
+      assert.deepEqual(wrong.slice(0, 5), [], 'each transaction: one BEGIN, then one END');
+      assert.deepEqual(twice.slice(0, 5), [], 'each change once');
+      assert.match(running.output(), /dropping replayed transactions already committed to Kafka/);
+      await bed.kill(running.child, 'SIGTERM');
+    },
+  );
 });
