@@ -29,8 +29,17 @@ describe('stream runtime: commits past control records', () => {
     await h.close();
   });
 
-  /** One transaction of `count` records over keys k0..k(count-1), committed or aborted. */
-  const transaction = async (topic: string, tag: string, count: number, commit = true) => {
+  let producing: Promise<unknown> = Promise.resolve();
+  /**
+   * One transaction of `count` records over keys k0..k(count-1), committed or aborted; the one
+   * producer's transactions run one after another (both scenarios share it).
+   */
+  const transaction = (topic: string, tag: string, count: number, commit = true): Promise<void> => {
+    const run = producing.then(() => transactionNow(topic, tag, count, commit));
+    producing = run.catch(() => undefined);
+    return run;
+  };
+  const transactionNow = async (topic: string, tag: string, count: number, commit: boolean) => {
     const tx = await producer.transaction();
     await tx.send({
       topic,
@@ -73,50 +82,49 @@ describe('stream runtime: commits past control records', () => {
     }
   };
 
-  for (const delivery of DELIVERIES) {
-    it(
-      `${delivery}: a caught-up group's lag reaches 0 on transactional topics`,
-      { timeout: 60_000 },
-      async () => {
-        const topic = await h.topic('it.stream.control.in', 2);
-        const stuck = await h.topic('it.stream.control.stuck', 1);
-        const group = uniqueName(`it.stream.control.${delivery}`);
-        h.track(`${group}.dlq`);
-        for (let t = 0; t < 3; t++) await transaction(topic, `c${t}`, 10);
-        // The partitions end in an aborted transaction: its records and its abort marker.
-        await transaction(topic, 'aborted', 10, false);
-        await transaction(stuck, 'a', 10);
-        await transaction(stuck, 'b', 10);
-        // Where an earlier version left a caught-up group: after its last record, on the commit marker.
-        // A fetch from there holds the marker only, which kafkajs hands to no eachBatch.
-        const end = (await h.endOffsets(stuck)).get(0)!;
-        await h.setCommittedOffset(group, stuck, 0, end - 1n);
-        const seen: string[] = [];
-        const runtime = runtimeOn(group, [topic, stuck], delivery, seen);
-        await runtime.start();
-        try {
-          await eventually(() => seen.length === 30, 30_000, 'the committed records processed');
-          await untilCaughtUp(group, topic, 'after the first transactions');
-          await untilCaughtUp(group, stuck, 'from the commit marker');
-          assert.ok(
-            runtime.partitionProgress().every((p) => p.lag === 0n),
-            JSON.stringify(runtime.partitionProgress(), (_, v: unknown) =>
-              typeof v === 'bigint' ? String(v) : v,
-            ),
-          );
-          // More transactions while it runs: it catches up to the new ends too.
-          await transaction(topic, 'late', 10);
-          await eventually(() => seen.length === 40, 30_000, 'the late transaction processed');
-          await untilCaughtUp(group, topic, 'after the late transaction');
-          assert.deepEqual(
-            seen.filter((v) => !v.startsWith(`${topic}/c`) && !v.startsWith(`${topic}/late`)),
-            [],
-            'neither an aborted record nor one before the marker processed',
-          );
-        } finally {
-          await runtime.stop();
-        }
-      },
-    );
-  }
+  /** One delivery's scenario; the two run side by side (a runtime's stop alone takes seconds). */
+  const scenario = async (delivery: (typeof DELIVERIES)[number]): Promise<void> => {
+    const topic = await h.topic('it.stream.control.in', 2);
+    const stuck = await h.topic('it.stream.control.stuck', 1);
+    const group = uniqueName(`it.stream.control.${delivery}`);
+    h.track(`${group}.dlq`);
+    for (let t = 0; t < 3; t++) await transaction(topic, `c${t}`, 10);
+    // The partitions end in an aborted transaction: its records and its abort marker.
+    await transaction(topic, 'aborted', 10, false);
+    await transaction(stuck, 'a', 10);
+    await transaction(stuck, 'b', 10);
+    // Where an earlier version left a caught-up group: after its last record, on the commit marker.
+    // A fetch from there holds the marker only, which kafkajs hands to no eachBatch.
+    const end = (await h.endOffsets(stuck)).get(0)!;
+    await h.setCommittedOffset(group, stuck, 0, end - 1n);
+    const seen: string[] = [];
+    const runtime = runtimeOn(group, [topic, stuck], delivery, seen);
+    await runtime.start();
+    try {
+      await eventually(() => seen.length === 30, 30_000, `${delivery}: the committed records processed`);
+      await untilCaughtUp(group, topic, `${delivery}: after the first transactions`);
+      await untilCaughtUp(group, stuck, `${delivery}: from the commit marker`);
+      assert.ok(
+        runtime.partitionProgress().every((p) => p.lag === 0n),
+        JSON.stringify(runtime.partitionProgress(), (_, v: unknown) =>
+          typeof v === 'bigint' ? String(v) : v,
+        ),
+      );
+      // More transactions while it runs: it catches up to the new ends too.
+      await transaction(topic, 'late', 10);
+      await eventually(() => seen.length === 40, 30_000, `${delivery}: the late transaction processed`);
+      await untilCaughtUp(group, topic, `${delivery}: after the late transaction`);
+      assert.deepEqual(
+        seen.filter((v) => !v.startsWith(`${topic}/c`) && !v.startsWith(`${topic}/late`)),
+        [],
+        `${delivery}: neither an aborted record nor one before the marker processed`,
+      );
+    } finally {
+      await runtime.stop();
+    }
+  };
+
+  it("a caught-up group's lag reaches 0 on transactional topics (both deliveries)", { timeout: 60_000 }, () =>
+    Promise.all(DELIVERIES.map(scenario)).then(() => undefined),
+  );
 });
