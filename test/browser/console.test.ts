@@ -303,6 +303,35 @@ describe(
       await shoot('replay');
     });
 
+    it('is usable by keyboard: a skip link first, every control named, a visible focus', async () => {
+      for (const hash of [
+        '#/',
+        `#/connectors/${pipelineName}`,
+        `#/dead-letters/${transformerGroup}`,
+        `#/topics/${output}`,
+        `#/schemas/${input}-value`,
+        '#/replay',
+      ]) {
+        await open(hash);
+        await page.locator('main h1').first().waitFor({ timeout: 15_000 });
+        // Controls without an accessible name: no label, no aria-label, no text.
+        const unnamed =
+          (await page.evaluate(`[...document.querySelectorAll('input, select, textarea, button, a[href]')]
+          .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && (el.textContent || '').trim() === '')
+          .map((el) => el.outerHTML.slice(0, 80))`)) as string[];
+        assert.deepEqual(unnamed, [], hash);
+      }
+      // A fresh load (not a hash change), then the first Tab.
+      await page.goto(`${consoleUrl}/?keyboard#/`);
+      await page.locator('main h1').waitFor();
+      await page.keyboard.press('Tab');
+      const first = (await page.evaluate(
+        `({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle })`,
+      )) as { text: string; outline: string };
+      assert.equal(first.text, 'Skip to content');
+      assert.notEqual(first.outline, 'none');
+    });
+
     it("the console's API refuses malformed input with a 400 naming it, and unknown things with a 404", async () => {
       const call = async (method: string, path: string, body?: unknown) => {
         const response = await fetch(`${consoleUrl}${path}`, {
