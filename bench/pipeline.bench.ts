@@ -1,24 +1,21 @@
-// End to end (issue #8): Postgres → source-postgres → transformer (exactly-once) → sink-postgres →
-// Postgres, each app its own process as deployed. At fixed offered rates (single-row transactions
-// paced by the clock on four connections) the achieved rate is what the sink committed per second
-// over the window, and the latency p50/p99 is source commit → sink commit from the sink's
-// `sluice_end_to_end_latency_seconds` histogram (differences of two scrapes). The maximum rate is
-// a backlog drained: the source paused, N rows committed, the source resumed, rows/s until the
-// sink committed them all.
+// End to end (issues #8, #23): Postgres → source-postgres → transformer (exactly-once) →
+// sink-postgres → Postgres, each app its own process as deployed. The load is `pgbench` (a
+// separate C process, so the writer does not share Node's CPU with the apps): ~1 KB rows, 60 %
+// inserts, 30 % updates, 10 % deletes, four clients paced with `--rate`. Per offered rate the
+// figures are: the rate pgbench achieved at the source, the rate the sink committed over the same
+// window, and the latency of every row version changed in the window, exact per row: the sink's
+// commit timestamp minus the source's (pg_xact_commit_timestamp of each row's xmin, one Postgres
+// clock; track_commit_timestamp is on in the local stack), p50/p99/p99.9 of the
+// differences. The maximum rate is a backlog drained: the source paused, N rows committed, the
+// source resumed, rows/s until the sink committed them all.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import {
-  AppProcess,
-  bucketsBetween,
-  histogramBuckets,
-  parsePrometheusText,
-  quantile,
-  sumOf,
-} from '@sluice/demo';
+import { AppProcess, parsePrometheusText, sumOf } from '@sluice/demo';
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
-import { type BenchFigure } from './support/bench-figure';
+import { type BenchFigure, percentile } from './support/bench-figure';
 
 export interface PipelineBenchOptions {
   readonly runs: number;
@@ -26,16 +23,95 @@ export interface PipelineBenchOptions {
 }
 
 const ROOT = join(__dirname, '..', '..');
-const LATENCY = 'sluice_end_to_end_latency_seconds';
+/** Rows the table holds before the measured load: updates and deletes pick among the newest. */
+const SEED_ROWS = 10_000;
 
 async function scrape(app: AppProcess) {
   const text = await app.metrics();
   if (text === undefined) throw new Error(`${app.name} does not answer /metrics`);
-  const samples = parsePrometheusText(text);
-  return {
-    committed: sumOf(samples, 'sluice_stream_records_total'),
-    latency: histogramBuckets(samples, LATENCY),
-  };
+  return { committed: sumOf(parsePrometheusText(text), 'sluice_stream_records_total') };
+}
+
+/** The pgbench script: one change per transaction on the table `table` with the sequence `seq`. */
+function pgbenchScript(table: string, seq: string): string {
+  return [
+    '\\set r random(1, 100)',
+    `\\set back random(0, ${SEED_ROWS / 2})`,
+    '\\if :r <= 60',
+    `INSERT INTO ${table} (id, v, amount, payload, updated_at) VALUES (nextval('${seq}'), 0, (random() * 1000)::numeric(12,2), repeat(md5(random()::text), 31), clock_timestamp());`,
+    '\\elif :r <= 90',
+    `UPDATE ${table} SET v = v + 1, updated_at = clock_timestamp() WHERE id = (SELECT last_value FROM ${seq}) - :back;`,
+    '\\else',
+    `DELETE FROM ${table} WHERE id = (SELECT last_value FROM ${seq}) - :back;`,
+    '\\endif',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Source commit → sink commit of every row version changed since `since` that reached the sink
+ * (each row's last version: a later update replaces an earlier one; deleted rows are gone). With
+ * track_commit_timestamp on, both ends are their transactions' commit timestamps
+ * (pg_xact_commit_timestamp(xmin)); otherwise the rows' stamps (`updated_at` at the source,
+ * `synced_at` from the sink table's trigger), each taken just before its commit.
+ */
+async function rowLatencies(
+  source: Client,
+  sink: Client,
+  tables: { source: string; sink: string },
+  since: Date,
+  commitTimestamps: boolean,
+): Promise<number[]> {
+  if (!commitTimestamps) {
+    const { rows } = await sink.query<{ ms: number }>(
+      `SELECT extract(epoch FROM synced_at - updated_at) * 1000 AS ms FROM ${tables.sink} WHERE updated_at >= $1 AND synced_at IS NOT NULL`,
+      [since],
+    );
+    return rows.map((r) => Number(r.ms));
+  }
+  const versions = (client: Client, table: string) =>
+    client.query<{ id: string; v: number; at: number }>(
+      `SELECT id::text, v, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS at FROM ${table} WHERE updated_at >= $1`,
+      [since],
+    );
+  const committedAt = new Map<string, number>();
+  for (const r of (await versions(source, tables.source)).rows)
+    committedAt.set(`${r.id}/${r.v}`, Number(r.at));
+  const out: number[] = [];
+  for (const r of (await versions(sink, tables.sink)).rows) {
+    const at = committedAt.get(`${r.id}/${r.v}`);
+    if (at !== undefined && r.at !== null) out.push(Number(r.at) - at);
+  }
+  return out;
+}
+
+interface PgbenchRun {
+  /** Transactions per second pgbench achieved (excluding connection time). */
+  readonly tps: number;
+}
+
+/** Runs pgbench with `script` at `rate` transactions/s for `seconds` on four clients. */
+function pgbench(
+  postgres: { host: string; port: number; user: string; password: string },
+  script: string,
+  rate: number,
+  seconds: number,
+): Promise<PgbenchRun> {
+  const args = ['-n', '-h', postgres.host, '-p', String(postgres.port), '-U', postgres.user];
+  args.push('-c', '4', '-j', '2', '-R', String(rate), '-T', String(seconds), '-f', script, 'source');
+  return new Promise((resolve, reject) => {
+    execFile(
+      'pgbench',
+      args,
+      { env: { ...process.env, PGPASSWORD: postgres.password }, maxBuffer: 16 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`pgbench failed: ${error.message}\n${stderr}`));
+        const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
+        if (!tps) return reject(new Error(`pgbench: no tps in its output:\n${stdout}`));
+        resolve({ tps: Number(tps[1]) });
+      },
+    );
+  });
 }
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -61,6 +137,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
   await source.query(
     `CREATE TABLE ${table} (id bigint PRIMARY KEY, v int NOT NULL, amount numeric(12,2) NOT NULL, payload text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
   );
+  const seq = `${name}.items_id`;
+  await source.query(`CREATE SEQUENCE ${seq}`);
   const ports = { source: await freePort(), transformer: await freePort(), sink: await freePort() };
   const kafka = { brokers: stack.kafkaBrokers };
   const registry = { url: stack.registryUrl };
@@ -69,6 +147,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     return join(dir, file);
   };
   const cdcTopic = `${name}.${name}.items`;
+  // The sink writes a topic's rows to the table named by its last part.
+  const sinkTable = `${name}.copy`;
   write('pipeline.yaml', {
     name: `${name.replace(/_/g, '-')}-copy`,
     from: { topics: [cdcTopic] },
@@ -126,9 +206,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     }),
   ];
   const [sourceApp, transformerApp, sinkApp] = apps;
-  let nextId = 1;
-  const payload = 'x'.repeat(200);
-  const writers: Client[] = [];
+  const payload = 'x'.repeat(1000);
   try {
     // The topics exist once the source snapshotted the (empty) table; a first row makes them all.
     sourceApp.start();
@@ -162,69 +240,89 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     sinkApp.start();
     await sinkApp.ready(120_000);
     await until(async () => (await scrape(sinkApp)).committed >= 1, 120_000, 'the warm-up row at the sink');
-    for (let i = 0; i < 4; i++) {
-      const client = new Client({ ...stack.postgres, database: 'source' });
-      await client.connect();
-      writers.push(client);
-    }
-
-    /** Paced single-row transactions (70% inserts, 30% updates) at `rate` for `seconds`. */
-    const offer = async (rate: number, seconds: number) => {
-      const perWriter = rate / writers.length;
-      const end = Date.now() + seconds * 1000;
-      await Promise.all(
-        writers.map(async (client) => {
-          const started = Date.now();
-          for (let n = 0; Date.now() < end; n++) {
-            if (n % 10 < 7 || nextId < 10) {
-              const id = nextId++;
-              await client.query(`INSERT INTO ${table} (id, v, amount, payload) VALUES ($1, 0, $2, $3)`, [
-                id,
-                (id % 100000) / 100,
-                payload,
-              ]);
-            } else {
-              await client.query(`UPDATE ${table} SET v = v + 1, updated_at = now() WHERE id = $1`, [
-                1 + Math.floor(Math.random() * (nextId - 1)),
-              ]);
-            }
-            const wait = started + ((n + 1) * 1000) / perWriter - Date.now();
-            if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          }
-        }),
+    // Without commit timestamps the sink's copy stamps each row it writes (a trigger), and a row's
+    // latency is its stamp minus its source `updated_at`.
+    const { rows: setting } = await source.query<{ on: string }>('SHOW track_commit_timestamp');
+    const commitTimestamps = setting[0]!.on === 'on';
+    if (!commitTimestamps) {
+      process.stderr.write(
+        '  e2e: track_commit_timestamp is off (a stack started before it was turned on): latency from row stamps\n',
       );
-    };
+      await sink.query(`ALTER TABLE ${sinkTable} ADD COLUMN synced_at timestamptz`);
+      await sink.query(
+        `CREATE FUNCTION ${name}.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.synced_at := clock_timestamp(); RETURN NEW; END $$`,
+      );
+      await sink.query(
+        `CREATE TRIGGER stamp BEFORE INSERT OR UPDATE ON ${sinkTable} FOR EACH ROW EXECUTE FUNCTION ${name}.stamp()`,
+      );
+    }
+    // Seed rows for the updates and deletes to find, through the pipeline like the rest.
+    const seeded = (await scrape(sinkApp)).committed;
+    await source.query(
+      `INSERT INTO ${table} (id, v, amount, payload) SELECT nextval('${seq}'), 0, 1, repeat('s', 1000) FROM generate_series(1, ${SEED_ROWS})`,
+    );
+    await until(
+      async () => (await scrape(sinkApp)).committed >= seeded + SEED_ROWS,
+      300_000,
+      'the seed rows at the sink',
+    );
+    const script = join(dir, 'load.sql');
+    writeFileSync(script, pgbenchScript(table, seq));
 
     const seconds = options.quick ? 8 : 20;
     const figures: BenchFigure[] = [];
     for (const rate of [1000, 5000]) {
+      const atSource: number[] = [];
       const achieved: number[] = [];
       const p50: number[] = [];
       const p99: number[] = [];
+      const p999: number[] = [];
       for (let run = 0; run < options.runs; run++) {
-        await offer(rate, 2); // warm-up at the rate
+        await pgbench(stack.postgres, script, rate, 2); // warm-up at the rate
         const before = await scrape(sinkApp);
+        const { rows: clock } = await sink.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+        const windowStart = clock[0]!.now;
         const startedAt = Date.now();
-        await offer(rate, seconds);
+        const load = await pgbench(stack.postgres, script, rate, seconds);
         const after = await scrape(sinkApp);
         const elapsed = (Date.now() - startedAt) / 1000;
+        atSource.push(load.tps);
         achieved.push((after.committed - before.committed) / elapsed);
-        const window = bucketsBetween(before.latency, after.latency);
-        p50.push((quantile(window, 0.5) ?? NaN) * 1000);
-        p99.push((quantile(window, 0.99) ?? NaN) * 1000);
-        process.stderr.write(`  e2e ${rate}/s run ${run + 1}: ${achieved.at(-1)!.toFixed(0)} rows/s\n`);
-        // Let the pipeline catch up before the next window.
+        // Let the pipeline catch up, then the latency of every row the window changed.
         const target = (await scrape(transformerApp)).committed;
         await until(async () => (await scrape(sinkApp)).committed >= target, 120_000, 'the sink to catch up');
+        const latencies = await rowLatencies(
+          source,
+          sink,
+          { source: table, sink: sinkTable },
+          windowStart,
+          commitTimestamps,
+        );
+        p50.push(percentile(latencies, 50));
+        p99.push(percentile(latencies, 99));
+        p999.push(percentile(latencies, 99.9));
+        process.stderr.write(
+          `  e2e ${rate}/s run ${run + 1}: pgbench ${load.tps.toFixed(0)} tps, sink ${achieved.at(-1)!.toFixed(0)} rows/s, ` +
+            `p50 ${p50.at(-1)!.toFixed(0)} ms, p99 ${p99.at(-1)!.toFixed(0)} ms over ${latencies.length} rows\n`,
+        );
       }
+      const offered = `offered ${rate.toLocaleString('en-US')} changes/s (pgbench --rate, ~1 KB rows, 60/30/10 % insert/update/delete)`;
       figures.push(
         {
-          name: `end to end Postgres → source → transformer (EOS) → sink-postgres, offered ${rate.toLocaleString('en-US')} rows/s: achieved`,
+          name: `end to end Postgres → source → transformer (EOS) → sink-postgres, ${offered}: achieved at the sink`,
           unit: 'rows/s',
           runs: achieved,
+          baseline: { name: 'pgbench achieved at the source', runs: atSource },
+          goal: rate === 5000 ? '>= 4,900' : undefined,
         },
-        { name: `same, latency source commit → sink commit p50`, unit: 'ms', runs: p50 },
-        { name: `same, latency p99`, unit: 'ms', runs: p99 },
+        { name: `same, latency source commit → sink commit p50 (every row)`, unit: 'ms', runs: p50 },
+        {
+          name: `same, latency p99`,
+          unit: 'ms',
+          runs: p99,
+          goal: rate === 5000 ? '< 250 ms' : '< 100 ms',
+        },
+        { name: `same, latency p99.9`, unit: 'ms', runs: p999 },
       );
     }
 
@@ -234,11 +332,9 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     for (let run = 0; run < options.runs; run++) {
       await fetch(`${sourceApp.url}/pause`, { method: 'POST' });
       const base = (await scrape(sinkApp)).committed;
-      const first = nextId;
-      nextId += backlog;
       await source.query(
-        `INSERT INTO ${table} (id, v, amount, payload) SELECT g, 0, (g % 100000) / 100.0, $2 FROM generate_series($1::bigint, $1::bigint + $3 - 1) g`,
-        [first, payload, backlog],
+        `INSERT INTO ${table} (id, v, amount, payload) SELECT nextval('${seq}'), 0, (g % 100000) / 100.0, $1 FROM generate_series(1, $2::int) g`,
+        [payload, backlog],
       );
       const startedAt = Date.now();
       await fetch(`${sourceApp.url}/resume`, { method: 'POST' });
@@ -257,7 +353,6 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     });
     return figures;
   } finally {
-    for (const w of writers) await w.end().catch(() => undefined);
     await Promise.all(apps.map((a) => a.stop()));
     await source
       .query(
