@@ -1,0 +1,121 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { type PartitionDelivery } from '../delivery/partition-delivery';
+import { parseRetryPolicy } from '../failure/retry-policy';
+import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
+import { type BatchControl, PartitionWorker } from './partition-worker';
+import { RecordRunner } from './record-runner';
+
+/** Records the delivery calls, in order; `failCheckpoint` makes the next checkpoint reject. */
+class RecordingDelivery implements PartitionDelivery {
+  readonly calls: string[] = [];
+  failCheckpoint = false;
+  async begin(): Promise<void> {
+    this.calls.push('begin');
+  }
+  async send(records: readonly OutputRecord[]): Promise<void> {
+    this.calls.push(`send ${records.length}`);
+  }
+  async deadLetter(_record: DeadLetterRecord): Promise<void> {
+    this.calls.push('deadLetter');
+  }
+  async checkpoint(next: bigint): Promise<void> {
+    if (this.failCheckpoint) throw new Error('commit refused');
+    this.calls.push(`checkpoint ${next}`);
+  }
+  async abort(): Promise<void> {
+    this.calls.push('abort');
+  }
+  async close(): Promise<void> {}
+}
+
+const record = (offset: bigint): StreamRecord => ({
+  topic: 'in',
+  partition: 0,
+  offset,
+  key: Buffer.from(`k${offset}`),
+  value: Buffer.from('v'),
+  headers: [],
+  timestamp: '0',
+});
+
+function worker(delivery: RecordingDelivery): PartitionWorker {
+  const runner = new RecordRunner({
+    group: 'g',
+    onKeyFailure: 'skip',
+    retryPolicy: parseRetryPolicy({ maxAttempts: 1 }),
+    processor: { name: 'Identity', process: (r) => [{ topic: 'out', key: r.key, value: r.value }] },
+    kafkaOutputs: true,
+  });
+  return new PartitionWorker({ topic: 'in', partition: 0 }, delivery, runner, {
+    keysPerPartition: 4,
+    maxBuffered: 100,
+    revokeTimeoutMs: 1000,
+    heartbeatIntervalMs: 60_000,
+    partialCheckpoint: false,
+  });
+}
+
+const control = (fetchedThrough?: bigint): BatchControl & { resolved: bigint[] } => {
+  const resolved: bigint[] = [];
+  return {
+    resolved,
+    signal: new AbortController().signal,
+    intakeClosed: () => false,
+    heartbeat: () => Promise.resolve(),
+    resolveOffset: (offset) => resolved.push(offset),
+    ...(fetchedThrough !== undefined ? { fetchedThrough } : {}),
+  };
+};
+
+describe('PartitionWorker and control records', () => {
+  it('commits past the control records that end a completely processed batch', async () => {
+    const delivery = new RecordingDelivery();
+    const w = worker(delivery);
+    // Records 10-12, then a commit marker at 13: the fetch went through 13.
+    const c = control(14n);
+    const outcome = await w.processBatch([record(10n), record(11n), record(12n)], c);
+    assert.deepEqual(outcome, { kind: 'committed', nextOffset: 14n, complete: true });
+    assert.equal(delivery.calls.at(-1), 'checkpoint 14');
+    assert.deepEqual(c.resolved, [13n]);
+    assert.equal(w.committedOffset, 14n);
+  });
+
+  it('commits after the last record without a fetch position (as before)', async () => {
+    const delivery = new RecordingDelivery();
+    const outcome = await worker(delivery).processBatch([record(10n), record(11n)], control());
+    assert.deepEqual(outcome, { kind: 'committed', nextOffset: 12n, complete: true });
+  });
+
+  it('checkpoints a fetch of control records only when the partition stands at its first offset', async () => {
+    const delivery = new RecordingDelivery();
+    const w = worker(delivery);
+    const signal = new AbortController().signal;
+    // Before a first commit here: where the caller says the partition stands.
+    assert.equal(await w.skipControlRecords(5n, 6n, async () => 4n, signal), false);
+    assert.deepEqual(delivery.calls, []);
+    assert.equal(await w.skipControlRecords(5n, 6n, async () => 5n, signal), true);
+    assert.deepEqual(delivery.calls, ['begin', 'checkpoint 6']);
+    assert.equal(w.committedOffset, 6n);
+    // From then on, where this worker committed: a stale fetch is left alone.
+    assert.equal(await w.skipControlRecords(5n, 6n, async () => 5n, signal), false);
+    assert.equal(await w.skipControlRecords(6n, 9n, async () => undefined, signal), true);
+    assert.equal(w.committedOffset, 9n);
+  });
+
+  it('leaves the position alone when given up, and rejects (aborting) when the checkpoint fails', async () => {
+    const delivery = new RecordingDelivery();
+    const w = worker(delivery);
+    const given = new AbortController();
+    given.abort();
+    assert.equal(await w.skipControlRecords(5n, 6n, async () => 5n, given.signal), false);
+    delivery.failCheckpoint = true;
+    await assert.rejects(
+      w.skipControlRecords(5n, 6n, async () => 5n, new AbortController().signal),
+      /commit refused/,
+    );
+    assert.deepEqual(delivery.calls, ['begin', 'abort']);
+    assert.equal(w.committedOffset, undefined);
+  });
+});
