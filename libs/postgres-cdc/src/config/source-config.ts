@@ -60,7 +60,9 @@ const keyColumnsSchema = z
             .filter(Boolean)
             .map((rule): [string, string[]] => {
               const colon = rule.lastIndexOf(':');
-              return colon < 0 ? [rule, []] : [rule.slice(0, colon).trim(), rule.slice(colon + 1).split(',')];
+              // Debezium's tables are regular expressions: an escaped dot (`inventory\.orders`) is the dot.
+              const table = (colon < 0 ? rule : rule.slice(0, colon)).trim().replace(/\\\./g, '.');
+              return colon < 0 ? [table, []] : [table, rule.slice(colon + 1).split(',')];
             })
         : Object.entries(value);
     const rules: KeyColumnsRule[] = [];
@@ -175,7 +177,7 @@ export const sourceConfigSchema = z.strictObject({
       keyColumns: keyColumnsSchema
         .default([])
         .describe(
-          "Key columns instead of the primary key, per table (Debezium message.key.columns): Debezium's `schema.table:c1,c2;schema.other:c` or a map of table pattern to column list; also keys a table without a primary key. The first rule matching a table applies. Default none (the primary key, else the replica identity index).",
+          "Key columns instead of the primary key, per table (Debezium message.key.columns): Debezium's `schema.table:c1,c2;schema.other:c` (its regular expressions' escaped dot `\\.` read as a dot) or a map of table pattern to column list; also keys a table without a primary key. The first rule matching a table applies. Default none (the primary key, else the replica identity index).",
         ),
     })
     .prefault({}),

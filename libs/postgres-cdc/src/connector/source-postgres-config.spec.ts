@@ -47,6 +47,9 @@ describe('source-postgres configuration', () => {
         { table: 'sales.*', columns: ['sku'] },
       ],
     );
+    assert.deepEqual(parse({ tables: { keyColumns: 'inventory\\.orders:id' } }).tables.keyColumns, [
+      { table: 'inventory.orders', columns: ['id'] },
+    ]);
     assert.deepEqual(parse({ tables: { keyColumns: { 'public.orders': ['code'] } } }).tables.keyColumns, [
       { table: 'public.orders', columns: ['code'] },
     ]);
