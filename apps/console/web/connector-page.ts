@@ -100,8 +100,57 @@ export function ConnectorPage({ name, overview }: { name: string; overview?: Ove
         ? html`<${Section} title="Source position"><pre>${JSON.stringify(connector.offsets.source, null, 2)}</pre></${Section}>`
         : null
     }
+    ${connector.type === 'source' ? html`<${SnapshotForm} name=${name} source=${connector.offsets?.source} />` : null}
     <${Section} title="Status and configuration (secrets masked)">
       <details><summary>The app's /status</summary><pre>${JSON.stringify(detail.appStatus ?? {}, null, 2)}</pre></details>
     </${Section}>
   </div>`;
+}
+
+/** A source's incremental snapshot: request tables, follow the progress the source reports. */
+function SnapshotForm({ name, source }: { name: string; source?: Record<string, unknown> }) {
+  const [tables, setTables] = useState('');
+  const [answer, setAnswer] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const snapshot = source?.snapshot as { kind: string; rowsDone: number; rowsTotal: number } | undefined;
+  const request = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setAnswer(undefined);
+    try {
+      const list = tables
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      const result = await post<{ signalId: string; tables: string[] }>(
+        `/api/connectors/${enc(name)}/snapshots`,
+        {
+          tables: list,
+        },
+      );
+      setAnswer(`incremental snapshot of ${result.tables.join(', ')} requested (signal ${result.signalId})`);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return html`<${Section} title="Incremental snapshot">
+    ${
+      snapshot
+        ? html`<p role="status" aria-label="snapshot progress">
+            ${snapshot.kind} snapshot: ${snapshot.rowsDone} of ${snapshot.rowsTotal} row(s)
+            <progress
+              max=${snapshot.rowsTotal}
+              value=${snapshot.rowsDone}
+              aria-label="snapshot progress bar"
+            ></progress>
+          </p>`
+        : html`<p class="muted">No snapshot running.</p>`
+    }
+    <form class="inline" onSubmit=${request}>
+      <label>Tables (schema.table, comma-separated) <input value=${tables} onInput=${(e: Event) => setTables((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit" disabled=${tables.trim() === ''}>Request snapshot</button>
+    </form>
+    ${answer ? html`<p role="status">${answer}</p>` : null}
+    <${ErrorNote} error=${error} />
+  </${Section}>`;
 }

@@ -83,19 +83,26 @@ export class AppClient {
     return this.json('POST', `/connectors/${encodeURIComponent(name)}/${action}`);
   }
 
-  private async json<T>(method: string, path: string): Promise<T> {
-    return (await (await this.request(method, path, 'application/json')).json()) as T;
+  /** A source's incremental snapshot of `tables` (`POST /snapshots`, what `sluice snapshot` calls). */
+  requestSnapshot(tables: readonly string[]): Promise<{ signalId: string; tables: string[] }> {
+    return this.json('POST', '/snapshots', { tables });
   }
 
-  private async request(method: string, path: string, accept: string): Promise<Response> {
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.request(method, path, 'application/json', body)).json()) as T;
+  }
+
+  private async request(method: string, path: string, accept: string, body?: unknown): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${this.url}${path}`, {
         method,
         headers: {
           accept,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(method !== 'GET' && this.app.token ? { authorization: `Bearer ${this.app.token}` } : {}),
         },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (cause) {

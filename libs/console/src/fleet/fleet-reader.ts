@@ -46,6 +46,17 @@ export class FleetReader {
     return this.clients[index]!.act(connector, action);
   }
 
+  /** An incremental snapshot of `tables` on the source app that has `connector`. */
+  async requestSnapshot(connector: string, tables: readonly string[]) {
+    const reading = this.last ?? (await this.read());
+    const index = reading.apps.findIndex((a) =>
+      a.connectors.some((c) => c.name === connector && c.type === 'source'),
+    );
+    if (index < 0)
+      throw new UnknownConnectorError(`no app of this console has a source connector named ${connector}`);
+    return this.clients[index]!.requestSnapshot(tables);
+  }
+
   private async readApp(client: AppClient, now: number): Promise<AppReading> {
     const errors: string[] = [];
     const note = (error: unknown) => {

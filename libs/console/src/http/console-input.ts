@@ -75,6 +75,12 @@ export const purgeBodySchema = z.strictObject({
   actor: z.string().min(1).max(200).optional(),
 });
 
+export const snapshotBodySchema = z.strictObject({
+  tables: z
+    .array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected schema.table, e.g. public.orders'))
+    .min(1, 'expected at least one table'),
+});
+
 export const diffQuerySchema = z.strictObject({
   left: smallWhole('a version number', 1_000_000),
   right: smallWhole('a version number', 1_000_000),

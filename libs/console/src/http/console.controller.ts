@@ -32,6 +32,7 @@ import {
   redriveBodySchema,
   replayBodySchema,
   replayRange,
+  snapshotBodySchema,
 } from './console-input';
 import { CONSOLE_SERVICES, type ConsoleServices } from './console-services';
 
@@ -109,6 +110,13 @@ export class ConsoleController {
       await this.s.feed.refresh().catch(() => undefined);
       return status;
     });
+  }
+
+  @Post('api/connectors/:name/snapshots')
+  @HttpCode(202)
+  async snapshot(@Param('name') name: string, @Body() body: unknown) {
+    const b = parseInput(snapshotBodySchema, body, 'body');
+    return answering(() => this.s.fleet.requestSnapshot(name, b.tables));
   }
 
   @Get('api/dead-letters')
