@@ -58,11 +58,13 @@ const configSchema = z.strictObject({
  * joined with the table row of its key current at the record's Kafka timestamp. The table is read
  * to its end before the first record runs (restore) and followed after that; a record is only
  * joined once every table change with a timestamp up to its own that had reached the table topic
- * when its batch was fetched (or `grace` after its timestamp) was read. The answer depends on timestamps, not on
- * how far the table reader got: a replay joins the same rows.
+ * when its batch was fetched (or `grace` after its timestamp) was read. The answer depends on
+ * timestamps, not on how far the table reader got: a replay joins the same rows.
  */
 export class JoinStep implements Step {
   private table: JoinTable | undefined;
+  /** Where the table came from: a start with another source (a new fixture case) gets a new table. */
+  private tables: StepStartContext['tables'] | undefined;
 
   constructor(
     private readonly spec: JoinTableSpec,
@@ -74,8 +76,12 @@ export class JoinStep implements Step {
   ) {}
 
   async start(context: StepStartContext): Promise<void> {
-    this.table ??= context.tables(this.spec);
-    await this.table.start({ inputTopics: context.inputTopics });
+    if (this.tables !== context.tables) {
+      await this.close();
+      this.table = context.tables(this.spec);
+      this.tables = context.tables;
+    }
+    await this.table!.start({ inputTopics: context.inputTopics });
   }
 
   private started(): JoinTable {
@@ -124,8 +130,12 @@ export class JoinStep implements Step {
     return { ...record, value: { ...valueFields(record), [this.field]: row ?? null } };
   }
 
+  /** Closes the table; the next `start` asks the context for a new one. */
   async close(): Promise<void> {
-    await this.table?.close();
+    const table = this.table;
+    this.table = undefined;
+    this.tables = undefined;
+    await table?.close();
   }
 }
 
@@ -162,7 +172,7 @@ export const joinStep = stepDefinition({
     'latest table version at or before its Kafka timestamp, so a replay gives the same outputs. Co-partitioned ' +
     '(checked at start: same partition count and key schema, joined on the record key) or global (every ' +
     "task reads the whole table). The output schema is the stream schema plus the table's registry row schema. " +
-    'Runs in the transformer only.',
+    'Runs in the transformer (and in sluice pipeline test against the tables a case lists).',
   configSchema,
   example:
     'join:\n  table: demo.demo.customers\n  on: customer_id\n  as: customer\n  type: left\n  global: true',
