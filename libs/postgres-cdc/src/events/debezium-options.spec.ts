@@ -190,6 +190,19 @@ describe('decimal.handling.mode', () => {
     );
   });
 
+  it("string writes a column DEFAULT at the column's scale, as Debezium's converter does", () => {
+    const facts = { ...FACTS, defaults: new Map([['amount', '42.5']]) };
+    const schema = TableSchema.build(RELATION, CATALOG, facts, {
+      ...OPTIONS,
+      types: { decimalMode: 'string' },
+    });
+    const value = (schema.valueSchema as { fields: Array<{ type: unknown }> }).fields[0].type as unknown[];
+    const amount = (value[1] as { fields: Array<{ name: string; default?: unknown }> }).fields.find(
+      (f) => f.name === 'amount',
+    );
+    assert.equal(amount?.default, '42.50');
+  });
+
   it('string keeps it: NAN', () => {
     const schema = TableSchema.build(RELATION, CATALOG, FACTS, {
       ...OPTIONS,

@@ -181,6 +181,8 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     const c = converter(PgOid.NUMERIC, numericTypmod(10, 2), options);
     assert.equal(c.schema, 'string');
     assert.equal(c.convert('1.50'), '1.50');
+    assert.equal(c.convert('42.5'), '42.50', "a DEFAULT's literal at the column's scale");
+    assert.equal(converter(PgOid.NUMERIC, numericTypmod(10, 0), options).convert('42.0'), '42');
     assert.equal(c.convert('NaN'), 'NAN');
     assert.equal(c.convert('Infinity'), 'POSITIVE_INFINITY');
     assert.equal(c.convert('-Infinity'), 'NEGATIVE_INFINITY');

@@ -109,8 +109,18 @@ const SPECIAL_NAMES: Readonly<Record<string, string>> = {
  * numeric text → decimal.handling.mode=string: Postgres's output is already BigDecimal's plain
  * string at the column's scale; NaN and ±Infinity become SpecialValueDecimal's names.
  */
-export function numericToString(text: string): string {
-  return SPECIAL_NAMES[text] ?? text;
+export function numericToString(text: string, scale?: number): string {
+  const special = SPECIAL_NAMES[text];
+  if (special !== undefined) return special;
+  if (scale === undefined || scale < 0) return text;
+  // A DEFAULT's literal (`42.5` of a numeric(10,2)) at the column's scale, as BigDecimal.setScale.
+  const dot = text.indexOf('.');
+  const frac = dot < 0 ? '' : text.slice(dot + 1);
+  if (frac.length === scale) return text;
+  const int = dot < 0 ? text : text.slice(0, dot);
+  if (frac.length < scale) return `${int}.${frac.padEnd(scale, '0')}`;
+  if (/[1-9]/.test(frac.slice(scale))) return text;
+  return scale === 0 ? int : `${int}.${frac.slice(0, scale)}`;
 }
 
 /** numeric text → decimal.handling.mode=double (NaN, Infinity and -Infinity as doubles). */

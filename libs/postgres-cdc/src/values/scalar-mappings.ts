@@ -137,7 +137,10 @@ function bitMapping(oid: number, typmod: number): ScalarMapping {
 
 function numericMapping(typmod: number, column: string, mode: DecimalHandlingMode): ScalarMapping {
   if (mode === 'double') return { schema: 'double', convert: numericToDouble, placeholder: 'none' };
-  if (mode === 'string') return { schema: 'string', convert: numericToString, placeholder: 'none' };
+  if (mode === 'string') {
+    const scale = numericTypmod(typmod)?.scale;
+    return { schema: 'string', convert: (t) => numericToString(t, scale), placeholder: 'none' };
+  }
   // NaN and ±Infinity have no Decimal form: null (Debezium's converter fails, its default
   // event.converting.failure.handling.mode=warn writes null and logs); the builder warns.
   const ps = numericTypmod(typmod);
