@@ -2,7 +2,8 @@
 // Customers are Debezium change events (2 partitions, a delete and a re-create among them), orders
 // plain rows (4 partitions), all written in one order with growing timestamps while the transformer
 // runs. Each order must carry the customer version current at its position; a replay with a fresh
-// group must give the same outputs; a co-partitioned join of these topics is refused at start.
+// group must give the same outputs; a co-partitioned join of these topics is refused at start,
+// while one of two topics keyed alike (4 partitions each) joins each order from its own partition.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -240,6 +241,113 @@ describe('transformer: join orders with customers while customers change', () =>
       assert.match(output, /not co-partitioned: the input topic \S+ has 4 partitions, the table topic \S+ 2/);
       assert.match(output, /global: true/);
       if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  );
+});
+
+describe('transformer: a co-partitioned join', () => {
+  const kafka = createKafkaClient(kafkaConfig);
+  const encoder = new RecordEncoder(registry);
+  const producer = createProducer(kafka);
+  let admin: Admin;
+  let child: ChildProcess | undefined;
+  const orders = uniqueName('it.cojoin.orders');
+  const customers = uniqueName('it.cojoin.customers');
+  const output = uniqueName('it.cojoin.out');
+  const group = uniqueName('it.cojoin.group');
+  let clock = Date.now() - 60_000;
+
+  before(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    await new TopicProvisioner(admin).provision([
+      { name: orders, partitions: 4, replicationFactor: 1 },
+      { name: customers, partitions: 4, replicationFactor: 1 },
+    ]);
+    await untilLeaders(admin, orders);
+    await untilLeaders(admin, customers);
+    await producer.connect();
+  });
+  after(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [orders, customers, output, `${group}.dlq`] }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  // Both topics keyed by the customer id with the same key schema: equal keys, equal bytes, one partition.
+  const key = (id: number, topic: string) => encoder.encode(`${topic}-key`, customerKey, { id });
+
+  async function writeCustomers(version: number): Promise<void> {
+    const messages = [];
+    for (let id = 0; id < CUSTOMERS; id++)
+      messages.push({
+        key: await key(id, customers),
+        value: await encoder.encode(`${customers}-value`, customerEnvelope, {
+          before: null,
+          after: { id, name: `customer ${id} v${version}`, version },
+          op: version === 1 ? 'c' : 'u',
+        }),
+        timestamp: String((clock += 5)),
+      });
+    await producer.send({ topic: customers, messages });
+  }
+
+  async function writeOrders(first: number): Promise<void> {
+    const messages = [];
+    for (let i = first; i < first + CUSTOMERS; i++)
+      messages.push({
+        key: await key(i % CUSTOMERS, orders),
+        value: await encoder.encode(`${orders}-value`, orderValue, {
+          order_id: i,
+          customer_id: i % CUSTOMERS,
+        }),
+        timestamp: String((clock += 5)),
+      });
+    await producer.send({ topic: orders, messages });
+  }
+
+  it(
+    'each order joins its customer from the table partition of its own key, at its position',
+    { timeout: 120_000 },
+    async () => {
+      await writeCustomers(1);
+      await writeOrders(0);
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-cojoin-'));
+      const file = join(dir, 'pipeline.yaml');
+      writeFileSync(
+        file,
+        [
+          `name: ${uniqueName('it-cojoin')}`,
+          `from: { topics: [${orders}] }`,
+          `to: ${output}`,
+          `groupId: ${group}`,
+          'steps:',
+          `  - join: { table: ${customers}, as: customer, type: inner }`,
+          '',
+        ].join('\n'),
+      );
+      child = startTransformer(appConfig(file, { logging: { level: 'error' } }));
+      await untilConsumed(admin, group, orders, 90_000);
+      await writeCustomers(2);
+      await writeOrders(CUSTOMERS);
+      await untilConsumed(admin, group, orders, 90_000);
+      const joinedOrders = (await readAllDecoded(kafka, [output])).map((o) => {
+        const v = o.value as {
+          order_id: number;
+          customer_id: number;
+          customer: { id: number; version: number };
+        };
+        assert.equal(v.customer.id, v.customer_id, 'the customer of its own key');
+        return `${v.order_id}:v${v.customer.version}`;
+      });
+      const expected = [];
+      for (let i = 0; i < 2 * CUSTOMERS; i++) expected.push(`${i}:v${i < CUSTOMERS ? 1 : 2}`);
+      assert.deepEqual(
+        joinedOrders.sort(),
+        expected.sort(),
+        'every order once, with the version at its position',
+      );
     },
   );
 });
