@@ -1,6 +1,6 @@
 // Two-way sync's conflict resolution on two real databases of the shared stack (`source` = site a,
 // `sink` = site b; one unique schema in each), four apps in-process as in two-way-sync.test.ts, the
-// sinks with `sync`. Concurrent changes of one row are made really concurrent: one side's
+// sinks with `sync`, all four as `sluice sync plan` derives them. Concurrent changes of one row are made really concurrent: one side's
 // transaction holds the row while the other side commits, so each side writes before it sees the
 // other's change and the commit order is known. Both sides must end equal, on the rule's winner,
 // with each overruled change in sluice_conflicts on the side that overruled it.
@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { type ConnectorApp, createConnectorApp, type RunningConnector } from '@sluice/connect';
 import { ConfigError } from '@sluice/errors';
 import { type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
+import { planTwoWaySync } from '@sluice/connectors';
 import { type SinkPostgresConfigInput, sinkPostgresConnector } from '@sluice/sink-postgres';
 import { stackAddresses } from '@sluice/test-support';
 import { type SourceApp, SourceTestBed } from './source-postgres-harness';
@@ -30,7 +31,8 @@ describe(
     let tracking = false;
     let sourceB: SourceApp | undefined;
     const sinks: ConnectorApp<RunningConnector>[] = [];
-    const topicA = (table: string) => bed.topic(table);
+    // The topics `sluice sync plan` names: <name>.<site>.<schema>.<table>.
+    const topicA = (table: string) => `${name}.a.${name}.${table}`;
     const topicB = (table: string) => `${name}.b.${name}.${table}`;
 
     const rowsOf = async (client: Client, table: string): Promise<string[]> =>
@@ -40,19 +42,23 @@ describe(
 
     const converged = async (table: string, expected: string[]): Promise<void> => {
       let last = '';
-      await bed.waitFor(
-        async () => {
-          const [onA, onB] = [await rowsOf(bed.pg, table), await rowsOf(b, table)];
-          last = `a: ${onA.join(' ')} | b: ${onB.join(' ')}`;
-          return (
-            (JSON.stringify(onA) === JSON.stringify(expected) &&
-              JSON.stringify(onB) === JSON.stringify(expected)) ||
-            undefined
-          );
-        },
-        30_000,
-        `${table} equal to ${expected.join(' ')} on both sides (last seen ${last})`,
-      );
+      await bed
+        .waitFor(
+          async () => {
+            const [onA, onB] = [await rowsOf(bed.pg, table), await rowsOf(b, table)];
+            last = `a: ${onA.join(' ')} | b: ${onB.join(' ')}`;
+            return (
+              (JSON.stringify(onA) === JSON.stringify(expected) &&
+                JSON.stringify(onB) === JSON.stringify(expected)) ||
+              undefined
+            );
+          },
+          30_000,
+          `${table} equal to ${expected.join(' ')} on both sides`,
+        )
+        .catch((error: Error) => {
+          throw new Error(`${error.message} (last seen ${last})`, { cause: error });
+        });
     };
 
     /** `first` writes inside an open transaction, `second` commits, then `first` commits: first wins by time. */
@@ -120,54 +126,46 @@ describe(
       }
       await bed.sql(`INSERT INTO ${name}.${MERGE} VALUES (1, 'x0', 'y0'), (2, 'x0', 'y0')`);
       await b.query(`INSERT INTO ${name}.${MERGE} VALUES (100, 'x0', 'y0')`);
-      const common = {
-        tables: { include: [...TABLES, MERGE].map((t) => `${name}.${t}`) },
-        columns: { exclude: [...TABLES, MERGE].map((t) => `${name}.${t}.__sluice_*`) },
-      };
-      const sourceA = await bed.startApp({ ...common, events: { skipOrigins: 'all' } });
+      // The four apps as `sluice sync plan` derives them from one document; the suite only moves
+      // their HTTP ports, bookkeeping schema and timeouts.
+      const stack = stackAddresses();
+      const plan = planTwoWaySync({
+        name,
+        sites: {
+          a: { postgres: { ...stack.postgres, database: 'source' } },
+          b: { postgres: { ...stack.postgres, database: 'sink' } },
+        },
+        tables: [...TABLES, MERGE].map((t) => `${name}.${t}`),
+        rule: tracking ? 'last-writer-wins' : 'source-priority',
+        prioritySite: 'a',
+        tableRules: { [`${name}.prio_items`]: 'source-priority' },
+        merge: true,
+        kafka: { brokers: stack.kafkaBrokers, clientId: 'sluice-it-two-way-conflicts' },
+        registry: { url: stack.registryUrl },
+      });
+      const planned = (app: string) => plan.find((p) => p.name === app)!.config;
+      const http = { host: '127.0.0.1', port: 0 };
+      bed.trackSlot(`${name}_a`);
+      const sourceA = await bed.startApp({ ...planned('source-a'), http });
       sourceB = await createConnectorApp<RunningSource>(
         sourcePostgresConnector,
-        sourcePostgresConnector.configSchema.parse(
-          bed.config({
-            ...common,
-            topicPrefix: `${name}.b`,
-            postgres: { ...stackAddresses().postgres, database: 'sink' },
-            slot: { name: `${name}_b` },
-            publication: { name: `${name}_b` },
-            events: { skipOrigins: 'all' },
-          }),
-        ),
+        sourcePostgresConnector.configSchema.parse(bed.config({ ...planned('source-b'), http })),
       );
       await bed.waitForStatus(sourceA.url, (s) => s.phase === 'streaming');
       await bed.waitForStatus(sourceB.url, (s) => s.phase === 'streaming');
       const reader = await bed.consume([...TABLES, MERGE].flatMap((t) => [topicA(t), topicB(t)]));
       await reader.until((records) => records.length >= 15);
-      const stack = stackAddresses();
-      const rule = tracking ? 'last-writer-wins' : 'source-priority';
-      for (const [site, peerSite, database, topics] of [
-        ['b', 'a', 'sink', [...TABLES, MERGE].map(topicA)],
-        ['a', 'b', 'source', [...TABLES, MERGE].map(topicB)],
-      ] as const)
+      for (const app of ['sink-a-to-b', 'sink-b-to-a']) {
+        const config = planned(app) as { target: Record<string, unknown> };
         sinks.push(
           await createConnectorApp(
             sinkPostgresConnector,
             sinkPostgresConnector.configSchema.parse(
-              sinkConfig({
-                group: `${name}.${peerSite}${site}`,
-                topics: [...topics],
-                target: {
-                  ...stack.postgres,
-                  database,
-                  schema: name,
-                  bookkeepingSchema: name,
-                  replicationOrigin: true,
-                },
-                sync: { site, peerSite, rule, prioritySite: 'a' },
-                tables: { [topics[1]]: { conflictRule: 'source-priority' }, [topics[2]]: { merge: true } },
-              }),
+              sinkConfig({ ...config, target: { ...config.target, bookkeepingSchema: name }, http }),
             ),
           ),
         );
+      }
       for (const table of TABLES) await converged(table, ['1:a0', '2:a0', '3:a0', '4:a0', '5:a0', '100:b0']);
     });
 
@@ -200,6 +198,7 @@ describe(
           .catch(() => undefined);
         await b.end();
       }
+      await bed.sql(`DROP PUBLICATION IF EXISTS ${name}_a`).catch(() => undefined);
       await bed
         .sql(
           `SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin WHERE roname LIKE 'sluice_${name}%'`,
@@ -328,7 +327,7 @@ describe(
       const metrics = await (await fetch(`${sinks[1].url}/metrics`)).text();
       assert.match(
         metrics,
-        new RegExp(`sluice_sink_conflicts_total\\{group="${name}.ba",direction="b->a"\\} ${onA.length}`),
+        new RegExp(`sluice_sink_conflicts_total\\{group="${name}.b-to-a",direction="b->a"\\} ${onA.length}`),
       );
     });
 
