@@ -216,6 +216,11 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           "interval (Debezium interval.handling.mode): 'numeric' io.debezium.time.MicroDuration microseconds (a month 30.4375 days); 'string' io.debezium.time.Interval, ISO 8601 P<y>Y<m>M<d>DT<h>H<m>M<s>S. Default numeric.",
         ),
+      moneyFractionDigits: wholeNumber(0)
+        .default(2)
+        .describe(
+          'The scale of money values (Debezium money.fraction.digits): the Decimal scale under precise; more digits than this fail. Default 2.',
+        ),
       includeUnknownDatatypes: flag()
         .default(false)
         .describe(

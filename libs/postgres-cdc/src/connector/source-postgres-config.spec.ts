@@ -28,6 +28,7 @@ describe('source-postgres configuration', () => {
       decimalHandlingMode: 'precise',
       hstoreHandlingMode: 'json',
       intervalHandlingMode: 'numeric',
+      moneyFractionDigits: 2,
       includeUnknownDatatypes: false,
     });
     assert.deepEqual(config.tables.keyColumns, []);
@@ -105,6 +106,7 @@ describe('source-postgres configuration', () => {
     [{ types: { hstoreHandlingMode: 'object' } }, 'types.hstoreHandlingMode'],
     [{ types: { intervalHandlingMode: 'iso' } }, 'types.intervalHandlingMode'],
     [{ types: { includeUnknownDatatypes: 'maybe' } }, 'types.includeUnknownDatatypes'],
+    [{ types: { moneyFractionDigits: -1 } }, 'types.moneyFractionDigits'],
     [{ columns: { propagateSourceType: ['orders.id'] } }, 'columns.propagateSourceType[0]'],
     [{ publication: { viaPartitionRoot: 'yes please' } }, 'publication.viaPartitionRoot'],
   ] as const) {

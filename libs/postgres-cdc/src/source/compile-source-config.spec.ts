@@ -23,6 +23,7 @@ describe('compileSourceConfig', () => {
     });
     const orders = schemaOptions(relation('public', 'orders', 'id', 'code', 'cost', 'note'));
     assert.deepEqual(orders.keyColumns, ['code', 'id']);
+    assert.equal(orders.moneyFractionDigits, 2);
     assert.deepEqual([...orders.propagateSourceType!], ['code', 'cost']);
     assert.deepEqual(orders.types, {
       decimalMode: 'string',

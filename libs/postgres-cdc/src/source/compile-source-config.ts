@@ -93,6 +93,7 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
       excludedColumns: new Set(columnNames.filter((column) => excluded.some((m) => m(table, column)))),
       maskedColumns,
       unavailableValuePlaceholder: config.events.unavailableValuePlaceholder,
+      moneyFractionDigits: types.moneyFractionDigits,
       types: {
         decimalMode: types.decimalHandlingMode,
         hstoreMode: types.hstoreHandlingMode,
