@@ -219,7 +219,7 @@ export const sourceConfigSchema = z.strictObject({
       moneyFractionDigits: wholeNumber(0)
         .default(2)
         .describe(
-          'The scale of money values (Debezium money.fraction.digits): the Decimal scale under precise; more digits than this fail. Default 2.',
+          'The scale of money values (Debezium money.fraction.digits): the Decimal scale under precise, more digits rounded half up. Default 2.',
         ),
       includeUnknownDatatypes: flag()
         .default(false)

@@ -212,6 +212,12 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(decimal(c.convert('-$1,234.11')), -123411n);
     assert.equal(decimal(c.convert('($1,234.11)')), -123411n);
     assert.equal(decimal(converter(PgOid.MONEY, -1, { moneyFractionDigits: 3 }).convert('$5.10')), 5100n);
+    // fewer digits than the value has: HALF_UP, as Debezium's setScale
+    const one = converter(PgOid.MONEY, -1, { moneyFractionDigits: 1 });
+    assert.equal(decimal(one.convert('$5.15')), 52n);
+    assert.equal(decimal(one.convert('-$5.15')), -52n);
+    assert.equal(decimal(one.convert('$5.14')), 51n);
+    assert.equal(decimal(converter(PgOid.MONEY, -1, { moneyFractionDigits: 0 }).convert('$0.50')), 1n);
   });
 
   it('floats keep NaN and ±Infinity; booleans are t/f', () => {

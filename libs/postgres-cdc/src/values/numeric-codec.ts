@@ -95,7 +95,14 @@ export function variableScaleDecimal(text: string, column?: string): VariableSca
  * `-$1,234.56`, `($1,234.56)`); everything but digits, the sign and the point is dropped.
  */
 export function moneyToBytes(text: string, scale: number, column?: string): Buffer {
-  return decimalToBytes(moneyToPlain(text, column), scale, column);
+  const plain = moneyToPlain(text, column);
+  const dot = plain.indexOf('.');
+  if (dot < 0 || plain.length - dot - 1 <= scale) return decimalToBytes(plain, scale, column);
+  // More digits than money.fraction.digits: rounded HALF_UP, as Debezium's setScale.
+  const negative = plain.startsWith('-');
+  const magnitude = BigInt(plain.slice(negative ? 1 : 0, dot) + plain.slice(dot + 1, dot + 1 + scale));
+  const rounded = plain.charCodeAt(dot + 1 + scale) >= 53 ? magnitude + 1n : magnitude;
+  return twosComplementBytes(negative ? -rounded : rounded);
 }
 
 /** Debezium's SpecialValueDecimal names, which decimal.handling.mode=string writes. */
