@@ -66,6 +66,8 @@ describe(
       await first.query('BEGIN');
       await first.query(firstSql);
       await second.query(secondSql);
+      // Commit times are compared in milliseconds: at the same one, the site id would decide.
+      await new Promise((resolve) => setTimeout(resolve, 5));
       await first.query('COMMIT');
     };
 
