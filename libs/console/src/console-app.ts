@@ -40,11 +40,19 @@ export async function createConsoleApp(
   const kafka = createKafkaClient(config.kafka);
   const admin = kafka.admin();
   let adminConnected = false;
+  let connecting: Promise<void> | undefined;
+  // One connect shared by concurrent first calls; a failed one is tried again by the next call.
   const connectedAdmin = async () => {
-    if (!adminConnected) {
-      await admin.connect();
-      adminConnected = true;
-    }
+    connecting ??= admin.connect().then(
+      () => {
+        adminConnected = true;
+      },
+      (error: unknown) => {
+        connecting = undefined;
+        throw error;
+      },
+    );
+    await connecting;
     return admin;
   };
   // The admin connects on first use: the console answers (and shows the apps) while Kafka is away.
