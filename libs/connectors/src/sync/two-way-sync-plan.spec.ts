@@ -102,6 +102,20 @@ describe('planTwoWaySync', () => {
       /not one of tables/,
     ],
     [doc({ skipOrigins: 'none' }), 'skipOrigins', /.+/],
+    [doc({ name: 'Orders-Sync' }), 'name', /lower-case letter/],
+    [doc({ merge: 'yes' }), 'merge', /.+/],
+    [doc({ tableRules: { 'public.orders': 'mine' } }), 'tableRules.public.orders', /.+/],
+    [doc({ kafka: ['broker:9092'] }), 'kafka', /.+/],
+    [
+      doc({ sites: { eu: { postgres: { ...doc().sites.eu.postgres, port: 'five' } }, us: doc().sites.us } }),
+      'sites.eu.postgres.port',
+      /.+/,
+    ],
+    [
+      doc({ sites: { eu: { postgres: doc().sites.eu.postgres, extra: 1 }, us: doc().sites.us } }),
+      'sites.eu',
+      /.+/,
+    ],
     [
       doc({ sites: { eu: { postgres: { host: 'eu.db' } }, us: doc().sites.us } }),
       'sites.eu.postgres.user',
