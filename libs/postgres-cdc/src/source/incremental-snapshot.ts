@@ -120,9 +120,10 @@ export class IncrementalSnapshot {
         const queued = await snapshot.reconcile({ ...entry });
         if (queued !== undefined) snapshot.queue.push(queued);
       }
-      // Tables done in Kafka stay recorded, so a replayed signal of theirs does not start them over.
+      // Tables done in Kafka stay recorded (unless queued again by a newer signal), so a replayed
+      // signal of theirs does not start them over.
       for (const [table, delivered] of Object.entries(context.delivered ?? {}))
-        if (delivered.done) snapshot.recorded.set(table, delivered);
+        if (delivered.done && !snapshot.recorded.has(table)) snapshot.recorded.set(table, delivered);
       if (snapshot.queue.length > 0) {
         context.log.info({ tables: snapshot.queue.map((q) => q.table) }, 'incremental snapshot resumed');
         await snapshot.startNext();
