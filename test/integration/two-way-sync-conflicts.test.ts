@@ -62,12 +62,19 @@ describe(
     };
 
     /** `first` writes inside an open transaction, `second` commits, then `first` commits: first wins by time. */
-    const concurrently = async (first: Client, firstSql: string, second: Client, secondSql: string) => {
+    const concurrently = async (
+      first: Client,
+      firstSql: string,
+      second: Client,
+      secondSql: string,
+      holdMs = 5,
+    ) => {
       await first.query('BEGIN');
       await first.query(firstSql);
       await second.query(secondSql);
       // Commit times are compared in milliseconds: at the same one, the site id would decide.
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      // Held longer, the other side's change reaches the sink while the row is held.
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
       await first.query('COMMIT');
     };
 
@@ -261,6 +268,17 @@ describe(
         `UPDATE ${prio} SET v = 'a4' WHERE id = 4`,
       );
       await converged('prio_items', ['1:a1', '2:b2', '4:a4', '5:a0', '100:b0']);
+      // A delete on a (the priority site) held while b's update of the row reaches a's sink: the
+      // sink decides on a row that is then deleted under it, sees the tombstone when recording
+      // the writer, and writes the batch again (no resurrection); on b, a's delete wins.
+      await concurrently(
+        a2,
+        `DELETE FROM ${prio} WHERE id = 5`,
+        b,
+        `UPDATE ${prio} SET v = 'b5' WHERE id = 5`,
+        1500,
+      );
+      await converged('prio_items', ['1:a1', '2:b2', '4:a4', '100:b0']);
     });
 
     it('column-level merge: concurrent updates of different columns both stay, on both sides', async () => {
@@ -308,6 +326,7 @@ describe(
           : []),
         'prio_items 1 u source-priority winner=a kept=a1',
         'prio_items 4 d source-priority winner=a kept=a4',
+        'prio_items 5 u source-priority winner=a kept=-',
       ];
       const onB = tracking
         ? [
