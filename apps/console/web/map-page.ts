@@ -78,8 +78,12 @@ export function MapPage({ overview }: { overview?: Overview }) {
                           </div>
                         </dl>
                         <div class="muted small">
-                          ${inputsOf(n.id).length ? html`reads ${inputsOf(n.id).join(', ')}` : null}
-                          ${outputsOf(n.id).length ? html` · writes ${outputsOf(n.id).join(', ')}` : null}
+                          ${[
+                            inputsOf(n.id).length ? `reads ${inputsOf(n.id).join(', ')}` : '',
+                            outputsOf(n.id).length ? `writes ${outputsOf(n.id).join(', ')}` : '',
+                          ]
+                            .filter((t) => t !== '')
+                            .join(' · ')}
                         </div>
                         ${n.lastError ? html`<p class="error small">${n.lastError}</p>` : null}
                       </li>`,
