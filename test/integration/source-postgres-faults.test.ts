@@ -4,9 +4,35 @@
 // terminated mid-stream is reconnected by the source itself, losing nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { stackAddresses } from '@sluice/test-support';
 import { freePort, getStatus, type SourceApp, SourceTestBed } from './source-postgres-harness';
+
+/**
+ * A TCP relay from 127.0.0.1:`port` to `host`:`targetPort`. `close` also ends the connections it
+ * relays: a server's close alone leaves them open (a Kafka connection the broker keeps until its
+ * connections.max.idle.ms, 10 minutes, holding the test process alive).
+ */
+async function tcpRelay(port: number, host: string, targetPort: number): Promise<{ close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    const upstream = connect(targetPort, host);
+    for (const s of [socket, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    close: () => {
+      server.close();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
 
 describe('source-postgres faults', () => {
   let bed: SourceTestBed;
@@ -72,13 +98,7 @@ describe('source-postgres faults', () => {
     assert.equal((await fetch(`${app.url}/health/ready`)).status, 503, 'not ready while retrying');
     // The registry comes back at that address: a TCP relay to the stack's registry.
     const registry = new URL(stackAddresses().registryUrl);
-    const relay = createServer((socket) => {
-      const upstream = connect(Number(registry.port), registry.hostname);
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    const relay = await tcpRelay(port, registry.hostname, Number(registry.port));
     try {
       const recovered = await bed.waitForStatus(app.url, (s) => s.phase === 'streaming', 60_000);
       assert.equal(recovered.lastError, undefined);
@@ -102,13 +122,7 @@ describe('source-postgres faults', () => {
     // Kafka comes back at that address: a TCP relay to the stack's broker (the bootstrap address;
     // the broker then advertises its own).
     const [host, brokerPort] = stackAddresses().kafkaBrokers[0].split(':');
-    const relay = createServer((socket) => {
-      const upstream = connect(Number(brokerPort), host);
-      socket.pipe(upstream).pipe(socket);
-      socket.on('error', () => upstream.destroy());
-      upstream.on('error', () => socket.destroy());
-    });
-    await new Promise<void>((resolve) => relay.listen(port, '127.0.0.1', resolve));
+    const relay = await tcpRelay(port, host!, Number(brokerPort));
     try {
       await bed.waitForStatus(app.url, (s) => s.phase === 'streaming', 90_000);
       const reader = await bed.consume([bed.topic('k')]);
