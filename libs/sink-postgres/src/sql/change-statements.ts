@@ -35,11 +35,20 @@ function unnestSource(columns: readonly string[]): string {
 const alias = (i: number): string => `c${i}`;
 const cast = (column: ColumnPlan, i: number): string => `u.${alias(i)}::${column.type.pgType}`;
 
-function keyMatch(table: TargetTable, left: string, columns: readonly ColumnPlan[]): string {
+/**
+ * `<left>.<key> = <values>.c<i>::<type>` for each key column: the rows of `left` that the unnested
+ * parameter row `values` (its columns c0, c1, … in the order of `columns`) addresses.
+ */
+export function keyMatch(
+  table: TargetTable,
+  left: string,
+  columns: readonly ColumnPlan[],
+  values = 'u',
+): string {
   return table.keyColumns
     .map((key) => {
       const i = columns.findIndex((c) => c.name === key.name);
-      return `${left}.${ident(key.name)} = ${cast(columns[i], i)}`;
+      return `${left}.${ident(key.name)} = ${values}.${alias(i)}::${columns[i]!.type.pgType}`;
     })
     .join(' AND ');
 }

@@ -1,6 +1,6 @@
 import { type ConflictPolicy, type SqlWriter } from '../conflict/conflict-policy';
 import { type ColumnPlan, type TargetTable } from '../plan/row-change';
-import { type BookkeepingTables, LSN_COLUMN, TS_COLUMN } from './change-statements';
+import { type BookkeepingTables, keyMatch, LSN_COLUMN, TS_COLUMN } from './change-statements';
 import { ident, literal } from './identifiers';
 
 // Two-way sync's statements: the upsert and delete of sink-postgres with the conflict decision
@@ -138,15 +138,6 @@ function syncSource(valueCount: number, table: TargetTable): string {
   return unnestSource(names);
 }
 
-function tableMatch(table: TargetTable, columns: readonly ColumnPlan[], left: string): string {
-  return table.keyColumns
-    .map((key) => {
-      const i = columns.findIndex((c) => c.name === key.name);
-      return `${left}.${ident(key.name)} = ${cast(columns[i], i)}`;
-    })
-    .join(' AND ');
-}
-
 /**
  * Upsert with the sync decision. Parameters (text[] each): one per column of `table.columns`,
  * lsn, ts_ms, one per column of the before image, and whether that image is full (`t`). A key
@@ -178,7 +169,7 @@ export function syncUpsertStatement(
   const kept = 'coalesce(d.present AND d.apart AND NOT d.same AND NOT d.wins, false)';
   return (
     `WITH u AS (${syncSource(columns.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, tableMatch(table, columns, 't'), setColumns !== undefined)}, ` +
+    `${decisionCtes(ctx, table, keyMatch(table, 't', columns, 'k'), setColumns !== undefined)}, ` +
     `ins AS (INSERT INTO ${table.qualified} AS cur (${names.join(', ')}, ${ident(LSN_COLUMN)}, ${ident(TS_COLUMN)}) ` +
     `SELECT ${columns.map(cast).join(', ')}, k.__lsn::bigint, k.__ts::bigint FROM k JOIN dec d ON d.__ord = k.__ord ` +
     `WHERE d.apply ON CONFLICT (${keys}) DO UPDATE SET ${sets.join(', ')} WHERE ` +
@@ -217,9 +208,9 @@ export function syncDeleteStatement(table: TargetTable, ctx: SyncContext): strin
   const excluded: SqlWriter = { ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' };
   return (
     `WITH u AS (${syncSource(keys.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, tableMatch(table, keys, 't'), false)}, ` +
+    `${decisionCtes(ctx, table, keyMatch(table, 't', keys, 'k'), false)}, ` +
     `del AS (DELETE FROM ${table.qualified} cur USING k, dec d WHERE d.__ord = k.__ord AND d.present AND d.apply ` +
-    `AND ${tableMatch(table, keys, 'cur')} RETURNING k.__rk), ` +
+    `AND ${keyMatch(table, 'cur', keys, 'k')} RETURNING k.__rk), ` +
     `mark AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
     `SELECT ${name}, k.__rk, k.__ts::bigint, ${PEER(ctx)}, NULL, true FROM k JOIN dec d ON d.__ord = k.__ord ` +
     `WHERE d.apply OR NOT d.present ` +
