@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { type CliContext } from './cli-context';
 import { registerConsoleCommand } from './commands/console.command';
+import { registerDebeziumCommand } from './commands/debezium.command';
 import { registerDemoCommand } from './commands/demo.command';
 import { registerDlqCommand } from './commands/dlq.command';
 import { registerPipelineCommand } from './commands/pipeline.command';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDlqCommand(program, ctx);
   registerConsoleCommand(program, ctx);
   registerSyncCommand(program, ctx);
+  registerDebeziumCommand(program, ctx);
   // Every subcommand reports usage errors through the same exit path (code 2).
   const applyExitOverride = (cmd: Command) => {
     cmd.exitOverride();

@@ -10,6 +10,11 @@ export {
   type SourceConfig,
   type SourceConfigInput,
 } from './config/source-config';
+export {
+  DEBEZIUM_POSTGRES_CONNECTOR,
+  type DebeziumTranslation,
+  translateDebeziumConfig,
+} from './config/debezium-translation';
 export { AcknowledgementWindow, type PendingTransaction } from './offsets/acknowledgement-window';
 export * from './replication';
 export * from './snapshot';
