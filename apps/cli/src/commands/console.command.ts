@@ -1,12 +1,17 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command } from 'commander';
-import { envString, parseConfig } from '@sluice/config';
+import { envString, parseConfig, parseYaml } from '@sluice/config';
+import { connectorsFitting } from '@sluice/connectors';
 import { type ConsoleConfig, consoleConfigSchema, createConsoleApp } from '@sluice/console';
+import { ConfigError } from '@sluice/errors';
 import { type CliContext } from '../cli-context';
 import { cliConnections, type ConnectionFlags, connectionOptions } from '../cli-connections';
 import { httpUrl, UsageError, wholeNumberArg } from '../cli-errors';
 
 interface ConsoleFlags extends ConnectionFlags {
   apps: string[];
+  appConfig: string[];
   host: string;
   port: number;
   appToken?: string;
@@ -27,6 +32,46 @@ function appUrls(value: string, previous: string[]): string[] {
   return [...previous, ...urls.map(httpUrl('--apps'))];
 }
 
+/** The --app-config values: files, comma-separated or repeated. */
+function appConfigFiles(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== ''),
+  ];
+}
+
+/**
+ * Where an app answers, read from its configuration file as the app reads it: the connector is
+ * the one whose settings the file fits, its `http` section (the app's default port when unset)
+ * gives the address and the management token.
+ */
+export function appFromConfigFile(file: string): { url: string; token?: string } {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`--app-config: no such file ${path}`);
+  const doc = parseYaml(readFileSync(path, 'utf8'), path);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ConfigError(`${path}: expected an app's configuration (a YAML map)`, path);
+  const fitting = connectorsFitting(doc as Record<string, unknown>);
+  if (fitting.length !== 1)
+    throw new ConfigError(
+      `${path}: not the configuration of one Sluice app (its settings fit ${
+        fitting.map((c) => c.name).join(', ') || 'none'
+      })`,
+      path,
+    );
+  const config = parseConfig(fitting[0]!.configSchema, doc, { source: path }) as {
+    http: { host: string; port: number; token?: string };
+  };
+  const host = ['0.0.0.0', '::'].includes(config.http.host) ? '127.0.0.1' : config.http.host;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`,
+    ...(config.http.token ? { token: config.http.token } : {}),
+  };
+}
+
 /**
  * `sluice console --apps <urls>`: the web console in the foreground (port 8100), over the running
  * apps' management APIs, the Kafka and registry of the connection flags (docs/console.md).
@@ -40,6 +85,12 @@ export function registerConsoleCommand(program: Command, ctx: CliContext): void 
           'SIGINT/SIGTERM stop it',
       )
       .option('-a, --apps <urls>', "the apps' HTTP addresses, comma-separated or repeated", appUrls, [])
+      .option(
+        '--app-config <files>',
+        "the apps' configuration files (their http section gives the address and token), comma-separated or repeated",
+        appConfigFiles,
+        [],
+      )
       .option('--host <host>', 'address to listen on (loopback only without --token)', '127.0.0.1')
       .option(
         '-p, --port <port>',
@@ -70,7 +121,14 @@ export function registerConsoleCommand(program: Command, ctx: CliContext): void 
     const config: ConsoleConfig = parseConfig(
       consoleConfigSchema,
       {
-        apps: flags.apps.map((url) => ({ url, ...(appToken ? { token: appToken } : {}) })),
+        apps: [
+          ...flags.apps.map((url) => ({ url, ...(appToken ? { token: appToken } : {}) })),
+          ...flags.appConfig.map((file) => {
+            const app = appFromConfigFile(file);
+            const token = app.token ?? appToken;
+            return { url: app.url, ...(token ? { token } : {}) };
+          }),
+        ],
         kafka,
         registry,
         http: { host: flags.host, port: flags.port, ...(flags.token ? { token: flags.token } : {}) },
@@ -84,7 +142,9 @@ export function registerConsoleCommand(program: Command, ctx: CliContext): void 
       { source: 'sluice console flags', env: {} },
     );
     const app = await createConsoleApp(config);
-    ctx.out(`console: ${app.url} (${config.apps.length} app(s): ${flags.apps.join(', ') || 'none'})`);
+    ctx.out(
+      `console: ${app.url} (${config.apps.length} app(s): ${config.apps.map((a) => a.url).join(', ') || 'none'})`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
