@@ -202,6 +202,8 @@ async function wireToStack(
     writeFileSync(file, stringify(pipeline));
     await createTopic(input);
     topics.push(input, output, `sluice-pipeline-${name.replace(/_/g, '-')}.dlq`);
+  } else if (app === 'console') {
+    // It only reads: its apps stay the chart's Services (unreachable here, shown as such on the map).
   } else {
     const input = `${name}.in`;
     Object.assign(config, { group: name, topics: [input] });
