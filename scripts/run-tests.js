@@ -57,10 +57,6 @@ const args = [
   '--test',
   '--test-reporter=spec',
   `--test-concurrency=${process.env.SLUICE_TEST_CONCURRENCY ?? 2}`,
-  // A file's process ends once its tests have: a Kafka connection some client left open (the broker
-  // keeps an idle one for connections.max.idle.ms, 10 minutes) must not hold the suite that long.
-  // Processes a suite started are stopped by its own after hooks, which have run by then.
-  '--test-force-exit',
 ];
 if (!unitOnly && files.some((f) => f.includes(`${path.sep}test${path.sep}`))) {
   args.push(`--test-global-setup=${path.join(dist, 'test', 'support', 'global-setup.js')}`);
