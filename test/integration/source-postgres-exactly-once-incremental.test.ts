@@ -33,76 +33,88 @@ describe('source-postgres exactly once: kill -9 during an incremental snapshot',
     await bed?.cleanup();
   });
 
-  it(`reads each row once across ${KILLS} kills mid-snapshot`, { timeout: 240_000 }, async () => {
-    const big = bed.table('big');
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const file = bed.configFile(
-      bed.config({
-        http: { host: '127.0.0.1', port },
-        snapshot: { mode: 'never', incrementalChunkSize: CHUNK },
-        signals: { table: bed.table('sluice_signals') },
-        logging: { level: 'info' },
-      }),
-    );
-    let running = bed.spawnMain(file);
-    const processes = [running];
-    await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
-    assert.equal((await post(`${url}/snapshots`, { tables: [big] })).status, 202);
-    // Read committed (kafkajs's default), from the beginning, across the kills.
-    const reader = await bed.consume([bed.topic('big')]);
-    const reads = () => reader.of(bed.topic('big')).filter((r) => r.value?.op === 'r');
-
-    for (let kill = 1; kill <= KILLS; kill++) {
-      // Each kill lands while chunks are being read and committed: after a share of the rows is in.
-      const target = (ROWS * kill) / (KILLS + 1);
-      await reader.until(() => reads().length >= target, 120_000);
-      // The first kill lands for certain between a chunk's Kafka commit and the save of its progress
-      // to the state table: that save is held by a row lock, so the snapshot stops at that chunk.
-      const locker = kill === 1 ? await bed.client() : undefined;
-      if (locker !== undefined) {
-        await locker.query('BEGIN');
-        await locker.query(`SELECT * FROM ${bed.name}.sluice_incremental_snapshot FOR UPDATE`);
-        const held = reads().length;
-        await reader.until(() => reads().length >= held + 2 * CHUNK, 60_000);
-        await new Promise((r) => setTimeout(r, 500));
-      } else await new Promise((r) => setTimeout(r, Math.random() * 50));
-      const status = await getStatus(url);
-      assert.equal(status.snapshot?.kind, 'incremental', `kill ${kill} lands mid-snapshot`);
-      await bed.kill(running.child, 'SIGKILL');
-      if (locker !== undefined) {
-        await locker.query('ROLLBACK');
-        await locker.end();
-      }
-      running = bed.spawnMain(file);
-      processes.push(running);
+  it(
+    `reads each row once across up to ${KILLS} kills mid-snapshot (the first two certain)`,
+    { timeout: 240_000 },
+    async () => {
+      const big = bed.table('big');
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const file = bed.configFile(
+        bed.config({
+          http: { host: '127.0.0.1', port },
+          snapshot: { mode: 'never', incrementalChunkSize: CHUNK },
+          signals: { table: bed.table('sluice_signals') },
+          logging: { level: 'info' },
+        }),
+      );
+      let running = bed.spawnMain(file);
+      const processes = [running];
       await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
-    }
-    await bed.waitForStatus(url, (s) => s.snapshot === undefined, 120_000);
-    await reader.until(() => new Set(reads().map((r) => r.key!.id)).size === ROWS, 60_000);
-    // A moment for anything published twice to arrive too.
-    await new Promise((r) => setTimeout(r, 1500));
+      assert.equal((await post(`${url}/snapshots`, { tables: [big] })).status, 202);
+      // Read committed (kafkajs's default), from the beginning, across the kills.
+      const reader = await bed.consume([bed.topic('big')]);
+      const reads = () => reader.of(bed.topic('big')).filter((r) => r.value?.op === 'r');
 
-    const count = new Map<number, number>();
-    for (const r of reads()) count.set(Number(r.key!.id), (count.get(Number(r.key!.id)) ?? 0) + 1);
-    const twice = [...count].filter(([, n]) => n > 1);
-    const resumed = processes
-      .map((p) => (p.output().match(/incremental snapshot resumed/g) ?? []).length)
-      .reduce((a, b) => a + b, 0);
-    console.log(
-      `exactly-once incremental snapshot: ${reads().length} reads of ${ROWS} rows, ${KILLS} kills, ` +
-        `${resumed} resumed snapshots, ${twice.length} rows read twice`,
-    );
-    assert.deepEqual(twice.slice(0, 10), [], `${twice.length} rows read more than once (id, reads)`);
-    assert.equal(count.size, ROWS, 'every row read');
-    assert.equal(reads().length, ROWS);
-    const [left] = await bed.sql<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ${bed.name}.sluice_incremental_snapshot WHERE source = $1`,
-      [bed.name],
-    );
-    assert.equal(left.n, '0', 'the finished table leaves no progress row');
-    await bed.kill(running.child, 'SIGTERM');
-  });
+      let kills = 0;
+      for (let kill = 1; kill <= KILLS; kill++) {
+        // Each kill lands while chunks are being read and committed: after a share of the rows is in
+        // (the last at about 57 %, so that the source, ahead of the reader, has chunks left to read).
+        const target = (ROWS * kill) / (KILLS + 3);
+        await reader.until(() => reads().length >= target, 120_000);
+        // The first kill lands for certain between a chunk's Kafka commit and the save of its progress
+        // to the state table: that save is held by a row lock, so the snapshot stops at that chunk.
+        const locker = kill === 1 ? await bed.client() : undefined;
+        if (locker !== undefined) {
+          await locker.query('BEGIN');
+          await locker.query(`SELECT * FROM ${bed.name}.sluice_incremental_snapshot FOR UPDATE`);
+          const held = reads().length;
+          await reader.until(() => reads().length >= held + 2 * CHUNK, 60_000);
+          await new Promise((r) => setTimeout(r, 500));
+        } else await new Promise((r) => setTimeout(r, Math.random() * 50));
+        const status = await getStatus(url);
+        if (status.snapshot?.kind !== 'incremental') {
+          // The source read the rest before the reader caught up: a kill now is not mid-snapshot.
+          assert.ok(kill > 2, `kill ${kill} lands mid-snapshot: the snapshot ended before it`);
+          if (locker !== undefined) await locker.end();
+          break;
+        }
+        await bed.kill(running.child, 'SIGKILL');
+        kills += 1;
+        if (locker !== undefined) {
+          await locker.query('ROLLBACK');
+          await locker.end();
+        }
+        running = bed.spawnMain(file);
+        processes.push(running);
+        await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+      }
+      await bed.waitForStatus(url, (s) => s.snapshot === undefined, 120_000);
+      await reader.until(() => new Set(reads().map((r) => r.key!.id)).size === ROWS, 60_000);
+      // A moment for anything published twice to arrive too.
+      await new Promise((r) => setTimeout(r, 1500));
+
+      const count = new Map<number, number>();
+      for (const r of reads()) count.set(Number(r.key!.id), (count.get(Number(r.key!.id)) ?? 0) + 1);
+      const twice = [...count].filter(([, n]) => n > 1);
+      const resumed = processes
+        .map((p) => (p.output().match(/incremental snapshot resumed/g) ?? []).length)
+        .reduce((a, b) => a + b, 0);
+      console.log(
+        `exactly-once incremental snapshot: ${reads().length} reads of ${ROWS} rows, ${kills} kills, ` +
+          `${resumed} resumed snapshots, ${twice.length} rows read twice`,
+      );
+      assert.deepEqual(twice.slice(0, 10), [], `${twice.length} rows read more than once (id, reads)`);
+      assert.equal(count.size, ROWS, 'every row read');
+      assert.equal(reads().length, ROWS);
+      const [left] = await bed.sql<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${bed.name}.sluice_incremental_snapshot WHERE source = $1`,
+        [bed.name],
+      );
+      assert.equal(left.n, '0', 'the finished table leaves no progress row');
+      await bed.kill(running.child, 'SIGTERM');
+    },
+  );
 });
 
 describe('source-postgres exactly once: transaction metadata across kill -9', () => {
