@@ -117,6 +117,10 @@ export class ChangeEventPublisher {
   private readonly sealed: Batch[] = [];
   private inFlight: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
+  /** Shut down by its run: nothing is sent or committed any more (the producer is about to disconnect). */
+  private closed = false;
+  /** An abort issued after a failure, awaited by `shutdown`. */
+  private aborting: Promise<unknown> | undefined;
   private pendingEvents = 0;
   private failure: Error | undefined;
   private readonly drainWaiters: Array<() => void> = [];
@@ -227,6 +231,27 @@ export class ChangeEventPublisher {
     }
   }
 
+  /**
+   * Stops sending before the producer disconnects: no timer fires after this and the work in flight
+   * is awaited, the open transaction aborted (kafkajs would open new connections for a send or a
+   * commit on a disconnected producer, and keep them). What is not committed is read again from the
+   * slot by the next run.
+   */
+  async shutdown(): Promise<void> {
+    this.closed = true;
+    // Anything still calling publish or flush ends with this instead of waiting or looping.
+    this.failure ??= new RetriableError('the change event publisher was shut down: its run ended');
+    this.wakeWaiters();
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    await this.inFlight?.catch(() => undefined);
+    const open = this.transaction;
+    this.transaction = undefined;
+    await Promise.all([open?.abort(), this.aborting].map((p) => p?.catch(() => undefined)));
+  }
+
   /** Exactly once: commits at this Postgres transaction boundary when the interval allows, else soon. */
   private maybeCommit(): void {
     const eos = this.options.exactlyOnce;
@@ -261,6 +286,7 @@ export class ChangeEventPublisher {
   private requestCommit(): void {
     clearTimeout(this.commitTimer);
     this.commitTimer = undefined;
+    if (this.closed) return;
     if (this.batch.size > 0) this.seal();
     const last = this.sealed.at(-1) ?? this.sending;
     if (last) {
@@ -301,7 +327,7 @@ export class ChangeEventPublisher {
   }
 
   private sendSoon(delayMs: number): void {
-    if (this.inFlight) return; // the batch goes as soon as the one in flight is acknowledged
+    if (this.inFlight || this.closed) return; // the batch goes as soon as the one in flight is acknowledged
     if (delayMs === 0) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
@@ -320,6 +346,7 @@ export class ChangeEventPublisher {
   }
 
   private sendNow(): Promise<void> {
+    if (this.closed) return this.inFlight ?? Promise.resolve();
     if (this.inFlight || this.failure || (this.sealed.length === 0 && this.batch.size === 0))
       return this.inFlight ?? Promise.resolve();
     if (this.sealed.length === 0) this.seal();
@@ -390,7 +417,7 @@ export class ChangeEventPublisher {
     clearTimeout(this.commitTimer);
     this.commitRequested = false;
     // What the open transaction holds is never visible; it is read again from the slot.
-    void this.transaction?.abort().catch(() => undefined);
+    this.aborting = this.transaction?.abort().catch(() => undefined);
     this.transaction = undefined;
     this.wakeWaiters();
   }

@@ -246,6 +246,8 @@ export class SourceRun implements CoordinatedRun {
         this.incrementalSnapshot?.onConfirmed(lsn);
       },
     });
+    // Released before the producer (holds go back last first): nothing is sent after it disconnects.
+    this.hold('shutting down the change event publisher', () => publisher.shutdown());
     const tables = this.capturedTables(session, admin, await TypeCatalog.load(catalogQuery(session)));
     this.publisher = publisher;
     listener.onOpened({ publisher, tables });
