@@ -242,8 +242,10 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     await until(async () => (await scrape(sinkApp)).committed >= 1, 120_000, 'the warm-up row at the sink');
     // Without commit timestamps the sink's copy stamps each row it writes (a trigger), and a row's
     // latency is its stamp minus its source `updated_at`.
-    const { rows: setting } = await source.query<{ on: string }>('SHOW track_commit_timestamp');
-    const commitTimestamps = setting[0]!.on === 'on';
+    const { rows: setting } = await source.query<{ track_commit_timestamp: string }>(
+      'SHOW track_commit_timestamp',
+    );
+    const commitTimestamps = setting[0]!.track_commit_timestamp === 'on';
     if (!commitTimestamps) {
       process.stderr.write(
         '  e2e: track_commit_timestamp is off (a stack started before it was turned on): latency from row stamps\n',
