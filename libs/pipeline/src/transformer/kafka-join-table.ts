@@ -12,7 +12,7 @@ import {
   joinKeyText,
   TableRowShape,
 } from '../steps/stateful/join-table';
-import { type TableRow, VersionedTable } from '../steps/stateful/versioned-table';
+import { ScopedTables, type TableRow } from '../steps/stateful/versioned-table';
 
 export interface KafkaJoinTableParts {
   readonly kafka: KafkaConfig;
@@ -57,7 +57,7 @@ export class KafkaJoinTable implements JoinTable {
   private shape: TableRowShape | undefined;
   private decoder: RecordDecoder | undefined;
   private keyDecoder: RecordDecoder | undefined;
-  private readonly tables = new Map<number, VersionedTable>();
+  private readonly tables: ScopedTables;
   /** Per scope (a partition, or -1 for a global table): the latest read to the end, and one queued behind it. */
   private readonly catchUps = new Map<number, CatchUp>();
   private readonly queued = new Map<number, Promise<void>>();
@@ -72,6 +72,7 @@ export class KafkaJoinTable implements JoinTable {
     private readonly parts: KafkaJoinTableParts,
   ) {
     this.clock = parts.clock ?? Date.now;
+    this.tables = new ScopedTables(spec.global);
   }
 
   start(context: { readonly inputTopics: readonly string[] }): Promise<void> {
@@ -116,7 +117,7 @@ export class KafkaJoinTable implements JoinTable {
     // Restore: the whole table as the topic holds it now, before the first stream record.
     const started = this.clock();
     await this.follower.catchUp(Math.max(this.spec.catchUpTimeoutMs, 120_000));
-    const keys = [...this.tables.values()].reduce((n, t) => n + t.size.keys, 0);
+    const keys = this.tables.keys;
     this.parts.logger.info(
       { table: topic, keys, ms: this.clock() - started, global: this.spec.global },
       `${this.spec.label}: table ${topic} read to its end`,
@@ -172,7 +173,7 @@ export class KafkaJoinTable implements JoinTable {
       }
       await this.readToEnd(scope, since);
     }
-    return this.tables.get(scope)?.asOf(key, at.timestamp);
+    return this.tables.asOf(at.partition, key, at.timestamp);
   }
 
   /**
@@ -243,13 +244,7 @@ export class KafkaJoinTable implements JoinTable {
       );
       return;
     }
-    const scope = this.spec.global ? -1 : record.partition;
-    let table = this.tables.get(scope);
-    if (!table) {
-      table = new VersionedTable();
-      this.tables.set(scope, table);
-    }
-    table.put(key, record.timestamp, row);
+    this.tables.put(record.partition, key, record.timestamp, row);
     this.newest.set(
       record.partition,
       Math.max(this.newest.get(record.partition) ?? -Infinity, record.timestamp),

@@ -57,3 +57,38 @@ export class VersionedTable {
     this.count = 0;
   }
 }
+
+/**
+ * A join's versioned tables by scope: one per table partition for a co-partitioned join (a record
+ * looks in its own partition's), one for all partitions for a global table.
+ */
+export class ScopedTables {
+  private readonly tables = new Map<number, VersionedTable>();
+
+  constructor(private readonly global: boolean) {}
+
+  /** A table record of `partition`. */
+  put(partition: number, key: string, timestamp: number, row: TableRow): void {
+    const scope = this.global ? -1 : partition;
+    let table = this.tables.get(scope);
+    if (!table) {
+      table = new VersionedTable();
+      this.tables.set(scope, table);
+    }
+    table.put(key, timestamp, row);
+  }
+
+  /** The row of `key` current at `timestamp`, for a stream record of `partition`. */
+  asOf(partition: number, key: string, timestamp: number): Readonly<Record<string, unknown>> | undefined {
+    return this.tables.get(this.global ? -1 : partition)?.asOf(key, timestamp);
+  }
+
+  /** Keys kept, over every scope. */
+  get keys(): number {
+    return [...this.tables.values()].reduce((n, t) => n + t.size.keys, 0);
+  }
+
+  clear(): void {
+    this.tables.clear();
+  }
+}
