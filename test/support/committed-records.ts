@@ -1,5 +1,5 @@
 import { type Admin, type Kafka } from 'kafkajs';
-import { type RangeRecord, readTopicRange, resolveRange } from '@sluice/kafka';
+import { type PartitionRange, type RangeRecord, readTopicRange, resolveRange } from '@sluice/kafka';
 
 /**
  * Every committed record of `topic`, per partition in offset order: read committed from the earliest
@@ -15,7 +15,7 @@ export async function readCommitted(kafka: Kafka, topic: string): Promise<Map<nu
   await admin.connect();
   let partitions;
   try {
-    partitions = await resolveRange(admin, topic, {});
+    partitions = await settledRange(admin, topic);
   } finally {
     await admin.disconnect();
   }
@@ -28,6 +28,24 @@ export async function readCommitted(kafka: Kafka, topic: string): Promise<Map<nu
     },
   });
   return out;
+}
+
+/**
+ * The topic's range once its end offsets hold still. A producer's commit returns when the
+ * coordinator has logged it; the commit markers reach the partitions a moment later, and until then
+ * the last stable offset of a partition stays before the committed records (a read right after the
+ * writer finished found some partitions empty).
+ */
+async function settledRange(admin: Admin, topic: string): Promise<PartitionRange[]> {
+  const ends = (ranges: PartitionRange[]) => ranges.map((r) => `${r.partition}:${r.to}`).join(',');
+  let ranges = await resolveRange(admin, topic, {});
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await resolveRange(admin, topic, {});
+    if (ends(again) === ends(ranges) || Date.now() > deadline) return again;
+    ranges = again;
+  }
 }
 
 /**
