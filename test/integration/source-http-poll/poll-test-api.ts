@@ -92,6 +92,8 @@ export class PollTestApi {
     overLimit: 0,
     /** Most list requests the bucket let through in any sliding one-second window. */
     maxInAnySecond: 0,
+    /** Answers that let a request through with `X-RateLimit-Remaining: 0` (the next must wait for the reset). */
+    exhausted: 0,
     tokenRequests: 0,
     /** Every 401 sent (list endpoints, /unauthorized/items, /oauth/token). */
     unauthorized: 0,
@@ -255,6 +257,7 @@ export class PollTestApi {
         this.stats.overLimit++;
         return this.tooMany(res, headers);
       }
+      if (Math.floor(this.tokens) === 0) this.stats.exhausted++;
     }
     while (this.accepted.length && this.accepted[0] <= now - 1000) this.accepted.shift();
     this.accepted.push(now);

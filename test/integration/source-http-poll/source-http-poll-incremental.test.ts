@@ -1,12 +1,14 @@
 // source-http-poll against the local test API and the real Kafka: incremental polls from a
 // high-water mark with tied timestamps, every pagination strategy, ETag/If-Modified-Since, and the
-// look-back overlap, each item version published once.
+// look-back overlap, each item version published once; and what a stream reports on /status and
+// /metrics.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Pagination, PollTestApi } from './poll-test-api';
 import {
   polled,
   pollsDone,
+  pollsEnded,
   PollTestBed,
   type PolledRecord,
   type StreamConfig,
@@ -187,5 +189,73 @@ describe('source-http-poll: look-back overlap', () => {
       'the overlap is not published again',
     );
     assert.ok(records.some((r) => r.key === 'late-1'));
+  });
+});
+
+describe('source-http-poll: what a stream reports', () => {
+  const api = new PollTestApi({ pageSize: 4 });
+  let base: string;
+  before(async () => {
+    base = await api.start();
+  });
+  after(() => api.stop());
+
+  it('/status shows each stream’s cursor, last poll, items and errors; /metrics counts its items and polls', async () => {
+    api.seed(9, new Date(Date.now() - 60_000));
+    const fine = incremental('reported', base, 'next-link', bed.topic('reported'));
+    const broken = { ...incremental('reported-broken', base, 'next-link', bed.topic('reported-broken')) };
+    broken.request = { url: `${base}/bad-json/items` };
+    const app = await bed.runningApp(bed.config([fine, broken], { name: 'poll-reported' }));
+    await polled(app, 'reported', 2);
+    await pollsEnded(app, 'reported-broken', 1);
+    const status = (await fetch(`${app.url}/status`).then((r) => r.json())) as {
+      streams: {
+        name: string;
+        topic: string;
+        cursor: { mark?: { value: string; id: string } };
+        lastPollAt?: string;
+        items: { published: number };
+        polls: number;
+        failures: number;
+        lastError?: string;
+      }[];
+    };
+    const reported = status.streams.find((s) => s.name === 'reported')!;
+    const newest = api
+      .items()
+      .reduce((a, b) =>
+        a.updated_at > b.updated_at || (a.updated_at === b.updated_at && a.id > b.id) ? a : b,
+      );
+    assert.deepEqual(
+      reported.cursor.mark,
+      { value: newest.updated_at, id: newest.id },
+      'the high-water mark',
+    );
+    assert.ok(
+      reported.lastPollAt && Date.parse(reported.lastPollAt) > 0,
+      `lastPollAt ${reported.lastPollAt}`,
+    );
+    assert.equal(reported.items.published, 9);
+    assert.equal(reported.failures, 0);
+    assert.equal(reported.lastError, undefined);
+    const brokenStatus = status.streams.find((s) => s.name === 'reported-broken')!;
+    assert.ok(brokenStatus.failures >= 1);
+    assert.match(brokenStatus.lastError ?? '', /is not JSON/);
+
+    const metrics = await fetch(`${app.url}/metrics`).then((r) => r.text());
+    const sample = (name: string, labels: Record<string, string>): number | undefined => {
+      const line = metrics
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+        );
+      return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    assert.equal(sample('sluice_http_poll_items_total', { stream: 'reported', outcome: 'published' }), 9);
+    assert.ok((sample('sluice_http_poll_polls_total', { stream: 'reported', outcome: 'ok' }) ?? 0) >= 2);
+    assert.ok(
+      (sample('sluice_http_poll_polls_total', { stream: 'reported-broken', outcome: 'failed' }) ?? 0) >= 1,
+    );
   });
 });

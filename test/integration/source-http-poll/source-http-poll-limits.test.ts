@@ -1,6 +1,7 @@
 // source-http-poll within the API's limits, against the local test API and the real Kafka: the
-// server's rate limit never exceeded and its Retry-After honoured (the server counts), 500s and
-// hangs retried, 401/403 stopping the stream without a retry storm, bad pages answered with a clear
+// server's rate limit never exceeded, its Retry-After and X-RateLimit headers honoured and a
+// stream's own rate limit kept (the server counts), 500s and hangs retried, a failing host's circuit
+// opened, 401/403 stopping the stream without a retry storm, bad pages answered with a clear
 // stream error, and every kind of credentials, OAuth2's renewed.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +82,59 @@ describe('source-http-poll: within the API’s limits', () => {
     assert.ok((server.stats.answered[429] ?? 0) > 0, 'the random 429s happened');
     assert.ok(streamStatus(app, 'limited').requests.rateLimited > 0);
     await assertEachOnce(s.topic, 200);
+  });
+
+  it('honours X-RateLimit-Remaining: 0 until X-RateLimit-Reset without a limit of its own: the server never refuses', async () => {
+    // 13 pages a poll against a bucket of 4: the source runs the bucket dry on every poll, and only
+    // the server's headers tell it to wait (no rateLimit configured, no random 429s).
+    const { api: server, base } = await api({ pageSize: 5, rateLimit: { perSecond: 4 }, seed: 5 }, 63);
+    const s = stream('headers', `${base}/next-link/items`);
+    const app = await bed.runningApp(bed.config([s], { name: 'poll-headers' }));
+    await polled(app, 'headers', 2, 60_000);
+    assert.ok(
+      server.stats.exhausted >= 3,
+      `answers with X-RateLimit-Remaining: 0: ${server.stats.exhausted}`,
+    );
+    assert.equal(server.stats.overLimit, 0, 'no request found the server’s bucket empty');
+    assert.equal(server.stats.answered[429] ?? 0, 0, 'no 429');
+    assert.equal(streamStatus(app, 'headers').requests.rateLimited, 0);
+    await assertEachOnce(s.topic, 63);
+  });
+
+  it('a stream’s own rateLimit: never more requests in any second than its burst and rate (the server counts)', async () => {
+    // 20 pages a poll, the server unlimited: unthrottled, a poll's pages would all arrive within a second.
+    const { api: server, base } = await api({ pageSize: 5, seed: 6 }, 100);
+    const s = stream('own-limit', `${base}/next-link/items`, { rateLimit: { perSecond: 4, burst: 1 } });
+    const app = await bed.runningApp(bed.config([s], { name: 'poll-own-limit' }));
+    await polled(app, 'own-limit', 1, 60_000);
+    assert.ok(server.stats.listRequests >= 20, `requests: ${server.stats.listRequests}`);
+    // burst 1 + 4 a second; one more for the timers' rounding at the window's edges.
+    assert.ok(server.stats.maxInAnySecond <= 6, `most requests in a second: ${server.stats.maxInAnySecond}`);
+    await assertEachOnce(s.topic, 100);
+  });
+
+  it('a host failing every request opens its circuit: requests stop at the threshold, the stream error names the open circuit', async () => {
+    const { api: server, base } = await api({ faults: { error500: 1 } }, 5);
+    const s = stream('broken-host', `${base}/next-link/items`);
+    const app = await bed.runningApp(
+      bed.config([s], {
+        name: 'poll-circuit',
+        requests: {
+          retries: 10,
+          initialDelayMs: 10,
+          maxDelayMs: 50,
+          circuitBreaker: { failureThreshold: 3, coolDownMs: 600_000 },
+        },
+      }),
+    );
+    await pollsEnded(app, 'broken-host', 3);
+    assert.match(
+      streamStatus(app, 'broken-host').lastError ?? '',
+      /circuit open for 127\.0\.0\.1:\d+ after repeated failures/,
+    );
+    assert.equal(server.stats.listRequests, 3, 'the threshold’s 3 requests, then none while open');
+    assert.equal(server.stats.answered[500], 3);
+    assert.equal(streamStatus(app, 'broken-host').items.published, 0);
   });
 
   it('retries 500s and hanging requests (the timeout) and loses nothing', async () => {
