@@ -62,7 +62,20 @@ function age(ms: number): string {
 }
 
 /** A group's dead letters by error class, decoded; redrive (dry run first) and purge, audited. */
-export function DeadLettersPage({ group }: { group: string }) {
+// W3C trace context: the dead letter keeps the failed record's traceparent header.
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+function traceLink(headers: Letter['headers'], jaeger: string | undefined) {
+  const header = headers.traceparent;
+  const trace = TRACEPARENT.exec(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
+  if (!trace || !jaeger) return null;
+  return html` ·
+    <a href=${`${jaeger.replace(/\/$/, '')}/trace/${trace[1]}`} target="_blank" rel="noreferrer"
+      >its trace in Jaeger</a
+    >`;
+}
+
+export function DeadLettersPage({ group, jaeger }: { group: string; jaeger?: string }) {
   const [view, error, reload] = useLoad(() => get<View>(`/api/dead-letters/${enc(group)}`), [group]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [plan, setPlan] = useState<RedrivePlan | undefined>();
@@ -180,7 +193,7 @@ export function DeadLettersPage({ group }: { group: string }) {
                     <div><strong>${l.errorClass}</strong> ${l.message ? html`— ${l.message}` : null}</div>
                     <div class="muted">
                       from ${l.origin ?? 'unknown'} ·
-                      ${l.timestamp}${l.attempts ? ` · ${l.attempts} attempt(s)` : ''}
+                      ${l.timestamp}${l.attempts ? ` · ${l.attempts} attempt(s)` : ''}${traceLink(l.headers, jaeger)}
                     </div>
                     <div class="kv">
                       <div>

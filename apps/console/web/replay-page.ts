@@ -1,5 +1,5 @@
-import { useState } from 'preact/hooks';
-import { post } from './api';
+import { useEffect, useState } from 'preact/hooks';
+import { enc, get, post } from './api';
 import { ErrorNote, html, Section } from './ui';
 
 interface Plan {
@@ -19,7 +19,30 @@ interface Plan {
   }>;
 }
 
-/** `sluice replay` as a form: dry run first (the planned range per partition), then a group reset. */
+/** A re-publish under way or finished, as GET /api/replay/runs/<id> answers. */
+interface Run {
+  replayId: string;
+  source: string;
+  target: string;
+  range: string;
+  status: 'running' | 'stopping' | 'done' | 'interrupted' | 'already-done' | 'failed';
+  progress: {
+    total: string;
+    done: string;
+    published: number;
+    skipped: number;
+    offsetsPerSecond: number;
+    etaSeconds?: number;
+  };
+  error?: string;
+}
+
+const FINISHED = ['done', 'interrupted', 'already-done', 'failed'];
+
+/**
+ * `sluice replay` as a form: dry run first (the planned range per partition), then a group reset
+ * or a re-publish whose progress is followed until it ends (and can be stopped, resumable).
+ */
 export function ReplayPage() {
   const [form, setForm] = useState({
     topic: '',
@@ -34,10 +57,20 @@ export function ReplayPage() {
   const [done, setDone] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [run, setRun] = useState<Run | undefined>();
+  // Follow a re-publish until it ends (its figures move after each committed chunk).
+  useEffect(() => {
+    if (!run || FINISHED.includes(run.status)) return;
+    const timer = setTimeout(() => {
+      get<Run>(`/api/replay/runs/${enc(run.replayId)}`).then(setRun, (e: Error) => setError(e.message));
+    }, 500);
+    return () => clearTimeout(timer);
+  }, [run]);
   const field = (name: keyof typeof form) => (e: Event) => {
     setForm({ ...form, [name]: (e.target as HTMLInputElement).value });
     setPlan(undefined);
     setDone(undefined);
+    setRun(undefined);
   };
   const body = () => {
     const bound = (v: string) => (v === '' ? undefined : form.by === 'offset' ? { offset: v } : { time: v });
@@ -161,11 +194,53 @@ export function ReplayPage() {
                 >
                   Reset the group
                 </button>`
-              : null
+              : html`<button
+                  type="button"
+                  disabled=${busy || (run !== undefined && !FINISHED.includes(run.status))}
+                  onClick=${() => call('/api/replay/republish', (r) => setRun(r as Run))}
+                >
+                  Re-publish
+                </button>`
           }
           ${done ? html`<p role="status">${done}</p>` : null}
         </${Section}>`
         : null
     }
+    ${run ? html`<${RunProgress} run=${run} onStop=${() => call(`/api/replay/runs/${enc(run.replayId)}/stop`, (r) => setRun(r as Run))} />` : null}
   </div>`;
+}
+
+/** A re-publish's progress: offsets covered of the range, records published, pace, time left. */
+function RunProgress({ run, onStop }: { run: Run; onStop: () => void }) {
+  const { progress: p } = run;
+  const total = Number(p.total);
+  const done = Number(p.done);
+  const state =
+    run.status === 'done'
+      ? `done: ${p.published} record(s) published into ${run.target}`
+      : run.status === 'already-done'
+        ? 'had already finished: nothing published'
+        : run.status === 'failed'
+          ? `failed: ${run.error ?? ''}`
+          : run.status === 'interrupted'
+            ? `stopped: ${p.published} record(s) published; resume with sluice replay --resume ${run.replayId}`
+            : `${run.status}: ${p.published} record(s) published`;
+  return html`<${Section} title="Re-publish">
+    <p role="status" aria-label="replay progress" data-status=${run.status}>
+      Replay ${run.replayId}, ${run.source} → ${run.target}: ${state}
+    </p>
+    <p>
+      <progress max=${Math.max(total, 1)} value=${total === 0 ? 1 : done} aria-label="offsets covered"></progress>
+      ${done} of ${total} offset(s) covered${
+        FINISHED.includes(run.status)
+          ? ''
+          : `, ${p.offsetsPerSecond}/s${p.etaSeconds !== undefined ? `, about ${p.etaSeconds} s left` : ''}`
+      }
+    </p>
+    ${
+      run.status === 'running'
+        ? html`<button type="button" onClick=${onStop}>Stop (resumable)</button>`
+        : null
+    }
+  </${Section}>`;
 }

@@ -12,9 +12,11 @@ import { type ConsoleConfig } from './config/console-config';
 import { DeadLetterService } from './dead-letters/dead-letter-service';
 import { FleetFeed } from './fleet/fleet-feed';
 import { FleetReader } from './fleet/fleet-reader';
+import { ConsoleLinkBuilder } from './links/console-links';
 import { ConsoleModule } from './http/console.module';
 import { type ConsoleServices } from './http/console-services';
 import { ReplayPlanner } from './replay/replay-planner';
+import { ReplayRunner } from './replay/replay-runner';
 import { SchemaBrowser } from './schemas/schema-browser';
 import { TopicBrowser } from './topics/topic-browser';
 
@@ -68,26 +70,21 @@ export async function createConsoleApp(
   });
   const fleet = new FleetReader(config.apps);
   const feed = new FleetFeed(fleet, config.refreshMs, logger);
-  const { jaeger, prometheus } = config.links;
-  const services: ConsoleServices = {
+  const serviceNames = new Map(
+    config.apps.flatMap((a) => (a.service ? [[a.url.replace(/\/$/, ''), a.service] as const] : [])),
+  );
+  const replays = new ReplayRunner(kafka, lazyAdmin, config.registry, logger);
+  const consoleServices: ConsoleServices = {
     fleet,
     feed,
     deadLetters: new DeadLetterService(config.kafka, config.registry, lazyAdmin),
     topics: new TopicBrowser(kafka, lazyAdmin, config.registry),
     schemas: new SchemaBrowser(config.registry),
     replay: new ReplayPlanner(kafka, lazyAdmin),
+    replays,
     publicDir: options.publicDir ?? join(__dirname, '..', '..', '..', 'apps', 'console', 'public'),
-    globalLinks: () => ({ ...(jaeger ? { jaeger } : {}), ...(prometheus ? { prometheus } : {}) }),
-    links: (connector) => ({
-      ...(jaeger ? { traces: `${jaeger.replace(/\/$/, '')}/search` } : {}),
-      ...(prometheus
-        ? {
-            metrics: `${prometheus.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(
-              `sum by (group, topic) (rate(sluice_stream_records_total{group=~".*${connector}.*"}[1m]))`,
-            )}`,
-          }
-        : {}),
-    }),
+    links: new ConsoleLinkBuilder(config.links),
+    serviceOf: (appUrl) => serviceNames.get(appUrl.replace(/\/$/, '')),
   };
   const reachability = new KafkaReachability(config.kafka);
   const probes = {
@@ -102,11 +99,13 @@ export async function createConsoleApp(
   };
   return serveApp({
     name: 'console',
-    module: ConsoleModule.forServices(services, probes, config.http.token),
+    module: ConsoleModule.forServices(consoleServices, probes, config.http.token),
     logger,
     http: config.http,
     work: { start: () => feed.start(), stop: () => feed.stop() },
     release: [
+      // Re-publishes under way stop at a chunk boundary, resumable with `sluice replay --resume`.
+      () => replays.close(),
       () => reachability.close(),
       async () => {
         if (adminConnected) await admin.disconnect().catch(() => undefined);

@@ -27,7 +27,8 @@ export function demoConsole(
   writeFileSync(
     configFile,
     JSON.stringify({
-      apps: plan.apps.map((app) => ({ url: app.url })),
+      // Each app traces as its app name (the trace links' service filter).
+      apps: plan.apps.map((app) => ({ url: app.url, service: app.name })),
       kafka: { brokers: options.kafkaBrokers, clientId: 'sluice-demo-console', logLevel: 'nothing' },
       registry: { url: options.registryUrl },
       http: { host: '127.0.0.1', port: Number(new URL(DEMO_CONSOLE_URL).port) },

@@ -3,6 +3,7 @@ export {
   type ReplayCheckpoint,
   definitionDifferences,
 } from './checkpoint/replay-checkpoint';
+export { describeReplayRange } from './checkpoint/replay-range-text';
 export { ReplayCheckpointStore, DEFAULT_CHECKPOINT_TOPIC } from './checkpoint/replay-checkpoint-store';
 export {
   ReplayRepublisher,

@@ -17,14 +17,17 @@ describe('sluice console --app-config', () => {
   it("reads an app's address from its configuration file (the demo's apps; the app's default port when unset)", () => {
     assert.deepEqual(appFromConfigFile(join(root, 'examples', 'demo', 'transformer.yaml')), {
       url: 'http://127.0.0.1:8102',
+      service: 'transformer',
     });
     assert.deepEqual(appFromConfigFile(join(root, 'examples', 'demo', 'sink-postgres.yaml')), {
       url: 'http://127.0.0.1:8103',
+      service: 'sink-postgres',
     });
     const noHttp = file('source.yaml', 'topicPrefix: shop\nhttp: { token: 0123456789abcdef01 }\n');
     assert.deepEqual(appFromConfigFile(noHttp), {
       url: 'http://127.0.0.1:8101',
       token: '0123456789abcdef01',
+      service: 'source-postgres',
     });
   });
 

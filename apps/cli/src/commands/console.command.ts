@@ -46,9 +46,10 @@ function appConfigFiles(value: string, previous: string[]): string[] {
 /**
  * Where an app answers, read from its configuration file as the app reads it: the connector is
  * the one whose settings the file fits, its `http` section (the app's default port when unset)
- * gives the address and the management token.
+ * gives the address and the management token; the connector's name is the app's, which its traces
+ * carry as their service name in Jaeger.
  */
-export function appFromConfigFile(file: string): { url: string; token?: string } {
+export function appFromConfigFile(file: string): { url: string; token?: string; service: string } {
   const path = resolve(file);
   if (!existsSync(path)) throw new UsageError(`--app-config: no such file ${path}`);
   const doc = parseYaml(readFileSync(path, 'utf8'), path);
@@ -69,6 +70,7 @@ export function appFromConfigFile(file: string): { url: string; token?: string }
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`,
     ...(config.http.token ? { token: config.http.token } : {}),
+    service: fitting[0]!.name,
   };
 }
 
@@ -126,7 +128,7 @@ export function registerConsoleCommand(program: Command, ctx: CliContext): void 
           ...flags.appConfig.map((file) => {
             const app = appFromConfigFile(file);
             const token = app.token ?? appToken;
-            return { url: app.url, ...(token ? { token } : {}) };
+            return { url: app.url, service: app.service, ...(token ? { token } : {}) };
           }),
         ],
         kafka,

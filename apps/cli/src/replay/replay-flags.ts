@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type RangeBound, type RangeSpec } from '@sluice/kafka';
+import { describeReplayRange } from '@sluice/replay';
 import { type ConnectionFlags } from '../cli-connections';
 import { timeArg, UsageError } from '../cli-errors';
 
@@ -69,22 +70,8 @@ export function rangeFromFlags(flags: ReplayFlags): RangeSpec {
   };
 }
 
-/** The range as text: stored with a replay and compared when it runs again. */
-export function describeRange(spec: RangeSpec): string {
-  const bound = (b: RangeBound | undefined, none: string): string => {
-    if (b === undefined) return none;
-    if ('offset' in b) return `offset ${b.offset}`;
-    if ('timestamp' in b) return `time ${new Date(b.timestamp).toISOString()}`;
-    return `offsets ${[...b.offsets]
-      .sort(([a], [c]) => a - c)
-      .map(([p, o]) => `${p}:${o}`)
-      .join(',')}`;
-  };
-  const partitions = spec.partitions
-    ? `partitions ${[...spec.partitions].sort((a, b) => a - b).join(',')}`
-    : 'partitions all';
-  return `${partitions}, from ${bound(spec.from, 'the start')}, to ${bound(spec.to, 'the end')}`;
-}
+/** The range as a replay's definition stores it (shared with the console). */
+export const describeRange = describeReplayRange;
 
 /** Which flags name one end of the range, for errors about it. */
 export function boundFlag(flags: ReplayFlags, end: 'from' | 'to'): string {

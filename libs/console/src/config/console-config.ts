@@ -20,6 +20,15 @@ export const consoleAppSchema = z.strictObject({
       "The app's management token (`http.token`) the console sends on pause, resume and restart, e.g. " +
         '`${SLUICE_MANAGEMENT_TOKEN}`. Default none (an app without a token answers on loopback only).',
     ),
+  service: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The service name the app's traces carry in Jaeger (its `service.name`: the app's name, e.g. " +
+        "sink-http, unless OTEL_SERVICE_NAME changes it), for its connectors' trace links. Default none " +
+        '(a transformer is assumed to be `transformer`; other links open the search without a service).',
+    ),
 });
 
 /**

@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, HttpException, NotFoundException } from '@nestjs/common';
 import { DeadLetterQueueNotFoundError, PurgeRefusedError } from '@sluice/dead-letter-queue';
 import { InvalidRangeError } from '@sluice/kafka';
-import { GroupActiveError } from '@sluice/replay';
+import { GroupActiveError, MissingTopicError, UnknownReplayError } from '@sluice/replay';
 import { InvalidSchemaError } from '@sluice/schema';
 import { RegistryAnswerError } from '@sluice/schema-catalog';
 import { UnknownDeadLetterError } from '../dead-letters/dead-letter-service';
@@ -20,6 +20,8 @@ export function httpErrorOf(error: unknown): unknown {
   if (error instanceof UnknownConnectorError || error instanceof DeadLetterQueueNotFoundError)
     return new NotFoundException(error.message);
   if (error instanceof UnknownDeadLetterError) return new NotFoundException(error.message);
+  if (error instanceof MissingTopicError || error instanceof UnknownReplayError)
+    return new NotFoundException(error.message);
   if (error instanceof InvalidRangeError) return new BadRequestException(`${error.field}: ${error.message}`);
   if (error instanceof InvalidSchemaError) return new BadRequestException(`schema: ${error.message}`);
   if (error instanceof PurgeRefusedError || error instanceof GroupActiveError)

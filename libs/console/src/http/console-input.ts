@@ -95,15 +95,17 @@ const offsetOrTime = z.union([
   z.strictObject({ time: z.string().min(1) }),
 ]);
 
+const replayFields = {
+  topic: z.string().min(1, 'expected the topic to replay from'),
+  from: offsetOrTime.optional(),
+  to: offsetOrTime.optional(),
+  partitions: z.array(z.number().int().nonnegative('expected a partition number')).optional(),
+  toTopic: z.string().min(1).optional(),
+  group: z.string().min(1).optional(),
+};
+
 export const replayBodySchema = z
-  .strictObject({
-    topic: z.string().min(1, 'expected the topic to replay from'),
-    from: offsetOrTime.optional(),
-    to: offsetOrTime.optional(),
-    partitions: z.array(z.number().int().nonnegative('expected a partition number')).optional(),
-    toTopic: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
-  })
+  .strictObject(replayFields)
   .refine((b) => (b.toTopic === undefined) !== (b.group === undefined), {
     message: 'expected exactly one of toTopic (re-publish) or group (move a consumer group)',
     path: ['toTopic'],
@@ -113,10 +115,24 @@ export const replayBodySchema = z
     path: ['to'],
   });
 
+/** Running a re-publish (after its dry run): the plan's fields, a target topic, and how to run it. */
+export const republishBodySchema = z.strictObject({
+  ...replayFields,
+  toTopic: z.string().min(1, 'expected the topic to re-publish into'),
+  group: z.undefined({ error: 'a re-publish goes into toTopic: leave group out' }).optional(),
+  reencodeLatest: z.boolean({ error: 'expected true or false' }).optional(),
+  rate: z
+    .number({ error: 'expected records per second' })
+    .int()
+    .positive('expected records per second, above 0')
+    .optional(),
+  actor: z.string().min(1).max(200).optional(),
+});
+
 export type ReplayBody = z.output<typeof replayBodySchema>;
 
 /** The body's range as @sluice/kafka's RangeSpec (a time that does not parse is a 400 naming it). */
-export function replayRange(body: ReplayBody): RangeSpec {
+export function replayRange(body: Pick<ReplayBody, 'from' | 'to' | 'partitions'>): RangeSpec {
   const bound = (b: ReplayBody['from'], field: string): RangeBound | undefined => {
     if (b === undefined) return undefined;
     if ('offset' in b) return { offset: BigInt(b.offset) };

@@ -32,6 +32,7 @@ import {
   redriveBodySchema,
   replayBodySchema,
   replayRange,
+  republishBodySchema,
   snapshotBodySchema,
 } from './console-input';
 import { CONSOLE_SERVICES, type ConsoleServices } from './console-services';
@@ -90,13 +91,19 @@ export class ConsoleController {
     if (!app || !connector)
       throw new NotFoundException(`no app of this console has a connector named ${name}`);
     const node = update.map.nodes.find((n) => n.kind === 'connector' && n.name === name);
+    const service = this.s.serviceOf(app.url);
     return {
       app: app.url,
       connector,
       node,
       appStatus: app.status ? maskSecrets(app.status) : undefined,
       figures: app.figures,
-      links: this.s.links(name, app.url),
+      links: this.s.links.connector({
+        name,
+        type: connector.type,
+        groups: app.figures.groups,
+        ...(service !== undefined ? { service } : {}),
+      }),
     };
   }
 
@@ -232,8 +239,41 @@ export class ConsoleController {
     );
   }
 
+  /** Runs a re-publish (after its dry run) in the background; its progress at /api/replay/runs/<id>. */
+  @Post('api/replay/republish')
+  @HttpCode(202)
+  async republish(@Body() body: unknown) {
+    const b = parseInput(republishBodySchema, body, 'body');
+    return answering(() =>
+      this.s.replays.start({
+        topic: b.topic,
+        range: replayRange(b),
+        toTopic: b.toTopic,
+        actor: b.actor ?? 'console',
+        ...(b.reencodeLatest !== undefined ? { reencodeLatest: b.reencodeLatest } : {}),
+        ...(b.rate !== undefined ? { ratePerSecond: b.rate } : {}),
+      }),
+    );
+  }
+
+  @Get('api/replay/runs')
+  replayRuns() {
+    return { runs: this.s.replays.list() };
+  }
+
+  @Get('api/replay/runs/:id')
+  async replayRun(@Param('id') id: string) {
+    return answering(() => this.s.replays.view(id));
+  }
+
+  @Post('api/replay/runs/:id/stop')
+  @HttpCode(200)
+  async stopReplay(@Param('id') id: string) {
+    return answering(async () => this.s.replays.stop(id));
+  }
+
   private overviewOf(update: FleetUpdate) {
-    return { at: update.reading.at, map: update.map, links: this.s.globalLinks() };
+    return { at: update.reading.at, map: update.map, links: this.s.links.global() };
   }
 
   private asset(file: string): string {

@@ -7,7 +7,7 @@ import { groupIsIdle, GroupActiveError, planGroupReset, resetGroupOffsets } from
 export interface ReplayRequest {
   readonly topic: string;
   readonly range: RangeSpec;
-  /** Re-publish the range into this topic (planned here; run with `sluice replay --to-topic`). */
+  /** Re-publish the range into this topic (run by ReplayRunner, or `sluice replay --to-topic`). */
   readonly toTopic?: string;
   /** Move this consumer group to the range start. */
   readonly group?: string;
@@ -39,7 +39,7 @@ export interface ReplayPlan {
  * The console's replay form through @sluice/replay, dry run first: the planned range per
  * partition (resolved against the topic's offsets or timestamps), and for a group the reset plan
  * `sluice replay --group --dry-run` prints; a group reset can then be run (refused while the group
- * has members). Re-publishing runs from the CLI (long, resumable, rate-limited).
+ * has members). A re-publish is run by ReplayRunner.
  */
 export class ReplayPlanner {
   constructor(
@@ -86,8 +86,8 @@ export class ReplayPlanner {
         records: String(r.to - r.from),
       })),
       records: String(ranges.reduce((n, r) => n + (r.to - r.from), 0n)),
-      runnable: false,
-      refusal: 'a re-publish runs from the CLI (long, resumable, rate-limited): the command below',
+      // Run from the console (ReplayRunner) or from a terminal with the command below.
+      runnable: true,
       command: command(request),
     };
   }
