@@ -13,3 +13,13 @@ export { FakeClock } from './fake-clock';
 export { until } from './until';
 export { AppChild } from './app-child';
 export { assertConfigError } from './config-errors';
+export {
+  CONNECT_VERSION,
+  type ConnectSchema,
+  DEBEZIUM_VERSION,
+  DebeziumPeer,
+  type DebeziumPeerOptions,
+  debeziumClasspath,
+  debeziumUnavailable,
+  parseConnectJson,
+} from './debezium-peer';

@@ -22,3 +22,5 @@ export { KafkaPart } from './parts/kafka-part';
 export { type KafkaSaslSslEndpoint, type KafkaSaslUser } from './parts/kafka-sasl-ssl';
 export { tailFile } from './process-control';
 export { KafkaRuntime } from './parts/kafka-runtime';
+export { MavenClasspath, type MavenArtifact } from './parts/maven-classpath';
+export { requireJava } from './parts/java-toolchain';
