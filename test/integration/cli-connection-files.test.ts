@@ -34,6 +34,7 @@ function assertRefused(run: ReturnType<typeof runSluice>, ...parts: readonly (st
 
 describe('sluice --config / --kafka-config', () => {
   const topic = uniqueName('cli-connection-files');
+  const group = uniqueName('cli-connection-files-group');
   let admin: Admin;
   let appFile: string;
   let kafkaFile: string;
@@ -65,7 +66,7 @@ describe('sluice --config / --kafka-config', () => {
   });
 
   after(async () => {
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, `${group}.dlq`] }).catch(() => undefined);
     await admin.disconnect();
   });
 
@@ -83,6 +84,38 @@ describe('sluice --config / --kafka-config', () => {
     );
     const row = listed.topics.find((t) => t.name === topic);
     assert.deepEqual({ exists: row?.exists, partitions: row?.partitions }, { exists: true, partitions: 2 });
+  });
+
+  it("dlq list and replay --dry-run --config app.yaml reach the app's cluster", async () => {
+    await admin.createTopics({ topics: [{ topic: `${group}.dlq`, numPartitions: 1 }], waitForLeaders: true });
+    const dlq = jsonOutput<{ topic: string; total: number }>(
+      runSluice(['dlq', 'list', '-g', group, '--config', appFile, '-o', 'json'], { env }),
+    );
+    assert.deepEqual({ topic: dlq.topic, total: dlq.total }, { topic: `${group}.dlq`, total: 0 });
+    const plan = jsonOutput<{ dryRun: boolean; topic: string; steps: { partition: number }[] }>(
+      runSluice(
+        [
+          'replay',
+          '--topic',
+          topic,
+          '--group',
+          group,
+          '--from-offset',
+          '0',
+          '--dry-run',
+          '--config',
+          appFile,
+          '-o',
+          'json',
+        ],
+        { env },
+      ),
+    );
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual(
+      plan.steps.map((s) => s.partition),
+      [0, 1],
+    );
   });
 
   it('schemas check --config app.yaml checks against the registry the app uses', () => {
