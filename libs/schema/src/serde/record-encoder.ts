@@ -29,7 +29,11 @@ interface WriterSchema {
  * the next record retries it.
  */
 export class RecordEncoder {
-  private readonly bySchema = new Map<string, Promise<WriterSchema>>();
+  /**
+   * By subject, then by schema text: a caller passing the same string object each time costs one
+   * cached-hash lookup, where one key of subject and text would be a new string to hash per record.
+   */
+  private readonly bySchema = new Map<string, Map<string, Promise<WriterSchema>>>();
   private readonly byId = new Map<number, Promise<WriterSchema>>();
   private readonly autoRegister: boolean;
   private scratch = Buffer.allocUnsafe(16 * 1024);
@@ -83,10 +87,11 @@ export class RecordEncoder {
   }
 
   private writerBySchema(subject: string, text: string): Promise<WriterSchema> {
-    const key = `${subject}\u0000${text}`;
+    let bySubject = this.bySchema.get(subject);
+    if (!bySubject) this.bySchema.set(subject, (bySubject = new Map()));
     return cached(
-      this.bySchema,
-      key,
+      bySubject,
+      text,
       async () => {
         parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
         const id = this.autoRegister
