@@ -31,6 +31,7 @@ export const HTTP_POLL_ENVELOPE_SCHEMA = JSON.stringify({
   ],
 });
 
+const STRING_SCHEMA = '"string"';
 const STRING_KEY = compileAvroCodec('string');
 
 /** Record headers naming the stream, the operation and the item's version. */
@@ -59,12 +60,17 @@ export class ItemRecords {
   private readonly tieOf: Expression | undefined;
   private readonly schema: string;
   private readonly codec: AvroCodec | undefined;
+  /** The registry subjects, made once: the encoder finds a string it has seen by its cached hash. */
+  private readonly keySubject: string;
+  private readonly valueSubject: string;
 
   constructor(
     private readonly config: PollStreamConfig,
     baseDir: string,
     private readonly encoder: RecordEncoder,
   ) {
+    this.keySubject = `${config.topic}-key`;
+    this.valueSubject = `${config.topic}-value`;
     this.keyOf = Expression.parse(config.key);
     this.markOf = config.cursor.field ? Expression.parse(config.cursor.field) : undefined;
     this.tieOf = config.cursor.tieBreaker ? Expression.parse(config.cursor.tieBreaker) : undefined;
@@ -175,10 +181,9 @@ export class ItemRecords {
     version: string | undefined,
     headers: Record<string, string | Buffer>,
   ): Promise<Message> {
-    const topic = this.config.topic;
     return {
       key: await this.encodedKey(key),
-      value: await this.encoder.encode(`${topic}-value`, this.schema, value),
+      value: await this.encoder.encode(this.valueSubject, this.schema, value),
       headers: {
         ...headers,
         [STREAM_HEADER]: this.config.name,
@@ -189,7 +194,7 @@ export class ItemRecords {
   }
 
   private encodedKey(key: string): Promise<Buffer> {
-    return this.encoder.encode(`${this.config.topic}-key`, '"string"', key);
+    return this.encoder.encode(this.keySubject, STRING_SCHEMA, key);
   }
 }
 

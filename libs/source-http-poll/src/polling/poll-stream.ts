@@ -168,9 +168,9 @@ export class PollStream {
 
   /**
    * One poll: the pages from the cursor (or from where a stopped poll left off) to the last. The
-   * next page is fetched while the current one is encoded and committed; pages are committed
-   * together, with the cursor after the last of them, up to RECORDS_PER_TRANSACTION records or
-   * COMMIT_INTERVAL_MS.
+   * next page is fetched while the current one is encoded, and read and encoded while the pages
+   * before it commit; pages are committed together, with the cursor after the last of them, up to
+   * RECORDS_PER_TRANSACTION records or COMMIT_INTERVAL_MS, one transaction at a time.
    */
   async poll(signal: AbortSignal): Promise<void> {
     this.counts.polls++;
@@ -178,6 +178,7 @@ export class PollStream {
     const span = this.deps.tracing.root(`poll ${this.name}`, { 'sluice.http_poll.stream': this.name });
     let failure: unknown;
     let prefetch: Promise<ApiAnswer> | undefined;
+    let committing: Promise<void> | undefined;
     try {
       const committed = this.cursor;
       let run: Run = this.startRun(committed.run);
@@ -228,24 +229,36 @@ export class PollStream {
         if (next && buffered.length < RECORDS_PER_TRANSACTION && Date.now() - lastCommit < COMMIT_INTERVAL_MS)
           continue;
         const cursor = next ? this.inProgress(run) : this.completed(run, answer.headers);
-        await this.deps.publisher.publish([
-          ...(buffered.length > 0 ? [{ topic: this.config.topic, messages: buffered }] : []),
-          this.deps.cursors.record(this.name, cursor),
-        ]);
-        this.cursor = cursor;
-        this.remembered = Object.keys(cursor.seen).length;
-        this.counts.published += buffered.length;
+        // One transaction in flight while the next pages are read and encoded; the next is sent
+        // only once it committed, so a failed one fails the poll before a later cursor passes it.
+        if (committing) await committing;
+        committing = this.commit(buffered, cursor);
+        committing.catch(() => undefined);
         buffered = [];
         lastCommit = Date.now();
         if (!next) break;
       }
+      await committing;
       polls.inc({ stream: this.name, outcome: 'ok' });
     } catch (error) {
       failure = error;
+      // The cursor as committed before the next poll reads it.
+      await committing?.catch(() => undefined);
       throw error;
     } finally {
       span.end(failure);
     }
+  }
+
+  /** A transaction of records with the stream's cursor after them; the cursor is the stream's once committed. */
+  private async commit(records: Message[], cursor: PollCursor): Promise<void> {
+    await this.deps.publisher.publish([
+      ...(records.length > 0 ? [{ topic: this.config.topic, messages: records }] : []),
+      this.deps.cursors.record(this.name, cursor),
+    ]);
+    this.cursor = cursor;
+    this.remembered = Object.keys(cursor.seen).length;
+    this.counts.published += records.length;
   }
 
   /** A poll's working state, from the committed cursor (a stopped poll's, if any). */
@@ -272,6 +285,7 @@ export class PollStream {
     for (const h of send.headers()) headers[h.key] = h.value!;
     send.end();
     const messages: Message[] = [];
+    let unchanged = 0;
     for (const [index, item] of items.entries()) {
       const listed = this.deps.records.listed(item, index);
       const at = listed.mark ? comparable(listed.mark.value) : null;
@@ -283,15 +297,17 @@ export class PollStream {
         // Below the overlap and not remembered: published before the mark moved past it.
         (at !== null && floor !== null && at < floor && known === undefined);
       if (published) {
-        itemsPublished.inc({ stream: this.name, outcome: 'unchanged' });
-        this.counts.unchanged++;
+        unchanged++;
         continue;
       }
       messages.push(await this.deps.records.upsert(listed, headers));
       run.seen.set(listed.key, [listed.version, at]);
       if (listed.mark && (!run.max || compareMarks(listed.mark, run.max) > 0)) run.max = listed.mark;
-      itemsPublished.inc({ stream: this.name, outcome: 'published' });
     }
+    // Counted once a page: a labelled counter's increment hashes its labels.
+    this.counts.unchanged += unchanged;
+    if (unchanged > 0) itemsPublished.inc({ stream: this.name, outcome: 'unchanged' }, unchanged);
+    if (messages.length > 0) itemsPublished.inc({ stream: this.name, outcome: 'published' }, messages.length);
     if (ordered) prune(run.seen, overlapFloor(run.max, lookbackSeconds));
     return messages;
   }

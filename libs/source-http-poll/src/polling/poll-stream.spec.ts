@@ -1,0 +1,141 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type Kafka, type TopicMessages } from 'kafkajs';
+import { parseConfig } from '@sluice/config';
+import { type Logger, MessageTracing } from '@sluice/observability';
+import { InMemorySchemaRegistry, RecordEncoder } from '@sluice/schema';
+import { sourceHttpPollConnector } from '../connector/source-http-poll-connector';
+import { type PollCursor } from '../cursor/poll-cursor';
+import { type CursorStore } from '../offsets/cursor-store';
+import { type ApiClient, type ApiRequest } from '../request/api-client';
+import { ItemRecords } from './item-records';
+import { type PagePublisher } from './page-publisher';
+import { PollStream } from './poll-stream';
+
+// Pages of 5,000 items: each fills a transaction, so a three-page poll is three transactions.
+const PAGE = 5_000;
+const t0 = Date.parse('2025-01-01T00:00:00Z');
+
+const config = parseConfig(sourceHttpPollConnector.configSchema, {
+  streams: [
+    {
+      name: 'customers',
+      topic: 'crm.customers',
+      request: { url: 'https://api.example.com/v1/customers', query: { since: '{{ cursor.since }}' } },
+      items: 'data',
+      key: 'id',
+      cursor: { field: 'updated_at', tieBreaker: 'id' },
+      pagination: { type: 'next-link', path: 'next' },
+    },
+  ],
+  kafka: { brokers: ['127.0.0.1:9092'] },
+}).streams[0]!;
+
+/** Three pages, the next link in each body. */
+const client = {
+  counters: { requests: 0, retries: 0, rateLimited: 0 },
+  async send(req: ApiRequest) {
+    const page = Number(req.url.searchParams.get('p') ?? '1');
+    const data = Array.from({ length: PAGE }, (_, i) => {
+      const n = (page - 1) * PAGE + i;
+      return { id: `c${String(n).padStart(6, '0')}`, updated_at: new Date(t0 + n * 1000).toISOString() };
+    });
+    return {
+      notModified: false as const,
+      headers: {},
+      body: { data, next: page < 3 ? `https://api.example.com/v1/customers?p=${page + 1}` : null },
+    };
+  },
+} as unknown as ApiClient;
+
+const cursors = {
+  record: (stream: string, cursor: PollCursor) => ({
+    topic: 'offsets',
+    messages: [{ key: stream, value: JSON.stringify(cursor) }],
+  }),
+} as unknown as CursorStore;
+
+const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Logger;
+
+/** A publisher recording each transaction's cursor; `fail(n)` rejects the n-th after a moment. */
+function publisher(failing?: number) {
+  const committed: PollCursor[] = [];
+  let sent = 0;
+  let open = false;
+  let overlapped = false;
+  const fake = {
+    publish(topics: TopicMessages[]): Promise<void> {
+      const n = ++sent;
+      if (open) overlapped = true;
+      open = true;
+      return new Promise<void>((resolve, reject) =>
+        setTimeout(() => {
+          open = false;
+          if (n === failing) return reject(new Error(`transaction ${n} aborted`));
+          const offsets = topics.find((t) => t.topic === 'offsets')!;
+          committed.push(JSON.parse(String(offsets.messages[0]!.value)) as PollCursor);
+          resolve();
+        }, 30),
+      );
+    },
+  };
+  return {
+    fake: fake as unknown as PagePublisher,
+    committed,
+    sent: () => sent,
+    overlapped: () => overlapped,
+  };
+}
+
+function stream(pub: PagePublisher): PollStream {
+  return new PollStream(config, {
+    client,
+    records: new ItemRecords(config, '/', new RecordEncoder(new InMemorySchemaRegistry())),
+    publisher: pub,
+    cursors,
+    kafka: {} as Kafka,
+    logger: quiet,
+    tracing: new MessageTracing('sluice.source-http-poll.spec'),
+  });
+}
+
+const mark = (s: PollStream) => (s.status() as { cursor: { mark?: { id: string } } }).cursor.mark;
+
+describe('PollStream commits', () => {
+  it('one transaction at a time, each with the cursor after its pages; the last moves the mark', async () => {
+    const pub = publisher();
+    const s = stream(pub.fake);
+    await s.poll(new AbortController().signal);
+    assert.equal(pub.sent(), 3);
+    assert.equal(pub.overlapped(), false, 'a transaction was sent while another was open');
+    assert.deepEqual(
+      pub.committed.map((c) => c.run?.next ?? c.mark),
+      [
+        { url: 'https://api.example.com/v1/customers?p=2' },
+        { url: 'https://api.example.com/v1/customers?p=3' },
+        { value: new Date(t0 + (3 * PAGE - 1) * 1000).toISOString(), id: 'c014999' },
+      ],
+    );
+    assert.equal(mark(s)?.id, 'c014999');
+  });
+
+  it('a failed transaction fails the poll: the next is never sent and the cursor stays as committed', async () => {
+    const pub = publisher(1);
+    const s = stream(pub.fake);
+    await assert.rejects(s.poll(new AbortController().signal), /transaction 1 aborted/);
+    assert.equal(pub.sent(), 1, 'no transaction after the failed one');
+    assert.deepEqual(pub.committed, []);
+    assert.equal(mark(s), undefined);
+    assert.equal((s.status() as { cursor: { resumesAt?: unknown } }).cursor.resumesAt, undefined);
+  });
+
+  it('a transaction failing after others committed: the stream keeps the last committed cursor', async () => {
+    const pub = publisher(2);
+    const s = stream(pub.fake);
+    await assert.rejects(s.poll(new AbortController().signal), /transaction 2 aborted/);
+    assert.equal(pub.sent(), 2);
+    assert.deepEqual((s.status() as { cursor: { resumesAt?: unknown } }).cursor.resumesAt, {
+      url: 'https://api.example.com/v1/customers?p=2',
+    });
+  });
+});
