@@ -1,8 +1,15 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Kafka, type TopicMessages } from 'kafkajs';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { type Kafka, type Message, type TopicMessages } from 'kafkajs';
 import { parseConfig } from '@sluice/config';
-import { type Logger, MessageTracing } from '@sluice/observability';
+import {
+  type Logger,
+  MessageTracing,
+  startTelemetry,
+  telemetry,
+  tracingConfigSchema,
+} from '@sluice/observability';
 import { InMemorySchemaRegistry, RecordEncoder } from '@sluice/schema';
 import { sourceHttpPollConnector } from '../connector/source-http-poll-connector';
 import { type PollCursor } from '../cursor/poll-cursor';
@@ -60,6 +67,7 @@ const quiet = { info() {}, warn() {}, error() {}, debug() {} } as unknown as Log
 /** A publisher recording each transaction's cursor; `fail(n)` rejects the n-th after a moment. */
 function publisher(failing?: number) {
   const committed: PollCursor[] = [];
+  const records: Message[] = [];
   let sent = 0;
   let open = false;
   let overlapped = false;
@@ -74,6 +82,7 @@ function publisher(failing?: number) {
           if (n === failing) return reject(new Error(`transaction ${n} aborted`));
           const offsets = topics.find((t) => t.topic === 'offsets')!;
           committed.push(JSON.parse(String(offsets.messages[0]!.value)) as PollCursor);
+          records.push(...(topics.find((t) => t.topic === config.topic)?.messages ?? []));
           resolve();
         }, 30),
       );
@@ -82,6 +91,7 @@ function publisher(failing?: number) {
   return {
     fake: fake as unknown as PagePublisher,
     committed,
+    records,
     sent: () => sent,
     overlapped: () => overlapped,
   };
@@ -137,5 +147,43 @@ describe('PollStream commits', () => {
     assert.deepEqual((s.status() as { cursor: { resumesAt?: unknown } }).cursor.resumesAt, {
       url: 'https://api.example.com/v1/customers?p=2',
     });
+  });
+});
+
+describe('PollStream traces', () => {
+  const exporter = new InMemorySpanExporter();
+  before(() => {
+    startTelemetry({
+      service: 'spec',
+      config: tracingConfigSchema.parse({ samplingRatio: 1 }),
+      exporter,
+      exportImmediately: true,
+      env: {},
+    });
+  });
+  after(() => telemetry().shutdown());
+
+  it('a poll is one trace: a root span, a send span per page, each record carrying its page’s trace context', async () => {
+    const pub = publisher();
+    await stream(pub.fake).poll(new AbortController().signal);
+    for (let i = 0; i < 200 && exporter.getFinishedSpans().length < 4; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.name === 'poll customers')!;
+    assert.ok(root, spans.map((s) => s.name).join(', '));
+    assert.equal(root.attributes['sluice.http_poll.stream'], 'customers');
+    const sends = spans.filter((s) => s.name === 'send crm.customers');
+    assert.equal(sends.length, 3, 'one per page');
+    for (const send of sends) assert.equal(send.parentSpanContext?.spanId, root.spanContext().spanId);
+    const traceId = root.spanContext().traceId;
+    assert.equal(pub.records.length, 3 * PAGE);
+    const parents = new Set(
+      pub.records.map((r) => {
+        const traceparent = String((r.headers as Record<string, unknown>).traceparent);
+        assert.equal(traceparent.split('-')[1], traceId, 'the poll’s trace');
+        return traceparent.split('-')[2];
+      }),
+    );
+    assert.deepEqual(parents, new Set(sends.map((s) => s.spanContext().spanId)), 'each page’s send span');
   });
 });
