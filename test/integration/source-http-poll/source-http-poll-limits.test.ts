@@ -245,23 +245,27 @@ describe('source-http-poll: credentials', () => {
     );
   });
 
-  it('bearer, basic, API key in a header and in the query', async () => {
+  it('bearer, basic, API key in a header and in the query, the secrets from ${ENV}', async () => {
+    // As deployed: the configuration names the variables, the environment holds the secrets.
+    process.env.SLUICE_IT_POLL_BEARER = 'bearer-token-value';
+    process.env.SLUICE_IT_POLL_PASSWORD = 'p4ssword';
+    process.env.SLUICE_IT_POLL_KEY = 'k3y-value';
     const variants: [string, PollTestApiOptions['auth'], StreamConfig['auth']][] = [
-      ['bearer', { bearer: 'bearer-token-value' }, { type: 'bearer', token: 'bearer-token-value' }],
+      ['bearer', { bearer: 'bearer-token-value' }, { type: 'bearer', token: '${SLUICE_IT_POLL_BEARER}' }],
       [
         'basic',
         { basic: { user: 'u', password: 'p4ssword' } },
-        { type: 'basic', username: 'u', password: 'p4ssword' },
+        { type: 'basic', username: 'u', password: '${SLUICE_IT_POLL_PASSWORD}' },
       ],
       [
         'key-header',
         { apiKeyHeader: { name: 'X-Api-Key', value: 'k3y-value' } },
-        { type: 'api-key', header: 'X-Api-Key', value: 'k3y-value' },
+        { type: 'api-key', header: 'X-Api-Key', value: '${SLUICE_IT_POLL_KEY}' },
       ],
       [
         'key-query',
         { apiKeyQuery: { name: 'api_key', value: 'k3y-value' } },
-        { type: 'api-key-query', param: 'api_key', value: 'k3y-value' },
+        { type: 'api-key-query', param: 'api_key', value: '${SLUICE_IT_POLL_KEY}' },
       ],
     ];
     for (const [name, serverAuth, auth] of variants) {
