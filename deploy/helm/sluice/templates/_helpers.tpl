@@ -115,7 +115,9 @@ URL, the pipeline file, and the console's apps (every other enabled app's Servic
 {{- $otherSpec := fromYaml (include "sluice.appSpec" (dict "root" $root "app" $other)) -}}
 {{- if $otherSpec.enabled -}}
 {{- $url := printf "http://%s:%v" (include "sluice.appName" (dict "root" $root "app" $other)) $otherSpec.port -}}
-{{- $apps = append $apps (dict "url" $url "token" "${SLUICE_MANAGEMENT_TOKEN}") -}}
+{{- /* The service name its traces carry (OTEL_SERVICE_NAME, deployment.yaml): the console's trace links. */ -}}
+{{- $service := ternary (printf "sluice-%s" $other) $other $root.Values.otel.enabled -}}
+{{- $apps = append $apps (dict "url" $url "token" "${SLUICE_MANAGEMENT_TOKEN}" "service" $service) -}}
 {{- end -}}
 {{- end -}}
 {{- $_ := set $chart "apps" $apps -}}
