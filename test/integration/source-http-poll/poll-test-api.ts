@@ -1,7 +1,8 @@
 // The local REST API the source-http-poll suites and benchmark poll (issue #20): items listed
 // incrementally (`since`, `since_id`), paginated five ways, rate-limited by a token bucket with 429 +
 // Retry-After, with random 500s, hangs and 429s, items changed between pages, several items per
-// second (updated_at has second precision), whole-resource polling with ETag/Last-Modified, broken
+// second (updated_at has second precision), whole-resource polling with ETag/Last-Modified (or
+// Last-Modified only, /whole-dated/items), broken
 // answers, and bearer/basic/API-key/OAuth2 auth. It counts what it sees: rate-limit and Retry-After
 // violations, and every item version it returned.
 //
@@ -299,6 +300,8 @@ export class PollTestApi {
     switch (mode) {
       case 'whole':
         return this.wholeList(req, res, headers);
+      case 'whole-dated':
+        return this.wholeList(req, res, headers, false);
       case 'bad-json':
         return this.send(res, 200, '{"data": [', headers);
       case 'no-items':
@@ -379,21 +382,27 @@ export class PollTestApi {
     }
   }
 
-  private wholeList(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
+  /** The whole list, with an ETag and Last-Modified, or (`withEtag` false) Last-Modified only. */
+  private wholeList(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: Record<string, string>,
+    withEtag = true,
+  ): void {
     if (this.whole?.revision !== this.revision) {
       const body = JSON.stringify({ data: this.sorted.map((e) => e.item) });
       const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
       this.whole = { revision: this.revision, body, etag };
     }
-    const { body, etag } = this.whole;
-    headers.ETag = etag;
+    const { body } = this.whole;
+    if (withEtag) headers.ETag = this.whole.etag;
     headers['Last-Modified'] = new Date(this.lastModifiedSec * 1000).toUTCString();
     this.lastModifiedHandedOut = true;
     const inm = req.headers['if-none-match'];
     const ims = Date.parse(req.headers['if-modified-since'] ?? '');
     const notModified =
       inm !== undefined
-        ? inm.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === etag)
+        ? inm.split(',').some((t) => t.trim() === '*' || t.trim().replace(/^W\//, '') === this.whole!.etag)
         : !Number.isNaN(ims) && ims >= this.lastModifiedSec * 1000;
     if (notModified) return this.send(res, 304, undefined, headers);
     this.send(

@@ -160,6 +160,52 @@ describe('source-http-poll: whole-resource polling', () => {
   });
 });
 
+describe('source-http-poll: whole-resource polling by date', () => {
+  const api = new PollTestApi();
+  let base: string;
+  before(async () => {
+    base = await api.start();
+  });
+  after(() => api.stop());
+
+  it('without an ETag sends If-Modified-Since from Last-Modified; a 304 publishes nothing, a change only the changed item', async () => {
+    api.seed(6);
+    const topic = bed.topic('dated');
+    const app = await bed.runningApp(
+      bed.config(
+        [
+          {
+            name: 'dated',
+            topic,
+            request: { url: `${base}/whole-dated/items` },
+            items: 'data',
+            key: 'id',
+            cursor: { conditional: true },
+            schedule: { intervalMs: 150 },
+          },
+        ],
+        { name: 'poll-dated' },
+      ),
+    );
+    await polled(app, 'dated', 3);
+    assert.ok((api.stats.answered[304] ?? 0) >= 1, `304s: ${JSON.stringify(api.stats.answered)}`);
+    const status = app.connector.status() as {
+      streams: { cursor: { lastModified?: string; etag?: string } }[];
+    };
+    assert.ok(status.streams[0]!.cursor.lastModified, 'the Last-Modified kept in the cursor');
+    assert.equal(status.streams[0]!.cursor.etag, undefined);
+    assert.equal((await bed.records(topic)).length, 6);
+    api.upsert('c00002', 'changed');
+    await polled(app, 'dated', pollsDone(app, 'dated') + 2);
+    const records = await bed.records(topic);
+    assert.equal(records.length, 7, 'only the changed item again');
+    assert.deepEqual(
+      records.filter((r) => r.key === 'c00002').map((r) => JSON.parse(r.value!.item as string).name),
+      ['item c00002', 'changed'],
+    );
+  });
+});
+
 describe('source-http-poll: look-back overlap', () => {
   const api = new PollTestApi({ pageSize: 20 });
   let base: string;
