@@ -169,7 +169,9 @@ export const sourceConfigSchema = z.strictObject({
       include: z
         .array(z.string().regex(TABLE_PATTERN, 'expected schema.table, * as a wildcard'))
         .default(['public.*'])
-        .describe('Tables captured (schema.table patterns). Default public.*.'),
+        .describe(
+          "Tables captured (schema.table patterns). The snapshot reads them in this list's order (a pattern's tables by schema and name), as Debezium follows table.include.list. Default public.*.",
+        ),
       exclude: z
         .array(z.string().regex(TABLE_PATTERN, 'expected schema.table, * as a wildcard'))
         .default([])

@@ -175,11 +175,11 @@ export class ChangeEventBuilder {
       before,
       after,
       source,
+      transaction: position.transaction ?? null,
       op,
       ts_ms: Number(now / 1000n),
       ts_us: asLong(now),
       ts_ns: asLong(now * 1000n),
-      transaction: position.transaction ?? null,
     };
     return { topic: schema.topic, key, value, schema };
   }

@@ -119,10 +119,6 @@ const DEBEZIUM_ENVELOPE = {
         'connect.name': 'io.debezium.connector.postgresql.Source',
       },
     },
-    { name: 'op', type: 'string' },
-    { name: 'ts_ms', type: ['null', 'long'], default: null },
-    { name: 'ts_us', type: ['null', 'long'], default: null },
-    { name: 'ts_ns', type: ['null', 'long'], default: null },
     {
       name: 'transaction',
       type: [
@@ -142,6 +138,10 @@ const DEBEZIUM_ENVELOPE = {
       ],
       default: null,
     },
+    { name: 'op', type: 'string' },
+    { name: 'ts_ms', type: ['null', 'long'], default: null },
+    { name: 'ts_us', type: ['null', 'long'], default: null },
+    { name: 'ts_ns', type: ['null', 'long'], default: null },
   ],
   'connect.version': 2,
   'connect.name': 'dbserver1.inventory.customers.Envelope',

@@ -99,11 +99,13 @@ export class TableSchema {
           connectField('before', valueRecord, true),
           connectField('after', valueRecord, true),
           { name: 'source', type: POSTGRES_SOURCE_SCHEMA },
+          // Debezium 3.x's Envelope order (its SchemaBuilder: source, transaction, then op and the
+          // times), so the Avro text matches what AvroConverter registers for Debezium.
+          connectField('transaction', TRANSACTION_BLOCK_SCHEMA, true),
           { name: 'op', type: 'string' },
           connectField('ts_ms', 'long', true),
           connectField('ts_us', 'long', true),
           connectField('ts_ns', 'long', true),
-          connectField('transaction', TRANSACTION_BLOCK_SCHEMA, true),
         ],
         { version: 2 },
       ),

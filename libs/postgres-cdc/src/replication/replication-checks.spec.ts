@@ -82,4 +82,17 @@ describe('replication checks', () => {
     assert.deepEqual(selectTables(tables, ['public.order_lines']).length, 1);
     assert.deepEqual(selectTables(tables, ['public.orders?']), []);
   });
+
+  it('orders the selected tables by the include pattern that selects them first (Debezium snapshot order)', () => {
+    const tables = [
+      { schema: 'public', table: 'a' },
+      { schema: 'public', table: 'b' },
+      { schema: 'sales', table: 'c' },
+      { schema: 'sales', table: 'd' },
+    ];
+    assert.deepEqual(
+      selectTables(tables, ['sales.d', 'public.*', 'sales.*']).map((t) => t.table),
+      ['d', 'a', 'b', 'c'],
+    );
+  });
 });

@@ -24,7 +24,11 @@ export function tablePattern(pattern: string): (name: TableName) => boolean {
   return (name) => regex.test(qualifiedName(name));
 }
 
-/** Which tables the include/exclude patterns select. */
+/**
+ * Which tables the include/exclude patterns select, in the include list's order: the tables of
+ * the first pattern, then those the second adds, each pattern's in `candidates` order. The
+ * snapshot reads them in this order, as Debezium snapshots in table.include.list order.
+ */
 export function selectTables(
   candidates: readonly TableName[],
   include: readonly string[],
@@ -32,5 +36,10 @@ export function selectTables(
 ): TableName[] {
   const included = include.map(tablePattern);
   const excluded = exclude.map(tablePattern);
-  return candidates.filter((t) => included.some((m) => m(t)) && !excluded.some((m) => m(t)));
+  const rank = (t: TableName) => included.findIndex((m) => m(t));
+  return candidates
+    .map((table, at) => ({ table, at, rank: rank(table) }))
+    .filter(({ table, rank }) => rank >= 0 && !excluded.some((m) => m(table)))
+    .sort((a, b) => a.rank - b.rank || a.at - b.at)
+    .map(({ table }) => table);
 }
