@@ -251,7 +251,8 @@ export class DebeziumPeer {
           [this.slot],
         );
         if (rows.length === 0) break;
-        if (rows[0]!.active_pid !== null) await pg.query('SELECT pg_terminate_backend($1)', [rows[0]!.active_pid]);
+        if (rows[0]!.active_pid !== null)
+          await pg.query('SELECT pg_terminate_backend($1)', [rows[0]!.active_pid]);
         else await pg.query('SELECT pg_drop_replication_slot($1)', [this.slot]).catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
@@ -316,7 +317,8 @@ logger.debezium.level = INFO
 export function parseConnectJson(text: string): { schema: ConnectSchema; payload: unknown } {
   const marked = text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,\]}])/g, (all, lead: string, digits: string) => {
     const value = BigInt(digits);
-    return Number.isSafeInteger(Number(value)) ? all : `${lead}"\u0000bigint:${digits}"`;
+    // An escaped NUL (JSON text cannot hold a raw one) marks it for the reviver.
+    return Number.isSafeInteger(Number(value)) ? all : `${lead}"\\u0000bigint:${digits}"`;
   });
   return JSON.parse(marked, (_key, value: unknown) =>
     typeof value === 'string' && value.startsWith('\u0000bigint:') ? BigInt(value.slice(8)) : value,
