@@ -41,6 +41,16 @@ export {
   type StoreRestoreProgress,
 } from './state/key-value-store';
 export { StateStore } from './state/state-store';
+export {
+  type StoreEngine,
+  type StoreStorage,
+  type StateStoreSpec,
+  type StateStoreDeclaration,
+  storeSpec,
+} from './state/store-engine';
+export { MemoryStoreEngine } from './state/memory-store-engine';
+export { DiskStoreEngine, StateKeyTooLongError, MAX_DISK_KEY_BYTES } from './state/disk-store-engine';
+export { StateDirectory, DiskPartition } from './state/state-directory';
 export { RecordState } from './state/record-state';
 export { PartitionState } from './state/partition-state';
 export { ChangelogReader, type ChangelogRange } from './state/changelog-reader';

@@ -18,6 +18,8 @@ export interface ConsumerSettingsOptions {
    * its own delivery. Default true.
    */
   readonly batchesOutputs?: boolean;
+  /** Whether the connector may keep state stores on disk (then `stateDir` applies). Default false. */
+  readonly stateStores?: boolean;
   /** Where this connector's defaults differ from the runtime's. */
   readonly defaults?: { readonly keysPerPartition?: number; readonly maxBatchRecords?: number };
   /** What a setting means for this connector, where the runtime's words are not enough. */
@@ -119,6 +121,19 @@ export function consumerRuntimeSettings(
         `${meaning.shutdownTimeoutMs ?? 'SIGTERM: time to drain in-flight records and commit'}. ` +
           `Default ${RUNTIME.shutdownTimeoutMs}.`,
       ),
+      ...(options.stateStores
+        ? {
+            stateDir: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'Where state stores kept on disk (storage: disk) live: <stateDir>/<group>/<topic>-<partition>/, ' +
+                  'rebuilt from their changelogs on assignment, removed on revocation; one per process on a ' +
+                  'machine (locked). Default <os tmpdir>/sluice-state.',
+              ),
+          }
+        : {}),
     })
     .prefault({});
   // One output type for every variant: the connector reads what its variant has.
@@ -138,6 +153,7 @@ export interface ConsumerRuntimeSettings {
   readonly heartbeatIntervalMs: number;
   readonly revokeTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly stateDir?: string;
 }
 
 /**

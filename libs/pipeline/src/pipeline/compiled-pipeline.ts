@@ -1,6 +1,6 @@
 import { isRetriable, RetriableError, SluiceError } from '@sluice/errors';
 import { parseAvroSchema } from '@sluice/schema';
-import type { StateAccess } from '@sluice/stream';
+import type { StateAccess, StateStoreSpec } from '@sluice/stream';
 import { Expression } from '../expression/expression';
 import type {
   InputSchema,
@@ -109,6 +109,13 @@ export class CompiledPipeline {
   /** The state stores of the pipeline's stateful steps (empty for a stateless pipeline). */
   get stateStores(): string[] {
     return this.steps.flatMap(({ step }) => [...(step.stores ?? [])]);
+  }
+
+  /** The state stores with where each keeps its entries (the step's `storage`, else the pipeline's `state.storage`). */
+  get stateStoreSpecs(): StateStoreSpec[] {
+    return this.steps.flatMap(({ step }) =>
+      (step.stores ?? []).map((name) => ({ name, storage: step.storage ?? this.config.state.storage })),
+    );
   }
 
   /** Runs the steps over one record; `state`: the input partition's stores (stateful steps). */

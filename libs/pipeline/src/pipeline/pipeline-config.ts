@@ -96,6 +96,19 @@ export function pipelineConfigSchema(registry: StepRegistry) {
       retry: retryPolicySchema
         .default(retryPolicySchema.parse({}))
         .describe('How a record is retried on a retriable error.'),
+      state: z
+        .strictObject({
+          storage: z
+            .enum(['memory', 'disk'])
+            .default('memory')
+            .describe(
+              "Where stateful steps' stores keep their entries unless a step says otherwise: memory, or disk " +
+                "(LMDB under the transformer's runtime.stateDir: state larger than memory, rebuilt from the " +
+                'changelog on assignment). Default memory.',
+            ),
+        })
+        .prefault({})
+        .describe('State stores of stateful steps (dedupe, aggregate).'),
       steps: z.array(stepSchema(registry)).default([]).describe('The steps, applied in order. Default none.'),
     })
     .transform((c) => ({ ...c, groupId: c.groupId ?? `sluice-pipeline-${c.name}` }));

@@ -49,6 +49,15 @@ export function duration(description: string) {
     .describe(description);
 }
 
+/** Where a stateful step's store keeps its entries; default the pipeline's `state.storage`. */
+export const storeStorage = z
+  .enum(['memory', 'disk'])
+  .optional()
+  .describe(
+    "Where the store's entries live: memory, or disk (LMDB under the transformer's runtime.stateDir, for state " +
+      "larger than memory; rebuilt from the changelog on assignment). Default the pipeline's state.storage.",
+  );
+
 /** A state store name (part of its changelog topic `<groupId>-<store>-changelog`). */
 export const storeName = z
   .string()

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { StateAccess } from '@sluice/stream';
+import type { StateAccess, StoreStorage } from '@sluice/stream';
 import type { StepResult, WorkingRecord } from '../record/pipeline-record';
 import type { StreamSchemas } from '../schema/derived-schema';
 import type { RowLookupFactory } from './enrich/row-lookup';
@@ -29,7 +29,7 @@ export interface Step {
   deriveSchema(input: StreamSchemas): StreamSchemas;
   /**
    * `state`: the state stores of the record's input partition, given to steps that declare `stores`
-   * (docs/stateful-processing.md); writes count only when the record's work succeeds.
+   * (docs/pipelines.md, Stateful steps); writes count only when the record's work succeeds.
    */
   apply(record: WorkingRecord, state?: StateAccess): StepResult | Promise<StepResult>;
   /** For a record whose value is null (a tombstone). Without it the tombstone passes unchanged. */
@@ -39,6 +39,8 @@ export interface Step {
    * compacted changelog topic `<groupId>-<store>-changelog`, written in the pipeline's transaction.
    */
   readonly stores?: readonly string[];
+  /** Where this step's stores keep their entries; undefined: the pipeline's `state.storage`. */
+  readonly storage?: StoreStorage;
   /**
    * Work before the first record (a `join` reads its table to its end); called by the transformer
    * each time its runtime is prepared, so it must be idempotent.

@@ -4,6 +4,7 @@ import {
   type ProcessContext,
   type RecordProcessor,
   type StreamRecord,
+  type StateStoreSpec,
 } from '@sluice/stream';
 import { type CompiledPipeline } from '../pipeline/compiled-pipeline';
 import { type InputSchema, type PipelineOutput } from '../record/pipeline-record';
@@ -33,12 +34,12 @@ export class PipelineProcessor implements RecordProcessor {
 
   constructor(private readonly parts: PipelineProcessorParts) {
     this.name = `Pipeline(${parts.pipeline.config.name})`;
-    const stores = parts.pipeline.stateStores;
+    const stores = parts.pipeline.stateStoreSpecs;
     if (stores.length > 0) this.stateStores = stores;
   }
 
-  /** The state stores of the pipeline's stateful steps (dedupe, aggregate, join). */
-  readonly stateStores?: readonly string[];
+  /** The state stores of the pipeline's stateful steps (dedupe, aggregate), in memory or on disk. */
+  readonly stateStores?: readonly StateStoreSpec[];
 
   async process(record: StreamRecord, ctx: ProcessContext): Promise<readonly OutputRecord[]> {
     const { pipeline, decoder } = this.parts;

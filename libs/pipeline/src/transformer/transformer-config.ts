@@ -32,5 +32,5 @@ export const transformerSettings = {
     })
     .prefault({})
     .describe("Output topics are created on first use with the input topics' partition count."),
-  runtime: consumerRuntimeSettings({ failure: 'none', transactions: true }),
+  runtime: consumerRuntimeSettings({ failure: 'none', transactions: true, stateStores: true }),
 };

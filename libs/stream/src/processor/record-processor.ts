@@ -1,5 +1,6 @@
 import { type ConnectStage } from '../dead-letter/dead-letter-headers';
 import { type StateAccess } from '../state/key-value-store';
+import { type StateStoreDeclaration } from '../state/store-engine';
 import { type OutputRecord, type StreamRecord } from './stream-record';
 
 /** What the runtime tells a processor about the call it is in. */
@@ -16,7 +17,7 @@ export interface ProcessContext {
   stage<T>(stage: ConnectStage, className: string, work: () => T | Promise<T>): Promise<T>;
   /**
    * The partition's state stores, when the processor declared `stateStores`: writes count only if
-   * this attempt ends in outputs, and are committed with them (docs/stateful-processing.md).
+   * this attempt ends in outputs, and are committed with them (docs/pipelines.md, Stateful steps).
    */
   readonly state?: StateAccess;
 }
@@ -33,10 +34,11 @@ export interface RecordProcessor<O = OutputRecord> {
   /** Names the processor in dead-letter headers (`__connect.errors.class.name`). */
   readonly name: string;
   /**
-   * Names of the state stores the processor keeps per input partition (each backed by the compacted
-   * changelog topic `<group>-<store>-changelog`). A stateful processor runs one record at a time per
-   * partition, in offset order, and needs exactly-once delivery and a single input topic.
+   * The state stores the processor keeps per input partition (each backed by the compacted
+   * changelog topic `<group>-<store>-changelog`): a name (in memory) or `{ name, storage }` (`disk`:
+   * an LMDB environment under the runtime's `stateDir`). A stateful processor runs one record at a
+   * time per partition, in offset order, and needs exactly-once delivery and a single input topic.
    */
-  readonly stateStores?: readonly string[];
+  readonly stateStores?: readonly StateStoreDeclaration[];
   process(record: StreamRecord, context: ProcessContext): Promise<readonly O[]> | readonly O[];
 }

@@ -117,9 +117,46 @@ export class PartitionWorker<O = OutputRecord> {
 
   /** Processes one batch; batches of a partition never overlap. Rejects when the partition must stop. */
   processBatch(records: readonly StreamRecord[], control: BatchControl): Promise<BatchOutcome> {
-    const run = this.busy.then(() => this.runBatch(records, control));
+    const run = this.afterBusy(control).then(() => this.runBatch(records, control));
     this.busy = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Restores the partition's state stores now — when the partition is assigned — instead of when its
+   * first batch arrives, so an idle partition is ready too and its restore shows on /status. As the
+   * restore at a batch's start: after `delivery.begin()`, whose producer initialisation fences a
+   * previous owner and aborts its open transaction (the changelog's end is then stable), and the
+   * empty transaction is aborted afterwards. Queued like a batch; a batch that arrives meanwhile
+   * waits for it. Resolves when restored (or nothing to do), rejects when it failed or `signal` fired.
+   */
+  restoreState(signal: AbortSignal): Promise<void> {
+    const run = this.busy.then(async () => {
+      const state = this.state;
+      if (!state?.stores.needsRestore || signal.aborted) return;
+      await this.delivery.begin();
+      try {
+        await state.stores.restore(state.reader, signal);
+      } finally {
+        await this.delivery.abort();
+      }
+    });
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for the work queued before a batch (a restore on assignment), heartbeating meanwhile. */
+  private async afterBusy(control: BatchControl): Promise<void> {
+    const busy = this.busy;
+    const heartbeats = setInterval(
+      () => void control.heartbeat().catch(() => undefined),
+      this.options.heartbeatIntervalMs,
+    );
+    try {
+      await busy;
+    } finally {
+      clearInterval(heartbeats);
+    }
   }
 
   /**
@@ -155,10 +192,14 @@ export class PartitionWorker<O = OutputRecord> {
     return run;
   }
 
-  /** Waits for the running batch, then closes the delivery. */
+  /** Waits for the running batch, then closes the delivery and drops the partition's state. */
   async close(): Promise<void> {
     await this.busy;
-    await this.delivery.close();
+    try {
+      await this.delivery.close();
+    } finally {
+      await this.state?.stores.close();
+    }
   }
 
   private async runBatch(all: readonly StreamRecord[], control: BatchControl): Promise<BatchOutcome> {

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseConfig } from '@sluice/config';
 import { retryPolicySchema } from '../failure/retry-policy';
@@ -100,6 +102,15 @@ export const streamRuntimeConfigSchema = z
     shutdownTimeoutMs: millis()
       .default(10_000)
       .describe('stop(): time to drain in-flight records and commit before giving up. Default 10000.'),
+    stateDir: z
+      .string()
+      .min(1)
+      .default(join(tmpdir(), 'sluice-state'))
+      .describe(
+        'Where state stores kept on disk live: <stateDir>/<group>/<topic>-<partition>/, rebuilt from their ' +
+          'changelogs on assignment, removed on revocation. One per process on a machine (locked). ' +
+          'Default <os tmpdir>/sluice-state.',
+      ),
   })
   .refine((c) => c.revokeTimeoutMs < c.sessionTimeoutMs, {
     path: ['revokeTimeoutMs'],

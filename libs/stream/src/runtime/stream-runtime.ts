@@ -28,6 +28,8 @@ import { ChangelogReader } from '../state/changelog-reader';
 import { changelogTopicFor } from '../state/changelog-topic';
 import { type StoreRestoreProgress } from '../state/key-value-store';
 import { PartitionState } from '../state/partition-state';
+import { StateDirectory } from '../state/state-directory';
+import { storeSpec } from '../state/store-engine';
 import { StreamMetrics } from './stream-metrics';
 
 /** Thrown by a commit for a partition this member no longer owns: nothing is committed. */
@@ -114,6 +116,8 @@ export class StreamRuntime<O = OutputRecord> {
   private strategy: DeliveryStrategy<O> | undefined;
   private parkedLog: ParkedKeyLog | undefined;
   private changelogReader: ChangelogReader | undefined;
+  /** Where stores kept on disk live (a processor that declared any). */
+  private stateDirectory: StateDirectory | undefined;
   private readonly runner: RecordRunner<O>;
   private readonly metrics: StreamMetrics | undefined;
   private unwatchMetrics: (() => void) | undefined;
@@ -159,7 +163,7 @@ export class StreamRuntime<O = OutputRecord> {
       // Without a delivery of its own the runtime produces the outputs to Kafka (O is OutputRecord).
       kafkaOutputs: options.delivery === undefined,
     });
-    const stores = processor.stateStores ?? [];
+    const stores = (processor.stateStores ?? []).map((s) => storeSpec(s).name);
     if (stores.length > 0) {
       if (options.delivery !== undefined || config.delivery !== 'exactly-once')
         throw new Error(
@@ -190,7 +194,7 @@ export class StreamRuntime<O = OutputRecord> {
   /** The changelog topics of the processor's state stores (`<group>-<store>-changelog`). */
   get changelogTopics(): string[] {
     return (this.options.processor.stateStores ?? []).map((s) =>
-      changelogTopicFor(this.options.config.group, s),
+      changelogTopicFor(this.options.config.group, storeSpec(s).name),
     );
   }
 
@@ -277,6 +281,8 @@ export class StreamRuntime<O = OutputRecord> {
     await this.admin.connect();
     await this.provisionDeadLetterTopic(this.admin);
     if (this.changelogTopics.length > 0) this.changelogReader = new ChangelogReader(kafka, this.admin);
+    if ((this.options.processor.stateStores ?? []).some((s) => storeSpec(s).storage === 'disk'))
+      this.stateDirectory = StateDirectory.open(config.stateDir, config.group);
     if (config.failure.onKeyFailure === 'park') {
       this.parkedLog = new ParkedKeyLog(kafka, this.admin, config.group);
       await this.parkedLog.start();
@@ -422,6 +428,8 @@ export class StreamRuntime<O = OutputRecord> {
       await this.admin?.disconnect();
     } finally {
       clearTimeout(abandonAt);
+      // Before `done` settles: a supervisor's next runtime in this process takes the directory again.
+      this.stateDirectory?.release();
       this.unwatchMetrics?.();
       if (this.failure !== undefined) this.rejectDone(this.failure);
       else this.resolveDone();
@@ -497,10 +505,31 @@ export class StreamRuntime<O = OutputRecord> {
     }
     // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
     this.positioned.clear();
-    if (this.options.delivery === undefined) return;
     const signal = this.generation.signal;
+    if (this.changelogReader) {
+      for (const [topic, partitions] of Object.entries(memberAssignment)) {
+        for (const partition of partitions) void this.restoreOnAssignment({ topic, partition }, signal);
+      }
+    }
+    if (this.options.delivery === undefined) return;
     for (const [topic, partitions] of Object.entries(memberAssignment)) {
       for (const partition of partitions) void this.positionOnAssignment({ topic, partition }, signal);
+    }
+  }
+
+  /**
+   * A partition assigned (or kept across a rebalance) to a stateful processor: its state stores are
+   * restored from their changelogs right away, not when a first batch comes (which for an idle
+   * partition could be never). A restore given up by a rebalance starts again on the next
+   * assignment; one that fails stops the runtime, as a failed restore at a batch's start does.
+   */
+  private async restoreOnAssignment(tp: TopicPartition, signal: AbortSignal): Promise<void> {
+    try {
+      if (signal.aborted || this.stopping) return;
+      const worker = await this.workerFor(tp);
+      await worker.restoreState(signal);
+    } catch (error) {
+      if (!signal.aborted && !this.stopping) void this.fail(error);
     }
   }
 
@@ -590,7 +619,10 @@ export class StreamRuntime<O = OutputRecord> {
         },
         this.parkedLog,
         this.changelogReader
-          ? { stores: new PartitionState(tp, config.group, stores), reader: this.changelogReader }
+          ? {
+              stores: new PartitionState(tp, config.group, stores, this.stateDirectory),
+              reader: this.changelogReader,
+            }
           : undefined,
       );
       this.workers.set(key, worker);

@@ -1,8 +1,13 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ChangelogReader } from './changelog-reader';
 import { changelogRecord, changelogTopicFor } from './changelog-topic';
 import { PartitionState } from './partition-state';
+import { StateDirectory } from './state-directory';
+import { type StoreStorage } from './store-engine';
 
 const tp = { topic: 'in', partition: 2 };
 const text = (b: Buffer | undefined) => b?.toString('utf8');
@@ -24,9 +29,33 @@ function fakeReader(records: Record<string, Array<[string, string | null]>>): Ch
   } as unknown as ChangelogReader;
 }
 
-describe('PartitionState', () => {
+// The same behaviour whichever engine holds the committed entries.
+for (const storage of ['memory', 'disk'] as const satisfies readonly StoreStorage[])
+  describe(`PartitionState (${storage} stores)`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-partition-state-'));
+    const directory = storage === 'disk' ? StateDirectory.open(dir, 'g') : undefined;
+    const opened: PartitionState[] = [];
+    const make = (names: string[]): PartitionState => {
+      const state = new PartitionState(
+        tp,
+        'g',
+        names.map((name) => ({ name, storage })),
+        directory,
+      );
+      opened.push(state);
+      return state;
+    };
+    after(async () => {
+      for (const state of opened) await state.close();
+      directory?.release();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    behaviour(make);
+  });
+
+function behaviour(make: (names: string[]) => PartitionState): void {
   it('a record sees its own writes, then the batch, then the committed state; commit and abort per batch', () => {
-    const state = new PartitionState(tp, 'g', ['s']);
+    const state = make(['s']);
     const first = state.beginRecord();
     first.store('s').put('a', Buffer.from('1'));
     assert.equal(text(first.store('s').get('a')), '1');
@@ -60,7 +89,7 @@ describe('PartitionState', () => {
   });
 
   it('restores every store from its changelog (tombstones delete) and reports progress', async () => {
-    const state = new PartitionState(tp, 'g', ['s', 't']);
+    const state = make(['s', 't']);
     assert.equal(state.needsRestore, true);
     await state.restore(
       fakeReader({
@@ -87,7 +116,7 @@ describe('PartitionState', () => {
   });
 
   it("the batch's changelog holds the last write per key of each store; a given-up record's writes are not in it", () => {
-    const state = new PartitionState(tp, 'g', ['s', 't']);
+    const state = make(['s', 't']);
     for (let i = 1; i <= 3; i++) {
       const record = state.beginRecord();
       record.store('s').put('time', Buffer.from(String(i)));
@@ -112,7 +141,9 @@ describe('PartitionState', () => {
     state.commitBatch();
     assert.deepEqual(state.batchChangelog(), [], 'a committed batch leaves nothing to record');
   });
+}
 
+describe('changelog records', () => {
   it('a change becomes a changelog record of the store topic (a delete is a tombstone)', () => {
     const r = changelogRecord('g', { store: 's', key: 'k', value: null });
     assert.equal(r.topic, 'g-s-changelog');

@@ -4,12 +4,18 @@ import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { changelogRecord, changelogTopicFor } from './changelog-topic';
 import { type StoreRestoreProgress } from './key-value-store';
 import { RecordState } from './record-state';
+import { MemoryStoreEngine } from './memory-store-engine';
+import { type DiskPartition, type StateDirectory } from './state-directory';
 import { StateStore } from './state-store';
+import { type StateStoreDeclaration, storeSpec } from './store-engine';
 
 /**
- * The state stores of one assigned partition (in memory), local to the PartitionWorker that owns
- * the partition: made when the partition is assigned here, restored from their changelog topics
- * before its first record runs, dropped when it is revoked — so state moves with the partition.
+ * The state stores of one assigned partition, local to the PartitionWorker that owns the
+ * partition: made when the partition is assigned here, restored from their changelog topics before
+ * its first record runs, dropped when it is revoked (`close`) — so state moves with the partition.
+ * A store's committed entries are in memory or, declared `storage: 'disk'`, in an LMDB environment
+ * in the runtime's StateDirectory; either way they are rebuilt from the changelog on assignment,
+ * which stays the source of truth (a kill -9 loses nothing the changelog does not restore).
  *
  * Batch discipline (exactly-once): each record's writes are staged for the batch once the record
  * succeeded. Before the batch commits, `batchChangelog` gives the changelog records of the last
@@ -24,12 +30,27 @@ export class PartitionState {
   private restored = false;
   private readonly progress = new Map<string, StoreRestoreProgress>();
 
+  private readonly disk: DiskPartition | undefined;
+
+  /** `directory`: where the stores declared `storage: 'disk'` are kept (required when there are any). */
   constructor(
     readonly tp: TopicPartition,
     private readonly group: string,
-    storeNames: readonly string[],
+    stores: readonly StateStoreDeclaration[],
+    directory?: StateDirectory,
   ) {
-    for (const name of storeNames) this.stores.set(name, new StateStore(name));
+    const specs = stores.map(storeSpec);
+    const onDisk = specs.find((s) => s.storage === 'disk');
+    if (onDisk && !directory)
+      throw new Error(
+        `state store "${onDisk.name}" is kept on disk, but the runtime was given no state directory`,
+      );
+    this.disk = onDisk ? directory!.openPartition(tp) : undefined;
+    for (const { name, storage } of specs)
+      this.stores.set(
+        name,
+        new StateStore(name, storage === 'disk' ? this.disk!.engine(name) : new MemoryStoreEngine()),
+      );
   }
 
   get needsRestore(): boolean {
@@ -57,18 +78,29 @@ export class PartitionState {
             ...(done ? { durationMs: Date.now() - started } : {}),
           });
         report(false);
+        // Written to the store a fetched slice at a time: one disk transaction per slice, not per record.
+        let slice: Array<[string, Buffer | null]> = [];
+        const flush = (): void => {
+          if (slice.length === 0) return;
+          store.restore(slice);
+          slice = [];
+        };
         await reader.read(
           changelog,
           this.tp.partition,
           range,
           (key, value) => {
             if (key === null) return;
-            store.restore(key.toString('utf8'), value);
+            slice.push([key.toString('utf8'), value]);
             restored += 1;
           },
           signal,
-          () => report(false),
+          () => {
+            flush();
+            report(false);
+          },
         );
+        flush();
         report(true);
       }),
     );
@@ -101,6 +133,13 @@ export class PartitionState {
   invalidate(): void {
     this.abortBatch();
     this.restored = false;
+  }
+
+  /** The partition left this instance (revoked, or the runtime stopped): its on-disk stores are deleted. */
+  async close(): Promise<void> {
+    this.abortBatch();
+    this.restored = false;
+    await this.disk?.destroy();
   }
 
   restoreProgress(): StoreRestoreProgress[] {

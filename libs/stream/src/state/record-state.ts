@@ -28,7 +28,10 @@ export class RecordState implements StateAccess {
         if (own !== undefined) return own === null ? undefined : own;
         return store.get(key);
       },
-      put: (key, value) => void overlay.set(key, value),
+      put: (key, value) => {
+        store.checkKey(key);
+        overlay.set(key, value);
+      },
       delete: (key) => void overlay.set(key, null),
       entries: function* () {
         for (const [key, value] of store.entries()) if (!overlay.has(key)) yield [key, value];

@@ -1,23 +1,29 @@
+import { type StoreEngine } from './store-engine';
+
 /**
- * One named store of one assigned partition, in memory: the entries committed with the last Kafka
- * transaction, and on top of them the writes of the batch under way (`pending`, a null value
- * deletes). A batch that commits folds its writes in (`commitBatch`); a batch given up drops them
- * (`abortBatch`), so the store always equals what its changelog holds read committed.
+ * One named store of one assigned partition: the entries committed with the last Kafka transaction
+ * (its engine: in memory or on disk), and on top of them the writes of the batch under way
+ * (`pending`, in memory, a null value deletes). A batch that commits writes its pending entries
+ * to the engine as one unit (`commitBatch`); a batch given up drops them (`abortBatch`), so the
+ * engine always equals what the changelog holds read committed.
  */
 export class StateStore {
-  private readonly committed = new Map<string, Buffer>();
   private pending = new Map<string, Buffer | null>();
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    private readonly engine: StoreEngine,
+  ) {}
 
+  /** Committed entries. */
   get size(): number {
-    return this.committed.size;
+    return this.engine.size;
   }
 
   get(key: string): Buffer | undefined {
     const p = this.pending.get(key);
     if (p !== undefined) return p === null ? undefined : p;
-    return this.committed.get(key);
+    return this.engine.get(key);
   }
 
   /** The batch's view of whether `key` was written in it (null: deleted). */
@@ -31,8 +37,13 @@ export class StateStore {
   }
 
   *entries(): IterableIterator<[string, Buffer]> {
-    for (const [key, value] of this.committed) if (!this.pending.has(key)) yield [key, value];
+    for (const [key, value] of this.engine.entries()) if (!this.pending.has(key)) yield [key, value];
     for (const [key, value] of this.pending) if (value !== null) yield [key, value];
+  }
+
+  /** Throws when the engine cannot hold `key` (checked at the record's write). */
+  checkKey(key: string): void {
+    this.engine.checkKey(key);
   }
 
   /** A write of the batch under way. */
@@ -40,17 +51,13 @@ export class StateStore {
     this.pending.set(key, value);
   }
 
-  /** A changelog record read during restore (already committed). */
-  restore(key: string, value: Buffer | null): void {
-    if (value === null) this.committed.delete(key);
-    else this.committed.set(key, value);
+  /** Changelog records read during restore (already committed), in offset order. */
+  restore(changes: Iterable<readonly [string, Buffer | null]>): void {
+    this.engine.write(changes);
   }
 
   commitBatch(): void {
-    for (const [key, value] of this.pending) {
-      if (value === null) this.committed.delete(key);
-      else this.committed.set(key, value);
-    }
+    if (this.pending.size > 0) this.engine.write(this.pending);
     this.pending = new Map();
   }
 
@@ -59,7 +66,7 @@ export class StateStore {
   }
 
   clear(): void {
-    this.committed.clear();
+    this.engine.clear();
     this.pending = new Map();
   }
 }

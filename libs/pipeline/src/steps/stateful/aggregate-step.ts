@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { KeyValueStore, StateAccess } from '@sluice/stream';
+import type { KeyValueStore, StateAccess, StoreStorage } from '@sluice/stream';
 import { Expression } from '../../expression/expression';
 import { StepFailedError } from '../../pipeline/pipeline-errors';
 import type { StepResult, WorkingRecord } from '../../record/pipeline-record';
 import { scopeOf } from '../../record/record-scope';
 import { addedField, type FieldSpec, newRecord, primitive } from '../../schema/avro-builder';
 import type { StreamSchemas } from '../../schema/derived-schema';
-import { duration, expressionText, fieldName, storeName } from '../config-fields';
+import { duration, expressionText, fieldName, storeName, storeStorage } from '../config-fields';
 import { type Step, stepDefinition } from '../step';
 import { Aggregation, type AggregationKind } from './aggregations';
 import { EventTime, keyText, storeOf } from './stateful-support';
@@ -73,6 +73,7 @@ const configSchema = z
       .default('Aggregate')
       .describe('The output record name (namespace sluice.aggregate). Default Aggregate.'),
     store: storeName.optional().describe('The state store. Default aggregate-<step index>.'),
+    storage: storeStorage,
   })
   .superRefine((c, ctx) => {
     if (c.window.size <= 0)
@@ -108,6 +109,7 @@ export class AggregateStep implements Step {
     private readonly recordName: string,
     private readonly store: string,
     private readonly label: string,
+    readonly storage?: StoreStorage,
   ) {
     this.stores = [store];
   }
@@ -232,7 +234,7 @@ export const aggregateStep = stepDefinition({
     'min, max, avg, last; emits each window once when it closes (`emit: final`) or after every record ' +
     '(`updates`). Records later than the grace period go to the DLQ (`LateRecordError`). Output key ' +
     '`{group, window_start}`, value `{group, window_start, window_end, final, <aggregations>}`. Stateful, per ' +
-    'input partition (group by the key, or re-key first); state in memory, backed by a compacted changelog in ' +
+    'input partition (group by the key, or re-key first); state in memory or on disk (`storage`), backed by a compacted changelog in ' +
     "the pipeline's transaction. Needs mode exactly-once and one input topic.",
   configSchema,
   example:
@@ -248,5 +250,6 @@ export const aggregateStep = stepDefinition({
       cfg.name,
       cfg.store ?? `aggregate-${context.index}`,
       context.label,
+      cfg.storage,
     ),
 });

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { KeyValueStore, StateAccess } from '@sluice/stream';
+import type { KeyValueStore, StateAccess, StoreStorage } from '@sluice/stream';
 import { Expression } from '../../expression/expression';
 import type { StepResult, WorkingRecord } from '../../record/pipeline-record';
 import { scopeOf } from '../../record/record-scope';
 import type { StreamSchemas } from '../../schema/derived-schema';
-import { duration, expressionText, storeName } from '../config-fields';
+import { duration, expressionText, storeName, storeStorage } from '../config-fields';
 import { type Step, stepDefinition } from '../step';
 import { bytesNumber, EventTime, keyText, numberBytes, storeOf } from './stateful-support';
 
@@ -26,6 +26,7 @@ const configSchema = z.strictObject({
     .describe(
       'The state store (its changelog topic is <groupId>-<store>-changelog). Default dedupe-<step index>.',
     ),
+  storage: storeStorage,
 });
 
 /**
@@ -44,6 +45,7 @@ export class DedupeStep implements Step {
     private readonly time: EventTime,
     private readonly store: string,
     private readonly label: string,
+    readonly storage?: StoreStorage,
   ) {
     this.stores = [store];
   }
@@ -81,7 +83,7 @@ export const dedupeStep = stepDefinition({
   name: 'dedupe',
   summary:
     'Drops records whose key (or `key` expression) was already let through within a time window. Stateful: the ' +
-    'keys seen are kept per input partition in an in-memory state store backed by a compacted changelog topic ' +
+    'keys seen are kept per input partition in a state store (in memory, or on disk with `storage: disk`) backed by a compacted changelog topic ' +
     '(`<groupId>-<store>-changelog`) written in the same Kafka transaction as the outputs and offsets, so a ' +
     'duplicate is recognised across kill -9 and rebalances. Needs mode exactly-once and one input topic.',
   configSchema,
@@ -93,5 +95,6 @@ export const dedupeStep = stepDefinition({
       new EventTime(cfg.time, context.label),
       cfg.store ?? `dedupe-${context.index}`,
       context.label,
+      cfg.storage,
     ),
 });
