@@ -185,21 +185,25 @@ export class TwoWayBed {
       });
   }
 
-  /** Rows of `table` on a side, `id:v:n` in id order. */
-  async rowsOf(site: Site, table: string): Promise<string[]> {
+  /** Rows of `table` on a side, `id:v:n` (or the `columns` given) in id order. */
+  async rowsOf(site: Site, table: string, columns: readonly string[] = ['id', 'v', 'n']): Promise<string[]> {
     const { rows } = await this.client(site).query<{ line: string }>(
-      `SELECT concat_ws(':', id, v, n) AS line FROM ${this.table(table)} ORDER BY id`,
+      `SELECT concat_ws(':', ${columns.join(', ')}) AS line FROM ${this.table(table)} ORDER BY id`,
     );
     return rows.map((r) => r.line);
   }
 
   /** Waits until both sides hold the same rows of `table`; the failure says where they differ. */
-  async converged(table: string, timeoutMs = 90_000): Promise<string[]> {
+  async converged(
+    table: string,
+    timeoutMs = 90_000,
+    columns: readonly string[] = ['id', 'v', 'n'],
+  ): Promise<string[]> {
     let difference = '';
     return this.bed
       .waitFor(
         async () => {
-          const [onA, onB] = [await this.rowsOf('a', table), await this.rowsOf('b', table)];
+          const [onA, onB] = [await this.rowsOf('a', table, columns), await this.rowsOf('b', table, columns)];
           if (JSON.stringify(onA) === JSON.stringify(onB)) return onA;
           const [setA, setB] = [new Set(onA), new Set(onB)];
           difference =

@@ -33,6 +33,9 @@ describe('classifyPostgresFailure', () => {
     ['23505', 'integrity', false],
     ['23502', 'integrity', false],
     ['42P01', 'other', false],
+    ['42703', 'definition', false],
+    ['42804', 'definition', false],
+    ['42883', 'definition', false],
     ['XX000', 'other', false],
   ];
   for (const [sqlState, kind, transient] of bySqlState) {

@@ -43,6 +43,11 @@ export type PostgresFailureKind =
   | 'data'
   /** Class 23: a constraint refused the row; 23505 is a unique violation. */
   | 'integrity'
+  /**
+   * 42703, 42804, 42883: the statement does not fit the table any more — a column missing, or of
+   * another type than the statement was built for (changed by hand since it was checked).
+   */
+  | 'definition'
   /** Any other SQLSTATE: a bug, a missing table, an internal error. */
   | 'other';
 
@@ -90,6 +95,9 @@ const BY_CODE: Readonly<Record<string, Judgement>> = {
   '42501': judge('privilege', false, 'the role lacks a privilege'),
   '42704': judge('missing-object', false, 'the object does not exist'),
   '3D000': judge('missing-database', false, 'the database does not exist'),
+  '42703': judge('definition', false, 'a column the statement names does not exist'),
+  '42804': judge('definition', false, "a value's type does not match its column's"),
+  '42883': judge('definition', false, 'no operator or function for these types (a column of another type)'),
 };
 
 /** SQLSTATE classes (the first two characters) judged as a whole. */

@@ -85,6 +85,8 @@ interface PreparedTarget {
   readonly origin: ReplicationOrigin | undefined;
   /** `sync`, with the target's track_commit_timestamp read. */
   readonly sync: SyncWriting | undefined;
+  /** Told to check the tables again when a write found one changed (the delivery's tableChanged). */
+  readonly shaper: TableShaper;
 }
 
 /**
@@ -164,7 +166,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       shaper,
       route: (topic) => this.route(topic),
     });
-    this.prepared = { pool, books, processor, origin, sync };
+    this.prepared = { pool, books, processor, origin, sync, shaper };
   }
 
   /**
@@ -206,7 +208,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
 
   protected runtimeParts(): RuntimeParts<RowChange> {
     const { config } = this;
-    const { pool, books, processor, origin, sync } = this.prepared!;
+    const { pool, books, processor, origin, sync, shaper } = this.prepared!;
     return {
       config: this.runtimeConfig,
       processor,
@@ -225,6 +227,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
           // Lag for Kafka's tools: each committed position mirrored to the group.
           commitGroupOffset: context.commitGroupOffset,
           logger: this.supervision.logger,
+          tableChanged: () => shaper.forget(),
         })),
     };
   }

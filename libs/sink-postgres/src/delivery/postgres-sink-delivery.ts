@@ -71,6 +71,11 @@ export interface PostgresSinkDeliveryOptions {
   readonly commitGroupOffset?: GroupOffsetCommitter;
   /** Where a failed mirror commit is told (warn the first time per partition, then debug). */
   readonly logger?: Pick<Logger, 'warn' | 'debug'>;
+  /**
+   * A batch's statement did not fit its table (SQLSTATE 42703/42804/42883: a column dropped or of
+   * another type since the table was checked): the tables are to be checked again (TableShaper.forget).
+   */
+  readonly tableChanged?: () => void;
 }
 
 const tracing = new MessageTracing('@sluice/sink-postgres');
@@ -266,7 +271,12 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
 
   async checkpoint(nextOffset: bigint): Promise<void> {
     if (this.epoch === undefined) await this.startingOffset();
-    const report = await retryOrThrow(() => this.commit(nextOffset), this.commitRetry);
+    const report = await retryOrThrow(() => this.commit(nextOffset), this.commitRetry).catch(
+      (error: unknown) => {
+        if (classifyPostgresFailure(error)?.kind === 'definition') this.options.tableChanged?.();
+        throw error;
+      },
+    );
     this.record(report);
     // Committed: also to the Kafka group, in the background (PostgresSinkDelivery's note).
     this.position.stored(nextOffset);

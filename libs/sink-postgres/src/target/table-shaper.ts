@@ -23,7 +23,7 @@ export interface ShaperOptions {
  */
 export class TableShaper {
   private readonly shaped = new Map<string, Promise<void>>();
-  private readonly byTable = new WeakMap<TargetTable, Promise<void>>();
+  private byTable = new WeakMap<TargetTable, Promise<void>>();
   private readonly existing = new Set<string>();
 
   constructor(
@@ -54,6 +54,17 @@ export class TableShaper {
       });
     }
     return shaping;
+  }
+
+  /**
+   * Forgets every decision: each table is checked again at its next record. Called when a write
+   * found a table other than checked (a column's type changed by hand, or by the other side of a
+   * two-way sync): checked again, its records meet IncompatibleTableError, and are dead-lettered
+   * with the column and both types, instead of the batch failing over and over.
+   */
+  forget(): void {
+    this.shaped.clear();
+    this.byTable = new WeakMap();
   }
 
   /** Whether the table exists (a tombstone for a table never written deletes nothing). */
