@@ -22,6 +22,7 @@ import { benchSourceWebhook } from './source-webhook.bench';
 import { benchSourceHttpPoll } from './source-http-poll.bench';
 import { benchStateful } from './stateful.bench';
 import { benchTransformer } from './transformer.bench';
+import { benchTwoWaySync } from './two-way-sync.bench';
 
 interface Suite {
   name: string;
@@ -94,6 +95,11 @@ const SUITES: Suite[] = [
     name: 'pipeline',
     parts: ['postgres', 'kafka', 'registry'],
     run: ({ runs, quick }) => benchPipeline({ runs, quick }),
+  },
+  {
+    name: 'two-way-sync',
+    parts: ['postgres', 'kafka', 'registry'],
+    run: ({ runs, quick }) => benchTwoWaySync({ runs, quick }),
   },
 ];
 

@@ -33,6 +33,18 @@ export class SyncApp extends AppChild {
 /** Columns of every synced table: the writer's side and sequence in `v`, a counter in `n`. */
 const TABLE_DDL = (qualified: string) => `CREATE TABLE ${qualified} (id int PRIMARY KEY, v text, n int)`;
 
+export interface TwoWayBedOptions {
+  /** Rows on each side before the apps start, at keys of its own. Default 10. */
+  readonly seed?: number;
+  /**
+   * `one-way`: only A → B (source-a and sink-a-to-b), without sync, replication origin or origin
+   * filter: plain replication of the same tables, the bench's baseline. Default `two-way`.
+   */
+  readonly mode?: 'two-way' | 'one-way';
+  /** More DDL per table and side, run before the apps start (a bench's timestamp trigger). */
+  readonly prepare?: (client: Client, qualified: string) => Promise<void>;
+}
+
 export class TwoWayBed {
   readonly apps = new Map<AppName, SyncApp>();
   private readonly decoder = new RecordDecoder(
@@ -45,6 +57,7 @@ export class TwoWayBed {
     readonly tables: readonly string[],
     /** last-writer-wins when the servers track commit times, else source-priority (site a). */
     readonly rule: 'last-writer-wins' | 'source-priority',
+    readonly mode: 'two-way' | 'one-way',
   ) {}
 
   get name(): string {
@@ -53,17 +66,28 @@ export class TwoWayBed {
 
   /**
    * Both schemas with `tables` (REPLICA IDENTITY FULL), `seed` rows on each side at keys of its own
-   * (a: 1…seed, b: seed+1…2·seed, so each side's snapshot creates its topic), then the four apps:
+   * (a: 1…seed, b: seed+1…2·seed, so each side's snapshot creates its topic; one-way, on A only), then the four apps:
    * both sources streaming before either sink starts (a snapshot cannot tell a sink's rows).
    */
-  static async open(prefix: string, tables: readonly string[], seed = 10): Promise<TwoWayBed> {
+  static async open(
+    prefix: string,
+    tables: readonly string[],
+    options: TwoWayBedOptions = {},
+  ): Promise<TwoWayBed> {
+    const seed = options.seed ?? 10;
     const bed = await SourceTestBed.open(prefix);
     const b = new Client({ ...stackAddresses().postgres, database: 'sink' });
     await b.connect();
     const tracking =
       (await b.query<{ on: string }>("SELECT current_setting('track_commit_timestamp') AS on")).rows[0].on ===
       'on';
-    const two = new TwoWayBed(bed, b, tables, tracking ? 'last-writer-wins' : 'source-priority');
+    const two = new TwoWayBed(
+      bed,
+      b,
+      tables,
+      tracking ? 'last-writer-wins' : 'source-priority',
+      options.mode ?? 'two-way',
+    );
     await b.query(`CREATE SCHEMA ${bed.name}`);
     for (const table of tables)
       for (const [side, from] of [
@@ -73,7 +97,10 @@ export class TwoWayBed {
         await side.query(TABLE_DDL(two.table(table)));
         // Full before images: an edit made on top of the other side's row is told from a conflict.
         await side.query(`ALTER TABLE ${two.table(table)} REPLICA IDENTITY FULL`);
+        await options.prepare?.(side, two.table(table));
         const site = side === bed.pg ? 'a' : 'b';
+        // One-way: B's own rows would never reach A.
+        if (site === 'b' && two.mode === 'one-way') continue;
         await side.query(
           `INSERT INTO ${two.table(table)} SELECT g, '${site}:seed', 0 FROM generate_series($1::int, $2::int) g`,
           [from, from + seed - 1],
@@ -119,8 +146,21 @@ export class TwoWayBed {
       registry: { url: stack.registryUrl },
     });
     this.bed.trackSlot(`${this.name}_a`);
-    const planned = (app: AppName) => plan.find((p) => p.name === app)!.config;
-    for (const name of ['source-a', 'source-b'] as const) {
+    const oneWay = this.mode === 'one-way';
+    const planned = (app: AppName): Record<string, unknown> => {
+      const config = { ...plan.find((p) => p.name === app)!.config };
+      if (!oneWay) return config;
+      // Plain replication: what two-way sync adds, taken away.
+      delete config.events;
+      delete config.sync;
+      delete config.merge;
+      if (config.target) config.target = { ...config.target, replicationOrigin: false };
+      return config;
+    };
+    const sources = oneWay ? (['source-a'] as const) : (['source-a', 'source-b'] as const);
+    const sinks = oneWay ? (['sink-a-to-b'] as const) : (['sink-a-to-b', 'sink-b-to-a'] as const);
+    const sites = oneWay ? (['a'] as const) : SITES;
+    for (const name of sources) {
       const port = await freePort();
       const config = this.bed.config({
         ...planned(name),
@@ -129,7 +169,7 @@ export class TwoWayBed {
       });
       this.apps.set(name, new SyncApp(name, config, `http://127.0.0.1:${port}`));
     }
-    for (const name of ['sink-a-to-b', 'sink-b-to-a'] as const) {
+    for (const name of sinks) {
       const port = await freePort();
       const config = planned(name) as { target: Record<string, unknown> };
       this.apps.set(
@@ -149,12 +189,12 @@ export class TwoWayBed {
         ),
       );
     }
-    for (const name of ['source-a', 'source-b'] as const) this.apps.get(name)!.start();
-    for (const name of ['source-a', 'source-b'] as const) await this.untilStreaming(name);
+    for (const name of sources) this.apps.get(name)!.start();
+    for (const name of sources) await this.untilStreaming(name);
     await this.bed.waitFor(
       async () => {
         const counts = await Promise.all(
-          SITES.flatMap((site) =>
+          sites.flatMap((site) =>
             this.tables.map((t) => this.endOffset(this.topic(site, t)).catch(() => 0n)),
           ),
         );
@@ -163,7 +203,7 @@ export class TwoWayBed {
       60_000,
       'every topic holds its side’s snapshot',
     );
-    for (const name of ['sink-a-to-b', 'sink-b-to-a'] as const) this.apps.get(name)!.start();
+    for (const name of sinks) this.apps.get(name)!.start();
   }
 
   /** Waits until a source's /status says streaming (after a start or restart). */
