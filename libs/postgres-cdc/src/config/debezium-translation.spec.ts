@@ -37,6 +37,7 @@ const connector = {
     transforms: 'unwrap',
     'transforms.unwrap.type': 'io.debezium.transforms.ExtractNewRecordState',
     'time.precision.mode': 'connect',
+    'datatype.propagate.source.type': '.+\\.NUMERIC,public\\.orders\\.varchar',
     'table.whitelist.extra': 'x',
   },
 };
@@ -60,7 +61,10 @@ describe('translateDebeziumConfig', () => {
         include: ['billing.*', 'public.orders', 'public.customer_*'],
         keyColumns: 'public.events:tenant_id,id',
       },
-      columns: { exclude: ['public.customers.ssn'] },
+      columns: {
+        exclude: ['public.customers.ssn'],
+        propagateSourceDataTypes: ['*.*.NUMERIC', 'public.orders.varchar'],
+      },
       events: { skippedOperations: 'none', tombstonesOnDelete: false, transactionMetadata: true },
       types: { decimalHandlingMode: 'string' },
       snapshot: { mode: 'never' },

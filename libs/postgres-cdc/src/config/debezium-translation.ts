@@ -25,10 +25,10 @@ function patterns(key: string, value: string, out: Translator): string[] | undef
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)) {
-    // `\.` is a dot; `.*` any text; a lone `.` (any character) is taken as the dot it nearly always means.
+    // `\.` is a dot; `.*` (and `.+`: names are never empty) any text; a lone `.` (any character) is taken as the dot it nearly always means.
     const pattern = raw
       .split('\\.')
-      .map((part) => part.replace(/\.\*/g, '*'))
+      .map((part) => part.replace(/\.[*+]/g, '*'))
       .join('.');
     if (/[\\[\](){}+?|^$]/.test(pattern)) {
       out.skip(
@@ -127,6 +127,14 @@ const SETTINGS: Record<string, Setter> = {
   'message.key.columns': text('tables.keyColumns'),
   'column.propagate.source.type': (value, out) =>
     out.set('columns.propagateSourceType', patterns(out.key, value, out)),
+  // Debezium matches `schema.table.type`: its usual `.+\.NUMERIC` is `*.*.NUMERIC` here.
+  'datatype.propagate.source.type': (value, out) =>
+    out.set(
+      'columns.propagateSourceDataTypes',
+      patterns(out.key, value, out)?.map((p) =>
+        p.split('.').length === 2 && p.startsWith('*.') ? `*.${p}` : p,
+      ),
+    ),
   'skipped.operations': text('events.skippedOperations'),
   'decimal.handling.mode': oneOf('types.decimalHandlingMode', ['precise', 'double', 'string']),
   'hstore.handling.mode': oneOf('types.hstoreHandlingMode', ['json', 'map']),
@@ -165,7 +173,7 @@ const NOT_APPLICABLE: Array<[RegExp, string]> = [
   [/^topic\.creation\./, 'Sluice creates its topics itself (topics.partitions, topics.replicationFactor)'],
   [/^column\.mask\./, 'masking differs (HMAC-SHA256 with a key, or stars): write columns.mask rules'],
   [
-    /^(time\.precision\.mode|binary\.handling\.mode|datatype\.propagate\.source\.type)$/,
+    /^(time\.precision\.mode|binary\.handling\.mode)$/,
     'not offered: Sluice writes the defaults (adaptive, bytes)',
   ],
 ];

@@ -196,6 +196,12 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           'Columns whose schema carries their Postgres type as parameters __debezium.source.column.type, .length, .scale and .name (Debezium column.propagate.source.type), schema.table.column patterns. Default none.',
         ),
+      propagateSourceDataTypes: z
+        .array(z.string().regex(COLUMN_PATTERN, 'expected schema.table.type'))
+        .default([])
+        .describe(
+          'The same parameters for every column of a type (Debezium datatype.propagate.source.type): schema.table.type patterns, the type as __debezium.source.column.type names it (numeric, varchar, int4…), matched without regard to case; *.*.numeric for every numeric column. Default none.',
+        ),
     })
     .prefault({}),
   types: z

@@ -146,7 +146,7 @@ describe('column.propagate.source.type', () => {
 
   it('adds type, length, scale and name as Debezium (pgjdbc precision and scale), after existing parameters', () => {
     assert.deepEqual(parameters('id'), {
-      '__debezium.source.column.type': 'SERIAL',
+      '__debezium.source.column.type': 'INT4',
       '__debezium.source.column.length': '10',
       '__debezium.source.column.scale': '0',
       '__debezium.source.column.name': 'id',
@@ -173,11 +173,98 @@ describe('column.propagate.source.type', () => {
     });
   });
 
-  it('also on the key schema; events still encode', () => {
+  it("not on the key schema (Debezium's column mappers shape the value schema only); events still encode", () => {
     const key = (schema.keySchema as { fields: Array<{ type: unknown }> }).fields[0].type;
-    assert.equal((key as Record<string, unknown>)['connect.parameters'] !== undefined, true);
+    assert.deepEqual(key, { type: 'int', 'connect.default': 0 });
     const [event] = new ChangeEventBuilder().insert(schema, ROW, POSITION);
     assert.deepEqual(schema.valueCodec.invalidPaths(event.value), []);
+  });
+});
+
+describe('column.propagate.source.type in a snapshot (Debezium reads JDBC metadata there)', () => {
+  const relation: Relation = {
+    ...RELATION,
+    columns: [
+      ...RELATION.columns,
+      { index: 4, name: 'free', typeOid: PgOid.NUMERIC, typeModifier: -1, isKey: false },
+      { index: 5, name: 'mood', typeOid: 70001, typeModifier: -1, isKey: false },
+    ],
+  };
+  const catalog = TypeCatalog.of([
+    builtin(PgOid.INT4, 'int4'),
+    builtin(PgOid.VARCHAR, 'varchar'),
+    builtin(PgOid.NUMERIC, 'numeric'),
+    builtin(PgOid.TEXT, 'text'),
+    { ...builtin(70001, 'mood'), schema: 'shop', kind: 'enum', enumLabels: ['happy', 'sad'] },
+  ]);
+  const build = (columnMetadata: 'snapshot' | 'streaming') => {
+    const schema = TableSchema.build(relation, catalog, FACTS, {
+      ...OPTIONS,
+      propagateSourceType: new Set(['id', 'free', 'mood']),
+      columnMetadata,
+    });
+    const value = (
+      (schema.valueSchema as { fields: Array<{ type: unknown }> }).fields[0].type as unknown[]
+    )[1] as {
+      fields: Array<{ name: string; type: unknown }>;
+    };
+    return (name: string) => {
+      const field = value.fields.find((f) => f.name === name)!;
+      const type = Array.isArray(field.type) ? field.type.find((t) => t !== 'null') : field.type;
+      return (type as Record<string, unknown>)['connect.parameters'] as Record<string, string>;
+    };
+  };
+
+  it('snapshot: SERIAL, numeric length 0 and no scale, a type outside the search path as "SCHEMA"."NAME"', () => {
+    const parameters = build('snapshot');
+    assert.equal(parameters('id')['__debezium.source.column.type'], 'SERIAL');
+    assert.deepEqual(parameters('free'), {
+      '__debezium.source.column.type': 'NUMERIC',
+      '__debezium.source.column.length': '0',
+      '__debezium.source.column.name': 'free',
+    });
+    assert.equal(parameters('mood')['__debezium.source.column.type'], '"SHOP"."MOOD"');
+  });
+
+  it('streaming: INT4, numeric 131089/0, the type by its name', () => {
+    const parameters = build('streaming');
+    assert.equal(parameters('id')['__debezium.source.column.type'], 'INT4');
+    assert.deepEqual(
+      [
+        parameters('free')['__debezium.source.column.length'],
+        parameters('free')['__debezium.source.column.scale'],
+      ],
+      ['131089', '0'],
+    );
+    assert.equal(parameters('mood')['__debezium.source.column.type'], 'MOOD');
+  });
+});
+
+describe('datatype.propagate.source.type', () => {
+  it("adds the same parameters to the columns whose type the predicate selects, by Debezium's type name", () => {
+    const seen: string[] = [];
+    const schema = TableSchema.build(RELATION, CATALOG, FACTS, {
+      ...OPTIONS,
+      propagateSourceDataType: (typeName) => {
+        seen.push(typeName);
+        return typeName === 'NUMERIC' || typeName === 'INT4';
+      },
+    });
+    const value = (
+      (schema.valueSchema as { fields: Array<{ type: unknown }> }).fields[0].type as unknown[]
+    )[1] as {
+      fields: Array<{ name: string; type: unknown }>;
+    };
+    const parameters = (name: string) => {
+      const field = value.fields.find((f) => f.name === name)!;
+      const type = Array.isArray(field.type) ? field.type.find((t) => t !== 'null') : field.type;
+      return (type as Record<string, unknown>)['connect.parameters'] as Record<string, string> | undefined;
+    };
+    assert.deepEqual(seen, ['INT4', 'VARCHAR', 'NUMERIC', 'TEXT']);
+    assert.equal(parameters('amount')?.['__debezium.source.column.type'], 'NUMERIC');
+    assert.equal(parameters('id')?.['__debezium.source.column.type'], 'INT4');
+    assert.equal(parameters('code'), undefined);
+    assert.equal(parameters('note'), undefined);
   });
 });
 

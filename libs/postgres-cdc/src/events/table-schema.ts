@@ -16,7 +16,12 @@ import {
   type ColumnMask,
   createColumnConverter,
 } from '../values/column-converter';
-import { sourceTypeParameters, withConnectParameters } from '../values/source-type-parameters';
+import {
+  type ColumnMetadataOrigin,
+  SOURCE_TYPE_PARAMETER,
+  sourceTypeParameters,
+  withConnectParameters,
+} from '../values/source-type-parameters';
 import { avroDefaultJson, columnDefault, defaultTypeName } from '../values/column-default';
 import { zeroValue } from '../values/zero-value';
 import { avroFullName, avroName } from './avro-name';
@@ -43,6 +48,18 @@ export interface TableSchemaOptions {
   >;
   /** Columns whose schema carries their source type (column.propagate.source.type), by name. */
   readonly propagateSourceType?: ReadonlySet<string>;
+  /**
+   * Whether a column of this type carries its source type too (datatype.propagate.source.type),
+   * by the type name __debezium.source.column.type writes (`NUMERIC`, `SERIAL`).
+   */
+  readonly propagateSourceDataType?: (typeName: string) => boolean;
+  /**
+   * Where Debezium would have read the column metadata the propagated parameters describe: a
+   * snapshot's from JDBC (pgjdbc: `SERIAL`, unconstrained numeric length 0 and no scale, a type
+   * outside the search path as `"SCHEMA"."NAME"`), a streamed change's from pgoutput's Relation
+   * message (`INT4`, numeric 131089/0, `NAME`). Default streaming.
+   */
+  readonly columnMetadata?: ColumnMetadataOrigin;
 }
 
 /** One column of the table as events carry it: where its value sits in a tuple, how to convert. */
@@ -155,6 +172,7 @@ export class TableSchema {
 
     const slots = new Map<string, ColumnSlot>();
     const skipped: string[] = [];
+    const keyConverters = new Map<string, ColumnConverter>();
     for (const column of relation.columns) {
       let converter = createColumnConverter(catalog, column, {
         ...options.types,
@@ -166,12 +184,20 @@ export class TableSchema {
         skipped.push(column.name);
         continue;
       }
-      if (options.propagateSourceType?.has(column.name)) {
-        const parameters = sourceTypeParameters(catalog, {
-          ...column,
-          defaultExpression: facts.defaults?.get(column.name),
-        });
-        converter = { ...converter, schema: withConnectParameters(converter.schema, parameters) };
+      if (options.propagateSourceType || options.propagateSourceDataType) {
+        const parameters = sourceTypeParameters(
+          catalog,
+          { ...column, defaultExpression: facts.defaults?.get(column.name) },
+          options.columnMetadata ?? 'streaming',
+        );
+        if (
+          options.propagateSourceType?.has(column.name) ||
+          options.propagateSourceDataType?.(parameters[SOURCE_TYPE_PARAMETER]!)
+        ) {
+          // Debezium's column mappers shape the value schema only: the key keeps the plain one.
+          keyConverters.set(column.name, converter);
+          converter = { ...converter, schema: withConnectParameters(converter.schema, parameters) };
+        }
       }
       // A masked column's schema does not carry its unmasked default.
       const typeName = options.maskedColumns?.has(column.name)
@@ -200,7 +226,8 @@ export class TableSchema {
       const slot = slots.get(key);
       if (slot === undefined)
         throw new ConfigError(`Key column ${key} of table ${name} has a type Sluice cannot map`);
-      return slot;
+      const plain = keyConverters.get(key);
+      return plain === undefined ? slot : { ...slot, converter: plain };
     });
     const excluded = options.excludedColumns ?? new Set<string>();
     const columns = [...slots.values()].filter(

@@ -9,6 +9,7 @@ import type { OutgoingEvent } from '../publishing/change-event-publisher';
 import type { CatalogQuery } from '../types/catalog-query';
 import { loadTableColumnFacts } from '../types/table-columns';
 import type { TypeCatalog } from '../types/type-catalog';
+import type { ColumnMetadataOrigin } from '../values/source-type-parameters';
 import type { HeldTable } from './source-status';
 
 /** What the registry decided for one table version. */
@@ -80,8 +81,11 @@ export class CapturedTables {
 
   constructor(private readonly options: CapturedTablesOptions) {}
 
-  /** Describes (or re-describes) a table from a Relation message or a snapshot description. */
-  async describe(relation: Relation): Promise<void> {
+  /**
+   * Describes (or re-describes) a table from a Relation message or, `from` snapshot, a snapshot
+   * description (propagated source types then read as Debezium's snapshot reads them).
+   */
+  async describe(relation: Relation, from: ColumnMetadataOrigin = 'streaming'): Promise<void> {
     const name = `${relation.schema}.${relation.table}`;
     let captured = this.byRelation.get(relation.relationId);
     if (captured === undefined) {
@@ -100,12 +104,10 @@ export class CapturedTables {
     }
     await this.options.catalog.ensure(relation.columns.map((c) => c.typeOid));
     const facts = await loadTableColumnFacts(this.options.query, relation.relationId);
-    const schema = TableSchema.build(
-      relation,
-      this.options.catalog,
-      facts,
-      this.options.schemaOptions(relation),
-    );
+    const schema = TableSchema.build(relation, this.options.catalog, facts, {
+      ...this.options.schemaOptions(relation),
+      columnMetadata: from,
+    });
     const current = captured.hold?.schema ?? captured.registered?.schema;
     if (!schema.avroDiffersFrom(current)) {
       if (captured.hold) captured.hold = { ...captured.hold, schema };

@@ -37,6 +37,22 @@ describe('compileSourceConfig', () => {
     assert.equal(keyColumnsOf({ schema: 'sales', table: 'orders' }), undefined);
   });
 
+  it('propagateSourceDataTypes: schema.table.type patterns, the type matched without regard to case', () => {
+    const { schemaOptions } = compile({
+      columns: { propagateSourceDataTypes: ['*.*.NUMERIC', 'shop.orders.varchar'] },
+    });
+    const orders = schemaOptions(relation('Shop', 'orders', 'id')).propagateSourceDataType!;
+    assert.equal(orders('NUMERIC'), true);
+    assert.equal(orders('numeric'), true);
+    assert.equal(orders('VARCHAR'), true, 'shop.orders.varchar: schema and table without regard to case too');
+    assert.equal(orders('TEXT'), false);
+    assert.equal(schemaOptions(relation('public', 'items', 'id')).propagateSourceDataType!('VARCHAR'), false);
+    assert.equal(
+      compile({}).schemaOptions(relation('public', 'items', 'id')).propagateSourceDataType,
+      undefined,
+    );
+  });
+
   it('excludes and masks the columns the patterns match, on the tables they match', () => {
     const { schemaOptions } = compile({
       topicPrefix: 'cdc',

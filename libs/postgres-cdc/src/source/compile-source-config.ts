@@ -69,6 +69,10 @@ function compileSignals(config: SourceConfig): SourceSignals | undefined {
 function compileSchemaOptions(config: SourceConfig): (relation: Relation) => TableSchemaOptions {
   const excluded = config.columns.exclude.map(columnPattern);
   const propagated = config.columns.propagateSourceType.map(columnPattern);
+  // Debezium matches datatype.propagate.source.type against `schema.table.type`, ignoring case.
+  const propagatedTypes = config.columns.propagateSourceDataTypes.map((pattern) =>
+    columnPattern(pattern.toLowerCase()),
+  );
   const keyColumnsOf = compileKeyColumns(config);
   const { types } = config;
   const masks = config.columns.mask.map((rule) => ({
@@ -104,6 +108,12 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
         propagateSourceType: new Set(
           columnNames.filter((column) => propagated.some((m) => m(table, column))),
         ),
+      }),
+      ...(propagatedTypes.length > 0 && {
+        propagateSourceDataType: (typeName: string) => {
+          const lower = { schema: table.schema.toLowerCase(), table: table.table.toLowerCase() };
+          return propagatedTypes.some((m) => m(lower, typeName.toLowerCase()));
+        },
       }),
       ...(keyColumnsOf(table) !== undefined && { keyColumns: keyColumnsOf(table) }),
     };

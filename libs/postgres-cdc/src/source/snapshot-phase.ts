@@ -61,7 +61,7 @@ export class SnapshotPhase {
     const described = [];
     for (const name of tables) described.push(await reader.describe(name));
     for (const [order, table] of described.entries()) {
-      await this.context.tables.describe(table.relation);
+      await this.context.tables.describe(table.relation, 'snapshot');
       const relationId = table.relation.relationId;
       const firstTable = order === 0;
       const lastTable = order === described.length - 1;

@@ -128,6 +128,13 @@ function scale(oid: number, typmod: number): number {
   }
 }
 
+/**
+ * Where Debezium takes a column's metadata from: its snapshot reads JDBC's (pgjdbc's
+ * DatabaseMetaData), its streaming pgoutput's Relation message with its own type registry. The
+ * two disagree on a few types, so Debezium's schema changes when streaming starts.
+ */
+export type ColumnMetadataOrigin = 'snapshot' | 'streaming';
+
 /** pgjdbc reports an integer column defaulting to a sequence as serial (what Debezium's snapshot reads). */
 const SERIALS: ReadonlyMap<number, string> = new Map([
   [PgOid.INT2, 'SMALLSERIAL'],
@@ -147,11 +154,35 @@ export interface SourceColumn {
  * The schema parameters Debezium's column.propagate.source.type adds to a column's field schema:
  * type name (upper case), length, scale and the column's own name, in that order.
  */
-export function sourceTypeParameters(catalog: TypeCatalog, column: SourceColumn): Record<string, string> {
+export function sourceTypeParameters(
+  catalog: TypeCatalog,
+  column: SourceColumn,
+  origin: ColumnMetadataOrigin = 'streaming',
+): Record<string, string> {
   const { typeOid, typeModifier } = column;
-  const serial = column.defaultExpression?.startsWith('nextval(') ? SERIALS.get(typeOid) : undefined;
-  const typeName = serial ?? (catalog.get(typeOid)?.name ?? String(typeOid)).toUpperCase();
+  const snapshot = origin === 'snapshot';
+  const serial =
+    snapshot && column.defaultExpression?.startsWith('nextval(') ? SERIALS.get(typeOid) : undefined;
+  const type = catalog.get(typeOid);
+  // pgjdbc names a type outside the search path (assumed "$user", public) schema-qualified and
+  // quoted; Debezium's type registry by its name alone. Debezium upper-cases either.
+  const visible = type === undefined || type.schema === 'pg_catalog' || type.schema === 'public';
+  const name =
+    type === undefined
+      ? String(typeOid)
+      : snapshot && !visible
+        ? `"${type.schema}"."${type.name}"`
+        : type.name;
+  const typeName = serial ?? name.toUpperCase();
   const oid = baseOid(catalog, typeOid);
+  // JDBC's metadata gives an unconstrained numeric length 0 and no scale (Debezium's snapshot),
+  // where pgoutput's Relation, through pgjdbc's TypeInfoCache, gives its display size and 0.
+  if (snapshot && oid === PgOid.NUMERIC && typeModifier === -1)
+    return {
+      [SOURCE_TYPE_PARAMETER]: typeName,
+      [SOURCE_LENGTH_PARAMETER]: '0',
+      [SOURCE_NAME_PARAMETER]: column.name,
+    };
   let length: number;
   let scaleValue: number;
   if (typeModifier !== -1) {
