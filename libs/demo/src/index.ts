@@ -10,6 +10,7 @@ export {
   type WebhookSourcePlan,
 } from './demo-plan';
 export type { CheckResult } from './pipeline-checks';
+export { SampleDatabase, DEMO_SCHEMA, DEMO_TABLES } from './sample-database';
 export { WebhookReceiver, type ReceiverCounts } from './webhook-receiver';
 export { WebhookSender, type SenderCounts, type WebhookSenderOptions } from './webhook-sender';
 export { AppProcess, type AppProcessOptions } from './app-process';

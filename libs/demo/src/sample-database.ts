@@ -12,11 +12,11 @@ export const DEMO_KEYS: Readonly<Record<DemoTable, readonly string[]>> = {
   order_items: ['order_id', 'line'],
 };
 
-const SCHEMA_SQL = `
-DROP SCHEMA IF EXISTS ${DEMO_SCHEMA} CASCADE;
-CREATE SCHEMA ${DEMO_SCHEMA};
-CREATE TYPE ${DEMO_SCHEMA}.order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
-CREATE TABLE ${DEMO_SCHEMA}.customers (
+const schemaSql = (schema: string) => `
+DROP SCHEMA IF EXISTS ${schema} CASCADE;
+CREATE SCHEMA ${schema};
+CREATE TYPE ${schema}.order_status AS ENUM ('new', 'paid', 'shipped', 'cancelled');
+CREATE TABLE ${schema}.customers (
   id serial PRIMARY KEY,
   email text NOT NULL,
   name text NOT NULL,
@@ -24,18 +24,18 @@ CREATE TABLE ${DEMO_SCHEMA}.customers (
   profile jsonb NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE TABLE ${DEMO_SCHEMA}.orders (
+CREATE TABLE ${schema}.orders (
   id bigserial PRIMARY KEY,
   customer_id int NOT NULL,
-  status ${DEMO_SCHEMA}.order_status NOT NULL DEFAULT 'new',
+  status ${schema}.order_status NOT NULL DEFAULT 'new',
   total numeric(12,2) NOT NULL,
   details jsonb,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 -- Deletes carry the whole old row (Debezium's before image), which the pipeline's unwrap rewrites.
-ALTER TABLE ${DEMO_SCHEMA}.orders REPLICA IDENTITY FULL;
-CREATE TABLE ${DEMO_SCHEMA}.order_items (
+ALTER TABLE ${schema}.orders REPLICA IDENTITY FULL;
+CREATE TABLE ${schema}.order_items (
   order_id bigint NOT NULL,
   line int NOT NULL,
   sku text NOT NULL,
@@ -50,38 +50,44 @@ const REGIONS = ['eu', 'us', 'ca', 'apac'];
 /**
  * The demo's sample data: customers, orders and order items with numeric, timestamptz, jsonb and
  * enum columns, created fresh in the `source` database (the previous run's schema is dropped), and
- * seeded so the source has something to snapshot before the workload starts.
+ * seeded so the source has something to snapshot before the workload starts. In the `demo` schema,
+ * or another one (a suite running the demo's apps beside a demo).
  */
 export class SampleDatabase {
-  private constructor(private readonly client: Client) {}
+  private constructor(
+    private readonly client: Client,
+    readonly schema: string,
+  ) {}
 
-  static async connect(config: ClientConfig): Promise<SampleDatabase> {
+  static async connect(config: ClientConfig, schema: string = DEMO_SCHEMA): Promise<SampleDatabase> {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw new Error(`sample database schema: expected a lower-case SQL identifier, got '${schema}'`);
     const client = new Client({ ...config, application_name: 'sluice-demo' });
     await client.connect();
-    return new SampleDatabase(client);
+    return new SampleDatabase(client, schema);
   }
 
   /** Drops and recreates the demo schema, then seeds `customers` customers with a few orders each. */
   async create(customers: number): Promise<void> {
-    await this.client.query(SCHEMA_SQL);
+    await this.client.query(schemaSql(this.schema));
     await this.client.query(
-      `INSERT INTO ${DEMO_SCHEMA}.customers (email, name, region, profile)
+      `INSERT INTO ${this.schema}.customers (email, name, region, profile)
        SELECT 'customer' || g || '@example.com', 'Customer ' || g, ($2::text[])[1 + g % 4],
               jsonb_build_object('tier', CASE WHEN g % 10 = 0 THEN 'gold' ELSE 'standard' END, 'since', 2020 + g % 5)
          FROM generate_series(1, $1::int) g`,
       [customers, REGIONS],
     );
     await this.client.query(
-      `INSERT INTO ${DEMO_SCHEMA}.orders (customer_id, status, total, details)
-       SELECT 1 + (g % $1::int), (ARRAY['new','paid','shipped']::${DEMO_SCHEMA}.order_status[])[1 + g % 3],
+      `INSERT INTO ${this.schema}.orders (customer_id, status, total, details)
+       SELECT 1 + (g % $1::int), (ARRAY['new','paid','shipped']::${this.schema}.order_status[])[1 + g % 3],
               round((random() * 1500)::numeric, 2), jsonb_build_object('channel', 'web', 'n', g)
          FROM generate_series(1, $1::int * 3) g`,
       [customers],
     );
     await this.client.query(
-      `INSERT INTO ${DEMO_SCHEMA}.order_items (order_id, line, sku, quantity, price)
+      `INSERT INTO ${this.schema}.order_items (order_id, line, sku, quantity, price)
        SELECT o.id, l, 'SKU-' || (o.id * 7 + l) % 500, 1 + l, round((random() * 200)::numeric, 2)
-         FROM ${DEMO_SCHEMA}.orders o, generate_series(1, 2) l`,
+         FROM ${this.schema}.orders o, generate_series(1, 2) l`,
     );
   }
 
@@ -90,7 +96,7 @@ export class SampleDatabase {
     const { rows } = await this.client.query<{ name: string }>(
       `SELECT attname AS name FROM pg_attribute
         WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
-      [`${DEMO_SCHEMA}.${table}`],
+      [`${this.schema}.${table}`],
     );
     return rows.map((r) => r.name);
   }
