@@ -166,8 +166,7 @@ export function ReplayPage() {
       plan
         ? html`<${Section} title="Planned range">
           <p role="status" aria-label="replay plan">
-            ${plan.mode === 'reset' ? `Group ${plan.target} would restart on ${plan.topic}` : `${plan.topic} would be re-published into ${plan.target}`}:
-            ${plan.records} record(s)
+            ${`${plan.mode === 'reset' ? `Group ${plan.target} would restart on ${plan.topic}` : `${plan.topic} would be re-published into ${plan.target}`}: ${plan.records} record(s)`}
           </p>
           <table><thead><tr><th scope="col">partition</th>${plan.mode === 'reset' ? html`<th scope="col">committed</th>` : null}<th scope="col">from</th><th scope="col">to</th><th scope="col">records</th></tr></thead>
             <tbody>${plan.partitions.map(
@@ -230,8 +229,7 @@ function RunProgress({ run, onStop }: { run: Run; onStop: () => void }) {
       Replay ${run.replayId}, ${run.source} → ${run.target}: ${state}
     </p>
     <p>
-      <progress max=${Math.max(total, 1)} value=${total === 0 ? 1 : done} aria-label="offsets covered"></progress>
-      ${done} of ${total} offset(s) covered${
+      <progress max=${Math.max(total, 1)} value=${total === 0 ? 1 : done} aria-label="offsets covered"></progress> ${done} of ${total} offset(s) covered${
         FINISHED.includes(run.status)
           ? ''
           : `, ${p.offsetsPerSecond}/s${p.etaSeconds !== undefined ? `, about ${p.etaSeconds} s left` : ''}`
