@@ -327,6 +327,39 @@ describe(
       );
     });
 
+    it('a rate-limited re-publish stops at a chunk boundary and says how to resume it', async () => {
+      await open('#/replay');
+      await page.reload();
+      await page.getByLabel('Topic', { exact: true }).fill(demo.topics.orders);
+      await page.getByLabel('re-publish into a topic').check();
+      await page.getByLabel('From', { exact: true }).fill('0');
+      await page.getByLabel('Until (exclusive)').fill('40');
+      await page.getByLabel('Target topic').fill(replayTarget);
+      await page.getByLabel(/Rate limit/).fill('4');
+      await page.getByRole('button', { name: 'Dry run' }).click();
+      await page.getByRole('status', { name: 'replay plan' }).waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Re-publish' }).click();
+      const progress = page.getByRole('status', { name: 'replay progress' });
+      await progress.waitFor({ timeout: 15_000 });
+      await page.getByRole('button', { name: 'Stop (resumable)' }).click();
+      await page
+        .locator('[aria-label="replay progress"][data-status="interrupted"]')
+        .waitFor({ timeout: 30_000 });
+      const text = ((await progress.textContent()) ?? '').replace(/\s+/g, ' ');
+      const replayId = /Replay (\S+),/.exec(text)![1]!;
+      assert.match(
+        text,
+        new RegExp(`stopped: \\d+ record\\(s\\) published; resume with sluice replay --resume ${replayId}`),
+      );
+      // The API says the same: part of the range covered, the rest left for --resume.
+      const run = (await (await fetch(`${consoleUrl}/api/replay/runs/${replayId}`)).json()) as {
+        status: string;
+        progress: { done: string; total: string };
+      };
+      assert.equal(run.status, 'interrupted');
+      assert.ok(Number(run.progress.done) < 40, JSON.stringify(run));
+    });
+
     it('topics: browsing a partition shows the records decoded through the registry', async () => {
       await open(`#/topics/${demo.topics.clean}`);
       await page.getByRole('button', { name: 'Read' }).click();

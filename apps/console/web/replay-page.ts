@@ -52,6 +52,7 @@ export function ReplayPage() {
     target: 'group',
     toTopic: '',
     group: '',
+    rate: '',
   });
   const [plan, setPlan] = useState<Plan | undefined>();
   const [done, setDone] = useState<string | undefined>();
@@ -81,11 +82,11 @@ export function ReplayPage() {
       ...(form.target === 'topic' ? { toTopic: form.toTopic } : { group: form.group }),
     };
   };
-  const call = async (path: string, then: (result: unknown) => void) => {
+  const call = async (path: string, then: (result: unknown) => void, extra: object = {}) => {
     setBusy(true);
     setError(undefined);
     try {
-      then(await post(path, body()));
+      then(await post(path, { ...body(), ...extra }));
     } catch (e) {
       setError((e as Error).message);
     } finally {
@@ -155,8 +156,10 @@ export function ReplayPage() {
               >Consumer group <input required value=${form.group} onInput=${field('group')}
             /></label>`
           : html`<label>Until (exclusive) <input value=${form.to} onInput=${field('to')} /></label>
+              <label>Target topic <input required value=${form.toTopic} onInput=${field('toTopic')} /></label>
               <label
-                >Target topic <input required value=${form.toTopic} onInput=${field('toTopic')}
+                >Rate limit, records a second (optional)
+                <input inputmode="numeric" value=${form.rate} onInput=${field('rate')}
               /></label>`
       }
       <button type="submit" disabled=${busy}>Dry run</button>
@@ -196,7 +199,12 @@ export function ReplayPage() {
               : html`<button
                   type="button"
                   disabled=${busy || (run !== undefined && !FINISHED.includes(run.status))}
-                  onClick=${() => call('/api/replay/republish', (r) => setRun(r as Run))}
+                  onClick=${() =>
+                    call(
+                      '/api/replay/republish',
+                      (r) => setRun(r as Run),
+                      form.rate ? { rate: Number(form.rate) } : {},
+                    )}
                 >
                   Re-publish
                 </button>`
