@@ -139,6 +139,7 @@ const SETTINGS: Record<string, Setter> = {
   'decimal.handling.mode': oneOf('types.decimalHandlingMode', ['precise', 'double', 'string']),
   'hstore.handling.mode': oneOf('types.hstoreHandlingMode', ['json', 'map']),
   'interval.handling.mode': oneOf('types.intervalHandlingMode', ['numeric', 'string']),
+  'binary.handling.mode': oneOf('types.binaryHandlingMode', ['bytes', 'base64', 'base64-url-safe', 'hex']),
   'include.unknown.datatypes': (value, out) =>
     out.set('types.includeUnknownDatatypes', bool(out.key, value, out)),
   'money.fraction.digits': (value, out) => out.set('types.moneyFractionDigits', integer(out.key, value, out)),
@@ -172,10 +173,7 @@ const NOT_APPLICABLE: Array<[RegExp, string]> = [
   [/^(producer|consumer)\.override\./, "set Kafka client settings in the app's kafka section"],
   [/^topic\.creation\./, 'Sluice creates its topics itself (topics.partitions, topics.replicationFactor)'],
   [/^column\.mask\./, 'masking differs (HMAC-SHA256 with a key, or stars): write columns.mask rules'],
-  [
-    /^(time\.precision\.mode|binary\.handling\.mode)$/,
-    'not offered: Sluice writes the defaults (adaptive, bytes)',
-  ],
+  [/^time\.precision\.mode$/, 'not offered: Sluice writes the default (adaptive)'],
 ];
 
 class Translator {

@@ -224,6 +224,12 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           "interval (Debezium interval.handling.mode): 'numeric' io.debezium.time.MicroDuration microseconds (a month 30.4375 days); 'string' io.debezium.time.Interval, ISO 8601 P<y>Y<m>M<d>DT<h>H<m>M<s>S. Default numeric.",
         ),
+      binaryHandlingMode: z
+        .enum(['bytes', 'base64', 'base64-url-safe', 'hex'])
+        .default('bytes')
+        .describe(
+          "bytea, and unknown types' bytes under includeUnknownDatatypes (Debezium binary.handling.mode): 'bytes' Avro bytes; 'base64' a string, standard Base64; 'base64-url-safe' a string, URL-safe Base64 with padding; 'hex' a string, lower-case hex. Default bytes.",
+        ),
       moneyFractionDigits: wholeNumber(0)
         .default(2)
         .describe(

@@ -25,6 +25,7 @@ describe('source-postgres configuration', () => {
     const config = parseConfig(sourceAppConfigSchema, {}, { env: {} });
     assert.deepEqual(config.events.skippedOperations, ['t']);
     assert.deepEqual(config.types, {
+      binaryHandlingMode: 'bytes',
       decimalHandlingMode: 'precise',
       hstoreHandlingMode: 'json',
       intervalHandlingMode: 'numeric',
@@ -105,9 +106,11 @@ describe('source-postgres configuration', () => {
     [{ types: { decimalHandlingMode: 'exact' } }, 'types.decimalHandlingMode'],
     [{ types: { hstoreHandlingMode: 'object' } }, 'types.hstoreHandlingMode'],
     [{ types: { intervalHandlingMode: 'iso' } }, 'types.intervalHandlingMode'],
+    [{ types: { binaryHandlingMode: 'base32' } }, 'types.binaryHandlingMode'],
     [{ types: { includeUnknownDatatypes: 'maybe' } }, 'types.includeUnknownDatatypes'],
     [{ types: { moneyFractionDigits: -1 } }, 'types.moneyFractionDigits'],
     [{ columns: { propagateSourceType: ['orders.id'] } }, 'columns.propagateSourceType[0]'],
+    [{ columns: { propagateSourceDataTypes: ['numeric'] } }, 'columns.propagateSourceDataTypes[0]'],
     [{ publication: { viaPartitionRoot: 'yes please' } }, 'publication.viaPartitionRoot'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {

@@ -41,10 +41,10 @@ export interface TableSchemaOptions {
   readonly keyColumns?: readonly string[];
   readonly unavailableValuePlaceholder?: string;
   readonly moneyFractionDigits?: number;
-  /** Type handling (decimal/hstore/interval modes, include.unknown.datatypes), the same for every column. */
+  /** Type handling (decimal/hstore/interval/binary modes, include.unknown.datatypes), the same for every column. */
   readonly types?: Pick<
     ColumnConverterOptions,
-    'decimalMode' | 'hstoreMode' | 'intervalMode' | 'includeUnknownDatatypes'
+    'decimalMode' | 'hstoreMode' | 'intervalMode' | 'includeUnknownDatatypes' | 'binaryMode'
   >;
   /** Columns whose schema carries their source type (column.propagate.source.type), by name. */
   readonly propagateSourceType?: ReadonlySet<string>;

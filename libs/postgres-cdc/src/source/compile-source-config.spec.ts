@@ -30,6 +30,7 @@ describe('compileSourceConfig', () => {
       hstoreMode: 'json',
       intervalMode: 'string',
       includeUnknownDatatypes: true,
+      binaryMode: 'bytes',
     });
     assert.deepEqual(schemaOptions(relation('public', 'items', 'id')).keyColumns, ['id']);
     assert.equal(schemaOptions(relation('sales', 'items', 'id')).keyColumns, undefined);

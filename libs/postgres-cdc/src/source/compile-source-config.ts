@@ -103,6 +103,7 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
         hstoreMode: types.hstoreHandlingMode,
         intervalMode: types.intervalHandlingMode,
         includeUnknownDatatypes: types.includeUnknownDatatypes,
+        binaryMode: types.binaryHandlingMode,
       },
       ...(propagated.length > 0 && {
         propagateSourceType: new Set(

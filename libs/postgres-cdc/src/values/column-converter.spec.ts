@@ -5,7 +5,13 @@ import { ConfigError } from '@sluice/errors';
 import { compileAvroCodec } from '@sluice/schema';
 import { PgOid } from '../types/pg-oid';
 import { TypeCatalog } from '../types/type-catalog';
-import { type ColumnConverterOptions, createColumnConverter, nameUuidFromBytes } from './column-converter';
+import {
+  type ColumnConverterOptions,
+  createColumnConverter,
+  javaDoubleText,
+  javaGeometricText,
+  nameUuidFromBytes,
+} from './column-converter';
 import { bytesToBigInt } from './numeric-codec';
 import { UnrepresentableValueError } from './unrepresentable-value-error';
 
@@ -523,12 +529,46 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     const options = { includeUnknownDatatypes: true, unavailableValuePlaceholder: 'toast' };
     const box = createColumnConverter(CATALOG, { name: 'b', typeOid: BOX, typeModifier: -1 }, options);
     assert.equal(box?.schema, 'bytes');
-    assert.deepEqual(box?.convert('(1,1),(0,0)'), Buffer.from('(1,1),(0,0)'));
+    assert.deepEqual(box?.convert('(1,1),(0,0)'), Buffer.from('(1.0,1.0),(0.0,0.0)'), "pgjdbc's PGbox text");
     assert.deepEqual(box?.toastPlaceholder, Buffer.from('toast'));
     assert.equal(
       createColumnConverter(CATALOG, { name: 'p', typeOid: POINT_ARRAY, typeModifier: -1 }, options),
       undefined,
     );
+  });
+
+  it('binary.handling.mode: bytea (and its arrays, TOAST placeholders, unknown types) as Base64, URL-safe Base64 or hex strings', () => {
+    const bytes = '\\xfbff00';
+    const of = (binaryMode: ColumnConverterOptions['binaryMode'], oid: number = PgOid.BYTEA) =>
+      converter(oid, -1, { binaryMode, unavailableValuePlaceholder: 'to?st>' });
+    assert.equal(of('bytes').schema, 'bytes');
+    assert.equal(of('base64').schema, 'string');
+    assert.equal(of('base64').convert(bytes), '+/8A');
+    assert.equal(of('base64-url-safe').convert(bytes), '-_8A', "Java's URL encoder: - and _, padding kept");
+    assert.equal(of('base64-url-safe').convert('\\xfb'), '-w==');
+    assert.equal(of('hex').convert(bytes), 'fbff00');
+    assert.equal(of('base64').toastPlaceholder, Buffer.from('to?st>').toString('base64'));
+    assert.equal(of('hex').toastPlaceholder, Buffer.from('to?st>').toString('hex'));
+    const array = of('hex', 1001);
+    assert.deepEqual(array.schema, { type: 'array', items: ['null', 'string'] });
+    assert.deepEqual(array.convert('{"\\\\xfbff00",NULL}'), ['fbff00', null]);
+    assert.deepEqual(array.toastPlaceholder, [Buffer.from('to?st>').toString('hex')]);
+    const box = createColumnConverter(
+      CATALOG,
+      { name: 'b', typeOid: 603, typeModifier: -1 },
+      { includeUnknownDatatypes: true, binaryMode: 'base64' },
+    );
+    assert.equal(box?.schema, 'string');
+    assert.equal(box?.convert('(1,1),(0,0)'), Buffer.from('(1.0,1.0),(0.0,0.0)').toString('base64'));
+  });
+
+  it("geometric types' text as pgjdbc writes it: Java's Double.toString for each number", () => {
+    assert.equal(javaGeometricText('<(1.5,-2),3>'), '<(1.5,-2.0),3.0>');
+    assert.equal(javaGeometricText('{1,-1,0}'), '{1.0,-1.0,0.0}');
+    assert.equal(javaGeometricText('[(1e+20,0.0001),(-0,12345678)]'), '[(1.0E20,1.0E-4),(-0.0,1.2345678E7)]');
+    assert.equal(javaDoubleText(0.001), '0.001');
+    assert.equal(javaDoubleText(9999999), '9999999.0');
+    assert.equal(javaDoubleText(-2.5e-7), '-2.5E-7');
   });
 
   it('TOAST placeholders typed per column as Debezium: string, bytes, one-element arrays, byte lists', () => {

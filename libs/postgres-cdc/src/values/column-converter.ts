@@ -6,6 +6,8 @@ import { type AvroJson, connectPrimitive } from './avro-json';
 import { parseArrayText } from './array-text';
 import {
   BUILTIN_ARRAY_ELEMENTS,
+  type BinaryHandlingMode,
+  binaryMapping,
   type DecimalHandlingMode,
   type HstoreHandlingMode,
   type IntervalHandlingMode,
@@ -42,6 +44,8 @@ export interface ColumnConverterOptions {
   readonly intervalMode?: IntervalHandlingMode;
   /** Debezium's include.unknown.datatypes: a type without a mapping as bytes of its text. Default false. */
   readonly includeUnknownDatatypes?: boolean;
+  /** Debezium's binary.handling.mode (bytea, unknown types' bytes). Default bytes. */
+  readonly binaryMode?: BinaryHandlingMode;
 }
 
 export interface ColumnType {
@@ -84,12 +88,17 @@ export function createColumnConverter(
     decimalMode: options.decimalMode,
     hstoreMode: options.hstoreMode,
     intervalMode: options.intervalMode,
+    binaryMode: options.binaryMode,
   };
   const placeholder = options.unavailableValuePlaceholder ?? DEFAULT_UNAVAILABLE_VALUE_PLACEHOLDER;
   const resolved =
     resolve(catalog, column.typeOid, column.typeModifier, scalarOptions, placeholder, 0) ??
     (options.includeUnknownDatatypes && !isArrayType(catalog, column.typeOid)
-      ? unknownAsBytes(placeholder)
+      ? unknownAsBytes(
+          placeholder,
+          options.binaryMode,
+          GEOMETRIC_OIDS.has(column.typeOid) ? javaGeometricText : undefined,
+        )
       : undefined);
   if (resolved === undefined) return undefined;
   if (options.mask === undefined) {
@@ -127,8 +136,10 @@ function scalarPlaceholder(mapping: ScalarMapping, placeholder: string): unknown
   switch (mapping.placeholder) {
     case 'string':
       return placeholder;
-    case 'bytes':
-      return Buffer.from(placeholder, 'utf8');
+    case 'bytes': {
+      const bytes = Buffer.from(placeholder, 'utf8');
+      return mapping.encodeBytes ? mapping.encodeBytes(bytes) : bytes;
+    }
     case 'hstore':
       return JSON.stringify({ [placeholder]: placeholder });
     case 'hstore-map':
@@ -187,12 +198,37 @@ function isArrayType(catalog: TypeCatalog, oid: number): boolean {
 }
 
 /** include.unknown.datatypes: Debezium's binary schema, the text's UTF-8 bytes. */
-function unknownAsBytes(placeholder: string): Resolved {
-  return {
-    schema: 'bytes',
-    convert: (text) => Buffer.from(text, 'utf8'),
-    toastPlaceholder: Buffer.from(placeholder, 'utf8'),
-  };
+/** box, lseg, path, polygon, circle, line: pgjdbc reads them as PGgeometric objects. */
+const GEOMETRIC_OIDS: ReadonlySet<number> = new Set([601, 602, 603, 604, 628, 718]);
+
+/**
+ * A geometric value's text as pgjdbc's PGbox/PGpath/… toString writes it, which is what Debezium
+ * turns into bytes: Postgres's numbers in Java's Double.toString form (`(1,1),(0,0)` →
+ * `(1.0,1.0),(0.0,0.0)`).
+ */
+export function javaGeometricText(text: string): string {
+  return text.replace(/-?\d+(?:\.\d+)?(?:e[+-]?\d+)?/gi, (number) => javaDoubleText(Number(number)));
+}
+
+/** Java's Double.toString: at least one fraction digit, E notation outside [10^-3, 10^7). */
+export function javaDoubleText(value: number): string {
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const magnitude = Math.abs(value);
+  if (magnitude >= 1e-3 && magnitude < 1e7) {
+    const text = String(value);
+    return text.includes('.') ? text : `${text}.0`;
+  }
+  const [mantissa, exponent] = value.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+function unknownAsBytes(
+  placeholder: string,
+  mode: BinaryHandlingMode | undefined,
+  text: (value: string) => string = (value) => value,
+): Resolved {
+  const mapping = binaryMapping((value) => Buffer.from(text(value), 'utf8'), mode);
+  return { ...mapping, toastPlaceholder: scalarPlaceholder(mapping, placeholder) };
 }
 
 function arrayOf(
@@ -233,7 +269,7 @@ function arrayPlaceholder(elementOid: number, element: Resolved, placeholder: st
     case PgOid.INT8:
       return [...bytes].map((b) => (b > 127 ? b - 256 : b));
     case PgOid.BYTEA:
-      return [bytes];
+      return [element.toastPlaceholder];
     case PgOid.UUID:
       return [nameUuidFromBytes(bytes)];
     default:

@@ -1,6 +1,6 @@
 // The decision step of Debezium's PostgresValueConverter, for built-in scalar types under
-// time.precision.mode=adaptive and binary.handling.mode=bytes, with decimal.handling.mode,
-// interval.handling.mode and hstore.handling.mode as configured: for a type and type modifier,
+// time.precision.mode=adaptive, with decimal.handling.mode, interval.handling.mode,
+// hstore.handling.mode and binary.handling.mode as configured: for a type and type modifier,
 // the Avro schema and the one function that converts a text value.
 import { PgOid } from '../types/pg-oid';
 import { type AvroJson, connectPrimitive } from './avro-json';
@@ -37,6 +37,8 @@ export interface ScalarMapping {
   readonly schema: AvroJson;
   readonly convert: (text: string) => unknown;
   readonly placeholder: PlaceholderKind;
+  /** A `bytes` placeholder written as text (binary.handling.mode other than bytes). */
+  readonly encodeBytes?: (bytes: Buffer) => string;
   /** A character type: the kind of column column.mask.* applies to. */
   readonly character?: boolean;
   /** Optional even for a NOT NULL column (Debezium's Geometry schema is optional by itself). */
@@ -53,6 +55,40 @@ export type DecimalHandlingMode = 'precise' | 'double' | 'string';
 export type HstoreHandlingMode = 'json' | 'map';
 /** Debezium's interval.handling.mode. */
 export type IntervalHandlingMode = 'numeric' | 'string';
+/** Debezium's binary.handling.mode. */
+export type BinaryHandlingMode = 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
+
+/**
+ * How binary.handling.mode writes bytes other than as Avro bytes (Debezium's convertBinary): Java's
+ * Base64 encoder, its URL encoder (padding kept), or lower-case hex. Undefined for `bytes`.
+ */
+export function binaryEncoder(mode: BinaryHandlingMode | undefined): ((bytes: Buffer) => string) | undefined {
+  switch (mode) {
+    case 'base64':
+      return (bytes) => bytes.toString('base64');
+    case 'base64-url-safe':
+      return (bytes) => bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+    case 'hex':
+      return (bytes) => bytes.toString('hex');
+    default:
+      return undefined;
+  }
+}
+
+/** A binary value under binary.handling.mode: Avro bytes, or a string of them encoded. */
+export function binaryMapping(
+  read: (text: string) => Buffer,
+  mode: BinaryHandlingMode | undefined,
+): ScalarMapping {
+  const encode = binaryEncoder(mode);
+  if (encode === undefined) return { schema: 'bytes', convert: read, placeholder: 'bytes' };
+  return {
+    schema: 'string',
+    convert: (text) => encode(read(text)),
+    placeholder: 'bytes',
+    encodeBytes: encode,
+  };
+}
 
 export interface ScalarOptions {
   /** Debezium's `money.fraction.digits` (default 2). */
@@ -64,6 +100,8 @@ export interface ScalarOptions {
   readonly hstoreMode?: HstoreHandlingMode;
   /** Default numeric. */
   readonly intervalMode?: IntervalHandlingMode;
+  /** Default bytes. */
+  readonly binaryMode?: BinaryHandlingMode;
 }
 
 const identity = (text: string): string => text;
@@ -231,7 +269,7 @@ export function scalarMapping(
     case PgOid.DATERANGE:
       return { schema: 'string', convert: identity, placeholder: 'string' };
     case PgOid.BYTEA:
-      return { schema: 'bytes', convert: byteaFromHex, placeholder: 'bytes' };
+      return binaryMapping(byteaFromHex, options.binaryMode);
     case PgOid.UUID:
       return { schema: named('io.debezium.data.Uuid'), convert: identity, placeholder: 'string' };
     case PgOid.JSON:
