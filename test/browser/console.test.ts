@@ -211,6 +211,11 @@ describe(
         () => `(the page shows: ${shown.slice(0, 500)})`,
       );
       assert.match((await letter.textContent()) ?? '', new RegExp(`"id": ?${poisonId}\\b`));
+      // The dead letter keeps the failed record's trace context: a link to its trace.
+      const letterTrace = await letter
+        .getByRole('link', { name: 'its trace in Jaeger' })
+        .getAttribute('href');
+      assert.match(letterTrace ?? '', new RegExp(`^${escape(JAEGER)}/trace/[0-9a-f]{32}$`));
       await shoot('dead-letters');
       // The fix: the rule goes, the transformer restarts on the same group and port.
       await demo.restartTransformerWithoutValidation();
@@ -360,12 +365,15 @@ describe(
       assert.ok(Number(run.progress.done) < 40, JSON.stringify(run));
     });
 
-    it('topics: browsing a partition shows the records decoded through the registry', async () => {
+    it('topics: browsing a partition shows the records decoded through the registry, each linked to its trace', async () => {
       await open(`#/topics/${demo.topics.clean}`);
       await page.getByRole('button', { name: 'Read' }).click();
       const first = page.locator('[data-offset]').first();
       await first.waitFor({ timeout: 20_000 });
       assert.match((await first.textContent()) ?? '', /"customer_email"/);
+      // The transformer's records carry their trace context (W3C traceparent): each links its trace.
+      const trace = await first.getByRole('link', { name: 'trace' }).getAttribute('href');
+      assert.match(trace ?? '', new RegExp(`^${escape(JAEGER)}/trace/[0-9a-f]{32}$`));
       await shoot('topics');
     });
 

@@ -223,7 +223,11 @@ export class DemoApps {
         (t) => t.startsWith(`${this.prefix}.`) || groups.some((g) => t.startsWith(`${g}.`)),
       );
       if (ours.length > 0) await admin.deleteTopics({ topics: ours }).catch(() => undefined);
-      await admin.deleteGroups(groups).catch(() => undefined);
+      // The groups, and the throw-away ones read with (e.g. `<group>.dlq.parked.reader-<uuid>`).
+      const made = (await admin.listGroups()).groups
+        .map((g) => g.groupId)
+        .filter((g) => g.startsWith(`${this.prefix}-`) || groups.some((ours) => g.startsWith(ours)));
+      await admin.deleteGroups([...new Set([...groups, ...made])]).catch(() => undefined);
     } finally {
       await admin.disconnect();
     }
