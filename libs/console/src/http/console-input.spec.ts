@@ -13,6 +13,7 @@ import {
   redriveBodySchema,
   replayBodySchema,
   replayRange,
+  republishBodySchema,
 } from './console-input';
 
 function refused(work: () => unknown, message: RegExp): void {
@@ -118,5 +119,34 @@ describe('console API input', () => {
     assert.deepEqual(replayRange(offsets), { from: { offset: 3n }, to: { offset: 9n } });
     const bad = parseInput(replayBodySchema, { topic: 't', group: 'g', from: { time: 'noon' } }, 'body');
     refused(() => replayRange(bad), /^body from\.time: expected an ISO-8601 time or epoch ms, got "noon"/);
+  });
+
+  it('reads a re-publish body: a target topic, an optional rate, re-encoding and actor; each bad field named', () => {
+    const body = parseInput(
+      republishBodySchema,
+      { topic: 't', toTopic: 'u', from: { offset: '0' }, to: { offset: '40' }, rate: 4, actor: 'ops' },
+      'body',
+    );
+    assert.deepEqual(
+      [body.toTopic, body.rate, body.actor, replayRange(body)],
+      ['u', 4, 'ops', { from: { offset: 0n }, to: { offset: 40n } }],
+    );
+    refused(() => parseInput(republishBodySchema, { topic: 't' }, 'body'), /^body toTopic: /);
+    refused(
+      () => parseInput(republishBodySchema, { topic: 't', toTopic: 'u', rate: 0 }, 'body'),
+      /^body rate: expected records per second, above 0/,
+    );
+    refused(
+      () => parseInput(republishBodySchema, { topic: 't', toTopic: 'u', rate: 'fast' }, 'body'),
+      /^body rate: expected records per second/,
+    );
+    refused(
+      () => parseInput(republishBodySchema, { topic: 't', toTopic: 'u', reencodeLatest: 'yes' }, 'body'),
+      /^body reencodeLatest: expected true or false/,
+    );
+    refused(
+      () => parseInput(republishBodySchema, { topic: 't', toTopic: 'u', group: 'g' }, 'body'),
+      /^body group: a re-publish goes into toTopic/,
+    );
   });
 });
