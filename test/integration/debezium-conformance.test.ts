@@ -215,7 +215,7 @@ const KNOWN_MODE_DIFFERENCES: KnownDifference[] = [
 ];
 
 describe(
-  "Debezium conformance under Debezium's other modes (binary, decimal, interval, hstore, unknown types)",
+  "Debezium conformance under Debezium's other modes (binary, decimal, interval, hstore, time precision, unknown types)",
   { skip: unavailable && `Debezium cannot run here: ${unavailable}` },
   () => {
     let bed: SourceTestBed;
@@ -228,13 +228,16 @@ describe(
       await bed.sql('CREATE EXTENSION IF NOT EXISTS hstore').catch(() => undefined);
       await bed.sql(
         `CREATE TABLE ${s}.modes (id int PRIMARY KEY, b bytea, b_arr bytea[], shape box,
-           amount numeric(8,2), free numeric, cash money, span interval, tags hstore, big bytea)`,
+           amount numeric(8,2), free numeric, cash money, span interval, tags hstore, big bytea,
+           d date, t time, t3 time(3), ts timestamp, ts3 timestamp(3), tstz timestamptz, d_arr date[])`,
       );
       // Random-looking bytes do not compress: 3,200 of them are stored out of line (TOAST).
       const big = `(SELECT decode(string_agg(md5(i::text), ''), 'hex') FROM generate_series(1, 200) i)`;
       await bed.sql(
         `INSERT INTO ${s}.modes VALUES (1, '\\xfbff00', '{"\\\\xfbff",NULL}', '((1,1),(0,0))', 12.5, 123.450,
-           12.34, '1 year 2 mons -3 days 04:05:06.78', 'a=>1, b=>NULL', ${big})`,
+           12.34, '1 year 2 mons -3 days 04:05:06.78', 'a=>1, b=>NULL', ${big}, '1969-12-31',
+           '13:51:30.123789', '13:51:30.123', '1936-10-25 22:10:12.608379', '2020-04-01 11:51:02.5',
+           '2020-04-01 11:51:02.5+05:30', '{2016-11-04,NULL}')`,
       );
       await run.start(
         {
@@ -243,6 +246,7 @@ describe(
           'interval.handling.mode': 'string',
           'hstore.handling.mode': 'map',
           'include.unknown.datatypes': 'true',
+          'time.precision.mode': 'connect',
         },
         {
           types: {
@@ -251,12 +255,14 @@ describe(
             intervalHandlingMode: 'string',
             hstoreHandlingMode: 'map',
             includeUnknownDatatypes: true,
+            timePrecisionMode: 'connect',
           },
         },
       );
       await run.awaitCounts({ modes: 1 }, 120_000, 'both snapshots');
       await bed.sql(
-        `INSERT INTO ${s}.modes (id, b, amount, free, cash, span) VALUES (2, '\\xfb', 'NaN', 'Infinity', -0.5, '00:00:00')`,
+        `INSERT INTO ${s}.modes (id, b, amount, free, cash, span, d, t, ts) VALUES (2, '\\xfb', 'NaN', 'Infinity', -0.5,
+           '00:00:00', '0044-03-15 BC', '24:00:00', '2262-04-11 23:47:16.854775')`,
       );
       await bed.sql(`UPDATE ${s}.modes SET amount = 1 WHERE id = 1`);
       await bed.sql(`DELETE FROM ${s}.modes WHERE id = 2`);

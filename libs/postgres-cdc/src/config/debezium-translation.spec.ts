@@ -67,7 +67,11 @@ describe('translateDebeziumConfig', () => {
         propagateSourceDataTypes: ['*.*.NUMERIC', 'public.orders.varchar'],
       },
       events: { skippedOperations: 'none', tombstonesOnDelete: false, transactionMetadata: true },
-      types: { decimalHandlingMode: 'string', binaryHandlingMode: 'base64-url-safe' },
+      types: {
+        decimalHandlingMode: 'string',
+        binaryHandlingMode: 'base64-url-safe',
+        timePrecisionMode: 'connect',
+      },
       snapshot: { mode: 'never' },
       heartbeat: { intervalMs: 5000 },
       signals: { table: 'public.debezium_signal' },
@@ -83,7 +87,7 @@ describe('translateDebeziumConfig', () => {
     const reasons = Object.fromEntries(untranslated.map((u) => [u.key, u.reason]));
     assert.match(reasons['transforms.unwrap.type']!, /unwrap step/);
     assert.match(reasons['value.converter']!, /Avro with the schema registry/);
-    assert.match(reasons['time.precision.mode']!, /not offered/);
+    assert.equal(reasons['time.precision.mode'], undefined);
     assert.match(reasons['table.whitelist.extra']!, /no Sluice equivalent/);
     assert.match(reasons['tasks.max']!, /one task/);
     assert.equal(reasons['database.hostname'], undefined);

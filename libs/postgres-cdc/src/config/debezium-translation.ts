@@ -139,6 +139,11 @@ const SETTINGS: Record<string, Setter> = {
   'decimal.handling.mode': oneOf('types.decimalHandlingMode', ['precise', 'double', 'string']),
   'hstore.handling.mode': oneOf('types.hstoreHandlingMode', ['json', 'map']),
   'interval.handling.mode': oneOf('types.intervalHandlingMode', ['numeric', 'string']),
+  'time.precision.mode': oneOf('types.timePrecisionMode', [
+    'adaptive',
+    'adaptive_time_microseconds',
+    'connect',
+  ]),
   'binary.handling.mode': oneOf('types.binaryHandlingMode', ['bytes', 'base64', 'base64-url-safe', 'hex']),
   'include.unknown.datatypes': (value, out) =>
     out.set('types.includeUnknownDatatypes', bool(out.key, value, out)),
@@ -173,7 +178,6 @@ const NOT_APPLICABLE: Array<[RegExp, string]> = [
   [/^(producer|consumer)\.override\./, "set Kafka client settings in the app's kafka section"],
   [/^topic\.creation\./, 'Sluice creates its topics itself (topics.partitions, topics.replicationFactor)'],
   [/^column\.mask\./, 'masking differs (HMAC-SHA256 with a key, or stars): write columns.mask rules'],
-  [/^time\.precision\.mode$/, 'not offered: Sluice writes the default (adaptive)'],
 ];
 
 class Translator {

@@ -224,6 +224,12 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           "interval (Debezium interval.handling.mode): 'numeric' io.debezium.time.MicroDuration microseconds (a month 30.4375 days); 'string' io.debezium.time.Interval, ISO 8601 P<y>Y<m>M<d>DT<h>H<m>M<s>S. Default numeric.",
         ),
+      timePrecisionMode: z
+        .enum(['adaptive', 'adaptive_time_microseconds', 'connect'])
+        .default('adaptive')
+        .describe(
+          "date, time and timestamp (Debezium time.precision.mode): 'adaptive' io.debezium.time types by the column's precision (Time millis or MicroTime, Timestamp millis or MicroTimestamp); 'adaptive_time_microseconds' the same but time always MicroTime; 'connect' Kafka Connect's Date (days), Time (millis) and Timestamp (millis) logical types, sub-millisecond digits dropped. timetz and timestamptz are strings in every mode. Default adaptive.",
+        ),
       binaryHandlingMode: z
         .enum(['bytes', 'base64', 'base64-url-safe', 'hex'])
         .default('bytes')

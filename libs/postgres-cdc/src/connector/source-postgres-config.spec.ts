@@ -25,6 +25,7 @@ describe('source-postgres configuration', () => {
     const config = parseConfig(sourceAppConfigSchema, {}, { env: {} });
     assert.deepEqual(config.events.skippedOperations, ['t']);
     assert.deepEqual(config.types, {
+      timePrecisionMode: 'adaptive',
       binaryHandlingMode: 'bytes',
       decimalHandlingMode: 'precise',
       hstoreHandlingMode: 'json',
@@ -107,6 +108,7 @@ describe('source-postgres configuration', () => {
     [{ types: { hstoreHandlingMode: 'object' } }, 'types.hstoreHandlingMode'],
     [{ types: { intervalHandlingMode: 'iso' } }, 'types.intervalHandlingMode'],
     [{ types: { binaryHandlingMode: 'base32' } }, 'types.binaryHandlingMode'],
+    [{ types: { timePrecisionMode: 'nanos' } }, 'types.timePrecisionMode'],
     [{ types: { includeUnknownDatatypes: 'maybe' } }, 'types.includeUnknownDatatypes'],
     [{ types: { moneyFractionDigits: -1 } }, 'types.moneyFractionDigits'],
     [{ columns: { propagateSourceType: ['orders.id'] } }, 'columns.propagateSourceType[0]'],

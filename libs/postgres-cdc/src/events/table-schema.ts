@@ -41,10 +41,15 @@ export interface TableSchemaOptions {
   readonly keyColumns?: readonly string[];
   readonly unavailableValuePlaceholder?: string;
   readonly moneyFractionDigits?: number;
-  /** Type handling (decimal/hstore/interval/binary modes, include.unknown.datatypes), the same for every column. */
+  /** Type handling (decimal/hstore/interval/binary/time modes, include.unknown.datatypes), the same for every column. */
   readonly types?: Pick<
     ColumnConverterOptions,
-    'decimalMode' | 'hstoreMode' | 'intervalMode' | 'includeUnknownDatatypes' | 'binaryMode'
+    | 'decimalMode'
+    | 'hstoreMode'
+    | 'intervalMode'
+    | 'includeUnknownDatatypes'
+    | 'binaryMode'
+    | 'timePrecisionMode'
   >;
   /** Columns whose schema carries their source type (column.propagate.source.type), by name. */
   readonly propagateSourceType?: ReadonlySet<string>;

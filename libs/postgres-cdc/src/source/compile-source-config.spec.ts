@@ -31,6 +31,7 @@ describe('compileSourceConfig', () => {
       intervalMode: 'string',
       includeUnknownDatatypes: true,
       binaryMode: 'bytes',
+      timePrecisionMode: 'adaptive',
     });
     assert.deepEqual(schemaOptions(relation('public', 'items', 'id')).keyColumns, ['id']);
     assert.equal(schemaOptions(relation('sales', 'items', 'id')).keyColumns, undefined);

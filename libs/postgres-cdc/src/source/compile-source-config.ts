@@ -104,6 +104,7 @@ function compileSchemaOptions(config: SourceConfig): (relation: Relation) => Tab
         intervalMode: types.intervalHandlingMode,
         includeUnknownDatatypes: types.includeUnknownDatatypes,
         binaryMode: types.binaryHandlingMode,
+        timePrecisionMode: types.timePrecisionMode,
       },
       ...(propagated.length > 0 && {
         propagateSourceType: new Set(

@@ -562,6 +562,47 @@ describe('column converters (Debezium PostgresValueConverter defaults)', () => {
     assert.equal(box?.convert('(1,1),(0,0)'), Buffer.from('(1.0,1.0),(0.0,0.0)').toString('base64'));
   });
 
+  it("time.precision.mode: adaptive_time_microseconds (time always MicroTime), connect (Kafka Connect's Date, Time, Timestamp)", () => {
+    const micro = converter(PgOid.TIME, 3, { timePrecisionMode: 'adaptive_time_microseconds' });
+    assert.deepEqual(micro.schema, {
+      type: 'long',
+      'connect.version': 1,
+      'connect.name': 'io.debezium.time.MicroTime',
+    });
+    assert.equal(micro.convert('13:51:30.123'), 49_890_123_000);
+    const connect = (oid: number, typmod = -1) => converter(oid, typmod, { timePrecisionMode: 'connect' });
+    assert.deepEqual(connect(PgOid.DATE).schema, {
+      type: 'int',
+      'connect.version': 1,
+      'connect.name': 'org.apache.kafka.connect.data.Date',
+      logicalType: 'date',
+    });
+    assert.equal(connect(PgOid.DATE).convert('2016-11-04'), 17109);
+    assert.deepEqual(connect(PgOid.TIME).schema, {
+      type: 'int',
+      'connect.version': 1,
+      'connect.name': 'org.apache.kafka.connect.data.Time',
+      logicalType: 'time-millis',
+    });
+    assert.equal(
+      connect(PgOid.TIME).convert('13:51:30.123789'),
+      49_890_123,
+      'sub-millisecond digits dropped',
+    );
+    assert.deepEqual(connect(PgOid.TIMESTAMP).schema, {
+      type: 'long',
+      'connect.version': 1,
+      'connect.name': 'org.apache.kafka.connect.data.Timestamp',
+      logicalType: 'timestamp-millis',
+    });
+    assert.equal(connect(PgOid.TIMESTAMP).convert('1936-10-25 22:10:12.608379'), -1_047_174_587_392);
+    assert.deepEqual(
+      connect(PgOid.TIMESTAMPTZ).schema,
+      converter(PgOid.TIMESTAMPTZ).schema,
+      'zoned types unchanged',
+    );
+  });
+
   it("geometric types' text as pgjdbc writes it: Java's Double.toString for each number", () => {
     assert.equal(javaGeometricText('<(1.5,-2),3>'), '<(1.5,-2.0),3.0>');
     assert.equal(javaGeometricText('{1,-1,0}'), '{1.0,-1.0,0.0}');

@@ -13,6 +13,7 @@ import {
   type IntervalHandlingMode,
   type ScalarMapping,
   type ScalarOptions,
+  type TimePrecisionMode,
   extensionMapping,
   scalarMapping,
 } from './scalar-mappings';
@@ -46,6 +47,8 @@ export interface ColumnConverterOptions {
   readonly includeUnknownDatatypes?: boolean;
   /** Debezium's binary.handling.mode (bytea, unknown types' bytes). Default bytes. */
   readonly binaryMode?: BinaryHandlingMode;
+  /** Debezium's time.precision.mode (date, time, timestamp). Default adaptive. */
+  readonly timePrecisionMode?: TimePrecisionMode;
 }
 
 export interface ColumnType {
@@ -89,6 +92,7 @@ export function createColumnConverter(
     hstoreMode: options.hstoreMode,
     intervalMode: options.intervalMode,
     binaryMode: options.binaryMode,
+    timePrecisionMode: options.timePrecisionMode,
   };
   const placeholder = options.unavailableValuePlaceholder ?? DEFAULT_UNAVAILABLE_VALUE_PLACEHOLDER;
   const resolved =

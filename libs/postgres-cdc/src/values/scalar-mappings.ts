@@ -1,6 +1,6 @@
-// The decision step of Debezium's PostgresValueConverter, for built-in scalar types under
-// time.precision.mode=adaptive, with decimal.handling.mode, interval.handling.mode,
-// hstore.handling.mode and binary.handling.mode as configured: for a type and type modifier,
+// The decision step of Debezium's PostgresValueConverter, for built-in scalar types with
+// time.precision.mode, decimal.handling.mode, interval.handling.mode, hstore.handling.mode and
+// binary.handling.mode as configured: for a type and type modifier,
 // the Avro schema and the one function that converts a text value.
 import { PgOid } from '../types/pg-oid';
 import { type AvroJson, connectPrimitive } from './avro-json';
@@ -55,6 +55,17 @@ export type DecimalHandlingMode = 'precise' | 'double' | 'string';
 export type HstoreHandlingMode = 'json' | 'map';
 /** Debezium's interval.handling.mode. */
 export type IntervalHandlingMode = 'numeric' | 'string';
+/** Debezium's time.precision.mode. */
+export type TimePrecisionMode = 'adaptive' | 'adaptive_time_microseconds' | 'connect';
+
+/** A Kafka Connect logical type as AvroData writes it (connect.version 1, the Avro logicalType last). */
+const connectLogical = (type: string, name: string, logicalType: string): AvroJson => ({
+  type,
+  'connect.version': 1,
+  'connect.name': name,
+  logicalType,
+});
+
 /** Debezium's binary.handling.mode. */
 export type BinaryHandlingMode = 'bytes' | 'base64' | 'base64-url-safe' | 'hex';
 
@@ -102,6 +113,8 @@ export interface ScalarOptions {
   readonly intervalMode?: IntervalHandlingMode;
   /** Default bytes. */
   readonly binaryMode?: BinaryHandlingMode;
+  /** Default adaptive. */
+  readonly timePrecisionMode?: TimePrecisionMode;
 }
 
 const identity = (text: string): string => text;
@@ -279,12 +292,21 @@ export function scalarMapping(
       return { schema: named('io.debezium.data.Xml'), convert: identity, placeholder: 'string' };
     case PgOid.DATE:
       return {
-        schema: connectPrimitive('int', { name: 'io.debezium.time.Date', version: 1 }),
+        schema:
+          options.timePrecisionMode === 'connect'
+            ? connectLogical('int', 'org.apache.kafka.connect.data.Date', 'date')
+            : connectPrimitive('int', { name: 'io.debezium.time.Date', version: 1 }),
         convert: parseDate,
         placeholder: 'none',
       };
     case PgOid.TIME:
-      return timePrecision(typmod) <= 3
+      if (options.timePrecisionMode === 'connect')
+        return {
+          schema: connectLogical('int', 'org.apache.kafka.connect.data.Time', 'time-millis'),
+          convert: (t) => Math.floor(parseTimeMicros(t) / 1000),
+          placeholder: 'none',
+        };
+      return timePrecision(typmod) <= 3 && options.timePrecisionMode !== 'adaptive_time_microseconds'
         ? {
             schema: connectPrimitive('int', { name: 'io.debezium.time.Time', version: 1 }),
             convert: (t) => Math.floor(parseTimeMicros(t) / 1000),
@@ -298,6 +320,12 @@ export function scalarMapping(
     case PgOid.TIMETZ:
       return { schema: named('io.debezium.time.ZonedTime'), convert: formatTimeTz, placeholder: 'string' };
     case PgOid.TIMESTAMP:
+      if (options.timePrecisionMode === 'connect')
+        return {
+          schema: connectLogical('long', 'org.apache.kafka.connect.data.Timestamp', 'timestamp-millis'),
+          convert: parseTimestampMillis,
+          placeholder: 'none',
+        };
       return timePrecision(typmod) <= 3
         ? {
             schema: connectPrimitive('long', { name: 'io.debezium.time.Timestamp', version: 1 }),
