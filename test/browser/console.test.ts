@@ -401,7 +401,7 @@ describe(
       assert.deepEqual(found, []);
     });
 
-    it('every page fits a 390 px wide phone: no sideways scrolling of the page', async () => {
+    it('every page fits a 390 px wide phone: no sideways scrolling, no serious or critical axe violation', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       try {
         const overflowing: string[] = [];
@@ -410,6 +410,9 @@ describe(
           await page.locator('main h1').first().waitFor({ timeout: 15_000 });
           const width = (await page.evaluate('document.documentElement.scrollWidth')) as number;
           if (width > 390) overflowing.push(`${hash}: ${width} px wide`);
+          for (const v of (await audit(page)).violations)
+            if (v.impact === 'serious' || v.impact === 'critical')
+              overflowing.push(`${hash} ${v.id} (${v.impact}): ${v.help}`);
         }
         assert.deepEqual(overflowing, []);
         await open(`#/connectors/${demo.pipeline}`);
