@@ -4,11 +4,13 @@
 // committed must equal a reference computed from the input topic itself (its partitions in offset
 // order, the same stream-time rule): every closed window once, with its exact count; every record
 // later than the grace period in the DLQ, with the class LateRecordError. The same with two replicas:
-// a second joins mid-run (partitions and their windows move to it), then the first leaves.
+// a second joins mid-run (partitions and their windows move to it), then the first leaves. And the
+// kill -9 rounds once more (smaller) with the store on disk (`state: { storage: disk }`, LMDB under
+// runtime.stateDir): what a killed process left on disk is discarded, the changelog rebuilds it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
@@ -27,8 +29,6 @@ import {
 } from './transformer/transformer-harness';
 
 const KEYS = 40;
-const ROUNDS = 5;
-const PER_ROUND = 2_000;
 const SIZE = 10_000;
 const GRACE = 5_000;
 
@@ -40,6 +40,12 @@ const eventTime = (j: number): number => 1_000_000 + j * 50 - (j % 97 === 96 ? 2
  * transformer processes it started, and the reference computed from its input.
  */
 class WindowedCounts {
+  /** `storage`: where the aggregate keeps its store; `perRound`: records written per round. */
+  constructor(
+    readonly storage: 'memory' | 'disk' = 'memory',
+    readonly perRound = 2_000,
+  ) {}
+
   readonly kafka = createKafkaClient(kafkaConfig);
   admin!: Admin;
   readonly children: ChildProcess[] = [];
@@ -48,6 +54,8 @@ class WindowedCounts {
   readonly group = uniqueName('it.tr.agg.group');
   readonly writer = new ChangeEventWriter(this.kafka, this.input, 'it.public.orders');
   private pipeline = '';
+  /** runtime.stateDir of every process of this run (a disk store). */
+  readonly stateDir = mkdtempSync(join(tmpdir(), 'sluice-aggregate-state-'));
 
   async setUp(): Promise<void> {
     this.admin = this.kafka.admin();
@@ -67,6 +75,7 @@ class WindowedCounts {
         `from: { topics: [${this.input}] }`,
         `to: ${this.output}`,
         `groupId: ${this.group}`,
+        ...(this.storage === 'disk' ? ['state: { storage: disk }'] : []),
         'steps:',
         '  - unwrap: {}',
         // The test's event time travels in `total` (epoch ms).
@@ -84,6 +93,13 @@ class WindowedCounts {
       })
       .catch(() => undefined);
     await this.admin.disconnect();
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+
+  /** The partition folders of the on-disk store (`<stateDir>/<group>/<input>-<p>/`). */
+  diskPartitions(): string[] {
+    const dir = join(this.stateDir, this.group);
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`${this.input}-`)) : [];
   }
 
   startChild(): ChildProcess {
@@ -95,6 +111,7 @@ class WindowedCounts {
           sessionTimeoutMs: 6_000,
           heartbeatIntervalMs: 1_000,
           revokeTimeoutMs: 2_000,
+          stateDir: this.stateDir,
         },
       }),
     );
@@ -102,10 +119,10 @@ class WindowedCounts {
     return child;
   }
 
-  /** Writes round `r` of the input (PER_ROUND records). */
+  /** Writes round `r` of the input (`perRound` records). */
   async writeRound(r: number): Promise<void> {
     const round = [];
-    for (let j = r * PER_ROUND; j < (r + 1) * PER_ROUND; j++)
+    for (let j = r * this.perRound; j < (r + 1) * this.perRound; j++)
       round.push(await this.writer.encode({ id: j % KEYS, email: null, region: null, total: eventTime(j) }));
     await this.writer.write(round);
   }
@@ -179,35 +196,54 @@ const exitOf = (child: ChildProcess): Promise<number | null> =>
     child.exitCode !== null ? r(child.exitCode) : child.once('exit', (c: number | null) => r(c)),
   );
 
-describe('transformer: windowed counts exactly once across kill -9', () => {
-  const bed = new WindowedCounts();
-  before(() => bed.setUp());
-  after(() => bed.tearDown());
+/** Rounds of input, a kill -9 of the transformer in each, then a last process drains and stops. */
+function killRounds(storage: 'memory' | 'disk', rounds: number, perRound: number): void {
+  describe(`transformer: windowed counts exactly once across kill -9 (${storage} store)`, () => {
+    const bed = new WindowedCounts(storage, perRound);
+    before(() => bed.setUp());
+    after(() => bed.tearDown());
 
-  it(
-    `${ROUNDS * PER_ROUND} records in ${ROUNDS} rounds, a kill -9 in each: final counts equal the reference`,
-    { timeout: 120_000 },
-    async () => {
-      const committed: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        const child = bed.startChild();
-        await bed.writeRound(r);
-        await bed.untilCommitted(r * PER_ROUND + PER_ROUND / 2, child);
-        child.kill('SIGKILL');
-        await exitOf(child);
-        committed.push(await bed.committedInput());
-      }
-      const last = bed.startChild();
-      // Joined first: the killed process may have committed the whole input already.
-      await untilGroupMembers(bed.admin, bed.group, 1);
-      await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
-      const exited = exitOf(last);
-      last.kill('SIGTERM');
-      await bed.assertMatchesReference(`committed at kills: ${committed.join(', ')}`);
-      assert.equal(await exited, 0, 'SIGTERM drains, commits and exits 0');
-    },
-  );
-});
+    it(
+      `${rounds * perRound} records in ${rounds} rounds, a kill -9 in each: final counts equal the reference` +
+        (storage === 'disk' ? '; the store lives in stateDir while running, removed at stop' : ''),
+      { timeout: 120_000 },
+      async () => {
+        const committed: number[] = [];
+        for (let r = 0; r < rounds; r++) {
+          const child = bed.startChild();
+          await bed.writeRound(r);
+          await bed.untilCommitted(r * perRound + perRound / 2, child);
+          child.kill('SIGKILL');
+          await exitOf(child);
+          committed.push(await bed.committedInput());
+        }
+        const last = bed.startChild();
+        // Joined first: the killed process may have committed the whole input already.
+        await untilGroupMembers(bed.admin, bed.group, 1);
+        await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
+        if (storage === 'disk')
+          assert.deepEqual(
+            bed.diskPartitions().sort(),
+            [0, 1, 2, 3].map((p) => `${bed.input}-${p}`),
+            'one LMDB folder per assigned partition under stateDir/<group>',
+          );
+        const exited = exitOf(last);
+        last.kill('SIGTERM');
+        await bed.assertMatchesReference(`committed at kills: ${committed.join(', ')}`);
+        assert.equal(await exited, 0, 'SIGTERM drains, commits and exits 0');
+        if (storage === 'disk')
+          assert.deepEqual(
+            bed.diskPartitions(),
+            [],
+            'the folders are removed when the partitions are given up',
+          );
+      },
+    );
+  });
+}
+
+killRounds('memory', 5, 2_000);
+killRounds('disk', 3, 1_000);
 
 describe('transformer: windowed counts across a rebalance between two replicas', () => {
   const bed = new WindowedCounts();
@@ -221,13 +257,13 @@ describe('transformer: windowed counts across a rebalance between two replicas',
       const first = bed.startChild();
       await bed.writeRound(0);
       await bed.writeRound(1);
-      await bed.untilCommitted(PER_ROUND, first);
+      await bed.untilCommitted(bed.perRound, first);
       // A second replica joins: partitions (and their windows) move to it, restored from the changelog.
       const second = bed.startChild();
       await untilGroupMembers(bed.admin, bed.group, 2);
       await bed.writeRound(2);
       await bed.writeRound(3);
-      await bed.untilCommitted(3 * PER_ROUND, second);
+      await bed.untilCommitted(3 * bed.perRound, second);
       // The first leaves: the second takes every partition back, windows open in the first included.
       const firstExit = exitOf(first);
       first.kill('SIGTERM');

@@ -64,18 +64,18 @@ describe('StateDirectory', () => {
 
   it("a partition's folder starts empty on assignment and is removed when the partition is destroyed", async () => {
     const directory = StateDirectory.open(root, 'g4');
-    const tp = { topic: 'orders', partition: 1 };
+    const tp = { topic: 'demo.public.orders', partition: 1 }; // a dotted name, as most topics
     const first = directory.openPartition(tp);
     first.engine('s').write([['a', Buffer.from('1')]]);
     await first.destroy();
-    assert.equal(existsSync(join(root, 'g4', 'orders-1')), false, 'removed on revocation');
+    assert.equal(existsSync(join(root, 'g4', 'demo.public.orders-1')), false, 'removed on revocation');
 
     const again = directory.openPartition(tp);
     again.engine('s').write([['b', Buffer.from('2')]]);
     // A crash leaves the folder; the next assignment starts from nothing (the changelog rebuilds it).
     const fresh = directory.openPartition(tp);
     assert.equal(fresh.engine('s').size, 0);
-    assert.deepEqual(readdirSync(join(root, 'g4')).sort(), ['.lock', 'orders-1']);
+    assert.deepEqual(readdirSync(join(root, 'g4')).sort(), ['.lock', 'demo.public.orders-1']);
     await again.destroy();
     await fresh.destroy();
     directory.release();

@@ -71,12 +71,21 @@ export class DiskPartition {
   private destroyed: Promise<void> | undefined;
 
   constructor(readonly folder: string) {
-    this.env = open({
-      path: folder,
-      // Rebuilt from the changelog on every assignment: durability of its own would only cost fsyncs.
-      noSync: true,
-      maxDbs: 64,
-    });
+    try {
+      this.env = open({
+        path: folder,
+        // A folder, whatever its name: lmdb-js takes a path with a dot (topic names have them) for a file.
+        noSubdir: false,
+        // Rebuilt from the changelog on every assignment: durability of its own would only cost fsyncs.
+        noSync: true,
+        maxDbs: 64,
+      });
+    } catch (error) {
+      throw new EnvironmentError(
+        `cannot open the on-disk state stores in ${folder}: ${(error as Error).message}`,
+        { cause: error, code: 'STATE_DIR' },
+      );
+    }
   }
 
   engine(store: string): DiskStoreEngine {
