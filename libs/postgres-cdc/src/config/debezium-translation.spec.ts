@@ -25,6 +25,7 @@ const connector = {
     'column.exclude.list': 'public.customers.ssn',
     'message.key.columns': 'public.events:tenant_id,id',
     'skipped.operations': 'none',
+    'event.processing.failure.handling.mode': 'warn',
     'decimal.handling.mode': 'string',
     'binary.handling.mode': 'base64-url-safe',
     'snapshot.mode': 'no_data',
@@ -66,7 +67,12 @@ describe('translateDebeziumConfig', () => {
         exclude: ['public.customers.ssn'],
         propagateSourceDataTypes: ['*.*.NUMERIC', 'public.orders.varchar'],
       },
-      events: { skippedOperations: 'none', tombstonesOnDelete: false, transactionMetadata: true },
+      events: {
+        skippedOperations: 'none',
+        processingFailureHandlingMode: 'warn',
+        tombstonesOnDelete: false,
+        transactionMetadata: true,
+      },
       types: {
         decimalHandlingMode: 'string',
         binaryHandlingMode: 'base64-url-safe',

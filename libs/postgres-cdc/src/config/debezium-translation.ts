@@ -136,6 +136,11 @@ const SETTINGS: Record<string, Setter> = {
       ),
     ),
   'skipped.operations': text('events.skippedOperations'),
+  'event.processing.failure.handling.mode': oneOf('events.processingFailureHandlingMode', [
+    'fail',
+    'warn',
+    'skip',
+  ]),
   'decimal.handling.mode': oneOf('types.decimalHandlingMode', ['precise', 'double', 'string']),
   'hstore.handling.mode': oneOf('types.hstoreHandlingMode', ['json', 'map']),
   'interval.handling.mode': oneOf('types.intervalHandlingMode', ['numeric', 'string']),

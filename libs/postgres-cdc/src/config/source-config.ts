@@ -272,6 +272,12 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           "Operations not published (Debezium skipped.operations): some of c (create), u (update), d (delete, with its tombstone), t (truncate), comma-separated or a list, or 'none'. Snapshot reads are never skipped. Default t, as Debezium.",
         ),
+      processingFailureHandlingMode: z
+        .enum(['fail', 'warn', 'skip'])
+        .default('fail')
+        .describe(
+          "A row with a value its column's schema cannot carry (a NULL or NaN in a NOT NULL column, text Sluice cannot read, an unchanged TOASTed value without a placeholder) — Debezium event.processing.failure.handling.mode: 'fail' stops the source naming table, column and value; 'warn' leaves the row's events out and logs it with its LSN; 'skip' leaves them out silently. Default fail.",
+        ),
       tombstonesOnDelete: flag().default(true).describe('A delete is followed by a tombstone. Default true.'),
       unavailableValuePlaceholder: z
         .string()

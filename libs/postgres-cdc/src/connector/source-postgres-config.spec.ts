@@ -24,6 +24,7 @@ describe('source-postgres configuration', () => {
   it("defaults Debezium's options to Debezium's defaults (truncates skipped), partitions via the root", () => {
     const config = parseConfig(sourceAppConfigSchema, {}, { env: {} });
     assert.deepEqual(config.events.skippedOperations, ['t']);
+    assert.equal(config.events.processingFailureHandlingMode, 'fail');
     assert.deepEqual(config.types, {
       timePrecisionMode: 'adaptive',
       binaryHandlingMode: 'bytes',
@@ -109,6 +110,7 @@ describe('source-postgres configuration', () => {
     [{ types: { intervalHandlingMode: 'iso' } }, 'types.intervalHandlingMode'],
     [{ types: { binaryHandlingMode: 'base32' } }, 'types.binaryHandlingMode'],
     [{ types: { timePrecisionMode: 'nanos' } }, 'types.timePrecisionMode'],
+    [{ events: { processingFailureHandlingMode: 'ignore' } }, 'events.processingFailureHandlingMode'],
     [{ types: { includeUnknownDatatypes: 'maybe' } }, 'types.includeUnknownDatatypes'],
     [{ types: { moneyFractionDigits: -1 } }, 'types.moneyFractionDigits'],
     [{ columns: { propagateSourceType: ['orders.id'] } }, 'columns.propagateSourceType[0]'],

@@ -50,7 +50,18 @@ export interface ChangeEventBuilderOptions {
    * event.converting.failure.handling.mode=warn does. Default: nothing.
    */
   readonly onValueNulled?: (column: string, text: string) => void;
+  /**
+   * Debezium's event.processing.failure.handling.mode, for a row a value of which cannot be
+   * written (UnrepresentableValueError): `fail` throws it (the source stops); `warn` and `skip`
+   * leave the row's events out, `warn` calling `onEventSkipped`. Default fail.
+   */
+  readonly processingFailureHandling?: ProcessingFailureHandling;
+  /** Under `warn`: the row left out, why, and where in the log it was. */
+  readonly onEventSkipped?: (error: UnrepresentableValueError, table: string, lsn: Lsn) => void;
 }
+
+/** Debezium's event.processing.failure.handling.mode. */
+export type ProcessingFailureHandling = 'fail' | 'warn' | 'skip';
 
 const MAX_SAFE = 9007199254740991n;
 const asLong = (n: bigint): number | bigint => (n <= MAX_SAFE && n >= -MAX_SAFE ? Number(n) : n);
@@ -67,8 +78,12 @@ export class ChangeEventBuilder {
   private readonly now: () => bigint;
   private readonly skipped: ReadonlySet<string>;
   private readonly onNulled: (column: string, text: string) => void;
+  private readonly failureHandling: ProcessingFailureHandling;
+  private readonly onSkipped: (error: UnrepresentableValueError, table: string, lsn: Lsn) => void;
 
   constructor(options: ChangeEventBuilderOptions = {}) {
+    this.failureHandling = options.processingFailureHandling ?? 'fail';
+    this.onSkipped = options.onEventSkipped ?? (() => undefined);
     this.tombstones = options.tombstonesOnDelete ?? true;
     this.version = options.connectorVersion ?? 'sluice';
     this.now = options.nowMicros ?? nowMicros;
@@ -78,14 +93,29 @@ export class ChangeEventBuilder {
 
   /** A snapshot row (op 'r'): `row` holds each Relation column's text output, by index. */
   read(schema: TableSchema, row: readonly TupleValue[], position: SourcePosition): ChangeEvent[] {
-    return [this.event(schema, 'r', null, this.row(schema, row, null), position, this.key(schema, row))];
+    return this.guarded(schema, position, () => [
+      this.event(schema, 'r', null, this.row(schema, row, null), position, this.key(schema, row)),
+    ]);
   }
 
   insert(schema: TableSchema, newValues: readonly TupleValue[], position: SourcePosition): ChangeEvent[] {
     if (this.skipped.has('c')) return [];
-    return [
+    return this.guarded(schema, position, () => [
       this.event(schema, 'c', null, this.row(schema, newValues, null), position, this.key(schema, newValues)),
-    ];
+    ]);
+  }
+
+  /** Builds a row's events; a value that cannot be written fails, or leaves the row out (warn, skip). */
+  private guarded(schema: TableSchema, position: SourcePosition, build: () => ChangeEvent[]): ChangeEvent[] {
+    if (this.failureHandling === 'fail') return build();
+    try {
+      return build();
+    } catch (error) {
+      if (!(error instanceof UnrepresentableValueError)) throw error;
+      if (this.failureHandling === 'warn')
+        this.onSkipped(error, `${schema.relation.schema}.${schema.relation.table}`, position.lsn);
+      return [];
+    }
   }
 
   /**
@@ -94,6 +124,15 @@ export class ChangeEventBuilder {
    * under REPLICA IDENTITY DEFAULT/INDEX when the key changed, the whole row under FULL, else null).
    */
   update(
+    schema: TableSchema,
+    oldValues: readonly TupleValue[] | null,
+    newValues: readonly TupleValue[],
+    position: SourcePosition,
+  ): ChangeEvent[] {
+    return this.guarded(schema, position, () => this.updateEvents(schema, oldValues, newValues, position));
+  }
+
+  private updateEvents(
     schema: TableSchema,
     oldValues: readonly TupleValue[] | null,
     newValues: readonly TupleValue[],
@@ -128,10 +167,12 @@ export class ChangeEventBuilder {
 
   delete(schema: TableSchema, oldValues: readonly TupleValue[], position: SourcePosition): ChangeEvent[] {
     if (this.skipped.has('d')) return [];
-    const key = this.key(schema, oldValues);
-    const events = [this.event(schema, 'd', this.beforeImage(schema, oldValues), null, position, key)];
-    if (this.tombstones) events.push({ topic: schema.topic, key, value: null, schema });
-    return events;
+    return this.guarded(schema, position, () => {
+      const key = this.key(schema, oldValues);
+      const events = [this.event(schema, 'd', this.beforeImage(schema, oldValues), null, position, key)];
+      if (this.tombstones) events.push({ topic: schema.topic, key, value: null, schema });
+      return events;
+    });
   }
 
   /** A TRUNCATE of the table (op 't'): no key, no before or after, as Debezium. */

@@ -268,6 +268,42 @@ describe('datatype.propagate.source.type', () => {
   });
 });
 
+describe('event.processing.failure.handling.mode', () => {
+  const schema = TableSchema.build(RELATION, CATALOG, FACTS, OPTIONS);
+  // NaN in the NOT NULL numeric(5,2) amount: no form under decimal.handling.mode=precise.
+  const BAD = ['1', 'A', 'NaN', null];
+
+  it('fail (the default) throws the error naming the column', () => {
+    assert.throws(() => new ChangeEventBuilder().insert(schema, BAD, POSITION), /shop\.orders\.amount/);
+  });
+
+  it('warn leaves the row out of every operation and reports it with table and LSN; good rows still pass', () => {
+    const skipped: string[] = [];
+    const builder = new ChangeEventBuilder({
+      processingFailureHandling: 'warn',
+      onEventSkipped: (error, table, lsn) => skipped.push(`${table}@${lsn.toString()}: ${error.message}`),
+    });
+    assert.deepEqual(builder.insert(schema, BAD, POSITION), []);
+    assert.deepEqual(builder.read(schema, BAD, POSITION), []);
+    assert.deepEqual(builder.update(schema, ROW, BAD, POSITION), []);
+    assert.deepEqual(builder.delete(schema, BAD, POSITION), []);
+    assert.equal(skipped.length, 4);
+    assert.match(skipped[0]!, /^shop\.orders@0\/00000001: .*amount/);
+    assert.equal(builder.insert(schema, ROW, POSITION).length, 1);
+  });
+
+  it('skip leaves the row out without a report', () => {
+    const skipped: unknown[] = [];
+    const builder = new ChangeEventBuilder({
+      processingFailureHandling: 'skip',
+      onEventSkipped: (error) => skipped.push(error),
+    });
+    assert.deepEqual(builder.insert(schema, BAD, POSITION), []);
+    assert.deepEqual(skipped, []);
+    assert.equal(builder.insert(schema, ROW, POSITION).length, 1);
+  });
+});
+
 describe('decimal.handling.mode', () => {
   it('a NaN in a NOT NULL numeric under precise fails naming the column and the option', () => {
     const schema = TableSchema.build(RELATION, CATALOG, FACTS, OPTIONS);

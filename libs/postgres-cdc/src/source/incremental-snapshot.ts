@@ -366,7 +366,8 @@ export class IncrementalSnapshot {
     const position = { lsn, commitTimeMicros: BigInt(Date.now()) * 1000n, snapshot: 'incremental' as const };
     for (const row of rows) {
       const [event] = builder.read(schema, row, position);
-      await deliver(this.context, relation.relationId, event!, tx);
+      // Undefined: left out (event.processing.failure.handling.mode).
+      if (event !== undefined) await deliver(this.context, relation.relationId, event, tx);
     }
     publisher.close(tx, lsn);
     this.context.onEvents(rows.length);

@@ -257,6 +257,12 @@ export class SourceRun implements CoordinatedRun {
         tombstonesOnDelete: config.events.tombstonesOnDelete,
         connectorVersion: deps.version,
         skippedOperations: config.events.skippedOperations,
+        processingFailureHandling: config.events.processingFailureHandlingMode,
+        onEventSkipped: (error, table, lsn) =>
+          deps.log.warn(
+            { err: error, table, lsn: lsn.toString() },
+            `change left out (events.processingFailureHandlingMode warn): ${error.message}`,
+          ),
         onValueNulled: (column, text) =>
           deps.log.warn(
             { column, value: text },
