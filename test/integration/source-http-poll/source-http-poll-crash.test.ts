@@ -49,6 +49,9 @@ describe('source-http-poll: kill -9 while items change', () => {
   });
   const topic = bed.topic('crash');
   let app: PollProcess;
+  // The API's users at work until the kills are over (or the test failed: then after() stops them,
+  // or their timers would keep this process alive).
+  let changing = true;
   before(async () => {
     const port = await freePort();
     const base = await api.start();
@@ -86,6 +89,7 @@ describe('source-http-poll: kill -9 while items change', () => {
     );
   });
   after(async () => {
+    changing = false;
     await app.kill('SIGKILL');
     app.remove();
     await api.stop();
@@ -93,7 +97,6 @@ describe('source-http-poll: kill -9 while items change', () => {
   });
 
   it(`publishes every item version once across ${KILLS} kills`, { timeout: 240_000 }, async (t) => {
-    let changing = true;
     let n = 0;
     // The API's users at work: changes to existing items and new ones, some sharing a second.
     const mutator = (async () => {
