@@ -16,7 +16,15 @@ import { type Admin } from 'kafkajs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type AxeResults } from 'axe-core';
 import { TopicProvisioner } from '@sluice/kafka';
-import { AppChild, freePort, PROJECT_ROOT, readCommitted, stackAddresses, until } from '@sluice/test-support';
+import {
+  AppChild,
+  freePort,
+  PROJECT_ROOT,
+  readCommitted,
+  runSluice,
+  stackAddresses,
+  until,
+} from '@sluice/test-support';
 import { ensureChromium } from '../support/chromium';
 import {
   createKafkaClient,
@@ -363,6 +371,55 @@ describe(
       };
       assert.equal(run.status, 'interrupted');
       assert.ok(Number(run.progress.done) < 40, JSON.stringify(run));
+    });
+
+    it("the replays list shows this console's re-publishes; a `sluice replay` run shows by its id, from its checkpoint", async () => {
+      const cliReplay = `${demo.prefix}-cli`;
+      const cli = runSluice(
+        [
+          'replay',
+          '--topic',
+          demo.topics.orders,
+          '--from-offset',
+          '0',
+          '--to-offset',
+          '10',
+          '--to-topic',
+          replayTarget,
+          '--replay-id',
+          cliReplay,
+          '--brokers',
+          stackAddresses().kafkaBrokers.join(','),
+          '--registry',
+          stackAddresses().registryUrl,
+          '--quiet',
+        ],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(cli.code, 0, cli.stderr);
+      await open('#/replay');
+      await page.reload();
+      const rows = page.locator('[data-replay]');
+      await rows.first().waitFor({ timeout: 15_000 });
+      const statuses = (await rows.allTextContents()).map(
+        (t) => /(done|interrupted|running|failed)/.exec(t)?.[1],
+      );
+      assert.deepEqual(statuses, ['interrupted', 'done']);
+      await page.getByLabel('Replay id').fill(cliReplay);
+      await page.getByRole('button', { name: 'Show', exact: true }).click();
+      const progress = page.locator('[aria-label="replay progress"][data-status="done"]');
+      await progress.waitFor({ timeout: 30_000 });
+      assert.match(
+        ((await progress.textContent()) ?? '').replace(/\s+/g, ' '),
+        new RegExp(
+          `Replay ${escape(cliReplay)}, ${escape(demo.topics.orders)} → ${escape(replayTarget)}: done: \\d+ record`,
+        ),
+      );
+      const run = (await (await fetch(`${consoleUrl}/api/replay/runs/${cliReplay}`)).json()) as {
+        ownRun: boolean;
+        progress: { done: string; total: string };
+      };
+      assert.deepEqual([run.ownRun, run.progress.done, run.progress.total], [false, '10', '10']);
     });
 
     it('topics: browsing a partition shows the records decoded through the registry, each linked to its trace', async () => {

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { enc, get, post } from './api';
-import { ErrorNote, html, Section } from './ui';
+import { ErrorNote, html, Section, useLoad } from './ui';
 
 interface Plan {
   mode: 'republish' | 'reset';
@@ -214,7 +214,69 @@ export function ReplayPage() {
         : null
     }
     ${run ? html`<${RunProgress} run=${run} onStop=${() => call(`/api/replay/runs/${enc(run.replayId)}/stop`, (r) => setRun(r as Run))} />` : null}
+    <${Replays} current=${run} onFollow=${(r: Run) => setRun(r)} />
   </div>`;
+}
+
+/**
+ * The re-publishes this console started (newest first), and any replay by its id — one run by
+ * `sluice replay` too, from its checkpoint — to follow its progress.
+ */
+function Replays({ current, onFollow }: { current?: Run; onFollow: (run: Run) => void }) {
+  const [runs, error, reload] = useLoad(() => get<{ runs: Run[] }>('/api/replay/runs'), [current?.status]);
+  const [id, setId] = useState('');
+  const [lookupError, setLookupError] = useState<string | undefined>();
+  const follow = (replayId: string) => {
+    setLookupError(undefined);
+    get<Run>(`/api/replay/runs/${enc(replayId)}`).then(onFollow, (e: Error) => setLookupError(e.message));
+  };
+  return html`<${Section} title="Replays">
+    <form
+      class="inline"
+      onSubmit=${(e: Event) => {
+        e.preventDefault();
+        follow(id.trim());
+      }}
+    >
+      <label>Replay id <input required value=${id} onInput=${(e: Event) => setId((e.target as HTMLInputElement).value)} /></label>
+      <button type="submit">Show</button>
+      <button type="button" onClick=${reload}>Refresh</button>
+    </form>
+    <${ErrorNote} error=${lookupError ?? error} />
+    ${
+      runs && runs.runs.length > 0
+        ? html`<div class="scroll">
+            <table aria-label="re-publishes from this console">
+              <thead>
+                <tr>
+                  <th scope="col">replay</th>
+                  <th scope="col">from → into</th>
+                  <th scope="col">status</th>
+                  <th scope="col">published</th>
+                  <th scope="col">covered</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${runs.runs.map(
+                  (r) =>
+                    html`<tr data-replay=${r.replayId}>
+                      <td>
+                        <button type="button" class="link" onClick=${() => follow(r.replayId)}>
+                          ${r.replayId}
+                        </button>
+                      </td>
+                      <td>${r.source} → ${r.target}</td>
+                      <td>${r.status}</td>
+                      <td>${r.progress.published}</td>
+                      <td>${r.progress.done} of ${r.progress.total}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+        : html`<p class="muted">No re-publish started from this console yet.</p>`
+    }
+  </${Section}>`;
 }
 
 /** A re-publish's progress: offsets covered of the range, records published, pace, time left. */
