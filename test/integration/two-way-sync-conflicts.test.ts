@@ -281,7 +281,7 @@ describe(
       await converged('prio_items', ['1:a1', '2:b2', '4:a4', '100:b0']);
     });
 
-    it('column-level merge: concurrent updates of different columns both stay, on both sides', async () => {
+    it('column-level merge: concurrent updates of different columns both stay, on both sides; of one column, the winner’s row', async () => {
       const merge = `${name}.${MERGE}`;
       const rowsOfMerge = async (client: Client) =>
         (
@@ -301,19 +301,36 @@ describe(
         bed.pg,
         `UPDATE ${merge} SET y = 'ay' WHERE id = 1`,
       );
-      const expected = ['1:bx:ay', '2:x0:y0', '100:x0:y0'];
-      await bed.waitFor(
-        async () => {
-          const [onA, onB] = [await rowsOfMerge(bed.pg), await rowsOfMerge(b)];
-          return (
-            (JSON.stringify(onA) === JSON.stringify(expected) &&
-              JSON.stringify(onB) === JSON.stringify(expected)) ||
-            undefined
-          );
-        },
-        30_000,
-        `merge_items equal to ${expected.join(' ')} on both sides`,
+      const both = async (expected: string[]) => {
+        let last = '';
+        await bed
+          .waitFor(
+            async () => {
+              const [onA, onB] = [await rowsOfMerge(bed.pg), await rowsOfMerge(b)];
+              last = `a: ${onA.join(' ')} | b: ${onB.join(' ')}`;
+              return (
+                (JSON.stringify(onA) === JSON.stringify(expected) &&
+                  JSON.stringify(onB) === JSON.stringify(expected)) ||
+                undefined
+              );
+            },
+            30_000,
+            `merge_items equal to ${expected.join(' ')} on both sides`,
+          )
+          .catch((error: Error) => {
+            throw new Error(`${error.message} (last seen ${last})`, { cause: error });
+          });
+      };
+      await both(['1:bx:ay', '2:x0:y0', '100:x0:y0']);
+      // A column changed on both (x): the rule decides for the whole row. a commits last and wins
+      // (under either rule): both sides end on a's row, y included — which only b had changed.
+      await concurrently(
+        a2,
+        `UPDATE ${merge} SET x = 'ax' WHERE id = 2`,
+        b,
+        `UPDATE ${merge} SET x = 'bx', y = 'by' WHERE id = 2`,
       );
+      await both(['1:bx:ay', '2:ax:y0', '100:x0:y0']);
     });
 
     it('records every overruled change on the side that overruled it, counted per direction', async () => {
@@ -327,6 +344,8 @@ describe(
         'prio_items 1 u source-priority winner=a kept=a1',
         'prio_items 4 d source-priority winner=a kept=a4',
         'prio_items 5 u source-priority winner=a kept=-',
+        // b's update of x and y, overruled by a's of x (merge_items has no v: kept shows -).
+        `merge_items 2 u ${tracking ? 'last-writer-wins' : 'source-priority'} winner=a kept=-`,
       ];
       const onB = tracking
         ? [

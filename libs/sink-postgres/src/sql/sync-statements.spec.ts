@@ -54,9 +54,12 @@ describe('two-way sync statements', () => {
       assert.doesNotMatch(sql, /pg_xact_commit_timestamp/);
   });
 
-  it('write the given columns only on update (merge)', () => {
+  it('write the given columns only on an update apart from the changes here (merge), the whole row when the rule decided', () => {
     const sql = syncUpsertStatement(table, context(true), [false, false]);
-    assert.doesNotMatch(sql, /"total" = EXCLUDED/);
+    assert.match(
+      sql,
+      /"total" = CASE WHEN coalesce\(\(SELECT d\.apart FROM dec d WHERE d\.__rk = jsonb_build_array\(to_jsonb\(cur\."id"\)\) AND d\.x = cur\.xmin\), false\) THEN cur\."total" ELSE EXCLUDED\."total" END/,
+    );
     // Column-level merge: applied when no column it changed was changed here.
     assert.match(sql, /NOT \(k\.c1 IS DISTINCT FROM k\.b1 AND t\."total" IS DISTINCT FROM k\.b1::numeric\)/);
     assert.match(syncUpsertStatement(table, context(true)), /, false AS apart/);

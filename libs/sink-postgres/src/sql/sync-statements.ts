@@ -158,13 +158,21 @@ export function syncUpsertStatement(
   const names = columns.map((c) => ident(c.name));
   const keys = table.keyColumns.map((c) => ident(c.name)).join(', ');
   const keyNames = new Set(table.keyColumns.map((c) => c.name));
-  const sets = columns
-    .filter((c, i) => !keyNames.has(c.name) && (setColumns === undefined || setColumns[i]))
-    .map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`);
-  sets.push(`${ident(LSN_COLUMN)} = EXCLUDED.${ident(LSN_COLUMN)}`);
-  sets.push(`${ident(TS_COLUMN)} = EXCLUDED.${ident(TS_COLUMN)}`);
   const rk = rowKey(table, (c) => `u.${alias(indexOf(columns, c))}::${c.type.pgType}`);
   const curKey = rowKey(table, (c) => `cur.${ident(c.name)}`);
+  // Merge: an update apart from the changes here writes only its changed columns; one the rule
+  // decided (a column changed on both sides) writes its whole row, as the other side keeps it whole
+  // when it wins there — else each side would keep its own change of the columns only it changed.
+  const apartNow = `coalesce((SELECT d.apart FROM dec d WHERE d.__rk = ${curKey} AND d.x = cur.xmin), false)`;
+  const sets = columns
+    .filter((c) => !keyNames.has(c.name))
+    .map((c) => {
+      const name = ident(c.name);
+      if (setColumns === undefined || setColumns[columns.indexOf(c)]) return `${name} = EXCLUDED.${name}`;
+      return `${name} = CASE WHEN ${apartNow} THEN cur.${name} ELSE EXCLUDED.${name} END`;
+    });
+  sets.push(`${ident(LSN_COLUMN)} = EXCLUDED.${ident(LSN_COLUMN)}`);
+  sets.push(`${ident(TS_COLUMN)} = EXCLUDED.${ident(TS_COLUMN)}`);
   const excluded: SqlWriter = { ts: `EXCLUDED.${ident(TS_COLUMN)}`, site: PEER(ctx) };
   const kept = 'coalesce(d.present AND d.apart AND NOT d.same AND NOT d.wins, false)';
   return (
