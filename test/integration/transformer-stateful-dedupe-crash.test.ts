@@ -4,7 +4,9 @@
 // changelog, written in the same transaction as the outputs and offsets; each new process restores
 // it before processing. Once a last run consumed the input, the output (read committed) holds each
 // id exactly once — a lost or half-restored state would let a later copy through — and the
-// changelog read committed holds exactly the ids of the output.
+// changelog read committed holds exactly the ids of the output. Then a process started with no new
+// input restores every partition's store as the partition is assigned (not at a first batch that
+// never comes), and /status shows it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
@@ -17,12 +19,14 @@ import { readCommitted, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
+  freePort,
   kafkaConfig,
   orderRow,
   readAllDecoded,
   startTransformer,
   untilGroupMembers,
   untilLeaders,
+  untilReady,
 } from './transformer/transformer-harness';
 
 const DISTINCT = 4_000;
@@ -40,6 +44,7 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
   const output = uniqueName('it.tr.dedupe.out');
   const group = uniqueName('it.tr.dedupe.group');
   const changelog = `${group}-seen-changelog`;
+  const pipeline = join(mkdtempSync(join(tmpdir(), 'sluice-dedupe-')), 'pipeline.yaml');
 
   before(async () => {
     admin = kafka.admin();
@@ -65,8 +70,6 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
       const writer = new ChangeEventWriter(kafka, input, 'it.public.orders');
       const round = [];
       for (let i = 0; i < DISTINCT; i++) round.push(await writer.encode(orderRow(i)));
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-dedupe-'));
-      const pipeline = join(dir, 'pipeline.yaml');
       writeFileSync(
         pipeline,
         [
@@ -138,6 +141,54 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
         DISTINCT,
         'the changelog holds each id let through, nothing of aborted transactions',
       );
+    },
+  );
+
+  it(
+    "a process given no new input restores each partition's store on assignment; /status shows every partition restored",
+    { timeout: 60_000 },
+    async () => {
+      const before = await committedInput();
+      const changelogRecords = [...(await readCommitted(kafka, changelog)).values()].flat().length;
+      const port = await freePort();
+      const child = startTransformer(
+        appConfig(pipeline, {
+          http: { host: '127.0.0.1', port },
+          logging: { level: 'error' },
+          runtime: { concurrency: { partitions: 1 }, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 },
+        }),
+      );
+      children.push(child);
+      await untilReady(`http://127.0.0.1:${port}/health/ready`);
+      type Restore = { partition: number; restoredRecords: number; done: boolean };
+      let stores: Restore[] = [];
+      const deadline = Date.now() + 45_000;
+      while (!(stores.length === 4 && stores.every((s) => s.done))) {
+        assert.ok(Date.now() < deadline, `restores not done: ${JSON.stringify(stores)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const status = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+          stateStores?: Restore[];
+        };
+        stores = status.stateStores ?? [];
+      }
+      assert.deepEqual(
+        stores.map((s) => s.partition).sort(),
+        [0, 1, 2, 3],
+        'every assigned partition restored, though none had a record to process',
+      );
+      assert.ok(
+        stores.every((s) => s.restoredRecords > 0),
+        `each partition's changelog read: ${JSON.stringify(stores)}`,
+      );
+      assert.equal(
+        stores.reduce((n, s) => n + s.restoredRecords, 0),
+        changelogRecords,
+        'the whole changelog, read committed',
+      );
+      assert.equal(await committedInput(), before, 'no input was there to process');
+      const exited = new Promise((r) => child.once('exit', (c: number | null) => r(c)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
     },
   );
 });
