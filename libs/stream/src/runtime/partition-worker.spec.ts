@@ -4,6 +4,8 @@ import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type PartitionDelivery } from '../delivery/partition-delivery';
 import { parseRetryPolicy } from '../failure/retry-policy';
 import { type OutputRecord, type StreamRecord } from '../processor/stream-record';
+import { type ChangelogReader } from '../state/changelog-reader';
+import { PartitionState } from '../state/partition-state';
 import { type BatchControl, PartitionWorker } from './partition-worker';
 import { RecordRunner } from './record-runner';
 
@@ -117,5 +119,111 @@ describe('PartitionWorker and control records', () => {
     );
     assert.deepEqual(delivery.calls, ['begin', 'abort']);
     assert.equal(w.committedOffset, undefined);
+  });
+});
+
+/** A changelog of `records` records for store `s`, whose read waits for `gate` (a slow restore). */
+function gatedReader(records: number, gate: Promise<void>): ChangelogReader & { reads: number } {
+  const reader = {
+    reads: 0,
+    range: async () => ({ from: 0n, to: BigInt(records) }),
+    read: async (
+      _topic: string,
+      _partition: number,
+      _range: unknown,
+      apply: (k: Buffer, v: Buffer | null, o: bigint) => void,
+      signal: AbortSignal,
+    ) => {
+      reader.reads += 1;
+      await Promise.race([
+        gate,
+        new Promise((_, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('restore aborted'))),
+        ),
+      ]);
+      for (let i = 0; i < records; i++) apply(Buffer.from(`k${i}`), Buffer.from('seen'), BigInt(i));
+    },
+  };
+  return reader as unknown as ChangelogReader & { reads: number };
+}
+
+/** A worker whose processor counts the keys its store holds into each output. */
+function statefulWorker(delivery: RecordingDelivery, reader: ChangelogReader): PartitionWorker {
+  const runner = new RecordRunner({
+    group: 'g',
+    onKeyFailure: 'skip',
+    retryPolicy: parseRetryPolicy({ maxAttempts: 1 }),
+    processor: {
+      name: 'Counter',
+      stateStores: ['s'],
+      process: (r, ctx) => {
+        const store = ctx.state!.store('s');
+        store.put(r.key!.toString(), Buffer.from('seen'));
+        return [{ topic: 'out', key: r.key, value: Buffer.from(String([...store.entries()].length)) }];
+      },
+    },
+    kafkaOutputs: true,
+  });
+  return new PartitionWorker(
+    { topic: 'in', partition: 0 },
+    delivery,
+    runner,
+    {
+      keysPerPartition: 1,
+      maxBuffered: 100,
+      revokeTimeoutMs: 1000,
+      heartbeatIntervalMs: 5,
+      partialCheckpoint: false,
+    },
+    undefined,
+    { stores: new PartitionState({ topic: 'in', partition: 0 }, 'g', ['s']), reader },
+  );
+}
+
+describe('PartitionWorker: state restored on assignment', () => {
+  it('restores in an empty transaction (begin fences the previous owner, then abort), before any batch', async () => {
+    const delivery = new RecordingDelivery();
+    const reader = gatedReader(3, Promise.resolve());
+    const w = statefulWorker(delivery, reader);
+    await w.restoreState(new AbortController().signal);
+    assert.deepEqual(delivery.calls, ['begin', 'abort']);
+    assert.equal(w.state!.stores.needsRestore, false);
+    assert.deepEqual(w.state!.stores.sizes(), { s: 3 });
+    await w.restoreState(new AbortController().signal);
+    assert.equal(reader.reads, 1, 'restored once');
+  });
+
+  it('a batch that arrives during the restore waits for it, heartbeating, and then sees the restored state', async () => {
+    const delivery = new RecordingDelivery();
+    let open!: () => void;
+    const reader = gatedReader(2, new Promise<void>((resolve) => (open = resolve)));
+    const w = statefulWorker(delivery, reader);
+    const restored = w.restoreState(new AbortController().signal);
+    let heartbeats = 0;
+    const c = { ...control(), heartbeat: () => Promise.resolve(void (heartbeats += 1)) };
+    const batch = w.processBatch([record(5n)], c);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.deepEqual(delivery.calls, ['begin'], 'the batch has not started');
+    assert.ok(heartbeats > 0, 'the waiting batch keeps the group membership alive');
+    open();
+    await restored;
+    assert.deepEqual(await batch, { kind: 'committed', nextOffset: 6n, complete: true });
+    assert.deepEqual(delivery.calls, ['begin', 'abort', 'begin', 'send 1', 'deadLetter', 'checkpoint 6']);
+    assert.equal(reader.reads, 1, 'the batch did not restore again');
+    assert.deepEqual(w.state!.stores.sizes(), { s: 3 }, 'two restored keys and the batch its own');
+  });
+
+  it('a restore given up (rebalance) rejects and is done again next time', async () => {
+    const delivery = new RecordingDelivery();
+    const reader = gatedReader(2, new Promise<void>(() => undefined));
+    const w = statefulWorker(delivery, reader);
+    const given = new AbortController();
+    const restoring = w.restoreState(given.signal);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(reader.reads, 1, 'reading the changelog');
+    given.abort();
+    await assert.rejects(restoring, /restore aborted/);
+    assert.deepEqual(delivery.calls, ['begin', 'abort']);
+    assert.equal(w.state!.stores.needsRestore, true);
   });
 });
