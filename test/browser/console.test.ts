@@ -1,7 +1,8 @@
 // The web console in a real browser (Debian's Chromium driven by playwright-core) against the
 // demo's four apps — source-postgres, the transformer running the demo pipeline, sink-postgres and
 // sink-http — started as `sluice demo` starts them, under unique names on the shared stack
-// (demo-apps.ts says what differs from the demo and why), and a console over them. The map shows the
+// (demo-apps.ts says what differs from the demo and why), and a console over them with its own
+// management token (given to the page once, as an operator does). The map shows the
 // four connectors with rates; pausing the transformer shows it paused and its lag growing; a poison
 // order shows in its dead letters, is redriven after the fix (the validation rule dropped, the
 // transformer restarted) and leaves the list; a schema diff shows the column added to the source
@@ -37,6 +38,8 @@ const CONSOLE_MAIN = join(PROJECT_ROOT, 'dist', 'apps', 'console', 'src', 'main.
 const IMAGES = join(PROJECT_ROOT, 'docs', 'images');
 const AXE = require.resolve('axe-core/axe.min.js');
 const JAEGER = 'http://127.0.0.1:16686';
+// The console's own token: its mutating calls (pause, redrive, re-publish...) need it, as in production.
+const CONSOLE_TOKEN = `console-${Math.random().toString(36).slice(2)}-token`;
 const PROMETHEUS = 'http://127.0.0.1:9090';
 const chromiumCheck = ensureChromium();
 
@@ -98,7 +101,7 @@ describe(
         apps: demo.consoleApps,
         kafka: { brokers: stackAddresses().kafkaBrokers, clientId: 'sluice-it-console', logLevel: 'nothing' },
         registry: { url: stackAddresses().registryUrl },
-        http: { host: '127.0.0.1', port: consolePort },
+        http: { host: '127.0.0.1', port: consolePort, token: CONSOLE_TOKEN },
         links: { jaeger: JAEGER, prometheus: PROMETHEUS },
         refreshMs: 1000,
         logging: { level: 'warn' },
@@ -111,6 +114,10 @@ describe(
         'the console live',
       );
       page = await browser!.newPage({ viewport: { width: 1280, height: 800 } });
+      // The operator gives the page the token once (kept for the tab's session).
+      await page.goto(`${consoleUrl}/#/`);
+      await page.getByLabel('Management token').fill(CONSOLE_TOKEN);
+      await page.getByRole('button', { name: 'Use', exact: true }).click();
     });
 
     after(async () => {
@@ -502,13 +509,20 @@ describe(
       assert.notEqual(first.outline, 'none');
     });
 
-    it("the console's API refuses malformed input with a 400 naming it, and unknown things with a 404", async () => {
-      const call = async (method: string, path: string, body?: unknown) => {
+    it("the console's API refuses malformed input with a 400 naming it, unknown things with a 404, a re-publish without its token with a 401", async () => {
+      const call = async (
+        method: string,
+        path: string,
+        body?: unknown,
+        token: string | null = CONSOLE_TOKEN,
+      ) => {
         const response = await fetch(`${consoleUrl}${path}`, {
           method,
-          ...(body !== undefined
-            ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
-            : {}),
+          headers: {
+            ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         });
         return { status: response.status, message: ((await response.json()) as { message: string }).message };
       };
@@ -585,12 +599,22 @@ describe(
         assert.equal(answer.status, status, `${method} ${path}: ${answer.status} ${answer.message}`);
         assert.match(answer.message, message, `${method} ${path}`);
       }
+      // A re-publish (as every mutating call) without the console's token, or with another, is refused.
+      for (const token of [null, 'not-the-token']) {
+        const refused = await call(
+          'POST',
+          '/api/replay/republish',
+          { topic: orders, toTopic: replayTarget },
+          token,
+        );
+        assert.equal(refused.status, 401, `${token}: ${refused.message}`);
+      }
       // A purge dry run plans, deletes nothing (the redriven dead letter is still in the topic).
       const purge = (await (
         await fetch(`${consoleUrl}/api/dead-letters/${group}/purge`, {
           method: 'POST',
           body: JSON.stringify({ dryRun: true }),
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${CONSOLE_TOKEN}` },
         })
       ).json()) as { dryRun: boolean; deleted: number };
       assert.deepEqual([purge.dryRun, purge.deleted], [true, 1]);
