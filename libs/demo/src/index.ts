@@ -1,7 +1,13 @@
 // @sluice/demo — `sluice demo`: the sample schema and workload, the apps run as their own processes,
 // a webhook receiver that verifies signatures, a Stripe-style webhook sender (--webhooks), the live
-// view and the end-of-run checks.
+// view and the end-of-run checks; `--two-way`: two databases kept in step both ways under load.
 export { runDemo, type DemoOptions, type DemoOutcome } from './demo-run';
+export {
+  runTwoWayDemo,
+  type TwoWayDemoOptions,
+  type TwoWayDemoOutcome,
+  TWO_WAY_SCHEMA,
+} from './two-way-demo';
 export {
   DEMO_PLAN,
   DEMO_WEBHOOKS_PLAN,

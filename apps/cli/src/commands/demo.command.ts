@@ -1,5 +1,5 @@
 import { type Command } from 'commander';
-import { runDemo } from '@sluice/demo';
+import { runDemo, runTwoWayDemo } from '@sluice/demo';
 import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout, startedParts } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
 import { wholeNumberArg } from '../cli-errors';
@@ -10,7 +10,8 @@ import { outputOption, printResult } from '../cli-output';
  * sink-http as their own processes, a workload with one poison record, a live view; then drain,
  * check and summarise. Exit 0 only when the replica equals the source and the webhook receiver got
  * each event once. `--webhooks` adds source-webhook fed by a Stripe-style sender, an invoices
- * pipeline and its replica table, and checks each acknowledged event landed once.
+ * pipeline and its replica table, and checks each acknowledged event landed once. `--two-way`
+ * instead keeps two databases in step both ways (runTwoWayDemo).
  */
 export function registerDemoCommand(program: Command, ctx: CliContext): void {
   program
@@ -36,6 +37,11 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       false,
     )
     .option(
+      '--two-way',
+      "instead: two-way sync between the stack's two databases (source = site a, sink = site b), the four apps of `sluice sync plan` as their own processes, random changes of the same 200 accounts on both sides at --rate each; checks both sides end equal row for row and nothing echoes",
+      false,
+    )
+    .option(
       '--kill-source <n>',
       'kill -9 source-postgres n times during the workload (evenly spread), starting it again each time; the checks must still hold (exactly once: no webhook event twice)',
       wholeNumberArg('--kill-source', 0, 100),
@@ -57,6 +63,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         killSource: number;
         observability: boolean;
         webhooks: boolean;
+        twoWay: boolean;
       }) => {
         const layout = stackLayout(ctx.projectRoot);
         // With --output json the live view and the summary go to stderr; stdout gets the checks.
@@ -65,7 +72,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           log: (line) => ctx.err(`  ${line}`),
           onPart: (name, outcome, address) => say(`${name.padEnd(9)} ${address.padEnd(24)} ${outcome}`),
         });
-        const outcomes = await stack.up(opts.observability ? PART_NAMES : CORE_PARTS);
+        const outcomes = await stack.up(opts.observability && !opts.twoWay ? PART_NAMES : CORE_PARTS);
         const started = startedParts(outcomes);
         const abort = new AbortController();
         const onSignal = () => {
@@ -75,6 +82,31 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         try {
+          if (opts.twoWay) {
+            const outcome = await runTwoWayDemo({
+              projectRoot: ctx.projectRoot,
+              durationSeconds: opts.duration,
+              rate: opts.rate,
+              keep: opts.keep,
+              signal: abort.signal,
+              out: say,
+              stack: {
+                kafkaBrokers: [`${layout.kafka.host}:${layout.kafka.port}`],
+                registryUrl: `http://${layout.registry.host}:${layout.registry.port}`,
+                postgres: {
+                  host: layout.postgres.host,
+                  port: layout.postgres.port,
+                  user: layout.postgres.user,
+                  password: layout.postgres.password,
+                },
+              },
+            });
+            printResult(ctx, opts.output, { ok: outcome.ok, checks: outcome.checks }, () =>
+              outcome.ok ? '\ndemo: both sides converged, no echo' : '\ndemo: a check failed (see above)',
+            );
+            if (!outcome.ok) process.exitCode = 1;
+            return;
+          }
           const outcome = await runDemo({
             projectRoot: ctx.projectRoot,
             durationSeconds: opts.duration,
