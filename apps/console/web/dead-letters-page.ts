@@ -69,10 +69,9 @@ function traceLink(headers: Letter['headers'], jaeger: string | undefined) {
   const header = headers.traceparent;
   const trace = TRACEPARENT.exec(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
   if (!trace || !jaeger) return null;
-  return html` ·
-    <a href=${`${jaeger.replace(/\/$/, '')}/trace/${trace[1]}`} target="_blank" rel="noreferrer"
-      >its trace in Jaeger</a
-    >`;
+  return html`<a href=${`${jaeger.replace(/\/$/, '')}/trace/${trace[1]}`} target="_blank" rel="noreferrer"
+    >its trace in Jaeger</a
+  >`;
 }
 
 export function DeadLettersPage({ group, jaeger }: { group: string; jaeger?: string }) {
@@ -192,8 +191,7 @@ export function DeadLettersPage({ group, jaeger }: { group: string; jaeger?: str
                     >
                     <div><strong>${l.errorClass}</strong> ${l.message ? html`— ${l.message}` : null}</div>
                     <div class="muted">
-                      from ${l.origin ?? 'unknown'} ·
-                      ${l.timestamp}${l.attempts ? ` · ${l.attempts} attempt(s)` : ''}${traceLink(l.headers, jaeger)}
+                      ${`from ${l.origin ?? 'unknown'} · ${l.timestamp}${l.attempts ? ` · ${l.attempts} attempt(s)` : ''}`}${traceLink(l.headers, jaeger) ? ' · ' : ''}${traceLink(l.headers, jaeger)}
                     </div>
                     <div class="kv">
                       <div>

@@ -161,16 +161,16 @@ export function TopicPage({ topic, jaeger }: { topic: string; jaeger?: string })
       ${
         browse
           ? html`<p class="muted">
-                Offsets ${browse.from} to ${browse.to} of ${browse.end} read (${browse.scanned} scanned),
-                ${browse.records.length} shown
+                ${`Offsets ${browse.from} to ${browse.to} of ${browse.end} read (${browse.scanned} scanned), ${browse.records.length} shown`}
               </p>
               <ul class="letters">
                 ${browse.records.map(
                   (r) =>
                     html`<li class="letter" data-offset=${r.offset}>
                       <div>
-                        <strong>${r.partition}@${r.offset}</strong>
-                        <span class="muted">${r.timestamp}</span>
+                        <strong>${r.partition}@${r.offset}</strong>${' '}<span class="muted"
+                          >${r.timestamp}</span
+                        >${' '}
                         ${r.traceId && jaeger ? html` <a href=${`${jaeger.replace(/\/$/, '')}/trace/${r.traceId}`} target="_blank" rel="noreferrer">trace</a>` : null}
                       </div>
                       <div class="kv">
