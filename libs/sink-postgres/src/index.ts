@@ -21,6 +21,7 @@ export {
   type SinkCounters,
 } from './delivery/postgres-sink-delivery';
 export { ensureBookkeeping } from './target/bookkeeping';
+export { TombstonePruner, type TombstonePrunerOptions } from './target/tombstone-pruner';
 export {
   type ConflictPolicy,
   type ConflictRule,

@@ -27,6 +27,7 @@ import { type BookkeepingTables } from '../sql/change-statements';
 import { ensureBookkeeping } from '../target/bookkeeping';
 import { ReplicationOrigin, replicationOriginName } from '../target/replication-origin';
 import { TableShaper } from '../target/table-shaper';
+import { TombstonePruner } from '../target/tombstone-pruner';
 import { type sinkPostgresSettings } from './sink-postgres-config';
 
 /** The sink's validated configuration: its settings and the shared tail. */
@@ -69,6 +70,8 @@ export interface PostgresSinkStatus extends SinkCounters, SupervisionStatus {
     readonly peerSite: string;
     readonly rule: ConflictRule;
     readonly commitTimestamps: boolean | null;
+    /** Tombstones removed by `sync.tombstoneRetentionMs` since the start; null without it. */
+    readonly tombstonesPruned: number | null;
   } | null;
   readonly partitions: readonly PartitionStatus[];
   readonly recordsProcessed: number;
@@ -108,6 +111,8 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
   };
   private readonly routes = new Map<string, TableRoute>();
   private syncStatus: { readonly commitTimestamps: boolean } | undefined;
+  /** `sync.tombstoneRetentionMs`: removes old tombstones from sluice_sync_rows. */
+  private pruner: TombstonePruner | undefined;
   /** `target.ssl` with its files read, once, at construction (a wrong path fails the start). */
   readonly targetTls: PostgresTlsOptions | false;
 
@@ -167,6 +172,16 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       route: (topic) => this.route(topic),
     });
     this.prepared = { pool, books, processor, origin, sync, shaper };
+    const retentionMs = config.sync?.tombstoneRetentionMs;
+    if (sync !== undefined && retentionMs !== undefined) {
+      this.pruner = new TombstonePruner(
+        pool,
+        books,
+        { retentionMs, commitTimestamps: sync.commitTimestamps },
+        (error) => this.supervision.logger.warn({ err: error }, 'sink-postgres: pruning tombstones failed'),
+      );
+      this.pruner.start();
+    }
   }
 
   /**
@@ -233,6 +248,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
   }
 
   protected async disconnect(): Promise<void> {
+    await this.pruner?.stop();
     await this.pool?.end().catch(() => undefined);
   }
 
@@ -266,6 +282,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
               peerSite: this.config.sync.peerSite,
               rule: this.config.sync.rule,
               commitTimestamps: this.syncStatus?.commitTimestamps ?? null,
+              tombstonesPruned: this.pruner?.removed ?? null,
             },
       membership,
       partitions: this.partitionPositions(String),

@@ -86,6 +86,14 @@ describe('sink-postgres configuration', () => {
     [{ topics: ['t'], sync: { site: 'b', peerSite: 'a', rule: 'newest' } }, 'sync.rule'],
     [{ topics: ['t'], sync: { site: 'b', peerSite: 'a', rule: 'source-priority' } }, 'sync.prioritySite'],
     [{ topics: ['t'], sync: { site: 'b', peerSite: 'a', prioritySite: 'c' } }, 'sync.prioritySite'],
+    [
+      { topics: ['t'], sync: { site: 'b', peerSite: 'a', tombstoneRetentionMs: 1000 } },
+      'sync.tombstoneRetentionMs',
+    ],
+    [
+      { topics: ['t'], sync: { site: 'b', peerSite: 'a', tombstoneRetentionMs: '7d' } },
+      'sync.tombstoneRetentionMs',
+    ],
     [{ topics: ['t'], tables: { t: { conflictRule: 'mine' } } }, 'tables.t.conflictRule'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {

@@ -49,6 +49,16 @@ const syncSchema = z
       .describe(
         'source-priority: the site whose changes win; `site` or `peerSite`. Required by source-priority.',
       ),
+    tombstoneRetentionMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .optional()
+      .describe(
+        'Remove tombstones (keys deleted on either side) from sluice_sync_rows once their deletion is older ' +
+          'than this, checked every tenth of it (1 s to 10 min); an older change of such a key arriving later ' +
+          '(a replay from further back) would bring the row back. At least 60000. Default: kept forever.',
+      ),
   })
   .superRefine((sync, ctx) => {
     if (sync.site === sync.peerSite)
