@@ -30,7 +30,9 @@ function assertRefused(raw: unknown, path: string, message: RegExp): void {
 
 describe('planTwoWaySync', () => {
   it('expands two databases into a source and a sink per site, loop-free', () => {
-    const apps = planTwoWaySync(doc({ rule: 'source-priority', prioritySite: 'eu', merge: true }));
+    const apps = planTwoWaySync(
+      doc({ rule: 'source-priority', prioritySite: 'eu', merge: true, tombstoneRetentionMs: 604_800_000 }),
+    );
     assert.deepEqual(
       apps.map((a) => `${a.app} ${a.name}`),
       [
@@ -60,6 +62,7 @@ describe('planTwoWaySync', () => {
       peerSite: 'us',
       rule: 'source-priority',
       prioritySite: 'eu',
+      tombstoneRetentionMs: 604_800_000,
     });
     assert.equal(sinkIntoEu.merge, true);
     assert.deepEqual(sinkIntoEu.tables['orders.us.public.orders'], { table: 'public.orders' });
@@ -68,6 +71,7 @@ describe('planTwoWaySync', () => {
       peerSite: 'eu',
       rule: 'source-priority',
       prioritySite: 'eu',
+      tombstoneRetentionMs: 604_800_000,
     });
     assert.notEqual(sourceEu.http.port, sourceUs.http.port);
   });
@@ -104,6 +108,7 @@ describe('planTwoWaySync', () => {
     [doc({ skipOrigins: 'none' }), 'skipOrigins', /.+/],
     [doc({ name: 'Orders-Sync' }), 'name', /lower-case letter/],
     [doc({ merge: 'yes' }), 'merge', /.+/],
+    [doc({ tombstoneRetentionMs: 1000 }), 'tombstoneRetentionMs', /.+/],
     [doc({ tableRules: { 'public.orders': 'mine' } }), 'tableRules.public.orders', /.+/],
     [doc({ kafka: ['broker:9092'] }), 'kafka', /.+/],
     [

@@ -59,6 +59,14 @@ export const twoWaySyncSchema = z
       .default({})
       .describe('Per-table rules, by schema.table. Default none.'),
     merge: z.boolean().default(false).describe('Column-level merge of updates. Default false.'),
+    tombstoneRetentionMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .optional()
+      .describe(
+        "Both sinks' sync.tombstoneRetentionMs: deleted keys' tombstones removed after it. Default: kept forever.",
+      ),
     skipOrigins: z
       .enum(['all', 'names'])
       .default('all')
@@ -156,6 +164,7 @@ export function planTwoWaySync(raw: unknown, source = 'sync configuration'): Pla
           peerSite: peer,
           rule: doc.rule,
           ...(doc.prioritySite !== undefined && { prioritySite: doc.prioritySite }),
+          ...(doc.tombstoneRetentionMs !== undefined && { tombstoneRetentionMs: doc.tombstoneRetentionMs }),
         },
         ...(doc.merge && { merge: true }),
         tables: Object.fromEntries(
