@@ -7,7 +7,7 @@
 // `sluice demo`, and why: the tables' topics have one partition (each page shows one range), and
 // instead of the demo's random workload the suite writes what each test needs (a steady feed of
 // orders, some over 1,000 so sink-http has a rate; one poison order; a column added).
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kafka } from 'kafkajs';
@@ -231,6 +231,7 @@ export class DemoApps {
     } finally {
       await admin.disconnect();
     }
+    rmSync(this.dir, { recursive: true, force: true });
     // Their subjects too (soft, then hard delete, as the registry requires).
     const subjects = (await (await fetch(`${registryUrl}/subjects`)).json()) as string[];
     for (const subject of subjects.filter((x) => x.startsWith(`${this.prefix}.`))) {
