@@ -66,7 +66,8 @@ export interface ReplayRunView {
 interface OwnRun {
   view: ReplayRunView;
   readonly controller: AbortController;
-  readonly finished: Promise<void>;
+  /** Settles when the run has ended (its result or failure recorded in `view`). */
+  finished: Promise<void>;
 }
 
 /** Replays started from this console are kept (for their progress view) up to this many. */
@@ -132,7 +133,7 @@ export class ReplayRunner {
       'replay started from the console',
     );
     const registry = new ConfluentSchemaRegistryClient(this.registry);
-    (run as { finished: Promise<void> }).finished = this.republisher
+    run.finished = this.republisher
       .run({
         replayId,
         definition: {
