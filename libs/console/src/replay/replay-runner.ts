@@ -96,7 +96,7 @@ export class ReplayRunner {
   }
 
   /**
-   * Starts a re-publish; resolves once it has resolved its range and recorded its checkpoint
+   * Starts a re-publish; resolves once it has fenced earlier runs of its id and resolved its range
    * (so the answer shows the range), or rejects when it cannot start (a missing topic, a bad range).
    */
   async start(ask: RepublishAsk): Promise<ReplayRunView> {
