@@ -15,7 +15,7 @@ import { sourceHttpPollConnector } from '../connector/source-http-poll-connector
 import { type PollCursor } from '../cursor/poll-cursor';
 import { type CursorStore } from '../offsets/cursor-store';
 import { type ApiClient, type ApiRequest } from '../request/api-client';
-import { ItemRecords } from './item-records';
+import { ItemRecords, VERSION_HEADER } from './item-records';
 import { type PagePublisher } from './page-publisher';
 import { PollStream } from './poll-stream';
 
@@ -97,9 +97,9 @@ function publisher(failing?: number) {
   };
 }
 
-function stream(pub: PagePublisher): PollStream {
+function stream(pub: PagePublisher, api: ApiClient = client): PollStream {
   return new PollStream(config, {
-    client,
+    client: api,
     records: new ItemRecords(config, '/', new RecordEncoder(new InMemorySchemaRegistry())),
     publisher: pub,
     cursors,
@@ -185,5 +185,57 @@ describe('PollStream traces', () => {
       }),
     );
     assert.deepEqual(parents, new Set(sends.map((s) => s.spanContext().spanId)), 'each page’s send span');
+  });
+});
+
+describe('PollStream after a poll stopped between pages', () => {
+  /** A keyset-paginated API over a list that can change: pages of PAGE after the last (updated_at, id). */
+  function keysetApi() {
+    const items = new Map<string, { id: string; updated_at: string }>();
+    for (let n = 0; n < 3 * PAGE; n++) {
+      const id = `c${String(n).padStart(6, '0')}`;
+      items.set(id, { id, updated_at: new Date(t0 + n * 1000).toISOString() });
+    }
+    const sorted = () =>
+      [...items.values()].sort((a, b) =>
+        a.updated_at === b.updated_at ? (a.id < b.id ? -1 : 1) : a.updated_at < b.updated_at ? -1 : 1,
+      );
+    const api = {
+      counters: { requests: 0, retries: 0, rateLimited: 0 },
+      async send(req: ApiRequest) {
+        const after = req.url.searchParams.get('after');
+        const all = sorted();
+        const from = after === null ? 0 : all.findIndex((i) => `${i.updated_at}|${i.id}` > after);
+        const data = from < 0 ? [] : all.slice(from, from + PAGE);
+        const last = data.at(-1);
+        const next =
+          data.length === PAGE && from + PAGE < all.length
+            ? `https://api.example.com/v1/customers?after=${encodeURIComponent(`${last!.updated_at}|${last!.id}`)}`
+            : null;
+        return { notModified: false as const, headers: {}, body: { data, next } };
+      },
+    } as unknown as ApiClient;
+    return { api, items };
+  }
+
+  it('walks the stopped poll again from its start: an item changed meanwhile before the stopped page is published, nothing published twice', async () => {
+    const { api, items } = keysetApi();
+    const pub = publisher(2); // the second transaction fails: the poll stops after the first page
+    const s = stream(pub.fake, api);
+    await assert.rejects(s.poll(new AbortController().signal), /transaction 2 aborted/);
+    assert.equal(pub.records.length, PAGE, 'the first page committed');
+    // While the source is away the API changes c000010: in the second of the first page's last
+    // item, so it sorts before the page the stopped poll would go on from.
+    items.set('c000010', { id: 'c000010', updated_at: items.get('c004999')!.updated_at });
+    await s.poll(new AbortController().signal);
+    const decode = new ItemRecords(config, '/', new RecordEncoder(new InMemorySchemaRegistry()));
+    const published = pub.records.map(
+      (r) =>
+        `${decode.decodeKey(r.key as Buffer)}@${String((r.headers as Record<string, unknown>)[VERSION_HEADER])}`,
+    );
+    assert.equal(new Set(published).size, published.length, 'no version twice');
+    assert.ok(published.includes(`c000010@${items.get('c004999')!.updated_at}`), 'the changed item');
+    assert.equal(published.length, 3 * PAGE + 1, 'every item once, and the change');
+    assert.equal(mark(s)?.id, 'c014999');
   });
 });

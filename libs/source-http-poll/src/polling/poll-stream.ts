@@ -70,7 +70,7 @@ function prune(seen: Map<string, readonly [string, number | null]>, floor: numbe
  * One polled endpoint, from request to committed cursor: each poll renders the request from the
  * cursor, follows the pages, drops the versions already published (the look-back's overlap, the
  * items of a tied mark), and commits each page's records with the stream's new cursor in one
- * Kafka transaction. A poll stopped between pages resumes at the next page; a refused one (401,
+ * Kafka transaction. A poll stopped between pages is walked again from its start (startRun); a refused one (401,
  * 403) stops the stream; any other failure waits for the next interval, the cursor unmoved.
  */
 export class PollStream {
@@ -180,9 +180,7 @@ export class PollStream {
     let prefetch: Promise<ApiAnswer> | undefined;
     let committing: Promise<void> | undefined;
     try {
-      const committed = this.cursor;
-      let run: Run = this.startRun(committed.run);
-      let resumed = committed.run !== undefined;
+      const run: Run = this.startRun(this.cursor.run);
       let buffered: Message[] = [];
       let lastCommit = Date.now();
       let request = this.request(run.since, run.next);
@@ -190,21 +188,8 @@ export class PollStream {
         let answer: ApiAnswer;
         try {
           answer = await (prefetch ?? this.deps.client.send(request, signal));
+        } finally {
           prefetch = undefined;
-        } catch (error) {
-          prefetch = undefined;
-          // A page pointer kept across a restart may have expired (a next-link's token): start over.
-          if (resumed && error instanceof PollFailedError && error.code === 'HTTP_POLL_STATUS') {
-            this.deps.logger.warn(
-              { stream: this.name, err: error },
-              'resumed page refused: the poll starts again',
-            );
-            run = this.startRun(undefined);
-            resumed = false;
-            request = this.request(run.since, run.next);
-            continue;
-          }
-          throw error;
         }
         if (answer.notModified) {
           polls.inc({ stream: this.name, outcome: 'not_modified' });
@@ -225,7 +210,6 @@ export class PollStream {
         buffered.push(...(await this.page(items, run, span)));
         run.next = next;
         this.counts.pages++;
-        resumed = false;
         if (next && buffered.length < RECORDS_PER_TRANSACTION && Date.now() - lastCommit < COMMIT_INTERVAL_MS)
           continue;
         const cursor = next ? this.inProgress(run) : this.completed(run, answer.headers);
@@ -261,12 +245,19 @@ export class PollStream {
     this.counts.published += records.length;
   }
 
-  /** A poll's working state, from the committed cursor (a stopped poll's, if any). */
+  /**
+   * A poll's working state, from the committed cursor. A poll stopped between pages (a crash, a
+   * failed page) is walked again from its own `since`, not resumed at its next page: an item
+   * changed while the source was down may now sort before that page (same second, lower
+   * tie-breaker), and the walk's end would carry the mark past it by more than the look-back. The
+   * pages walked again cost requests, not records: the stopped run's maximum and versions are
+   * kept, so what it published counts as published (and an expired page token cannot stop it).
+   */
   private startRun(stopped: PollCursor['run']): Run {
     const { mark, seen } = this.cursor;
     return {
       since: stopped ? stopped.since : mark,
-      next: stopped?.next,
+      next: undefined,
       max: stopped ? stopped.max : mark,
       seen: new Map(Object.entries(seen)),
     };
