@@ -10,6 +10,7 @@ import { LocalStack, type PartName, stackLayout, startedParts } from '@sluice/st
 import { envInt } from '@sluice/config';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
+import { benchCdcPeer } from './cdc-peer.bench';
 import { benchPipeline } from './pipeline.bench';
 import { benchPostgresDecode } from './postgres-decode.bench';
 import { benchReplay } from './replay.bench';
@@ -45,6 +46,11 @@ const SUITES: Suite[] = [
     name: 'source-postgres',
     parts: ['postgres', 'kafka', 'registry'],
     run: ({ runs, quick }) => benchSourcePostgres({ runs, quick }),
+  },
+  {
+    name: 'cdc-peer',
+    parts: ['postgres', 'kafka', 'registry'],
+    run: ({ runs, quick }) => benchCdcPeer({ runs, quick }),
   },
   {
     name: 'transformer',

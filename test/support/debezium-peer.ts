@@ -62,6 +62,11 @@ export interface DebeziumPeerOptions {
   readonly settings?: Readonly<Record<string, string>>;
   /** JVM heap limit, `-Xmx`. */
   readonly heap?: string;
+  /**
+   * JsonConverter's schemas.enable for keys and values: true (the default) writes each record's
+   * Connect schema beside its payload; false the payload alone, Connect's lightest setting.
+   */
+  readonly schemas?: boolean;
 }
 
 interface ConnectorStatus {
@@ -80,6 +85,8 @@ export class DebeziumPeer {
     readonly slot: string,
     readonly publication: string,
     private readonly database: string,
+    /** What existed before the peer started is the caller's: stop() leaves it. */
+    private readonly existing: { slot: boolean; publication: boolean },
   ) {}
 
   get logFile(): string {
@@ -107,12 +114,13 @@ export class DebeziumPeer {
     const slot = options.slot ?? options.name;
     const publication = options.publication ?? options.name;
     const database = options.database ?? 'source';
+    const existing = await existingSlotAndPublication(database, slot, publication);
     const worker = {
       'bootstrap.servers': stack.kafkaBrokers.join(','),
       'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
       'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'key.converter.schemas.enable': 'true',
-      'value.converter.schemas.enable': 'true',
+      'key.converter.schemas.enable': String(options.schemas ?? true),
+      'value.converter.schemas.enable': String(options.schemas ?? true),
       'offset.storage.file.filename': join(workDir, 'offsets.dat'),
       'offset.flush.interval.ms': '1000',
       listeners: `http://127.0.0.1:${port}`,
@@ -172,6 +180,7 @@ export class DebeziumPeer {
       slot,
       publication,
       database,
+      existing,
     );
     LIVE.add(peer);
     try {
@@ -230,8 +239,8 @@ export class DebeziumPeer {
   }
 
   /**
-   * Ends the worker (SIGTERM, SIGKILL after 20 s), drops the slot and publication and deletes the
-   * topics under its prefix (Connect's and the tables'); idempotent.
+   * Ends the worker (SIGTERM, SIGKILL after 20 s), drops the slot and publication it created (not
+   * ones that existed before it started) and deletes the topics under its prefix; idempotent.
    */
   async stop(): Promise<void> {
     if (!LIVE.delete(this)) return;
@@ -245,7 +254,7 @@ export class DebeziumPeer {
     const pg = new Client({ ...stackAddresses().postgres, database: this.database });
     await pg.connect();
     try {
-      for (let attempt = 0; attempt < 50; attempt++) {
+      for (let attempt = 0; attempt < 50 && !this.existing.slot; attempt++) {
         const { rows } = await pg.query<{ active_pid: number | null }>(
           'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
           [this.slot],
@@ -256,7 +265,8 @@ export class DebeziumPeer {
         else await pg.query('SELECT pg_drop_replication_slot($1)', [this.slot]).catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      await pg.query(`DROP PUBLICATION IF EXISTS "${this.publication.replace(/"/g, '""')}"`);
+      if (!this.existing.publication)
+        await pg.query(`DROP PUBLICATION IF EXISTS "${this.publication.replace(/"/g, '""')}"`);
     } finally {
       await pg.end();
     }
@@ -275,7 +285,26 @@ export class DebeziumPeer {
   }
 }
 
-/** Peers not stopped yet: ended with the test process, whatever way it exits. */
+async function existingSlotAndPublication(
+  database: string,
+  slot: string,
+  publication: string,
+): Promise<{ slot: boolean; publication: boolean }> {
+  const pg = new Client({ ...stackAddresses().postgres, database });
+  await pg.connect();
+  try {
+    const { rows } = await pg.query<{ slot: boolean; publication: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1) AS slot,
+              EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $2) AS publication`,
+      [slot, publication],
+    );
+    return rows[0]!;
+  } finally {
+    await pg.end();
+  }
+}
+
+/** Peers not stopped yet: ended with the test process when it exits (not when a signal kills it). */
 const LIVE = new Set<DebeziumPeer>();
 process.once('exit', () => {
   for (const peer of LIVE) {
