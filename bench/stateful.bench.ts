@@ -7,10 +7,12 @@
 // `source.ts_ms` one millisecond apart (so a minute of event time is 60,000 records). The join's
 // table is a CDC topic of 1,000 customers written before the orders; each order joins customer
 // `id % 1000` (a global table). Rates are timed from the group's first committed progress to the
-// last (process start, the group join and the table's restore are not counted). The restore is
-// timed by the transformer itself (`/status` stateStores[].durationMs): a dedupe step first
-// remembers every order id (one changelog record each), then a second process of the same group
-// restores them when the next records arrive, before it processes them.
+// last (process start, the group join and the table's restore are not counted). The count and a
+// dedupe of every order id (a store that grows by one entry per record) run twice: with the store
+// in memory and on disk (LMDB, `storage: disk`). The restore is timed by the transformer itself
+// (`/status` stateStores[].durationMs): the dedupe first remembers every order id (one changelog
+// record each), then a second process of the same group restores them as its partitions are
+// assigned (no new record needed), into memory or onto disk.
 import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +23,8 @@ import { RecordEncoder } from '@sluice/schema';
 import { uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
-  ChangeEventWriter,
   freePort,
   kafkaConfig,
-  orderRow,
   registry,
   startTransformer,
   untilLeaders,
@@ -99,6 +99,8 @@ async function customers(kafka: Kafka, admin: Admin): Promise<string> {
   return topic;
 }
 
+type Storage = 'memory' | 'disk';
+
 interface Variant {
   readonly label: string;
   /** The pipeline's steps, as YAML lines under `steps:`. */
@@ -145,6 +147,7 @@ async function start(input: string, steps: string[], group = uniqueName('bench.s
 }
 
 async function stop(admin: Admin, run: Started, stores: readonly string[] = []): Promise<void> {
+  // Every variant names its store `counts` or `seen`.
   run.child.kill('SIGTERM');
   await new Promise((r) => (run.child.exitCode === null ? run.child.once('exit', r) : r(undefined)));
   await admin
@@ -166,7 +169,7 @@ async function rate(admin: Admin, input: string, total: number, variant: Variant
       );
     return measured;
   } finally {
-    await stop(admin, run, ['counts']);
+    await stop(admin, run, ['counts', 'seen']);
   }
 }
 
@@ -174,21 +177,18 @@ interface StoreStatus {
   stateStores?: { restoredRecords: number; totalRecords: number; done: boolean; durationMs?: number }[];
 }
 
-/** Milliseconds to restore `records` changelog records (the slowest partition: they restore at once). */
-async function restore(kafka: Kafka, admin: Admin, input: string, records: number): Promise<number> {
-  const steps = ['unwrap: {}', 'dedupe: { within: 24h, store: seen }'];
+/**
+ * Milliseconds to restore `records` changelog records (the slowest partition: they restore at once)
+ * into a store kept in `storage`.
+ */
+async function restore(admin: Admin, input: string, records: number, storage: Storage): Promise<number> {
+  const steps = ['unwrap: {}', `dedupe: { within: 24h, store: seen, storage: ${storage} }`];
   const first = await start(input, steps);
   await untilConsumed(admin, first.group, input, 600_000);
   first.child.kill('SIGTERM');
   await new Promise((r) => (first.child.exitCode === null ? first.child.once('exit', r) : r(undefined)));
+  // Its partitions' stores restore as they are assigned, before (and without) any new record.
   const second = await start(input, steps, first.group);
-  // A partition's stores are restored when its first records arrive after the assignment.
-  const writer = new ChangeEventWriter(kafka, input, 'bench.public.orders');
-  await writer.write(
-    await Promise.all(
-      Array.from({ length: PARTITIONS * 4 }, (_, i) => writer.encode(orderRow(records + i), true)),
-    ),
-  );
   try {
     const deadline = Date.now() + 300_000;
     for (;;) {
@@ -220,31 +220,45 @@ export async function benchStateful(options: StatefulBenchOptions): Promise<Benc
     label: 'join',
     steps: [unwrap, `join: { table: ${table}, on: "id % ${CUSTOMERS}", as: customer, global: true }`],
   };
-  const count: Variant = {
-    label: 'count',
+  const count = (storage: Storage): Variant => ({
+    label: `count (${storage})`,
     steps: [
       unwrap,
-      'aggregate: { groupBy: region, time: __source_ts_ms, window: { size: 1m }, aggregations: { n: count }, emit: final, store: counts }',
+      'aggregate: { groupBy: region, time: __source_ts_ms, window: { size: 1m }, aggregations: { n: count }, ' +
+        `emit: final, store: counts, storage: ${storage} }`,
     ],
-  };
+  });
+  const dedupe = (storage: Storage): Variant => ({
+    label: `dedupe (${storage})`,
+    steps: [unwrap, `dedupe: { key: id, within: 24h, store: seen, storage: ${storage} }`],
+  });
   const runs = {
     stateless: [] as number[],
     join: [] as number[],
     count: [] as number[],
+    countDisk: [] as number[],
+    dedupe: [] as number[],
+    dedupeDisk: [] as number[],
     restore: [] as number[],
+    restoreDisk: [] as number[],
   };
+  const round = (n: number | undefined) => Math.round(n ?? 0);
   try {
     for (let r = 0; r < options.runs; r++) {
       runs.stateless.push(await rate(admin, input, total, stateless));
       runs.join.push(await rate(admin, input, total, join));
-      runs.count.push(await rate(admin, input, total, count));
-      runs.restore.push(await restore(kafka, admin, input, total));
+      runs.count.push(await rate(admin, input, total, count('memory')));
+      runs.countDisk.push(await rate(admin, input, total, count('disk')));
+      runs.dedupe.push(await rate(admin, input, total, dedupe('memory')));
+      runs.dedupeDisk.push(await rate(admin, input, total, dedupe('disk')));
+      runs.restore.push(await restore(admin, input, total, 'memory'));
+      runs.restoreDisk.push(await restore(admin, input, total, 'disk'));
       process.stderr.write(
-        `bench: stateful run ${r + 1}: stateless ${Math.round(runs.stateless.at(-1)!)}/s, join ${Math.round(
-          runs.join.at(-1)!,
-        )}/s, 1-minute count ${Math.round(runs.count.at(-1)!)}/s, restore ${Math.round(
-          runs.restore.at(-1)!,
-        )} ms per 100,000\n`,
+        `bench: stateful run ${r + 1}: stateless ${round(runs.stateless.at(-1))}/s, join ${round(
+          runs.join.at(-1),
+        )}/s, 1-minute count ${round(runs.count.at(-1))}/s (disk ${round(runs.countDisk.at(-1))}/s), ` +
+          `dedupe ${round(runs.dedupe.at(-1))}/s (disk ${round(runs.dedupeDisk.at(-1))}/s), restore ` +
+          `${round(runs.restore.at(-1))} ms per 100,000 (disk ${round(runs.restoreDisk.at(-1))})\n`,
       );
     }
   } finally {
@@ -269,9 +283,33 @@ export async function benchStateful(options: StatefulBenchOptions): Promise<Benc
       goal: '>= 60% of the stateless pipeline',
     },
     {
-      name: `state store restore from its changelog (dedupe of ${total.toLocaleString('en-US')} ids, 4 partitions at once)`,
+      name: `1-minute tumbling count per region, store on disk (LMDB) (unwrap + aggregate, ${records})`,
+      unit: 'records/s',
+      runs: runs.countDisk,
+      baseline,
+      goal: '>= 60% of the stateless pipeline',
+    },
+    {
+      name: `dedupe of every order id, store in memory (unwrap + dedupe, ${records})`,
+      unit: 'records/s',
+      runs: runs.dedupe,
+      baseline,
+    },
+    {
+      name: `dedupe of every order id, store on disk (LMDB) (unwrap + dedupe, ${records})`,
+      unit: 'records/s',
+      runs: runs.dedupeDisk,
+      baseline: { name: 'the same dedupe, store in memory', runs: runs.dedupe },
+    },
+    {
+      name: `state store restore from its changelog into memory (dedupe of ${total.toLocaleString('en-US')} ids, 4 partitions at once, on assignment)`,
       unit: 'ms per 100,000 records',
       runs: runs.restore,
+    },
+    {
+      name: `state store restore from its changelog onto disk (LMDB) (dedupe of ${total.toLocaleString('en-US')} ids, 4 partitions at once, on assignment)`,
+      unit: 'ms per 100,000 records',
+      runs: runs.restoreDisk,
     },
   ];
 }
