@@ -135,6 +135,9 @@ export class PostgresPart implements StackPart {
             '-c wal_sender_timeout=60s',
             // Two-way sync's last-writer-wins reads the commit time of rows written locally.
             '-c track_commit_timestamp=on',
+            // Every replication origin a sink has used holds one of these until it is dropped (up
+            // to one per partition it writes at once): 10, the default, is four two-way sinks.
+            '-c max_active_replication_origins=64',
             ...this.tlsSettings(account),
           ].join(' '),
         ],
