@@ -226,6 +226,37 @@ describe('column.propagate.source.type in a snapshot (Debezium reads JDBC metada
     assert.equal(parameters('mood')['__debezium.source.column.type'], '"SHOP"."MOOD"');
   });
 
+  it("a domain: its own name, its base type's length and scale", () => {
+    const relation2: Relation = {
+      ...RELATION,
+      columns: [{ index: 0, name: 'id', typeOid: 70002, typeModifier: -1, isKey: true }],
+    };
+    const catalog2 = TypeCatalog.of([
+      builtin(PgOid.INT4, 'int4'),
+      { ...builtin(70002, 'posint'), kind: 'domain', baseOid: PgOid.INT4 },
+    ]);
+    const schema = TableSchema.build(
+      relation2,
+      catalog2,
+      { notNull: new Set(['id']), primaryKey: ['id'] },
+      {
+        ...OPTIONS,
+        propagateSourceType: new Set(['id']),
+      },
+    );
+    const value = (
+      (schema.valueSchema as { fields: Array<{ type: unknown }> }).fields[0].type as unknown[]
+    )[1] as {
+      fields: Array<{ type: Record<string, unknown> }>;
+    };
+    assert.deepEqual(value.fields[0]!.type['connect.parameters'], {
+      '__debezium.source.column.type': 'POSINT',
+      '__debezium.source.column.length': '10',
+      '__debezium.source.column.scale': '0',
+      '__debezium.source.column.name': 'id',
+    });
+  });
+
   it('streaming: INT4, numeric 131089/0, the type by its name', () => {
     const parameters = build('streaming');
     assert.equal(parameters('id')['__debezium.source.column.type'], 'INT4');

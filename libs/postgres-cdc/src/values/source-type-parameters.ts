@@ -174,10 +174,18 @@ export function sourceTypeParameters(
         ? `"${type.schema}"."${type.name}"`
         : type.name;
   const typeName = serial ?? name.toUpperCase();
-  const oid = baseOid(catalog, typeOid);
+  // A domain reports its base type's length and scale (with the domain's type modifier).
+  let resolved = typeOid;
+  let typmod = typeModifier;
+  for (let depth = 0, t = type; t?.kind === 'domain' && depth < 8; depth++, t = catalog.get(resolved)) {
+    if (typmod === -1) typmod = t.baseTypeModifier;
+    resolved = t.baseOid;
+  }
+  const oid = baseOid(catalog, resolved);
   // JDBC's metadata gives an unconstrained numeric length 0 and no scale (Debezium's snapshot),
-  // where pgoutput's Relation, through pgjdbc's TypeInfoCache, gives its display size and 0.
-  if (snapshot && oid === PgOid.NUMERIC && typeModifier === -1)
+  // where pgoutput's Relation, through pgjdbc's TypeInfoCache, gives its display size and 0. Not
+  // for numeric[]: JDBC reports its display size too.
+  if (snapshot && typeOid === PgOid.NUMERIC && typeModifier === -1)
     return {
       [SOURCE_TYPE_PARAMETER]: typeName,
       [SOURCE_LENGTH_PARAMETER]: '0',
@@ -185,9 +193,9 @@ export function sourceTypeParameters(
     };
   let length: number;
   let scaleValue: number;
-  if (typeModifier !== -1) {
-    length = precision(oid, typeModifier);
-    scaleValue = scale(oid, typeModifier);
+  if (typmod !== -1) {
+    length = precision(oid, typmod);
+    scaleValue = scale(oid, typmod);
   } else {
     const p = precision(oid, -1);
     length = p === 0 ? displaySize(oid, -1) : p;
