@@ -200,13 +200,16 @@ describe('PollStream after a poll stopped between pages', () => {
       [...items.values()].sort((a, b) =>
         a.updated_at === b.updated_at ? (a.id < b.id ? -1 : 1) : a.updated_at < b.updated_at ? -1 : 1,
       );
+    let served = 0;
     const api = {
       counters: { requests: 0, retries: 0, rateLimited: 0 },
       async send(req: ApiRequest) {
         const after = req.url.searchParams.get('after');
-        const all = sorted();
+        const since = Date.parse(req.url.searchParams.get('since') ?? '');
+        const all = sorted().filter((i) => Number.isNaN(since) || Date.parse(i.updated_at) >= since);
         const from = after === null ? 0 : all.findIndex((i) => `${i.updated_at}|${i.id}` > after);
         const data = from < 0 ? [] : all.slice(from, from + PAGE);
+        served += data.length;
         const last = data.at(-1);
         const next =
           data.length === PAGE && from + PAGE < all.length
@@ -215,11 +218,11 @@ describe('PollStream after a poll stopped between pages', () => {
         return { notModified: false as const, headers: {}, body: { data, next } };
       },
     } as unknown as ApiClient;
-    return { api, items };
+    return { api, items, served: () => served };
   }
 
-  it('walks the stopped poll again from its start: an item changed meanwhile before the stopped page is published, nothing published twice', async () => {
-    const { api, items } = keysetApi();
+  it('starts the stopped poll again from its largest mark: an item changed meanwhile before the stopped page is published, nothing twice', async () => {
+    const { api, items, served } = keysetApi();
     const pub = publisher(2); // the second transaction fails: the poll stops after the first page
     const s = stream(pub.fake, api);
     await assert.rejects(s.poll(new AbortController().signal), /transaction 2 aborted/);
@@ -227,7 +230,10 @@ describe('PollStream after a poll stopped between pages', () => {
     // While the source is away the API changes c000010: in the second of the first page's last
     // item, so it sorts before the page the stopped poll would go on from.
     items.set('c000010', { id: 'c000010', updated_at: items.get('c004999')!.updated_at });
+    const servedBefore = served();
     await s.poll(new AbortController().signal);
+    // From c004999's second on: the changed item, c004999 again and the two pages not walked yet.
+    assert.equal(served() - servedBefore, 2 * PAGE + 2, 'not the first page again');
     const decode = new ItemRecords(config, '/', new RecordEncoder(new InMemorySchemaRegistry()));
     const published = pub.records.map(
       (r) =>

@@ -70,7 +70,8 @@ function prune(seen: Map<string, readonly [string, number | null]>, floor: numbe
  * One polled endpoint, from request to committed cursor: each poll renders the request from the
  * cursor, follows the pages, drops the versions already published (the look-back's overlap, the
  * items of a tied mark), and commits each page's records with the stream's new cursor in one
- * Kafka transaction. A poll stopped between pages is walked again from its start (startRun); a refused one (401,
+ * Kafka transaction. A poll stopped between pages starts again from the largest mark it published
+ * (startRun); a refused one (401,
  * 403) stops the stream; any other failure waits for the next interval, the cursor unmoved.
  */
 export class PollStream {
@@ -247,16 +248,17 @@ export class PollStream {
 
   /**
    * A poll's working state, from the committed cursor. A poll stopped between pages (a crash, a
-   * failed page) is walked again from its own `since`, not resumed at its next page: an item
-   * changed while the source was down may now sort before that page (same second, lower
-   * tie-breaker), and the walk's end would carry the mark past it by more than the look-back. The
-   * pages walked again cost requests, not records: the stopped run's maximum and versions are
-   * kept, so what it published counts as published (and an expired page token cannot stop it).
+   * failed page) is not resumed at its next page: an item changed while the source was down may
+   * now sort before that page (same second, lower tie-breaker), and the walk's end would carry the
+   * mark past it by more than the look-back. It starts again from the largest mark it published
+   * less the look-back (ordered listings: everything before was walked), or from its own `since`
+   * (unordered ones, and a run that published nothing); its maximum and versions are kept, so the
+   * overlap costs requests, not records (and an expired page token cannot stop it).
    */
   private startRun(stopped: PollCursor['run']): Run {
     const { mark, seen } = this.cursor;
     return {
-      since: stopped ? stopped.since : mark,
+      since: stopped ? ((this.config.cursor.ordered ? stopped.max : undefined) ?? stopped.since) : mark,
       next: undefined,
       max: stopped ? stopped.max : mark,
       seen: new Map(Object.entries(seen)),
