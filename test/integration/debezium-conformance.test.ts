@@ -70,8 +70,33 @@ describe(
 
     before(async () => {
       bed = await SourceTestBed.open('it_dbz_conf');
-      run = new ConformanceRun(bed, ['types', 'plain', 'nokey', 'parts', 'more']);
       const s = bed.name;
+      // Extension types, when the extensions can be made in this suite's schema (dropped with it;
+      // not when another schema of the database holds one already).
+      let extensions = true;
+      for (const extension of ['citext', 'ltree', 'isn'])
+        extensions &&= await bed.sql(`CREATE EXTENSION ${extension} SCHEMA ${s}`).then(
+          () => true,
+          () => false,
+        );
+      run = new ConformanceRun(bed, [
+        'types',
+        'plain',
+        'nokey',
+        'parts',
+        'more',
+        ...(extensions ? ['ext'] : []),
+      ]);
+      if (extensions) {
+        await bed.sql(
+          `CREATE TABLE ${s}.ext (id int PRIMARY KEY, c_citext ${s}.citext, c_ltree ${s}.ltree, c_isbn ${s}.isbn,
+             c_citext_arr ${s}.citext[], c_ltree_arr ${s}.ltree[])`,
+        );
+        await bed.sql(
+          `INSERT INTO ${s}.ext VALUES (1, 'MiXeD', 'top.science.astronomy', '978-0-393-04002-9', '{A,b}', '{a.b,c}')`,
+        );
+      }
+      const ext = (n: number): Record<string, number> => (extensions ? { ext: n } : {});
       await bed.sql('CREATE EXTENSION IF NOT EXISTS hstore').catch(() => undefined);
       await bed.sql(`CREATE TYPE ${s}.mood AS ENUM ('happy', 'sad')`);
       await bed.sql(
@@ -177,7 +202,11 @@ describe(
           },
         },
       );
-      await run.awaitCounts({ types: 3, plain: 2, nokey: 2, parts: 2, more: 1 }, 120_000, 'both snapshots');
+      await run.awaitCounts(
+        { types: 3, plain: 2, nokey: 2, parts: 2, more: 1, ...ext(1) },
+        120_000,
+        'both snapshots',
+      );
 
       // Streaming: the same changes reach both slots.
       await bed.sql(
@@ -201,6 +230,8 @@ describe(
         `INSERT INTO ${s}.more (id, c_date_inf, c_ts_inf, c_tstz_inf) VALUES (2, '-infinity', '-infinity', 'infinity')`,
       );
       await bed.sql(`UPDATE ${s}.more SET c_domain = 6 WHERE id = 1`);
+      if (extensions)
+        await bed.sql(`INSERT INTO ${s}.ext VALUES (2, 'Two', 'a.b', '0-393-04002-X', NULL, '{}')`);
       // types: 3 reads + c + u + (d, tombstone, c) + (d, tombstone); plain: 2 reads + u + (d,
       // tombstone) + (d, tombstone, c) + t; nokey and parts: 2 reads + c + u + (d, tombstone).
       await run.awaitCounts(
@@ -210,6 +241,7 @@ describe(
           nokey: 2 + 1 + 1 + 2,
           parts: 2 + 1 + 1 + 2,
           more: 1 + 1 + 1,
+          ...ext(1 + 1),
         },
         90_000,
         'every change on both sides',
