@@ -7,6 +7,8 @@
 // a second joins mid-run (partitions and their windows move to it), then the first leaves. And the
 // kill -9 rounds once more (smaller) with the store on disk (`state: { storage: disk }`, LMDB under
 // runtime.stateDir): what a killed process left on disk is discarded, the changelog rebuilds it.
+// And the rebalance once more with standby replicas: the replica that takes partitions over has
+// followed their changelogs and reads only the tail it had not seen.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
@@ -20,12 +22,14 @@ import { readCommitted, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
+  freePort,
   kafkaConfig,
   readAllDecoded,
   registry,
   startTransformer,
   untilGroupMembers,
   untilLeaders,
+  untilReady,
 } from './transformer/transformer-harness';
 
 const KEYS = 40;
@@ -102,11 +106,14 @@ class WindowedCounts {
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`${this.input}-`)) : [];
   }
 
-  startChild(): ChildProcess {
+  /** `port`: serve /status there; `standbyReplicas`: keep warm copies of the other members' partitions. */
+  startChild(options: { port?: number; standbyReplicas?: boolean } = {}): ChildProcess {
     const child = startTransformer(
       appConfig(this.pipeline, {
         logging: { level: 'error' },
+        ...(options.port !== undefined ? { http: { host: '127.0.0.1', port: options.port } } : {}),
         runtime: {
+          ...(options.standbyReplicas ? { standbyReplicas: true } : {}),
           concurrency: { partitions: 1 },
           sessionTimeoutMs: 6_000,
           heartbeatIntervalMs: 1_000,
@@ -245,35 +252,72 @@ function killRounds(storage: 'memory' | 'disk', rounds: number, perRound: number
 killRounds('memory', 5, 2_000);
 killRounds('disk', 3, 1_000);
 
-describe('transformer: windowed counts across a rebalance between two replicas', () => {
-  const bed = new WindowedCounts();
-  before(() => bed.setUp());
-  after(() => bed.tearDown());
+interface RestoreStatus {
+  assignedPartitions: Array<{ partition: number }>;
+  stateStores?: Array<{ partition: number; restoredRecords: number; done: boolean }>;
+}
 
-  it(
-    'a second replica joins mid-run and the first leaves: state moves with its partitions, counts equal the reference',
-    { timeout: 120_000 },
-    async () => {
-      const first = bed.startChild();
-      await bed.writeRound(0);
-      await bed.writeRound(1);
-      await bed.untilCommitted(bed.perRound, first);
-      // A second replica joins: partitions (and their windows) move to it, restored from the changelog.
-      const second = bed.startChild();
-      await untilGroupMembers(bed.admin, bed.group, 2);
-      await bed.writeRound(2);
-      await bed.writeRound(3);
-      await bed.untilCommitted(3 * bed.perRound, second);
-      // The first leaves: the second takes every partition back, windows open in the first included.
-      const firstExit = exitOf(first);
-      first.kill('SIGTERM');
-      assert.equal(await firstExit, 0, 'the first replica drains, commits and exits 0');
-      await bed.writeRound(4);
-      await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
-      const secondExit = exitOf(second);
-      second.kill('SIGTERM');
-      await bed.assertMatchesReference('after a join and a leave');
-      assert.equal(await secondExit, 0, 'SIGTERM drains, commits and exits 0');
-    },
-  );
-});
+const statusOf = async (port: number): Promise<RestoreStatus> =>
+  (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as RestoreStatus;
+
+/** Committed changelog records of each partition of the store `counts`. */
+async function changelogSizes(bed: WindowedCounts): Promise<Map<number, number>> {
+  const sizes = new Map<number, number>();
+  for (const [partition, records] of await readCommitted(bed.kafka, `${bed.group}-counts-changelog`))
+    sizes.set(partition, records.length);
+  return sizes;
+}
+
+function rebalance(standbyReplicas: boolean): void {
+  describe(`transformer: windowed counts across a rebalance between two replicas${standbyReplicas ? ' with standby replicas' : ''}`, () => {
+    const bed = new WindowedCounts();
+    before(() => bed.setUp());
+    after(() => bed.tearDown());
+
+    it(
+      'a second replica joins mid-run and the first leaves: state moves with its partitions, counts equal the reference' +
+        (standbyReplicas ? "; the second, following the first's changelogs, restores only their tails" : ''),
+      { timeout: 120_000 },
+      async () => {
+        const first = bed.startChild({ standbyReplicas });
+        await bed.writeRound(0);
+        await bed.writeRound(1);
+        await bed.untilCommitted(bed.perRound, first);
+        // A second replica joins: partitions (and their windows) move to it, restored from the changelog.
+        const port = await freePort();
+        const second = bed.startChild({ standbyReplicas, port });
+        await untilGroupMembers(bed.admin, bed.group, 2);
+        await bed.writeRound(2);
+        await bed.writeRound(3);
+        await bed.untilCommitted(3 * bed.perRound, second);
+        await untilReady(`http://127.0.0.1:${port}/health/ready`);
+        const own = new Set((await statusOf(port)).assignedPartitions.map((p) => p.partition));
+        // The first leaves: the second takes every partition back, windows open in the first included.
+        const firstExit = exitOf(first);
+        first.kill('SIGTERM');
+        assert.equal(await firstExit, 0, 'the first replica drains, commits and exits 0');
+        await bed.writeRound(4);
+        await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
+        if (standbyReplicas) {
+          const sizes = await changelogSizes(bed);
+          const taken = ((await statusOf(port)).stateStores ?? []).filter((s) => !own.has(s.partition));
+          assert.ok(taken.length > 0 && own.size > 0, `partitions taken over: ${JSON.stringify(taken)}`);
+          for (const s of taken) {
+            assert.equal(s.done, true);
+            assert.ok(
+              s.restoredRecords < (sizes.get(s.partition) ?? 0) / 2,
+              `partition ${s.partition}: a catch-up of ${s.restoredRecords} of ${sizes.get(s.partition)} changelog records`,
+            );
+          }
+        }
+        const secondExit = exitOf(second);
+        second.kill('SIGTERM');
+        await bed.assertMatchesReference('after a join and a leave');
+        assert.equal(await secondExit, 0, 'SIGTERM drains, commits and exits 0');
+      },
+    );
+  });
+}
+
+rebalance(false);
+rebalance(true);

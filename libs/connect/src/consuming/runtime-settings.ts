@@ -132,6 +132,14 @@ export function consumerRuntimeSettings(
                   'rebuilt from their changelogs on assignment, removed on revocation; one per process on a ' +
                   'machine (locked). Default <os tmpdir>/sluice-state.',
               ),
+            standbyReplicas: z
+              .boolean()
+              .optional()
+              .describe(
+                'Standby replicas: keep warm copies of the state stores of the partitions other members own ' +
+                  '(following their changelogs), so a rebalance or failover restores only what a copy has not ' +
+                  'seen. Costs a copy of that state here. Default false.',
+              ),
           }
         : {}),
     })
@@ -154,6 +162,7 @@ export interface ConsumerRuntimeSettings {
   readonly revokeTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly stateDir?: string;
+  readonly standbyReplicas?: boolean;
 }
 
 /**

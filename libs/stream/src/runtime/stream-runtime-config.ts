@@ -111,6 +111,13 @@ export const streamRuntimeConfigSchema = z
           'changelogs on assignment, removed on revocation. One per process on a machine (locked). ' +
           'Default <os tmpdir>/sluice-state.',
       ),
+    standbyReplicas: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Keep warm copies of the state stores of the input partitions other members own, following their ' +
+          'changelogs, so a partition assigned here restores only what its copy has not seen. Default false.',
+      ),
   })
   .refine((c) => c.revokeTimeoutMs < c.sessionTimeoutMs, {
     path: ['revokeTimeoutMs'],

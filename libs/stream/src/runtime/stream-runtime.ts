@@ -28,6 +28,7 @@ import { ChangelogReader } from '../state/changelog-reader';
 import { changelogTopicFor } from '../state/changelog-topic';
 import { type StoreRestoreProgress } from '../state/key-value-store';
 import { PartitionState } from '../state/partition-state';
+import { StandbyStates } from '../state/standby-states';
 import { StateDirectory } from '../state/state-directory';
 import { storeSpec } from '../state/store-engine';
 import { StreamMetrics } from './stream-metrics';
@@ -118,6 +119,10 @@ export class StreamRuntime<O = OutputRecord> {
   private changelogReader: ChangelogReader | undefined;
   /** Where stores kept on disk live (a processor that declared any). */
   private stateDirectory: StateDirectory | undefined;
+  /** Warm copies of the partitions other members own (`standbyReplicas`). */
+  private standby: StandbyStates | undefined;
+  /** Partitions of the input (its changelogs have as many). */
+  private inputPartitions = 0;
   private readonly runner: RecordRunner<O>;
   private readonly metrics: StreamMetrics | undefined;
   private unwatchMetrics: (() => void) | undefined;
@@ -283,6 +288,16 @@ export class StreamRuntime<O = OutputRecord> {
     if (this.changelogTopics.length > 0) this.changelogReader = new ChangelogReader(kafka, this.admin);
     if ((this.options.processor.stateStores ?? []).some((s) => storeSpec(s).storage === 'disk'))
       this.stateDirectory = StateDirectory.open(config.stateDir, config.group);
+    if (this.changelogReader && config.standbyReplicas) {
+      this.standby = new StandbyStates(
+        kafka,
+        config.group,
+        config.topics[0]!,
+        this.options.processor.stateStores ?? [],
+        this.stateDirectory,
+      );
+      await this.standby.start();
+    }
     if (config.failure.onKeyFailure === 'park') {
       this.parkedLog = new ParkedKeyLog(kafka, this.admin, config.group);
       await this.parkedLog.start();
@@ -422,6 +437,7 @@ export class StreamRuntime<O = OutputRecord> {
       await Promise.all([...this.workers.values()].map((w) => w.close().catch(() => undefined)));
       await Promise.all(this.closing.values());
       this.workers.clear();
+      await this.standby?.stop();
       await this.strategy?.stop().catch(() => undefined);
       await this.parkedLog?.stop();
       await this.consumer?.disconnect();
@@ -458,6 +474,7 @@ export class StreamRuntime<O = OutputRecord> {
   private async provisionDeadLetterTopic(admin: Admin): Promise<void> {
     const { topics } = await admin.fetchTopicMetadata({ topics: [...this.options.config.topics] });
     const partitions = Math.max(...topics.map((t) => t.partitions.length));
+    this.inputPartitions = partitions;
     const replicationFactor = Math.max(
       1,
       ...topics.flatMap((t) => t.partitions.map((p) => p.replicas.length)),
@@ -506,6 +523,10 @@ export class StreamRuntime<O = OutputRecord> {
     // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
     this.positioned.clear();
     const signal = this.generation.signal;
+    if (this.standby) {
+      const topic = this.options.config.topics[0]!;
+      this.standby.keep(this.inputPartitions, new Set(memberAssignment[topic] ?? []));
+    }
     if (this.changelogReader) {
       for (const [topic, partitions] of Object.entries(memberAssignment)) {
         for (const partition of partitions) void this.restoreOnAssignment({ topic, partition }, signal);
@@ -620,7 +641,10 @@ export class StreamRuntime<O = OutputRecord> {
         this.parkedLog,
         this.changelogReader
           ? {
-              stores: new PartitionState(tp, config.group, stores, this.stateDirectory),
+              // A warm copy (standby) if this member kept one: its restore is a catch-up.
+              stores:
+                this.standby?.take(tp.partition) ??
+                new PartitionState(tp, config.group, stores, this.stateDirectory),
               reader: this.changelogReader,
             }
           : undefined,

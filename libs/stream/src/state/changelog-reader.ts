@@ -23,12 +23,16 @@ export class ChangelogReader {
     private readonly admin: Admin,
   ) {}
 
-  /** The range `read` would cover now (empty when from >= to). */
-  async range(topic: string, partition: number): Promise<ChangelogRange> {
+  /**
+   * The range `read` would cover now (empty when from >= to): from the partition's beginning, or
+   * from `after` (a standby's position) when that is further.
+   */
+  async range(topic: string, partition: number, after?: bigint): Promise<ChangelogRange> {
     const offsets = await this.admin.fetchTopicOffsets(topic);
     const p = offsets.find((o) => o.partition === partition);
     if (!p) throw new Error(`topic ${topic} has no partition ${partition}`);
-    return { from: BigInt(p.low), to: BigInt(p.high) };
+    const low = BigInt(p.low);
+    return { from: after !== undefined && after > low ? after : low, to: BigInt(p.high) };
   }
 
   /**
@@ -90,12 +94,22 @@ export class ChangelogReader {
           if (batch.partition !== partition) return;
           for (const m of batch.messages) {
             const offset = BigInt(m.offset);
+            // Below `from`: a warm copy (standby) already holds it.
+            if (offset < range.from) continue;
             if (offset >= range.to) break;
             apply(m.key, m.value, offset);
           }
           advance(BigInt(batch.lastOffset()) + 1n);
         },
       });
+      // A range that does not start at the beginning (a standby's catch-up) skips what it has.
+      if (range.from > 0n) {
+        try {
+          consumer.seek({ topic, partition, offset: String(range.from) });
+        } catch {
+          // Not seekable yet: the records below `from` are read and skipped instead.
+        }
+      }
       await finished;
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -115,6 +115,48 @@ function behaviour(make: (names: string[]) => PartitionState): void {
     assert.equal(state.needsRestore, true);
   });
 
+  it('a warm copy (standby) follows its changelog, and its restore reads only from where it stood', async () => {
+    const state = make(['s', 't']);
+    state.follow(
+      's',
+      [
+        ['a', Buffer.from('1')],
+        ['b', Buffer.from('2')],
+      ],
+      2n,
+    );
+    state.follow('s', [['a', null]], 5n); // offsets 3-4: transaction markers
+    assert.deepEqual([...state.followedTo()], [['s', 5n]]);
+    const asked: Array<[string, bigint | undefined]> = [];
+    const reader = {
+      range: async (topic: string, _p: number, after?: bigint) => {
+        asked.push([topic, after]);
+        return { from: after ?? 0n, to: after === undefined ? 0n : after + 1n };
+      },
+      read: async (
+        topic: string,
+        _p: number,
+        _r: unknown,
+        apply: (k: Buffer, v: Buffer | null, o: bigint) => void,
+      ) => {
+        if (topic === 'g-s-changelog') apply(Buffer.from('c'), Buffer.from('3'), 5n);
+      },
+    } as unknown as ChangelogReader;
+    await state.restore(reader, new AbortController().signal);
+    assert.deepEqual(asked.sort(), [
+      ['g-s-changelog', 5n],
+      ['g-t-changelog', undefined],
+    ]);
+    const view = state.beginRecord().store('s');
+    assert.equal(view.get('a'), undefined, 'the tombstone it followed');
+    assert.equal(text(view.get('b')), '2', 'kept from the copy, not read again');
+    assert.equal(text(view.get('c')), '3', 'the catch-up');
+    assert.equal(state.restoreProgress().find((p) => p.store === 's')!.restoredRecords, 1);
+    assert.deepEqual([...state.followedTo()], [], 'an active copy follows nothing');
+    state.invalidate();
+    assert.equal(state.needsRestore, true);
+  });
+
   it("the batch's changelog holds the last write per key of each store; a given-up record's writes are not in it", () => {
     const state = make(['s', 't']);
     for (let i = 1; i <= 3; i++) {

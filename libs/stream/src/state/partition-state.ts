@@ -32,12 +32,22 @@ export class PartitionState {
 
   private readonly disk: DiskPartition | undefined;
 
-  /** `directory`: where the stores declared `storage: 'disk'` are kept (required when there are any). */
+  /**
+   * Per store, the changelog offset a warm copy (standby) has applied up to: the next restore
+   * reads from there instead of from the beginning. Empty for a copy made at assignment.
+   */
+  private readonly followed = new Map<string, bigint>();
+
+  /**
+   * `directory`: where the stores declared `storage: 'disk'` are kept (required when there are any);
+   * `standby`: a warm copy of a partition another member owns (StandbyStates).
+   */
   constructor(
     readonly tp: TopicPartition,
     private readonly group: string,
     stores: readonly StateStoreDeclaration[],
     directory?: StateDirectory,
+    standby = false,
   ) {
     const specs = stores.map(storeSpec);
     const onDisk = specs.find((s) => s.storage === 'disk');
@@ -45,7 +55,7 @@ export class PartitionState {
       throw new Error(
         `state store "${onDisk.name}" is kept on disk, but the runtime was given no state directory`,
       );
-    this.disk = onDisk ? directory!.openPartition(tp) : undefined;
+    this.disk = onDisk ? directory!.openPartition(tp, standby) : undefined;
     for (const { name, storage } of specs)
       this.stores.set(
         name,
@@ -57,14 +67,19 @@ export class PartitionState {
     return !this.restored;
   }
 
-  /** Reads each store's changelog partition to its end (call once the partition's producer is initialised). */
+  /**
+   * Reads each store's changelog partition to its end (call once the partition's producer is
+   * initialised) — from its beginning, or for a warm copy from where it stood (a catch-up).
+   */
   async restore(reader: ChangelogReader, signal: AbortSignal): Promise<void> {
-    for (const store of this.stores.values()) store.clear();
+    const warm = new Map(this.followed);
+    this.followed.clear();
+    for (const store of this.stores.values()) if (!warm.has(store.name)) store.clear();
     await Promise.all(
       [...this.stores.values()].map(async (store) => {
         const changelog = changelogTopicFor(this.group, store.name);
         const started = Date.now();
-        const range = await reader.range(changelog, this.tp.partition);
+        const range = await reader.range(changelog, this.tp.partition, warm.get(store.name));
         const total = Number(range.to - range.from);
         let restored = 0;
         const report = (done: boolean): void =>
@@ -107,6 +122,23 @@ export class PartitionState {
     this.restored = true;
   }
 
+  /**
+   * A warm copy follows its changelog: `changes` are the committed records of `store` read up to
+   * `next` (exclusive), applied in order.
+   */
+  follow(store: string, changes: Array<[string, Buffer | null]>, next: bigint): void {
+    const target = this.stores.get(store);
+    if (!target) return;
+    if (changes.length > 0) target.restore(changes);
+    // Where the follower stands, exactly (after a seek back to the beginning it is lower again).
+    this.followed.set(store, next);
+  }
+
+  /** Changelog offsets a warm copy has applied up to, per store. */
+  followedTo(): ReadonlyMap<string, bigint> {
+    return this.followed;
+  }
+
   /** The stores as a new attempt at a record sees them. */
   beginRecord(): RecordState {
     return new RecordState(this.stores);
@@ -132,6 +164,7 @@ export class PartitionState {
   /** The committed state may differ from the changelog (a commit's outcome is unknown): restore again. */
   invalidate(): void {
     this.abortBatch();
+    this.followed.clear();
     this.restored = false;
   }
 

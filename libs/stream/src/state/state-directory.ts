@@ -20,6 +20,7 @@ const held = new Set<string>();
  */
 export class StateDirectory {
   private locked = true;
+  private standbys = 0;
 
   private constructor(readonly path: string) {}
 
@@ -46,10 +47,15 @@ export class StateDirectory {
     return new StateDirectory(path);
   }
 
-  /** A fresh, empty environment for the stores of `tp` (whatever was in its folder is dropped). */
-  openPartition(tp: TopicPartition): DiskPartition {
+  /**
+   * A fresh, empty environment for the stores of `tp` (whatever was in its folder is dropped);
+   * `standby`: a warm copy kept for a partition another member owns (a folder of its own,
+   * `<topic>-<partition>.standby-<n>`, so it never meets the folder of a closing active copy).
+   */
+  openPartition(tp: TopicPartition, standby = false): DiskPartition {
     if (!this.locked) throw new Error(`state directory ${this.path} was released`);
-    const folder = join(this.path, `${tp.topic}-${tp.partition}`);
+    const name = `${tp.topic}-${tp.partition}`;
+    const folder = join(this.path, standby ? `${name}.standby-${++this.standbys}` : name);
     rmSync(folder, { recursive: true, force: true });
     mkdirSync(folder, { recursive: true });
     return new DiskPartition(folder);

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { type Consumer, type Kafka } from 'kafkajs';
+import { changelogTopicFor } from './changelog-topic';
+import { PartitionState } from './partition-state';
+import { type StateDirectory } from './state-directory';
+import { type StateStoreDeclaration, storeSpec } from './store-engine';
+
+/**
+ * Standby replicas (Kafka Streams' num.standby.replicas): warm copies of the state stores of the
+ * input partitions this member does not own, kept up to date by following their changelogs (read
+ * committed). When such a partition is assigned here, its worker takes the warm copy and restores
+ * only what the copy has not seen yet (from its position to the end) instead of the whole
+ * changelog — a rebalance or a failover costs a catch-up, not a full restore.
+ *
+ * kafkajs has neither `assign()` nor standby tasks in its group protocol, so this member keeps a
+ * copy of every partition it does not own (with two members: a full second copy of the state),
+ * and reads each changelog with one consumer of a group of its own (never committing) that sees
+ * all partitions. A copy made for a partition just revoked starts from the changelog's beginning.
+ */
+export class StandbyStates {
+  private readonly copies = new Map<number, PartitionState>();
+  private readonly consumers: Consumer[] = [];
+  private readonly stores: readonly string[];
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly group: string,
+    private readonly topic: string,
+    private readonly declarations: readonly StateStoreDeclaration[],
+    private readonly directory: StateDirectory | undefined,
+  ) {
+    this.stores = declarations.map((d) => storeSpec(d).name);
+  }
+
+  /** Starts following every store's changelog. */
+  async start(): Promise<void> {
+    for (const store of this.stores) {
+      const changelog = changelogTopicFor(this.group, store);
+      const consumer = this.kafka.consumer({
+        groupId: `${changelog}.standby-${randomUUID()}`,
+        allowAutoTopicCreation: false,
+        readUncommitted: false,
+        maxWaitTimeInMs: 500,
+      });
+      this.consumers.push(consumer);
+      // Batches of transaction markers only reach no eachBatch: the position moves past them here.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+        const { partition, lastOffset } = event.payload;
+        if (lastOffset !== null && lastOffset !== undefined)
+          this.copies.get(partition)?.follow(store, [], BigInt(lastOffset) + 1n);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: changelog, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        // Synchronous from the lookup to the write: a copy handed over (`take`) gets no write after.
+        eachBatch: async ({ batch }) => {
+          const copy = this.copies.get(batch.partition);
+          if (!copy) return;
+          const changes: Array<[string, Buffer | null]> = [];
+          for (const m of batch.messages) if (m.key !== null) changes.push([m.key.toString('utf8'), m.value]);
+          copy.follow(store, changes, BigInt(batch.lastOffset()) + 1n);
+        },
+      });
+    }
+  }
+
+  /**
+   * The partitions this member does not own now (`partitionCount` minus `assigned`) get a copy;
+   * copies of partitions assigned here are left for `take`.
+   */
+  keep(partitionCount: number, assigned: ReadonlySet<number>): void {
+    for (let partition = 0; partition < partitionCount; partition++) {
+      if (assigned.has(partition) || this.copies.has(partition)) continue;
+      const tp = { topic: this.topic, partition };
+      this.copies.set(partition, new PartitionState(tp, this.group, this.declarations, this.directory, true));
+      // Read its changelog partitions again from the beginning.
+      for (const [i, consumer] of this.consumers.entries()) {
+        try {
+          consumer.seek({ topic: changelogTopicFor(this.group, this.stores[i]!), partition, offset: '0' });
+        } catch {
+          // Not running yet: its first fetch starts at the beginning anyway.
+        }
+      }
+    }
+  }
+
+  /** The warm copy of `partition`, handed to its new worker (no longer followed here), if any. */
+  take(partition: number): PartitionState | undefined {
+    const copy = this.copies.get(partition);
+    this.copies.delete(partition);
+    return copy;
+  }
+
+  /** Changelog positions of the copies kept here, per partition and store (status). */
+  positions(): Array<{ partition: number; store: string; offset: bigint }> {
+    return [...this.copies].flatMap(([partition, copy]) =>
+      [...copy.followedTo()].map(([store, offset]) => ({ partition, store, offset })),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.disconnect().catch(() => undefined)));
+    const copies = [...this.copies.values()];
+    this.copies.clear();
+    await Promise.all(copies.map((c) => c.close()));
+  }
+}
