@@ -288,7 +288,7 @@ const KNOWN_MODE_DIFFERENCES: KnownDifference[] = [
 ];
 
 describe(
-  "Debezium conformance under Debezium's other modes (binary, decimal, interval, hstore, time precision, unknown types)",
+  "Debezium conformance under Debezium's other modes (binary, decimal, interval, hstore, time precision, unknown types, transaction metadata)",
   { skip: unavailable && `Debezium cannot run here: ${unavailable}` },
   () => {
     let bed: SourceTestBed;
@@ -320,6 +320,7 @@ describe(
           'hstore.handling.mode': 'map',
           'include.unknown.datatypes': 'true',
           'time.precision.mode': 'connect',
+          'provide.transaction.metadata': 'true',
         },
         {
           types: {
@@ -330,6 +331,7 @@ describe(
             includeUnknownDatatypes: true,
             timePrecisionMode: 'connect',
           },
+          events: { transactionMetadata: true },
         },
       );
       await run.awaitCounts({ modes: 1 }, 120_000, 'both snapshots');

@@ -62,9 +62,9 @@ interface TransactionMetadataValue {
  * Debezium's `provide.transaction.metadata`: a BEGIN and an END event per source transaction on
  * `<prefix>.transaction` (keyed by the transaction id), and each change event's `transaction` block
  * (id, total_order, data_collection_order), so a consumer can tell when it has seen a whole
- * transaction. Ids are `<txId>:<commit LSN as a number>`, the same on BEGIN, END and every event of
- * the transaction (Debezium's Postgres connector writes the LSN of the event at hand, so its BEGIN
- * and END ids can differ; one id is what a consumer joining them needs).
+ * transaction. Ids are `<txId>:<LSN of the BEGIN message>` (the transaction's first WAL record), as
+ * the `transaction.id` of Debezium's change events (the conformance suite compares them), the same
+ * on BEGIN, END and every event of the transaction.
  */
 export class TransactionMetadata {
   private readonly keyCodec: AvroCodec;
@@ -93,8 +93,8 @@ export class TransactionMetadata {
   }
 
   /** Starts counting the events of one source transaction. */
-  open(xid: number, commitLsn: Lsn, commitTimeMicros: bigint): TransactionEvents {
-    return new TransactionEvents(this, `${xid}:${commitLsn.toBigInt()}`, Number(commitTimeMicros / 1000n));
+  open(xid: number, beginLsn: Lsn, commitTimeMicros: bigint): TransactionEvents {
+    return new TransactionEvents(this, `${xid}:${beginLsn.toBigInt()}`, Number(commitTimeMicros / 1000n));
   }
 
   /** @internal encodes one BEGIN or END event. */

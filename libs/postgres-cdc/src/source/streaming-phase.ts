@@ -110,11 +110,9 @@ export class StreamingPhase {
           pending: window.open(),
           xid: message.xid,
           commitTimeMicros: message.commitTime.epochMicros,
-          metadata: this.context.transactions?.open(
-            message.xid,
-            message.finalLsn,
-            message.commitTime.epochMicros,
-          ),
+          // Debezium's transaction id is `<txId>:<LSN of the BEGIN message>` (the transaction's
+          // first WAL record, where the walsender sends BEGIN from), not the commit's.
+          metadata: this.context.transactions?.open(message.xid, lsn, message.commitTime.epochMicros),
           trace: CapturedTransactionTrace.begin(
             this.context.database,
             message.xid,
