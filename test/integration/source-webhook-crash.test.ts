@@ -91,6 +91,23 @@ async function send(
   );
 }
 
+/** Runs `step`; when it fails, the failure carries the app's status and last output (what it saw). */
+async function explainedBy(app: WebhookApp, step: () => Promise<void>, context = () => ''): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    const status = await fetch(new URL('/status', app.url), { signal: AbortSignal.timeout(2_000) })
+      .then((r) => r.text())
+      .catch((e: unknown) => `unreachable: ${(e as Error).message}`);
+    // A new error: the runner prints the stack, which holds the message as it was when thrown.
+    throw new Error(
+      `${(error as Error).message}${context()}\n--- the app's /status ---\n${status}\n` +
+        `--- the app's last output ---\n${app.output().slice(-6_000)}`,
+      { cause: error },
+    );
+  }
+}
+
 function newStats(): Stats {
   return { accepted: new Set(), duplicates: 0, unavailable: 0, retryAfterMissing: 0, failedConnections: 0 };
 }
@@ -133,7 +150,7 @@ function appConfig(name: string, topic: string, brokers: string[], port: number)
     ],
     publishing: { sendTimeoutMs: 3000, retryAfterSeconds: 1 },
     topics: { partitions: 3 },
-    kafka: { brokers, clientId: `it-${name}`, logLevel: 'nothing' },
+    kafka: { brokers, clientId: `it-${name}`, logLevel: 'error' },
     registry: { url: stackAddresses().registryUrl },
     http: { port },
     logging: { level: 'warn' },
@@ -156,20 +173,22 @@ describe('source-webhook: kill -9 while 5,000 webhooks arrive', () => {
     crashing.start();
     const stats = newStats();
     let killed: Promise<void> | undefined;
-    await send(
-      () => crashing.url,
-      50,
-      100,
-      stats,
-      (count) => {
-        if (count === 1500 && killed === undefined)
-          killed = crashing.kill('SIGKILL').then(() => crashing.start());
-      },
+    await explainedBy(crashing, () =>
+      send(
+        () => crashing.url,
+        50,
+        100,
+        stats,
+        (count) => {
+          if (count === 1500 && killed === undefined)
+            killed = crashing.kill('SIGKILL').then(() => crashing.start());
+        },
+      ),
     );
     await killed;
     assert.ok(killed !== undefined, 'the app was killed mid-load');
     assert.ok(stats.failedConnections > 0, 'the sender saw the app go away');
-    await assertExactlyOnceInOrder(brokers, topic, stats, 5000);
+    await explainedBy(crashing, () => assertExactlyOnceInOrder(brokers, topic, stats, 5000));
   });
 });
 
@@ -204,25 +223,38 @@ describe('source-webhook: the broker stopped for 10 s mid-load', () => {
         failedConnections: 0,
       };
       let outage: Promise<void> | undefined;
-      await send(
-        () => outageApp.url,
-        20,
-        50,
-        stats,
-        (count) => {
-          if (count === 300 && outage === undefined)
-            outage = (async () => {
-              await kafkaStack!.down(['kafka']);
-              await new Promise((r) => setTimeout(r, 10_000));
-              assert.equal((await kafkaStack!.up(['kafka'])).kafka, 'started');
-            })();
-        },
+      let outageState = 'not begun';
+      await explainedBy(
+        outageApp,
+        () =>
+          send(
+            () => outageApp.url,
+            20,
+            50,
+            stats,
+            (count) => {
+              if (count === 300 && outage === undefined)
+                outage = (async () => {
+                  outageState = 'stopping the broker';
+                  await kafkaStack!.down(['kafka']);
+                  outageState = 'broker stopped';
+                  await new Promise((r) => setTimeout(r, 10_000));
+                  outageState = 'starting the broker';
+                  assert.equal((await kafkaStack!.up(['kafka'])).kafka, 'started');
+                  outageState = 'broker started again';
+                })().catch((error: unknown) => {
+                  outageState = `the outage failed: ${(error as Error).message}`;
+                  throw error;
+                });
+            },
+          ),
+        () => `\n(outage: ${outageState})`,
       );
       await outage;
       assert.ok(stats.unavailable > 0, 'senders were told to come back while the broker was away');
       assert.equal(stats.retryAfterMissing, 0, 'every 503 says when to retry');
       assert.match(outageApp.output(), /webhook not written: answered 503/);
-      await assertExactlyOnceInOrder(brokers, topic, stats, 1000);
+      await explainedBy(outageApp, () => assertExactlyOnceInOrder(brokers, topic, stats, 1000));
     },
   );
 });

@@ -13,7 +13,7 @@ import {
 } from '@sluice/observability';
 import { RecordEncoder } from '@sluice/schema';
 import { type FastifyInstance } from 'fastify';
-import { BatchedPublisher } from '../intake/batched-publisher';
+import { BatchedPublisher, RecordNotSentError } from '../intake/batched-publisher';
 import { type WebhookRequest, WebhookEndpoint } from '../intake/webhook-endpoint';
 import { WebhookRejection } from '../intake/webhook-rejection';
 import { DELIVERY_ID_HEADER, DeliveryLedger } from '../ledger/delivery-ledger';
@@ -94,7 +94,10 @@ export class WebhookSource implements RunningConnector {
         );
     this.kafka = createKafkaClient(config.kafka);
     this.encoder = new RecordEncoder(context.registry);
-    this.publisher = new BatchedPublisher(() => this.producer!);
+    this.publisher = new BatchedPublisher({
+      current: () => this.producer!,
+      renew: () => this.renewProducer(),
+    });
     this.ledger = new DeliveryLedger(
       this.kafka,
       [...new Set(this.endpoints.map((e) => e.topic))],
@@ -163,6 +166,26 @@ export class WebhookSource implements RunningConnector {
         await systemClock.sleep(delay, signal).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * A connected new producer in place of the current one, after a failed request (see
+   * BatchedPublisher): the old one is disconnected once the new one is connected.
+   */
+  private async renewProducer(): Promise<void> {
+    const ending = () => this.phaseNow === 'stopping' || this.phaseNow === 'stopped';
+    if (ending()) throw new Error(`source-webhook is ${this.phaseNow}`);
+    const fresh = createProducer(this.kafka);
+    await fresh.connect();
+    if (ending()) {
+      // stop() has disconnected the current producer meanwhile; this one would outlive it.
+      await fresh.disconnect().catch(() => undefined);
+      throw new Error(`source-webhook is ${this.phaseNow}`);
+    }
+    const old = this.producer;
+    this.producer = fresh;
+    this.logger.warn({ lastError: this.lastError }, 'source-webhook producer renewed after a failed write');
+    await old?.disconnect().catch(() => undefined);
   }
 
   /**
@@ -240,7 +263,7 @@ export class WebhookSource implements RunningConnector {
           },
           (error: unknown) => {
             send.end(error);
-            claim.settle(false);
+            claim.settle(error instanceof RecordNotSentError ? false : 'unknown');
             throw error;
           },
         );

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Producer, type ProducerBatch } from 'kafkajs';
-import { BatchedPublisher } from './batched-publisher';
+import { BatchedPublisher, PublishOutcomeUnknownError, RecordNotSentError } from './batched-publisher';
 
 /** A producer that records each request and answers when told to. */
 function recordingProducer() {
@@ -16,10 +16,18 @@ function recordingProducer() {
   return { producer, requests, release: () => release?.() };
 }
 
+/** The same producer for ever; a renewal would be a fault in these cases. */
+function fixed(producer: Producer) {
+  return {
+    current: () => producer,
+    renew: () => Promise.reject(new Error('renewed without a failed request')),
+  };
+}
+
 describe('BatchedPublisher', () => {
   it('sends what arrived during a request as the next one, each within the byte bound', async () => {
     const { producer, requests, release } = recordingProducer();
-    const publisher = new BatchedPublisher(() => producer, 500, 1000);
+    const publisher = new BatchedPublisher(fixed(producer), 500, 1000);
     const first = publisher.publish('t', { value: Buffer.alloc(10) }).written;
     // Six records of 300 bytes arrive while the first request is out: 1000 bytes hold three.
     const rest = Array.from(
@@ -36,7 +44,7 @@ describe('BatchedPublisher', () => {
 
   it('sends a record larger than the bound alone, and withdraws one still waiting', async () => {
     const { producer, requests, release } = recordingProducer();
-    const publisher = new BatchedPublisher(() => producer, 500, 1000);
+    const publisher = new BatchedPublisher(fixed(producer), 500, 1000);
     const big = publisher.publish('t', { value: Buffer.alloc(5000) }).written;
     const waiting = publisher.publish('t', { value: Buffer.alloc(1) });
     assert.equal(waiting.withdraw(), true);
@@ -44,5 +52,67 @@ describe('BatchedPublisher', () => {
     release();
     await big;
     assert.deepEqual(requests, [[5000]]);
+  });
+
+  it('after a failed request, its records are in doubt and the next request goes out on a renewed producer', async () => {
+    const sentBy: string[] = [];
+    const producerNamed = (name: string, fail: boolean) =>
+      ({
+        sendBatch: () => {
+          sentBy.push(name);
+          return fail ? Promise.reject(new Error('connection closed')) : Promise.resolve([]);
+        },
+      }) as unknown as Producer;
+    let current = producerNamed('first', true);
+    let renewals = 0;
+    const publisher = new BatchedPublisher({
+      current: () => current,
+      renew: async () => {
+        renewals++;
+        current = producerNamed('second', false);
+      },
+    });
+    const failed = publisher.publish('t', { value: Buffer.alloc(1) }).written;
+    await assert.rejects(failed, (e: unknown) => {
+      assert.ok(
+        e instanceof PublishOutcomeUnknownError,
+        'a request that went out and failed may have landed',
+      );
+      assert.match((e as Error).message, /connection closed/);
+      return true;
+    });
+    await publisher.publish('t', { value: Buffer.alloc(1) }).written;
+    assert.deepEqual(sentBy, ['first', 'second']);
+    assert.equal(renewals, 1);
+  });
+
+  it('while no producer can be had, queued records fail as not sent, and a later one waits for a renewal', async () => {
+    let kafkaAway = true;
+    const failing = { sendBatch: () => Promise.reject(new Error('broken')) } as unknown as Producer;
+    const working = { sendBatch: () => Promise.resolve([]) } as unknown as Producer;
+    let current = failing;
+    const publisher = new BatchedPublisher(
+      {
+        current: () => current,
+        renew: async () => {
+          if (kafkaAway) throw new Error('ECONNREFUSED');
+          current = working;
+        },
+      },
+      500,
+      1000,
+      1,
+    );
+    await assert.rejects(
+      publisher.publish('t', { value: Buffer.alloc(1) }).written,
+      PublishOutcomeUnknownError,
+    );
+    await assert.rejects(publisher.publish('t', { value: Buffer.alloc(1) }).written, (e: unknown) => {
+      assert.ok(e instanceof RecordNotSentError, 'never sent: it cannot land later');
+      assert.match(String((e as Error).cause), /ECONNREFUSED/);
+      return true;
+    });
+    kafkaAway = false;
+    await publisher.publish('t', { value: Buffer.alloc(1) }).written;
   });
 });

@@ -7,27 +7,63 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
+/** A record that never went out (withdrawn, or no producer to send it): it cannot land later. */
+export class RecordNotSentError extends Error {
+  constructor(reason: string, options?: ErrorOptions) {
+    super(`not sent: ${reason}`, options);
+    this.name = 'RecordNotSentError';
+  }
+}
+
+/**
+ * A request Kafka failed after it went out: its records may have been appended all the same (the
+ * broker wrote them, then the connection closed before the answer). Only reading the topic tells.
+ */
+export class PublishOutcomeUnknownError extends Error {
+  constructor(cause: unknown) {
+    super(`unknown whether Kafka wrote it: ${(cause as Error).message}`, { cause });
+    this.name = 'PublishOutcomeUnknownError';
+  }
+}
+
+/** The producer the publisher sends with, and how it gets a fresh one after a failed request. */
+export interface PublishingProducer {
+  current(): Producer;
+  /** Replaces the current producer with a connected new one (a new producer id); throws while Kafka is away. */
+  renew(): Promise<void>;
+}
+
 /**
  * Sends each request's record with the others that arrived while the previous produce request was
  * in flight, as one request (group commit): the idempotent producer has one request in flight per
  * broker, so sending records one by one would cap the source at one round trip per webhook.
  * Each caller learns when Kafka acknowledged its own record (acks=all).
+ *
+ * After a failed request the producer is renewed before anything else is sent. kafkajs rolls its
+ * sequence numbers back when a request fails, but the broker may have appended that request: the
+ * next batch then reuses its sequence numbers and the broker refuses every later request
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER) or takes one for a duplicate and drops it. A new producer id
+ * starts a new sequence.
  */
 export class BatchedPublisher {
   private queue: Waiting[] = [];
   private sending = false;
+  private needsNewProducer = false;
 
   constructor(
-    private readonly producer: () => Producer,
+    private readonly producer: PublishingProducer,
     private readonly maxBatchRecords = 500,
     /** Under Kafka's default 1 MiB request and message limits, with room for framing. */
     private readonly maxBatchBytes = 768 * 1024,
+    /** Pause after a failed renewal (Kafka away), so a queue of records does not spin on it. */
+    private readonly renewRetryMs = 200,
   ) {}
 
   /**
    * `written` resolves once Kafka acknowledged the record (all in-sync replicas) and rejects when
-   * it was not written. `withdraw` takes back a record still waiting for its turn (never sent, so
-   * it can never land later); false once its request went out.
+   * it was not written (RecordNotSentError) or may or may not have been (PublishOutcomeUnknownError).
+   * `withdraw` takes back a record still waiting for its turn (never sent, so it can never land
+   * later); false once its request went out.
    */
   publish(topic: string, message: Message): { readonly written: Promise<void>; withdraw(): boolean } {
     let waiting!: Waiting;
@@ -42,7 +78,7 @@ export class BatchedPublisher {
         const at = this.queue.indexOf(waiting);
         if (at < 0) return false;
         this.queue.splice(at, 1);
-        waiting.reject(new Error('withdrawn before it was sent'));
+        waiting.reject(new RecordNotSentError('withdrawn before it was sent'));
         return true;
       },
     };
@@ -65,6 +101,17 @@ export class BatchedPublisher {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
+        if (this.needsNewProducer) {
+          try {
+            await this.producer.renew();
+            this.needsNewProducer = false;
+          } catch (error) {
+            for (const w of this.takeBatch())
+              w.reject(new RecordNotSentError('no producer', { cause: error }));
+            await new Promise((r) => setTimeout(r, this.renewRetryMs));
+            continue;
+          }
+        }
         const batch = this.takeBatch();
         const byTopic = new Map<string, TopicMessages>();
         for (const w of batch) {
@@ -73,10 +120,12 @@ export class BatchedPublisher {
           entry.messages.push(w.message);
         }
         try {
-          await this.producer().sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+          await this.producer.current().sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
           for (const w of batch) w.resolve();
         } catch (error) {
-          for (const w of batch) w.reject(error);
+          this.needsNewProducer = true;
+          const unknown = new PublishOutcomeUnknownError(error);
+          for (const w of batch) w.reject(unknown);
         }
       }
     } finally {

@@ -13,7 +13,14 @@ export const DELIVERY_ID_HEADER = 'sluice.webhook.delivery-id';
 export type DeliveryClaim =
   | { readonly outcome: 'duplicate' }
   | { readonly outcome: 'in-doubt' }
-  | { readonly outcome: 'claimed'; settle(written: boolean): void };
+  | { readonly outcome: 'claimed'; settle(written: WriteOutcome): void };
+
+/**
+ * How a claimed delivery's write ended: written, not written (it never went out), or unknown (Kafka
+ * failed the request after it went out) — then the ledger reads its topics to their current end
+ * and the delivery counts as written exactly when its record is there.
+ */
+export type WriteOutcome = boolean | 'unknown';
 
 /**
  * Which deliveries were written, read back from the endpoint topics themselves: each event carries
@@ -28,6 +35,11 @@ export class DeliveryLedger {
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private consumer: Consumer | undefined;
   private pending = new Map<string, bigint>();
+  /** Per `topic:partition`, the offset this ledger has read up to (exclusive). */
+  private readonly readUpTo = new Map<string, bigint>();
+  /** The last read to the topics' end offsets, and when it fetched them. */
+  private readToEnd: { readonly startedAt: number; readonly done: Promise<void> } | undefined;
+  private stopped = false;
   private caughtUpResolve: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   caughtUp = false;
@@ -41,6 +53,9 @@ export class DeliveryLedger {
 
   /** Reads the window of every topic; resolves once it has reached the end offsets it found at start. */
   async start(): Promise<void> {
+    this.stopped = false;
+    this.readUpTo.clear();
+    this.readToEnd = undefined;
     const admin = this.kafka.admin();
     await admin.connect();
     const from = new Map<string, { partition: number; offset: string }[]>();
@@ -56,6 +71,7 @@ export class DeliveryLedger {
         for (const end of ends) {
           const start = starts.find((s) => s.partition === end.partition)?.offset ?? end.high;
           const startAt = start === '-1' ? BigInt(end.high) : BigInt(start);
+          this.readUpTo.set(`${topic}:${end.partition}`, startAt);
           if (BigInt(end.high) > startAt) this.pending.set(`${topic}:${end.partition}`, BigInt(end.high));
         }
       }
@@ -84,6 +100,8 @@ export class DeliveryLedger {
           if (id !== undefined) this.written.set(String(id), Number(message.timestamp));
         }
         const key = `${batch.topic}:${batch.partition}`;
+        const next = BigInt(batch.lastOffset()) + 1n;
+        if (next > (this.readUpTo.get(key) ?? -1n)) this.readUpTo.set(key, next);
         const target = this.pending.get(key);
         if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) {
           this.pending.delete(key);
@@ -117,14 +135,64 @@ export class DeliveryLedger {
     let settle!: (written: boolean) => void;
     const outcome = new Promise<boolean>((resolve) => (settle = resolve));
     this.inFlight.set(id, outcome);
+    const finish = (written: boolean) => {
+      if (written) this.written.set(id, Date.now());
+      this.inFlight.delete(id);
+      settle(written);
+    };
     return {
       outcome: 'claimed',
       settle: (written) => {
-        if (written) this.written.set(id, Date.now());
-        this.inFlight.delete(id);
-        settle(written);
+        if (written !== 'unknown') return finish(written);
+        // Until the topics are read this far the claim stays in flight: retries are told to come
+        // back (in doubt) instead of writing a second copy of a record that may have landed.
+        const failedAt = Date.now();
+        void this.readToEndSince(failedAt).then(
+          () => finish(this.written.has(id)),
+          () => undefined, // stopped: no one is answered any more
+        );
       },
     };
+  }
+
+  /**
+   * Resolves once this ledger has read every topic up to the end offsets Kafka reports at some time
+   * after `since`; concurrent callers share one read. Rejects when the ledger stops first.
+   */
+  private readToEndSince(since: number): Promise<void> {
+    if (this.readToEnd !== undefined && this.readToEnd.startedAt >= since) return this.readToEnd.done;
+    const startedAt = Date.now();
+    const done = this.readUntilEnds();
+    this.readToEnd = { startedAt, done };
+    return done;
+  }
+
+  private async readUntilEnds(): Promise<void> {
+    let targets: Map<string, bigint> | undefined;
+    while (targets === undefined) {
+      if (this.stopped) throw new Error('the delivery ledger stopped');
+      targets = await this.endOffsets().catch(() => undefined);
+      if (targets === undefined) await new Promise((r) => setTimeout(r, 1_000)); // Kafka still away
+    }
+    const reached = () => [...targets!].every(([key, end]) => (this.readUpTo.get(key) ?? -1n) >= end);
+    while (!reached()) {
+      if (this.stopped) throw new Error('the delivery ledger stopped');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private async endOffsets(): Promise<Map<string, bigint>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const out = new Map<string, bigint>();
+      for (const topic of this.topics)
+        for (const end of await admin.fetchTopicOffsets(topic))
+          out.set(`${topic}:${end.partition}`, BigInt(end.high));
+      return out;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   /** Delivery ids remembered now. */
@@ -134,6 +202,7 @@ export class DeliveryLedger {
 
   /** Stops reading; a start waiting to catch up returns (its caller sees it was stopped). */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = undefined;
