@@ -224,8 +224,11 @@ function killRounds(storage: 'memory' | 'disk', rounds: number, perRound: number
           await exitOf(child);
           committed.push(await bed.committedInput());
         }
-        const last = bed.startChild();
-        // Joined first: the killed process may have committed the whole input already.
+        const lastPort = await freePort();
+        const last = bed.startChild({ port: lastPort });
+        // Ready first (its SIGTERM handler installed, a member): the killed process may have committed
+        // the whole input already, and its membership outlives it until the session times out.
+        await untilReady(`http://127.0.0.1:${lastPort}/health/ready`);
         await untilGroupMembers(bed.admin, bed.group, 1);
         await untilConsumed(bed.admin, bed.group, bed.input, 90_000);
         if (storage === 'disk')

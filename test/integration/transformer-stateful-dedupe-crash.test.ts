@@ -83,10 +83,11 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
           '',
         ].join('\n'),
       );
-      const startChild = () => {
+      const startChild = (port?: number) => {
         const child = startTransformer(
           appConfig(pipeline, {
             logging: { level: 'error' },
+            ...(port !== undefined ? { http: { host: '127.0.0.1', port } } : {}),
             runtime: {
               concurrency: { partitions: 1 },
               sessionTimeoutMs: 6_000,
@@ -118,8 +119,11 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
         committed.every((c, r) => c > r * DISTINCT),
         `committed after each kill: ${committed.join(', ')}`,
       );
-      const last = startChild();
-      // Joined first: the killed process may have committed the whole input already.
+      const lastPort = await freePort();
+      const last = startChild(lastPort);
+      // Ready first (its SIGTERM handler installed, a member): the killed process may have committed
+      // the whole input already, and its membership outlives it until the session times out.
+      await untilReady(`http://127.0.0.1:${lastPort}/health/ready`);
       await untilGroupMembers(admin, group, 1);
       await untilConsumed(admin, group, input, 90_000);
       const exited = new Promise((r) => last.once('exit', (c: number | null) => r(c)));
