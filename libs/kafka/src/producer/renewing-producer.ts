@@ -1,0 +1,132 @@
+import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
+
+/** A send on a RenewingProducer that was disconnected (or never connected). */
+export class ProducerClosedError extends Error {
+  constructor(state: 'disconnected' | 'not connected') {
+    super(`the producer is ${state}`);
+    this.name = 'ProducerClosedError';
+  }
+}
+
+export interface RenewingProducerOptions {
+  /** Told each time the producer is replaced, with the failure that retired the previous one. */
+  onRenewed?: (cause: unknown) => void;
+}
+
+/**
+ * An idempotent, non-transactional producer that is replaced by a new one (a new producer id, so a
+ * new sequence) after any failed send, and that sends one request at a time.
+ *
+ * Why: kafkajs rolls a partition's sequence number back when a produce request fails, but the
+ * broker may have appended that request (it wrote it, then the connection closed or the answer was
+ * lost — a broker restart). The next batch for that partition then reuses those sequence numbers:
+ * the broker refuses it and every later one with OUT_OF_ORDER_SEQUENCE_NUMBER (not retriable), or,
+ * when it is as long as the lost one, takes it for a duplicate and drops it without a word.
+ * - After a send rejected (whatever the reason: which ones went out is not knowable from here), the
+ *   next send first connects a new producer and disconnects the old one. A renewal that fails (Kafka
+ *   away) fails that send, and the next send tries again.
+ * - Sends take turns: kafkajs retries a failed request itself, with the rolled-back numbers, which
+ *   is right only if no other send to the same partition took those numbers in between. Within one
+ *   broker kafkajs serialises produce requests anyway, so the turns cost parallelism across brokers
+ *   only.
+ *
+ * What a failed send wrote is unknown: a caller that sends it again (at-least-once) may write it
+ * twice — the new producer id means the broker cannot recognise the copy. A transactional producer
+ * needs none of this: aborting and initialising again (or a new producer) bumps its epoch.
+ */
+export class RenewingProducer {
+  private producer: Producer | undefined;
+  /** The failure that retired the current producer: replaced before the next send. */
+  private retired: { cause: unknown } | undefined;
+  private turn: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private renewalCount = 0;
+
+  constructor(
+    /** Makes a new, not yet connected, idempotent non-transactional producer (`createProducer`). */
+    private readonly create: () => Producer,
+    private readonly options: RenewingProducerOptions = {},
+  ) {}
+
+  /** How many times the producer was replaced after a failed send. */
+  get renewals(): number {
+    return this.renewalCount;
+  }
+
+  /** Connects the first producer; rejects when Kafka cannot be reached. */
+  async connect(): Promise<void> {
+    if (this.closed) throw new ProducerClosedError('disconnected');
+    if (this.producer) return;
+    const producer = await this.connected();
+    if (this.closed) {
+      await producer.disconnect().catch(() => undefined);
+      throw new ProducerClosedError('disconnected');
+    }
+    this.producer = producer;
+  }
+
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.inTurn((producer) => producer.send(record));
+  }
+
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.inTurn((producer) => producer.sendBatch(batch));
+  }
+
+  /**
+   * Disconnects the producer; later sends reject. Does not wait for the send in flight (on a dead
+   * broker it may never settle): kafkajs fails it.
+   */
+  async disconnect(): Promise<void> {
+    this.closed = true;
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect();
+  }
+
+  private inTurn(work: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
+    const mine = this.turn.then(() => this.attempt(work));
+    this.turn = mine.catch(() => undefined);
+    return mine;
+  }
+
+  private async attempt(work: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
+    if (this.closed) throw new ProducerClosedError('disconnected');
+    if (!this.producer) throw new ProducerClosedError('not connected');
+    if (this.retired) await this.renew(this.retired.cause);
+    const producer = this.producer;
+    try {
+      return await work(producer);
+    } catch (error) {
+      // Disconnected meanwhile: nothing is sent any more, so there is nothing to renew.
+      if (this.producer === producer) this.retired = { cause: error };
+      throw error;
+    }
+  }
+
+  private async renew(cause: unknown): Promise<void> {
+    const fresh = await this.connected();
+    if (this.closed) {
+      // disconnect() came while this one connected; it would outlive it.
+      await fresh.disconnect().catch(() => undefined);
+      throw new ProducerClosedError('disconnected');
+    }
+    const old = this.producer;
+    this.producer = fresh;
+    this.retired = undefined;
+    this.renewalCount += 1;
+    this.options.onRenewed?.(cause);
+    await old?.disconnect().catch(() => undefined);
+  }
+
+  private async connected(): Promise<Producer> {
+    const producer = this.create();
+    try {
+      await producer.connect();
+      return producer;
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+}
