@@ -19,6 +19,11 @@ export {
   type KafkaTlsCheckOptions,
 } from './client/kafka-tls-check';
 export { createProducer, producerConfig, type ProducerOptions } from './producer/create-producer';
+export {
+  RenewingProducer,
+  ProducerClosedError,
+  type RenewingProducerOptions,
+} from './producer/renewing-producer';
 export { topicSpecSchema, topicSpecsSchema, type TopicSpec, type TopicSpecInput } from './topics/topic-spec';
 export { diffTopic, describeDrift, type ObservedTopic, type TopicDrift } from './topics/topic-drift';
 export { type ProvisioningReport, isConformant } from './topics/provisioning-report';

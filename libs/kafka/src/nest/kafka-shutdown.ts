@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { type Producer } from 'kafkajs';
+import { type RenewingProducer } from '../producer/renewing-producer';
 import { KAFKA_PRODUCER } from './kafka.tokens';
 
 /**
@@ -13,7 +13,7 @@ import { KAFKA_PRODUCER } from './kafka.tokens';
  */
 @Injectable()
 export class KafkaShutdown implements OnApplicationShutdown {
-  constructor(@Inject(KAFKA_PRODUCER) private readonly producer: Producer) {}
+  constructor(@Inject(KAFKA_PRODUCER) private readonly producer: RenewingProducer) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.producer.disconnect();

@@ -5,10 +5,11 @@ import {
   Module,
   type Provider,
 } from '@nestjs/common';
-import { type Kafka, type Producer } from 'kafkajs';
+import { type Kafka } from 'kafkajs';
 import { createKafkaClient, type KafkaClientOptions } from '../client/create-kafka-client';
 import { type KafkaConfig } from '../config/kafka-config';
 import { createProducer, type ProducerOptions } from '../producer/create-producer';
+import { RenewingProducer } from '../producer/renewing-producer';
 import { KafkaShutdown } from './kafka-shutdown';
 import { KAFKA_CLIENT, KAFKA_MODULE_OPTIONS, KAFKA_PRODUCER } from './kafka.tokens';
 
@@ -17,8 +18,8 @@ export interface KafkaModuleOptions {
   config: KafkaConfig;
   /** Log creator and error-message context for the client. */
   client?: KafkaClientOptions;
-  /** Options of the shared producer (idempotent; not transactional unless a transactionalId is set). */
-  producer?: ProducerOptions;
+  /** Options of the shared producer (idempotent, never transactional). */
+  producer?: Omit<ProducerOptions, 'transactionalId' | 'transactionTimeoutMs'>;
 }
 
 export interface KafkaModuleAsyncOptions {
@@ -28,8 +29,10 @@ export interface KafkaModuleAsyncOptions {
 }
 
 /**
- * Provides `KAFKA_CLIENT` (kafkajs `Kafka`) and `KAFKA_PRODUCER` (an idempotent producer, connected
- * before anything that injects it starts) and disconnects the producer on application shutdown.
+ * Provides `KAFKA_CLIENT` (kafkajs `Kafka`) and `KAFKA_PRODUCER` (a `RenewingProducer`: idempotent,
+ * connected before anything that injects it starts, replaced after a failed send so that the app's
+ * later sends do not meet sequence numbers kafkajs rolled back) and disconnects the producer on
+ * application shutdown.
  *
  * Deliberately not global: a module that produces imports it, so the dependency is visible. Import it
  * once per cluster in the app's root (or an infrastructure module that re-exports it); each
@@ -70,8 +73,8 @@ export class KafkaModule {
           provide: KAFKA_PRODUCER,
           inject: [KAFKA_CLIENT, KAFKA_MODULE_OPTIONS],
           // Connected here so an unreachable cluster fails the start-up, not the first send.
-          useFactory: async (kafka: Kafka, options: KafkaModuleOptions): Promise<Producer> => {
-            const producer = createProducer(kafka, options.producer);
+          useFactory: async (kafka: Kafka, options: KafkaModuleOptions): Promise<RenewingProducer> => {
+            const producer = new RenewingProducer(() => createProducer(kafka, options.producer));
             await producer.connect();
             return producer;
           },
