@@ -1,4 +1,4 @@
-import { type Admin, type Kafka, type Producer } from 'kafkajs';
+import { type Admin, type Kafka } from 'kafkajs';
 import { type Pool, type PoolClient } from 'pg';
 import {
   classifyPostgresFailure,
@@ -7,7 +7,7 @@ import {
   retryOrThrow,
   SluiceError,
 } from '@sluice/errors';
-import { createProducer, offsetResetId } from '@sluice/kafka';
+import { createProducer, offsetResetId, RenewingProducer } from '@sluice/kafka';
 import {
   DB_NAMESPACE,
   DB_OPERATION_BATCH_SIZE,
@@ -105,11 +105,15 @@ const tracing = new MessageTracing('@sluice/sink-postgres');
  *
  * Dead letters (the runtime's, and changes the target refused) go to Kafka with an idempotent
  * producer and are acknowledged before the database commit: never lost; repeated if the process
- * dies between the two (the DLQ is at-least-once).
+ * dies between the two (the DLQ is at-least-once). A failed produce fails the transaction, which
+ * is tried again (`maxAttempts`) on a renewed producer (RenewingProducer: kafkajs rolled the failed
+ * request's sequence numbers back, and the same producer's next dead letters could be refused for
+ * ever or dropped as duplicates); dead letters whose request failed after it went out may then be
+ * in the DLQ twice.
  */
 export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   readonly name = 'postgres-transaction';
-  private producer: Producer | undefined;
+  private producer: RenewingProducer | undefined;
   private admin: Admin | undefined;
   private readonly writer: BatchWriter;
   private readonly conflictsMetric: { inc(value?: number): void };
@@ -134,7 +138,8 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
   }
 
   async start(): Promise<void> {
-    this.producer = createProducer(this.options.kafka);
+    const { kafka } = this.options;
+    this.producer = new RenewingProducer(() => createProducer(kafka));
     await this.producer.connect();
     this.admin = this.options.kafka.admin();
     await this.admin.connect();
@@ -215,7 +220,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     private readonly writer: BatchWriter,
     private readonly conflictsMetric: { inc(value?: number): void },
     private readonly commitRetry: RetryPolicy,
-    private readonly producer: Producer,
+    private readonly producer: RenewingProducer,
     /** `stored`: the target holds `next` for the partition now (after a claim or a commit). */
     private readonly position: { stored(next: bigint): void; closed(): void },
     private readonly pendingReset: () => Promise<{ id: string; offset: bigint } | undefined>,

@@ -1,5 +1,5 @@
-import { type Kafka, type Producer } from 'kafkajs';
-import { createProducer } from '@sluice/kafka';
+import { type Kafka } from 'kafkajs';
+import { createProducer, RenewingProducer } from '@sluice/kafka';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
 import { OrderedOutputSender } from './ordered-output-sender';
@@ -14,10 +14,16 @@ import {
  * At-least-once: one idempotent producer for the whole runtime; a partition's outputs and dead
  * letters are produced in batches and its offset is committed only after every one of them was
  * acknowledged (acks=all). A crash between the two repeats the batch downstream — never loses it.
+ *
+ * The producer is a RenewingProducer, replaced after a failed send: kafkajs rolls its sequence
+ * numbers back, and the next batch on it could be refused for ever or dropped as a duplicate. A
+ * failed send usually stops the runtime (a new start makes a new producer), but one in a batch a
+ * rebalance cut short does not, and other partitions' batches share the producer. The failed
+ * batch's records are processed and sent again from the last commit: possibly a second copy.
  */
 export class AtLeastOnceDelivery implements DeliveryStrategy {
   readonly name = 'at-least-once';
-  private producer: Producer | undefined;
+  private producer: RenewingProducer | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -26,7 +32,8 @@ export class AtLeastOnceDelivery implements DeliveryStrategy {
   ) {}
 
   async start(): Promise<void> {
-    this.producer = createProducer(this.kafka);
+    const kafka = this.kafka;
+    this.producer = new RenewingProducer(() => createProducer(kafka));
     await this.producer.connect();
   }
 
@@ -46,7 +53,7 @@ class AtLeastOncePartition implements PartitionDelivery {
 
   constructor(
     private readonly tp: TopicPartition,
-    producer: Producer,
+    producer: RenewingProducer,
     private readonly commit: GroupOffsetCommitter,
     maxBatchRecords: number,
   ) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
-import { createProducer } from '@sluice/kafka';
+import { type Admin, type Consumer, type Kafka } from 'kafkajs';
+import { createProducer, RenewingProducer } from '@sluice/kafka';
 import { headersToMap } from '../dead-letter/record-headers';
 import { type TopicPartition } from '../delivery/partition-delivery';
 import { decodeParkedMarker, parkedTopicFor, releaseMarker } from './parked-key-record';
@@ -22,7 +22,8 @@ export class ParkedKeyLog {
   readonly topic: string;
   private readonly table = new ParkedKeyTable();
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
+  /** Renewed after a failed release: an unpark retried must not meet rolled-back sequence numbers. */
+  private producer: RenewingProducer | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -33,7 +34,8 @@ export class ParkedKeyLog {
   }
 
   async start(): Promise<void> {
-    this.producer = createProducer(this.kafka);
+    const kafka = this.kafka;
+    this.producer = new RenewingProducer(() => createProducer(kafka));
     await this.producer.connect();
     const consumer = this.kafka.consumer({
       groupId: `${this.topic}.reader-${randomUUID()}`,
