@@ -10,7 +10,7 @@ import {
   KAFKA_PRODUCER,
   kafkaConfigSchema,
   KafkaModule,
-  ProducerClosedError,
+  ProducerUnavailableError,
   type RenewingProducer,
   TopicProvisioner,
 } from '@sluice/kafka';
@@ -53,7 +53,7 @@ describe('KafkaModule lifecycle', () => {
       // Disconnected: the producer takes no more sends (the spec checks the kafkajs producer goes).
       await assert.rejects(
         producer.send({ topic, messages: [{ value: 'after close' }] }),
-        ProducerClosedError,
+        ProducerUnavailableError,
       );
     });
   }

@@ -21,7 +21,7 @@ export {
 export { createProducer, producerConfig, type ProducerOptions } from './producer/create-producer';
 export {
   RenewingProducer,
-  ProducerClosedError,
+  ProducerUnavailableError,
   type RenewingProducerOptions,
 } from './producer/renewing-producer';
 export { topicSpecSchema, topicSpecsSchema, type TopicSpec, type TopicSpecInput } from './topics/topic-spec';

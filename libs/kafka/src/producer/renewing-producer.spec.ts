@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
-import { ProducerClosedError, RenewingProducer } from './renewing-producer';
+import { ProducerUnavailableError, RenewingProducer } from './renewing-producer';
 
 /** A fake kafkajs producer: each send answers with the next outcome scripted for it. */
 class FakeProducer {
@@ -100,7 +100,7 @@ describe('RenewingProducer', () => {
     assert.deepEqual(made[1].sent, [batch('x')]);
   });
 
-  it('fails a send whose renewal cannot connect, and renews again at the next send', async () => {
+  it('fails a send whose renewal cannot connect as unsent, and renews again at the next send', async () => {
     const kafkaAway = new Error('Connection error: ECONNREFUSED');
     const { producer, made } = renewing([
       { sends: [async () => Promise.reject(brokerGone)] },
@@ -109,7 +109,12 @@ describe('RenewingProducer', () => {
     ]);
     await producer.connect();
     await producer.sendBatch(batch('a')).catch(() => undefined);
-    await assert.rejects(producer.sendBatch(batch('b')), kafkaAway);
+    await assert.rejects(producer.sendBatch(batch('b')), (e: unknown) => {
+      assert.ok(e instanceof ProducerUnavailableError, 'a send whose renewal failed never went out');
+      assert.equal(e.reason, 'not renewed');
+      assert.equal(e.cause, kafkaAway);
+      return true;
+    });
     assert.equal(made[1].disconnects, 1, 'a producer that could not connect is disconnected');
     assert.equal(made[0].sent.length, 1, 'nothing more is sent on the retired producer');
 
@@ -161,11 +166,11 @@ describe('RenewingProducer', () => {
 
   it('rejects sends before connect and after disconnect, and disconnects the current producer', async () => {
     const { producer, made } = renewing([{}]);
-    await assert.rejects(producer.sendBatch(batch('early')), ProducerClosedError);
+    await assert.rejects(producer.sendBatch(batch('early')), ProducerUnavailableError);
     await producer.connect();
     await producer.disconnect();
     assert.equal(made[0].connected, false);
-    await assert.rejects(producer.sendBatch(batch('late')), ProducerClosedError);
+    await assert.rejects(producer.sendBatch(batch('late')), ProducerUnavailableError);
     assert.equal(made.length, 1);
   });
 });

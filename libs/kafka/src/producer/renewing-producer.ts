@@ -1,10 +1,22 @@
 import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 
-/** A send on a RenewingProducer that was disconnected (or never connected). */
-export class ProducerClosedError extends Error {
-  constructor(state: 'disconnected' | 'not connected') {
-    super(`the producer is ${state}`);
-    this.name = 'ProducerClosedError';
+/**
+ * A send that never went out, so nothing of it can land later: the RenewingProducer was not
+ * connected, was disconnected, or could not connect the producer to replace a failed one (Kafka away).
+ */
+export class ProducerUnavailableError extends Error {
+  constructor(
+    readonly reason: 'not connected' | 'disconnected' | 'not renewed',
+    options?: ErrorOptions,
+  ) {
+    const detail = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(
+      reason === 'not renewed'
+        ? `nothing sent: no new producer could be connected after a failed send${detail}`
+        : `nothing sent: the producer is ${reason}`,
+      options,
+    );
+    this.name = 'ProducerUnavailableError';
   }
 }
 
@@ -24,7 +36,7 @@ export interface RenewingProducerOptions {
  * when it is as long as the lost one, takes it for a duplicate and drops it without a word.
  * - After a send rejected (whatever the reason: which ones went out is not knowable from here), the
  *   next send first connects a new producer and disconnects the old one. A renewal that fails (Kafka
- *   away) fails that send, and the next send tries again.
+ *   away) fails that send, unsent (ProducerUnavailableError), and the next send tries again.
  * - Sends take turns: kafkajs retries a failed request itself, with the rolled-back numbers, which
  *   is right only if no other send to the same partition took those numbers in between. Within one
  *   broker kafkajs serialises produce requests anyway, so the turns cost parallelism across brokers
@@ -55,12 +67,12 @@ export class RenewingProducer {
 
   /** Connects the first producer; rejects when Kafka cannot be reached. */
   async connect(): Promise<void> {
-    if (this.closed) throw new ProducerClosedError('disconnected');
+    if (this.closed) throw new ProducerUnavailableError('disconnected');
     if (this.producer) return;
     const producer = await this.connected();
     if (this.closed) {
       await producer.disconnect().catch(() => undefined);
-      throw new ProducerClosedError('disconnected');
+      throw new ProducerUnavailableError('disconnected');
     }
     this.producer = producer;
   }
@@ -91,8 +103,8 @@ export class RenewingProducer {
   }
 
   private async attempt(work: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
-    if (this.closed) throw new ProducerClosedError('disconnected');
-    if (!this.producer) throw new ProducerClosedError('not connected');
+    if (this.closed) throw new ProducerUnavailableError('disconnected');
+    if (!this.producer) throw new ProducerUnavailableError('not connected');
     if (this.retired) await this.renew(this.retired.cause);
     const producer = this.producer;
     try {
@@ -105,11 +117,13 @@ export class RenewingProducer {
   }
 
   private async renew(cause: unknown): Promise<void> {
-    const fresh = await this.connected();
+    const fresh = await this.connected().catch((error: unknown) => {
+      throw new ProducerUnavailableError('not renewed', { cause: error });
+    });
     if (this.closed) {
       // disconnect() came while this one connected; it would outlive it.
       await fresh.disconnect().catch(() => undefined);
-      throw new ProducerClosedError('disconnected');
+      throw new ProducerUnavailableError('disconnected');
     }
     const old = this.producer;
     this.producer = fresh;
