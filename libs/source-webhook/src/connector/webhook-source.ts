@@ -1,7 +1,7 @@
-import { type Kafka, type Producer } from 'kafkajs';
+import { type Kafka } from 'kafkajs';
 import { type RunningConnector, type ConnectorConfig, type ConnectorContext } from '@sluice/connect';
 import { type Backoff, DeadlineExceededError, nextDelay, systemClock, withDeadline } from '@sluice/errors';
-import { createKafkaClient, createProducer } from '@sluice/kafka';
+import { createKafkaClient, createProducer, RenewingProducer } from '@sluice/kafka';
 import { type Connector, type ConnectorStatus } from '@sluice/management';
 import {
   counter,
@@ -72,7 +72,8 @@ export class WebhookSource implements RunningConnector {
   private readonly tracing = new MessageTracing('sluice.source-webhook');
   private readonly publisher: BatchedPublisher;
   private readonly ledger: DeliveryLedger;
-  private producer: Producer | undefined;
+  /** Renewed after a failed write (see BatchedPublisher). */
+  private producer: RenewingProducer | undefined;
   private phaseNow: WebhookSourcePhase = 'starting';
   private inFlight = 0;
   private idle: (() => void) | undefined;
@@ -94,10 +95,7 @@ export class WebhookSource implements RunningConnector {
         );
     this.kafka = createKafkaClient(config.kafka);
     this.encoder = new RecordEncoder(context.registry);
-    this.publisher = new BatchedPublisher({
-      current: () => this.producer!,
-      renew: () => this.renewProducer(),
-    });
+    this.publisher = new BatchedPublisher(() => this.producer);
     this.ledger = new DeliveryLedger(
       this.kafka,
       [...new Set(this.endpoints.map((e) => e.topic))],
@@ -142,7 +140,10 @@ export class WebhookSource implements RunningConnector {
         await this.ensureTopics();
         for (const endpoint of this.endpoints) await endpoint.resolveSchema(this.context.registry);
         if (signal.aborted) return;
-        const producer = createProducer(this.kafka);
+        const producer = new RenewingProducer(() => createProducer(this.kafka), {
+          onRenewed: (cause) =>
+            this.logger.warn({ err: cause }, 'source-webhook producer renewed after a failed write'),
+        });
         await producer.connect();
         this.producer = producer;
         if (signal.aborted) return await abandon();
@@ -166,26 +167,6 @@ export class WebhookSource implements RunningConnector {
         await systemClock.sleep(delay, signal).catch(() => undefined);
       }
     }
-  }
-
-  /**
-   * A connected new producer in place of the current one, after a failed request (see
-   * BatchedPublisher): the old one is disconnected once the new one is connected.
-   */
-  private async renewProducer(): Promise<void> {
-    const ending = () => this.phaseNow === 'stopping' || this.phaseNow === 'stopped';
-    if (ending()) throw new Error(`source-webhook is ${this.phaseNow}`);
-    const fresh = createProducer(this.kafka);
-    await fresh.connect();
-    if (ending()) {
-      // stop() has disconnected the current producer meanwhile; this one would outlive it.
-      await fresh.disconnect().catch(() => undefined);
-      throw new Error(`source-webhook is ${this.phaseNow}`);
-    }
-    const old = this.producer;
-    this.producer = fresh;
-    this.logger.warn({ lastError: this.lastError }, 'source-webhook producer renewed after a failed write');
-    await old?.disconnect().catch(() => undefined);
   }
 
   /**

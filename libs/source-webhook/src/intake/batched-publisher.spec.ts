@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Producer, type ProducerBatch } from 'kafkajs';
+import { RenewingProducer } from '@sluice/kafka';
 import { BatchedPublisher, PublishOutcomeUnknownError, RecordNotSentError } from './batched-publisher';
 
 /** A producer that records each request and answers when told to. */
@@ -16,12 +17,14 @@ function recordingProducer() {
   return { producer, requests, release: () => release?.() };
 }
 
-/** The same producer for ever; a renewal would be a fault in these cases. */
+/** The same producer for ever (no failure in these cases, so no renewal). */
 function fixed(producer: Producer) {
-  return {
-    current: () => producer,
-    renew: () => Promise.reject(new Error('renewed without a failed request')),
-  };
+  return () => producer;
+}
+
+/** A kafkajs producer stand-in: connects unless Kafka is away, each send as `send` answers. */
+function fakeProducer(send: () => Promise<unknown>, connect: () => Promise<void> = async () => undefined) {
+  return { connect, disconnect: async () => undefined, sendBatch: send } as unknown as Producer;
 }
 
 describe('BatchedPublisher', () => {
@@ -56,22 +59,16 @@ describe('BatchedPublisher', () => {
 
   it('after a failed request, its records are in doubt and the next request goes out on a renewed producer', async () => {
     const sentBy: string[] = [];
-    const producerNamed = (name: string, fail: boolean) =>
-      ({
-        sendBatch: () => {
-          sentBy.push(name);
-          return fail ? Promise.reject(new Error('connection closed')) : Promise.resolve([]);
-        },
-      }) as unknown as Producer;
-    let current = producerNamed('first', true);
-    let renewals = 0;
-    const publisher = new BatchedPublisher({
-      current: () => current,
-      renew: async () => {
-        renewals++;
-        current = producerNamed('second', false);
-      },
+    const made = ['first', 'second'];
+    const producer = new RenewingProducer(() => {
+      const name = made.shift()!;
+      return fakeProducer(() => {
+        sentBy.push(name);
+        return name === 'first' ? Promise.reject(new Error('connection closed')) : Promise.resolve([]);
+      });
     });
+    await producer.connect();
+    const publisher = new BatchedPublisher(() => producer);
     const failed = publisher.publish('t', { value: Buffer.alloc(1) }).written;
     await assert.rejects(failed, (e: unknown) => {
       assert.ok(
@@ -83,26 +80,25 @@ describe('BatchedPublisher', () => {
     });
     await publisher.publish('t', { value: Buffer.alloc(1) }).written;
     assert.deepEqual(sentBy, ['first', 'second']);
-    assert.equal(renewals, 1);
+    assert.equal(producer.renewals, 1);
   });
 
   it('while no producer can be had, queued records fail as not sent, and a later one waits for a renewal', async () => {
-    let kafkaAway = true;
-    const failing = { sendBatch: () => Promise.reject(new Error('broken')) } as unknown as Producer;
-    const working = { sendBatch: () => Promise.resolve([]) } as unknown as Producer;
-    let current = failing;
-    const publisher = new BatchedPublisher(
-      {
-        current: () => current,
-        renew: async () => {
-          if (kafkaAway) throw new Error('ECONNREFUSED');
-          current = working;
-        },
-      },
-      500,
-      1000,
-      1,
+    let kafkaAway = false;
+    let made = 0;
+    const producer = new RenewingProducer(() =>
+      made++ === 0
+        ? fakeProducer(() => Promise.reject(new Error('broken')))
+        : fakeProducer(
+            () => Promise.resolve([]),
+            async () => {
+              if (kafkaAway) throw new Error('ECONNREFUSED');
+            },
+          ),
     );
+    await producer.connect();
+    kafkaAway = true;
+    const publisher = new BatchedPublisher(() => producer, 500, 1000, 1);
     await assert.rejects(
       publisher.publish('t', { value: Buffer.alloc(1) }).written,
       PublishOutcomeUnknownError,
@@ -114,5 +110,10 @@ describe('BatchedPublisher', () => {
     });
     kafkaAway = false;
     await publisher.publish('t', { value: Buffer.alloc(1) }).written;
+  });
+
+  it('without a producer (the source not connected), a record fails as not sent', async () => {
+    const publisher = new BatchedPublisher(() => undefined, 500, 1000, 1);
+    await assert.rejects(publisher.publish('t', { value: Buffer.alloc(1) }).written, RecordNotSentError);
   });
 });

@@ -1,4 +1,5 @@
-import { type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { type Message, type TopicMessages } from 'kafkajs';
+import { ProducerUnavailableError, type RenewingProducer } from '@sluice/kafka';
 
 interface Waiting {
   readonly topic: string;
@@ -26,12 +27,8 @@ export class PublishOutcomeUnknownError extends Error {
   }
 }
 
-/** The producer the publisher sends with, and how it gets a fresh one after a failed request. */
-export interface PublishingProducer {
-  current(): Producer;
-  /** Replaces the current producer with a connected new one (a new producer id); throws while Kafka is away. */
-  renew(): Promise<void>;
-}
+/** What the publisher sends with (a RenewingProducer): undefined while the source has none. */
+export type PublishingProducer = () => Pick<RenewingProducer, 'sendBatch'> | undefined;
 
 /**
  * Sends each request's record with the others that arrived while the previous produce request was
@@ -39,23 +36,22 @@ export interface PublishingProducer {
  * broker, so sending records one by one would cap the source at one round trip per webhook.
  * Each caller learns when Kafka acknowledged its own record (acks=all).
  *
- * After a failed request the producer is renewed before anything else is sent. kafkajs rolls its
- * sequence numbers back when a request fails, but the broker may have appended that request: the
- * next batch then reuses its sequence numbers and the broker refuses every later request
- * (OUT_OF_ORDER_SEQUENCE_NUMBER) or takes one for a duplicate and drops it. A new producer id
+ * After a failed request the producer is renewed before anything else is sent (RenewingProducer).
+ * kafkajs rolls its sequence numbers back when a request fails, but the broker may have appended
+ * that request: the next batch would reuse its sequence numbers and the broker refuse every later
+ * request (OUT_OF_ORDER_SEQUENCE_NUMBER) or take one for a duplicate and drop it. A new producer id
  * starts a new sequence.
  */
 export class BatchedPublisher {
   private queue: Waiting[] = [];
   private sending = false;
-  private needsNewProducer = false;
 
   constructor(
     private readonly producer: PublishingProducer,
     private readonly maxBatchRecords = 500,
     /** Under Kafka's default 1 MiB request and message limits, with room for framing. */
     private readonly maxBatchBytes = 768 * 1024,
-    /** Pause after a failed renewal (Kafka away), so a queue of records does not spin on it. */
+    /** Pause after a batch found no producer (Kafka away), so a queue of records does not spin on it. */
     private readonly renewRetryMs = 200,
   ) {}
 
@@ -101,17 +97,6 @@ export class BatchedPublisher {
     this.sending = true;
     try {
       while (this.queue.length > 0) {
-        if (this.needsNewProducer) {
-          try {
-            await this.producer.renew();
-            this.needsNewProducer = false;
-          } catch (error) {
-            for (const w of this.takeBatch())
-              w.reject(new RecordNotSentError('no producer', { cause: error }));
-            await new Promise((r) => setTimeout(r, this.renewRetryMs));
-            continue;
-          }
-        }
         const batch = this.takeBatch();
         const byTopic = new Map<string, TopicMessages>();
         for (const w of batch) {
@@ -120,10 +105,16 @@ export class BatchedPublisher {
           entry.messages.push(w.message);
         }
         try {
-          await this.producer.current().sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
+          const producer = this.producer();
+          if (producer === undefined) throw new ProducerUnavailableError('not connected');
+          await producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
           for (const w of batch) w.resolve();
         } catch (error) {
-          this.needsNewProducer = true;
+          if (error instanceof ProducerUnavailableError) {
+            for (const w of batch) w.reject(new RecordNotSentError('no producer', { cause: error }));
+            await new Promise((r) => setTimeout(r, this.renewRetryMs));
+            continue;
+          }
           const unknown = new PublishOutcomeUnknownError(error);
           for (const w of batch) w.reject(unknown);
         }
