@@ -257,6 +257,7 @@ killRounds('disk', 3, 1_000);
 
 interface RestoreStatus {
   assignedPartitions: Array<{ partition: number }>;
+  standbyStores?: Array<{ partition: number; store: string; followedTo: number }>;
   stateStores?: Array<{ partition: number; restoredRecords: number; done: boolean }>;
 }
 
@@ -294,7 +295,14 @@ function rebalance(standbyReplicas: boolean): void {
         await bed.writeRound(3);
         await bed.untilCommitted(3 * bed.perRound, second);
         await untilReady(`http://127.0.0.1:${port}/health/ready`);
-        const own = new Set((await statusOf(port)).assignedPartitions.map((p) => p.partition));
+        const before = await statusOf(port);
+        const own = new Set(before.assignedPartitions.map((p) => p.partition));
+        if (standbyReplicas)
+          assert.deepEqual(
+            (before.standbyStores ?? []).map((s) => s.partition).sort(),
+            [0, 1, 2, 3].filter((p) => !own.has(p)),
+            `/status lists a warm copy of each partition the first owns: ${JSON.stringify(before.standbyStores)}`,
+          );
         // The first leaves: the second takes every partition back, windows open in the first included.
         const firstExit = exitOf(first);
         first.kill('SIGTERM');

@@ -51,7 +51,7 @@ export {
 export { MemoryStoreEngine } from './state/memory-store-engine';
 export { DiskStoreEngine, StateKeyTooLongError, MAX_DISK_KEY_BYTES } from './state/disk-store-engine';
 export { StateDirectory, DiskPartition } from './state/state-directory';
-export { StandbyStates } from './state/standby-states';
+export { StandbyStates, type StandbyPosition } from './state/standby-states';
 export { RecordState } from './state/record-state';
 export { PartitionState } from './state/partition-state';
 export { ChangelogReader, type ChangelogRange } from './state/changelog-reader';

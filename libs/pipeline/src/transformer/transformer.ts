@@ -13,7 +13,12 @@ import { RetriableError } from '@sluice/errors';
 import { createKafkaClient } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 import { RecordDecoder, RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
-import { type OutputRecord, type StoreRestoreProgress, type TopicPartition } from '@sluice/stream';
+import {
+  type OutputRecord,
+  type StandbyPosition,
+  type StoreRestoreProgress,
+  type TopicPartition,
+} from '@sluice/stream';
 import { type CompiledPipeline } from '../pipeline/compiled-pipeline';
 import { compilePipeline, loadPipeline, parsePipelineConfig } from '../pipeline/load-pipeline';
 import { kafkaJoinTables } from './kafka-join-table';
@@ -42,6 +47,11 @@ export interface TransformerStatus extends SupervisionStatus {
    * restore got (records are processed only once `done`).
    */
   readonly stateStores?: readonly StoreRestoreProgress[];
+  /**
+   * With `runtime.standbyReplicas`: the warm copies of the partitions other members own, each with
+   * the changelog offset it followed up to.
+   */
+  readonly standbyStores?: readonly StandbyPosition[];
   /** This process's resident set and V8 heap in use, bytes. */
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number };
 }
@@ -162,6 +172,7 @@ export class Transformer extends ConsumingConnector<OutputRecord> {
       schemaRegistrations: this.schemas.registrations,
       memory: processMemory(),
       ...(this.pipeline.stateStores.length > 0 ? { stateStores: this.runtime.stateRestoreProgress() } : {}),
+      ...(this.runtime.standbyPositions() ? { standbyStores: this.runtime.standbyPositions() } : {}),
       // lastError, retryAt, liveness: when there are any.
       ...since,
     };

@@ -1,4 +1,5 @@
 import { type StoreRestoreProgress } from '../state/key-value-store';
+import { type StandbyPosition } from '../state/standby-states';
 import { DeadlineExceededError, nextDelay, SluiceError, withDeadline } from '@sluice/errors';
 import { isPermanentKafkaFailure } from '@sluice/kafka';
 import { type LivenessView, ProgressWatchdog, type ProgressSample } from '@sluice/observability';
@@ -245,6 +246,11 @@ export class RuntimeSupervisor<O = OutputRecord> {
   /** Where the restore of each state store of each partition assigned here stands. */
   stateRestoreProgress(): StoreRestoreProgress[] {
     return this.runtime?.stateRestoreProgress() ?? [];
+  }
+
+  /** With standby replicas: the warm copies kept here (undefined without). */
+  standbyPositions(): StandbyPosition[] | undefined {
+    return this.runtime?.standbyPositions();
   }
 
   partitionProgress(): PartitionProgress[] {

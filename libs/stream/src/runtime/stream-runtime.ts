@@ -28,7 +28,7 @@ import { ChangelogReader } from '../state/changelog-reader';
 import { changelogTopicFor } from '../state/changelog-topic';
 import { type StoreRestoreProgress } from '../state/key-value-store';
 import { PartitionState } from '../state/partition-state';
-import { StandbyStates } from '../state/standby-states';
+import { type StandbyPosition, StandbyStates } from '../state/standby-states';
 import { StateDirectory } from '../state/state-directory';
 import { storeSpec } from '../state/store-engine';
 import { StreamMetrics } from './stream-metrics';
@@ -201,6 +201,11 @@ export class StreamRuntime<O = OutputRecord> {
     return (this.options.processor.stateStores ?? []).map((s) =>
       changelogTopicFor(this.options.config.group, storeSpec(s).name),
     );
+  }
+
+  /** With standby replicas: the warm copies kept here and how far each followed its changelog. */
+  standbyPositions(): StandbyPosition[] | undefined {
+    return this.standby?.positions();
   }
 
   /** Where the restore of each state store of each partition assigned here stands. */

@@ -5,6 +5,14 @@ import { PartitionState } from './partition-state';
 import { type StateDirectory } from './state-directory';
 import { type StateStoreDeclaration, storeSpec } from './store-engine';
 
+/** Where the warm copy of one store of one partition another member owns stands. */
+export interface StandbyPosition {
+  readonly partition: number;
+  readonly store: string;
+  /** The next changelog offset the copy will apply. */
+  readonly followedTo: number;
+}
+
 /**
  * Standby replicas (Kafka Streams' num.standby.replicas): warm copies of the state stores of the
  * input partitions this member does not own, kept up to date by following their changelogs (read
@@ -70,6 +78,18 @@ export class StandbyStates {
    * copies of partitions assigned here are left for `take`.
    */
   keep(partitionCount: number, assigned: ReadonlySet<number>): void {
+    // Owned partitions are not fetched: their active copy is written here, not followed.
+    const owned = [...assigned];
+    const others = [...Array(partitionCount).keys()].filter((p) => !assigned.has(p));
+    for (const [i, consumer] of this.consumers.entries()) {
+      const topic = changelogTopicFor(this.group, this.stores[i]!);
+      try {
+        if (owned.length > 0) consumer.pause([{ topic, partitions: owned }]);
+        if (others.length > 0) consumer.resume([{ topic, partitions: others }]);
+      } catch {
+        // Not running yet (between a crash and its restart): it fetches them all, the copies filter.
+      }
+    }
     for (let partition = 0; partition < partitionCount; partition++) {
       if (assigned.has(partition) || this.copies.has(partition)) continue;
       const tp = { topic: this.topic, partition };
@@ -92,10 +112,10 @@ export class StandbyStates {
     return copy;
   }
 
-  /** Changelog positions of the copies kept here, per partition and store (status). */
-  positions(): Array<{ partition: number; store: string; offset: bigint }> {
+  /** The copies kept here: per partition and store, the changelog offset followed up to (status). */
+  positions(): StandbyPosition[] {
     return [...this.copies].flatMap(([partition, copy]) =>
-      [...copy.followedTo()].map(([store, offset]) => ({ partition, store, offset })),
+      [...copy.followedTo()].map(([store, offset]) => ({ partition, store, followedTo: Number(offset) })),
     );
   }
 
