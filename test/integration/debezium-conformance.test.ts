@@ -355,6 +355,8 @@ describe(
         `INSERT INTO ${s}.modes (id, b, amount, free, cash, span, d, t, ts) VALUES (2, '\\xfb', 'NaN', 'Infinity', -0.5,
            '00:00:00', '0044-03-15 BC', '24:00:00', '2262-04-11 23:47:16.854775')`,
       );
+      // A logical message outside any transaction moves Debezium's lastCommitLsn (sequence[0]).
+      await bed.sql(`SELECT pg_logical_emit_message(false, 'it-dbz', 'between')`);
       await bed.sql(`UPDATE ${s}.modes SET amount = 1 WHERE id = 1`);
       await bed.sql(`DELETE FROM ${s}.modes WHERE id = 2`);
       // 1 read + c + u (big unchanged: the placeholder) + (d, tombstone).

@@ -182,6 +182,9 @@ export class StreamingPhase {
         // advances while the captured tables are idle.
         if (isHeartbeat(message) && !message.transactional && this.tx === undefined)
           publisher.mark(message.lsn);
+        // Any message outside a transaction (anyone's pg_logical_emit_message(false, …)) is, to
+        // Debezium, a processed position: its lastCommitLsn, the next change's sequence[0].
+        if (!message.transactional && this.tx === undefined) this.lastCommitLsn = lsn;
         return;
       case 'origin':
         this.origin = { name: message.name, lsn: message.originLsn };
