@@ -3,7 +3,7 @@
 // with JsonConverter) and by source-postgres — with every record of both sides read back, brought
 // to Connect's terms (debezium-conformance-compare) and compared event by event.
 import { type Consumer, type KafkaMessage } from 'kafkajs';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { ConfluentSchemaRegistryClient, RecordDecoder, unframeRecord } from '@sluice/schema';
 import { DebeziumPeer, parseConnectJson, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type sourcePostgresConnector } from '@sluice/postgres-cdc';

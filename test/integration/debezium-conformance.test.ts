@@ -2,10 +2,13 @@
 // (3.6.1.Final on Kafka Connect 4.1.2, JsonConverter with schemas) and Sluice's source-postgres
 // capture the same tables of the same database — a table of many column types with edge values
 // under REPLICA IDENTITY FULL, one under DEFAULT, one without a key (FULL: null keys) and a
-// partitioned one published via its root — through a snapshot and then inserts,
-// updates, a TOASTed value left unchanged, a key change, deletes, numeric NaN and a truncate. Each
-// event is compared field by field: op, key, before/after values per column (and each column's
-// schema as AvroConverter would render Debezium's), the source block, the key-change headers.
+// partitioned one published via its root, plus domains, arrays, extension types and ±infinity —
+// through a snapshot and then inserts, updates, TOASTed values left unchanged, a key change,
+// deletes, numeric NaN and a truncate, with every column's source type propagated. A second run
+// does the same under Debezium's other modes (binary, decimal, interval, hstore, time precision,
+// unknown types, transaction metadata and its topic). Each event is compared field by field: op,
+// key, before/after values per column (and each column's schema as AvroConverter would render
+// Debezium's), the source block, the transaction block, the Debezium headers.
 // Known differences are listed in KNOWN_DIFFERENCES with their reason (and in
 // docs/source-postgres-types.md); any other difference fails the suite, and so does a listed one
 // that no longer occurs (the list stays true).
