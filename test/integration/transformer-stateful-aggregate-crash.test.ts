@@ -106,8 +106,13 @@ class WindowedCounts {
     return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`${this.input}-`)) : [];
   }
 
-  /** `port`: serve /status there; `standbyReplicas`: keep warm copies of the other members' partitions. */
-  startChild(options: { port?: number; standbyReplicas?: boolean } = {}): ChildProcess {
+  /**
+   * `port`: serve /status there; `standbyReplicas`: keep warm copies of the other members'
+   * partitions; `ownStateDir`: a state directory of its own under `stateDir` (replicas side by side).
+   */
+  startChild(
+    options: { port?: number; standbyReplicas?: boolean; ownStateDir?: boolean } = {},
+  ): ChildProcess {
     const child = startTransformer(
       appConfig(this.pipeline, {
         logging: { level: 'error' },
@@ -118,7 +123,9 @@ class WindowedCounts {
           sessionTimeoutMs: 6_000,
           heartbeatIntervalMs: 1_000,
           revokeTimeoutMs: 2_000,
-          stateDir: this.stateDir,
+          stateDir: options.ownStateDir
+            ? join(this.stateDir, `replica-${this.children.length}`)
+            : this.stateDir,
         },
       }),
     );
@@ -272,9 +279,9 @@ async function changelogSizes(bed: WindowedCounts): Promise<Map<number, number>>
   return sizes;
 }
 
-function rebalance(standbyReplicas: boolean): void {
-  describe(`transformer: windowed counts across a rebalance between two replicas${standbyReplicas ? ' with standby replicas' : ''}`, () => {
-    const bed = new WindowedCounts();
+function rebalance(standbyReplicas: boolean, storage: 'memory' | 'disk' = 'memory'): void {
+  describe(`transformer: windowed counts across a rebalance between two replicas${standbyReplicas ? ` with standby replicas (${storage} store)` : ''}`, () => {
+    const bed = new WindowedCounts(storage);
     before(() => bed.setUp());
     after(() => bed.tearDown());
 
@@ -283,13 +290,13 @@ function rebalance(standbyReplicas: boolean): void {
         (standbyReplicas ? "; the second, following the first's changelogs, restores only their tails" : ''),
       { timeout: 120_000 },
       async () => {
-        const first = bed.startChild({ standbyReplicas });
+        const first = bed.startChild({ standbyReplicas, ownStateDir: true });
         await bed.writeRound(0);
         await bed.writeRound(1);
         await bed.untilCommitted(bed.perRound, first);
         // A second replica joins: partitions (and their windows) move to it, restored from the changelog.
         const port = await freePort();
-        const second = bed.startChild({ standbyReplicas, port });
+        const second = bed.startChild({ standbyReplicas, port, ownStateDir: true });
         await untilGroupMembers(bed.admin, bed.group, 2);
         await bed.writeRound(2);
         await bed.writeRound(3);
@@ -332,3 +339,4 @@ function rebalance(standbyReplicas: boolean): void {
 
 rebalance(false);
 rebalance(true);
+rebalance(true, 'disk');
