@@ -46,11 +46,6 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
     reason: "source.version names the connector's own version: Debezium's, Sluice's",
   },
   {
-    key: /^header:\w+\.\w+\.__debezium\.context\.(connectorLogicalName|taskId|connectorName|runId)$/,
-    reason:
-      'Debezium 3.x adds its extended context headers (extended.headers.enabled, default true); Sluice does not write them',
-  },
-  {
     key: /^value:types\.r\.after\.c_date$/,
     reason:
       "a BC date (0044-03-15 BC): Debezium's snapshot reads it through pgjdbc's java.sql.Date and loses the era (-703383, a date in 44 AD); Sluice writes the proleptic Gregorian day (-735160)",
@@ -198,7 +193,7 @@ describe(
           'datatype.propagate.source.type': '.+',
         },
         {
-          events: { skippedOperations: 'none' },
+          events: { skippedOperations: 'none', extendedHeaders: true },
           columns: {
             propagateSourceType: ['c_varchar', 'c_serial', 'c_timetz'].map((c) => `${s}.types.${c}`),
             propagateSourceDataTypes: ['*.*.*'],
@@ -280,10 +275,6 @@ const KNOWN_MODE_DIFFERENCES: KnownDifference[] = [
     reason: "source.version names the connector's own version: Debezium's, Sluice's",
   },
   {
-    key: /^header:\w+\.\w+\.__debezium\.context\.(connectorLogicalName|taskId|connectorName|runId)$/,
-    reason: 'Debezium 3.x adds its extended context headers; Sluice does not write them',
-  },
-  {
     key: /^schema:@transaction\.(key|BEGIN|END)$/,
     reason:
       "the transaction topic's key and value records: Sluice's schemas (schemas/sluice.transaction-*, versioned and compatibility-checked) carry a doc and no connect.version",
@@ -350,7 +341,7 @@ describe(
             includeUnknownDatatypes: true,
             timePrecisionMode: 'connect',
           },
-          events: { transactionMetadata: true },
+          events: { transactionMetadata: true, extendedHeaders: true },
         },
       );
       await run.awaitCounts({ modes: 1, '@transaction': 0 }, 120_000, 'both snapshots');

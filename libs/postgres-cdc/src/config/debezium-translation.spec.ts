@@ -26,6 +26,7 @@ const connector = {
     'message.key.columns': 'public.events:tenant_id,id',
     'skipped.operations': 'none',
     'event.processing.failure.handling.mode': 'warn',
+    'extended.headers.enabled': 'true',
     'decimal.handling.mode': 'string',
     'binary.handling.mode': 'base64-url-safe',
     'snapshot.mode': 'no_data',
@@ -70,6 +71,7 @@ describe('translateDebeziumConfig', () => {
       events: {
         skippedOperations: 'none',
         processingFailureHandlingMode: 'warn',
+        extendedHeaders: true,
         tombstonesOnDelete: false,
         transactionMetadata: true,
       },

@@ -136,6 +136,7 @@ const SETTINGS: Record<string, Setter> = {
       ),
     ),
   'skipped.operations': text('events.skippedOperations'),
+  'extended.headers.enabled': (value, out) => out.set('events.extendedHeaders', bool(out.key, value, out)),
   'event.processing.failure.handling.mode': oneOf('events.processingFailureHandlingMode', [
     'fail',
     'warn',

@@ -278,6 +278,11 @@ export const sourceConfigSchema = z.strictObject({
         .describe(
           "A row with a value its column's schema cannot carry (a NULL or NaN in a NOT NULL column, text Sluice cannot read, an unchanged TOASTed value without a placeholder) — Debezium event.processing.failure.handling.mode: 'fail' stops the source naming table, column and value; 'warn' leaves the row's events out and logs it with its LSN; 'skip' leaves them out silently. Default fail.",
         ),
+      extendedHeaders: flag()
+        .default(false)
+        .describe(
+          "Debezium's extended headers (extended.headers.enabled) on every change event and tombstone: __debezium.context.connectorLogicalName (the topic prefix), .taskId (0), .connectorName (postgresql), .runId (new at each connected run). Default false (Debezium: true): four more headers on every record.",
+        ),
       tombstonesOnDelete: flag().default(true).describe('A delete is followed by a tombstone. Default true.'),
       unavailableValuePlaceholder: z
         .string()

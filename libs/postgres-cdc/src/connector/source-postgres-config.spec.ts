@@ -25,6 +25,7 @@ describe('source-postgres configuration', () => {
     const config = parseConfig(sourceAppConfigSchema, {}, { env: {} });
     assert.deepEqual(config.events.skippedOperations, ['t']);
     assert.equal(config.events.processingFailureHandlingMode, 'fail');
+    assert.equal(config.events.extendedHeaders, false);
     assert.deepEqual(config.types, {
       timePrecisionMode: 'adaptive',
       binaryHandlingMode: 'bytes',
@@ -111,6 +112,7 @@ describe('source-postgres configuration', () => {
     [{ types: { binaryHandlingMode: 'base32' } }, 'types.binaryHandlingMode'],
     [{ types: { timePrecisionMode: 'nanos' } }, 'types.timePrecisionMode'],
     [{ events: { processingFailureHandlingMode: 'ignore' } }, 'events.processingFailureHandlingMode'],
+    [{ events: { extendedHeaders: 'sometimes' } }, 'events.extendedHeaders'],
     [{ types: { includeUnknownDatatypes: 'maybe' } }, 'types.includeUnknownDatatypes'],
     [{ types: { moneyFractionDigits: -1 } }, 'types.moneyFractionDigits'],
     [{ columns: { propagateSourceType: ['orders.id'] } }, 'columns.propagateSourceType[0]'],

@@ -61,6 +61,8 @@ export interface CapturedTablesOptions {
    * outlive this instance: a reconnect builds new CapturedTables and must not hold the table again.
    */
   readonly subjectGenerations?: Map<string, number>;
+  /** Headers every change event and tombstone carries (Debezium's extended headers), if any. */
+  readonly contextHeaders?: Readonly<Record<string, string>>;
 }
 
 /** How many later subject generations a refused schema is looked up under (see `register`). */
@@ -262,7 +264,9 @@ export class CapturedTables {
       value:
         event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
       ...(key !== null && partitions !== undefined ? { partition: partitionForKey(key, partitions) } : {}),
-      ...(event.headers !== undefined ? { headers: event.headers } : {}),
+      ...(event.headers !== undefined || this.options.contextHeaders !== undefined
+        ? { headers: { ...event.headers, ...this.options.contextHeaders } }
+        : {}),
     };
   }
 }

@@ -2,6 +2,7 @@ import type { Admin } from 'kafkajs';
 import { DeadlineExceededError, withDeadline } from '@sluice/errors';
 import { createProducer, OffsetsTopic, TopicProvisioner } from '@sluice/kafka';
 import type { SourceConfig } from '../config/source-config';
+import { debeziumContextHeaders } from '../events/context-headers';
 import { ChangeEventBuilder } from '../events/change-event-builder';
 import { TransactionMetadata } from '../events/transaction-metadata';
 import { Heartbeat } from '../heartbeat/heartbeat';
@@ -381,7 +382,7 @@ export class SourceRun implements CoordinatedRun {
   }
 
   private capturedTables(session: PostgresSession, admin: Admin, catalog: TypeCatalog): CapturedTables {
-    const { compiled, deps, subjectGenerations } = this.options;
+    const { compiled, config, deps, subjectGenerations } = this.options;
     return new CapturedTables({
       catalog,
       query: catalogQuery(session),
@@ -393,6 +394,7 @@ export class SourceRun implements CoordinatedRun {
         return topics[0].partitions.length;
       },
       subjectGenerations,
+      ...(config.events.extendedHeaders && { contextHeaders: debeziumContextHeaders(config.topicPrefix) }),
       onHold: (held: HeldTable) =>
         deps.log.error(
           { table: held.table, subject: held.subject, reason: held.reason },
