@@ -28,7 +28,7 @@ describe('StateDirectory', () => {
     assert.equal(readFileSync(join(root, 'g1', '.lock'), 'utf8'), String(process.pid));
     assert.equal(existsSync(leftover), false, 'what a crashed process left is gone');
     directory.release();
-    assert.equal(existsSync(join(root, 'g1', '.lock')), false);
+    assert.equal(existsSync(join(root, 'g1')), false, 'lock and emptied folder gone');
     StateDirectory.open(root, 'g1').release();
   });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
 import { open, type RootDatabase } from 'lmdb';
@@ -67,6 +67,12 @@ export class StateDirectory {
     this.locked = false;
     held.delete(this.path);
     rmSync(join(this.path, LOCK_FILE), { force: true });
+    // The group's folder goes too once nothing is left in it (a stopped pipeline leaves no trace).
+    try {
+      rmdirSync(this.path);
+    } catch {
+      // Not empty (a partition still closing), or gone: left as it is.
+    }
   }
 }
 
