@@ -20,7 +20,8 @@ export interface ProducerOptions {
    * idempotent producer (whose only bound is delivery.timeout.ms, which kafkajs lacks). With a bound,
    * a send that gives up leaves the outcome unknown and kafkajs rolls its sequence numbers back:
    * discard the producer (disconnect, create another) before sending again, or the broker may take
-   * the next batch for a duplicate of the lost one.
+   * the next batch for a duplicate of the lost one. The same holds for any failed send (a
+   * non-retriable error): a long-lived non-transactional producer is a `RenewingProducer`.
    */
   retries?: number;
 }

@@ -40,7 +40,8 @@ export interface RenewingProducerOptions {
  * - Sends take turns: kafkajs retries a failed request itself, with the rolled-back numbers, which
  *   is right only if no other send to the same partition took those numbers in between. Within one
  *   broker kafkajs serialises produce requests anyway, so the turns cost parallelism across brokers
- *   only.
+ *   only. A send retrying against a broker that is away keeps the later ones waiting meanwhile (in
+ *   kafkajs's own per-broker lock they would wait too, and fail after its 65 s lock timeout).
  *
  * What a failed send wrote is unknown: a caller that sends it again (at-least-once) may write it
  * twice — the new producer id means the broker cannot recognise the copy. A transactional producer
