@@ -25,12 +25,16 @@ export { TombstonePruner, type TombstonePrunerOptions } from './target/tombstone
 export {
   type ConflictPolicy,
   type ConflictRule,
+  type FunctionRule,
   type LastWriter,
+  type TableConflictRule,
   CONFLICT_RULES,
   conflictPolicyFor,
   LastWriterWins,
+  ResolutionFunction,
   SourcePriority,
 } from './conflict/conflict-policy';
+export { functionRuleSchema, TABLE_RULE_EXPECTED } from './connector/sink-postgres-config';
 export { ReplicationOrigin, replicationOriginName } from './target/replication-origin';
 export { type BookkeepingTables } from './sql/change-statements';
 export { type RowChange } from './plan/row-change';
@@ -40,6 +44,7 @@ export {
   UnsupportedRecordError,
   IncompatibleTableError,
   TargetRejectedRowError,
+  ConflictFunctionError,
   PartitionFencedError,
   TargetUnavailableError,
 } from './sink-errors';

@@ -43,6 +43,25 @@ export class TargetRejectedRowError extends FatalRecordError {
 }
 
 /**
+ * A table's conflict resolution function (two-way sync) raised an error or answered something that
+ * is no decision and no row of the table. The change is dead-lettered (class SINK_CONFLICT_FUNCTION),
+ * the row here left as it was; the record can be replayed once the function is fixed.
+ */
+export class ConflictFunctionError extends FatalRecordError {
+  constructor(
+    table: string,
+    readonly sqlState: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${table}: the conflict resolution function could not decide: ${detail}`, {
+      ...options,
+      code: 'SINK_CONFLICT_FUNCTION',
+    });
+  }
+}
+
+/**
  * Another owner claimed the partition since this one read its offset (a rebalance, a zombie after
  * a pause): the batch's transaction is rolled back and nothing of it is written.
  */

@@ -92,7 +92,35 @@ describe('planTwoWaySync', () => {
     });
   });
 
+  it('sets a per-table resolution function on both sinks', () => {
+    const rule = { function: 'app.resolve_orders' };
+    const apps = planTwoWaySync(doc({ tableRules: { 'public.orders': rule } }));
+    assert.deepEqual((apps[1].config as any).tables['orders.us.public.orders'], {
+      table: 'public.orders',
+      conflictRule: rule,
+    });
+    assert.deepEqual((apps[3].config as any).tables['orders.eu.public.orders'], {
+      table: 'public.orders',
+      conflictRule: rule,
+    });
+  });
+
   for (const [raw, path, message] of [
+    [
+      doc({ tableRules: { 'public.orders': { function: 'resolve' } } }),
+      'tableRules.public.orders.function',
+      /schema-qualified/,
+    ],
+    [
+      doc({ tableRules: { 'public.orders': { function: 'a.b;--' } } }),
+      'tableRules.public.orders.function',
+      /schema-qualified/,
+    ],
+    [
+      doc({ tableRules: { 'public.orders': { fn: 'app.resolve' } } }),
+      'tableRules.public.orders',
+      /expected last-writer-wins, source-priority or \{ function: schema\.name \}/,
+    ],
     [doc({ sites: { eu: doc().sites.eu } }), 'sites', /exactly two sites/],
     [doc({ sites: { EU: doc().sites.eu, us: doc().sites.us } }), 'sites.EU', /site id/],
     [doc({ tables: ['orders'] }), 'tables[0]', /schema\.table/],

@@ -6,7 +6,9 @@ import {
   checkSyncSettings,
   CONFLICT_RULES,
   type ConflictRule,
+  functionRuleSchema,
   sinkPostgresConnector,
+  TABLE_RULE_EXPECTED,
 } from '@sluice/sink-postgres';
 
 // `sluice sync`: one YAML naming two databases, their tables and the conflict rule, expanded into
@@ -55,9 +57,17 @@ export const twoWaySyncSchema = z
       .describe('The conflict rule: last-writer-wins or source-priority. Default last-writer-wins.'),
     prioritySite: siteId.optional().describe('source-priority: the site whose changes win.'),
     tableRules: z
-      .record(tableName, z.enum(CONFLICT_RULES as [ConflictRule, ...ConflictRule[]]))
+      .record(
+        tableName,
+        z.union([z.enum(CONFLICT_RULES as [ConflictRule, ...ConflictRule[]]), functionRuleSchema], {
+          error: TABLE_RULE_EXPECTED,
+        }),
+      )
       .default({})
-      .describe('Per-table rules, by schema.table. Default none.'),
+      .describe(
+        'Per-table rules, by schema.table: last-writer-wins, source-priority, or `{ function: schema.name }` ' +
+          '(a resolution function, in both databases). Default none.',
+      ),
     merge: z.boolean().default(false).describe('Column-level merge of updates. Default false.'),
     tombstoneRetentionMs: z
       .number()

@@ -12,6 +12,32 @@ export type ConflictRule = 'last-writer-wins' | 'source-priority';
 
 export const CONFLICT_RULES: readonly ConflictRule[] = ['last-writer-wins', 'source-priority'];
 
+/**
+ * A per-table rule decided by a Postgres function of the target database (`schema.name`), called
+ * with both versions when a row was changed on both sides (see `ResolutionFunction`).
+ */
+export interface FunctionRule {
+  readonly function: string;
+}
+
+/** What `tables.<topic>.conflictRule` may name: a built-in rule or a resolution function. */
+export type TableConflictRule = ConflictRule | FunctionRule;
+
+/** The argument types a resolution function must take, in order, and the type it returns. */
+export const RESOLUTION_FUNCTION_ARGS = ['jsonb', 'jsonb', 'bigint', 'bigint', 'text', 'text'] as const;
+export const RESOLUTION_FUNCTION_RETURNS = 'jsonb';
+
+/** `schema.name` of a resolution function, split (both parts plain identifiers, validated by the config). */
+export function functionParts(name: string): { readonly schema: string; readonly name: string } {
+  const dot = name.indexOf('.');
+  return { schema: name.slice(0, dot), name: name.slice(dot + 1) };
+}
+
+/** The rule as `sluice_conflicts.rule` records it and a map key tells rules apart. */
+export function ruleName(rule: TableConflictRule): string {
+  return typeof rule === 'string' ? rule : `function:${rule.function}`;
+}
+
 /** A row's last writer. `tsMs` null: unknown (a local write made before commit timestamps were tracked). */
 export interface LastWriter {
   readonly tsMs: bigint | null;
@@ -25,7 +51,14 @@ export interface SqlWriter {
 }
 
 export interface ConflictPolicy {
-  readonly rule: ConflictRule;
+  /** The rule's name (`function:<schema.name>` for a resolution function): sluice_conflicts.rule. */
+  readonly rule: string;
+  /**
+   * A resolution function (`schema.name`) decides between two row versions; `winsSql` then only
+   * orders writers where no version is at stake (two deletions) and picks the last writer a merged
+   * row keeps.
+   */
+  readonly resolver?: string;
   /** Whether the decision needs the commit time of local writes (track_commit_timestamp). */
   readonly needsCommitTimestamps: boolean;
   /**
@@ -57,8 +90,8 @@ const siteSql = (site: string): string => `(${site}) COLLATE "C"`;
  * (bytewise). A local write whose commit time is unknown counts as older than any other.
  */
 export class LastWriterWins implements ConflictPolicy {
-  readonly rule = 'last-writer-wins' as const;
-  readonly needsCommitTimestamps = true;
+  readonly rule: string = 'last-writer-wins';
+  readonly needsCommitTimestamps: boolean = true;
 
   wins(incoming: LastWriter, current: LastWriter): boolean {
     return compareTuples([ts(incoming), incoming.site], [ts(current), current.site]) >= 0;
@@ -112,8 +145,29 @@ export class SourcePriority implements ConflictPolicy {
   }
 }
 
+/**
+ * A resolution function of the target database decides each conflict between two row versions:
+ * `f(local jsonb, incoming jsonb, local_ts_ms bigint, incoming_ts_ms bigint, local_site text,
+ * incoming_site text) RETURNS jsonb`, a deleted side passed as NULL, answering `"local"`,
+ * `"incoming"` or the row to keep (a jsonb object with every column, the key unchanged). It runs in
+ * the sink's writing statement with the row locked; both databases call it with the sides swapped,
+ * so it must decide the same for the same two versions (docs/two-way-sync.md). Where no version is
+ * at stake (a deletion meeting a tombstone) and for the last writer of a merged row, writers are
+ * ordered as last-writer-wins orders them; unknown local commit times count as oldest there.
+ */
+export class ResolutionFunction extends LastWriterWins {
+  override readonly rule: string;
+  override readonly needsCommitTimestamps = false;
+
+  constructor(readonly resolver: string) {
+    super();
+    this.rule = `function:${resolver}`;
+  }
+}
+
 /** The policy a rule names; `prioritySite` is required by `source-priority`. */
-export function conflictPolicyFor(rule: ConflictRule, prioritySite?: string): ConflictPolicy {
+export function conflictPolicyFor(rule: TableConflictRule, prioritySite?: string): ConflictPolicy {
+  if (typeof rule !== 'string') return new ResolutionFunction(rule.function);
   if (rule === 'last-writer-wins') return new LastWriterWins();
   if (prioritySite === undefined) throw new Error('source-priority needs a priority site');
   return new SourcePriority(prioritySite);

@@ -17,7 +17,16 @@ import {
   type StreamRuntimeConfig,
   type SupervisedPhase,
 } from '@sluice/stream';
-import { type ConflictPolicy, conflictPolicyFor, type ConflictRule } from '../conflict/conflict-policy';
+import {
+  type ConflictPolicy,
+  conflictPolicyFor,
+  type ConflictRule,
+  functionParts,
+  RESOLUTION_FUNCTION_ARGS,
+  RESOLUTION_FUNCTION_RETURNS,
+  ruleName,
+  type TableConflictRule,
+} from '../conflict/conflict-policy';
 import { type SyncWriting } from '../delivery/batch-writer';
 import { PostgresSinkDelivery, type SinkCounters } from '../delivery/postgres-sink-delivery';
 import { type RowChange, type TableOptions } from '../plan/row-change';
@@ -39,7 +48,7 @@ export interface TopicTableSettings {
   readonly table?: string;
   readonly history?: boolean;
   readonly merge?: boolean;
-  readonly conflictRule?: ConflictRule;
+  readonly conflictRule?: TableConflictRule;
 }
 
 /** Where a topic's rows go unless its `tables` entry says otherwise. */
@@ -156,10 +165,12 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
     }).catch((error: unknown) => {
       throw refusedTls(error, config.target) ?? error;
     });
+    // The sync settings first: a misconfiguration (a resolution function not there) is told as
+    // such, not hidden behind the origin's wait for a free replication state slot.
+    const sync = config.sync === undefined ? undefined : await this.syncWriting(pool);
     const originName = replicationOriginName(config.target.replicationOrigin, config.group);
     const origin = originName === undefined ? undefined : new ReplicationOrigin(originName);
     await origin?.verify(pool);
-    const sync = config.sync === undefined ? undefined : await this.syncWriting(pool);
     const shaper = new TableShaper(pool, books, {
       autoCreate: config.target.autoCreate,
       autoEvolve: config.target.autoEvolve,
@@ -194,12 +205,13 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       "SELECT current_setting('track_commit_timestamp') = 'on' AS on",
     );
     const commitTimestamps = rows[0]?.on === true;
-    const policies = new Map<ConflictRule, ConflictPolicy>();
-    const policy = (rule: ConflictRule): ConflictPolicy => {
-      let made = policies.get(rule);
-      if (!made) policies.set(rule, (made = conflictPolicyFor(rule, sync.prioritySite)));
+    const policies = new Map<string, ConflictPolicy>();
+    const policy = (rule: TableConflictRule): ConflictPolicy => {
+      let made = policies.get(ruleName(rule));
+      if (!made) policies.set(ruleName(rule), (made = conflictPolicyFor(rule, sync.prioritySite)));
       return made;
     };
+    await this.checkResolutionFunctions(pool);
     const rules = new Set([
       sync.rule,
       ...Object.values(this.config.tables).map((t) => t.conflictRule ?? sync.rule),
@@ -219,6 +231,58 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       commitTimestamps,
       policyFor: (table) => policy(table.options.conflictRule ?? sync.rule),
     };
+  }
+
+  /**
+   * Every table's resolution function must be in the target database with the signature the sink
+   * calls (RESOLUTION_FUNCTION_ARGS, returning jsonb) and executable by the sink's role: refused at
+   * start, naming the table and the function, rather than failing on the first conflict.
+   */
+  private async checkResolutionFunctions(pool: Pool): Promise<void> {
+    const signature = `(${RESOLUTION_FUNCTION_ARGS.join(', ')})`;
+    for (const [topic, table] of Object.entries(this.config.tables)) {
+      const rule = table.conflictRule;
+      if (rule === undefined || typeof rule === 'string') continue;
+      const path = `tables.${topic}.conflictRule`;
+      const { schema, name } = functionParts(rule.function);
+      const { rows } = await pool.query<{
+        returns: string | null;
+        executable: boolean | null;
+        found: string[];
+      }>(
+        `SELECT format_type(p.prorettype, NULL) AS returns, has_function_privilege(p.oid, 'EXECUTE') AS executable, ` +
+          `ARRAY(SELECT format('%s(%s) returns %s', o.proname, pg_get_function_identity_arguments(o.oid), ` +
+          `format_type(o.prorettype, NULL)) FROM pg_proc o JOIN pg_namespace n ON n.oid = o.pronamespace ` +
+          `WHERE n.nspname = $1 AND o.proname = $2) AS found ` +
+          `FROM (SELECT 1) one LEFT JOIN pg_proc p ON p.oid = to_regprocedure(format('%I.%I${signature}', $1::text, $2::text))`,
+        [schema, name],
+      );
+      const row = rows[0];
+      const wanted = `${rule.function}${signature} returns ${RESOLUTION_FUNCTION_RETURNS}`;
+      const where = `database ${this.config.target.database}`;
+      if (row?.returns === null || row?.returns === undefined)
+        throw new ConfigError(
+          `${path}: the conflict resolution function ${wanted} is not in ${where}` +
+            (row && row.found.length > 0 ? ` (found ${schema}.${row.found.join(`, ${schema}.`)})` : '') +
+            '; create it there (docs/two-way-sync.md)',
+          undefined,
+          path,
+        );
+      if (row.returns !== RESOLUTION_FUNCTION_RETURNS)
+        throw new ConfigError(
+          `${path}: the conflict resolution function ${rule.function}${signature} in ${where} returns ` +
+            `${row.returns}; expected ${wanted}`,
+          undefined,
+          path,
+        );
+      if (!row.executable)
+        throw new ConfigError(
+          `${path}: the sink's role ${this.config.target.user} may not execute the conflict resolution ` +
+            `function ${rule.function}${signature} in ${where}; GRANT EXECUTE on it`,
+          undefined,
+          path,
+        );
+    }
   }
 
   protected runtimeParts(): RuntimeParts<RowChange> {

@@ -95,6 +95,26 @@ describe('sink-postgres configuration', () => {
       'sync.tombstoneRetentionMs',
     ],
     [{ topics: ['t'], tables: { t: { conflictRule: 'mine' } } }, 'tables.t.conflictRule'],
+    // A resolution function: schema-qualified, a plain identifier each, nothing else in the object.
+    [
+      { topics: ['t'], tables: { t: { conflictRule: { function: 'resolve' } } } },
+      'tables.t.conflictRule.function',
+    ],
+    [
+      { topics: ['t'], tables: { t: { conflictRule: { function: 'app.resolve(); drop table x' } } } },
+      'tables.t.conflictRule.function',
+    ],
+    [
+      { topics: ['t'], tables: { t: { conflictRule: { function: 'a.b.c' } } } },
+      'tables.t.conflictRule.function',
+    ],
+    [{ topics: ['t'], tables: { t: { conflictRule: { function: 5 } } } }, 'tables.t.conflictRule'],
+    [{ topics: ['t'], tables: { t: { conflictRule: { fn: 'app.resolve' } } } }, 'tables.t.conflictRule'],
+    [
+      { topics: ['t'], tables: { t: { conflictRule: { function: 'app.resolve', returns: 'row' } } } },
+      'tables.t.conflictRule',
+    ],
+    [{ topics: ['t'], tables: { t: { conflictRule: {} } } }, 'tables.t.conflictRule'],
   ] as const) {
     it(`names ${path} when it is malformed`, () => {
       assert.throws(
@@ -139,6 +159,35 @@ describe('sink-postgres configuration', () => {
       { env: {} },
     );
     assert.deepEqual(config.sync, { site: 'b', peerSite: 'a', rule: 'last-writer-wins' });
+    checkSyncSettings(config);
+  });
+
+  it('says what a table conflict rule may be when it is none of them', () => {
+    for (const conflictRule of ['mine', { fn: 'app.resolve' }, {}, 5])
+      assertConfigError(
+        () =>
+          parseConfig(
+            sinkPostgresAppConfigSchema,
+            { topics: ['t'], tables: { t: { conflictRule } } },
+            { env: {} },
+          ),
+        'tables.t.conflictRule',
+        /expected last-writer-wins, source-priority or \{ function: schema\.name \}/,
+      );
+  });
+
+  it('accepts a resolution function as a table conflict rule', () => {
+    const config = parseConfig(
+      sinkPostgresAppConfigSchema,
+      {
+        topics: ['t'],
+        target: { replicationOrigin: true },
+        sync: { site: 'b', peerSite: 'a' },
+        tables: { t: { conflictRule: { function: 'app.resolve_accounts' } } },
+      },
+      { env: {} },
+    );
+    assert.deepEqual(config.tables.t.conflictRule, { function: 'app.resolve_accounts' });
     checkSyncSettings(config);
   });
 

@@ -8,6 +8,27 @@ const identifier = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'expected a Postgres identifier (letters, digits, _ and $)');
 
+/**
+ * A resolution function, always schema-qualified: resolved at start against the target database,
+ * never through the sink's search_path.
+ */
+export const functionRuleSchema = z.strictObject({
+  function: z
+    .string()
+    .regex(
+      /^[A-Za-z_][A-Za-z0-9_$]*\.[A-Za-z_][A-Za-z0-9_$]*$/,
+      'expected schema.function (a schema-qualified Postgres function name)',
+    )
+    .describe(
+      'A function of the target database, `schema.name`, taking (jsonb, jsonb, bigint, bigint, text, text) ' +
+        'and returning jsonb.',
+    ),
+});
+
+/** What a malformed table rule is told (a union's own message would only say "Invalid input"). */
+export const TABLE_RULE_EXPECTED =
+  'expected last-writer-wins, source-priority or { function: schema.name } (a resolution function)';
+
 const tableSettingsSchema = z.strictObject({
   table: z
     .string()
@@ -17,9 +38,15 @@ const tableSettingsSchema = z.strictObject({
   history: z.boolean().optional().describe('Append every change to <table>_history. Default: `history`.'),
   merge: z.boolean().optional().describe('Field-level merge of updates. Default: `merge`.'),
   conflictRule: z
-    .enum(CONFLICT_RULES as [ConflictRule, ...ConflictRule[]])
+    .union([z.enum(CONFLICT_RULES as [ConflictRule, ...ConflictRule[]]), functionRuleSchema], {
+      error: TABLE_RULE_EXPECTED,
+    })
     .optional()
-    .describe("Two-way sync: this table's conflict rule. Default: `sync.rule`."),
+    .describe(
+      "Two-way sync: this table's conflict rule: last-writer-wins, source-priority, or " +
+        '`{ function: schema.name }`, a function of the target database deciding between both versions ' +
+        '(docs/two-way-sync.md). Default: `sync.rule`.',
+    ),
 });
 
 const siteId = z

@@ -11,6 +11,8 @@ import {
   upsertStatement,
 } from '../sql/change-statements';
 import {
+  RESOLUTION_FAILED,
+  RESOLUTION_MALFORMED,
   SYNC_APPLY_SETTING,
   type SyncContext,
   syncConflictStatement,
@@ -18,7 +20,7 @@ import {
   syncUpsertStatement,
 } from '../sql/sync-statements';
 import { type ConflictPolicy } from '../conflict/conflict-policy';
-import { TargetRejectedRowError } from '../sink-errors';
+import { ConflictFunctionError, TargetRejectedRowError } from '../sink-errors';
 import { type ChangeBatch, type Overruled, type PendingRow } from './change-batch';
 
 /** What one batch did to the target (status counters). */
@@ -27,7 +29,10 @@ export interface WriteReport {
   deleted: number;
   conflicts: number;
   /** Changes the target refused (each dead-lettered with the error). */
-  readonly refused: Array<{ readonly change: RowChange; readonly error: TargetRejectedRowError }>;
+  readonly refused: Array<{
+    readonly change: RowChange;
+    readonly error: TargetRejectedRowError | ConflictFunctionError;
+  }>;
 }
 
 interface PgError {
@@ -37,11 +42,23 @@ interface PgError {
   readonly detail?: string;
 }
 
-/** A row the target cannot take: a data exception (SQLSTATE class 22) or a constraint (23). */
+/**
+ * A row the target cannot take: a data exception (SQLSTATE class 22), a constraint (23), or the
+ * table's resolution function failing on it (two-way sync).
+ */
 export function isRowRejection(error: unknown): error is PgError {
+  if (isResolutionFailure(error)) return true;
   const kind = classifyPostgresFailure(error)?.kind;
   return kind === 'data' || kind === 'integrity';
 }
+
+function isResolutionFailure(error: unknown): boolean {
+  const code = (error as PgError | undefined)?.code;
+  return code === RESOLUTION_FAILED || code === RESOLUTION_MALFORMED;
+}
+
+/** sluice_conflicts.winner of a row a resolution function merged: neither side's version won. */
+export const MERGED_WINNER = 'merged';
 
 const text = (v: bigint | null): string | null => (v === null ? null : v.toString());
 const big = (v: string | null): bigint | null => (v === null ? null : BigInt(v));
@@ -141,7 +158,7 @@ export class BatchWriter {
     report: WriteReport,
     overruled: Overruled[],
   ): void {
-    this.count(group, group.rows.length - beaten.length, report);
+    this.count(group, group.rows.length - beaten.filter((b) => !b.merged).length, report);
     for (const { row, current, sync } of beaten)
       for (const change of row.chain) overruled.push({ change, current, ...(sync && { sync }) });
   }
@@ -163,7 +180,7 @@ export class BatchWriter {
     try {
       const beaten = await this.run(client, single, single.rows);
       await client.query('RELEASE SAVEPOINT sluice_row');
-      this.count(single, 1 - beaten.length, report);
+      this.count(single, 1 - beaten.filter((b) => !b.merged).length, report);
       for (const { current, sync } of beaten) overruled.push({ change, current, ...(sync && { sync }) });
     } catch (error) {
       if (!isRowRejection(error)) throw error;
@@ -174,7 +191,9 @@ export class BatchWriter {
         .join('; ');
       report.refused.push({
         change,
-        error: new TargetRejectedRowError(table, error.code!, detail, { cause: error }),
+        error: isResolutionFailure(error)
+          ? new ConflictFunctionError(table, error.code!, error.message, { cause: error })
+          : new TargetRejectedRowError(table, error.code!, detail, { cause: error }),
       });
     }
   }
@@ -251,16 +270,20 @@ export class BatchWriter {
       ts_ms: string | null;
       site: string | null;
       kept: unknown;
+      merged: boolean;
     }>(sql, params);
     return result.rows
       .filter((r) => r.ord !== null)
       .map((r) => ({
         row: rows[Number(r.ord) - 1],
         current: { lsn: null, tsMs: big(r.ts_ms) },
+        // A resolution function's own row: written, and recorded with both versions it merged.
+        merged: r.merged,
         sync: {
           site: r.site ?? ctx.site,
           rule: ctx.policy.rule,
           kept: r.kept === null || r.kept === undefined ? null : JSON.stringify(r.kept),
+          ...(r.merged && { winner: MERGED_WINNER }),
         },
       }));
   }
@@ -333,7 +356,7 @@ export class BatchWriter {
       overruled.map((o) => o.sync?.rule ?? sync.policyFor(o.change.table).rule),
       overruled.map(() => sync.peerSite),
       overruled.map((o) => o.sync?.site ?? sync.peerSite),
-      overruled.map((o) => o.sync?.site ?? sync.peerSite),
+      overruled.map((o) => o.sync?.winner ?? o.sync?.site ?? sync.peerSite),
       overruled.map((o) => o.sync?.kept ?? null),
     ]);
   }
@@ -343,6 +366,8 @@ export class BatchWriter {
 interface Beaten {
   readonly row: PendingRow;
   readonly current: SourcePosition;
+  /** Written as a resolution function merged it (a conflict, yet applied). */
+  readonly merged?: boolean;
   readonly sync?: Overruled['sync'];
 }
 

@@ -19,7 +19,13 @@ export interface Overruled {
   readonly change: RowChange;
   readonly current: SourcePosition;
   /** Two-way sync: the writer that won (site; ts in `current.tsMs`), the rule and the version kept. */
-  readonly sync?: { readonly site: string; readonly rule: string; readonly kept: string | null };
+  readonly sync?: {
+    readonly site: string;
+    readonly rule: string;
+    readonly kept: string | null;
+    /** sluice_conflicts.winner when not `site` (`merged`: a resolution function's own row). */
+    readonly winner?: string;
+  };
 }
 
 /**

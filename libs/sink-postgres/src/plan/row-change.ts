@@ -1,5 +1,5 @@
 import { type StreamRecord } from '@sluice/stream';
-import { type ConflictRule } from '../conflict/conflict-policy';
+import { type TableConflictRule } from '../conflict/conflict-policy';
 import { type ColumnType } from '../mapping/column-type';
 
 /** A column of a target table as one schema version sees it. */
@@ -15,7 +15,7 @@ export interface TableOptions {
   /** An update with a full `before` writes only the columns it changed (field-level merge). */
   readonly merge: boolean;
   /** Two-way sync: the table's conflict rule (`tables.<topic>.conflictRule`, else `sync.rule`). */
-  readonly conflictRule?: ConflictRule;
+  readonly conflictRule?: TableConflictRule;
 }
 
 /**

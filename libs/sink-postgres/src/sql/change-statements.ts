@@ -21,6 +21,12 @@ export interface BookkeepingTables {
   readonly tombstoneFunction: string;
   /** Two-way sync: raises a serialization failure (the batch is retried) when its argument is not 0. */
   readonly retryFunction: string;
+  /**
+   * Two-way sync: calls a table's resolution function, turning its failure or malformed answer into
+   * an error of its own SQLSTATE (RESOLUTION_FAILED, RESOLUTION_MALFORMED), so the change is
+   * dead-lettered.
+   */
+  readonly resolveFunction: string;
 }
 
 const POSITION = (alias: string) =>

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { LastWriterWins, SourcePriority } from '../conflict/conflict-policy';
+import { LastWriterWins, ResolutionFunction, SourcePriority } from '../conflict/conflict-policy';
 import { type ColumnPlan, type TargetTable } from '../plan/row-change';
 import { bookkeepingTables } from '../target/bookkeeping';
 import {
@@ -71,6 +71,37 @@ describe('two-way sync statements', () => {
     assert.match(sql, /DELETE FROM "app"\."orders" cur/);
     assert.match(sql, /deleted = true/);
     assert.match(sql, /WHERE d\.present AND NOT d\.apply$/);
+  });
+
+  it('ask a resolution function through the wrapper where both sides have a version, and write its row', () => {
+    const ctx: SyncContext = { ...context(true), policy: new ResolutionFunction('app.resolve_orders') };
+    const upsert = syncUpsertStatement(table, ctx);
+    // Called with the locked row and the incoming version, both writers; not on a continuation.
+    assert.match(
+      upsert,
+      /CASE WHEN c\.same OR c\.apart THEN NULL ELSE "sluice"\."sluice_sync_resolve"\('app', 'resolve_orders', ARRAY\['id'\]::text\[\], c\.kept, jsonb_build_object\('id', k\.c0::integer, 'total', k\.c1::numeric\), c\.w_ts, k\.__ts::bigint, c\.w_site, 'a'\)/,
+    );
+    // Against a tombstone: the deleted side is NULL.
+    assert.match(
+      upsert,
+      /WHEN s\.deleted THEN "sluice"\."sluice_sync_resolve"\('app', 'resolve_orders', ARRAY\['id'\]::text\[\], NULL::jsonb/,
+    );
+    assert.match(upsert, /coalesce\(r\.res <> '"local"'::jsonb, /);
+    // A merged row's values are written instead of the incoming ones (the key stays the change's).
+    assert.match(
+      upsert,
+      /CASE WHEN jsonb_typeof\(d\.res\) = 'object' THEN \(jsonb_populate_record\(NULL::"app"\."orders", d\.res\)\)\."total" ELSE k\.c1::numeric END/,
+    );
+    // A row inserted here after the snapshot was not shown to the function: retried.
+    assert.match(upsert, /\("sluice"\."sluice_sync_retry"\(1\) = 0\)/);
+    // A delete hands the function no incoming version.
+    const del = syncDeleteStatement(table, ctx);
+    assert.match(
+      del,
+      /"sluice"\."sluice_sync_resolve"\('app', 'resolve_orders', ARRAY\['id'\]::text\[\], c\.kept, NULL::jsonb/,
+    );
+    // Other rules never call it.
+    assert.doesNotMatch(syncUpsertStatement(table, context(true)), /sluice_sync_resolve/);
   });
 
   it('install the tombstone trigger with the key column names', () => {

@@ -1,4 +1,4 @@
-import { type ConflictPolicy, type SqlWriter } from '../conflict/conflict-policy';
+import { type ConflictPolicy, functionParts, type SqlWriter } from '../conflict/conflict-policy';
 import { type ColumnPlan, type TargetTable } from '../plan/row-change';
 import { type BookkeepingTables, keyMatch, LSN_COLUMN, TS_COLUMN } from './change-statements';
 import { ident, literal } from './identifiers';
@@ -21,6 +21,11 @@ export interface SyncContext {
   /** track_commit_timestamp is on: local writes have a commit time (else it is unknown, NULL). */
   readonly commitTimestamps: boolean;
 }
+
+/** SQLSTATE of a resolution function that raised an error (the sink's wrapper re-raises it so). */
+export const RESOLUTION_FAILED = 'SLF01';
+/** SQLSTATE of a resolution function's answer that is none of "local", "incoming" or a whole row. */
+export const RESOLUTION_MALFORMED = 'SLF02';
 
 /** The GUC the sink sets (transaction-local) so the tombstone trigger leaves its own deletes out. */
 export const SYNC_APPLY_SETTING = 'sluice.sync_apply';
@@ -62,6 +67,10 @@ const tombstone = (ctx: SyncContext, s: string): SqlWriter => ({
  */
 function winsOverRow(ctx: SyncContext, table: TargetTable, incoming: SqlWriter): string {
   const books = ctx.books;
+  // A resolution function decides between versions, and this row's was not there to be handed to
+  // it (inserted here after the statement's snapshot): the transaction is retried, and `here` then
+  // holds the row.
+  if (ctx.policy.resolver !== undefined) return `(${books.retryFunction}(1) = 0)`;
   const name = literal(`${table.schema}.${table.name}`);
   const rk = rowKey(table, (c) => `cur.${ident(c.name)}`);
   const applied = ctx.policy.winsSql(incoming, { ts: 's.ts_ms', site: 's.site' });
@@ -81,7 +90,13 @@ function winsOverRow(ctx: SyncContext, table: TargetTable, incoming: SqlWriter):
  * against the row) is applied too: it writes only those columns (`apart`). A key without a row is
  * decided against its tombstone, if any.
  */
-function decisionCtes(ctx: SyncContext, table: TargetTable, match: string, merge: boolean): string {
+function decisionCtes(
+  ctx: SyncContext,
+  table: TargetTable,
+  match: string,
+  merge: boolean,
+  incomingRow: boolean,
+): string {
   const { books } = ctx;
   const name = literal(`${table.schema}.${table.name}`);
   const keyNames = new Set(table.keyColumns.map((c) => c.name));
@@ -107,6 +122,27 @@ function decisionCtes(ctx: SyncContext, table: TargetTable, match: string, merge
   const incoming: SqlWriter = { ts: 'k.__ts::bigint', site: PEER(ctx) };
   const tomb = tombstone(ctx, 's');
   const writer: SqlWriter = { ts: 'c.w_ts', site: 'c.w_site' };
+  // A resolution function's answer (jsonb: "local", "incoming" or the row to keep), asked only
+  // where a version is at stake on both sides: a row here the change is no continuation of, or a
+  // tombstone here against an incoming row. NULL elsewhere (the writers' order decides).
+  const resolver = ctx.policy.resolver;
+  let res = 'NULL::jsonb';
+  if (resolver !== undefined) {
+    const fn = functionParts(resolver);
+    const version = incomingRow
+      ? `jsonb_build_object(${table.columns.map((c, i) => `${literal(c.name)}, k.c${i}::${c.type.pgType}`).join(', ')})`
+      : 'NULL::jsonb';
+    const keys = `ARRAY[${table.keyColumns.map((c) => literal(c.name)).join(', ')}]::text[]`;
+    const call = (local: string, w: SqlWriter) =>
+      `${books.resolveFunction}(${literal(fn.schema)}, ${literal(fn.name)}, ${keys}, ${local}, ${version}, ` +
+      `${w.ts}, k.__ts::bigint, ${w.site}, ${PEER(ctx)})`;
+    const tombCall = incomingRow ? call('NULL::jsonb', tomb) : 'NULL::jsonb';
+    res =
+      `CASE WHEN c.__ord IS NOT NULL THEN CASE WHEN c.same OR c.apart THEN NULL ELSE ` +
+      `${call('c.kept', writer)} END WHEN s.deleted THEN ${tombCall} END`;
+  }
+  const decided = (otherwise: string) =>
+    resolver === undefined ? otherwise : `coalesce(r.res <> '"local"'::jsonb, ${otherwise})`;
   return (
     `here AS (SELECT k.__ord, t.xmin AS x, ${sameSql} AS same, ${apartSql} AS apart, ` +
     `CASE WHEN ${applied} THEN s.ts_ms ELSE ${localTs(ctx, 't.xmin')} END AS w_ts, ` +
@@ -114,15 +150,17 @@ function decisionCtes(ctx: SyncContext, table: TargetTable, match: string, merge
     `to_jsonb(t) - ${literal(LSN_COLUMN)} - ${literal(TS_COLUMN)} AS kept ` +
     `FROM k JOIN ${table.qualified} t ON ${match} ` +
     `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk FOR UPDATE OF t), ` +
-    `dec AS (SELECT k.__ord, k.__rk, c.x, c.same, c.apart, ` +
+    `dec AS (SELECT k.__ord, k.__rk, c.x, c.same, c.apart, r.res, s.xid AS t_xid, s.ts_ms AS t_ts, ` +
     `CASE WHEN c.__ord IS NOT NULL THEN ${ctx.policy.winsSql(incoming, writer)} END AS wins, ` +
-    `CASE WHEN c.__ord IS NOT NULL THEN c.same OR c.apart OR ${ctx.policy.winsSql(incoming, writer)} ` +
-    `WHEN s.deleted THEN ${ctx.policy.winsSql(incoming, tomb)} ELSE true END AS apply, ` +
+    `CASE WHEN c.__ord IS NOT NULL THEN c.same OR c.apart OR ${decided(ctx.policy.winsSql(incoming, writer))} ` +
+    `WHEN s.deleted THEN ${decided(ctx.policy.winsSql(incoming, tomb))} ELSE true END AS apply, ` +
     `CASE WHEN c.__ord IS NOT NULL THEN c.w_ts ELSE ${tomb.ts} END AS w_ts, ` +
     `CASE WHEN c.__ord IS NOT NULL THEN c.w_site ELSE ${tomb.site} END AS w_site, c.kept, ` +
     `c.__ord IS NOT NULL AS present ` +
     `FROM k LEFT JOIN here c ON c.__ord = k.__ord ` +
-    `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk)`
+    `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk ` +
+    // Evaluated once per change (LATERAL), after `here` locked the row.
+    `CROSS JOIN LATERAL (SELECT ${res} AS res) r)`
   );
 }
 
@@ -175,11 +213,29 @@ export function syncUpsertStatement(
   sets.push(`${ident(TS_COLUMN)} = EXCLUDED.${ident(TS_COLUMN)}`);
   const excluded: SqlWriter = { ts: `EXCLUDED.${ident(TS_COLUMN)}`, site: PEER(ctx) };
   const kept = 'coalesce(d.present AND d.apart AND NOT d.same AND NOT d.wins, false)';
+  // A resolution function's row (merged): written instead of the incoming values; its last writer
+  // is the later of the two (both databases record the same one).
+  const merged = `jsonb_typeof(d.res) = 'object'`;
+  const value = (column: ColumnPlan, i: number): string =>
+    ctx.policy.resolver === undefined || keyNames.has(column.name)
+      ? cast(column, i)
+      : `CASE WHEN ${merged} THEN (jsonb_populate_record(NULL::${table.qualified}, d.res)).${ident(column.name)} ` +
+        `ELSE ${cast(column, i)} END`;
+  const keepWriter =
+    ctx.policy.resolver === undefined ? kept : `(${kept} OR coalesce(${merged} AND NOT d.wins, false))`;
+  // A tombstone here the decision did not see (committed after the statement's snapshot) must not
+  // be overwritten: the row is not recorded and the transaction retried. With a resolution function
+  // the tombstone it was asked about is the one seen (its xid and time); others the writers' order.
+  const overTombstone =
+    ctx.policy.resolver === undefined
+      ? ctx.policy.winsSql({ ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' }, tombstone(ctx, 's'))
+      : `EXISTS (SELECT 1 FROM dec d WHERE d.__rk = s.row_key AND NOT d.present AND d.apply ` +
+        `AND d.t_xid IS NOT DISTINCT FROM s.xid AND d.t_ts IS NOT DISTINCT FROM s.ts_ms)`;
   return (
     `WITH u AS (${syncSource(columns.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, keyMatch(table, 't', columns, 'k'), setColumns !== undefined)}, ` +
+    `${decisionCtes(ctx, table, keyMatch(table, 't', columns, 'k'), setColumns !== undefined, true)}, ` +
     `ins AS (INSERT INTO ${table.qualified} AS cur (${names.join(', ')}, ${ident(LSN_COLUMN)}, ${ident(TS_COLUMN)}) ` +
-    `SELECT ${columns.map(cast).join(', ')}, k.__lsn::bigint, k.__ts::bigint FROM k JOIN dec d ON d.__ord = k.__ord ` +
+    `SELECT ${columns.map(value).join(', ')}, k.__lsn::bigint, k.__ts::bigint FROM k JOIN dec d ON d.__ord = k.__ord ` +
     `WHERE d.apply ON CONFLICT (${keys}) DO UPDATE SET ${sets.join(', ')} WHERE ` +
     // Decided in `dec` for the row locked there; a row inserted here since (no lock then) anew.
     `coalesce((SELECT d.apply FROM dec d WHERE d.__rk = ${curKey} AND d.x = cur.xmin), ` +
@@ -189,16 +245,18 @@ export function syncUpsertStatement(
     // insert) is seen by ON CONFLICT; its row must not come back: the transaction is retried.
     `rec AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
     // Merged apart against a newer writer: the row's last writer stays that one.
-    `SELECT ${name}, ins.__rk, CASE WHEN ${kept} THEN d.w_ts ELSE ins.__ts END, ` +
-    `CASE WHEN ${kept} THEN d.w_site ELSE ${PEER(ctx)} END, ins.__xmin, false ` +
+    `SELECT ${name}, ins.__rk, CASE WHEN ${keepWriter} THEN d.w_ts ELSE ins.__ts END, ` +
+    `CASE WHEN ${keepWriter} THEN d.w_site ELSE ${PEER(ctx)} END, ins.__xmin, false ` +
     `FROM ins LEFT JOIN dec d ON d.__rk = ins.__rk ` +
     `ON CONFLICT (table_name, row_key) DO UPDATE SET ts_ms = EXCLUDED.ts_ms, site = EXCLUDED.site, ` +
     `xid = EXCLUDED.xid, deleted = false ` +
-    `WHERE NOT s.deleted OR ${ctx.policy.winsSql({ ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' }, tombstone(ctx, 's'))} ` +
+    `WHERE NOT s.deleted OR ${overTombstone} ` +
     `RETURNING 1) ` +
-    `SELECT d.__ord AS ord, d.w_ts AS ts_ms, d.w_site AS site, d.kept FROM ` +
+    // Overruled changes, and (a resolution function's) merged ones: recorded as conflicts too.
+    `SELECT d.__ord AS ord, d.w_ts AS ts_ms, d.w_site AS site, ` +
+    `CASE WHEN ${merged} THEN d.res ELSE d.kept END AS kept, coalesce(${merged}, false) AS merged FROM ` +
     `(SELECT ${books.retryFunction}((SELECT count(*) FROM ins) - (SELECT count(*) FROM rec)) AS ok) chk ` +
-    `LEFT JOIN dec d ON NOT EXISTS (SELECT 1 FROM ins WHERE ins.__rk = d.__rk)`
+    `LEFT JOIN dec d ON NOT EXISTS (SELECT 1 FROM ins WHERE ins.__rk = d.__rk) OR ${merged}`
   );
 }
 
@@ -216,7 +274,7 @@ export function syncDeleteStatement(table: TargetTable, ctx: SyncContext): strin
   const excluded: SqlWriter = { ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' };
   return (
     `WITH u AS (${syncSource(keys.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, keyMatch(table, 't', keys, 'k'), false)}, ` +
+    `${decisionCtes(ctx, table, keyMatch(table, 't', keys, 'k'), false, false)}, ` +
     `del AS (DELETE FROM ${table.qualified} cur USING k, dec d WHERE d.__ord = k.__ord AND d.present AND d.apply ` +
     `AND ${keyMatch(table, 'cur', keys, 'k')} RETURNING k.__rk), ` +
     `mark AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
@@ -224,7 +282,8 @@ export function syncDeleteStatement(table: TargetTable, ctx: SyncContext): strin
     `WHERE d.apply OR NOT d.present ` +
     `ON CONFLICT (table_name, row_key) DO UPDATE SET ts_ms = EXCLUDED.ts_ms, site = EXCLUDED.site, ` +
     `xid = NULL, deleted = true WHERE NOT s.deleted OR ${ctx.policy.winsSql(excluded, tombstone(ctx, 's'))}) ` +
-    `SELECT d.__ord AS ord, d.w_ts AS ts_ms, d.w_site AS site, d.kept FROM dec d WHERE d.present AND NOT d.apply`
+    `SELECT d.__ord AS ord, d.w_ts AS ts_ms, d.w_site AS site, d.kept, false AS merged FROM dec d ` +
+    `WHERE d.present AND NOT d.apply`
   );
 }
 

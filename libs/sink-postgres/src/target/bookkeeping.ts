@@ -1,6 +1,6 @@
 import { type Pool, type PoolClient } from 'pg';
 import { type BookkeepingTables } from '../sql/change-statements';
-import { SYNC_APPLY_SETTING } from '../sql/sync-statements';
+import { RESOLUTION_FAILED, RESOLUTION_MALFORMED, SYNC_APPLY_SETTING } from '../sql/sync-statements';
 import { ident } from '../sql/identifiers';
 
 export function bookkeepingTables(schema: string): BookkeepingTables {
@@ -13,6 +13,7 @@ export function bookkeepingTables(schema: string): BookkeepingTables {
     syncRows: q('sluice_sync_rows'),
     tombstoneFunction: q('sluice_sync_tombstone'),
     retryFunction: q('sluice_sync_retry'),
+    resolveFunction: q('sluice_sync_resolve'),
   };
 }
 
@@ -120,5 +121,48 @@ async function ensureSyncBookkeeping(client: PoolClient, books: BookkeepingTable
     `CREATE OR REPLACE FUNCTION ${books.retryFunction}(lost bigint) RETURNS bigint LANGUAGE plpgsql AS $fn$ BEGIN ` +
       `IF lost <> 0 THEN RAISE EXCEPTION 'two-way sync: a row was deleted here while the sink wrote it; retrying' ` +
       `USING ERRCODE = '40001'; END IF; RETURN lost; END $fn$`,
+  );
+  await client.query(resolveFunctionStatement(books));
+}
+
+/**
+ * The wrapper the sync statements call a table's resolution function through (dynamic, as the
+ * function is the table's setting): its error, whatever its SQLSTATE, becomes RESOLUTION_FAILED
+ * (caught in a subtransaction, so only conflicts pay for it), and an answer that is not "local",
+ * "incoming" or a row of the table (every column the local version has and no other, the key
+ * unchanged; only when both sides have a row) is RESOLUTION_MALFORMED: the sink dead-letters the
+ * change instead of writing something it cannot stand behind. Called with the row locked.
+ */
+function resolveFunctionStatement(books: BookkeepingTables): string {
+  const malformed = (message: string, ...args: string[]) =>
+    `RAISE EXCEPTION 'conflict function %.% returned %, ${message}', ` +
+    `${['fs', 'fn', "coalesce(r::text, 'NULL')", ...args].join(', ')} USING ERRCODE = '${RESOLUTION_MALFORMED}';`;
+  return (
+    `CREATE OR REPLACE FUNCTION ${books.resolveFunction}(fs text, fn text, keys text[], l_row jsonb, ` +
+    `i_row jsonb, l_ts bigint, i_ts bigint, l_site text, i_site text) ` +
+    `RETURNS jsonb LANGUAGE plpgsql AS $fn$ DECLARE r jsonb; c text; BEGIN ` +
+    `BEGIN EXECUTE format('SELECT %I.%I($1, $2, $3, $4, $5, $6)', fs, fn) INTO r ` +
+    `USING l_row, i_row, l_ts, i_ts, l_site, i_site; ` +
+    `EXCEPTION WHEN OTHERS THEN RAISE EXCEPTION 'conflict function %.% failed: % (SQLSTATE %)', ` +
+    `fs, fn, SQLERRM, SQLSTATE USING ERRCODE = '${RESOLUTION_FAILED}'; END; ` +
+    `IF r = '"local"'::jsonb OR r = '"incoming"'::jsonb THEN RETURN r; END IF; ` +
+    `IF r IS NULL OR jsonb_typeof(r) <> 'object' THEN ` +
+    malformed(`expected "local", "incoming" or the row to keep (a jsonb object)`) +
+    ` END IF; ` +
+    `IF l_row IS NULL OR i_row IS NULL THEN ` +
+    malformed(`a row where one side is a deletion; only "local" or "incoming" decide there`) +
+    ` END IF; ` +
+    `FOREACH c IN ARRAY keys LOOP IF r -> c IS DISTINCT FROM l_row -> c THEN ` +
+    malformed(`a row with another key (column %)`, 'c') +
+    ` END IF; END LOOP; ` +
+    `SELECT k INTO c FROM jsonb_object_keys(l_row) k WHERE NOT r ? k LIMIT 1; ` +
+    `IF c IS NOT NULL THEN ` +
+    malformed(`a row without column %`, 'c') +
+    ` END IF; ` +
+    `SELECT k INTO c FROM jsonb_object_keys(r) k WHERE NOT l_row ? k LIMIT 1; ` +
+    `IF c IS NOT NULL THEN ` +
+    malformed(`a row with column %, which the table has not`, 'c') +
+    ` END IF; ` +
+    `RETURN r; END $fn$`
   );
 }
