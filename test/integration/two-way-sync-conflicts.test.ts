@@ -5,7 +5,8 @@
 // other's change and the commit order is known. Both sides must end equal, on the rule's winner,
 // with each overruled change in sluice_conflicts on the side that overruled it.
 // last-writer-wins needs track_commit_timestamp (the stack turns it on); on a server without it
-// those cases are skipped and the sinks' default rule is source-priority.
+// those cases are skipped and the sinks' default rule is source-priority. Tables with a resolution
+// function (a Postgres function in both databases) are synced by the same four apps.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
@@ -14,12 +15,18 @@ import { ConfigError } from '@sluice/errors';
 import { type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { planTwoWaySync } from '@sluice/connectors';
 import { type SinkPostgresConfigInput, sinkPostgresConnector } from '@sluice/sink-postgres';
-import { stackAddresses } from '@sluice/test-support';
+import { readCommitted, stackAddresses } from '@sluice/test-support';
 import { type SourceApp, SourceTestBed } from './source-postgres-harness';
 
 const TABLES = ['lww_items', 'prio_items'] as const;
 /** Column-level merge (`merge: true`): two value columns. */
 const MERGE = 'merge_items';
+/**
+ * Tables decided by a resolution function (`tableRules: { function }`), by the function's name:
+ * `resolve_max` merges accounts (the larger balance, the greater owner; a deletion wins),
+ * `resolve_broken` throws for a change whose v ends in "throw" and answers 42 (no decision) else.
+ */
+const FUNCTION_TABLES = { fn_accounts: 'resolve_max', fn_broken: 'resolve_broken' } as const;
 
 describe(
   'two-way sync: conflicts resolved deterministically, both sides converge',
@@ -35,17 +42,21 @@ describe(
     const topicA = (table: string) => `${name}.a.${name}.${table}`;
     const topicB = (table: string) => `${name}.b.${name}.${table}`;
 
-    const rowsOf = async (client: Client, table: string): Promise<string[]> =>
+    /** `id:<columns...>` per row, by id (columns default: v). */
+    const rowsOf = async (client: Client, table: string, columns = ['v']): Promise<string[]> =>
       (
-        await client.query<{ id: number; v: string | null }>(`SELECT id, v FROM ${name}.${table} ORDER BY id`)
-      ).rows.map((r) => `${r.id}:${r.v}`);
+        await client.query<{ line: string }>(
+          `SELECT concat_ws(':', id, ${columns.map((c) => `coalesce(${c}::text, 'null')`).join(', ')}) AS line ` +
+            `FROM ${name}.${table} ORDER BY id`,
+        )
+      ).rows.map((r) => r.line);
 
-    const converged = async (table: string, expected: string[]): Promise<void> => {
+    const converged = async (table: string, expected: string[], columns?: string[]): Promise<void> => {
       let last = '';
       await bed
         .waitFor(
           async () => {
-            const [onA, onB] = [await rowsOf(bed.pg, table), await rowsOf(b, table)];
+            const [onA, onB] = [await rowsOf(bed.pg, table, columns), await rowsOf(b, table, columns)];
             last = `a: ${onA.join(' ')} | b: ${onB.join(' ')}`;
             return (
               (JSON.stringify(onA) === JSON.stringify(expected) &&
@@ -135,6 +146,31 @@ describe(
       }
       await bed.sql(`INSERT INTO ${name}.${MERGE} VALUES (1, 'x0', 'y0'), (2, 'x0', 'y0')`);
       await b.query(`INSERT INTO ${name}.${MERGE} VALUES (100, 'x0', 'y0')`);
+      for (const side of [bed.pg, b]) {
+        await side.query(`CREATE TABLE ${name}.fn_accounts (id int PRIMARY KEY, balance int, owner text)`);
+        await side.query(`CREATE TABLE ${name}.fn_broken (id int PRIMARY KEY, v text)`);
+        for (const table of Object.keys(FUNCTION_TABLES))
+          await side.query(`ALTER TABLE ${name}.${table} REPLICA IDENTITY FULL`);
+        // Symmetric: both databases call it with the sides swapped and must answer the same.
+        await side.query(
+          `CREATE FUNCTION ${name}.resolve_max(l jsonb, i jsonb, l_ts bigint, i_ts bigint, l_site text, ` +
+            `i_site text) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$ SELECT CASE ` +
+            `WHEN l IS NULL THEN '"local"'::jsonb WHEN i IS NULL THEN '"incoming"'::jsonb ` +
+            `ELSE l || jsonb_build_object('balance', greatest((l->>'balance')::int, (i->>'balance')::int), ` +
+            `'owner', greatest(l->>'owner', i->>'owner')) END $$`,
+        );
+        await side.query(
+          `CREATE FUNCTION ${name}.resolve_broken(l jsonb, i jsonb, l_ts bigint, i_ts bigint, l_site text, ` +
+            `i_site text) RETURNS jsonb LANGUAGE plpgsql AS $$ BEGIN ` +
+            `IF i->>'v' LIKE '%throw' THEN RAISE EXCEPTION 'no rule for %', i->>'v'; END IF; ` +
+            `RETURN '42'::jsonb; END $$`,
+        );
+      }
+      await bed.sql(`INSERT INTO ${name}.fn_accounts SELECT g, 100, 'o' FROM generate_series(1, 3) g`);
+      await bed.sql(`INSERT INTO ${name}.fn_broken SELECT g, 'a0' FROM generate_series(1, 2) g`);
+      // A row from b too: a's sink sees the tables (and leaves its tombstone trigger on them) at start.
+      await b.query(`INSERT INTO ${name}.fn_accounts VALUES (100, 100, 'o')`);
+      await b.query(`INSERT INTO ${name}.fn_broken VALUES (100, 'b0')`);
       // The four apps as `sluice sync plan` derives them from one document; the suite only moves
       // their HTTP ports, bookkeeping schema and timeouts.
       const stack = stackAddresses();
@@ -144,10 +180,15 @@ describe(
           a: { postgres: { ...stack.postgres, database: 'source' } },
           b: { postgres: { ...stack.postgres, database: 'sink' } },
         },
-        tables: [...TABLES, MERGE].map((t) => `${name}.${t}`),
+        tables: [...TABLES, MERGE, ...Object.keys(FUNCTION_TABLES)].map((t) => `${name}.${t}`),
         rule: tracking ? 'last-writer-wins' : 'source-priority',
         prioritySite: 'a',
-        tableRules: { [`${name}.prio_items`]: 'source-priority' },
+        tableRules: {
+          [`${name}.prio_items`]: 'source-priority',
+          ...Object.fromEntries(
+            Object.entries(FUNCTION_TABLES).map(([t, fn]) => [`${name}.${t}`, { function: `${name}.${fn}` }]),
+          ),
+        },
         merge: true,
         kafka: { brokers: stack.kafkaBrokers, clientId: 'sluice-it-two-way-conflicts' },
         registry: { url: stack.registryUrl },
@@ -176,6 +217,8 @@ describe(
         );
       }
       for (const table of TABLES) await converged(table, ['1:a0', '2:a0', '3:a0', '4:a0', '5:a0', '100:b0']);
+      await converged('fn_accounts', ['1:100:o', '2:100:o', '3:100:o', '100:100:o'], ['balance', 'owner']);
+      await converged('fn_broken', ['1:a0', '2:a0', '100:b0']);
     });
 
     after(async () => {
@@ -386,6 +429,175 @@ describe(
         assert.match(error.message, /echo/);
         return true;
       });
+    });
+
+    it('a resolution function decides: concurrent balances merged by the larger on both sides, a deletion wins', async () => {
+      const accounts = `${name}.fn_accounts`;
+      const columns = ['balance', 'owner'];
+      // 1: a's balance is the larger; 2: a's balance and b's owner, a row neither side wrote.
+      await concurrently(
+        b2,
+        `UPDATE ${accounts} SET balance = 120 WHERE id = 1`,
+        bed.pg,
+        `UPDATE ${accounts} SET balance = 150 WHERE id = 1`,
+      );
+      await concurrently(
+        a2,
+        `UPDATE ${accounts} SET balance = 200, owner = 'a' WHERE id = 2`,
+        b,
+        `UPDATE ${accounts} SET balance = 130, owner = 'b' WHERE id = 2`,
+      );
+      // 3: deleted on a while b updates it: the function lets the deletion win on both sides.
+      await concurrently(
+        a2,
+        `DELETE FROM ${accounts} WHERE id = 3`,
+        b,
+        `UPDATE ${accounts} SET balance = 999 WHERE id = 3`,
+      );
+      await converged('fn_accounts', ['1:150:o', '2:200:b', '100:100:o'], columns);
+      // The merged rows are recorded on both sides (winner merged, kept the merged row); b's update
+      // of the deleted row on a, overruled by the deletion the function kept.
+      const rule = `function:${name}.resolve_max`;
+      const recorded = async (client: Client) =>
+        (
+          await client.query<{ line: string }>(
+            `SELECT format('%s %s %s winner=%s kept=%s', row_key->>'id', op, rule, winner, ` +
+              `coalesce(kept->>'balance', '-')) AS line FROM ${name}.sluice_conflicts ` +
+              `WHERE table_name = $1 ORDER BY 1`,
+            [accounts],
+          )
+        ).rows.map((r) => r.line);
+      assert.deepEqual(await recorded(bed.pg), [
+        `1 u ${rule} winner=merged kept=150`,
+        `2 u ${rule} winner=merged kept=200`,
+        `3 u ${rule} winner=a kept=-`,
+      ]);
+      assert.deepEqual(await recorded(b), [
+        `1 u ${rule} winner=merged kept=150`,
+        `2 u ${rule} winner=merged kept=200`,
+      ]);
+      // A change made on top of the merged row is no conflict: it crosses as is.
+      await b.query(`UPDATE ${accounts} SET balance = 10 WHERE id = 1`);
+      await converged('fn_accounts', ['1:10:o', '2:200:b', '100:100:o'], columns);
+    });
+
+    it('a resolution function that throws or answers no decision: the change dead-lettered on both sides, the sinks go on', async () => {
+      const broken = `${name}.fn_broken`;
+      await concurrently(
+        b2,
+        `UPDATE ${broken} SET v = 'b-throw' WHERE id = 1`,
+        bed.pg,
+        `UPDATE ${broken} SET v = 'a-throw' WHERE id = 1`,
+      );
+      await concurrently(
+        a2,
+        `UPDATE ${broken} SET v = 'a2' WHERE id = 2`,
+        b,
+        `UPDATE ${broken} SET v = 'b2' WHERE id = 2`,
+      );
+      // Changes the target refused (dead-lettered by the sink's delivery itself).
+      const deadLettered = async (sink: ConnectorApp<RunningConnector>) =>
+        ((await (await fetch(`${sink.url}/status`)).json()) as { rowsRefused: number }).rowsRefused;
+      await bed.waitFor(
+        async () => (await deadLettered(sinks[0])) >= 2 && (await deadLettered(sinks[1])) >= 2,
+        60_000,
+        'both changes of fn_broken dead-lettered by both sinks',
+      );
+      for (const group of [`${name}.a-to-b`, `${name}.b-to-a`]) {
+        const dead = [...(await readCommitted(bed.kafka, `${group}.dlq`)).values()]
+          .flat()
+          .map((r) => ({
+            className: String(r.headers['__connect.errors.exception.class.name']),
+            message: String(r.headers['__connect.errors.exception.message']),
+          }))
+          .sort((x, y) => x.message.localeCompare(y.message));
+        assert.equal(dead.length, 2, `${group}.dlq: ${JSON.stringify(dead)}`);
+        for (const d of dead) assert.equal(d.className, 'ConflictFunctionError', d.message);
+        const fn = `${name}\\.resolve_broken`;
+        assert.match(
+          dead[0].message,
+          new RegExp(`${fn} failed: no rule for [ab]-throw \\(SQLSTATE P0001\\)`),
+        );
+        assert.match(
+          dead[1].message,
+          new RegExp(`${fn} returned 42, expected "local", "incoming" or the row`),
+        );
+      }
+      // Each side kept its own version (nothing written it cannot stand behind) ...
+      assert.deepEqual(await rowsOf(bed.pg, 'fn_broken'), ['1:a-throw', '2:a2', '100:b0']);
+      assert.deepEqual(await rowsOf(b, 'fn_broken'), ['1:b-throw', '2:b2', '100:b0']);
+      // ... and the sinks are not stuck on the table: a change without conflict crosses.
+      await bed.sql(`INSERT INTO ${broken} VALUES (3, 'a3')`);
+      await bed.waitFor(
+        async () => (await rowsOf(b, 'fn_broken')).includes('3:a3') || undefined,
+        30_000,
+        'fn_broken row 3 on b',
+      );
+    });
+
+    it('refuses at start a resolution function missing or of another signature, naming the table and the function', async () => {
+      await b.query(
+        `CREATE FUNCTION ${name}.two_args(l jsonb, i jsonb) RETURNS jsonb LANGUAGE sql AS $$ SELECT l $$`,
+      );
+      await b.query(
+        `CREATE FUNCTION ${name}.returns_text(jsonb, jsonb, bigint, bigint, text, text) RETURNS text ` +
+          `LANGUAGE sql AS $$ SELECT 'local' $$`,
+      );
+      const topic = topicA('fn_accounts');
+      for (const [fn, message] of [
+        [
+          'no_such',
+          /no_such\(jsonb, jsonb, bigint, bigint, text, text\) returns jsonb is not in database sink/,
+        ],
+        [
+          'two_args',
+          /two_args\(jsonb, jsonb, bigint, bigint, text, text\) returns jsonb is not in database sink \(found .*two_args\(l jsonb, i jsonb\) returns jsonb\)/,
+        ],
+        [
+          'returns_text',
+          /returns_text\(jsonb, jsonb, bigint, bigint, text, text\) in database sink returns text; expected/,
+        ],
+      ] as const) {
+        const config = sinkPostgresConnector.configSchema.parse(
+          sinkConfig({
+            group: `${name}.fn`,
+            topics: [topic],
+            target: {
+              ...stackAddresses().postgres,
+              database: 'sink',
+              schema: name,
+              bookkeepingSchema: name,
+              replicationOrigin: true,
+            },
+            sync: { site: 'b', peerSite: 'a' },
+            tables: {
+              [topic]: { table: `${name}.fn_accounts`, conflictRule: { function: `${name}.${fn}` } },
+            },
+          }),
+        );
+        // Checked against the target database when the sink prepares: the app stops, failed.
+        const app = await createConnectorApp(sinkPostgresConnector, config);
+        // Not refused within 30 s: fail saying what the app is doing instead (its /status).
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const stuck = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              void fetch(`${app.url}/status`)
+                .then((r) => r.text())
+                .then((status) => reject(new Error(`${fn}: not refused within 30 s; /status ${status}`)));
+            }, 30_000);
+          });
+          await assert.rejects(Promise.race([app.connector.done!, stuck]), (error: unknown) => {
+            assert.ok(error instanceof ConfigError, String(error));
+            assert.equal(error.path, `tables.${topic}.conflictRule`);
+            assert.match(error.message, message);
+            return true;
+          });
+        } finally {
+          clearTimeout(timer);
+          await app.close().catch(() => undefined);
+        }
+      }
     });
   },
 );
