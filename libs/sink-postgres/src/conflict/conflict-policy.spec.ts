@@ -5,6 +5,8 @@ import {
   conflictPolicyFor,
   type LastWriter,
   LastWriterWins,
+  ResolutionFunction,
+  ruleName,
   SourcePriority,
 } from './conflict-policy';
 
@@ -92,5 +94,21 @@ describe('conflictPolicyFor', () => {
       const onB = policy.wins(w(10, 'a'), w(12, 'b')) ? 'a' : 'b';
       assert.equal(onA, onB, policy.rule);
     }
+  });
+
+  it('names a resolution function as its rule, needing no commit times, ordering writers as last-writer-wins', () => {
+    const policy = conflictPolicyFor({ function: 'app.resolve_accounts' });
+    assert.ok(policy instanceof ResolutionFunction);
+    assert.equal(policy.resolver, 'app.resolve_accounts');
+    // sluice_conflicts.rule, and the key telling the table rules apart.
+    assert.equal(policy.rule, 'function:app.resolve_accounts');
+    assert.equal(ruleName({ function: 'app.resolve_accounts' }), 'function:app.resolve_accounts');
+    assert.equal(ruleName('source-priority'), 'source-priority');
+    // Its local versions' commit times are handed to the function, NULL when not tracked.
+    assert.equal(policy.needsCommitTimestamps, false);
+    // Where no version is at stake (two deletions) writers are ordered as last-writer-wins does.
+    assertTotal(policy, [w(10, 'a'), w(10, 'b'), w(12, 'a'), w(null, 'b')]);
+    assert.equal(policy.wins(w(12, 'b'), w(10, 'a')), new LastWriterWins().wins(w(12, 'b'), w(10, 'a')));
+    assert.equal((new LastWriterWins() as ConflictPolicy).resolver, undefined);
   });
 });
