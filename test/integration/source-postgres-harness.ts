@@ -48,7 +48,7 @@ export const SLUICE_BIN = join(ROOT, '..', 'bin', 'sluice.js');
 
 export class SourceTestBed {
   readonly kafka: Kafka;
-  private readonly decoder: RecordDecoder;
+  readonly decoder: RecordDecoder;
   private readonly consumers: Consumer[] = [];
   private readonly apps: SourceApp[] = [];
   private readonly children: ChildProcess[] = [];

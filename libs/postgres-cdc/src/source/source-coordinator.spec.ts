@@ -1,8 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnvironmentError, RetriableError } from '@sluice/errors';
+import { EnvironmentError, FatalRecordError, RetriableError } from '@sluice/errors';
+import { Lsn } from '../lsn/lsn';
 import type { ProgressSample } from '@sluice/observability';
 import { type CoordinatedRun, type RunControl, SourceCoordinator } from './source-coordinator';
+import { FailedTransactionError, FailedTransactionReached } from './streaming-phase';
 
 /** Stands for a SourceRun: settles when the test says, records stop and interrupt. */
 class RunDouble implements CoordinatedRun {
@@ -94,6 +96,30 @@ describe('SourceCoordinator', () => {
     assert.equal(runs.length, 1);
     coordinator.pause();
     assert.equal(coordinator.isPaused, false, 'a failed source is not paused');
+  });
+
+  it('a transaction that failed a record: one more run up to it, then failed with the error of the record', async () => {
+    const { coordinator, runs, run } = coordinated();
+    coordinator.start();
+    const first = await run(1);
+    assert.equal(first.control.stopBefore, undefined);
+    const at = Lsn.parse('0/16B3748');
+    const record = new FatalRecordError('numeric NaN in amounts.amount', {
+      code: 'CDC_UNREPRESENTABLE_VALUE',
+    });
+    first.fail(new FailedTransactionError(at, record));
+    const second = await run(2);
+    assert.ok(second.control.stopBefore?.equals(at), 'the second run stops before the failed transaction');
+    assert.equal(
+      coordinator.phase,
+      'starting',
+      'not failed yet: the transactions before it are being delivered',
+    );
+    second.fail(new FailedTransactionReached(at));
+    await coordinator.done();
+    assert.equal(coordinator.phase, 'failed');
+    assert.equal(coordinator.lastError?.message, 'numeric NaN in amounts.amount');
+    assert.equal(runs.length, 2);
   });
 
   it('a run finished for good (initial_only) stops the source', async () => {

@@ -1,7 +1,9 @@
 import { isRetriable, nextDelay, RetriableError, SluiceError } from '@sluice/errors';
 import { isPermanentKafkaFailure, kafkaFailureHint } from '@sluice/kafka';
 import { type LivenessView, type ProgressSample, ProgressWatchdog } from '@sluice/observability';
+import type { Lsn } from '../lsn/lsn';
 import type { SourceLog } from './source-dependencies';
+import { FailedTransactionError, FailedTransactionReached } from './streaming-phase';
 import type { SourcePhase, SourceStatus } from './source-status';
 
 /** Thrown into a run when the source stops or pauses; not a failure. */
@@ -16,6 +18,8 @@ export interface RunControl {
   whilePaused(): Promise<void> | undefined;
   /** The run began reading its initial snapshot, or streaming. */
   enter(phase: 'snapshotting' | 'streaming'): void;
+  /** Set after a transaction failed a record: the run delivers what precedes it and stops there. */
+  readonly stopBefore?: Lsn;
 }
 
 /** One connected life, as the coordinator drives it (`SourceRun`). */
@@ -58,6 +62,8 @@ export class SourceCoordinator<R extends CoordinatedRun> {
   private failure: SourceStatus['lastError'];
   private nextAttemptAt: Date | undefined;
   private wakeRetry: (() => void) | undefined;
+  /** A transaction that failed a record, and that failure (reported once the run before it ends). */
+  private failedTransaction: FailedTransactionError | undefined;
   private current: R | undefined;
   private readonly watchdog: ProgressWatchdog;
 
@@ -121,6 +127,7 @@ export class SourceCoordinator<R extends CoordinatedRun> {
     this.stopping = false;
     this.running = undefined;
     this.failure = undefined;
+    this.failedTransaction = undefined;
     this.currentPhase = 'starting';
     this.start();
   }
@@ -162,25 +169,41 @@ export class SourceCoordinator<R extends CoordinatedRun> {
         if (finished || this.stopping) break;
       } catch (error) {
         if (this.stopping || error instanceof Stopped) break;
+        if (error instanceof FailedTransactionError && this.failedTransaction === undefined) {
+          // Transactions committed before it may have shared its Kafka transaction, aborted with
+          // it: one more run delivers them and stops at it, so a failure keeps nothing back.
+          this.failedTransaction = error;
+          log.warn(
+            { err: error, transaction: error.finalLsn.toString() },
+            `a change could not be written: ${error.message}; delivering the transactions before it, then stopping`,
+          );
+          continue;
+        }
+        // The run before the failed transaction ended there: the failure to report is the first one.
+        const failure: unknown =
+          error instanceof FailedTransactionReached && this.failedTransaction !== undefined
+            ? this.failedTransaction.failure
+            : error;
         // Kafka refusing the credentials or the client refusing the broker's certificate: the same
         // on every attempt, so one clear failure instead of a retry loop.
-        const retriable = error instanceof SluiceError ? isRetriable(error) : !isPermanentKafkaFailure(error);
-        const message = error instanceof Error ? error.message : String(error);
+        const retriable =
+          failure instanceof SluiceError ? isRetriable(failure) : !isPermanentKafkaFailure(failure);
+        const message = failure instanceof Error ? failure.message : String(failure);
         this.failure = { message, at: new Date().toISOString(), retriable };
         if (!retriable) {
           this.currentPhase = 'failed';
-          const hint = kafkaFailureHint(error);
-          log.error({ err: error }, `source failed: ${message}${hint === undefined ? '' : `; ${hint}`}`);
+          const hint = kafkaFailureHint(failure);
+          log.error({ err: failure }, `source failed: ${message}${hint === undefined ? '' : `; ${hint}`}`);
           return;
         }
         // A run that lasted a while resets the backoff: the failure is new, not a loop.
         if (Date.now() - startedAt > maxDelayMs) failures = 0;
-        if (!(error instanceof RetriableError && error.code === 'SOURCE_STALLED'))
+        if (!(failure instanceof RetriableError && failure.code === 'SOURCE_STALLED'))
           this.options.restarts.inc({ reason: 'failure' });
         const delay = nextDelay({ initialDelayMs, maxDelayMs, multiplier: 2, jitter: 'none' }, ++failures);
         this.currentPhase = 'retrying';
         this.nextAttemptAt = new Date(Date.now() + delay);
-        log.warn({ err: error, retryInMs: delay }, `source interrupted, retrying: ${message}`);
+        log.warn({ err: failure, retryInMs: delay }, `source interrupted, retrying: ${message}`);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);
           this.wakeRetry = () => {
@@ -197,6 +220,7 @@ export class SourceCoordinator<R extends CoordinatedRun> {
     this.currentPhase = 'starting';
     this.current = this.options.newRun({
       whilePaused: () => this.whilePaused(),
+      ...(this.failedTransaction && { stopBefore: this.failedTransaction.finalLsn }),
       enter: (phase) => {
         this.currentPhase = phase;
         // Streaming again: the failure that led here is over.

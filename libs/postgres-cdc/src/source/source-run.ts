@@ -339,6 +339,7 @@ export class SourceRun implements CoordinatedRun {
       database: config.postgres.database,
       onPosition: (lsn) => offset.advanceTo(lsn),
       ...(from && { lastCommitLsn: from }),
+      ...(this.options.control.stopBefore && { stopBefore: this.options.control.stopBefore }),
       ...(Array.isArray(config.events.skipOrigins) && {
         skipOrigins: config.events.skipOrigins,
         onOriginChangeSkipped: () => this.options.listener.onOriginChangeSkipped?.(),

@@ -1,3 +1,4 @@
+import { FatalRecordError } from '@sluice/errors';
 import type { ChangeEvent } from '../events/change-event-builder';
 import type { TransactionEvents, TransactionMetadata } from '../events/transaction-metadata';
 import { isHeartbeat } from '../heartbeat/heartbeat';
@@ -12,6 +13,8 @@ import { deliver, type PhaseContext } from './phase-context';
 interface OpenTransaction {
   readonly pending: PendingTransaction;
   readonly xid: number;
+  /** Its commit's position (the Begin message's final LSN). */
+  readonly finalLsn: Lsn;
   readonly commitTimeMicros: bigint;
   /** BEGIN/END and the events' `transaction` blocks, when transaction metadata is on. */
   readonly metadata: TransactionEvents | undefined;
@@ -49,6 +52,35 @@ export interface StreamingContext extends PhaseContext {
   readonly onOriginSkipped?: (origin: string) => void;
   /** Called with each row change (insert, update, delete, truncate) dropped for its origin. */
   readonly onOriginChangeSkipped?: () => void;
+  /**
+   * The commit position of a transaction that failed a record in the previous run: this run
+   * delivers every transaction before it, then stops at its Begin (FailedTransactionReached).
+   */
+  readonly stopBefore?: Lsn;
+}
+
+/**
+ * A change of a streamed transaction could not be written (`events.processingFailureHandlingMode`
+ * fail): the record's own error, with the transaction it belongs to. Under exactly once the
+ * transactions committed in Postgres before it may share its Kafka transaction, which the failure
+ * aborts; the source runs once more up to `finalLsn` so that they are not kept back.
+ */
+export class FailedTransactionError extends FatalRecordError {
+  constructor(
+    readonly finalLsn: Lsn,
+    readonly failure: FatalRecordError,
+  ) {
+    super(failure.message, { cause: failure, code: failure.code });
+  }
+}
+
+/** A run started with `stopBefore` delivered what came before that transaction and stopped at it. */
+export class FailedTransactionReached extends FatalRecordError {
+  constructor(readonly finalLsn: Lsn) {
+    super(`stopped before the transaction committed at ${finalLsn.toString()}, which failed`, {
+      code: 'CDC_FAILED_TRANSACTION_REACHED',
+    });
+  }
 }
 
 /** Row changes: what a transaction dropped for its origin would have published. */
@@ -84,7 +116,20 @@ export class StreamingPhase {
   /** Runs until the stream ends (stop) or fails (the error propagates to the source's retry loop). */
   async run(stream: AsyncIterable<ReplicationMessage>): Promise<void> {
     for await (const { lsn, message } of stream) {
-      await this.handle(lsn, message);
+      try {
+        await this.handle(lsn, message);
+      } catch (error) {
+        const tx = this.tx;
+        if (
+          tx === undefined ||
+          !(error instanceof FatalRecordError) ||
+          error instanceof FailedTransactionReached
+        )
+          throw error;
+        throw error instanceof FailedTransactionError
+          ? error
+          : new FailedTransactionError(tx.finalLsn, error);
+      }
       this.context.onPosition(lsn);
       const paused = this.context.whilePaused();
       if (paused) await paused;
@@ -106,9 +151,15 @@ export class StreamingPhase {
           this.replayed = true;
           return;
         }
+        if (this.context.stopBefore && !message.finalLsn.isBefore(this.context.stopBefore)) {
+          // Everything before it is closed: commit (or send) it, then stop where the last run failed.
+          await publisher.flush();
+          throw new FailedTransactionReached(message.finalLsn);
+        }
         this.tx = {
           pending: window.open(),
           xid: message.xid,
+          finalLsn: message.finalLsn,
           commitTimeMicros: message.commitTime.epochMicros,
           // Debezium's transaction id is `<txId>:<LSN of the BEGIN message>` (the transaction's
           // first WAL record, where the walsender sends BEGIN from), not the commit's.
