@@ -79,7 +79,9 @@ function App() {
       case 'schemas':
         return parts[1] ? html`<${SubjectPage} subject=${parts[1]} />` : html`<${SchemasPage} />`;
       case 'dead-letters':
-        return parts[1] ? html`<${DeadLettersPage} group=${parts[1]} jaeger=${overview?.links.jaeger} />` : html`<${DeadLetterGroups} />`;
+        return parts[1]
+          ? html`<${DeadLettersPage} group=${parts[1]} jaeger=${overview?.links.jaeger} />`
+          : html`<${DeadLetterGroups} />`;
       case 'replay':
         return html`<${ReplayPage} />`;
       default:
