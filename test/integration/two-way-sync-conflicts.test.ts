@@ -27,6 +27,8 @@ const MERGE = 'merge_items';
  * `resolve_broken` throws for a change whose v ends in "throw" and answers 42 (no decision) else.
  */
 const FUNCTION_TABLES = { fn_accounts: 'resolve_max', fn_broken: 'resolve_broken' } as const;
+/** Empty at start on both sides: no change of it crosses before its test. */
+const EARLY = 'early_deletes';
 
 describe(
   'two-way sync: conflicts resolved deterministically, both sides converge',
@@ -166,6 +168,10 @@ describe(
             `RETURN '42'::jsonb; END $$`,
         );
       }
+      for (const side of [bed.pg, b]) {
+        await side.query(`CREATE TABLE ${name}.${EARLY} (id int PRIMARY KEY, v text)`);
+        await side.query(`ALTER TABLE ${name}.${EARLY} REPLICA IDENTITY FULL`);
+      }
       await bed.sql(`INSERT INTO ${name}.fn_accounts SELECT g, 100, 'o' FROM generate_series(1, 3) g`);
       await bed.sql(`INSERT INTO ${name}.fn_broken SELECT g, 'a0' FROM generate_series(1, 2) g`);
       // A row from b too: a's sink sees the tables (and leaves its tombstone trigger on them) at start.
@@ -180,7 +186,7 @@ describe(
           a: { postgres: { ...stack.postgres, database: 'source' } },
           b: { postgres: { ...stack.postgres, database: 'sink' } },
         },
-        tables: [...TABLES, MERGE, ...Object.keys(FUNCTION_TABLES)].map((t) => `${name}.${t}`),
+        tables: [...TABLES, MERGE, EARLY, ...Object.keys(FUNCTION_TABLES)].map((t) => `${name}.${t}`),
         rule: tracking ? 'last-writer-wins' : 'source-priority',
         prioritySite: 'a',
         tableRules: {
@@ -289,6 +295,31 @@ describe(
       await converged('lww_items', ['1:b1', '2:a2', '4:a4', '5:a5', '100:b0']);
     });
 
+    it('a row deleted before any change of its table crossed leaves a tombstone: an older change from the other side does not bring it back', async (t) => {
+      if (!tracking) return t.skip('track_commit_timestamp is off on this Postgres (restart the stack)');
+      const early = `${name}.${EARLY}`;
+      // The sinks put the tombstone trigger on each synced table at start, not at its first change.
+      for (const side of [bed.pg, b]) {
+        const { rowCount } = await side.query(
+          `SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = 'sluice_sync_tombstone'`,
+          [early],
+        );
+        assert.equal(rowCount, 1, 'the tombstone trigger is on the table before any change of it');
+      }
+      // Made on b, it reaches a through the sink writing into a; the sink writing into b meets no
+      // change of the table.
+      await b.query(`INSERT INTO ${early} VALUES (1, 'b0')`);
+      await converged(EARLY, ['1:b0']);
+      // b's delete commits after a's update: the delete wins on both sides.
+      await concurrently(
+        b2,
+        `DELETE FROM ${early} WHERE id = 1`,
+        bed.pg,
+        `UPDATE ${early} SET v = 'a1' WHERE id = 1`,
+      );
+      await converged(EARLY, []);
+    });
+
     it('source priority: the priority site wins a concurrent change whatever the times; others pass', async () => {
       const prio = `${name}.prio_items`;
       // b commits last, a (the priority site) still wins.
@@ -394,6 +425,8 @@ describe(
         ? [
             'lww_items 1 u last-writer-wins winner=b kept=b1',
             'lww_items 3 u last-writer-wins winner=b kept=-',
+            // a's older update of the row b deleted, overruled by b's tombstone.
+            'early_deletes 1 u last-writer-wins winner=b kept=-',
           ]
         : [];
       assert.deepEqual(await conflictsOn(bed.pg), onA.sort());

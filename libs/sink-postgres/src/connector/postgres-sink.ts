@@ -176,6 +176,11 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
       autoEvolve: config.target.autoEvolve,
       syncTombstones: sync !== undefined,
     });
+    if (sync !== undefined)
+      for (const topic of config.topics) {
+        const { schema, name } = this.route(topic);
+        await shaper.guardDeletions(schema, name);
+      }
     const processor = new RowChangeProcessor({
       decoder: new RecordDecoder(this.registry),
       plans: new SchemaPlans(this.registry),

@@ -301,7 +301,10 @@ export function syncConflictStatement(books: BookkeepingTables): string {
 }
 
 /** The trigger that leaves a tombstone for every row deleted here by anyone but the sink. */
-export function tombstoneTriggerStatement(table: TargetTable, books: BookkeepingTables): string {
+export function tombstoneTriggerStatement(
+  table: Pick<TargetTable, 'qualified'> & { readonly keyColumns: readonly { readonly name: string }[] },
+  books: BookkeepingTables,
+): string {
   const args = table.keyColumns.map((c) => literal(c.name)).join(', ');
   return (
     `CREATE OR REPLACE TRIGGER sluice_sync_tombstone AFTER DELETE ON ${table.qualified} ` +

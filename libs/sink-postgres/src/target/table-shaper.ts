@@ -77,6 +77,50 @@ export class TableShaper {
     return Boolean(rows[0]?.oid);
   }
 
+  /**
+   * Two-way sync: puts the tombstone trigger on an existing table at start, keyed by its primary key
+   * (the key order the source's change keys have), so that a row deleted here before the sink meets
+   * a change of the table still leaves a tombstone and an older change from the other side cannot
+   * bring it back. A table not there yet, or without a primary key, gets the trigger when its first
+   * change is shaped. True when the table has the trigger.
+   */
+  async guardDeletions(schema: string, name: string): Promise<boolean> {
+    const qualified = `${ident(schema)}.${ident(name)}`;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice-sink:${qualified}`]);
+      const { rows: keyColumns } = await client.query<{ name: string }>(
+        `SELECT a.attname AS name FROM pg_index i ` +
+          `JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) ` +
+          `WHERE i.indrelid = to_regclass($1) AND i.indisprimary ` +
+          `ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+        [qualified],
+      );
+      if (keyColumns.length > 0) {
+        const trigger = await client.query(
+          `SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'sluice_sync_tombstone'`,
+          [qualified],
+        );
+        if (trigger.rowCount === 0) {
+          const statement = tombstoneTriggerStatement({ qualified, keyColumns }, this.books);
+          await client.query(statement);
+          await client.query(
+            `INSERT INTO ${this.books.migrations} (table_name, statement, schema_id) VALUES ($1, $2, NULL)`,
+            [`${schema}.${name}`, statement],
+          );
+        }
+      }
+      await client.query('COMMIT');
+      return keyColumns.length > 0;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   private async shape(table: TargetTable, schemaId: number): Promise<void> {
     const client = await this.pool.connect();
     try {
