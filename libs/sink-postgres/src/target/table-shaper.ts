@@ -82,14 +82,11 @@ export class TableShaper {
    * (the key order the source's change keys have), so that a row deleted here before the sink meets
    * a change of the table still leaves a tombstone and an older change from the other side cannot
    * bring it back. A table not there yet, or without a primary key, gets the trigger when its first
-   * change is shaped. True when the table has the trigger.
+   * change is shaped.
    */
-  async guardDeletions(schema: string, name: string): Promise<boolean> {
+  guardDeletions(schema: string, name: string): Promise<void> {
     const qualified = `${ident(schema)}.${ident(name)}`;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice-sink:${qualified}`]);
+    return this.changeLocked(qualified, `${schema}.${name}`, null, async (client) => {
       const { rows: keyColumns } = await client.query<{ name: string }>(
         `SELECT a.attname AS name FROM pg_index i ` +
           `JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) ` +
@@ -97,35 +94,14 @@ export class TableShaper {
           `ORDER BY array_position(i.indkey::int2[], a.attnum)`,
         [qualified],
       );
-      if (keyColumns.length > 0) {
-        const trigger = await client.query(
-          `SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'sluice_sync_tombstone'`,
-          [qualified],
-        );
-        if (trigger.rowCount === 0) {
-          const statement = tombstoneTriggerStatement({ qualified, keyColumns }, this.books);
-          await client.query(statement);
-          await client.query(
-            `INSERT INTO ${this.books.migrations} (table_name, statement, schema_id) VALUES ($1, $2, NULL)`,
-            [`${schema}.${name}`, statement],
-          );
-        }
-      }
-      await client.query('COMMIT');
-      return keyColumns.length > 0;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      if (keyColumns.length === 0 || (await this.hasTombstoneTrigger(client, qualified))) return [];
+      return [tombstoneTriggerStatement({ qualified, keyColumns }, this.books)];
+    });
   }
 
-  private async shape(table: TargetTable, schemaId: number): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice-sink:${table.qualified}`]);
+  private shape(table: TargetTable, schemaId: number): Promise<void> {
+    const tableName = `${table.schema}.${table.name}`;
+    return this.changeLocked(table.qualified, tableName, schemaId, async (client) => {
       const present = await this.columnsOf(client, table.qualified);
       if (present !== undefined && table.keyColumns.length > 0) await this.checkKey(client, table);
       const ddl =
@@ -136,18 +112,35 @@ export class TableShaper {
         const history = await client.query('SELECT to_regclass($1) AS oid', [historyTableOf(table)]);
         if (!history.rows[0]?.oid) ddl.push(historyDdl(table));
       }
-      if (this.options.syncTombstones && table.keyColumns.length > 0) {
-        const trigger = await client.query(
-          `SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'sluice_sync_tombstone'`,
-          [table.qualified],
-        );
-        if (trigger.rowCount === 0) ddl.push(tombstoneTriggerStatement(table, this.books));
-      }
-      for (const statement of ddl) {
+      if (
+        this.options.syncTombstones &&
+        table.keyColumns.length > 0 &&
+        !(await this.hasTombstoneTrigger(client, table.qualified))
+      )
+        ddl.push(tombstoneTriggerStatement(table, this.books));
+      return ddl;
+    });
+  }
+
+  /**
+   * Runs the DDL `plan` decides for one table, under the table's advisory lock (concurrent sink
+   * instances serialise) and in one transaction with its log rows in sluice_schema_migrations.
+   */
+  private async changeLocked(
+    qualified: string,
+    tableName: string,
+    schemaId: number | null,
+    plan: (client: PoolClient) => Promise<string[]>,
+  ): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sluice-sink:${qualified}`]);
+      for (const statement of await plan(client)) {
         await client.query(statement);
         await client.query(
           `INSERT INTO ${this.books.migrations} (table_name, statement, schema_id) VALUES ($1, $2, $3)`,
-          [`${table.schema}.${table.name}`, statement, schemaId],
+          [tableName, statement, schemaId],
         );
       }
       await client.query('COMMIT');
@@ -157,6 +150,14 @@ export class TableShaper {
     } finally {
       client.release();
     }
+  }
+
+  private async hasTombstoneTrigger(client: PoolClient, qualified: string): Promise<boolean> {
+    const { rowCount } = await client.query(
+      `SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'sluice_sync_tombstone'`,
+      [qualified],
+    );
+    return (rowCount ?? 0) > 0;
   }
 
   private async columnsOf(client: PoolClient, qualified: string): Promise<Map<string, string> | undefined> {
