@@ -136,12 +136,16 @@ async function main(): Promise<void> {
   // What this run started, needed parts included (the registry brings Postgres): stopped at the end.
   const started = startedParts(outcomes);
 
-  const results: Array<{ suite: string; figures: BenchFigure[] }> = [];
+  const results: SuiteResult[] = [];
+  const startedAt = performance.now();
   try {
     for (const suite of suites) {
       process.stderr.write(`bench: ${suite.name} (${runs} runs${values.quick ? ', quick' : ''})\n`);
+      const suiteStart = performance.now();
       const figures = await suite.run({ runs, quick: values.quick ?? false });
-      results.push({ suite: suite.name, figures });
+      const seconds = Math.round((performance.now() - suiteStart) / 1000);
+      process.stderr.write(`bench: ${suite.name} took ${seconds} s\n`);
+      results.push({ suite: suite.name, seconds, figures });
     }
   } finally {
     if (started.length) await stack.down(started);
@@ -156,6 +160,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick: values.quick ?? false,
     runs,
+    // Wall time of the suites (the stack's start excluded): the quick run's budget is 5 minutes.
+    'suites took': `${Math.round((performance.now() - startedAt) / 1000)} s`,
   };
   const dir = join(projectRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
@@ -175,10 +181,14 @@ function fmt(n: number): string {
   return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
 }
 
-function renderMarkdown(
-  machine: Record<string, unknown>,
-  results: Array<{ suite: string; figures: BenchFigure[] }>,
-): string {
+interface SuiteResult {
+  suite: string;
+  /** Wall time of the suite's runs, baselines included. */
+  seconds: number;
+  figures: BenchFigure[];
+}
+
+function renderMarkdown(machine: Record<string, unknown>, results: SuiteResult[]): string {
   const lines = [
     '# Sluice benchmarks',
     '',
@@ -200,6 +210,8 @@ function renderMarkdown(
       );
     }
   }
+  lines.push('', '| suite | took (s) |', '| --- | ---: |');
+  for (const { suite, seconds } of results) lines.push(`| ${suite} | ${seconds} |`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, TopicProvisioner } from '@sluice/kafka';
 import { RecordEncoder } from '@sluice/schema';
-import { uniqueName, untilConsumed } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   freePort,
@@ -150,11 +150,11 @@ async function stop(admin: Admin, run: Started, stores: readonly string[] = []):
   // Every variant names its store `counts` or `seen`.
   run.child.kill('SIGTERM');
   await new Promise((r) => (run.child.exitCode === null ? run.child.once('exit', r) : r(undefined)));
-  await admin
-    .deleteTopics({
-      topics: [run.output, `${run.group}.dlq`, ...stores.map((s) => `${run.group}-${s}-changelog`)],
-    })
-    .catch(() => undefined);
+  await deleteTopicsIfPresent(admin, [
+    run.output,
+    `${run.group}.dlq`,
+    ...stores.map((s) => `${run.group}-${s}-changelog`),
+  ]);
 }
 
 async function rate(admin: Admin, input: string, total: number, variant: Variant): Promise<number> {

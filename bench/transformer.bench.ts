@@ -13,7 +13,7 @@ import { type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { uniqueName } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -169,9 +169,7 @@ export async function transformer(
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
-    await admin
-      .deleteTopics({ topics: [t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`] })
-      .catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
   }
 }
 

@@ -23,3 +23,4 @@ export {
   debeziumUnavailable,
   parseConnectJson,
 } from './debezium-peer';
+export { deleteTopicsIfPresent } from './topics';

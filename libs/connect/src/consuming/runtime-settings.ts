@@ -114,6 +114,10 @@ export function consumerRuntimeSettings(
       heartbeatIntervalMs: count(1, RUNTIME.heartbeatIntervalMs).describe(
         `Consumer heartbeat interval. Default ${RUNTIME.heartbeatIntervalMs}.`,
       ),
+      fetchMaxWaitMs: count(1, RUNTIME.fetchMaxWaitMs).describe(
+        'Longest a fetch waits at the broker for records (it returns as soon as any arrive); also how long ' +
+          `a stop waits for the fetch in flight. Default ${RUNTIME.fetchMaxWaitMs}.`,
+      ),
       revokeTimeoutMs: count(0, RUNTIME.revokeTimeoutMs).describe(
         `Time running records get when their partition is taken away. Default ${RUNTIME.revokeTimeoutMs}.`,
       ),
@@ -159,6 +163,7 @@ export interface ConsumerRuntimeSettings {
   readonly transactionTimeoutMs?: number;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  readonly fetchMaxWaitMs: number;
   readonly revokeTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly stateDir?: string;

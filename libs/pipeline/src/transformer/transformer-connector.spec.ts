@@ -29,6 +29,7 @@ describe('transformerConnector settings', () => {
       transactionTimeoutMs: 60_000,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1_000,
+      fetchMaxWaitMs: 500,
       revokeTimeoutMs: 5_000,
       shutdownTimeoutMs: 10_000,
     });

@@ -14,13 +14,20 @@ describe('stream runtime configuration', () => {
     assert.equal(c.output.maxBatchRecords, 1000);
     assert.equal(c.shutdownTimeoutMs, 10_000);
     assert.equal(c.revokeTimeoutMs, 5_000);
+    assert.equal(c.fetchMaxWaitMs, 500);
   });
 
   it('names the path of each problem', () => {
     assert.throws(
       () =>
         parseStreamRuntimeConfig(
-          { group: 'g', topics: [], concurrency: { keysPerPartition: 0 }, failure: { onKeyFailure: 'drop' } },
+          {
+            group: 'g',
+            topics: [],
+            concurrency: { keysPerPartition: 0 },
+            failure: { onKeyFailure: 'drop' },
+            fetchMaxWaitMs: 0,
+          },
           'pipeline.yaml',
         ),
       (error: unknown) => {
@@ -29,6 +36,7 @@ describe('stream runtime configuration', () => {
         assert.match(error.message, /^pipeline\.yaml: at topics: expected at least one topic/);
         assert.match(error.message, /at concurrency\.keysPerPartition: /);
         assert.match(error.message, /at failure\.onKeyFailure: /);
+        assert.match(error.message, /at fetchMaxWaitMs: /);
         return true;
       },
     );

@@ -93,6 +93,13 @@ export const streamRuntimeConfigSchema = z
         'Consumer group session timeout: how long a member that died without leaving (kill -9, a lost node) keeps its partitions. Default 10000 (the broker allows 6000 and up).',
       ),
     heartbeatIntervalMs: positive().default(1_000).describe('Consumer heartbeat interval. Default 1000.'),
+    fetchMaxWaitMs: positive()
+      .default(500)
+      .describe(
+        'Longest a fetch waits at the broker for records (a fetch returns as soon as any arrive). Also how ' +
+          "long a stop waits for the fetch in flight. Default 500 (the Java consumer's fetch.max.wait.ms; " +
+          "kafkajs's own 5000 held every shutdown for 5 s).",
+      ),
     revokeTimeoutMs: millis()
       .default(5_000)
       .describe(

@@ -320,6 +320,7 @@ export class StreamRuntime<O = OutputRecord> {
       groupId: config.group,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
+      maxWaitTimeInMs: config.fetchMaxWaitMs,
       allowAutoTopicCreation: false,
       readUncommitted: false,
     });
