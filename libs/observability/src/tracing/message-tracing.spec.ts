@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { trace, TraceFlags } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { MessageTracing, traceContextHeaders, withTraceContext } from './message-tracing';
 import { startTelemetry, telemetry, tracingActive } from './telemetry';
@@ -112,6 +113,32 @@ describe('MessageTracing', () => {
       out.map((h) => [h.key, h.value!.toString()]),
       [['traceparent', parent]],
     );
+    assert.equal(span.sampled, false);
+    // Made when asked for (an HTTP call traced under the record): the parent's, unsampled.
+    const followed = trace.getSpanContext(span.context)!;
+    assert.equal(followed.traceId, '0af7651916cd43dd8448eb211c80319c');
+    assert.equal(followed.spanId, 'b7ad6b7169203331');
+    assert.equal(followed.traceFlags, TraceFlags.NONE);
+    assert.equal(followed.isRemote, true);
+    const withState = tracing.process(
+      {
+        topic: 't',
+        partition: 0,
+        offset: 3n,
+        key: null,
+        value: null,
+        headers: [header('traceparent', parent), header('tracestate', 'vendor=x')],
+      },
+      'g',
+    );
+    assert.deepEqual(
+      withState.headers().map((h) => [h.key, h.value!.toString()]),
+      [
+        ['traceparent', parent],
+        ['tracestate', 'vendor=x'],
+      ],
+    );
+    assert.equal(trace.getSpanContext(withState.context)!.traceState?.get('vendor'), 'x');
     const sampled = tracing.process(
       { topic: 't', partition: 0, offset: 2n, key: null, value: null, headers: [] },
       'g',
@@ -126,6 +153,10 @@ describe('MessageTracing', () => {
       '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01', // upper case
       '00-00000000000000000000000000000000-b7ad6b7169203331-01', // invalid trace id
       '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01', // invalid span id
+      // Not followed as unsampled either: checked as a whole before its flags are read.
+      '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-00',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-00',
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g',
       '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1', // short
       'zz-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     ];

@@ -65,28 +65,43 @@ function isHex(raw: Buffer, from: number, to: number): boolean {
   return true;
 }
 
-/** The remote span context a record's headers carry (and the headers carrying it), if valid. */
-function parentOf(
-  headers: readonly MessageHeader[],
-): { context: SpanContext; carried: MessageHeader[] } | undefined {
+/** `raw[from, to)` all '0' (an invalid, all-zero id). */
+function isZeros(raw: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (raw[i] !== 0x30) return false;
+  return true;
+}
+
+/**
+ * The record's `traceparent` header when it is well formed (version 00, lower-case hex ids, neither
+ * all zeros), checked on its bytes: no string is made here.
+ */
+function validTraceparent(headers: readonly MessageHeader[]): MessageHeader | undefined {
   const header = lastHeader(headers, TRACEPARENT_HEADER);
   const raw = header?.value;
   if (!raw || raw.length !== TRACEPARENT_LENGTH) return undefined;
   if (raw[0] !== 0x30 || raw[1] !== 0x30 || raw[2] !== DASH || raw[35] !== DASH || raw[52] !== DASH)
     return undefined;
   if (!isHex(raw, 3, 35) || !isHex(raw, 36, 52) || !isHex(raw, 53, 55)) return undefined;
-  const traceId = raw.toString('latin1', 3, 35);
-  const spanId = raw.toString('latin1', 36, 52);
-  if (traceId === INVALID_TRACE || spanId === INVALID_SPAN) return undefined;
-  const state = lastHeader(headers, TRACESTATE_HEADER);
-  const context: SpanContext = {
-    traceId,
-    spanId,
-    traceFlags: parseInt(raw.toString('latin1', 53, 55), 16) & TraceFlags.SAMPLED,
+  if (isZeros(raw, 3, 35) || isZeros(raw, 36, 52)) return undefined;
+  return header;
+}
+
+/** The sampled bit of a valid traceparent's flags (the low bit of its last hex digit). */
+function sampledFlag(raw: Buffer): boolean {
+  const digit = raw[54]!;
+  return ((digit <= 0x39 ? digit - 0x30 : digit - 0x57) & TraceFlags.SAMPLED) !== 0;
+}
+
+/** The remote span context of a valid traceparent header (and its tracestate, if any). */
+function remoteContext(traceparent: MessageHeader, state: MessageHeader | undefined): SpanContext {
+  const raw = traceparent.value!;
+  return {
+    traceId: raw.toString('latin1', 3, 35),
+    spanId: raw.toString('latin1', 36, 52),
+    traceFlags: sampledFlag(raw) ? TraceFlags.SAMPLED : TraceFlags.NONE,
     isRemote: true,
     ...(state?.value ? { traceState: createTraceState(state.value.toString('latin1')) } : {}),
   };
-  return { context, carried: state?.value ? [header!, state] : [header!] };
 }
 
 function contextHeaders(span: SpanContext): MessageHeader[] {
@@ -138,18 +153,45 @@ function carriesExactly(headers: readonly MessageHeader[], context: readonly Mes
   return found === context.length;
 }
 
-/** A started span (or an unsampled trace followed without one) and the context it makes current. */
+/**
+ * A started span, or an unsampled trace followed without one. The followed kind is what most records
+ * are at a low ratio, so it costs two small objects: its span context and OpenTelemetry context are
+ * made only when asked for (an HTTP call traced under it), and its headers are the parent's own.
+ */
 export class TraceSpan {
   private contextHeaders: MessageHeader[] | undefined;
+  private otelContext: Context | undefined;
+  private remote: SpanContext | undefined;
 
-  constructor(
+  private constructor(
     private readonly span: Span | undefined,
-    readonly context: Context,
-    private readonly spanContext: SpanContext,
-    /** Followed without a span: the parent's own headers go on unchanged. */
-    carried?: MessageHeader[],
+    /** Followed: the parent's traceparent (and tracestate) headers, carried on unchanged. */
+    private readonly carried: readonly MessageHeader[] | undefined,
+    parentContext: Context | undefined,
   ) {
-    this.contextHeaders = carried;
+    if (span !== undefined) {
+      this.remote = span.spanContext();
+      this.otelContext = trace.setSpan(parentContext ?? ROOT_CONTEXT, span);
+    }
+  }
+
+  /** A started span under `parent`. */
+  static started(span: Span, parent: Context): TraceSpan {
+    return new TraceSpan(span, undefined, parent);
+  }
+
+  /** An unsampled parent followed without a span: `carried` goes on to the outputs unchanged. */
+  static followed(traceparent: MessageHeader, tracestate: MessageHeader | undefined): TraceSpan {
+    return new TraceSpan(undefined, tracestate?.value ? [traceparent, tracestate] : [traceparent], undefined);
+  }
+
+  private get spanContext(): SpanContext {
+    return (this.remote ??= remoteContext(this.carried![0]!, this.carried![1]));
+  }
+
+  /** The OpenTelemetry context with this span (or the followed parent) current. */
+  get context(): Context {
+    return (this.otelContext ??= trace.setSpanContext(ROOT_CONTEXT, this.spanContext));
   }
 
   /**
@@ -164,12 +206,13 @@ export class TraceSpan {
 
   /** True when this record's trace is sampled (its spans are recorded and exported). */
   get sampled(): boolean {
+    if (this.span === undefined) return false; // followed: only unsampled parents are
     return (this.spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
   }
 
   /** The headers that carry this span's context to the next hop (computed once). */
   headers(): readonly MessageHeader[] {
-    return (this.contextHeaders ??= contextHeaders(this.spanContext));
+    return this.carried ?? (this.contextHeaders ??= contextHeaders(this.spanContext));
   }
 
   setAttributes(attributes: Attributes): void {
@@ -236,16 +279,16 @@ export class MessageTracing {
    *
    * A parent that was not sampled is followed without making a span (parent-based sampling would
    * make a non-recording one): the work runs in the parent's context, so anything it traces (an HTTP
-   * call) stays unsampled too, and the outputs carry the parent's context on. That is most records
-   * at a low ratio, and costs a header parse.
+   * call) stays unsampled too, and the outputs carry the parent's headers on. That is most records
+   * at a low ratio: it costs a check of the header's bytes and no span, string or context.
    */
   process(message: ConsumedMessage, group: string): TraceSpan {
-    const found = parentOf(message.headers);
-    const parent = found?.context;
-    if (parent !== undefined && !(parent.traceFlags & TraceFlags.SAMPLED)) {
-      return new TraceSpan(undefined, trace.setSpanContext(ROOT_CONTEXT, parent), parent, found!.carried);
-    }
-    const parentContext = parent ? trace.setSpanContext(ROOT_CONTEXT, parent) : ROOT_CONTEXT;
+    const traceparent = validTraceparent(message.headers);
+    const state = traceparent && lastHeader(message.headers, TRACESTATE_HEADER);
+    if (traceparent && !sampledFlag(traceparent.value!)) return TraceSpan.followed(traceparent, state);
+    const parentContext = traceparent
+      ? trace.setSpanContext(ROOT_CONTEXT, remoteContext(traceparent, state))
+      : ROOT_CONTEXT;
     const attributes: Attributes = {
       [MESSAGING_SYSTEM]: 'kafka',
       [MESSAGING_OPERATION_TYPE]: 'process',
@@ -276,12 +319,12 @@ export class MessageTracing {
     for (const record of records) {
       if (!record.sampled) continue;
       const span = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, record.context);
-      spans.push(new TraceSpan(span, record.context, span.spanContext()));
+      spans.push(TraceSpan.started(span, record.context));
     }
     return { end: (error?: unknown) => spans.forEach((span) => span.end(error)) };
   }
 
   private started(span: Span, parent: Context): TraceSpan {
-    return new TraceSpan(span, trace.setSpan(parent, span), span.spanContext());
+    return TraceSpan.started(span, parent);
   }
 }
