@@ -271,7 +271,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     const script = join(dir, 'load.sql');
     writeFileSync(script, pgbenchScript(table, seq));
 
-    const seconds = options.quick ? 8 : 20;
+    const seconds = options.quick ? 5 : 20;
     const figures: BenchFigure[] = [];
     for (const rate of [1000, 5000]) {
       const atSource: number[] = [];
@@ -329,7 +329,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     }
 
     // Maximum: a backlog drained.
-    const backlog = options.quick ? 20_000 : 60_000;
+    const backlog = options.quick ? 10_000 : 60_000;
     const drains: number[] = [];
     for (let run = 0; run < options.runs; run++) {
       await fetch(`${sourceApp.url}/pause`, { method: 'POST' });

@@ -115,7 +115,7 @@ async function replay(
 }
 
 export async function benchReplay(options: ReplayBenchOptions): Promise<BenchFigure[]> {
-  const records = options.quick ? 100_000 : 200_000;
+  const records = options.quick ? 50_000 : 200_000;
   const kafka = createKafkaClient(
     kafkaConfigSchema.parse({
       brokers: stackAddresses().kafkaBrokers,

@@ -167,7 +167,7 @@ export async function benchSchemaRegistry(opts: SchemaRegistryBenchOptions): Pro
     const ids: number[] = [];
     for (let i = 0; i < 50; i++)
       ids.push(await register(url, `bench-lookup-${i}-value`, benchSchema(`Lookup${i}`, 4)));
-    const seconds = opts.quick ? 2 : 5;
+    const seconds = opts.quick ? 1 : 5;
     await lookupsPerSecond(url, ids, 32, 1, 'http'); // warm-up: JIT, connections, cache
     for (let run = 0; run < opts.runs; run++) {
       lookups.push(Math.round(await lookupsPerSecond(url, ids, 32, seconds, 'http')));

@@ -120,8 +120,8 @@ async function sinkRun(
 }
 
 export async function benchSinkHttp(options: SinkHttpBenchOptions): Promise<BenchFigure[]> {
-  const total = options.quick ? 10_000 : 50_000;
-  const baselineTotal = Math.min(total, 10_000);
+  const total = options.quick ? 5_000 : 50_000;
+  const baselineTotal = Math.min(total, options.quick ? 2_000 : 10_000);
   const harness = new SinkHttpHarness();
   await harness.start();
   const server = new CountingServer();

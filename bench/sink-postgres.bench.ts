@@ -148,8 +148,8 @@ async function singleRowLoop(db: Client, rows: number): Promise<number> {
 }
 
 export async function benchSinkPostgres(options: SinkPostgresBenchOptions): Promise<BenchFigure[]> {
-  const total = options.quick ? 50_000 : 200_000;
-  const baselineRows = options.quick ? 5_000 : 20_000;
+  const total = options.quick ? 20_000 : 200_000;
+  const baselineRows = options.quick ? 2_000 : 20_000;
   const input = await preload(total);
   const db = await sinkDatabase();
   const sink: number[] = [];

@@ -208,7 +208,7 @@ async function restore(admin: Admin, input: string, records: number, storage: St
 }
 
 export async function benchStateful(options: StatefulBenchOptions): Promise<BenchFigure[]> {
-  const total = options.quick ? 50_000 : 200_000;
+  const total = options.quick ? 20_000 : 200_000;
   const kafka = createKafkaClient({ ...kafkaConfig, clientId: 'sluice-bench-stateful' });
   const admin = kafka.admin();
   await admin.connect();

@@ -26,7 +26,7 @@ const traceparent = (ratio: number) => (i: number) => ({
 });
 
 export async function benchTracing(options: TracingBenchOptions): Promise<BenchFigure[]> {
-  const total = options.quick ? 50_000 : 200_000;
+  const total = options.quick ? 20_000 : 200_000;
   const kafka = createKafkaClient({ ...kafkaConfig, clientId: 'sluice-bench-tracing' });
   const admin = kafka.admin();
   await admin.connect();

@@ -7,6 +7,7 @@ import { type LogEntry, logLevel } from 'kafkajs';
 import { ConfigError } from '@sluice/errors';
 import { kafkaConfigSchema } from '../config/kafka-config';
 import { createKafkaClient, toKafkaJsConfig } from './create-kafka-client';
+import { kafkajsConsoleLog } from './kafkajs-log';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
@@ -33,9 +34,18 @@ describe('toKafkaJsConfig', () => {
       sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'p' },
       connectionTimeout: 10_000,
       requestTimeout: 30_000,
-      retry: { retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000, multiplier: 2, factor: 0.2 },
+      retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 30_000, multiplier: 2, factor: 0.2 },
       logLevel: logLevel.WARN,
+      logCreator: kafkajsConsoleLog,
     });
+    const tuned = toKafkaJsConfig(
+      kafkaConfigSchema.parse({
+        brokers: ['a:9092'],
+        retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 900 },
+      }),
+    );
+    assert.equal(tuned.retry?.initialRetryTime, 50, "kafkajs's own names, so a setting is not ignored");
+    assert.equal(tuned.retry?.maxRetryTime, 900);
     assert.notEqual(mapped.brokers, config.brokers, 'the caller keeps its own array');
     assert.deepEqual(config, frozen);
   });

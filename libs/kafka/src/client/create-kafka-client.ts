@@ -7,12 +7,14 @@ import {
 } from 'kafkajs';
 import { type KafkaConfig, type KafkaSaslConfig } from '../config/kafka-config';
 import { readTlsFiles } from './tls-files';
+import { kafkajsConsoleLog } from './kafkajs-log';
 import { silenceKafkajsTimerWarning } from './kafkajs-timer-warning';
 
 export interface KafkaClientOptions {
   /**
    * Receives kafkajs's log entries (e.g. a pino adapter from the observability lib). Default:
-   * kafkajs's own console logger. Either way only entries at `config.logLevel` or above arrive.
+   * kafkajs's console lines with its expected retries demoted to DEBUG (kafkajsConsoleLog). Either
+   * way only entries at `config.logLevel` or above arrive.
    */
   logCreator?: logCreator;
   /** Where the Kafka settings sit in the configuration, for error messages. Default `kafka`. */
@@ -59,9 +61,16 @@ export function toKafkaJsConfig(config: KafkaConfig, options: KafkaClientOptions
     sasl: config.sasl && toSaslOptions(config.sasl),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
-    retry: { ...config.retry },
+    // kafkajs's names: it would ignore `initialRetryTimeMs` / `maxRetryTimeMs` and use its defaults.
+    retry: {
+      retries: config.retry.retries,
+      initialRetryTime: config.retry.initialRetryTimeMs,
+      maxRetryTime: config.retry.maxRetryTimeMs,
+      multiplier: config.retry.multiplier,
+      factor: config.retry.factor,
+    },
     logLevel: LOG_LEVELS[config.logLevel],
-    ...(options.logCreator && { logCreator: options.logCreator }),
+    logCreator: options.logCreator ?? kafkajsConsoleLog,
   };
 }
 
