@@ -27,7 +27,7 @@ export interface ProducerOptions {
 }
 
 /** First retry of a transactional producer's failed send (then doubling, as every kafkajs retry). */
-export const TRANSACTIONAL_FIRST_RETRY_MS = 20;
+export const TRANSACTIONAL_FIRST_RETRY_MS = 5;
 
 /**
  * kafkajs producer settings for Sluice's producers. Separate from `createProducer` so the choices
@@ -51,7 +51,9 @@ export function producerConfig(options: ProducerOptions = {}): ProducerConfig {
       // A transaction's first send right after the previous commit often meets
       // CONCURRENT_TRANSACTIONS (the coordinator is still writing the commit markers). kafkajs
       // retries it like any failure, after the client's initial retry time (300 ms by default): a
-      // stall every few transactions. The Java producer retries that case after 20 ms.
+      // stall every few transactions. The Java producer retries that case after 20 ms; a local
+      // coordinator writes its markers in a few ms, and every hop of a pipeline pays this wait once
+      // per transaction, so 5 ms (then 10, 20, …).
       ...(options.transactionalId !== undefined && { initialRetryTime: TRANSACTIONAL_FIRST_RETRY_MS }),
     },
     ...(options.transactionalId !== undefined && { transactionalId: options.transactionalId }),
