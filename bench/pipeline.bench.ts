@@ -104,7 +104,19 @@ function pgbench(
   seconds: number,
 ): Promise<PgbenchRun> {
   const args = ['-n', '-h', postgres.host, '-p', String(postgres.port), '-U', postgres.user];
-  args.push('-c', String(PGBENCH_CLIENTS), '-j', '2', '-R', String(rate), '-T', String(seconds), '-f', script, 'source');
+  args.push(
+    '-c',
+    String(PGBENCH_CLIENTS),
+    '-j',
+    '2',
+    '-R',
+    String(rate),
+    '-T',
+    String(seconds),
+    '-f',
+    script,
+    'source',
+  );
   return new Promise((resolve, reject) => {
     execFile(
       'pgbench',
@@ -286,7 +298,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       const p99: number[] = [];
       const p999: number[] = [];
       for (let run = 0; run < options.runs; run++) {
-        await pgbench(stack.postgres, script, rate, 2); // warm-up at the rate
+        await pgbench(stack.postgres, script, rate, options.quick ? 1 : 2); // warm-up at the rate
         const before = await scrape(sinkApp);
         const { rows: clock } = await sink.query<{ now: Date }>('SELECT clock_timestamp() AS now');
         const windowStart = clock[0]!.now;

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
-import { jsonOutput, runSluice, stackAddresses, uniqueName } from '@sluice/test-support';
+import {
+  deleteTopicsIfPresent,
+  jsonOutput,
+  runSluice,
+  stackAddresses,
+  uniqueName,
+} from '@sluice/test-support';
 
 const { kafkaBrokers, registryUrl } = stackAddresses();
 const dir = mkdtempSync(join(tmpdir(), 'sluice-cli-connection-files-'));
@@ -66,7 +72,7 @@ describe('sluice --config / --kafka-config', () => {
   });
 
   after(async () => {
-    await admin.deleteTopics({ topics: [topic, `${group}.dlq`] }).catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [topic, `${group}.dlq`]);
     await admin.disconnect();
   });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { uniqueName, untilConsumed } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -48,9 +48,7 @@ describe('transformer: exactly-once across kill -9', () => {
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await admin
-      .deleteTopics({ topics: [input, t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`] })
-      .catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [input, t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
     await admin.disconnect();
   });
 

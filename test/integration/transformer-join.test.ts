@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, createProducer, TopicProvisioner } from '@sluice/kafka';
 import { RecordEncoder } from '@sluice/schema';
-import { uniqueName, untilConsumed } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   kafkaConfig,
@@ -100,9 +100,7 @@ describe('transformer: join orders with customers while customers change', () =>
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     await producer.disconnect();
-    await admin
-      .deleteTopics({ topics: [orders, customers, ...outputs, ...groups.map((g) => `${g}.dlq`)] })
-      .catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [orders, customers, ...outputs, ...groups.map((g) => `${g}.dlq`)]);
     await admin.disconnect();
   });
 
@@ -271,7 +269,7 @@ describe('transformer: a co-partitioned join', () => {
   after(async () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await producer.disconnect();
-    await admin.deleteTopics({ topics: [orders, customers, output, `${group}.dlq`] }).catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [orders, customers, output, `${group}.dlq`]);
     await admin.disconnect();
   });
 

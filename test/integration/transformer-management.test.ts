@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import { type Admin } from 'kafkajs';
 import { TopicProvisioner } from '@sluice/kafka';
-import { uniqueName } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -78,7 +78,7 @@ describe('management API on the transformer (exactly-once)', () => {
       app.kill('SIGTERM');
       await new Promise((r) => app!.once('exit', r));
     }
-    await admin.deleteTopics({ topics: [input, ...outputTopics, `${group}.dlq`] }).catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [input, ...outputTopics, `${group}.dlq`]);
     await admin.disconnect();
   });
 

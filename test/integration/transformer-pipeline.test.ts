@@ -8,7 +8,7 @@ import { type ChildProcess } from 'node:child_process';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
 import { readDeadLetterHeaders, headersFromMap } from '@sluice/stream';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { deleteTopicsIfPresent, stackAddresses, uniqueName } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -64,9 +64,7 @@ describe('transformer: unwrap + mask + route over Avro change events', () => {
       app.kill('SIGTERM');
       await new Promise((r) => app!.once('exit', r));
     }
-    await admin
-      .deleteTopics({ topics: [input, t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`] })
-      .catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [input, t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
     await admin.disconnect();
   });
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { type CliRun, jsonOutput, runSluice, uniqueName } from '@sluice/test-support';
+import { type CliRun, deleteTopicsIfPresent, jsonOutput, runSluice, uniqueName } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -114,9 +114,13 @@ describe('sluice dlq redrive on the transformer (a fixed pipeline)', { timeout: 
 
   after(async () => {
     await stop();
-    await admin
-      .deleteTopics({ topics: [input, output, `${group}.dlq`, `${group}.dlq.parked`, `${group}.dlq.audit`] })
-      .catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [
+      input,
+      output,
+      `${group}.dlq`,
+      `${group}.dlq.parked`,
+      `${group}.dlq.audit`,
+    ]);
     await admin.disconnect();
   });
 

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
 import { RecordDecoder } from '@sluice/schema';
-import { readCommitted, uniqueName, untilConsumed } from '@sluice/test-support';
+import { deleteTopicsIfPresent, readCommitted, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -91,11 +91,12 @@ class WindowedCounts {
 
   async tearDown(): Promise<void> {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await this.admin
-      .deleteTopics({
-        topics: [this.input, this.output, `${this.group}-counts-changelog`, `${this.group}.dlq`],
-      })
-      .catch(() => undefined);
+    await deleteTopicsIfPresent(this.admin, [
+      this.input,
+      this.output,
+      `${this.group}-counts-changelog`,
+      `${this.group}.dlq`,
+    ]);
     await this.admin.disconnect();
     rmSync(this.stateDir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { readCommitted, uniqueName, untilConsumed } from '@sluice/test-support';
+import { deleteTopicsIfPresent, readCommitted, uniqueName, untilConsumed } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -54,7 +54,7 @@ describe('transformer: dedupe state exactly once across kill -9', () => {
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await admin.deleteTopics({ topics: [input, output, changelog, `${group}.dlq`] }).catch(() => undefined);
+    await deleteTopicsIfPresent(admin, [input, output, changelog, `${group}.dlq`]);
     await admin.disconnect();
   });
 

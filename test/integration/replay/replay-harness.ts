@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, kafkaConfigSchema, type RangeRecord } from '@sluice/kafka';
-import { PROJECT_ROOT, readCommitted, stackAddresses } from '@sluice/test-support';
+import { deleteTopicsIfPresent, PROJECT_ROOT, readCommitted, stackAddresses } from '@sluice/test-support';
 
 export class ReplayBed {
   readonly topics: string[] = [];
@@ -39,7 +39,7 @@ export class ReplayBed {
   }
 
   async close(): Promise<void> {
-    await this.admin.deleteTopics({ topics: this.topics }).catch(() => undefined);
+    await deleteTopicsIfPresent(this.admin, this.topics);
     await this.admin.disconnect();
   }
 }

@@ -18,7 +18,7 @@ import {
 } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordEncoder } from '@sluice/schema';
 import { readDeadLetterHeaders, type DeadLetterInfo, headersFromMap, type HeaderMap } from '@sluice/stream';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { deleteTopicsIfPresent, stackAddresses, uniqueName } from '@sluice/test-support';
 
 export { freePort } from '@sluice/test-support';
 import { verifySluiceSignature } from '../../../examples/sink-http/verify-signature';
@@ -168,7 +168,7 @@ export class SinkHttpHarness {
 
   async close(): Promise<void> {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await this.admin.deleteTopics({ topics: this.topics }).catch(() => undefined);
+    await deleteTopicsIfPresent(this.admin, this.topics);
     await this.admin.disconnect();
   }
 }

@@ -10,7 +10,13 @@ import {
   type RangeRecord,
   TopicProvisioner,
 } from '@sluice/kafka';
-import { readCommitted, stackAddresses, uniqueName, untilConsumed } from '@sluice/test-support';
+import {
+  deleteTopicsIfPresent,
+  readCommitted,
+  stackAddresses,
+  uniqueName,
+  untilConsumed,
+} from '@sluice/test-support';
 
 export const kafkaConfig: KafkaConfig = kafkaConfigSchema.parse({
   brokers: stackAddresses().kafkaBrokers,
@@ -135,7 +141,7 @@ export class StreamHarness {
   }
 
   async close(): Promise<void> {
-    await this.admin?.deleteTopics({ topics: this.topics }).catch(() => undefined);
+    if (this.admin) await deleteTopicsIfPresent(this.admin, this.topics);
     await this.admin?.disconnect();
   }
 }

@@ -48,8 +48,6 @@ export interface ConsumedMessage {
 // propagator's generic carrier handling and baggage pass cost more than the record's own work.
 const TRACEPARENT_LENGTH = 55;
 const DASH = 0x2d;
-const INVALID_TRACE = '00000000000000000000000000000000';
-const INVALID_SPAN = '0000000000000000';
 
 function lastHeader(headers: readonly MessageHeader[], key: string): MessageHeader | undefined {
   for (let i = headers.length - 1; i >= 0; i--) if (headers[i]!.key === key) return headers[i];
