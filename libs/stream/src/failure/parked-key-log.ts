@@ -41,6 +41,8 @@ export class ParkedKeyLog {
       groupId: `${this.topic}.reader-${randomUUID()}`,
       allowAutoTopicCreation: false,
       readUncommitted: false,
+      // A stop waits for the fetch in flight: kafkajs's 5 s default held every shutdown that long.
+      maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
     // Also after batches of control records or aborted markers only, which reach no eachBatch.
