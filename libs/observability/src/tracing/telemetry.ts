@@ -35,7 +35,7 @@ export interface Telemetry {
   readonly recordKeys: boolean;
   /** HTTP client calls become spans: records' work must run in their (even unsampled) context. */
   readonly httpClientSpans: boolean;
-  /** Exports what is buffered and stops the SDK (call on shutdown). */
+  /** Exports what is buffered (for 2 s at most) and stops the SDK (call on shutdown). */
   shutdown(): Promise<void>;
 }
 
@@ -136,11 +136,21 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     httpClientSpans: options.httpClientSpans ?? false,
     shutdown: async () => {
       current = INACTIVE;
-      await sdk.shutdown().catch(() => undefined);
+      // The last spans get a bounded time: with the collector away the exporter's retries held
+      // every exit for ~8 s (source-postgres, measured), and a rollout waits on each pod.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        sdk.shutdown().catch(() => undefined),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())),
+      ]);
+      clearTimeout(timer);
     },
   };
   return current;
 }
+
+/** How long a shutdown waits for the SDK to export what it buffered. */
+const SHUTDOWN_FLUSH_MS = 2_000;
 
 /** The process's telemetry (inactive until `startTelemetry`). */
 export function telemetry(): Telemetry {
