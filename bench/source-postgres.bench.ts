@@ -140,15 +140,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
           eventsPending: number;
           confirmedLsn?: string;
         }>('/status');
-        const confirmed = status?.confirmedLsn ? Lsn.parse(status.confirmedLsn) : undefined;
-        if (
-          status &&
-          status.eventsPublished >= expected &&
-          status.eventsPending === 0 &&
-          confirmed !== undefined &&
-          !confirmed.isBefore(endpos)
-        )
-          return peakRss(app.pid!);
+        if (status && drained(status, expected, endpos)) return peakRss(app.pid!);
         if (Date.now() > deadline)
           throw new Error(`the source process did not drain: ${JSON.stringify(status)}`);
         await sleep(50);
@@ -338,6 +330,21 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
   }
 }
 
+/** Every event published and acknowledged, and the slot confirmed up to `endpos`. */
+function drained(
+  status: { eventsPublished: number; eventsPending: number; confirmedLsn?: string },
+  expected: number,
+  endpos: Lsn,
+): boolean {
+  const confirmed = status.confirmedLsn ? Lsn.parse(status.confirmedLsn) : undefined;
+  return (
+    status.eventsPublished >= expected &&
+    status.eventsPending === 0 &&
+    confirmed !== undefined &&
+    !confirmed.isBefore(endpos)
+  );
+}
+
 /** Seconds from the source streaming until Kafka acknowledged `expected` events up to `endpos`. */
 async function drain(
   app: ConnectorApp<RunningSource>,
@@ -351,14 +358,7 @@ async function drain(
     const status = app.connector.status();
     if (status.phase !== 'streaming' && status.phase !== 'paused')
       throw new Error(`source left streaming: ${status.phase} ${status.lastError?.message ?? ''}`);
-    const confirmed = status.confirmedLsn ? Lsn.parse(status.confirmedLsn) : undefined;
-    if (
-      status.eventsPublished >= expected &&
-      status.eventsPending === 0 &&
-      confirmed !== undefined &&
-      !confirmed.isBefore(endpos)
-    )
-      break;
+    if (drained(status, expected, endpos)) break;
     if (polls % 50 === 0) maxRss = Math.max(maxRss, process.memoryUsage().rss);
     if (Number(process.hrtime.bigint() - started) > 300e9)
       throw new Error('the source did not drain in 5 min');

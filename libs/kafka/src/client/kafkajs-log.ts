@@ -7,7 +7,7 @@ const CONCURRENT_TRANSACTIONS =
 /**
  * A transaction's first send right after the previous commit meets CONCURRENT_TRANSACTIONS while
  * the coordinator writes the commit markers; the broker expects the client to retry, and kafkajs
- * does (createProducer's first retry after 20 ms) — but logs each at ERROR, twice. Under load that
+ * does (createProducer's first retry after TRANSACTIONAL_FIRST_RETRY_MS) — but logs each at ERROR, twice. Under load that
  * is a pair of error lines per transaction for something that is no error: they go to DEBUG.
  */
 function isExpectedRetry(entry: object): boolean {
