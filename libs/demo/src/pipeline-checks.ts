@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Client } from 'pg';
+import { createConsumer } from '@sluice/kafka';
 import { DEMO_TABLES, type DemoTable, type SampleDatabase, tableRows } from './sample-database';
 
 /** The outcome of one end-of-run check. */
@@ -49,7 +50,7 @@ export async function recordCoordinates(kafka: Kafka, topic: string): Promise<Se
     const end = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
     const start = new Map(offsets.map((o) => [o.partition, BigInt(o.low)]));
     const coordinates = new Set<string>();
-    const consumer = kafka.consumer({ groupId: `sluice-demo-check-${Date.now()}`, readUncommitted: false });
+    const consumer = createConsumer(kafka, { groupId: `sluice-demo-check-${Date.now()}` });
     await consumer.connect();
     try {
       const reached = new Map<number, bigint>();

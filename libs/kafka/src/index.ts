@@ -20,6 +20,12 @@ export {
 } from './client/kafka-tls-check';
 export { createProducer, producerConfig, type ProducerOptions } from './producer/create-producer';
 export {
+  createConsumer,
+  consumerConfig,
+  DEFAULT_FETCH_MAX_WAIT_MS,
+  type ConsumerOptions,
+} from './consumer/create-consumer';
+export {
   RenewingProducer,
   ProducerUnavailableError,
   type RenewingProducerOptions,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type KafkaMessage } from 'kafkajs';
-import { createKafkaClient, type KafkaConfig } from '@sluice/kafka';
+import { createConsumer, createKafkaClient, type KafkaConfig } from '@sluice/kafka';
 import {
   basicAuthorization,
   ConfluentSchemaRegistryClient,
@@ -59,7 +59,7 @@ export async function recordTopic(options: RecordOptions): Promise<RecordedInput
 
   const kafka = createKafkaClient(options.kafka);
   const groupId = `sluice-record-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const consumer = createConsumer(kafka, { groupId });
   const messages: Array<{ partition: number; message: KafkaMessage }> = [];
   await consumer.connect();
   try {

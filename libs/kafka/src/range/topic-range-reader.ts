@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
+import { createConsumer } from '../consumer/create-consumer';
 import { resolveRange } from './range-resolution';
 import { type KafkaRecordHeaders, type PartitionRange, type RangeRecord } from './topic-range';
 
@@ -65,11 +66,8 @@ export async function readTopicRange(
   await admin.connect();
   let consumer: Consumer | undefined;
   try {
-    consumer = kafka.consumer({
+    consumer = createConsumer(kafka, {
       groupId,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-      maxWaitTimeInMs: 500,
       ...(options.maxBytesPerPartition !== undefined && {
         maxBytesPerPartition: options.maxBytesPerPartition,
       }),

@@ -1,5 +1,5 @@
 import { type Admin, type Kafka } from 'kafkajs';
-import { offsetResetMetadata } from '@sluice/kafka';
+import { createConsumer, offsetResetMetadata } from '@sluice/kafka';
 import { GroupActiveError } from '../replay-errors';
 import { type GroupResetPlan, groupIsIdle } from './group-reset-plan';
 
@@ -23,7 +23,7 @@ export async function resetGroupOffsets(
   if (!groupIsIdle(now)) throw new GroupActiveError(plan.group, now.state, now.members);
   if (plan.steps.length === 0) return;
 
-  const consumer = kafka.consumer({ groupId: plan.group, allowAutoTopicCreation: false });
+  const consumer = createConsumer(kafka, { groupId: plan.group });
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: plan.topic });

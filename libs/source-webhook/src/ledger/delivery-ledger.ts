@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, type Kafka } from 'kafkajs';
 import { withDeadline } from '@sluice/errors';
+import { createConsumer } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 
 /** The record header naming a webhook's delivery, `<endpoint>:<delivery id>`: what the ledger reads back. */
@@ -81,13 +82,10 @@ export class DeliveryLedger {
     const caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
     this.markIfCaughtUp();
     // A group of its own per process, never committed: every replica reads every partition.
-    const consumer = this.kafka.consumer({
+    const consumer = createConsumer(this.kafka, {
       groupId: `sluice-webhook-ledger-${randomUUID()}`,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      // A stop waits for the fetch in flight: a long poll of kafkajs's default 5 s held every
-      // SIGTERM that long. Records still come back as soon as they are written.
-      maxWaitTimeInMs: 500,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
     });
     this.consumer = consumer;
     await consumer.connect();

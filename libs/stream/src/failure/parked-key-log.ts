@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Kafka } from 'kafkajs';
-import { createProducer, RenewingProducer } from '@sluice/kafka';
+import { createConsumer, createProducer, RenewingProducer } from '@sluice/kafka';
 import { headersToMap } from '../dead-letter/record-headers';
 import { type TopicPartition } from '../delivery/partition-delivery';
 import { decodeParkedMarker, parkedTopicFor, releaseMarker } from './parked-key-record';
@@ -37,13 +37,7 @@ export class ParkedKeyLog {
     const kafka = this.kafka;
     this.producer = new RenewingProducer(() => createProducer(kafka));
     await this.producer.connect();
-    const consumer = this.kafka.consumer({
-      groupId: `${this.topic}.reader-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-      // A stop waits for the fetch in flight: kafkajs's 5 s default held every shutdown that long.
-      maxWaitTimeInMs: 500,
-    });
+    const consumer = createConsumer(this.kafka, { groupId: `${this.topic}.reader-${randomUUID()}` });
     this.consumer = consumer;
     // Also after batches of control records or aborted markers only, which reach no eachBatch.
     consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {

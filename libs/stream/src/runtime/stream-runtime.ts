@@ -7,6 +7,7 @@ import {
   type KafkaMessage,
 } from 'kafkajs';
 import {
+  createConsumer,
   createKafkaClient,
   type KafkaClientOptions,
   type KafkaConfig,
@@ -316,13 +317,11 @@ export class StreamRuntime<O = OutputRecord> {
     this.strategy = this.options.delivery?.(context) ?? (this.kafkaDelivery(context) as DeliveryStrategy<O>);
     await this.strategy.start();
 
-    const consumer = kafka.consumer({
+    const consumer = createConsumer(kafka, {
       groupId: config.group,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      maxWaitTimeInMs: config.fetchMaxWaitMs,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      fetchMaxWaitMs: config.fetchMaxWaitMs,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Kafka } from 'kafkajs';
+import { createConsumer } from '@sluice/kafka';
 
 export interface ChangelogRange {
   /** First offset to read (the partition's low watermark). */
@@ -48,11 +49,10 @@ export class ChangelogReader {
     onProgress?: (position: bigint) => void,
   ): Promise<void> {
     if (range.from >= range.to) return;
-    const consumer = this.kafka.consumer({
+    // A restore ends on reaching the end offset; a shorter wait notices a quiet end sooner.
+    const consumer = createConsumer(this.kafka, {
       groupId: `${topic}.restore-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-      maxWaitTimeInMs: 200,
+      fetchMaxWaitMs: 200,
     });
     let settle!: { resolve: () => void; reject: (e: unknown) => void };
     const finished = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));

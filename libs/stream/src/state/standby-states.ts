@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Consumer, type Kafka } from 'kafkajs';
+import { createConsumer } from '@sluice/kafka';
 import { changelogTopicFor } from './changelog-topic';
 import { PartitionState } from './partition-state';
 import { type StateDirectory } from './state-directory';
@@ -44,12 +45,7 @@ export class StandbyStates {
   async start(): Promise<void> {
     for (const store of this.stores) {
       const changelog = changelogTopicFor(this.group, store);
-      const consumer = this.kafka.consumer({
-        groupId: `${changelog}.standby-${randomUUID()}`,
-        allowAutoTopicCreation: false,
-        readUncommitted: false,
-        maxWaitTimeInMs: 500,
-      });
+      const consumer = createConsumer(this.kafka, { groupId: `${changelog}.standby-${randomUUID()}` });
       this.consumers.push(consumer);
       // Batches of transaction markers only reach no eachBatch: the position moves past them here.
       consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {

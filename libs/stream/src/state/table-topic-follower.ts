@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { RetriableError } from '@sluice/errors';
+import { createConsumer } from '@sluice/kafka';
 
 /** One record of a followed table topic, as read committed. */
 export interface TableTopicRecord {
@@ -38,11 +39,9 @@ export class TableTopicFollower {
     if (this.consumer) return;
     for (const p of await this.admin.fetchTopicOffsets(this.topic))
       this.positions.set(p.partition, BigInt(p.low));
-    const consumer = this.kafka.consumer({
+    const consumer = createConsumer(this.kafka, {
       groupId: `${this.topic}.table-${randomUUID()}`,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-      maxWaitTimeInMs: 100,
+      fetchMaxWaitMs: 100,
     });
     this.consumer = consumer;
     // Also after batches of transaction markers only, which reach no eachBatch.

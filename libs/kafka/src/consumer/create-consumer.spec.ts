@@ -1,0 +1,31 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { consumerConfig } from './create-consumer';
+
+describe('consumerConfig', () => {
+  it('reads committed records only, never creates topics and waits 500 ms for a fetch', () => {
+    assert.deepEqual(consumerConfig({ groupId: 'sluice-transformer' }), {
+      groupId: 'sluice-transformer',
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 500,
+    });
+  });
+
+  it('passes the session, heartbeat, fetch wait and fetch size under kafkajs names', () => {
+    const options = {
+      groupId: 'g',
+      fetchMaxWaitMs: 100,
+      sessionTimeoutMs: 10_000,
+      heartbeatIntervalMs: 1_000,
+      maxBytesPerPartition: 65_536,
+    };
+    const copy = { ...options };
+    const config = consumerConfig(options);
+    assert.equal(config.maxWaitTimeInMs, 100);
+    assert.equal(config.sessionTimeout, 10_000);
+    assert.equal(config.heartbeatInterval, 1_000);
+    assert.equal(config.maxBytesPerPartition, 65_536);
+    assert.deepEqual(options, copy);
+  });
+});

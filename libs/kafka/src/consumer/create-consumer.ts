@@ -1,0 +1,44 @@
+import { type Consumer, type ConsumerConfig, type Kafka } from 'kafkajs';
+
+export interface ConsumerOptions {
+  groupId: string;
+  /**
+   * How long the broker may hold a fetch that has no records yet, in ms. Default 500 (the Java
+   * consumer's `fetch.max.wait.ms`). kafkajs's own default is 5 s, and a consumer's stop waits for
+   * the fetch in flight: every shutdown of a quiet consumer took that long. Records still come back
+   * as soon as they are written; a lower wait only adds empty fetches on an idle topic.
+   */
+  fetchMaxWaitMs?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** Upper bound of one partition's data in a fetch, in bytes. Default: kafkajs's (1 MiB). */
+  maxBytesPerPartition?: number;
+}
+
+/** The fetch wait of every Sluice consumer unless its caller says otherwise. */
+export const DEFAULT_FETCH_MAX_WAIT_MS = 500;
+
+/**
+ * kafkajs consumer settings for Sluice's consumers. Separate from `createConsumer` so the choices
+ * can be checked without a broker; the caller's options are never mutated.
+ */
+export function consumerConfig(options: ConsumerOptions): ConsumerConfig {
+  return {
+    groupId: options.groupId,
+    // Only committed records: every Sluice producer writing to a topic another part reads is
+    // transactional, and aborted records must never reach a step, a sink or a state.
+    readUncommitted: false,
+    // Topics are provisioned declaratively (TopicProvisioner): a consumer naming a topic that does
+    // not exist is a mistake to report, not a topic to create with the broker's defaults.
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: options.fetchMaxWaitMs ?? DEFAULT_FETCH_MAX_WAIT_MS,
+    ...(options.sessionTimeoutMs !== undefined && { sessionTimeout: options.sessionTimeoutMs }),
+    ...(options.heartbeatIntervalMs !== undefined && { heartbeatInterval: options.heartbeatIntervalMs }),
+    ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
+  };
+}
+
+/** A consumer that reads committed records only, never creates topics, and stops within its fetch wait. */
+export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer {
+  return kafka.consumer(consumerConfig(options));
+}
