@@ -14,6 +14,9 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: no install script is needed to compile, and the `node` devDependency (the
 # project's pinned Node for local use) must not download a second Node into the image.
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# The fixes to dependencies (patches/README.md) that the postinstall applies outside the image.
+COPY patches ./patches
+RUN node node_modules/patch-package/index.js
 COPY tsconfig.json tsconfig.build.json ./
 COPY deploy/docker/tsconfig.image.json ./deploy/docker/
 COPY apps ./apps

@@ -5,5 +5,11 @@ set -e
 cd "$(dirname "$0")/.."
 if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "sluice: installing dependencies (npm ci)" >&2
+  # Its postinstall applies patches/ (fixes to dependencies, see patches/README.md).
   npm ci --no-audit --no-fund --loglevel=error
+elif [ -n "$(find patches -newer node_modules/.package-lock.json -name '*.patch')" ]; then
+  # A patch changed since the install: apply it without reinstalling.
+  echo "sluice: applying patches/ to node_modules" >&2
+  node node_modules/patch-package/index.js >/dev/null
+  touch node_modules/.package-lock.json
 fi
