@@ -20,9 +20,15 @@
 //    API receives until GET /status shows 100,000 items published and the stream waiting for its
 //    next poll: the API process reports the times of the first and the 200th request, and /status
 //    is asked every 10 ms from the 200th on (before, once a second: it costs the source a count of
-//    the keys its cursor remembers). Startup (spawn to first request) is reported apart. Then the topic is read once read_committed: 100,000 records and
-//    100,000 distinct keys expected. The process's peak RSS is VmHWM from /proc/<pid>/status.
-// Every topic a run creates (stream and offsets topics) is deleted at the end.
+//    the keys its cursor remembers). Startup (spawn to first request) is reported apart. Then the
+//    topic is read once read_committed: 100,000 records and 100,000 distinct keys expected. The
+//    process's peak RSS is VmHWM from /proc/<pid>/status.
+// 3. The Kafka client's ceiling: the records the source wrote (keys, Avro values, three headers),
+//    sent again in this process by a bare transactional kafkajs producer (`createProducer`, as the
+//    source's) in transactions of 5,000 (the source's most per transaction) into a fresh topic of
+//    3 partitions: no HTTP, no JSON, no Avro. Timed from the first send to the last commit. It
+//    bounds what any source on kafkajs can reach here.
+// Every topic a run creates (stream, offsets and resent topics) is deleted at the end.
 // Set SLUICE_BENCH_HTTP_POLL_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") to pass node
 // options to the source-http-poll processes, for profiling.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -31,7 +37,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
+import { type Kafka, type Message } from 'kafkajs';
+import { createKafkaClient, createProducer, kafkaConfigSchema } from '@sluice/kafka';
 import { freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure } from './support/bench-figure';
 
@@ -49,6 +56,8 @@ const PATH = '/next-link/items';
 const POLL_MAIN = join(__dirname, '..', 'apps', 'source-http-poll', 'src', 'main.js');
 const API_MAIN = join(__dirname, 'support', 'poll-api-server.js');
 const RUN_TIMEOUT_MS = 120_000;
+/** Records per transaction of the producer ceiling: the source's RECORDS_PER_TRANSACTION. */
+const RECORDS_PER_TRANSACTION = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -242,16 +251,45 @@ async function runSource(api: ApiProcess, topic: string, offsetsTopic: string): 
   }
 }
 
-/** Committed records of `topic` and their distinct keys. */
-async function committed(kafka: ReturnType<typeof createKafkaClient>, topic: string) {
+/** Committed records of `topic`, as messages to send again, and their distinct keys. */
+async function committed(kafka: Kafka, topic: string) {
   const keys = new Set<string>();
-  let records = 0;
+  const messages: Message[] = [];
   for (const partition of (await readCommitted(kafka, topic)).values())
     for (const r of partition) {
-      records++;
+      messages.push({ key: r.key, value: r.value, headers: r.headers });
       keys.add(r.key?.toString('base64') ?? '');
     }
-  return { records, keys: keys.size };
+  // In the API's order (ids ascending) as the source sent them, not partition by partition: one
+  // partition's 5,000 records in one batch would exceed the broker's message size.
+  messages.sort((a, b) => Buffer.compare(a.key as Buffer, b.key as Buffer));
+  return { records: messages.length, keys: keys.size, messages };
+}
+
+/** Records/s of a bare transactional kafkajs producer sending `messages` into `topic`, 5,000 per transaction. */
+async function producerCeiling(kafka: Kafka, topic: string, messages: Message[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = createProducer(kafka, { transactionalId: uniqueName('bench.http-poll-ceiling') });
+  await producer.connect();
+  try {
+    const start = performance.now();
+    for (let i = 0; i < messages.length; i += RECORDS_PER_TRANSACTION) {
+      const transaction = await producer.transaction();
+      await transaction.sendBatch({
+        topicMessages: [{ topic, messages: messages.slice(i, i + RECORDS_PER_TRANSACTION) }],
+      });
+      await transaction.commit();
+    }
+    return messages.length / ((performance.now() - start) / 1000);
+  } finally {
+    await producer.disconnect();
+  }
 }
 
 export async function benchSourceHttpPoll(options: SourceHttpPollBenchOptions): Promise<BenchFigure[]> {
@@ -265,6 +303,7 @@ export async function benchSourceHttpPoll(options: SourceHttpPollBenchOptions): 
   const topics: string[] = [];
   const figures = {
     ceiling: [] as number[],
+    producer: [] as number[],
     rate: [] as number[],
     startup: [] as number[],
     total: [] as number[],
@@ -290,12 +329,17 @@ export async function benchSourceHttpPoll(options: SourceHttpPollBenchOptions): 
       figures.total.push(s.total);
       figures.rss.push(s.rssMib);
       figures.missing.push(ITEMS - written.records);
+      const resent = uniqueName('bench.source-http-poll-resent');
+      topics.push(resent);
+      const producerRate = await producerCeiling(kafka, resent, written.messages);
+      figures.producer.push(producerRate);
       const ok = written.records === ITEMS && written.keys === ITEMS;
       process.stderr.write(
         `  run ${run + 1}: ceiling ${Math.round(c.items / c.seconds)} items/s (${c.seconds.toFixed(2)} s); ` +
           `source-http-poll ${Math.round(s.rate)} items/s (${(ITEMS / s.rate).toFixed(2)} s from the first request, ` +
           `startup ${s.startup.toFixed(2)} s, ${s.pages} pages), ${Math.round((100 * s.rate) / (c.items / c.seconds))}% of the ceiling; ` +
-          `peak RSS ${s.rssMib.toFixed(0)} MiB; committed ${written.records} records, ${written.keys} keys${ok ? '' : '  <-- MISMATCH'}\n`,
+          `peak RSS ${s.rssMib.toFixed(0)} MiB; committed ${written.records} records, ${written.keys} keys${ok ? '' : '  <-- MISMATCH'}; ` +
+          `bare kafkajs producer sending them again ${Math.round(producerRate)} records/s\n`,
       );
     }
   } finally {
@@ -320,6 +364,21 @@ export async function benchSourceHttpPoll(options: SourceHttpPollBenchOptions): 
       runs: figures.rate,
       baseline: { name: ceilingName, runs: figures.ceiling },
       goal: '>= 0.5x the ceiling',
+    },
+    {
+      name: `the Kafka client's ceiling: bare transactional kafkajs producer sending the same ${ITEMS.toLocaleString('en-US')} records again (${RECORDS_PER_TRANSACTION.toLocaleString('en-US')} per transaction), no HTTP/JSON/Avro`,
+      unit: 'records/s',
+      runs: figures.producer,
+      baseline: { name: ceilingName, runs: figures.ceiling },
+    },
+    {
+      name: 'source-http-poll beside the Kafka client ceiling',
+      unit: 'items/s',
+      runs: figures.rate,
+      baseline: {
+        name: 'bare transactional kafkajs producer, same records (above): records/s',
+        runs: figures.producer,
+      },
     },
     { name: 'same, startup (spawn to the first request)', unit: 's', runs: figures.startup },
     { name: 'same, spawn to all committed', unit: 's', runs: figures.total },
