@@ -22,6 +22,7 @@ import { pageItems } from './page-items';
 import { type PagePublisher } from './page-publisher';
 import { nextPage, pageUrl } from './pagination';
 import { PollFailedError, StreamRefusedError } from './poll-errors';
+import { pollDelayMs } from './poll-schedule';
 
 export type StreamPhase = 'starting' | 'waiting' | 'polling' | 'reconciling' | 'refused' | 'stopped';
 
@@ -159,8 +160,7 @@ export class PollStream {
         );
       }
       this.phaseNow = 'waiting';
-      const { intervalMs, jitterMs } = this.config.schedule;
-      const wait = intervalMs + Math.floor(Math.random() * (jitterMs + 1));
+      const wait = pollDelayMs(this.config.schedule);
       this.nextPollAt = Date.now() + wait;
       await systemClock.sleep(wait, signal).catch(() => undefined);
     }
