@@ -9,7 +9,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { Client } from 'pg';
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
@@ -47,7 +47,7 @@ async function startRegistryProcess(
       `logging: { level: warn }\n`,
   );
   const child = spawn(process.execPath, [MAIN], {
-    env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: file }),
+    env: appProcessEnv({ ...process.env, SLUICE_CONFIG: file }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

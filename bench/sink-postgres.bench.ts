@@ -12,7 +12,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { Client } from 'pg';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
 import { stackAddresses, uniqueName } from '@sluice/test-support';
@@ -91,7 +91,7 @@ async function sinkRun(db: Client, input: string, total: number, tracing: boolea
     }),
   );
   const child: ChildProcess = spawn(process.execPath, [SINK_MAIN, '--config', file], {
-    env: withAppNodeOptions(process.env),
+    env: appProcessEnv(process.env),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {

@@ -38,7 +38,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { type Kafka, type Message } from 'kafkajs';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { createKafkaClient, createProducer, kafkaConfigSchema } from '@sluice/kafka';
 import { freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure } from './support/bench-figure';
@@ -211,7 +211,7 @@ async function runSource(api: ApiProcess, topic: string, offsetsTopic: string): 
   const nodeArgs = (process.env.SLUICE_BENCH_HTTP_POLL_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const spawnedAt = wallNow();
   const child = spawn(process.execPath, [...nodeArgs, POLL_MAIN], {
-    env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: file }),
+    env: appProcessEnv({ ...process.env, SLUICE_CONFIG: file }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

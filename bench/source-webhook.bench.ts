@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import autocannon from 'autocannon';
 import { type Admin } from 'kafkajs';
 import { Pool } from 'undici';
@@ -262,7 +262,7 @@ async function startWebhook(topic: string): Promise<{ url: string; child: ChildP
   );
   const nodeArgs = (process.env.SLUICE_BENCH_WEBHOOK_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, WEBHOOK_MAIN], {
-    env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: file }),
+    env: appProcessEnv({ ...process.env, SLUICE_CONFIG: file }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -19,4 +19,7 @@ fi
 # As every Sluice launcher does (APP_NODE_OPTIONS in libs/config): a 32 MiB young generation instead
 # of Node's 128 MiB on a large host, ~100 MiB less resident memory; the caller's NODE_OPTIONS win.
 export NODE_OPTIONS="--max-semi-space-size=16${NODE_OPTIONS:+ $NODE_OPTIONS}"
+# Node's compile cache in /tmp (the only writable path; an emptyDir, so a restarted container of
+# the pod starts from it): a start after the first skips most compiling.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-/tmp/sluice-node-compile-cache}"
 exec node "$root/dist/apps/$app/src/main.js" "$@"

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 
 /**
  * A connector app as a child process (`node <main.js>` with SLUICE_CONFIG), started again after
@@ -23,7 +23,7 @@ export class AppChild {
     const file = join(this.dir, 'app.yaml');
     writeFileSync(file, JSON.stringify(this.config));
     this.child = spawn(process.execPath, [this.main], {
-      env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: file }),
+      env: appProcessEnv({ ...process.env, SLUICE_CONFIG: file }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (d: Buffer) => (this.out = (this.out + d.toString('utf8')).slice(-20_000));

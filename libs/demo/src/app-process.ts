@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 
 export interface AppProcessOptions {
   /** The app folder under dist/apps, e.g. `source-postgres`. */
@@ -50,7 +50,7 @@ export class AppProcess {
     mkdirSync(dirname(logFile), { recursive: true });
     const log = openSync(logFile, 'a');
     const child = spawn(process.execPath, [join(projectRoot, 'dist', 'apps', app, 'src', 'main.js')], {
-      env: withAppNodeOptions({ ...process.env, ...this.options.env, SLUICE_CONFIG: configFile }),
+      env: appProcessEnv({ ...process.env, ...this.options.env, SLUICE_CONFIG: configFile }),
       stdio: ['ignore', log, log],
     });
     closeSync(log);

@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { type Admin, type Kafka } from 'kafkajs';
 import {
   createKafkaClient,
@@ -118,7 +118,7 @@ export class SinkHttpHarness {
     const file = join(dir, 'sink-http.yaml');
     writeFileSync(file, JSON.stringify(config));
     const child = spawn(process.execPath, [SINK_HTTP_MAIN], {
-      env: withAppNodeOptions({ ...process.env, ...env, SLUICE_CONFIG: file }),
+      env: appProcessEnv({ ...process.env, ...env, SLUICE_CONFIG: file }),
       stdio: ['ignore', process.env.SLUICE_IT_APP_STDOUT ? 'inherit' : 'ignore', 'inherit'],
     });
     this.children.push(child);

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { type Admin, type IHeaders, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, kafkaConfigSchema, type KafkaConfig } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder, RecordEncoder } from '@sluice/schema';
@@ -316,7 +316,7 @@ export function startTransformer(config: Record<string, unknown>): ChildProcess 
   const file = join(dir, 'transformer.yaml');
   writeFileSync(file, JSON.stringify(config));
   return spawn(process.execPath, [TRANSFORMER_MAIN], {
-    env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: file }),
+    env: appProcessEnv({ ...process.env, SLUICE_CONFIG: file }),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command } from 'commander';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { CONNECTORS } from '@sluice/connectors';
 import { type CliContext } from '../cli-context';
 import { UsageError } from '../cli-errors';
@@ -38,7 +38,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
       if (!existsSync(config)) throw new UsageError(`--config: no such file ${config}`);
       const child = spawn(process.execPath, [join(ctx.projectRoot, 'dist', 'apps', app, 'src', 'main.js')], {
         stdio: 'inherit',
-        env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: config }),
+        env: appProcessEnv({ ...process.env, SLUICE_CONFIG: config }),
       });
       // The app drains and exits on its own; we only pass the signal on and wait.
       const forward = (signal: NodeJS.Signals) => child.kill(signal);

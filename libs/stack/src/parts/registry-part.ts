@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withAppNodeOptions } from '@sluice/config';
+import { appProcessEnv } from '@sluice/config';
 import { EnvironmentError } from '@sluice/errors';
 import { type StackLayout } from '../stack-layout';
 import { spawnDetached } from '../process-control';
@@ -46,7 +46,7 @@ export class RegistryPart extends SpawnedPart {
       logFile: this.logFile,
       pidFile: this.pidFile,
       cwd: this.layout.projectRoot,
-      env: withAppNodeOptions({ ...process.env, SLUICE_CONFIG: configFile }),
+      env: appProcessEnv({ ...process.env, SLUICE_CONFIG: configFile }),
     });
   }
 
