@@ -22,6 +22,7 @@ import {
   loadAppConfig,
   processEnvironment,
 } from '@sluice/config';
+import { CollectorWatch } from './collector-watch';
 import { type TracingConfig, tracingConfigSchema } from './tracing-config';
 
 /** Parent-based sampling of new traces when neither the YAML nor OTEL_TRACES_SAMPLER says. */
@@ -35,7 +36,10 @@ export interface Telemetry {
   readonly recordKeys: boolean;
   /** HTTP client calls become spans: records' work must run in their (even unsampled) context. */
   readonly httpClientSpans: boolean;
-  /** Exports what is buffered (for 2 s at most) and stops the SDK (call on shutdown). */
+  /**
+   * Exports what is buffered (for 2 s at most, less once an export failed or stalled: the collector
+   * is away) and stops the SDK (call on shutdown).
+   */
   shutdown(): Promise<void>;
 }
 
@@ -88,11 +92,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (current.active) return current;
   if (!options.config.enabled || envFlag('OTEL_SDK_DISABLED', false, env)) return current;
   const { config } = options;
-  const exporter =
+  const exporter = new CollectorWatch(
     options.exporter ??
-    new OTLPTraceExporter(
-      config.endpoint !== undefined ? { url: `${config.endpoint.replace(/\/$/, '')}/v1/traces` } : {},
-    );
+      new OTLPTraceExporter(
+        config.endpoint !== undefined ? { url: `${config.endpoint.replace(/\/$/, '')}/v1/traces` } : {},
+      ),
+  );
   const instrumentations = options.httpClientSpans
     ? [new HttpInstrumentation({ ignoreIncomingRequestHook: () => true }), new UndiciInstrumentation()]
     : [];
@@ -137,13 +142,16 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     shutdown: async () => {
       current = INACTIVE;
       // The last spans get a bounded time: with the collector away the exporter's retries held
-      // every exit for ~8 s (source-postgres, measured), and a rollout waits on each pod.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        sdk.shutdown().catch(() => undefined),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_FLUSH_MS).unref())),
-      ]);
-      clearTimeout(timer);
+      // every exit for ~8 s (source-postgres, measured), and a rollout waits on each pod. The wait
+      // ends early once an export has failed or stalled: the last spans would not get through.
+      let stopped = false;
+      void sdk
+        .shutdown()
+        .catch(() => undefined)
+        .then(() => (stopped = true));
+      const deadline = performance.now() + SHUTDOWN_FLUSH_MS;
+      while (!stopped && !exporter.collectorAway() && performance.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 25).unref());
     },
   };
   return current;
