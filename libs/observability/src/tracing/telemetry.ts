@@ -150,8 +150,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
         .catch(() => undefined)
         .then(() => (stopped = true));
       const deadline = performance.now() + SHUTDOWN_FLUSH_MS;
+      // Referenced timers: the process must live until the caller has set its exit code.
       while (!stopped && !exporter.collectorAway() && performance.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 25).unref());
+        await new Promise((resolve) => setTimeout(resolve, 25));
     },
   };
   return current;
