@@ -33,15 +33,22 @@
 // options to the source-http-poll processes, for profiling.
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { type Kafka, type Message } from 'kafkajs';
 import { appProcessEnv } from '@sluice/config';
 import { createKafkaClient, createProducer, kafkaConfigSchema } from '@sluice/kafka';
-import { freePort, readCommitted, stackAddresses, uniqueName } from '@sluice/test-support';
+import {
+  deleteTopicsIfPresent,
+  freePort,
+  readCommitted,
+  stackAddresses,
+  uniqueName,
+} from '@sluice/test-support';
 import { type BenchFigure } from './support/bench-figure';
+import { peakRssBytes } from './support/process-memory';
 
 export interface SourceHttpPollBenchOptions {
   readonly runs: number;
@@ -142,12 +149,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 /** Peak resident set of a live process (VmHWM), in MiB; NaN where /proc is not there. */
 function peakRssMib(pid: number | undefined): number {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
+  return (peakRssBytes(pid) ?? NaN) / 2 ** 20;
 }
 
 interface PollStatus {
@@ -349,9 +351,7 @@ export async function benchSourceHttpPoll(options: SourceHttpPollBenchOptions): 
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const existing = new Set(await admin.listTopics());
-      const mine = topics.filter((t) => existing.has(t));
-      if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+      await deleteTopicsIfPresent(admin, topics);
     } finally {
       await admin.disconnect();
     }

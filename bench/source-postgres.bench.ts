@@ -20,7 +20,7 @@
 //    bench's own process, so it includes the bench — and, per run, the peak RSS (VmHWM) of
 //    source-postgres as deployed, its own process, draining the same backlog exactly once.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -38,6 +38,7 @@ import { AppProcess } from '@sluice/demo';
 import { freePort, stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, percentile, summarise } from './support/bench-figure';
 import { dropSlotWhenReleased, recvlogicalSeconds } from './support/logical-slots';
+import { peakRssBytes } from './support/process-memory';
 
 export interface SourceBenchOptions {
   runs: number;
@@ -58,11 +59,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Peak resident memory (VmHWM) of process `pid` so far, in bytes, from /proc (Linux). */
+/** Peak resident memory (VmHWM) of process `pid` so far, in bytes (Linux). */
 function peakRss(pid: number): number {
-  const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!peak) throw new Error(`no VmHWM in /proc/${pid}/status`);
-  return Number(peak[1]) * 1024;
+  const peak = peakRssBytes(pid);
+  if (peak === undefined) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return peak;
 }
 
 export async function benchSourcePostgres(options: SourceBenchOptions): Promise<BenchFigure[]> {

@@ -12,7 +12,8 @@ export const STALLED_EXPORT_MS = 500;
  */
 export class CollectorWatch implements SpanExporter {
   private lastFailed = false;
-  private readonly inFlight = new Set<number>();
+  /** Start times of the exports running, one entry each (two may start in the same instant). */
+  private readonly inFlight = new Set<{ readonly startedAt: number }>();
 
   constructor(
     private readonly exporter: SpanExporter,
@@ -20,10 +21,10 @@ export class CollectorWatch implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    const startedAt = this.now();
-    this.inFlight.add(startedAt);
+    const running = { startedAt: this.now() };
+    this.inFlight.add(running);
     this.exporter.export(spans, (result) => {
-      this.inFlight.delete(startedAt);
+      this.inFlight.delete(running);
       this.lastFailed = result.code !== ExportResultCode.SUCCESS;
       done(result);
     });
@@ -33,7 +34,7 @@ export class CollectorWatch implements SpanExporter {
   collectorAway(): boolean {
     if (this.lastFailed) return true;
     const now = this.now();
-    for (const startedAt of this.inFlight) if (now - startedAt >= STALLED_EXPORT_MS) return true;
+    for (const { startedAt } of this.inFlight) if (now - startedAt >= STALLED_EXPORT_MS) return true;
     return false;
   }
 
