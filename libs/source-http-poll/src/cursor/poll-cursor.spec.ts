@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { comparable, compareMarks, overlapFloor, sinceValue } from './poll-cursor';
+import { comparable, compareMarks, nextPollStart, overlapFloor, sinceValue } from './poll-cursor';
 
 describe('poll cursor', () => {
   it('orders marks by value as the API does, then by tie-breaker', () => {
@@ -29,5 +29,24 @@ describe('poll cursor', () => {
     assert.equal(sinceValue({ value: 1_700_000_000_000 }, 30), 1_699_999_970_000, 'epoch ms');
     assert.equal(sinceValue({ value: '1700000000' }, 30), '1699999970');
     assert.equal(overlapFloor({ value: '2025-01-01T00:01:00Z' }, 60), Date.UTC(2025, 0, 1));
+  });
+
+  it('nextPollStart: the walk’s start when the mark passed it, as the API writes the mark; other marks unchanged', () => {
+    const start = Date.UTC(2026, 0, 1, 12, 0, 0, 250);
+    const iso = { value: '2026-01-01T12:00:05Z', id: 'z' };
+    assert.deepEqual(nextPollStart(iso, start), { value: '2026-01-01T12:00:00.250Z', id: null });
+    const before = { value: '2026-01-01T11:59:59Z', id: 'a' };
+    assert.equal(nextPollStart(before, start), before, 'a mark before the start is the start');
+    assert.deepEqual(nextPollStart({ value: start + 9_000 }, start), { value: start, id: null }, 'epoch ms');
+    assert.deepEqual(
+      nextPollStart({ value: String(Math.floor(start / 1000) + 9) }, start),
+      { value: String(Math.floor(start / 1000)), id: null },
+      'epoch seconds as text',
+    );
+    const sequence = { value: 987_654, id: 'x' };
+    assert.equal(nextPollStart(sequence, start), sequence, 'a number far from the clock is no time');
+    const text = { value: 'v9' };
+    assert.equal(nextPollStart(text, start), text, 'not comparable');
+    assert.equal(nextPollStart(undefined, start), undefined);
   });
 });

@@ -22,6 +22,11 @@ export type PagePointer =
 export interface PollCursor {
   /** The high-water mark: the largest (field, tie-breaker) published. */
   readonly mark?: Mark;
+  /**
+   * Where the next poll asks from when that is before the mark: the start of the poll that moved
+   * the mark (see `nextPollStart`). Absent: from the mark.
+   */
+  readonly from?: Mark;
   /** The last answer's validators, sent back as If-None-Match / If-Modified-Since. */
   readonly etag?: string;
   readonly lastModified?: string;
@@ -30,17 +35,28 @@ export interface PollCursor {
    * the look-back; every item when there is no cursor field): key → [version, comparable mark].
    */
   readonly seen: Readonly<Record<string, readonly [string, number | null]>>;
-  /** A poll stopped between pages: where it asked from, the next page, the largest mark so far. */
-  readonly run?: { readonly since?: Mark; readonly next: PagePointer; readonly max?: Mark };
+  /**
+   * A poll stopped between pages: where it asked from, the next page, the largest mark published
+   * and listed so far, and when (epoch ms, this process's clock) the poll first started.
+   */
+  readonly run?: {
+    readonly since?: Mark;
+    readonly next: PagePointer;
+    readonly max?: Mark;
+    readonly reach?: Mark;
+    readonly startedAt?: number;
+  };
 }
 
 export const EMPTY_CURSOR: PollCursor = { seen: {} };
+
+const NUMERIC = /^-?\d+(\.\d+)?$/;
 
 /** A mark value as a number that orders as the API does: epoch ms for times, the number itself otherwise. */
 export function comparable(value: unknown): number | null {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && value !== '') {
-    if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+    if (NUMERIC.test(value)) return Number(value);
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return ms;
   }
@@ -72,12 +88,39 @@ export function sinceValue(
   if (lookbackSeconds === 0) return mark.value;
   const n = comparable(mark.value);
   if (n === null) return mark.value;
-  if (typeof mark.value === 'number' || /^-?\d+(\.\d+)?$/.test(String(mark.value))) {
+  if (typeof mark.value === 'number' || NUMERIC.test(String(mark.value))) {
     // Epoch milliseconds are 13 digits today; seconds 10.
     const back = Math.abs(n) > 1e11 ? lookbackSeconds * 1000 : lookbackSeconds;
     return typeof mark.value === 'number' ? n - back : String(n - back);
   }
   return new Date(n - lookbackSeconds * 1000).toISOString();
+}
+
+/** A number further than this from the clock is not a time (a sequence, a version): never capped. */
+const TIME_WINDOW_MS = 366 * 24 * 3600 * 1000;
+
+/**
+ * Where the poll after a walk that reached `max` asks from: `max`, or the walk's start if that is
+ * earlier. An item changed while the walk was at the head of the listing sorts behind the walk's
+ * position (the same second, a lower tie-breaker) and the walk carries its maximum on past it;
+ * asking from the walk's start (less the look-back) lists it again however long the walk took,
+ * where the maximum less the look-back would not once the walk outlasts the look-back. Only time
+ * marks (ISO-8601, epoch seconds or milliseconds near the clock) are capped; the start is written
+ * as the API writes the mark, without a tie-breaker.
+ */
+export function nextPollStart(max: Mark | undefined, walkStartedAt: number): Mark | undefined {
+  if (!max) return undefined;
+  const n = comparable(max.value);
+  if (n === null) return max;
+  if (typeof max.value === 'string' && !NUMERIC.test(max.value)) {
+    return n > walkStartedAt ? { value: new Date(walkStartedAt).toISOString(), id: null } : max;
+  }
+  const ms = Math.abs(n - walkStartedAt) <= TIME_WINDOW_MS;
+  const seconds = Math.abs(n * 1000 - walkStartedAt) <= TIME_WINDOW_MS;
+  if (!ms && !seconds) return max;
+  const start = ms ? walkStartedAt : Math.floor(walkStartedAt / 1000);
+  if (n <= start) return max;
+  return { value: typeof max.value === 'number' ? start : String(start), id: null };
 }
 
 /** The lowest comparable mark the next poll can return again: what `seen` must remember. */

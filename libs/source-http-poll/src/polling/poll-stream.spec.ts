@@ -245,3 +245,70 @@ describe('PollStream after a poll stopped between pages', () => {
     assert.equal(mark(s)?.id, 'c014999');
   });
 });
+
+describe('PollStream when items change behind a walk', () => {
+  const lookback = parseConfig(sourceHttpPollConnector.configSchema, {
+    streams: [{ ...config, cursor: { field: 'updated_at', tieBreaker: 'id', lookbackSeconds: 2 } }],
+    kafka: { brokers: ['127.0.0.1:9092'] },
+  }).streams[0]!;
+  const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString();
+
+  /** Keyset pages of one item over (updated_at, id), `since` inclusive; `onPage` runs before each later page. */
+  function changingApi(onPage: (page: number) => void) {
+    const items = new Map<string, { id: string; updated_at: string }>();
+    let page = 0;
+    const api = {
+      counters: { requests: 0, retries: 0, rateLimited: 0 },
+      async send(req: ApiRequest) {
+        const after = req.url.searchParams.get('after');
+        if (after !== null) onPage(++page);
+        const since = Date.parse(req.url.searchParams.get('since') ?? '');
+        const all = [...items.values()]
+          .filter((i) => Number.isNaN(since) || Date.parse(i.updated_at) >= since)
+          .sort((a, b) => (`${a.updated_at}|${a.id}` < `${b.updated_at}|${b.id}` ? -1 : 1));
+        const from = after === null ? 0 : all.findIndex((i) => `${i.updated_at}|${i.id}` > after);
+        const data = from < 0 ? [] : all.slice(from, from + 1);
+        const last = data.at(-1);
+        const next =
+          last && from + 1 < all.length
+            ? `https://api.example.com/v1/customers?after=${encodeURIComponent(`${last.updated_at}|${last.id}`)}`
+            : null;
+        return { notModified: false as const, headers: {}, body: { data, next } };
+      },
+    } as unknown as ApiClient;
+    return { api, items };
+  }
+
+  it('a change sorting behind a walk that outlasts the look-back is published by the next poll', async () => {
+    const now = Date.now();
+    const { api, items } = changingApi((page) => {
+      if (page !== 2) return;
+      // The walk at (now, m), asking for the page after it: c changes in the same second (behind the walk), and the
+      // walk then runs on for longer than the look-back (z, five seconds later).
+      items.set('c', { id: 'c', updated_at: iso(now) });
+      items.set('z', { id: 'z', updated_at: iso(now + 5_000) });
+    });
+    items.set('a', { id: 'a', updated_at: iso(now - 60_000) });
+    items.set('m', { id: 'm', updated_at: iso(now) });
+    items.set('y', { id: 'y', updated_at: iso(now) });
+    const pub = publisher();
+    const s = new PollStream(lookback, {
+      client: api,
+      records: new ItemRecords(lookback, '/', new RecordEncoder(new InMemorySchemaRegistry())),
+      publisher: pub.fake,
+      cursors,
+      kafka: {} as Kafka,
+      logger: quiet,
+      tracing: new MessageTracing('sluice.source-http-poll.spec'),
+    });
+    await s.poll(new AbortController().signal);
+    const decode = new ItemRecords(lookback, '/', new RecordEncoder(new InMemorySchemaRegistry()));
+    const keys = () => pub.records.map((r) => decode.decodeKey(r.key as Buffer));
+    assert.deepEqual(keys(), ['a', 'm', 'y', 'z'], 'the first walk');
+    assert.equal(mark(s)?.id, 'z', 'the mark is the largest published');
+    await s.poll(new AbortController().signal);
+    assert.deepEqual(keys(), ['a', 'm', 'y', 'z', 'c'], 'the change behind the walk, and nothing twice');
+    await s.poll(new AbortController().signal);
+    assert.equal(pub.records.length, 5, 'a third poll publishes nothing');
+  });
+});

@@ -10,6 +10,7 @@ import {
   compareMarks,
   EMPTY_CURSOR,
   type Mark,
+  nextPollStart,
   overlapFloor,
   type PagePointer,
   type PollCursor,
@@ -53,13 +54,31 @@ const DELETES_PER_TRANSACTION = 500;
 const RECORDS_PER_TRANSACTION = 5_000;
 const COMMIT_INTERVAL_MS = 250;
 
-/** A poll under way: where it asked from, its next page, the largest mark and the versions published. */
+/**
+ * A poll under way: where it asked from, its next page, the largest mark published (the committed
+ * mark to begin with), the largest mark this walk listed, the versions published, and when the poll
+ * first started (a poll stopped between pages and started again keeps its start).
+ */
 interface Run {
   readonly since: Mark | undefined;
   next: PagePointer | undefined;
   max: Mark | undefined;
+  reach: Mark | undefined;
   readonly seen: Map<string, readonly [string, number | null]>;
+  readonly startedAt: number;
 }
+
+const lower = (a: Mark | undefined, b: Mark | undefined): Mark | undefined =>
+  !a ? b : !b ? a : compareMarks(a, b) <= 0 ? a : b;
+
+/**
+ * The overlap's floor while a poll walks an ordered listing: the versions at or above it are
+ * remembered, and an item listed below it and not remembered was published before. It follows the
+ * walk (the largest mark listed), never above the mark published nor the poll's start: the next
+ * poll asks from there (`nextPollStart`), and an item changed behind the walk sorts after its start.
+ */
+const runFloor = (run: Run, lookbackSeconds: number): number | null =>
+  overlapFloor(nextPollStart(lower(run.max, run.reach), run.startedAt), lookbackSeconds);
 
 /** Forgets the versions below `floor` (items with no mark are kept: whole-listing polls). */
 function prune(seen: Map<string, readonly [string, number | null]>, floor: number | null): void {
@@ -249,19 +268,24 @@ export class PollStream {
   /**
    * A poll's working state, from the committed cursor. A poll stopped between pages (a crash, a
    * failed page) is not resumed at its next page: an item changed while the source was down may
-   * now sort before that page (same second, lower tie-breaker), and the walk's end would carry the
-   * mark past it by more than the look-back. It starts again from the largest mark it published
-   * less the look-back (ordered listings: everything before was walked), or from its own `since`
-   * (unordered ones, and a run that published nothing); its maximum and versions are kept, so the
-   * overlap costs requests, not records (and an expired page token cannot stop it).
+   * now sort before that page (same second, lower tie-breaker). It starts again from the largest
+   * mark it listed less the look-back (ordered listings: everything before was walked), or from its
+   * own `since` (unordered ones, and a run that listed nothing); its maximum, versions and start are
+   * kept, so the overlap costs requests, not records (and an expired page token cannot stop it),
+   * and the poll after it still asks from its start for what changed behind the walk.
    */
   private startRun(stopped: PollCursor['run']): Run {
-    const { mark, seen } = this.cursor;
+    const { mark, from, seen } = this.cursor;
+    const since = stopped
+      ? ((this.config.cursor.ordered ? (stopped.reach ?? stopped.max) : undefined) ?? stopped.since)
+      : (from ?? mark);
     return {
-      since: stopped ? ((this.config.cursor.ordered ? stopped.max : undefined) ?? stopped.since) : mark,
+      since,
       next: undefined,
       max: stopped ? stopped.max : mark,
+      reach: since,
       seen: new Map(Object.entries(seen)),
+      startedAt: stopped?.startedAt ?? Date.now(),
     };
   }
 
@@ -272,7 +296,9 @@ export class PollStream {
    */
   private async page(items: Record<string, unknown>[], run: Run, span: TraceSpan): Promise<Message[]> {
     const { lookbackSeconds, ordered } = this.config.cursor;
-    const floor = overlapFloor(ordered ? run.max : this.cursor.mark, lookbackSeconds);
+    const floor = ordered
+      ? runFloor(run, lookbackSeconds)
+      : overlapFloor(this.cursor.from ?? this.cursor.mark, lookbackSeconds);
     const send = this.deps.tracing.send(span, this.config.topic, { 'sluice.http_poll.stream': this.name });
     const headers: Record<string, string | Buffer> = {};
     for (const h of send.headers()) headers[h.key] = h.value!;
@@ -282,6 +308,7 @@ export class PollStream {
     for (const [index, item] of items.entries()) {
       const listed = this.deps.records.listed(item, index);
       const at = listed.mark ? comparable(listed.mark.value) : null;
+      if (listed.mark && (!run.reach || compareMarks(listed.mark, run.reach) > 0)) run.reach = listed.mark;
       const known = run.seen.get(listed.key);
       const published =
         known?.[0] === listed.version ||
@@ -301,7 +328,7 @@ export class PollStream {
     this.counts.unchanged += unchanged;
     if (unchanged > 0) itemsPublished.inc({ stream: this.name, outcome: 'unchanged' }, unchanged);
     if (messages.length > 0) itemsPublished.inc({ stream: this.name, outcome: 'published' }, messages.length);
-    if (ordered) prune(run.seen, overlapFloor(run.max, lookbackSeconds));
+    if (ordered) prune(run.seen, runFloor(run, lookbackSeconds));
     return messages;
   }
 
@@ -314,17 +341,24 @@ export class PollStream {
         ...(run.since ? { since: run.since } : {}),
         next: run.next!,
         ...(run.max ? { max: run.max } : {}),
+        ...(run.reach ? { reach: run.reach } : {}),
+        startedAt: run.startedAt,
       },
     };
   }
 
-  /** The cursor after a poll's last page: the mark moved, `seen` pruned to the next poll's overlap. */
+  /**
+   * The cursor after a poll's last page: the mark moved, the next poll's start (the poll's own start
+   * when the mark passed it), `seen` pruned to the next poll's overlap.
+   */
   private completed(run: Run, headers: Readonly<Record<string, string>>): PollCursor {
     const mark = run.max ?? this.cursor.mark;
-    prune(run.seen, overlapFloor(mark, this.config.cursor.lookbackSeconds));
+    const from = nextPollStart(mark, run.startedAt);
+    prune(run.seen, overlapFloor(from, this.config.cursor.lookbackSeconds));
     const conditional = this.config.cursor.conditional;
     return {
       ...(mark ? { mark } : {}),
+      ...(from && from !== mark ? { from } : {}),
       ...(conditional && headers.etag ? { etag: headers.etag } : {}),
       ...(conditional && headers['last-modified'] ? { lastModified: headers['last-modified'] } : {}),
       seen: Object.fromEntries(run.seen),
@@ -437,13 +471,14 @@ export class PollStream {
   }
 
   status(): object {
-    const { mark, etag, lastModified, run } = this.cursor;
+    const { mark, from, etag, lastModified, run } = this.cursor;
     return {
       name: this.name,
       topic: this.config.topic,
       phase: this.phaseNow,
       cursor: {
         ...(mark ? { mark } : {}),
+        ...(from ? { from } : {}),
         ...(etag ? { etag } : {}),
         ...(lastModified ? { lastModified } : {}),
         remembered: this.remembered,
