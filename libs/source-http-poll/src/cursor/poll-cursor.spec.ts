@@ -34,7 +34,13 @@ describe('poll cursor', () => {
   it('nextPollStart: the walk’s start when the mark passed it, as the API writes the mark; other marks unchanged', () => {
     const start = Date.UTC(2026, 0, 1, 12, 0, 0, 250);
     const iso = { value: '2026-01-01T12:00:05Z', id: 'z' };
-    assert.deepEqual(nextPollStart(iso, start), { value: '2026-01-01T12:00:00.250Z', id: null });
+    assert.deepEqual(
+      nextPollStart(iso, start),
+      { value: '2026-01-01T12:00:00.000Z', id: null },
+      'whole seconds',
+    );
+    const ms = { value: '2026-01-01T12:00:05.125Z', id: 'z' };
+    assert.deepEqual(nextPollStart(ms, start), { value: '2026-01-01T12:00:00.250Z', id: null });
     const before = { value: '2026-01-01T11:59:59Z', id: 'a' };
     assert.equal(nextPollStart(before, start), before, 'a mark before the start is the start');
     assert.deepEqual(nextPollStart({ value: start + 9_000 }, start), { value: start, id: null }, 'epoch ms');

@@ -106,14 +106,16 @@ const TIME_WINDOW_MS = 366 * 24 * 3600 * 1000;
  * asking from the walk's start (less the look-back) lists it again however long the walk took,
  * where the maximum less the look-back would not once the walk outlasts the look-back. Only time
  * marks (ISO-8601, epoch seconds or milliseconds near the clock) are capped; the start is written
- * as the API writes the mark, without a tie-breaker.
+ * as the API writes the mark (whole seconds when it does), without a tie-breaker.
  */
 export function nextPollStart(max: Mark | undefined, walkStartedAt: number): Mark | undefined {
   if (!max) return undefined;
   const n = comparable(max.value);
   if (n === null) return max;
   if (typeof max.value === 'string' && !NUMERIC.test(max.value)) {
-    return n > walkStartedAt ? { value: new Date(walkStartedAt).toISOString(), id: null } : max;
+    // Whole seconds when the API writes them: an item changed in the start's second sorts at its start.
+    const start = /T[\d:]+(Z|[+-])/.test(max.value) ? Math.floor(walkStartedAt / 1000) * 1000 : walkStartedAt;
+    return n > start ? { value: new Date(start).toISOString(), id: null } : max;
   }
   const ms = Math.abs(n - walkStartedAt) <= TIME_WINDOW_MS;
   const seconds = Math.abs(n * 1000 - walkStartedAt) <= TIME_WINDOW_MS;
