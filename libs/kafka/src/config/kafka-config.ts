@@ -76,7 +76,7 @@ const retrySchema = z.strictObject({
   initialRetryTimeMs: wholeNumber()
     .default(300)
     .describe(
-      'First backoff in ms. Default 300. A transactional producer retries a failed send first after 5 ms.',
+      'First backoff in ms. Default 300. A transactional producer retries a failed send first after 1 ms.',
     ),
   maxRetryTimeMs: wholeNumber().default(30_000).describe('Longest backoff in ms. Default 30000.'),
   multiplier: decimal().default(2).describe('Backoff growth per attempt. Default 2.'),

@@ -21,7 +21,7 @@ describe('producerConfig', () => {
     assert.equal(config.transactionTimeout, 30_000);
     assert.equal(config.idempotent, true);
     // Sooner first retry: CONCURRENT_TRANSACTIONS right after a commit clears in milliseconds.
-    assert.deepEqual(config.retry, { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 5 });
+    assert.deepEqual(config.retry, { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 1 });
   });
 
   it('takes another partitioner and a retry bound, and leaves the options untouched', () => {

@@ -27,7 +27,7 @@ export interface ProducerOptions {
 }
 
 /** First retry of a transactional producer's failed send (then doubling, as every kafkajs retry). */
-export const TRANSACTIONAL_FIRST_RETRY_MS = 5;
+export const TRANSACTIONAL_FIRST_RETRY_MS = 1;
 
 /**
  * kafkajs producer settings for Sluice's producers. Separate from `createProducer` so the choices
@@ -53,7 +53,8 @@ export function producerConfig(options: ProducerOptions = {}): ProducerConfig {
       // retries it like any failure, after the client's initial retry time (300 ms by default): a
       // stall every few transactions. The Java producer retries that case after 20 ms; a local
       // coordinator writes its markers in a few ms, and every hop of a pipeline pays this wait once
-      // per transaction, so 5 ms (then 10, 20, …).
+      // per transaction, so 1 ms (then 2, 4, …): a send + offsets + commit cycle on the local broker
+      // took 6.6–7.2 ms with 5 and 4.1–4.4 ms with 1 (400 transactions in a row, same run).
       ...(options.transactionalId !== undefined && { initialRetryTime: TRANSACTIONAL_FIRST_RETRY_MS }),
     },
     ...(options.transactionalId !== undefined && { transactionalId: options.transactionalId }),
