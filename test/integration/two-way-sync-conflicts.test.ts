@@ -447,6 +447,29 @@ describe(
       );
     });
 
+    it('last writer wins: a row changed and changed back here after the other side’s change is no continuation of it', async (t) => {
+      if (!tracking) return t.skip('track_commit_timestamp is off on this Postgres (restart the stack)');
+      const lww = `${name}.lww_items`;
+      // b's transaction changes row 100 and changes it back (b0 → bx → b0), holding it while a's
+      // update (made on b0, before it saw anything of b's) commits and reaches the sink into b;
+      // then b commits, later. b's row equals the before image of a's change, but it is a version
+      // a never saw: the later writer (b) wins on both sides. Before, b took a's change as made on
+      // top of its row and applied it, while a applied b's later changes: a1 on b, b0 on a.
+      await b2.query('BEGIN');
+      await b2.query(`UPDATE ${lww} SET v = 'bx' WHERE id = 100`);
+      await b2.query(`UPDATE ${lww} SET v = 'b0' WHERE id = 100`);
+      await bed.sql(`UPDATE ${lww} SET v = 'a100' WHERE id = 100`);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await b2.query('COMMIT');
+      await converged('lww_items', ['1:b1', '2:a2', '4:a4', '5:a5', '100:b0']);
+      // Overruled on b, where a's change arrived; on a, b's change won.
+      assert.ok(
+        (await conflictsOn(b)).includes('lww_items 100 u last-writer-wins winner=b kept=b0'),
+        (await conflictsOn(b)).join('; '),
+      );
+      assert.ok(!(await conflictsOn(bed.pg)).some((c) => c.startsWith('lww_items 100 ')));
+    });
+
     it('refuses a sync sink without a replication origin at start (it would echo)', async () => {
       const config = sinkPostgresConnector.configSchema.parse(
         sinkConfig({

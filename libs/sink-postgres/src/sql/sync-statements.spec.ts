@@ -55,15 +55,44 @@ describe('two-way sync statements', () => {
   });
 
   it('write the given columns only on an update apart from the changes here (merge), the whole row when the rule decided', () => {
-    const sql = syncUpsertStatement(table, context(true), [false, false]);
+    const wide: TargetTable = { ...table, columns: [id, column('total', 'numeric'), column('note', 'text')] };
+    const sql = syncUpsertStatement(wide, context(true), [false, false, true]);
     assert.match(
       sql,
       /"total" = CASE WHEN coalesce\(\(SELECT d\.apart FROM dec d WHERE d\.__rk = jsonb_build_array\(to_jsonb\(cur\."id"\)\) AND d\.x = cur\.xmin\), false\) THEN cur\."total" ELSE EXCLUDED\."total" END/,
     );
-    // Column-level merge: applied when no column it changed was changed here.
-    assert.match(sql, /NOT \(k\.c1 IS DISTINCT FROM k\.b1 AND t\."total" IS DISTINCT FROM k\.b1::numeric\)/);
+    assert.match(sql, /"note" = EXCLUDED\."note"/);
+    // Column-level merge: applied when no column it wrote was changed here. Written: the columns
+    // of the mask (every change folded in), not its first before against its last after — a column
+    // changed and changed back within the chain was written all the same.
+    const apart = /AS same, (.*?) AS apart/.exec(sql)?.[1] ?? '';
+    assert.ok(apart.startsWith(`((k.__hb = 't' AND t."note" IS NOT DISTINCT FROM k.b2::text) AND NOT (`), apart);
+    assert.doesNotMatch(apart.slice(0, apart.indexOf(' AND NOT (')), /"total"/);
+    assert.doesNotMatch(sql, /k\.c\d IS DISTINCT FROM k\.b\d/);
+    // An update that wrote no column is a write of its whole row: the rule decides.
+    assert.match(syncUpsertStatement(wide, context(true), [false, false, false]), /, false AS apart/);
     assert.match(syncUpsertStatement(table, context(true)), /, false AS apart/);
     assert.match(syncUpsertStatement(table, context(true)), /"total" = EXCLUDED\."total"/);
+  });
+
+  it('take equal values for the version a change was made on only when the row was not written here since', () => {
+    for (const sql of [
+      syncUpsertStatement(table, context(true)),
+      syncUpsertStatement(table, context(true), [false, true]),
+      syncDeleteStatement(table, context(true)),
+    ]) {
+      // A row written here (site b) no earlier than the change: changed and changed back, deleted
+      // and inserted anew, or set to the same values — the peer never saw that version.
+      const newer =
+        "(CASE WHEN s.xid = t.xmin AND NOT s.deleted THEN s.site ELSE 'b' END = 'b' AND coalesce(CASE WHEN " +
+        's.xid = t.xmin AND NOT s.deleted THEN s.ts_ms ELSE floor(extract(epoch FROM pg_xact_commit_timestamp(t.xmin)) ' +
+        '* 1000)::bigint END, -1) >= k.__ts::bigint)';
+      assert.ok(sql.includes(`AND NOT ${newer}) AS same`), sql);
+    }
+    // Merge: an update apart by values from a row that equals its before image and was written here
+    // since is no merge either.
+    const merged = syncUpsertStatement(table, context(true), [false, true]);
+    assert.match(merged, /AND NOT \(\(k\.__hb = 't' AND t\."total" IS NOT DISTINCT FROM k\.b1::numeric\) AND \(CASE/);
   });
 
   it('delete with a tombstone and return the rows that survive', () => {

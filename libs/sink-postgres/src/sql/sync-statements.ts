@@ -86,15 +86,21 @@ function winsOverRow(ctx: SyncContext, table: TargetTable, incoming: SqlWriter):
  * a local transaction writing one and reads its outcome) and `dec`: `apply`, and the last writer
  * (`w_ts`, `w_site`) and version (`kept`) that overrule it when it is not applied. A change whose
  * full before image equals the row here was made on top of it: no conflict, applied whatever the
- * rule. With `merge`, an update whose changed columns were not changed here (its before image
- * against the row) is applied too: it writes only those columns (`apart`). A key without a row is
- * decided against its tombstone, if any.
+ * rule (`same`). With `merge` (`changed`: the columns the change, or the changes folded into it,
+ * wrote), an update whose changed columns were not changed here (its before image against the
+ * row) is applied too: it writes only those columns (`apart`). A key without a row is decided
+ * against its tombstone, if any.
+ *
+ * Equal values are not the same version: a row written here after the change committed (a local
+ * write the peer had not seen when it made the change) that holds the change's before image again
+ * — changed and changed back, deleted and inserted anew, or updated to the same values — is no
+ * continuation of it; the rule decides, as the other side decides between the same two writers.
  */
 function decisionCtes(
   ctx: SyncContext,
   table: TargetTable,
   match: string,
-  merge: boolean,
+  changed: readonly boolean[] | undefined,
   incomingRow: boolean,
 ): string {
   const { books } = ctx;
@@ -104,21 +110,28 @@ function decisionCtes(
     .map((c, i) => ({ c, i }))
     .filter(({ c }) => !keyNames.has(c.name))
     .map(({ c, i }) => `t.${ident(c.name)} IS NOT DISTINCT FROM k.b${i}::${c.type.pgType}`);
-  const sameSql = same.length === 0 ? `k.__hb = 't'` : `(k.__hb = 't' AND ${same.join(' AND ')})`;
-  // Column-level merge: no column both changed by the incoming update (before to after) and here.
-  const apart = table.columns
+  const sameValues = same.length === 0 ? `k.__hb = 't'` : `(k.__hb = 't' AND ${same.join(' AND ')})`;
+  // Column-level merge: no column both written by the incoming update and changed here. Written:
+  // the columns of `changed` — of every change folded into this one, not its first before against
+  // its last after (a column changed and changed back within the chain was written all the same).
+  // An update that wrote no column is a write of its whole row, decided by the rule.
+  const written = table.columns
     .map((c, i) => ({ c, i }))
-    .filter(({ c }) => !keyNames.has(c.name))
-    .map(
-      ({ c, i }) =>
-        `NOT (k.c${i} IS DISTINCT FROM k.b${i} AND t.${ident(c.name)} IS DISTINCT FROM k.b${i}::${c.type.pgType})`,
-    );
-  const apartSql = !merge
-    ? 'false'
-    : apart.length === 0
-      ? `k.__hb = 't'`
-      : `(k.__hb = 't' AND ${apart.join(' AND ')})`;
+    .filter(({ c, i }) => !keyNames.has(c.name) && changed?.[i] === true);
+  const apartSql =
+    changed === undefined || written.length === 0
+      ? 'false'
+      : `(k.__hb = 't' AND ${written
+          .map(({ c, i }) => `t.${ident(c.name)} IS NOT DISTINCT FROM k.b${i}::${c.type.pgType}`)
+          .join(' AND ')})`;
   const applied = 's.xid = t.xmin AND NOT s.deleted';
+  const wTs = `CASE WHEN ${applied} THEN s.ts_ms ELSE ${localTs(ctx, 't.xmin')} END`;
+  const wSite = `CASE WHEN ${applied} THEN s.site ELSE ${LOCAL(ctx)} END`;
+  // Written here (by this site) no earlier than the change: the peer had not seen this version, so
+  // its values equal to the change's before image are a coincidence, not the version it was made on.
+  const newerHere = `(${wSite} = ${LOCAL(ctx)} AND coalesce(${wTs}, -1) >= k.__ts::bigint)`;
+  const sameSql = `(${sameValues} AND NOT ${newerHere})`;
+  const apartGuarded = apartSql === 'false' ? 'false' : `(${apartSql} AND NOT (${sameValues} AND ${newerHere}))`;
   const incoming: SqlWriter = { ts: 'k.__ts::bigint', site: PEER(ctx) };
   const tomb = tombstone(ctx, 's');
   const writer: SqlWriter = { ts: 'c.w_ts', site: 'c.w_site' };
@@ -144,9 +157,8 @@ function decisionCtes(
   const decided = (otherwise: string) =>
     resolver === undefined ? otherwise : `coalesce(r.res <> '"local"'::jsonb, ${otherwise})`;
   return (
-    `here AS (SELECT k.__ord, t.xmin AS x, ${sameSql} AS same, ${apartSql} AS apart, ` +
-    `CASE WHEN ${applied} THEN s.ts_ms ELSE ${localTs(ctx, 't.xmin')} END AS w_ts, ` +
-    `CASE WHEN ${applied} THEN s.site ELSE ${LOCAL(ctx)} END AS w_site, ` +
+    `here AS (SELECT k.__ord, t.xmin AS x, ${sameSql} AS same, ${apartGuarded} AS apart, ` +
+    `${wTs} AS w_ts, ${wSite} AS w_site, ` +
     `to_jsonb(t) - ${literal(LSN_COLUMN)} - ${literal(TS_COLUMN)} AS kept ` +
     `FROM k JOIN ${table.qualified} t ON ${match} ` +
     `LEFT JOIN ${books.syncRows} s ON s.table_name = ${name} AND s.row_key = k.__rk FOR UPDATE OF t), ` +
@@ -233,7 +245,7 @@ export function syncUpsertStatement(
         `AND d.t_xid IS NOT DISTINCT FROM s.xid AND d.t_ts IS NOT DISTINCT FROM s.ts_ms)`;
   return (
     `WITH u AS (${syncSource(columns.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, keyMatch(table, 't', columns, 'k'), setColumns !== undefined, true)}, ` +
+    `${decisionCtes(ctx, table, keyMatch(table, 't', columns, 'k'), setColumns, true)}, ` +
     `ins AS (INSERT INTO ${table.qualified} AS cur (${names.join(', ')}, ${ident(LSN_COLUMN)}, ${ident(TS_COLUMN)}) ` +
     `SELECT ${columns.map(value).join(', ')}, k.__lsn::bigint, k.__ts::bigint FROM k JOIN dec d ON d.__ord = k.__ord ` +
     `WHERE d.apply ON CONFLICT (${keys}) DO UPDATE SET ${sets.join(', ')} WHERE ` +
@@ -274,7 +286,7 @@ export function syncDeleteStatement(table: TargetTable, ctx: SyncContext): strin
   const excluded: SqlWriter = { ts: 'EXCLUDED.ts_ms', site: 'EXCLUDED.site' };
   return (
     `WITH u AS (${syncSource(keys.length, table)}), k AS (SELECT u.*, ${rk} AS __rk FROM u), ` +
-    `${decisionCtes(ctx, table, keyMatch(table, 't', keys, 'k'), false, false)}, ` +
+    `${decisionCtes(ctx, table, keyMatch(table, 't', keys, 'k'), undefined, false)}, ` +
     `del AS (DELETE FROM ${table.qualified} cur USING k, dec d WHERE d.__ord = k.__ord AND d.present AND d.apply ` +
     `AND ${keyMatch(table, 'cur', keys, 'k')} RETURNING k.__rk), ` +
     `mark AS (INSERT INTO ${books.syncRows} AS s (table_name, row_key, ts_ms, site, xid, deleted) ` +
