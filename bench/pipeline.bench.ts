@@ -7,13 +7,18 @@
 // commit timestamp minus the source's (pg_xact_commit_timestamp of each row's xmin, one Postgres
 // clock; track_commit_timestamp is on in the local stack), p50/p99/p99.9 of the
 // differences. The maximum rate is a backlog drained: the source paused, N rows committed, the
-// source resumed, rows/s until the sink committed them all.
+// source resumed, rows/s until the sink committed them all. Where the time goes at 1,000/s: per
+// change, source commit → its append to the CDC topic → the append of the transformer's output →
+// the sink's commit (both topics stamped with the broker's append time).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { AppProcess, parsePrometheusText, sumOf } from '@sluice/demo';
+import { createKafkaClient, kafkaConfigSchema, readTopicRange, resolveRange } from '@sluice/kafka';
+import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 
@@ -75,20 +80,111 @@ async function rowLatencies(
     );
     return rows.map((r) => Number(r.ms));
   }
-  const versions = (client: Client, table: string) =>
-    client.query<{ id: string; v: number; at: number }>(
-      `SELECT id::text, v, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS at FROM ${table} WHERE updated_at >= $1`,
-      [since],
-    );
-  const committedAt = new Map<string, number>();
-  for (const r of (await versions(source, tables.source)).rows)
-    committedAt.set(`${r.id}/${r.v}`, Number(r.at));
+  const committedAt = await rowVersions(source, tables.source, since);
   const out: number[] = [];
-  for (const r of (await versions(sink, tables.sink)).rows) {
-    const at = committedAt.get(`${r.id}/${r.v}`);
-    if (at !== undefined && r.at !== null) out.push(Number(r.at) - at);
+  for (const [version, sinkAt] of await rowVersions(sink, tables.sink, since)) {
+    const at = committedAt.get(version);
+    if (at !== undefined) out.push(sinkAt - at);
   }
   return out;
+}
+
+/** `id/v` → commit time (ms) of each row version of `table` changed since `since`. */
+async function rowVersions(client: Client, table: string, since: Date): Promise<Map<string, number>> {
+  const { rows } = await client.query<{ id: string; v: number; at: number | null }>(
+    `SELECT id::text, v, extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000 AS at FROM ${table} WHERE updated_at >= $1`,
+    [since],
+  );
+  const versions = new Map<string, number>();
+  for (const r of rows) if (r.at !== null) versions.set(`${r.id}/${r.v}`, Number(r.at));
+  return versions;
+}
+
+/**
+ * Stamps the records of `topics` with the broker's append time (LogAppendTime). kafkajs has only
+ * the non-incremental AlterConfigs, which replaces a topic's settings: the others are kept.
+ */
+async function stampAppendTime(admin: Admin, topics: readonly string[]): Promise<void> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+  });
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: resources.map((r) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: r.resourceName,
+      configEntries: [
+        ...r.configEntries
+          .filter((e) => e.configSource === TOPIC_CONFIG && e.configName !== 'message.timestamp.type')
+          .map((e) => ({ name: e.configName, value: e.configValue })),
+        { name: 'message.timestamp.type', value: 'LogAppendTime' },
+      ],
+    })),
+  });
+}
+/** kafkajs's ConfigSource for a setting made on the topic itself. */
+const TOPIC_CONFIG = 1;
+
+interface ChangeEnvelope {
+  readonly op: string;
+  readonly after: { readonly id: unknown; readonly v: unknown } | null;
+  readonly source: { readonly ts_us: number | bigint | null; readonly lsn: number | bigint | null };
+}
+
+/** Each change event of `topic` appended since `sinceMs`: its envelope and append time. */
+async function appendedSince(
+  kafka: Kafka,
+  admin: Admin,
+  decoder: RecordDecoder,
+  topic: string,
+  sinceMs: number,
+): Promise<Array<{ event: ChangeEnvelope; appendedAt: number }>> {
+  const partitions = await resolveRange(admin, topic, { from: { timestamp: sinceMs } });
+  const raw: Array<{ value: Buffer; timestamp: number }> = [];
+  await readTopicRange(kafka, {
+    topic,
+    partitions,
+    onBatch: (_partition, records) => {
+      for (const { value, timestamp } of records) if (value !== null) raw.push({ value, timestamp });
+    },
+  });
+  const out = [];
+  for (const { value, timestamp } of raw)
+    out.push({ event: (await decoder.decode<ChangeEnvelope>(value)).value, appendedAt: timestamp });
+  return out;
+}
+
+/**
+ * Where the latency of the changes since `sinceMs` went (inserts and updates: a deletion leaves no
+ * row version to time at the sink), per change: source commit → its append to the CDC topic
+ * (source-postgres), → the append of the transformer's output (the source's commit, the
+ * transformer's fetch and work), → the sink's commit of the row (the transformer's commit, the
+ * sink's fetch and write). Append times are the broker's, commit times Postgres's: one clock.
+ */
+async function stageLatencies(
+  kafka: Kafka,
+  admin: Admin,
+  decoder: RecordDecoder,
+  topics: { readonly cdc: string; readonly out: string },
+  sinkCommits: ReadonlyMap<string, number>,
+  sinceMs: number,
+): Promise<{ source: number[]; transformer: number[]; sink: number[] }> {
+  const lsnOf = (e: ChangeEnvelope) => String(e.source.lsn);
+  const outAppended = new Map<string, number>();
+  for (const { event, appendedAt } of await appendedSince(kafka, admin, decoder, topics.out, sinceMs))
+    outAppended.set(lsnOf(event), appendedAt);
+  const stages = { source: [] as number[], transformer: [] as number[], sink: [] as number[] };
+  for (const { event, appendedAt } of await appendedSince(kafka, admin, decoder, topics.cdc, sinceMs)) {
+    if (!event.after || event.source.ts_us === null || event.op === 'r') continue;
+    stages.source.push(appendedAt - Number(event.source.ts_us) / 1000);
+    const out = outAppended.get(lsnOf(event));
+    if (out === undefined) continue;
+    stages.transformer.push(out - appendedAt);
+    const sinkAt = sinkCommits.get(`${String(event.after.id)}/${String(event.after.v)}`);
+    if (sinkAt !== undefined) stages.sink.push(sinkAt - out);
+  }
+  return stages;
 }
 
 interface PgbenchRun {
@@ -225,6 +321,16 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
   ];
   const [sourceApp, transformerApp, sinkApp] = apps;
   const payload = 'x'.repeat(1000);
+  const kafkaClient = createKafkaClient(
+    kafkaConfigSchema.parse({
+      brokers: stack.kafkaBrokers,
+      clientId: 'bench-e2e-stages',
+      logLevel: 'nothing',
+    }),
+  );
+  const admin = kafkaClient.admin();
+  await admin.connect();
+  const decoder = new RecordDecoder(new ConfluentSchemaRegistryClient({ url: stack.registryUrl }));
   try {
     // The topics exist once the source snapshotted the (empty) table; a first row makes them all.
     sourceApp.start();
@@ -264,6 +370,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       'SHOW track_commit_timestamp',
     );
     const commitTimestamps = setting[0]!.track_commit_timestamp === 'on';
+    const outTopic = `${name}.items.copy`;
+    if (commitTimestamps) await stampAppendTime(admin, [cdcTopic, outTopic]);
     if (!commitTimestamps) {
       process.stderr.write(
         '  e2e: track_commit_timestamp is off (a stack started before it was turned on): latency from row stamps\n',
@@ -297,6 +405,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       const p50: number[] = [];
       const p99: number[] = [];
       const p999: number[] = [];
+      const stages = { source: [] as number[][], transformer: [] as number[][], sink: [] as number[][] };
       for (let run = 0; run < options.runs; run++) {
         await pgbench(stack.postgres, script, rate, options.quick ? 1 : 2); // warm-up at the rate
         const before = await scrape(sinkApp);
@@ -321,6 +430,25 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         p50.push(percentile(latencies, 50));
         p99.push(percentile(latencies, 99));
         p999.push(percentile(latencies, 99.9));
+        if (rate === 1000 && commitTimestamps) {
+          const sinkCommits = await rowVersions(sink, sinkTable, windowStart);
+          const split = await stageLatencies(
+            kafkaClient,
+            admin,
+            decoder,
+            { cdc: cdcTopic, out: outTopic },
+            sinkCommits,
+            windowStart.getTime(),
+          );
+          stages.source.push(split.source);
+          stages.transformer.push(split.transformer);
+          stages.sink.push(split.sink);
+          process.stderr.write(
+            `  e2e 1000/s run ${run + 1} stages p50/p99: source ${percentile(split.source, 50).toFixed(0)}/${percentile(split.source, 99).toFixed(0)} ms, ` +
+              `transformer ${percentile(split.transformer, 50).toFixed(0)}/${percentile(split.transformer, 99).toFixed(0)} ms, ` +
+              `sink ${percentile(split.sink, 50).toFixed(0)}/${percentile(split.sink, 99).toFixed(0)} ms\n`,
+          );
+        }
         process.stderr.write(
           `  e2e ${rate}/s run ${run + 1}: pgbench ${load.tps.toFixed(0)} tps, sink ${achieved.at(-1)!.toFixed(0)} rows/s, ` +
             `p50 ${p50.at(-1)!.toFixed(0)} ms, p99 ${p99.at(-1)!.toFixed(0)} ms over ${latencies.length} rows\n`,
@@ -344,6 +472,22 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         },
         { name: `same, latency p99.9`, unit: 'ms', runs: p999 },
       );
+      if (stages.source.length > 0) {
+        const stage = (label: string, samples: number[][]) =>
+          [50, 99].map((p) => ({
+            name: `same, where the time goes: ${label} p${p} (append times are the broker's)`,
+            unit: 'ms',
+            runs: samples.map((s) => percentile(s, p)),
+          }));
+        figures.push(
+          ...stage('source commit → CDC topic append (source-postgres)', stages.source),
+          ...stage(
+            '→ append of the transformer’s output (source commit, transformer fetch and work)',
+            stages.transformer,
+          ),
+          ...stage('→ sink commit (transformer commit, sink fetch and write)', stages.sink),
+        );
+      }
     }
 
     // Maximum: a backlog drained.
@@ -385,5 +529,6 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     await sink.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
     await source.end();
     await sink.end();
+    await admin.disconnect();
   }
 }
