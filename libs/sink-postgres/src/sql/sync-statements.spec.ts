@@ -66,7 +66,10 @@ describe('two-way sync statements', () => {
     // of the mask (every change folded in), not its first before against its last after — a column
     // changed and changed back within the chain was written all the same.
     const apart = /AS same, (.*?) AS apart/.exec(sql)?.[1] ?? '';
-    assert.ok(apart.startsWith(`((k.__hb = 't' AND t."note" IS NOT DISTINCT FROM k.b2::text) AND NOT (`), apart);
+    assert.ok(
+      apart.startsWith(`((k.__hb = 't' AND t."note" IS NOT DISTINCT FROM k.b2::text) AND NOT (`),
+      apart,
+    );
     assert.doesNotMatch(apart.slice(0, apart.indexOf(' AND NOT (')), /"total"/);
     assert.doesNotMatch(sql, /k\.c\d IS DISTINCT FROM k\.b\d/);
     // An update that wrote no column is a write of its whole row: the rule decides.
@@ -92,7 +95,10 @@ describe('two-way sync statements', () => {
     // Merge: an update apart by values from a row that equals its before image and was written here
     // since is no merge either.
     const merged = syncUpsertStatement(table, context(true), [false, true]);
-    assert.match(merged, /AND NOT \(\(k\.__hb = 't' AND t\."total" IS NOT DISTINCT FROM k\.b1::numeric\) AND \(CASE/);
+    assert.match(
+      merged,
+      /AND NOT \(\(k\.__hb = 't' AND t\."total" IS NOT DISTINCT FROM k\.b1::numeric\) AND \(CASE/,
+    );
   });
 
   it('delete with a tombstone and return the rows that survive', () => {

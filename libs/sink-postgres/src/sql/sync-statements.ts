@@ -131,7 +131,8 @@ function decisionCtes(
   // its values equal to the change's before image are a coincidence, not the version it was made on.
   const newerHere = `(${wSite} = ${LOCAL(ctx)} AND coalesce(${wTs}, -1) >= k.__ts::bigint)`;
   const sameSql = `(${sameValues} AND NOT ${newerHere})`;
-  const apartGuarded = apartSql === 'false' ? 'false' : `(${apartSql} AND NOT (${sameValues} AND ${newerHere}))`;
+  const apartGuarded =
+    apartSql === 'false' ? 'false' : `(${apartSql} AND NOT (${sameValues} AND ${newerHere}))`;
   const incoming: SqlWriter = { ts: 'k.__ts::bigint', site: PEER(ctx) };
   const tomb = tombstone(ctx, 's');
   const writer: SqlWriter = { ts: 'c.w_ts', site: 'c.w_site' };
