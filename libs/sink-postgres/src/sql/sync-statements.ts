@@ -129,7 +129,12 @@ function decisionCtes(
   const wSite = `CASE WHEN ${applied} THEN s.site ELSE ${LOCAL(ctx)} END`;
   // Written here (by this site) no earlier than the change: the peer had not seen this version, so
   // its values equal to the change's before image are a coincidence, not the version it was made on.
-  const newerHere = `(${wSite} = ${LOCAL(ctx)} AND coalesce(${wTs}, -1) >= k.__ts::bigint)`;
+  // A table rewrite (ALTER TABLE … TYPE) gives every row the rewriting transaction's xmin, which
+  // is also the xmin of the table's pg_class row while no later DDL touched it: those rows were
+  // not written here, their values are the versions the peer saw (else a type change made on both
+  // sides would overrule every change made before it on the other side, and the sides differ).
+  const rewritten = `t.xmin = (SELECT xmin FROM pg_class WHERE oid = ${literal(table.qualified)}::regclass)`;
+  const newerHere = `(${wSite} = ${LOCAL(ctx)} AND coalesce(${wTs}, -1) >= k.__ts::bigint AND NOT ${rewritten})`;
   const sameSql = `(${sameValues} AND NOT ${newerHere})`;
   const apartGuarded =
     apartSql === 'false' ? 'false' : `(${apartSql} AND NOT (${sameValues} AND ${newerHere}))`;
