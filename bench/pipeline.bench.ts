@@ -228,6 +228,26 @@ function pgbench(
   });
 }
 
+/** Until `count` stood still for `stillMs` (and moved no more). */
+async function untilStill(
+  count: () => Promise<number>,
+  stillMs: number,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  let last = await count();
+  let since = Date.now();
+  await until(
+    async () => {
+      const now = await count();
+      if (now !== last) [last, since] = [now, Date.now()];
+      return Date.now() - since >= stillMs;
+    },
+    timeoutMs,
+    what,
+  );
+}
+
 async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -417,9 +437,15 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         const elapsed = (Date.now() - startedAt) / 1000;
         atSource.push(load.tps);
         achieved.push((after.committed - before.committed) / elapsed);
-        // Let the pipeline catch up, then the latency of every row the window changed.
-        const target = (await scrape(transformerApp)).committed;
-        await until(async () => (await scrape(sinkApp)).committed >= target, 120_000, 'the sink to catch up');
+        // Let the pipeline catch up (pgbench has stopped: the sink's count stands still once every
+        // change arrived — the transformer's count alone may lag the source), then the latency of
+        // every row the window changed.
+        await untilStill(
+          async () => (await scrape(sinkApp)).committed,
+          3_000,
+          300_000,
+          'the sink to catch up',
+        );
         const latencies = await rowLatencies(
           source,
           sink,
