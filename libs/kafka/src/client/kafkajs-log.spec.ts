@@ -63,4 +63,16 @@ describe('kafkajsConsoleLog', () => {
     assert.equal(debug[0]![0], 'log');
     assert.equal(debug[0]![1].level, 'DEBUG');
   });
+
+  it("drops the producer's own line for the same retry, the error in its message", () => {
+    const line = {
+      namespace: 'Producer',
+      level: logLevel.ERROR,
+      label: 'ERROR',
+      log: { message: `Failed to send messages: ${CONCURRENT}`, retryCount: 0, retryTime: 1 },
+    };
+    assert.deepEqual(captured(logLevel.WARN, [line as never]), []);
+    const other = { ...line, log: { ...line.log, message: 'Failed to send messages: Connection timeout' } };
+    assert.equal(captured(logLevel.WARN, [other as never]).length, 1, 'other failures stay errors');
+  });
 });

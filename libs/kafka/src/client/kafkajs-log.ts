@@ -11,7 +11,13 @@ const CONCURRENT_TRANSACTIONS =
  * is a pair of error lines per transaction for something that is no error: they go to DEBUG.
  */
 function isExpectedRetry(entry: object): boolean {
-  return (entry as { error?: unknown }).error === CONCURRENT_TRANSACTIONS;
+  const { error, message } = entry as { error?: unknown; message?: unknown };
+  // The connection logs the error beside its message; the producer's send loop puts it in the
+  // message ("Failed to send messages: …").
+  return (
+    error === CONCURRENT_TRANSACTIONS ||
+    (typeof message === 'string' && message.endsWith(CONCURRENT_TRANSACTIONS))
+  );
 }
 
 /**
