@@ -17,10 +17,11 @@ import { join } from 'node:path';
 import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { Client } from 'pg';
 import { AppProcess, parsePrometheusText, sumOf } from '@sluice/demo';
-import { createKafkaClient, kafkaConfigSchema, readTopicRange, resolveRange } from '@sluice/kafka';
+import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
+import { decodedRecords } from './support/decoded-records';
 
 export interface PipelineBenchOptions {
   readonly runs: number;
@@ -132,29 +133,6 @@ interface ChangeEnvelope {
   readonly source: { readonly ts_us: number | bigint | null; readonly lsn: number | bigint | null };
 }
 
-/** Each change event of `topic` appended since `sinceMs`: its envelope and append time. */
-async function appendedSince(
-  kafka: Kafka,
-  admin: Admin,
-  decoder: RecordDecoder,
-  topic: string,
-  sinceMs: number,
-): Promise<Array<{ event: ChangeEnvelope; appendedAt: number }>> {
-  const partitions = await resolveRange(admin, topic, { from: { timestamp: sinceMs } });
-  const raw: Array<{ value: Buffer; timestamp: number }> = [];
-  await readTopicRange(kafka, {
-    topic,
-    partitions,
-    onBatch: (_partition, records) => {
-      for (const { value, timestamp } of records) if (value !== null) raw.push({ value, timestamp });
-    },
-  });
-  const out = [];
-  for (const { value, timestamp } of raw)
-    out.push({ event: (await decoder.decode<ChangeEnvelope>(value)).value, appendedAt: timestamp });
-  return out;
-}
-
 /**
  * Where the latency of the changes since `sinceMs` went (inserts and updates: a deletion leaves no
  * row version to time at the sink), per change: source commit → its append to the CDC topic
@@ -164,18 +142,23 @@ async function appendedSince(
  */
 async function stageLatencies(
   kafka: Kafka,
-  admin: Admin,
   decoder: RecordDecoder,
   topics: { readonly cdc: string; readonly out: string },
   sinkCommits: ReadonlyMap<string, number>,
   sinceMs: number,
 ): Promise<{ source: number[]; transformer: number[]; sink: number[] }> {
   const lsnOf = (e: ChangeEnvelope) => String(e.source.lsn);
+  const since = { from: { timestamp: sinceMs } };
   const outAppended = new Map<string, number>();
-  for (const { event, appendedAt } of await appendedSince(kafka, admin, decoder, topics.out, sinceMs))
-    outAppended.set(lsnOf(event), appendedAt);
+  for (const { value, timestamp } of await decodedRecords<ChangeEnvelope>(kafka, decoder, topics.out, since))
+    outAppended.set(lsnOf(value), timestamp);
   const stages = { source: [] as number[], transformer: [] as number[], sink: [] as number[] };
-  for (const { event, appendedAt } of await appendedSince(kafka, admin, decoder, topics.cdc, sinceMs)) {
+  for (const { value: event, timestamp: appendedAt } of await decodedRecords<ChangeEnvelope>(
+    kafka,
+    decoder,
+    topics.cdc,
+    since,
+  )) {
     if (!event.after || event.source.ts_us === null || event.op === 'r') continue;
     stages.source.push(appendedAt - Number(event.source.ts_us) / 1000);
     const out = outAppended.get(lsnOf(event));
@@ -460,7 +443,6 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
           const sinkCommits = await rowVersions(sink, sinkTable, windowStart);
           const split = await stageLatencies(
             kafkaClient,
-            admin,
             decoder,
             { cdc: cdcTopic, out: outTopic },
             sinkCommits,

@@ -24,13 +24,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import {
-  createKafkaClient,
-  kafkaConfigSchema,
-  readTopicRange,
-  resolveRange,
-  TopicProvisioner,
-} from '@sluice/kafka';
+import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
 import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
 import { Lsn, type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
@@ -38,6 +32,7 @@ import { AppProcess } from '@sluice/demo';
 import { freePort, stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, percentile, summarise } from './support/bench-figure';
 import { dropSlotWhenReleased, recvlogicalSeconds } from './support/logical-slots';
+import { decodedRecords } from './support/decoded-records';
 import { peakRssBytes } from './support/process-memory';
 
 export interface SourceBenchOptions {
@@ -449,27 +444,12 @@ async function readLatencies(
   rounds: ReadonlyArray<{ from: number; to: number }>,
 ): Promise<Array<{ p50: number; p99: number }>> {
   const decoder = new RecordDecoder(new ConfluentSchemaRegistryClient({ url: registryUrl }));
-  const admin = kafka.admin();
-  await admin.connect();
-  let partitions;
-  try {
-    partitions = await resolveRange(admin, topic, {});
-  } finally {
-    await admin.disconnect();
-  }
-  // Read committed to the end offsets: under exactly once, commit markers take offsets too, so
-  // counting records up to the high watermark would never end.
-  const appended: Array<{ value: Buffer; timestamp: number }> = [];
-  await readTopicRange(kafka, {
-    topic,
-    partitions,
-    onBatch: (_partition, records) => {
-      for (const { value, timestamp } of records) if (value !== null) appended.push({ value, timestamp });
-    },
-  });
   const samples: Array<{ commitMs: number; latency: number }> = [];
-  for (const { value: buffer, timestamp } of appended) {
-    const { value } = await decoder.decode<{ source: { ts_us: number | bigint } }>(buffer);
+  for (const { value, timestamp } of await decodedRecords<{ source: { ts_us: number | bigint } }>(
+    kafka,
+    decoder,
+    topic,
+  )) {
     const commitMs = Number(value.source.ts_us) / 1000;
     samples.push({ commitMs, latency: timestamp - commitMs });
   }
