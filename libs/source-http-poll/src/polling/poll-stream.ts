@@ -70,6 +70,8 @@ interface Run {
 
 const lower = (a: Mark | undefined, b: Mark | undefined): Mark | undefined =>
   !a ? b : !b ? a : compareMarks(a, b) <= 0 ? a : b;
+const higher = (a: Mark | undefined, b: Mark | undefined): Mark | undefined =>
+  !a ? b : !b ? a : compareMarks(a, b) >= 0 ? a : b;
 
 /**
  * The overlap's floor while a poll walks an ordered listing: the versions at or above it are
@@ -308,7 +310,7 @@ export class PollStream {
     for (const [index, item] of items.entries()) {
       const listed = this.deps.records.listed(item, index);
       const at = listed.mark ? comparable(listed.mark.value) : null;
-      if (listed.mark && (!run.reach || compareMarks(listed.mark, run.reach) > 0)) run.reach = listed.mark;
+      run.reach = higher(run.reach, listed.mark);
       const known = run.seen.get(listed.key);
       const published =
         known?.[0] === listed.version ||
@@ -322,7 +324,7 @@ export class PollStream {
       }
       messages.push(await this.deps.records.upsert(listed, headers));
       run.seen.set(listed.key, [listed.version, at]);
-      if (listed.mark && (!run.max || compareMarks(listed.mark, run.max) > 0)) run.max = listed.mark;
+      run.max = higher(run.max, listed.mark);
     }
     // Counted once a page: a labelled counter's increment hashes its labels.
     this.counts.unchanged += unchanged;
