@@ -61,33 +61,32 @@ function pgbenchScript(table: string, seq: string): string {
 }
 
 /**
- * Source commit → sink commit of every row version changed since `since` that reached the sink
- * (each row's last version: a later update replaces an earlier one; deleted rows are gone). With
- * track_commit_timestamp on, both ends are their transactions' commit timestamps
- * (pg_xact_commit_timestamp(xmin)); otherwise the rows' stamps (`updated_at` at the source,
- * `synced_at` from the sink table's trigger), each taken just before its commit.
+ * Source commit → sink commit of every row version that reached the sink (each row's last version:
+ * a later update replaces an earlier one; deleted rows are gone), both ends their transactions'
+ * commit timestamps (pg_xact_commit_timestamp(xmin), track_commit_timestamp on).
  */
-async function rowLatencies(
-  source: Client,
-  sink: Client,
-  tables: { source: string; sink: string },
-  since: Date,
-  commitTimestamps: boolean,
-): Promise<number[]> {
-  if (!commitTimestamps) {
-    const { rows } = await sink.query<{ ms: number }>(
-      `SELECT extract(epoch FROM synced_at - updated_at) * 1000 AS ms FROM ${tables.sink} WHERE updated_at >= $1 AND synced_at IS NOT NULL`,
-      [since],
-    );
-    return rows.map((r) => Number(r.ms));
-  }
-  const committedAt = await rowVersions(source, tables.source, since);
+function commitLatencies(
+  sourceCommits: ReadonlyMap<string, number>,
+  sinkCommits: ReadonlyMap<string, number>,
+): number[] {
   const out: number[] = [];
-  for (const [version, sinkAt] of await rowVersions(sink, tables.sink, since)) {
-    const at = committedAt.get(version);
+  for (const [version, sinkAt] of sinkCommits) {
+    const at = sourceCommits.get(version);
     if (at !== undefined) out.push(sinkAt - at);
   }
   return out;
+}
+
+/**
+ * The same without commit timestamps: the rows' stamps (`updated_at` at the source, `synced_at`
+ * from the sink table's trigger), each taken just before its commit.
+ */
+async function stampLatencies(sink: Client, table: string, since: Date): Promise<number[]> {
+  const { rows } = await sink.query<{ ms: number }>(
+    `SELECT extract(epoch FROM synced_at - updated_at) * 1000 AS ms FROM ${table} WHERE updated_at >= $1 AND synced_at IS NOT NULL`,
+    [since],
+  );
+  return rows.map((r) => Number(r.ms));
 }
 
 /** `id/v` → commit time (ms) of each row version of `table` changed since `since`. */
@@ -429,18 +428,15 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
           300_000,
           'the sink to catch up',
         );
-        const latencies = await rowLatencies(
-          source,
-          sink,
-          { source: table, sink: sinkTable },
-          windowStart,
-          commitTimestamps,
-        );
+        // Every row the window changed, read once: for the latency and for the stages.
+        const sinkCommits = commitTimestamps ? await rowVersions(sink, sinkTable, windowStart) : undefined;
+        const latencies = sinkCommits
+          ? commitLatencies(await rowVersions(source, table, windowStart), sinkCommits)
+          : await stampLatencies(sink, sinkTable, windowStart);
         p50.push(percentile(latencies, 50));
         p99.push(percentile(latencies, 99));
         p999.push(percentile(latencies, 99.9));
-        if (rate === 1000 && commitTimestamps) {
-          const sinkCommits = await rowVersions(sink, sinkTable, windowStart);
+        if (rate === 1000 && sinkCommits) {
           const split = await stageLatencies(
             kafkaClient,
             decoder,
