@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
-import { ProducerUnavailableError, RenewingProducer } from './renewing-producer';
+import { DeadlineExceededError } from '@sluice/errors';
+import { ProducerUnavailableError, RenewingProducer, type RenewingProducerOptions } from './renewing-producer';
 
 /** A fake kafkajs producer: each send answers with the next outcome scripted for it. */
 class FakeProducer {
@@ -15,16 +16,20 @@ class FakeProducer {
     readonly id: number,
     private readonly outcomes: Array<() => Promise<void>>,
     private readonly connectFailure?: Error,
+    /** Stands in for kafkajs's own wait (a connect, a disconnect) when scripted: it may never settle. */
+    private readonly waits: { connect?: Promise<void>; disconnect?: Promise<void> } = {},
   ) {}
 
   async connect(): Promise<void> {
+    await this.waits.connect;
     if (this.connectFailure) throw this.connectFailure;
     this.connected = true;
   }
 
   async disconnect(): Promise<void> {
-    this.connected = false;
     this.disconnects += 1;
+    await this.waits.disconnect;
+    this.connected = false;
   }
 
   async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
@@ -44,21 +49,36 @@ class FakeProducer {
   }
 }
 
-/** A RenewingProducer over fakes; `plans[i]` scripts the i-th producer made (connect failure, send outcomes). */
-function renewing(plans: Array<{ sends?: Array<() => Promise<void>>; connectFailure?: Error }>) {
+interface Plan {
+  sends?: Array<() => Promise<void>>;
+  connectFailure?: Error;
+  connectWait?: Promise<void>;
+  disconnectWait?: Promise<void>;
+}
+
+/** A RenewingProducer over fakes; `plans[i]` scripts the i-th producer made (connect, sends, disconnect). */
+function renewing(plans: Plan[], options: Omit<RenewingProducerOptions, 'onRenewed'> = {}) {
   const made: FakeProducer[] = [];
   const causes: unknown[] = [];
   const producer = new RenewingProducer(
     () => {
       const plan = plans[made.length] ?? {};
-      const fake = new FakeProducer(made.length, plan.sends ?? [], plan.connectFailure);
+      const fake = new FakeProducer(made.length, plan.sends ?? [], plan.connectFailure, {
+        connect: plan.connectWait,
+        disconnect: plan.disconnectWait,
+      });
       made.push(fake);
       return fake as unknown as Producer;
     },
-    { onRenewed: (cause) => causes.push(cause) },
+    { ...options, onRenewed: (cause) => causes.push(cause) },
   );
   return { producer, made, causes };
 }
+
+/** A wait that never ends, as kafkajs's can after a broker restart. */
+const never = new Promise<void>(() => undefined);
+/** Lets pending callbacks run (a fake's late connect, a background disconnect). */
+const settle = () => new Promise((r) => setImmediate(r));
 
 const batch = (value: string): ProducerBatch => ({ topicMessages: [{ topic: 't', messages: [{ value }] }] });
 const ok = async (): Promise<void> => undefined;
@@ -172,5 +192,70 @@ describe('RenewingProducer', () => {
     assert.equal(made[0].connected, false);
     await assert.rejects(producer.sendBatch(batch('late')), ProducerUnavailableError);
     assert.equal(made.length, 1);
+  });
+
+  describe('nothing it waits on may hold later sends for good', () => {
+    it('sends the next batch while the retired producer is still disconnecting (kafkajs waits for dead requests)', async () => {
+      const { producer, made } = renewing([
+        { sends: [async () => Promise.reject(brokerGone)], disconnectWait: never },
+        { sends: [ok, ok] },
+      ]);
+      await producer.connect();
+      await producer.sendBatch(batch('a')).catch(() => undefined);
+      await producer.sendBatch(batch('b'));
+      await producer.sendBatch(batch('c'));
+      assert.equal(made[0].disconnects, 1, 'the retired producer was told to disconnect');
+      assert.deepEqual(made[1].sent, [batch('b'), batch('c')]);
+    });
+
+    it('fails a send that does not settle within deliveryTimeoutMs, outcome unknown, and sends the next on a new producer', async () => {
+      const { producer, made, causes } = renewing([{ sends: [() => never] }, { sends: [ok] }], {
+        deliveryTimeoutMs: 20,
+      });
+      await producer.connect();
+      const stuck = producer.sendBatch(batch('stuck'));
+      const next = producer.sendBatch(batch('next'));
+      await assert.rejects(stuck, (e: unknown) => {
+        assert.ok(e instanceof DeadlineExceededError, 'a deadline, not ProducerUnavailableError: it went out');
+        assert.equal(e.timeoutMs, 20);
+        return true;
+      });
+      await next;
+      assert.deepEqual(made[1].sent, [batch('next')]);
+      assert.equal(producer.renewals, 1);
+      assert.ok(causes[0] instanceof DeadlineExceededError);
+    });
+
+    it('fails a renewal that does not connect within connectTimeoutMs as unsent, and disconnects that producer if it connects late', async () => {
+      let connectLate!: () => void;
+      const late = new Promise<void>((r) => (connectLate = r));
+      const { producer, made } = renewing(
+        [{ sends: [async () => Promise.reject(brokerGone)] }, { connectWait: late }, { sends: [ok] }],
+        { connectTimeoutMs: 20 },
+      );
+      await producer.connect();
+      await producer.sendBatch(batch('a')).catch(() => undefined);
+      await assert.rejects(producer.sendBatch(batch('b')), (e: unknown) => {
+        assert.ok(e instanceof ProducerUnavailableError);
+        assert.equal(e.reason, 'not renewed');
+        assert.ok(e.cause instanceof DeadlineExceededError);
+        return true;
+      });
+      assert.equal(made[1].sent.length, 0, 'nothing is sent on a producer that was not connected in time');
+
+      connectLate();
+      await settle();
+      assert.equal(made[1].disconnects, 1, 'the late producer does not linger, connected');
+
+      await producer.sendBatch(batch('c'));
+      assert.deepEqual(made[2].sent, [batch('c')]);
+    });
+
+    it('disconnect() gives up on kafkajs after connectTimeoutMs', async () => {
+      const { producer } = renewing([{ disconnectWait: never }], { connectTimeoutMs: 20 });
+      await producer.connect();
+      await assert.rejects(producer.disconnect(), DeadlineExceededError);
+      await assert.rejects(producer.sendBatch(batch('late')), ProducerUnavailableError);
+    });
   });
 });

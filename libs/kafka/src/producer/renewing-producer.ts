@@ -1,4 +1,5 @@
 import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
+import { withDeadline } from '@sluice/errors';
 
 /**
  * A send that never went out, so nothing of it can land later: the RenewingProducer was not
@@ -23,7 +24,23 @@ export class ProducerUnavailableError extends Error {
 export interface RenewingProducerOptions {
   /** Told each time the producer is replaced, with the failure that retired the previous one. */
   onRenewed?: (cause: unknown) => void;
+  /**
+   * The longest a send may take, retries included, before it fails (DeadlineExceededError, outcome
+   * unknown) and its producer is retired. kafkajs has no delivery.timeout.ms and retries a retriable
+   * failure without end, and some of its waits can hang for good after a broker restart; without a
+   * bound one such send would hold every later one. Default 120000, the Java client's
+   * delivery.timeout.ms.
+   */
+  deliveryTimeoutMs?: number;
+  /**
+   * The longest connecting a producer (and disconnecting one, at `disconnect()`) may take. A
+   * renewal that does not connect in time fails its send unsent, as when Kafka refuses. Default 30000.
+   */
+  connectTimeoutMs?: number;
 }
+
+const DEFAULT_DELIVERY_TIMEOUT_MS = 120_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * An idempotent, non-transactional producer that is replaced by a new one (a new producer id, so a
@@ -43,9 +60,16 @@ export interface RenewingProducerOptions {
  *   only. A send retrying against a broker that is away keeps the later ones waiting meanwhile (in
  *   kafkajs's own per-broker lock they would wait too, and fail after its 65 s lock timeout).
  *
+ * Nothing the turns wait on may hang, or no send would go out again (seen after a broker restart:
+ * 503s for minutes with no error logged): a send is bounded by `deliveryTimeoutMs`, a connect by
+ * `connectTimeoutMs`, and a retired producer is disconnected in the background, since kafkajs's
+ * disconnect waits for requests in flight that a dead connection may never settle.
+ *
  * What a failed send wrote is unknown: a caller that sends it again (at-least-once) may write it
- * twice — the new producer id means the broker cannot recognise the copy. A transactional producer
- * needs none of this: aborting and initialising again (or a new producer) bumps its epoch.
+ * twice — the new producer id means the broker cannot recognise the copy. A send abandoned at its
+ * deadline may even land after later ones: kafkajs cannot cancel it, and its retries reconnect. A
+ * transactional producer needs none of this: aborting and initialising again (or a new producer)
+ * bumps its epoch.
  */
 export class RenewingProducer {
   private producer: Producer | undefined;
@@ -60,6 +84,14 @@ export class RenewingProducer {
     private readonly create: () => Producer,
     private readonly options: RenewingProducerOptions = {},
   ) {}
+
+  private get deliveryTimeoutMs(): number {
+    return this.options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+  }
+
+  private get connectTimeoutMs(): number {
+    return this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
 
   /** How many times the producer was replaced after a failed send. */
   get renewals(): number {
@@ -88,13 +120,13 @@ export class RenewingProducer {
 
   /**
    * Disconnects the producer; later sends reject. Does not wait for the send in flight (on a dead
-   * broker it may never settle): kafkajs fails it.
+   * broker it may never settle): kafkajs fails it. Waits at most `connectTimeoutMs` for kafkajs.
    */
   async disconnect(): Promise<void> {
     this.closed = true;
     const producer = this.producer;
     this.producer = undefined;
-    await producer?.disconnect();
+    if (producer) await withDeadline(producer.disconnect(), this.connectTimeoutMs, 'disconnecting a producer');
   }
 
   private inTurn(work: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {
@@ -109,7 +141,7 @@ export class RenewingProducer {
     if (this.retired) await this.renew(this.retired.cause);
     const producer = this.producer;
     try {
-      return await work(producer);
+      return await withDeadline(work(producer), this.deliveryTimeoutMs, 'a Kafka send');
     } catch (error) {
       // Disconnected meanwhile: nothing is sent any more, so there is nothing to renew.
       if (this.producer === producer) this.retired = { cause: error };
@@ -131,16 +163,23 @@ export class RenewingProducer {
     this.retired = undefined;
     this.renewalCount += 1;
     this.options.onRenewed?.(cause);
-    await old?.disconnect().catch(() => undefined);
+    // Not awaited: the next send must not wait on it (see the class comment).
+    old?.disconnect().catch(() => undefined);
   }
 
+  /** A new producer, connected within connectTimeoutMs; one that fails or is late is disconnected. */
   private async connected(): Promise<Producer> {
     const producer = this.create();
+    const connecting = producer.connect();
     try {
-      await producer.connect();
+      await withDeadline(connecting, this.connectTimeoutMs, 'connecting a producer');
       return producer;
     } catch (error) {
-      await producer.disconnect().catch(() => undefined);
+      // A late connect still completes: disconnect after it, or it would linger, connected.
+      void connecting
+        .catch(() => undefined)
+        .then(() => producer.disconnect())
+        .catch(() => undefined);
       throw error;
     }
   }

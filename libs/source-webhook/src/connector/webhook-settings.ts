@@ -111,6 +111,9 @@ export const sourceWebhookSettings = {
         'A send Kafka has not acknowledged by then is answered 503 with Retry-After (the sender retries). Default 5000.',
       ),
       retryAfterSeconds: wholeNumberOr(1, 5).describe('Retry-After of a 503 or 429. Default 5.'),
+      deliveryTimeoutMs: wholeNumberOr(1, 30_000).describe(
+        "The longest one produce request may take, kafkajs's retries included, before it is abandoned and the producer replaced. Requests wait their turn behind it (answered 503 after sendTimeoutMs), so this bounds how long a stuck client can hold the endpoint. Default 30000.",
+      ),
     })
     .prefault({}),
   requestTimeoutMs: wholeNumberOr(1, 10_000).describe(

@@ -141,6 +141,7 @@ export class WebhookSource implements RunningConnector {
         for (const endpoint of this.endpoints) await endpoint.resolveSchema(this.context.registry);
         if (signal.aborted) return;
         const producer = new RenewingProducer(() => createProducer(this.kafka), {
+          deliveryTimeoutMs: this.config.publishing.deliveryTimeoutMs,
           onRenewed: (cause) =>
             this.logger.warn({ err: cause }, 'source-webhook producer renewed after a failed write'),
         });
