@@ -25,6 +25,7 @@ export {
   DEFAULT_FETCH_MAX_WAIT_MS,
   type ConsumerOptions,
 } from './consumer/create-consumer';
+export { dropProducer } from './producer/drop-producer';
 export {
   RenewingProducer,
   ProducerUnavailableError,

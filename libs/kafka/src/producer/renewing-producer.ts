@@ -1,5 +1,6 @@
 import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { withDeadline } from '@sluice/errors';
+import { dropProducer } from './drop-producer';
 
 /**
  * A send that never went out, so nothing of it can land later: the RenewingProducer was not
@@ -163,8 +164,7 @@ export class RenewingProducer {
     this.retired = undefined;
     this.renewalCount += 1;
     this.options.onRenewed?.(cause);
-    // Not awaited: the next send must not wait on it (see the class comment).
-    old?.disconnect().catch(() => undefined);
+    dropProducer(old);
   }
 
   /** A new producer, connected within connectTimeoutMs; one that fails or is late is disconnected. */
@@ -176,10 +176,10 @@ export class RenewingProducer {
       return producer;
     } catch (error) {
       // A late connect still completes: disconnect after it, or it would linger, connected.
-      void connecting
-        .catch(() => undefined)
-        .then(() => producer.disconnect())
-        .catch(() => undefined);
+      void connecting.then(
+        () => dropProducer(producer),
+        () => dropProducer(producer),
+      );
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import { type Kafka, type Producer, type TopicMessages } from 'kafkajs';
-import { createProducer } from '@sluice/kafka';
+import { createProducer, dropProducer } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 
 /** Another instance with the same transactional id took over: this one must stop publishing. */
@@ -66,7 +66,7 @@ export class PagePublisher {
     } catch (error) {
       await transaction.abort().catch(() => undefined);
       const fenced = FENCED.has((error as { type?: string }).type ?? '');
-      await this.producer?.disconnect().catch(() => undefined);
+      dropProducer(this.producer);
       this.producer = undefined;
       if (fenced) throw new SourceFencedError(error);
       this.logger.warn({ err: error }, 'page transaction aborted; the producer is replaced');

@@ -1,5 +1,5 @@
 import { type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
-import { createProducer } from '@sluice/kafka';
+import { createProducer, dropProducer } from '@sluice/kafka';
 import { type TopicPartition } from './partition-delivery';
 
 /**
@@ -70,13 +70,15 @@ export class TransactionCoordinator {
     try {
       await transaction.abort();
     } catch {
-      await this.discardProducer();
+      this.dropProducer();
     }
   }
 
   async close(): Promise<void> {
     await this.abort();
-    await this.discardProducer();
+    const producer = this.producer;
+    this.producer = undefined;
+    await producer?.disconnect().catch(() => undefined);
   }
 
   private open(): Transaction {
@@ -89,14 +91,14 @@ export class TransactionCoordinator {
       return await work();
     } catch (error) {
       this.transaction = undefined;
-      await this.discardProducer();
+      this.dropProducer();
       throw error;
     }
   }
 
-  private async discardProducer(): Promise<void> {
-    const producer = this.producer;
+  /** After a failure: the next `begin` makes a new producer, whose initialisation fences this one. */
+  private dropProducer(): void {
+    dropProducer(this.producer);
     this.producer = undefined;
-    await producer?.disconnect().catch(() => undefined);
   }
 }
