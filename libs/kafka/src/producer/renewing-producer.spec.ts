@@ -2,7 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Producer, type ProducerBatch, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { DeadlineExceededError } from '@sluice/errors';
-import { ProducerUnavailableError, RenewingProducer, type RenewingProducerOptions } from './renewing-producer';
+import {
+  ProducerUnavailableError,
+  RenewingProducer,
+  type RenewingProducerOptions,
+} from './renewing-producer';
 
 /** A fake kafkajs producer: each send answers with the next outcome scripted for it. */
 class FakeProducer {
@@ -216,7 +220,10 @@ describe('RenewingProducer', () => {
       const stuck = producer.sendBatch(batch('stuck'));
       const next = producer.sendBatch(batch('next'));
       await assert.rejects(stuck, (e: unknown) => {
-        assert.ok(e instanceof DeadlineExceededError, 'a deadline, not ProducerUnavailableError: it went out');
+        assert.ok(
+          e instanceof DeadlineExceededError,
+          'a deadline, not ProducerUnavailableError: it went out',
+        );
         assert.equal(e.timeoutMs, 20);
         return true;
       });

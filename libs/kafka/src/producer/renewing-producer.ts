@@ -127,7 +127,8 @@ export class RenewingProducer {
     this.closed = true;
     const producer = this.producer;
     this.producer = undefined;
-    if (producer) await withDeadline(producer.disconnect(), this.connectTimeoutMs, 'disconnecting a producer');
+    if (producer)
+      await withDeadline(producer.disconnect(), this.connectTimeoutMs, 'disconnecting a producer');
   }
 
   private inTurn(work: (producer: Producer) => Promise<RecordMetadata[]>): Promise<RecordMetadata[]> {

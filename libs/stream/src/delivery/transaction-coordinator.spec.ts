@@ -37,7 +37,10 @@ describe('TransactionCoordinator', () => {
     const coordinator = new TransactionCoordinator(kafka, 'g-t-0', 60_000);
 
     await coordinator.begin();
-    await assert.rejects(coordinator.send([{ topic: 'out', messages: [{ value: 'a' }] }]), /Connection closed/);
+    await assert.rejects(
+      coordinator.send([{ topic: 'out', messages: [{ value: 'a' }] }]),
+      /Connection closed/,
+    );
     assert.equal(made[0]!.disconnects, 1, 'the failed producer was told to disconnect');
     assert.equal(coordinator.inTransaction, false);
 
