@@ -118,6 +118,11 @@ export function consumerRuntimeSettings(
         'Longest a fetch waits at the broker for records (it returns as soon as any arrive); also how long ' +
           `a stop waits for the fetch in flight. Default ${RUNTIME.fetchMaxWaitMs}.`,
       ),
+      commitIntervalMs: count(0, RUNTIME.commitIntervalMs).describe(
+        'Least time from a batch being fetched to the next fetch: under light load records gather into fewer, ' +
+          'larger batches (fewer transactions or commits, less CPU per record) for up to this much latency. ' +
+          `Under load nothing waits. Default ${RUNTIME.commitIntervalMs}.`,
+      ),
       revokeTimeoutMs: count(0, RUNTIME.revokeTimeoutMs).describe(
         `Time running records get when their partition is taken away. Default ${RUNTIME.revokeTimeoutMs}.`,
       ),
@@ -164,6 +169,7 @@ export interface ConsumerRuntimeSettings {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly fetchMaxWaitMs: number;
+  readonly commitIntervalMs: number;
   readonly revokeTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly stateDir?: string;

@@ -30,6 +30,7 @@ describe('transformerConnector settings', () => {
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1_000,
       fetchMaxWaitMs: 500,
+      commitIntervalMs: 0,
       revokeTimeoutMs: 5_000,
       shutdownTimeoutMs: 10_000,
     });

@@ -15,6 +15,7 @@ describe('stream runtime configuration', () => {
     assert.equal(c.shutdownTimeoutMs, 10_000);
     assert.equal(c.revokeTimeoutMs, 5_000);
     assert.equal(c.fetchMaxWaitMs, 500);
+    assert.equal(c.commitIntervalMs, 0);
   });
 
   it('names the path of each problem', () => {
@@ -27,6 +28,7 @@ describe('stream runtime configuration', () => {
             concurrency: { keysPerPartition: 0 },
             failure: { onKeyFailure: 'drop' },
             fetchMaxWaitMs: 0,
+            commitIntervalMs: -5,
           },
           'pipeline.yaml',
         ),
@@ -37,6 +39,7 @@ describe('stream runtime configuration', () => {
         assert.match(error.message, /at concurrency\.keysPerPartition: /);
         assert.match(error.message, /at failure\.onKeyFailure: /);
         assert.match(error.message, /at fetchMaxWaitMs: /);
+        assert.match(error.message, /at commitIntervalMs: /);
         return true;
       },
     );

@@ -82,6 +82,19 @@ export const streamRuntimeConfigSchema = z
           ),
       })
       .prefault({}),
+    commitIntervalMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(0)
+      .describe(
+        'Least time from the start of a batch to the next fetch: a batch that took less waits out the rest, so ' +
+          'under light load records gather into fewer, larger batches — fewer transactions (exactly-once) or ' +
+          'offset commits, less CPU per record — for up to this much latency per hop. Under load batches take ' +
+          "longer than this and nothing waits. Kafka Streams' commit.interval.ms plays this part (100 under EOS). " +
+          'Default 0.',
+      ),
     transactionTimeoutMs: positive()
       .default(60_000)
       .describe(

@@ -13,6 +13,7 @@ import {
   type KafkaConfig,
   TopicProvisioner,
 } from '@sluice/kafka';
+import { systemClock } from '@sluice/errors';
 import { dlqTopicFor } from '../dead-letter/dead-letter-headers';
 import { headersFromMap, type HeaderMap } from '../dead-letter/record-headers';
 import { AtLeastOnceDelivery } from '../delivery/at-least-once-delivery';
@@ -731,6 +732,17 @@ export class StreamRuntime<O = OutputRecord> {
     }
     // kafkajs learns of the rebalance from its own error and rejoins the group.
     if (outcome.kind === 'rejoin') throw outcome.error;
+    if (outcome.kind === 'committed') await this.paceFetches(fetchedAt, generation.signal);
+  }
+
+  /**
+   * Holds the next fetch until `commitIntervalMs` after this batch was fetched: kafkajs fetches
+   * again once every batch handed out returned, so the records arriving meanwhile come as one batch.
+   */
+  private async paceFetches(fetchedAt: number, signal: AbortSignal): Promise<void> {
+    const wait = this.options.config.commitIntervalMs - (performance.now() - fetchedAt);
+    if (wait <= 0 || this.stopping) return;
+    await systemClock.sleep(wait, signal).catch(() => undefined);
   }
 }
 
