@@ -128,6 +128,12 @@ async function stampAppendTime(admin: Admin, topics: readonly string[]): Promise
 /** kafkajs's ConfigSource for a setting made on the topic itself. */
 const TOPIC_CONFIG = 1;
 
+/** Postgres's clock, the one its commit timestamps are on. */
+async function postgresNow(client: Client): Promise<Date> {
+  const { rows } = await client.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+  return rows[0]!.now;
+}
+
 const STAGES = ['source', 'transformer', 'sink'] as const;
 
 interface ChangeEnvelope {
@@ -434,13 +440,11 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       for (let run = 0; run < options.runs; run++) {
         await pgbench(stack.postgres, script, rate, options.quick ? 1 : 2); // warm-up at the rate
         const before = await scrape(sinkApp);
-        const { rows: clock } = await sink.query<{ now: Date }>('SELECT clock_timestamp() AS now');
-        const windowStart = clock[0]!.now;
+        const windowStart = await postgresNow(sink);
         const startedAt = Date.now();
         const load = await pgbench(stack.postgres, script, rate, seconds);
         const after = await scrape(sinkApp);
-        const { rows: endClock } = await sink.query<{ now: Date }>('SELECT clock_timestamp() AS now');
-        const window = { from: windowStart.getTime(), to: endClock[0]!.now.getTime() };
+        const window = { from: windowStart.getTime(), to: (await postgresNow(sink)).getTime() };
         const elapsed = (Date.now() - startedAt) / 1000;
         atSource.push(load.tps);
         achieved.push((after.committed - before.committed) / elapsed);

@@ -79,19 +79,16 @@ export class RenewingProducer {
   private turn: Promise<unknown> = Promise.resolve();
   private closed = false;
   private renewalCount = 0;
+  private readonly deliveryTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
 
   constructor(
     /** Makes a new, not yet connected, idempotent non-transactional producer (`createProducer`). */
     private readonly create: () => Producer,
     private readonly options: RenewingProducerOptions = {},
-  ) {}
-
-  private get deliveryTimeoutMs(): number {
-    return this.options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
-  }
-
-  private get connectTimeoutMs(): number {
-    return this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  ) {
+    this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   }
 
   /** How many times the producer was replaced after a failed send. */
@@ -177,10 +174,7 @@ export class RenewingProducer {
       return producer;
     } catch (error) {
       // A late connect still completes: disconnect after it, or it would linger, connected.
-      void connecting.then(
-        () => dropProducer(producer),
-        () => dropProducer(producer),
-      );
+      void connecting.catch(() => undefined).then(() => dropProducer(producer));
       throw error;
     }
   }

@@ -70,7 +70,7 @@ export class TransactionCoordinator {
     try {
       await transaction.abort();
     } catch {
-      this.dropProducer();
+      this.retireProducer();
     }
   }
 
@@ -91,13 +91,13 @@ export class TransactionCoordinator {
       return await work();
     } catch (error) {
       this.transaction = undefined;
-      this.dropProducer();
+      this.retireProducer();
       throw error;
     }
   }
 
   /** After a failure: the next `begin` makes a new producer, whose initialisation fences this one. */
-  private dropProducer(): void {
+  private retireProducer(): void {
     dropProducer(this.producer);
     this.producer = undefined;
   }
