@@ -8,6 +8,7 @@
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
+const os = require('node:os');
 
 const root = path.join(__dirname, '..');
 
@@ -62,5 +63,12 @@ if (!unitOnly && files.some((f) => f.includes(`${path.sep}test${path.sep}`))) {
   args.push(`--test-global-setup=${path.join(dist, 'test', 'support', 'global-setup.js')}`);
 }
 args.push(...files.sort());
-const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
+// Test files run as separate processes: ports they are handed are claimed in one folder (test/support/ports.ts).
+const portsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-ports-'));
+const result = spawnSync(process.execPath, args, {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, SLUICE_TEST_PORTS_DIR: portsDir },
+});
+fs.rmSync(portsDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 
 /** The lowest port handed out: above the well-known and registered ports the stack uses. */
@@ -34,11 +35,28 @@ function canBind(port: number): Promise<boolean> {
  * released, and another suite's app or any outgoing connection could be given it before the
  * process binds it (seen as a suite reading another app's /status).
  */
+/**
+ * Claims `port` for the whole test run (every test file is its own process): a port a suite was
+ * handed stays its own even while nothing listens on it, e.g. a private broker's controller port
+ * between a stop and a restart, which another suite's freePort could otherwise pick (seen in CI as
+ * a restarted broker refusing its own controller port). `scripts/run-tests.js` names the folder.
+ */
+function claimedForRun(port: number): boolean {
+  const folder = process.env.SLUICE_TEST_PORTS_DIR;
+  if (!folder) return true;
+  try {
+    closeSync(openSync(join(folder, String(port)), 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function freePort(): Promise<number> {
   const end = ephemeralStart();
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (end - LOWEST));
-    if (handedOut.has(port) || !(await canBind(port))) continue;
+    if (handedOut.has(port) || !(await canBind(port)) || !claimedForRun(port)) continue;
     handedOut.add(port);
     return port;
   }
