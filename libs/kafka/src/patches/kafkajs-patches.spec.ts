@@ -18,11 +18,78 @@ const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder
   context: unknown,
 ) => { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | Buffer[] | null> };
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => { readVarInt(): number };
+const createEosManager = require('kafkajs/src/producer/eosManager') as (args: {
+  logger: unknown;
+  cluster: unknown;
+  transactional: boolean;
+  transactionalId: string;
+}) => TransactionManager;
 const groupingSource = require('node:fs').readFileSync(
   require.resolve('kafkajs/src/producer/groupMessagesPerPartition'),
   'utf8',
 ) as string;
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+interface TransactionManager {
+  initProducerId(): Promise<void>;
+  beginTransaction(): void;
+  addPartitionsToTransaction(topics: unknown[]): Promise<void>;
+  sendOffsets(args: { consumerGroupId: string; topics: unknown[] }): Promise<void>;
+  commit(): Promise<void>;
+}
+
+/** A cluster of one broker that counts FindCoordinator lookups and fails the requests it is told to. */
+function coordinatorCluster() {
+  const lookups: string[] = [];
+  const requests: string[] = [];
+  const failNext = new Set<string>();
+  const answer = (api: string) => async () => {
+    requests.push(api);
+    if (failNext.delete(api))
+      throw Object.assign(new Error(`${api}: not the coordinator`), { type: 'NOT_COORDINATOR' });
+    return api === 'initProducerId' ? { producerId: 7, producerEpoch: 0 } : {};
+  };
+  const broker = {
+    nodeId: 1,
+    initProducerId: answer('initProducerId'),
+    addPartitionsToTxn: answer('addPartitionsToTxn'),
+    addOffsetsToTxn: answer('addOffsetsToTxn'),
+    txnOffsetCommit: answer('txnOffsetCommit'),
+    endTxn: answer('endTxn'),
+  };
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  const cluster = {
+    retry: { retries: 2, initialRetryTime: 1, maxRetryTime: 5 },
+    refreshMetadataIfNecessary: async () => undefined,
+    findBroker: async () => broker,
+    findGroupCoordinator: async ({
+      groupId,
+      coordinatorType,
+    }: {
+      groupId: string;
+      coordinatorType: number;
+    }) => {
+      lookups.push(`${coordinatorType}:${groupId}`);
+      return broker;
+    },
+  };
+  const manager = createEosManager({
+    logger: { ...logger, namespace: () => logger },
+    cluster,
+    transactional: true,
+    transactionalId: 'tx',
+  });
+  const transaction = async (partition: number) => {
+    manager.beginTransaction();
+    await manager.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition }] }]);
+    await manager.sendOffsets({
+      consumerGroupId: 'g',
+      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '1' }] }],
+    });
+    await manager.commit();
+  };
+  return { manager, transaction, lookups, requests, failNext };
+}
 
 function roundTrip(record: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }) {
   const bytes = encodeRecord({ offsetDelta: 3, timestampDelta: 1_000, ...record }).buffer;
@@ -87,5 +154,35 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
       );
       assert.deepEqual(decoded.headers, expected);
     }
+  });
+
+  it('finds the transaction and group coordinators once, not before every request of every transaction', async () => {
+    const { manager, transaction, lookups, requests } = coordinatorCluster();
+    await manager.initProducerId();
+    for (let i = 0; i < 5; i++) await transaction(i % 3);
+    assert.deepEqual(lookups, ['1:tx', '0:g'], 'one lookup of each coordinator');
+    assert.equal(requests.filter((r) => r === 'endTxn').length, 5, 'every transaction still ends');
+  });
+
+  it('finds a coordinator again after a request to it failed', async () => {
+    const { manager, transaction, lookups, failNext } = coordinatorCluster();
+    await manager.initProducerId();
+    await transaction(0);
+    manager.beginTransaction();
+    const partitions = [{ topic: 'out', partitions: [{ partition: 1 }] }];
+    failNext.add('addPartitionsToTxn');
+    await assert.rejects(
+      manager.addPartitionsToTransaction(partitions),
+      /addPartitionsToTxn: not the coordinator/,
+    );
+    await manager.addPartitionsToTransaction(partitions);
+    failNext.add('txnOffsetCommit'); // retried inside sendOffsets, after a new lookup
+    await manager.sendOffsets({
+      consumerGroupId: 'g',
+      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '2' }] }],
+    });
+    await manager.commit();
+    await transaction(2);
+    assert.deepEqual(lookups, ['1:tx', '0:g', '1:tx', '0:g']);
   });
 });
