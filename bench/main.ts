@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in one harness. Figures are medians over several runs with
 // min/max, each beside its baseline from the same run, written to bench/results/ as JSON and a
 // Markdown table with the machine's description. Nothing here asserts a speed: it measures.
-//   npm run bench [-- --quick] [-- --runs N] [-- --only <name>]
+//   npm run bench [-- --quick] [-- --runs N] [-- --only <name>[,<name>...]]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -121,11 +121,13 @@ async function main(): Promise<void> {
   const runs = values.runs ? Number(values.runs) : values.quick ? 3 : 5;
   if (!Number.isInteger(runs) || runs < 3)
     throw new Error(`--runs must be an integer >= 3, got ${values.runs}`);
-  const suites = SUITES.filter((s) => !values.only || s.name === values.only);
-  if (suites.length === 0)
+  const only = values.only?.split(',').map((name) => name.trim());
+  const unknown = only?.filter((name) => !SUITES.some((s) => s.name === name)) ?? [];
+  if (unknown.length > 0 || only?.length === 0)
     throw new Error(
-      `--only: no suite named ${values.only} (suites: ${SUITES.map((s) => s.name).join(', ')})`,
+      `--only: no suite named ${unknown.join(', ') || '""'} (suites: ${SUITES.map((s) => s.name).join(', ')})`,
     );
+  const suites = SUITES.filter((s) => !only || only.includes(s.name));
 
   const projectRoot = join(__dirname, '..', '..');
   const stack = new LocalStack(stackLayout(projectRoot), {
