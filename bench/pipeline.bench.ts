@@ -453,7 +453,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         // every row the window changed.
         await untilStill(
           async () => (await scrape(sinkApp)).committed,
-          3_000,
+          1_500,
           300_000,
           'the sink to catch up',
         );

@@ -333,7 +333,7 @@ export async function untilReady(url: string, timeoutMs = 60_000): Promise<void>
     );
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
