@@ -17,7 +17,21 @@ const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder
   decoder: unknown,
   context: unknown,
 ) => { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | Buffer[] | null> };
-const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => { readVarInt(): number };
+const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => {
+  readVarInt(): number;
+  readUVarInt(): number;
+  readInt32(): number;
+  readString(): string;
+  readBytes(): Buffer;
+};
+const Encoder = require('kafkajs/src/protocol/encoder') as new (initialSize?: number) => {
+  writeVarInt(value: number): unknown;
+  writeUVarInt(value: number): unknown;
+  writeInt32(value: number): unknown;
+  writeString(value: string): unknown;
+  writeBytes(value: Buffer): unknown;
+  readonly buffer: Buffer;
+};
 const createEosManager = require('kafkajs/src/producer/eosManager') as (args: {
   logger: unknown;
   cluster: unknown;
@@ -184,5 +198,42 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     await manager.commit();
     await transaction(2);
     assert.deepEqual(lookups, ['1:tx', '0:g', '1:tx', '0:g']);
+  });
+
+  it('encodes varints in place, the same bytes as before, and reads back every value', () => {
+    const values = [0, 1, -1, 63, -64, 64, 127, 128, 300, 16_383, 16_384, -65_536, 2 ** 31 - 1, -(2 ** 31)];
+    const encoder = new Encoder(1); // grows on the way
+    for (const v of values) encoder.writeVarInt(v);
+    for (const v of [0, 127, 128, 2 ** 21, 2 ** 28, 2 ** 31 - 1]) encoder.writeUVarInt(v);
+    const decoder = new Decoder(encoder.buffer);
+    assert.deepEqual(
+      values.map(() => decoder.readVarInt()),
+      values,
+    );
+    assert.deepEqual(
+      [0, 127, 128, 2 ** 21, 2 ** 28, 2 ** 31 - 1].map(() => decoder.readUVarInt()),
+      [0, 127, 128, 2 ** 21, 2 ** 28, 2 ** 31 - 1],
+    );
+    // Protobuf/Kafka zig-zag: -1 is 0x01, 64 is 0x80 0x01, 300 is 0xd8 0x04.
+    const one = new Encoder();
+    for (const v of [-1, 64, 300]) one.writeVarInt(v);
+    assert.deepEqual([...one.buffer], [0x01, 0x80, 0x01, 0xd8, 0x04]);
+  });
+
+  it('hands out only the bytes it wrote, whatever was in the memory it took (unfilled buffers)', () => {
+    // Leave Node's buffer pool full of 0xff, where the unfilled encoder buffers come from.
+    for (let i = 0; i < 64; i++) Buffer.allocUnsafe(512).fill(0xff);
+    const encoder = new Encoder(16);
+    encoder.writeInt32(7);
+    encoder.writeString('sluice');
+    encoder.writeBytes(Buffer.alloc(3000, 1)); // past the first buffer: grows, copies what was written
+    encoder.writeVarInt(-2);
+    const bytes = encoder.buffer;
+    assert.equal(bytes.length, 4 + 2 + 6 + 4 + 3000 + 1);
+    const decoder = new Decoder(bytes);
+    assert.equal(decoder.readInt32(), 7);
+    assert.equal(decoder.readString(), 'sluice');
+    assert.deepEqual(decoder.readBytes(), Buffer.alloc(3000, 1));
+    assert.equal(decoder.readVarInt(), -2);
   });
 });

@@ -1,4 +1,4 @@
-import { compileAvroCodec, frameRecord, type AvroCodec, type SchemaRegistryClient } from '@sluice/schema';
+import { compileAvroCodec, type AvroCodec, type SchemaRegistryClient } from '@sluice/schema';
 import type { Lsn } from '../lsn/lsn';
 import type { OutgoingEvent } from '../publishing/change-event-publisher';
 import type { TransactionBlock } from './source-schema';
@@ -101,8 +101,8 @@ export class TransactionMetadata {
   encode(value: TransactionMetadataValue): OutgoingEvent {
     return {
       topic: this.topic,
-      key: frameRecord(this.keyId, this.keyCodec.encode({ id: value.id })),
-      value: frameRecord(this.valueId, this.valueCodec.encode(value)),
+      key: this.keyCodec.encodeFramed(this.keyId, { id: value.id }),
+      value: this.valueCodec.encodeFramed(this.valueId, value),
     };
   }
 }

@@ -1,6 +1,6 @@
 import { FatalRecordError } from '@sluice/errors';
 import { partitionForKey } from '@sluice/kafka';
-import { frameRecord, type SchemaRegistryClient } from '@sluice/schema';
+import { type SchemaRegistryClient } from '@sluice/schema';
 import type { ChangeEvent } from '../events/change-event-builder';
 import { TableSchema, type TableSchemaOptions } from '../events/table-schema';
 import type { Relation } from '../pgoutput/pgoutput-message';
@@ -257,12 +257,11 @@ export class CapturedTables {
     partitions: number | undefined,
   ): OutgoingEvent {
     const schema = event.schema;
-    const key = event.key === null ? null : frameRecord(registered.keyId, schema.keyCodec.encode(event.key));
+    const key = event.key === null ? null : schema.keyCodec.encodeFramed(registered.keyId, event.key);
     return {
       topic: event.topic,
       key,
-      value:
-        event.value === null ? null : frameRecord(registered.valueId, schema.valueCodec.encode(event.value)),
+      value: event.value === null ? null : schema.valueCodec.encodeFramed(registered.valueId, event.value),
       ...(key !== null && partitions !== undefined ? { partition: partitionForKey(key, partitions) } : {}),
       ...(event.headers !== undefined || this.options.contextHeaders !== undefined
         ? { headers: { ...event.headers, ...this.options.contextHeaders } }

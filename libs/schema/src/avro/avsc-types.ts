@@ -1,6 +1,7 @@
 import * as avro from 'avsc';
 import { recogniseLogicalType } from './logical-type-rules';
 import { createLongType } from './long-type';
+import { encodeFramed } from '../serde/wire-format';
 
 /**
  * The one place Sluice builds avsc types, so parsing, encoding and decoding agree on the options.
@@ -96,6 +97,8 @@ function longTypeHook(schema: avro.Schema): avro.Type | undefined {
  */
 export interface AvroCodec {
   encode(value: unknown): Buffer;
+  /** `value` encoded and framed in the Confluent wire format for `schemaId` (one copy, no zero-fill). */
+  encodeFramed(schemaId: number, value: unknown): Buffer;
   decode(bytes: Buffer): unknown;
   isValid(value: unknown): boolean;
   /** Paths (`after.amount`) where `value` does not match, empty when it does. */
@@ -107,6 +110,7 @@ export function compileAvroCodec(json: unknown): AvroCodec {
   const type = createAvscType(json);
   return {
     encode: (value) => type.toBuffer(value),
+    encodeFramed: (schemaId, value) => encodeFramed(type, schemaId, value),
     decode: (bytes) => type.fromBuffer(bytes),
     isValid: (value) => type.isValid(value),
     invalidPaths: (value) => {

@@ -4,7 +4,7 @@ import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { InvalidRecordError } from './invalid-record-error';
 import type { SchemaRegistryClient } from './schema-registry-client';
 import { cacheCounters, cached } from './promise-cache';
-import { HEADER_SIZE, MAGIC_BYTE } from './wire-format';
+import { encodeFramed } from './wire-format';
 
 const BY_SCHEMA = cacheCounters('encoder-schema');
 const BY_ID = cacheCounters('encoder-schema-id');
@@ -36,7 +36,6 @@ export class RecordEncoder {
   private readonly bySchema = new Map<string, Map<string, Promise<WriterSchema>>>();
   private readonly byId = new Map<number, Promise<WriterSchema>>();
   private readonly autoRegister: boolean;
-  private scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor(
     private readonly registry: SchemaRegistryClient,
@@ -57,23 +56,9 @@ export class RecordEncoder {
     return this.serialise(writer, subject, value);
   }
 
-  /**
-   * The record framed and encoded in one pass: the Avro bytes go straight after the 5-byte header
-   * in a scratch buffer that grows to the largest record, then one copy out. (avsc's toBuffer encodes
-   * a value over 1 KiB twice, and framing copied it once more.)
-   */
   private serialise(writer: WriterSchema, subject: string, value: unknown): Buffer {
     try {
-      for (;;) {
-        const end = writer.type.encode(value, this.scratch, HEADER_SIZE);
-        if (end >= 0) {
-          this.scratch.writeUInt8(MAGIC_BYTE, 0);
-          this.scratch.writeInt32BE(writer.id, 1);
-          return Buffer.from(this.scratch.subarray(0, end));
-        }
-        // `end` is minus the bytes missing.
-        this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
-      }
+      return encodeFramed(writer.type, writer.id, value);
     } catch (error) {
       const paths: string[] = [];
       writer.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '<root>') });

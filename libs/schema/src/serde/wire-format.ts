@@ -1,3 +1,4 @@
+import type { Type } from 'avsc';
 import { CorruptRecordError } from './corrupt-record-error';
 
 /**
@@ -6,6 +7,28 @@ import { CorruptRecordError } from './corrupt-record-error';
  */
 export const MAGIC_BYTE = 0;
 export const HEADER_SIZE = 5;
+
+/** One scratch buffer for every framed encoding: encoding is synchronous, so it is never shared. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
+/**
+ * `value` encoded with `type` and framed for `schemaId`, in one pass: the Avro bytes go straight
+ * after the header in a scratch buffer that grows to the largest record, then one copy out. (avsc's
+ * toBuffer zero-fills a new buffer and encodes a value over 1 KiB twice; framing then copied it once
+ * more.) Throws avsc's error when `value` does not match `type`.
+ */
+export function encodeFramed(type: Type, schemaId: number, value: unknown): Buffer {
+  for (;;) {
+    const end = type.encode(value, scratch, HEADER_SIZE);
+    if (end >= 0) {
+      scratch.writeUInt8(MAGIC_BYTE, 0);
+      scratch.writeInt32BE(schemaId, 1);
+      return Buffer.from(scratch.subarray(0, end));
+    }
+    // `end` is minus the bytes missing.
+    scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+  }
+}
 
 export function frame(schemaId: number, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER_SIZE + payload.length);
