@@ -5,20 +5,29 @@
 // its own topic of 3 partitions with message.timestamp.type=LogAppendTime. The rate of each is the
 // events between its first and last append over the time between them (broker clock), so the
 // JVM's and the app's start-up are not counted on either side. Runs alternate which side drains
-// first. Needs Java 17 and Maven Central once (the jars are cached); without them the suite says so.
+// first. Then, each side caught up and still streaming, pgbench (its own process) inserts ~1 KB rows
+// at LIVE_RATE/s: the latency of every change from its Postgres commit (source.ts_ms for Debezium,
+// the sluice.source.ts header for Sluice, both the commit record's time in ms) to its broker append.
+// Needs Java 17 and Maven Central once (the jars are cached); without them the suite says so.
 import { Client } from 'pg';
 import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   createKafkaClient,
   kafkaConfigSchema,
+  type RangeRecord,
   readTopicRange,
   resolveRange,
   TopicProvisioner,
 } from '@sluice/kafka';
+import { SOURCE_COMMIT_TS_HEADER } from '@sluice/observability';
 import { type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { DebeziumPeer, debeziumUnavailable, stackAddresses, until } from '@sluice/test-support';
-import { type BenchFigure } from './support/bench-figure';
+import { type BenchFigure, percentile } from './support/bench-figure';
 import { dropSlotWhenReleased } from './support/logical-slots';
+import { pgbench } from './support/pgbench';
 
 export interface CdcPeerBenchOptions {
   runs: number;
@@ -32,6 +41,23 @@ const DATABASE = 'source';
 const EVENTS_PER_10 = 12;
 
 type Kafka = ReturnType<typeof createKafkaClient>;
+
+/** Changes per second while the commit → Kafka latency is measured: well under either side's drain. */
+const LIVE_RATE = 1_000;
+
+/** A Sluice record's source commit time (ms): the header every change event carries. */
+function sluiceCommitMs(record: RangeRecord): number | undefined {
+  const header = record.headers[SOURCE_COMMIT_TS_HEADER];
+  const value = Array.isArray(header) ? header[0] : header;
+  return value ? Number(value.toString()) : undefined;
+}
+
+/** A Debezium record's source commit time (ms): `source.ts_ms` of its JSON envelope (no schemas). */
+function debeziumCommitMs(record: RangeRecord): number | undefined {
+  if (!record.value) return undefined; // a tombstone
+  const envelope = JSON.parse(record.value.toString()) as { source?: { ts_ms?: number } };
+  return envelope.source?.ts_ms;
+}
 
 export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchFigure[]> {
   const unavailable = debeziumUnavailable((line) => process.stderr.write(`  ${line}\n`));
@@ -62,22 +88,82 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
       await admin.disconnect();
     }
   };
+  const liveSeconds = options.quick ? 2 : 10;
+  // The live changes go to a table of their own, in the same publication: the backlog's topic (the
+  // drain rates) stays as it was, and a later run's slot copy, which streams the earlier runs' live
+  // changes too, delivers them to the live topic before its own window (they are filtered out).
+  const liveTable = `${table}_live`;
+  const sequence = `${table}_live_id`;
+  const script = join(mkdtempSync(join(tmpdir(), 'sluice-bench-peer-')), 'live.sql');
+  writeFileSync(
+    script,
+    `INSERT INTO ${liveTable} VALUES (nextval('${sequence}'), 'live', random() * 1000, now(), repeat(md5(random()::text), 30));\n`,
+  );
+  const untilStill = async (topic: string) => {
+    let last = -1;
+    await until(
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const now = await withAdmin((admin) => appended(admin, topic));
+        const still = now === last;
+        last = now;
+        return still;
+      },
+      120_000,
+      `${topic} to stand still`,
+    );
+  };
+  /**
+   * Commit → broker append of every change pgbench makes at LIVE_RATE while a side streams
+   * `topic` (the live table's), once the side has caught up: only changes committed in the window.
+   */
+  const liveLatencies = async (topic: string, commitMs: (record: RangeRecord) => number | undefined) => {
+    await untilStill(topic);
+    const before = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const windowStart = Date.now();
+    await pgbench(addresses.postgres, DATABASE, script, {
+      rate: LIVE_RATE,
+      seconds: liveSeconds,
+      clients: 4,
+    });
+    await untilStill(topic);
+    const after = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+    const latencies: number[] = [];
+    await readTopicRange(kafka, {
+      topic,
+      partitions: before.map((b) => ({
+        partition: b.partition,
+        from: BigInt(b.high),
+        to: BigInt(after.find((a) => a.partition === b.partition)!.high),
+      })),
+      onBatch: (_partition, records) => {
+        for (const record of records) {
+          const at = commitMs(record);
+          if (at !== undefined && at >= windowStart) latencies.push(record.timestamp - at);
+        }
+      },
+    });
+    if (latencies.length === 0) throw new Error(`no live change reached ${topic}`);
+    return latencies;
+  };
+  const live = { sluice: [] as number[][], debezium: [] as number[][] };
   const slots = [origin];
   const topics: string[] = [];
-  const provision = async (prefix: string): Promise<string> => {
-    const topic = `${prefix}.public.${table}`;
-    topics.push(topic);
+  /** The backlog's topic and the live table's of one side's run, appends stamped by the broker. */
+  const provision = async (prefix: string): Promise<{ topic: string; liveTopic: string }> => {
+    const [topic, liveTopic] = [`${prefix}.public.${table}`, `${prefix}.public.${liveTable}`];
+    topics.push(topic, liveTopic);
     await withAdmin((admin) =>
-      new TopicProvisioner(admin).provision([
-        {
-          name: topic,
+      new TopicProvisioner(admin).provision(
+        [topic, liveTopic].map((name) => ({
+          name,
           partitions: 3,
           replicationFactor: 1,
           configs: { 'message.timestamp.type': 'LogAppendTime' },
-        },
-      ]),
+        })),
+      ),
     );
-    return topic;
+    return { topic, liveTopic };
   };
 
   try {
@@ -85,7 +171,9 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
       `CREATE TABLE ${table} (id bigint PRIMARY KEY, name text NOT NULL, amount numeric(12,2),
          updated_at timestamptz NOT NULL DEFAULT now(), payload text)`,
     );
-    await admin.query(`CREATE PUBLICATION ${publication} FOR TABLE ${table}`);
+    await admin.query(`CREATE TABLE ${liveTable} (LIKE ${table} INCLUDING ALL)`);
+    await admin.query(`CREATE SEQUENCE ${sequence}`);
+    await admin.query(`CREATE PUBLICATION ${publication} FOR TABLE ${table}, ${liveTable}`);
     await admin.query(
       `INSERT INTO ${table} SELECT i, 'name ' || i, i * 1.25, now(), repeat(md5(i::text), 30) FROM generate_series(1, ${count}) i`,
     );
@@ -113,10 +201,10 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
         await admin.query('SELECT pg_copy_logical_replication_slot($1, $2)', [origin, slot]);
         slots.push(slot);
         const prefix = `bench_peer_${side}${run}_${suffix}`;
-        const topic = await provision(prefix);
+        const { topic, liveTopic } = await provision(prefix);
         if (side === 'sluice') {
           topics.push(`${prefix}.offsets`);
-          const app = await startSluice(prefix, slot, publication, table);
+          const app = await startSluice(prefix, slot, publication, [table, liveTable]);
           try {
             await until(
               () => {
@@ -126,6 +214,8 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
               300_000,
               'Sluice to drain',
             );
+            sluiceRates.push(await appendRate(kafka, topic, expectedEvents));
+            live.sluice.push(await liveLatencies(liveTopic, sluiceCommitMs));
           } finally {
             await app.close();
           }
@@ -134,7 +224,7 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
             name: prefix,
             slot,
             publication,
-            tables: [`public.${table}`],
+            tables: [`public.${table}`, `public.${liveTable}`],
             schemas: false,
             settings: {
               'publication.autocreate.mode': 'disabled',
@@ -155,13 +245,17 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
             );
             // Before stop(): the peer deletes the topics under its prefix.
             debeziumRates.push(await appendRate(kafka, topic, expectedEvents));
+            live.debezium.push(await liveLatencies(liveTopic, debeziumCommitMs));
           } finally {
             await peer.stop();
           }
         }
-        if (side === 'sluice') sluiceRates.push(await appendRate(kafka, topic, expectedEvents));
         const rate = (side === 'sluice' ? sluiceRates : debeziumRates).at(-1)!;
-        process.stderr.write(`  run ${run}: ${side} ${Math.round(rate)} events/s\n`);
+        const latencies = live[side].at(-1)!;
+        process.stderr.write(
+          `  run ${run}: ${side} ${Math.round(rate)} events/s; live at ${LIVE_RATE}/s: commit → Kafka p50 ` +
+            `${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (${latencies.length} changes)\n`,
+        );
         await dropSlotWhenReleased(admin, slot);
       }
     }
@@ -173,11 +267,23 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
         baseline: { name: 'Debezium, same backlog, runs interleaved', runs: debeziumRates },
         goal: '>= 3x Debezium',
       },
+      ...([50, 99] as const).map((p) => ({
+        name: `same sides streaming, caught up: Postgres commit → broker append p${p}, pgbench inserting ~1 KB rows at ${LIVE_RATE.toLocaleString('en-US')}/s for ${liveSeconds} s (Sluice's appends are read_committed-visible at its Kafka commit, up to delivery.commitIntervalMs later)`,
+        unit: 'ms',
+        runs: live.sluice.map((l) => percentile(l, p)),
+        baseline: {
+          name: 'Debezium, same load, runs interleaved',
+          runs: live.debezium.map((l) => percentile(l, p)),
+        },
+        ...(p === 99 ? { goal: 'lower than Debezium' } : {}),
+      })),
     ];
   } finally {
     for (const slot of slots) await dropSlotWhenReleased(admin, slot).catch(() => undefined);
     await admin.query(`DROP PUBLICATION IF EXISTS ${publication}`).catch(() => undefined);
     await admin.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await admin.query(`DROP TABLE IF EXISTS ${liveTable}`).catch(() => undefined);
+    await admin.query(`DROP SEQUENCE IF EXISTS ${sequence}`).catch(() => undefined);
     await admin.end();
     await withAdmin(async (admin) => {
       const existing = new Set(await admin.listTopics());
@@ -191,7 +297,7 @@ function startSluice(
   prefix: string,
   slot: string,
   publication: string,
-  table: string,
+  tables: readonly string[],
 ): Promise<ConnectorApp<RunningSource>> {
   const addresses = stackAddresses();
   return createConnectorApp<RunningSource>(
@@ -201,7 +307,7 @@ function startSluice(
       postgres: { ...addresses.postgres, database: DATABASE },
       slot: { name: slot },
       publication: { name: publication, autocreate: 'disabled' },
-      tables: { include: [`public.${table}`] },
+      tables: { include: tables.map((t) => `public.${t}`) },
       snapshot: { mode: 'never' },
       heartbeat: { intervalMs: 0 },
       kafka: { brokers: addresses.kafkaBrokers, clientId: 'sluice-bench-peer' },

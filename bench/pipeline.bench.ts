@@ -12,7 +12,6 @@
 // output → the sink's commit (both topics stamped with the broker's append time); and at 5,000/s
 // the rate the source and the transformer appended during the load, beside the sink's: the stage
 // that falls behind.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,7 @@ import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { decodedRecords } from './support/decoded-records';
+import { pgbench } from './support/pgbench';
 
 export interface PipelineBenchOptions {
   readonly runs: number;
@@ -195,47 +195,6 @@ async function stageTimings(
   }
   const rates = { source: rateIn(passed.source, window), transformer: rateIn(passed.transformer, window) };
   return { latencies: stages, rates };
-}
-
-interface PgbenchRun {
-  /** Transactions per second pgbench achieved (excluding connection time). */
-  readonly tps: number;
-}
-
-/** Runs pgbench with `script` at `rate` transactions/s for `seconds` on PGBENCH_CLIENTS clients. */
-function pgbench(
-  postgres: { host: string; port: number; user: string; password: string },
-  script: string,
-  rate: number,
-  seconds: number,
-): Promise<PgbenchRun> {
-  const args = ['-n', '-h', postgres.host, '-p', String(postgres.port), '-U', postgres.user];
-  args.push(
-    '-c',
-    String(PGBENCH_CLIENTS),
-    '-j',
-    '2',
-    '-R',
-    String(rate),
-    '-T',
-    String(seconds),
-    '-f',
-    script,
-    'source',
-  );
-  return new Promise((resolve, reject) => {
-    execFile(
-      'pgbench',
-      args,
-      { env: { ...process.env, PGPASSWORD: postgres.password }, maxBuffer: 16 * 2 ** 20 },
-      (error, stdout, stderr) => {
-        if (error) return reject(new Error(`pgbench failed: ${error.message}\n${stderr}`));
-        const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
-        if (!tps) return reject(new Error(`pgbench: no tps in its output:\n${stdout}`));
-        resolve({ tps: Number(tps[1]) });
-      },
-    );
-  });
 }
 
 /** Until `count` stood still for `stillMs` (and moved no more). */
@@ -438,11 +397,19 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       const stages = { source: [] as number[][], transformer: [] as number[][], sink: [] as number[][] };
       const stageRates = { source: [] as number[], transformer: [] as number[] };
       for (let run = 0; run < options.runs; run++) {
-        await pgbench(stack.postgres, script, rate, options.quick ? 1 : 2); // warm-up at the rate
+        await pgbench(stack.postgres, 'source', script, {
+          rate,
+          seconds: options.quick ? 1 : 2,
+          clients: PGBENCH_CLIENTS,
+        }); // warm-up at the rate
         const before = await scrape(sinkApp);
         const windowStart = await postgresNow(sink);
         const startedAt = Date.now();
-        const load = await pgbench(stack.postgres, script, rate, seconds);
+        const load = await pgbench(stack.postgres, 'source', script, {
+          rate,
+          seconds,
+          clients: PGBENCH_CLIENTS,
+        });
         const after = await scrape(sinkApp);
         const window = { from: windowStart.getTime(), to: (await postgresNow(sink)).getTime() };
         const elapsed = (Date.now() - startedAt) / 1000;
