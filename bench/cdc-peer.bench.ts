@@ -24,7 +24,7 @@ import {
 } from '@sluice/kafka';
 import { SOURCE_COMMIT_TS_HEADER } from '@sluice/observability';
 import { type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
-import { DebeziumPeer, debeziumUnavailable, stackAddresses, until } from '@sluice/test-support';
+import { DebeziumPeer, debeziumUnavailable, stackAddresses, until, untilStill } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { dropSlotWhenReleased } from './support/logical-slots';
 import { pgbench } from './support/pgbench';
@@ -99,26 +99,20 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
     script,
     `INSERT INTO ${liveTable} VALUES (nextval('${sequence}'), 'live', random() * 1000, now(), repeat(md5(random()::text), 30));\n`,
   );
-  const untilStill = async (topic: string) => {
-    let last = -1;
-    await until(
-      async () => {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        const now = await withAdmin((admin) => appended(admin, topic));
-        const still = now === last;
-        last = now;
-        return still;
-      },
+  const caughtUp = (topic: string) =>
+    untilStill(
+      () => withAdmin((admin) => appended(admin, topic)),
+      500,
       120_000,
       `${topic} to stand still`,
+      500,
     );
-  };
   /**
    * Commit → broker append of every change pgbench makes at LIVE_RATE while a side streams
    * `topic` (the live table's), once the side has caught up: only changes committed in the window.
    */
   const liveLatencies = async (topic: string, commitMs: (record: RangeRecord) => number | undefined) => {
-    await untilStill(topic);
+    await caughtUp(topic);
     const before = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
     const windowStart = Date.now();
     await pgbench(addresses.postgres, DATABASE, script, {
@@ -126,7 +120,7 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
       seconds: liveSeconds,
       clients: 4,
     });
-    await untilStill(topic);
+    await caughtUp(topic);
     const after = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
     const latencies: number[] = [];
     await readTopicRange(kafka, {

@@ -20,7 +20,7 @@ import { Client } from 'pg';
 import { AppProcess, parsePrometheusText, sumOf } from '@sluice/demo';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
-import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
+import { freePort, stackAddresses, uniqueName, untilStill } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { decodedRecords } from './support/decoded-records';
 import { pgbench } from './support/pgbench';
@@ -195,26 +195,6 @@ async function stageTimings(
   }
   const rates = { source: rateIn(passed.source, window), transformer: rateIn(passed.transformer, window) };
   return { latencies: stages, rates };
-}
-
-/** Until `count` stood still for `stillMs` (and moved no more). */
-async function untilStill(
-  count: () => Promise<number>,
-  stillMs: number,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  let last = await count();
-  let since = Date.now();
-  await until(
-    async () => {
-      const now = await count();
-      if (now !== last) [last, since] = [now, Date.now()];
-      return Date.now() - since >= stillMs;
-    },
-    timeoutMs,
-    what,
-  );
 }
 
 async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -5,7 +5,13 @@
 import { type Consumer, type KafkaMessage } from 'kafkajs';
 import { type z } from 'zod';
 import { ConfluentSchemaRegistryClient, RecordDecoder, unframeRecord } from '@sluice/schema';
-import { DebeziumPeer, parseConnectJson, stackAddresses, uniqueName } from '@sluice/test-support';
+import {
+  DebeziumPeer,
+  firstDelivery,
+  parseConnectJson,
+  stackAddresses,
+  uniqueName,
+} from '@sluice/test-support';
 import { type sourcePostgresConnector } from '@sluice/postgres-cdc';
 import {
   compareShapes,
@@ -115,13 +121,10 @@ export class ConformanceRun {
     this.consumer = bed.kafka.consumer({ groupId: uniqueName('it-dbz-conformance'), maxWaitTimeInMs: 200 });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
-    // A rebalance redelivers what was read but not yet committed: one log position is kept once.
-    const seen = new Set<string>();
+    const first = firstDelivery();
     await this.consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        const position = `${topic}/${partition}/${message.offset}`;
-        if (seen.has(position)) return;
-        seen.add(position);
+        if (!first(topic, partition, message.offset)) return;
         try {
           await this.keep(topic, message);
         } catch (error) {

@@ -13,7 +13,7 @@ import { type ConnectorApp, createConnectorApp } from '@sluice/connect';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { type RunningSource, type SourceStatus, sourcePostgresConnector } from '@sluice/postgres-cdc';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { firstDelivery, stackAddresses, uniqueName } from '@sluice/test-support';
 
 export { freePort } from '@sluice/test-support';
 
@@ -187,14 +187,10 @@ export class SourceTestBed {
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     const reader = new TopicReader(this);
-    // A rebalance redelivers what was read but not yet committed: a record is its log position, so
-    // one position is kept once (a duplicate written to the topic has another offset, and stays).
-    const seen = new Set<string>();
+    const first = firstDelivery();
     await consumer.run({
       eachMessage: async ({ topic, partition, message }) => {
-        const position = `${topic}/${partition}/${message.offset}`;
-        if (seen.has(position)) return;
-        seen.add(position);
+        if (!first(topic, partition, message.offset)) return;
         reader.records.push({
           topic,
           partition,

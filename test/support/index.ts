@@ -10,7 +10,7 @@ export {
   terminalAvailable,
 } from './sluice-cli';
 export { FakeClock } from './fake-clock';
-export { until } from './until';
+export { until, untilStill } from './until';
 export { AppChild } from './app-child';
 export { assertConfigError } from './config-errors';
 export {
@@ -23,4 +23,4 @@ export {
   debeziumUnavailable,
   parseConnectJson,
 } from './debezium-peer';
-export { deleteTopicsIfPresent } from './topics';
+export { deleteTopicsIfPresent, firstDelivery } from './topics';

@@ -14,3 +14,18 @@ export async function deleteTopicsIfPresent(admin: Admin, topics: readonly strin
     // Clean-up only: a topic left behind costs disk, not correctness.
   }
 }
+
+/**
+ * A filter that passes each Kafka log position (topic, partition, offset) once: a consumer group
+ * that rebalances is handed again what it had read and not committed. A duplicate written to the
+ * topic has another offset, so it still passes.
+ */
+export function firstDelivery(): (topic: string, partition: number, offset: string) => boolean {
+  const seen = new Set<string>();
+  return (topic, partition, offset) => {
+    const position = `${topic}/${partition}/${offset}`;
+    if (seen.has(position)) return false;
+    seen.add(position);
+    return true;
+  };
+}
