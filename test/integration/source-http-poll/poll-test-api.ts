@@ -116,11 +116,23 @@ export class PollTestApi {
   private whole?: { revision: number; body: string; etag: string };
   private lastModifiedSec = 0;
   private lastModifiedHandedOut = false;
+  /** Probability of a change between pages (options.mutateBetweenPages until `settle`). */
+  private mutateBetweenPages: number;
 
   constructor(private readonly options: PollTestApiOptions = {}) {
     this.random = mulberry32(options.seed ?? 1);
     this.pageSize = options.pageSize ?? 50;
     this.tokens = this.burst;
+    this.mutateBetweenPages = options.mutateBetweenPages ?? 0;
+  }
+
+  /**
+   * No more changes between pages: a suite waiting for its poller to catch up needs the data to
+   * stand still, or a change made while the last poll it waits for walks can sort behind that walk
+   * and is only listed by the poll after it.
+   */
+  settle(): void {
+    this.mutateBetweenPages = 0;
   }
 
   async start(): Promise<string> {
@@ -337,7 +349,7 @@ export class PollTestApi {
     const pageNo = mode === 'page' ? (int('page', 1) ?? 1) : 1;
     const offset = mode === 'offset' ? (int('offset', 0) ?? 0) : (pageNo - 1) * size;
     const first = after === undefined && offset === 0;
-    if (!first && this.sorted.length && this.random() < (this.options.mutateBetweenPages ?? 0))
+    if (!first && this.sorted.length && this.random() < this.mutateBetweenPages)
       this.upsert(this.sorted[Math.floor(this.random() * this.sorted.length)].item.id);
 
     // Where the listing starts: after the token's position, else at `since` (after since_id).
