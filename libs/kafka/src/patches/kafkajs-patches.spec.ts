@@ -32,6 +32,7 @@ const Encoder = require('kafkajs/src/protocol/encoder') as new (initialSize?: nu
   writeBytes(value: Buffer): unknown;
   readonly buffer: Buffer;
 };
+const Long = require('kafkajs/src/utils/long') as { fromValue(value: number | bigint | string): unknown };
 const createEosManager = require('kafkajs/src/producer/eosManager') as (args: {
   logger: unknown;
   cluster: unknown;
@@ -235,5 +236,45 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     assert.equal(decoder.readString(), 'sluice');
     assert.deepEqual(decoder.readBytes(), Buffer.alloc(3000, 1));
     assert.equal(decoder.readVarInt(), -2);
+  });
+
+  it('decodes offsets and timestamps as the decimal text of their sums, in numbers or past them', () => {
+    const decode = (record: object, context: object) => {
+      const decoder = new Decoder(encodeRecord(record).buffer);
+      decoder.readVarInt();
+      return decodeRecord(decoder, { magicByte: 2, ...context }) as unknown as {
+        offset: string;
+        timestamp: string;
+      };
+    };
+    const cases: Array<[string, string, number, number | bigint, string, string]> = [
+      // firstOffset, firstTimestamp, offsetDelta, timestampDelta → offset, timestamp
+      ['0', '0', 0, 0, '0', '0'],
+      ['41', '1700000000000', 1, -5, '42', '1699999999995'],
+      ['41', '-1', 2, 0, '43', '-1'], // a record without a timestamp
+      ['9007199254740990', '1700000000000', 5, 2 ** 47, '9007199254740995', String(1700000000000 + 2 ** 47)],
+      ['9223372036854775800', '9007199254740991', 7, 1, '9223372036854775807', '9007199254740992'],
+      ['5', '1000', 0, -(2n ** 60n), '5', String(1000n - 2n ** 60n)], // a varlong of 9 bytes
+    ];
+    for (const [firstOffset, firstTimestamp, offsetDelta, timestampDelta, offset, timestamp] of cases) {
+      const decoded = decode(
+        { offsetDelta, timestampDelta: Long.fromValue(timestampDelta), key: null, value: null },
+        { firstOffset, firstTimestamp },
+      );
+      assert.deepEqual({ offset: decoded.offset, timestamp: decoded.timestamp }, { offset, timestamp });
+    }
+  });
+
+  it('decodes headers into one object: repeated keys in order, no key mistaken for an inherited one', () => {
+    const { decoded } = roundTrip({
+      key: null,
+      value: null,
+      headers: { a: ['1', '2', '3'], constructor: 'c', ['__proto__']: 'p', b: 'x' },
+    });
+    assert.deepEqual(Object.keys(decoded.headers), ['a', 'constructor', '__proto__', 'b']);
+    assert.deepEqual(decoded.headers.a, [Buffer.from('1'), Buffer.from('2'), Buffer.from('3')]);
+    assert.deepEqual(decoded.headers.constructor, Buffer.from('c'));
+    assert.deepEqual(Object.getOwnPropertyDescriptor(decoded.headers, '__proto__')?.value, Buffer.from('p'));
+    assert.equal(Object.getPrototypeOf(decoded.headers), Object.prototype);
   });
 });
