@@ -30,6 +30,21 @@ describe('metrics registry', () => {
     );
   });
 
+  it('counts a bound counter in the process and reports the sum at every read of the registry', async () => {
+    const c = counter({ name: 'sluice_spec_bound_total', help: 'h', labelNames: ['topic', 'outcome'] });
+    const one = c.bind({ topic: 't', outcome: 'ok' });
+    // The same labels bound again (another runtime of the process) count into the same series.
+    const again = c.bind({ outcome: 'ok', topic: 't' });
+    for (let i = 0; i < 1000; i++) one.inc();
+    again.inc(5);
+    let { body } = await metricsExposition();
+    assert.match(body, /sluice_spec_bound_total\{topic="t",outcome="ok"\} 1005/);
+    one.inc();
+    ({ body } = await metricsExposition());
+    assert.match(body, /sluice_spec_bound_total\{topic="t",outcome="ok"\} 1006/, 'counted once each');
+    assert.throws(() => one.inc(-1), /sluice_spec_bound_total: a counter only goes up/);
+  });
+
   it('turns circuit breaker states into 0/1/2 per group and destination', async () => {
     const states = [
       { destination: 'crm', state: 'open' as const },
