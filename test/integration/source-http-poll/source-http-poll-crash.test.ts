@@ -186,25 +186,21 @@ describe('source-http-poll: kill -9 while items change', () => {
         versions.every((v, i) => i === 0 || v > versions[i - 1]!),
         `${key}'s versions in order: ${versions.join(',')}`,
       );
+    // The offsets topic, read once: the last cursor for the message below, every cursor for the marks.
+    const cursors = await bed.cursors('poll-crash', 'items');
     const missing = api.items().filter((item) => !ids.has(`${item.id}@${item.version}`));
     // Said with what tells a listing missed (never served) from a record lost (served, not in the topic).
     const served = api.served();
+    const described = (i: (typeof missing)[number]) =>
+      `${i.id}@${i.version} (${i.updated_at}, ${served.get(i.id)?.has(i.version) ? 'served' : 'never served'})`;
     assert.deepEqual(
       missing.map((i) => `${i.id}@${i.version}`),
       [],
-      `the latest version of every item; missing: ${missing
-        .map(
-          (i) =>
-            `${i.id}@${i.version} (${i.updated_at}, ${served.get(i.id)?.has(i.version) ? 'served' : 'never served'})`,
-        )
-        .join(
-          ', ',
-        )}; the last committed cursor: ${JSON.stringify((await bed.cursors('poll-crash', 'items')).at(-1)?.mark)}`,
+      `the latest version of every item; missing: ${missing.map(described).join(', ')}; ` +
+        `the last committed cursor: ${JSON.stringify(cursors.at(-1)?.mark)}`,
     );
 
-    const marks = (await bed.cursors('poll-crash', 'items'))
-      .filter((c) => c.mark)
-      .map((c) => markKey(c.mark!));
+    const marks = cursors.filter((c) => c.mark).map((c) => markKey(c.mark!));
     for (let i = 1; i < marks.length; i++)
       assert.ok(marks[i]! >= marks[i - 1]!, `cursor moved back: ${marks[i - 1]} → ${marks[i]}`);
     // A restarted process starts its stopped poll again from its largest mark less the look-back
