@@ -209,6 +209,40 @@ describe('ReplicationStream against real Postgres', () => {
     }
   });
 
+  // The exactly-once incremental snapshot records a chunk's progress at its high watermark's LSN
+  // (IncrementalSnapshot.offsetProgress): that is sound only if no transaction streamed before the
+  // watermark ends at or past it, even one whose commit record directly precedes it in the WAL.
+  it('gives a logical message the LSN past its own record: after the end of the commit before it', async () => {
+    const slot = await newSlot('message_lsn');
+    const stream = await start(slot);
+    const client = await db.client();
+    try {
+      await client.query(`INSERT INTO ${table} VALUES (401, 'x', NULL)`);
+      const [{ lsn: emitted }] = (
+        await client.query<{ lsn: string }>(
+          `SELECT pg_logical_emit_message(false, 'sluice-lsn-order', 'x')::text AS lsn`,
+        )
+      ).rows;
+      let commit: CommitMessage | undefined;
+      let watermark: Extract<PgOutputMessage, { type: 'message' }> | undefined;
+      while (watermark === undefined) {
+        const [{ message }] = await take(stream, 1);
+        if (message.type === 'commit') commit = message;
+        // Suites beside this one write their own messages to the WAL (heartbeats, watermarks).
+        if (message.type === 'message' && message.prefix === 'sluice-lsn-order') watermark = message;
+      }
+      assert.ok(commit, 'the insert committed before the message was streamed first');
+      assert.equal(watermark.lsn.toString(), Lsn.parse(emitted).toString());
+      assert.ok(
+        watermark.lsn.isAfter(commit.endLsn),
+        `message at ${watermark.lsn.toString()}, commit before it ending at ${commit.endLsn.toString()}`,
+      );
+    } finally {
+      await client.end();
+      await stream.stop();
+    }
+  });
+
   it('refuses a slot another process streams from with a retriable PG_SLOT_IN_USE error', async () => {
     const slot = await newSlot('in_use');
     const stream = await start(slot);

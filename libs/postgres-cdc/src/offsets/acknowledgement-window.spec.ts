@@ -73,4 +73,36 @@ describe('AcknowledgementWindow', () => {
     }
     assert.equal(window.pending, 0);
   });
+
+  it('tells the position a batch’s acknowledgements would make confirmable, changing nothing', () => {
+    const window = new AcknowledgementWindow();
+    const a = window.open();
+    window.add(a, 2);
+    window.close(a, lsn(100));
+    window.mark(lsn(150));
+    const b = window.open();
+    window.add(b, 1);
+    window.close(b, lsn(200));
+    const c = window.open();
+    window.add(c, 1); // still being read: no commit yet
+    assert.equal(window.confirmableAfter(new Map([[a, 1]])), undefined, 'one of a still outstanding');
+    assert.equal(window.confirmableAfter(new Map([[a, 2]]))?.toBigInt(), 150n, 'a, then the mark; b waits');
+    assert.equal(
+      window
+        .confirmableAfter(
+          new Map([
+            [a, 2],
+            [b, 1],
+            [c, 1],
+          ]),
+        )
+        ?.toBigInt(),
+      200n,
+      'c has no commit: never past it',
+    );
+    assert.equal(window.confirmable, undefined, 'nothing confirmed by asking');
+    assert.equal(window.acknowledge(a, 2)?.toBigInt(), 150n);
+    assert.equal(window.confirmableAfter(new Map()), undefined, 'nothing beyond what is confirmable now');
+    assert.equal(window.confirmableAfter(new Map([[b, 1]]))?.toBigInt(), 200n);
+  });
 });

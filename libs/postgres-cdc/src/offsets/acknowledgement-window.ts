@@ -71,6 +71,23 @@ export class AcknowledgementWindow {
     return entry.outstanding === 0 ? this.advance() : undefined;
   }
 
+  /**
+   * The position that becomes confirmable once Kafka acknowledges `counts` more events (per
+   * transaction) and nothing else changes, when that is beyond the one confirmable now; else
+   * undefined. The exactly-once publisher sends its offsets record in the batch holding those
+   * events, so a commit needs no request of its own.
+   */
+  confirmableAfter(counts: ReadonlyMap<PendingTransaction, number>): Lsn | undefined {
+    let after: Lsn | undefined;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const entry = this.queue[i]!;
+      if (entry.endLsn === undefined || entry.outstanding > (counts.get(entry) ?? 0)) break;
+      const floor = after ?? this.confirmed;
+      if (floor === undefined || entry.endLsn.isAfter(floor)) after = entry.endLsn;
+    }
+    return after;
+  }
+
   /** The highest position confirmable so far, if any. */
   get confirmable(): Lsn | undefined {
     return this.confirmed;

@@ -137,3 +137,119 @@ describe('ChangeEventPublisher exactly once, fenced by another process', () => {
     assert.equal(isFenced(new KafkaJSNonRetriableError(new Error('other'))), false);
   });
 });
+
+describe('ChangeEventPublisher exactly once: the offsets record', () => {
+  const L10 = Lsn.parse('0/10');
+  const L20 = Lsn.parse('0/20');
+  const L30 = Lsn.parse('0/30');
+  /** A transactional producer that records each request of its transactions. */
+  function recordingProducer() {
+    const requests: string[] = [];
+    let held: Promise<void> | undefined;
+    const transaction = {
+      sendBatch: async (batch: ProducerBatch) => {
+        await held;
+        requests.push(
+          `send ${batch
+            .topicMessages!.map((t) => `${t.topic}:${t.messages.map((m) => String(m.value)).join(',')}`)
+            .join(' ')}`,
+        );
+        return [];
+      },
+      commit: async () => void requests.push('commit'),
+      abort: async () => void requests.push('abort'),
+    };
+    return {
+      requests,
+      producer: { transaction: async () => transaction } as unknown as Producer,
+      /** Holds every send until the returned function is called. */
+      hold: () => {
+        let release!: () => void;
+        held = new Promise((resolve) => (release = resolve));
+        return release;
+      },
+    };
+  }
+  const publisherOf = (
+    producer: Producer,
+    window: AcknowledgementWindow,
+    confirmed: Lsn[],
+    commitIntervalMs = 0,
+  ) =>
+    new ChangeEventPublisher(producer, window, {
+      maxBatchRecords: 1000,
+      maxBatchBytes: 900_000,
+      lingerMs: 5,
+      maxPendingEvents: 10_000,
+      sendTimeoutMs: 5000,
+      onConfirmable: (lsn) => confirmed.push(lsn),
+      exactlyOnce: {
+        offsetRecord: (lsn) => ({ topic: 'p.offsets', messages: [{ key: 'k', value: lsn.toString() }] }),
+        commitIntervalMs,
+        transactionTimeoutMs: 60_000,
+      },
+    });
+
+  it('rides in the batch that makes its position confirmable: the commit is one request', async () => {
+    const { requests, producer } = recordingProducer();
+    const window = new AcknowledgementWindow();
+    const confirmed: Lsn[] = [];
+    const publisher = publisherOf(producer, window, confirmed);
+    const tx = window.open();
+    await publisher.publish({ topic: 't', key: Buffer.from('k'), value: Buffer.from('a') }, tx);
+    await publisher.publish({ topic: 't', key: Buffer.from('k'), value: Buffer.from('b') }, tx);
+    publisher.close(tx, L10);
+    await publisher.flush();
+    assert.deepEqual(requests, [`send t:a,b p.offsets:${L10}`, 'commit']);
+    assert.deepEqual(
+      confirmed.map(String),
+      [String(L10)],
+      'confirmed to the slot after the commit, as recorded',
+    );
+  });
+
+  it('sends a record of its own for a position that moved on while the batch was sent (a heartbeat)', async () => {
+    const { requests, producer, hold } = recordingProducer();
+    const window = new AcknowledgementWindow();
+    const confirmed: Lsn[] = [];
+    const publisher = publisherOf(producer, window, confirmed, 0);
+    const tx = window.open();
+    const release = hold();
+    await publisher.publish({ topic: 't', key: Buffer.from('k'), value: Buffer.from('a') }, tx);
+    publisher.close(tx, L10);
+    await new Promise((r) => setTimeout(r, 20));
+    publisher.mark(L20); // while the batch carrying L10 is in flight
+    release();
+    await publisher.flush();
+    assert.deepEqual(requests, [`send t:a p.offsets:${L10}`, `send p.offsets:${L20}`, 'commit']);
+    assert.deepEqual(confirmed.map(String), [String(L20)]);
+  });
+
+  it('records each position once over several batches of one Kafka transaction', async () => {
+    const { requests, producer } = recordingProducer();
+    const window = new AcknowledgementWindow();
+    const confirmed: Lsn[] = [];
+    // The first commit goes at once; the interval then keeps the next two transactions in one.
+    const publisher = publisherOf(producer, window, confirmed, 60_000);
+    const linger = () => new Promise((r) => setTimeout(r, 30));
+    for (const [value, end] of [
+      ['a', L10],
+      ['b', L20],
+      ['c', L30],
+    ] as const) {
+      const tx = window.open();
+      await publisher.publish({ topic: 't', key: Buffer.from('k'), value: Buffer.from(value) }, tx);
+      publisher.close(tx, end);
+      await linger();
+    }
+    await publisher.flush();
+    assert.deepEqual(requests, [
+      `send t:a p.offsets:${L10}`,
+      'commit',
+      `send t:b p.offsets:${L20}`,
+      `send t:c p.offsets:${L30}`,
+      'commit',
+    ]);
+    assert.deepEqual(confirmed.map(String), [String(L10), String(L30)]);
+  });
+});

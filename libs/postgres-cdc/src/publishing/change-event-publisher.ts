@@ -130,6 +130,8 @@ export class ChangeEventPublisher {
   private sending: Batch | undefined;
   /** The position confirmable once the open Kafka transaction commits. */
   private deferred: Lsn | undefined;
+  /** The position of the last offsets record sent in the open Kafka transaction. */
+  private recorded: Lsn | undefined;
   private lastCommitAt = 0;
   private transactionOpenedAt = 0;
   /** A batch is marked to commit after it: later boundaries wait for that commit to begin. */
@@ -227,6 +229,7 @@ export class ChangeEventPublisher {
     } else {
       const open = this.transaction;
       this.transaction = undefined;
+      this.recorded = undefined;
       await open.abort().catch(() => undefined);
     }
   }
@@ -249,6 +252,7 @@ export class ChangeEventPublisher {
     await this.inFlight?.catch(() => undefined);
     const open = this.transaction;
     this.transaction = undefined;
+    this.recorded = undefined;
     await Promise.all([open?.abort(), this.aborting].map((p) => p?.catch(() => undefined)));
   }
 
@@ -300,22 +304,32 @@ export class ChangeEventPublisher {
   private async commit(): Promise<void> {
     const transaction = this.transaction;
     const lsn = this.deferred;
+    const recorded = this.recorded;
     this.lastCommitAt = Date.now();
     this.commitRequested = false;
     if (transaction === undefined) return this.releaseDeferred();
     await withDeadline(
       (async () => {
-        if (lsn !== undefined)
+        // Usually a batch already carried the record (send): the commit is one request. A position
+        // that moved on since (a heartbeat, a transaction of uncaptured tables) gets its own.
+        if (lsn !== undefined && (recorded === undefined || lsn.isAfter(recorded)))
           await transaction.sendBatch({
             topicMessages: [this.options.exactlyOnce!.offsetRecord(lsn)],
             acks: -1,
           });
+        else if (recorded !== undefined && (lsn === undefined || recorded.isAfter(lsn)))
+          // Cannot happen (every batch of the transaction is acknowledged by now); never commit a
+          // record claiming more than was delivered: the transaction is aborted and read again.
+          throw new Error(
+            `the offsets record sent says ${recorded.toString()}, but only ${lsn?.toString() ?? 'nothing'} is acknowledged`,
+          );
         await transaction.commit();
       })(),
       this.options.sendTimeoutMs,
       'committing change events to Kafka',
     );
     this.transaction = undefined;
+    this.recorded = undefined;
     if (this.deferred === lsn) this.deferred = undefined;
     if (lsn !== undefined) this.options.onConfirmable(lsn);
   }
@@ -393,7 +407,15 @@ export class ChangeEventPublisher {
       this.transaction = await this.producer.transaction();
       this.transactionOpenedAt = Date.now();
     }
+    // The offsets record of the position this batch makes confirmable travels with it (the batches
+    // before it are acknowledged: one is in flight at a time). It is visible only with the
+    // transaction's commit, which waits for every batch; the commit then sends no record of its own
+    // (two requests fewer: Produce, and AddPartitionsToTxn for the offsets topic).
+    const lsn = this.window.confirmableAfter(batch.byTransaction);
+    const record = lsn !== undefined && (this.recorded === undefined || lsn.isAfter(this.recorded));
+    if (record) topicMessages.push(this.options.exactlyOnce.offsetRecord(lsn));
     await this.transaction.sendBatch({ topicMessages, acks: -1 });
+    if (record) this.recorded = lsn;
   }
 
   private acknowledged(batch: Batch): void {
@@ -419,6 +441,7 @@ export class ChangeEventPublisher {
     // What the open transaction holds is never visible; it is read again from the slot.
     this.aborting = this.transaction?.abort().catch(() => undefined);
     this.transaction = undefined;
+    this.recorded = undefined;
     this.wakeWaiters();
   }
 

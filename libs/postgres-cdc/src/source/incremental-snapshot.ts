@@ -137,7 +137,10 @@ export class IncrementalSnapshot {
 
   /**
    * Exactly once: the progress of every table as of position `lsn`, for the offsets record committed
-   * with the events up to `lsn` (undefined when there is none to record).
+   * with the events up to `lsn` (undefined when there is none to record). A chunk counts once `lsn`
+   * reaches its high watermark: the position is confirmable only when the chunk's own events are
+   * acknowledged, because nothing streamed before the watermark ends at or past it (a logical
+   * message's LSN is the end of its own record, past the commit before it).
    */
   offsetProgress(lsn: Lsn): DeliveredSnapshot | undefined {
     while (this.unrecorded.length > 0 && !lsn.isBefore(this.unrecorded[0].lsn)) {
