@@ -241,6 +241,12 @@ describe('observability: one trace per row change, metrics in Prometheus', () =>
     const parent = (span: JaegerSpan) => span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
     const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
     assert.equal(parent(capture), undefined, 'the capture span is the root');
+    assert.equal(tag(capture, 'db.system.name'), 'postgresql');
+    assert.match(
+      String(tag(capture, 'sluice.postgres.lsn')),
+      /^[0-9A-F]+\/[0-9A-F]+$/,
+      'the capture span has its LSN',
+    );
     assert.equal(parent(send), capture.spanID, 'send is a child of capture');
     assert.equal(parent(process), send.spanID, "the transformer's span is a child of the source's send");
     assert.equal(parent(sink), process.spanID, "the sink's span is a child of the transformer's");

@@ -33,7 +33,7 @@ describe('MessageTracing', () => {
 
   it('continues the trace of a record header as a consumer span with messaging attributes', async () => {
     assert.ok(tracingActive());
-    const root = tracing.root('capture source', {});
+    const root = tracing.root('capture source', () => ({ 'sluice.lsn': '0/16B3748' }));
     const send = tracing.send(root, 'cdc.public.orders');
     const headers = Object.entries(traceContextHeaders(send)).map(([k, v]) => header(k, v));
     send.end();
@@ -53,6 +53,7 @@ describe('MessageTracing', () => {
     assert.equal(consumer.spanContext().traceId, capture.spanContext().traceId, 'one trace');
     assert.equal(consumer.parentSpanContext?.spanId, producer.spanContext().spanId, 'child of the send');
     assert.equal(producer.parentSpanContext?.spanId, capture.spanContext().spanId);
+    assert.equal(capture.attributes['sluice.lsn'], '0/16B3748', 'a sampled root has its attributes');
     assert.deepEqual(
       {
         system: consumer.attributes['messaging.system'],

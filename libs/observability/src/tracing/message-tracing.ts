@@ -102,11 +102,12 @@ function remoteContext(traceparent: MessageHeader, state: MessageHeader | undefi
   };
 }
 
+function traceparent(span: SpanContext): string {
+  return `00-${span.traceId}-${span.spanId}-${span.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
+}
+
 function contextHeaders(span: SpanContext): MessageHeader[] {
-  const flags = span.traceFlags & TraceFlags.SAMPLED ? '01' : '00';
-  const out: MessageHeader[] = [
-    { key: TRACEPARENT_HEADER, value: Buffer.from(`00-${span.traceId}-${span.spanId}-${flags}`, 'latin1') },
-  ];
+  const out: MessageHeader[] = [{ key: TRACEPARENT_HEADER, value: Buffer.from(traceparent(span), 'latin1') }];
   const state = span.traceState?.serialize();
   if (state) out.push({ key: TRACESTATE_HEADER, value: Buffer.from(state, 'latin1') });
   return out;
@@ -114,9 +115,7 @@ function contextHeaders(span: SpanContext): MessageHeader[] {
 
 /** The W3C context of a span as header values (`traceparent`, maybe `tracestate`). */
 export function traceContextHeaders(span: TraceSpan): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  for (const { key, value } of span.headers()) carrier[key] = value!.toString('latin1');
-  return carrier;
+  return span.headerValues();
 }
 
 /**
@@ -165,12 +164,10 @@ export class TraceSpan {
     private readonly span: Span | undefined,
     /** Followed: the parent's traceparent (and tracestate) headers, carried on unchanged. */
     private readonly carried: readonly MessageHeader[] | undefined,
-    parentContext: Context | undefined,
+    /** Started: the context the span was started in; its own context is made when first asked for. */
+    private readonly parentContext: Context | undefined,
   ) {
-    if (span !== undefined) {
-      this.remote = span.spanContext();
-      this.otelContext = trace.setSpan(parentContext ?? ROOT_CONTEXT, span);
-    }
+    if (span !== undefined) this.remote = span.spanContext();
   }
 
   /** A started span under `parent`. */
@@ -189,7 +186,10 @@ export class TraceSpan {
 
   /** The OpenTelemetry context with this span (or the followed parent) current. */
   get context(): Context {
-    return (this.otelContext ??= trace.setSpanContext(ROOT_CONTEXT, this.spanContext));
+    return (this.otelContext ??=
+      this.span !== undefined
+        ? trace.setSpan(this.parentContext ?? ROOT_CONTEXT, this.span)
+        : trace.setSpanContext(ROOT_CONTEXT, this.spanContext));
   }
 
   /**
@@ -211,6 +211,19 @@ export class TraceSpan {
   /** The headers that carry this span's context to the next hop (computed once). */
   headers(): readonly MessageHeader[] {
     return this.carried ?? (this.contextHeaders ??= contextHeaders(this.spanContext));
+  }
+
+  /** The same context as header values (`traceparent`, maybe `tracestate`), for a new record. */
+  headerValues(): Record<string, string> {
+    const values: Record<string, string> = {};
+    if (this.carried !== undefined) {
+      for (const { key, value } of this.carried) values[key] = value!.toString('latin1');
+      return values;
+    }
+    values[TRACEPARENT_HEADER] = traceparent(this.spanContext);
+    const state = this.spanContext.traceState?.serialize();
+    if (state) values[TRACESTATE_HEADER] = state;
+    return values;
   }
 
   setAttributes(attributes: Attributes): void {
@@ -242,13 +255,15 @@ export class MessageTracing {
     this.tracer = trace.getTracer(scope);
   }
 
-  /** A root span (a captured transaction); sampling decides here for the whole trace. */
-  root(name: string, attributes: Attributes): TraceSpan {
-    const span = this.tracer.startSpan(
-      name,
-      { kind: SpanKind.INTERNAL, attributes, root: true },
-      ROOT_CONTEXT,
-    );
+  /**
+   * A root span (a captured transaction); sampling decides here for the whole trace. Most roots are
+   * not sampled at a low ratio, so `attributes` are made only for a recording span, after the
+   * decision (the ratio and parent-based samplers decide on the trace id alone). In ROOT_CONTEXT
+   * already: the SDK's `root` option would copy the context to remove a span it does not hold.
+   */
+  root(name: string, attributes: () => Attributes): TraceSpan {
+    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, ROOT_CONTEXT);
+    if (span.isRecording()) span.setAttributes(attributes());
     return this.started(span, ROOT_CONTEXT);
   }
 

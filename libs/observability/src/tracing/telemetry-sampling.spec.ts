@@ -16,8 +16,10 @@ describe('telemetry sampling', () => {
       exporter,
       exportImmediately: true,
     });
-    const span = new MessageTracing('spec').root('capture source', {});
+    let attributesMade = 0;
+    const span = new MessageTracing('spec').root('capture source', () => (attributesMade++, {}));
     assert.equal(span.sampled, false);
+    assert.equal(attributesMade, 0, 'an unsampled root makes no attributes');
     span.end();
     await telemetry.shutdown();
     assert.equal(exporter.getFinishedSpans().length, 0);

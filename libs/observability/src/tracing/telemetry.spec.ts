@@ -30,7 +30,7 @@ describe('telemetry start-up', () => {
       exportImmediately: true,
     });
     assert.equal(tracingActive(), true);
-    new MessageTracing('spec').root('capture source', {}).end();
+    new MessageTracing('spec').root('capture source', () => ({})).end();
     for (let i = 0; i < 200 && exporter.getFinishedSpans().length === 0; i++)
       await new Promise((resolve) => setTimeout(resolve, 10));
     const [span] = exporter.getFinishedSpans();

@@ -32,8 +32,11 @@ export class CapturedTransactionTrace {
   ) {
     this.commitMs = String(commitTimeMicros / 1000n);
     if (span === undefined) this.shared = { [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
-    else if (!span.sampled)
-      this.shared = { ...traceContextHeaders(span), [SOURCE_COMMIT_TS_HEADER]: this.commitMs };
+    else if (!span.sampled) {
+      const shared = traceContextHeaders(span);
+      shared[SOURCE_COMMIT_TS_HEADER] = this.commitMs;
+      this.shared = shared;
+    }
   }
 
   /**
@@ -42,12 +45,12 @@ export class CapturedTransactionTrace {
    */
   static begin(database: string, xid: number, lsn: Lsn, commitTimeMicros: bigint): CapturedTransactionTrace {
     const span = tracingActive()
-      ? tracing.root(`capture ${database}`, {
+      ? tracing.root(`capture ${database}`, () => ({
           [DB_SYSTEM_NAME]: 'postgresql',
           [DB_NAMESPACE]: database,
           [SLUICE_TX_ID]: xid,
           [SLUICE_LSN]: lsn.toString(),
-        })
+        }))
       : undefined;
     return new CapturedTransactionTrace(commitTimeMicros, span);
   }

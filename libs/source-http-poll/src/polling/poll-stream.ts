@@ -197,7 +197,9 @@ export class PollStream {
   async poll(signal: AbortSignal): Promise<void> {
     this.counts.polls++;
     this.lastPollAt = Date.now();
-    const span = this.deps.tracing.root(`poll ${this.name}`, { 'sluice.http_poll.stream': this.name });
+    const span = this.deps.tracing.root(`poll ${this.name}`, () => ({
+      'sluice.http_poll.stream': this.name,
+    }));
     let failure: unknown;
     let prefetch: Promise<ApiAnswer> | undefined;
     let committing: Promise<void> | undefined;

@@ -209,9 +209,9 @@ export class WebhookSource implements RunningConnector {
     if (this.phaseNow !== 'running')
       return unavailable(`source-webhook is ${this.phaseNow}`, this.config.publishing.retryAfterSeconds);
     this.inFlight++;
-    const span = this.tracing.root(`receive webhook ${endpoint.name}`, {
+    const span = this.tracing.root(`receive webhook ${endpoint.name}`, () => ({
       'sluice.webhook.endpoint': endpoint.name,
-    });
+    }));
     let failure: unknown;
     try {
       const admitted = endpoint.admit(request, Date.now());
