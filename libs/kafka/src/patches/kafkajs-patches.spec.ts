@@ -2,6 +2,7 @@
 // installed copy: a patch that failed to apply, or one that changed what goes on the wire, fails here.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internals have no types */
 const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition') as (args: {
@@ -105,6 +106,14 @@ function coordinatorCluster() {
   };
   return { manager, transaction, lookups, requests, failNext };
 }
+
+const batchChecksum = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
+const tableChecksum = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C') as (buffer: Buffer) => number;
+const nativeChecksum = (require('@node-rs/crc32') as { crc32c(buffer: Buffer): number }).crc32c;
+const checksumSource = require('node:fs').readFileSync(
+  require.resolve('kafkajs/src/protocol/recordBatch/crc32C'),
+  'utf8',
+) as string;
 
 function roundTrip(record: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }) {
   const bytes = encodeRecord({ offsetDelta: 3, timestampDelta: 1_000, ...record }).buffer;
@@ -276,5 +285,19 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     assert.deepEqual(decoded.headers.constructor, Buffer.from('c'));
     assert.deepEqual(Object.getOwnPropertyDescriptor(decoded.headers, '__proto__')?.value, Buffer.from('p'));
     assert.equal(Object.getPrototypeOf(decoded.headers), Object.prototype);
+  });
+
+  it('checksums record batches with CRC-32C in native code, the same values as the JavaScript table', () => {
+    // The standard check value of CRC-32C (Castagnoli) over the ASCII digits 1 to 9.
+    assert.equal(batchChecksum(Buffer.from('123456789')), 0xe3069283);
+    assert.equal(batchChecksum(Buffer.alloc(0)), 0);
+    const random = randomBytes(64 * 1024);
+    for (const length of [1, 7, 8, 63, 1_000, random.length]) {
+      const bytes = random.subarray(random.length - length);
+      assert.equal(batchChecksum(bytes), tableChecksum(bytes), `${length} bytes`);
+      assert.equal(nativeChecksum(bytes), tableChecksum(bytes), `${length} bytes`);
+    }
+    // The patched module takes the native function when its binary loads (it does here: above).
+    assert.match(checksumSource, /require\('@node-rs\/crc32'\)\.crc32c/);
   });
 });
