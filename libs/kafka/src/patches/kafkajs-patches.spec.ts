@@ -110,6 +110,11 @@ function coordinatorCluster() {
 const batchChecksum = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const tableChecksum = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C') as (buffer: Buffer) => number;
 const nativeChecksum = (require('@node-rs/crc32') as { crc32c(buffer: Buffer): number }).crc32c;
+const createRequest = require('kafkajs/src/protocol/request') as (args: {
+  correlationId: number;
+  clientId: string;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<unknown> };
+}) => Promise<{ buffer: Buffer }>;
 const checksumSource = require('node:fs').readFileSync(
   require.resolve('kafkajs/src/protocol/recordBatch/crc32C'),
   'utf8',
@@ -299,5 +304,24 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     }
     // The patched module takes the native function when its binary loads (it does here: above).
     assert.match(checksumSource, /require\('@node-rs\/crc32'\)\.crc32c/);
+  });
+
+  it('frames a request as the protocol says: size, api key and version, correlation id, client id, payload', async () => {
+    const payload = randomBytes(3_000);
+    const { buffer } = await createRequest({
+      correlationId: 77,
+      clientId: 'sluice-spec',
+      request: { apiKey: 0, apiVersion: 3, encode: async () => new Encoder().writeBytes(payload) },
+    });
+    const header = Buffer.alloc(2 + 2 + 4 + 2 + 'sluice-spec'.length);
+    header.writeInt16BE(0, 0);
+    header.writeInt16BE(3, 2);
+    header.writeInt32BE(77, 4);
+    header.writeInt16BE('sluice-spec'.length, 8);
+    header.write('sluice-spec', 10, 'latin1');
+    const body = Buffer.concat([header, Buffer.from([0, 0, 0x0b, 0xb8]), payload]); // writeBytes: int32 length
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length);
+    assert.deepEqual(buffer, Buffer.concat([size, body]));
   });
 });
