@@ -25,14 +25,19 @@ const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) 
   readString(): string;
   readBytes(): Buffer;
 };
-const Encoder = require('kafkajs/src/protocol/encoder') as new (initialSize?: number) => {
-  writeVarInt(value: number): unknown;
-  writeUVarInt(value: number): unknown;
-  writeInt32(value: number): unknown;
-  writeString(value: string): unknown;
-  writeBytes(value: Buffer): unknown;
+interface KafkaEncoder {
+  writeVarInt(value: number): KafkaEncoder;
+  writeUVarInt(value: number): KafkaEncoder;
+  writeInt16(value: number): KafkaEncoder;
+  writeInt32(value: number): KafkaEncoder;
+  writeString(value: string | null): KafkaEncoder;
+  writeBytes(value: Buffer): KafkaEncoder;
+  writeEncoder(value: unknown): KafkaEncoder;
+  writeArray(value: unknown[]): KafkaEncoder;
+  size(): number;
   readonly buffer: Buffer;
-};
+}
+const Encoder = require('kafkajs/src/protocol/encoder') as new (initialSize?: number) => KafkaEncoder;
 const Long = require('kafkajs/src/utils/long') as { fromValue(value: number | bigint | string): unknown };
 const createEosManager = require('kafkajs/src/producer/eosManager') as (args: {
   logger: unknown;
@@ -115,6 +120,73 @@ const createRequest = require('kafkajs/src/protocol/request') as (args: {
   clientId: string;
   request: { apiKey: number; apiVersion: number; encode: () => Promise<unknown> };
 }) => Promise<{ buffer: Buffer }>;
+const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: {
+  acks: number;
+  timeout: number;
+  transactionalId: string | null;
+  producerId: unknown;
+  producerEpoch: number;
+  topicData: ProduceTopicData[];
+}) => { encode(): Promise<{ buffer: Buffer }> };
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
+  RecordBatch(args: Record<string, unknown>): Promise<{ size(): number }>;
+};
+
+interface ProduceMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string | Buffer | string[]>;
+  timestamp?: string;
+}
+interface ProduceTopicData {
+  topic: string;
+  partitions: Array<{ partition: number; firstSequence: number; messages: ProduceMessage[] }>;
+}
+
+/**
+ * An uncompressed produce request (v3 to v7) as kafkajs 2.2.4 composes it: a record batch per
+ * partition (RecordBatch), wrapped in partition, topic and request encoders.
+ */
+async function upstreamProduceRequest(args: Parameters<typeof produceRequest>[0]): Promise<Buffer> {
+  const topics = [];
+  for (const { topic, partitions } of args.topicData) {
+    const encodedPartitions = [];
+    for (const { partition, firstSequence, messages } of partitions) {
+      const now = Date.now();
+      const stamps = messages.map((m) => m.timestamp).filter((t) => t != null);
+      stamps.sort();
+      const timestamps: Array<string | number> = stamps.length === 0 ? [now] : stamps;
+      const first = timestamps[0]!;
+      const records = messages.map((message, i) =>
+        encodeRecord({
+          ...message,
+          offsetDelta: i,
+          timestampDelta: Number(message.timestamp ?? now) - Number(first),
+        }),
+      );
+      const batch = await RecordBatch({
+        records,
+        firstTimestamp: first,
+        maxTimestamp: timestamps.at(-1),
+        producerId: args.producerId,
+        producerEpoch: args.producerEpoch,
+        firstSequence,
+        transactional: !!args.transactionalId,
+        lastOffsetDelta: records.length - 1,
+      });
+      encodedPartitions.push(
+        new Encoder().writeInt32(partition).writeInt32(batch.size()).writeEncoder(batch),
+      );
+    }
+    topics.push(new Encoder().writeString(topic).writeArray(encodedPartitions));
+  }
+  return new Encoder()
+    .writeString(args.transactionalId)
+    .writeInt16(args.acks)
+    .writeInt32(args.timeout)
+    .writeArray(topics).buffer;
+}
+
 const checksumSource = require('node:fs').readFileSync(
   require.resolve('kafkajs/src/protocol/recordBatch/crc32C'),
   'utf8',
@@ -323,5 +395,45 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     const size = Buffer.alloc(4);
     size.writeInt32BE(body.length);
     assert.deepEqual(buffer, Buffer.concat([size, body]));
+  });
+
+  it('writes an uncompressed produce request in one pass: the same bytes as its nested encoders', async () => {
+    const message = (i: number, stamped: boolean): ProduceMessage => ({
+      key: i % 3 ? randomBytes(8) : null,
+      value: i % 7 ? randomBytes(100 + ((i * 37) % 900)) : null,
+      headers: i % 2 ? { a: 'x', b: Buffer.from('yz'), c: ['1', '2'] } : {},
+      ...(stamped && { timestamp: String(1_700_000_000_000 + ((i * 7919) % 1000)) }),
+    });
+    const realNow = Date.now;
+    Date.now = () => 1_700_000_000_500; // both sides stamp unstamped messages with the same now
+    try {
+      for (const transactionalId of [null, 'sluice-tx'])
+        for (const stamped of [false, true])
+          for (const counts of [[1], [3, 2], [500, 2, 7]]) {
+            const args = {
+              acks: -1,
+              timeout: 30_000,
+              transactionalId,
+              producerId: Long.fromValue(transactionalId ? 4242 : -1),
+              producerEpoch: transactionalId ? 3 : 0,
+              topicData: counts.map((count, t) => ({
+                topic: `topic-${t}`,
+                partitions: [0, 1, 2].slice(0, 1 + (t % 3)).map((partition) => ({
+                  partition,
+                  firstSequence: t * 10,
+                  messages: Array.from({ length: count }, (_, i) => message(i, stamped)),
+                })),
+              })),
+            };
+            const written = (await produceRequest(args).encode()).buffer;
+            assert.deepEqual(
+              written,
+              await upstreamProduceRequest(args),
+              JSON.stringify({ transactionalId, stamped, counts }),
+            );
+          }
+    } finally {
+      Date.now = realNow;
+    }
   });
 });
