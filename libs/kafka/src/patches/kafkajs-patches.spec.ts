@@ -27,6 +27,7 @@ const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) 
 };
 interface KafkaEncoder {
   writeVarInt(value: number): KafkaEncoder;
+  writeVarLong(value: number | string): KafkaEncoder;
   writeUVarInt(value: number): KafkaEncoder;
   writeInt16(value: number): KafkaEncoder;
   writeInt32(value: number): KafkaEncoder;
@@ -37,7 +38,9 @@ interface KafkaEncoder {
   size(): number;
   readonly buffer: Buffer;
 }
-const Encoder = require('kafkajs/src/protocol/encoder') as new (initialSize?: number) => KafkaEncoder;
+const Encoder = require('kafkajs/src/protocol/encoder') as (new (initialSize?: number) => KafkaEncoder) & {
+  sizeOfVarLong(value: number | string): number;
+};
 const Long = require('kafkajs/src/utils/long') as { fromValue(value: number | bigint | string): unknown };
 const createEosManager = require('kafkajs/src/producer/eosManager') as (args: {
   logger: unknown;
@@ -435,5 +438,27 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     } finally {
       Date.now = realNow;
     }
+  });
+
+  it('writes varlongs (record timestamp deltas) as zigzag varints, in int32 range without BigInt', () => {
+    /** The varlong of `value` by the protocol: zigzag over 64 bits, then 7 bits a byte, low first. */
+    const varlong = (value: bigint): Buffer => {
+      let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+      const bytes: number[] = [];
+      while (zigzag >= 0x80n) {
+        bytes.push(Number(zigzag & 0x7fn) | 0x80);
+        zigzag >>= 7n;
+      }
+      bytes.push(Number(zigzag));
+      return Buffer.from(bytes);
+    };
+    const values = [0, 1, -1, 63, 64, -64, -65, 8191, 8192, 2 ** 30, -(2 ** 30) - 1, 2 ** 31 - 1, -(2 ** 31)];
+    const beyond = [2 ** 31, -(2 ** 31) - 1, 2 ** 40, -(2 ** 45), Number.MAX_SAFE_INTEGER];
+    for (const value of [...values, ...beyond]) {
+      const expected = varlong(BigInt(value));
+      assert.deepEqual(new Encoder().writeVarLong(value).buffer, expected, String(value));
+      assert.equal(Encoder.sizeOfVarLong(value), expected.length, String(value));
+    }
+    assert.deepEqual(new Encoder().writeVarLong('-3').buffer, varlong(-3n), 'a Long given as text');
   });
 });
