@@ -16,6 +16,25 @@ const ROWS = 4000;
 const CHUNK = 50;
 const KILLS = 4;
 
+/**
+ * Waits until the source's save of its incremental snapshot progress waits on the row lock this
+ * test holds on the state table (the save runs on the snapshot's own connection).
+ */
+async function untilProgressSaveWaits(bed: SourceTestBed): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [waiting] = await bed.sql<{ n: string }>(
+      `SELECT count(*)::text AS n FROM pg_stat_activity
+        WHERE application_name = 'sluice-incremental-snapshot' AND wait_event_type = 'Lock'
+          AND query LIKE 'UPDATE %' AND query LIKE '%' || $1 || '%'`,
+      [bed.name],
+    );
+    if (waiting.n !== '0') return;
+    if (Date.now() > deadline) throw new Error('no progress save waited on the state table lock within 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('source-postgres exactly once: kill -9 during an incremental snapshot', () => {
   let bed: SourceTestBed;
 
@@ -63,27 +82,27 @@ describe('source-postgres exactly once: kill -9 during an incremental snapshot',
         const target = (ROWS * kill) / (KILLS + 3);
         await reader.until(() => reads().length >= target, 120_000);
         // The first kill lands for certain between a chunk's Kafka commit and the save of its progress
-        // to the state table: that save is held by a row lock, so the snapshot stops at that chunk.
+        // to the state table: that save is held by a row lock (it is made only once the slot is
+        // confirmed past the chunk, which is after its Kafka commit), so the snapshot stops there.
         const locker = kill === 1 ? await bed.client() : undefined;
-        if (locker !== undefined) {
-          await locker.query('BEGIN');
-          await locker.query(`SELECT * FROM ${bed.name}.sluice_incremental_snapshot FOR UPDATE`);
-          const held = reads().length;
-          await reader.until(() => reads().length >= held + 2 * CHUNK, 60_000);
-          await new Promise((r) => setTimeout(r, 500));
-        } else await new Promise((r) => setTimeout(r, Math.random() * 50));
-        const status = await getStatus(url);
-        if (status.snapshot?.kind !== 'incremental') {
-          // The source read the rest before the reader caught up: a kill now is not mid-snapshot.
-          assert.ok(kill > 2, `kill ${kill} lands mid-snapshot: the snapshot ended before it`);
+        try {
+          if (locker !== undefined) {
+            await locker.query('BEGIN');
+            await locker.query(`SELECT * FROM ${bed.name}.sluice_incremental_snapshot FOR UPDATE`);
+            await untilProgressSaveWaits(bed);
+          } else await new Promise((r) => setTimeout(r, Math.random() * 50));
+          const status = await getStatus(url);
+          if (status.snapshot?.kind !== 'incremental') {
+            // The source read the rest before the reader caught up: a kill now is not mid-snapshot.
+            assert.ok(kill > 2, `kill ${kill} lands mid-snapshot: the snapshot ended before it`);
+            break;
+          }
+          await bed.kill(running.child, 'SIGKILL');
+          kills += 1;
+        } finally {
+          // Never left open: a transaction held open keeps every new replication slot in the
+          // cluster waiting (other suites' too), and the schema could not be dropped.
           if (locker !== undefined) await locker.end();
-          break;
-        }
-        await bed.kill(running.child, 'SIGKILL');
-        kills += 1;
-        if (locker !== undefined) {
-          await locker.query('ROLLBACK');
-          await locker.end();
         }
         running = bed.spawnMain(file);
         processes.push(running);
