@@ -115,6 +115,7 @@ function coordinatorCluster() {
   return { manager, transaction, lookups, requests, failNext };
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internals have no types */
 const batchChecksum = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 const tableChecksum = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C') as (buffer: Buffer) => number;
 const nativeChecksum = (require('@node-rs/crc32') as { crc32c(buffer: Buffer): number }).crc32c;
@@ -194,6 +195,7 @@ const checksumSource = require('node:fs').readFileSync(
   require.resolve('kafkajs/src/protocol/recordBatch/crc32C'),
   'utf8',
 ) as string;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 function roundTrip(record: { key: Buffer | null; value: Buffer | null; headers?: Record<string, unknown> }) {
   const bytes = encodeRecord({ offsetDelta: 3, timestampDelta: 1_000, ...record }).buffer;
