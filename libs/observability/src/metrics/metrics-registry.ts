@@ -64,9 +64,8 @@ const counterTallies = new Map<string, Map<string, CounterTally>>();
 /** Declares (or finds, when declared before) a counter. */
 export function counter<L extends string>(spec: MetricSpec<L>): CounterMetric<L> {
   const reg = processRegistry();
-  let tallies = counterTallies.get(spec.name);
-  if (tallies === undefined) counterTallies.set(spec.name, (tallies = new Map()));
-  const all = tallies;
+  const all = counterTallies.get(spec.name) ?? new Map<string, CounterTally>();
+  counterTallies.set(spec.name, all);
   const metric =
     (reg.getSingleMetric(spec.name) as Counter<L> | undefined) ??
     new Counter<L>({

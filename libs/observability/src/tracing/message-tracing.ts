@@ -102,15 +102,15 @@ function remoteContext(traceparent: MessageHeader, state: MessageHeader | undefi
   };
 }
 
-function traceparent(span: SpanContext): string {
-  return `00-${span.traceId}-${span.spanId}-${span.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
-}
-
-function contextHeaders(span: SpanContext): MessageHeader[] {
-  const out: MessageHeader[] = [{ key: TRACEPARENT_HEADER, value: Buffer.from(traceparent(span), 'latin1') }];
+/** The W3C context of `span` as header values: `traceparent`, and `tracestate` when it has one. */
+function contextValues(span: SpanContext): Record<string, string> {
+  const flags = span.traceFlags & TraceFlags.SAMPLED ? '01' : '00';
+  const values: Record<string, string> = {
+    [TRACEPARENT_HEADER]: `00-${span.traceId}-${span.spanId}-${flags}`,
+  };
   const state = span.traceState?.serialize();
-  if (state) out.push({ key: TRACESTATE_HEADER, value: Buffer.from(state, 'latin1') });
-  return out;
+  if (state) values[TRACESTATE_HEADER] = state;
+  return values;
 }
 
 /** The W3C context of a span as header values (`traceparent`, maybe `tracestate`). */
@@ -210,19 +210,20 @@ export class TraceSpan {
 
   /** The headers that carry this span's context to the next hop (computed once). */
   headers(): readonly MessageHeader[] {
-    return this.carried ?? (this.contextHeaders ??= contextHeaders(this.spanContext));
+    return (
+      this.carried ??
+      (this.contextHeaders ??= Object.entries(contextValues(this.spanContext)).map(([key, value]) => ({
+        key,
+        value: Buffer.from(value, 'latin1'),
+      })))
+    );
   }
 
   /** The same context as header values (`traceparent`, maybe `tracestate`), for a new record. */
   headerValues(): Record<string, string> {
+    if (this.carried === undefined) return contextValues(this.spanContext);
     const values: Record<string, string> = {};
-    if (this.carried !== undefined) {
-      for (const { key, value } of this.carried) values[key] = value!.toString('latin1');
-      return values;
-    }
-    values[TRACEPARENT_HEADER] = traceparent(this.spanContext);
-    const state = this.spanContext.traceState?.serialize();
-    if (state) values[TRACESTATE_HEADER] = state;
+    for (const { key, value } of this.carried) values[key] = value!.toString('latin1');
     return values;
   }
 
