@@ -21,18 +21,19 @@ const KILLS = 4;
  * test holds on the state table (the save runs on the snapshot's own connection).
  */
 async function untilProgressSaveWaits(bed: SourceTestBed): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const [waiting] = await bed.sql<{ n: string }>(
-      `SELECT count(*)::text AS n FROM pg_stat_activity
-        WHERE application_name = 'sluice-incremental-snapshot' AND wait_event_type = 'Lock'
-          AND query LIKE 'UPDATE %' AND query LIKE '%' || $1 || '%'`,
-      [bed.name],
-    );
-    if (waiting.n !== '0') return;
-    if (Date.now() > deadline) throw new Error('no progress save waited on the state table lock within 60 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await bed.waitFor(
+    async () => {
+      const [waiting] = await bed.sql<{ n: string }>(
+        `SELECT count(*)::text AS n FROM pg_stat_activity
+          WHERE application_name = 'sluice-incremental-snapshot' AND wait_event_type = 'Lock'
+            AND query LIKE 'UPDATE %' AND query LIKE '%' || $1 || '%'`,
+        [bed.name],
+      );
+      return waiting.n !== '0';
+    },
+    60_000,
+    'the progress save to wait on the state table lock',
+  );
 }
 
 describe('source-postgres exactly once: kill -9 during an incremental snapshot', () => {
