@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { StepResult, WorkingRecord } from '../record/pipeline-record';
 import { valueFields } from '../record/record-scope';
 import { fieldOf, nullable, primitive, recordOf, unwrapNullable, withFields } from '../schema/avro-builder';
 import { SchemaDerivationError, type StreamSchemas } from '../schema/derived-schema';
 import { fieldNames } from './config-fields';
+import { KeyedHash } from './keyed-hash';
 import { type Step, stepDefinition } from './step';
 
 const configSchema = z
@@ -81,10 +81,9 @@ function redactor(replacement: string) {
 }
 
 function hasher(key: string) {
-  return (v: unknown): string => {
-    const text = Buffer.isBuffer(v) ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return createHmac('sha256', key).update(text).digest('hex');
-  };
+  const keyed = new KeyedHash(key);
+  return (v: unknown): string =>
+    keyed.hex(Buffer.isBuffer(v) ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
 }
 
 export const maskStep = stepDefinition({
