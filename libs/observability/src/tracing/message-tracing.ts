@@ -194,11 +194,12 @@ export class TraceSpan {
 
   /**
    * Runs `work` with this span current (HTTP client spans and child spans attach to it). An
-   * unsampled record's work runs in its parent's context only where HTTP calls are traced (so they
-   * do not start traces of their own); elsewhere nothing would attach to it.
+   * unsampled record's work (a followed parent, or a root the sampler left out) runs in its context
+   * only where HTTP calls are traced (so they do not start traces of their own); elsewhere nothing
+   * would attach to it.
    */
   run<T>(work: () => T): T {
-    if (this.span === undefined && !telemetry().httpClientSpans) return work();
+    if (!this.span?.isRecording() && !telemetry().httpClientSpans) return work();
     return context.with(this.context, work);
   }
 
@@ -303,23 +304,14 @@ export class MessageTracing {
     const parentContext = traceparent
       ? trace.setSpanContext(ROOT_CONTEXT, remoteContext(traceparent, state))
       : ROOT_CONTEXT;
-    const attributes: Attributes = {
-      [MESSAGING_SYSTEM]: 'kafka',
-      [MESSAGING_OPERATION_TYPE]: 'process',
-      [MESSAGING_OPERATION_NAME]: 'process',
-      [MESSAGING_DESTINATION_NAME]: message.topic,
-      [MESSAGING_DESTINATION_PARTITION_ID]: String(message.partition),
-      [MESSAGING_KAFKA_OFFSET]: Number(message.offset),
-      [MESSAGING_CONSUMER_GROUP_NAME]: group,
-    };
-    if (message.value === null) attributes[MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
-    if (telemetry().recordKeys && message.key !== null)
-      attributes[MESSAGING_KAFKA_MESSAGE_KEY] = message.key.toString('base64');
+    // Attributes after the decision, as for a root: a record without a parent is a new root, and
+    // at a low ratio most of those are not sampled.
     const span = this.tracer.startSpan(
       `process ${message.topic}`,
-      { kind: SpanKind.CONSUMER, attributes },
+      { kind: SpanKind.CONSUMER },
       parentContext,
     );
+    if (span.isRecording()) span.setAttributes(processAttributes(message, group));
     return this.started(span, parentContext);
   }
 
@@ -341,4 +333,21 @@ export class MessageTracing {
   private started(span: Span, parent: Context): TraceSpan {
     return TraceSpan.started(span, parent);
   }
+}
+
+/** The messaging attributes of a consumer span for one record of `group`. */
+function processAttributes(message: ConsumedMessage, group: string): Attributes {
+  const attributes: Attributes = {
+    [MESSAGING_SYSTEM]: 'kafka',
+    [MESSAGING_OPERATION_TYPE]: 'process',
+    [MESSAGING_OPERATION_NAME]: 'process',
+    [MESSAGING_DESTINATION_NAME]: message.topic,
+    [MESSAGING_DESTINATION_PARTITION_ID]: String(message.partition),
+    [MESSAGING_KAFKA_OFFSET]: Number(message.offset),
+    [MESSAGING_CONSUMER_GROUP_NAME]: group,
+  };
+  if (message.value === null) attributes[MESSAGING_KAFKA_MESSAGE_TOMBSTONE] = true;
+  if (telemetry().recordKeys && message.key !== null)
+    attributes[MESSAGING_KAFKA_MESSAGE_KEY] = message.key.toString('base64');
+  return attributes;
 }
