@@ -11,9 +11,10 @@
 // rate: per change, source commit → its append to the CDC topic → the append of the transformer's
 // output → the sink's commit (both topics stamped with the broker's append time); and at 5,000/s
 // the rate the source and the transformer appended during the load, beside the sink's: the stage
-// that falls behind.
+// that falls behind. And the CPU each process (Postgres with its backends, each app, the broker)
+// used during the load, in cores: on a small machine, where the cores go.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { Client } from 'pg';
@@ -24,6 +25,7 @@ import { freePort, stackAddresses, uniqueName, untilStill } from '@sluice/test-s
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { decodedRecords } from './support/decoded-records';
 import { pgbench } from './support/pgbench';
+import { cpuSeconds, machineBusySeconds, pidsOf, postgresCpuSeconds } from './support/process-cpu';
 
 export interface PipelineBenchOptions {
   readonly runs: number;
@@ -135,6 +137,31 @@ async function postgresNow(client: Client): Promise<Date> {
 }
 
 const STAGES = ['source', 'transformer', 'sink'] as const;
+
+/** The processes whose CPU is read during the load: where the machine's cores go. */
+const CPU_USERS = ['postgres', 'source', 'transformer', 'sink', 'broker', 'machine'] as const;
+type CpuUser = (typeof CPU_USERS)[number];
+
+const CPU_LABELS: Record<CpuUser, string> = {
+  postgres: 'Postgres (source and sink databases, pgbench backends)',
+  source: 'source-postgres',
+  transformer: 'transformer',
+  sink: 'sink-postgres',
+  broker: 'Kafka broker',
+  machine: `the whole machine (${availableParallelism()} cores; pgbench and this bench included)`,
+};
+
+/** CPU seconds used so far by each process of the pipeline (Postgres: all its backends). */
+function cpuNow(apps: Stages<AppProcess>, postgresPort: number): Record<CpuUser, number> {
+  return {
+    postgres: postgresCpuSeconds(postgresPort),
+    source: cpuSeconds(apps.source.pid),
+    transformer: cpuSeconds(apps.transformer.pid),
+    sink: cpuSeconds(apps.sink.pid),
+    broker: cpuSeconds(pidsOf('kafka.Kafka')[0]),
+    machine: machineBusySeconds(),
+  };
+}
 
 interface ChangeEnvelope {
   readonly op: string;
@@ -289,6 +316,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     }),
   ];
   const [sourceApp, transformerApp, sinkApp] = apps;
+  const stageApps: Stages<AppProcess> = { source: sourceApp!, transformer: transformerApp!, sink: sinkApp! };
   const payload = 'x'.repeat(1000);
   const kafkaClient = createKafkaClient(
     kafkaConfigSchema.parse({
@@ -376,6 +404,10 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       const p999: number[] = [];
       const stages = { source: [] as number[][], transformer: [] as number[][], sink: [] as number[][] };
       const stageRates = { source: [] as number[], transformer: [] as number[] };
+      const cores = Object.fromEntries(CPU_USERS.map((u) => [u, [] as number[]])) as Record<
+        CpuUser,
+        number[]
+      >;
       for (let run = 0; run < options.runs; run++) {
         await pgbench(stack.postgres, 'source', script, {
           rate,
@@ -384,15 +416,18 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         }); // warm-up at the rate
         const before = await scrape(sinkApp);
         const windowStart = await postgresNow(sink);
+        const cpuBefore = cpuNow(stageApps, stack.postgres.port);
         const startedAt = Date.now();
         const load = await pgbench(stack.postgres, 'source', script, {
           rate,
           seconds,
           clients: PGBENCH_CLIENTS,
         });
+        const cpuAfter = cpuNow(stageApps, stack.postgres.port);
         const after = await scrape(sinkApp);
         const window = { from: windowStart.getTime(), to: (await postgresNow(sink)).getTime() };
         const elapsed = (Date.now() - startedAt) / 1000;
+        for (const user of CPU_USERS) cores[user].push((cpuAfter[user] - cpuBefore[user]) / elapsed);
         atSource.push(load.tps);
         achieved.push((after.committed - before.committed) / elapsed);
         // Let the pipeline catch up (pgbench has stopped: the sink's count stands still once every
@@ -471,6 +506,13 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
           ...stage('→ sink commit (transformer commit, sink fetch and write)', stages.sink),
         );
       }
+      figures.push(
+        ...CPU_USERS.map((user) => ({
+          name: `same, CPU during the load: ${CPU_LABELS[user]}`,
+          unit: 'cores',
+          runs: cores[user],
+        })),
+      );
       if (rate === 5000 && stageRates.source.length > 0) {
         const passedOn = (label: string, runs: number[]) => ({
           name: `same, inserts and updates (~90 % of the changes) ${label} during the load`,
