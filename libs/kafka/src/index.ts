@@ -26,6 +26,7 @@ export {
   type ConsumerOptions,
 } from './consumer/create-consumer';
 export { dropProducer } from './producer/drop-producer';
+export { splitOffsets, type SplitOffsetsTransaction } from './producer/split-offsets';
 export {
   RenewingProducer,
   ProducerUnavailableError,

@@ -47,6 +47,7 @@ const createEosManager = require('kafkajs/src/producer/eosManager') as (args: {
   cluster: unknown;
   transactional: boolean;
   transactionalId: string;
+  retry?: unknown;
 }) => TransactionManager;
 const groupingSource = require('node:fs').readFileSync(
   require.resolve('kafkajs/src/producer/groupMessagesPerPartition'),
@@ -59,6 +60,8 @@ interface TransactionManager {
   beginTransaction(): void;
   addPartitionsToTransaction(topics: unknown[]): Promise<void>;
   sendOffsets(args: { consumerGroupId: string; topics: unknown[] }): Promise<void>;
+  addOffsetsToTransaction(args: { consumerGroupId: string }): Promise<void>;
+  commitOffsetsInTransaction(args: { consumerGroupId: string; topics: unknown[] }): Promise<void>;
   commit(): Promise<void>;
 }
 
@@ -67,8 +70,18 @@ function coordinatorCluster() {
   const lookups: string[] = [];
   const requests: string[] = [];
   const failNext = new Set<string>();
+  /** Requests the coordinator refuses this many more times as busy (CONCURRENT_TRANSACTIONS). */
+  const busy = new Map<string, number>();
   const answer = (api: string) => async () => {
     requests.push(api);
+    const refusals = busy.get(api) ?? 0;
+    if (refusals > 0) {
+      busy.set(api, refusals - 1);
+      throw Object.assign(new Error(`${api}: concurrent transactions`), {
+        type: 'CONCURRENT_TRANSACTIONS',
+        retriable: true,
+      });
+    }
     if (failNext.delete(api))
       throw Object.assign(new Error(`${api}: not the coordinator`), { type: 'NOT_COORDINATOR' });
     return api === 'initProducerId' ? { producerId: 7, producerEpoch: 0 } : {};
@@ -102,6 +115,7 @@ function coordinatorCluster() {
     cluster,
     transactional: true,
     transactionalId: 'tx',
+    retry: { retries: 5, initialRetryTime: 1, maxRetryTime: 5 },
   });
   const transaction = async (partition: number) => {
     manager.beginTransaction();
@@ -112,7 +126,7 @@ function coordinatorCluster() {
     });
     await manager.commit();
   };
-  return { manager, transaction, lookups, requests, failNext };
+  return { manager, transaction, lookups, requests, failNext, busy };
 }
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internals have no types */
@@ -290,6 +304,34 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     await manager.commit();
     await transaction(2);
     assert.deepEqual(lookups, ['1:tx', '0:g', '1:tx', '0:g']);
+  });
+
+  it("sends sendOffsets' halves apart; the first retries a busy coordinator and fails on any other error", async () => {
+    const { manager, requests, failNext, busy } = coordinatorCluster();
+    await manager.initProducerId();
+    manager.beginTransaction();
+    // Sent as the transaction begins, the previous commit's markers may still be being written.
+    busy.set('addOffsetsToTxn', 2);
+    await manager.addOffsetsToTransaction({ consumerGroupId: 'g' });
+    assert.equal(requests.filter((r) => r === 'addOffsetsToTxn').length, 3, 'refused twice, then added');
+    await manager.addPartitionsToTransaction([{ topic: 'out', partitions: [{ partition: 0 }] }]);
+    await manager.commitOffsetsInTransaction({
+      consumerGroupId: 'g',
+      topics: [{ topic: 'in', partitions: [{ partition: 0, offset: '5' }] }],
+    });
+    await manager.commit();
+    assert.deepEqual(requests.slice(1), [
+      'addOffsetsToTxn',
+      'addOffsetsToTxn',
+      'addOffsetsToTxn',
+      'addPartitionsToTxn',
+      'txnOffsetCommit',
+      'endTxn',
+    ]);
+    manager.beginTransaction();
+    failNext.add('addOffsetsToTxn');
+    await assert.rejects(manager.addOffsetsToTransaction({ consumerGroupId: 'g' }), /not the coordinator/);
+    assert.equal(requests.filter((r) => r === 'addOffsetsToTxn').length, 4, 'not retried');
   });
 
   it('encodes varints in place, the same bytes as before, and reads back every value', () => {

@@ -7,7 +7,7 @@ import { TransactionCoordinator } from './transaction-coordinator';
 
 /**
  * Exactly-once: each fetched batch of a partition is one Kafka transaction holding its outputs,
- * its dead letters and the group's next offset (`sendOffsets`). A consumer downstream that reads
+ * its dead letters and the group's next offset (TransactionCoordinator). A consumer downstream that reads
  * committed sees each output once, whatever crashes or rebalances happen: an unfinished batch's
  * transaction is aborted (by us, by the broker's timeout, or by the next owner's producer).
  */
@@ -24,12 +24,8 @@ export class ExactlyOnceDelivery implements DeliveryStrategy {
   async start(): Promise<void> {}
 
   forPartition(tp: TopicPartition): PartitionDelivery {
-    const coordinator = new TransactionCoordinator(
-      this.kafka,
-      TransactionCoordinator.idFor(this.group, tp),
-      this.transactionTimeoutMs,
-    );
-    return new ExactlyOncePartition(tp, this.group, coordinator, this.maxBatchRecords);
+    const coordinator = new TransactionCoordinator(this.kafka, this.group, tp, this.transactionTimeoutMs);
+    return new ExactlyOncePartition(coordinator, this.maxBatchRecords);
   }
 
   async stop(): Promise<void> {}
@@ -39,8 +35,6 @@ class ExactlyOncePartition implements PartitionDelivery {
   private readonly outputs: OrderedOutputSender;
 
   constructor(
-    private readonly tp: TopicPartition,
-    private readonly group: string,
     private readonly coordinator: TransactionCoordinator,
     maxBatchRecords: number,
   ) {
@@ -63,9 +57,18 @@ class ExactlyOncePartition implements PartitionDelivery {
     return this.outputs.addDeadLetter(record, partition);
   }
 
+  /**
+   * The batch's last outputs and its offsets go at once (Produce and TxnOffsetCommit, to different
+   * coordinators of one transaction); both settle before EndTxn, so a failure of either aborts both.
+   */
   async checkpoint(nextOffset: bigint): Promise<void> {
-    await this.outputs.flush();
-    await this.coordinator.commit(this.group, this.tp, nextOffset);
+    const [flushed, offsets] = await Promise.allSettled([
+      this.outputs.flush(),
+      this.coordinator.commitOffsets(nextOffset),
+    ]);
+    if (flushed.status === 'rejected') throw flushed.reason;
+    if (offsets.status === 'rejected') throw offsets.reason;
+    await this.coordinator.commit();
   }
 
   async abort(): Promise<void> {

@@ -3,50 +3,109 @@ import assert from 'node:assert/strict';
 import { type Kafka } from 'kafkajs';
 import { TransactionCoordinator } from './transaction-coordinator';
 
-/** A fake transactional kafkajs producer whose disconnect never settles, as kafkajs's can after a broker restart. */
-class StuckOnDisconnect {
+/** A fake transactional kafkajs producer (the patched transaction), recording its requests in order. */
+class FakeProducer {
   disconnects = 0;
-  readonly sends: unknown[] = [];
-  constructor(private readonly sendFails: boolean) {}
+  readonly requests: string[] = [];
+  /** Holds AddOffsetsToTxn until released (a slow round trip). */
+  releaseJoin: () => void = () => undefined;
+  constructor(
+    private readonly behaviour: { sendFails?: boolean; joinFails?: boolean; holdJoin?: boolean } = {},
+  ) {}
   async connect(): Promise<void> {}
+  /** Never settles, as kafkajs's can after a broker restart. */
   disconnect(): Promise<void> {
     this.disconnects += 1;
     return new Promise(() => undefined);
   }
   async transaction() {
     return {
-      sendBatch: async (batch: unknown) => {
-        this.sends.push(batch);
-        if (this.sendFails) throw new Error('Connection closed');
+      addOffsets: async () => {
+        if (this.behaviour.holdJoin) await new Promise<void>((resolve) => (this.releaseJoin = resolve));
+        this.requests.push('AddOffsetsToTxn');
+        if (this.behaviour.joinFails) throw new Error('NOT_COORDINATOR');
       },
-      abort: async () => undefined,
+      sendBatch: async () => {
+        this.requests.push('Produce');
+        if (this.behaviour.sendFails) throw new Error('Connection closed');
+      },
+      commitOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => {
+        this.requests.push(`TxnOffsetCommit ${topics[0]!.partitions[0]!.offset}`);
+      },
+      commit: async () => void this.requests.push('EndTxn commit'),
+      abort: async () => void this.requests.push('EndTxn abort'),
     };
   }
 }
 
-describe('TransactionCoordinator', () => {
-  it('replaces a producer after a failed send without waiting for its disconnect', async () => {
-    const made: StuckOnDisconnect[] = [];
-    const kafka = {
-      producer: () => {
-        const producer = new StuckOnDisconnect(made.length === 0);
-        made.push(producer);
-        return producer;
-      },
-    } as unknown as Kafka;
-    const coordinator = new TransactionCoordinator(kafka, 'g-t-0', 60_000);
+function coordinatorWith(...producers: FakeProducer[]) {
+  const made: FakeProducer[] = [];
+  const kafka = {
+    producer: () => {
+      const producer = producers[made.length] ?? new FakeProducer();
+      made.push(producer);
+      return producer;
+    },
+  } as unknown as Kafka;
+  return { coordinator: new TransactionCoordinator(kafka, 'g', { topic: 't', partition: 0 }, 60_000), made };
+}
 
+const batch = [{ topic: 'out', messages: [{ value: 'a' }] }];
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('TransactionCoordinator', () => {
+  it('names its producer <group>-<topic>-<partition>', () => {
+    assert.equal(coordinatorWith().coordinator.transactionalId, 'g-t-0');
+  });
+
+  it('joins the group as the transaction begins and produces only after it joined', async () => {
+    const slow = new FakeProducer({ holdJoin: true });
+    const { coordinator } = coordinatorWith(slow);
+    await coordinator.begin(); // does not wait for the join
+    const sending = coordinator.send(batch);
+    await tick();
+    assert.deepEqual(slow.requests, [], 'no Produce while AddOffsetsToTxn is in flight');
+    slow.releaseJoin();
+    await sending;
+    await coordinator.commitOffsets(42n);
+    await coordinator.commit();
+    assert.deepEqual(slow.requests, ['AddOffsetsToTxn', 'Produce', 'TxnOffsetCommit 42', 'EndTxn commit']);
+    assert.equal(coordinator.inTransaction, false);
+  });
+
+  it('a failed join fails the batch with its own error and replaces the producer', async () => {
+    const { coordinator, made } = coordinatorWith(new FakeProducer({ joinFails: true }));
     await coordinator.begin();
-    await assert.rejects(
-      coordinator.send([{ topic: 'out', messages: [{ value: 'a' }] }]),
-      /Connection closed/,
-    );
+    await assert.rejects(coordinator.send(batch), /NOT_COORDINATOR/);
+    assert.equal(made[0]!.disconnects, 1);
+    assert.equal(coordinator.inTransaction, false);
+    await coordinator.begin();
+    await coordinator.send(batch);
+    assert.equal(made.length, 2, 'the next transaction runs on a new producer');
+    assert.deepEqual(made[1]!.requests, ['AddOffsetsToTxn', 'Produce']);
+  });
+
+  it('an abort waits for the join in flight before EndTxn', async () => {
+    const slow = new FakeProducer({ holdJoin: true });
+    const { coordinator } = coordinatorWith(slow);
+    await coordinator.begin();
+    const aborting = coordinator.abort();
+    await tick();
+    assert.deepEqual(slow.requests, []);
+    slow.releaseJoin();
+    await aborting;
+    assert.deepEqual(slow.requests, ['AddOffsetsToTxn', 'EndTxn abort']);
+  });
+
+  it('replaces a producer after a failed send without waiting for its disconnect', async () => {
+    const { coordinator, made } = coordinatorWith(new FakeProducer({ sendFails: true }));
+    await coordinator.begin();
+    await assert.rejects(coordinator.send(batch), /Connection closed/);
     assert.equal(made[0]!.disconnects, 1, 'the failed producer was told to disconnect');
     assert.equal(coordinator.inTransaction, false);
-
     await coordinator.begin();
-    await coordinator.send([{ topic: 'out', messages: [{ value: 'b' }] }]);
+    await coordinator.send(batch);
     assert.equal(made.length, 2, 'the next transaction runs on a new producer');
-    assert.equal(made[1]!.sends.length, 1);
+    assert.deepEqual(made[1]!.requests, ['AddOffsetsToTxn', 'Produce']);
   });
 });

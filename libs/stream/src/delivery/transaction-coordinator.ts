@@ -1,11 +1,18 @@
 import { type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
-import { createProducer, dropProducer } from '@sluice/kafka';
+import { createProducer, dropProducer, splitOffsets, type SplitOffsetsTransaction } from '@sluice/kafka';
 import { type TopicPartition } from './partition-delivery';
+
+type OpenTransaction = Transaction & SplitOffsetsTransaction;
 
 /**
  * The transactional producer of one input partition. Its id is stable (`<group>-<topic>-<partition>`):
  * kafkajs has no KIP-447, so zombie fencing rests on the next owner of the partition initialising
  * the same id, which aborts the old owner's open transaction and fences its producer.
+ *
+ * A transaction's requests, in the order they wait for each other: AddOffsetsToTxn (the group
+ * joins) as it begins, while the batch's records are processed; AddPartitionsToTxn and Produce for
+ * its outputs; TxnOffsetCommit beside the last Produce; EndTxn. kafkajs's `sendOffsets` would send
+ * the first and the fourth one after the other at the end, two round trips more per batch.
  *
  * After any failure inside a transaction the producer is dropped and a new one made at the next
  * `begin` (kafkajs#1416: a producer can stay stuck in a bad transaction state after a broker error);
@@ -13,25 +20,30 @@ import { type TopicPartition } from './partition-delivery';
  */
 export class TransactionCoordinator {
   private producer: Producer | undefined;
-  private transaction: Transaction | undefined;
+  private transaction: OpenTransaction | undefined;
+  /** The open transaction's AddOffsetsToTxn, sent as it began. */
+  private groupJoined: Promise<void> | undefined;
 
   constructor(
     private readonly kafka: Kafka,
-    readonly transactionalId: string,
+    private readonly group: string,
+    private readonly tp: TopicPartition,
     private readonly transactionTimeoutMs: number,
   ) {}
 
-  static idFor(group: string, tp: TopicPartition): string {
-    return `${group}-${tp.topic}-${tp.partition}`;
+  /** The stable transactional id of a partition's producer. */
+  get transactionalId(): string {
+    return `${this.group}-${this.tp.topic}-${this.tp.partition}`;
   }
 
   get inTransaction(): boolean {
     return this.transaction !== undefined;
   }
 
+  /** Opens a transaction and makes the group part of it (in the background: see `send`). */
   async begin(): Promise<void> {
     if (this.transaction) throw new Error(`transaction of ${this.transactionalId} is already open`);
-    await this.guard(async () => {
+    const transaction = await this.guard(async () => {
       if (!this.producer) {
         const producer = createProducer(this.kafka, {
           transactionalId: this.transactionalId,
@@ -40,33 +52,55 @@ export class TransactionCoordinator {
         await producer.connect();
         this.producer = producer;
       }
-      this.transaction = await this.producer.transaction();
+      return splitOffsets(await this.producer.transaction());
     });
+    this.transaction = transaction;
+    const joined = this.guard(() => transaction.addOffsets({ consumerGroupId: this.group }));
+    joined.catch(() => undefined); // awaited by the next send, commitOffsets or abort
+    this.groupJoined = joined;
   }
 
+  /** Produces within the transaction, once the group joined it (the coordinator takes one change at a time). */
   async send(topicMessages: TopicMessages[]): Promise<void> {
+    await this.groupJoined;
     const transaction = this.open();
     await this.guard(() => transaction.sendBatch({ topicMessages, acks: -1 }));
   }
 
-  /** Adds the group's next offset to the transaction and commits it. */
-  async commit(group: string, tp: TopicPartition, nextOffset: bigint): Promise<void> {
+  /** The group's next offset, in the transaction (TxnOffsetCommit); produce requests may be in flight. */
+  async commitOffsets(nextOffset: bigint): Promise<void> {
+    await this.groupJoined;
     const transaction = this.open();
-    await this.guard(async () => {
-      await transaction.sendOffsets({
-        consumerGroupId: group,
-        topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, offset: String(nextOffset) }] }],
-      });
-      await transaction.commit();
-    });
+    await this.guard(() =>
+      transaction.commitOffsets({
+        consumerGroupId: this.group,
+        topics: [
+          {
+            topic: this.tp.topic,
+            partitions: [{ partition: this.tp.partition, offset: String(nextOffset) }],
+          },
+        ],
+      }),
+    );
+  }
+
+  /** Commits the transaction (EndTxn): after its sends and `commitOffsets` settled. */
+  async commit(): Promise<void> {
+    const transaction = this.open();
+    await this.guard(() => transaction.commit());
     this.transaction = undefined;
+    this.groupJoined = undefined;
   }
 
   /** Aborts the open transaction, if any; a producer that cannot abort is replaced. */
   async abort(): Promise<void> {
     const transaction = this.transaction;
+    const joined = this.groupJoined;
     this.transaction = undefined;
+    this.groupJoined = undefined;
     if (!transaction) return;
+    // EndTxn must not overtake the AddOffsetsToTxn in flight.
+    await joined?.catch(() => undefined);
     try {
       await transaction.abort();
     } catch {
@@ -81,7 +115,7 @@ export class TransactionCoordinator {
     await producer?.disconnect().catch(() => undefined);
   }
 
-  private open(): Transaction {
+  private open(): OpenTransaction {
     if (!this.transaction) throw new Error(`no open transaction for ${this.transactionalId}`);
     return this.transaction;
   }
