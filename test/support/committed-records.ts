@@ -49,7 +49,7 @@ async function settledRange(admin: Admin, topic: string): Promise<PartitionRange
 }
 
 /**
- * Resolves once `group` has committed, in every partition of `topic`, the topic's end offset: every
+ * Resolves once `group` has committed, in every partition of `topic` that holds records, its end offset: every
  * input record was consumed and, for an exactly-once writer, its output committed with it. Rejects
  * after `timeoutMs`, naming the partitions still behind.
  */
@@ -64,7 +64,12 @@ export async function untilConsumed(
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
     const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-    const behind = ends.filter((e) => (at.get(e.partition) ?? -1n) < BigInt(e.high));
+    // A partition the group never committed is behind only if it holds records: an empty one (a key
+    // distribution that left it out) has nothing to consume, and no record ever commits it.
+    const behind = ends.filter((e) => {
+      const position = at.get(e.partition) ?? -1n;
+      return position < 0n ? BigInt(e.low) < BigInt(e.high) : position < BigInt(e.high);
+    });
     if (behind.length === 0) return;
     if (Date.now() > deadline) {
       const where = behind.map((e) => `${e.partition}: ${at.get(e.partition) ?? 'none'} of ${e.high}`);
