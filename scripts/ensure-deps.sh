@@ -8,8 +8,9 @@ if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.pack
   # Its postinstall applies patches/ (fixes to dependencies, see patches/README.md).
   npm ci --no-audit --no-fund --loglevel=error
 elif [ -n "$(find patches -newer node_modules/.package-lock.json -name '*.patch')" ]; then
-  # A patch changed since the install: apply it without reinstalling.
-  echo "sluice: applying patches/ to node_modules" >&2
-  node node_modules/patch-package/index.js >/dev/null
-  touch node_modules/.package-lock.json
+  # A patch changed since the install. It cannot be applied over the package as the earlier version
+  # of the patch left it (patch-package needs the pristine files), so install afresh: the
+  # postinstall applies every patch to pristine packages.
+  echo "sluice: a patch in patches/ changed: reinstalling dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
 fi
