@@ -32,10 +32,8 @@ describe('source-postgres events.processingFailureHandlingMode warn', () => {
        INSERT INTO ${bed.table('amounts')} VALUES (5, 5)`,
     );
     const records = await reader.until((all) => all.some((r) => r.key?.id === 5));
-    assert.deepEqual(
-      records.map((r) => `${r.value!.op}:${String(r.key!.id)}`),
-      ['r:1', 'c:4', 'c:5'],
-    );
+    // Keys 4 and 5 may go to different partitions of the topic: no order between them is promised.
+    assert.deepEqual(records.map((r) => `${r.value!.op}:${String(r.key!.id)}`).sort(), ['c:4', 'c:5', 'r:1']);
     const status = await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
     assert.equal(status.phase, 'streaming');
   });
