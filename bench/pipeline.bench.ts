@@ -21,11 +21,12 @@ import { Client } from 'pg';
 import { AppProcess, parsePrometheusText, sumOf } from '@sluice/demo';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
-import { freePort, stackAddresses, uniqueName, untilStill } from '@sluice/test-support';
+import { LocalStack, stackLayout } from '@sluice/stack';
+import { freePort, PROJECT_ROOT, stackAddresses, uniqueName, untilStill } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { decodedRecords } from './support/decoded-records';
 import { pgbench } from './support/pgbench';
-import { cpuSeconds, machineBusySeconds, pidsOf, postgresCpuSeconds } from './support/process-cpu';
+import { cpuSeconds, machineBusySeconds, postgresCpuSeconds } from './support/process-cpu';
 
 export interface PipelineBenchOptions {
   readonly runs: number;
@@ -151,14 +152,26 @@ const CPU_LABELS: Record<CpuUser, string> = {
   machine: `the whole machine (${availableParallelism()} cores; pgbench and this bench included)`,
 };
 
+/** The stack's own processes, as `sluice stack status` names them (undefined: not started by it). */
+interface StackPids {
+  readonly postgres: number | undefined;
+  readonly broker: number | undefined;
+}
+
+async function stackPids(): Promise<StackPids> {
+  const parts = await new LocalStack(stackLayout(PROJECT_ROOT)).status();
+  const pid = (name: string) => parts.find((p) => p.name === name)?.pid;
+  return { postgres: pid('postgres'), broker: pid('kafka') };
+}
+
 /** CPU seconds used so far by each process of the pipeline (Postgres: all its backends). */
-function cpuNow(apps: Stages<AppProcess>, postgresPort: number): Record<CpuUser, number> {
+function cpuNow(apps: Stages<AppProcess>, stack: StackPids): Record<CpuUser, number> {
   return {
-    postgres: postgresCpuSeconds(postgresPort),
+    postgres: postgresCpuSeconds(stack.postgres),
     source: cpuSeconds(apps.source.pid),
     transformer: cpuSeconds(apps.transformer.pid),
     sink: cpuSeconds(apps.sink.pid),
-    broker: cpuSeconds(pidsOf('kafka.Kafka')[0]),
+    broker: cpuSeconds(stack.broker),
     machine: machineBusySeconds(),
   };
 }
@@ -317,6 +330,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
   ];
   const [sourceApp, transformerApp, sinkApp] = apps;
   const stageApps: Stages<AppProcess> = { source: sourceApp!, transformer: transformerApp!, sink: sinkApp! };
+  const pids = await stackPids();
   const payload = 'x'.repeat(1000);
   const kafkaClient = createKafkaClient(
     kafkaConfigSchema.parse({
@@ -416,14 +430,14 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         }); // warm-up at the rate
         const before = await scrape(sinkApp);
         const windowStart = await postgresNow(sink);
-        const cpuBefore = cpuNow(stageApps, stack.postgres.port);
+        const cpuBefore = cpuNow(stageApps, pids);
         const startedAt = Date.now();
         const load = await pgbench(stack.postgres, 'source', script, {
           rate,
           seconds,
           clients: PGBENCH_CLIENTS,
         });
-        const cpuAfter = cpuNow(stageApps, stack.postgres.port);
+        const cpuAfter = cpuNow(stageApps, pids);
         const after = await scrape(sinkApp);
         const window = { from: windowStart.getTime(), to: (await postgresNow(sink)).getTime() };
         const elapsed = (Date.now() - startedAt) / 1000;

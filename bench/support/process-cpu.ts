@@ -26,20 +26,6 @@ export function cpuSeconds(pid: number | undefined, reapedChildren = false): num
   return (own + children) / TICKS_PER_SECOND;
 }
 
-/** The live processes whose command line contains `needle`. */
-export function pidsOf(needle: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
 /** The parent pid of `pid`, or undefined. */
 function parentOf(pid: number): number | undefined {
   const fields = statFields(pid);
@@ -47,12 +33,11 @@ function parentOf(pid: number): number | undefined {
 }
 
 /**
- * CPU seconds used so far by the Postgres server listening on `port` (started with `-p <port>`, as
- * the local stack does): its postmaster with every backend it reaped, plus its live children (a
- * backend's time reaches the postmaster only when it exits). 0 when no such server runs here.
+ * CPU seconds used so far by the Postgres server whose postmaster is `postmaster`: the postmaster
+ * with every backend it reaped, plus its live children (a backend's time reaches the postmaster
+ * only when it exits). 0 without a postmaster (a server this machine's stack did not start).
  */
-export function postgresCpuSeconds(port: number): number {
-  const postmaster = pidsOf(`\0-p\0${port}\0`)[0];
+export function postgresCpuSeconds(postmaster: number | undefined): number {
   if (postmaster === undefined) return 0;
   let total = cpuSeconds(postmaster, true);
   for (const entry of readdirSync('/proc')) {

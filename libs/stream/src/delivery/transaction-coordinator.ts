@@ -23,17 +23,16 @@ export class TransactionCoordinator {
   private transaction: OpenTransaction | undefined;
   /** The open transaction's AddOffsetsToTxn, sent as it began. */
   private groupJoined: Promise<void> | undefined;
+  /** The stable transactional id of a partition's producer. */
+  readonly transactionalId: string;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly group: string,
     private readonly tp: TopicPartition,
     private readonly transactionTimeoutMs: number,
-  ) {}
-
-  /** The stable transactional id of a partition's producer. */
-  get transactionalId(): string {
-    return `${this.group}-${this.tp.topic}-${this.tp.partition}`;
+  ) {
+    this.transactionalId = `${group}-${tp.topic}-${tp.partition}`;
   }
 
   get inTransaction(): boolean {
