@@ -53,7 +53,41 @@ const groupingSource = require('node:fs').readFileSync(
   require.resolve('kafkajs/src/producer/groupMessagesPerPartition'),
   'utf8',
 ) as string;
+const createFetcher = require('kafkajs/src/consumer/fetcher') as (args: {
+  nodeId: number;
+  workerQueue: { push(...batches: unknown[]): Promise<void> };
+  partitionAssignments: Map<string, number>;
+  fetch: (nodeId: number) => Promise<Array<{ topic: string; partition: number }>>;
+  logger: unknown;
+}) => { start(): Promise<void>; stop(): Promise<void> };
+const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: {
+  maxInFlightRequests: number | null;
+  requestTimeout: number;
+  enforceRequestTimeout: boolean;
+  clientId: string;
+  broker: string;
+  logger: unknown;
+}) => {
+  push(request: {
+    entry: { apiKey: number; apiName: string; apiVersion: number; correlationId: number } & Settle;
+    expectResponse: boolean;
+    sendRequest: () => void;
+  }): void;
+  fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
+  settleAbandoning(abandonable: (apiKey: number) => boolean, error: Error): Promise<number>;
+  destroy(): void;
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+interface Settle {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+const quietLogger = () => {
+  const logger = { debug() {}, info() {}, warn() {}, error() {}, namespace: () => logger };
+  return logger;
+};
 
 interface TransactionManager {
   initProducerId(): Promise<void>;
@@ -332,6 +366,63 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     failNext.add('addOffsetsToTxn');
     await assert.rejects(manager.addOffsetsToTransaction({ consumerGroupId: 'g' }), /not the coordinator/);
     assert.equal(requests.filter((r) => r === 'addOffsetsToTxn').length, 4, 'not retried');
+  });
+
+  it('stops a fetcher without waiting out its fetch in flight, whose records are then dropped', async () => {
+    const pushed: unknown[] = [];
+    let answer: (batches: Array<{ topic: string; partition: number }>) => void = () => undefined;
+    const fetcher = createFetcher({
+      nodeId: 1,
+      workerQueue: { push: async (...batches) => void pushed.push(...batches) },
+      partitionAssignments: new Map(),
+      // A long poll that answers only when told to.
+      fetch: () => new Promise((resolve) => (answer = resolve)),
+      logger: quietLogger(),
+    });
+    const running = fetcher.start();
+    await new Promise((r) => setImmediate(r));
+    await fetcher.stop();
+    await running;
+    answer([{ topic: 'in', partition: 0 }]);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(pushed, [], 'the late batch was not handed to a worker');
+  });
+
+  it('disconnects after every request but fetches completed, and fails the fetches left', async () => {
+    const queue = new RequestQueue({
+      maxInFlightRequests: null,
+      requestTimeout: 30_000,
+      enforceRequestTimeout: false,
+      clientId: 'spec',
+      broker: '127.0.0.1:9092',
+      logger: quietLogger(),
+    });
+    const outcomes: string[] = [];
+    const request = (apiKey: number, apiName: string, correlationId: number) =>
+      queue.push({
+        entry: {
+          apiKey,
+          apiName,
+          apiVersion: 0,
+          correlationId,
+          resolve: () => void outcomes.push(`${apiName} answered`),
+          reject: (error) => void outcomes.push(`${apiName} failed: ${error.message}`),
+        },
+        expectResponse: true,
+        sendRequest: () => undefined,
+      });
+    request(1, 'Fetch', 1);
+    request(8, 'OffsetCommit', 2);
+    let settled: number | undefined;
+    const settling = queue
+      .settleAbandoning((apiKey) => apiKey === 1, new Error('closed'))
+      .then((n) => (settled = n));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, undefined, 'waits for the commit');
+    queue.fulfillRequest({ correlationId: 2, payload: Buffer.alloc(0), size: 0 });
+    assert.equal(await settling, 1);
+    assert.deepEqual(outcomes, ['OffsetCommit answered', 'Fetch failed: closed']);
+    queue.destroy();
   });
 
   it('encodes varints in place, the same bytes as before, and reads back every value', () => {
