@@ -42,4 +42,29 @@ describe('telemetry start-up', () => {
     await telemetry.shutdown();
     assert.equal(tracingActive(), false);
   });
+
+  it('an OTEL_* setting it does not read itself (OTEL_TRACES_SAMPLER) starts the Node SDK, which honours it', async () => {
+    const roots = async (env: Record<string, string>) => {
+      const exporter = new InMemorySpanExporter();
+      Object.assign(process.env, env);
+      const telemetry = startTelemetry({
+        service: 'transformer',
+        config: tracingConfigSchema.parse({}),
+        env,
+        exporter,
+        exportImmediately: true,
+      });
+      try {
+        for (let i = 0; i < 20; i++) new MessageTracing('spec').root('capture source', () => ({})).end();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return exporter.getFinishedSpans().length;
+      } finally {
+        await telemetry.shutdown();
+        for (const name of Object.keys(env)) delete process.env[name];
+      }
+    };
+    // Without it, one new trace in ten: all 20 sampled has a chance of 1e-20.
+    assert.ok((await roots({})) < 20);
+    assert.equal(await roots({ OTEL_TRACES_SAMPLER: 'always_on' }), 20);
+  });
 });

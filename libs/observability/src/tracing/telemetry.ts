@@ -1,16 +1,30 @@
 import { hostname } from 'node:os';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { type Instrumentation, registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  detectResources,
+  envDetector,
+  hostDetector,
+  osDetector,
+  processDetector,
+  type Resource,
+  resourceFromAttributes,
+} from '@opentelemetry/resources';
+import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
   ParentBasedSampler,
   type Sampler,
   SimpleSpanProcessor,
   type SpanExporter,
+  type SpanProcessor,
   TraceIdRatioBasedSampler,
+  TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
@@ -75,11 +89,12 @@ export interface TelemetryOptions {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK for this process: OTLP/HTTP (protobuf) trace export, W3C trace
+ * Starts OpenTelemetry tracing for this process: OTLP/HTTP (protobuf) trace export, W3C trace
  * context propagation, parent-based ratio sampling, and, where asked (`httpClientSpans`), the
  * standard HTTP client instrumentations (node:http and undici/fetch, so a sink's HTTP calls become
  * client spans of the record's trace).
- * Incoming HTTP requests (probes, /metrics scrapes) are not traced.
+ * Incoming HTTP requests (probes, /metrics scrapes) are not traced. The OpenTelemetry Node SDK
+ * starts instead only when OTEL_* settings ask for what this does not set up (`needsNodeSdk`).
  *
  * The kafkajs instrumentation is not registered: its producer side injects the context active at
  * send time, and Sluice sends outputs in batches collected from many records (each with its own
@@ -101,7 +116,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const instrumentations = options.httpClientSpans
     ? [new HttpInstrumentation({ ignoreIncomingRequestHook: () => true }), new UndiciInstrumentation()]
     : [];
-  const sdk = new NodeSDK({
+  const parts: TracingParts = {
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: envString('OTEL_SERVICE_NAME', options.service, env),
       'service.namespace': 'sluice',
@@ -110,31 +125,25 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     }),
     // Sampling: the YAML's ratio, else OTEL_TRACES_SAMPLER (the SDK reads it), else one trace in ten:
     // tracing every change costs a stage about a third of its throughput (bench 'tracing').
-    ...(config.samplingRatio !== undefined
-      ? { sampler: parentBasedRatio(config.samplingRatio) }
-      : envString('OTEL_TRACES_SAMPLER', '', env) === ''
-        ? { sampler: parentBasedRatio(DEFAULT_SAMPLING_RATIO) }
-        : {}),
+    sampler:
+      config.samplingRatio !== undefined
+        ? parentBasedRatio(config.samplingRatio)
+        : envString('OTEL_TRACES_SAMPLER', '', env) === ''
+          ? parentBasedRatio(DEFAULT_SAMPLING_RATIO)
+          : undefined,
     // Defaults (OTEL_BSP_* still win): a larger queue and a 1 s delay, as a source at 16k events/s
     // fills the SDK's 2048 in well under its 5 s, and traces then show in Jaeger within seconds.
-    spanProcessors: [
-      options.exportImmediately
-        ? new SimpleSpanProcessor({ exporter })
-        : new BatchSpanProcessor({
-            exporter,
-            maxQueueSize: envInt('OTEL_BSP_MAX_QUEUE_SIZE', 16_384, env),
-            maxExportBatchSize: envInt('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 2048, env),
-            scheduledDelayMillis: envInt('OTEL_BSP_SCHEDULE_DELAY', 1000, env),
-          }),
-    ],
+    spanProcessor: options.exportImmediately
+      ? new SimpleSpanProcessor({ exporter })
+      : new BatchSpanProcessor({
+          exporter,
+          maxQueueSize: envInt('OTEL_BSP_MAX_QUEUE_SIZE', 16_384, env),
+          maxExportBatchSize: envInt('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 2048, env),
+          scheduledDelayMillis: envInt('OTEL_BSP_SCHEDULE_DELAY', 1000, env),
+        }),
     instrumentations,
-    // Traces only, unless OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER ask for more: metrics are
-    // served by /metrics (prom-client) and logs go to stdout. The SDK's defaults would export both
-    // over OTLP and record self-observability metrics for every span.
-    ...(envString('OTEL_METRICS_EXPORTER', '', env) === '' ? { metricReaders: [] } : {}),
-    ...(envString('OTEL_LOGS_EXPORTER', '', env) === '' ? { logRecordProcessors: [] } : {}),
-  });
-  sdk.start();
+  };
+  const sdk = needsNodeSdk(env) ? startNodeSdk(parts, env) : startTracing(parts);
   current = {
     active: true,
     recordKeys: config.recordKeys,
@@ -168,6 +177,78 @@ export function telemetry(): Telemetry {
 
 export function parentBasedRatio(ratio: number): Sampler {
   return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+}
+
+/** What Sluice sets up for tracing, whichever way it is started. */
+interface TracingParts {
+  readonly resource: Resource;
+  /** Undefined: OTEL_TRACES_SAMPLER says (the Node SDK reads it). */
+  readonly sampler: Sampler | undefined;
+  readonly spanProcessor: SpanProcessor;
+  readonly instrumentations: Instrumentation[];
+}
+
+/**
+ * The OTEL_* settings Sluice's own start-up honours: the service name, the SDK switch, the batch
+ * processor's (above), the exporter's (it reads them itself) and the resource's (its detector).
+ */
+const HONOURED_HERE = /^OTEL_(SERVICE_NAME|SDK_DISABLED|BSP_.*|EXPORTER_OTLP_.*|RESOURCE_ATTRIBUTES)$/;
+
+/**
+ * Whether the environment asks for more than traces over OTLP as Sluice sets them up (a sampler,
+ * propagators, span limits, metrics or logs exporters, resource detectors...): the OpenTelemetry
+ * Node SDK then starts, and reads them. It is loaded only then: it brings every exporter it can
+ * build (gRPC, Zipkin, Prometheus, metrics, logs), ~0.35 s of start-up and ~18 MiB per process.
+ */
+function needsNodeSdk(env: Environment): boolean {
+  return Object.keys(env).some((name) => name.startsWith('OTEL_') && !HONOURED_HERE.test(name));
+}
+
+/** Traces only: the SDK's tracer provider, W3C trace context and baggage, async-local context. */
+function startTracing(parts: TracingParts): { shutdown(): Promise<void> } {
+  const detected = detectResources({ detectors: [hostDetector, osDetector, processDetector, envDetector] });
+  const provider = new TracerProvider({
+    // As the Node SDK merges them: the detected attributes (OTEL_RESOURCE_ATTRIBUTES) win.
+    resource: parts.resource.merge(detected),
+    sampler: parts.sampler ?? parentBasedRatio(DEFAULT_SAMPLING_RATIO),
+    spanProcessors: [parts.spanProcessor],
+  });
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
+  const unregister = registerInstrumentations({ instrumentations: parts.instrumentations });
+  return {
+    shutdown: async () => {
+      unregister();
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+      context.disable();
+    },
+  };
+}
+
+/** The OpenTelemetry Node SDK, for what the environment asks beyond `startTracing`. */
+function startNodeSdk(parts: TracingParts, env: Environment): { shutdown(): Promise<void> } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when asked for
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const configuration: Partial<NodeSDKConfiguration> = {
+    resource: parts.resource,
+    ...(parts.sampler ? { sampler: parts.sampler } : {}),
+    spanProcessors: [parts.spanProcessor],
+    instrumentations: parts.instrumentations,
+    // Traces only, unless OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER ask for more: metrics are
+    // served by /metrics (prom-client) and logs go to stdout. The SDK's defaults would export both
+    // over OTLP and record self-observability metrics for every span.
+    ...(envString('OTEL_METRICS_EXPORTER', '', env) === '' ? { metricReaders: [] } : {}),
+    ...(envString('OTEL_LOGS_EXPORTER', '', env) === '' ? { logRecordProcessors: [] } : {}),
+  };
+  const sdk = new NodeSDK(configuration);
+  sdk.start();
+  return sdk;
 }
 
 /**
