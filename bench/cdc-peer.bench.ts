@@ -88,7 +88,7 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
       await admin.disconnect();
     }
   };
-  const liveSeconds = options.quick ? 2 : 10;
+  const liveSeconds = options.quick ? 1 : 10;
   // The live changes go to a table of their own, in the same publication: the backlog's topic (the
   // drain rates) stays as it was, and a later run's slot copy, which streams the earlier runs' live
   // changes too, delivers them to the live topic before its own window (they are filtered out).

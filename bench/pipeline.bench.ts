@@ -408,7 +408,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
     const script = join(dir, 'load.sql');
     writeFileSync(script, pgbenchScript(table, seq));
 
-    const seconds = options.quick ? 5 : 20;
+    const seconds = options.quick ? 3 : 20;
     const figures: BenchFigure[] = [];
     for (const rate of [1000, 5000]) {
       const atSource: number[] = [];

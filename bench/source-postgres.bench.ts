@@ -63,7 +63,7 @@ function peakRss(pid: number): number {
 
 export async function benchSourcePostgres(options: SourceBenchOptions): Promise<BenchFigure[]> {
   const count = options.transactions ?? (options.quick ? 10_000 : 80_000);
-  const latencySeconds = options.latencySeconds ?? (options.quick ? 5 : 15);
+  const latencySeconds = options.latencySeconds ?? (options.quick ? 2 : 15);
   const addresses = stackAddresses();
   const suffix = `${Date.now().toString(36)}_${process.pid}`;
   const table = `bench_source_${suffix}`;

@@ -301,8 +301,8 @@ async function durability(admin: Admin, url: string, topic: string) {
 const fmtMs = (ms: number) => ms.toFixed(1);
 
 export async function benchSourceWebhook(options: SourceWebhookBenchOptions): Promise<BenchFigure[]> {
-  const seconds = options.quick ? 2 : 10;
-  const warmupSeconds = options.quick ? 1 : 2;
+  const seconds = options.quick ? 1 : 10;
+  const warmupSeconds = options.quick ? 0.5 : 2;
   const kafka = createKafkaClient(
     kafkaConfigSchema.parse({
       brokers: stackAddresses().kafkaBrokers,

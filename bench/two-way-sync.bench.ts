@@ -161,7 +161,7 @@ async function latencyRun(bed: TwoWayBed, run: number, rate: number, durationMs:
 
 export async function benchTwoWaySync(options: TwoWaySyncBenchOptions): Promise<BenchFigure[]> {
   const total = options.quick ? 10_000 : 100_000;
-  const latencyMs = options.quick ? 3_000 : 60_000;
+  const latencyMs = options.quick ? 2_000 : 60_000;
   const tables = [RATE_TABLE, LATENCY_TABLE];
   const twoWay = await TwoWayBed.open('bench_tw', tables, { prepare: stampTrigger });
   let oneWay: TwoWayBed | undefined;
