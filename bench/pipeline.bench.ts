@@ -363,7 +363,14 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
       60_000,
       'the slot',
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // The transformer subscribes to the CDC topic, which the warm-up row's publish creates.
+    await until(
+      async () =>
+        (await admin.listTopics()).includes(cdcTopic) &&
+        (await admin.fetchTopicOffsets(cdcTopic)).some((p) => Number(p.high) > 0),
+      60_000,
+      'the warm-up row in the CDC topic',
+    );
     transformerApp.start();
     await transformerApp.ready(120_000);
     // The sink subscribes to the transformer's output, which its first record creates.

@@ -163,12 +163,22 @@ export async function benchTwoWaySync(options: TwoWaySyncBenchOptions): Promise<
   const total = options.quick ? 10_000 : 100_000;
   const latencyMs = options.quick ? 2_000 : 60_000;
   const tables = [RATE_TABLE, LATENCY_TABLE];
-  const twoWay = await TwoWayBed.open('bench_tw', tables, { prepare: stampTrigger });
-  let oneWay: TwoWayBed | undefined;
+  // Both beds start side by side (their start-up is not measured); one that failed to open does
+  // not leave the other running.
+  const [opened, openedOneWay] = await Promise.allSettled([
+    TwoWayBed.open('bench_tw', tables, { prepare: stampTrigger }),
+    TwoWayBed.open('bench_ow', tables, { prepare: stampTrigger, mode: 'one-way' }),
+  ]);
+  if (opened.status === 'rejected' || openedOneWay.status === 'rejected') {
+    for (const bed of [opened, openedOneWay])
+      if (bed.status === 'fulfilled') await bed.value.close().catch(() => undefined);
+    throw opened.status === 'rejected' ? opened.reason : (openedOneWay as PromiseRejectedResult).reason;
+  }
+  const twoWay = opened.value;
+  const oneWay = openedOneWay.value;
   const rates = { two: [] as number[], one: [] as number[] };
   const p99 = { two: [] as number[], one: [] as number[] };
   try {
-    oneWay = await TwoWayBed.open('bench_ow', tables, { prepare: stampTrigger, mode: 'one-way' });
     for (const bed of [twoWay, oneWay]) for (const table of tables) await bed.converged(table, 120_000);
     for (let run = 0; run < options.runs; run++) {
       rates.two.push(await rateRun(twoWay, run, total));
@@ -191,7 +201,7 @@ export async function benchTwoWaySync(options: TwoWaySyncBenchOptions): Promise<
       );
     }
   } finally {
-    await oneWay?.close();
+    await oneWay.close();
     await twoWay.close();
   }
   const rows = total.toLocaleString('en-US');
