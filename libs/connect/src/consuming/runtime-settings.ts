@@ -115,8 +115,8 @@ export function consumerRuntimeSettings(
         `Consumer heartbeat interval. Default ${RUNTIME.heartbeatIntervalMs}.`,
       ),
       fetchMaxWaitMs: count(1, RUNTIME.fetchMaxWaitMs).describe(
-        'Longest a fetch waits at the broker for records (it returns as soon as any arrive); also how long ' +
-          `a stop waits for the fetch in flight. Default ${RUNTIME.fetchMaxWaitMs}.`,
+        'Longest a fetch waits at the broker for records (it returns as soon as any arrive; a stop does ' +
+          `not wait for it). Default ${RUNTIME.fetchMaxWaitMs}.`,
       ),
       commitIntervalMs: count(0, RUNTIME.commitIntervalMs).describe(
         'Least time from a batch being fetched to the next fetch: under light load records gather into fewer, ' +

@@ -4,9 +4,9 @@ export interface ConsumerOptions {
   groupId: string;
   /**
    * How long the broker may hold a fetch that has no records yet, in ms. Default 500 (the Java
-   * consumer's `fetch.max.wait.ms`). kafkajs's own default is 5 s, and a consumer's stop waits for
-   * the fetch in flight: every shutdown of a quiet consumer took that long. Records still come back
-   * as soon as they are written; a lower wait only adds empty fetches on an idle topic.
+   * consumer's `fetch.max.wait.ms`; kafkajs's own is 5 s). A stop does not wait for the fetch in
+   * flight (patches/README.md). Records still come back as soon as they are written; a lower wait
+   * only adds empty fetches on an idle topic.
    */
   fetchMaxWaitMs?: number;
   sessionTimeoutMs?: number;

@@ -109,9 +109,8 @@ export const streamRuntimeConfigSchema = z
     fetchMaxWaitMs: positive()
       .default(500)
       .describe(
-        'Longest a fetch waits at the broker for records (a fetch returns as soon as any arrive). Also how ' +
-          "long a stop waits for the fetch in flight. Default 500 (the Java consumer's fetch.max.wait.ms; " +
-          "kafkajs's own 5000 held every shutdown for 5 s).",
+        'Longest a fetch waits at the broker for records (a fetch returns as soon as any arrive; a stop ' +
+          "does not wait for it). Default 500 (the Java consumer's fetch.max.wait.ms).",
       ),
     revokeTimeoutMs: millis()
       .default(5_000)
