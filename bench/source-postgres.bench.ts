@@ -267,7 +267,7 @@ export async function benchSourcePostgres(options: SourceBenchOptions): Promise<
         unit: 'txn/s',
         runs: txnRates,
         baseline: { name: 'pg_recvlogical pgoutput > /dev/null, same WAL', runs: ceiling },
-        goal: '>= 0.5x the ceiling',
+        goal: '>= 0.8x the ceiling',
       },
       {
         name: 'same backlog, exactly once (delivery.guarantee default) beside at-least-once, runs interleaved',
