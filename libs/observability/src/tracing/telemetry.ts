@@ -210,7 +210,8 @@ function startTracing(parts: TracingParts): { shutdown(): Promise<void> } {
   const provider = new TracerProvider({
     // As the Node SDK merges them: the detected attributes (OTEL_RESOURCE_ATTRIBUTES) win.
     resource: parts.resource.merge(detected),
-    sampler: parts.sampler ?? parentBasedRatio(DEFAULT_SAMPLING_RATIO),
+    // Always set on this path: an OTEL_TRACES_SAMPLER sends start-up to the Node SDK.
+    sampler: parts.sampler,
     spanProcessors: [parts.spanProcessor],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
