@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '@sluice/errors';
-import { open, type RootDatabase } from 'lmdb';
+import type { RootDatabase } from 'lmdb';
 import { type TopicPartition } from '../delivery/partition-delivery';
 import { DiskStoreEngine } from './disk-store-engine';
 
@@ -77,6 +77,16 @@ export class StateDirectory {
 }
 
 /** The LMDB environment of one assigned partition's on-disk stores. */
+/**
+ * lmdb-js, loaded on the first on-disk store: loading it maps its native library and allocates a
+ * 16 MiB read buffer, which every app that keeps no state on disk (sources, sinks, most
+ * transformers) would otherwise carry.
+ */
+function lmdb(): typeof import('lmdb') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a store is on disk
+  return require('lmdb') as typeof import('lmdb');
+}
+
 export class DiskPartition {
   private readonly env: RootDatabase;
   private readonly engines = new Map<string, DiskStoreEngine>();
@@ -84,7 +94,7 @@ export class DiskPartition {
 
   constructor(readonly folder: string) {
     try {
-      this.env = open({
+      this.env = lmdb().open({
         path: folder,
         // A folder, whatever its name: lmdb-js takes a path with a dot (topic names have them) for a file.
         noSubdir: false,
