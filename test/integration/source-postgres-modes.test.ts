@@ -72,6 +72,27 @@ describe('source-postgres snapshot modes and column rules', () => {
     ]);
   });
 
+  it('slot.dropOnStop drops the slot when the source stops', { timeout: 90_000 }, async (t) => {
+    const table = bed.table('drop_on_stop');
+    await bed.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
+    const slot = `${bed.slot}_drop`;
+    bed.trackSlot(slot);
+    const app = await bed.startApp({
+      snapshot: { mode: 'never' },
+      slot: { name: slot, dropOnStop: true },
+      tables: { include: [table] },
+    });
+    t.after(() => bed.stopApp(app));
+    await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+    await bed.sql(`INSERT INTO ${table} VALUES (1, 'v')`);
+    const reader = await bed.consume([bed.topic('drop_on_stop')]);
+    await reader.until((records) => records.length === 1);
+    assert.equal(await slotExists(slot), true, 'the slot exists while the source streams');
+    // The walsender of the stopped stream may still hold the slot: the stop waits it out.
+    await bed.stopApp(app);
+    assert.equal(await slotExists(slot), false, 'the slot is still there after the stop');
+  });
+
   it(
     'when_needed snapshots again when its slot is gone, not while it exists',
     { timeout: 120_000 },
@@ -92,6 +113,7 @@ describe('source-postgres snapshot modes and column rules', () => {
       const reader = await bed.consume([bed.topic('needed')]);
       await reader.until((records) => reads(records).length === 40);
       await bed.stopApp(app);
+      assert.equal(await slotExists(slot), true, 'a stop keeps the slot (slot.dropOnStop is off by default)');
 
       // The slot is there: a restart resumes streaming, no second snapshot.
       app = await bed.startApp(config);

@@ -145,7 +145,11 @@ export const sourceConfigSchema = z.strictObject({
         .describe('Default sluice.'),
       dropOnStop: flag()
         .default(false)
-        .describe('Drop the slot on a clean stop (tests only). Default false.'),
+        .describe(
+          "Drop the slot when the source stops cleanly (SIGTERM), as Debezium's slot.drop.on.stop: for sources " +
+            'that do not come back (tests, one-off copies). The position goes with it: the next start makes a ' +
+            'new slot and begins again as snapshot.mode says. Default false.',
+        ),
     })
     .prefault({}),
   publication: z

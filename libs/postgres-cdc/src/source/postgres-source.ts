@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { postgresTlsOptions } from '@sluice/config';
-import { SluiceError } from '@sluice/errors';
+import { SluiceError, withDeadline } from '@sluice/errors';
 import type { ProgressSample, ProgressWatchdog } from '@sluice/observability';
 import type { SourceConfig } from '../config/source-config';
 import type { PostgresConnectionOptions } from '../replication/postgres-connection-options';
 import { PostgresSession } from '../replication/postgres-session';
+import { ReplicationConnection } from '../replication/replication-connection';
+import { ReplicationSlot } from '../replication/replication-slot';
 import { type CompiledSourceConfig, compileSourceConfig } from './compile-source-config';
 import { SourceCoordinator } from './source-coordinator';
 import type { PostgresSourceDependencies } from './source-dependencies';
@@ -13,6 +15,8 @@ import { SourceOffset } from './source-offset';
 import { type OpenCapture, SourceRun, type SourceRunListener } from './source-run';
 import type { SourceStatus } from './source-status';
 
+/** How long a stop waits for the slot to be released before dropping it (slot.dropOnStop). */
+const DROP_SLOT_TIMEOUT_MS = 10_000;
 /** An operator named a table this source does not capture. */
 export class UnknownTableError extends SluiceError {
   readonly code = 'SOURCE_TABLE_UNKNOWN';
@@ -125,9 +129,45 @@ export class PostgresSource {
     await this.coordinator.done();
   }
 
-  /** Stops reading, lets Kafka acknowledge what is in flight, confirms it to the slot, and ends. */
+  /**
+   * Stops reading, lets Kafka acknowledge what is in flight, confirms it to the slot, and ends; with
+   * `slot.dropOnStop`, then drops the slot.
+   */
   async stop(): Promise<void> {
     await this.coordinator.stop();
+    if (this.config.slot.dropOnStop) await this.dropSlot();
+  }
+
+  /**
+   * `slot.dropOnStop` (Debezium's slot.drop.on.stop): a clean stop takes the slot with it, so that
+   * it retains no WAL for a source that does not come back. The walsender of the run that just
+   * ended may hold the slot a moment longer, so the drop waits for it (DROP_REPLICATION_SLOT ...
+   * WAIT), within a deadline: another process streaming from the slot would hold it for good. A
+   * failure is logged, not thrown: the stop itself succeeded.
+   */
+  private async dropSlot(): Promise<void> {
+    const slot = this.config.slot.name;
+    try {
+      const session = await PostgresSession.connect(this.compiled.connection, 'sluice-source-stop');
+      const exists = await new ReplicationSlot(session, slot).state().finally(() => session.close());
+      if (exists === undefined) return;
+      const replication = await ReplicationConnection.connect(this.compiled.connection);
+      try {
+        await withDeadline(
+          replication.dropSlot(slot),
+          DROP_SLOT_TIMEOUT_MS,
+          `dropping replication slot ${slot}`,
+        );
+      } finally {
+        await replication.close();
+      }
+      this.deps.log.info({ slot }, 'replication slot dropped on stop (slot.dropOnStop)');
+    } catch (error) {
+      this.deps.log.warn(
+        { err: error, slot },
+        `replication slot ${slot} was not dropped on stop (slot.dropOnStop); it retains WAL until dropped: SELECT pg_drop_replication_slot('${slot}')`,
+      );
+    }
   }
 
   pause(): void {
