@@ -74,4 +74,18 @@ describe('registry configuration', () => {
         yaml,
       );
   });
+
+  it('refuses a misspelt key in any section, naming it and where (not silently dropped)', () => {
+    for (const [yaml, path] of [
+      ['http: { prot: 8081 }', /at http: .*"prot"/],
+      ['database: { pool_size: 4 }', /at database: .*"pool_size"/],
+      ['logging: { levle: debug }', /at logging: .*"levle"/],
+      ['compatability: FULL', /"compatability"/],
+    ] as const)
+      assert.throws(
+        () => loadConfigFile(RegistryConfigSchema, writeYaml(`${yaml}\n`), { env: {} }),
+        (err: unknown) => err instanceof ConfigError && path.test(err.message),
+        yaml,
+      );
+  });
 });

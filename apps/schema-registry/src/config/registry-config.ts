@@ -7,9 +7,10 @@ import { COMPATIBILITY_LEVELS } from '@sluice/schema';
  * The registry's configuration. This zod schema is also its documentation: every field, its
  * default and what it means.
  */
-export const RegistryConfigSchema = z.object({
+// Strict, as every Sluice configuration: a misspelt key is an error naming it, not silently dropped.
+export const RegistryConfigSchema = z.strictObject({
   http: z
-    .object({
+    .strictObject({
       /** Address to listen on. */
       host: z.string().min(1).default('127.0.0.1'),
       /** Port to listen on; 0 picks a free one. */
@@ -23,7 +24,7 @@ export const RegistryConfigSchema = z.object({
     })
     .prefault({}),
   database: z
-    .object({
+    .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.number().int().min(1).max(65535).default(5433),
       user: z.string().min(1).default('postgres'),

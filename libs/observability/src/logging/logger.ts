@@ -8,9 +8,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** The `logging` section every app's configuration has. */
 export const loggingConfigSchema = z
-  .object({
-    /** Lowest level written (JSON lines on stdout). */
-    level: z.enum(LOG_LEVELS).default('info'),
+  .strictObject({
+    // Strict, as every other section: a misspelt key is an error naming it, not silently dropped.
+    level: z
+      .enum(LOG_LEVELS)
+      .default('info')
+      .describe('Lowest level written (JSON lines on stdout). Default info.'),
   })
   .prefault({});
 
