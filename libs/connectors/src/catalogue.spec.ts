@@ -29,6 +29,19 @@ describe('the connector catalogue', () => {
     }
   });
 
+  it('liveness is a setting of the connectors with a progress watchdog only; the others refuse it, naming it', () => {
+    const watched = CONNECTORS.filter((c) => 'liveness' in c.configSchema.shape).map((c) => c.name);
+    assert.deepEqual(watched.sort(), ['sink-http', 'sink-postgres', 'source-postgres', 'transformer']);
+    for (const connector of CONNECTORS.filter((c) => !watched.includes(c.name))) {
+      const result = connector.configSchema.safeParse({ liveness: { stallAfterMs: 60_000 } });
+      assert.ok(
+        !result.success &&
+          result.error.issues.some((i) => i.code === 'unrecognized_keys' && i.keys.includes('liveness')),
+        `${connector.name} accepted liveness, which it has no watchdog for`,
+      );
+    }
+  });
+
   it('finds the one connector a configuration document fits, by its settings', () => {
     const fit = (doc: Record<string, unknown>) => connectorsFitting(doc).map((c) => c.name);
     assert.deepEqual(fit({ pipeline: 'p.yaml' }), ['transformer']);

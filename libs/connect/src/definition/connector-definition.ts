@@ -119,7 +119,7 @@ export interface ConnectorSpec<S extends Shape, T extends Shape> extends Omit<
 }
 
 /**
- * Declares a connector: its settings get the shared tail (kafka, registry, http, liveness, logging,
+ * Declares a connector: its settings get the shared tail (kafka, registry, http, logging,
  * tracing), strict as every Sluice configuration is (an unknown key is an error naming it).
  */
 export function defineConnector<S extends Shape, T extends Shape = S>(

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { consumerRuntimeSettings } from '@sluice/connect';
+import { livenessConfigSchema } from '@sluice/observability';
 
 /**
- * The transformer connector's own settings (the shared kafka/registry/http/liveness/logging/tracing
+ * The transformer connector's own settings (the shared kafka/registry/http/logging/tracing
  * tail is added by its definition): which pipeline it runs, how keys are read, how output topics
  * are created, runtime tuning. The pipeline itself (steps, topics, group, mode, retry policy and
  * onKeyFailure) lives in its own file (docs/pipelines.md), so `runtime` carries no failure settings.
@@ -33,4 +34,5 @@ export const transformerSettings = {
     .prefault({})
     .describe("Output topics are created on first use with the input topics' partition count."),
   runtime: consumerRuntimeSettings({ failure: 'none', transactions: true, stateStores: true }),
+  liveness: livenessConfigSchema,
 };

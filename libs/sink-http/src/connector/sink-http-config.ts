@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { consumerRuntimeSettings } from '@sluice/connect';
+import { livenessConfigSchema } from '@sluice/observability';
 import { httpDestinationConfigSchema } from '../config/http-destination-config';
 
 const format = (what: string) =>
@@ -12,7 +13,7 @@ const format = (what: string) =>
     );
 
 /**
- * The sink-http connector's own settings (the shared kafka/registry/http/liveness/logging/tracing
+ * The sink-http connector's own settings (the shared kafka/registry/http/logging/tracing
  * tail is added by its definition). Delivery is always at-least-once: the offset is committed only
  * after every destination answered 2xx or the record was dead-lettered.
  */
@@ -55,4 +56,5 @@ export const sinkHttpSettings = {
         'SIGTERM: time to finish in-flight requests and commit. Records still waiting are redelivered (same idempotency keys) after the restart',
     },
   }),
+  liveness: livenessConfigSchema,
 };

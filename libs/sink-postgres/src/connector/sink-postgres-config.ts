@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { livenessConfigSchema } from '@sluice/observability';
 import { postgresSslSchema, wholeNumber } from '@sluice/config';
 import { consumerRuntimeSettings } from '@sluice/connect';
 import { CONFLICT_RULES, type ConflictRule } from '../conflict/conflict-policy';
@@ -109,7 +110,7 @@ const syncSchema = z
   });
 
 /**
- * The sink-postgres connector's own settings (the shared kafka/registry/http/liveness/logging/tracing
+ * The sink-postgres connector's own settings (the shared kafka/registry/http/logging/tracing
  * tail is added by its definition): what to consume, where the target database is, how tables are
  * created and evolved, conflict rules and runtime tuning. Its delivery is its own: each batch and its
  * offsets in one target transaction.
@@ -208,4 +209,5 @@ export const sinkPostgresSettings = {
       shutdownTimeoutMs: 'SIGTERM: time to write and commit in-flight records with their offsets',
     },
   }),
+  liveness: livenessConfigSchema,
 };

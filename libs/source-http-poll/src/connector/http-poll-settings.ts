@@ -194,7 +194,7 @@ const streamSchema = z.strictObject({
 });
 
 /**
- * The source-http-poll connector's own settings (the shared kafka/registry/http/liveness/logging/
+ * The source-http-poll connector's own settings (the shared kafka/registry/http/logging/
  * tracing tail is added by its definition).
  */
 export const sourceHttpPollSettings = {

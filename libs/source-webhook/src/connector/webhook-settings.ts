@@ -80,7 +80,7 @@ const endpointSchema = z.strictObject({
 });
 
 /**
- * The source-webhook connector's own settings (the shared kafka/registry/http/liveness/logging/
+ * The source-webhook connector's own settings (the shared kafka/registry/http/logging/
  * tracing tail is added by its definition).
  */
 export const sourceWebhookSettings = {
