@@ -148,6 +148,13 @@ describe('sluice CLI conventions', () => {
       [['snapshot', '--table', 'nodot'], /--table expects schema.table, got 'nodot'/],
       [['snapshot', '--table', 'a.b', '--source', 'ftp://x'], /--source expects an http\(s\) URL/],
       [['demo', '--rate', 'fast'], /--rate expects a whole number from 1 to 5000, got 'fast'/],
+      // Accepted and ignored before: the two-way demo has its own workload; a resume cannot be dry.
+      [['demo', '--two-way', '--kill-source', '2'], /--kill-source only goes with the pipeline demo/],
+      [
+        ['demo', '--two-way', '--webhooks', '--customers', '10'],
+        /--webhooks, --customers only go with the pipeline demo, not --two-way/,
+      ],
+      [['replay', '--resume', 'r-1', '--dry-run'], /--dry-run only goes with --group; --resume re-publishes/],
       [['stack', 'up', 'mongodb'], /unknown stack part 'mongodb'/],
     ];
     const runs = await inBatches(cases, ([args]) => sluiceAsync(args));

@@ -56,6 +56,13 @@ describe('sluice debezium translate', () => {
       runSluice(['debezium', 'translate', connector, '-o', 'json']),
     );
     assert.deepEqual(json.untranslated.map((u) => u.key).sort(), ['transforms', 'transforms.unwrap.type']);
+
+    // --out with -o json: the YAML is written all the same, the JSON printed.
+    const both = join(dir, 'source-and-json.yaml');
+    const printed = jsonOutput<{ config: unknown }>(
+      runSluice(['debezium', 'translate', connector, '--out', both, '-o', 'json']),
+    );
+    assert.deepEqual(parse(readFileSync(both, 'utf8')), printed.config);
   });
 
   it('a file that is not JSON, or another connector class, exits 1 naming what is wrong', () => {

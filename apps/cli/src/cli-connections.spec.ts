@@ -102,6 +102,13 @@ describe('cliConnections', () => {
     const c = cliConnections({ config: file('bare.yaml', 'group: g\ntopics: [t]\n') }, 'sluice-cli-test');
     assert.deepEqual(c.kafka.brokers, ['127.0.0.1:9092']);
     assert.equal(c.registry.url, 'http://127.0.0.1:8081');
+    // It names no registry: schemas diff/register refuse rather than write to the local one.
+    assert.equal(c.registryGiven, false);
+    const named = cliConnections(
+      { config: file('named.yaml', 'group: g\ntopics: [t]\nregistry: { url: "https://r.example" }\n') },
+      'sluice-cli-test',
+    );
+    assert.equal(named.registryGiven, true);
   });
 
   it('--brokers and --registry override the file, keeping its TLS, SASL and auth', () => {

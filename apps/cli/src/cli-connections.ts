@@ -176,7 +176,14 @@ function connectionFile(
         file,
         unknown,
       );
-    return parseConfig(appConnectionSchema, { kafka: doc.kafka, registry: doc.registry }, { source: file });
+    const parsed = parseConfig(
+      appConnectionSchema,
+      { kafka: doc.kafka, registry: doc.registry },
+      { source: file },
+    );
+    // As for --kafka-config: without `registry:` the file names no registry (schemas diff/register
+    // refuse then, rather than writing to the local stack's).
+    return 'registry' in doc ? parsed : { kafka: parsed.kafka };
   } catch (error) {
     if (error instanceof ConfigError) throw new UsageError(`${flag} ${error.message}`, { cause: error });
     throw error;

@@ -5,13 +5,12 @@ import { type CliContext } from './cli-context';
 export type OutputFormat = 'text' | 'json';
 
 /**
- * The `-o, --output <format>` option every command that prints a result takes. `extra` adds
- * formats of its own (e.g. `yaml` for `topics render`); the default stays first.
+ * The `-o, --output <format>` option (`text` or `json`) every command that prints a result takes;
+ * the commands that write configurations (`topics render`, `sync plan`, `debezium translate`) build
+ * their own with `yaml` as the default.
  */
-export function outputOption(defaultFormat: string = 'text', extra: readonly string[] = []): Option {
-  return new Option('-o, --output <format>', 'output format')
-    .choices(['text', 'json', ...extra])
-    .default(defaultFormat);
+export function outputOption(): Option {
+  return new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text');
 }
 
 /**

@@ -25,7 +25,7 @@ export function registerDebeziumCommand(program: Command, ctx: CliContext): void
       'translate a Debezium Postgres connector configuration (Kafka Connect JSON) into a source-postgres configuration',
     )
     .argument('<file>', 'the connector JSON, as posted to Kafka Connect ({ name, config }) or its config map')
-    .option('--out <file>', 'write the YAML there (the path is printed)')
+    .option('--out <file>', 'write the YAML there (the path is printed; with -o json, the JSON is)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action((file: string, opts: TranslateOptions) => {
       const path = resolve(file);
@@ -37,18 +37,20 @@ export function registerDebeziumCommand(program: Command, ctx: CliContext): void
         throw new ConfigError(`${path} is not JSON: ${(error as Error).message}`, path);
       }
       const translation = translateDebeziumConfig(json, path);
-      if (opts.output === 'json') {
-        ctx.out(JSON.stringify(translation, null, 2));
-        return;
-      }
       const comments = [
         `# source-postgres configuration translated from ${path} (sluice debezium translate)`,
         ...translation.notes.map((n) => `# note: ${n}`),
         ...translation.untranslated.map((u) => `# not translated: ${u.key}=${u.value} — ${u.reason}`),
       ];
       const yaml = `${comments.join('\n')}\n${stringify(translation.config)}`;
+      // --out writes the YAML whatever -o says (as sync plan's --out-dir); -o json prints the whole
+      // translation beside it.
+      if (opts.out !== undefined) writeFileSync(opts.out, yaml);
+      if (opts.output === 'json') {
+        ctx.out(JSON.stringify(translation, null, 2));
+        return;
+      }
       if (opts.out !== undefined) {
-        writeFileSync(opts.out, yaml);
         ctx.out(opts.out);
         if (translation.untranslated.length > 0)
           ctx.err(

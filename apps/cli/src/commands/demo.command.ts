@@ -2,7 +2,7 @@ import { type Command } from 'commander';
 import { runDemo, runTwoWayDemo } from '@sluice/demo';
 import { CORE_PARTS, LocalStack, PART_NAMES, stackLayout, startedParts } from '@sluice/stack';
 import { type CliContext } from '../cli-context';
-import { wholeNumberArg } from '../cli-errors';
+import { UsageError, wholeNumberArg } from '../cli-errors';
 import { outputOption, printResult } from '../cli-output';
 
 /**
@@ -54,17 +54,32 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     )
     .addOption(outputOption())
     .action(
-      async (opts: {
-        output: string;
-        duration?: number;
-        rate: number;
-        customers: number;
-        keep: boolean;
-        killSource: number;
-        observability: boolean;
-        webhooks: boolean;
-        twoWay: boolean;
-      }) => {
+      async (
+        opts: {
+          output: string;
+          duration?: number;
+          rate: number;
+          customers: number;
+          keep: boolean;
+          killSource: number;
+          observability: boolean;
+          webhooks: boolean;
+          twoWay: boolean;
+        },
+        command: Command,
+      ) => {
+        if (opts.twoWay) {
+          // The two-way demo has its own workload: these would be accepted and do nothing.
+          const pipelineOnly = [
+            opts.webhooks && '--webhooks',
+            opts.killSource > 0 && '--kill-source',
+            command.getOptionValueSource('customers') === 'cli' && '--customers',
+          ].filter(Boolean);
+          if (pipelineOnly.length > 0)
+            throw new UsageError(
+              `${pipelineOnly.join(', ')} only ${pipelineOnly.length === 1 ? 'goes' : 'go'} with the pipeline demo, not --two-way`,
+            );
+        }
         const layout = stackLayout(ctx.projectRoot);
         // With --output json the live view and the summary go to stderr; stdout gets the checks.
         const say = opts.output === 'json' ? ctx.err : ctx.out;

@@ -25,7 +25,7 @@ export function registerRunCommand(program: Command, ctx: CliContext): void {
     )
     .argument(
       '<app>',
-      `the app: schema-registry or a connector (${CONNECTORS.map((c) => c.name).join(', ')})`,
+      `the app: schema-registry, console or a connector (${CONNECTORS.map((c) => c.name).join(', ')})`,
     )
     .requiredOption('-c, --config <file>', "the app's YAML configuration (see examples/)")
     .action(async (app: string, opts: { config: string }) => {

@@ -55,7 +55,7 @@ export function registerStackCommand(program: Command, ctx: CliContext): void {
     .option('--no-observability', 'leave out Jaeger and Prometheus')
     .option(
       '--tls',
-      'serve TLS: a CA and a localhost/127.0.0.1 certificate generated once into <home>/tls (ca.crt is what clients trust); Postgres with ssl=on, Kafka with a SASL_SSL listener on :9094 (SCRAM-SHA-512/PLAIN, user and password in <home>/kafka/sasl.env) (SLUICE_STACK_TLS=1)',
+      'serve TLS: a CA and a localhost/127.0.0.1 certificate generated once into <home>/tls (ca.crt is what clients trust); Postgres with ssl=on, Kafka with a SASL_SSL listener on :9094 (SLUICE_KAFKA_SASL_SSL_PORT) (SCRAM-SHA-512/PLAIN, user and password in <home>/kafka/sasl.env) (SLUICE_STACK_TLS=1)',
       false,
     )
     .addOption(outputOption())

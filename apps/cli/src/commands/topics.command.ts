@@ -46,7 +46,7 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
         'every topic the given configurations use (without files, those in examples/): whether it exists, ' +
           'its partitions against the plan, records, and the lag of the consumer groups that read it',
       )
-      .argument('[files...]', 'source-postgres / transformer / sink configurations and pipeline files')
+      .argument('[files...]', 'app configurations (any connector) and pipeline files')
       .addOption(tableOption()),
     { kafka: true },
   )
@@ -129,7 +129,7 @@ export function registerTopicsCommand(program: Command, ctx: CliContext): void {
       'print every topic the given app configurations and pipelines use (DLQs included) as the Helm ' +
         "chart's `topics:` value; without files, the configurations in examples/",
     )
-    .argument('[files...]', 'source-postgres / transformer configurations and pipeline files')
+    .argument('[files...]', 'app configurations (any connector) and pipeline files')
     .addOption(tableOption())
     .option('--partitions <n>', 'partitions of a topic no configuration fixes', '3')
     .option('--replicas <n>', 'replication factor of a topic no configuration fixes', '1')

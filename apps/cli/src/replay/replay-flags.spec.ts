@@ -68,4 +68,13 @@ describe('replay flags', () => {
       (e: Error) => e instanceof UsageError && e.message === '--to-time, --rate only go with --to-topic',
     );
   });
+
+  it('refuses --dry-run beside --resume: a resume re-publishes, it cannot be a dry run', () => {
+    assert.equal(replayMode(flags({ resume: 'r-1' })), 'resume');
+    assert.throws(
+      () => replayMode(flags({ resume: 'r-1', dryRun: true })),
+      (e: Error) =>
+        e instanceof UsageError && e.message === '--dry-run only goes with --group; --resume re-publishes',
+    );
+  });
 });

@@ -100,6 +100,8 @@ export function replayMode(flags: ReplayFlags): 'republish' | 'resume' | 'reset'
     flags.toTime !== undefined ||
     flags.partition.length > 0;
   if (flags.resume !== undefined) {
+    // A resume re-publishes for real: a --dry-run here would be a promise the command cannot keep.
+    if (flags.dryRun) throw new UsageError('--dry-run only goes with --group; --resume re-publishes');
     const extra = [
       flags.topic !== undefined && '--topic',
       rangeFlags && 'the range flags',
