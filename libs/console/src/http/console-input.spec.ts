@@ -12,6 +12,7 @@ import {
   purgeBodySchema,
   redriveBodySchema,
   replayBodySchema,
+  replayResetBodySchema,
   replayRange,
   republishBodySchema,
 } from './console-input';
@@ -98,6 +99,11 @@ describe('console API input', () => {
     refused(
       () => parseInput(replayBodySchema, { topic: 't', group: 'g', extra: 1 }, 'body'),
       /body: unknown field\(s\) extra/,
+    );
+    // A well-formed re-publish body sent to the reset endpoint is a 400 too (it was a 404).
+    refused(
+      () => parseInput(replayResetBodySchema, { topic: 't', toTopic: 'u' }, 'body'),
+      /body group: only a group reset runs here/,
     );
   });
 

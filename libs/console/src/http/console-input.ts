@@ -115,6 +115,12 @@ export const replayBodySchema = z
     path: ['to'],
   });
 
+/** Moving a consumer group (the console runs no re-publish this way: /api/replay/republish does). */
+export const replayResetBodySchema = replayBodySchema.refine((b) => b.group !== undefined, {
+  message: 'only a group reset runs here: give `group` (a re-publish goes through /api/replay/republish)',
+  path: ['group'],
+});
+
 /** Running a re-publish (after its dry run): the plan's fields, a target topic, and how to run it. */
 export const republishBodySchema = z.strictObject({
   ...replayFields,

@@ -19,6 +19,7 @@ import { filter, map, type Observable } from 'rxjs';
 import { type ManagementAction } from '../fleet/app-client';
 import { type FleetUpdate } from '../fleet/fleet-feed';
 import { maskSecrets } from '../fleet/mask-secrets';
+import { nonCdcSource } from '../links/console-links';
 import { answering } from './console-errors';
 import {
   browseQuerySchema,
@@ -31,6 +32,7 @@ import {
   purgeBodySchema,
   redriveBodySchema,
   replayBodySchema,
+  replayResetBodySchema,
   replayRange,
   republishBodySchema,
   snapshotBodySchema,
@@ -92,6 +94,7 @@ export class ConsoleController {
       throw new NotFoundException(`no app of this console has a connector named ${name}`);
     const node = update.map.nodes.find((n) => n.kind === 'connector' && n.name === name);
     const service = this.s.serviceOf(app.url);
+    const source = connector.type === 'source' ? nonCdcSource(app.status) : undefined;
     return {
       app: app.url,
       connector,
@@ -103,6 +106,7 @@ export class ConsoleController {
         type: connector.type,
         groups: app.figures.groups,
         ...(service !== undefined ? { service } : {}),
+        ...(source !== undefined ? { source } : {}),
       }),
     };
   }
@@ -231,9 +235,7 @@ export class ConsoleController {
   @Post('api/replay/reset')
   @HttpCode(200)
   async replayReset(@Body() body: unknown) {
-    const b = parseInput(replayBodySchema, body, 'body');
-    if (b.group === undefined)
-      throw new NotFoundException('only a group reset runs from the console: give `group`');
+    const b = parseInput(replayResetBodySchema, body, 'body');
     return answering(() =>
       this.s.replay.resetGroup({ topic: b.topic, range: replayRange(b), group: b.group! }),
     );

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConsoleLinkBuilder } from './console-links';
+import { ConsoleLinkBuilder, nonCdcSource } from './console-links';
 
 const builder = new ConsoleLinkBuilder({ jaeger: 'http://jaeger:16686/', prometheus: 'http://prom:9090' });
 const params = (url: string | undefined) => new URL(url!).searchParams;
@@ -35,6 +35,27 @@ describe('console links', () => {
       params(source.metrics).get('g0.expr'),
       'sum by (source) (rate(sluice_source_events_total{source="demo"}[1m]))',
     );
+  });
+
+  it("a webhook or polling source's metrics are its own series, by its endpoints or streams from /status", () => {
+    const webhook = nonCdcSource({ endpoints: [{ name: 'stripe', topic: 'stripe.events' }, { name: 'gh' }] });
+    assert.deepEqual(webhook, { kind: 'webhook', endpoints: ['stripe', 'gh'] });
+    assert.equal(
+      params(builder.connector({ name: 'hooks', type: 'source', groups: [], source: webhook }).metrics).get(
+        'g0.expr',
+      ),
+      'sum by (endpoint) (rate(sluice_webhook_requests_total{endpoint=~"stripe|gh",outcome="accepted"}[1m]))',
+    );
+    const poll = nonCdcSource({ streams: [{ name: 'customers', topic: 'crm.customers' }] });
+    assert.equal(
+      params(builder.connector({ name: 'crm', type: 'source', groups: [], source: poll! }).metrics).get(
+        'g0.expr',
+      ),
+      'sum by (stream) (rate(sluice_http_poll_items_total{stream=~"customers",outcome="published"}[1m]))',
+    );
+    // source-postgres's /status has neither: its change events by source.
+    assert.equal(nonCdcSource({ slot: { name: 'sluice' }, tables: [] }), undefined);
+    assert.equal(nonCdcSource(undefined), undefined);
   });
 
   it('group names are matched literally (regex characters escaped), a record links to its trace', () => {

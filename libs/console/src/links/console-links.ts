@@ -12,6 +12,37 @@ export interface LinkedConnector {
   readonly service?: string;
   /** The consumer groups its metrics name (a consumer's spans carry its group). */
   readonly groups: readonly string[];
+  /**
+   * A source other than source-postgres counts its own series: source-webhook's requests by
+   * endpoint, source-http-poll's items by stream (see `nonCdcSource`).
+   */
+  readonly source?: NonCdcSource;
+}
+
+/** What a webhook or polling source's throughput link needs: which of its series, which names. */
+export type NonCdcSource =
+  | { readonly kind: 'webhook'; readonly endpoints: readonly string[] }
+  | { readonly kind: 'poll'; readonly streams: readonly string[] };
+
+/**
+ * source-webhook's and source-http-poll's series, told apart by their `/status` (its `endpoints`
+ * or `streams`, each named); undefined for any other app.
+ */
+export function nonCdcSource(
+  status: Readonly<Record<string, unknown>> | undefined,
+): NonCdcSource | undefined {
+  const names = (key: string) =>
+    Array.isArray(status?.[key])
+      ? (status[key] as unknown[]).flatMap((e) =>
+          e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string'
+            ? [(e as { name: string }).name]
+            : [],
+        )
+      : undefined;
+  const endpoints = names('endpoints');
+  if (endpoints !== undefined) return { kind: 'webhook', endpoints };
+  const streams = names('streams');
+  return streams !== undefined ? { kind: 'poll', streams } : undefined;
 }
 
 // The span attribute the stream runtime sets on every consumed record's span (libs/stream).
@@ -61,12 +92,17 @@ export class ConsoleLinkBuilder {
 
   private graph(c: LinkedConnector): string {
     const quoted = (v: string) => JSON.stringify(v);
+    const anyOf = (values: readonly string[]) => quoted(values.map(escapeRegex).join('|'));
     const expr =
-      c.type === 'source'
-        ? `sum by (source) (rate(sluice_source_events_total{source=${quoted(c.name)}}[1m]))`
-        : c.groups.length > 0
-          ? `sum by (group, topic) (rate(sluice_stream_records_total{group=~${quoted(c.groups.map(escapeRegex).join('|'))}}[1m]))`
-          : `sum by (group, topic) (rate(sluice_stream_records_total[1m]))`;
+      c.source?.kind === 'webhook'
+        ? `sum by (endpoint) (rate(sluice_webhook_requests_total{endpoint=~${anyOf(c.source.endpoints)},outcome="accepted"}[1m]))`
+        : c.source?.kind === 'poll'
+          ? `sum by (stream) (rate(sluice_http_poll_items_total{stream=~${anyOf(c.source.streams)},outcome="published"}[1m]))`
+          : c.type === 'source'
+            ? `sum by (source) (rate(sluice_source_events_total{source=${quoted(c.name)}}[1m]))`
+            : c.groups.length > 0
+              ? `sum by (group, topic) (rate(sluice_stream_records_total{group=~${anyOf(c.groups)}}[1m]))`
+              : `sum by (group, topic) (rate(sluice_stream_records_total[1m]))`;
     return `${this.prometheus}/graph?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0' }).toString()}`;
   }
 }
