@@ -1,3 +1,5 @@
+import { parseRangeInstant } from '@sluice/kafka';
+
 /** A wrong command line: exit code 2, like commander's own usage errors. */
 export class UsageError extends Error {
   readonly exitCode = 2;
@@ -47,9 +49,8 @@ export function wholeNumberArg(
  */
 export function timeArg(flag: string): (value: string) => number {
   return (value) => {
-    const text = value.trim();
-    const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
-    if (!Number.isSafeInteger(ms))
+    const ms = parseRangeInstant(value);
+    if (ms === undefined)
       throw new UsageError(
         `${flag} expects an ISO-8601 time (2026-01-31T12:00:00Z) or ms since the epoch, got '${value}'`,
       );

@@ -67,5 +67,6 @@ export {
   type TopicRangeReadOptions,
   type TopicRangeReadResult,
 } from './range/topic-range-reader';
+export { LATEST_INSTANT_MS, parseRangeInstant } from './range/range-instant';
 export { offsetResetMetadata, offsetResetId } from './offsets/offset-reset-marker';
 export { OffsetsTopic } from './offsets/offsets-topic';

@@ -42,7 +42,7 @@ describe('replay flags', () => {
     // The same parser serves `sluice dlq --from-time/--to-time/--before`.
     assert.equal(timeArg('--before')('2026-01-02'), Date.UTC(2026, 0, 2));
     assert.equal(timeArg('--before')(' 1700000000000 '), 1_700_000_000_000);
-    for (const bad of ['', 'yesterday', '12abc', '2026-13-45'])
+    for (const bad of ['', 'yesterday', '12abc', '2026-13-45', '2024-02-30', '-1', '99999999999999999999'])
       assert.throws(
         () => timeArg('--before')(bad),
         (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message.includes(`--before expects`),

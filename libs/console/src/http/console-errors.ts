@@ -6,6 +6,7 @@ import { InvalidSchemaError } from '@sluice/schema';
 import { RegistryAnswerError } from '@sluice/schema-catalog';
 import { UnknownDeadLetterError } from '../dead-letters/dead-letter-service';
 import { AppRequestError } from '../fleet/app-client';
+import { ReplayStartError } from '../replay/replay-runner';
 import { UnknownConnectorError } from '../fleet/fleet-reader';
 
 /**
@@ -26,6 +27,11 @@ export function httpErrorOf(error: unknown): unknown {
   if (error instanceof InvalidSchemaError) return new BadRequestException(`schema: ${error.message}`);
   if (error instanceof PurgeRefusedError || error instanceof GroupActiveError)
     return new ConflictException(error.message);
+  if (error instanceof ReplayStartError && error.cause !== undefined) {
+    // A range that resolved to nothing valid, a topic gone: the caller's to fix, as in the dry run.
+    const cause = httpErrorOf(error.cause);
+    if (cause instanceof HttpException) return new HttpException(error.message, cause.getStatus());
+  }
   if (error instanceof RegistryAnswerError)
     return new HttpException(`schema registry: ${error.message}`, error.status === 404 ? 404 : 502);
   return error;

@@ -48,8 +48,11 @@ describe('console API input', () => {
     refused(q({ partition: '0', offset: '-1' }), /query parameter offset: expected a whole number/);
     refused(
       q({ partition: '0', time: 'yesterday' }),
-      /query parameter time: expected an ISO-8601 time or epoch ms, got "yesterday"/,
+      /query parameter time: expected an ISO-8601 time \(2026-01-31T12:00:00Z\) or epoch ms up to 8640000000000000, got "yesterday"/,
     );
+    // What V8's Date.parse would have guessed at: "-1" is 2001-01-01, "2024-02-30" March 1st.
+    for (const time of ['-1', 'March 7', '2024-02-30', '99999999999999999999'])
+      refused(q({ partition: '0', time }), /query parameter time: expected an ISO-8601 time/);
     refused(
       q({ partition: '0', offset: '1', time: '5' }),
       /query parameter time: give offset or time, not both/,
@@ -62,6 +65,10 @@ describe('console API input', () => {
       /query parameter includeRedriven: /,
     );
     refused(() => parseInput(diffQuerySchema, { left: '1' }, 'query parameter'), /query parameter right: /);
+    refused(
+      () => parseInput(diffQuerySchema, { left: '0', right: '1' }, 'query parameter'),
+      /query parameter left: expected a version, 1 or more/,
+    );
   });
 
   it('names each malformed body field', () => {
@@ -100,6 +107,19 @@ describe('console API input', () => {
       () => parseInput(replayBodySchema, { topic: 't', group: 'g', extra: 1 }, 'body'),
       /body: unknown field\(s\) extra/,
     );
+    // A purge before a time no Date holds deleted everything, then failed writing its audit record.
+    refused(
+      () => parseInput(purgeBodySchema, { dryRun: false, before: 8_700_000_000_000_000 }, 'body'),
+      /body before: /,
+    );
+    refused(
+      () => parseInput(purgeBodySchema, { dryRun: false, before: '99999999999999999999' }, 'body'),
+      /body before: /,
+    );
+    refused(
+      () => parseInput(replayBodySchema, { topic: 't', group: 'g', partitions: [] }, 'body'),
+      /body partitions: expected at least one partition/,
+    );
     // A well-formed re-publish body sent to the reset endpoint is a 400 too (it was a 404).
     refused(
       () => parseInput(replayResetBodySchema, { topic: 't', toTopic: 'u' }, 'body'),
@@ -124,7 +144,7 @@ describe('console API input', () => {
     );
     assert.deepEqual(replayRange(offsets), { from: { offset: 3n }, to: { offset: 9n } });
     const bad = parseInput(replayBodySchema, { topic: 't', group: 'g', from: { time: 'noon' } }, 'body');
-    refused(() => replayRange(bad), /^body from\.time: expected an ISO-8601 time or epoch ms, got "noon"/);
+    refused(() => replayRange(bad), /^body from\.time: expected an ISO-8601 time .* got "noon"/);
   });
 
   it('reads a re-publish body: a target topic, an optional rate, re-encoding and actor; each bad field named', () => {

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from 'zod';
-import { type RangeBound, type RangeSpec } from '@sluice/kafka';
+import { LATEST_INSTANT_MS, parseRangeInstant, type RangeBound, type RangeSpec } from '@sluice/kafka';
 import { type BrowseStart } from '../topics/topic-browser';
 
 // What the console's HTTP API accepts, as zod schemas: a malformed query parameter or body is a 400
@@ -20,9 +20,12 @@ const smallWhole = (what: string, max: number) =>
     .refine((n) => n <= max, `expected at most ${max} (${what})`);
 
 const timeText = z.string().transform((v, ctx) => {
-  const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({ code: 'custom', message: `expected an ISO-8601 time or epoch ms, got "${v}"` });
+  const ms = parseRangeInstant(v);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected an ISO-8601 time (2026-01-31T12:00:00Z) or epoch ms up to ${LATEST_INSTANT_MS}, got "${v}"`,
+    });
     return z.NEVER;
   }
   return ms;
@@ -71,7 +74,9 @@ export const redriveBodySchema = z.strictObject({
 export const purgeBodySchema = z.strictObject({
   dryRun: z.boolean({ error: 'expected true or false' }),
   force: z.boolean({ error: 'expected true or false' }).default(false),
-  before: z.union([z.number().int().nonnegative(), timeText]).optional(),
+  before: z
+    .union([z.number().int().nonnegative().max(LATEST_INSTANT_MS, 'expected epoch ms of a date'), timeText])
+    .optional(),
   actor: z.string().min(1).max(200).optional(),
 });
 
@@ -81,10 +86,12 @@ export const snapshotBodySchema = z.strictObject({
     .min(1, 'expected at least one table'),
 });
 
-export const diffQuerySchema = z.strictObject({
-  left: smallWhole('a version number', 1_000_000),
-  right: smallWhole('a version number', 1_000_000),
-});
+const version = smallWhole('a version number', 1_000_000).refine(
+  (n) => n >= 1,
+  'expected a version, 1 or more',
+);
+
+export const diffQuerySchema = z.strictObject({ left: version, right: version });
 
 export const checkBodySchema = z.strictObject({
   schema: z.string({ error: 'expected the schema as a JSON string' }).min(1, 'expected a schema'),
@@ -99,7 +106,10 @@ const replayFields = {
   topic: z.string().min(1, 'expected the topic to replay from'),
   from: offsetOrTime.optional(),
   to: offsetOrTime.optional(),
-  partitions: z.array(z.number().int().nonnegative('expected a partition number')).optional(),
+  partitions: z
+    .array(z.number().int().nonnegative('expected a partition number'))
+    .min(1, 'expected at least one partition (leave partitions out for all)')
+    .optional(),
   toTopic: z.string().min(1).optional(),
   group: z.string().min(1).optional(),
 };

@@ -108,6 +108,7 @@ export class ReplayRunner {
     const now = new Date().toISOString();
     const controller = new AbortController();
     let started!: () => void;
+    let failure: unknown;
     const startedOrFailed = new Promise<void>((resolve) => (started = resolve));
     const run: OwnRun = {
       controller,
@@ -181,6 +182,7 @@ export class ReplayRunner {
           );
         },
         (error: unknown) => {
+          failure = error;
           update({ status: 'failed', error: (error as Error).message });
           this.logger.warn({ replayId, actor: ask.actor, err: error }, 'replay from the console failed');
         },
@@ -190,7 +192,7 @@ export class ReplayRunner {
     await startedOrFailed;
     if (run.view.status === 'failed') {
       this.runs.delete(replayId);
-      throw new ReplayStartError(replayId, run.view.error ?? 'unknown error');
+      throw new ReplayStartError(replayId, run.view.error ?? 'unknown error', failure);
     }
     return run.view;
   }
@@ -243,8 +245,10 @@ export class ReplayStartError extends SluiceError {
   constructor(
     readonly replayId: string,
     reason: string,
+    /** What stopped it (an invalid range, a missing topic...): the HTTP answer follows it. */
+    cause?: unknown,
   ) {
-    super(`replay ${replayId} could not start: ${reason}`);
+    super(`replay ${replayId} could not start: ${reason}`, { cause });
   }
 }
 
