@@ -1,12 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configReferenceMarkdown, loadConfigFile } from '@sluice/config';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { CONNECTORS, connectorNamed, connectorsFitting } from './catalogue';
+import { planTwoWaySync } from './sync/two-way-sync-plan';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
+const SHARED = new Set(['kafka', 'registry', 'http', 'logging', 'tracing']);
 
 describe('the connector catalogue', () => {
   it('names each connector once, with its own port', () => {
@@ -67,5 +70,54 @@ describe('the connector catalogue', () => {
       }
     assert.ok(loaded.includes('examples/source-http-poll.yaml: source-http-poll'), loaded.join('\n'));
     assert.ok(loaded.includes('examples/source-webhook.yaml: source-webhook'), loaded.join('\n'));
+  });
+
+  it("every YAML block in the docs parses, and each whole connector configuration loads with its connector's schema", () => {
+    const docs = [
+      'README.md',
+      ...readdirSync(join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-doc-yaml-'));
+    const loaded: string[] = [];
+    let blocks = 0;
+    for (const doc of docs) {
+      const lines = readFileSync(join(ROOT, doc), 'utf8').split('\n');
+      for (let at = 0; at < lines.length; at++) {
+        if (lines[at]!.trim() !== '```yaml') continue;
+        const end = lines.findIndex((line, i) => i > at && line.trim() === '```');
+        const where = `${doc}:${at + 1}`;
+        const text = lines.slice(at + 1, end).join('\n');
+        blocks++;
+        parseAllDocuments(text).forEach((part, n) => {
+          assert.deepEqual(part.errors.map(String), [], `${where}: YAML error`);
+          const value = part.toJS() as unknown;
+          if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+          if ('sites' in value) {
+            // A `sluice sync plan` document: it plans (secrets as placeholders).
+            planTwoWaySync(parse(part.toString().replace(/\$\{\w+\}/g, 'placeholder')), where);
+            loaded.push(`${where}: sync plan`);
+            return;
+          }
+          // Only the shared sections (a --kafka-config file, say) fit any connector: not a whole one.
+          if (Object.keys(value).every((key) => SHARED.has(key))) return;
+          const fitting = connectorsFitting(value as Record<string, unknown>);
+          // A section alone (`tables:`) also fits a connector whose other settings all default:
+          // only a connector's own doc, or the two-way sync doc's per-app files, hold whole ones.
+          if (fitting.length !== 1 || ![fitting[0]!.doc, 'docs/two-way-sync.md'].includes(doc)) return;
+          const file = join(dir, `block-${blocks}-${n}.yaml`);
+          writeFileSync(file, part.toString());
+          loadConfigFile(fitting[0]!.configSchema, file, { env: {}, unset: 'placeholder' });
+          loaded.push(`${where}: ${fitting[0]!.name}`);
+        });
+        at = end;
+      }
+    }
+    assert.ok(blocks > 20, `only ${blocks} YAML blocks found`);
+    // The two-way sync doc's per-app example (a YAML error and a refused plan before).
+    assert.ok(loaded.includes('docs/two-way-sync.md:35: source-postgres'), loaded.join('\n'));
+    assert.ok(loaded.includes('docs/two-way-sync.md:35: sink-postgres'), loaded.join('\n'));
+    assert.ok(loaded.includes('docs/two-way-sync.md:257: sync plan'), loaded.join('\n'));
   });
 });
