@@ -358,6 +358,18 @@ describe('schema registry REST API', () => {
     assert.equal(oversize.status, 413);
     assert.equal(errorCode(oversize.body), 413);
 
+    // A subject Postgres cannot store (a NUL) or index (thousands of characters) was a 500 / 50001.
+    for (const [method, path, body] of [
+      ['POST', '/subjects/bad%00subject/versions', { schema: V1 }],
+      ['GET', '/subjects/bad%01subject/versions', undefined],
+      ['PUT', '/config/bad%00subject', { compatibility: 'NONE' }],
+      ['POST', `/subjects/${'s'.repeat(3000)}/versions`, { schema: V1 }],
+    ] as const) {
+      const refused = await call(url, method, path, body);
+      assert.equal(refused.status, 422, `${method} ${path.slice(0, 40)}: ${JSON.stringify(refused.body)}`);
+      assert.equal(errorCode(refused.body), 42208);
+    }
+
     for (const [method, path] of [
       ['GET', '/nowhere'],
       ['GET', '/subjects/a/b/c/d/e'],

@@ -90,6 +90,15 @@ describe('source-webhook: bad input is refused with a JSON error and writes noth
     assert.match(await refused(400, '/webhooks/plain', '{"data": {"customer": '), /not JSON/);
   });
 
+  it('a body that is not valid UTF-8: 400, not stored with the bad bytes replaced', async () => {
+    const body = Buffer.concat([
+      Buffer.from('{"data": {"customer": "caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}}'),
+    ]);
+    assert.match(await refused(400, '/webhooks/plain', body), /not valid UTF-8/);
+  });
+
   it('a content type not accepted: 415', async () => {
     const body = JSON.stringify({ data: { customer: 'c1' } });
     assert.match(

@@ -6,6 +6,7 @@ import {
 import { parseSchemaRequest } from '../registry/schema-request';
 import { parseVersionRef } from '../registry/version-ref';
 import { flag } from './query-flags';
+import { SubjectParam } from './subject-param';
 
 @Controller('compatibility/subjects')
 export class CompatibilityController {
@@ -14,7 +15,7 @@ export class CompatibilityController {
   @Post(':subject/versions/:version')
   @HttpCode(200)
   againstVersion(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Param('version') version: string,
     @Body() body: unknown,
     @Query('verbose') verbose?: string,
@@ -27,7 +28,7 @@ export class CompatibilityController {
   @Post(':subject/versions')
   @HttpCode(200)
   againstSubject(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Body() body: unknown,
     @Query('verbose') verbose?: string,
   ): Promise<CompatibilityVerdict> {

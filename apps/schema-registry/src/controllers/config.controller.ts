@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Param, Put, Query } from '@nestjs/common
 import { type CompatibilityLevel } from '@sluice/schema';
 import { CompatibilityConfigService, parseLevelRequest } from '../registry/compatibility-config.service';
 import { flag } from './query-flags';
+import { SubjectParam } from './subject-param';
 
 type LevelView = { compatibilityLevel: CompatibilityLevel };
 type LevelUpdate = { compatibility: CompatibilityLevel };
@@ -30,21 +31,24 @@ export class ConfigController {
 
   @Get(':subject')
   async subject(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Query('defaultToGlobal') defaultToGlobal?: string,
   ): Promise<LevelView> {
     return { compatibilityLevel: await this.levels.subjectLevel(subject, flag(defaultToGlobal)) };
   }
 
   @Put(':subject')
-  async setSubject(@Param('subject') subject: string, @Body() body: unknown): Promise<LevelUpdate> {
+  async setSubject(
+    @Param('subject', SubjectParam) subject: string,
+    @Body() body: unknown,
+  ): Promise<LevelUpdate> {
     const level = parseLevelRequest(body);
     await this.levels.setSubjectLevel(subject, level);
     return { compatibility: level };
   }
 
   @Delete(':subject')
-  async deleteSubject(@Param('subject') subject: string): Promise<LevelView> {
+  async deleteSubject(@Param('subject', SubjectParam) subject: string): Promise<LevelView> {
     return { compatibilityLevel: await this.levels.deleteSubjectLevel(subject) };
   }
 }

@@ -3,6 +3,7 @@ import { parseSchemaRequest } from '../registry/schema-request';
 import { SubjectsService, type SubjectVersionView } from '../registry/subjects.service';
 import { parseVersionRef } from '../registry/version-ref';
 import { flag } from './query-flags';
+import { SubjectParam } from './subject-param';
 
 @Controller('subjects')
 export class SubjectsController {
@@ -14,20 +15,26 @@ export class SubjectsController {
   }
 
   @Get(':subject/versions')
-  versions(@Param('subject') subject: string, @Query('deleted') deleted?: string): Promise<number[]> {
+  versions(
+    @Param('subject', SubjectParam) subject: string,
+    @Query('deleted') deleted?: string,
+  ): Promise<number[]> {
     return this.subjects.versionNumbers(subject, flag(deleted));
   }
 
   @Post(':subject/versions')
   @HttpCode(200)
-  async register(@Param('subject') subject: string, @Body() body: unknown): Promise<{ id: number }> {
+  async register(
+    @Param('subject', SubjectParam) subject: string,
+    @Body() body: unknown,
+  ): Promise<{ id: number }> {
     return { id: await this.subjects.register(subject, parseSchemaRequest(body)) };
   }
 
   @Post(':subject')
   @HttpCode(200)
   lookup(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Body() body: unknown,
     @Query('deleted') deleted?: string,
   ): Promise<SubjectVersionView> {
@@ -36,7 +43,7 @@ export class SubjectsController {
 
   @Get(':subject/versions/:version')
   version(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Param('version') version: string,
     @Query('deleted') deleted?: string,
   ): Promise<SubjectVersionView> {
@@ -46,7 +53,7 @@ export class SubjectsController {
   /** The schema alone, unescaped, as its own JSON document. */
   @Get(':subject/versions/:version/schema')
   async rawSchema(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Param('version') version: string,
     @Query('deleted') deleted?: string,
   ): Promise<string> {
@@ -56,7 +63,7 @@ export class SubjectsController {
   /** Schema references are not supported, so nothing ever refers to a version. */
   @Get(':subject/versions/:version/referencedby')
   async referencedBy(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Param('version') version: string,
   ): Promise<number[]> {
     await this.subjects.version(subject, parseVersionRef(version), true);
@@ -65,7 +72,7 @@ export class SubjectsController {
 
   @Delete(':subject')
   deleteSubject(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Query('permanent') permanent?: string,
   ): Promise<number[]> {
     return this.subjects.deleteSubject(subject, flag(permanent));
@@ -73,7 +80,7 @@ export class SubjectsController {
 
   @Delete(':subject/versions/:version')
   deleteVersion(
-    @Param('subject') subject: string,
+    @Param('subject', SubjectParam) subject: string,
     @Param('version') version: string,
     @Query('permanent') permanent?: string,
   ): Promise<number> {

@@ -77,6 +77,8 @@ export const RegistryErrors = {
       42202,
       `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
     ),
+  invalidSubject: (subject: string, reason: string) =>
+    new RegistryError(422, 42208, `Invalid subject '${JSON.stringify(subject).slice(1, -1)}': ${reason}`),
   invalidCompatibilityLevel: () =>
     new RegistryError(
       422,

@@ -65,7 +65,7 @@ export class ConsoleController {
     @Param('file') file: string,
     @Res({ passthrough: true }) reply: { header(name: string, value: string): unknown },
   ): string {
-    if (!(file in ASSETS)) throw new NotFoundException(`no asset ${file}`);
+    if (!Object.hasOwn(ASSETS, file)) throw new NotFoundException(`no asset ${file}`);
     const body = this.asset(file);
     reply.header('content-type', ASSETS[file]!);
     return body;

@@ -18,6 +18,9 @@ import {
 import { type WebhookEndpointConfig } from '../connector/webhook-settings';
 import { WebhookRejection } from './webhook-rejection';
 
+// Fatal: toString('utf8') would replace a bad byte with U+FFFD and store text the sender never sent.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** A request as the endpoint reads it: lower-cased headers and the exact body bytes. */
 export interface WebhookRequest extends SignedRequest {
   readonly contentType: string | undefined;
@@ -144,7 +147,12 @@ export class WebhookEndpoint {
     if (!verified.ok) throw new WebhookRejection(401, `signature refused: ${verified.reason}`);
     // After the signature: requests anyone could send must not use up the real sender's allowance.
     this.limitRate();
-    const text = request.body.toString('utf8');
+    let text: string;
+    try {
+      text = UTF8.decode(request.body);
+    } catch {
+      throw new WebhookRejection(400, 'the body is not valid UTF-8 (JSON travels as UTF-8: RFC 8259)');
+    }
     let body: unknown;
     try {
       body = JSON.parse(text);
