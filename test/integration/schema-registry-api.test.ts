@@ -370,6 +370,16 @@ describe('schema registry REST API', () => {
       assert.equal(errorCode(refused.body), 42208);
     }
 
+    // URLs the router cannot read: still Confluent's error shape (Fastify's own before).
+    for (const [path, status] of [
+      ['/subjects/%E0%A4/versions', 400],
+      [`/subjects/${'s'.repeat(5000)}/versions`, 414],
+    ] as const) {
+      const unreadable = await call(url, 'GET', path);
+      assert.equal(unreadable.status, status, JSON.stringify(unreadable.body));
+      assert.equal(errorCode(unreadable.body), status);
+    }
+
     for (const [method, path] of [
       ['GET', '/nowhere'],
       ['GET', '/subjects/a/b/c/d/e'],

@@ -1,8 +1,10 @@
 import { type AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { postgresTlsOptions, warnUnverifiedTls } from '@sluice/config';
 import { createLogger, NestPinoLogger } from '@sluice/observability';
+import { RegistryErrors } from './errors/registry-error';
 import { type RegistryConfig } from './config/registry-config';
 import { requireBasicAuth } from './http/basic-auth';
 import { configureContentTypes } from './http/content-types';
@@ -34,6 +36,15 @@ export async function createRegistryApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     routerOptions: { maxParamLength: 4096, ignoreTrailingSlash: true },
+    // A URL the router cannot read (bad percent-encoding, a parameter over maxParamLength) is
+    // refused before Nest sees it: answered in Confluent's error shape, as every other refusal.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode ?? 400;
+      void reply
+        .code(status)
+        .type('application/json')
+        .send(RegistryErrors.http(status, error.message).toBody());
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     RegistryModule.forConfig(config, databaseTls),

@@ -60,6 +60,33 @@ describe('parseSchemaRequest', () => {
     );
   });
 
+  it('names the field that is wrong', () => {
+    const message = (work: () => unknown) => {
+      try {
+        work();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    assert.match(
+      message(() => parseSchemaRequest('text')),
+      /the body: expected a JSON object/,
+    );
+    assert.match(
+      message(() => parseSchemaRequest({})),
+      /field "schema": expected the schema as a JSON string/,
+    );
+    assert.match(
+      message(() => parseSchemaRequest({ schema: '"string"', schemaType: 5 })),
+      /field "schemaType"/,
+    );
+    assert.match(
+      message(() => parseSchemaRequest({ schema: '"string"', references: 'x' })),
+      /field "references"/,
+    );
+  });
+
   it('ignores fields it does not know', () => {
     assert.equal(parseSchemaRequest({ schema: '"string"', metadata: null }).schema, '"string"');
   });

@@ -5,11 +5,14 @@ import { RegistryErrors } from '../errors/registry-error';
 import { type SchemaToStore } from '../storage/registry-store';
 
 /** The body of register, lookup and compatibility requests; unknown fields are ignored. */
-const SchemaRequestBody = z.looseObject({
-  schema: z.string(),
-  schemaType: z.string().optional(),
-  references: z.array(z.unknown()).optional(),
-});
+const SchemaRequestBody = z.looseObject(
+  {
+    schema: z.string({ error: 'expected the schema as a JSON string' }),
+    schemaType: z.string({ error: 'expected a string such as "AVRO"' }).optional(),
+    references: z.array(z.unknown(), { error: 'expected a list of references' }).optional(),
+  },
+  { error: 'expected a JSON object with a string field "schema"' },
+);
 
 export const SUPPORTED_SCHEMA_TYPES = ['AVRO'] as const;
 
@@ -21,7 +24,10 @@ export interface CandidateSchema extends SchemaToStore {
 export function parseSchemaRequest(body: unknown): CandidateSchema {
   const parsed = SchemaRequestBody.safeParse(body);
   if (!parsed.success) {
-    throw RegistryErrors.invalidSchema('the body must be a JSON object with a string field "schema"');
+    // Name the field that is wrong (`schemaType: 5` is not a missing schema).
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length > 0 ? `field "${issue.path.map(String).join('.')}": ` : 'the body: ';
+    throw RegistryErrors.invalidSchema(`${field}${issue.message}`);
   }
   const { schema, schemaType = 'AVRO', references = [] } = parsed.data;
   if (schemaType !== 'AVRO') {
