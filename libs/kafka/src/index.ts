@@ -18,7 +18,12 @@ export {
   type KafkaTlsCheck,
   type KafkaTlsCheckOptions,
 } from './client/kafka-tls-check';
-export { createProducer, producerConfig, type ProducerOptions } from './producer/create-producer';
+export {
+  connectedProducer,
+  createProducer,
+  producerConfig,
+  type ProducerOptions,
+} from './producer/create-producer';
 export {
   createConsumer,
   consumerConfig,

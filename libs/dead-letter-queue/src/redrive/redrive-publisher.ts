@@ -1,5 +1,5 @@
 import { type Kafka } from 'kafkajs';
-import { createProducer } from '@sluice/kafka';
+import { connectedProducer } from '@sluice/kafka';
 import { headersToMap, redrivenHeaders } from '@sluice/stream';
 import { type AuditRecord, encodeAuditRecord } from '../audit/audit-record';
 import { type RedriveCopy } from './redrive-plan';
@@ -18,8 +18,10 @@ export async function publishRedrive(
   copies: readonly RedriveCopy[],
   audit: { readonly topic: string; readonly record: AuditRecord },
 ): Promise<void> {
-  const producer = createProducer(kafka, { transactionalId: `sluice.dlq-redrive.${group}`, retries: 5 });
-  await producer.connect();
+  const producer = await connectedProducer(kafka, {
+    transactionalId: `sluice.dlq-redrive.${group}`,
+    retries: 5,
+  });
   try {
     const transaction = await producer.transaction();
     try {
@@ -61,8 +63,7 @@ export async function publishRedrive(
 
 /** Appends one audit record (a purge). */
 export async function appendAudit(kafka: Kafka, topic: string, record: AuditRecord): Promise<void> {
-  const producer = createProducer(kafka, { retries: 5 });
-  await producer.connect();
+  const producer = await connectedProducer(kafka, { retries: 5 });
   try {
     const { key, value } = encodeAuditRecord(record);
     await producer.send({ topic, acks: -1, messages: [{ key, value, partition: 0 }] });

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Partitioners } from 'kafkajs';
+import { type Kafka, Partitioners, type Producer } from 'kafkajs';
 import { murmur2Partitioner } from '../partitioning/murmur2-partitioner';
-import { producerConfig } from './create-producer';
+import { connectedProducer, producerConfig } from './create-producer';
 
 describe('producerConfig', () => {
   it('is idempotent with one request in flight, the murmur2 partitioner and no topic auto-creation', () => {
@@ -31,5 +31,35 @@ describe('producerConfig', () => {
     assert.equal(config.createPartitioner, Partitioners.LegacyPartitioner);
     assert.deepEqual(config.retry, { retries: 10 });
     assert.deepEqual(options, copy);
+  });
+});
+
+describe('connectedProducer', () => {
+  // A fake client: what is checked is the order of calls, not Kafka's behaviour.
+  const kafkaWith = (connect: () => Promise<void>) => {
+    const calls: string[] = [];
+    const producer = {
+      connect: async () => {
+        calls.push('connect');
+        await connect();
+      },
+      disconnect: async () => {
+        calls.push('disconnect');
+      },
+    } as unknown as Producer;
+    return { kafka: { producer: () => producer } as unknown as Kafka, calls, producer };
+  };
+
+  it('disconnects a producer whose connect failed, then rethrows, so that a retry leaks nothing', async () => {
+    const refused = new Error('InitProducerId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+    const { kafka, calls } = kafkaWith(() => Promise.reject(refused));
+    await assert.rejects(connectedProducer(kafka, { transactionalId: 't' }), (e) => e === refused);
+    assert.deepEqual(calls, ['connect', 'disconnect']);
+  });
+
+  it('hands back the connected producer', async () => {
+    const { kafka, calls, producer } = kafkaWith(() => Promise.resolve());
+    assert.equal(await connectedProducer(kafka), producer);
+    assert.deepEqual(calls, ['connect']);
   });
 });

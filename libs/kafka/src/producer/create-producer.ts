@@ -69,3 +69,19 @@ export function producerConfig(options: ProducerOptions = {}): ProducerConfig {
 export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Producer {
   return kafka.producer(producerConfig(options));
 }
+
+/**
+ * A producer from `createProducer`, connected. A connect that fails half-way (the cluster
+ * connected, then InitProducerId refused) leaves sockets open: the producer is disconnected before
+ * the error goes on, so a caller that retries does not leak one producer per attempt.
+ */
+export async function connectedProducer(kafka: Kafka, options: ProducerOptions = {}): Promise<Producer> {
+  const producer = createProducer(kafka, options);
+  try {
+    await producer.connect();
+  } catch (error) {
+    await producer.disconnect().catch(() => undefined);
+    throw error;
+  }
+  return producer;
+}

@@ -1,7 +1,7 @@
 import { type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 import { FatalRecordError, TokenBucket } from '@sluice/errors';
 import {
-  createProducer,
+  connectedProducer,
   type PartitionRange,
   type RangeRecord,
   type RangeSpec,
@@ -87,8 +87,9 @@ export class ReplayRepublisher {
   ) {}
 
   async run(request: RepublishRequest): Promise<RepublishResult> {
-    const producer = createProducer(this.kafka, { transactionalId: `sluice-replay-${request.replayId}` });
-    await producer.connect();
+    const producer = await connectedProducer(this.kafka, {
+      transactionalId: `sluice-replay-${request.replayId}`,
+    });
     try {
       await this.checkpoints.ensureTopic();
       const stored = await this.checkpoints.load(request.replayId);

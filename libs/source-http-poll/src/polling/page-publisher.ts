@@ -1,5 +1,5 @@
 import { type Kafka, type Producer, type TopicMessages } from 'kafkajs';
-import { createProducer, dropProducer } from '@sluice/kafka';
+import { connectedProducer, dropProducer } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
 
 /** Another instance with the same transactional id took over: this one must stop publishing. */
@@ -36,12 +36,10 @@ export class PagePublisher {
 
   /** Connects: the broker aborts any transaction an earlier instance left open and fences it. */
   async connect(): Promise<void> {
-    const producer = createProducer(this.kafka, {
+    this.producer = await connectedProducer(this.kafka, {
       transactionalId: this.transactionalId,
       transactionTimeoutMs: this.transactionTimeoutMs,
     });
-    await producer.connect();
-    this.producer = producer;
   }
 
   /** Sends and commits; rejects when the transaction was aborted (nothing of it is visible). */

@@ -1,5 +1,5 @@
 import { type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
-import { createProducer, dropProducer, splitOffsets, type SplitOffsetsTransaction } from '@sluice/kafka';
+import { connectedProducer, dropProducer, splitOffsets, type SplitOffsetsTransaction } from '@sluice/kafka';
 import { type TopicPartition } from './partition-delivery';
 
 type OpenTransaction = Transaction & SplitOffsetsTransaction;
@@ -44,12 +44,10 @@ export class TransactionCoordinator {
     if (this.transaction) throw new Error(`transaction of ${this.transactionalId} is already open`);
     const transaction = await this.guard(async () => {
       if (!this.producer) {
-        const producer = createProducer(this.kafka, {
+        this.producer = await connectedProducer(this.kafka, {
           transactionalId: this.transactionalId,
           transactionTimeoutMs: this.transactionTimeoutMs,
         });
-        await producer.connect();
-        this.producer = producer;
       }
       return splitOffsets(await this.producer.transaction());
     });
