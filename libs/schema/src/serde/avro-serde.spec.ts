@@ -157,6 +157,49 @@ describe('RecordEncoder and RecordDecoder', () => {
     assert.ok((undecodable as Error).cause instanceof Error);
   });
 
+  it(
+    'refuses an array or map whose item count the bytes cannot hold, at once (patched avsc)',
+    { timeout: 30_000 },
+    async () => {
+      // Postgres array and jsonb-as-map columns are Avro arrays and maps: a few garbage bytes with a
+      // huge count made avsc allocate `new Array(1e8)` (the heap ran out) or loop 2^35 times.
+      const { encoder, decoder } = setup();
+      const schema = JSON.stringify({
+        type: 'record',
+        name: 'Tagged',
+        fields: [
+          { name: 'tags', type: { type: 'array', items: 'long' } },
+          { name: 'attrs', type: { type: 'map', values: 'string' } },
+        ],
+      });
+      const good = await encoder.encode('tagged-value', schema, { tags: [1, 2], attrs: { a: 'b' } });
+      assert.deepEqual(
+        { ...((await decoder.decode(good)).value as object) },
+        { tags: [1, 2], attrs: { a: 'b' } },
+      );
+      const id = good.readInt32BE(1);
+      const zigzag = (n: number) => {
+        const bytes: number[] = [];
+        let z = BigInt(n) * 2n;
+        while (z >= 0x80n) {
+          bytes.push(Number(z & 0x7fn) | 0x80);
+          z >>= 7n;
+        }
+        bytes.push(Number(z));
+        return Buffer.from(bytes);
+      };
+      for (const payload of [
+        Buffer.concat([zigzag(1e8), Buffer.from([2, 4, 6])]), // tags: 1e8 longs in 3 bytes
+        Buffer.concat([zigzag(0), zigzag(2 ** 35), Buffer.from([2, 97])]), // attrs: 2^35 entries
+      ]) {
+        // Unpatched avsc blocks the event loop here (2^35 iterations) or runs out of heap.
+        const error = await rejection(decoder.decode(frame(id, payload)));
+        assert.ok(error instanceof CorruptRecordError, String(error));
+        assert.match((error as Error).message, /does not decode as Avro \(truncated buffer\)/);
+      }
+    },
+  );
+
   it('reports an unknown schema id as fatal and an unreachable registry as retriable', async () => {
     const { registry, decoder } = setup();
     const unknown = await rejection(decoder.decode(frame(42, Buffer.from([2]))));
