@@ -380,6 +380,29 @@ describe('source-postgres exactly once: a slot behind the committed offset', () 
     assert.match(running.output(), /dropping replayed transactions already committed to Kafka/);
     await bed.kill(running.child, 'SIGTERM');
   });
+
+  it('a position in the offsets topic that is not an LSN stops the source, naming the topic and the way out', async () => {
+    // Written by something else than a source: the key is this source's, the value is not a position.
+    const producer = bed.kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: `${bed.name}.offsets`,
+      messages: [
+        {
+          key: JSON.stringify(['source-postgres', bed.name, bed.slot]),
+          value: JSON.stringify({ lsn: 'bogus' }),
+        },
+      ],
+    });
+    await producer.disconnect();
+    const app = await bed.startApp({});
+    const failed = await bed.waitForStatus(app.url, (s) => s.phase === 'failed', 60_000);
+    assert.match(
+      JSON.stringify(failed.lastError),
+      new RegExp(`the offsets topic ${bed.name}\\.offsets holds .*bogus.* not a Postgres LSN.*tombstone`),
+    );
+    await bed.stopApp(app);
+  });
 });
 
 describe('source-postgres delivery.guarantee: at-least-once', () => {

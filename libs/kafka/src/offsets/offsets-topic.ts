@@ -40,11 +40,11 @@ export class OffsetsTopic {
   /**
    * The last committed value of every key that `owned` recognises (it returns the name to file it
    * under, or undefined for another source's key). Unreadable records are reported to `onUnreadable`
-   * and skipped.
+   * and skipped: no default, as a skipped position is one to say out loud.
    */
   async read<T>(
     owned: (key: readonly unknown[]) => string | undefined,
-    onUnreadable: (error: unknown, offset: bigint) => void = () => undefined,
+    onUnreadable: (error: unknown, offset: bigint) => void,
     timeoutMs = 30_000,
   ): Promise<Map<string, T>> {
     const values = new Map<string, T>();

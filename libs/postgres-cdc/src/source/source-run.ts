@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { DeadlineExceededError, withDeadline } from '@sluice/errors';
+import { DeadlineExceededError, EnvironmentError, withDeadline } from '@sluice/errors';
 import { createProducer, OffsetsTopic, TopicProvisioner } from '@sluice/kafka';
 import type { SourceConfig } from '../config/source-config';
 import { debeziumContextHeaders } from '../events/context-headers';
@@ -206,13 +206,21 @@ export class SourceRun implements CoordinatedRun {
     // so the offsets topic read next ends at its last commit.
     await producer.connect();
     if (exactlyOnce) {
-      const stored = await offsets.read<{ lsn: string; incrementalSnapshot?: DeliveredSnapshot }>((key) =>
-        key.length === offsetKey.length && key.every((part, i) => part === offsetKey[i])
-          ? 'source'
-          : undefined,
+      const stored = await offsets.read<{ lsn: string; incrementalSnapshot?: DeliveredSnapshot }>(
+        (key) =>
+          key.length === offsetKey.length && key.every((part, i) => part === offsetKey[i])
+            ? 'source'
+            : undefined,
+        // Not JSON: skipped, so the position read is an earlier one (or none) and transactions
+        // committed after it are sent again. Said out loud: it breaks exactly once for them.
+        (error, at) =>
+          deps.log.warn(
+            { err: error, topic: offsets.topic, offset: String(at) },
+            `unreadable record in the offsets topic ${offsets.topic} at offset ${at} skipped: transactions committed after the last readable position will be sent again`,
+          ),
       );
       const lsn = stored.get('source')?.lsn;
-      this.delivered = lsn === undefined ? undefined : Lsn.parse(lsn);
+      this.delivered = lsn === undefined ? undefined : storedLsn(lsn, offsets.topic);
       this.deliveredSnapshot = stored.get('source')?.incrementalSnapshot;
     }
     const window = new AcknowledgementWindow();
@@ -444,4 +452,17 @@ function catalogQuery(session: PostgresSession) {
       rows: await session.query<Record<string, unknown>>(sql, params ?? [], 'Reading the catalog'),
     }),
   };
+}
+
+/** The position the offsets topic holds: an error naming the topic, not a bare "not an LSN". */
+function storedLsn(text: unknown, topic: string): Lsn {
+  try {
+    return Lsn.parse(String(text));
+  } catch (error) {
+    throw new EnvironmentError(
+      `the offsets topic ${topic} holds ${JSON.stringify(text)} as this source's position, which is not a Postgres LSN: ` +
+        'write a correct record there (or a tombstone for its key to start from the slot) and restart',
+      { cause: error, code: 'OFFSETS_UNREADABLE' },
+    );
+  }
 }
