@@ -158,7 +158,10 @@ export class TopicBrowser {
   private async render(record: RangeRecord): Promise<BrowsedRecord> {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(record.headers))
-      headers[name] = (Array.isArray(value) ? value : [value]).map((v) => v.toString('utf8')).join(', ');
+      // A null value (Java producers write them) shows as empty, as in the dead-letter view.
+      headers[name] = (Array.isArray(value) ? value : [value])
+        .map((v) => (v === null || v === undefined ? '' : v.toString('utf8')))
+        .join(', ');
     const trace = TRACEPARENT.exec(headers.traceparent ?? '');
     return {
       partition: record.partition,

@@ -52,8 +52,9 @@ export function messageBytes(m: Message): number {
   for (const k in headers) {
     const v = headers[k];
     n += k.length + 8;
-    if (Array.isArray(v)) for (const x of v) n += x.length;
-    else if (v !== undefined) n += v.length;
+    // A header value may be null (Java producers write them; kafkajs reads them as null).
+    if (Array.isArray(v)) for (const x of v) n += (x as Buffer | null)?.length ?? 0;
+    else n += (v as Buffer | null | undefined)?.length ?? 0;
   }
   return n;
 }
