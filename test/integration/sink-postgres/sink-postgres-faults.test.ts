@@ -4,6 +4,7 @@
 // with their reason while every other row is written; a missing topic is a clear start-up error.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { type Consumer } from 'kafkajs';
 import { createProducer } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, frameRecord, RecordEncoder } from '@sluice/schema';
@@ -82,10 +83,11 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     const rows = `${bed.name}.rows`;
     const typed = `${bed.name}.typed`;
     const nokey = `${bed.name}.nokey`;
+    const wide = `${bed.name}.wide`;
     const admin = bed.source.kafka.admin();
     await admin.connect();
     await admin.createTopics({
-      topics: [rows, typed, nokey].map((topic) => ({ topic, numPartitions: 1 })),
+      topics: [rows, typed, nokey, wide].map((topic) => ({ topic, numPartitions: 1 })),
       waitForLeaders: true,
     });
     await admin.disconnect();
@@ -95,6 +97,10 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     );
     await bed.sinkSql(`CREATE TABLE ${bed.name}.typed (id bigint PRIMARY KEY, code integer)`);
     await bed.sinkSql(`CREATE TABLE ${bed.name}.nokey (id bigint, code text)`);
+    // An indexed text column: a value whose index row exceeds the btree limit is SQLSTATE 54000
+    // (class 54, not 22 or 23), which restarted the sink on it forever before.
+    await bed.sinkSql(`CREATE TABLE ${bed.name}.wide (id bigint PRIMARY KEY, code text)`);
+    await bed.sinkSql(`CREATE INDEX ON ${bed.name}.wide (code)`);
 
     const registry = new ConfluentSchemaRegistryClient({ url: stackAddresses().registryUrl });
     const encoder = new RecordEncoder(registry);
@@ -121,11 +127,19 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
       topic: nokey,
       messages: [{ key: await key(nokey, 1), value: await value(nokey, 1, 'x') }],
     });
+    await producer.send({
+      topic: wide,
+      messages: [
+        // Random hex barely compresses: 8,000 characters stay well over the ~2.7 KB index limit.
+        { key: await key(wide, 1), value: await value(wide, 1, randomBytes(4_000).toString('hex')) },
+        { key: await key(wide, 2), value: await value(wide, 2, 'fits') },
+      ],
+    });
     await producer.disconnect();
 
-    const config = bed.sinkConfig({ topics: [rows, typed, nokey], group: `${bed.name}.faults` });
+    const config = bed.sinkConfig({ topics: [rows, typed, nokey, wide], group: `${bed.name}.faults` });
     const sink = await bed.spawnSink(config);
-    const letters = await deadLetters(`${bed.name}.faults.dlq`, 5).catch((error: Error) => {
+    const letters = await deadLetters(`${bed.name}.faults.dlq`, 6).catch((error: Error) => {
       throw new Error(`${error.message}; sink output: ${sink.output().slice(-3000)}`);
     });
     const byOffset = (topic: string, offset: bigint) =>
@@ -148,6 +162,18 @@ describe('sink-postgres bad input', { timeout: 300_000 }, () => {
     assert.match(
       keyless?.exception?.message ?? '',
       /no primary key or unique index on exactly the key columns \(id\)/,
+    );
+
+    const tooWide = byOffset(wide, 0n);
+    assert.equal(tooWide?.stage, 'TASK_PUT');
+    assert.equal(tooWide?.exception?.className, 'TargetRejectedRowError');
+    assert.match(tooWide?.exception?.message ?? '', /SQLSTATE 54000/);
+    await bed.source.waitFor(
+      async () =>
+        (await bed.sinkSql<{ id: string }>(`SELECT id FROM ${bed.name}.wide`)).map((r) => r.id).join() ===
+          '2' || undefined,
+      30_000,
+      'the row that fits, written',
     );
 
     await bed.waitForStatus(sink, (s) => s.recordsDeadLettered + s.rowsUpserted >= 5);

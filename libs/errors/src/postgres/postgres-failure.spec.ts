@@ -30,6 +30,8 @@ describe('classifyPostgresFailure', () => {
     ['3D000', 'missing-database', false],
     ['42704', 'missing-object', false],
     ['22003', 'data', false],
+    ['54000', 'data', false],
+    ['54001', 'other', false],
     ['23505', 'integrity', false],
     ['23502', 'integrity', false],
     ['42P01', 'other', false],

@@ -39,7 +39,7 @@ export type PostgresFailureKind =
   | 'missing-object'
   /** 55000: the object is not in the state the command needs. */
   | 'prerequisite'
-  /** Class 22: a value the column or function cannot take. */
+  /** Class 22, and 54000: a value the column, its index or a function cannot take. */
   | 'data'
   /** Class 23: a constraint refused the row; 23505 is a unique violation. */
   | 'integrity'
@@ -98,6 +98,9 @@ const BY_CODE: Readonly<Record<string, Judgement>> = {
   '42703': judge('definition', false, 'a column the statement names does not exist'),
   '42804': judge('definition', false, "a value's type does not match its column's"),
   '42883': judge('definition', false, 'no operator or function for these types (a column of another type)'),
+  // An index row over the btree limit (~2.7 KB): a property of the value, as class 22 is. The rest
+  // of class 54 (statement too complex, too many columns or arguments) is the statement's.
+  '54000': judge('data', false, 'a value too large for the server (an index row over its limit)'),
 };
 
 /** SQLSTATE classes (the first two characters) judged as a whole. */
