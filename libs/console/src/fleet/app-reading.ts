@@ -1,5 +1,6 @@
 import { histogramBuckets, parsePrometheusText, quantile, sumOf } from '@sluice/demo';
 import { type ConnectorOffsetsAnswer, type ConnectorStatusAnswer, type ConnectorSummary } from './app-client';
+import { statusEntryStrings } from './status-entries';
 
 /** One connector of a running app, as the console shows it. */
 export interface ConnectorReading extends ConnectorSummary {
@@ -93,12 +94,7 @@ function stringList(value: unknown): string[] {
 
 /** Topics named by a source's endpoints or streams in its /status (source-webhook, source-http-poll). */
 function endpointTopics(status: Readonly<Record<string, unknown>> | undefined): string[] {
-  const out: string[] = [];
-  for (const key of ['endpoints', 'streams', 'tables'])
-    for (const entry of Array.isArray(status?.[key]) ? (status[key] as unknown[]) : [])
-      if (entry && typeof entry === 'object' && typeof (entry as { topic?: unknown }).topic === 'string')
-        out.push((entry as { topic: string }).topic);
-  return out;
+  return ['endpoints', 'streams', 'tables'].flatMap((key) => statusEntryStrings(status, key, 'topic') ?? []);
 }
 
 function unique(values: readonly string[]): string[] {

@@ -1,3 +1,5 @@
+import { statusEntryStrings } from '../fleet/status-entries';
+
 /** Where the console links out: Jaeger and Prometheus UIs, when configured. */
 export interface ConsoleLinks {
   readonly jaeger?: string;
@@ -31,17 +33,9 @@ export type NonCdcSource =
 export function nonCdcSource(
   status: Readonly<Record<string, unknown>> | undefined,
 ): NonCdcSource | undefined {
-  const names = (key: string) =>
-    Array.isArray(status?.[key])
-      ? (status[key] as unknown[]).flatMap((e) =>
-          e && typeof e === 'object' && typeof (e as { name?: unknown }).name === 'string'
-            ? [(e as { name: string }).name]
-            : [],
-        )
-      : undefined;
-  const endpoints = names('endpoints');
+  const endpoints = statusEntryStrings(status, 'endpoints', 'name');
   if (endpoints !== undefined) return { kind: 'webhook', endpoints };
-  const streams = names('streams');
+  const streams = statusEntryStrings(status, 'streams', 'name');
   return streams !== undefined ? { kind: 'poll', streams } : undefined;
 }
 
@@ -91,20 +85,24 @@ export class ConsoleLinkBuilder {
   }
 
   private graph(c: LinkedConnector): string {
-    const quoted = (v: string) => JSON.stringify(v);
-    const anyOf = (values: readonly string[]) => quoted(values.map(escapeRegex).join('|'));
-    const expr =
-      c.source?.kind === 'webhook'
-        ? `sum by (endpoint) (rate(sluice_webhook_requests_total{endpoint=~${anyOf(c.source.endpoints)},outcome="accepted"}[1m]))`
-        : c.source?.kind === 'poll'
-          ? `sum by (stream) (rate(sluice_http_poll_items_total{stream=~${anyOf(c.source.streams)},outcome="published"}[1m]))`
-          : c.type === 'source'
-            ? `sum by (source) (rate(sluice_source_events_total{source=${quoted(c.name)}}[1m]))`
-            : c.groups.length > 0
-              ? `sum by (group, topic) (rate(sluice_stream_records_total{group=~${anyOf(c.groups)}}[1m]))`
-              : `sum by (group, topic) (rate(sluice_stream_records_total[1m]))`;
+    const expr = throughputQuery(c);
     return `${this.prometheus}/graph?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0' }).toString()}`;
   }
+}
+
+/** The PromQL of a connector's throughput: the series its kind of app counts, narrowed to it. */
+function throughputQuery(c: LinkedConnector): string {
+  const quoted = (v: string) => JSON.stringify(v);
+  const anyOf = (values: readonly string[]) => quoted(values.map(escapeRegex).join('|'));
+  if (c.source?.kind === 'webhook')
+    return `sum by (endpoint) (rate(sluice_webhook_requests_total{endpoint=~${anyOf(c.source.endpoints)},outcome="accepted"}[1m]))`;
+  if (c.source?.kind === 'poll')
+    return `sum by (stream) (rate(sluice_http_poll_items_total{stream=~${anyOf(c.source.streams)},outcome="published"}[1m]))`;
+  if (c.type === 'source')
+    return `sum by (source) (rate(sluice_source_events_total{source=${quoted(c.name)}}[1m]))`;
+  if (c.groups.length > 0)
+    return `sum by (group, topic) (rate(sluice_stream_records_total{group=~${anyOf(c.groups)}}[1m]))`;
+  return `sum by (group, topic) (rate(sluice_stream_records_total[1m]))`;
 }
 
 function escapeRegex(value: string): string {
