@@ -10,6 +10,7 @@ export {
   type PartitionProgress,
   type GroupMembership,
   PartitionLostError,
+  RuntimeStoppedError,
 } from './runtime/stream-runtime';
 export {
   RuntimeSupervisor,

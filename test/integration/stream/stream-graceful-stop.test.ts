@@ -2,7 +2,12 @@
 // them and returns within the shutdown deadline; a later run resumes exactly where it stopped.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseStreamRuntimeConfig, type RecordProcessor, StreamRuntime } from '@sluice/stream';
+import {
+  parseStreamRuntimeConfig,
+  type RecordProcessor,
+  RuntimeStoppedError,
+  StreamRuntime,
+} from '@sluice/stream';
 import { createKafkaClient } from '@sluice/kafka';
 import { uniqueName } from '@sluice/test-support';
 import { eventually, kafkaConfig, StreamHarness } from './stream-harness';
@@ -176,6 +181,50 @@ describe('stream runtime: graceful stop', () => {
       );
     } finally {
       await runtime.stop();
+    }
+  });
+
+  it('a stop while it starts leaves no consumer in the group', { timeout: 60_000 }, async () => {
+    const input = await h.topic('it.stream.stopstart.in', 1);
+    const group = uniqueName('it.stream.stopstart.group');
+    h.track(`${group}.dlq`);
+    // The delivery's start is held open: the stop comes between the admin's connect and the consumer's.
+    let reached!: () => void;
+    let release!: () => void;
+    const atDelivery = new Promise<void>((resolve) => (reached = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const runtime = new StreamRuntime({
+      kafka: kafkaConfig,
+      config: parseStreamRuntimeConfig({ group, topics: [input], delivery: 'at-least-once' }),
+      processor: { name: 'Nothing', process: async () => [] },
+      delivery: () => ({
+        name: 'held',
+        start: async () => {
+          reached();
+          await gate;
+        },
+        forPartition: () => {
+          throw new Error('no partition is delivered in this test');
+        },
+        stop: async () => undefined,
+      }),
+    });
+    const started = runtime.start();
+    await atDelivery;
+    const stopped = runtime.stop();
+    release();
+    await assert.rejects(started, RuntimeStoppedError);
+    await stopped;
+    await runtime.done;
+    // A consumer that joined after the stop would be a member within a few seconds.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      const { groups } = await admin.describeGroups([group]);
+      assert.deepEqual(groups[0]?.members ?? [], [], `members of ${group}`);
+    } finally {
+      await admin.disconnect();
     }
   });
 });

@@ -269,4 +269,99 @@ describe('RuntimeSupervisor with recovery', () => {
     assert.deepEqual(stalls, ['40 records behind the committed offsets to be processed and committed']);
     await supervisor.stop();
   });
+
+  it('a stall while the first runtime starts does not begin a second start beside it', async () => {
+    const runtimes: RuntimeDouble[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        runtime.start = async () => {
+          runtime.calls.push('start');
+          await held;
+        };
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery({ stallAfterMs: 20 }),
+    );
+    const started = supervisor.start();
+    await tick();
+    supervisor.liveness!.observe();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    assert.equal(supervisor.liveness!.observe().state, 'stalled');
+    await tick();
+    release();
+    await started;
+    assert.equal(runtimes.length, 1, 'one runtime');
+    assert.deepEqual(runtimes[0]!.calls, ['start']);
+    assert.equal(supervisor.current, runtimes[0] as unknown);
+    assert.equal(supervisor.phase, 'running');
+    await supervisor.stop();
+    assert.deepEqual(runtimes[0]!.calls, ['start', 'stop']);
+  });
+
+  it('a stop while the first runtime starts stops it then, not after its start', async () => {
+    const runtimes: RuntimeDouble[] = [];
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        // As StreamRuntime: a start under way gives up when the runtime is stopped.
+        let stopped!: () => void;
+        const stopping = new Promise<void>((resolve) => (stopped = resolve));
+        runtime.start = async () => {
+          runtime.calls.push('start');
+          await stopping;
+          throw new Error('stopped while starting');
+        };
+        // and, as StreamRuntime's, its stop is one stop however often it is asked for.
+        const stop = runtime.stop.bind(runtime);
+        let stopOnce: Promise<void> | undefined;
+        runtime.stop = () =>
+          (stopOnce ??= (async () => {
+            stopped();
+            await stop();
+          })());
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery(),
+    );
+    const started = supervisor.start();
+    await tick();
+    await supervisor.stop();
+    await started;
+    assert.equal(supervisor.phase, 'stopped');
+    assert.equal(runtimes.length, 1);
+    assert.deepEqual(runtimes[0]!.calls, ['start', 'stop']);
+  });
+
+  it('a runtime that fails as its start returns is replaced once the start is over', async () => {
+    const runtimes: RuntimeDouble[] = [];
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        if (runtimes.length === 0)
+          runtime.start = async () => {
+            runtime.calls.push('start');
+            runtime.fail(new Error('Connection error: the broker went away'));
+            await tick();
+          };
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery(),
+    );
+    await supervisor.start();
+    for (let i = 0; i < 50 && runtimes.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 50 && supervisor.phase !== 'running'; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(runtimes.length, 2, 'the failed runtime was replaced');
+    assert.equal(supervisor.current, runtimes[1] as unknown);
+    assert.equal(supervisor.phase, 'running');
+    await supervisor.stop();
+  });
 });

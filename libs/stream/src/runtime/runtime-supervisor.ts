@@ -63,7 +63,8 @@ export class RuntimeSupervisor<O = OutputRecord> {
   private phaseNow: SupervisedPhase = 'starting';
   private failure: unknown;
   private pausedNow = false;
-  private restarting: Promise<void> | undefined;
+  /** The start or restart under way: one at a time. */
+  private underWay: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
   private retryAtNow: Date | undefined;
   private wakeRetry: (() => void) | undefined;
@@ -131,13 +132,31 @@ export class RuntimeSupervisor<O = OutputRecord> {
   /**
    * Starts the first runtime. With `recovery` it resolves once one runs, retrying what may pass
    * (phase `retrying` meanwhile), and rejects only on a failure no retry can fix or on `stop()`.
+   * The first start is a transition like a restart: a stall or a failure seen meanwhile does not
+   * begin a second start loop beside it (two runtimes, one of them never stopped).
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.watchdog?.start();
     if (this.recovery === undefined) return this.startRuntime();
+    return this.transition(() => this.startUntilRunning());
+  }
+
+  /** Runs one transition at a time: while one is under way, asking for another joins it. */
+  private transition(run: () => Promise<void>): Promise<void> {
+    this.underWay ??= (async () => {
+      try {
+        await run();
+      } finally {
+        this.underWay = undefined;
+      }
+    })();
+    return this.underWay;
+  }
+
+  private async startUntilRunning(): Promise<void> {
     for (;;) {
       try {
-        await this.recovery.prepare?.();
+        await this.recovery!.prepare?.();
         if (this.stopped !== undefined) return;
         await this.startRuntime();
         return;
@@ -162,7 +181,12 @@ export class RuntimeSupervisor<O = OutputRecord> {
         if (this.recovery !== undefined && isRecoverableRuntimeFailure(error)) {
           this.failure = error;
           this.metrics?.restarts.inc({ reason: 'failure' });
-          void this.restart({ after: error });
+          // A transition under way (this runtime's own start) would swallow the restart: it goes after.
+          const recover = () => {
+            if (this.runtime === runtime) void this.restart({ after: error });
+          };
+          if (this.underWay === undefined) recover();
+          else void this.underWay.then(recover, recover);
           return;
         }
         this.phaseNow = 'failed';
@@ -194,19 +218,14 @@ export class RuntimeSupervisor<O = OutputRecord> {
    */
   restart(options: { after?: unknown } = {}): Promise<void> {
     if (this.stopped !== undefined) return Promise.resolve();
-    this.restarting ??= (async () => {
-      try {
-        this.phaseNow = 'starting';
-        await this.abandonCurrent();
-        if (options.after !== undefined) await this.waitToRetry(options.after);
-        if (this.stopped !== undefined) return;
-        if (this.recovery !== undefined) await this.start();
-        else await this.startRuntime().catch((error: unknown) => this.failed(error));
-      } finally {
-        this.restarting = undefined;
-      }
-    })();
-    return this.restarting;
+    return this.transition(async () => {
+      this.phaseNow = 'starting';
+      await this.abandonCurrent();
+      if (options.after !== undefined) await this.waitToRetry(options.after);
+      if (this.stopped !== undefined) return;
+      if (this.recovery !== undefined) await this.startUntilRunning();
+      else await this.startRuntime().catch((error: unknown) => this.failed(error));
+    });
   }
 
   /** Stops fetching on every partition, now and after restarts and rebalances; the group membership stays. */
@@ -227,8 +246,11 @@ export class RuntimeSupervisor<O = OutputRecord> {
       this.unwatchStalled?.();
       this.wakeRetry?.();
       if (this.phaseNow !== 'failed') this.phaseNow = 'stopping';
-      await this.restarting?.catch(() => undefined);
-      await this.runtime?.stop().catch(() => undefined);
+      // A runtime still starting is stopped now (its start gives up at its next step), not after
+      // the start's connects have run their course.
+      const current = this.runtime;
+      await Promise.all([this.underWay?.catch(() => undefined), current?.stop().catch(() => undefined)]);
+      if (this.runtime !== current) await this.runtime?.stop().catch(() => undefined);
       if (this.phaseNow !== 'failed') this.phaseNow = 'stopped';
       this.resolveDone();
     })();
@@ -318,7 +340,7 @@ export class RuntimeSupervisor<O = OutputRecord> {
   }
 
   private onStall(view: LivenessView): void {
-    if (this.stopped !== undefined || this.restarting !== undefined || this.phaseNow === 'retrying') return;
+    if (this.stopped !== undefined || this.underWay !== undefined || this.phaseNow === 'retrying') return;
     this.recovery?.onStall?.(view);
     this.metrics?.restarts.inc({ reason: 'stalled' });
     void this.restart().catch(() => undefined);

@@ -42,6 +42,14 @@ export class PartitionLostError extends Error {
   }
 }
 
+/** A runtime's `start()` when `stop()` was called before it finished: nothing keeps consuming. */
+export class RuntimeStoppedError extends Error {
+  constructor(group: string) {
+    super(`the stream runtime of group ${group} was stopped while starting`);
+    this.name = 'RuntimeStoppedError';
+  }
+}
+
 interface StreamRuntimeBaseOptions {
   /** Validated Kafka connection settings (`kafkaConfigSchema`). */
   readonly kafka: KafkaConfig;
@@ -141,6 +149,7 @@ export class StreamRuntime<O = OutputRecord> {
   private assignment = new Set<string>();
   private generation = new AbortController();
   private stopping = false;
+  private starting: Promise<void> | undefined;
   private pausedState = false;
   /** While paused: the timer reading end offsets (a paused consumer fetches none). */
   private pausedEndOffsets: NodeJS.Timeout | undefined;
@@ -284,14 +293,27 @@ export class StreamRuntime<O = OutputRecord> {
     return this.workers.get(tpKey(tp))?.unpark(key) ?? Promise.resolve([]);
   }
 
-  /** Connects, provisions the dead-letter topic, joins the group and starts consuming. */
-  async start(): Promise<void> {
+  /**
+   * Connects, provisions the dead-letter topic, joins the group and starts consuming. A `stop()`
+   * while it runs makes it reject with RuntimeStoppedError at its next step; the stop waits for
+   * that and then releases what the start had opened (else a consumer joined after the stop would
+   * stay in the group, fetching, with nobody to stop it).
+   */
+  start(): Promise<void> {
+    this.starting ??= this.startUp();
+    return this.starting;
+  }
+
+  private async startUp(): Promise<void> {
     const { config } = this.options;
+    this.throwIfStopping();
     const kafka = createKafkaClient(this.options.kafka, this.options.kafkaClient);
     this.kafka = kafka;
     this.admin = kafka.admin();
     await this.admin.connect();
+    this.throwIfStopping();
     await this.provisionDeadLetterTopic(this.admin);
+    this.throwIfStopping();
     if (this.changelogTopics.length > 0) this.changelogReader = new ChangelogReader(kafka, this.admin);
     if ((this.options.processor.stateStores ?? []).some((s) => storeSpec(s).storage === 'disk'))
       this.stateDirectory = StateDirectory.open(config.stateDir, config.group);
@@ -304,10 +326,12 @@ export class StreamRuntime<O = OutputRecord> {
         this.stateDirectory,
       );
       await this.standby.start();
+      this.throwIfStopping();
     }
     if (config.failure.onKeyFailure === 'park') {
       this.parkedLog = new ParkedKeyLog(kafka, this.admin, config.group);
       await this.parkedLog.start();
+      this.throwIfStopping();
     }
 
     const context: DeliveryContext = {
@@ -317,6 +341,7 @@ export class StreamRuntime<O = OutputRecord> {
     };
     this.strategy = this.options.delivery?.(context) ?? (this.kafkaDelivery(context) as DeliveryStrategy<O>);
     await this.strategy.start();
+    this.throwIfStopping();
 
     const consumer = createConsumer(kafka, {
       groupId: config.group,
@@ -357,8 +382,11 @@ export class StreamRuntime<O = OutputRecord> {
       if (!event.payload.restart) void this.fail(event.payload.error);
     });
     await consumer.connect();
-    for (const topic of config.topics)
+    this.throwIfStopping();
+    for (const topic of config.topics) {
       await consumer.subscribe({ topic, fromBeginning: config.fromBeginning });
+      this.throwIfStopping();
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -367,6 +395,10 @@ export class StreamRuntime<O = OutputRecord> {
     });
     this.running = true;
     this.applyPause();
+  }
+
+  private throwIfStopping(): void {
+    if (this.stopping) throw new RuntimeStoppedError(this.options.config.group);
   }
 
   /**
@@ -436,6 +468,8 @@ export class StreamRuntime<O = OutputRecord> {
     const { revokeTimeoutMs } = this.options.config;
     const abandonAt = setTimeout(() => this.generation.abort(), Math.max(0, timeoutMs - revokeTimeoutMs));
     try {
+      // A start under way stops at its next step; what it opened until then is released below.
+      await this.starting?.catch(() => undefined);
       // Batches finish (and commit) before the consumer stops: kafkajs silently drops commits of a
       // stopped consumer.
       while (this.active.size > 0) await Promise.all(this.active);
