@@ -33,7 +33,7 @@ interface RedrivePlan {
   published: number;
   copies: Array<{ deadLetter: string; target: string; of: string; errorClass: string }>;
   releases: Array<{ topic: string; partition: number; records: number }>;
-  skipped: { alreadyRedriven: number; noOrigin: number };
+  skipped: { alreadyRedriven: number; noOrigin: number; cut: number };
 }
 
 export function DeadLetterGroups() {
@@ -158,10 +158,10 @@ export function DeadLettersPage({ group, jaeger }: { group: string; jaeger?: str
             </ul>
             ${plan.releases.length ? html`<p>Releases ${plan.releases.length} parked key(s).</p>` : null}
             ${
-              plan.skipped.alreadyRedriven + plan.skipped.noOrigin > 0
+              plan.skipped.alreadyRedriven + plan.skipped.noOrigin + plan.skipped.cut > 0
                 ? html`<p class="muted">
                     Skipped: ${plan.skipped.alreadyRedriven} already redriven, ${plan.skipped.noOrigin}
-                    without an original topic.
+                    without an original topic, ${plan.skipped.cut} cut to fit the DLQ topic.
                   </p>`
                 : null
             }

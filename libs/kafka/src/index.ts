@@ -41,6 +41,7 @@ export { topicSpecSchema, topicSpecsSchema, type TopicSpec, type TopicSpecInput 
 export { diffTopic, describeDrift, type ObservedTopic, type TopicDrift } from './topics/topic-drift';
 export { type ProvisioningReport, isConformant } from './topics/provisioning-report';
 export { TopicProvisioner, type ProvisionOptions } from './topics/topic-provisioner';
+export { readMaxMessageBytes, KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './topics/max-message-bytes';
 export { KafkaModule, type KafkaModuleOptions, type KafkaModuleAsyncOptions } from './nest/kafka.module';
 export { KAFKA_CLIENT, KAFKA_PRODUCER, KAFKA_MODULE_OPTIONS } from './nest/kafka.tokens';
 export { KafkaReachability } from './health/kafka-reachability';

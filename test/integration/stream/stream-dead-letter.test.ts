@@ -114,4 +114,109 @@ describe('stream runtime: dead-letter topic', () => {
       },
     );
   }
+
+  /** Creates `topic` with `max.message.bytes` set, for the cases on record sizes. */
+  async function topicWithLimit(topic: string, maxMessageBytes: number): Promise<void> {
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic,
+            numPartitions: 1,
+            configEntries: [{ name: 'max.message.bytes', value: String(maxMessageBytes) }],
+          },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    h.track(topic);
+  }
+
+  const refuseAll: RecordProcessor = {
+    name: 'RefuseAll',
+    async process() {
+      throw new Error('refused');
+    },
+  };
+
+  async function committedCount(group: string, topic: string, expected: number): Promise<number> {
+    let committed = 0;
+    for (let i = 0; i < 200 && committed < expected; i++) {
+      committed = [...(await h.committedOffsets(group, topic)).values()].reduce(
+        (sum, o) => sum + Math.max(0, Number(o)),
+        0,
+      );
+      if (committed < expected) await new Promise((r) => setTimeout(r, 100));
+    }
+    return committed;
+  }
+
+  it(
+    'a dead letter larger than an existing DLQ takes is cut to fit, and the stream goes on',
+    { timeout: 90_000 },
+    async () => {
+      const input = await h.topic('it.stream.dlq.cut.in', 1);
+      const group = uniqueName('it.stream.dlq.cut.group');
+      // The DLQ exists already with a small limit: the runtime keeps it (it never rewrites configs).
+      await topicWithLimit(`${group}.dlq`, 20_000);
+      await h.produce(input, [
+        { key: 'big', value: 'x'.repeat(50_000) },
+        { key: 'small', value: 'small' },
+      ]);
+      const runtime = new StreamRuntime({
+        kafka: kafkaConfig,
+        config: parseStreamRuntimeConfig({
+          group,
+          topics: [input],
+          delivery: 'at-least-once',
+          failure: { retry: { maxAttempts: 1 }, onKeyFailure: 'skip' },
+        }),
+        processor: refuseAll,
+      });
+      await runtime.start();
+      try {
+        const dlq = await h.read(runtime.deadLetterTopic, 2);
+        const big = dlq.find((r) => r.key === 'big');
+        assert.ok(big, 'the big record has its dead letter');
+        assert.equal(big.value, null);
+        assert.equal(big.headers['sluice.errors.omitted'], 'value (50000 bytes)');
+        assert.equal(big.headers['__connect.errors.offset'], '0', 'it names where the original is');
+        assert.equal(dlq.find((r) => r.key === 'small')?.value, 'small');
+        assert.equal(await committedCount(group, input, 2), 2, 'offsets committed past both records');
+      } finally {
+        await runtime.stop();
+      }
+    },
+  );
+
+  it('the DLQ it creates takes the largest record its input topic does', { timeout: 90_000 }, async () => {
+    const input = uniqueName('it.stream.dlq.large.in');
+    await topicWithLimit(input, 3_000_000);
+    const group = uniqueName('it.stream.dlq.large.group');
+    h.track(`${group}.dlq`);
+    await h.produce(input, [{ key: 'large', value: 'y'.repeat(2_000_000) }]);
+    const runtime = new StreamRuntime({
+      kafka: kafkaConfig,
+      config: parseStreamRuntimeConfig({
+        group,
+        topics: [input],
+        delivery: 'exactly-once',
+        failure: { retry: { maxAttempts: 1 }, onKeyFailure: 'skip' },
+      }),
+      processor: refuseAll,
+    });
+    await runtime.start();
+    try {
+      const [letter] = await h.read(runtime.deadLetterTopic, 1);
+      assert.equal(letter?.value?.length, 2_000_000, 'the whole value');
+      assert.equal(letter?.headers['sluice.errors.omitted'], undefined);
+      assert.equal(await committedCount(group, input, 1), 1);
+    } finally {
+      await runtime.stop();
+    }
+  });
 });

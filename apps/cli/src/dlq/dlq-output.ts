@@ -72,6 +72,12 @@ export function redriveLines(result: RedriveResult): string[] {
     ...(plan.skipped.noOrigin > 0
       ? [`  skipped ${plan.skipped.noOrigin} without an original topic in their headers`]
       : []),
+    ...(plan.skipped.cut > 0
+      ? [
+          `  skipped ${plan.skipped.cut} cut to fit the DLQ topic (sluice.errors.omitted; with a parked key, its whole ` +
+            'sequence): the original records are at the topic, partition and offset their headers name',
+        ]
+      : []),
   ];
 }
 

@@ -40,6 +40,8 @@ export interface DeadLetter {
   readonly parkedBehind?: bigint;
   /** When the dead letter is itself a redriven copy: its redrive mark. */
   readonly redrive?: RedriveMark;
+  /** What the runtime left out to fit the DLQ topic (`value (N bytes)`, …): not redriven from here. */
+  readonly omitted?: string;
 }
 
 /** A record read from the DLQ. */
@@ -74,6 +76,7 @@ export function toDeadLetter(record: DeadLetterQueueRecord): DeadLetter {
     lastAttemptAt: info?.lastAttemptAt,
     parkedBehind: info?.parkedBehind,
     redrive,
+    omitted: info?.omitted,
   };
   return Object.fromEntries(
     Object.entries(fields).filter(([, v]) => v !== undefined),

@@ -134,6 +134,26 @@ describe('planRedrive', () => {
     assert.equal(plan.copies.length, 0);
     assert.equal(plan.skipped.noOrigin, 1);
   });
+
+  it('skips a dead letter cut to fit the DLQ, and a parked sequence with one, rather than publish a null value', () => {
+    const cut = [h('sluice.errors.omitted', 'value (2000000 bytes)')];
+    const letters = [
+      letter('a', 5n, { extra: cut }),
+      letter('b', 6n),
+      letter('c', 7n),
+      letter('c', 8n, { parked: 7n, extra: cut }),
+    ];
+    const plan = planRedrive({
+      id: 'r',
+      letters,
+      selected: () => true,
+      parked: [park('c', 7n)],
+      redriven: new Set(),
+    });
+    assert.deepEqual(values(plan), ['b@6']);
+    assert.equal(plan.skipped.cut, 3, "a's letter and c's two");
+    assert.deepEqual(plan.releases, [], 'c stays parked');
+  });
 });
 
 describe('planPurge', () => {

@@ -33,8 +33,12 @@ export interface RedrivePlan {
   /** In original order per target partition. */
   readonly copies: readonly RedriveCopy[];
   readonly releases: readonly RedriveRelease[];
-  /** Selected dead letters left out: already redriven (per the audit), or without an original topic. */
-  readonly skipped: { readonly alreadyRedriven: number; readonly noOrigin: number };
+  /**
+   * Selected dead letters left out: already redriven (per the audit), without an original topic,
+   * or cut to fit the DLQ (`omitted`: the copy would not be the record; with a parked key, its whole
+   * sequence is left, and the key stays parked).
+   */
+  readonly skipped: { readonly alreadyRedriven: number; readonly noOrigin: number; readonly cut: number };
 }
 
 export interface RedrivePlanInput {
@@ -70,6 +74,7 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
   const plain: DeadLetter[] = [];
   let alreadyRedriven = 0;
   let noOrigin = 0;
+  let cut = 0;
 
   for (const letter of input.letters) {
     const source = letter.source;
@@ -85,6 +90,7 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
     }
     if (!input.selected(letter)) continue;
     if (!source) noOrigin += 1;
+    else if (letter.omitted !== undefined) cut += 1;
     else if (input.redriven.has(deadLetterId(letter))) alreadyRedriven += 1;
     else plain.push(letter);
   }
@@ -97,6 +103,11 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
   const releases: RedriveRelease[] = [];
   for (const { park, members, selected } of sequences.values()) {
     if (!selected) continue;
+    const cutMembers = members.filter((m) => m.omitted !== undefined).length;
+    if (cutMembers > 0) {
+      cut += members.length;
+      continue;
+    }
     const latest = new Map<bigint, DeadLetter>();
     for (const m of members) latest.set(m.source!.offset, m); // DLQ order: the later one wins
     const ordered = [...latest.values()].sort((a, b) => compare(a.source!.offset, b.source!.offset));
@@ -130,7 +141,7 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
       a.target.partition - b.target.partition ||
       compare(a.mark.of.offset, b.mark.of.offset),
   );
-  return { id: input.id, copies, releases, skipped: { alreadyRedriven, noOrigin } };
+  return { id: input.id, copies, releases, skipped: { alreadyRedriven, noOrigin, cut } };
 }
 
 /** Whether a dead letter of a parked key is part of its sequence behind `failedOffset`. */

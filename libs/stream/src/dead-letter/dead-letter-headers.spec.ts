@@ -6,6 +6,7 @@ import {
   type ConsumedRecord,
   DEAD_LETTER_HEADERS as H,
   dlqTopicFor,
+  fitDeadLetter,
   readDeadLetterHeaders,
 } from './dead-letter-headers';
 import { headersFromMap, headersToMap, lastHeaderText, type RecordHeaders } from './record-headers';
@@ -122,6 +123,53 @@ describe('dead-letter records', () => {
     assert.equal(again.headers.filter((h) => h.key === H.exceptionMessage).length, 1);
     assert.equal(text(again.headers, H.exceptionMessage), 'new');
     assert.deepEqual(again.headers.slice(0, 4), original.headers);
+  });
+
+  it('bounds the exception message and stack trace an error carries', () => {
+    const dl = buildDeadLetterRecord(original, context, {
+      kind: 'failed',
+      error: new Error(`bad row: ${'x'.repeat(100_000)}`),
+      attempts: 1,
+      firstAttemptAt: 1,
+      lastAttemptAt: 1,
+    });
+    const message = text(dl.headers, H.exceptionMessage)!;
+    assert.ok(message.length < 9_000, `message of ${message.length} characters`);
+    assert.match(message, /characters cut\)$/);
+    assert.ok(text(dl.headers, H.exceptionStacktrace)!.length < 34_000);
+  });
+
+  it('fits a dead letter to the DLQ topic: the value, then the own headers, then the key go, and it says so', () => {
+    const dl = buildDeadLetterRecord({ ...original, value: Buffer.alloc(40_000) }, context, {
+      kind: 'failed',
+      error: new Error('boom'),
+      attempts: 1,
+      firstAttemptAt: 1,
+      lastAttemptAt: 1,
+    });
+    assert.equal(fitDeadLetter(dl, 100_000), dl, 'one that fits is kept as it is');
+    const noValue = fitDeadLetter(dl, 30_000);
+    assert.equal(noValue.value, null);
+    assert.deepEqual(noValue.key, original.key);
+    assert.equal(text(noValue.headers, 'traceparent'), '00-abc-def-01');
+    assert.equal(readDeadLetterHeaders(noValue.headers)?.omitted, 'value (40000 bytes)');
+    assert.equal(
+      readDeadLetterHeaders(noValue.headers)?.offset,
+      original.offset,
+      'the original is still named',
+    );
+
+    const bigHeaders = { ...dl, headers: [{ key: 'blob', value: Buffer.alloc(50_000) }, ...dl.headers] };
+    const bare = fitDeadLetter(bigHeaders, 30_000);
+    assert.equal(text(bare.headers, 'blob'), undefined);
+    assert.equal(readDeadLetterHeaders(bare.headers)?.omitted, 'value (40000 bytes); headers (5)');
+
+    const bigKey = fitDeadLetter({ ...dl, key: Buffer.alloc(50_000) }, 30_000);
+    assert.equal(bigKey.key, null);
+    assert.equal(
+      readDeadLetterHeaders(bigKey.headers)?.omitted,
+      'value (40000 bytes); headers (4); key (50000 bytes)',
+    );
   });
 
   it('reads back what it wrote', () => {

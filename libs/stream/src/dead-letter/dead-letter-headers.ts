@@ -25,7 +25,14 @@ export const DEAD_LETTER_HEADERS = {
   firstTs: 'sluice.errors.first.ts',
   lastTs: 'sluice.errors.last.ts',
   parked: 'sluice.errors.parked',
+  omitted: 'sluice.errors.omitted',
 } as const;
+
+/** Bounds on the error headers: an exception's message can carry a whole payload. */
+const MAX_MESSAGE_CHARS = 8 * 1024;
+const MAX_STACKTRACE_CHARS = 32 * 1024;
+/** Room left under the DLQ topic's max.message.bytes for Kafka's record and batch framing. */
+const FRAMING_BYTES = 1024;
 
 const CONNECT_PREFIX = '__connect.errors.';
 const SLUICE_PREFIX = 'sluice.errors.';
@@ -141,8 +148,8 @@ export function buildDeadLetterRecord(
     const message = reason.error instanceof Error ? reason.error.message : String(reason.error);
     headers.push(
       text(H.exceptionClassName, errorClassName(reason.error)),
-      text(H.exceptionMessage, message),
-      text(H.exceptionStacktrace, stackTrace(reason.error)),
+      text(H.exceptionMessage, cut(message, MAX_MESSAGE_CHARS)),
+      text(H.exceptionStacktrace, cut(stackTrace(reason.error), MAX_STACKTRACE_CHARS)),
       text(H.attempts, String(reason.attempts)),
       text(H.firstTs, String(reason.firstAttemptAt)),
       text(H.lastTs, String(reason.lastAttemptAt)),
@@ -157,6 +164,64 @@ export function buildDeadLetterRecord(
     headers,
     ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
   };
+}
+
+function cut(value: string, maxChars: number): string {
+  return value.length <= maxChars
+    ? value
+    : `${value.slice(0, maxChars)}… (${value.length - maxChars} characters cut)`;
+}
+
+function bytesOf(record: DeadLetterRecord): number {
+  let bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const header of record.headers)
+    bytes +=
+      Buffer.byteLength(header.key) + (header.value === null ? 0 : Buffer.byteLength(header.value)) + 8;
+  return bytes;
+}
+
+/**
+ * A dead letter the DLQ topic can hold (`maxBytes`: its max.message.bytes). Kafka refuses a larger
+ * one for good, and a runtime that cannot write its dead letter cannot commit past the record:
+ * it would fail on it after every restart. What does not fit is left out, in this order, and
+ * `sluice.errors.omitted` says what and how large: the value, then the original's own headers,
+ * then the key, then the stack trace. The other error headers always stay, so the dead letter still names the original's
+ * topic, partition and offset, where it can be read while the topic retains it.
+ */
+export function fitDeadLetter(record: DeadLetterRecord, maxBytes: number): DeadLetterRecord {
+  const limit = maxBytes - FRAMING_BYTES;
+  if (bytesOf(record) <= limit) return record;
+  const omitted: string[] = [];
+  let fitted: DeadLetterRecord = record;
+  const withOmitted = (next: DeadLetterRecord): DeadLetterRecord => ({
+    ...next,
+    headers: [...next.headers, text(DEAD_LETTER_HEADERS.omitted, omitted.join('; '))],
+  });
+  if (record.value !== null) {
+    omitted.push(`value (${record.value.length} bytes)`);
+    fitted = { ...fitted, value: null };
+    if (bytesOf(withOmitted(fitted)) <= limit) return withOmitted(fitted);
+  }
+  const own = fitted.headers.filter((h) => !isErrorHeader(h.key));
+  if (own.length > 0) {
+    omitted.push(`headers (${own.length})`);
+    fitted = { ...fitted, headers: fitted.headers.filter((h) => isErrorHeader(h.key)) };
+    if (bytesOf(withOmitted(fitted)) <= limit) return withOmitted(fitted);
+  }
+  if (fitted.key !== null) {
+    omitted.push(`key (${fitted.key.length} bytes)`);
+    fitted = { ...fitted, key: null };
+    if (bytesOf(withOmitted(fitted)) <= limit) return withOmitted(fitted);
+  }
+  omitted.push('stack trace');
+  return withOmitted({
+    ...fitted,
+    headers: fitted.headers.filter((h) => h.key !== DEAD_LETTER_HEADERS.exceptionStacktrace),
+  });
+}
+
+function isErrorHeader(key: string): boolean {
+  return key.startsWith(CONNECT_PREFIX) || key.startsWith(SLUICE_PREFIX);
 }
 
 /** What the error headers of a dead-letter record say (Connect's, and Sluice's when present). */
@@ -178,6 +243,8 @@ export interface DeadLetterInfo {
   readonly lastAttemptAt?: number;
   /** Set on parked records: the offset of the failed record of the same key they waited behind. */
   readonly parkedBehind?: bigint;
+  /** What was left out to fit the DLQ topic (`value (N bytes)`, …): the original has it. */
+  readonly omitted?: string;
 }
 
 function int(textValue: string | undefined): number | undefined {
@@ -224,6 +291,7 @@ export function readDeadLetterHeaders(headers: RecordHeaders): DeadLetterInfo | 
     firstAttemptAt: int(get(H.firstTs)),
     lastAttemptAt: int(get(H.lastTs)),
     parkedBehind: big(get(H.parked)),
+    omitted: get(H.omitted),
   };
   return Object.fromEntries(
     Object.entries(fields).filter(([, v]) => v !== undefined),

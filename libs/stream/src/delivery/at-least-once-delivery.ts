@@ -2,7 +2,7 @@ import { type Kafka } from 'kafkajs';
 import { createProducer, RenewingProducer } from '@sluice/kafka';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
-import { OrderedOutputSender } from './ordered-output-sender';
+import { OrderedOutputSender, type OutputLimits } from './ordered-output-sender';
 import {
   type DeliveryStrategy,
   type GroupOffsetCommitter,
@@ -29,6 +29,7 @@ export class AtLeastOnceDelivery implements DeliveryStrategy {
     private readonly kafka: Kafka,
     private readonly commit: GroupOffsetCommitter,
     private readonly maxBatchRecords: number,
+    private readonly limits: OutputLimits = {},
   ) {}
 
   async start(): Promise<void> {
@@ -39,7 +40,7 @@ export class AtLeastOnceDelivery implements DeliveryStrategy {
 
   forPartition(tp: TopicPartition): PartitionDelivery {
     if (!this.producer) throw new Error('AtLeastOnceDelivery.start() must be called first');
-    return new AtLeastOncePartition(tp, this.producer, this.commit, this.maxBatchRecords);
+    return new AtLeastOncePartition(tp, this.producer, this.commit, this.maxBatchRecords, this.limits);
   }
 
   async stop(): Promise<void> {
@@ -56,10 +57,15 @@ class AtLeastOncePartition implements PartitionDelivery {
     producer: RenewingProducer,
     private readonly commit: GroupOffsetCommitter,
     maxBatchRecords: number,
+    limits: OutputLimits,
   ) {
-    this.outputs = new OrderedOutputSender(async (topicMessages) => {
-      await producer.sendBatch({ topicMessages, acks: -1 });
-    }, maxBatchRecords);
+    this.outputs = new OrderedOutputSender(
+      async (topicMessages) => {
+        await producer.sendBatch({ topicMessages, acks: -1 });
+      },
+      maxBatchRecords,
+      limits,
+    );
   }
 
   async begin(): Promise<void> {

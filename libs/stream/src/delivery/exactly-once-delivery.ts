@@ -1,7 +1,7 @@
 import { type Kafka } from 'kafkajs';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
-import { OrderedOutputSender } from './ordered-output-sender';
+import { OrderedOutputSender, type OutputLimits } from './ordered-output-sender';
 import { type DeliveryStrategy, type PartitionDelivery, type TopicPartition } from './partition-delivery';
 import { TransactionCoordinator } from './transaction-coordinator';
 
@@ -19,13 +19,14 @@ export class ExactlyOnceDelivery implements DeliveryStrategy {
     private readonly group: string,
     private readonly maxBatchRecords: number,
     private readonly transactionTimeoutMs: number,
+    private readonly limits: OutputLimits = {},
   ) {}
 
   async start(): Promise<void> {}
 
   forPartition(tp: TopicPartition): PartitionDelivery {
     const coordinator = new TransactionCoordinator(this.kafka, this.group, tp, this.transactionTimeoutMs);
-    return new ExactlyOncePartition(coordinator, this.maxBatchRecords);
+    return new ExactlyOncePartition(coordinator, this.maxBatchRecords, this.limits);
   }
 
   async stop(): Promise<void> {}
@@ -37,10 +38,12 @@ class ExactlyOncePartition implements PartitionDelivery {
   constructor(
     private readonly coordinator: TransactionCoordinator,
     maxBatchRecords: number,
+    limits: OutputLimits,
   ) {
     this.outputs = new OrderedOutputSender(
       (topicMessages) => coordinator.send(topicMessages),
       maxBatchRecords,
+      limits,
     );
   }
 

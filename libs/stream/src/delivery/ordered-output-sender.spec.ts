@@ -19,7 +19,7 @@ describe('OrderedOutputSender', () => {
         sent.push(batch);
       },
       1000,
-      500_000,
+      { maxBatchBytes: 500_000 },
     );
     for (let n = 0; n < 7; n++) await sender.addDeadLetter(deadLetter(n), 0);
     await sender.flush();
@@ -36,12 +36,41 @@ describe('OrderedOutputSender', () => {
         sent.push(batch.flatMap((t) => t.messages).length);
       },
       1000,
-      100_000,
+      { maxBatchBytes: 100_000 },
     );
     await sender.add([{ topic: 'out', key: null, value: Buffer.alloc(10) }]);
     await sender.add([{ topic: 'out', key: null, value: Buffer.alloc(300_000) }]);
     await sender.add([{ topic: 'out', key: null, value: Buffer.alloc(10) }]);
     await sender.flush();
     assert.deepEqual(sent, [1, 1, 1]);
+  });
+
+  it('cuts a dead letter the DLQ topic cannot hold to fit, saying what was left out', async () => {
+    const sent: TopicMessages[][] = [];
+    const sender = new OrderedOutputSender(
+      async (batch) => {
+        sent.push(batch);
+      },
+      1000,
+      { deadLetterMaxBytes: 50_000 },
+    );
+    const big = {
+      topic: 'g.dlq',
+      key: Buffer.from('k'),
+      value: Buffer.alloc(60_000, 'v'),
+      headers: [
+        { key: '__connect.errors.topic', value: Buffer.from('in') },
+        { key: 'trace', value: Buffer.from('t') },
+      ],
+    };
+    await sender.addDeadLetter(big, 0);
+    await sender.addDeadLetter({ ...deadLetter(1), headers: [] }, 0);
+    await sender.flush();
+    const [first, second] = sent.flatMap((batch) => batch.flatMap((t) => t.messages));
+    assert.equal(first!.value, null);
+    assert.equal(String(first!.key), 'k');
+    assert.equal(String(first!.headers!['sluice.errors.omitted']), 'value (60000 bytes)');
+    assert.equal(String(first!.headers!['trace']), 't', "the original's headers stay when they fit");
+    assert.equal(String(second!.key), 'k1');
   });
 });

@@ -1,10 +1,18 @@
 import { type TopicMessages } from 'kafkajs';
-import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '@sluice/kafka';
+import { type DeadLetterRecord, fitDeadLetter } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
 import { OutputBatch } from './output-batch';
 
 /** Under Kafka's default max.message.bytes (1 MiB), with room for the request's own framing. */
 const DEFAULT_MAX_BATCH_BYTES = 768 * 1024;
+
+export interface OutputLimits {
+  /** About this many key, value and header bytes per produce request. Default 768 KiB. */
+  readonly maxBatchBytes?: number;
+  /** The DLQ topic's max.message.bytes: a larger dead letter is cut to fit (`fitDeadLetter`). */
+  readonly deadLetterMaxBytes?: number;
+}
 
 /**
  * A partition's outputs and dead letters, collected into batches of at most `maxBatchRecords` and
@@ -16,12 +24,17 @@ const DEFAULT_MAX_BATCH_BYTES = 768 * 1024;
 export class OrderedOutputSender {
   private readonly batch = new OutputBatch();
   private flushing: Promise<void> = Promise.resolve();
+  private readonly maxBatchBytes: number;
+  private readonly deadLetterMaxBytes: number;
 
   constructor(
     private readonly sendBatch: (topicMessages: TopicMessages[]) => Promise<void>,
     private readonly maxBatchRecords: number,
-    private readonly maxBatchBytes = DEFAULT_MAX_BATCH_BYTES,
-  ) {}
+    limits: OutputLimits = {},
+  ) {
+    this.maxBatchBytes = limits.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
+    this.deadLetterMaxBytes = limits.deadLetterMaxBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+  }
 
   /** A new fetched batch starts: a failed send poisons only the batch it belonged to. */
   reset(): void {
@@ -36,7 +49,8 @@ export class OrderedOutputSender {
     if (this.full) await this.flush();
   }
 
-  async addDeadLetter(record: DeadLetterRecord, partition: number): Promise<void> {
+  async addDeadLetter(letter: DeadLetterRecord, partition: number): Promise<void> {
+    const record = fitDeadLetter(letter, this.deadLetterMaxBytes);
     if (this.wouldOverflow(record)) await this.flush();
     this.batch.addDeadLetter(record, partition);
     if (this.full) await this.flush();

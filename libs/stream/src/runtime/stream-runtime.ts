@@ -9,7 +9,9 @@ import {
 import {
   createConsumer,
   createKafkaClient,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   type KafkaClientOptions,
+  readMaxMessageBytes,
   type KafkaConfig,
   TopicProvisioner,
 } from '@sluice/kafka';
@@ -99,7 +101,15 @@ export interface DeliveryContext {
   readonly config: StreamRuntimeConfig;
   /** Commits a group offset for a partition this member still owns (rejects with PartitionLostError otherwise). */
   commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void>;
+  /** The dead-letter topic's max.message.bytes: a larger dead letter is cut to fit (`OutputLimits`). */
+  readonly deadLetterMaxBytes: number;
 }
+
+/**
+ * A dead letter is its record plus error headers (the stack trace is bounded at 32 KiB): the DLQ
+ * the runtime creates takes its largest input record with this much room to spare.
+ */
+const DEAD_LETTER_HEADROOM_BYTES = 64 * 1024;
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
@@ -149,6 +159,7 @@ export class StreamRuntime<O = OutputRecord> {
   private assignment = new Set<string>();
   private generation = new AbortController();
   private stopping = false;
+  private deadLetterMaxBytes = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
   private starting: Promise<void> | undefined;
   private pausedState = false;
   /** While paused: the timer reading end offsets (a paused consumer fetches none). */
@@ -338,6 +349,7 @@ export class StreamRuntime<O = OutputRecord> {
       kafka,
       config,
       commitGroupOffset: (tp, next) => this.commitGroupOffset(tp, next),
+      deadLetterMaxBytes: this.deadLetterMaxBytes,
     };
     this.strategy = this.options.delivery?.(context) ?? (this.kafkaDelivery(context) as DeliveryStrategy<O>);
     await this.strategy.start();
@@ -507,8 +519,11 @@ export class StreamRuntime<O = OutputRecord> {
           config.group,
           config.output.maxBatchRecords,
           config.transactionTimeoutMs,
+          { deadLetterMaxBytes: context.deadLetterMaxBytes },
         )
-      : new AtLeastOnceDelivery(context.kafka, context.commitGroupOffset, config.output.maxBatchRecords);
+      : new AtLeastOnceDelivery(context.kafka, context.commitGroupOffset, config.output.maxBatchRecords, {
+          deadLetterMaxBytes: context.deadLetterMaxBytes,
+        });
   }
 
   private async provisionDeadLetterTopic(admin: Admin): Promise<void> {
@@ -537,11 +552,22 @@ export class StreamRuntime<O = OutputRecord> {
       replicationFactor,
       configs: { 'cleanup.policy': 'compact' },
     }));
+    const inputLimits = await readMaxMessageBytes(admin, this.options.config.topics);
+    const largestInput = Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, ...inputLimits.values());
     await new TopicProvisioner(admin).provision([
-      { name: this.deadLetterTopic, partitions, replicationFactor },
+      {
+        name: this.deadLetterTopic,
+        partitions,
+        replicationFactor,
+        configs: { 'max.message.bytes': String(largestInput + DEAD_LETTER_HEADROOM_BYTES) },
+      },
       ...parkedKeys,
       ...changelogs,
     ]);
+    // An existing DLQ keeps its own limit (the provisioner never rewrites configs): dead letters are cut to it.
+    this.deadLetterMaxBytes =
+      (await readMaxMessageBytes(admin, [this.deadLetterTopic])).get(this.deadLetterTopic) ??
+      KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   private onAssignment(memberAssignment: Record<string, number[]>): void {
