@@ -1,4 +1,9 @@
-import { FatalRecordError, RetriableError } from '@sluice/errors';
+import {
+  classifyPostgresFailure,
+  DependencyUnavailableError,
+  FatalRecordError,
+  SluiceError,
+} from '@sluice/errors';
 
 /** A decoded value the target column cannot take (wrong shape, out of range). Dead-lettered. */
 export class UnmappableValueError extends FatalRecordError {
@@ -73,9 +78,34 @@ export class PartitionFencedError extends FatalRecordError {
   }
 }
 
-/** The target database is unreachable or the transaction was cut off (retried). */
-export class TargetUnavailableError extends RetriableError {
+/**
+ * The target database is unreachable or the transaction was cut off: retried, and a record's work
+ * still failing so is no fault of the record: the runtime restarts from its commit, never the DLQ.
+ */
+export class TargetUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: 'SINK_TARGET_UNAVAILABLE' });
   }
+}
+
+/**
+ * Connection trouble, a rolled-back transaction (deadlock, serialization failure), a server short of
+ * resources or shutting down: redo the work. A server error is judged by its SQLSTATE
+ * (`classifyPostgresFailure`); any other error from the client or the producer (a socket error,
+ * "connection terminated", a pool timeout) is taken as connection trouble; Sluice errors and bugs are not.
+ */
+export function isTransientTargetFailure(error: unknown): boolean {
+  if (error instanceof SluiceError || error instanceof TypeError || error instanceof RangeError) return false;
+  return classifyPostgresFailure(error)?.transient ?? error instanceof Error;
+}
+
+/**
+ * A failed catalogue query or DDL as the runtime must see it: a transient failure as
+ * TargetUnavailableError (the target's outage, not the record's fault: retried, never
+ * dead-lettered); a server error about the statement itself, a Sluice error or a bug as it was.
+ */
+export function targetFailure(error: unknown): unknown {
+  return isTransientTargetFailure(error)
+    ? new TargetUnavailableError(`target database: ${(error as Error).message}`, { cause: error })
+    : error;
 }

@@ -1,12 +1,6 @@
 import { type Admin, type Kafka } from 'kafkajs';
 import { type Pool, type PoolClient } from 'pg';
-import {
-  classifyPostgresFailure,
-  compileRetryPolicy,
-  type RetryPolicy,
-  retryOrThrow,
-  SluiceError,
-} from '@sluice/errors';
+import { classifyPostgresFailure, compileRetryPolicy, type RetryPolicy, retryOrThrow } from '@sluice/errors';
 import { createProducer, offsetResetId, RenewingProducer } from '@sluice/kafka';
 import {
   DB_NAMESPACE,
@@ -31,7 +25,7 @@ import {
 import { type RowChange } from '../plan/row-change';
 import { type BookkeepingTables } from '../sql/change-statements';
 import { type Detach, type ReplicationOrigin } from '../target/replication-origin';
-import { PartitionFencedError, TargetUnavailableError } from '../sink-errors';
+import { isTransientTargetFailure, PartitionFencedError, TargetUnavailableError } from '../sink-errors';
 import { BatchWriter, isRowRejection, type SyncWriting, type WriteReport } from './batch-writer';
 import { sinkConflictsCounter } from './sink-metrics';
 import { ChangeBatch } from './change-batch';
@@ -317,7 +311,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       return report;
     } catch (error) {
       write.end(error);
-      throw isTransient(error)
+      throw isTransientTargetFailure(error)
         ? new TargetUnavailableError(`target database: ${(error as Error).message}`, { cause: error })
         : error;
     }
@@ -354,7 +348,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       return report;
     } catch (error) {
       if (released) throw error;
-      broken = isTransient(error);
+      broken = isTransientTargetFailure(error);
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
@@ -377,7 +371,7 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
       detach = await this.options.origin?.attach(client);
       return await work(client);
     } catch (error) {
-      broken = isTransient(error);
+      broken = isTransientTargetFailure(error);
       throw error;
     } finally {
       await this.detach(client, detach, broken);
@@ -421,15 +415,4 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     counters.rowsRefused += report.refused.length;
     counters.batchesCommitted += 1;
   }
-}
-
-/**
- * Connection trouble, a rolled-back transaction (deadlock, serialization failure), a server short of
- * resources or shutting down: redo the transaction. A server error is judged by its SQLSTATE
- * (`classifyPostgresFailure`); any other error from the client or the producer (a socket error,
- * "connection terminated") is taken as connection trouble; Sluice errors and bugs are not.
- */
-function isTransient(error: unknown): boolean {
-  if (error instanceof SluiceError || error instanceof TypeError || error instanceof RangeError) return false;
-  return classifyPostgresFailure(error)?.transient ?? error instanceof Error;
 }

@@ -3,7 +3,7 @@ import { type ColumnPlan, type TargetTable } from '../plan/row-change';
 import { type BookkeepingTables, historyTableOf, LSN_COLUMN, TS_COLUMN } from '../sql/change-statements';
 import { ident } from '../sql/identifiers';
 import { tombstoneTriggerStatement } from '../sql/sync-statements';
-import { IncompatibleTableError } from '../sink-errors';
+import { IncompatibleTableError, targetFailure } from '../sink-errors';
 
 export interface ShaperOptions {
   /** Create missing tables (else a missing table is an error for its records). */
@@ -40,9 +40,15 @@ export class TableShaper {
       const key = `${table.qualified}\u0000${table.signature}`;
       shaping = this.shaped.get(key);
       if (!shaping) {
-        shaping = this.shape(table, schemaId).then(() => {
-          this.existing.add(table.qualified);
-        });
+        // A lost connection is the target's outage, not the record's fault: retried, never dead-lettered.
+        shaping = this.shape(table, schemaId).then(
+          () => {
+            this.existing.add(table.qualified);
+          },
+          (error: unknown) => {
+            throw targetFailure(error);
+          },
+        );
         this.shaped.set(key, shaping);
       }
       const settled = shaping;
@@ -70,9 +76,11 @@ export class TableShaper {
   /** Whether the table exists (a tombstone for a table never written deletes nothing). */
   async exists(qualified: string): Promise<boolean> {
     if (this.existing.has(qualified)) return true;
-    const { rows } = await this.pool.query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [
-      qualified,
-    ]);
+    const { rows } = await this.pool
+      .query<{ oid: string | null }>('SELECT to_regclass($1)::text AS oid', [qualified])
+      .catch((error: unknown) => {
+        throw targetFailure(error);
+      });
     if (rows[0]?.oid) this.existing.add(qualified);
     return Boolean(rows[0]?.oid);
   }
