@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InMemorySchemaRegistry, RecordDecoder, RecordEncoder, CorruptRecordError } from '@sluice/schema';
 import { inStage, type ProcessContext, StageFailure, type StreamRecord } from '@sluice/stream';
-import { MalformedJsonError, RecordDecoding } from './record-decoding';
+import { isRetriable } from '@sluice/errors';
+import { InvalidUtf8Error, MalformedJsonError, RecordDecoding } from './record-decoding';
 
 const ctx: ProcessContext = { signal: new AbortController().signal, attempt: 1, stage: inStage };
 
@@ -46,6 +47,30 @@ describe('RecordDecoding', () => {
     );
     assert.deepEqual({ ...(scope.value as object) }, { id: 5 });
     assert.equal(scope.key, null);
+  });
+
+  it('text that is not UTF-8 fails its converter stage (dead-lettered), never sent with U+FFFD in it', async () => {
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1
+    const notUtf8 = (stage: string) => (e: unknown) =>
+      e instanceof StageFailure &&
+      e.stage === stage &&
+      e.cause instanceof InvalidUtf8Error &&
+      !isRetriable(e);
+    await assert.rejects(
+      new RecordDecoding('string', 'string').scope(record(null, latin1), ctx),
+      notUtf8('VALUE_CONVERTER'),
+    );
+    await assert.rejects(
+      new RecordDecoding('string', 'json').scope(
+        record(null, Buffer.concat([Buffer.from('{"a":"'), latin1, Buffer.from('"}')])),
+        ctx,
+      ),
+      notUtf8('VALUE_CONVERTER'),
+    );
+    await assert.rejects(
+      new RecordDecoding('string', 'string').scope(record(latin1, Buffer.from('v')), ctx),
+      notUtf8('KEY_CONVERTER'),
+    );
   });
 
   it('undecodable input fails in the converter stage that read it', async () => {

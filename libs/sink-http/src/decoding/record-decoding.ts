@@ -19,6 +19,17 @@ export class MalformedJsonError extends FatalRecordError {
   }
 }
 
+/** Raw text that is not UTF-8: never replaced by U+FFFD, the record is dead-lettered saying so. */
+export class InvalidUtf8Error extends FatalRecordError {
+  constructor(what: 'key' | 'value', cause: unknown) {
+    super(`the record ${what} is not valid UTF-8`, { cause, code: 'INVALID_UTF8' });
+  }
+}
+
+// Fatal: toString('utf8') would put U+FFFD in place of a bad byte and send text the producer never wrote.
+// ignoreBOM: a leading BOM stays in the text, as toString('utf8') left it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * Decodes a record's key and value into the scope templates are evaluated over, as named stages
  * (KEY_CONVERTER / VALUE_CONVERTER), so an undecodable record is dead-lettered saying where.
@@ -71,12 +82,13 @@ export class RecordDecoding {
         return (await this.decoder!.decode(bytes)).value;
       case 'json':
         try {
-          return JSON.parse(bytes.toString('utf8'));
+          return JSON.parse(utf8(bytes, what));
         } catch (error) {
+          if (error instanceof InvalidUtf8Error) throw error;
           throw new MalformedJsonError(what, error);
         }
       case 'string':
-        return bytes.toString('utf8');
+        return utf8(bytes, what);
       case 'bytes':
         return bytes;
     }
@@ -84,5 +96,13 @@ export class RecordDecoding {
 
   private className(format: PayloadFormat): string {
     return format === 'avro' ? 'RecordDecoder' : `${format.toUpperCase()}Decoder`;
+  }
+}
+
+function utf8(bytes: Buffer, what: 'key' | 'value'): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (error) {
+    throw new InvalidUtf8Error(what, error);
   }
 }
