@@ -475,6 +475,7 @@ export class StreamRuntime<O = OutputRecord> {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    if (this.stateDirectory) this.stateDirectory.stopping = true;
     clearInterval(this.pausedEndOffsets);
     this.membershipState = 'stopped';
     const { revokeTimeoutMs } = this.options.config;

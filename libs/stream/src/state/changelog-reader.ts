@@ -38,7 +38,8 @@ export class ChangelogReader {
 
   /**
    * Hands every committed record of `topic[partition]` below `range.to` to `apply`, in offset order;
-   * `onProgress` after each fetched batch. Rejects when `signal` fires.
+   * `onProgress` after each fetched batch. Rejects when `signal` fires, or with what `apply` or
+   * `onProgress` threw.
    */
   async read(
     topic: string,
@@ -63,6 +64,17 @@ export class ChangelogReader {
       onProgress?.(position);
       if (position >= range.to) settle.resolve();
     };
+    // Never into kafkajs: it would fetch the batch again (past `position`, so applied by no one)
+    // and the restore would wait for good. The restore fails instead, naming what it met.
+    const guarded =
+      (step: () => void): (() => void) =>
+      () => {
+        try {
+          step();
+        } catch (error) {
+          settle.reject(error);
+        }
+      };
     const onAbort = (): void => settle.reject(signal.reason ?? new Error('restore aborted'));
     signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -70,7 +82,7 @@ export class ChangelogReader {
       consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
         const { partition: p, lastOffset } = event.payload;
         if (p === partition && lastOffset !== null && lastOffset !== undefined)
-          advance(BigInt(lastOffset) + 1n);
+          guarded(() => advance(BigInt(lastOffset) + 1n))();
       });
       consumer.on(consumer.events.CRASH, (event) => {
         if (!event.payload.restart) settle.reject(event.payload.error);
@@ -92,14 +104,16 @@ export class ChangelogReader {
         autoCommit: false,
         eachBatch: async ({ batch }) => {
           if (batch.partition !== partition) return;
-          for (const m of batch.messages) {
-            const offset = BigInt(m.offset);
-            // Below `from`: a warm copy (standby) already holds it.
-            if (offset < range.from) continue;
-            if (offset >= range.to) break;
-            apply(m.key, m.value, offset);
-          }
-          advance(BigInt(batch.lastOffset()) + 1n);
+          guarded(() => {
+            for (const m of batch.messages) {
+              const offset = BigInt(m.offset);
+              // Below `from`: a warm copy (standby) already holds it.
+              if (offset < range.from) continue;
+              if (offset >= range.to) break;
+              apply(m.key, m.value, offset);
+            }
+            advance(BigInt(batch.lastOffset()) + 1n);
+          })();
         },
       });
       // A range that does not start at the beginning (a standby's catch-up) skips what it has.

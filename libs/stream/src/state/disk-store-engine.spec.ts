@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FatalRecordError } from '@sluice/errors';
 import { MAX_DISK_KEY_BYTES, StateKeyTooLongError } from './disk-store-engine';
 import { DiskPartition } from './state-directory';
 
@@ -76,6 +77,21 @@ describe('DiskStoreEngine', () => {
         error.retriable === false &&
         /state store "keys" is kept on disk.*at most 1978 bytes.*3956 bytes/.test(error.message),
     );
+  });
+
+  it('refuses an empty key (LMDB holds none), and a delete of a key it cannot hold has nothing to do', () => {
+    const engine = partition.engine('edges');
+    assert.throws(
+      () => engine.checkKey(''),
+      (error: unknown) =>
+        error instanceof FatalRecordError && (error as FatalRecordError).code === 'STATE_KEY_EMPTY',
+    );
+    engine.write([['kept', Buffer.from('1')]]);
+    engine.write([
+      ['', null],
+      ['x'.repeat(MAX_DISK_KEY_BYTES + 1), null],
+    ]);
+    assert.equal(text(engine.get('kept')), '1');
   });
 
   it('holds more entries than a batch: 20,000 written in slices, read back by key and by scan', () => {

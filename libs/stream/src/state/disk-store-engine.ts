@@ -46,8 +46,10 @@ export class DiskStoreEngine implements StoreEngine {
     this.db.transactionSync(() => {
       for (const [key, value] of changes) {
         const bytes = Buffer.from(key, 'utf8');
-        if (value === null) void this.db.remove(bytes);
-        else void this.db.put(bytes, value);
+        // A key LMDB cannot hold is not in it: its delete has nothing to do (and LMDB would throw).
+        if (value === null) {
+          if (bytes.length > 0 && bytes.length <= MAX_DISK_KEY_BYTES) void this.db.remove(bytes);
+        } else void this.db.put(bytes, value);
       }
     });
   }
@@ -58,6 +60,10 @@ export class DiskStoreEngine implements StoreEngine {
 
   checkKey(key: string): void {
     const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes === 0)
+      throw new FatalRecordError(`state store "${this.store}" is kept on disk, which holds no empty key`, {
+        code: 'STATE_KEY_EMPTY',
+      });
     if (bytes > MAX_DISK_KEY_BYTES) throw new StateKeyTooLongError(this.store, bytes);
   }
 }

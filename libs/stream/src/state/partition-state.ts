@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+import { EnvironmentError } from '@sluice/errors';
 import { type TopicPartition } from '../delivery/partition-delivery';
 import { type ChangelogReader } from './changelog-reader';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
@@ -104,9 +106,11 @@ export class PartitionState {
           changelog,
           this.tp.partition,
           range,
-          (key, value) => {
-            if (key === null) return;
-            slice.push([key.toString('utf8'), value]);
+          (key, value, offset) => {
+            slice.push([
+              storedKey(store, key, value, `changelog ${changelog}[${this.tp.partition}] offset ${offset}`),
+              value,
+            ]);
             restored += 1;
           },
           signal,
@@ -182,5 +186,27 @@ export class PartitionState {
   /** Entries per store (committed), for status. */
   sizes(): Record<string, number> {
     return Object.fromEntries([...this.stores].map(([name, s]) => [name, s.size]));
+  }
+}
+
+/**
+ * A changelog record's key as its store holds it. A record the store could not have written (no
+ * key, a key that is not UTF-8, one the store cannot hold) was written by someone else: the restore
+ * fails naming it, for good (the same record would meet every restart), rather than restore
+ * something else than the store had.
+ */
+function storedKey(store: StateStore, key: Buffer | null, value: Buffer | null, where: string): string {
+  try {
+    if (key === null) throw new Error('it has no key');
+    if (!isUtf8(key)) throw new Error('its key is not UTF-8');
+    const text = key.toString('utf8');
+    if (value !== null) store.checkKey(text);
+    return text;
+  } catch (error) {
+    throw new EnvironmentError(
+      `${where} is not a record of state store "${store.name}" (${(error as Error).message}): ` +
+        'delete it from the changelog (a tombstone for its key) or reset the store, and restart',
+      { cause: error, code: 'STATE_CHANGELOG_INVALID' },
+    );
   }
 }

@@ -63,7 +63,14 @@ export class StandbyStates {
           if (!copy) return;
           const changes: Array<[string, Buffer | null]> = [];
           for (const m of batch.messages) if (m.key !== null) changes.push([m.key.toString('utf8'), m.value]);
-          copy.follow(store, changes, BigInt(batch.lastOffset()) + 1n);
+          try {
+            copy.follow(store, changes, BigInt(batch.lastOffset()) + 1n);
+          } catch {
+            // A record the store cannot hold: the copy is dropped, not retried into kafkajs. Should
+            // the partition come here, its restore reads the changelog and fails naming the record.
+            this.copies.delete(batch.partition);
+            void copy.close().catch(() => undefined);
+          }
         },
       });
     }

@@ -12,7 +12,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentError } from '@sluice/errors';
+import { EnvironmentError, RetriableError } from '@sluice/errors';
 import { StateDirectory } from './state-directory';
 
 describe('StateDirectory', () => {
@@ -39,7 +39,15 @@ describe('StateDirectory', () => {
       (e: unknown) =>
         e instanceof EnvironmentError && e.code === 'STATE_DIR_LOCKED' && /in use/.test(e.message),
     );
+    // Held by a runtime that is stopping (a supervisor's next one comes before the old one let go): retried.
+    held.stopping = true;
+    assert.throws(
+      () => StateDirectory.open(root, 'g2'),
+      (e: unknown) =>
+        e instanceof RetriableError && e.code === 'STATE_DIR_LOCKED' && /stopping/.test(e.message),
+    );
     held.release();
+    StateDirectory.open(root, 'g2').release();
 
     const parent = process.ppid; // alive for as long as this test runs
     mkdirSync(join(root, 'g3'), { recursive: true });

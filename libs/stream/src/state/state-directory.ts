@@ -1,13 +1,13 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnvironmentError } from '@sluice/errors';
+import { EnvironmentError, RetriableError } from '@sluice/errors';
 import type { RootDatabase } from 'lmdb';
 import { type TopicPartition } from '../delivery/partition-delivery';
 import { DiskStoreEngine } from './disk-store-engine';
 
 const LOCK_FILE = '.lock';
 /** Directories held by runtimes of this process (a lock file cannot tell two of them apart). */
-const held = new Set<string>();
+const held = new Map<string, StateDirectory>();
 
 /**
  * The local folder where a runtime keeps its on-disk state stores: `<dir>/<group>/`, one LMDB
@@ -21,6 +21,11 @@ const held = new Set<string>();
 export class StateDirectory {
   private locked = true;
   private standbys = 0;
+  /**
+   * Its runtime began to stop: a runtime taking the directory meanwhile (a supervisor's next one,
+   * the old one's stop past its deadline) waits and retries rather than failing for good.
+   */
+  stopping = false;
 
   private constructor(readonly path: string) {}
 
@@ -35,16 +40,23 @@ export class StateDirectory {
         code: 'STATE_DIR',
       });
     }
-    if (held.has(path))
+    const holder = held.get(path);
+    if (holder?.stopping)
+      throw new RetriableError(
+        `the state directory ${path} is still held by a runtime of this process that is stopping`,
+        { code: 'STATE_DIR_LOCKED' },
+      );
+    if (holder !== undefined)
       throw new EnvironmentError(
         `the state directory ${path} is in use by another runtime of this process: give each its own state directory`,
         { code: 'STATE_DIR_LOCKED' },
       );
     lock(join(path, LOCK_FILE));
-    held.add(path);
+    const directory = new StateDirectory(path);
+    held.set(path, directory);
     for (const entry of readdirSync(path))
       if (entry !== LOCK_FILE) rmSync(join(path, entry), { recursive: true, force: true });
-    return new StateDirectory(path);
+    return directory;
   }
 
   /**
