@@ -364,4 +364,34 @@ describe('RuntimeSupervisor with recovery', () => {
     assert.equal(supervisor.phase, 'running');
     await supervisor.stop();
   });
+
+  it("an operator's restart while the start waits to retry tries at once, without a second start", async () => {
+    let attempts = 0;
+    const runtimes: RuntimeDouble[] = [];
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery({
+        initialDelayMs: 60_000,
+        maxDelayMs: 60_000,
+        prepare: async () => {
+          if (attempts++ === 0) throw new RetriableError('input topic(s) t do not exist yet', { code: 'X' });
+        },
+      }),
+    );
+    const started = supervisor.start();
+    for (let i = 0; i < 50 && supervisor.phase !== 'retrying'; i++) await tick();
+    assert.equal(supervisor.phase, 'retrying');
+    const asked = Date.now();
+    await supervisor.restart();
+    await started;
+    assert.ok(Date.now() - asked < 5_000, 'not after the 60 s backoff');
+    assert.equal(supervisor.phase, 'running');
+    assert.equal(runtimes.length, 1);
+    await supervisor.stop();
+  });
 });

@@ -182,8 +182,9 @@ export class RuntimeSupervisor<O = OutputRecord> {
           this.failure = error;
           this.metrics?.restarts.inc({ reason: 'failure' });
           // A transition under way (this runtime's own start) would swallow the restart: it goes after.
+          // A retry that fails for good rejects `done`: nothing more to tell here.
           const recover = () => {
-            if (this.runtime === runtime) void this.restart({ after: error });
+            if (this.runtime === runtime) void this.restart({ after: error }).catch(() => undefined);
           };
           if (this.underWay === undefined) recover();
           else void this.underWay.then(recover, recover);
@@ -215,9 +216,12 @@ export class RuntimeSupervisor<O = OutputRecord> {
   /**
    * Stops the current runtime (in-flight records finish and commit) and starts a new one; with
    * `recovery`, after a failure (`after`), it first waits its backoff and retries until one runs.
+   * Asked while a start or restart is under way, it joins that one (a wait to retry ends at once).
    */
   restart(options: { after?: unknown } = {}): Promise<void> {
     if (this.stopped !== undefined) return Promise.resolve();
+    // Asked while a start waits to retry (an operator's restart): the next attempt is now.
+    if (this.underWay !== undefined && options.after === undefined) this.wakeRetry?.();
     return this.transition(async () => {
       this.phaseNow = 'starting';
       await this.abandonCurrent();
