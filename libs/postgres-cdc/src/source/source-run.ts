@@ -258,6 +258,7 @@ export class SourceRun implements CoordinatedRun {
     // Released before the producer (holds go back last first): nothing is sent after it disconnects.
     this.hold('shutting down the change event publisher', () => publisher.shutdown());
     const tables = this.capturedTables(session, admin, await TypeCatalog.load(catalogQuery(session)));
+    this.throwIfOver();
     this.publisher = publisher;
     listener.onOpened({ publisher, tables });
     return {
@@ -336,6 +337,8 @@ export class SourceRun implements CoordinatedRun {
       this.incrementalSnapshot = incremental;
       this.hold('closing the incremental snapshot', () => incremental.close());
     }
+    // An abandoned run must not start a heartbeat nobody stops (its hold was given back already).
+    this.throwIfOver();
     heartbeat.start();
     this.enter('streaming');
     deps.log.info({ slot: config.slot.name, from: from?.toString() }, 'streaming');
@@ -416,6 +419,11 @@ export class SourceRun implements CoordinatedRun {
   private async provisionTopic(admin: Admin, topic: string): Promise<void> {
     const { partitions, replicationFactor } = this.options.config.topics;
     await new TopicProvisioner(admin).provision([{ name: topic, partitions, replicationFactor }]);
+  }
+
+  /** An abandoned run that wakes up goes no further: its side effects would outlive it. */
+  private throwIfOver(): void {
+    if (this.over) throw new Error('the source run was abandoned');
   }
 
   private enter(phase: 'snapshotting' | 'streaming'): void {
