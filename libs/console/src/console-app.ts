@@ -77,7 +77,7 @@ export async function createConsoleApp(
   const consoleServices: ConsoleServices = {
     fleet,
     feed,
-    deadLetters: new DeadLetterService(config.kafka, config.registry, lazyAdmin),
+    deadLetters: new DeadLetterService(config.kafka, config.registry, lazyAdmin, (m) => logger.warn(m)),
     topics: new TopicBrowser(kafka, lazyAdmin, config.registry),
     schemas: new SchemaBrowser(config.registry),
     replay: new ReplayPlanner(kafka, lazyAdmin),

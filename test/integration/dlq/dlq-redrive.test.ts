@@ -314,6 +314,25 @@ describe('sluice dlq: list, show, purge, redrive of a parked key', { timeout: 42
     assert.deepEqual([again.published, again.skipped.alreadyRedriven, again.skipped.noOrigin], [0, 4, 1]);
   });
 
+  it('records in the audit topic Sluice did not write are skipped with a warning naming them; the runs still count', async () => {
+    await producer.send({
+      topic: `${group}.dlq.audit`,
+      messages: [{ value: 'not Sluice' }, { value: null }, { value: '{"kind":"other","id":"x"}' }],
+    });
+    const listed = dlq('list', '-o', 'json');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(json<{ lastRuns: unknown[] }>(listed).lastRuns.length > 0, 'the real runs are listed');
+    assert.match(listed.stderr, /warning: audit record at .*\.dlq\.audit\[0\]@\d+ .*: skipped/);
+    const again = json<{ published: number; skipped: { alreadyRedriven: number; noOrigin: number } }>(
+      dlq('redrive', '-o', 'json'),
+    );
+    assert.deepEqual(
+      [again.published, again.skipped.alreadyRedriven, again.skipped.noOrigin],
+      [0, 4, 1],
+      'the runs recorded before them still keep a dead letter from a second redrive',
+    );
+  });
+
   it(
     'on a terminal, purge asks first: anything but y deletes nothing and records nothing (exit 1)',
     { skip: terminal ? false : 'util-linux `script` is not installed here: no terminal to prompt on' },

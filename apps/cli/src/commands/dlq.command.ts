@@ -79,7 +79,7 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
   )
     .addOption(outputOption())
     .action(async (opts: Common) =>
-      withQueue(opts, async (queue) => {
+      withQueue(ctx, opts, async (queue) => {
         const [letters, parked, audit] = await Promise.all([
           queue.read(),
           queue.parkedKeys(),
@@ -127,7 +127,7 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
   )
     .addOption(outputOption())
     .action(async (opts: Common & FilterFlags & { limit: number }) =>
-      withQueue(opts, async (queue, registry) => {
+      withQueue(ctx, opts, async (queue, registry) => {
         const renderer = new DeadLetterRenderer(registry);
         const [letters, audit] = await Promise.all([queue.read(), queue.auditTrail()]);
         const selected = await selectDeadLetters(letters, filterOf(opts), (l) => renderer.decodedKey(l));
@@ -163,7 +163,7 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
   )
     .addOption(outputOption())
     .action(async (opts: Common & FilterFlags & { dryRun: boolean; actor: string }) =>
-      withQueue(opts, async (queue, registry) => {
+      withQueue(ctx, opts, async (queue, registry) => {
         const renderer = new DeadLetterRenderer(registry);
         const letters = await queue.read();
         const selected = await selectDeadLetters(letters, filterOf(opts), (l) => renderer.decodedKey(l));
@@ -195,7 +195,7 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
       const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
       if (!opts.yes && !interactive)
         throw new UsageError('purge deletes records: pass --yes to confirm (no terminal to ask on)');
-      await withQueue(opts, async (queue) => {
+      await withQueue(ctx, opts, async (queue) => {
         const run = {
           actor: opts.actor,
           filter: { before: opts.before },
@@ -233,11 +233,12 @@ export function registerDlqCommand(program: Command, ctx: CliContext): void {
 }
 
 async function withQueue<T>(
+  ctx: CliContext,
   opts: Common,
   work: (queue: DeadLetterQueue, registry: SchemaRegistryConfig) => Promise<T>,
 ): Promise<T> {
   const { kafka, registry } = cliConnections(opts, 'sluice-cli-dlq');
-  const queue = await DeadLetterQueue.open(kafka, opts.group);
+  const queue = await DeadLetterQueue.open(kafka, opts.group, (m) => ctx.err(`sluice: warning: ${m}`));
   try {
     return await work(queue, registry);
   } finally {

@@ -54,6 +54,7 @@ export class DeadLetterService {
     private readonly kafka: KafkaConfig,
     registry: SchemaRegistryConfig,
     private readonly admin: Admin,
+    private readonly warn: (message: string) => void = () => undefined,
   ) {
     this.renderer = new DeadLetterRenderer(registry);
   }
@@ -160,7 +161,7 @@ export class DeadLetterService {
   }
 
   private async withQueue<T>(group: string, work: (queue: DeadLetterQueue) => Promise<T>): Promise<T> {
-    const queue = await DeadLetterQueue.open(this.kafka, group);
+    const queue = await DeadLetterQueue.open(this.kafka, group, this.warn);
     try {
       return await work(queue);
     } finally {

@@ -13,6 +13,7 @@ import {
   auditTopicFor,
   type AuditRecord,
   decodeAuditRecord,
+  MalformedAuditRecordError,
   type PurgeAuditRecord,
   type RedriveAuditRecord,
 } from '../audit/audit-record';
@@ -67,14 +68,22 @@ export class DeadLetterQueue {
     private readonly kafka: Kafka,
     private readonly admin: Admin,
     private readonly existing: ReadonlySet<string>,
+    private readonly warn: (message: string) => void,
   ) {
     this.topic = dlqTopicFor(group);
     this.parkedTopic = parkedTopicFor(group);
     this.auditTopic = auditTopicFor(group);
   }
 
-  /** Connects; throws DeadLetterQueueNotFoundError when `<group>.dlq` does not exist. */
-  static async open(config: KafkaConfig, group: string): Promise<DeadLetterQueue> {
+  /**
+   * Connects; throws DeadLetterQueueNotFoundError when `<group>.dlq` does not exist. `warn` is told
+   * of each audit record skipped (one Sluice did not write).
+   */
+  static async open(
+    config: KafkaConfig,
+    group: string,
+    warn: (message: string) => void = () => undefined,
+  ): Promise<DeadLetterQueue> {
     const kafka = createKafkaClient(config);
     const admin = kafka.admin();
     try {
@@ -91,7 +100,7 @@ export class DeadLetterQueue {
         `group ${group} has no dead-letter topic ${dlqTopicFor(group)} on ${config.brokers.join(',')}`,
       );
     }
-    return new DeadLetterQueue(group, kafka, admin, topics);
+    return new DeadLetterQueue(group, kafka, admin, topics, warn);
   }
 
   async close(): Promise<void> {
@@ -122,12 +131,22 @@ export class DeadLetterQueue {
     return [...latest.values()].filter((p): p is ParkedKey => p !== null);
   }
 
-  /** Every redrive and purge recorded, oldest first (empty before the first). */
+  /**
+   * Every redrive and purge recorded, oldest first (empty before the first). A record Sluice did
+   * not write records no run of it: skipped, each named to `warn` (the topic is kept forever, and
+   * deleting below it would also delete the runs before it, which keep redrives from repeating).
+   */
   async auditTrail(): Promise<AuditRecord[]> {
     if (!(await this.admin.listTopics()).includes(this.auditTopic)) return [];
-    return (await this.readAll(this.auditTopic)).map((r) =>
-      decodeAuditRecord(r.value, `${r.topic}[${r.partition}]@${r.offset}`),
-    );
+    const records: AuditRecord[] = [];
+    for (const r of await this.readAll(this.auditTopic))
+      try {
+        records.push(decodeAuditRecord(r.value, `${r.topic}[${r.partition}]@${r.offset}`));
+      } catch (error) {
+        if (!(error instanceof MalformedAuditRecordError)) throw error;
+        this.warn(`${error.message}: skipped`);
+      }
+    return records;
   }
 
   /**
