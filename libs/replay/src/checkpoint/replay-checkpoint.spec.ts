@@ -6,6 +6,7 @@ import {
   encodeCheckpoint,
   type ReplayCheckpoint,
   type ReplayDefinition,
+  MalformedCheckpointError,
 } from './replay-checkpoint';
 
 const definition: ReplayDefinition = {
@@ -56,6 +57,13 @@ describe('replay checkpoint', () => {
       () => decodeCheckpoint(Buffer.from('{"v":9}'), 'x'),
       /checkpoint x has an unknown layout \(v=9\)/,
     );
+    // Not a bare TypeError (or no error at all, then one later) for a record of another shape.
+    for (const value of ['null', '[]', '{"v":1,"ranges":[{"partition":0}]}', '{"v":1,"ranges":[]}'])
+      assert.throws(
+        () => decodeCheckpoint(Buffer.from(value), '_sluice.replays[0]@7'),
+        (e: unknown) => e instanceof MalformedCheckpointError && /_sluice\.replays\[0\]@7/.test(e.message),
+        value,
+      );
   });
 
   it('names every difference of a definition', () => {

@@ -1,4 +1,11 @@
+import { SluiceError } from '@sluice/errors';
 import { type PartitionRange } from '@sluice/kafka';
+
+/** A checkpoint record Sluice did not write (by hand, another tool): it cannot be resumed. */
+export class MalformedCheckpointError extends SluiceError {
+  readonly code = 'REPLAY_CHECKPOINT_MALFORMED';
+  readonly retriable = false;
+}
 
 /**
  * What a replay is, as given by its operator: compared when the same replay id runs again, so a
@@ -68,15 +75,22 @@ export function encodeCheckpoint(c: ReplayCheckpoint): Buffer {
 
 /** Reads a checkpoint record's value back; `where` names the record in the error. */
 export function decodeCheckpoint(value: Buffer, where: string): ReplayCheckpoint {
-  let stored: StoredCheckpoint;
+  let parsed: unknown;
   try {
-    stored = JSON.parse(value.toString('utf8')) as StoredCheckpoint;
+    parsed = JSON.parse(value.toString('utf8'));
   } catch (error) {
-    throw new Error(`replay checkpoint ${where} is not JSON`, { cause: error });
+    throw new MalformedCheckpointError(`replay checkpoint ${where} is not JSON`, { cause: error });
   }
-  if (stored.v !== 1 || !Array.isArray(stored.ranges)) {
-    throw new Error(`replay checkpoint ${where} has an unknown layout (v=${String(stored.v)})`);
+  const stored = parsed as StoredCheckpoint;
+  if (typeof parsed !== 'object' || parsed === null || stored.v !== 1 || !Array.isArray(stored.ranges)) {
+    const v = (parsed as { v?: unknown } | null)?.v;
+    throw new MalformedCheckpointError(`replay checkpoint ${where} has an unknown layout (v=${String(v)})`);
   }
+  const problem = checkpointProblem(stored);
+  if (problem !== undefined)
+    throw new MalformedCheckpointError(
+      `replay checkpoint ${where} is not one Sluice wrote (${problem}): it cannot be resumed; run the replay under another id`,
+    );
   return {
     replayId: stored.replayId,
     definition: stored.definition,
@@ -88,6 +102,34 @@ export function decodeCheckpoint(value: Buffer, where: string): ReplayCheckpoint
     startedAt: stored.startedAt,
     updatedAt: stored.updatedAt,
   };
+}
+
+/** What makes a v1 checkpoint unusable, or undefined. */
+function checkpointProblem(s: StoredCheckpoint): string | undefined {
+  const d = s.definition as Partial<ReplayDefinition> | null | undefined;
+  if (typeof s.replayId !== 'string') return 'no replayId';
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.source !== 'string' ||
+    typeof d.target !== 'string' ||
+    typeof d.range !== 'string' ||
+    typeof d.reencodeLatest !== 'boolean'
+  )
+    return 'definition is not {source, target, range, reencodeLatest}';
+  if (s.status !== 'running' && s.status !== 'done') return `status ${String(s.status)}`;
+  for (const [i, r] of s.ranges.entries()) {
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      Number.isInteger(r.partition) &&
+      r.partition >= 0 &&
+      [r.from, r.to, r.next].every((o) => typeof o === 'string' && /^\d+$/.test(o)) &&
+      Number.isInteger(r.published) &&
+      Number.isInteger(r.skipped);
+    if (!ok) return `ranges[${i}] is not {partition, from, to, next, published, skipped}`;
+  }
+  return undefined;
 }
 
 /** How `asked` differs from the definition a replay was started with (empty: the same replay). */
