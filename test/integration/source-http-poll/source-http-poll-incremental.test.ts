@@ -4,6 +4,7 @@
 // /metrics.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createProducer, OffsetsTopic } from '@sluice/kafka';
 import { type Pagination, PollTestApi } from './poll-test-api';
 import {
   polled,
@@ -303,5 +304,48 @@ describe('source-http-poll: what a stream reports', () => {
     assert.ok(
       (sample('sluice_http_poll_polls_total', { stream: 'reported-broken', outcome: 'failed' }) ?? 0) >= 1,
     );
+  });
+});
+
+describe('source-http-poll: a stored cursor of another shape', () => {
+  const api = new PollTestApi({ pageSize: 25 });
+  let base: string;
+  before(async () => {
+    base = await api.start();
+  });
+  after(() => api.stop());
+
+  it('fails the source once, naming the record, and publishes nothing (it polled everything again)', async () => {
+    api.seed(10, new Date(Date.now() - 60_000));
+    const topic = bed.topic('bad-cursor');
+    await new OffsetsTopic(bed.kafka, bed.offsetsTopic).ensure(1);
+    const producer = createProducer(bed.kafka);
+    await producer.connect();
+    try {
+      // What an older layout (or a hand edit) might hold: a bare time as the mark.
+      await producer.send({
+        topic: bed.offsetsTopic,
+        messages: [
+          {
+            key: JSON.stringify(['source-http-poll', 'customers']),
+            value: JSON.stringify({ mark: '2025-01-01T00:00:00Z' }),
+          },
+        ],
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    const app = await bed.startApp(bed.config([incremental('customers', base, 'next-link', topic)]));
+    const outcome = await Promise.race([
+      app.connector.done.then(
+        () => 'ended without an error',
+        (error: unknown) => error,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still running after 30 s'), 30_000)),
+    ]);
+    assert.ok(outcome instanceof Error, String(outcome));
+    assert.match(outcome.message, /the cursor of stream customers in .*mark is not \{value, id\}/);
+    assert.equal(app.connector.phase, 'failed');
+    assert.deepEqual(await bed.records(topic).catch(() => []), [], 'nothing published');
   });
 });

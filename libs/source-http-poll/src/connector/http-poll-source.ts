@@ -6,7 +6,7 @@ import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
 import { type Connector, type ConnectorStatus } from '@sluice/management';
 import { type Logger, MessageTracing, phaseProbe } from '@sluice/observability';
 import { RecordEncoder } from '@sluice/schema';
-import { type PollCursor } from '../cursor/poll-cursor';
+import { MalformedCursorError, type PollCursor } from '../cursor/poll-cursor';
 import { CursorStore } from '../offsets/cursor-store';
 import { ItemRecords } from '../polling/item-records';
 import { PagePublisher, SourceFencedError } from '../polling/page-publisher';
@@ -118,8 +118,10 @@ export class HttpPollSource implements RunningConnector {
       try {
         await this.ensureTopics();
         await this.publisher.connect();
+        // Stopped meanwhile: stop() may have disconnected before this producer was connected.
+        if (signal.aborted) break;
         const cursors = await this.cursors.read();
-        if (signal.aborted) return;
+        if (signal.aborted) break;
         this.phaseNow = 'running';
         this.lastError = undefined;
         this.logger.info(
@@ -136,6 +138,15 @@ export class HttpPollSource implements RunningConnector {
         this.poll(cursors);
         return;
       } catch (error) {
+        if (error instanceof MalformedCursorError) {
+          // The same record is read at every attempt: fail for good, naming it (the process exits).
+          await this.publisher.disconnect();
+          this.phaseNow = 'failed';
+          this.lastError = error.message;
+          this.logger.error({ err: error }, `source-http-poll failed: ${error.message}`);
+          this.settleDone.reject(error);
+          return;
+        }
         const delay = nextDelay(START_BACKOFF, attempt);
         this.lastError = (error as Error).message;
         this.logger.warn(
@@ -146,6 +157,7 @@ export class HttpPollSource implements RunningConnector {
         await systemClock.sleep(delay, signal).catch(() => undefined);
       }
     }
+    await this.publisher.disconnect();
   }
 
   /** Runs every stream's loop; a fenced producer fails the source (another instance took over). */

@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { comparable, compareMarks, nextPollStart, overlapFloor, sinceValue } from './poll-cursor';
+import {
+  comparable,
+  compareMarks,
+  MalformedCursorError,
+  nextPollStart,
+  overlapFloor,
+  sinceValue,
+  storedCursor,
+} from './poll-cursor';
 
 describe('poll cursor', () => {
   it('orders marks by value as the API does, then by tie-breaker', () => {
@@ -54,5 +62,23 @@ describe('poll cursor', () => {
     const text = { value: 'v9' };
     assert.equal(nextPollStart(text, start), text, 'not comparable');
     assert.equal(nextPollStart(undefined, start), undefined);
+  });
+
+  it('reads back a stored cursor of its own shape, and refuses another naming where it is', () => {
+    const cursor = {
+      mark: { value: '2024-05-01T10:00:00Z', id: 7 },
+      from: { value: '2024-05-01T09:59:30Z' },
+      etag: '"v1"',
+      seen: { a: ['2024-05-01T10:00:00Z', 1714557600000], b: ['h', null] },
+      run: { since: { value: 5 }, next: { page: 2 }, max: { value: 9, id: null }, startedAt: 1 },
+    };
+    assert.deepEqual(storedCursor(cursor, 'here'), cursor);
+    assert.deepEqual(storedCursor({}, 'here'), { seen: {} });
+    for (const value of [null, [], 'x', 42, { mark: '2025-01-01T00:00:00Z' }, { seen: null }, { run: 'x' }])
+      assert.throws(
+        () => storedCursor(value, 'of stream s in offsets (key ["src","s"])'),
+        (e: unknown) => e instanceof MalformedCursorError && /of stream s in offsets/.test(e.message),
+        JSON.stringify(value),
+      );
   });
 });

@@ -1,3 +1,5 @@
+import { SluiceError } from '@sluice/errors';
+
 /** A value of the cursor field as the API wrote it: an ISO-8601 time or a number. */
 export type MarkValue = string | number;
 
@@ -49,6 +51,56 @@ export interface PollCursor {
 }
 
 export const EMPTY_CURSOR: PollCursor = { seen: {} };
+
+/** A stored cursor this version cannot read: starting over from it would publish everything again. */
+export class MalformedCursorError extends SluiceError {
+  readonly code = 'OFFSETS_UNREADABLE';
+  readonly retriable = false;
+}
+
+/** A cursor read back from the offsets topic, checked; `where` names its record in the error. */
+export function storedCursor(value: unknown, where: string): PollCursor {
+  const problem = cursorProblem(value);
+  if (problem !== undefined)
+    throw new MalformedCursorError(
+      `the cursor ${where} is not one this version writes (${problem}): correct it, or write a ` +
+        'tombstone for its key to start the stream over (publishing every item again), and restart',
+    );
+  return { ...EMPTY_CURSOR, ...(value as PollCursor) };
+}
+
+function cursorProblem(value: unknown): string | undefined {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isMark = (m: unknown) => isObject(m) && (typeof m.value === 'string' || typeof m.value === 'number');
+  if (!isObject(value)) return 'not a JSON object';
+  for (const field of ['mark', 'from'])
+    if (value[field] !== undefined && !isMark(value[field])) return `${field} is not {value, id}`;
+  for (const field of ['etag', 'lastModified'])
+    if (value[field] !== undefined && typeof value[field] !== 'string') return `${field} is not text`;
+  const seen = value.seen;
+  if (
+    seen !== undefined &&
+    !(
+      isObject(seen) &&
+      Object.values(seen).every(
+        (e) =>
+          Array.isArray(e) &&
+          e.length === 2 &&
+          typeof e[0] === 'string' &&
+          (e[1] === null || typeof e[1] === 'number'),
+      )
+    )
+  )
+    return 'seen is not {key: [version, mark]}';
+  const run = value.run;
+  if (run !== undefined) {
+    if (!isObject(run) || !isObject(run.next)) return 'run is not {next, ...}';
+    for (const field of ['since', 'max', 'reach'])
+      if (run[field] !== undefined && !isMark(run[field])) return `run.${field} is not {value, id}`;
+  }
+  return undefined;
+}
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 

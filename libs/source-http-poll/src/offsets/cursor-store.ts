@@ -1,7 +1,7 @@
 import { type Kafka, type Message } from 'kafkajs';
 import { OffsetsTopic } from '@sluice/kafka';
 import { type Logger } from '@sluice/observability';
-import { EMPTY_CURSOR, type PollCursor } from '../cursor/poll-cursor';
+import { type PollCursor, storedCursor } from '../cursor/poll-cursor';
 
 /**
  * The committed cursors of a source's streams, in an offsets topic shared by every
@@ -29,14 +29,22 @@ export class CursorStore {
     return this.offsets.ensure(replicationFactor);
   }
 
-  /** The last committed cursor of each of this source's streams. */
+  /** The last committed cursor of each of this source's streams; MalformedCursorError for one of another shape. */
   async read(): Promise<Map<string, PollCursor>> {
-    const stored = await this.offsets.read<PollCursor>(
+    const stored = await this.offsets.read<unknown>(
       ([source, stream]) => (source === this.source && typeof stream === 'string' ? stream : undefined),
       (error, offset) =>
         this.logger.warn({ err: error, offset: String(offset) }, 'unreadable cursor record skipped'),
     );
-    return new Map([...stored].map(([stream, cursor]) => [stream, { ...EMPTY_CURSOR, ...cursor }]));
+    return new Map(
+      [...stored].map(([stream, value]) => [
+        stream,
+        storedCursor(
+          value,
+          `of stream ${stream} in ${this.topic} (key ${JSON.stringify([this.source, stream])})`,
+        ),
+      ]),
+    );
   }
 
   /** The cursor record of one stream, to be sent inside the page's transaction. */
