@@ -136,12 +136,23 @@ describe('stream runtime: dead-letter topic', () => {
     h.track(topic);
   }
 
-  const refuseAll: RecordProcessor = {
-    name: 'RefuseAll',
-    async process() {
-      throw new Error('refused');
-    },
-  };
+  /** A runtime whose processor refuses every record: each goes to the DLQ. */
+  const refusingRuntime = (group: string, input: string, delivery: 'exactly-once' | 'at-least-once') =>
+    new StreamRuntime({
+      kafka: kafkaConfig,
+      config: parseStreamRuntimeConfig({
+        group,
+        topics: [input],
+        delivery,
+        failure: { retry: { maxAttempts: 1 }, onKeyFailure: 'skip' },
+      }),
+      processor: {
+        name: 'RefuseAll',
+        async process() {
+          throw new Error('refused');
+        },
+      },
+    });
 
   async function committedCount(group: string, topic: string, expected: number): Promise<number> {
     let committed = 0;
@@ -167,16 +178,7 @@ describe('stream runtime: dead-letter topic', () => {
         { key: 'big', value: 'x'.repeat(50_000) },
         { key: 'small', value: 'small' },
       ]);
-      const runtime = new StreamRuntime({
-        kafka: kafkaConfig,
-        config: parseStreamRuntimeConfig({
-          group,
-          topics: [input],
-          delivery: 'at-least-once',
-          failure: { retry: { maxAttempts: 1 }, onKeyFailure: 'skip' },
-        }),
-        processor: refuseAll,
-      });
+      const runtime = refusingRuntime(group, input, 'at-least-once');
       await runtime.start();
       try {
         const dlq = await h.read(runtime.deadLetterTopic, 2);
@@ -199,16 +201,7 @@ describe('stream runtime: dead-letter topic', () => {
     const group = uniqueName('it.stream.dlq.large.group');
     h.track(`${group}.dlq`);
     await h.produce(input, [{ key: 'large', value: 'y'.repeat(2_000_000) }]);
-    const runtime = new StreamRuntime({
-      kafka: kafkaConfig,
-      config: parseStreamRuntimeConfig({
-        group,
-        topics: [input],
-        delivery: 'exactly-once',
-        failure: { retry: { maxAttempts: 1 }, onKeyFailure: 'skip' },
-      }),
-      processor: refuseAll,
-    });
+    const runtime = refusingRuntime(group, input, 'exactly-once');
     await runtime.start();
     try {
       const [letter] = await h.read(runtime.deadLetterTopic, 1);

@@ -148,6 +148,25 @@ describe('RuntimeSupervisor with recovery', () => {
     ...over,
   });
 
+  /** A supervisor with `recovery(over)` whose runtimes are doubles, each shaped by `shape` (its index). */
+  const recovering = (
+    shape: (runtime: RuntimeDouble, index: number) => void,
+    over: Partial<SupervisorRecovery> = {},
+  ) => {
+    const runtimes: RuntimeDouble[] = [];
+    const supervisor = new RuntimeSupervisor(
+      () => {
+        const runtime = new RuntimeDouble();
+        shape(runtime, runtimes.length);
+        runtimes.push(runtime);
+        return runtime as unknown as StreamRuntime;
+      },
+      undefined,
+      recovery(over),
+    );
+    return { supervisor, runtimes };
+  };
+
   it('a start that fails while Kafka is away is retried, phase retrying with the reason, until it runs', async () => {
     const runtimes: RuntimeDouble[] = [];
     const phases: string[] = [];
@@ -271,21 +290,16 @@ describe('RuntimeSupervisor with recovery', () => {
   });
 
   it('a stall while the first runtime starts does not begin a second start beside it', async () => {
-    const runtimes: RuntimeDouble[] = [];
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const supervisor = new RuntimeSupervisor(
-      () => {
-        const runtime = new RuntimeDouble();
+    const { supervisor, runtimes } = recovering(
+      (runtime) => {
         runtime.start = async () => {
           runtime.calls.push('start');
           await held;
         };
-        runtimes.push(runtime);
-        return runtime as unknown as StreamRuntime;
       },
-      undefined,
-      recovery({ stallAfterMs: 20 }),
+      { stallAfterMs: 20 },
     );
     const started = supervisor.start();
     await tick();
@@ -304,32 +318,24 @@ describe('RuntimeSupervisor with recovery', () => {
   });
 
   it('a stop while the first runtime starts stops it then, not after its start', async () => {
-    const runtimes: RuntimeDouble[] = [];
-    const supervisor = new RuntimeSupervisor(
-      () => {
-        const runtime = new RuntimeDouble();
-        // As StreamRuntime: a start under way gives up when the runtime is stopped.
-        let stopped!: () => void;
-        const stopping = new Promise<void>((resolve) => (stopped = resolve));
-        runtime.start = async () => {
-          runtime.calls.push('start');
-          await stopping;
-          throw new Error('stopped while starting');
-        };
-        // and, as StreamRuntime's, its stop is one stop however often it is asked for.
-        const stop = runtime.stop.bind(runtime);
-        let stopOnce: Promise<void> | undefined;
-        runtime.stop = () =>
-          (stopOnce ??= (async () => {
-            stopped();
-            await stop();
-          })());
-        runtimes.push(runtime);
-        return runtime as unknown as StreamRuntime;
-      },
-      undefined,
-      recovery(),
-    );
+    const { supervisor, runtimes } = recovering((runtime) => {
+      // As StreamRuntime: a start under way gives up when the runtime is stopped,
+      let stopped!: () => void;
+      const stopping = new Promise<void>((resolve) => (stopped = resolve));
+      runtime.start = async () => {
+        runtime.calls.push('start');
+        await stopping;
+        throw new Error('stopped while starting');
+      };
+      // and its stop is one stop however often it is asked for.
+      const stop = runtime.stop.bind(runtime);
+      let stopOnce: Promise<void> | undefined;
+      runtime.stop = () =>
+        (stopOnce ??= (async () => {
+          stopped();
+          await stop();
+        })());
+    });
     const started = supervisor.start();
     await tick();
     await supervisor.stop();
@@ -340,22 +346,14 @@ describe('RuntimeSupervisor with recovery', () => {
   });
 
   it('a runtime that fails as its start returns is replaced once the start is over', async () => {
-    const runtimes: RuntimeDouble[] = [];
-    const supervisor = new RuntimeSupervisor(
-      () => {
-        const runtime = new RuntimeDouble();
-        if (runtimes.length === 0)
-          runtime.start = async () => {
-            runtime.calls.push('start');
-            runtime.fail(new Error('Connection error: the broker went away'));
-            await tick();
-          };
-        runtimes.push(runtime);
-        return runtime as unknown as StreamRuntime;
-      },
-      undefined,
-      recovery(),
-    );
+    const { supervisor, runtimes } = recovering((runtime, index) => {
+      if (index === 0)
+        runtime.start = async () => {
+          runtime.calls.push('start');
+          runtime.fail(new Error('Connection error: the broker went away'));
+          await tick();
+        };
+    });
     await supervisor.start();
     for (let i = 0; i < 50 && runtimes.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
     for (let i = 0; i < 50 && supervisor.phase !== 'running'; i++) await new Promise((r) => setTimeout(r, 5));
@@ -367,22 +365,13 @@ describe('RuntimeSupervisor with recovery', () => {
 
   it("an operator's restart while the start waits to retry tries at once, without a second start", async () => {
     let attempts = 0;
-    const runtimes: RuntimeDouble[] = [];
-    const supervisor = new RuntimeSupervisor(
-      () => {
-        const runtime = new RuntimeDouble();
-        runtimes.push(runtime);
-        return runtime as unknown as StreamRuntime;
+    const { supervisor, runtimes } = recovering(() => undefined, {
+      initialDelayMs: 60_000,
+      maxDelayMs: 60_000,
+      prepare: async () => {
+        if (attempts++ === 0) throw new RetriableError('input topic(s) t do not exist yet', { code: 'X' });
       },
-      undefined,
-      recovery({
-        initialDelayMs: 60_000,
-        maxDelayMs: 60_000,
-        prepare: async () => {
-          if (attempts++ === 0) throw new RetriableError('input topic(s) t do not exist yet', { code: 'X' });
-        },
-      }),
-    );
+    });
     const started = supervisor.start();
     for (let i = 0; i < 50 && supervisor.phase !== 'retrying'; i++) await tick();
     assert.equal(supervisor.phase, 'retrying');
