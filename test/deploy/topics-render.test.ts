@@ -30,6 +30,9 @@ describe('sluice topics render', () => {
       assert.ok(names.includes(name), name);
     const parked = topics.find((t) => t.name === 'sluice-pipeline-orders-clean.dlq.parked');
     assert.deepEqual(parked?.config, { 'cleanup.policy': 'compact' });
+    // The DLQ takes an input record at Kafka's default limit with its error headers, as the runtime makes it.
+    const dlq = topics.find((t) => t.name === 'sluice-pipeline-orders-clean.dlq');
+    assert.deepEqual(dlq?.config, { 'max.message.bytes': String(1_048_588 + 64 * 1024) });
   });
 
   it('declares the tables named with --table, with the source partitions, and the offsets topic, as JSON', async () => {

@@ -98,6 +98,7 @@ export {
 } from './dead-letter/redrive-headers';
 export {
   dlqTopicFor,
+  deadLetterTopicConfigs,
   DEAD_LETTER_HEADERS,
   CONNECT_STAGES,
   type ConnectStage,

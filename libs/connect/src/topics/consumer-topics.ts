@@ -1,4 +1,4 @@
-import { dlqTopicFor, parkedTopicFor } from '@sluice/stream';
+import { deadLetterTopicConfigs, dlqTopicFor, parkedTopicFor } from '@sluice/stream';
 import { type ConsumerRuntimeSettings, parksKeys } from '../consuming/runtime-settings';
 import { type TopicPlan } from './topic-plan';
 
@@ -26,6 +26,8 @@ export function declareConsumerTopics(plan: TopicPlan, consumer: ConsumerTopicSe
     name: dlqTopicFor(group),
     partitions: likeInputs,
     replicationFactor,
+    // As the runtime creates it for inputs at Kafka's default limit (it reads theirs at start).
+    configs: deadLetterTopicConfigs(),
     origin: `${name}: dead letters of group ${group}`,
   });
   if (consumer.parking)

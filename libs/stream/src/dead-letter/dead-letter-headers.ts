@@ -7,6 +7,21 @@ export function dlqTopicFor(group: string): string {
 }
 
 /**
+ * A dead letter is its record plus error headers (the stack trace is bounded at 32 KiB): a DLQ
+ * takes the largest record of its inputs with this much room to spare.
+ */
+const DEAD_LETTER_HEADROOM_BYTES = 64 * 1024;
+
+/**
+ * The configs of a group's DLQ topic, for inputs whose largest max.message.bytes is
+ * `largestInputBytes` (the runtime reads it at start; a plan made without the cluster assumes
+ * Kafka's default, 1,048,588).
+ */
+export function deadLetterTopicConfigs(largestInputBytes = 1_048_588): Record<string, string> {
+  return { 'max.message.bytes': String(largestInputBytes + DEAD_LETTER_HEADROOM_BYTES) };
+}
+
+/**
  * Header names, exactly as Kafka Connect's `DeadLetterQueueReporter` writes them, so tools made
  * for Connect DLQs read Sluice's; then Sluice's own.
  */

@@ -16,7 +16,7 @@ import {
   TopicProvisioner,
 } from '@sluice/kafka';
 import { systemClock } from '@sluice/errors';
-import { dlqTopicFor } from '../dead-letter/dead-letter-headers';
+import { deadLetterTopicConfigs, dlqTopicFor } from '../dead-letter/dead-letter-headers';
 import { headersFromMap, type HeaderMap } from '../dead-letter/record-headers';
 import { AtLeastOnceDelivery } from '../delivery/at-least-once-delivery';
 import { ExactlyOnceDelivery } from '../delivery/exactly-once-delivery';
@@ -104,12 +104,6 @@ export interface DeliveryContext {
   /** The dead-letter topic's max.message.bytes: a larger dead letter is cut to fit (`OutputLimits`). */
   readonly deadLetterMaxBytes: number;
 }
-
-/**
- * A dead letter is its record plus error headers (the stack trace is bounded at 32 KiB): the DLQ
- * the runtime creates takes its largest input record with this much room to spare.
- */
-const DEAD_LETTER_HEADROOM_BYTES = 64 * 1024;
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
@@ -560,7 +554,7 @@ export class StreamRuntime<O = OutputRecord> {
         name: this.deadLetterTopic,
         partitions,
         replicationFactor,
-        configs: { 'max.message.bytes': String(largestInput + DEAD_LETTER_HEADROOM_BYTES) },
+        configs: deadLetterTopicConfigs(largestInput),
       },
       ...parkedKeys,
       ...changelogs,
