@@ -119,6 +119,12 @@ export function runConnector(
       ? { secrets: (config) => definition.secrets!(config as never, { baseDir: baseDir() }) }
       : {}),
     ...(options.shutdown ? { shutdown: options.shutdown } : {}),
+    // A consuming connector drains for runtime.shutdownTimeoutMs: the process waits that and more.
+    exitDeadlineMs: (config) =>
+      Math.max(
+        60_000,
+        ((config as { runtime?: { shutdownTimeoutMs?: number } }).runtime?.shutdownTimeoutMs ?? 0) + 30_000,
+      ),
   });
 }
 

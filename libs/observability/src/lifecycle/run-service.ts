@@ -21,7 +21,14 @@ export interface RunServiceOptions<C extends object> {
   readonly secrets?: (config: C) => readonly SecretSource[];
   /** Flushes telemetry before the process ends. */
   readonly shutdown?: () => Promise<void>;
+  /**
+   * How long a SIGTERM's drain may take before the process exits anyway (a client call that never
+   * answers must not keep a stopped service alive). Default 60 s.
+   */
+  readonly exitDeadlineMs?: (config: C) => number;
 }
+
+const DEFAULT_EXIT_DEADLINE_MS = 60_000;
 
 /**
  * The process life every Sluice app shares. SIGTERM (Kubernetes) or SIGINT (`sluice run` on Ctrl-C)
@@ -32,6 +39,14 @@ export interface RunServiceOptions<C extends object> {
 export function runService<C extends object>(options: RunServiceOptions<C>): void {
   let config: C | undefined;
   const exit = (service: RunningService, code: number) => {
+    const deadlineMs =
+      config && options.exitDeadlineMs ? options.exitDeadlineMs(config) : DEFAULT_EXIT_DEADLINE_MS;
+    setTimeout(() => {
+      console.error(
+        `${options.name}: shutting down took over ${deadlineMs} ms; exiting without waiting further`,
+      );
+      process.exit(code);
+    }, deadlineMs).unref();
     void service
       .close()
       .then(() => options.shutdown?.())
