@@ -153,6 +153,31 @@ describe('planRedrive', () => {
     assert.deepEqual(values(plan), ['b@6']);
     assert.equal(plan.skipped.cut, 3, "a's letter and c's two");
     assert.deepEqual(plan.releases, [], 'c stays parked');
+
+    // A parked dead letter cut down to no key still holds its sequence back (found by where it waits).
+    const keyless = toDeadLetter({
+      partition: 0,
+      offset: dlqOffset++,
+      timestamp: 1,
+      key: null,
+      value: null,
+      headers: [
+        h('__connect.errors.topic', 'in'),
+        h('__connect.errors.partition', '0'),
+        h('__connect.errors.offset', '11'),
+        h('sluice.errors.parked', '10'),
+        h('sluice.errors.omitted', 'value (9 bytes); key (3000000 bytes)'),
+      ],
+    });
+    const withKeyless = planRedrive({
+      id: 'r2',
+      letters: [letter('d', 10n), keyless],
+      selected: () => true,
+      parked: [park('d', 10n)],
+      redriven: new Set(),
+    });
+    assert.deepEqual(values(withKeyless), []);
+    assert.deepEqual(withKeyless.releases, [], 'd stays parked');
   });
 });
 

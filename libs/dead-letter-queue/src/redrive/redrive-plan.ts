@@ -75,9 +75,13 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
   let alreadyRedriven = 0;
   let noOrigin = 0;
   let cut = 0;
+  // Parked dead letters cut down to no key: their sequence cannot be told by key, only by where it waits.
+  const keylessCut = new Set<string>();
 
   for (const letter of input.letters) {
     const source = letter.source;
+    if (source && letter.key === null && letter.omitted !== undefined && letter.parkedBehind !== undefined)
+      keylessCut.add(`${source.topic}\u0000${source.partition}\u0000${letter.parkedBehind}`);
     const park =
       source && letter.key ? parkedBy.get(parkId(source.topic, source.partition, letter.key)) : undefined;
     if (park && belongsTo(letter, park.failedOffset)) {
@@ -104,7 +108,7 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
   for (const { park, members, selected } of sequences.values()) {
     if (!selected) continue;
     const cutMembers = members.filter((m) => m.omitted !== undefined).length;
-    if (cutMembers > 0) {
+    if (cutMembers > 0 || keylessCut.has(`${park.topic}\u0000${park.partition}\u0000${park.failedOffset}`)) {
       cut += members.length;
       continue;
     }

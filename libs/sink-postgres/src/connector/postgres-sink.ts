@@ -310,7 +310,7 @@ export class PostgresSink extends ConsumingConnector<RowChange> {
           sync,
           // Lag for Kafka's tools: each committed position mirrored to the group.
           commitGroupOffset: context.commitGroupOffset,
-          deadLetterMaxBytes: context.deadLetterMaxBytes,
+          deadLetters: context.deadLetters,
           logger: this.supervision.logger,
           tableChanged: () => shaper.forget(),
         })),

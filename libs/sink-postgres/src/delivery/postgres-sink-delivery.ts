@@ -65,8 +65,8 @@ export interface PostgresSinkDeliveryOptions {
   readonly commitGroupOffset?: GroupOffsetCommitter;
   /** Where a failed mirror commit is told (warn the first time per partition, then debug). */
   readonly logger?: Pick<Logger, 'warn' | 'debug'>;
-  /** The DLQ topic's max.message.bytes (`DeliveryContext.deadLetterMaxBytes`); Kafka's default without. */
-  readonly deadLetterMaxBytes?: number;
+  /** The group's DLQ and its max.message.bytes (`DeliveryContext.deadLetters`): dead letters are cut to fit it. */
+  readonly deadLetters?: { readonly topic: string; readonly maxBytes: number };
   /**
    * A batch's statement did not fit its table (SQLSTATE 42703/42804/42883: a column dropped or of
    * another type since the table was checked): the tables are to be checked again (TableShaper.forget).
@@ -394,13 +394,13 @@ class PostgresPartitionDelivery implements PartitionDelivery<RowChange> {
     if (letters.length === 0) return;
     // Batched by bytes as every other dead letter is: each carries its stack in headers, so a
     // count alone could pass the broker's message.max.bytes.
-    const deadLetterMaxBytes = this.options.deadLetterMaxBytes;
+    const deadLetters = this.options.deadLetters;
     const sender = new OrderedOutputSender(
       async (topicMessages) => {
         await this.producer.sendBatch({ topicMessages, acks: -1 });
       },
       Number.POSITIVE_INFINITY,
-      deadLetterMaxBytes === undefined ? {} : { deadLetterMaxBytes },
+      deadLetters === undefined ? {} : { deadLetters },
     );
     for (const { record, partition } of letters) await sender.addDeadLetter(record, partition);
     await sender.flush();

@@ -52,7 +52,7 @@ describe('OrderedOutputSender', () => {
         sent.push(batch);
       },
       1000,
-      { deadLetterMaxBytes: 50_000 },
+      { deadLetters: { topic: 'g.dlq', maxBytes: 50_000 } },
     );
     const big = {
       topic: 'g.dlq',
@@ -72,5 +72,46 @@ describe('OrderedOutputSender', () => {
     assert.equal(String(first!.headers!['sluice.errors.omitted']), 'value (60000 bytes)');
     assert.equal(String(first!.headers!['trace']), 't', "the original's headers stay when they fit");
     assert.equal(String(second!.key), 'k1');
+  });
+
+  it('cuts only what goes to the DLQ (a changelog record of the same path never), and keeps dead letters sent together under its limit', async () => {
+    const sent: TopicMessages[][] = [];
+    const sender = new OrderedOutputSender(
+      async (batch) => {
+        sent.push(batch);
+      },
+      1000,
+      { deadLetters: { topic: 'g.dlq', maxBytes: 10_000 } },
+    );
+    const changelog = {
+      topic: 'g-s-changelog',
+      key: Buffer.from('k'),
+      value: Buffer.alloc(20_000),
+      headers: [],
+    };
+    await sender.addDeadLetter(changelog, 0);
+    const small = (n: number) => ({
+      topic: 'g.dlq',
+      key: Buffer.from(`d${n}`),
+      value: Buffer.alloc(3_000),
+      headers: [],
+    });
+    for (let n = 0; n < 4; n++) await sender.addDeadLetter(small(n), 0);
+    await sender.flush();
+    const messages = sent.flatMap((batch) =>
+      batch.flatMap((t) => t.messages.map((m) => ({ topic: t.topic, m }))),
+    );
+    assert.equal(messages.find((x) => x.topic === 'g-s-changelog')!.m.value!.length, 20_000, 'not cut');
+    const dlqPerRequest = sent.map((batch) =>
+      batch
+        .filter((t) => t.topic === 'g.dlq')
+        .flatMap((t) => t.messages)
+        .reduce((sum, m) => sum + (m.value as Buffer).length, 0),
+    );
+    assert.ok(
+      dlqPerRequest.every((bytes) => bytes <= 7_500),
+      `DLQ bytes per request: ${dlqPerRequest.join(', ')}`,
+    );
+    assert.equal(messages.filter((x) => x.topic === 'g.dlq').length, 4);
   });
 });

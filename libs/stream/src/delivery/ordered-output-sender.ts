@@ -1,5 +1,4 @@
 import { type TopicMessages } from 'kafkajs';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '@sluice/kafka';
 import { type DeadLetterRecord, fitDeadLetter } from '../dead-letter/dead-letter-headers';
 import { type OutputRecord } from '../processor/stream-record';
 import { OutputBatch } from './output-batch';
@@ -10,9 +9,16 @@ const DEFAULT_MAX_BATCH_BYTES = 768 * 1024;
 export interface OutputLimits {
   /** About this many key, value and header bytes per produce request. Default 768 KiB. */
   readonly maxBatchBytes?: number;
-  /** The DLQ topic's max.message.bytes: a larger dead letter is cut to fit (`fitDeadLetter`). */
-  readonly deadLetterMaxBytes?: number;
+  /**
+   * The group's DLQ and its max.message.bytes: a dead letter larger than it holds is cut to fit
+   * (`fitDeadLetter`), and dead letters sent together stay under it. Only records bound for that
+   * topic: the same path carries changelog records and parked-key markers, which are never cut.
+   */
+  readonly deadLetters?: { readonly topic: string; readonly maxBytes: number };
 }
+
+/** Dead letters of one request go to one DLQ partition as one record batch: this share of its limit, for Kafka's per-record framing. */
+const DEAD_LETTER_BATCH_SHARE = 0.75;
 
 /**
  * A partition's outputs and dead letters, collected into batches of at most `maxBatchRecords` and
@@ -25,7 +31,9 @@ export class OrderedOutputSender {
   private readonly batch = new OutputBatch();
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxBatchBytes: number;
-  private readonly deadLetterMaxBytes: number;
+  private readonly deadLetters: { readonly topic: string; readonly maxBytes: number } | undefined;
+  /** Dead-letter bytes in the batch collected. */
+  private deadLetterBytes = 0;
 
   constructor(
     private readonly sendBatch: (topicMessages: TopicMessages[]) => Promise<void>,
@@ -33,7 +41,7 @@ export class OrderedOutputSender {
     limits: OutputLimits = {},
   ) {
     this.maxBatchBytes = limits.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
-    this.deadLetterMaxBytes = limits.deadLetterMaxBytes ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    this.deadLetters = limits.deadLetters;
   }
 
   /** A new fetched batch starts: a failed send poisons only the batch it belonged to. */
@@ -50,9 +58,19 @@ export class OrderedOutputSender {
   }
 
   async addDeadLetter(letter: DeadLetterRecord, partition: number): Promise<void> {
-    const record = fitDeadLetter(letter, this.deadLetterMaxBytes);
-    if (this.wouldOverflow(record)) await this.flush();
-    this.batch.addDeadLetter(record, partition);
+    const dlq = this.deadLetters;
+    if (dlq === undefined || letter.topic !== dlq.topic) {
+      if (this.wouldOverflow(letter)) await this.flush();
+      this.batch.addDeadLetter(letter, partition);
+    } else {
+      const record = fitDeadLetter(letter, dlq.maxBytes);
+      const bytes = OutputBatch.bytesOf(record);
+      const dlqFull =
+        this.deadLetterBytes > 0 && this.deadLetterBytes + bytes > dlq.maxBytes * DEAD_LETTER_BATCH_SHARE;
+      if (dlqFull || this.wouldOverflow(record)) await this.flush();
+      this.batch.addDeadLetter(record, partition);
+      this.deadLetterBytes += bytes;
+    }
     if (this.full) await this.flush();
   }
 
@@ -68,6 +86,7 @@ export class OrderedOutputSender {
   /** Sends what is collected, after every earlier send; resolves when all of them were acknowledged. */
   flush(): Promise<void> {
     const topicMessages = this.batch.take();
+    this.deadLetterBytes = 0;
     if (topicMessages.length > 0) this.flushing = this.flushing.then(() => this.sendBatch(topicMessages));
     return this.flushing;
   }
@@ -75,6 +94,7 @@ export class OrderedOutputSender {
   /** Drops what is collected and waits for sends under way, whatever their outcome. */
   async discard(): Promise<void> {
     this.batch.take();
+    this.deadLetterBytes = 0;
     await this.flushing.catch(() => undefined);
   }
 }

@@ -101,8 +101,8 @@ export interface DeliveryContext {
   readonly config: StreamRuntimeConfig;
   /** Commits a group offset for a partition this member still owns (rejects with PartitionLostError otherwise). */
   commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void>;
-  /** The dead-letter topic's max.message.bytes: a larger dead letter is cut to fit (`OutputLimits`). */
-  readonly deadLetterMaxBytes: number;
+  /** The group's DLQ and its max.message.bytes: a dead letter larger is cut to fit (`OutputLimits`). */
+  readonly deadLetters: { readonly topic: string; readonly maxBytes: number };
 }
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
@@ -343,7 +343,7 @@ export class StreamRuntime<O = OutputRecord> {
       kafka,
       config,
       commitGroupOffset: (tp, next) => this.commitGroupOffset(tp, next),
-      deadLetterMaxBytes: this.deadLetterMaxBytes,
+      deadLetters: { topic: this.deadLetterTopic, maxBytes: this.deadLetterMaxBytes },
     };
     this.strategy = this.options.delivery?.(context) ?? (this.kafkaDelivery(context) as DeliveryStrategy<O>);
     await this.strategy.start();
@@ -404,7 +404,8 @@ export class StreamRuntime<O = OutputRecord> {
   }
 
   private throwIfStopping(): void {
-    if (this.stopping) throw new RuntimeStoppedError(this.options.config.group);
+    // A failure that stopped it is the reason, not the stop.
+    if (this.stopping) throw this.failure ?? new RuntimeStoppedError(this.options.config.group);
   }
 
   /**
@@ -514,10 +515,10 @@ export class StreamRuntime<O = OutputRecord> {
           config.group,
           config.output.maxBatchRecords,
           config.transactionTimeoutMs,
-          { deadLetterMaxBytes: context.deadLetterMaxBytes },
+          { deadLetters: context.deadLetters },
         )
       : new AtLeastOnceDelivery(context.kafka, context.commitGroupOffset, config.output.maxBatchRecords, {
-          deadLetterMaxBytes: context.deadLetterMaxBytes,
+          deadLetters: context.deadLetters,
         });
   }
 
@@ -549,20 +550,18 @@ export class StreamRuntime<O = OutputRecord> {
     }));
     const inputLimits = await readMaxMessageBytes(admin, this.options.config.topics);
     const largestInput = Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, ...inputLimits.values());
-    await new TopicProvisioner(admin).provision([
-      {
-        name: this.deadLetterTopic,
-        partitions,
-        replicationFactor,
-        configs: deadLetterTopicConfigs(largestInput),
-      },
+    const dlqConfigs = deadLetterTopicConfigs(largestInput);
+    const report = await new TopicProvisioner(admin).provision([
+      { name: this.deadLetterTopic, partitions, replicationFactor, configs: dlqConfigs },
       ...parkedKeys,
       ...changelogs,
     ]);
-    // An existing DLQ keeps its own limit (the provisioner never rewrites configs): dead letters are cut to it.
-    this.deadLetterMaxBytes =
-      (await readMaxMessageBytes(admin, [this.deadLetterTopic])).get(this.deadLetterTopic) ??
-      KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    // An existing DLQ keeps its own limit (the provisioner never rewrites configs): dead letters are
+    // cut to it. One it could not describe (no DescribeConfigs right) is taken at Kafka's default.
+    this.deadLetterMaxBytes = report.created.includes(this.deadLetterTopic)
+      ? Number(dlqConfigs['max.message.bytes'])
+      : ((await readMaxMessageBytes(admin, [this.deadLetterTopic])).get(this.deadLetterTopic) ??
+        KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
   }
 
   private onAssignment(memberAssignment: Record<string, number[]>): void {

@@ -117,15 +117,20 @@ function behaviour(make: (names: string[]) => PartitionState): void {
 
   it('a warm copy (standby) follows its changelog, and its restore reads only from where it stood', async () => {
     const state = make(['s', 't']);
-    state.follow(
-      's',
-      [
-        ['a', Buffer.from('1')],
-        ['b', Buffer.from('2')],
-      ],
-      2n,
+    const record = (key: string, value: string | null, offset: number) => ({
+      key: Buffer.from(key),
+      value: value === null ? null : Buffer.from(value),
+      offset: String(offset),
+    });
+    state.follow('s', [record('a', '1', 0), record('b', '2', 1)], 2n);
+    state.follow('s', [record('a', null, 2)], 5n); // offsets 3-4: transaction markers
+    // A record the store could not have written is refused, naming it (the standby drops its copy).
+    assert.throws(
+      () => state.follow('s', [{ key: Buffer.from([0xff]), value: Buffer.from('x'), offset: '5' }], 6n),
+      (e: unknown) =>
+        (e as { code?: string }).code === 'STATE_CHANGELOG_INVALID' &&
+        /changelog g-s-changelog\[\d+\] offset 5/.test((e as Error).message),
     );
-    state.follow('s', [['a', null]], 5n); // offsets 3-4: transaction markers
     assert.deepEqual([...state.followedTo()], [['s', 5n]]);
     const asked: Array<[string, bigint | undefined]> = [];
     const reader = {

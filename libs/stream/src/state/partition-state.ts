@@ -130,9 +130,20 @@ export class PartitionState {
    * A warm copy follows its changelog: `changes` are the committed records of `store` read up to
    * `next` (exclusive), applied in order.
    */
-  follow(store: string, changes: Array<[string, Buffer | null]>, next: bigint): void {
+  follow(
+    store: string,
+    records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; offset: string }>,
+    next: bigint,
+  ): void {
     const target = this.stores.get(store);
     if (!target) return;
+    // Checked as a restore checks them: a copy holding another key than the store wrote would
+    // become the active state when its partition comes here (only the tail is read then).
+    const changelog = changelogTopicFor(this.group, store);
+    const changes = records.map(({ key, value, offset }): [string, Buffer | null] => [
+      storedKey(target, key, value, `changelog ${changelog}[${this.tp.partition}] offset ${offset}`),
+      value,
+    ]);
     if (changes.length > 0) target.restore(changes);
     // Where the follower stands, exactly (after a seek back to the beginning it is lower again).
     this.followed.set(store, next);

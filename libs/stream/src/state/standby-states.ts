@@ -51,7 +51,7 @@ export class StandbyStates {
       consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
         const { partition, lastOffset } = event.payload;
         if (lastOffset !== null && lastOffset !== undefined)
-          this.copies.get(partition)?.follow(store, [], BigInt(lastOffset) + 1n);
+          this.follow(partition, store, [], BigInt(lastOffset) + 1n);
       });
       await consumer.connect();
       await consumer.subscribe({ topic: changelog, fromBeginning: true });
@@ -59,18 +59,7 @@ export class StandbyStates {
         autoCommit: false,
         // Synchronous from the lookup to the write: a copy handed over (`take`) gets no write after.
         eachBatch: async ({ batch }) => {
-          const copy = this.copies.get(batch.partition);
-          if (!copy) return;
-          const changes: Array<[string, Buffer | null]> = [];
-          for (const m of batch.messages) if (m.key !== null) changes.push([m.key.toString('utf8'), m.value]);
-          try {
-            copy.follow(store, changes, BigInt(batch.lastOffset()) + 1n);
-          } catch {
-            // A record the store cannot hold: the copy is dropped, not retried into kafkajs. Should
-            // the partition come here, its restore reads the changelog and fails naming the record.
-            this.copies.delete(batch.partition);
-            void copy.close().catch(() => undefined);
-          }
+          this.follow(batch.partition, store, batch.messages, BigInt(batch.lastOffset()) + 1n);
         },
       });
     }
@@ -105,6 +94,27 @@ export class StandbyStates {
           // Not running yet: its first fetch starts at the beginning anyway.
         }
       }
+    }
+  }
+
+  /**
+   * Applies changelog records to the copy of `partition`. A record the store could not have written
+   * drops the copy (never an error into kafkajs, which would fetch it again forever): should the
+   * partition come here, its restore reads the changelog from the beginning and fails naming it.
+   */
+  private follow(
+    partition: number,
+    store: string,
+    records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; offset: string }>,
+    next: bigint,
+  ): void {
+    const copy = this.copies.get(partition);
+    if (!copy) return;
+    try {
+      copy.follow(store, records, next);
+    } catch {
+      this.copies.delete(partition);
+      void copy.close().catch(() => undefined);
     }
   }
 
