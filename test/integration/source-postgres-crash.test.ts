@@ -40,9 +40,10 @@ describe('source-postgres killed with SIGKILL during a mixed workload', () => {
     const live = Array.from({ length: SEED }, (_, i) => i + 1);
     const writer = await bed.client();
     let done = 0;
+    let abandoned = false;
     const writing = (async () => {
       let next = SEED + 1;
-      for (; done < CHANGES; done++) {
+      for (; done < CHANGES && !abandoned; done++) {
         const dice = Math.random();
         if (dice < 0.2 || live.length < 100) {
           const id = next++;
@@ -66,15 +67,28 @@ describe('source-postgres killed with SIGKILL during a mixed workload', () => {
       }
     })();
 
-    for (let kill = 1; kill <= KILLS; kill++) {
-      const target = (CHANGES * kill) / (KILLS + 1);
-      await bed.waitFor(async () => done >= target || undefined, 120_000, `${target} changes written`);
-      await bed.kill(running.child, 'SIGKILL');
-      running = bed.spawnMain(file);
-      await bed.waitForStatus(url, (s) => s.phase === 'streaming', 90_000);
+    try {
+      for (let kill = 1; kill <= KILLS; kill++) {
+        const target = (CHANGES * kill) / (KILLS + 1);
+        await bed.waitFor(async () => done >= target || undefined, 120_000, `${target} changes written`);
+        await bed.kill(running.child, 'SIGKILL');
+        running = bed.spawnMain(file);
+        const restarted = running;
+        await bed
+          .waitForStatus(url, (s) => s.phase === 'streaming', 90_000)
+          .catch((error: unknown) => {
+            throw new Error(
+              `after kill ${kill}: ${(error as Error).message}; its output:\n${restarted.output().slice(-4_000)}`,
+            );
+          });
+      }
+      await writing;
+    } finally {
+      // A failure must not leave the writer (an open connection) behind: the file would never end.
+      abandoned = true;
+      await writing.catch(() => undefined);
+      await writer.end().catch(() => undefined);
     }
-    await writing;
-    await writer.end();
 
     const reader = await bed.consume([bed.topic('ledger')]);
     const seen = new Map<number, TopicRecord[]>();

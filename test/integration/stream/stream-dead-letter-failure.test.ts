@@ -68,7 +68,11 @@ describe('stream runtime: dead-letter publish failure', () => {
       ]);
       await runtime.stop();
       assert.ok(stopped instanceof Error, `the runtime reports the failure (got ${String(stopped)})`);
-      assert.equal((stopped as { type?: string }).type, 'MESSAGE_TOO_LARGE');
+      // Which the broker reports depends on the check that trips first: either refuses the record for good.
+      assert.ok(
+        ['MESSAGE_TOO_LARGE', 'INVALID_RECORD'].includes((stopped as { type?: string }).type ?? ''),
+        `refused by the broker (${(stopped as { type?: string }).type})`,
+      );
       assert.ok(processed.includes('bad'), 'the record was processed and its dead letter attempted');
       const committed = (await h.committedOffsets(group, input)).get(0) ?? -1n;
       assert.ok(committed <= 1n, `committed ${committed}: never past the record whose dead letter failed`);
