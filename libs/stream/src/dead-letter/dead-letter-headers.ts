@@ -1,4 +1,5 @@
 import { type AttemptHistory } from '@sluice/errors';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '@sluice/kafka';
 import { lastHeaderText, type RecordHeader, type RecordHeaders } from './record-headers';
 
 /** The dead-letter topic of a consumer group (PRODUCT.md: one per group). */
@@ -17,7 +18,9 @@ const DEAD_LETTER_HEADROOM_BYTES = 64 * 1024;
  * `largestInputBytes` (the runtime reads it at start; a plan made without the cluster assumes
  * Kafka's default, 1,048,588).
  */
-export function deadLetterTopicConfigs(largestInputBytes = 1_048_588): Record<string, string> {
+export function deadLetterTopicConfigs(
+  largestInputBytes = KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+): Record<string, string> {
   return { 'max.message.bytes': String(largestInputBytes + DEAD_LETTER_HEADROOM_BYTES) };
 }
 

@@ -11,6 +11,13 @@ import { type DiskPartition, type StateDirectory } from './state-directory';
 import { StateStore } from './state-store';
 import { type StateStoreDeclaration, storeSpec } from './store-engine';
 
+/** A changelog record as a follower reads it (kafkajs's message fields). */
+export interface ChangelogEntry {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly offset: string;
+}
+
 /**
  * The state stores of one assigned partition, local to the PartitionWorker that owns the
  * partition: made when the partition is assigned here, restored from their changelog topics before
@@ -130,11 +137,7 @@ export class PartitionState {
    * A warm copy follows its changelog: `changes` are the committed records of `store` read up to
    * `next` (exclusive), applied in order.
    */
-  follow(
-    store: string,
-    records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; offset: string }>,
-    next: bigint,
-  ): void {
+  follow(store: string, records: readonly ChangelogEntry[], next: bigint): void {
     const target = this.stores.get(store);
     if (!target) return;
     // Checked as a restore checks them: a copy holding another key than the store wrote would

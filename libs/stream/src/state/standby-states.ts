@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Consumer, type Kafka } from 'kafkajs';
 import { createConsumer } from '@sluice/kafka';
 import { changelogTopicFor } from './changelog-topic';
-import { PartitionState } from './partition-state';
+import { PartitionState, type ChangelogEntry } from './partition-state';
 import { type StateDirectory } from './state-directory';
 import { type StateStoreDeclaration, storeSpec } from './store-engine';
 
@@ -102,12 +102,7 @@ export class StandbyStates {
    * drops the copy (never an error into kafkajs, which would fetch it again forever): should the
    * partition come here, its restore reads the changelog from the beginning and fails naming it.
    */
-  private follow(
-    partition: number,
-    store: string,
-    records: ReadonlyArray<{ key: Buffer | null; value: Buffer | null; offset: string }>,
-    next: bigint,
-  ): void {
+  private follow(partition: number, store: string, records: readonly ChangelogEntry[], next: bigint): void {
     const copy = this.copies.get(partition);
     if (!copy) return;
     try {
