@@ -159,9 +159,10 @@ describe('snapshot and heartbeat against real Postgres', () => {
         JSON.stringify({ 'data-collections': [`public.${name}`], type: 'incremental' }),
       ]);
       let insert: InsertMessage | undefined;
+      let insertLsn: Lsn | undefined;
       while (insert === undefined) {
-        const [{ message }] = await take(stream, 1);
-        if (message.type === 'insert') insert = message;
+        const [{ lsn, message }] = await take(stream, 1);
+        if (message.type === 'insert') [insert, insertLsn] = [message, lsn];
       }
       assert.ok(signalTable.matches(insert.relation));
       assert.deepEqual(signalTable.parse(insert), {
@@ -178,7 +179,7 @@ describe('snapshot and heartbeat against real Postgres', () => {
         ['5', '6', '7'],
       );
       assert.deepEqual(chunk.lastKey, ['7']);
-      assert.ok(chunk.highWatermark.isAfter(chunk.lowWatermark));
+      assert.ok(chunk.highWatermark.isAfter(insertLsn!), 'the high watermark follows the read');
       await db.query(`UPDATE ${name} SET v = 'later' WHERE id = 6`); // after the window: no effect on it
       const window = new SnapshotWindow(chunk);
       let emitted: readonly (string | null)[][] | undefined;
@@ -189,7 +190,7 @@ describe('snapshot and heartbeat against real Postgres', () => {
         if (watermark) edges.push(watermark.edge);
         emitted = window.observe(message);
       }
-      assert.deepEqual(edges, ['low', 'high']);
+      assert.deepEqual(edges, ['high']);
       assert.deepEqual(
         emitted.map((r) => r[0]),
         ['5', '6', '7'],

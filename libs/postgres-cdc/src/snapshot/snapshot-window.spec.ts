@@ -36,7 +36,6 @@ function chunk(): WatermarkedChunk {
       ['4', 'd'],
     ],
     lastKey: ['4'],
-    lowWatermark: Lsn.parse('0/10'),
     highWatermark: Lsn.parse('0/20'),
   };
 }
@@ -55,15 +54,7 @@ function watermark(windowId: string, edge: string, prefix = WATERMARK_PREFIX): P
 describe('SnapshotWindow (DBLog deduplication)', () => {
   it('drops chunk rows whose key changed inside the window and emits the rest at the high watermark', () => {
     const window = new SnapshotWindow(chunk());
-    // Before the low watermark: changes do not touch the chunk (the SELECT saw them).
-    assert.equal(
-      window.observe({ type: 'delete', xid: undefined, relation, oldKind: 'key', oldValues: ['1', null] }),
-      undefined,
-    );
-    assert.equal(window.observe(watermark('other-window', 'low')), undefined);
-    assert.equal(window.isOpen, false);
-    window.observe(watermark('w1', 'low'));
-    assert.equal(window.isOpen, true);
+    assert.equal(window.observe(watermark('other-window', 'high')), undefined, "another window's");
     window.observe({
       type: 'update',
       xid: undefined,
@@ -80,11 +71,31 @@ describe('SnapshotWindow (DBLog deduplication)', () => {
       ['4', 'd'],
     ]);
     assert.equal(window.observe(watermark('w1', 'high')), undefined, 'emits once');
+    window.observe({ type: 'delete', xid: undefined, relation, oldKind: 'key', oldValues: ['1', null] });
+    assert.equal(window.size, 2, 'closed: later changes no longer touch it');
+  });
+
+  it('is open from the read: a change streamed before a low watermark still drops its row', () => {
+    // A commit's WAL record can precede a low watermark while the commit is not yet visible to the
+    // SELECT after it: the row read is older than that streamed change, so it must not be emitted.
+    const window = new SnapshotWindow(chunk());
+    window.observe({
+      type: 'update',
+      xid: undefined,
+      relation,
+      oldKind: null,
+      oldValues: null,
+      newValues: ['1', 'newer'],
+    });
+    assert.equal(window.observe(watermark('w1', 'low')), undefined, "an earlier version's low watermark");
+    assert.deepEqual(
+      window.observe(watermark('w1', 'high'))?.map((r) => r[0]),
+      ['2', '3', '4'],
+    );
   });
 
   it('drops both keys of a key-changing update, and everything on a truncate of the table', () => {
     const window = new SnapshotWindow(chunk());
-    window.observe(watermark('w1', 'low'));
     window.observe({
       type: 'update',
       xid: undefined,

@@ -5,6 +5,7 @@ import type { SnapshotRow } from './snapshot-reader';
 /** A watermark message read back from the stream. */
 export interface Watermark {
   readonly windowId: string;
+  /** `low`: earlier versions wrote one before each chunk's SELECT; read and ignored. */
   readonly edge: 'low' | 'high';
 }
 
@@ -23,23 +24,26 @@ export function readWatermark(message: PgOutputMessage): Watermark | undefined {
 }
 
 /**
- * The deduplication window of one incremental-snapshot chunk (DBLog): between its low and high
- * watermark on the stream, every streamed change of the chunk's table removes the chunk rows of
- * the keys it touches (the change is as new as the row or newer); at the high watermark the rows
- * left are emitted as snapshot reads. Pure: the source feeds it the stream's messages in order.
+ * The deduplication window of one incremental-snapshot chunk (DBLog): from the chunk's read to its
+ * high watermark on the stream, every streamed change of the chunk's table removes the chunk rows
+ * of the keys it touches (the change is as new as the row or newer); at the high watermark the
+ * rows left are emitted as snapshot reads. Pure: the source feeds it the stream's messages in order.
+ *
+ * The window opens where the stream stood when the chunk was read (the source reads a chunk while
+ * its stream waits), not at a low watermark written before the SELECT: a commit's WAL record can
+ * precede such a watermark while the commit is not yet visible to the SELECT (Postgres makes a
+ * commit visible only after its record is flushed), and a read of the older row emitted after that
+ * streamed change would put the key back in time. Dropping a row for a change the SELECT did see is
+ * harmless: that change's event carries the same row and is published before the high watermark.
  */
 export class SnapshotWindow {
   private readonly pending = new Map<string, SnapshotRow>();
   private readonly keyIndexes: readonly number[];
-  private state: 'waiting' | 'open' | 'closed' = 'waiting';
+  private closed = false;
 
   constructor(readonly chunk: WatermarkedChunk) {
     this.keyIndexes = chunk.table.pageKey.map((c) => c.index);
     for (const row of chunk.rows) this.pending.set(this.keyOf(row), row);
-  }
-
-  get isOpen(): boolean {
-    return this.state === 'open';
   }
 
   /** Rows still to emit at the high watermark. */
@@ -54,15 +58,12 @@ export class SnapshotWindow {
   observe(message: PgOutputMessage): readonly SnapshotRow[] | undefined {
     const watermark = readWatermark(message);
     if (watermark !== undefined) {
-      if (watermark.windowId !== this.chunk.windowId) return undefined;
-      if (watermark.edge === 'low' && this.state === 'waiting') this.state = 'open';
-      else if (watermark.edge === 'high' && this.state === 'open') {
-        this.state = 'closed';
-        return [...this.pending.values()];
-      }
-      return undefined;
+      if (watermark.windowId !== this.chunk.windowId || watermark.edge !== 'high' || this.closed)
+        return undefined;
+      this.closed = true;
+      return [...this.pending.values()];
     }
-    if (this.state !== 'open') return undefined;
+    if (this.closed) return undefined;
     const relationId = this.chunk.table.relation.relationId;
     switch (message.type) {
       case 'insert':

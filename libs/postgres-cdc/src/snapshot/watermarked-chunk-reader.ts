@@ -16,17 +16,16 @@ export interface WatermarkedChunk {
   readonly rows: readonly SnapshotRow[];
   /** Paging key of the last row; undefined when the table has no rows after `afterKey`. */
   readonly lastKey: readonly (string | null)[] | undefined;
-  readonly lowWatermark: Lsn;
   readonly highWatermark: Lsn;
 }
 
 /**
- * One chunk of an incremental snapshot, DBLog style (as Debezium's incremental snapshots): write a
- * low watermark to the WAL, SELECT the chunk, write a high watermark. The source holds the chunk
- * until the high watermark arrives on the stream, drops every chunk row whose key changed between
- * the two watermarks (the streamed event is as new or newer) and emits the rest there, so no key's
- * events are ever reordered. Runs on an ordinary connection in autocommit: the SELECT sees what
- * committed before it, which lies before the high watermark.
+ * One chunk of an incremental snapshot, DBLog style (as Debezium's incremental snapshots): SELECT
+ * the chunk, then write a high watermark to the WAL. The source reads it while its stream waits,
+ * holds the chunk until the high watermark arrives on the stream, drops every chunk row whose key
+ * changed in between (the streamed event is as new or newer; see `SnapshotWindow`) and emits the
+ * rest there, so no key's events are ever reordered. Runs on an ordinary connection in autocommit:
+ * the SELECT sees only what committed before it, which lies before the high watermark.
  */
 export class WatermarkedChunkReader {
   constructor(private readonly session: PostgresSession) {}
@@ -46,22 +45,21 @@ export class WatermarkedChunkReader {
       );
     }
     const windowId = randomUUID();
-    const lowWatermark = await this.watermark(windowId, 'low');
     const rows = await this.session.queryArrays(
       afterKey === undefined ? query.first : query.next,
       afterKey === undefined ? [chunkSize] : [...afterKey, chunkSize],
       `Reading an incremental snapshot chunk of ${qualifiedName(name)}`,
     );
-    const highWatermark = await this.watermark(windowId, 'high');
+    const highWatermark = await this.writeHighWatermark(windowId);
     const lastKey = rows.length > 0 ? query.keyOf(rows[rows.length - 1]) : undefined;
-    return { windowId, table, rows, lastKey, lowWatermark, highWatermark };
+    return { windowId, table, rows, lastKey, highWatermark };
   }
 
-  private async watermark(windowId: string, edge: 'low' | 'high'): Promise<Lsn> {
+  private async writeHighWatermark(windowId: string): Promise<Lsn> {
     const [row] = await this.session.query<{ lsn: string }>(
       'SELECT pg_logical_emit_message(false, $1, $2)::text AS lsn',
-      [WATERMARK_PREFIX, JSON.stringify({ windowId, edge })],
-      `Writing the ${edge} watermark of snapshot window ${windowId}`,
+      [WATERMARK_PREFIX, JSON.stringify({ windowId, edge: 'high' })],
+      `Writing the high watermark of snapshot window ${windowId}`,
     );
     return Lsn.parse(row.lsn);
   }

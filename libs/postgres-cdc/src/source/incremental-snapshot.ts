@@ -73,10 +73,11 @@ const sameColumns = (a: Relation, b: Relation): boolean =>
 
 /**
  * Incremental snapshots while streaming (Debezium's `execute-snapshot` signal, DBLog's watermarks):
- * tables asked for through the signal table are read again chunk by chunk, each chunk between a low
- * and a high watermark written to the WAL. The stream is fed through `observe` before the streaming
- * phase handles each message: a streamed change of a chunk's key inside its window drops that row
- * (the streamed event is as new or newer), and at the high watermark the rows left are emitted as
+ * tables asked for through the signal table are read again chunk by chunk, each chunk read while the
+ * stream waits and followed by a high watermark written to the WAL. The stream is fed through
+ * `observe` before the streaming phase handles each message: a streamed change of a chunk's key
+ * between the read and the high watermark drops that row (the streamed event is as new or newer;
+ * see `SnapshotWindow`), and at the high watermark the rows left are emitted as
  * `op: r` events with `source.snapshot = incremental`. So a key's events are never reordered, and
  * streaming never stops for longer than one chunk's SELECT.
  *
