@@ -82,3 +82,4 @@ export { httpConfigSchema, bindAddress, type HttpConfig } from './http/http-conf
 export { OPEN_API_PATH } from './http/open-api';
 export { serveApp, type AppWork, type ServeAppOptions, type ServedApp } from './lifecycle/serve-app';
 export { runService, type RunServiceOptions, type RunningService } from './lifecycle/run-service';
+export { releaseInTurn } from './lifecycle/release-in-turn';

@@ -5,14 +5,47 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Runs a service whose close never settles, sends it SIGTERM, and reports how the process ended. */
-async function stopStuckService(exitDeadlineMs: number): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Runs `body` (a script calling `runService`) in a child process, sends it SIGTERM once it printed
+ * its first line, then writes a line to its stdin, and reports how the process ended.
+ */
+async function terminate(body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-run-service-'));
-  const script = join(dir, 'stuck.js');
+  const script = join(dir, 'service.js');
   writeFileSync(
     script,
-    `const { runService } = require(${JSON.stringify(join(__dirname, 'run-service.js'))});
-runService({
+    `const { runService } = require(${JSON.stringify(join(__dirname, 'run-service.js'))});\n${body}`,
+  );
+  try {
+    const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.on('error', () => undefined);
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    child.stdin.write('go\n');
+    const code = await new Promise<number | null>((resolve) => {
+      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.once('exit', (exitCode) => {
+        clearTimeout(killer);
+        resolve(exitCode);
+      });
+    });
+    return { code, stdout, stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a service whose close never settles, sends it SIGTERM, and reports how the process ended. */
+function stopStuckService(exitDeadlineMs: number): Promise<{ code: number | null; stderr: string }> {
+  return terminate(`runService({
   name: 'stuck',
   loadConfig: () => ({}),
   start: async () => ({ close: () => new Promise(() => undefined) }),
@@ -25,25 +58,7 @@ const ready = setInterval(() => {
     console.log('ready');
     setInterval(() => undefined, 1000);
   }
-}, 10);`,
-  );
-  try {
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((resolve) => {
-      const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.once('exit', (exitCode) => {
-        clearTimeout(killer);
-        resolve(exitCode);
-      });
-    });
-    return { code, stderr };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+}, 10);`);
 }
 
 describe('runService', () => {
@@ -51,5 +66,36 @@ describe('runService', () => {
     const { code, stderr } = await stopStuckService(300);
     assert.equal(code, 0, 'a SIGTERM ends with 0 (not killed by the test after 20 s)');
     assert.match(stderr, /stuck: shutting down took over 300 ms; exiting without waiting further/);
+  });
+
+  it('takes a SIGTERM that comes while the service starts: the start finishes, then it drains and exits 0', async () => {
+    // The start goes on once the test wrote to stdin, which it does after the SIGTERM.
+    const { code, stdout } = await terminate(`runService({
+  name: 'slow',
+  loadConfig: () => ({}),
+  start: async () => {
+    console.log('starting');
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    console.log('started');
+    return { close: async () => console.log('closed') };
+  },
+});`);
+    assert.equal(code, 0, 'not killed by the signal (exit 143)');
+    assert.match(stdout, /starting\nstarted\nclosed\n/);
+  });
+
+  it('exits at the deadline when a SIGTERM comes during a start that never finishes, saying so', async () => {
+    const { code, stderr } = await terminate(`runService({
+  name: 'hung',
+  loadConfig: () => ({}),
+  start: () => {
+    console.log('starting');
+    return new Promise(() => undefined);
+  },
+  exitDeadlineMs: () => 300,
+});
+setInterval(() => undefined, 1000);`);
+    assert.equal(code, 0, 'not killed by the signal (exit 143)');
+    assert.match(stderr, /hung: shutting down took over 300 ms; exiting without waiting further/);
   });
 });

@@ -22,8 +22,8 @@ export interface RunServiceOptions<C extends object> {
   /** Flushes telemetry before the process ends. */
   readonly shutdown?: () => Promise<void>;
   /**
-   * How long a SIGTERM's drain may take before the process exits anyway (a client call that never
-   * answers must not keep a stopped service alive). Default 60 s.
+   * How long a SIGTERM's drain (and a start still under way before it) may take before the process
+   * exits anyway (a client call that never answers must not keep a stopped service alive). Default 60 s.
    */
   readonly exitDeadlineMs?: (config: C) => number;
 }
@@ -32,13 +32,18 @@ const DEFAULT_EXIT_DEADLINE_MS = 60_000;
 
 /**
  * The process life every Sluice app shares. SIGTERM (Kubernetes) or SIGINT (`sluice run` on Ctrl-C)
- * drains in-flight work and exits 0, so a restart redoes as little as possible; a service whose work
+ * drains in-flight work and exits 0, so a restart redoes as little as possible (a signal during
+ * start-up is taken once the start is over: what it opened is drained too); a service whose work
  * stopped on a failure exits 1 and the orchestrator restarts it from its last commit; a service
  * that cannot start prints why in one line — the configuration's secrets removed — and exits 1.
  */
 export function runService<C extends object>(options: RunServiceOptions<C>): void {
   let config: C | undefined;
-  const exit = (service: RunningService, code: number) => {
+  let starting: Promise<RunningService> | undefined;
+  let exiting = false;
+  const exit = (code: number) => {
+    if (exiting) return;
+    exiting = true;
     const deadlineMs =
       config && options.exitDeadlineMs ? options.exitDeadlineMs(config) : DEFAULT_EXIT_DEADLINE_MS;
     setTimeout(() => {
@@ -47,16 +52,25 @@ export function runService<C extends object>(options: RunServiceOptions<C>): voi
       );
       process.exit(code);
     }, deadlineMs).unref();
-    void service
-      .close()
-      .then(() => options.shutdown?.())
-      .finally(() => process.exit(code));
+    // A signal during start-up waits for the start, then drains what it opened; a start that fails
+    // says why and exits 1 (below).
+    void starting?.then(
+      (service) =>
+        service
+          .close()
+          .then(() => options.shutdown?.())
+          .finally(() => process.exit(code)),
+      () => undefined,
+    );
   };
+  // Listening before anything starts: a signal while the modules are created or the work starts
+  // would otherwise end the process at once (exit 143), nothing drained.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => exit(0));
   const main = async () => {
     config = options.loadConfig();
-    const service = await options.start(config);
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => exit(service, 0));
-    service.done?.catch(() => exit(service, 1));
+    starting = options.start(config);
+    const service = await starting;
+    service.done?.catch(() => exit(1));
   };
   const moreSecrets = (loaded: C): readonly SecretSource[] => {
     try {

@@ -7,6 +7,7 @@ import { bindAddress, type HttpConfig } from '../http/http-config';
 import { serveOpenApi } from '../http/open-api';
 import { type Logger } from '../logging/logger';
 import { NestPinoLogger } from '../logging/nest-pino-logger';
+import { releaseInTurn } from './release-in-turn';
 
 /** The work an app serves: started once its HTTP API answers, stopped before the API closes. */
 export interface AppWork {
@@ -37,7 +38,10 @@ export interface ServeAppOptions {
 export interface ServedApp {
   /** Where the HTTP API listens, e.g. http://127.0.0.1:8102 (port 0 resolved). */
   readonly url: string;
-  /** Stops the work (it drains and commits), releases what it used, closes the HTTP API. */
+  /**
+   * Stops the work (it drains and commits), releases what it used, closes the HTTP API: each step
+   * also when an earlier one failed, the first failure rethrown after the last.
+   */
   close(): Promise<void>;
 }
 
@@ -68,11 +72,8 @@ export async function serveApp(options: ServeAppOptions): Promise<ServedApp> {
   if (options.routes) await options.routes(app.getHttpAdapter().getInstance() as unknown as FastifyInstance);
   await app.listen(options.http.port, host);
   const { port } = app.getHttpServer().address() as AddressInfo;
-  const close = async () => {
-    await options.work.stop();
-    for (const release of options.release ?? []) await release();
-    await app.close();
-  };
+  const close = () =>
+    releaseInTurn([() => options.work.stop(), ...(options.release ?? []), () => app.close()]);
   try {
     await options.work.start();
   } catch (error) {

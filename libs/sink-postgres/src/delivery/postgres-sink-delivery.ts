@@ -9,6 +9,7 @@ import {
   DB_SYSTEM_NAME,
   type Logger,
   MessageTracing,
+  releaseInTurn,
   type TraceSpan,
 } from '@sluice/observability';
 import {
@@ -180,11 +181,12 @@ export class PostgresSinkDelivery implements DeliveryStrategy<RowChange> {
     );
   }
 
+  /** Disconnects the producer and the admin client, the admin also when the producer's disconnect failed. */
   async stop(): Promise<void> {
-    await this.producer?.disconnect();
+    const { producer, admin } = this;
     this.producer = undefined;
-    await this.admin?.disconnect().catch(() => undefined);
     this.admin = undefined;
+    await releaseInTurn([() => producer?.disconnect(), () => admin?.disconnect().catch(() => undefined)]);
   }
 }
 

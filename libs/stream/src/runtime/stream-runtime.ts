@@ -16,6 +16,7 @@ import {
   TopicProvisioner,
 } from '@sluice/kafka';
 import { systemClock } from '@sluice/errors';
+import { releaseInTurn } from '@sluice/observability';
 import { deadLetterTopicConfigs, dlqTopicFor } from '../dead-letter/dead-letter-headers';
 import { headersFromMap, type HeaderMap } from '../dead-letter/record-headers';
 import { AtLeastOnceDelivery } from '../delivery/at-least-once-delivery';
@@ -481,15 +482,19 @@ export class StreamRuntime<O = OutputRecord> {
       // Batches finish (and commit) before the consumer stops: kafkajs silently drops commits of a
       // stopped consumer.
       while (this.active.size > 0) await Promise.all(this.active);
-      await this.consumer?.stop();
-      await Promise.all([...this.workers.values()].map((w) => w.close().catch(() => undefined)));
-      await Promise.all(this.closing.values());
-      this.workers.clear();
-      await this.standby?.stop();
-      await this.strategy?.stop().catch(() => undefined);
-      await this.parkedLog?.stop();
-      await this.consumer?.disconnect();
-      await this.admin?.disconnect();
+      // Each step runs even when one before it threw: a consumer whose stop failed still closes
+      // its workers (open transactions aborted), and every client still disconnects.
+      await releaseInTurn([
+        () => this.consumer?.stop(),
+        () => Promise.all([...this.workers.values()].map((w) => w.close().catch(() => undefined))),
+        () => Promise.all(this.closing.values()),
+        () => this.workers.clear(),
+        () => this.standby?.stop(),
+        () => this.strategy?.stop().catch(() => undefined),
+        () => this.parkedLog?.stop(),
+        () => this.consumer?.disconnect(),
+        () => this.admin?.disconnect(),
+      ]);
     } finally {
       clearTimeout(abandonAt);
       // Before `done` settles: a supervisor's next runtime in this process takes the directory again.
