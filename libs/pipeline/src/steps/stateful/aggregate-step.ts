@@ -22,6 +22,29 @@ export class LateRecordError extends StepFailedError {
   }
 }
 
+/**
+ * A value of the step's store that the step could not have written (a foreign or corrupt changelog
+ * record restored into it, or a window of an aggregation whose kind changed since). The record that
+ * needs it is dead-lettered with this class, naming the store, the key and what is wrong; records of
+ * other windows and groups go on. Repeated for every record while the value stays: it is never read
+ * as something else.
+ */
+export class StoredStateError extends StepFailedError {
+  constructor(step: string, store: string, key: string, stored: string, fault: string) {
+    super(
+      step,
+      `state store "${store}" holds ${excerpt(stored)} under key ${JSON.stringify(key)}, which ${fault}: ` +
+        'not a value this step writes (a foreign or corrupt changelog record, or a window of an aggregation ' +
+        "whose kind changed). Delete the key from the store's changelog (a tombstone) or reset the store, " +
+        'then redrive these dead letters',
+      { code: 'STATE_VALUE_INVALID' },
+    );
+  }
+}
+
+/** A stored value as an error shows it: JSON text, cut after 200 characters. */
+const excerpt = (text: string): string => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
 const STREAM_TIME = '\u0000stream-time';
 const WINDOW_PREFIX = 'w|';
 
@@ -96,6 +119,11 @@ type Accs = Record<string, unknown>;
  * results are emitted once (when the stream time passes its end plus grace) and the window is
  * forgotten; with `updates` after each record. A record whose windows are all closed goes to the DLQ
  * (LateRecordError). The input record itself is consumed; outputs are keyed by group and window.
+ *
+ * Stored values are checked as they are read back (StoredStateError, code STATE_VALUE_INVALID): a
+ * malformed stream time dead-letters every record of the partition (none can be placed in time),
+ * a malformed window the records folded into it; when it closes it is deleted without a result,
+ * so it never holds back the records that move the stream time.
  */
 export class AggregateStep implements Step {
   readonly stores: readonly string[];
@@ -136,7 +164,7 @@ export class AggregateStep implements Step {
   apply(record: WorkingRecord, state?: StateAccess): StepResult {
     const store = storeOf(state, this.store, this.label);
     const at = this.time.of(record);
-    const before = readNumber(store.get(STREAM_TIME));
+    const before = this.streamTime(store);
     const streamTime = before === undefined ? at : Math.max(before, at);
     if (before === undefined || streamTime > before) store.put(STREAM_TIME, Buffer.from(String(streamTime)));
     const scope = scopeOf(record);
@@ -156,7 +184,8 @@ export class AggregateStep implements Step {
     for (const start of open) {
       const key = windowKey(start, group);
       const raw = store.get(key);
-      const accs: Accs = raw ? (JSON.parse(raw.toString('utf8')) as Accs) : this.initial();
+      const accs = raw === undefined ? this.initial() : this.windowState(key, raw);
+      if (accs instanceof StoredStateError) throw accs;
       for (const a of this.aggregations) accs[a.field] = a.add(accs[a.field] as never, scope);
       store.put(key, Buffer.from(JSON.stringify(accs), 'utf8'));
       if (this.emit === 'updates') outputs.push(this.result(record, group, start, accs, false));
@@ -170,24 +199,64 @@ export class AggregateStep implements Step {
   }
 
   private closeWindows(store: KeyValueStore, streamTime: number, record: WorkingRecord): WorkingRecord[] {
-    const closed: Array<{ key: string; start: number; group: string; accs: Accs }> = [];
+    const closed: Array<{ key: string; start: number; group: string; value: Buffer }> = [];
     for (const [key, value] of store.entries()) {
       if (!key.startsWith(WINDOW_PREFIX)) continue;
       const bar = key.indexOf('|', WINDOW_PREFIX.length);
       const start = Number(key.slice(WINDOW_PREFIX.length, bar));
       if (!isClosed(this.window, start, streamTime)) continue;
-      closed.push({
-        key,
-        start,
-        group: key.slice(bar + 1),
-        accs: JSON.parse(value.toString('utf8')) as Accs,
-      });
+      closed.push({ key, start, group: key.slice(bar + 1), value });
     }
     closed.sort((a, b) => a.start - b.start || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
     for (const c of closed) store.delete(c.key);
-    return this.emit === 'final'
-      ? closed.map((c) => this.result(record, c.group, c.start, c.accs, true))
-      : [];
+    if (this.emit === 'updates') return [];
+    // A malformed window has no result; failing this record for it would fail every record that
+    // moves the stream time, for good. Its delete (a tombstone in the changelog) removes it.
+    return closed.flatMap((c) => {
+      const accs = this.windowState(c.key, c.value);
+      return accs instanceof StoredStateError ? [] : [this.result(record, c.group, c.start, accs, true)];
+    });
+  }
+
+  /** The partition's stream time, checked: a malformed one would close no window, silently. */
+  private streamTime(store: KeyValueStore): number | undefined {
+    const raw = store.get(STREAM_TIME);
+    if (raw === undefined) return undefined;
+    const text = raw.toString('utf8');
+    const time = text.trim() === '' ? NaN : Number(text);
+    if (!Number.isFinite(time))
+      throw new StoredStateError(
+        this.label,
+        this.store,
+        STREAM_TIME,
+        text,
+        'is not a stream time (epoch ms)',
+      );
+    return time;
+  }
+
+  /**
+   * A window's running state as stored, or why it is not one this step writes. An aggregation the
+   * stored window lacks starts from its initial value (the aggregation was added since it began).
+   */
+  private windowState(key: string, raw: Buffer): Accs | StoredStateError {
+    const text = raw.toString('utf8');
+    const invalid = (fault: string) => new StoredStateError(this.label, this.store, key, text, fault);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return invalid('is not JSON');
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      return invalid('is not a JSON object');
+    const accs = parsed as Accs;
+    for (const a of this.aggregations) {
+      if (accs[a.field] === undefined) accs[a.field] = a.initial();
+      const expected = a.notAnAcc(accs[a.field]);
+      if (expected !== undefined) return invalid(`has a malformed ${a.field} (${a.kind}: ${expected})`);
+    }
+    return accs;
   }
 
   private initial(): Accs {
@@ -213,8 +282,6 @@ export class AggregateStep implements Step {
 }
 
 const windowKey = (start: number, group: string): string => `${WINDOW_PREFIX}${start}|${group}`;
-const readNumber = (b: Buffer | undefined): number | undefined =>
-  b === undefined ? undefined : Number(b.toString('utf8'));
 
 function aggregationsOf(cfg: z.output<typeof configSchema>['aggregations']): Aggregation[] {
   return Object.entries(cfg).map(([field, spec]) => {

@@ -74,6 +74,27 @@ export class Aggregation {
     return acc;
   }
 
+  /**
+   * What a running state read back from the store should have been, when `acc` is not one this
+   * aggregation writes (undefined when it is): a stored window is checked before it is used.
+   */
+  notAnAcc(acc: unknown): string | undefined {
+    switch (this.kind) {
+      case 'count':
+        return isCount(acc) ? undefined : 'a whole number ≥ 0';
+      case 'avg': {
+        const a = acc as { s?: unknown; n?: unknown } | null;
+        return a !== null && typeof a === 'object' && typeof a.s === 'number' && isCount(a.n)
+          ? undefined
+          : '{ s: <sum>, n: <count> }';
+      }
+      case 'last':
+        return acc === null || typeof acc === 'string' ? undefined : 'a text or null';
+      default:
+        return acc === null || typeof acc === 'number' ? undefined : 'a number or null';
+    }
+  }
+
   result(acc: Acc): number | string | null {
     if (this.kind === 'avg') {
       const a = acc as { s: number; n: number };
@@ -82,3 +103,5 @@ export class Aggregation {
     return acc as number | string | null;
   }
 }
+
+const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
