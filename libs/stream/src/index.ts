@@ -105,6 +105,7 @@ export {
   type ConsumedRecord,
   type DeadLetterContext,
   type DeadLetterReason,
+  type DeadLetterLimit,
   type DeadLetterRecord,
   type DeadLetterInfo,
   buildDeadLetterRecord,

@@ -4,7 +4,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FatalRecordError } from '@sluice/errors';
-import { TopicProvisioner } from '@sluice/kafka';
 import { parseStreamRuntimeConfig, type RecordProcessor, StreamRuntime } from '@sluice/stream';
 import { uniqueName } from '@sluice/test-support';
 import { kafkaConfig, StreamHarness } from './stream-harness';
@@ -20,19 +19,10 @@ describe('stream runtime: dead-letter publish failure', () => {
       const output = await h.topic('it.stream.dlqfail.out', 1);
       const group = uniqueName('it.stream.dlqfail.group');
       const dlq = `${group}.dlq`;
-      h.track(dlq);
       h.track(`${group}.dlq.parked`);
-      const admin = h.kafka.admin();
-      await admin.connect();
-      try {
-        // Provisioned before the runtime (which leaves an existing topic as it is): too small for
-        // any dead letter, even one cut to fit (its error headers alone take more than 128 bytes).
-        await new TopicProvisioner(admin).provision([
-          { name: dlq, partitions: 1, replicationFactor: 1, configs: { 'max.message.bytes': '128' } },
-        ]);
-      } finally {
-        await admin.disconnect();
-      }
+      // Provisioned before the runtime (which leaves an existing topic as it is): too small for
+      // any dead letter, even one cut to fit (its error headers alone take more than 128 bytes).
+      await h.topicWithLimit(dlq, 128);
       await h.produce(input, [
         { key: 'a', value: 'a:0' },
         { key: 'b', value: 'bad' },

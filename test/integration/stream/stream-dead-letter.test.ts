@@ -115,27 +115,6 @@ describe('stream runtime: dead-letter topic', () => {
     );
   }
 
-  /** Creates `topic` with `max.message.bytes` set, for the cases on record sizes. */
-  async function topicWithLimit(topic: string, maxMessageBytes: number): Promise<void> {
-    const admin = h.kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            configEntries: [{ name: 'max.message.bytes', value: String(maxMessageBytes) }],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
-    h.track(topic);
-  }
-
   /** A runtime whose processor refuses every record: each goes to the DLQ. */
   const refusingRuntime = (group: string, input: string, delivery: 'exactly-once' | 'at-least-once') =>
     new StreamRuntime({
@@ -173,7 +152,7 @@ describe('stream runtime: dead-letter topic', () => {
       const input = await h.topic('it.stream.dlq.cut.in', 1);
       const group = uniqueName('it.stream.dlq.cut.group');
       // The DLQ exists already with a small limit: the runtime keeps it (it never rewrites configs).
-      await topicWithLimit(`${group}.dlq`, 20_000);
+      await h.topicWithLimit(`${group}.dlq`, 20_000);
       await h.produce(input, [
         { key: 'big', value: 'x'.repeat(50_000) },
         { key: 'small', value: 'small' },
@@ -197,7 +176,7 @@ describe('stream runtime: dead-letter topic', () => {
 
   it('the DLQ it creates takes the largest record its input topic does', { timeout: 90_000 }, async () => {
     const input = uniqueName('it.stream.dlq.large.in');
-    await topicWithLimit(input, 3_000_000);
+    await h.topicWithLimit(input, 3_000_000);
     const group = uniqueName('it.stream.dlq.large.group');
     h.track(`${group}.dlq`);
     await h.produce(input, [{ key: 'large', value: 'y'.repeat(2_000_000) }]);

@@ -49,6 +49,22 @@ export class StreamHarness {
     return name;
   }
 
+  /**
+   * Creates `name` as it is (a DLQ named after its group) with one partition and the broker's
+   * `max.message.bytes` set, for the cases on record sizes; removed at clean-up.
+   */
+  async topicWithLimit(name: string, maxMessageBytes: number): Promise<void> {
+    await new TopicProvisioner(this.admin!).provision([
+      {
+        name,
+        partitions: 1,
+        replicationFactor: 1,
+        configs: { 'max.message.bytes': String(maxMessageBytes) },
+      },
+    ]);
+    this.topics.push(name);
+  }
+
   /** Remembers a topic the runtime creates (the DLQ) for clean-up. */
   track(topic: string): void {
     this.topics.push(topic);

@@ -14,6 +14,7 @@ import {
 } from '@sluice/observability';
 import {
   buildDeadLetterRecord,
+  type DeadLetterLimit,
   type DeadLetterRecord,
   type DeliveryStrategy,
   type GroupOffsetCommitter,
@@ -67,7 +68,7 @@ export interface PostgresSinkDeliveryOptions {
   /** Where a failed mirror commit is told (warn the first time per partition, then debug). */
   readonly logger?: Pick<Logger, 'warn' | 'debug'>;
   /** The group's DLQ and its max.message.bytes (`DeliveryContext.deadLetters`): dead letters are cut to fit it. */
-  readonly deadLetters?: { readonly topic: string; readonly maxBytes: number };
+  readonly deadLetters?: DeadLetterLimit;
   /**
    * A batch's statement did not fit its table (SQLSTATE 42703/42804/42883: a column dropped or of
    * another type since the table was checked): the tables are to be checked again (TableShaper.forget).

@@ -1,5 +1,6 @@
 import { type AttemptHistory } from '@sluice/errors';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from '@sluice/kafka';
+import { recordBytes } from '../processor/stream-record';
 import { lastHeaderText, type RecordHeader, type RecordHeaders } from './record-headers';
 
 /** The dead-letter topic of a consumer group (PRODUCT.md: one per group). */
@@ -190,13 +191,14 @@ function cut(value: string, maxChars: number): string {
     : `${value.slice(0, maxChars)}… (${value.length - maxChars} characters cut)`;
 }
 
-function bytesOf(record: DeadLetterRecord): number {
-  let bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.headers)
-    bytes +=
-      Buffer.byteLength(header.key) + (header.value === null ? 0 : Buffer.byteLength(header.value)) + 8;
-  return bytes;
+/** A group's DLQ and its max.message.bytes: what a dead letter bound for it must fit (`fitDeadLetter`). */
+export interface DeadLetterLimit {
+  readonly topic: string;
+  readonly maxBytes: number;
 }
+
+/** Its bytes with Kafka's framing of each header (two varint lengths, up to 8 bytes). */
+const framedBytes = (record: DeadLetterRecord): number => recordBytes(record) + 8 * record.headers.length;
 
 /**
  * A dead letter the DLQ topic can hold (`maxBytes`: its max.message.bytes). Kafka refuses a larger
@@ -208,35 +210,44 @@ function bytesOf(record: DeadLetterRecord): number {
  */
 export function fitDeadLetter(record: DeadLetterRecord, maxBytes: number): DeadLetterRecord {
   const limit = maxBytes - FRAMING_BYTES;
-  if (bytesOf(record) <= limit) return record;
+  if (framedBytes(record) <= limit) return record;
   const omitted: string[] = [];
-  let fitted: DeadLetterRecord = record;
   const withOmitted = (next: DeadLetterRecord): DeadLetterRecord => ({
     ...next,
     headers: [...next.headers, text(DEAD_LETTER_HEADERS.omitted, omitted.join('; '))],
   });
-  if (record.value !== null) {
-    omitted.push(`value (${record.value.length} bytes)`);
-    fitted = { ...fitted, value: null };
-    if (bytesOf(withOmitted(fitted)) <= limit) return withOmitted(fitted);
+  let fitted: DeadLetterRecord = record;
+  for (const leaveOut of OMITTED_IN_TURN) {
+    const left = leaveOut(fitted);
+    if (left === undefined) continue;
+    omitted.push(left.what);
+    fitted = left.rest;
+    if (framedBytes(withOmitted(fitted)) <= limit) break;
   }
-  const own = fitted.headers.filter((h) => !isErrorHeader(h.key));
-  if (own.length > 0) {
-    omitted.push(`headers (${own.length})`);
-    fitted = { ...fitted, headers: fitted.headers.filter((h) => isErrorHeader(h.key)) };
-    if (bytesOf(withOmitted(fitted)) <= limit) return withOmitted(fitted);
-  }
-  if (fitted.key !== null) {
-    omitted.push(`key (${fitted.key.length} bytes)`);
-    fitted = { ...fitted, key: null };
-    if (bytesOf(withOmitted(fitted)) <= limit) return withOmitted(fitted);
-  }
-  omitted.push('stack trace');
-  return withOmitted({
-    ...fitted,
-    headers: fitted.headers.filter((h) => h.key !== DEAD_LETTER_HEADERS.exceptionStacktrace),
-  });
+  return withOmitted(fitted);
 }
+
+/** What `fitDeadLetter` leaves out, in turn: undefined when a dead letter has none of it. */
+const OMITTED_IN_TURN: ReadonlyArray<
+  (record: DeadLetterRecord) => { readonly what: string; readonly rest: DeadLetterRecord } | undefined
+> = [
+  (r) =>
+    r.value === null ? undefined : { what: `value (${r.value.length} bytes)`, rest: { ...r, value: null } },
+  (r) => {
+    const own = r.headers.filter((h) => !isErrorHeader(h.key));
+    return own.length === 0
+      ? undefined
+      : {
+          what: `headers (${own.length})`,
+          rest: { ...r, headers: r.headers.filter((h) => isErrorHeader(h.key)) },
+        };
+  },
+  (r) => (r.key === null ? undefined : { what: `key (${r.key.length} bytes)`, rest: { ...r, key: null } }),
+  (r) => ({
+    what: 'stack trace',
+    rest: { ...r, headers: r.headers.filter((h) => h.key !== DEAD_LETTER_HEADERS.exceptionStacktrace) },
+  }),
+];
 
 function isErrorHeader(key: string): boolean {
   return key.startsWith(CONNECT_PREFIX) || key.startsWith(SLUICE_PREFIX);

@@ -1,6 +1,10 @@
 import { type TopicMessages } from 'kafkajs';
-import { type DeadLetterRecord, fitDeadLetter } from '../dead-letter/dead-letter-headers';
-import { type OutputRecord } from '../processor/stream-record';
+import {
+  type DeadLetterLimit,
+  type DeadLetterRecord,
+  fitDeadLetter,
+} from '../dead-letter/dead-letter-headers';
+import { type OutputRecord, recordBytes } from '../processor/stream-record';
 import { OutputBatch } from './output-batch';
 
 /** Under Kafka's default max.message.bytes (1 MiB), with room for the request's own framing. */
@@ -14,7 +18,7 @@ export interface OutputLimits {
    * (`fitDeadLetter`), and dead letters sent together stay under it. Only records bound for that
    * topic: the same path carries changelog records and parked-key markers, which are never cut.
    */
-  readonly deadLetters?: { readonly topic: string; readonly maxBytes: number };
+  readonly deadLetters?: DeadLetterLimit;
 }
 
 /** Dead letters of one request go to one DLQ partition as one record batch: this share of its limit, for Kafka's per-record framing. */
@@ -31,7 +35,7 @@ export class OrderedOutputSender {
   private readonly batch = new OutputBatch();
   private flushing: Promise<void> = Promise.resolve();
   private readonly maxBatchBytes: number;
-  private readonly deadLetters: { readonly topic: string; readonly maxBytes: number } | undefined;
+  private readonly deadLetters: DeadLetterLimit | undefined;
   /** Dead-letter bytes in the batch collected. */
   private deadLetterBytes = 0;
 
@@ -64,7 +68,7 @@ export class OrderedOutputSender {
       this.batch.addDeadLetter(letter, partition);
     } else {
       const record = fitDeadLetter(letter, dlq.maxBytes);
-      const bytes = OutputBatch.bytesOf(record);
+      const bytes = recordBytes(record);
       const dlqFull =
         this.deadLetterBytes > 0 && this.deadLetterBytes + bytes > dlq.maxBytes * DEAD_LETTER_BATCH_SHARE;
       if (dlqFull || this.wouldOverflow(record)) await this.flush();
@@ -76,7 +80,7 @@ export class OrderedOutputSender {
 
   /** Adding `record` would pass the byte bound: the collected ones go first (a lone record goes alone). */
   private wouldOverflow(record: OutputRecord | DeadLetterRecord): boolean {
-    return this.batch.size > 0 && this.batch.bytes + OutputBatch.bytesOf(record) > this.maxBatchBytes;
+    return this.batch.size > 0 && this.batch.bytes + recordBytes(record) > this.maxBatchBytes;
   }
 
   private get full(): boolean {

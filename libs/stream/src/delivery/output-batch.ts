@@ -1,7 +1,7 @@
 import { type Message, type TopicMessages } from 'kafkajs';
 import { type DeadLetterRecord } from '../dead-letter/dead-letter-headers';
 import { headersToMap } from '../dead-letter/record-headers';
-import { type OutputRecord } from '../processor/stream-record';
+import { type OutputRecord, recordBytes } from '../processor/stream-record';
 
 /**
  * Outputs collected for one produce request, grouped by topic in arrival order (kafkajs keeps the
@@ -22,7 +22,7 @@ export class OutputBatch {
   }
 
   add(record: OutputRecord): void {
-    this.byteCount += OutputBatch.bytesOf(record);
+    this.byteCount += recordBytes(record);
     this.push(record.topic, {
       key: record.key,
       value: record.value,
@@ -33,7 +33,7 @@ export class OutputBatch {
 
   /** Dead letters go to the source record's partition number: the DLQ has as many partitions. */
   addDeadLetter(record: DeadLetterRecord, partition: number): void {
-    this.byteCount += OutputBatch.bytesOf(record);
+    this.byteCount += recordBytes(record);
     this.push(record.topic, {
       key: record.key,
       value: record.value,
@@ -41,13 +41,6 @@ export class OutputBatch {
       partition,
       ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
     });
-  }
-
-  /** The bytes `record` would add (key, value, headers). */
-  static bytesOf(record: OutputRecord | DeadLetterRecord): number {
-    let bytes = sizeOf(record.key) + sizeOf(record.value);
-    for (const header of record.headers ?? []) bytes += Buffer.byteLength(header.key) + sizeOf(header.value);
-    return bytes;
   }
 
   /** Takes the collected messages, leaving the batch empty. */
@@ -65,9 +58,4 @@ export class OutputBatch {
     else this.byTopic.set(topic, [message]);
     this.count += 1;
   }
-}
-
-function sizeOf(value: Buffer | string | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }

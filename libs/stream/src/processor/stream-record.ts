@@ -24,3 +24,22 @@ export interface OutputRecord {
   /** Explicit partition; default: murmur2 of the key (the Java client's choice). */
   readonly partition?: number;
 }
+
+/**
+ * The key, value and header bytes of a record: what the broker's max.message.bytes bounds (its
+ * framing aside), counted one way for batching outputs and for fitting dead letters.
+ */
+export function recordBytes(record: {
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: RecordHeaders;
+}): number {
+  let bytes = sizeOf(record.key) + sizeOf(record.value);
+  for (const header of record.headers ?? []) bytes += Buffer.byteLength(header.key) + sizeOf(header.value);
+  return bytes;
+}
+
+function sizeOf(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}

@@ -17,7 +17,11 @@ import {
 } from '@sluice/kafka';
 import { systemClock } from '@sluice/errors';
 import { releaseInTurn } from '@sluice/observability';
-import { deadLetterTopicConfigs, dlqTopicFor } from '../dead-letter/dead-letter-headers';
+import {
+  type DeadLetterLimit,
+  deadLetterTopicConfigs,
+  dlqTopicFor,
+} from '../dead-letter/dead-letter-headers';
 import { headersFromMap, type HeaderMap } from '../dead-letter/record-headers';
 import { AtLeastOnceDelivery } from '../delivery/at-least-once-delivery';
 import { ExactlyOnceDelivery } from '../delivery/exactly-once-delivery';
@@ -103,7 +107,7 @@ export interface DeliveryContext {
   /** Commits a group offset for a partition this member still owns (rejects with PartitionLostError otherwise). */
   commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void>;
   /** The group's DLQ and its max.message.bytes: a dead letter larger is cut to fit (`OutputLimits`). */
-  readonly deadLetters: { readonly topic: string; readonly maxBytes: number };
+  readonly deadLetters: DeadLetterLimit;
 }
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
