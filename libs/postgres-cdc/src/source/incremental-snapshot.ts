@@ -52,6 +52,8 @@ export interface IncrementalSnapshotContext extends PhaseContext {
     info(fields: object, message: string): void;
     warn(fields: object, message: string): void;
   };
+  /** Hands a resource to the run, which releases it if the run ends (or is abandoned) meanwhile. */
+  readonly hold: (what: string, release: () => Promise<unknown>) => void;
 }
 
 interface QueuedTable {
@@ -115,8 +117,10 @@ export class IncrementalSnapshot {
   /** Connects and picks up the tables a previous run had not finished. */
   static async open(context: IncrementalSnapshotContext): Promise<IncrementalSnapshot> {
     const session = await PostgresSession.connect(context.connection, 'sluice-incremental-snapshot');
+    const snapshot = new IncrementalSnapshot(context, session, new WatermarkedChunkReader(session));
+    // Held from the connect on: a run abandoned while the state loads still closes the session.
+    context.hold('closing the incremental snapshot', () => snapshot.close());
     try {
-      const snapshot = new IncrementalSnapshot(context, session, new WatermarkedChunkReader(session));
       for (const entry of await context.state.load(session)) {
         const queued = await snapshot.reconcile({ ...entry });
         if (queued !== undefined) snapshot.queue.push(queued);

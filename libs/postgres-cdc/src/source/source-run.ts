@@ -175,6 +175,7 @@ export class SourceRun implements CoordinatedRun {
         slotState = await new ReplicationSlot(session, config.slot.name).state();
       } else if (slotState === undefined) {
         const creator = await ReplicationConnection.connect(compiled.connection);
+        this.hold('closing the slot creator connection', () => creator.close());
         await creator.createSlot(config.slot.name, { exportSnapshot: false }).finally(() => creator.close());
         deps.log.info({ slot: config.slot.name }, 'replication slot created (snapshot mode never)');
       }
@@ -328,15 +329,13 @@ export class SourceRun implements CoordinatedRun {
             chunkSize: config.snapshot.incrementalChunkSize,
             captures: (table) => captured.has(table),
             log: deps.log,
+            hold: (what, release) => this.hold(what, release),
             exactlyOnce: config.delivery.guarantee === 'exactly-once',
             ...(this.delivered !== undefined && this.deliveredSnapshot !== undefined
               ? { delivered: this.deliveredSnapshot }
               : {}),
           });
-    if (incremental !== undefined) {
-      this.incrementalSnapshot = incremental;
-      this.hold('closing the incremental snapshot', () => incremental.close());
-    }
+    this.incrementalSnapshot = incremental;
     // An abandoned run must not start a heartbeat nobody stops (its hold was given back already).
     this.throwIfOver();
     heartbeat.start();
