@@ -188,6 +188,78 @@ describe('source-postgres: incremental snapshot', () => {
     },
   );
 
+  it(
+    'a commit the stream delivered but queries cannot see yet (a synchronous standby) holds the chunk read until it is visible',
+    { timeout: 180_000 },
+    async (t) => {
+      // The stack runs Postgres with synchronous_commit=local, so naming a standby that never
+      // answers holds only the commits of a session asking for `on`: one flushed, sent to the slot
+      // and published, yet invisible to every query until the standby is no longer awaited.
+      const [setting] = await bed.sql<{ synchronous_commit: string }>('SHOW synchronous_commit');
+      if (setting.synchronous_commit !== 'local') {
+        t.skip(
+          `the stack's Postgres runs with synchronous_commit=${setting.synchronous_commit} (started by an older ` +
+            'version): holding one commit would hold every session; restart it (sluice stack down, then up)',
+        );
+        return;
+      }
+      const held = bed.table('held');
+      await bed.sql(`CREATE SEQUENCE ${bed.name}.held_versions`);
+      await bed.sql(
+        `CREATE TABLE ${held} (id int PRIMARY KEY, v bigint NOT NULL DEFAULT nextval('${bed.name}.held_versions'))`,
+      );
+      await bed.sql(`INSERT INTO ${held} (id) SELECT g FROM generate_series(1, 30) g`);
+      const app = await bed.startApp({
+        snapshot: { mode: 'never', incrementalChunkSize: 10 },
+        signals: { table: bed.table('sluice_signals') },
+      });
+      t.after(() => bed.stopApp(app));
+      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+
+      const writer = await bed.client();
+      const awaitStandby = async (name: string | undefined) => {
+        await bed.sql(
+          name === undefined
+            ? 'ALTER SYSTEM RESET synchronous_standby_names'
+            : `ALTER SYSTEM SET synchronous_standby_names = '${name}'`,
+        );
+        await bed.sql('SELECT pg_reload_conf()');
+      };
+      try {
+        await awaitStandby('sluice_it_standby');
+        await writer.query('SET synchronous_commit = on');
+        const committing = writer.query(
+          `UPDATE ${held} SET v = nextval('${bed.name}.held_versions') WHERE id = 5 RETURNING v::text AS v`,
+        );
+        committing.catch(() => undefined); // awaited below
+        const reader = await bed.consume([bed.topic('held')]);
+        await reader.until((records) => records.some((r) => r.value?.op === 'u'), 30_000);
+        const [visible] = await bed.sql<{ v: string }>(`SELECT v::text AS v FROM ${held} WHERE id = 5`);
+        assert.equal(visible.v, '5', 'published, and still invisible to queries');
+
+        assert.equal((await post(`${app.url}/snapshots`, { tables: [held] })).status, 202);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+        const reads = () => reader.of(bed.topic('held')).filter((r) => r.value?.op === 'r').length;
+        assert.equal(reads(), 0, 'the first chunk is not read while the delivered commit is invisible');
+
+        await awaitStandby(undefined);
+        const { rows } = await committing;
+        await reader.until(() => reads() === 30, 60_000);
+        await bed.waitForStatus(app.url, (s) => s.snapshot === undefined, 60_000);
+        const five = reader.of(bed.topic('held')).filter((r) => r.key?.id === 5);
+        assert.deepEqual(
+          five.map((r) => `${r.value?.op}:${versionOf(r)}`),
+          [`u:${rows[0].v}`, `r:${rows[0].v}`],
+        );
+        assertNeverReordered(reader.of(bed.topic('held')));
+      } finally {
+        await awaitStandby(undefined);
+        await writer.end();
+      }
+      await bed.stopApp(app);
+    },
+  );
+
   it('continues after a restart from the last chunk Kafka holds', { timeout: 180_000 }, async (t) => {
     const big = bed.table('big');
     await bed.sql(`CREATE TABLE ${big} (id int PRIMARY KEY, v int NOT NULL DEFAULT 0, pad text)`);

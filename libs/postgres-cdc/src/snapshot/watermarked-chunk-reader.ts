@@ -4,6 +4,7 @@ import { Lsn } from '../lsn/lsn';
 import type { PostgresSession } from '../replication/postgres-session';
 import { qualifiedName, quotedName } from '../replication/table-name';
 import type { SnapshotRow } from './snapshot-reader';
+import type { StreamedTransactions } from './streamed-transactions';
 import { ChunkQuery, type SnapshotTable } from './table-description';
 
 /** Prefix of the watermark messages in the WAL (pg_logical_emit_message). */
@@ -19,6 +20,11 @@ export interface WatermarkedChunk {
   readonly highWatermark: Lsn;
 }
 
+/** A read refused: `xid` was in progress to it, though the stream already delivered it. */
+export interface StaleChunkRead {
+  readonly waitingFor: number;
+}
+
 /**
  * One chunk of an incremental snapshot, DBLog style (as Debezium's incremental snapshots): SELECT
  * the chunk, then write a high watermark to the WAL. The source reads it while its stream waits,
@@ -30,11 +36,28 @@ export interface WatermarkedChunk {
 export class WatermarkedChunkReader {
   constructor(private readonly session: PostgresSession) {}
 
+  /**
+   * Reads the chunk after `afterKey`, or refuses the read (to be tried again) when a transaction the
+   * stream already delivered (`streamed`) was not yet visible to it: its rows may be older than
+   * that transaction's published changes, which come before the window and would not drop them.
+   */
   async readChunk(
     table: SnapshotTable,
     afterKey: readonly (string | null)[] | undefined,
     chunkSize: number,
-  ): Promise<WatermarkedChunk> {
+  ): Promise<WatermarkedChunk>;
+  async readChunk(
+    table: SnapshotTable,
+    afterKey: readonly (string | null)[] | undefined,
+    chunkSize: number,
+    streamed: StreamedTransactions,
+  ): Promise<WatermarkedChunk | StaleChunkRead>;
+  async readChunk(
+    table: SnapshotTable,
+    afterKey: readonly (string | null)[] | undefined,
+    chunkSize: number,
+    streamed?: StreamedTransactions,
+  ): Promise<WatermarkedChunk | StaleChunkRead> {
     const name = { schema: table.relation.schema, table: table.relation.table };
     const query = new ChunkQuery(table, quotedName(name));
     if (query.byCtid) {
@@ -44,15 +67,30 @@ export class WatermarkedChunkReader {
         { code: 'PG_TABLE_WITHOUT_KEY' },
       );
     }
-    const windowId = randomUUID();
+    // Taken just before the SELECT's own snapshot: whatever that one cannot see, this one could not.
+    const inProgress = streamed === undefined ? [] : await this.transactionsInProgress();
     const rows = await this.session.queryArrays(
       afterKey === undefined ? query.first : query.next,
       afterKey === undefined ? [chunkSize] : [...afterKey, chunkSize],
       `Reading an incremental snapshot chunk of ${qualifiedName(name)}`,
     );
+    const waitingFor = streamed?.firstOf(inProgress);
+    if (waitingFor !== undefined) return { waitingFor };
+    const windowId = randomUUID();
     const highWatermark = await this.writeHighWatermark(windowId);
     const lastKey = rows.length > 0 ? query.keyOf(rows[rows.length - 1]) : undefined;
     return { windowId, table, rows, lastKey, highWatermark };
+  }
+
+  /** The xids (32-bit) in progress to a snapshot taken now (txid_current_snapshot: every version). */
+  private async transactionsInProgress(): Promise<number[]> {
+    const [row] = await this.session.query<{ snapshot: string }>(
+      'SELECT txid_current_snapshot()::text AS snapshot',
+      [],
+      'Reading the transactions in progress before an incremental snapshot chunk',
+    );
+    const xip = row.snapshot.split(':')[2] ?? '';
+    return xip === '' ? [] : xip.split(',').map((id) => Number(BigInt(id) & 0xffff_ffffn));
   }
 
   private async writeHighWatermark(windowId: string): Promise<Lsn> {

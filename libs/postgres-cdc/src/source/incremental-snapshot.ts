@@ -12,10 +12,14 @@ import {
 } from '../snapshot/signal-table';
 import { SnapshotProgress } from '../snapshot/snapshot-progress';
 import { SnapshotWindow } from '../snapshot/snapshot-window';
+import { StreamedTransactions } from '../snapshot/streamed-transactions';
 import { describeTable, type SnapshotTable } from '../snapshot/table-description';
 import { type WatermarkedChunk, WatermarkedChunkReader } from '../snapshot/watermarked-chunk-reader';
 import { deliver, type PhaseContext } from './phase-context';
 import type { SnapshotStatus } from './source-status';
+
+/** A chunk read waiting this long for a delivered transaction to become visible says so. */
+const STALE_READ_WARN_MS = 5_000;
 
 /**
  * Exactly once: a table's incremental snapshot progress as committed in Kafka with the source offset
@@ -91,6 +95,7 @@ const sameColumns = (a: Relation, b: Relation): boolean =>
  */
 export class IncrementalSnapshot {
   private readonly queue: QueuedTable[] = [];
+  private readonly streamed = new StreamedTransactions();
   private current: OpenChunk | undefined;
   /** The stream's latest description of each relation (a chunk may need another one for a moment). */
   private readonly streamRelations = new Map<number, Relation>();
@@ -185,6 +190,11 @@ export class IncrementalSnapshot {
         rowsDone: entry.rowsDone,
       });
     return entry;
+  }
+
+  /** A transaction the stream delivered (its Begin): a chunk read must see it (`readChunk`). */
+  noteStreamed(xid: number): void {
+    this.streamed.note(xid);
   }
 
   /** Tables of Sluice's own bookkeeping (signal, state): never captured. */
@@ -353,12 +363,35 @@ export class IncrementalSnapshot {
       }
       if (!this.progress.view.tables.some((t) => t.table === entry.table))
         this.progress.addTable(name, table.estimatedRows);
-      const chunk = await this.reader.readChunk(table, entry.lastKey, this.context.chunkSize);
+      const chunk = await this.readChunk(table, entry);
       if (chunk.rows.length === 0) {
         await this.finish(entry);
         continue;
       }
       this.current = { entry, chunk, window: new SnapshotWindow(chunk) };
+    }
+  }
+
+  /**
+   * The next chunk of `entry`'s table, read again while a transaction the stream already delivered
+   * is not yet visible to it (a commit waiting for a synchronous standby's acknowledgement).
+   */
+  private async readChunk(table: SnapshotTable, entry: QueuedTable): Promise<WatermarkedChunk> {
+    const started = Date.now();
+    let pauseMs = 10;
+    let warned = false;
+    for (;;) {
+      const read = await this.reader.readChunk(table, entry.lastKey, this.context.chunkSize, this.streamed);
+      if (!('waitingFor' in read)) return read;
+      if (!warned && Date.now() - started >= STALE_READ_WARN_MS) {
+        warned = true;
+        this.context.log.warn(
+          { table: entry.table, xid: read.waitingFor },
+          'incremental snapshot waits for a transaction the stream delivered but queries cannot see yet (a synchronous standby not acknowledging?)',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(pauseMs * 2, 500);
     }
   }
 

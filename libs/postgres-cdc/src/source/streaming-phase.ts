@@ -146,6 +146,7 @@ export class StreamingPhase {
     }
     switch (message.type) {
       case 'begin':
+        incremental?.noteStreamed(message.xid);
         this.origin = undefined;
         if (this.context.delivered && message.finalLsn.isBefore(this.context.delivered)) {
           this.replayed = true;

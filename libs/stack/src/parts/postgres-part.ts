@@ -138,6 +138,10 @@ export class PostgresPart implements StackPart {
             // Every replication origin a sink has used holds one of these until it is dropped (up
             // to one per partition it writes at once): 10, the default, is four two-way sinks.
             '-c max_active_replication_origins=64',
+            // With no standby, `local` is what `on` does; set as the default, a test can hold one
+            // session's commit the way a synchronous standby does (synchronous_standby_names and
+            // that session's synchronous_commit = on) without holding every other session's.
+            '-c synchronous_commit=local',
             ...this.tlsSettings(account),
           ].join(' '),
         ],
