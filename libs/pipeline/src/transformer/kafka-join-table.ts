@@ -1,7 +1,7 @@
 import { type Admin, type Kafka } from 'kafkajs';
 import { ConfigError, isRetriable, RetriableError } from '@sluice/errors';
 import { type KafkaConfig, createKafkaClient } from '@sluice/kafka';
-import { type Logger } from '@sluice/observability';
+import { counter, type Logger } from '@sluice/observability';
 import { parseAvroSchema, RecordDecoder, type RecordType, type SchemaRegistryClient } from '@sluice/schema';
 import { TableTopicFollower, type TableTopicRecord } from '@sluice/stream';
 import {
@@ -13,6 +13,13 @@ import {
   TableRowShape,
 } from '../steps/stateful/join-table';
 import { ScopedTables, type TableRow } from '../steps/stateful/versioned-table';
+
+// docs/metrics.md. `table` is a join's table topic (bounded by the pipeline file).
+const skippedTableRecords = counter({
+  name: 'sluice_join_table_skipped_records_total',
+  help: "Records of a join's table topic left out of its table: `null_key` (Kafka Streams drops these too) or `undecodable`.",
+  labelNames: ['table', 'reason'],
+});
 
 export interface KafkaJoinTableParts {
   readonly kafka: KafkaConfig;
@@ -226,7 +233,12 @@ export class KafkaJoinTable implements JoinTable {
   }
 
   private async applyRecord(record: TableTopicRecord): Promise<void> {
-    if (record.key === null) return;
+    // No key, no row to look up: left out, as Kafka Streams' table source drops it (with a warning
+    // and its dropped-records count), but never silently.
+    if (record.key === null) {
+      this.leaveOut(record, 'null_key', 'has a null key');
+      return;
+    }
     let key: string;
     let row: TableRow;
     try {
@@ -237,11 +249,7 @@ export class KafkaJoinTable implements JoinTable {
         record.value === null ? null : this.shape!.rowOf((await this.decoder!.decode(record.value)).value);
     } catch (error) {
       if (isRetriable(error)) throw error;
-      this.skipped += 1;
-      this.parts.logger.warn(
-        { err: error, table: this.spec.topic, partition: record.partition, offset: String(record.offset) },
-        `${this.spec.label}: a record of the table topic does not decode; it is left out of the table`,
-      );
+      this.leaveOut(record, 'undecodable', 'does not decode', error);
       return;
     }
     this.tables.put(record.partition, key, record.timestamp, row);
@@ -251,7 +259,27 @@ export class KafkaJoinTable implements JoinTable {
     );
   }
 
-  /** Table records left out because they did not decode. */
+  /** A table record kept out of the table: warned with its partition and offset, and counted. */
+  private leaveOut(
+    record: TableTopicRecord,
+    reason: 'null_key' | 'undecodable',
+    what: string,
+    error?: unknown,
+  ): void {
+    this.skipped += 1;
+    skippedTableRecords.inc({ table: this.spec.topic, reason });
+    this.parts.logger.warn(
+      {
+        ...(error !== undefined ? { err: error } : {}),
+        table: this.spec.topic,
+        partition: record.partition,
+        offset: String(record.offset),
+      },
+      `${this.spec.label}: a record of the table topic ${what}; it is left out of the table`,
+    );
+  }
+
+  /** Table records left out: a null key, or a key or value that did not decode. */
   get skippedRecords(): number {
     return this.skipped;
   }

@@ -73,6 +73,36 @@ describe('RecordDecoding', () => {
     );
   });
 
+  it('a header value a template reads that is not UTF-8 fails HEADER_CONVERTER naming it; unread ones never fail', async () => {
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1
+    const scope = await new RecordDecoding('string', 'string').scope(
+      {
+        ...record(null, Buffer.from('v')),
+        headers: [
+          { key: 'tenant', value: latin1 },
+          { key: 'schema-id', value: Buffer.from([0x01, 0xff, 0xfe]) },
+          { key: 'source', value: Buffer.from('crm') },
+          { key: 'empty', value: null },
+        ],
+      },
+      ctx,
+    );
+    const headers = scope.headers();
+    assert.equal(headers.source, 'crm');
+    assert.equal(headers.empty, null);
+    assert.deepEqual(Object.keys(headers), ['tenant', 'schema-id', 'source', 'empty']);
+    assert.throws(
+      () => headers.tenant,
+      (e: unknown) =>
+        e instanceof StageFailure &&
+        e.stage === 'HEADER_CONVERTER' &&
+        e.cause instanceof InvalidUtf8Error &&
+        e.cause.code === 'INVALID_UTF8' &&
+        e.message.includes('header "tenant" is not valid UTF-8') &&
+        !isRetriable(e),
+    );
+  });
+
   it('undecodable input fails in the converter stage that read it', async () => {
     await assert.rejects(
       new RecordDecoding('json', 'string').scope(record(Buffer.from('{'), null), ctx),

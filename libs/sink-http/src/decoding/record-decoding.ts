@@ -1,7 +1,7 @@
 import { FatalRecordError } from '@sluice/errors';
 import { type ExpressionScope } from '@sluice/pipeline';
 import { type RecordDecoder } from '@sluice/schema';
-import { type ProcessContext, type StreamRecord } from '@sluice/stream';
+import { type ProcessContext, StageFailure, type StreamRecord } from '@sluice/stream';
 
 /**
  * How keys and values are read: avro (Confluent framing, schema from the registry), json, string
@@ -19,9 +19,12 @@ export class MalformedJsonError extends FatalRecordError {
   }
 }
 
+/** What of the record was read as text: its key, its value or one header (`header "tenant"`). */
+type Utf8Part = 'key' | 'value' | `header ${string}`;
+
 /** Raw text that is not UTF-8: never replaced by U+FFFD, the record is dead-lettered saying so. */
 export class InvalidUtf8Error extends FatalRecordError {
-  constructor(what: 'key' | 'value', cause: unknown) {
+  constructor(what: Utf8Part, cause: unknown) {
     super(`the record ${what} is not valid UTF-8`, { cause, code: 'INVALID_UTF8' });
   }
 }
@@ -33,7 +36,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
  * Decodes a record's key and value into the scope templates are evaluated over, as named stages
  * (KEY_CONVERTER / VALUE_CONVERTER), so an undecodable record is dead-lettered saying where.
- * Registry outages stay retriable (the runtime retries them in place).
+ * Registry outages stay retriable (the runtime retries them in place). Header values are UTF-8 text,
+ * each decoded when a template reads it: one that is not UTF-8 fails the record at HEADER_CONVERTER.
  */
 export class RecordDecoding {
   constructor(
@@ -69,7 +73,14 @@ export class RecordDecoding {
       headers: () => {
         if (!headers) {
           headers = {};
-          for (const h of record.headers) headers[h.key] = h.value === null ? null : h.value.toString('utf8');
+          // Getters: only the headers a template reads are decoded, so a binary header it never reads
+          // (a tracing or schema-id header) does not refuse the record. Of repeated keys the last wins.
+          for (const { key, value } of record.headers)
+            Object.defineProperty(headers, key, {
+              enumerable: true,
+              configurable: true,
+              get: value === null ? () => null : () => this.headerText(key, value),
+            });
         }
         return headers;
       },
@@ -94,12 +105,24 @@ export class RecordDecoding {
     }
   }
 
+  /**
+   * A header value as text. Not UTF-8: a StageFailure of HEADER_CONVERTER, thrown as such since a
+   * template reads headers synchronously inside its TRANSFORMATION stage (the innermost stage is kept).
+   */
+  private headerText(name: string, bytes: Buffer): string {
+    try {
+      return utf8(bytes, `header ${JSON.stringify(name)}`);
+    } catch (error) {
+      throw new StageFailure('HEADER_CONVERTER', this.className('string'), error);
+    }
+  }
+
   private className(format: PayloadFormat): string {
     return format === 'avro' ? 'RecordDecoder' : `${format.toUpperCase()}Decoder`;
   }
 }
 
-function utf8(bytes: Buffer, what: 'key' | 'value'): string {
+function utf8(bytes: Buffer, what: Utf8Part): string {
   try {
     return UTF8.decode(bytes);
   } catch (error) {

@@ -6,7 +6,7 @@ import { type AddressInfo } from 'node:net';
 import { parseConfig } from '@sluice/config';
 import { inStage, type ProcessContext, StageFailure, type StreamRecord } from '@sluice/stream';
 import { httpDestinationConfigSchema } from '../config/http-destination-config';
-import { MalformedJsonError, RecordDecoding } from '../decoding/record-decoding';
+import { InvalidUtf8Error, MalformedJsonError, RecordDecoding } from '../decoding/record-decoding';
 import { HttpDestination } from './http-destination';
 import { HttpSinkProcessor } from './http-sink-processor';
 import { IdempotencyKey } from './idempotency-key';
@@ -105,6 +105,32 @@ describe('HttpSinkProcessor', () => {
     await close();
   });
 
+  it('a header a template reads that is not UTF-8 fails in HEADER_CONVERTER, never sent with U+FFFD', async () => {
+    seen.length = 0;
+    const { p, close } = processor([
+      { name: 'crm', url: `${base}/crm`, body: { tenant: '{{ $headers.tenant }}' } },
+    ]);
+    const withHeaders = (offset: number, tenant: Buffer) => ({
+      ...record(offset, { id: offset }),
+      headers: [
+        { key: 'tenant', value: tenant },
+        { key: 'trace-bin', value: Buffer.from([0xff, 0x00, 0xfe]) }, // never read: no failure
+      ],
+    });
+    await assert.rejects(
+      run(p, withHeaders(7, Buffer.from([0x63, 0x61, 0x66, 0xe9]))), // "café" in Latin-1
+      (e: unknown) =>
+        e instanceof StageFailure &&
+        e.stage === 'HEADER_CONVERTER' &&
+        e.cause instanceof InvalidUtf8Error &&
+        /header "tenant"/.test(e.message),
+    );
+    assert.equal(seen.length, 0);
+    await run(p, withHeaders(8, Buffer.from('café')));
+    assert.equal(seen[0]!.body, '{"tenant":"café"}');
+    await close();
+  });
+
   it('batching: records in flight together go as one JSON array with the batch key and the member keys', async () => {
     seen.length = 0;
     const { p, close } = processor([
@@ -120,6 +146,37 @@ describe('HttpSinkProcessor', () => {
     const members = ['orders:0:10', 'orders:0:11', 'orders:0:12'];
     assert.equal(seen[0]!.headers['x-sluice-idempotency-keys'], members.join(','));
     assert.equal(seen[0]!.headers['idempotency-key'], IdempotencyKey.ofBatch(members));
+    await close();
+  });
+
+  it('batching: a member whose body cannot be rendered fails alone, in its own stage; the others go', async () => {
+    seen.length = 0;
+    const { p, close } = processor([
+      {
+        name: 'batched',
+        url: `${base}/batch`,
+        body: '{{ $headers }}',
+        batch: { maxRecords: 2, lingerMs: 50 },
+      },
+    ]);
+    const withTenant = (offset: number, tenant: Buffer) => ({
+      ...record(offset, { id: offset }),
+      headers: [{ key: 'tenant', value: tenant }],
+    });
+    const [bad, good] = await Promise.allSettled([
+      run(p, withTenant(20, Buffer.from([0xe9]))),
+      run(p, withTenant(21, Buffer.from('acme'))),
+    ]);
+    assert.ok(
+      bad.status === 'rejected' &&
+        bad.reason instanceof StageFailure &&
+        bad.reason.stage === 'HEADER_CONVERTER',
+    );
+    assert.equal(good.status, 'fulfilled');
+    assert.deepEqual(
+      seen.map((s) => s.body),
+      ['[{"tenant":"acme"}]'],
+    );
     await close();
   });
 

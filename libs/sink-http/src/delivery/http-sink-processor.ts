@@ -112,7 +112,7 @@ export class HttpSinkProcessor implements RecordProcessor {
     );
     if (batcher) {
       const body = await ctx.stage('TRANSFORMATION', `RequestTemplate(${destination.name})`, () =>
-        destination.template.bodyValue(scope),
+        destination.template.bodyText(scope),
       );
       await ctx.stage('TASK_PUT', `HttpDestination(${destination.name})`, () =>
         batcher.add(request, body, ctx.signal),

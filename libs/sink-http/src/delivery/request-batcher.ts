@@ -1,11 +1,11 @@
 import { type HttpDestination } from './http-destination';
 import { BATCH_KEYS_HEADER, IdempotencyKey } from './idempotency-key';
 import { type PreparedRequest } from './prepared-request';
-import { toJsonText, toText } from '@sluice/http-client';
 
 interface Pending {
   readonly request: PreparedRequest;
-  readonly body: unknown;
+  /** The member's rendered body (`RequestTemplate.bodyText`). */
+  readonly body: string;
   readonly signal: AbortSignal;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
@@ -30,7 +30,7 @@ export class RequestBatcher {
     private readonly lingerMs: number,
   ) {}
 
-  add(request: PreparedRequest, body: unknown, signal: AbortSignal): Promise<void> {
+  add(request: PreparedRequest, body: string, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ request, body, signal, resolve, reject });
       if (this.pending.length >= this.maxRecords) this.flush();
@@ -50,13 +50,9 @@ export class RequestBatcher {
   private async send(members: Pending[]): Promise<void> {
     const first = members[0]!.request;
     const keys = members.map((m) => m.request.idempotencyKey);
-    const json = first.headers['content-type'] === 'application/json';
-    const body = Buffer.from(
-      json
-        ? `[${members.map((m) => toJsonText(m.body)).join(',')}]`
-        : members.map((m) => toText(m.body)).join('\n'),
-      'utf8',
-    );
+    const json = this.destination.config.format === 'json';
+    const bodies = members.map((m) => m.body);
+    const body = Buffer.from(json ? `[${bodies.join(',')}]` : bodies.join('\n'), 'utf8');
     const request: PreparedRequest = {
       ...first,
       headers: { ...first.headers, [BATCH_KEYS_HEADER.toLowerCase()]: keys.join(',') },

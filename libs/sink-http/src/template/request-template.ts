@@ -35,9 +35,13 @@ export class RequestTemplate {
     return this.filter ? this.filter.test(scope) : true;
   }
 
-  /** The rendered body alone (a batch collects these into one JSON array). */
-  bodyValue(scope: ExpressionScope): unknown {
-    return this.body.render(scope);
+  /**
+   * The rendered body alone, as text (a batch joins these into one JSON array, or lines): rendered
+   * to the end here, in the record's own stage, so nothing of it fails later for the whole batch.
+   */
+  bodyText(scope: ExpressionScope): string {
+    const value = this.body.render(scope);
+    return this.config.format === 'json' ? toJsonText(value) : toText(value);
   }
 
   /** The request for one record; `withBody: false` leaves the body empty (a batch renders bodies itself). */
@@ -59,11 +63,7 @@ export class RequestTemplate {
       if (/[\r\n\0]/.test(value)) throw new TemplateRenderError(`header ${name} rendered a line break`);
       headers[name] = value;
     }
-    let body = EMPTY;
-    if (withBody) {
-      const value = this.body.render(scope);
-      body = Buffer.from(this.config.format === 'json' ? toJsonText(value) : toText(value), 'utf8');
-    }
+    const body = withBody ? Buffer.from(this.bodyText(scope), 'utf8') : EMPTY;
     return { method: this.config.method, url, headers, body, idempotencyKey: this.key.valueFor(scope) };
   }
 }
