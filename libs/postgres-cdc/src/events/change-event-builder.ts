@@ -91,6 +91,11 @@ export class ChangeEventBuilder {
     this.onNulled = options.onValueNulled ?? (() => undefined);
   }
 
+  /** Whether changes of `operation` become events (`events.skippedOperations` leaves some out). */
+  publishes(operation: 'c' | 'u' | 'd' | 't'): boolean {
+    return !this.skipped.has(operation);
+  }
+
   /** A snapshot row (op 'r'): `row` holds each Relation column's text output, by index. */
   read(schema: TableSchema, row: readonly TupleValue[], position: SourcePosition): ChangeEvent[] {
     return this.guarded(schema, position, () => [

@@ -4,7 +4,7 @@ import { Lsn } from '../lsn/lsn';
 import type { PostgresSession } from '../replication/postgres-session';
 import { qualifiedName, quotedName } from '../replication/table-name';
 import type { SnapshotRow } from './snapshot-reader';
-import type { StreamedTransactions } from './streamed-transactions';
+import type { InProgressTransactions, StreamedTransactions } from './streamed-transactions';
 import { ChunkQuery, type SnapshotTable } from './table-description';
 
 /** Prefix of the watermark messages in the WAL (pg_logical_emit_message). */
@@ -68,13 +68,13 @@ export class WatermarkedChunkReader {
       );
     }
     // Taken just before the SELECT's own snapshot: whatever that one cannot see, this one could not.
-    const inProgress = streamed === undefined ? [] : await this.transactionsInProgress();
+    const inProgress = streamed === undefined ? undefined : await this.transactionsInProgress();
     const rows = await this.session.queryArrays(
       afterKey === undefined ? query.first : query.next,
       afterKey === undefined ? [chunkSize] : [...afterKey, chunkSize],
       `Reading an incremental snapshot chunk of ${qualifiedName(name)}`,
     );
-    const waitingFor = streamed?.firstOf(inProgress);
+    const waitingFor = inProgress && streamed?.firstInProgress(inProgress);
     if (waitingFor !== undefined) return { waitingFor };
     const windowId = randomUUID();
     const highWatermark = await this.writeHighWatermark(windowId);
@@ -82,15 +82,17 @@ export class WatermarkedChunkReader {
     return { windowId, table, rows, lastKey, highWatermark };
   }
 
-  /** The xids (32-bit) in progress to a snapshot taken now (txid_current_snapshot: every version). */
-  private async transactionsInProgress(): Promise<number[]> {
+  /** The transactions in progress to a snapshot taken now (txid_current_snapshot: every version). */
+  private async transactionsInProgress(): Promise<InProgressTransactions> {
     const [row] = await this.session.query<{ snapshot: string }>(
       'SELECT txid_current_snapshot()::text AS snapshot',
       [],
       'Reading the transactions in progress before an incremental snapshot chunk',
     );
-    const xip = row.snapshot.split(':')[2] ?? '';
-    return xip === '' ? [] : xip.split(',').map((id) => Number(BigInt(id) & 0xffff_ffffn));
+    // xmin:xmax:xip,… of 64-bit (epoch-extended) ids; pgoutput carries the low 32 bits.
+    const [, xmax, xip = ''] = row.snapshot.split(':');
+    const xid32 = (id: string) => Number(BigInt(id) & 0xffff_ffffn);
+    return { xmax: xid32(xmax), listed: xip === '' ? [] : xip.split(',').map(xid32) };
   }
 
   private async writeHighWatermark(windowId: string): Promise<Lsn> {

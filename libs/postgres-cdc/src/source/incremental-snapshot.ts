@@ -218,9 +218,11 @@ export class IncrementalSnapshot {
 
   /**
    * Sees a streamed message before the streaming phase does. Returns true when the message belongs
-   * to the signal or state table (acted upon here, not published).
+   * to the signal or state table (acted upon here, not published). `published`: false for a change
+   * that becomes no event (its transaction's origin or its operation is skipped), which must not
+   * drop a chunk row: that row would then reach Kafka neither from the stream nor from the snapshot.
    */
-  async observe(message: PgOutputMessage): Promise<boolean> {
+  async observe(message: PgOutputMessage, published = true): Promise<boolean> {
     switch (message.type) {
       case 'relation':
         return this.onRelation(message.relation);
@@ -236,7 +238,7 @@ export class IncrementalSnapshot {
         break;
     }
     const open = this.current;
-    if (open === undefined) return false;
+    if (open === undefined || !published) return false;
     const rows = open.window.observe(message);
     if (rows !== undefined && message.type === 'message') {
       // Its progress is noted before its events can commit: the offsets record at or after this

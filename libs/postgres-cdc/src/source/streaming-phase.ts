@@ -85,6 +85,7 @@ export class FailedTransactionReached extends FatalRecordError {
 
 /** Row changes: what a transaction dropped for its origin would have published. */
 const CHANGE_TYPES: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'truncate']);
+const OPERATIONS = { insert: 'c', update: 'u', delete: 'd' } as const;
 
 /** Whether `origin` is `name` or one of `name#<n>` (a sink's origins, one per writing connection). */
 export function originMatches(names: readonly string[], origin: string): boolean {
@@ -139,7 +140,7 @@ export class StreamingPhase {
   private async handle(lsn: Lsn, message: PgOutputMessage): Promise<void> {
     const { tables, builder, publisher, window, incremental } = this.context;
     // Signals and the snapshot's bookkeeping are consumed there; a chunk may be emitted there.
-    if (incremental?.wants(message) && (await incremental.observe(message))) return;
+    if (incremental?.wants(message) && (await incremental.observe(message, this.publishes(message)))) return;
     if ((this.replayed || this.skipped) && message.type !== 'commit' && message.type !== 'relation') {
       if (this.skipped && CHANGE_TYPES.has(message.type)) this.context.onOriginChangeSkipped?.();
       return;
@@ -250,6 +251,16 @@ export class StreamingPhase {
         // (START_REPLICATION without `streaming` / `two_phase`), so they never arrive.
         return;
     }
+  }
+
+  /**
+   * Whether a change message becomes events: not in a transaction skipped for its origin, nor of an
+   * operation `events.skippedOperations` leaves out. A replayed transaction's are in Kafka already.
+   */
+  private publishes(message: PgOutputMessage): boolean {
+    if (this.skipped) return !CHANGE_TYPES.has(message.type);
+    const operation = OPERATIONS[message.type as keyof typeof OPERATIONS];
+    return operation === undefined || this.context.builder.publishes(operation);
   }
 
   private position(lsn: Lsn) {
