@@ -29,6 +29,8 @@ export interface RunServiceOptions<C extends object> {
 }
 
 const DEFAULT_EXIT_DEADLINE_MS = 60_000;
+/** The exit code of a process signalled during a start that did not end before the deadline. */
+const EXIT_NOT_DRAINED = 143;
 
 /**
  * The process life every Sluice app shares. SIGTERM (Kubernetes) or SIGINT (`sluice run` on Ctrl-C)
@@ -40,6 +42,7 @@ const DEFAULT_EXIT_DEADLINE_MS = 60_000;
 export function runService<C extends object>(options: RunServiceOptions<C>): void {
   let config: C | undefined;
   let starting: Promise<RunningService> | undefined;
+  let started = false;
   let exiting = false;
   const exit = (code: number) => {
     if (exiting) return;
@@ -48,9 +51,12 @@ export function runService<C extends object>(options: RunServiceOptions<C>): voi
       config && options.exitDeadlineMs ? options.exitDeadlineMs(config) : DEFAULT_EXIT_DEADLINE_MS;
     setTimeout(() => {
       console.error(
-        `${options.name}: shutting down took over ${deadlineMs} ms; exiting without waiting further`,
+        started
+          ? `${options.name}: shutting down took over ${deadlineMs} ms; exiting without waiting further`
+          : `${options.name}: still starting ${deadlineMs} ms after the signal; exiting, nothing drained`,
       );
-      process.exit(code);
+      // Still starting: nothing was drained, so not the clean stop's code (128 + SIGTERM, as if killed).
+      process.exit(started ? code : EXIT_NOT_DRAINED);
     }, deadlineMs).unref();
     // A signal during start-up waits for the start, then drains what it opened; a start that fails
     // says why and exits 1 (below).
@@ -65,11 +71,14 @@ export function runService<C extends object>(options: RunServiceOptions<C>): voi
   };
   // Listening before anything starts: a signal while the modules are created or the work starts
   // would otherwise end the process at once (exit 143), nothing drained.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => exit(0));
+  // `on`, not `once`: a second signal must not end the drain (Ctrl-C under `sluice run` arrives
+  // twice, the terminal's and the CLI's forward); `exit` runs once, and its deadline bounds it.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => exit(0));
   const main = async () => {
     config = options.loadConfig();
     starting = options.start(config);
     const service = await starting;
+    started = true;
     service.done?.catch(() => exit(1));
   };
   const moreSecrets = (loaded: C): readonly SecretSource[] => {
