@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { metricsExposition } from '@sluice/observability';
 import { PartitionState } from '@sluice/stream';
 import { StepFailedError } from '../../pipeline/pipeline-errors';
 import type { WorkingRecord } from '../../record/pipeline-record';
@@ -125,7 +126,7 @@ describe('aggregate step', () => {
     assert.equal((schemas.value as { name: string }).name, 'Aggregate');
   });
 
-  it('a malformed window dead-letters only the records folded into it, and closes without a result', () => {
+  it('a malformed window dead-letters only the records folded into it, and closes without a result', async () => {
     const { state, run } = harness({
       time: 'at',
       window: { size: '1m' },
@@ -161,6 +162,27 @@ describe('aggregate step', () => {
     ]);
     assert.equal(state.beginRecord().store('aggregate-1').get('w|0|a'), undefined);
     assert.deepEqual(run(rec('d', 62_000, 1)), []);
+    const { body } = await metricsExposition();
+    assert.match(body, /sluice_aggregate_malformed_windows_dropped_total\{step="[^"]+"\} 1\n/);
+  });
+
+  it('reads what earlier versions and an overflow wrote: a null count counts on, an overflowed mean is null', () => {
+    const { state, run } = harness({
+      time: 'at',
+      window: { size: '1m' },
+      aggregations: { n: 'count', mean: { avg: 'total' } },
+    });
+    assert.deepEqual(run(rec('a', 1_000, 10)), []);
+    // A count added while the window was open: earlier versions stored NaN, i.e. JSON null.
+    restored(state, 'w|0|a', '{"n":null,"mean":{"s":10,"n":1}}');
+    // A sum past the largest double: JSON stores Infinity as null.
+    restored(state, 'w|0|b', '{"n":2,"mean":{"s":null,"n":2}}');
+    assert.deepEqual(run(rec('a', 2_000, 20)), []);
+    assert.deepEqual(run(rec('b', 3_000, 1)), []);
+    assert.deepEqual(run(rec('z', 61_000, 1)), [
+      { group: 'a', window_start: 0, window_end: 60_000, final: true, n: 1, mean: 15 },
+      { group: 'b', window_start: 0, window_end: 60_000, final: true, n: 3, mean: null },
+    ]);
   });
 
   it('a malformed stream time fails every record loudly instead of never closing a window', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { counter } from '@sluice/observability';
 import type { KeyValueStore, StateAccess, StoreStorage } from '@sluice/stream';
 import { Expression } from '../../expression/expression';
 import { StepFailedError } from '../../pipeline/pipeline-errors';
@@ -44,6 +45,13 @@ export class StoredStateError extends StepFailedError {
 
 /** A stored value as an error shows it: JSON text, cut after 200 characters. */
 const excerpt = (text: string): string => JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
+// docs/metrics.md. A step has no logger: what it drops without a dead letter is counted.
+const malformedWindowsDropped = counter({
+  name: 'sluice_aggregate_malformed_windows_dropped_total',
+  help: 'Windows of an aggregate step deleted at their close without a result: their stored value was malformed.',
+  labelNames: ['step'],
+});
 
 const STREAM_TIME = '\u0000stream-time';
 const WINDOW_PREFIX = 'w|';
@@ -171,16 +179,13 @@ export class AggregateStep implements Step {
     const group = keyText(this.groupBy ? this.groupBy.valueFor(scope) : record.key);
 
     const open = windowsOf(this.window, at).filter((start) => !isClosed(this.window, start, streamTime));
-    const outputs: WorkingRecord[] = [];
-    // Windows the stream time closed: emitted (final) and forgotten.
-    if (before !== undefined && streamTime > before && closesBetween(this.window, before, streamTime))
-      outputs.push(...this.closeWindows(store, streamTime, record));
     if (open.length === 0)
       throw new LateRecordError(
         this.label,
         `record at ${new Date(at).toISOString()} is later than the grace period of its window(s): stream time ` +
           `${new Date(streamTime).toISOString()}, grace ${this.window.grace} ms`,
       );
+    const updates: WorkingRecord[] = [];
     for (const start of open) {
       const key = windowKey(start, group);
       const raw = store.get(key);
@@ -188,8 +193,14 @@ export class AggregateStep implements Step {
       if (accs instanceof StoredStateError) throw accs;
       for (const a of this.aggregations) accs[a.field] = a.add(accs[a.field] as never, scope);
       store.put(key, Buffer.from(JSON.stringify(accs), 'utf8'));
-      if (this.emit === 'updates') outputs.push(this.result(record, group, start, accs, false));
+      if (this.emit === 'updates') updates.push(this.result(record, group, start, accs, false));
     }
+    // Windows the stream time closed: emitted (final) and forgotten, ahead of this record's updates.
+    // Last, so a record that fails closes nothing (its state is discarded; a later record closes them).
+    const outputs: WorkingRecord[] = [];
+    if (before !== undefined && streamTime > before && closesBetween(this.window, before, streamTime))
+      outputs.push(...this.closeWindows(store, streamTime, record));
+    outputs.push(...updates);
     return outputs.length === 0 ? null : outputs;
   }
 
@@ -214,7 +225,9 @@ export class AggregateStep implements Step {
     // moves the stream time, for good. Its delete (a tombstone in the changelog) removes it.
     return closed.flatMap((c) => {
       const accs = this.windowState(c.key, c.value);
-      return accs instanceof StoredStateError ? [] : [this.result(record, c.group, c.start, accs, true)];
+      if (!(accs instanceof StoredStateError)) return [this.result(record, c.group, c.start, accs, true)];
+      malformedWindowsDropped.inc({ step: this.label });
+      return [];
     });
   }
 
@@ -252,7 +265,10 @@ export class AggregateStep implements Step {
       return invalid('is not a JSON object');
     const accs = parsed as Accs;
     for (const a of this.aggregations) {
-      if (accs[a.field] === undefined) accs[a.field] = a.initial();
+      // Missing: an aggregation added since the window began. A null count: what versions before
+      // this check wrote in that case (undefined + 1 = NaN, JSON null); they counted on from 0 too.
+      if (accs[a.field] === undefined || (a.kind === 'count' && accs[a.field] === null))
+        accs[a.field] = a.initial();
       const expected = a.notAnAcc(accs[a.field]);
       if (expected !== undefined) return invalid(`has a malformed ${a.field} (${a.kind}: ${expected})`);
     }

@@ -5,7 +5,7 @@ import type { AvroType } from '@sluice/schema';
 export type AggregationKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'last';
 
 /** The running state of one aggregation in one window (JSON in the store). */
-type Acc = number | null | { s: number; n: number } | string;
+type Acc = number | null | { s: number | null; n: number } | string;
 
 /** One output field of `aggregate`: how it folds a record in and what it emits. */
 export class Aggregation {
@@ -67,8 +67,9 @@ export class Aggregation {
       case 'max':
         return acc === null ? n : Math.max(acc as number, n);
       case 'avg': {
-        const a = acc as { s: number; n: number };
-        return { s: a.s + n, n: a.n + 1 };
+        // s null: the sum overflowed (JSON writes Infinity as null); it stays so, and so does the result.
+        const a = acc as { s: number | null; n: number };
+        return { s: a.s === null ? null : a.s + n, n: a.n + 1 };
       }
     }
     return acc;
@@ -84,7 +85,10 @@ export class Aggregation {
         return isCount(acc) ? undefined : 'a whole number ≥ 0';
       case 'avg': {
         const a = acc as { s?: unknown; n?: unknown } | null;
-        return a !== null && typeof a === 'object' && typeof a.s === 'number' && isCount(a.n)
+        return a !== null &&
+          typeof a === 'object' &&
+          (typeof a.s === 'number' || a.s === null) &&
+          isCount(a.n)
           ? undefined
           : '{ s: <sum>, n: <count> }';
       }
@@ -97,8 +101,8 @@ export class Aggregation {
 
   result(acc: Acc): number | string | null {
     if (this.kind === 'avg') {
-      const a = acc as { s: number; n: number };
-      return a.n === 0 ? null : a.s / a.n;
+      const a = acc as { s: number | null; n: number };
+      return a.n === 0 || a.s === null || !Number.isFinite(a.s) ? null : a.s / a.n;
     }
     return acc as number | string | null;
   }
