@@ -115,6 +115,26 @@ describe('SnapshotWindow (DBLog deduplication)', () => {
     assert.deepEqual(window.observe(watermark('w1', 'high')), []);
   });
 
+  it('finds a key by its columns’ names in a tuple of the table’s shape before a column was dropped', () => {
+    // The chunk was read after `note` (before `id`) was dropped; the stream, behind, still carries
+    // tuples with it: `id` at index 1 there.
+    const before: Relation = {
+      ...relation,
+      columns: [
+        { index: 0, name: 'note', typeOid: 25, typeModifier: -1, isKey: false },
+        { index: 1, name: 'id', typeOid: 23, typeModifier: -1, isKey: true },
+        { index: 2, name: 'v', typeOid: 25, typeModifier: -1, isKey: false },
+      ],
+    };
+    const window = new SnapshotWindow(chunk());
+    window.observe({ type: 'insert', xid: undefined, relation: before, newValues: ['3', '2', 'x'] });
+    assert.deepEqual(
+      window.observe(watermark('w1', 'high'))?.map((r) => r[0]),
+      ['1', '3', '4'],
+      'row 2 dropped (its key), not row 3 (the dropped column’s value)',
+    );
+  });
+
   it('reads watermarks only from its own prefix and well-formed content', () => {
     assert.deepEqual(readWatermark(watermark('w', 'low')), { windowId: 'w', edge: 'low' });
     assert.equal(readWatermark(watermark('w', 'low', 'someone.else')), undefined);

@@ -1,4 +1,4 @@
-import type { PgOutputMessage, TupleValue } from '../pgoutput/pgoutput-message';
+import type { PgOutputMessage, Relation, TupleValue } from '../pgoutput/pgoutput-message';
 import { WATERMARK_PREFIX, type WatermarkedChunk } from './watermarked-chunk-reader';
 import type { SnapshotRow } from './snapshot-reader';
 
@@ -39,6 +39,8 @@ export function readWatermark(message: PgOutputMessage): Watermark | undefined {
 export class SnapshotWindow {
   private readonly pending = new Map<string, SnapshotRow>();
   private readonly keyIndexes: readonly number[];
+  /** Where the key columns are in each shape the stream's tuples come in (see `keyIndexesIn`). */
+  private readonly keyIndexesByShape = new WeakMap<Relation, readonly number[]>();
   private closed = false;
 
   constructor(readonly chunk: WatermarkedChunk) {
@@ -67,16 +69,19 @@ export class SnapshotWindow {
     const relationId = this.chunk.table.relation.relationId;
     switch (message.type) {
       case 'insert':
-        if (message.relation.relationId === relationId) this.pending.delete(this.keyOf(message.newValues));
+        if (message.relation.relationId === relationId)
+          this.pending.delete(this.keyOf(message.newValues, message.relation));
         break;
       case 'update':
         if (message.relation.relationId === relationId) {
-          this.pending.delete(this.keyOf(message.newValues));
-          if (message.oldValues !== null) this.pending.delete(this.keyOf(message.oldValues));
+          this.pending.delete(this.keyOf(message.newValues, message.relation));
+          if (message.oldValues !== null)
+            this.pending.delete(this.keyOf(message.oldValues, message.relation));
         }
         break;
       case 'delete':
-        if (message.relation.relationId === relationId) this.pending.delete(this.keyOf(message.oldValues));
+        if (message.relation.relationId === relationId)
+          this.pending.delete(this.keyOf(message.oldValues, message.relation));
         break;
       case 'truncate':
         if (message.relations.some((r) => r.relationId === relationId)) this.pending.clear();
@@ -87,7 +92,25 @@ export class SnapshotWindow {
     return undefined;
   }
 
-  private keyOf(values: readonly TupleValue[]): string {
-    return JSON.stringify(this.keyIndexes.map((i) => values[i]));
+  /** `shape`: the relation a streamed tuple was decoded with; the chunk's rows have the chunk's. */
+  private keyOf(values: readonly TupleValue[], shape?: Relation): string {
+    const indexes = shape === undefined ? this.keyIndexes : this.keyIndexesIn(shape);
+    return JSON.stringify(indexes.map((i) => values[i]));
+  }
+
+  /**
+   * The key columns' positions in `shape`. A window opens where the stream stands, which may be
+   * behind the table: its tuples can have the shape of before a column was dropped (a dropped
+   * column leaves pgoutput's tuples, moving those after it), so a key is found by its columns'
+   * names. A name the shape lacks (a key column renamed since) keeps the chunk's positions.
+   */
+  private keyIndexesIn(shape: Relation): readonly number[] {
+    let indexes = this.keyIndexesByShape.get(shape);
+    if (indexes === undefined) {
+      const byName = this.chunk.table.pageKey.map((k) => shape.columns.findIndex((c) => c.name === k.name));
+      indexes = byName.includes(-1) ? this.keyIndexes : byName;
+      this.keyIndexesByShape.set(shape, indexes);
+    }
+    return indexes;
   }
 }
