@@ -195,6 +195,16 @@ describe('source-postgres: incremental snapshot', () => {
       // The stack runs Postgres with synchronous_commit=local, so naming a standby that never
       // answers holds only the commits of a session asking for `on`: one flushed, sent to the slot
       // and published, yet invisible to every query until the standby is no longer awaited.
+      const awaitStandby = async (name: string | undefined) => {
+        await bed.sql(
+          name === undefined
+            ? 'ALTER SYSTEM RESET synchronous_standby_names'
+            : `ALTER SYSTEM SET synchronous_standby_names = '${name}'`,
+        );
+        await bed.sql('SELECT pg_reload_conf()');
+      };
+      // Left set by a run killed before its clean-up (ALTER SYSTEM persists): never kept.
+      await awaitStandby(undefined);
       const [setting] = await bed.sql<{ synchronous_commit: string }>('SHOW synchronous_commit');
       if (setting.synchronous_commit !== 'local') {
         t.skip(
@@ -217,14 +227,6 @@ describe('source-postgres: incremental snapshot', () => {
       await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
 
       const writer = await bed.client();
-      const awaitStandby = async (name: string | undefined) => {
-        await bed.sql(
-          name === undefined
-            ? 'ALTER SYSTEM RESET synchronous_standby_names'
-            : `ALTER SYSTEM SET synchronous_standby_names = '${name}'`,
-        );
-        await bed.sql('SELECT pg_reload_conf()');
-      };
       try {
         await awaitStandby('sluice_it_standby');
         await writer.query('SET synchronous_commit = on');

@@ -73,6 +73,7 @@ export class KafkaJoinTable implements JoinTable {
   private readonly clock: () => number;
   private started: Promise<void> | undefined;
   private skipped = 0;
+  private readonly warnedLeftOut = new Set<string>();
 
   constructor(
     private readonly spec: JoinTableSpec,
@@ -268,7 +269,12 @@ export class KafkaJoinTable implements JoinTable {
   ): void {
     this.skipped += 1;
     skippedTableRecords.inc({ table: this.spec.topic, reason });
-    this.parts.logger.warn(
+    // The first per partition and reason as a warning, the rest at debug: a table topic full of
+    // them (read again on every restore) must not flood the log; the counter has them all.
+    const kind = `${record.partition}\u0000${reason}`;
+    const firstOfKind = !this.warnedLeftOut.has(kind);
+    this.warnedLeftOut.add(kind);
+    this.parts.logger[firstOfKind ? 'warn' : 'debug'](
       {
         ...(error !== undefined ? { err: error } : {}),
         table: this.spec.topic,

@@ -15,7 +15,7 @@ export {
 } from './snapshot-reader';
 export { readWatermark, type Watermark, SnapshotWindow } from './snapshot-window';
 export { describeTable, type SnapshotTable } from './table-description';
-export { type InProgressTransactions, StreamedTransactions } from './streamed-transactions';
+export { completedIn, type InProgressTransactions, StreamedTransactions } from './streamed-transactions';
 export {
   type StaleChunkRead,
   WATERMARK_PREFIX,

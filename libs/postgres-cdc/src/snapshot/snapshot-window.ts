@@ -55,9 +55,10 @@ export class SnapshotWindow {
 
   /**
    * Feeds one streamed message. Returns the rows to emit when it is this window's high watermark
-   * (emit them right there, before the next streamed message), otherwise undefined.
+   * (emit them right there, before the next streamed message), otherwise undefined. `keepsRows`: a
+   * change that drops no row (one that becomes no event, of a transaction the read saw completed).
    */
-  observe(message: PgOutputMessage): readonly SnapshotRow[] | undefined {
+  observe(message: PgOutputMessage, keepsRows = false): readonly SnapshotRow[] | undefined {
     const watermark = readWatermark(message);
     if (watermark !== undefined) {
       if (watermark.windowId !== this.chunk.windowId || watermark.edge !== 'high' || this.closed)
@@ -65,7 +66,7 @@ export class SnapshotWindow {
       this.closed = true;
       return [...this.pending.values()];
     }
-    if (this.closed) return undefined;
+    if (this.closed || keepsRows) return undefined;
     const relationId = this.chunk.table.relation.relationId;
     switch (message.type) {
       case 'insert':

@@ -18,6 +18,8 @@ export interface WatermarkedChunk {
   /** Paging key of the last row; undefined when the table has no rows after `afterKey`. */
   readonly lastKey: readonly (string | null)[] | undefined;
   readonly highWatermark: Lsn;
+  /** In progress to a snapshot taken just before the SELECT: what else completed, it saw. */
+  readonly readAfter?: InProgressTransactions;
 }
 
 /** A read refused: `xid` was in progress to it, though the stream already delivered it. */
@@ -69,17 +71,17 @@ export class WatermarkedChunkReader {
     }
     // Taken just before the SELECT's own snapshot: whatever that one cannot see, this one could not.
     const inProgress = streamed === undefined ? undefined : await this.transactionsInProgress();
+    const waitingFor = inProgress && streamed?.firstInProgress(inProgress);
+    if (waitingFor !== undefined) return { waitingFor };
     const rows = await this.session.queryArrays(
       afterKey === undefined ? query.first : query.next,
       afterKey === undefined ? [chunkSize] : [...afterKey, chunkSize],
       `Reading an incremental snapshot chunk of ${qualifiedName(name)}`,
     );
-    const waitingFor = inProgress && streamed?.firstInProgress(inProgress);
-    if (waitingFor !== undefined) return { waitingFor };
     const windowId = randomUUID();
     const highWatermark = await this.writeHighWatermark(windowId);
     const lastKey = rows.length > 0 ? query.keyOf(rows[rows.length - 1]) : undefined;
-    return { windowId, table, rows, lastKey, highWatermark };
+    return { windowId, table, rows, lastKey, highWatermark, ...(inProgress && { readAfter: inProgress }) };
   }
 
   /** The transactions in progress to a snapshot taken now (txid_current_snapshot: every version). */

@@ -12,7 +12,7 @@ import {
 } from '../snapshot/signal-table';
 import { SnapshotProgress } from '../snapshot/snapshot-progress';
 import { SnapshotWindow } from '../snapshot/snapshot-window';
-import { StreamedTransactions } from '../snapshot/streamed-transactions';
+import { completedIn, StreamedTransactions } from '../snapshot/streamed-transactions';
 import { describeTable, type SnapshotTable } from '../snapshot/table-description';
 import { type WatermarkedChunk, WatermarkedChunkReader } from '../snapshot/watermarked-chunk-reader';
 import { deliver, type PhaseContext } from './phase-context';
@@ -96,6 +96,7 @@ const sameColumns = (a: Relation, b: Relation): boolean =>
 export class IncrementalSnapshot {
   private readonly queue: QueuedTable[] = [];
   private readonly streamed = new StreamedTransactions();
+  private stopping = false;
   private current: OpenChunk | undefined;
   /** The stream's latest description of each relation (a chunk may need another one for a moment). */
   private readonly streamRelations = new Map<number, Relation>();
@@ -193,8 +194,28 @@ export class IncrementalSnapshot {
   }
 
   /** A transaction the stream delivered (its Begin): a chunk read must see it (`readChunk`). */
-  noteStreamed(xid: number): void {
-    this.streamed.note(xid);
+  noteBegin(xid: number): void {
+    this.streamed.begin(xid);
+  }
+
+  /** The stream left the transaction it was inside (its Commit). */
+  noteCommit(): void {
+    this.streamed.end();
+  }
+
+  /**
+   * Whether the chunk's read saw the transaction the stream is inside, completed. A change that becomes
+   * no event keeps its chunk rows only then (the read holds it already); one the read may not have
+   * seen drops them, or the read's older row would be published with nothing after it.
+   */
+  private readSawCurrent(open: OpenChunk): boolean {
+    const xid = this.streamed.current;
+    return xid !== undefined && open.chunk.readAfter !== undefined && completedIn(open.chunk.readAfter, xid);
+  }
+
+  /** The source stops: a chunk read waiting for a delivered commit to become visible gives up. */
+  stopReading(): void {
+    this.stopping = true;
   }
 
   /** Tables of Sluice's own bookkeeping (signal, state): never captured. */
@@ -220,7 +241,7 @@ export class IncrementalSnapshot {
    * Sees a streamed message before the streaming phase does. Returns true when the message belongs
    * to the signal or state table (acted upon here, not published). `published`: false for a change
    * that becomes no event (its transaction's origin or its operation is skipped), which must not
-   * drop a chunk row: that row would then reach Kafka neither from the stream nor from the snapshot.
+   * drop a chunk row the read already holds it in: that row would then reach Kafka from neither side.
    */
   async observe(message: PgOutputMessage, published = true): Promise<boolean> {
     switch (message.type) {
@@ -238,8 +259,8 @@ export class IncrementalSnapshot {
         break;
     }
     const open = this.current;
-    if (open === undefined || !published) return false;
-    const rows = open.window.observe(message);
+    if (open === undefined) return false;
+    const rows = open.window.observe(message, !published && this.readSawCurrent(open));
     if (rows !== undefined && message.type === 'message') {
       // Its progress is noted before its events can commit: the offsets record at or after this
       // position carries it, in the same Kafka transaction as the chunk's last events.
@@ -383,8 +404,13 @@ export class IncrementalSnapshot {
     let pauseMs = 10;
     let warned = false;
     for (;;) {
+      // A stop does not wait for a commit that may never become visible.
+      if (this.stopping) throw new Error('the source is stopping: no incremental snapshot chunk is read');
       const read = await this.reader.readChunk(table, entry.lastKey, this.context.chunkSize, this.streamed);
-      if (!('waitingFor' in read)) return read;
+      if (!('waitingFor' in read)) {
+        this.streamed.forgetSeen();
+        return read;
+      }
       if (!warned && Date.now() - started >= STALE_READ_WARN_MS) {
         warned = true;
         this.context.log.warn(

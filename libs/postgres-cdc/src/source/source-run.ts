@@ -131,6 +131,7 @@ export class SourceRun implements CoordinatedRun {
   }
 
   async stop(): Promise<void> {
+    this.incrementalSnapshot?.stopReading();
     try {
       await this.publisher?.flush();
     } catch {

@@ -147,7 +147,7 @@ export class StreamingPhase {
     }
     switch (message.type) {
       case 'begin':
-        incremental?.noteStreamed(message.xid);
+        incremental?.noteBegin(message.xid);
         this.origin = undefined;
         if (this.context.delivered && message.finalLsn.isBefore(this.context.delivered)) {
           this.replayed = true;
@@ -202,6 +202,7 @@ export class StreamingPhase {
         }
         return;
       case 'commit':
+        incremental?.noteCommit();
         if (this.skipped) {
           // Nothing was published (the Origin message comes before any change): the window's
           // pending transaction closes empty and the slot moves past it.
