@@ -3,7 +3,7 @@
 // no key's events are ever reordered, progress survives a restart, and bad requests or signals get
 // a clear answer without stopping the stream.
 import { execFile } from 'node:child_process';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { getStatus, post, SLUICE_BIN, SourceTestBed, type TopicRecord } from './source-postgres-harness';
 
@@ -51,6 +51,29 @@ describe('source-postgres: incremental snapshot', () => {
   });
   after(() => bed.cleanup());
 
+  /** `name` with rows 1..`rows`, its `v` from one sequence: every write makes a key's `v` larger. */
+  const versionedTable = async (name: string, rows: number): Promise<string> => {
+    const table = bed.table(name);
+    await bed.sql(`CREATE SEQUENCE ${bed.name}.${name}_versions`);
+    await bed.sql(
+      `CREATE TABLE ${table} (id int PRIMARY KEY, v bigint NOT NULL DEFAULT nextval('${bed.name}.${name}_versions'))`,
+    );
+    await bed.sql(`INSERT INTO ${table} (id) SELECT g FROM generate_series(1, ${rows}) g`);
+    return table;
+  };
+
+  /** A source with a signal table, streaming, that reads incremental chunks of `chunkSize`. */
+  const streamingSource = async (t: TestContext, chunkSize: number, overrides: object = {}) => {
+    const app = await bed.startApp({
+      snapshot: { mode: 'never', incrementalChunkSize: chunkSize },
+      signals: { table: bed.table('sluice_signals') },
+      ...overrides,
+    });
+    t.after(() => bed.stopApp(app));
+    await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+    return app;
+  };
+
   it(
     'snapshots a table on request while writes go on, never reordering a key',
     { timeout: 240_000 },
@@ -63,12 +86,7 @@ describe('source-postgres: incremental snapshot', () => {
         `CREATE TABLE ${items} (id int PRIMARY KEY, v bigint NOT NULL DEFAULT nextval('${bed.name}.versions'), note text)`,
       );
       await bed.sql(`INSERT INTO ${items} (id, note) SELECT g, 'row ' || g FROM generate_series(1, 4000) g`);
-      const app = await bed.startApp({
-        snapshot: { mode: 'never', incrementalChunkSize: 250 },
-        signals: { table: bed.table('sluice_signals') },
-      });
-      t.after(() => bed.stopApp(app));
-      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+      const app = await streamingSource(t, 250);
 
       const writer = await bed.client();
       let writing = true;
@@ -144,18 +162,8 @@ describe('source-postgres: incremental snapshot', () => {
       // commit_delay (applied in the flush) holds every write of `hot` in that gap for 50 ms, so a
       // chunk read while the stream waits at the last chunk's high watermark keeps meeting a commit
       // the WAL already has ahead of it but the SELECT cannot see: the window must count it.
-      const hot = bed.table('hot');
-      await bed.sql(`CREATE SEQUENCE ${bed.name}.hot_versions`);
-      await bed.sql(
-        `CREATE TABLE ${hot} (id int PRIMARY KEY, v bigint NOT NULL DEFAULT nextval('${bed.name}.hot_versions'))`,
-      );
-      await bed.sql(`INSERT INTO ${hot} (id) SELECT g FROM generate_series(1, 200) g`);
-      const app = await bed.startApp({
-        snapshot: { mode: 'never', incrementalChunkSize: 20 },
-        signals: { table: bed.table('sluice_signals') },
-      });
-      t.after(() => bed.stopApp(app));
-      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+      const hot = await versionedTable('hot', 200);
+      const app = await streamingSource(t, 20);
 
       const writer = await bed.client();
       let writing = true;
@@ -213,18 +221,8 @@ describe('source-postgres: incremental snapshot', () => {
         );
         return;
       }
-      const held = bed.table('held');
-      await bed.sql(`CREATE SEQUENCE ${bed.name}.held_versions`);
-      await bed.sql(
-        `CREATE TABLE ${held} (id int PRIMARY KEY, v bigint NOT NULL DEFAULT nextval('${bed.name}.held_versions'))`,
-      );
-      await bed.sql(`INSERT INTO ${held} (id) SELECT g FROM generate_series(1, 30) g`);
-      const app = await bed.startApp({
-        snapshot: { mode: 'never', incrementalChunkSize: 10 },
-        signals: { table: bed.table('sluice_signals') },
-      });
-      t.after(() => bed.stopApp(app));
-      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+      const held = await versionedTable('held', 30);
+      const app = await streamingSource(t, 10);
 
       const writer = await bed.client();
       try {
@@ -275,13 +273,7 @@ describe('source-postgres: incremental snapshot', () => {
       const origin = `${bed.name}_peer`;
       await bed.sql(`SELECT pg_replication_origin_create('${origin}')`);
       t.after(() => bed.sql(`SELECT pg_replication_origin_drop('${origin}')`));
-      const app = await bed.startApp({
-        snapshot: { mode: 'never', incrementalChunkSize: 50 },
-        signals: { table: bed.table('sluice_signals') },
-        events: { skipOrigins: [origin] },
-      });
-      t.after(() => bed.stopApp(app));
-      await bed.waitForStatus(app.url, (s) => s.phase === 'streaming');
+      const app = await streamingSource(t, 50, { events: { skipOrigins: [origin] } });
 
       // Paused, the stream reaches the signal (and reads the chunk) only after the peer's write is
       // committed: the read sees it, and the window then meets it.

@@ -30,31 +30,27 @@ function startedRuntime(failing: readonly string[]) {
   return { runtime, steps };
 }
 
+/** The steps of a stop, in order. */
+const STOP_STEPS = [
+  'consumer.stop',
+  'standby.stop',
+  'strategy.stop',
+  'parkedLog.stop',
+  'consumer.disconnect',
+  'admin.disconnect',
+];
+
 describe('StreamRuntime stop', () => {
   it('releases every client even when a step before threw, then rejects with the first failure', async () => {
     const { runtime, steps } = startedRuntime(['consumer.stop', 'standby.stop', 'consumer.disconnect']);
     await assert.rejects(runtime.stop(), /^Error: consumer\.stop failed$/);
-    assert.deepEqual(steps, [
-      'consumer.stop',
-      'standby.stop',
-      'strategy.stop',
-      'parkedLog.stop',
-      'consumer.disconnect',
-      'admin.disconnect',
-    ]);
+    assert.deepEqual(steps, STOP_STEPS);
     await runtime.done; // a stop, not a failure of the runtime
   });
 
   it('stops in order and resolves when every step went well', async () => {
     const { runtime, steps } = startedRuntime([]);
     await runtime.stop();
-    assert.deepEqual(steps, [
-      'consumer.stop',
-      'standby.stop',
-      'strategy.stop',
-      'parkedLog.stop',
-      'consumer.disconnect',
-      'admin.disconnect',
-    ]);
+    assert.deepEqual(steps, STOP_STEPS);
   });
 });
