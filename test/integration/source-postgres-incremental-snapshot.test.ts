@@ -196,68 +196,110 @@ describe('source-postgres: incremental snapshot', () => {
     },
   );
 
+  /**
+   * A commit a synchronous standby holds: the stack runs Postgres with synchronous_commit=local, so
+   * naming a standby that never answers holds only the commits of a session asking for `on`: one
+   * flushed, sent to the slot and published, yet invisible to every query until the standby is no
+   * longer awaited. `signalled`: the held transaction is also the one that asks for the snapshot.
+   */
+  const heldCommitCase = async (t: TestContext, name: string, signalled: boolean) => {
+    const awaitStandby = async (standby: string | undefined) => {
+      await bed.sql(
+        standby === undefined
+          ? 'ALTER SYSTEM RESET synchronous_standby_names'
+          : `ALTER SYSTEM SET synchronous_standby_names = '${standby}'`,
+      );
+      await bed.sql('SELECT pg_reload_conf()');
+    };
+    // Left set by a run killed before its clean-up (ALTER SYSTEM persists): never kept.
+    await awaitStandby(undefined);
+    const [setting] = await bed.sql<{ synchronous_commit: string }>('SHOW synchronous_commit');
+    if (setting.synchronous_commit !== 'local') {
+      t.skip(
+        `the stack's Postgres runs with synchronous_commit=${setting.synchronous_commit} (started by an older ` +
+          'version): holding one commit would hold every session; restart it (sluice stack down, then up)',
+      );
+      return;
+    }
+    /** Whether a commit asking for `on` now waits for the standby (a probe, cancelled if so). */
+    const commitsAreHeld = async (): Promise<boolean> => {
+      const probe = await bed.client();
+      try {
+        const [{ pid }] = (await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+        await probe.query('SET synchronous_commit = on');
+        // A commit that wrote something (one that only took an xid does not wait for a standby).
+        const committing = probe.query(`INSERT INTO ${bed.name}.standby_probe DEFAULT VALUES`);
+        committing.catch(() => undefined);
+        const held = await Promise.race([
+          committing.then(() => false),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 300)),
+        ]);
+        // Cancelled, the wait ends (the commit stays, with a warning).
+        if (held) await bed.sql('SELECT pg_cancel_backend($1)', [pid]);
+        await committing.catch(() => undefined);
+        return held;
+      } finally {
+        await probe.end();
+      }
+    };
+    await bed.sql(`CREATE TABLE IF NOT EXISTS ${bed.name}.standby_probe (x serial PRIMARY KEY)`);
+    const held = await versionedTable(name, 30);
+    const app = await streamingSource(t, 10);
+    const writer = await bed.client();
+    try {
+      await awaitStandby('sluice_it_standby');
+      // The reload takes effect when the checkpointer has read it: wait until a commit is held.
+      await bed.waitFor(() => commitsAreHeld().then((held) => held || undefined), 30_000);
+      await writer.query('SET synchronous_commit = on');
+      await writer.query('BEGIN');
+      const { rows } = await writer.query<{ v: string }>(
+        `UPDATE ${held} SET v = nextval('${bed.name}.${name}_versions') WHERE id = 5 RETURNING v::text AS v`,
+      );
+      if (signalled)
+        await writer.query(`INSERT INTO ${bed.table('sluice_signals')} VALUES ($1, 'execute-snapshot', $2)`, [
+          `${name}-signal`,
+          JSON.stringify({ 'data-collections': [held], type: 'incremental' }),
+        ]);
+      const committing = writer.query('COMMIT');
+      committing.catch(() => undefined); // awaited below
+      const reader = await bed.consume([bed.topic(name)]);
+      await reader.until((records) => records.some((r) => r.value?.op === 'u'), 30_000);
+      const [visible] = await bed.sql<{ v: string }>(`SELECT v::text AS v FROM ${held} WHERE id = 5`);
+      assert.equal(visible.v, '5', 'published, and still invisible to queries');
+
+      if (!signalled) assert.equal((await post(`${app.url}/snapshots`, { tables: [held] })).status, 202);
+      await bed.waitForStatus(app.url, (s) => s.snapshot?.kind === 'incremental', 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const reads = () => reader.of(bed.topic(name)).filter((r) => r.value?.op === 'r').length;
+      assert.equal(reads(), 0, 'the first chunk is not read while the delivered commit is invisible');
+
+      await awaitStandby(undefined);
+      await committing;
+      await reader.until(() => reads() === 30, 60_000);
+      await bed.waitForStatus(app.url, (s) => s.snapshot === undefined, 60_000);
+      const five = reader.of(bed.topic(name)).filter((r) => r.key?.id === 5);
+      assert.deepEqual(
+        five.map((r) => `${r.value?.op}:${versionOf(r)}`),
+        [`u:${rows[0].v}`, `r:${rows[0].v}`],
+      );
+      assertNeverReordered(reader.of(bed.topic(name)));
+    } finally {
+      await awaitStandby(undefined);
+      await writer.end();
+    }
+    await bed.stopApp(app);
+  };
+
   it(
     'a commit the stream delivered but queries cannot see yet (a synchronous standby) holds the chunk read until it is visible',
     { timeout: 180_000 },
-    async (t) => {
-      // The stack runs Postgres with synchronous_commit=local, so naming a standby that never
-      // answers holds only the commits of a session asking for `on`: one flushed, sent to the slot
-      // and published, yet invisible to every query until the standby is no longer awaited.
-      const awaitStandby = async (name: string | undefined) => {
-        await bed.sql(
-          name === undefined
-            ? 'ALTER SYSTEM RESET synchronous_standby_names'
-            : `ALTER SYSTEM SET synchronous_standby_names = '${name}'`,
-        );
-        await bed.sql('SELECT pg_reload_conf()');
-      };
-      // Left set by a run killed before its clean-up (ALTER SYSTEM persists): never kept.
-      await awaitStandby(undefined);
-      const [setting] = await bed.sql<{ synchronous_commit: string }>('SHOW synchronous_commit');
-      if (setting.synchronous_commit !== 'local') {
-        t.skip(
-          `the stack's Postgres runs with synchronous_commit=${setting.synchronous_commit} (started by an older ` +
-            'version): holding one commit would hold every session; restart it (sluice stack down, then up)',
-        );
-        return;
-      }
-      const held = await versionedTable('held', 30);
-      const app = await streamingSource(t, 10);
+    (t) => heldCommitCase(t, 'held', false),
+  );
 
-      const writer = await bed.client();
-      try {
-        await awaitStandby('sluice_it_standby');
-        await writer.query('SET synchronous_commit = on');
-        const committing = writer.query(
-          `UPDATE ${held} SET v = nextval('${bed.name}.held_versions') WHERE id = 5 RETURNING v::text AS v`,
-        );
-        committing.catch(() => undefined); // awaited below
-        const reader = await bed.consume([bed.topic('held')]);
-        await reader.until((records) => records.some((r) => r.value?.op === 'u'), 30_000);
-        const [visible] = await bed.sql<{ v: string }>(`SELECT v::text AS v FROM ${held} WHERE id = 5`);
-        assert.equal(visible.v, '5', 'published, and still invisible to queries');
-
-        assert.equal((await post(`${app.url}/snapshots`, { tables: [held] })).status, 202);
-        await new Promise((resolve) => setTimeout(resolve, 2_000));
-        const reads = () => reader.of(bed.topic('held')).filter((r) => r.value?.op === 'r').length;
-        assert.equal(reads(), 0, 'the first chunk is not read while the delivered commit is invisible');
-
-        await awaitStandby(undefined);
-        const { rows } = await committing;
-        await reader.until(() => reads() === 30, 60_000);
-        await bed.waitForStatus(app.url, (s) => s.snapshot === undefined, 60_000);
-        const five = reader.of(bed.topic('held')).filter((r) => r.key?.id === 5);
-        assert.deepEqual(
-          five.map((r) => `${r.value?.op}:${versionOf(r)}`),
-          [`u:${rows[0].v}`, `r:${rows[0].v}`],
-        );
-        assertNeverReordered(reader.of(bed.topic('held')));
-      } finally {
-        await awaitStandby(undefined);
-        await writer.end();
-      }
-      await bed.stopApp(app);
-    },
+  it(
+    'a signal in a transaction a synchronous standby holds is acted on at its end, once that transaction is visible',
+    { timeout: 180_000 },
+    (t) => heldCommitCase(t, 'heldsignal', true),
   );
 
   it(

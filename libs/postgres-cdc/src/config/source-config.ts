@@ -303,7 +303,7 @@ export const sourceConfigSchema = z.strictObject({
         .union([z.literal('all'), z.array(z.string().min(1)).min(1)])
         .optional()
         .describe(
-          "Leave out transactions written with a replication origin (two-way sync: what a sink-postgres with target.replicationOrigin wrote; docs/two-way-sync.md). 'all': every change carrying an origin, filtered by Postgres (pgoutput origin 'none', Postgres 16+; refused at start on an older server). A list of origin names: those transactions are read and dropped here (any Postgres); a name also matches <name>#<n>, the sink's further connections. Default: none left out.",
+          "Leave out transactions written with a replication origin (two-way sync: what a sink-postgres with target.replicationOrigin wrote; docs/two-way-sync.md). 'all': every change carrying an origin, filtered by Postgres (pgoutput origin 'none', Postgres 16+; refused at start on an older server), or here when signals.table is set (an incremental snapshot must see them). A list of origin names: those transactions are read and dropped here (any Postgres); a name also matches <name>#<n>, the sink's further connections. Default: none left out.",
         ),
     })
     .prefault({}),

@@ -54,7 +54,7 @@ describe('StreamedTransactions', () => {
     const wrappedAround = { listed: [], xmax: 4_294_967_201 };
     now = 60_000;
     assert.equal(aging.firstInProgress(wrappedAround), 5);
-    now = 11 * 60_000;
+    now = 61 * 60_000;
     assert.equal(aging.firstInProgress(wrappedAround), undefined);
   });
 

@@ -15,7 +15,7 @@ export function completedIn(snapshot: InProgressTransactions, xid: number): bool
 }
 
 /** A delivered transaction noted this long ago no longer counts as the newest (xids wrap at 2^32). */
-const NEWEST_MAX_AGE_MS = 10 * 60_000;
+const NEWEST_MAX_AGE_MS = 60 * 60_000;
 
 /**
  * The ids (32-bit xids, as pgoutput's Begin carries them) of the transactions the stream delivered

@@ -96,6 +96,8 @@ const sameColumns = (a: Relation, b: Relation): boolean =>
 export class IncrementalSnapshot {
   private readonly queue: QueuedTable[] = [];
   private readonly streamed = new StreamedTransactions();
+  /** A chunk was asked for inside a transaction: it is read at that transaction's end. */
+  private startWhenOutside = false;
   private stopping = false;
   private current: OpenChunk | undefined;
   /** The stream's latest description of each relation (a chunk may need another one for a moment). */
@@ -198,9 +200,23 @@ export class IncrementalSnapshot {
     this.streamed.begin(xid);
   }
 
-  /** The stream left the transaction it was inside (its Commit). */
-  noteCommit(): void {
+  /**
+   * The stream left the transaction it was inside (its Commit, handled). A chunk asked for inside it
+   * (a signal, a table's new shape) is read now: a read inside a transaction would miss that
+   * transaction's own changes before it, published already, if the transaction is not yet visible
+   * (a synchronous standby); at its end the read waits for it like any delivered transaction.
+   */
+  async transactionEnded(): Promise<void> {
     this.streamed.end();
+    if (!this.startWhenOutside) return;
+    this.startWhenOutside = false;
+    if (this.current === undefined) await this.startNext();
+  }
+
+  /** Opens the next chunk now, or once the stream is out of the transaction it is inside. */
+  private async startSoon(): Promise<void> {
+    if (this.streamed.current !== undefined) this.startWhenOutside = true;
+    else if (this.current === undefined) await this.startNext();
   }
 
   /**
@@ -305,7 +321,7 @@ export class IncrementalSnapshot {
         // The table changed shape under an open window: its rows and the stream's tuples no longer
         // line up. Read the chunk again with the table as it is now.
         this.current = undefined;
-        await this.startNext();
+        await this.startSoon();
       }
     }
     return false;
@@ -350,7 +366,7 @@ export class IncrementalSnapshot {
       }
     }
     this.context.log.info({ signal: signalId, tables }, 'incremental snapshot requested');
-    if (this.current === undefined) await this.startNext();
+    await this.startSoon();
   }
 
   private async stop(signalId: string, data: unknown): Promise<void> {
@@ -364,7 +380,7 @@ export class IncrementalSnapshot {
       await this.context.state.remove(this.session, table);
     }
     this.context.log.info({ signal: signalId, tables }, 'incremental snapshot stopped');
-    if (this.current === undefined) await this.startNext();
+    await this.startSoon();
   }
 
   /** Opens the next chunk of the first queued table, skipping tables that are done or gone. */

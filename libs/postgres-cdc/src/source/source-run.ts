@@ -120,6 +120,8 @@ export class SourceRun implements CoordinatedRun {
     } finally {
       this.interruptRun = undefined;
       this.over = true;
+      // An abandoned run's chunk read, waiting for a commit to become visible, ends too.
+      this.incrementalSnapshot?.stopReading();
       await this.release();
     }
   }
@@ -310,11 +312,14 @@ export class SourceRun implements CoordinatedRun {
     this.hold('stopping the heartbeat', () => heartbeat.stop());
     const replication = await ReplicationConnection.connect(compiled.connection);
     this.hold('closing the replication connection', () => replication.close());
+    const signalsOff = compiled.signals === undefined;
     const stream = await replication.startReplication({
       slot: config.slot.name,
       publications: [config.publication.name],
       maxBufferedMessages: Math.max(1000, Math.floor(config.publishing.maxPendingEvents / 4)),
-      ...(config.events.skipOrigins === 'all' && { origin: 'none' as const }),
+      // With a signal table the source drops them itself: an incremental snapshot's window must see
+      // a peer's write after a chunk's read, or the read's older row is published (and written back).
+      ...(config.events.skipOrigins === 'all' && signalsOff && { origin: 'none' as const }),
     });
     this.replication = stream;
     const from = offset.resumeFrom(slotState?.confirmedFlushLsn);
@@ -351,7 +356,8 @@ export class SourceRun implements CoordinatedRun {
       onPosition: (lsn) => offset.advanceTo(lsn),
       ...(from && { lastCommitLsn: from }),
       ...(this.options.control.stopBefore && { stopBefore: this.options.control.stopBefore }),
-      ...(Array.isArray(config.events.skipOrigins) && {
+      ...((Array.isArray(config.events.skipOrigins) ||
+        (config.events.skipOrigins === 'all' && !signalsOff)) && {
         skipOrigins: config.events.skipOrigins,
         onOriginChangeSkipped: () => this.options.listener.onOriginChangeSkipped?.(),
       }),

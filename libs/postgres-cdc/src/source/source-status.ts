@@ -50,7 +50,8 @@ export interface SourceStatus {
   /**
    * Row changes left out because their transaction carries an origin of `events.skipOrigins` (a
    * list): in two-way sync, the other direction's sink's own writes. With `skipOrigins: all`
-   * Postgres leaves them out before decoding and they are not seen here (0).
+   * Postgres leaves them out before decoding and they are not seen here (0), unless a signal table
+   * is set (the source then leaves them out itself).
    */
   readonly changesSkippedByOrigin: number;
   /** Events handed to Kafka and not yet acknowledged. */

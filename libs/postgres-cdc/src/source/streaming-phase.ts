@@ -44,10 +44,11 @@ export interface StreamingContext extends PhaseContext {
   /** Called with each transaction dropped as already delivered. */
   readonly onAlreadyDelivered?: () => void;
   /**
-   * `events.skipOrigins` as a list: a transaction whose Origin message names one of them (or
-   * `<name>#<n>`) is dropped, its commit only marked so the slot moves past it.
+   * `events.skipOrigins`: a transaction whose Origin message names one of them (or `<name>#<n>`),
+   * or any (`all`, when Postgres does not filter them: a signal table is set), is dropped, its
+   * commit only marked so the slot moves past it.
    */
-  readonly skipOrigins?: readonly string[];
+  readonly skipOrigins?: readonly string[] | 'all';
   /** Called with each transaction dropped for its origin. */
   readonly onOriginSkipped?: (origin: string) => void;
   /** Called with each row change (insert, update, delete, truncate) dropped for its origin. */
@@ -119,6 +120,9 @@ export class StreamingPhase {
     for await (const { lsn, message } of stream) {
       try {
         await this.handle(lsn, message);
+        // After the commit is handled (its events closed, so Kafka and the slot can take it on
+        // their own timers): a chunk asked for inside the transaction is read now.
+        if (message.type === 'commit') await this.context.incremental?.transactionEnded();
       } catch (error) {
         const tx = this.tx;
         if (
@@ -202,7 +206,6 @@ export class StreamingPhase {
         }
         return;
       case 'commit':
-        incremental?.noteCommit();
         if (this.skipped) {
           // Nothing was published (the Origin message comes before any change): the window's
           // pending transaction closes empty and the slot moves past it.
@@ -242,7 +245,10 @@ export class StreamingPhase {
         return;
       case 'origin':
         this.origin = { name: message.name, lsn: message.originLsn };
-        if (this.context.skipOrigins && originMatches(this.context.skipOrigins, message.name)) {
+        if (
+          this.context.skipOrigins === 'all' ||
+          (this.context.skipOrigins && originMatches(this.context.skipOrigins, message.name))
+        ) {
           this.skipped = true;
           this.context.onOriginSkipped?.(message.name);
         }
