@@ -54,6 +54,9 @@ export interface RedrivePlanInput {
 
 const parkId = (topic: string, partition: number, key: Buffer) =>
   `${topic}\u0000${partition}\u0000${key.toString('hex')}`;
+/** Where a parked sequence waits: its partition and the offset of the record it failed on. */
+const placeId = (topic: string, partition: number, offset: string | bigint) =>
+  `${topic}\u0000${partition}\u0000${offset}`;
 
 /**
  * Which copies a redrive publishes, in which order, with which marks — pure, so the ordering rules
@@ -81,7 +84,7 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
   for (const letter of input.letters) {
     const source = letter.source;
     if (source && letter.key === null && letter.omitted !== undefined && letter.parkedBehind !== undefined)
-      keylessCut.add(`${source.topic}\u0000${source.partition}\u0000${letter.parkedBehind}`);
+      keylessCut.add(placeId(source.topic, source.partition, letter.parkedBehind));
     const park =
       source && letter.key ? parkedBy.get(parkId(source.topic, source.partition, letter.key)) : undefined;
     if (park && belongsTo(letter, park.failedOffset)) {
@@ -108,7 +111,7 @@ export function planRedrive(input: RedrivePlanInput): RedrivePlan {
   for (const { park, members, selected } of sequences.values()) {
     if (!selected) continue;
     const cutMembers = members.filter((m) => m.omitted !== undefined).length;
-    if (cutMembers > 0 || keylessCut.has(`${park.topic}\u0000${park.partition}\u0000${park.failedOffset}`)) {
+    if (cutMembers > 0 || keylessCut.has(placeId(park.topic, park.partition, park.failedOffset))) {
       cut += members.length;
       continue;
     }

@@ -15,10 +15,4 @@ export {
 } from './snapshot-reader';
 export { readWatermark, type Watermark, SnapshotWindow } from './snapshot-window';
 export { describeTable, type SnapshotTable } from './table-description';
-export { completedIn, type InProgressTransactions, StreamedTransactions } from './streamed-transactions';
-export {
-  type StaleChunkRead,
-  WATERMARK_PREFIX,
-  type WatermarkedChunk,
-  WatermarkedChunkReader,
-} from './watermarked-chunk-reader';
+export { WATERMARK_PREFIX, type WatermarkedChunk, WatermarkedChunkReader } from './watermarked-chunk-reader';

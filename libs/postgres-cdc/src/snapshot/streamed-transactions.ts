@@ -26,7 +26,7 @@ const NEWEST_MAX_AGE_MS = 60 * 60_000;
  */
 export class StreamedTransactions {
   private readonly ids = new Set<number>();
-  private readonly order: number[];
+  private readonly order: Array<number | undefined>;
   private next = 0;
   /** The newest xid delivered (xids are handed out in order): one at or past `xmax` is in progress. */
   private newest: { readonly xid: number; readonly at: number } | undefined;
@@ -37,7 +37,7 @@ export class StreamedTransactions {
     private readonly capacity = 65_536,
     private readonly now: () => number = Date.now,
   ) {
-    this.order = new Array<number>(capacity);
+    this.order = new Array<number | undefined>(capacity);
   }
 
   /** The transaction the stream is inside, if any. */
@@ -82,7 +82,7 @@ export class StreamedTransactions {
   /** A read saw every delivered transaction completed: they stay visible, none needs remembering. */
   forgetSeen(): void {
     this.ids.clear();
-    this.order.fill(undefined as unknown as number);
+    this.order.fill(undefined);
     this.next = 0;
     this.newest = undefined;
   }

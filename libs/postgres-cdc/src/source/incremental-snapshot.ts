@@ -1,3 +1,5 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { type Backoff, nextDelay } from '@sluice/errors';
 import type { Lsn } from '../lsn/lsn';
 import type { PgOutputMessage, Relation } from '../pgoutput/pgoutput-message';
 import type { PostgresConnectionOptions } from '../replication/postgres-connection-options';
@@ -20,6 +22,8 @@ import type { SnapshotStatus } from './source-status';
 
 /** A chunk read waiting this long for a delivered transaction to become visible says so. */
 const STALE_READ_WARN_MS = 5_000;
+/** Between reads refused for a delivered transaction not yet visible: 10 ms, doubling to 500 ms. */
+const STALE_READ_BACKOFF: Backoff = { initialDelayMs: 10, maxDelayMs: 500, multiplier: 2, jitter: 'none' };
 
 /**
  * Exactly once: a table's incremental snapshot progress as committed in Kafka with the source offset
@@ -206,11 +210,11 @@ export class IncrementalSnapshot {
    * transaction's own changes before it, published already, if the transaction is not yet visible
    * (a synchronous standby); at its end the read waits for it like any delivered transaction.
    */
-  async transactionEnded(): Promise<void> {
+  transactionEnded(): Promise<void> | undefined {
     this.streamed.end();
-    if (!this.startWhenOutside) return;
+    if (!this.startWhenOutside) return undefined;
     this.startWhenOutside = false;
-    if (this.current === undefined) await this.startNext();
+    return this.current === undefined ? this.startNext() : undefined;
   }
 
   /** Opens the next chunk now, or once the stream is out of the transaction it is inside. */
@@ -417,9 +421,8 @@ export class IncrementalSnapshot {
    */
   private async readChunk(table: SnapshotTable, entry: QueuedTable): Promise<WatermarkedChunk> {
     const started = Date.now();
-    let pauseMs = 10;
     let warned = false;
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       // A stop does not wait for a commit that may never become visible.
       if (this.stopping) throw new Error('the source is stopping: no incremental snapshot chunk is read');
       const read = await this.reader.readChunk(table, entry.lastKey, this.context.chunkSize, this.streamed);
@@ -434,8 +437,7 @@ export class IncrementalSnapshot {
           'incremental snapshot waits for a transaction the stream delivered but queries cannot see yet (a synchronous standby not acknowledging?)',
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      pauseMs = Math.min(pauseMs * 2, 500);
+      await sleepFor(nextDelay(STALE_READ_BACKOFF, attempt));
     }
   }
 

@@ -122,7 +122,11 @@ export class StreamingPhase {
         await this.handle(lsn, message);
         // After the commit is handled (its events closed, so Kafka and the slot can take it on
         // their own timers): a chunk asked for inside the transaction is read now.
-        if (message.type === 'commit') await this.context.incremental?.transactionEnded();
+        // Only awaited when a chunk is to be read: no extra turn per transaction otherwise.
+        if (message.type === 'commit') {
+          const reading = this.context.incremental?.transactionEnded();
+          if (reading) await reading;
+        }
       } catch (error) {
         const tx = this.tx;
         if (
