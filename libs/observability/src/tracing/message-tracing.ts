@@ -180,6 +180,15 @@ export class TraceSpan {
     return new TraceSpan(undefined, tracestate?.value ? [traceparent, tracestate] : [traceparent], undefined);
   }
 
+  /**
+   * A new trace the sampler left out, without a span: its outputs carry its unsampled context, so
+   * the next hop follows the decision instead of making its own.
+   */
+  static unsampledRoot(traceId: string, spanId: string): TraceSpan {
+    const traceparent = Buffer.from(`00-${traceId}-${spanId}-00`, 'latin1');
+    return TraceSpan.followed({ key: TRACEPARENT_HEADER, value: traceparent }, undefined);
+  }
+
   private get spanContext(): SpanContext {
     return (this.remote ??= remoteContext(this.carried![0]!, this.carried![1]));
   }
@@ -264,9 +273,22 @@ export class MessageTracing {
    * already: the SDK's `root` option would copy the context to remove a span it does not hold.
    */
   root(name: string, attributes: () => Attributes): TraceSpan {
-    const span = this.tracer.startSpan(name, { kind: SpanKind.INTERNAL }, ROOT_CONTEXT);
+    const span = this.newTrace(name, SpanKind.INTERNAL);
+    if (span instanceof TraceSpan) return span;
     if (span.isRecording()) span.setAttributes(attributes());
     return this.started(span, ROOT_CONTEXT);
+  }
+
+  /**
+   * The span of a new trace, or, when Sluice's sampler leaves it out, its context alone (no span:
+   * most new traces at a low ratio; see RootSampling).
+   */
+  private newTrace(name: string, kind: SpanKind): Span | TraceSpan {
+    const roots = telemetry().rootSampling;
+    if (roots === undefined) return this.tracer.startSpan(name, { kind }, ROOT_CONTEXT);
+    const { traceId, sampled } = roots.draw();
+    if (!sampled) return TraceSpan.unsampledRoot(traceId, roots.generateSpanId());
+    return roots.startWith(traceId, () => this.tracer.startSpan(name, { kind }, ROOT_CONTEXT));
   }
 
   /** A producer span `send <topic>` under `parent`; its context goes into the record's headers. */
@@ -301,16 +323,16 @@ export class MessageTracing {
     const traceparent = validTraceparent(message.headers);
     const state = traceparent && lastHeader(message.headers, TRACESTATE_HEADER);
     if (traceparent && !sampledFlag(traceparent.value!)) return TraceSpan.followed(traceparent, state);
+    // Attributes after the decision, as for a root: a record without a parent is a new root, and
+    // at a low ratio most of those are not sampled.
+    const name = `process ${message.topic}`;
     const parentContext = traceparent
       ? trace.setSpanContext(ROOT_CONTEXT, remoteContext(traceparent, state))
       : ROOT_CONTEXT;
-    // Attributes after the decision, as for a root: a record without a parent is a new root, and
-    // at a low ratio most of those are not sampled.
-    const span = this.tracer.startSpan(
-      `process ${message.topic}`,
-      { kind: SpanKind.CONSUMER },
-      parentContext,
-    );
+    const span = traceparent
+      ? this.tracer.startSpan(name, { kind: SpanKind.CONSUMER }, parentContext)
+      : this.newTrace(name, SpanKind.CONSUMER);
+    if (span instanceof TraceSpan) return span;
     if (span.isRecording()) span.setAttributes(processAttributes(message, group));
     return this.started(span, parentContext);
   }

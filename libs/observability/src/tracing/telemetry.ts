@@ -18,6 +18,7 @@ import {
 import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   ParentBasedSampler,
   type Sampler,
   SimpleSpanProcessor,
@@ -37,6 +38,7 @@ import {
   processEnvironment,
 } from '@sluice/config';
 import { CollectorWatch } from './collector-watch';
+import { RootSampling } from './root-sampling';
 import { type TracingConfig, tracingConfigSchema } from './tracing-config';
 
 /** Parent-based sampling of new traces when neither the YAML nor OTEL_TRACES_SAMPLER says. */
@@ -50,6 +52,11 @@ export interface Telemetry {
   readonly recordKeys: boolean;
   /** HTTP client calls become spans: records' work must run in their (even unsampled) context. */
   readonly httpClientSpans: boolean;
+  /**
+   * New traces decided before a span is made, when Sluice's parent-based ratio sampler is the one
+   * in use (not an OTEL_TRACES_SAMPLER's).
+   */
+  readonly rootSampling?: RootSampling;
   /**
    * Exports what is buffered (for 2 s at most, less once an export failed or stalled: the collector
    * is away) and stops the SDK (call on shutdown).
@@ -116,6 +123,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const instrumentations = options.httpClientSpans
     ? [new HttpInstrumentation({ ignoreIncomingRequestHook: () => true }), new UndiciInstrumentation()]
     : [];
+  // Sampling: the YAML's ratio, else OTEL_TRACES_SAMPLER (the SDK reads it), else one trace in ten:
+  // tracing every change costs a stage about a third of its throughput (bench 'tracing').
+  const ratio =
+    config.samplingRatio ??
+    (envString('OTEL_TRACES_SAMPLER', '', env) === '' ? DEFAULT_SAMPLING_RATIO : undefined);
+  const rootSampling = ratio !== undefined ? new RootSampling(ratio) : undefined;
   const parts: TracingParts = {
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: envString('OTEL_SERVICE_NAME', options.service, env),
@@ -123,14 +136,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       'service.instance.id': `${hostname()}-${process.pid}`,
       ...(options.version !== undefined ? { [ATTR_SERVICE_VERSION]: options.version } : {}),
     }),
-    // Sampling: the YAML's ratio, else OTEL_TRACES_SAMPLER (the SDK reads it), else one trace in ten:
-    // tracing every change costs a stage about a third of its throughput (bench 'tracing').
-    sampler:
-      config.samplingRatio !== undefined
-        ? parentBasedRatio(config.samplingRatio)
-        : envString('OTEL_TRACES_SAMPLER', '', env) === ''
-          ? parentBasedRatio(DEFAULT_SAMPLING_RATIO)
-          : undefined,
+    sampler: ratio !== undefined ? parentBasedRatio(ratio) : undefined,
+    idGenerator: rootSampling,
     // Defaults (OTEL_BSP_* still win): a larger queue and a 1 s delay, as a source at 16k events/s
     // fills the SDK's 2048 in well under its 5 s, and traces then show in Jaeger within seconds.
     spanProcessor: options.exportImmediately
@@ -148,6 +155,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     active: true,
     recordKeys: config.recordKeys,
     httpClientSpans: options.httpClientSpans ?? false,
+    ...(rootSampling ? { rootSampling } : {}),
     shutdown: async () => {
       current = INACTIVE;
       // The last spans get a bounded time: with the collector away the exporter's retries held
@@ -184,6 +192,8 @@ interface TracingParts {
   readonly resource: Resource;
   /** Undefined: OTEL_TRACES_SAMPLER says (the Node SDK reads it). */
   readonly sampler: Sampler | undefined;
+  /** With Sluice's own sampler: the ids of new traces are drawn before their spans (RootSampling). */
+  readonly idGenerator: IdGenerator | undefined;
   readonly spanProcessor: SpanProcessor;
   readonly instrumentations: Instrumentation[];
 }
@@ -212,6 +222,7 @@ function startTracing(parts: TracingParts): { shutdown(): Promise<void> } {
     resource: parts.resource.merge(detected),
     // Always set on this path: an OTEL_TRACES_SAMPLER sends start-up to the Node SDK.
     sampler: parts.sampler,
+    ...(parts.idGenerator ? { idGenerator: parts.idGenerator } : {}),
     spanProcessors: [parts.spanProcessor],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -239,6 +250,7 @@ function startNodeSdk(parts: TracingParts, env: Environment): { shutdown(): Prom
   const configuration: Partial<NodeSDKConfiguration> = {
     resource: parts.resource,
     ...(parts.sampler ? { sampler: parts.sampler } : {}),
+    ...(parts.idGenerator ? { idGenerator: parts.idGenerator } : {}),
     spanProcessors: [parts.spanProcessor],
     instrumentations: parts.instrumentations,
     // Traces only, unless OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER ask for more: metrics are
