@@ -75,7 +75,9 @@ const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options
   }): void;
   fulfillRequest(response: { correlationId: number; payload: Buffer; size: number }): void;
   settleAbandoning(abandonable: (apiKey: number) => boolean, error: Error): Promise<number>;
+  maybeThrottle(clientSideThrottleTime: number): void;
   destroy(): void;
+  readonly throttleCheckTimeoutId: unknown;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -595,5 +597,49 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
       assert.equal(Encoder.sizeOfVarLong(value), expected.length, String(value));
     }
     assert.deepEqual(new Encoder().writeVarLong('-3').buffer, varlong(-3n), 'a Long given as text');
+  });
+
+  it('sets no timer while no request waits; a waiting one goes when a request completes or the throttle ends', async () => {
+    const quiet = () => undefined;
+    const queue = new RequestQueue({
+      maxInFlightRequests: 1,
+      requestTimeout: 30_000,
+      enforceRequestTimeout: false,
+      clientId: 'spec',
+      broker: 'localhost:9092',
+      logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    });
+    const sent: number[] = [];
+    const request = (correlationId: number) => ({
+      entry: { correlationId, apiKey: 0, apiName: 'Produce', apiVersion: 3, resolve: quiet, reject: quiet },
+      expectResponse: true,
+      sendRequest: () => sent.push(correlationId),
+    });
+    const respond = (correlationId: number) =>
+      queue.fulfillRequest({ correlationId, payload: Buffer.alloc(0), size: 0 });
+    try {
+      queue.push(request(1));
+      queue.push(request(2)); // one in flight at most: it waits
+      assert.deepEqual(sent, [1]);
+      respond(1);
+      assert.deepEqual(sent, [1, 2], 'the waiting request goes as the one in flight completes');
+      respond(2);
+      // The check set while 2 waited (10 ms) runs once and sets no other. In 2.2.4 each check set
+      // the next (1 ms, nothing being throttled), for as long as the connection lived.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(queue.throttleCheckTimeoutId, null, 'no timer while nothing waits');
+
+      queue.maybeThrottle(40);
+      queue.push(request(3));
+      assert.deepEqual(sent, [1, 2], 'a throttled request waits');
+      assert.notEqual(queue.throttleCheckTimeoutId, null, 'a timer for the throttle end');
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      assert.deepEqual(sent, [1, 2, 3], 'sent once the throttle ended');
+      respond(3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(queue.throttleCheckTimeoutId, null);
+    } finally {
+      queue.destroy();
+    }
   });
 });
