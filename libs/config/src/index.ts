@@ -2,7 +2,12 @@ export { type Environment, interpolate, type UnsetVariables } from './interpolat
 export { parseConfig, parseYaml, loadConfigFile, yamlPath } from './load-config';
 export { processEnvironment, envInt, envString, envFlag } from './environment';
 export { configFileFromArgs, loadAppConfig } from './app-config';
-export { APP_COMPILE_CACHE, APP_NODE_OPTIONS, appProcessEnv } from './app-process-env';
+export {
+  APP_COMPILE_CACHE,
+  APP_NODE_OPTIONS,
+  appProcessEnv,
+  type AppProcessEnvOptions,
+} from './app-process-env';
 export { flag, wholeNumber, wholeNumberOr, decimal } from './config-fields';
 export { configReferenceMarkdown, replaceGeneratedSection, type ConfigSetting } from './config-reference';
 export {

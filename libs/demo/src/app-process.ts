@@ -15,6 +15,8 @@ export interface AppProcessOptions {
   readonly url: string;
   readonly logFile: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Node's compile cache on, as `sluice run` has it (default), or off, as the image runs apps. */
+  readonly compileCache?: boolean;
 }
 
 /**
@@ -50,7 +52,10 @@ export class AppProcess {
     mkdirSync(dirname(logFile), { recursive: true });
     const log = openSync(logFile, 'a');
     const child = spawn(process.execPath, [join(projectRoot, 'dist', 'apps', app, 'src', 'main.js')], {
-      env: appProcessEnv({ ...process.env, ...this.options.env, SLUICE_CONFIG: configFile }),
+      env: appProcessEnv(
+        { ...process.env, ...this.options.env, SLUICE_CONFIG: configFile },
+        this.options.compileCache === false ? { compileCache: false } : {},
+      ),
       stdio: ['ignore', log, log],
     });
     closeSync(log);
