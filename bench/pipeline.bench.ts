@@ -7,8 +7,9 @@
 // commit timestamp minus the source's (pg_xact_commit_timestamp of each row's xmin, one Postgres
 // clock; track_commit_timestamp is on in the local stack), p50/p99/p99.9 of the
 // differences. The maximum rate is a backlog drained: the source paused, N rows committed (in
-// transactions of 10 rows, and again in one), the source resumed, rows/s until the sink committed
-// them all. Where the time goes, at each offered
+// transactions of 10 rows, and again in one), the source resumed, rows/s until the sink finished
+// them all (its count of records done; the last batch's database commit follows within
+// milliseconds). Where the time goes, at each offered
 // rate: per change, source commit → its append to the CDC topic → the append of the transformer's
 // output → the sink's commit (both topics stamped with the broker's append time); and at 5,000/s
 // the rate the source and the transformer appended during the load, beside the sink's: the stage
@@ -50,11 +51,18 @@ async function scrape(app: AppProcess) {
   return { committed: sumOf(parsePrometheusText(text), 'sluice_stream_records_total') };
 }
 
-/** Records the sink has processed (its /status: cheap enough to poll every few ms). */
+/**
+ * Records the sink is done with, whatever their outcome, as sluice_stream_records_total counts them
+ * (its /status: cheap enough to poll every few ms).
+ */
 async function processed(app: AppProcess): Promise<number> {
-  const status = await app.get<{ recordsProcessed: number }>('/status');
+  const status = await app.get<{
+    recordsProcessed: number;
+    recordsDeadLettered: number;
+    recordsParked: number;
+  }>('/status');
   if (status === undefined) throw new Error(`${app.name} does not answer /status`);
-  return status.recordsProcessed;
+  return status.recordsProcessed + status.recordsDeadLettered + status.recordsParked;
 }
 
 /** The pgbench script: one change per transaction on the table `table` with the sequence `seq`. */

@@ -16,8 +16,9 @@ if [ -z "${SLUICE_CONFIG:-}" ]; then
   echo "sluice: set SLUICE_CONFIG to the app's YAML configuration file" >&2
   exit 64
 fi
-# As every Sluice launcher does (APP_NODE_OPTIONS in libs/config): a 16 MiB young generation instead
-# of Node's 128 MiB on a large host, ~100 MiB less resident memory; the caller's NODE_OPTIONS win.
+# As every Sluice launcher does (APP_NODE_OPTIONS in libs/config): a small young generation instead
+# of Node's 128 MiB on a large host (semi-space 16: ~100 MiB less resident memory; 8: ~15 MiB less
+# again after start-up); the caller's NODE_OPTIONS win.
 # No compile cache of its own (set NODE_COMPILE_CACHE for one): Node keeps the entries it read in
 # memory for the process's life (~15 MiB), for a quarter second saved at a start.
 export NODE_OPTIONS="--max-semi-space-size=8${NODE_OPTIONS:+ $NODE_OPTIONS}"

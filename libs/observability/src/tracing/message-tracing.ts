@@ -212,6 +212,11 @@ export class TraceSpan {
     return context.with(this.context, work);
   }
 
+  /** An unsampled trace followed (or begun) without a span. */
+  get spanless(): boolean {
+    return this.span === undefined;
+  }
+
   /** True when this record's trace is sampled (its spans are recorded and exported). */
   get sampled(): boolean {
     if (this.span === undefined) return false; // followed: only unsampled parents are
@@ -291,8 +296,13 @@ export class MessageTracing {
     return roots.startWith(traceId, () => this.tracer.startSpan(name, { kind }, ROOT_CONTEXT));
   }
 
-  /** A producer span `send <topic>` under `parent`; its context goes into the record's headers. */
+  /**
+   * A producer span `send <topic>` under `parent`; its context goes into the record's headers. An
+   * unsampled trace followed without a span stays so: `parent` itself, whose context the record
+   * carries on (a span under it would not be recorded).
+   */
   send(parent: TraceSpan, topic: string, attributes: Attributes = {}): TraceSpan {
+    if (parent.spanless) return parent;
     const span = this.tracer.startSpan(
       `send ${topic}`,
       {

@@ -29,6 +29,7 @@ describe('new traces under the ratio sampler', () => {
     const startSpan = mock.method(trace.getTracer('root-sampling-spec'), 'startSpan');
     const sampledTraceIds = new Set<string>();
     let unsampled = 0;
+    let sendSpans = 0;
     const roots = 400;
     for (let i = 0; i < roots; i++) {
       const span =
@@ -46,6 +47,11 @@ describe('new traces under the ratio sampler', () => {
       assert.equal(span.sampled, flags === '01');
       if (span.sampled) sampledTraceIds.add(traceId!);
       else unsampled++;
+      // A record sent under it: a producer span when sampled, else the root's own context.
+      const send = tracing.send(span, 'out');
+      if (span.sampled) sendSpans++;
+      else assert.equal(send, span, 'an unsampled trace sends under its own context, no span');
+      send.end();
       span.end();
     }
     await telemetry.shutdown();
@@ -53,12 +59,12 @@ describe('new traces under the ratio sampler', () => {
 
     assert.equal(
       startSpan.mock.callCount(),
-      sampledTraceIds.size,
-      'a span is started for sampled traces only',
+      sampledTraceIds.size + sendSpans,
+      'spans are started for sampled traces only',
     );
     // 400 draws at one half: outside 140..260 is more than 6 standard deviations away.
     assert.ok(sampledTraceIds.size > 140 && unsampled > 140, `sampled ${sampledTraceIds.size} of ${roots}`);
-    assert.equal(exported.length, sampledTraceIds.size);
+    assert.equal(exported.length, sampledTraceIds.size + sendSpans);
     // The SDK sampled every span it was asked for: its decision on the same trace id is the same one.
     assert.deepEqual(new Set(exported.map((s) => s.spanContext().traceId)), sampledTraceIds);
   });
