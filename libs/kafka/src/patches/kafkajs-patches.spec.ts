@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's internals have no types */
 const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition') as (args: {
@@ -388,6 +390,42 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     answer([{ topic: 'in', partition: 0 }]);
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(pushed, [], 'the late batch was not handed to a worker');
+  });
+
+  it('keeps no fetched batch reachable once handed to a worker (a race against one stop promise kept them all)', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const fetched: Array<WeakRef<object>> = [];
+    let fetches = 0;
+    let release: () => void = () => undefined;
+    const fetcher = createFetcher({
+      nodeId: 1,
+      workerQueue: { push: async () => undefined },
+      partitionAssignments: new Map(),
+      fetch: async () => {
+        fetches++;
+        if (fetches > 20) {
+          // The 21st is a long poll, in flight while the first twenty are looked at.
+          await new Promise<void>((resolve) => (release = resolve));
+          return [];
+        }
+        const batch = { topic: 'in', partition: 0, messages: Buffer.alloc(64 * 1024) };
+        fetched.push(new WeakRef(batch));
+        return [batch];
+      },
+      logger: quietLogger(),
+    });
+    const running = fetcher.start();
+    while (fetches <= 20) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    const reachable = fetched.filter((ref) => ref.deref() !== undefined).length;
+    await fetcher.stop();
+    await running;
+    release();
+    // The patch's first version raced every fetch against one promise pending until the stop: each
+    // race left a reaction on it holding that fetch's batches, for the consumer's whole life.
+    assert.ok(reachable <= 1, `${reachable} of 20 fetched batches still reachable`);
   });
 
   it('disconnects after every request but fetches completed, and fails the fetches left', async () => {
