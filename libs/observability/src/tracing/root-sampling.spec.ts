@@ -54,6 +54,11 @@ describe('new traces under the ratio sampler', () => {
       send.end();
       span.end();
     }
+    // Spans export once the resource's detected attributes settle, which a loaded machine delays
+    // past the shutdown's bounded flush: wait for them (or for the time limit) first.
+    const deadline = Date.now() + 20_000;
+    while (exporter.getFinishedSpans().length < sampledTraceIds.size + sendSpans && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     await telemetry.shutdown();
     const exported = exporter.getFinishedSpans();
 
