@@ -302,8 +302,7 @@ export class KafkaPart implements StackPart {
     log4jFile: string,
     saslSsl: KafkaSaslSslEndpoint | undefined,
   ): void {
-    // Kafka's cluster ids are 16 random bytes in URL-safe base64 without padding.
-    const clusterId = randomBytes(16).toString('base64url');
+    const clusterId = kraftClusterId();
     const result = spawnSync(
       java,
       [
@@ -335,6 +334,18 @@ export class KafkaPart implements StackPart {
       ...(saslSsl && { scramUsers: [scramUserStamp(saslSsl)] }),
     });
     this.log(`formatted Kafka storage (KRaft cluster ${clusterId})`);
+  }
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding, as Kafka makes them, and
+ * like Kafka's own never starting with '-': the storage tool would read such an id as an option
+ * ("argument --cluster-id/-t: expected one argument"), one start in 64.
+ */
+export function kraftClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }
 
