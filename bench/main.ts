@@ -10,6 +10,7 @@ import { LocalStack, type PartName, stackLayout, startedParts } from '@sluice/st
 import { envInt } from '@sluice/config';
 import { stackAddresses } from '@sluice/test-support';
 import { type BenchFigure, summarise } from './support/bench-figure';
+import { cpuReferenceMs } from './support/cpu-reference';
 import { benchCdcPeer } from './cdc-peer.bench';
 import { benchPipeline } from './pipeline.bench';
 import { benchPostgresDecode } from './postgres-decode.bench';
@@ -139,7 +140,9 @@ async function main(): Promise<void> {
   const started = startedParts(outcomes);
 
   const results: SuiteResult[] = [];
+  const referenceBefore = cpuReferenceMs();
   const startedAt = performance.now();
+  let suitesSeconds = 0;
   try {
     for (const suite of suites) {
       process.stderr.write(`bench: ${suite.name} (${runs} runs${values.quick ? ', quick' : ''})\n`);
@@ -149,9 +152,11 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${suite.name} took ${seconds} s\n`);
       results.push({ suite: suite.name, seconds, figures });
     }
+    suitesSeconds = Math.round((performance.now() - startedAt) / 1000);
   } finally {
     if (started.length) await stack.down(started);
   }
+  const referenceAfter = cpuReferenceMs();
 
   const machine = {
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
@@ -163,7 +168,9 @@ async function main(): Promise<void> {
     quick: values.quick ?? false,
     runs,
     // Wall time of the suites (the stack's start excluded): the quick run's budget is 5 minutes.
-    'suites took': `${Math.round((performance.now() - startedAt) / 1000)} s`,
+    'suites took': `${suitesSeconds} s`,
+    // The machine's speed as the run began and ended: compare two runs' figures only beside it.
+    'CPU reference (fixed single-threaded work; lower is faster)': `${Math.round(referenceBefore)} ms before the suites, ${Math.round(referenceAfter)} ms after`,
   };
   const dir = join(projectRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
