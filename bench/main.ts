@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const results: SuiteResult[] = [];
   const referenceBefore = cpuReferenceMs();
   const startedAt = performance.now();
-  let suitesSeconds = 0;
+  let suitesSeconds: number;
   try {
     for (const suite of suites) {
       process.stderr.write(`bench: ${suite.name} (${runs} runs${values.quick ? ', quick' : ''})\n`);
