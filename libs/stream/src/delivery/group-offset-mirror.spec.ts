@@ -115,4 +115,29 @@ describe('GroupOffsetMirror', () => {
       [1n],
     );
   });
+  it('with minIntervalMs starts at most one commit per interval, the latest position, and settled() commits at once', async () => {
+    const { calls, commit } = heldCommits();
+    const mirror = new GroupOffsetMirror({ group: 'g', commit, metrics: false, minIntervalMs: 150 });
+    mirror.publish(p0, 1n);
+    await tick();
+    calls[0]!.settle();
+    const firstAt = performance.now();
+    for (const offset of [2n, 3n]) mirror.publish(p0, offset);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(calls.length, 1, 'the next commit waits for its interval');
+    while (calls.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(performance.now() - firstAt >= 140, 'not before the interval');
+    assert.equal(calls[1]!.offset, 3n, 'the latest position, once');
+    calls[1]!.settle();
+    mirror.publish(p0, 4n);
+    const settled = mirror.settled();
+    await tick();
+    assert.deepEqual(
+      calls.map((c) => c.offset),
+      [1n, 3n, 4n],
+      'settled() does not wait out the interval',
+    );
+    calls[2]!.settle();
+    await settled;
+  });
 });

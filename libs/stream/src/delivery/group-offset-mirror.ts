@@ -13,13 +13,23 @@ export interface GroupOffsetMirrorOptions {
   readonly onFailure?: (tp: TopicPartition, error: unknown, first: boolean) => void;
   /** Count commits in `sluice_stream_offset_mirror_commits_total` (docs/metrics.md). Default true. */
   readonly metrics?: boolean;
+  /**
+   * Least time between the starts of two commits of one partition; positions published meanwhile
+   * coalesce into the latest. Default 0 (the next commit starts as the one in flight ends).
+   */
+  readonly minIntervalMs?: number;
 }
 
 interface PartitionMirror {
-  /** The latest position published while a commit was in flight: committed next. */
+  /** The latest position published while a commit was in flight or not yet due: committed next. */
   pending: bigint | undefined;
+  /** The commit in flight, or the wait for the next one to be due. */
   inFlight: Promise<void> | undefined;
   failing: boolean;
+  /** When the last commit started (`performance.now()`). */
+  lastCommitAt: number;
+  /** Ends the wait for the next commit now (`settled`). */
+  due: (() => void) | undefined;
 }
 
 const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
@@ -28,8 +38,9 @@ const tpKey = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`
  * Mirrors a position kept elsewhere (a sink's offsets in its target database) to the Kafka consumer
  * group, as Kafka Connect's sinks do, so that lag is what Kafka's own tools, dashboards and KEDA
  * read. Informational and best effort: `publish` neither waits for Kafka nor fails, so it costs the
- * hot path nothing. Per partition at most one commit is in flight; positions published meanwhile
- * coalesce and the latest is committed next. A failed commit (the partition lost in a rebalance,
+ * hot path nothing. Per partition at most one commit is in flight, and with `minIntervalMs` at
+ * most one starts per interval; positions published meanwhile coalesce and the latest is committed
+ * next. A failed commit (the partition lost in a rebalance,
  * the broker away) is reported and dropped: the next position supersedes it.
  */
 export class GroupOffsetMirror {
@@ -45,7 +56,13 @@ export class GroupOffsetMirror {
     const key = tpKey(tp);
     let mirror = this.partitions.get(key);
     if (mirror === undefined) {
-      mirror = { pending: undefined, inFlight: undefined, failing: false };
+      mirror = {
+        pending: undefined,
+        inFlight: undefined,
+        failing: false,
+        lastCommitAt: -Infinity,
+        due: undefined,
+      };
       this.partitions.set(key, mirror);
     }
     mirror.pending = nextOffset;
@@ -58,9 +75,10 @@ export class GroupOffsetMirror {
     if (mirror !== undefined) mirror.pending = undefined;
   }
 
-  /** Resolves once no commit is in flight or waiting (a graceful stop, tests). */
+  /** Resolves once no commit is in flight or waiting; one waiting for its interval starts now (a graceful stop, tests). */
   async settled(): Promise<void> {
     for (;;) {
+      for (const mirror of this.partitions.values()) mirror.due?.();
       const busy = [...this.partitions.values()].flatMap((m) => (m.inFlight ? [m.inFlight] : []));
       if (busy.length === 0) return;
       await Promise.all(busy);
@@ -68,31 +86,53 @@ export class GroupOffsetMirror {
   }
 
   private drain(tp: TopicPartition, mirror: PartitionMirror): void {
-    const offset = mirror.pending;
-    mirror.pending = undefined;
-    if (offset === undefined) {
+    if (mirror.pending === undefined) {
       mirror.inFlight = undefined;
       return;
     }
-    // The commit starts on a later tick: never inside the caller's own work (its transaction).
-    mirror.inFlight = Promise.resolve()
-      .then(() => this.options.commit(tp, offset))
-      .then(
-        () => {
-          mirror.failing = false;
-          this.counted?.committed.inc();
-        },
-        (error: unknown) => {
-          this.counted?.failed.inc();
-          const first = !mirror.failing;
-          mirror.failing = true;
-          try {
-            this.options.onFailure?.(tp, error, first);
-          } catch {
-            // A reporter's own failure must not stop the mirror either.
-          }
-        },
-      )
+    // The commit starts on a later tick (never inside the caller's own work: its transaction), and
+    // not before its interval: the position it takes is the latest by then.
+    mirror.inFlight = this.untilDue(mirror)
+      .then(() => {
+        const offset = mirror.pending;
+        mirror.pending = undefined;
+        if (offset === undefined) return; // forgotten meanwhile
+        mirror.lastCommitAt = performance.now();
+        return Promise.resolve()
+          .then(() => this.options.commit(tp, offset))
+          .then(
+            () => {
+              mirror.failing = false;
+              this.counted?.committed.inc();
+            },
+            (error: unknown) => {
+              this.counted?.failed.inc();
+              const first = !mirror.failing;
+              mirror.failing = true;
+              try {
+                this.options.onFailure?.(tp, error, first);
+              } catch {
+                // A reporter's own failure must not stop the mirror either.
+              }
+            },
+          );
+      })
       .then(() => this.drain(tp, mirror));
+  }
+
+  private untilDue(mirror: PartitionMirror): Promise<void> {
+    const wait = mirror.lastCommitAt + (this.options.minIntervalMs ?? 0) - performance.now();
+    if (!(wait > 0)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const due = () => {
+        clearTimeout(timer);
+        mirror.due = undefined;
+        resolve();
+      };
+      // An informational commit does not keep the process alive.
+      const timer = setTimeout(due, wait);
+      timer.unref();
+      mirror.due = due;
+    });
   }
 }
