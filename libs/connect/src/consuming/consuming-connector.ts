@@ -65,7 +65,10 @@ export interface PartitionPosition<T> {
 }
 
 /** The runtime parts a connector supplies: its processor and, for a sink, its delivery. */
-export type RuntimeParts<O> = Omit<StreamRuntimeOptions<O>, 'kafka' | 'onOutcome' | 'onKeptParked'>;
+export type RuntimeParts<O> = Omit<
+  StreamRuntimeOptions<O>,
+  'kafka' | 'onOutcome' | 'onKeptParked' | 'onFailing'
+>;
 
 /**
  * The life every connector on the stream runtime shares (transformer, sinks): a RuntimeSupervisor
@@ -241,6 +244,11 @@ export abstract class ConsumingConnector<O = unknown> {
         else this.counts.parked++;
       },
       onKeptParked: (kept) => this.supervision.logger.warn(...keptParkedLog(kept)),
+      onFailing: (error) =>
+        this.supervision.logger.warn(
+          { err: error },
+          `${this.supervision.app} runtime failing: it drains the records it accepted, then stops`,
+        ),
     } as StreamRuntimeOptions<O>);
   }
 }

@@ -80,8 +80,11 @@ export class PartitionWorker<O = OutputRecord> {
   private restored = false;
   /** The partition's high watermark as of the last fetched batch (for lag). */
   highWatermark: bigint | undefined;
-  /** The first offset fetched here: the position before this worker's first commit. */
-  firstFetched: bigint | undefined;
+  /**
+   * Where this worker started: the position its strategy keeps (sought to on assignment), else the
+   * first offset fetched. Its lag counts from here until its first commit.
+   */
+  startedFrom: bigint | undefined;
 
   constructor(
     readonly tp: TopicPartition,

@@ -69,6 +69,11 @@ interface StreamRuntimeBaseOptions {
   readonly onKeptParked?: (kept: KeptParked) => void;
   /** Feed the `sluice_stream_*` series of the process's /metrics (docs/metrics.md). Default true. */
   readonly metrics?: boolean;
+  /**
+   * Told of the first failure as it starts the runtime's stop, before the drain (`done` rejects
+   * with it once stopped): a drain that hangs is then not silent (logs).
+   */
+  readonly onFailing?: (error: unknown) => void;
 }
 
 /** Where this member stands in its consumer group. */
@@ -97,7 +102,7 @@ export interface PartitionProgress extends TopicPartition {
   readonly committedOffset?: bigint;
   /** The partition's high watermark as of the last fetched batch (while paused, read from the brokers every 2 s). */
   readonly highWatermark?: bigint;
-  /** Records not yet committed: `highWatermark` minus the committed offset (or, before the first commit here, the first offset fetched). */
+  /** Records not yet committed: `highWatermark` minus the committed offset (or, before the first commit here, where the partition started: `PartitionWorker.startedFrom`). */
   readonly lag?: bigint;
 }
 
@@ -277,7 +282,7 @@ export class StreamRuntime<O = OutputRecord> {
       const { committedOffset, highWatermark } = worker;
       // Commits move past a transactional input's trailing commit markers (PartitionWorker): a
       // caught-up partition stands at its high watermark.
-      const position = committedOffset ?? worker.firstFetched;
+      const position = committedOffset ?? worker.startedFrom;
       const lag =
         position !== undefined && highWatermark !== undefined
           ? highWatermark > position
@@ -440,6 +445,21 @@ export class StreamRuntime<O = OutputRecord> {
   }
 
   /**
+   * A stopping runtime takes no new batch (`handleBatch` leaves it unresolved), and kafkajs would
+   * fetch the same records again at once, over and over until the drain ends: its topics are paused
+   * instead. Between a kafkajs crash and its restart the consumer has no group and refuses the
+   * pause; it fetches nothing then either.
+   */
+  private stopFetching(): void {
+    if (!this.consumer || !this.running) return;
+    try {
+      this.consumer.pause(this.options.config.topics.map((topic) => ({ topic })));
+    } catch (error) {
+      if (!(error instanceof KafkaJSNonRetriableError)) throw error;
+    }
+  }
+
+  /**
    * A paused consumer fetches nothing, so the high watermarks from its last batches would freeze
    * and the lag an operator watches (offsets API, metrics) would stop growing while producers
    * write. While paused they are read from the brokers instead.
@@ -475,6 +495,7 @@ export class StreamRuntime<O = OutputRecord> {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.stopping = true;
+    this.stopFetching();
     if (this.stateDirectory) this.stateDirectory.stopping = true;
     clearInterval(this.pausedEndOffsets);
     this.membershipState = 'stopped';
@@ -510,6 +531,13 @@ export class StreamRuntime<O = OutputRecord> {
   }
 
   private fail(error: unknown): Promise<void> {
+    if (this.failure === undefined) {
+      try {
+        this.options.onFailing?.(error);
+      } catch {
+        // A reporter's failure must not keep the runtime from stopping.
+      }
+    }
     this.failure ??= error;
     this.generation.abort();
     return this.stop().catch(() => undefined);
@@ -638,6 +666,8 @@ export class StreamRuntime<O = OutputRecord> {
       const start = await this.startOf(tp, worker);
       if (start === undefined || signal.aborted || this.stopping) return;
       this.consumer?.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
+      // Its lag counts from here, also while no batch comes.
+      worker.startedFrom ??= start;
       // Only for the lag: a failed read leaves it to the first batch.
       const ends = await this.admin!.fetchTopicOffsets(tp.topic).catch(() => []);
       const end = ends.find((o) => o.partition === tp.partition);
@@ -772,10 +802,11 @@ export class StreamRuntime<O = OutputRecord> {
       this.positioned.add(key);
       if (start !== undefined && start !== BigInt(batch.messages[0].offset)) {
         this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
+        worker.startedFrom ??= start;
         return;
       }
     }
-    worker.firstFetched ??= BigInt(batch.messages[0].offset);
+    worker.startedFrom ??= BigInt(batch.messages[0].offset);
     const fetchedAt = performance.now();
     const records = batch.messages.map((m) => toStreamRecord(tp, m, fetchedAt));
     let outcome: BatchOutcome;
