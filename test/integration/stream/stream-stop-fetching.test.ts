@@ -177,4 +177,42 @@ describe('stream runtime: a stop takes no new batch', () => {
       await runtime.stop().catch(() => undefined);
     }
   });
+  it(
+    "counts a partition's lag from the position its delivery keeps, before any batch",
+    { timeout: 60_000 },
+    async () => {
+      const input = await h.topic('it.stream.startlag.in', 1);
+      const group = uniqueName('it.stream.startlag.group');
+      h.track(`${group}.dlq`);
+      await h.produce(
+        input,
+        Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: String(i) })),
+      );
+      const delivery = heldDelivery(async () => undefined);
+      const runtime = new StreamRuntime({
+        kafka: kafkaConfig,
+        config: parseStreamRuntimeConfig({ group, topics: [input], delivery: 'at-least-once' }),
+        processor: passThrough,
+        // A sink's delivery: it keeps the position (here offset 2) and the runtime seeks there.
+        delivery: () => ({
+          ...delivery,
+          forPartition: (tp) => ({ ...delivery.forPartition(tp), startingOffset: async () => 2n }),
+        }),
+      });
+      // Paused from the start: no batch is taken, as when a partition's first batch never comes.
+      runtime.pause();
+      await runtime.start();
+      try {
+        await eventually(
+          () => runtime.partitionProgress().some((p) => p.lag === 8n),
+          30_000,
+          'lag 8 (end 10, position 2) with no batch processed',
+        );
+        const [progress] = runtime.partitionProgress();
+        assert.equal(progress?.committedOffset, undefined, 'nothing committed');
+      } finally {
+        await runtime.stop();
+      }
+    },
+  );
 });
