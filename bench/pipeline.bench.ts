@@ -353,7 +353,6 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
   const [sourceApp, transformerApp, sinkApp] = apps;
   const stageApps: Stages<AppProcess> = { source: sourceApp!, transformer: transformerApp!, sink: sinkApp! };
   const pids = await stackPids();
-  const payload = 'x'.repeat(1000);
   const kafkaClient = createKafkaClient(
     kafkaConfigSchema.parse({
       brokers: stack.kafkaBrokers,
@@ -583,7 +582,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
           source.query(
             `DO $$ BEGIN FOR t IN 1..${backlog / 10} LOOP
                INSERT INTO ${table} (id, v, amount, payload)
-                 SELECT nextval('${seq}'), 0, (g % 100000) / 100.0, repeat('p', 1000) FROM generate_series(1, 10) g;
+                 SELECT nextval('${seq}'), 0, (g % 100000) / 100.0, repeat('x', 1000) FROM generate_series(1, 10) g;
                COMMIT;
              END LOOP; END $$`,
           ),
@@ -592,8 +591,8 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         label: 'one transaction',
         write: () =>
           source.query(
-            `INSERT INTO ${table} (id, v, amount, payload) SELECT nextval('${seq}'), 0, (g % 100000) / 100.0, $1 FROM generate_series(1, $2::int) g`,
-            [payload, backlog],
+            `INSERT INTO ${table} (id, v, amount, payload) SELECT nextval('${seq}'), 0, (g % 100000) / 100.0, repeat('x', 1000) FROM generate_series(1, $1::int) g`,
+            [backlog],
           ),
       },
     ];

@@ -54,7 +54,7 @@ export class AppProcess {
     const child = spawn(process.execPath, [join(projectRoot, 'dist', 'apps', app, 'src', 'main.js')], {
       env: appProcessEnv(
         { ...process.env, ...this.options.env, SLUICE_CONFIG: configFile },
-        this.options.compileCache === false ? { compileCache: false } : {},
+        { compileCache: this.options.compileCache !== false },
       ),
       stdio: ['ignore', log, log],
     });

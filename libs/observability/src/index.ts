@@ -17,7 +17,6 @@ export {
   startTelemetry,
   telemetry,
   tracingActive,
-  parentBasedRatio,
   type Telemetry,
   type TelemetryOptions,
 } from './tracing/telemetry';

@@ -1,7 +1,9 @@
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import {
   type IdGenerator,
+  ParentBasedSampler,
   RandomIdGenerator,
+  type Sampler,
   SamplingDecision,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace';
@@ -14,15 +16,19 @@ import {
  * context (~6 % of source-postgres's CPU in the pipeline bench); here an unsampled one is two ids
  * and a `traceparent`. A sampled one is started by the SDK on the trace id already drawn: this is
  * also the provider's id generator and hands that id over, and the ratio sampler decides on the
- * trace id alone, so the SDK's decision is the same one.
+ * trace id alone, so the SDK's decision is the same one: `sampler` (the provider's) is built on
+ * the same ratio sampler.
  */
 export class RootSampling implements IdGenerator {
   private readonly ratio: TraceIdRatioBasedSampler;
   private readonly random = new RandomIdGenerator();
   private preset: string | undefined;
+  /** The provider's sampler: a sampled parent's decision, else this ratio on new traces. */
+  readonly sampler: Sampler;
 
   constructor(ratio: number) {
     this.ratio = new TraceIdRatioBasedSampler(ratio);
+    this.sampler = new ParentBasedSampler({ root: this.ratio });
   }
 
   /** A new trace id, and whether its trace is sampled. */

@@ -19,12 +19,10 @@ import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
   type IdGenerator,
-  ParentBasedSampler,
   type Sampler,
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
-  TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -136,7 +134,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       'service.instance.id': `${hostname()}-${process.pid}`,
       ...(options.version !== undefined ? { [ATTR_SERVICE_VERSION]: options.version } : {}),
     }),
-    sampler: ratio !== undefined ? parentBasedRatio(ratio) : undefined,
+    sampler: rootSampling?.sampler,
     idGenerator: rootSampling,
     // Defaults (OTEL_BSP_* still win): a larger queue and a 1 s delay, as a source at 16k events/s
     // fills the SDK's 2048 in well under its 5 s, and traces then show in Jaeger within seconds.
@@ -181,10 +179,6 @@ const SHUTDOWN_FLUSH_MS = 2_000;
 /** The process's telemetry (inactive until `startTelemetry`). */
 export function telemetry(): Telemetry {
   return current;
-}
-
-export function parentBasedRatio(ratio: number): Sampler {
-  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
 }
 
 /** What Sluice sets up for tracing, whichever way it is started. */
