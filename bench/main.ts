@@ -143,6 +143,7 @@ async function main(): Promise<void> {
   const referenceBefore = cpuReferenceMs();
   const startedAt = performance.now();
   let suitesSeconds: number;
+  let referenceAfter: number;
   try {
     for (const suite of suites) {
       process.stderr.write(`bench: ${suite.name} (${runs} runs${values.quick ? ', quick' : ''})\n`);
@@ -153,10 +154,11 @@ async function main(): Promise<void> {
       results.push({ suite: suite.name, seconds, figures });
     }
     suitesSeconds = Math.round((performance.now() - startedAt) / 1000);
+    // As the one before: the stack up and idle.
+    referenceAfter = cpuReferenceMs();
   } finally {
     if (started.length) await stack.down(started);
   }
-  const referenceAfter = cpuReferenceMs();
 
   const machine = {
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,

@@ -3,7 +3,8 @@
 // separate C process, so the writer does not share Node's CPU with the apps): ~1 KB rows, 60 %
 // inserts, 30 % updates, 10 % deletes, sixteen clients paced with `--rate`; each run's first seconds
 // (more before a rate's first run) warm up at the rate, and its window starts after them, inside the
-// same pgbench run. Per offered rate the figures are: the rate pgbench achieved at the source, the rate the sink committed over the same
+// same pgbench run. Per offered rate the figures are: the rate pgbench achieved at the source (over
+// its whole run, warm-up included: it paces at the rate), the rate the sink committed over the
 // window, and the latency of every row version changed in the window, exact per row: the sink's
 // commit timestamp minus the source's (pg_xact_commit_timestamp of each row's xmin, one Postgres
 // clock; track_commit_timestamp is on in the local stack), p50/p99/p99.9 of the
@@ -522,7 +523,10 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
           name: `end to end Postgres → source → transformer (EOS) → sink-postgres, ${offered}: achieved at the sink`,
           unit: 'rows/s',
           runs: achieved,
-          baseline: { name: 'pgbench achieved at the source', runs: atSource },
+          baseline: {
+            name: 'pgbench achieved at the source (its whole run, warm-up included)',
+            runs: atSource,
+          },
           goal: rate === 5000 ? '>= 4,900' : undefined,
         },
         { name: `same, latency source commit → sink commit p50 (every row)`, unit: 'ms', runs: p50 },

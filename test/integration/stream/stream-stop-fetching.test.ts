@@ -98,6 +98,8 @@ describe('stream runtime: a stop takes no new batch', () => {
         group,
         topics: [held, busy],
         delivery: 'at-least-once',
+        // No parked-key log, whose own consumer would long-poll beside the one counted.
+        failure: { onKeyFailure: 'skip' },
         shutdownTimeoutMs: 30_000,
       }),
       processor: passThrough,
@@ -120,9 +122,9 @@ describe('stream runtime: a stop takes no new batch', () => {
       const during = fetches - before;
       checkpoints.release();
       await stopped;
-      // The runtime's other reader (the parked-key log's consumer) long-polls, a request every
-      // 500 ms; the stopping consumer refetching what it does not take made ~1,400 (measured).
-      assert.ok(during <= 5, `${during} fetch requests in 1.5 s of a drain held by a checkpoint`);
+      // One may be in flight as the pause comes; refetching what it does not take, the stopping
+      // consumer made ~1,400 (measured).
+      assert.ok(during <= 2, `${during} fetch requests in 1.5 s of a drain held by a checkpoint`);
     } finally {
       checkpoints.release();
       await runtime.stop();

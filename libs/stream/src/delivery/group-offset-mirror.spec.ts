@@ -140,4 +140,19 @@ describe('GroupOffsetMirror', () => {
     calls[2]!.settle();
     await settled;
   });
+  it('drops a position waiting for its interval when the partition is forgotten', async () => {
+    const { calls, commit } = heldCommits();
+    const mirror = new GroupOffsetMirror({ group: 'g', commit, metrics: false, minIntervalMs: 60_000 });
+    mirror.publish(p0, 1n);
+    await tick();
+    calls[0]!.settle();
+    mirror.publish(p0, 2n);
+    await tick();
+    mirror.forget(p0);
+    await mirror.settled();
+    assert.deepEqual(
+      calls.map((c) => c.offset),
+      [1n],
+    );
+  });
 });

@@ -75,7 +75,7 @@ export class GroupOffsetMirror {
     if (mirror !== undefined) mirror.pending = undefined;
   }
 
-  /** Resolves once no commit is in flight or waiting; one waiting for its interval starts now (a graceful stop, tests). */
+  /** Resolves once no commit is in flight or waiting; one waiting for its interval starts now (tests). */
   async settled(): Promise<void> {
     for (;;) {
       for (const mirror of this.partitions.values()) mirror.due?.();

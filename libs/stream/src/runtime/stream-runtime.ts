@@ -70,8 +70,8 @@ interface StreamRuntimeBaseOptions {
   /** Feed the `sluice_stream_*` series of the process's /metrics (docs/metrics.md). Default true. */
   readonly metrics?: boolean;
   /**
-   * Told of the first failure as it starts the runtime's stop, before the drain (`done` rejects
-   * with it once stopped): a drain that hangs is then not silent (logs).
+   * Told of the first failure as it stops the runtime (or during a stop already under way), before
+   * the drain ends (`done` rejects with it once stopped): a drain that hangs is then not silent (logs).
    */
   readonly onFailing?: (error: unknown) => void;
 }
@@ -373,8 +373,9 @@ export class StreamRuntime<O = OutputRecord> {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (this.membershipState !== 'stopped') this.membershipState = 'member';
       this.onAssignment(event.payload.memberAssignment);
-      // kafkajs rebuilds its group state after a crash-restart: the pause must outlive it.
-      if (this.pausedState) this.applyPause();
+      // kafkajs rebuilds its group state after a crash-restart: a pause, or a stop's, must outlive it.
+      if (this.stopping) this.stopFetching();
+      else if (this.pausedState) this.applyPause();
     });
     this.unwatchMetrics = this.metrics?.watch({
       partitionProgress: () => this.partitionProgress(),
@@ -410,7 +411,8 @@ export class StreamRuntime<O = OutputRecord> {
       eachBatch: (payload) => this.eachBatch(payload),
     });
     this.running = true;
-    this.applyPause();
+    if (this.stopping) this.stopFetching();
+    else this.applyPause();
   }
 
   private throwIfStopping(): void {
@@ -447,15 +449,15 @@ export class StreamRuntime<O = OutputRecord> {
   /**
    * A stopping runtime takes no new batch (`handleBatch` leaves it unresolved), and kafkajs would
    * fetch the same records again at once, over and over until the drain ends: its topics are paused
-   * instead. Between a kafkajs crash and its restart the consumer has no group and refuses the
-   * pause; it fetches nothing then either.
+   * instead. A consumer with no group yet (still joining, or between a kafkajs crash and its
+   * restart, whose new group state forgets every pause) refuses it and fetches nothing then; the
+   * next GROUP_JOIN pauses it again. Best effort: nothing here may keep the stop from going on.
    */
   private stopFetching(): void {
-    if (!this.consumer || !this.running) return;
     try {
-      this.consumer.pause(this.options.config.topics.map((topic) => ({ topic })));
-    } catch (error) {
-      if (!(error instanceof KafkaJSNonRetriableError)) throw error;
+      this.consumer?.pause(this.options.config.topics.map((topic) => ({ topic })));
+    } catch {
+      // No group to pause yet: see above.
     }
   }
 
