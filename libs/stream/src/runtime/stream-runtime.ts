@@ -488,7 +488,9 @@ export class StreamRuntime<O = OutputRecord> {
    * Graceful shutdown (SIGTERM): takes no new records, lets accepted ones finish and commit, leaves
    * the group. Running records still busy `shutdownTimeoutMs - revokeTimeoutMs` after the call are
    * abandoned (their partition's next owner redoes them); the whole stop stays within about
-   * `shutdownTimeoutMs`.
+   * `shutdownTimeoutMs` when the work honours that abort. A delivery call that never settles (a
+   * checkpoint whose database does not answer) holds the stop: its worker cannot be closed, nor its
+   * state directory released, while it may still write. The apps' exit deadline bounds the process.
    */
   stop(): Promise<void> {
     this.stopped ??= this.shutdown(this.options.config.shutdownTimeoutMs);
