@@ -90,34 +90,33 @@ export class GroupOffsetMirror {
       mirror.inFlight = undefined;
       return;
     }
-    // The commit starts on a later tick (never inside the caller's own work: its transaction), and
-    // not before its interval: the position it takes is the latest by then.
-    mirror.inFlight = this.untilDue(mirror)
-      .then(() => {
-        const offset = mirror.pending;
-        mirror.pending = undefined;
-        if (offset === undefined) return; // forgotten meanwhile
-        mirror.lastCommitAt = performance.now();
-        return Promise.resolve()
-          .then(() => this.options.commit(tp, offset))
-          .then(
-            () => {
-              mirror.failing = false;
-              this.counted?.committed.inc();
-            },
-            (error: unknown) => {
-              this.counted?.failed.inc();
-              const first = !mirror.failing;
-              mirror.failing = true;
-              try {
-                this.options.onFailure?.(tp, error, first);
-              } catch {
-                // A reporter's own failure must not stop the mirror either.
-              }
-            },
-          );
-      })
-      .then(() => this.drain(tp, mirror));
+    mirror.inFlight = this.commitNext(tp, mirror).then(() => this.drain(tp, mirror));
+  }
+
+  /**
+   * Commits the latest position once it is due: on a later tick (never inside the caller's own
+   * work, its transaction), and not before its interval. Never rejects.
+   */
+  private async commitNext(tp: TopicPartition, mirror: PartitionMirror): Promise<void> {
+    await this.untilDue(mirror);
+    const offset = mirror.pending;
+    mirror.pending = undefined;
+    if (offset === undefined) return; // forgotten meanwhile
+    mirror.lastCommitAt = performance.now();
+    try {
+      await this.options.commit(tp, offset);
+      mirror.failing = false;
+      this.counted?.committed.inc();
+    } catch (error) {
+      this.counted?.failed.inc();
+      const first = !mirror.failing;
+      mirror.failing = true;
+      try {
+        this.options.onFailure?.(tp, error, first);
+      } catch {
+        // A reporter's own failure must not stop the mirror either.
+      }
+    }
   }
 
   private untilDue(mirror: PartitionMirror): Promise<void> {

@@ -168,8 +168,6 @@ export class StreamRuntime<O = OutputRecord> {
   private pausedState = false;
   /** While paused: the timer reading end offsets (a paused consumer fetches none). */
   private pausedEndOffsets: NodeJS.Timeout | undefined;
-  /** `consumer.run` was called: kafkajs accepts pause/resume only from then on. */
-  private running = false;
   /** The consumer was last told to pause (and not resumed since). */
   private pauseApplied = false;
   private readonly active = new Set<Promise<unknown>>();
@@ -374,8 +372,7 @@ export class StreamRuntime<O = OutputRecord> {
       if (this.membershipState !== 'stopped') this.membershipState = 'member';
       this.onAssignment(event.payload.memberAssignment);
       // kafkajs rebuilds its group state after a crash-restart: a pause, or a stop's, must outlive it.
-      if (this.stopping) this.stopFetching();
-      else if (this.pausedState) this.applyPause();
+      if (this.pausedState || this.stopping) this.applyPause();
     });
     this.unwatchMetrics = this.metrics?.watch({
       partitionProgress: () => this.partitionProgress(),
@@ -410,9 +407,7 @@ export class StreamRuntime<O = OutputRecord> {
       partitionsConsumedConcurrently: config.concurrency.partitions,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.running = true;
-    if (this.stopping) this.stopFetching();
-    else this.applyPause();
+    this.applyPause();
   }
 
   private throwIfStopping(): void {
@@ -421,20 +416,23 @@ export class StreamRuntime<O = OutputRecord> {
   }
 
   /**
-   * Pauses or resumes whole topics (kafkajs then also pauses partitions assigned later). Between a
-   * kafkajs crash and its restart the consumer has no group and refuses both ("Consumer group was
-   * not initialized"): the GROUP_JOIN after the restart applies the pause again, so nothing is lost
-   * by skipping it then. Resuming a consumer that was never paused is not needed at all.
+   * Pauses whole topics while the runtime is paused or stopping, resumes them otherwise (kafkajs
+   * then also pauses partitions assigned later). A stopping runtime takes no new batch
+   * (`handleBatch` leaves it unresolved), and kafkajs would fetch the same records again at once,
+   * over and over until the drain ends. A consumer with no group (not joined yet, or between a
+   * kafkajs crash and its restart, whose new group state forgets every pause) refuses both
+   * ("Consumer group was not initialized") and fetches nothing then: the next GROUP_JOIN applies the
+   * pause again. Resuming a consumer that was never paused is not needed at all.
    */
   private applyPause(): void {
     const consumer = this.consumer;
-    if (!consumer || !this.running || this.stopping) return;
+    if (!consumer) return;
     const topics = this.options.config.topics.map((topic) => ({ topic }));
     try {
-      if (this.pausedState) {
+      if (this.pausedState || this.stopping) {
         consumer.pause(topics);
         this.pauseApplied = true;
-        this.watchEndOffsetsWhilePaused();
+        if (!this.stopping) this.watchEndOffsetsWhilePaused();
       } else if (this.pauseApplied) {
         consumer.resume(topics);
         this.pauseApplied = false;
@@ -442,22 +440,8 @@ export class StreamRuntime<O = OutputRecord> {
         this.pausedEndOffsets = undefined;
       }
     } catch (error) {
-      if (!(error instanceof KafkaJSNonRetriableError)) throw error;
-    }
-  }
-
-  /**
-   * A stopping runtime takes no new batch (`handleBatch` leaves it unresolved), and kafkajs would
-   * fetch the same records again at once, over and over until the drain ends: its topics are paused
-   * instead. A consumer with no group yet (still joining, or between a kafkajs crash and its
-   * restart, whose new group state forgets every pause) refuses it and fetches nothing then; the
-   * next GROUP_JOIN pauses it again. Best effort: nothing here may keep the stop from going on.
-   */
-  private stopFetching(): void {
-    try {
-      this.consumer?.pause(this.options.config.topics.map((topic) => ({ topic })));
-    } catch {
-      // No group to pause yet: see above.
+      // A stop goes on whatever the pause did: it is best effort there.
+      if (!this.stopping && !(error instanceof KafkaJSNonRetriableError)) throw error;
     }
   }
 
@@ -499,13 +483,14 @@ export class StreamRuntime<O = OutputRecord> {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     this.stopping = true;
-    this.stopFetching();
     if (this.stateDirectory) this.stateDirectory.stopping = true;
     clearInterval(this.pausedEndOffsets);
     this.membershipState = 'stopped';
     const { revokeTimeoutMs } = this.options.config;
     const abandonAt = setTimeout(() => this.generation.abort(), Math.max(0, timeoutMs - revokeTimeoutMs));
     try {
+      this.applyPause(); // no new batch
+
       // A start under way stops at its next step; what it opened until then is released below.
       await this.starting?.catch(() => undefined);
       // Batches finish (and commit) before the consumer stops: kafkajs silently drops commits of a
