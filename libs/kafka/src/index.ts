@@ -21,6 +21,7 @@ export {
 export {
   connectedProducer,
   createProducer,
+  initTransactions,
   producerConfig,
   type ProducerOptions,
 } from './producer/create-producer';

@@ -71,14 +71,29 @@ export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Pro
 }
 
 /**
- * A producer from `createProducer`, connected. A connect that fails half-way (the cluster
- * connected, then InitProducerId refused) leaves sockets open: the producer is disconnected before
- * the error goes on, so a caller that retries does not leak one producer per attempt.
+ * Initialises the transactional id of a connected transactional producer, as the Java client's
+ * `initTransactions()`. kafkajs's `connect` initialises only an idempotent producer id (no
+ * transactional id is sent); the transactional id is initialised by the first `transaction()`.
+ * That initialisation is what fences an older producer of the id and ends the transaction it left
+ * (aborted if open; if its commit is under way, once that is complete). Done here with an empty
+ * transaction, which sends no request of its own: afterwards nothing an older instance does can
+ * land after what the caller reads.
+ */
+export async function initTransactions(producer: Producer): Promise<void> {
+  await (await producer.transaction()).abort();
+}
+
+/**
+ * A producer from `createProducer`, connected; a transactional one has also initialised its
+ * transactional id (`initTransactions`). A connect that fails half-way (the cluster connected, then
+ * InitProducerId refused) leaves sockets open: the producer is disconnected before the error goes
+ * on, so a caller that retries does not leak one producer per attempt.
  */
 export async function connectedProducer(kafka: Kafka, options: ProducerOptions = {}): Promise<Producer> {
   const producer = createProducer(kafka, options);
   try {
     await producer.connect();
+    if (options.transactionalId !== undefined) await initTransactions(producer);
   } catch (error) {
     await producer.disconnect().catch(() => undefined);
     throw error;

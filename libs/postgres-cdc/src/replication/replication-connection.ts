@@ -43,6 +43,8 @@ export interface StartReplicationOptions {
   readonly origin?: 'none' | 'any';
   /** Default 10,000 ms. */
   readonly statusIntervalMs?: number;
+  /** Least time between status updates for new acknowledgements. Default 100 ms. */
+  readonly acknowledgeIntervalMs?: number;
   /** Default 10,000 messages. */
   readonly maxBufferedMessages?: number;
 }
@@ -182,6 +184,7 @@ export class ReplicationConnection {
     const streamOptions: ReplicationStreamOptions = {
       resumeLsn,
       statusIntervalMs: options.statusIntervalMs ?? 10_000,
+      acknowledgeIntervalMs: options.acknowledgeIntervalMs ?? 100,
       maxBufferedMessages: options.maxBufferedMessages ?? 10_000,
     };
     const stream = new ReplicationStream(this.client, new PgOutputDecoder(), streamOptions, description);

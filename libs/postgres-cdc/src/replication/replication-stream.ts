@@ -21,6 +21,11 @@ export interface ReplicationStreamOptions {
   readonly resumeLsn: Lsn;
   /** Standby status update at least this often, also while paused (wal_sender_timeout is 60 s by default). */
   readonly statusIntervalMs: number;
+  /**
+   * Least time between two status updates sent for new acknowledgements: every acknowledgement in
+   * between is told with the next one. 0: one update per turn of the event loop at most.
+   */
+  readonly acknowledgeIntervalMs: number;
   /** Stop reading the socket when this many decoded messages wait for the consumer. */
   readonly maxBufferedMessages: number;
   readonly now?: () => number;
@@ -71,6 +76,9 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
   private skipping = false;
   private skipped = 0;
   private readonly timer: NodeJS.Timeout;
+  /** The status update that tells acknowledgements made since the last one, when one is due. */
+  private acknowledgeTimer: NodeJS.Timeout | undefined;
+  private lastStatusAt = Number.NEGATIVE_INFINITY;
   private readonly resumeBelow: number;
   private readonly now: () => number;
 
@@ -164,6 +172,7 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
   private finish(): void {
     this.ended = true;
     clearInterval(this.timer);
+    clearTimeout(this.acknowledgeTimer);
     const waiter = this.waiter;
     this.waiter = undefined;
     if (waiter === undefined) return;
@@ -205,12 +214,17 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
   /**
    * Everything up to `lsn` is safely delivered (Kafka acknowledged it): the slot may advance to it
    * and Postgres may recycle the WAL before it. Pass a commit's `endLsn` or a logical message's
-   * `lsn`. Never moves backwards; sends a status update at once.
+   * `lsn`. Never moves backwards. Told to Postgres with the next status update, which comes at
+   * most `acknowledgeIntervalMs` after the last one: a batch Kafka acknowledged confirms hundreds
+   * of transactions, one by one, and each status update is a write here and a slot update in the
+   * walsender.
    */
   acknowledge(lsn: Lsn): void {
     if (!lsn.isAfter(this.acknowledged)) return;
     this.acknowledged = lsn;
-    this.sendStatus(false);
+    if (this.acknowledgeTimer !== undefined || this.ended) return;
+    const wait = Math.max(0, this.lastStatusAt + this.options.acknowledgeIntervalMs - this.now());
+    this.acknowledgeTimer = setTimeout(() => this.sendStatus(false), wait);
   }
 
   get position(): ReplicationStreamPosition {
@@ -225,7 +239,10 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
   }
 
   private sendStatus(replyRequested: boolean): void {
+    clearTimeout(this.acknowledgeTimer);
+    this.acknowledgeTimer = undefined;
     if (this.ended) return;
+    this.lastStatusAt = this.now();
     const ack = this.acknowledged;
     try {
       (this.client.connection as unknown as CopyBothConnection).sendCopyFromChunk(

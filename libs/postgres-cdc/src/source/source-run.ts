@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { DeadlineExceededError, EnvironmentError, withDeadline } from '@sluice/errors';
-import { createProducer, OffsetsTopic, TopicProvisioner } from '@sluice/kafka';
+import { createProducer, initTransactions, OffsetsTopic, TopicProvisioner } from '@sluice/kafka';
 import type { SourceConfig } from '../config/source-config';
 import { debeziumContextHeaders } from '../events/context-headers';
 import { ChangeEventBuilder } from '../events/change-event-builder';
@@ -206,9 +206,10 @@ export class SourceRun implements CoordinatedRun {
       exactlyOnce ? { transactionalId, transactionTimeoutMs: delivery.transactionTimeoutMs } : {},
     );
     this.hold('disconnecting the Kafka producer', () => producer.disconnect());
-    // Transactional: connecting fences an older process of this source and aborts what it left open,
-    // so the offsets topic read next ends at its last commit.
     await producer.connect();
+    // Fences an older process of this source and ends what it left open, so the offsets topic read
+    // next ends at its last commit (a commit under way completes first).
+    if (exactlyOnce) await initTransactions(producer);
     if (exactlyOnce) {
       const stored = await offsets.read<{ lsn: string; incrementalSnapshot?: DeliveredSnapshot }>(
         (key) =>

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { type Kafka } from 'kafkajs';
 import { TransactionCoordinator } from './transaction-coordinator';
 
-/** A fake transactional kafkajs producer (the patched transaction), recording its requests in order. */
+/**
+ * A fake transactional kafkajs producer (the patched transaction), recording its requests in order.
+ * As kafkajs, ending a transaction to which nothing was added sends no EndTxn (`connectedProducer`
+ * begins and aborts one such to initialise the transactional id).
+ */
 class FakeProducer {
   disconnects = 0;
   readonly requests: string[] = [];
@@ -19,21 +23,27 @@ class FakeProducer {
     return new Promise(() => undefined);
   }
   async transaction() {
+    let ongoing = false;
+    const end = (result: string) => {
+      if (ongoing) this.requests.push(`EndTxn ${result}`);
+    };
     return {
       addOffsets: async () => {
+        ongoing = true;
         if (this.behaviour.holdJoin) await new Promise<void>((resolve) => (this.releaseJoin = resolve));
         this.requests.push('AddOffsetsToTxn');
         if (this.behaviour.joinFails) throw new Error('NOT_COORDINATOR');
       },
       sendBatch: async () => {
+        ongoing = true;
         this.requests.push('Produce');
         if (this.behaviour.sendFails) throw new Error('Connection closed');
       },
       commitOffsets: async ({ topics }: { topics: { partitions: { offset: string }[] }[] }) => {
         this.requests.push(`TxnOffsetCommit ${topics[0]!.partitions[0]!.offset}`);
       },
-      commit: async () => void this.requests.push('EndTxn commit'),
-      abort: async () => void this.requests.push('EndTxn abort'),
+      commit: async () => end('commit'),
+      abort: async () => end('abort'),
     };
   }
 }
