@@ -214,10 +214,10 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
   /**
    * Everything up to `lsn` is safely delivered (Kafka acknowledged it): the slot may advance to it
    * and Postgres may recycle the WAL before it. Pass a commit's `endLsn` or a logical message's
-   * `lsn`. Never moves backwards. Told to Postgres with the next status update, which comes at
-   * most `acknowledgeIntervalMs` after the last one: a batch Kafka acknowledged confirms hundreds
-   * of transactions, one by one, and each status update is a write here and a slot update in the
-   * walsender.
+   * `lsn`. Never moves backwards. Told to Postgres by a status update sent on the next turn
+   * of the event loop, or, when the last one went out less than `acknowledgeIntervalMs` ago, once
+   * that interval is over: a batch Kafka acknowledged confirms hundreds of transactions one by one,
+   * and each status update is a write here and a slot update in the walsender.
    */
   acknowledge(lsn: Lsn): void {
     if (!lsn.isAfter(this.acknowledged)) return;
