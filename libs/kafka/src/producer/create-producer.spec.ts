@@ -35,13 +35,19 @@ describe('producerConfig', () => {
 });
 
 describe('connectedProducer', () => {
-  // A fake client: what is checked is the order of calls, not Kafka's behaviour.
-  const kafkaWith = (connect: () => Promise<void>) => {
+  // A fake client: what is checked is the order of calls, not Kafka's behaviour (the fencing
+  // itself is proven against the broker in test/integration/kafka-transactional-fencing.test.ts).
+  const kafkaWith = (connect: () => Promise<void>, transaction: () => Promise<void> = async () => {}) => {
     const calls: string[] = [];
     const producer = {
       connect: async () => {
         calls.push('connect');
         await connect();
+      },
+      transaction: async () => {
+        calls.push('transaction');
+        await transaction();
+        return { abort: async () => void calls.push('abort') };
       },
       disconnect: async () => {
         calls.push('disconnect');
@@ -51,15 +57,31 @@ describe('connectedProducer', () => {
   };
 
   it('disconnects a producer whose connect failed, then rethrows, so that a retry leaks nothing', async () => {
-    const refused = new Error('InitProducerId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+    const refused = new Error('Connection error: ECONNREFUSED');
     const { kafka, calls } = kafkaWith(() => Promise.reject(refused));
     await assert.rejects(connectedProducer(kafka, { transactionalId: 't' }), (e) => e === refused);
     assert.deepEqual(calls, ['connect', 'disconnect']);
   });
 
-  it('hands back the connected producer', async () => {
+  it('hands back the connected producer; a non-transactional one begins no transaction', async () => {
     const { kafka, calls, producer } = kafkaWith(() => Promise.resolve());
     assert.equal(await connectedProducer(kafka), producer);
     assert.deepEqual(calls, ['connect']);
+  });
+
+  it('a transactional one initialises its transactional id (an empty transaction, aborted) before it is handed back', async () => {
+    const { kafka, calls, producer } = kafkaWith(() => Promise.resolve());
+    assert.equal(await connectedProducer(kafka, { transactionalId: 't' }), producer);
+    assert.deepEqual(calls, ['connect', 'transaction', 'abort']);
+  });
+
+  it('disconnects a producer whose transactional id was refused, then rethrows', async () => {
+    const refused = new Error('InitProducerId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+    const { kafka, calls } = kafkaWith(
+      () => Promise.resolve(),
+      () => Promise.reject(refused),
+    );
+    await assert.rejects(connectedProducer(kafka, { transactionalId: 't' }), (e) => e === refused);
+    assert.deepEqual(calls, ['connect', 'transaction', 'disconnect']);
   });
 });

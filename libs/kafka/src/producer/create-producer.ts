@@ -76,8 +76,8 @@ export function createProducer(kafka: Kafka, options: ProducerOptions = {}): Pro
  * transactional id is sent); the transactional id is initialised by the first `transaction()`.
  * That initialisation is what fences an older producer of the id and ends the transaction it left
  * (aborted if open; if its commit is under way, once that is complete). Done here with an empty
- * transaction, which sends no request of its own: afterwards nothing an older instance does can
- * land after what the caller reads.
+ * transaction: its only request is InitProducerId (an abort with nothing added sends no EndTxn).
+ * Afterwards nothing an older instance does can land after what the caller reads.
  */
 export async function initTransactions(producer: Producer): Promise<void> {
   await (await producer.transaction()).abort();

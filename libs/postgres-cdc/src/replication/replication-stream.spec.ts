@@ -75,6 +75,18 @@ describe('ReplicationStream acknowledgements', () => {
     assert.deepEqual(flushed, ['0/00000100', '0/00000400'], 'nothing is written after the stop');
   });
 
+  it('a failed stream writes nothing more, and its pending update is dropped', async () => {
+    const { client, flushed } = fakeClient();
+    const stream = open(client, 100);
+    stream.acknowledge(Lsn.parse('0/00000100'));
+    stream.fail(new Error('Connection terminated unexpectedly'));
+    mock.timers.tick(1_000);
+    assert.deepEqual(flushed, [], 'the connection is gone: the slot resends from its confirmed position');
+    stream.acknowledge(Lsn.parse('0/00000200'));
+    mock.timers.tick(1_000);
+    assert.deepEqual(flushed, []);
+  });
+
   it('the periodic status update carries a pending acknowledgement, which then is not sent twice', async () => {
     const { client, flushed } = fakeClient();
     const stream = open(client, 15_000); // longer than the 10 s status interval

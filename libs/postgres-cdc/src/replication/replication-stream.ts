@@ -37,7 +37,7 @@ export interface ReplicationStreamPosition {
   readonly receivedLsn: Lsn;
   /** The server's end of WAL as of the last message or keepalive. */
   readonly serverWalEnd: Lsn;
-  /** What the slot was told is safely delivered (confirmed_flush_lsn follows it). */
+  /** Safely delivered: told to the slot with the next status update (its confirmed_flush_lsn follows). */
   readonly acknowledgedLsn: Lsn;
   readonly bufferedMessages: number;
   readonly paused: boolean;
@@ -223,7 +223,12 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
     if (!lsn.isAfter(this.acknowledged)) return;
     this.acknowledged = lsn;
     if (this.acknowledgeTimer !== undefined || this.ended) return;
-    const wait = Math.max(0, this.lastStatusAt + this.options.acknowledgeIntervalMs - this.now());
+    const { acknowledgeIntervalMs } = this.options;
+    // Clamped: a wall clock stepped back must not hold the update longer than the interval.
+    const wait = Math.min(
+      acknowledgeIntervalMs,
+      Math.max(0, this.lastStatusAt + acknowledgeIntervalMs - this.now()),
+    );
     this.acknowledgeTimer = setTimeout(() => this.sendStatus(false), wait);
   }
 

@@ -207,10 +207,10 @@ export class SourceRun implements CoordinatedRun {
     );
     this.hold('disconnecting the Kafka producer', () => producer.disconnect());
     await producer.connect();
-    // Fences an older process of this source and ends what it left open, so the offsets topic read
-    // next ends at its last commit (a commit under way completes first).
-    if (exactlyOnce) await initTransactions(producer);
     if (exactlyOnce) {
+      // Fences an older process of this source and ends what it left open, so the offsets topic
+      // read next ends at its last commit (a commit under way completes first).
+      await initTransactions(producer);
       const stored = await offsets.read<{ lsn: string; incrementalSnapshot?: DeliveredSnapshot }>(
         (key) =>
           key.length === offsetKey.length && key.every((part, i) => part === offsetKey[i])
