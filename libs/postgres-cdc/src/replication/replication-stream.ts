@@ -247,11 +247,12 @@ export class ReplicationStream implements AsyncIterable<ReplicationMessage> {
     clearTimeout(this.acknowledgeTimer);
     this.acknowledgeTimer = undefined;
     if (this.ended) return;
-    this.lastStatusAt = this.now();
+    const now = this.now();
+    this.lastStatusAt = now;
     const ack = this.acknowledged;
     try {
       (this.client.connection as unknown as CopyBothConnection).sendCopyFromChunk(
-        standbyStatusUpdate(ack, ack, ack, this.now(), replyRequested),
+        standbyStatusUpdate(ack, ack, ack, now, replyRequested),
       );
     } catch (error) {
       this.fail(error);
