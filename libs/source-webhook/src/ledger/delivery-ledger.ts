@@ -43,6 +43,7 @@ export class DeliveryLedger {
   private stopped = false;
   private caughtUpResolve: (() => void) | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private followTimer: NodeJS.Timeout | undefined;
   caughtUp = false;
 
   constructor(
@@ -59,16 +60,11 @@ export class DeliveryLedger {
     this.readToEnd = undefined;
     const admin = this.kafka.admin();
     await admin.connect();
-    const from = new Map<string, { partition: number; offset: string }[]>();
     try {
       const since = Date.now() - this.windowMs;
       for (const topic of this.topics) {
         const ends = await admin.fetchTopicOffsets(topic);
         const starts = await admin.fetchTopicOffsetsByTimestamp(topic, since);
-        from.set(
-          topic,
-          starts.map((s) => ({ partition: s.partition, offset: s.offset })),
-        );
         for (const end of ends) {
           const start = starts.find((s) => s.partition === end.partition)?.offset ?? end.high;
           const startAt = start === '-1' ? BigInt(end.high) : BigInt(start);
@@ -81,15 +77,46 @@ export class DeliveryLedger {
     }
     const caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
     this.markIfCaughtUp();
-    // A group of its own per process, never committed: every replica reads every partition.
+    await this.follow();
+    this.sweeper = setInterval(() => this.forgetOlderThan(Date.now() - this.windowMs), 60_000);
+    this.sweeper.unref();
+    await caughtUp;
+    this.logger.info({ deliveries: this.written.size, topics: this.topics }, 'delivery ledger caught up');
+  }
+
+  /**
+   * Reads every topic on from where this ledger stands, with a consumer group of its own per
+   * process (every replica reads every partition) that never commits. kafkajs starts a joined
+   * member's partitions at the group's committed offsets, or at the end without any, and a consumer
+   * that crashes (a broker restart) restarts as a new member: it would skip what was written
+   * meanwhile, and a claim in doubt waits for the ledger to read that far (CI: 503 for 4 minutes
+   * after a broker outage). So each join seeks every assigned partition to this ledger's position;
+   * kafkajs applies a seek made on GROUP_JOIN before the member's first fetch.
+   */
+  private async follow(): Promise<void> {
     const consumer = createConsumer(this.kafka, {
       groupId: `sluice-webhook-ledger-${randomUUID()}`,
       sessionTimeoutMs: 10_000,
       heartbeatIntervalMs: 1_000,
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment))
+        for (const partition of partitions) {
+          const position = this.readUpTo.get(`${topic}:${partition}`);
+          if (position !== undefined) consumer.seek({ topic, partition, offset: position.toString() });
+        }
+    });
+    // A crash kafkajs does not restart from (not retriable) would leave the ledger reading nothing.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped || this.consumer !== consumer) return;
+      this.logger.error({ err: payload.error }, 'delivery ledger stopped reading; following again');
+      this.followAgain();
+    });
     await consumer.connect();
-    await consumer.subscribe({ topics: [...this.topics], fromBeginning: false });
+    // From the beginning only where no position is known (a partition added since the start), or
+    // where the position is gone (retention): reading again is harmless, skipping is not.
+    await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
@@ -101,19 +128,27 @@ export class DeliveryLedger {
         const next = BigInt(batch.lastOffset()) + 1n;
         if (next > (this.readUpTo.get(key) ?? -1n)) this.readUpTo.set(key, next);
         const target = this.pending.get(key);
-        if (target !== undefined && BigInt(batch.lastOffset()) + 1n >= target) {
+        if (target !== undefined && next >= target) {
           this.pending.delete(key);
           this.markIfCaughtUp();
         }
       },
     });
-    for (const [topic, partitions] of from)
-      for (const { partition, offset } of partitions)
-        if (offset !== '-1') consumer.seek({ topic, partition, offset });
-    this.sweeper = setInterval(() => this.forgetOlderThan(Date.now() - this.windowMs), 60_000);
-    this.sweeper.unref();
-    await caughtUp;
-    this.logger.info({ deliveries: this.written.size, topics: this.topics }, 'delivery ledger caught up');
+  }
+
+  /** A new consumer from the positions read so far, retried each second while Kafka is away. */
+  private followAgain(): void {
+    this.consumer = undefined;
+    this.followTimer = setTimeout(() => {
+      this.followTimer = undefined;
+      if (this.stopped) return;
+      this.follow().catch((error: unknown) => {
+        void this.consumer?.disconnect().catch(() => undefined);
+        if (this.stopped) return;
+        this.logger.warn({ err: error }, 'delivery ledger could not follow its topics yet; retrying');
+        this.followAgain();
+      });
+    }, 1_000).unref();
   }
 
   /**
@@ -202,6 +237,7 @@ export class DeliveryLedger {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    if (this.followTimer) clearTimeout(this.followTimer);
     await this.consumer?.disconnect().catch(() => undefined);
     this.consumer = undefined;
     this.caughtUpResolve?.();
