@@ -47,6 +47,10 @@ class ExactlyOncePartition implements PartitionDelivery {
     );
   }
 
+  fence(): Promise<void> {
+    return this.coordinator.fence();
+  }
+
   async begin(): Promise<void> {
     this.outputs.reset();
     await this.coordinator.begin();

@@ -30,6 +30,14 @@ export interface PartitionDelivery<O = OutputRecord> {
    * starts at its earliest offset (`fromBeginning`) or its end.
    */
   startingOffset?(): Promise<bigint | undefined>;
+  /**
+   * Shuts out every earlier owner of the partition's outputs (exactly-once: initialises the
+   * partition's transactional id, which aborts what the previous owner left open and refuses its
+   * later commits). The runtime calls it before the partition's first batch of an assignment and
+   * then reads where the group stands, since kafkajs read that as the partition was assigned — before
+   * the fence, when a previous owner still alive could commit after it.
+   */
+  fence?(): Promise<void>;
   begin(): Promise<void>;
   /**
    * Hands over a record's outputs, in the record's order. Resolves when they are accepted (queued,

@@ -118,4 +118,19 @@ describe('TransactionCoordinator', () => {
     assert.equal(made.length, 2, 'the next transaction runs on a new producer');
     assert.deepEqual(made[1]!.requests, ['AddOffsetsToTxn', 'Produce']);
   });
+
+  it('fence connects the producer (initialising its id) once; the transactions after it run on that producer', async () => {
+    const { coordinator, made } = coordinatorWith();
+    await coordinator.fence();
+    assert.equal(made.length, 1);
+    await coordinator.fence();
+    await coordinator.begin();
+    await coordinator.send(batch);
+    await coordinator.commitOffsets(1n);
+    await coordinator.commit();
+    assert.equal(made.length, 1, 'no second producer');
+    assert.deepEqual(made[0]!.requests, ['AddOffsetsToTxn', 'Produce', 'TxnOffsetCommit 1', 'EndTxn commit']);
+    await coordinator.begin();
+    await assert.rejects(coordinator.fence(), /already open/);
+  });
 });

@@ -39,18 +39,22 @@ export class TransactionCoordinator {
     return this.transaction !== undefined;
   }
 
+  /**
+   * Connects the producer, if it has none, initialising the transactional id: from then on no older
+   * producer of the id commits (its open transaction is aborted; a commit it had under way completes
+   * first). `begin` does the same when needed.
+   */
+  async fence(): Promise<void> {
+    if (this.transaction) throw new Error(`transaction of ${this.transactionalId} is already open`);
+    await this.guard(() => this.connected());
+  }
+
   /** Opens a transaction and makes the group part of it (in the background: see `send`). */
   async begin(): Promise<void> {
     if (this.transaction) throw new Error(`transaction of ${this.transactionalId} is already open`);
-    const transaction = await this.guard(async () => {
-      if (!this.producer) {
-        this.producer = await connectedProducer(this.kafka, {
-          transactionalId: this.transactionalId,
-          transactionTimeoutMs: this.transactionTimeoutMs,
-        });
-      }
-      return splitOffsets(await this.producer.transaction());
-    });
+    const transaction = await this.guard(async () =>
+      splitOffsets(await (await this.connected()).transaction()),
+    );
     this.transaction = transaction;
     const joined = this.guard(() => transaction.addOffsets({ consumerGroupId: this.group }));
     joined.catch(() => undefined); // awaited by the next send, commitOffsets or abort
@@ -110,6 +114,14 @@ export class TransactionCoordinator {
     const producer = this.producer;
     this.producer = undefined;
     await producer?.disconnect().catch(() => undefined);
+  }
+
+  private async connected(): Promise<Producer> {
+    this.producer ??= await connectedProducer(this.kafka, {
+      transactionalId: this.transactionalId,
+      transactionTimeoutMs: this.transactionTimeoutMs,
+    });
+    return this.producer;
   }
 
   private open(): OpenTransaction {

@@ -154,8 +154,8 @@ export class StreamRuntime<O = OutputRecord> {
   private readonly workers = new Map<string, PartitionWorker<O>>();
   private readonly closing = new Map<string, Promise<void>>();
   /**
-   * Per partition of a strategy that keeps its own position: its claim (`startingOffset`), made once
-   * while the partition stays assigned here.
+   * Per partition of a strategy that keeps its own position or fences (`startOf`): where it starts,
+   * read once while the partition stays assigned here.
    */
   private readonly claims = new Map<string, Promise<bigint | undefined>>();
   /** Partitions whose fetch position was checked against the strategy's in this generation. */
@@ -671,19 +671,32 @@ export class StreamRuntime<O = OutputRecord> {
   }
 
   /**
-   * Where `tp` starts in this generation when its strategy keeps the position itself: where its
-   * worker last committed; else the strategy's claim (`startingOffset`, made once while the
-   * partition stays here); else, nothing stored yet, the partition's earliest offset
-   * (`fromBeginning`) or its end — never the group's Kafka offset. Undefined: the strategy keeps
-   * no position of its own (the Kafka strategies).
+   * Where `tp` starts in this generation.
+   * - A strategy that keeps the position itself: where its worker last committed; else the
+   *   strategy's claim (`startingOffset`, made once while the partition stays here); else, nothing
+   *   stored yet, the partition's earliest offset (`fromBeginning`) or its end — never the group's
+   *   Kafka offset.
+   * - A strategy that fences (exactly-once): where its worker last committed; else the group's
+   *   offset read once the fence is up (made once while the partition stays here); undefined when
+   *   the group has none (kafkajs's own start stands: no one can commit one any more).
+   * - Otherwise (at-least-once) undefined: kafkajs's position stands.
    */
   private async startOf(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
     const { delivery } = worker;
-    if (delivery.startingOffset === undefined) return undefined;
+    const claimStart =
+      delivery.startingOffset !== undefined
+        ? () => delivery.startingOffset!()
+        : delivery.fence !== undefined
+          ? async () => {
+              await delivery.fence!();
+              return this.groupOffset(tp);
+            }
+          : undefined;
+    if (claimStart === undefined) return undefined;
     const key = tpKey(tp);
     let claim = this.claims.get(key);
     if (claim === undefined) {
-      const made = delivery.startingOffset();
+      const made = claimStart();
       claim = made;
       this.claims.set(key, made);
       // A claim that failed is made again by the next attempt.
@@ -693,10 +706,19 @@ export class StreamRuntime<O = OutputRecord> {
     }
     const claimed = await claim;
     const start = worker.committedOffset ?? claimed;
-    if (start !== undefined) return start;
+    if (start !== undefined || delivery.startingOffset === undefined) return start;
     const offsets = await this.admin!.fetchTopicOffsets(tp.topic);
     const edge = offsets.find((o) => o.partition === tp.partition);
     return edge === undefined ? undefined : BigInt(this.options.config.fromBeginning ? edge.low : edge.high);
+  }
+
+  /** The group's committed offset of `tp` in Kafka; undefined when it has none. */
+  private async groupOffset(tp: TopicPartition): Promise<bigint | undefined> {
+    const topics = await this.admin!.fetchOffsets({ groupId: this.options.config.group, topics: [tp.topic] });
+    const offset = topics
+      .find((t) => t.topic === tp.topic)
+      ?.partitions.find((p) => p.partition === tp.partition)?.offset;
+    return offset === undefined || offset === '-1' ? undefined : BigInt(offset);
   }
 
   private async commitGroupOffset(tp: TopicPartition, nextOffset: bigint): Promise<void> {
