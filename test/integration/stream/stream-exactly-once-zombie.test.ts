@@ -2,7 +2,9 @@
 // group) and commits after the partition was assigned here. kafkajs reads the group's committed
 // offset as the partition is assigned, before the runtime has fenced anything (kafkajs has no
 // KIP-447): a commit between that read and the fence would have this owner process the same
-// records again. The runtime fences first, then reads where the group stands.
+// records again. The runtime fences first, then reads where the group stands. Here the late commit
+// is complete before the runtime's first batch, so this stages the read again, not the order of
+// fence and read (a commit landing between those two cannot be timed from outside).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStreamRuntimeConfig, StreamRuntime, TransactionCoordinator } from '@sluice/stream';

@@ -28,9 +28,15 @@ class FakeConsumer {
   on(event: string, listener: (event: { payload: unknown }) => void): void {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
   }
-  async connect(): Promise<void> {}
+  /** Set by a case to hold the next consumers' connect until it releases it. */
+  static connectGate: Promise<void> | undefined;
+  ran = false;
+  async connect(): Promise<void> {
+    await FakeConsumer.connectGate;
+  }
   async subscribe(): Promise<void> {}
   async run(options: { eachBatch: (args: { batch: unknown }) => Promise<void> }): Promise<void> {
+    this.ran = true;
     this.eachBatch = options.eachBatch;
     this.join([0, 1]);
   }
@@ -173,5 +179,23 @@ describe('DeliveryLedger', () => {
     await ledger.stop();
     await new Promise((r) => setTimeout(r, 1_100));
     assert.equal(consumers.length, 1);
+  });
+
+  it('a stop while a new consumer connects leaves it disconnected, never run', async () => {
+    const { ledger, consumers } = await startedLedger();
+    let release!: () => void;
+    FakeConsumer.connectGate = new Promise<void>((resolve) => (release = resolve));
+    try {
+      consumers[0]!.crash(false);
+      await new Promise((r) => setTimeout(r, 1_100));
+      assert.equal(consumers.length, 2, 'the new consumer is connecting');
+      await ledger.stop();
+      release();
+      await new Promise((r) => setImmediate(r));
+      assert.equal(consumers[1]!.disconnected, true);
+      assert.equal(consumers[1]!.ran, false);
+    } finally {
+      FakeConsumer.connectGate = undefined;
+    }
   });
 });

@@ -78,6 +78,7 @@ export class DeliveryLedger {
     const caughtUp = new Promise<void>((resolve) => (this.caughtUpResolve = resolve));
     this.markIfCaughtUp();
     await this.follow();
+    if (this.stopped) return;
     this.sweeper = setInterval(() => this.forgetOlderThan(Date.now() - this.windowMs), 60_000);
     this.sweeper.unref();
     await caughtUp;
@@ -86,7 +87,7 @@ export class DeliveryLedger {
 
   /**
    * Reads every topic on from where this ledger stands, with a consumer group of its own per
-   * process (every replica reads every partition) that never commits. kafkajs starts a joined
+   * process (every replica reads every partition) that commits nothing itself. kafkajs starts a joined
    * member's partitions at the group's committed offsets, or at the end without any, and a consumer
    * that crashes (a broker restart) restarts as a new member: it would skip what was written
    * meanwhile, and a claim in doubt waits for the ledger to read that far (CI: 503 for 4 minutes
@@ -113,11 +114,31 @@ export class DeliveryLedger {
       this.logger.error({ err: payload.error }, 'delivery ledger stopped reading; following again');
       this.followAgain();
     });
-    await consumer.connect();
-    // From the beginning only where no position is known (a partition added since the start), or
-    // where the position is gone (retention): reading again is harmless, skipping is not.
-    await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
-    await consumer.run({
+    // A stop (or a start after it) while this one connects: this consumer is no one's any more.
+    const abandoned = async () => {
+      if (!this.stopped && this.consumer === consumer) return false;
+      await consumer.disconnect().catch(() => undefined);
+      return true;
+    };
+    try {
+      await consumer.connect();
+      if (await abandoned()) return;
+      // From the beginning only where no position is known (a partition added since the start), or
+      // where the position is gone (retention): reading again is harmless, skipping is not.
+      await consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
+      if (await abandoned()) return;
+      await this.rememberDeliveries(consumer);
+      await abandoned();
+    } catch (error) {
+      await consumer.disconnect().catch(() => undefined);
+      if (this.consumer === consumer) this.consumer = undefined;
+      throw error;
+    }
+  }
+
+  /** Runs `consumer`: each record's delivery id is remembered, each partition's position kept. */
+  private rememberDeliveries(consumer: Consumer): Promise<void> {
+    return consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
@@ -143,7 +164,6 @@ export class DeliveryLedger {
       this.followTimer = undefined;
       if (this.stopped) return;
       this.follow().catch((error: unknown) => {
-        void this.consumer?.disconnect().catch(() => undefined);
         if (this.stopped) return;
         this.logger.warn({ err: error }, 'delivery ledger could not follow its topics yet; retrying');
         this.followAgain();

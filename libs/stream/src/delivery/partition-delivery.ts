@@ -33,9 +33,11 @@ export interface PartitionDelivery<O = OutputRecord> {
   /**
    * Shuts out every earlier owner of the partition's outputs (exactly-once: initialises the
    * partition's transactional id, which aborts what the previous owner left open and refuses its
-   * later commits). The runtime calls it before the partition's first batch of an assignment and
-   * then reads where the group stands, since kafkajs read that as the partition was assigned — before
-   * the fence, when a previous owner still alive could commit after it.
+   * later commits); nothing to do when this delivery's producer already did. The runtime calls it
+   * before the partition's first batch of each generation and then reads the group's offset again:
+   * kafkajs read it at its first fetch after the assignment, before the fence, and a previous owner
+   * still alive could have committed after that read. Not called for a strategy with
+   * `startingOffset` (the group's offsets are not its position).
    */
   fence?(): Promise<void>;
   begin(): Promise<void>;

@@ -125,12 +125,39 @@ describe('TransactionCoordinator', () => {
     assert.equal(made.length, 1);
     await coordinator.fence();
     await coordinator.begin();
+    await coordinator.fence(); // a transaction open: nothing to do
     await coordinator.send(batch);
     await coordinator.commitOffsets(1n);
     await coordinator.commit();
     assert.equal(made.length, 1, 'no second producer');
     assert.deepEqual(made[0]!.requests, ['AddOffsetsToTxn', 'Produce', 'TxnOffsetCommit 1', 'EndTxn commit']);
-    await coordinator.begin();
-    await assert.rejects(coordinator.fence(), /already open/);
+  });
+
+  it('a fence and a begin at once share one connect', async () => {
+    const { coordinator, made } = coordinatorWith();
+    await Promise.all([coordinator.fence(), coordinator.begin()]);
+    assert.equal(made.length, 1);
+    await coordinator.send(batch);
+    assert.deepEqual(made[0]!.requests, ['AddOffsetsToTxn', 'Produce']);
+  });
+
+  it('a connect that completes after close is dropped; a fence after close is refused', async () => {
+    let connected!: () => void;
+    const slow = new FakeProducer();
+    slow.connect = () => new Promise<void>((resolve) => (connected = resolve));
+    const { coordinator } = coordinatorWith(slow);
+    const fencing = coordinator.fence();
+    await tick();
+    const closing = coordinator.close();
+    await tick();
+    let closed = false;
+    void closing.then(() => (closed = true));
+    await tick();
+    assert.equal(closed, false, 'close waits for the connect under way (it initialises the id)');
+    connected();
+    await closing;
+    await assert.rejects(fencing, /closed/);
+    assert.equal(slow.disconnects, 1, 'the late producer was disconnected');
+    await assert.rejects(coordinator.fence(), /closed/);
   });
 });

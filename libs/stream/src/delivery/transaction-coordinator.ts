@@ -20,6 +20,8 @@ type OpenTransaction = Transaction & SplitOffsetsTransaction;
  */
 export class TransactionCoordinator {
   private producer: Producer | undefined;
+  private connecting: Promise<Producer> | undefined;
+  private closed = false;
   private transaction: OpenTransaction | undefined;
   /** The open transaction's AddOffsetsToTxn, sent as it began. */
   private groupJoined: Promise<void> | undefined;
@@ -42,11 +44,11 @@ export class TransactionCoordinator {
   /**
    * Connects the producer, if it has none, initialising the transactional id: from then on no older
    * producer of the id commits (its open transaction is aborted; a commit it had under way completes
-   * first). `begin` does the same when needed.
+   * first). `begin` does the same when needed; with a producer (a transaction open or not) there is
+   * nothing to do, and a connect under way is shared.
    */
   async fence(): Promise<void> {
-    if (this.transaction) throw new Error(`transaction of ${this.transactionalId} is already open`);
-    await this.guard(() => this.connected());
+    await this.connected();
   }
 
   /** Opens a transaction and makes the group part of it (in the background: see `send`). */
@@ -110,18 +112,39 @@ export class TransactionCoordinator {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    // A connect under way still initialises the id: let it land before a next owner initialises
+    // it, or it would fence that one.
+    await this.connecting?.catch(() => undefined);
     await this.abort();
     const producer = this.producer;
     this.producer = undefined;
     await producer?.disconnect().catch(() => undefined);
   }
 
-  private async connected(): Promise<Producer> {
-    this.producer ??= await connectedProducer(this.kafka, {
+  /** The producer, connected (one connect at a time); none after `close`. */
+  private connected(): Promise<Producer> {
+    if (this.closed) return Promise.reject(new Error(`the producer of ${this.transactionalId} is closed`));
+    if (this.producer) return Promise.resolve(this.producer);
+    this.connecting ??= connectedProducer(this.kafka, {
       transactionalId: this.transactionalId,
       transactionTimeoutMs: this.transactionTimeoutMs,
-    });
-    return this.producer;
+    }).then(
+      (producer) => {
+        this.connecting = undefined;
+        if (this.closed) {
+          dropProducer(producer);
+          throw new Error(`the producer of ${this.transactionalId} is closed`);
+        }
+        this.producer = producer;
+        return producer;
+      },
+      (error: unknown) => {
+        this.connecting = undefined;
+        throw error;
+      },
+    );
+    return this.connecting;
   }
 
   private open(): OpenTransaction {

@@ -154,8 +154,8 @@ export class StreamRuntime<O = OutputRecord> {
   private readonly workers = new Map<string, PartitionWorker<O>>();
   private readonly closing = new Map<string, Promise<void>>();
   /**
-   * Per partition of a strategy that keeps its own position or fences (`startOf`): where it starts,
-   * read once while the partition stays assigned here.
+   * Per partition of a strategy that keeps its own position: its claim (`startingOffset`), made once
+   * while the partition stays assigned here.
    */
   private readonly claims = new Map<string, Promise<bigint | undefined>>();
   /** Partitions whose fetch position was checked against the strategy's in this generation. */
@@ -676,27 +676,17 @@ export class StreamRuntime<O = OutputRecord> {
    *   strategy's claim (`startingOffset`, made once while the partition stays here); else, nothing
    *   stored yet, the partition's earliest offset (`fromBeginning`) or its end — never the group's
    *   Kafka offset.
-   * - A strategy that fences (exactly-once): where its worker last committed; else the group's
-   *   offset read once the fence is up (made once while the partition stays here); undefined when
-   *   the group has none (kafkajs's own start stands: no one can commit one any more).
+   * - A strategy that fences (exactly-once): `fencedStart`.
    * - Otherwise (at-least-once) undefined: kafkajs's position stands.
    */
   private async startOf(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
     const { delivery } = worker;
-    const claimStart =
-      delivery.startingOffset !== undefined
-        ? () => delivery.startingOffset!()
-        : delivery.fence !== undefined
-          ? async () => {
-              await delivery.fence!();
-              return this.groupOffset(tp);
-            }
-          : undefined;
-    if (claimStart === undefined) return undefined;
+    if (delivery.startingOffset === undefined)
+      return delivery.fence === undefined ? undefined : this.fencedStart(tp, worker);
     const key = tpKey(tp);
     let claim = this.claims.get(key);
     if (claim === undefined) {
-      const made = claimStart();
+      const made = delivery.startingOffset();
       claim = made;
       this.claims.set(key, made);
       // A claim that failed is made again by the next attempt.
@@ -706,10 +696,25 @@ export class StreamRuntime<O = OutputRecord> {
     }
     const claimed = await claim;
     const start = worker.committedOffset ?? claimed;
-    if (start !== undefined || delivery.startingOffset === undefined) return start;
+    if (start !== undefined) return start;
     const offsets = await this.admin!.fetchTopicOffsets(tp.topic);
     const edge = offsets.find((o) => o.partition === tp.partition);
     return edge === undefined ? undefined : BigInt(this.options.config.fromBeginning ? edge.low : edge.high);
+  }
+
+  /**
+   * Where `tp` starts when its strategy fences (exactly-once), read in each generation: the
+   * group's offset read once the fence is up, or where this worker last committed if that is
+   * further (kafkajs's OffsetFetch cannot ask for stable offsets, so the read can trail a commit
+   * just made). Undefined when neither exists: kafkajs's own start stands (no one can commit an
+   * offset any more). The group's offset, not the worker's, wins when it is further: this member
+   * may have missed a generation in which another owned the partition.
+   */
+  private async fencedStart(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
+    await worker.delivery.fence!();
+    const group = await this.groupOffset(tp);
+    const own = worker.committedOffset;
+    return group === undefined || (own !== undefined && own > group) ? own : group;
   }
 
   /** The group's committed offset of `tp` in Kafka; undefined when it has none. */
@@ -769,8 +774,8 @@ export class StreamRuntime<O = OutputRecord> {
    * partition's high watermark then `highWatermark` (kept for its lag): the
    * partition's worker checkpoints `next` if the partition stands at `first`. Where it stands
    * before the worker's first commit: for a strategy keeping its own position, that position; for
-   * the Kafka strategies, the consumer's (kafkajs fetched from the group's offset, and found no
-   * record between it and `first`).
+   * exactly-once, the group's offset read after the fence if there is one; else the consumer's
+   * (kafkajs fetched from the group's offset, and found no record between it and `first`).
    */
   private skipControlRecords(tp: TopicPartition, first: bigint, next: bigint, highWatermark: bigint): void {
     const key = tpKey(tp);
@@ -780,8 +785,16 @@ export class StreamRuntime<O = OutputRecord> {
       const worker = await this.workerFor(tp);
       if (worker.highWatermark === undefined || highWatermark > worker.highWatermark)
         worker.highWatermark = highWatermark;
-      const standsAt = async () =>
-        worker.delivery.startingOffset === undefined ? first : this.startOf(tp, worker);
+      const { delivery } = worker;
+      // Before the worker's first commit: where a strategy that keeps its own position stands; for
+      // one that fences, the group's offset read after the fence (a previous owner's late commit may
+      // have moved it past kafkajs's position); else kafkajs's position.
+      const standsAt = async () => {
+        if (delivery.startingOffset !== undefined) return this.startOf(tp, worker);
+        if (delivery.fence === undefined) return first;
+        const start = await this.startOf(tp, worker);
+        return start === undefined || start <= first ? first : start;
+      };
       await worker.skipControlRecords(first, next, standsAt, signal);
     })().catch((error: unknown) => {
       if (!signal.aborted && !this.stopping) void this.fail(error);
@@ -808,10 +821,24 @@ export class StreamRuntime<O = OutputRecord> {
     worker.highWatermark = BigInt(batch.highWatermark);
     const key = tpKey(tp);
     if (!this.positioned.has(key)) {
-      // A strategy that keeps its own position (a sink's offsets table) decides where to start.
-      const start = await this.startOf(tp, worker);
+      // A strategy that keeps its own position (a sink's offsets table) decides where to start; one
+      // that fences moves past what a previous owner committed after kafkajs read the offset.
+      let start: bigint | undefined;
+      try {
+        start = await this.startOf(tp, worker);
+      } catch (error) {
+        // Not into kafkajs (it would retry the batch, then restart the consumer: a rebalance of the
+        // whole group each time). The runtime stops, as when a batch cannot begin.
+        if (!generation.signal.aborted && !this.stopping) void this.fail(error);
+        return;
+      }
+      // A rebalance meanwhile: the next generation checks again.
+      if (generation !== this.generation || generation.signal.aborted) return;
       this.positioned.add(key);
-      if (start !== undefined && start !== BigInt(batch.messages[0].offset)) {
+      const first = BigInt(batch.messages[0].offset);
+      // A fenced start below the first record only means kafkajs skipped control records there.
+      const ownPosition = worker.delivery.startingOffset !== undefined;
+      if (start !== undefined && (ownPosition ? start !== first : start > first)) {
         this.consumer!.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
         worker.startedFrom ??= start;
         return;
