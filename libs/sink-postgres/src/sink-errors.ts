@@ -2,6 +2,7 @@ import {
   classifyPostgresFailure,
   DependencyUnavailableError,
   FatalRecordError,
+  RetriableError,
   SluiceError,
 } from '@sluice/errors';
 
@@ -68,9 +69,12 @@ export class ConflictFunctionError extends FatalRecordError {
 
 /**
  * Another owner claimed the partition since this one read its offset (a rebalance, a zombie after
- * a pause): the batch's transaction is rolled back and nothing of it is written.
+ * a pause, a claim of a runtime this process already replaced): the batch's transaction is rolled
+ * back and nothing of it is written. Retriable: the runtime is started again and joins the group
+ * anew, as a Kafka Streams member does when its producer is fenced — the partition is the new
+ * owner's, or claimed again. Nothing about the process is wrong, so it does not exit.
  */
-export class PartitionFencedError extends FatalRecordError {
+export class PartitionFencedError extends RetriableError {
   constructor(group: string, topic: string, partition: number) {
     super(`${group} ${topic}[${partition}]: another sink instance claimed the partition; batch rolled back`, {
       code: 'SINK_PARTITION_FENCED',

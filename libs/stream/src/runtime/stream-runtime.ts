@@ -652,6 +652,8 @@ export class StreamRuntime<O = OutputRecord> {
   private async positionOnAssignment(tp: TopicPartition, signal: AbortSignal): Promise<void> {
     try {
       const worker = await this.workerFor(tp);
+      // A claim made after the runtime began to stop would outlive it and fence its successor's.
+      if (signal.aborted || this.stopping) return;
       const start = await this.startOf(tp, worker);
       if (start === undefined || signal.aborted || this.stopping) return;
       this.consumer?.seek({ topic: tp.topic, partition: tp.partition, offset: String(start) });
