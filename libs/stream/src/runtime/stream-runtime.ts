@@ -153,6 +153,8 @@ export class StreamRuntime<O = OutputRecord> {
   private membershipState: GroupMembership = 'joining';
   private readonly workers = new Map<string, PartitionWorker<O>>();
   private readonly closing = new Map<string, Promise<void>>();
+  /** The member id of the last join: kafkajs rejoins as a new member after it restarts its consumer. */
+  private memberId: string | undefined;
   /**
    * Per partition of a strategy that keeps its own position: its claim (`startingOffset`), made once
    * while the partition stays assigned here.
@@ -370,7 +372,7 @@ export class StreamRuntime<O = OutputRecord> {
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (this.membershipState !== 'stopped') this.membershipState = 'member';
-      this.onAssignment(event.payload.memberAssignment);
+      this.onAssignment(event.payload.memberAssignment, event.payload.memberId);
       // kafkajs rebuilds its group state after a crash-restart: a pause, or a stop's, must outlive it.
       if (this.pausedState || this.stopping) this.applyPause();
     });
@@ -590,7 +592,7 @@ export class StreamRuntime<O = OutputRecord> {
         KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
   }
 
-  private onAssignment(memberAssignment: Record<string, number[]>): void {
+  private onAssignment(memberAssignment: Record<string, number[]>, memberId: string): void {
     this.generation.abort();
     this.generation = new AbortController();
     const next = new Set<string>();
@@ -598,13 +600,21 @@ export class StreamRuntime<O = OutputRecord> {
       for (const partition of partitions) next.add(tpKey({ topic, partition }));
     }
     this.assignment = next;
+    // A new member id: kafkajs restarted its consumer (a crash it retries), which joined as a new
+    // member. A partition assigned to it again may have had another owner meanwhile, whose
+    // producer fenced this worker's and whose commits its state stores missed: no worker is kept,
+    // each partition starts again as on a first assignment (fenced, positioned, restored).
+    const rejoined = this.memberId !== undefined && memberId !== this.memberId;
+    this.memberId = memberId;
     for (const [key, worker] of this.workers) {
-      if (next.has(key)) continue;
+      if (next.has(key) && !rejoined) continue;
       this.workers.delete(key);
       this.claims.delete(key);
       const closed = worker.close().catch(() => undefined);
       this.closing.set(key, closed);
-      void closed.then(() => this.closing.delete(key));
+      void closed.then(() => {
+        if (this.closing.get(key) === closed) this.closing.delete(key);
+      });
     }
     // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
     this.positioned.clear();
