@@ -2,9 +2,11 @@
 // drained by source-postgres (Avro + registry, exactly once: its defaults) and by the real Debezium
 // Postgres connector 3.6.1 on Kafka Connect 4.1.2 standalone (JsonConverter without schemas, its
 // lightest setting), each from its own copy of one slot created before the WAL was written, into
-// its own topic of 3 partitions with message.timestamp.type=LogAppendTime. The rate of each is the
-// events between its first and last append over the time between them (broker clock), so the
-// JVM's and the app's start-up are not counted on either side. Runs alternate which side drains
+// its own topic of 3 partitions with message.timestamp.type=LogAppendTime. Debezium's runs share one
+// Connect worker started before the first (a connector added and removed per run, as on a
+// long-running Connect cluster), its JVM with HotSpot's full tiered compilation. The rate of each
+// is the events between its first and last append over the time between them (broker clock), so
+// the JVM's and the app's start-up are not counted on either side. Runs alternate which side drains
 // first. Then, each side caught up and still streaming, pgbench (its own process) inserts ~1 KB rows
 // at LIVE_RATE/s: the latency of every change from its Postgres commit (source.ts_ms for Debezium,
 // the sluice.source.ts header for Sluice, both the commit record's time in ms) to its broker append.
@@ -24,7 +26,14 @@ import {
 } from '@sluice/kafka';
 import { SOURCE_COMMIT_TS_HEADER } from '@sluice/observability';
 import { type RunningSource, sourcePostgresConnector } from '@sluice/postgres-cdc';
-import { DebeziumPeer, debeziumUnavailable, stackAddresses, until, untilStill } from '@sluice/test-support';
+import {
+  ConnectWorker,
+  DebeziumPeer,
+  debeziumUnavailable,
+  stackAddresses,
+  until,
+  untilStill,
+} from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { dropSlotWhenReleased } from './support/logical-slots';
 import { pgbench } from './support/pgbench';
@@ -141,6 +150,7 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
     return latencies;
   };
   const live = { sluice: [] as number[][], debezium: [] as number[][] };
+  let connect: ConnectWorker | undefined;
   const slots = [origin];
   const topics: string[] = [];
   /** The backlog's topic and the live table's of one side's run, appends stamped by the broker. */
@@ -214,7 +224,9 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
             await app.close();
           }
         } else {
+          connect ??= await ConnectWorker.start({ jit: 'steady' });
           const peer = await DebeziumPeer.start({
+            worker: connect,
             name: prefix,
             slot,
             publication,
@@ -273,6 +285,7 @@ export async function benchCdcPeer(options: CdcPeerBenchOptions): Promise<BenchF
       })),
     ];
   } finally {
+    await connect?.stop();
     for (const slot of slots) await dropSlotWhenReleased(admin, slot).catch(() => undefined);
     await admin.query(`DROP PUBLICATION IF EXISTS ${publication}`).catch(() => undefined);
     await admin.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);

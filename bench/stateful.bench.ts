@@ -31,6 +31,7 @@ import {
   untilReady,
 } from '../test/integration/transformer/transformer-harness';
 import { type BenchFigure } from './support/bench-figure';
+import { PendingStops } from './support/pending-stops';
 import { committed, preload, timeRate } from './transformer.bench';
 
 export interface StatefulBenchOptions {
@@ -146,16 +147,22 @@ async function start(input: string, steps: string[], group = uniqueName('bench.s
   return { child, url, group, output };
 }
 
-async function stop(admin: Admin, run: Started, stores: readonly string[] = []): Promise<void> {
-  // Every variant names its store `counts` or `seen`.
+/** Ends `run`'s process (SIGTERM, its graceful stop) and deletes `topics`. */
+async function stop(admin: Admin, run: Started, topics: readonly string[]): Promise<void> {
   run.child.kill('SIGTERM');
   await new Promise((r) => (run.child.exitCode === null ? run.child.once('exit', r) : r(undefined)));
-  await deleteTopicsIfPresent(admin, [
-    run.output,
-    `${run.group}.dlq`,
-    ...stores.map((s) => `${run.group}-${s}-changelog`),
-  ]);
+  await deleteTopicsIfPresent(admin, topics);
 }
+
+/**
+ * What a run made: its output, its group's DLQ and its stores' changelogs (every variant names its
+ * store `counts` or `seen`).
+ */
+const topicsOf = (run: Started) => [
+  run.output,
+  `${run.group}.dlq`,
+  ...['counts', 'seen'].map((store) => `${run.group}-${store}-changelog`),
+];
 
 /**
  * Records/s of `variant` over `input`. With `then`, the stopped run's group and changelogs are
@@ -163,6 +170,7 @@ async function stop(admin: Admin, run: Started, stores: readonly string[] = []):
  */
 async function rate(
   admin: Admin,
+  stops: PendingStops,
   input: string,
   total: number,
   variant: Variant,
@@ -170,6 +178,7 @@ async function rate(
 ): Promise<number> {
   const run = await start(input, variant.steps);
   try {
+    await stops.settled();
     const measured = await timeRate(() => committed(admin, run.group, input), total, 600_000);
     // A figure for records that failed into the DLQ would measure the failure path.
     const status = (await (await fetch(`${run.url}/status`)).json()) as { recordsDeadLettered: number };
@@ -184,7 +193,7 @@ async function rate(
     }
     return measured;
   } finally {
-    await stop(admin, run, ['counts', 'seen']);
+    stops.add(() => stop(admin, run, topicsOf(run)));
   }
 }
 
@@ -199,6 +208,7 @@ interface StoreStatus {
  */
 async function restore(
   admin: Admin,
+  stops: PendingStops,
   input: string,
   records: number,
   variant: Variant,
@@ -208,6 +218,7 @@ async function restore(
   // Its partitions' stores restore as they are assigned, before (and without) any new record.
   const second = await start(input, variant.steps, group);
   try {
+    await stops.settled();
     const deadline = Date.now() + 300_000;
     for (;;) {
       const status = (await (await fetch(`${second.url}/status`)).json()) as StoreStatus;
@@ -221,7 +232,8 @@ async function restore(
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
-    await stop(admin, second, ['seen']);
+    // Its group's topics are the first process's, deleted by that one's stop.
+    stops.add(() => stop(admin, second, [second.output]));
   }
 }
 
@@ -261,18 +273,19 @@ export async function benchStateful(options: StatefulBenchOptions): Promise<Benc
     restoreDisk: [] as number[],
   };
   const round = (n: number | undefined) => Math.round(n ?? 0);
+  const stops = new PendingStops();
   try {
     for (let r = 0; r < options.runs; r++) {
-      runs.stateless.push(await rate(admin, input, total, stateless));
-      runs.join.push(await rate(admin, input, total, join));
-      runs.count.push(await rate(admin, input, total, count('memory')));
-      runs.countDisk.push(await rate(admin, input, total, count('disk')));
+      runs.stateless.push(await rate(admin, stops, input, total, stateless));
+      runs.join.push(await rate(admin, stops, input, total, join));
+      runs.count.push(await rate(admin, stops, input, total, count('memory')));
+      runs.countDisk.push(await rate(admin, stops, input, total, count('disk')));
       // Each dedupe run's changelog is then restored by a second process of its group.
       for (const storage of ['memory', 'disk'] as const) {
         const variant = dedupe(storage);
         const restoreMs = { value: 0 };
-        const measured = await rate(admin, input, total, variant, async (group) => {
-          restoreMs.value = await restore(admin, input, total, variant, group);
+        const measured = await rate(admin, stops, input, total, variant, async (group) => {
+          restoreMs.value = await restore(admin, stops, input, total, variant, group);
         });
         (storage === 'memory' ? runs.dedupe : runs.dedupeDisk).push(measured);
         (storage === 'memory' ? runs.restore : runs.restoreDisk).push(restoreMs.value);
@@ -285,7 +298,9 @@ export async function benchStateful(options: StatefulBenchOptions): Promise<Benc
           `${round(runs.restore.at(-1))} ms per 100,000 (disk ${round(runs.restoreDisk.at(-1))})\n`,
       );
     }
+    await stops.settled();
   } finally {
+    await stops.settled().catch(() => undefined);
     await admin.deleteTopics({ topics: [input, table] }).catch(() => undefined);
     await admin.disconnect();
   }

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createKafkaClient } from '@sluice/kafka';
 import { kafkaConfig } from '../test/integration/transformer/transformer-harness';
 import { type BenchFigure } from './support/bench-figure';
+import { PendingStops } from './support/pending-stops';
 import { preload, transformer } from './transformer.bench';
 
 export interface TracingBenchOptions {
@@ -39,12 +40,13 @@ export async function benchTracing(options: TracingBenchOptions): Promise<BenchF
   ] as const;
   const rates: Record<(typeof variants)[number]['name'], number[]> = { off: [], '10%': [], '100%': [] };
   const cpu: Record<(typeof variants)[number]['name'], number[]> = { off: [], '10%': [], '100%': [] };
+  const stops = new PendingStops();
   try {
     for (let run = 0; run < options.runs; run++) {
       // Interleaved, so drift on the machine spreads over every variant.
       for (const variant of variants) {
         const tracing = { ...variant.tracing, endpoint: options.otlpEndpoint };
-        const run = await transformer(admin, variant.input, total, 'exactly-once', { tracing });
+        const run = await transformer(admin, stops, variant.input, total, 'exactly-once', { tracing });
         rates[variant.name].push(run.rate);
         cpu[variant.name].push((run.cpuSeconds / total) * 1e6);
       }
@@ -57,7 +59,9 @@ export async function benchTracing(options: TracingBenchOptions): Promise<BenchF
           .join(', ')}\n`,
       );
     }
+    await stops.settled();
   } finally {
+    await stops.settled().catch(() => undefined);
     await admin.deleteTopics({ topics: [tenth, all] }).catch(() => undefined);
     await admin.disconnect();
   }

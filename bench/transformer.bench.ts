@@ -24,6 +24,7 @@ import {
   untilReady,
   writePipeline,
 } from '../test/integration/transformer/transformer-harness';
+import { PendingStops } from './support/pending-stops';
 import { type BenchFigure } from './support/bench-figure';
 import { cpuSeconds } from './support/process-cpu';
 
@@ -109,9 +110,13 @@ export interface TransformerRun {
   readonly heapUsedBytes: number;
 }
 
-/** One timed run of the transformer app over `input`; `extra` adds configuration sections. */
+/**
+ * One timed run of the transformer app over `input`; `extra` adds configuration sections. Its
+ * process is stopped by `stops`: the caller awaits them before anything else it measures.
+ */
 export async function transformer(
   admin: Admin,
+  stops: PendingStops,
   input: string,
   total: number,
   mode: 'exactly-once' | 'at-least-once',
@@ -141,6 +146,7 @@ export async function transformer(
   try {
     await untilReady(`${url}/health/ready`);
     const cpuAtReady = cpuSeconds(child.pid!);
+    await stops.settled();
     const rate = await timeRate(
       async () => {
         const done = await committed(admin, group, input);
@@ -160,9 +166,11 @@ export async function transformer(
     const cpu = cpuSeconds(child.pid!) - cpuAtReady;
     return { rate, rssBytes: max('rssBytes'), heapUsedBytes: max('heapUsedBytes'), cpuSeconds: cpu };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
-    await deleteTopicsIfPresent(admin, [t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
+    stops.add(async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+      await deleteTopicsIfPresent(admin, [t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
+    });
   }
 }
 
@@ -206,21 +214,25 @@ export async function benchTransformer(options: TransformerBenchOptions): Promis
   const alos: number[] = [];
   const rss: number[] = [];
   const heap: number[] = [];
+  const stops = new PendingStops();
   try {
     for (let run = 0; run < options.runs; run++) {
+      await stops.settled();
       pass.push(await passthrough(kafka, admin, input, total));
-      const exactly = await transformer(admin, input, total, 'exactly-once');
+      const exactly = await transformer(admin, stops, input, total, 'exactly-once');
       eos.push(exactly.rate);
       rss.push(exactly.rssBytes / 2 ** 20);
       heap.push(exactly.heapUsedBytes / 2 ** 20);
-      alos.push((await transformer(admin, input, total, 'at-least-once')).rate);
+      alos.push((await transformer(admin, stops, input, total, 'at-least-once')).rate);
       process.stderr.write(
         `bench: transformer run ${run + 1}: passthrough ${Math.round(pass.at(-1)!)}/s, exactly-once ${Math.round(
           eos.at(-1)!,
         )}/s, at-least-once ${Math.round(alos.at(-1)!)}/s, rss ${Math.round(rss.at(-1)!)} MiB\n`,
       );
     }
+    await stops.settled();
   } finally {
+    await stops.settled().catch(() => undefined);
     await admin.deleteTopics({ topics: [input] }).catch(() => undefined);
     await admin.disconnect();
   }

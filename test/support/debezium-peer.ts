@@ -1,53 +1,13 @@
 // The real Debezium Postgres connector beside Sluice, for the conformance suite and the benches:
-// Kafka Connect 4.1.2 standalone with io.debezium:debezium-connector-postgres 3.6.1.Final, both
-// from Maven Central (fetched once into the stack's cache, as `sluice stack` fetches Kafka),
-// writing JsonConverter records with schemas to the local stack's Kafka. Each peer has its own
-// connector name, slot, publication and topic prefix; `stop` ends the JVM (its whole process
-// group) and drops the slot and publication it made.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// io.debezium:debezium-connector-postgres 3.6.1.Final on a Kafka Connect 4.1.2 standalone worker
+// (ConnectWorker), writing JsonConverter records to the local stack's Kafka. Each peer has its own
+// connector name, slot, publication and topic prefix, and its own worker unless it is handed one
+// (a bench's runs share a JVM); `stop` removes the connector (or ends its own worker) and drops the
+// slot and publication it made.
 import { Client } from 'pg';
-import { envFlag } from '@sluice/config';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
-import { MavenClasspath, requireJava, stackLayout } from '@sluice/stack';
 import { stackAddresses } from './addresses';
-import { freePort } from './ports';
-import { PROJECT_ROOT } from './sluice-cli';
-
-export const DEBEZIUM_VERSION = '3.6.1.Final';
-export const CONNECT_VERSION = '4.1.2';
-
-/** The jars of Kafka Connect (runtime + JsonConverter) and the Debezium Postgres connector. */
-export function debeziumClasspath(): MavenClasspath {
-  return new MavenClasspath(
-    stackLayout(PROJECT_ROOT).cacheDir,
-    `debezium-${DEBEZIUM_VERSION}-connect-${CONNECT_VERSION}`,
-    [
-      { groupId: 'io.debezium', artifactId: 'debezium-connector-postgres', version: DEBEZIUM_VERSION },
-      { groupId: 'org.apache.kafka', artifactId: 'connect-runtime', version: CONNECT_VERSION },
-      { groupId: 'org.apache.kafka', artifactId: 'connect-json', version: CONNECT_VERSION },
-      // Connect logs through SLF4J; log4j (which the runtime brings) needs its bridge.
-      { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j-impl', version: '2.24.3' },
-    ],
-    `Kafka Connect ${CONNECT_VERSION} with Debezium ${DEBEZIUM_VERSION}`,
-  );
-}
-
-/**
- * Why a Debezium peer cannot run here (no Java 17, no Maven, the jars not fetchable), or undefined
- * when it can. Fetches the jars the first time.
- */
-export function debeziumUnavailable(log: (line: string) => void = () => undefined): string | undefined {
-  try {
-    requireJava(17);
-    debeziumClasspath().ensureInstalled(log);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
+import { type ConnectorStatus, ConnectWorker } from './connect-worker';
 
 export interface DebeziumPeerOptions {
   /** Connector name; also the slot, publication and topic prefix unless those are given. */
@@ -60,26 +20,24 @@ export interface DebeziumPeerOptions {
   readonly database?: string;
   /** More connector settings, or overrides (`snapshot.mode`, `skipped.operations`, …). */
   readonly settings?: Readonly<Record<string, string>>;
-  /** JVM heap limit, `-Xmx`. */
+  /** JVM heap limit, `-Xmx`, of the worker the peer starts (not of one it is handed). */
   readonly heap?: string;
   /**
    * JsonConverter's schemas.enable for keys and values: true (the default) writes each record's
    * Connect schema beside its payload; false the payload alone, Connect's lightest setting.
    */
   readonly schemas?: boolean;
+  /** A running worker to add the connector to; the peer then leaves it running when it stops. */
+  readonly worker?: ConnectWorker;
 }
 
-interface ConnectorStatus {
-  connector?: { state?: string; trace?: string };
-  tasks?: { state?: string; trace?: string }[];
-}
-
-/** A running Kafka Connect standalone worker with one Debezium Postgres connector. */
+/** One Debezium Postgres connector on a running Kafka Connect worker. */
 export class DebeziumPeer {
+  private stopped = false;
+
   private constructor(
-    private readonly child: ChildProcess,
-    private readonly workDir: string,
-    readonly restUrl: string,
+    private readonly worker: ConnectWorker,
+    private readonly ownsWorker: boolean,
     readonly name: string,
     readonly topicPrefix: string,
     readonly slot: string,
@@ -89,8 +47,12 @@ export class DebeziumPeer {
     private readonly existing: { slot: boolean; publication: boolean },
   ) {}
 
+  get restUrl(): string {
+    return this.worker.restUrl;
+  }
+
   get logFile(): string {
-    return join(this.workDir, 'connect.log');
+    return this.worker.logFile;
   }
 
   /** `<prefix>.<schema>.<table>`, the topic Debezium writes a table's changes to. */
@@ -99,38 +61,26 @@ export class DebeziumPeer {
   }
 
   /**
-   * Starts the worker and the connector; resolves once the connector's task is RUNNING (it may
-   * still be snapshotting: read its topics to know how far it is). Rejects with the task's trace
-   * or the log's tail when the worker exits or the task fails.
+   * Starts the connector (and a worker for it, unless handed one); resolves once its task is
+   * RUNNING (it may still be snapshotting: read its topics to know how far it is). Rejects with
+   * the task's trace or the log's tail when the worker exits or the task fails.
    */
   static async start(options: DebeziumPeerOptions): Promise<DebeziumPeer> {
-    const java = requireJava(17);
-    const jars = debeziumClasspath();
-    jars.ensureInstalled();
     const stack = stackAddresses();
-    const workDir = mkdtempSync(join(tmpdir(), 'sluice-debezium-'));
-    const port = await freePort();
     const topicPrefix = options.topicPrefix ?? options.name;
     const slot = options.slot ?? options.name;
     const publication = options.publication ?? options.name;
     const database = options.database ?? 'source';
     const existing = await existingSlotAndPublication(database, slot, publication);
-    const worker = {
-      'bootstrap.servers': stack.kafkaBrokers.join(','),
-      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-      'key.converter.schemas.enable': String(options.schemas ?? true),
-      'value.converter.schemas.enable': String(options.schemas ?? true),
-      'offset.storage.file.filename': join(workDir, 'offsets.dat'),
-      'offset.flush.interval.ms': '1000',
-      listeners: `http://127.0.0.1:${port}`,
-      // Every class is on the classpath: no plugin folders to scan.
-      'plugin.discovery': 'only_scan',
-    };
+    const schemas = String(options.schemas ?? true);
     const connector = {
-      name: options.name,
       'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
       'tasks.max': '1',
+      // The connector's own converters: peers sharing a worker may write differently.
+      'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+      'key.converter.schemas.enable': schemas,
+      'value.converter.schemas.enable': schemas,
       'database.hostname': stack.postgres.host,
       'database.port': String(stack.postgres.port),
       'database.user': stack.postgres.user,
@@ -148,33 +98,10 @@ export class DebeziumPeer {
       'topic.creation.default.partitions': '1',
       ...options.settings,
     };
-    writeFileSync(join(workDir, 'worker.properties'), properties(worker), { mode: 0o600 });
-    writeFileSync(join(workDir, 'connector.properties'), properties(connector), { mode: 0o600 });
-    writeFileSync(join(workDir, 'log4j2.properties'), LOG4J2_PROPERTIES);
-    const log = openSync(join(workDir, 'connect.log'), 'a');
-    // Its own process group, so stop() ends the JVM and anything it started with one signal.
-    const child = spawn(
-      java,
-      [
-        '-Xms128m',
-        `-Xmx${options.heap ?? '512m'}`,
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Djava.awt.headless=true',
-        `-Dlog4j2.configurationFile=${join(workDir, 'log4j2.properties')}`,
-        '-cp',
-        jars.classpath,
-        'org.apache.kafka.connect.cli.ConnectStandalone',
-        join(workDir, 'worker.properties'),
-        join(workDir, 'connector.properties'),
-      ],
-      { cwd: workDir, detached: true, stdio: ['ignore', log, log] },
-    );
-    closeSync(log);
+    const worker = options.worker ?? (await ConnectWorker.start(options.heap ? { heap: options.heap } : {}));
     const peer = new DebeziumPeer(
-      child,
-      workDir,
-      `http://127.0.0.1:${port}`,
+      worker,
+      options.worker === undefined,
       options.name,
       topicPrefix,
       slot,
@@ -182,8 +109,8 @@ export class DebeziumPeer {
       database,
       existing,
     );
-    LIVE.add(peer);
     try {
+      await worker.putConnector(options.name, connector);
       await peer.awaitRunning(180_000);
     } catch (error) {
       await peer.stop();
@@ -192,23 +119,10 @@ export class DebeziumPeer {
     return peer;
   }
 
-  private exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-
-  private async status(): Promise<ConnectorStatus | undefined> {
-    try {
-      const response = await fetch(`${this.restUrl}/connectors/${encodeURIComponent(this.name)}/status`);
-      return response.ok ? ((await response.json()) as ConnectorStatus) : undefined;
-    } catch {
-      return undefined; // the REST listener is not up yet
-    }
-  }
-
   private async awaitRunning(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (this.exited()) throw new Error(`Kafka Connect exited: ${this.logTail()}`);
+      if (this.worker.exited()) throw new Error(`Kafka Connect exited: ${this.logTail()}`);
       const status = await this.status();
       const task = status?.tasks?.[0];
       if (task?.state === 'FAILED' || status?.connector?.state === 'FAILED')
@@ -218,39 +132,36 @@ export class DebeziumPeer {
         throw new Error(
           `Debezium connector ${this.name} not running within ${timeoutMs} ms (${JSON.stringify(status)}): ${this.logTail()}`,
         );
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+
+  private status(): Promise<ConnectorStatus | undefined> {
+    return this.worker.connectorStatus(this.name);
   }
 
   /** Throws when the connector's task failed (its trace), so a test does not wait in vain. */
   async assertHealthy(): Promise<void> {
-    if (this.exited()) throw new Error(`Kafka Connect exited: ${this.logTail()}`);
+    if (this.worker.exited()) throw new Error(`Kafka Connect exited: ${this.logTail()}`);
     const task = (await this.status())?.tasks?.[0];
     if (task?.state === 'FAILED') throw new Error(`Debezium connector ${this.name} failed: ${task.trace}`);
   }
 
   /** The last lines of the worker's log. */
   logTail(lines = 20): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+    return this.worker.logTail(lines);
   }
 
   /**
-   * Ends the worker (SIGTERM, SIGKILL after 20 s), drops the slot and publication it created (not
-   * ones that existed before it started) and deletes the topics under its prefix; idempotent.
+   * Removes the connector (or ends the worker the peer started: SIGTERM, SIGKILL after 20 s), drops
+   * the slot and publication it created (not ones that existed before it started) and deletes the
+   * topics under its prefix; idempotent.
    */
   async stop(): Promise<void> {
-    if (!LIVE.delete(this)) return;
-    if (!this.exited() && this.child.pid !== undefined) {
-      const gone = new Promise((resolve) => this.child.once('exit', resolve));
-      signalGroup(this.child.pid, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(this.child.pid!, 'SIGKILL'), 20_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ownsWorker) await this.worker.stop();
+    else await this.worker.deleteConnector(this.name);
     const pg = new Client({ ...stackAddresses().postgres, database: this.database });
     await pg.connect();
     try {
@@ -280,8 +191,6 @@ export class DebeziumPeer {
     } finally {
       await admin.disconnect();
     }
-    // SLUICE_KEEP_DEBEZIUM_LOGS=1 keeps the worker's folder (log, properties) to look at afterwards.
-    if (!envFlag('SLUICE_KEEP_DEBEZIUM_LOGS', false)) rmSync(this.workDir, { recursive: true, force: true });
   }
 }
 
@@ -303,41 +212,6 @@ async function existingSlotAndPublication(
     await pg.end();
   }
 }
-
-/** Peers not stopped yet: ended with the test process when it exits (not when a signal kills it). */
-const LIVE = new Set<DebeziumPeer>();
-process.once('exit', () => {
-  for (const peer of LIVE) {
-    const pid = (peer as unknown as { child: ChildProcess }).child.pid;
-    if (pid !== undefined) signalGroup(pid, 'SIGKILL');
-  }
-});
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function properties(values: Record<string, string>): string {
-  // java.util.Properties: backslashes escape, so a Windows-style path or a regex keeps its `\`.
-  return `${Object.entries(values)
-    .map(([key, value]) => `${key}=${value.replace(/\\/g, '\\\\')}`)
-    .join('\n')}\n`;
-}
-
-// Properties, not YAML: log4j reads YAML through jackson-dataformat-yaml, which Connect lacks.
-const LOG4J2_PROPERTIES = `appender.out.type = Console
-appender.out.name = STDOUT
-appender.out.layout.type = PatternLayout
-appender.out.layout.pattern = [%d] %p %m (%c)%n
-rootLogger.level = WARN
-rootLogger.appenderRef.out.ref = STDOUT
-logger.debezium.name = io.debezium
-logger.debezium.level = INFO
-`;
 
 /**
  * A JsonConverter record (`{"schema": …, "payload": …}`) parsed with its integers beyond ±2^53

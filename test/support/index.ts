@@ -15,12 +15,16 @@ export { AppChild } from './app-child';
 export { assertConfigError } from './config-errors';
 export {
   CONNECT_VERSION,
-  type ConnectSchema,
+  ConnectWorker,
+  type ConnectWorkerOptions,
   DEBEZIUM_VERSION,
-  DebeziumPeer,
-  type DebeziumPeerOptions,
   debeziumClasspath,
   debeziumUnavailable,
+} from './connect-worker';
+export {
+  type ConnectSchema,
+  DebeziumPeer,
+  type DebeziumPeerOptions,
   parseConnectJson,
 } from './debezium-peer';
 export { deleteTopicsIfPresent, firstDelivery } from './topics';
