@@ -16,6 +16,7 @@ import {
   SinkHttpHarness,
 } from '../test/integration/sink-http/sink-http-harness';
 import { type BenchFigure } from './support/bench-figure';
+import { exited } from './support/child-exit';
 
 export interface SinkHttpBenchOptions {
   readonly runs: number;
@@ -115,7 +116,7 @@ async function sinkRun(
     return await rate;
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    await exited(child);
   }
 }
 

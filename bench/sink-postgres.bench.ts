@@ -26,6 +26,7 @@ import {
   untilReady,
 } from '../test/integration/transformer/transformer-harness';
 import { type BenchFigure } from './support/bench-figure';
+import { exited } from './support/child-exit';
 
 export interface SinkPostgresBenchOptions {
   readonly runs: number;
@@ -121,7 +122,7 @@ async function sinkRun(db: Client, input: string, total: number, tracing: boolea
     }
   } finally {
     child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+    await exited(child);
     await db.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
   }
 }

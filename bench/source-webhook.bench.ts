@@ -36,6 +36,7 @@ import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { WebhookSignature } from '@sluice/webhook-signing';
 import { type BenchFigure, percentile, summarise } from './support/bench-figure';
+import { exited } from './support/child-exit';
 
 export interface SourceWebhookBenchOptions {
   readonly runs: number;
@@ -196,12 +197,6 @@ async function paced(url: string, events: StripeEvents, rate: number, seconds: n
     /** How late the generator itself was at most in sending a request (ms). */
     lateMs,
   };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
-  );
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

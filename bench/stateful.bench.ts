@@ -33,6 +33,7 @@ import {
 import { type BenchFigure } from './support/bench-figure';
 import { PendingStops } from './support/pending-stops';
 import { committed, preload, timeRate } from './transformer.bench';
+import { exited } from './support/child-exit';
 
 export interface StatefulBenchOptions {
   readonly runs: number;
@@ -150,7 +151,7 @@ async function start(input: string, steps: string[], group = uniqueName('bench.s
 /** Ends `run`'s process (SIGTERM, its graceful stop) and deletes `topics`. */
 async function stop(admin: Admin, run: Started, topics: readonly string[]): Promise<void> {
   run.child.kill('SIGTERM');
-  await new Promise((r) => (run.child.exitCode === null ? run.child.once('exit', r) : r(undefined)));
+  await exited(run.child);
   await deleteTopicsIfPresent(admin, topics);
 }
 
@@ -188,7 +189,7 @@ async function rate(
       );
     if (then) {
       run.child.kill('SIGTERM');
-      await new Promise((r) => (run.child.exitCode === null ? run.child.once('exit', r) : r(undefined)));
+      await exited(run.child);
       await then(run.group);
     }
     return measured;

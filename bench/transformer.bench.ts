@@ -27,6 +27,7 @@ import {
 import { PendingStops } from './support/pending-stops';
 import { type BenchFigure } from './support/bench-figure';
 import { cpuSeconds } from './support/process-cpu';
+import { exited } from './support/child-exit';
 
 export interface TransformerBenchOptions {
   readonly runs: number;
@@ -168,7 +169,7 @@ export async function transformer(
   } finally {
     stops.add(async () => {
       child.kill('SIGTERM');
-      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(undefined)));
+      await exited(child);
       await deleteTopicsIfPresent(admin, [t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
     });
   }

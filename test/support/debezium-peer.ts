@@ -113,7 +113,7 @@ export class DebeziumPeer {
       await worker.putConnector(options.name, connector);
       await peer.awaitRunning(180_000);
     } catch (error) {
-      await peer.stop();
+      await peer.stop().catch(() => undefined);
       throw error;
     }
     return peer;
@@ -153,26 +153,36 @@ export class DebeziumPeer {
   }
 
   /**
-   * Removes the connector (or ends the worker the peer started: SIGTERM, SIGKILL after 20 s), drops
-   * the slot and publication it created (not ones that existed before it started) and deletes the
-   * topics under its prefix; idempotent.
+   * Removes the connector (or ends the worker the peer started: SIGTERM, SIGKILL after 20 s), ends
+   * its hold on the slot, drops the slot and publication it created (not ones that existed before it
+   * started) and deletes the topics under its prefix, also when the removal failed; idempotent.
    */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.ownsWorker) await this.worker.stop();
-    else await this.worker.deleteConnector(this.name);
+    try {
+      if (this.ownsWorker) await this.worker.stop();
+      else await this.worker.deleteConnector(this.name);
+    } finally {
+      await this.dropWhatItMade();
+    }
+  }
+
+  private async dropWhatItMade(): Promise<void> {
     const pg = new Client({ ...stackAddresses().postgres, database: this.database });
     await pg.connect();
     try {
-      for (let attempt = 0; attempt < 50 && !this.existing.slot; attempt++) {
+      for (let attempt = 0; attempt < 50; attempt++) {
         const { rows } = await pg.query<{ active_pid: number | null }>(
           'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
           [this.slot],
         );
         if (rows.length === 0) break;
+        // The connector's walsender: a deleted connector's task that Connect gave up stopping
+        // (after task.shutdown.graceful.timeout.ms) can hold the slot past the DELETE.
         if (rows[0]!.active_pid !== null)
           await pg.query('SELECT pg_terminate_backend($1)', [rows[0]!.active_pid]);
+        else if (this.existing.slot) break;
         else await pg.query('SELECT pg_drop_replication_slot($1)', [this.slot]).catch(() => undefined);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { kafkaConfigSchema } from '@sluice/kafka';
-import { StreamRuntime } from './stream-runtime';
+import { PartitionLostError, RuntimeStoppedError, StreamRuntime } from './stream-runtime';
 import { parseStreamRuntimeConfig } from './stream-runtime-config';
 
 /**
@@ -65,20 +65,31 @@ describe('StreamRuntime assignment', () => {
       metrics: false,
     });
     const closed: number[] = [];
+    let closeDone: () => void = () => undefined;
+    /** Closes resolve when `finishCloses` is called (a close waits out its old batch). */
+    const closes = new Promise<void>((resolve) => (closeDone = resolve));
     const internals = runtime as unknown as {
-      workers: Map<string, { close(): Promise<void> }>;
+      workers: Map<string, { close(): Promise<void>; committedOffset?: bigint }>;
+      admin: unknown;
+      fencedStart(tp: { topic: string; partition: number }, worker: unknown): Promise<bigint | undefined>;
+      strategy: unknown;
+      stopping: boolean;
       onAssignment(assignment: Record<string, number[]>, memberId: string): void;
+      workerFor(tp: { topic: string; partition: number }, heartbeat?: () => Promise<void>): Promise<unknown>;
     };
+    internals.strategy = { forPartition: () => ({ fence: async () => undefined }) };
     for (const partition of held)
       internals.workers.set(`t\u0000${partition}`, {
+        committedOffset: 9n,
         close: async () => {
           closed.push(partition);
+          await closes;
         },
       });
     const join = (partitions: number[], memberId: string) =>
       internals.onAssignment({ t: partitions }, memberId);
     const workersOf = () => [...internals.workers.keys()].map((key) => key.replace('\u0000', ':')).sort();
-    return { join, closed, workersOf };
+    return { join, closed, workersOf, internals, finishCloses: () => closeDone() };
   }
 
   it('keeps the workers of partitions the same member keeps and closes those of partitions it lost', () => {
@@ -97,5 +108,59 @@ describe('StreamRuntime assignment', () => {
     join([0, 2], 'member-2');
     assert.deepEqual(closed.sort(), [0, 1, 2]);
     assert.deepEqual(workersOf(), []);
+  });
+
+  it("makes a partition's new worker only once its old one closed, heartbeating while it waits", async () => {
+    const { join, internals, finishCloses } = runtimeHolding([0]);
+    join([0], 'member-1');
+    join([0], 'member-2');
+    let heartbeats = 0;
+    let made = false;
+    const next = internals
+      .workerFor({ topic: 't', partition: 0 }, async () => void heartbeats++)
+      .then((w) => {
+        made = true;
+        return w;
+      });
+    // The heartbeat interval is 1 s by default: wait past one.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.equal(made, false);
+    assert.ok(heartbeats >= 1, `heartbeats while waiting: ${heartbeats}`);
+    finishCloses();
+    assert.ok(await next);
+    assert.deepEqual([...internals.workers.keys()], ['t\u00000']);
+  });
+
+  it('makes no worker for a partition lost, or for a runtime stopping, while the old one closed', async () => {
+    const lost = runtimeHolding([0]);
+    lost.join([0], 'member-1');
+    lost.join([0], 'member-2');
+    const waiting = lost.internals.workerFor({ topic: 't', partition: 0 });
+    lost.join([1], 'member-2');
+    lost.finishCloses();
+    await assert.rejects(waiting, PartitionLostError);
+    assert.equal(lost.internals.workers.size, 0);
+
+    const stopping = runtimeHolding([0]);
+    stopping.join([0], 'member-1');
+    stopping.join([0], 'member-2');
+    const waitingToo = stopping.internals.workerFor({ topic: 't', partition: 0 });
+    stopping.internals.stopping = true;
+    stopping.finishCloses();
+    await assert.rejects(waitingToo, RuntimeStoppedError);
+    assert.equal(stopping.internals.workers.size, 0);
+  });
+
+  it("starts a rejoined partition's new worker no earlier than its closed one committed", async () => {
+    const { join, internals, finishCloses } = runtimeHolding([0]);
+    // The group's offset as OffsetFetch reads it, trailing the closed worker's commit (9).
+    internals.admin = {
+      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }],
+    };
+    join([0], 'member-1');
+    join([0], 'member-2');
+    finishCloses();
+    const worker = await internals.workerFor({ topic: 't', partition: 0 });
+    assert.equal(await internals.fencedStart({ topic: 't', partition: 0 }, worker), 9n);
   });
 });

@@ -156,6 +156,11 @@ export class StreamRuntime<O = OutputRecord> {
   /** The member id of the last join: kafkajs rejoins as a new member after it restarts its consumer. */
   private memberId: string | undefined;
   /**
+   * Where the workers closed by a rejoin, of partitions assigned here again, last committed: the
+   * new worker's start is never behind it (the group's offset read after the fence can trail it).
+   */
+  private readonly committedBeforeRejoin = new Map<string, bigint>();
+  /**
    * Per partition of a strategy that keeps its own position: its claim (`startingOffset`), made once
    * while the partition stays assigned here.
    */
@@ -606,6 +611,8 @@ export class StreamRuntime<O = OutputRecord> {
     // each partition starts again as on a first assignment (fenced, positioned, restored).
     const rejoined = this.memberId !== undefined && memberId !== this.memberId;
     this.memberId = memberId;
+    for (const key of this.committedBeforeRejoin.keys())
+      if (!next.has(key)) this.committedBeforeRejoin.delete(key);
     for (const [key, worker] of this.workers) {
       if (next.has(key) && !rejoined) continue;
       this.workers.delete(key);
@@ -614,6 +621,10 @@ export class StreamRuntime<O = OutputRecord> {
       this.closing.set(key, closed);
       void closed.then(() => {
         if (this.closing.get(key) === closed) this.closing.delete(key);
+        // Read once closed: the old generation's last batch may still commit while it closes.
+        const committed = worker.committedOffset;
+        if (committed !== undefined && this.assignment.has(key))
+          this.committedBeforeRejoin.set(key, committed);
       });
     }
     // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
@@ -644,6 +655,7 @@ export class StreamRuntime<O = OutputRecord> {
     try {
       if (signal.aborted || this.stopping) return;
       const worker = await this.workerFor(tp);
+      if (signal.aborted || this.stopping) return;
       await worker.restoreState(signal);
     } catch (error) {
       if (!signal.aborted && !this.stopping) void this.fail(error);
@@ -718,14 +730,14 @@ export class StreamRuntime<O = OutputRecord> {
    * Where `tp` starts when its strategy fences (exactly-once), read in each generation: the
    * group's offset read once the fence is up, or where this worker last committed if that is
    * further (kafkajs's OffsetFetch cannot ask for stable offsets, so the read can trail a commit
-   * just made). Undefined when neither exists: kafkajs's own start stands (no one can commit an
+   * just made; a worker closed by a rejoin counts as this one). Undefined when neither exists: kafkajs's own start stands (no one can commit an
    * offset any more). The group's offset, not the worker's, wins when it is further: this member
    * may have missed a generation in which another owned the partition.
    */
   private async fencedStart(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
     await worker.delivery.fence!();
     const group = await this.groupOffset(tp);
-    const own = worker.committedOffset;
+    const own = worker.committedOffset ?? this.committedBeforeRejoin.get(tpKey(tp));
     return group === undefined || (own !== undefined && own > group) ? own : group;
   }
 
@@ -745,9 +757,27 @@ export class StreamRuntime<O = OutputRecord> {
     ]);
   }
 
-  private async workerFor(tp: TopicPartition): Promise<PartitionWorker<O>> {
+  /**
+   * The worker of `tp`, made once the partition's previous worker finished closing (a partition
+   * never has two), heartbeating meanwhile when a batch waits (`heartbeat`): a close waits out the
+   * old generation's batch. None is made for a runtime that is stopping or a partition no longer
+   * assigned: its close would be nobody's, its producer would fence the successor's.
+   */
+  private async workerFor(tp: TopicPartition, heartbeat?: () => Promise<void>): Promise<PartitionWorker<O>> {
     const key = tpKey(tp);
-    await this.closing.get(key);
+    // Until no close is pending: a rejoin can close the worker again while this one waited.
+    for (let closing = this.closing.get(key); closing; closing = this.closing.get(key)) {
+      const heartbeats = heartbeat
+        ? setInterval(() => void heartbeat().catch(() => undefined), this.options.config.heartbeatIntervalMs)
+        : undefined;
+      try {
+        await closing;
+      } finally {
+        clearInterval(heartbeats);
+      }
+    }
+    this.throwIfStopping();
+    if (!this.assignment.has(key)) throw new PartitionLostError(tp);
     let worker = this.workers.get(key);
     if (!worker) {
       const { config, processor } = this.options;
@@ -829,7 +859,14 @@ export class StreamRuntime<O = OutputRecord> {
     if (this.stopping || this.pausedState || batch.messages.length === 0) return;
     const tp = { topic: batch.topic, partition: batch.partition };
     const generation = this.generation;
-    const worker = await this.workerFor(tp);
+    let worker: PartitionWorker<O>;
+    try {
+      worker = await this.workerFor(tp, () => payload.heartbeat());
+    } catch (error) {
+      // Stopping, or the partition lost meanwhile: nothing to do. Else not into kafkajs (below).
+      if (!generation.signal.aborted && !this.stopping) void this.fail(error);
+      return;
+    }
     worker.highWatermark = BigInt(batch.highWatermark);
     const key = tpKey(tp);
     if (!this.positioned.has(key)) {
