@@ -95,7 +95,14 @@ describe('stream runtime: commits past control records', () => {
     await transaction(stuck, 'b', 10);
     // Where an earlier version left a caught-up group: after its last record, on the commit marker.
     // A fetch from there holds the marker only, which kafkajs hands to no eachBatch.
-    const end = (await h.endOffsets(stuck)).get(0)!;
+    // Its end once both commit markers are in: the coordinator writes a marker after EndTxn has
+    // answered, and an end read before it (the open transaction's first offset) would place the
+    // group before the second transaction's records.
+    const end = 2n * 11n;
+    for (const deadline = Date.now() + 10_000; (await h.endOffsets(stuck)).get(0) !== end;) {
+      assert.ok(Date.now() < deadline, 'both commit markers written');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await h.setCommittedOffset(group, stuck, 0, end - 1n);
     const seen: string[] = [];
     const runtime = runtimeOn(group, [topic, stuck], delivery, seen);

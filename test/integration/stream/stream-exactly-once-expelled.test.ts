@@ -1,0 +1,113 @@
+// Exactly-once when a member is expelled and comes back: a runtime (child process, identity
+// processor) is frozen with SIGSTOP while idle, past its session timeout, so the group drops it and
+// a second runtime takes every partition, initialising their transactional ids (which fences the
+// frozen one's producers) and committing past where the first stopped. Thawed, the first learns it
+// is no longer a member and rejoins under a new member id: it must start each partition it is
+// handed afresh (fenced again, from the group's offset), not carry on with its fenced producers —
+// which failed its first batch and stopped its runtime. Every input arrives once.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { uniqueName } from '@sluice/test-support';
+import { StreamHarness } from './stream-harness';
+
+/** Records per phase: before the freeze, while frozen, after the thaw. */
+const PHASE = 400;
+
+interface Child {
+  readonly process: ChildProcess;
+  /** What it wrote to stderr (a runtime failure is reported there before it exits). */
+  readonly stderr: () => string;
+}
+
+function startChild(args: string[]): Child {
+  const child = spawn(process.execPath, [join(__dirname, 'eos-child.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { process: child, stderr: () => stderr };
+}
+
+const started = (child: Child) =>
+  new Promise<void>((resolve, reject) => {
+    child.process.stdout!.once('data', () => resolve());
+    child.process.once('exit', (code) => reject(new Error(`child exited (${code}): ${child.stderr()}`)));
+  });
+
+describe('stream runtime: exactly-once after a member was expelled', () => {
+  const h = new StreamHarness();
+  const children: Child[] = [];
+  before(() => h.connect());
+  after(async () => {
+    for (const { process: c } of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      c.kill('SIGCONT');
+      c.kill('SIGKILL');
+    }
+    await h.close();
+  });
+
+  it(
+    'a member thawed after its session expired rejoins as a new member and carries on, every input once',
+    { timeout: 180_000 },
+    async () => {
+      const input = await h.topic('it.stream.expelled.in', 4);
+      const output = await h.topic('it.stream.expelled.out', 4);
+      const group = uniqueName('it.stream.expelled.group');
+      h.track(`${group}.dlq`);
+      const phase = (n: number) =>
+        h.produce(
+          input,
+          Array.from({ length: PHASE }, (_, i) => ({ key: `k${i % 13}`, value: String(n * PHASE + i) })),
+        );
+
+      const first = startChild([input, output, group]);
+      children.push(first);
+      await started(first);
+      await phase(0);
+      // Idle, every partition's producer made and committed: nothing in flight when it freezes.
+      await h.untilConsumed(group, input, 60_000);
+      first.process.kill('SIGSTOP');
+
+      const second = startChild([input, output, group]);
+      children.push(second);
+      await started(second);
+      await phase(1);
+      // The group dropped the frozen member (6 s session) and the second owns every partition.
+      await h.untilConsumed(group, input, 90_000);
+
+      first.process.kill('SIGCONT');
+      const admin = h.kafka.admin();
+      await admin.connect();
+      try {
+        // Both members again: the first rejoined (under a new member id) and holds partitions.
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const [described] = (await admin.describeGroups([group])).groups;
+          if (described!.state === 'Stable' && described!.members.length === 2) break;
+          assert.ok(Date.now() < deadline, `group not back to 2 members: ${JSON.stringify(described)}`);
+          assert.equal(first.process.exitCode, null, `the thawed runtime exited: ${first.stderr()}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        await admin.disconnect();
+      }
+      await phase(2);
+      await h.untilConsumed(group, input, 90_000);
+
+      // The thawed runtime's first batches ran on fresh producers: it did not fail and exit.
+      assert.equal(first.process.exitCode, null, `the thawed runtime exited: ${first.stderr()}`);
+      assert.doesNotMatch(first.stderr(), /runtime failed/);
+      for (const child of [first, second]) {
+        child.process.kill('SIGTERM');
+        await new Promise((r) => child.process.once('exit', r));
+      }
+
+      const values = (await h.readAll(output)).map((r) => Number(r.value));
+      assert.equal(new Set(values).size, 3 * PHASE, 'every input arrived');
+      assert.equal(values.length, 3 * PHASE, 'no input arrived twice');
+    },
+  );
+});
