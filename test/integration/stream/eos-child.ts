@@ -25,6 +25,8 @@ const runtime = new StreamRuntime({
     revokeTimeoutMs: 2_000,
   }),
   processor,
+  // Told at once, before the stop's drain: a test reads it even while the process still stops.
+  onFailing: (error) => process.stderr.write(`runtime failing: ${String(error)}\n`),
 });
 process.on('SIGTERM', () => void runtime.stop().then(() => process.exit(0)));
 runtime.start().then(

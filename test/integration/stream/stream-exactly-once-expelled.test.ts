@@ -30,6 +30,10 @@ function startChild(args: string[]): Child {
   return { process: child, stderr: () => stderr };
 }
 
+const alive = (child: Child) => child.process.exitCode === null && child.process.signalCode === null;
+const exited = (child: Child) =>
+  new Promise((resolve) => (alive(child) ? child.process.once('exit', resolve) : resolve(undefined)));
+
 const started = (child: Child) =>
   new Promise<void>((resolve, reject) => {
     child.process.stdout!.once('data', () => resolve());
@@ -43,7 +47,6 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
   after(async () => {
     for (const { process: c } of children) {
       if (c.exitCode !== null || c.signalCode !== null) continue;
-      c.kill('SIGCONT');
       c.kill('SIGKILL');
     }
     await h.close();
@@ -88,7 +91,7 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
           const [described] = (await admin.describeGroups([group])).groups;
           if (described!.state === 'Stable' && described!.members.length === 2) break;
           assert.ok(Date.now() < deadline, `group not back to 2 members: ${JSON.stringify(described)}`);
-          assert.equal(first.process.exitCode, null, `the thawed runtime exited: ${first.stderr()}`);
+          assert.ok(alive(first), `the thawed runtime exited: ${first.stderr()}`);
           await new Promise((r) => setTimeout(r, 200));
         }
       } finally {
@@ -98,11 +101,11 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
       await h.untilConsumed(group, input, 90_000);
 
       // The thawed runtime's first batches ran on fresh producers: it did not fail and exit.
-      assert.equal(first.process.exitCode, null, `the thawed runtime exited: ${first.stderr()}`);
-      assert.doesNotMatch(first.stderr(), /runtime failed/);
+      assert.ok(alive(first), `the thawed runtime exited: ${first.stderr()}`);
+      assert.doesNotMatch(first.stderr(), /runtime fail/);
       for (const child of [first, second]) {
         child.process.kill('SIGTERM');
-        await new Promise((r) => child.process.once('exit', r));
+        await exited(child);
       }
 
       const values = (await h.readAll(output)).map((r) => Number(r.value));

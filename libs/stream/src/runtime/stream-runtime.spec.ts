@@ -162,5 +162,22 @@ describe('StreamRuntime assignment', () => {
     finishCloses();
     const worker = await internals.workerFor({ topic: 't', partition: 0 });
     assert.equal(await internals.fencedStart({ topic: 't', partition: 0 }, worker), 9n);
+    // Once: a later generation (an operator may have reset the group meanwhile) reads the group's.
+    assert.equal(await internals.fencedStart({ topic: 't', partition: 0 }, worker), 5n);
+  });
+
+  it("forgets a closed worker's commit when its partition went elsewhere before the close ended", async () => {
+    const { join, internals, finishCloses } = runtimeHolding([0]);
+    internals.admin = {
+      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }],
+    };
+    join([0], 'member-1');
+    join([0], 'member-2');
+    join([1], 'member-2');
+    finishCloses();
+    await new Promise((resolve) => setImmediate(resolve));
+    join([0, 1], 'member-2');
+    const worker = await internals.workerFor({ topic: 't', partition: 0 });
+    assert.equal(await internals.fencedStart({ topic: 't', partition: 0 }, worker), 5n);
   });
 });

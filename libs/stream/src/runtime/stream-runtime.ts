@@ -156,10 +156,12 @@ export class StreamRuntime<O = OutputRecord> {
   /** The member id of the last join: kafkajs rejoins as a new member after it restarts its consumer. */
   private memberId: string | undefined;
   /**
-   * Where the workers closed by a rejoin, of partitions assigned here again, last committed: the
-   * new worker's start is never behind it (the group's offset read after the fence can trail it).
+   * Where workers closed while their partitions stayed (or came back) here last committed, and
+   * when the close ended: the new worker's first start is never behind it (the group's offset
+   * read after the fence can trail a commit by milliseconds). Used once, and only within a session
+   * timeout: an operator's offset reset needs the group empty for longer, and must win.
    */
-  private readonly committedBeforeRejoin = new Map<string, bigint>();
+  private readonly committedBeforeRejoin = new Map<string, { offset: bigint; at: number }>();
   /**
    * Per partition of a strategy that keeps its own position: its claim (`startingOffset`), made once
    * while the partition stays assigned here.
@@ -624,7 +626,7 @@ export class StreamRuntime<O = OutputRecord> {
         // Read once closed: the old generation's last batch may still commit while it closes.
         const committed = worker.committedOffset;
         if (committed !== undefined && this.assignment.has(key))
-          this.committedBeforeRejoin.set(key, committed);
+          this.committedBeforeRejoin.set(key, { offset: committed, at: Date.now() });
       });
     }
     // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
@@ -737,8 +739,18 @@ export class StreamRuntime<O = OutputRecord> {
   private async fencedStart(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
     await worker.delivery.fence!();
     const group = await this.groupOffset(tp);
-    const own = worker.committedOffset ?? this.committedBeforeRejoin.get(tpKey(tp));
+    const own = worker.committedOffset ?? this.committedBefore(tp);
     return group === undefined || (own !== undefined && own > group) ? own : group;
+  }
+
+  /** `committedBeforeRejoin`'s entry of `tp`, taken (once), if recent. */
+  private committedBefore(tp: TopicPartition): bigint | undefined {
+    const key = tpKey(tp);
+    const before = this.committedBeforeRejoin.get(key);
+    this.committedBeforeRejoin.delete(key);
+    return before && Date.now() - before.at < this.options.config.sessionTimeoutMs
+      ? before.offset
+      : undefined;
   }
 
   /** The group's committed offset of `tp` in Kafka; undefined when it has none. */
@@ -766,9 +778,15 @@ export class StreamRuntime<O = OutputRecord> {
   private async workerFor(tp: TopicPartition, heartbeat?: () => Promise<void>): Promise<PartitionWorker<O>> {
     const key = tpKey(tp);
     // Until no close is pending: a rejoin can close the worker again while this one waited.
+    const { heartbeatIntervalMs, sessionTimeoutMs } = this.options.config;
+    // For a session's length at most: a close that never settles must not hold the partition here
+    // for ever; the group moves it once the heartbeats stop.
+    const heartbeatUntil = Date.now() + sessionTimeoutMs;
     for (let closing = this.closing.get(key); closing; closing = this.closing.get(key)) {
       const heartbeats = heartbeat
-        ? setInterval(() => void heartbeat().catch(() => undefined), this.options.config.heartbeatIntervalMs)
+        ? setInterval(() => {
+            if (Date.now() < heartbeatUntil) void heartbeat().catch(() => undefined);
+          }, heartbeatIntervalMs).unref()
         : undefined;
       try {
         await closing;
