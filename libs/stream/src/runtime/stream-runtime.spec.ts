@@ -78,6 +78,10 @@ describe('StreamRuntime assignment', () => {
       workerFor(tp: { topic: string; partition: number }, heartbeat?: () => Promise<void>): Promise<unknown>;
     };
     internals.strategy = { forPartition: () => ({ fence: async () => undefined }) };
+    // The group's offset as OffsetFetch reads it (5), trailing the held workers' commits (9).
+    internals.admin = {
+      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }],
+    };
     for (const partition of held)
       internals.workers.set(`t\u0000${partition}`, {
         committedOffset: 9n,
@@ -153,10 +157,6 @@ describe('StreamRuntime assignment', () => {
 
   it("starts a rejoined partition's new worker no earlier than its closed one committed", async () => {
     const { join, internals, finishCloses } = runtimeHolding([0]);
-    // The group's offset as OffsetFetch reads it, trailing the closed worker's commit (9).
-    internals.admin = {
-      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }],
-    };
     join([0], 'member-1');
     join([0], 'member-2');
     finishCloses();
@@ -168,9 +168,6 @@ describe('StreamRuntime assignment', () => {
 
   it("forgets a closed worker's commit when its partition went elsewhere before the close ended", async () => {
     const { join, internals, finishCloses } = runtimeHolding([0]);
-    internals.admin = {
-      fetchOffsets: async () => [{ topic: 't', partitions: [{ partition: 0, offset: '5' }] }],
-    };
     join([0], 'member-1');
     join([0], 'member-2');
     join([1], 'member-2');
