@@ -16,7 +16,7 @@ import {
   SinkHttpHarness,
 } from '../test/integration/sink-http/sink-http-harness';
 import { type BenchFigure } from './support/bench-figure';
-import { exited } from './support/child-exit';
+import { stopChild } from './support/child-exit';
 
 export interface SinkHttpBenchOptions {
   readonly runs: number;
@@ -115,8 +115,7 @@ async function sinkRun(
   try {
     return await rate;
   } finally {
-    child.kill('SIGTERM');
-    await exited(child);
+    await stopChild(child);
   }
 }
 

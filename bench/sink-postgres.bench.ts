@@ -26,7 +26,7 @@ import {
   untilReady,
 } from '../test/integration/transformer/transformer-harness';
 import { type BenchFigure } from './support/bench-figure';
-import { exited } from './support/child-exit';
+import { stopChild } from './support/child-exit';
 
 export interface SinkPostgresBenchOptions {
   readonly runs: number;
@@ -121,8 +121,7 @@ async function sinkRun(db: Client, input: string, total: number, tracing: boolea
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
-    child.kill('SIGTERM');
-    await exited(child);
+    await stopChild(child);
     await db.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => undefined);
   }
 }

@@ -49,6 +49,7 @@ import {
 } from '@sluice/test-support';
 import { type BenchFigure } from './support/bench-figure';
 import { peakRssBytes } from './support/process-memory';
+import { stopChild } from './support/child-exit';
 
 export interface SourceHttpPollBenchOptions {
   readonly runs: number;
@@ -131,20 +132,6 @@ async function fetchLoop(base: string, dispatcher: Agent): Promise<{ items: numb
     url = body.next;
   }
   return { items, seconds: (performance.now() - start) / 1000 };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) =>
-    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
-  );
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited(child);
-  clearTimeout(timer);
 }
 
 /** Peak resident set of a live process (VmHWM), in MiB; NaN where /proc is not there. */

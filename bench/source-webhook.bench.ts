@@ -36,7 +36,7 @@ import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/
 import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
 import { WebhookSignature } from '@sluice/webhook-signing';
 import { type BenchFigure, percentile, summarise } from './support/bench-figure';
-import { exited } from './support/child-exit';
+import { stopChild } from './support/child-exit';
 
 export interface SourceWebhookBenchOptions {
   readonly runs: number;
@@ -197,14 +197,6 @@ async function paced(url: string, events: StripeEvents, rate: number, seconds: n
     /** How late the generator itself was at most in sending a request (ms). */
     lateMs,
   };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited(child);
-  clearTimeout(timer);
 }
 
 /** The ceiling server as its own process; resolves once it listens. */

@@ -33,7 +33,7 @@ import {
 import { type BenchFigure } from './support/bench-figure';
 import { PendingStops } from './support/pending-stops';
 import { committed, preload, timeRate } from './transformer.bench';
-import { exited } from './support/child-exit';
+import { stopChild } from './support/child-exit';
 
 export interface StatefulBenchOptions {
   readonly runs: number;
@@ -150,8 +150,7 @@ async function start(input: string, steps: string[], group = uniqueName('bench.s
 
 /** Ends `run`'s process (SIGTERM, its graceful stop) and deletes `topics`. */
 async function stop(admin: Admin, run: Started, topics: readonly string[]): Promise<void> {
-  run.child.kill('SIGTERM');
-  await exited(run.child);
+  await stopChild(run.child);
   await deleteTopicsIfPresent(admin, topics);
 }
 
@@ -188,8 +187,7 @@ async function rate(
         `${variant.label}: ${status.recordsDeadLettered} records dead-lettered; the bench is invalid`,
       );
     if (then) {
-      run.child.kill('SIGTERM');
-      await exited(run.child);
+      await stopChild(run.child);
       await then(run.group);
     }
     return measured;

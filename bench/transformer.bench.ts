@@ -27,7 +27,7 @@ import {
 import { PendingStops } from './support/pending-stops';
 import { type BenchFigure } from './support/bench-figure';
 import { cpuSeconds } from './support/process-cpu';
-import { exited } from './support/child-exit';
+import { stopChild } from './support/child-exit';
 
 export interface TransformerBenchOptions {
   readonly runs: number;
@@ -168,8 +168,7 @@ export async function transformer(
     return { rate, rssBytes: max('rssBytes'), heapUsedBytes: max('heapUsedBytes'), cpuSeconds: cpu };
   } finally {
     stops.add(async () => {
-      child.kill('SIGTERM');
-      await exited(child);
+      await stopChild(child);
       await deleteTopicsIfPresent(admin, [t.eu, t.na, t.other, `${group}.dlq`, `${group}.dlq.parked`]);
     });
   }

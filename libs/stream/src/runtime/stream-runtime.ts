@@ -732,9 +732,10 @@ export class StreamRuntime<O = OutputRecord> {
    * Where `tp` starts when its strategy fences (exactly-once), read in each generation: the
    * group's offset read once the fence is up, or where this worker last committed if that is
    * further (kafkajs's OffsetFetch cannot ask for stable offsets, so the read can trail a commit
-   * just made; a worker closed by a rejoin counts as this one). Undefined when neither exists: kafkajs's own start stands (no one can commit an
-   * offset any more). The group's offset, not the worker's, wins when it is further: this member
-   * may have missed a generation in which another owned the partition.
+   * just made; a worker closed by a rejoin counts as this one). Undefined when neither exists:
+   * kafkajs's own start stands (no one can commit an offset any more). The group's offset, not the
+   * worker's, wins when it is further: this member may have missed a generation in which another
+   * owned the partition.
    */
   private async fencedStart(tp: TopicPartition, worker: PartitionWorker<O>): Promise<bigint | undefined> {
     await worker.delivery.fence!();
@@ -777,23 +778,7 @@ export class StreamRuntime<O = OutputRecord> {
    */
   private async workerFor(tp: TopicPartition, heartbeat?: () => Promise<void>): Promise<PartitionWorker<O>> {
     const key = tpKey(tp);
-    // Until no close is pending: a rejoin can close the worker again while this one waited.
-    const { heartbeatIntervalMs, sessionTimeoutMs } = this.options.config;
-    // For a session's length at most: a close that never settles must not hold the partition here
-    // for ever; the group moves it once the heartbeats stop.
-    const heartbeatUntil = Date.now() + sessionTimeoutMs;
-    for (let closing = this.closing.get(key); closing; closing = this.closing.get(key)) {
-      const heartbeats = heartbeat
-        ? setInterval(() => {
-            if (Date.now() < heartbeatUntil) void heartbeat().catch(() => undefined);
-          }, heartbeatIntervalMs).unref()
-        : undefined;
-      try {
-        await closing;
-      } finally {
-        clearInterval(heartbeats);
-      }
-    }
+    await this.closed(key, heartbeat);
     this.throwIfStopping();
     if (!this.assignment.has(key)) throw new PartitionLostError(tp);
     let worker = this.workers.get(key);
@@ -830,6 +815,28 @@ export class StreamRuntime<O = OutputRecord> {
   }
 
   /**
+   * Resolves once no close of `key`'s worker is pending (a rejoin can close the worker again while
+   * one is awaited), heartbeating meanwhile if given: for a session's length at most, so a close
+   * that never settles does not hold the partition here for ever (the group moves it once the
+   * heartbeats stop).
+   */
+  private async closed(key: string, heartbeat?: () => Promise<void>): Promise<void> {
+    if (!this.closing.has(key)) return;
+    const { heartbeatIntervalMs, sessionTimeoutMs } = this.options.config;
+    const heartbeatUntil = Date.now() + sessionTimeoutMs;
+    const heartbeats = heartbeat
+      ? setInterval(() => {
+          if (Date.now() < heartbeatUntil) void heartbeat().catch(() => undefined);
+        }, heartbeatIntervalMs).unref()
+      : undefined;
+    try {
+      for (let closing = this.closing.get(key); closing; closing = this.closing.get(key)) await closing;
+    } finally {
+      clearInterval(heartbeats);
+    }
+  }
+
+  /**
    * A fetch of `tp` that held control records only, from `first` up to `next` (exclusive), the
    * partition's high watermark then `highWatermark` (kept for its lag): the
    * partition's worker checkpoints `next` if the partition stands at `first`. Where it stands
@@ -845,15 +852,13 @@ export class StreamRuntime<O = OutputRecord> {
       const worker = await this.workerFor(tp);
       if (worker.highWatermark === undefined || highWatermark > worker.highWatermark)
         worker.highWatermark = highWatermark;
-      const { delivery } = worker;
-      // Before the worker's first commit: where a strategy that keeps its own position stands; for
-      // one that fences, the group's offset read after the fence (a previous owner's late commit may
-      // have moved it past kafkajs's position); else kafkajs's position.
+      // Before the worker's first commit: where a strategy that keeps its own position stands;
+      // otherwise kafkajs's position, or the fenced start when further (a previous owner's late
+      // commit moved the group's offset past it).
       const standsAt = async () => {
-        if (delivery.startingOffset !== undefined) return this.startOf(tp, worker);
-        if (delivery.fence === undefined) return first;
         const start = await this.startOf(tp, worker);
-        return start === undefined || start <= first ? first : start;
+        if (worker.delivery.startingOffset !== undefined) return start;
+        return start !== undefined && start > first ? start : first;
       };
       await worker.skipControlRecords(first, next, standsAt, signal);
     })().catch((error: unknown) => {
