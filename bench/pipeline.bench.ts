@@ -124,6 +124,35 @@ async function rowVersions(client: Client, table: string, since: Date): Promise<
 }
 
 /**
+ * Waits until every row version `table` holds since `since` (read once: the load has stopped) is
+ * in the sink's copy: the window's inserts and updates have all arrived. Deletions leave no
+ * version to wait for; they are not timed either.
+ */
+async function untilArrived(
+  source: Client,
+  table: string,
+  sink: Client,
+  sinkTable: string,
+  since: Date,
+): Promise<void> {
+  const versions = `SELECT id::text || '/' || v AS version FROM %s WHERE updated_at >= $1`;
+  const read = async (client: Client, from: string) =>
+    (await client.query<{ version: string }>(versions.replace('%s', from), [since])).rows.map(
+      (r) => r.version,
+    );
+  const expected = await read(source, table);
+  await until(
+    async () => {
+      const arrived = new Set(await read(sink, sinkTable));
+      return expected.every((version) => arrived.has(version));
+    },
+    300_000,
+    'the sink to catch up',
+    100,
+  );
+}
+
+/**
  * Stamps the records of `topics` with the broker's append time (LogAppendTime). kafkajs has only
  * the non-incremental AlterConfigs, which replaces a topic's settings: the others are kept.
  */
@@ -475,15 +504,9 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         for (const user of CPU_USERS) cores[user].push((cpuAfter[user] - cpuBefore[user]) / elapsed);
         atSource.push(load.tps);
         achieved.push((after.committed - before.committed) / elapsed);
-        // Let the pipeline catch up (pgbench has stopped: the sink's count stands still once every
-        // change arrived — the transformer's count alone may lag the source), then the latency of
-        // every row the window changed.
-        await untilStill(
-          async () => (await scrape(sinkApp)).committed,
-          1_500,
-          300_000,
-          'the sink to catch up',
-        );
+        // Let the pipeline catch up (pgbench has stopped), then the latency of every row the window
+        // changed.
+        await untilArrived(source, table, sink, sinkTable, windowStart);
         // Every row the window changed, read once: for the latency and for the stages.
         const sinkCommits = commitTimestamps ? await rowVersions(sink, sinkTable, windowStart) : undefined;
         const latencies = sinkCommits
@@ -573,6 +596,10 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
         );
       }
     }
+
+    // The last run's deletions may still be on their way (untilArrived waits for row versions):
+    // the sink's count stands still once they are in, and the drains below count from it.
+    await untilStill(async () => (await scrape(sinkApp)).committed, 1_500, 300_000, 'the sink to settle');
 
     // Maximum: a backlog drained, the source paused while it is written. Two shapes: many small
     // transactions (what an outage of the source leaves behind; the source, transformer and sink
