@@ -126,7 +126,9 @@ async function rowVersions(client: Client, table: string, since: Date): Promise<
 /**
  * Waits until every row version `table` holds since `since` (read once: the load has stopped) is
  * in the sink's copy: the window's inserts and updates have all arrived. Deletions leave no
- * version to wait for; they are not timed either.
+ * version to wait for; they are not timed either. The poll asks the sink only for the rows still
+ * missing, by primary key: it runs while the window's last rows are on their way, on the same
+ * Postgres and the same cores.
  */
 async function untilArrived(
   source: Client,
@@ -135,21 +137,28 @@ async function untilArrived(
   sinkTable: string,
   since: Date,
 ): Promise<void> {
-  const versions = `SELECT id::text || '/' || v AS version FROM %s WHERE updated_at >= $1`;
-  const read = async (client: Client, from: string) =>
-    (await client.query<{ version: string }>(versions.replace('%s', from), [since])).rows.map(
-      (r) => r.version,
-    );
-  const expected = await read(source, table);
-  await until(
-    async () => {
-      const arrived = new Set(await read(sink, sinkTable));
-      return expected.every((version) => arrived.has(version));
-    },
-    300_000,
-    'the sink to catch up',
-    100,
+  const { rows } = await source.query<{ id: string; v: number }>(
+    `SELECT id::text, v::int FROM ${table} WHERE updated_at >= $1`,
+    [since],
   );
+  const missing = new Map(rows.map((r) => [r.id, r.v]));
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const { rows: arrived } = await sink.query<{ id: string; v: number }>(
+      `SELECT id::text, v::int FROM ${sinkTable} WHERE id = ANY($1::bigint[])`,
+      [[...missing.keys()]],
+    );
+    for (const { id, v } of arrived) if (missing.get(id) === v) missing.delete(id);
+    if (missing.size === 0) return;
+    if (Date.now() > deadline) {
+      const some = [...missing].slice(0, 5).map(([id, v]) => `${id}/${v}`);
+      throw new Error(
+        `pipeline bench: ${missing.size} of ${rows.length} row versions of the window never reached ` +
+          `${sinkTable} (id/v: ${some.join(', ')}…); the sink's /status counts dead letters and parked records`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

@@ -416,8 +416,9 @@ export const sourceConfigSchema = z.strictObject({
       maxPendingEvents: wholeNumber(1)
         .default(10_000)
         .describe(
-          'Events read and not yet acknowledged by Kafka before reading pauses: the memory a backlog may take ' +
-            '(about half a second of a drain at 20,000 events/s, enough to keep Kafka busy). Default 10000.',
+          'Events read and not yet acknowledged by Kafka before reading pauses: the events a backlog may hold in ' +
+            'memory (about half a second of a drain at 20,000 events/s, enough to keep Kafka busy; the ' +
+            "process's resident memory is larger, see Memory in docs/source-postgres.md). Default 10000.",
         ),
       sendTimeoutMs: wholeNumber(1000)
         .default(30_000)
