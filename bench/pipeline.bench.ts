@@ -26,7 +26,7 @@ import { AppProcess, parsePrometheusText, sumOf } from '@sluice/demo';
 import { createKafkaClient, kafkaConfigSchema } from '@sluice/kafka';
 import { ConfluentSchemaRegistryClient, RecordDecoder } from '@sluice/schema';
 import { LocalStack, stackLayout } from '@sluice/stack';
-import { freePort, PROJECT_ROOT, stackAddresses, uniqueName, untilStill } from '@sluice/test-support';
+import { freePort, PROJECT_ROOT, stackAddresses, uniqueName, until, untilStill } from '@sluice/test-support';
 import { type BenchFigure, percentile } from './support/bench-figure';
 import { decodedRecords } from './support/decoded-records';
 import { pgbench } from './support/pgbench';
@@ -142,23 +142,24 @@ async function untilArrived(
     [since],
   );
   const missing = new Map(rows.map((r) => [r.id, r.v]));
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const { rows: arrived } = await sink.query<{ id: string; v: number }>(
-      `SELECT id::text, v::int FROM ${sinkTable} WHERE id = ANY($1::bigint[])`,
-      [[...missing.keys()]],
-    );
-    for (const { id, v } of arrived) if (missing.get(id) === v) missing.delete(id);
-    if (missing.size === 0) return;
-    if (Date.now() > deadline) {
-      const some = [...missing].slice(0, 5).map(([id, v]) => `${id}/${v}`);
-      throw new Error(
-        `pipeline bench: ${missing.size} of ${rows.length} row versions of the window never reached ` +
-          `${sinkTable} (id/v: ${some.join(', ')}…); the sink's /status counts dead letters and parked records`,
+  await until(
+    async () => {
+      const { rows: arrived } = await sink.query<{ id: string; v: number }>(
+        `SELECT id::text, v::int FROM ${sinkTable} WHERE id = ANY($1::bigint[])`,
+        [[...missing.keys()]],
       );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+      for (const { id, v } of arrived) if (missing.get(id) === v) missing.delete(id);
+      return missing.size === 0;
+    },
+    300_000,
+    `every row version of the window in ${sinkTable}`,
+    () =>
+      `(${missing.size} of ${rows.length} missing, id/v: ${[...missing]
+        .slice(0, 5)
+        .map(([id, v]) => `${id}/${v}`)
+        .join(', ')}…; the sink's /status counts dead letters and parked records)`,
+    100,
+  );
 }
 
 /**
@@ -291,19 +292,6 @@ async function stageTimings(
   }
   const rates = { source: rateIn(passed.source, window), transformer: rateIn(passed.transformer, window) };
   return { latencies: stages, rates };
-}
-
-async function until(
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  pollMs = 200,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`pipeline bench: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
 }
 
 export async function benchPipeline(options: PipelineBenchOptions): Promise<BenchFigure[]> {
@@ -648,6 +636,7 @@ export async function benchPipeline(options: PipelineBenchOptions): Promise<Benc
           async () => (await processed(sinkApp)) >= base + backlog,
           600_000,
           'the backlog at the sink',
+          undefined,
           // A drain takes about a second: polled finely, or the poll's delay is much of the figure
           // (by /status: rendering /metrics 40 times a second would cost the sink CPU of its own).
           25,

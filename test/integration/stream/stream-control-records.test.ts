@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { type Producer } from 'kafkajs';
 import { parseStreamRuntimeConfig, StreamRuntime } from '@sluice/stream';
 import { createKafkaClient } from '@sluice/kafka';
-import { uniqueName } from '@sluice/test-support';
+import { uniqueName, until } from '@sluice/test-support';
 import { eventually, kafkaConfig, StreamHarness } from './stream-harness';
 
 const DELIVERIES = ['at-least-once', 'exactly-once'] as const;
@@ -99,10 +99,11 @@ describe('stream runtime: commits past control records', () => {
     // answered, and an end read before it (the open transaction's first offset) would place the
     // group before the second transaction's records.
     const end = 2n * 11n;
-    for (const deadline = Date.now() + 10_000; (await h.endOffsets(stuck)).get(0) !== end;) {
-      assert.ok(Date.now() < deadline, 'both commit markers written');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(
+      async () => (await h.endOffsets(stuck)).get(0) === end,
+      10_000,
+      'both commit markers written',
+    );
     await h.setCommittedOffset(group, stuck, 0, end - 1n);
     const seen: string[] = [];
     const runtime = runtimeOn(group, [topic, stuck], delivery, seen);

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { uniqueName } from '@sluice/test-support';
+import { uniqueName, until } from '@sluice/test-support';
 import { StreamHarness } from './stream-harness';
 
 /** Records per phase: before the freeze, while frozen, after the thaw. */
@@ -45,12 +45,16 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
   const children: Child[] = [];
   before(() => h.connect());
   after(async () => {
-    for (const { process: c } of children) {
-      if (c.exitCode !== null || c.signalCode !== null) continue;
-      c.kill('SIGKILL');
-    }
+    for (const child of children) if (alive(child)) child.process.kill('SIGKILL');
     await h.close();
   });
+  /** A runtime child, started (it stops with the suite at the latest). */
+  const runtime = async (args: string[]): Promise<Child> => {
+    const child = startChild(args);
+    children.push(child);
+    await started(child);
+    return child;
+  };
 
   it(
     'a member thawed after its session expired rejoins as a new member and carries on, every input once',
@@ -66,17 +70,13 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
           Array.from({ length: PHASE }, (_, i) => ({ key: `k${i % 13}`, value: String(n * PHASE + i) })),
         );
 
-      const first = startChild([input, output, group]);
-      children.push(first);
-      await started(first);
+      const first = await runtime([input, output, group]);
       await phase(0);
       // Idle, every partition's producer made and committed: nothing in flight when it freezes.
       await h.untilConsumed(group, input, 60_000);
       first.process.kill('SIGSTOP');
 
-      const second = startChild([input, output, group]);
-      children.push(second);
-      await started(second);
+      const second = await runtime([input, output, group]);
       await phase(1);
       // The group dropped the frozen member (6 s session) and the second owns every partition.
       await h.untilConsumed(group, input, 90_000);
@@ -86,14 +86,19 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
       await admin.connect();
       try {
         // Both members again: the first rejoined (under a new member id) and holds partitions.
-        const deadline = Date.now() + 60_000;
-        for (;;) {
-          const [described] = (await admin.describeGroups([group])).groups;
-          if (described!.state === 'Stable' && described!.members.length === 2) break;
-          assert.ok(Date.now() < deadline, `group not back to 2 members: ${JSON.stringify(described)}`);
-          assert.ok(alive(first), `the thawed runtime exited: ${first.stderr()}`);
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        let described: unknown;
+        await until(
+          async () => {
+            assert.ok(alive(first), `the thawed runtime exited: ${first.stderr()}`);
+            const [current] = (await admin.describeGroups([group])).groups;
+            described = current;
+            return current!.state === 'Stable' && current!.members.length === 2;
+          },
+          60_000,
+          'the group back to 2 members',
+          () => JSON.stringify(described),
+          200,
+        );
       } finally {
         await admin.disconnect();
       }
