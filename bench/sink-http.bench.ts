@@ -8,7 +8,7 @@
 // join are not counted. Each run reads the loaded topic from the beginning with a fresh group.
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { uniqueName } from '@sluice/test-support';
+import { uniqueName, stopChild } from '@sluice/test-support';
 import {
   appConfig,
   events,
@@ -16,7 +16,6 @@ import {
   SinkHttpHarness,
 } from '../test/integration/sink-http/sink-http-harness';
 import { type BenchFigure } from './support/bench-figure';
-import { stopChild } from './support/child-exit';
 
 export interface SinkHttpBenchOptions {
   readonly runs: number;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { appProcessEnv } from '@sluice/config';
 import { Client } from 'pg';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { stackAddresses, uniqueName } from '@sluice/test-support';
+import { stackAddresses, uniqueName, stopChild } from '@sluice/test-support';
 import {
   ChangeEventWriter,
   freePort,
@@ -26,7 +26,6 @@ import {
   untilReady,
 } from '../test/integration/transformer/transformer-harness';
 import { type BenchFigure } from './support/bench-figure';
-import { stopChild } from './support/child-exit';
 
 export interface SinkPostgresBenchOptions {
   readonly runs: number;

@@ -46,10 +46,10 @@ import {
   readCommitted,
   stackAddresses,
   uniqueName,
+  stopChild,
 } from '@sluice/test-support';
 import { type BenchFigure } from './support/bench-figure';
 import { peakRssBytes } from './support/process-memory';
-import { stopChild } from './support/child-exit';
 
 export interface SourceHttpPollBenchOptions {
   readonly runs: number;

@@ -33,10 +33,9 @@ import autocannon from 'autocannon';
 import { type Admin } from 'kafkajs';
 import { Pool } from 'undici';
 import { createKafkaClient, kafkaConfigSchema, TopicProvisioner } from '@sluice/kafka';
-import { freePort, stackAddresses, uniqueName } from '@sluice/test-support';
+import { freePort, stackAddresses, uniqueName, stopChild } from '@sluice/test-support';
 import { WebhookSignature } from '@sluice/webhook-signing';
 import { type BenchFigure, percentile, summarise } from './support/bench-figure';
-import { stopChild } from './support/child-exit';
 
 export interface SourceWebhookBenchOptions {
   readonly runs: number;

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, createProducer, TopicProvisioner } from '@sluice/kafka';
 import { RecordEncoder } from '@sluice/schema';
-import { deleteTopicsIfPresent, uniqueName, untilConsumed } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName, untilConsumed, stopChild } from '@sluice/test-support';
 import {
   appConfig,
   freePort,
@@ -33,7 +33,6 @@ import {
 import { type BenchFigure } from './support/bench-figure';
 import { PendingStops } from './support/pending-stops';
 import { committed, preload, timeRate } from './transformer.bench';
-import { stopChild } from './support/child-exit';
 
 export interface StatefulBenchOptions {
   readonly runs: number;

@@ -12,7 +12,7 @@
 import { type ChildProcess } from 'node:child_process';
 import { type Admin, type Kafka } from 'kafkajs';
 import { createKafkaClient, TopicProvisioner } from '@sluice/kafka';
-import { deleteTopicsIfPresent, uniqueName } from '@sluice/test-support';
+import { deleteTopicsIfPresent, uniqueName, stopChild } from '@sluice/test-support';
 import {
   appConfig,
   ChangeEventWriter,
@@ -27,7 +27,6 @@ import {
 import { PendingStops } from './support/pending-stops';
 import { type BenchFigure } from './support/bench-figure';
 import { cpuSeconds } from './support/process-cpu';
-import { stopChild } from './support/child-exit';
 
 export interface TransformerBenchOptions {
   readonly runs: number;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appProcessEnv } from '@sluice/config';
+import { stopChild } from './child-stop';
 
 /**
  * A connector app as a child process (`node <main.js>` with SLUICE_CONFIG), started again after
@@ -33,13 +34,7 @@ export class AppChild {
 
   /** Sends `signal` and waits until the process is gone (SIGKILL after 15 s). */
   async kill(signal: NodeJS.Signals): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await gone;
-    clearTimeout(killer);
+    if (this.child) await stopChild(this.child, signal, 15_000);
   }
 
   output(): string {

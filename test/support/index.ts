@@ -12,6 +12,7 @@ export {
 export { FakeClock } from './fake-clock';
 export { until, untilStill } from './until';
 export { AppChild } from './app-child';
+export { exited, hasExited, stopChild } from './child-stop';
 export { assertConfigError } from './config-errors';
 export {
   CONNECT_VERSION,

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { uniqueName, until } from '@sluice/test-support';
+import { hasExited, stopChild, uniqueName, until } from '@sluice/test-support';
 import { StreamHarness } from './stream-harness';
 
 /** Records per phase: before the freeze, while frozen, after the thaw. */
@@ -30,9 +30,7 @@ function startChild(args: string[]): Child {
   return { process: child, stderr: () => stderr };
 }
 
-const alive = (child: Child) => child.process.exitCode === null && child.process.signalCode === null;
-const exited = (child: Child) =>
-  new Promise((resolve) => (alive(child) ? child.process.once('exit', resolve) : resolve(undefined)));
+const alive = (child: Child) => !hasExited(child.process);
 
 const started = (child: Child) =>
   new Promise<void>((resolve, reject) => {
@@ -108,10 +106,7 @@ describe('stream runtime: exactly-once after a member was expelled', () => {
       // The thawed runtime's first batches ran on fresh producers: it did not fail and exit.
       assert.ok(alive(first), `the thawed runtime exited: ${first.stderr()}`);
       assert.doesNotMatch(first.stderr(), /runtime fail/);
-      for (const child of [first, second]) {
-        child.process.kill('SIGTERM');
-        await exited(child);
-      }
+      for (const child of [first, second]) await stopChild(child.process);
 
       const values = (await h.readAll(output)).map((r) => Number(r.value));
       assert.equal(new Set(values).size, 3 * PHASE, 'every input arrived');
