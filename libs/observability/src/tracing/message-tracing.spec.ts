@@ -149,6 +149,31 @@ describe('MessageTracing', () => {
     assert.equal(spans.length, 1, 'only the sampled record made a span');
   });
 
+  it('follows a parent whose ids have a single non-zero digit (valid, however unlikely)', async () => {
+    for (const parent of [
+      '00-00000000000000000000000000000001-1000000000000000-01',
+      '00-10000000000000000000000000000000-0000000000000001-01',
+    ]) {
+      exporter.reset();
+      const span = tracing.process(
+        {
+          topic: 't',
+          partition: 0,
+          offset: 4n,
+          key: null,
+          value: null,
+          headers: [header('traceparent', parent)],
+        },
+        'g',
+      );
+      span.end();
+      const [only] = await finishedSpans(1);
+      const [, traceId, spanId] = parent.split('-');
+      assert.equal(only!.spanContext().traceId, traceId, parent);
+      assert.equal(only!.parentSpanContext?.spanId, spanId, parent);
+    }
+  });
+
   it('ignores a malformed or invalid traceparent: the record starts a new trace', async () => {
     const bad = [
       '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-01', // upper case
@@ -157,9 +182,16 @@ describe('MessageTracing', () => {
       // Not followed as unsampled either: checked as a whole before its flags are read.
       '00-0AF7651916CD43DD8448EB211C80319C-B7AD6B7169203331-00',
       '00-00000000000000000000000000000000-b7ad6b7169203331-00',
+      '00-0af7651916cd43dd8448eb211c80319c-0000000000000000-00',
       '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g',
       '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1', // short
       'zz-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      '00-0af7651916cd43dd8448eb211c80319g-b7ad6b7169203331-00', // a non-hex digit, last of the trace id
+      '00-0af7651916cd43dd8448eb211c80319c-g7ad6b7169203331-00', // first of the span id
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-g0', // first of the flags
+      '00-0af7651916cd43dd8448eb211c8031:c-b7ad6b7169203331-00', // ':' follows '9'
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333`-00', // '`' precedes 'a'
+      '00-0af7651916cd43dd8448eb211c80319cxb7ad6b7169203331-00', // no dash between the ids
     ];
     for (const value of bad) {
       exporter.reset();
