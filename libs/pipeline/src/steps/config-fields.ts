@@ -17,22 +17,18 @@ export function expressionText(description: string) {
 }
 
 /**
- * `name` as the string a property key is (V8 internalizes keys). Steps read and write a record's
- * fields by these names, per record; with the name as the parsed file gave it, V8's optimized code
- * for `out[name]` expected the internalized copy, met another string and was thrown away: the
- * transformer bench's mask step deoptimized ~230 times in 200,000 records.
+ * `name` as V8's internalized copy, the string property keys are. Steps read and write record fields
+ * by config names per record; optimized `out[name]` code expects that copy and is thrown away when
+ * another string with the same text comes (a re-optimize loop, seen in the mask step).
  */
-function asPropertyKey(name: string): string {
+export function asPropertyKey(name: string): string {
   return Object.keys({ [name]: true })[0]!;
 }
 
 /** An Avro field name. */
 export const fieldName = z
   .string()
-  .regex(
-    /^[A-Za-z_][A-Za-z0-9_]*$/,
-    'must be an Avro name: letters, digits and _, not starting with a digit',
-  )
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an Avro name: letters, digits and _, not starting with a digit')
   .overwrite(asPropertyKey);
 
 export function fieldNames(description: string) {

@@ -14,6 +14,7 @@ import {
 } from '../schema/avro-builder';
 import { SchemaDerivationError, type StreamSchemas } from '../schema/derived-schema';
 import { type Step, stepDefinition } from './step';
+import { asPropertyKey } from './config-fields';
 
 const DELETE_MODES = [
   'drop',
@@ -66,10 +67,10 @@ export class UnwrapStep implements Step {
     private readonly prefix: string,
   ) {
     this.rewrite = mode === 'rewrite' || mode === 'rewrite-with-tombstone';
-    this.deletedField = `${prefix}deleted`;
+    this.deletedField = asPropertyKey(`${prefix}deleted`);
     this.added = addFields.map((spec) => {
       const [struct, field] = spec.includes('.') ? spec.split('.') : [undefined, spec];
-      return { name: `${prefix}${spec.replace('.', '_')}`, struct, field: field! };
+      return { name: asPropertyKey(`${prefix}${spec.replace('.', '_')}`), struct, field: field! };
     });
   }
 

@@ -6,7 +6,7 @@ import type { StepResult, WorkingRecord } from '../../record/pipeline-record';
 import { scopeOf, valueFields } from '../../record/record-scope';
 import { addedField, assertNewField, primitive, recordOf, withFields } from '../../schema/avro-builder';
 import type { StreamSchemas } from '../../schema/derived-schema';
-import { expressionText, fieldName } from '../config-fields';
+import { asPropertyKey, expressionText, fieldName } from '../config-fields';
 import { type Step, type StepContext, stepDefinition } from '../step';
 import { LookupCache } from './lookup-cache';
 import type { LookupRow, RowLookup } from './row-lookup';
@@ -34,7 +34,7 @@ const configSchema = z
     fields: z
       .array(
         z.strictObject({
-          column: z.string().min(1).describe('The result column.'),
+          column: z.string().min(1).overwrite(asPropertyKey).describe('The result column.'),
           as: fieldName.optional().describe('The new value field. Default: the column name.'),
           type: z.enum(COLUMN_TYPES).default('string').describe('Its Avro type (nullable). Default string.'),
         }),
