@@ -28,4 +28,14 @@ describe('consumerConfig', () => {
     assert.equal(config.maxBytesPerPartition, 65_536);
     assert.deepEqual(options, copy);
   });
+
+  it("asks restartOnFailure before a crash-restart, keeping kafkajs's 5 retries of the consumer", async () => {
+    let stopping = false;
+    const config = consumerConfig({ groupId: 'g', restartOnFailure: async () => !stopping });
+    assert.equal(config.retry?.retries, 5);
+    assert.equal(await config.retry?.restartOnFailure?.(new Error('crash')), true);
+    stopping = true;
+    assert.equal(await config.retry?.restartOnFailure?.(new Error('crash')), false);
+    assert.equal(consumerConfig({ groupId: 'g' }).retry, undefined, 'no retry option without one');
+  });
 });

@@ -13,6 +13,12 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number;
   /** Upper bound of one partition's data in a fetch, in bytes. Default: kafkajs's (1 MiB). */
   maxBytesPerPartition?: number;
+  /**
+   * Asked after a crash kafkajs would retry: false keeps it from restarting the consumer (its owner
+   * is stopping, and a consumer restarted behind a stop would rejoin the group with nobody to stop
+   * it). Default: always restart.
+   */
+  restartOnFailure?: (error: Error) => Promise<boolean>;
 }
 
 /** The fetch wait of every Sluice consumer unless its caller says otherwise. */
@@ -35,6 +41,10 @@ export function consumerConfig(options: ConsumerOptions): ConsumerConfig {
     ...(options.sessionTimeoutMs !== undefined && { sessionTimeout: options.sessionTimeoutMs }),
     ...(options.heartbeatIntervalMs !== undefined && { heartbeatInterval: options.heartbeatIntervalMs }),
     ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
+    // kafkajs's consumer default is { retries: 5 }: a retry option replaces it whole, so it says so again.
+    ...(options.restartOnFailure !== undefined && {
+      retry: { retries: 5, restartOnFailure: options.restartOnFailure },
+    }),
   };
 }
 

@@ -62,6 +62,18 @@ const createFetcher = require('kafkajs/src/consumer/fetcher') as (args: {
   fetch: (nodeId: number) => Promise<Array<{ topic: string; partition: number }>>;
   logger: unknown;
 }) => { start(): Promise<void>; stop(): Promise<void> };
+const Runner = require('kafkajs/src/consumer/runner') as new (options: {
+  logger: unknown;
+  consumerGroup: {
+    connect(): Promise<void>;
+    joinAndSync(): Promise<void>;
+    leave(): Promise<void>;
+    getNodeIds(): number[];
+  };
+  instrumentationEmitter: { emit(): void };
+  onCrash: (error: Error) => void;
+  concurrency?: number;
+}) => { start(): Promise<void>; stop(): Promise<void>; readonly running: boolean };
 const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: {
   maxInFlightRequests: number | null;
   requestTimeout: number;
@@ -679,5 +691,59 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     } finally {
       queue.destroy();
     }
+  });
+
+  /** A runner whose group join waits until told, recording what its group was asked. */
+  function joiningRunner() {
+    const calls: string[] = [];
+    let join: { resolve(): void; reject(error: Error): void } | undefined;
+    const crashes: Error[] = [];
+    const runner = new Runner({
+      logger: quietLogger(),
+      consumerGroup: {
+        connect: async () => void calls.push('connect'),
+        joinAndSync: () => new Promise<void>((resolve, reject) => (join = { resolve, reject })),
+        leave: async () => void calls.push('leave'),
+        getNodeIds: () => [],
+      },
+      instrumentationEmitter: { emit() {} },
+      onCrash: (error) => void crashes.push(error),
+    });
+    return { runner, calls, crashes, join: () => join! };
+  }
+
+  it('a runner stopped while it joins leaves the group once joined, and never consumes', async () => {
+    const { runner, calls, crashes, join } = joiningRunner();
+    const starting = runner.start();
+    await new Promise((r) => setImmediate(r));
+    await runner.stop(); // its consumer lets go of it now (kafkajs's consumer.stop)
+    join().resolve();
+    await starting;
+    assert.deepEqual(calls, ['connect', 'leave']);
+    assert.equal(runner.running, false, 'no fetch loop was started');
+    assert.deepEqual(crashes, []);
+  });
+
+  it('a runner stopped while it joins does not crash (and restart) when the join fails', async () => {
+    const { runner, calls, crashes, join } = joiningRunner();
+    const starting = runner.start();
+    await new Promise((r) => setImmediate(r));
+    await runner.stop();
+    join().reject(new Error('broker away'));
+    await starting;
+    assert.deepEqual(crashes, [], 'no crash: the consumer would schedule a restart behind the stop');
+    assert.deepEqual(calls, ['connect']);
+  });
+
+  it('a runner not stopped still crashes on a failed join', async () => {
+    const { runner, crashes, join } = joiningRunner();
+    const starting = runner.start();
+    await new Promise((r) => setImmediate(r));
+    join().reject(new Error('broker away'));
+    await starting;
+    assert.deepEqual(
+      crashes.map((e) => e.message),
+      ['broker away'],
+    );
   });
 });

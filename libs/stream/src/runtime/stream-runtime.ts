@@ -371,6 +371,9 @@ export class StreamRuntime<O = OutputRecord> {
       sessionTimeoutMs: config.sessionTimeoutMs,
       heartbeatIntervalMs: config.heartbeatIntervalMs,
       fetchMaxWaitMs: config.fetchMaxWaitMs,
+      // A crash after the stop began is not restarted: kafkajs would rejoin the group behind the
+      // stop, and that member would hold its partitions with nobody processing or stopping them.
+      restartOnFailure: async () => !this.stopping,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.REBALANCING, () => {
@@ -402,7 +405,8 @@ export class StreamRuntime<O = OutputRecord> {
         );
     });
     consumer.on(consumer.events.CRASH, (event) => {
-      if (!event.payload.restart) void this.fail(event.payload.error);
+      // While stopping, a crash is not restarted (above) and is no failure of the runtime.
+      if (!event.payload.restart && !this.stopping) void this.fail(event.payload.error);
     });
     await consumer.connect();
     this.throwIfStopping();
