@@ -14,8 +14,6 @@ import { uniqueName, until } from '@sluice/test-support';
 import { privateKafka } from '../observability/observability-harness';
 
 const SESSION_TIMEOUT_MS = 10_000;
-/** kafkajs's consumer gives up its retries after about 20 s without a broker, then restarts itself. */
-const INTO_THE_RESTARTS_MS = 35_000;
 
 describe('stream runtime: stopped while its consumer rejoins after a crash', () => {
   const topic = uniqueName('it.stream.rejoin.in');
@@ -41,8 +39,15 @@ describe('stream runtime: stopped while its consumer rejoins after a crash', () 
   });
 
   it('no member of its group after the broker is back', { timeout: 240_000 }, async () => {
+    // kafkajs logs each restart of its crashed consumer ("Restarting the consumer in <ms>"): the
+    // stop is timed to land while the restarted consumer joins.
+    const restarts: number[] = [];
+    const logCreator = () => (entry: { log: { message?: string; retryTime?: number } }) => {
+      if (entry.log.message?.startsWith('Restarting the consumer')) restarts.push(entry.log.retryTime ?? 0);
+    };
     const runtime = new StreamRuntime({
-      kafka: kafkaConfigSchema.parse({ brokers, clientId: 'sluice-it-rejoin', logLevel: 'nothing' }),
+      kafka: kafkaConfigSchema.parse({ brokers, clientId: 'sluice-it-rejoin', logLevel: 'error' }),
+      kafkaClient: { logCreator },
       config: parseStreamRuntimeConfig({
         group,
         topics: [topic],
@@ -51,14 +56,19 @@ describe('stream runtime: stopped while its consumer rejoins after a crash', () 
       }),
       processor: { name: 'Nothing', process: () => [] },
     });
-    await runtime.start();
-    await until(() => runtime.membership() === 'member', 60_000, 'the runtime to join its group');
+    try {
+      await runtime.start();
+      await until(() => runtime.membership() === 'member', 60_000, 'the runtime to join its group');
 
-    await stack!.down(['kafka']);
-    // The consumer crashes when its retries run out, and kafkajs restarts it (a new join, retried
-    // while the broker is away) over and over: the stop comes in the middle of that.
-    await sleep(INTO_THE_RESTARTS_MS);
-    await runtime.stop();
+      await stack!.down(['kafka']);
+      // The consumer crashes when its retries run out, and kafkajs restarts it after a wait (a new
+      // join, retried while the broker is away): the stop comes just after a restart began.
+      await until(() => restarts.length > 0, 120_000, 'kafkajs to restart its crashed consumer');
+      await sleep(restarts[0]! + 500);
+    } finally {
+      await runtime.stop();
+    }
+    const restartsAtStop = restarts.length;
     assert.equal((await stack!.up(['kafka'])).kafka, 'started');
 
     // Long enough for a join still under way to reach the broker and settle in the group (and for
@@ -71,5 +81,6 @@ describe('stream runtime: stopped while its consumer rejoins after a crash', () 
       [],
       `members of ${group} after its runtime stopped: ${members.length}`,
     );
+    assert.equal(restarts.length, restartsAtStop, 'kafkajs restarted no consumer after the stop');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { consumerConfig } from './create-consumer';
+import { type ConsumerConfig, type Kafka } from 'kafkajs';
+import { consumerConfig, createConsumer } from './create-consumer';
 
 describe('consumerConfig', () => {
   it('reads committed records only, never creates topics and waits 500 ms for a fetch', () => {
@@ -37,5 +38,32 @@ describe('consumerConfig', () => {
     stopping = true;
     assert.equal(await config.retry?.restartOnFailure?.(new Error('crash')), false);
     assert.equal(consumerConfig({ groupId: 'g' }).retry, undefined, 'no retry option without one');
+  });
+
+  it('restarts no crashed consumer once its owner stopped or disconnected it, until run again', async () => {
+    let config: ConsumerConfig | undefined;
+    const calls: string[] = [];
+    const kafka = {
+      consumer: (c: ConsumerConfig) => {
+        config = c;
+        return {
+          run: async () => void calls.push('run'),
+          stop: async () => void calls.push('stop'),
+          disconnect: async () => void calls.push('disconnect'),
+        };
+      },
+    } as unknown as Kafka;
+    const consumer = createConsumer(kafka, { groupId: 'g' });
+    const restarts = () => config!.retry!.restartOnFailure!(new Error('crash'));
+    assert.equal(await restarts(), true);
+    await consumer.stop();
+    assert.equal(await restarts(), false, 'stopped by its owner');
+    await consumer.run({});
+    assert.equal(await restarts(), true, 'run again');
+    await consumer.disconnect();
+    assert.equal(await restarts(), false, 'disconnected by its owner');
+    assert.deepEqual(calls, ['stop', 'run', 'disconnect'], "kafkajs's own methods still run");
+    createConsumer(kafka, { groupId: 'g', restartOnFailure: async () => false });
+    assert.equal(await restarts(), false, "the owner's own answer counts too");
   });
 });

@@ -48,7 +48,34 @@ export function consumerConfig(options: ConsumerOptions): ConsumerConfig {
   };
 }
 
-/** A consumer that reads committed records only, never creates topics, and stops within its fetch wait. */
+/**
+ * A consumer that reads committed records only, never creates topics, and stops within its fetch
+ * wait. Once its owner stops or disconnects it, kafkajs restarts it no more after a crash: the crash
+ * handler schedules its restart only after its own disconnect, so a stop meanwhile ran before
+ * there was a restart to cancel, and the consumer came back behind it (until the owner runs it again).
+ */
 export function createConsumer(kafka: Kafka, options: ConsumerOptions): Consumer {
-  return kafka.consumer(consumerConfig(options));
+  let stoppedByOwner = false;
+  const consumer = kafka.consumer(
+    consumerConfig({
+      ...options,
+      restartOnFailure: async (error) =>
+        !stoppedByOwner && (options.restartOnFailure ? await options.restartOnFailure(error) : true),
+    }),
+  );
+  // kafkajs's crash handler calls its own stop and disconnect, not these: only the owner's count.
+  const { run, stop, disconnect } = consumer;
+  consumer.run = (config) => {
+    stoppedByOwner = false;
+    return run.call(consumer, config);
+  };
+  consumer.stop = () => {
+    stoppedByOwner = true;
+    return stop.call(consumer);
+  };
+  consumer.disconnect = () => {
+    stoppedByOwner = true;
+    return disconnect.call(consumer);
+  };
+  return consumer;
 }

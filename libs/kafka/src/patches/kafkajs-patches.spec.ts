@@ -69,6 +69,7 @@ const Runner = require('kafkajs/src/consumer/runner') as new (options: {
     joinAndSync(): Promise<void>;
     leave(): Promise<void>;
     getNodeIds(): number[];
+    cluster: { disconnect(): Promise<void> };
   };
   instrumentationEmitter: { emit(): void };
   onCrash: (error: Error) => void;
@@ -693,52 +694,76 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
     }
   });
 
-  /** A runner whose group join waits until told, recording what its group was asked. */
+  /** A runner whose group connect and join wait until told, recording what its group was asked. */
   function joiningRunner() {
     const calls: string[] = [];
-    let join: { resolve(): void; reject(error: Error): void } | undefined;
+    type Pending = { resolve(): void; reject(error: Error): void };
+    let connect: Pending | undefined;
+    let join: Pending | undefined;
     const crashes: Error[] = [];
     const runner = new Runner({
       logger: quietLogger(),
       consumerGroup: {
-        connect: async () => void calls.push('connect'),
-        joinAndSync: () => new Promise<void>((resolve, reject) => (join = { resolve, reject })),
+        connect: () => new Promise<void>((resolve, reject) => (connect = { resolve, reject })),
+        joinAndSync: () => {
+          calls.push('join');
+          return new Promise<void>((resolve, reject) => (join = { resolve, reject }));
+        },
         leave: async () => void calls.push('leave'),
         getNodeIds: () => [],
+        cluster: { disconnect: async () => void calls.push('disconnect') },
       },
       instrumentationEmitter: { emit() {} },
       onCrash: (error) => void crashes.push(error),
     });
-    return { runner, calls, crashes, join: () => join! };
+    /** Starts it and lets its connect through: it is joining. */
+    const startJoining = async () => {
+      const starting = runner.start();
+      await new Promise((r) => setImmediate(r));
+      connect!.resolve();
+      await new Promise((r) => setImmediate(r));
+      return { starting }; // not the promise itself: awaiting this would wait for the start
+    };
+    return { runner, calls, crashes, connect: () => connect!, join: () => join!, startJoining };
   }
 
-  it('a runner stopped while it joins leaves the group once joined, and never consumes', async () => {
-    const { runner, calls, crashes, join } = joiningRunner();
+  it('a runner stopped while it connects does not join', async () => {
+    const { runner, calls, crashes, connect } = joiningRunner();
     const starting = runner.start();
     await new Promise((r) => setImmediate(r));
+    await runner.stop();
+    connect().resolve();
+    await starting;
+    assert.deepEqual(calls, []);
+    assert.equal(runner.running, false);
+    assert.deepEqual(crashes, []);
+  });
+
+  it('a runner stopped while it joins leaves the group once joined, and never consumes', async () => {
+    const { runner, calls, crashes, join, startJoining } = joiningRunner();
+    const { starting } = await startJoining();
     await runner.stop(); // its consumer lets go of it now (kafkajs's consumer.stop)
     join().resolve();
     await starting;
-    assert.deepEqual(calls, ['connect', 'leave']);
+    assert.deepEqual(calls, ['join', 'leave', 'disconnect']);
     assert.equal(runner.running, false, 'no fetch loop was started');
     assert.deepEqual(crashes, []);
   });
 
   it('a runner stopped while it joins does not crash (and restart) when the join fails', async () => {
-    const { runner, calls, crashes, join } = joiningRunner();
-    const starting = runner.start();
-    await new Promise((r) => setImmediate(r));
+    const { runner, calls, crashes, join, startJoining } = joiningRunner();
+    const { starting } = await startJoining();
     await runner.stop();
     join().reject(new Error('broker away'));
     await starting;
     assert.deepEqual(crashes, [], 'no crash: the consumer would schedule a restart behind the stop');
-    assert.deepEqual(calls, ['connect']);
+    // It may have joined before the failure (a listener threw): it leaves, which is nothing without a member id.
+    assert.deepEqual(calls, ['join', 'leave', 'disconnect']);
   });
 
   it('a runner not stopped still crashes on a failed join', async () => {
-    const { runner, crashes, join } = joiningRunner();
-    const starting = runner.start();
-    await new Promise((r) => setImmediate(r));
+    const { crashes, join, startJoining } = joiningRunner();
+    const { starting } = await startJoining();
     join().reject(new Error('broker away'));
     await starting;
     assert.deepEqual(

@@ -420,6 +420,7 @@ export class StreamRuntime<O = OutputRecord> {
       partitionsConsumedConcurrently: config.concurrency.partitions,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+    this.throwIfStopping();
     this.applyPause();
   }
 
@@ -636,7 +637,8 @@ export class StreamRuntime<O = OutputRecord> {
     // Every generation starts at the group's Kafka offsets: a strategy's own position is sought again.
     this.positioned.clear();
     const signal = this.generation.signal;
-    if (this.standby) {
+    // A join that lands after the stop keeps no standby (their stores and directory are closed).
+    if (this.standby && !this.stopping) {
       const topic = this.options.config.topics[0]!;
       this.standby.keep(this.inputPartitions, new Set(memberAssignment[topic] ?? []));
     }
