@@ -10,6 +10,8 @@ import { type DerivedSchema } from '../schema/derived-schema';
  * again until restart; a retriable failure is forgotten so the next attempt asks again.
  */
 export class OutputSchemaRegistrations {
+  /** Ids registered: the per-record answer, without a promise. */
+  private readonly registered = new WeakMap<DerivedSchema, Map<string, number>>();
   private readonly ids = new WeakMap<DerivedSchema, Map<string, Promise<number>>>();
   private readonly byText = new Map<string, Promise<number>>();
   private count = 0;
@@ -21,7 +23,12 @@ export class OutputSchemaRegistrations {
     return this.count;
   }
 
-  idFor(subject: string, schema: DerivedSchema): Promise<number> {
+  /** The id at once once registered; the registration's promise before that. */
+  idFor(subject: string, schema: DerivedSchema): number | Promise<number> {
+    return this.registered.get(schema)?.get(subject) ?? this.registration(subject, schema);
+  }
+
+  private registration(subject: string, schema: DerivedSchema): Promise<number> {
     let bySubject = this.ids.get(schema);
     if (!bySubject) {
       bySubject = new Map();
@@ -44,6 +51,14 @@ export class OutputSchemaRegistrations {
         id = registering;
       }
       bySubject.set(subject, id);
+      id.then(
+        (registeredId) => {
+          let known = this.registered.get(schema);
+          if (!known) this.registered.set(schema, (known = new Map()));
+          known.set(subject, registeredId);
+        },
+        () => undefined, // a failure is handled above; each record's own call reports it
+      );
     }
     return id;
   }

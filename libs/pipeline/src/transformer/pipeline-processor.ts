@@ -1,4 +1,10 @@
-import { type RecordDecoder, type RecordEncoder, type SchemaRegistryClient } from '@sluice/schema';
+import {
+  type DecodedRecord,
+  LoadingCache,
+  type RecordDecoder,
+  type RecordEncoder,
+  type SchemaRegistryClient,
+} from '@sluice/schema';
 import {
   type OutputRecord,
   type ProcessContext,
@@ -22,18 +28,29 @@ export interface PipelineProcessorParts {
   readonly keyFormat: 'avro' | 'bytes';
 }
 
+/** A decoded key or value and the schema it was written with. */
+interface DecodedInput {
+  readonly value: unknown;
+  readonly schema: InputSchema;
+}
+
 /**
  * The transformer's work for one record: decode key and value (KEY_/VALUE_CONVERTER stages), run the
  * compiled pipeline (TRANSFORMATION), encode each output with its derived schema's registry id. Input
  * schema texts are fetched once per id, derived schemas registered once per (input schema, output
- * subject), output topics provisioned once: per record only map lookups and avsc run.
+ * subject), output topics provisioned once. After a schema's first record, decoding and encoding
+ * answer at once, not with promises: per record only map lookups and avsc run, and the record waits
+ * for nothing but the pipeline's steps.
  */
 export class PipelineProcessor implements RecordProcessor {
   readonly name: string;
-  private readonly inputSchemas = new Map<number, Promise<InputSchema>>();
+  private readonly inputSchemas: LoadingCache<number, InputSchema>;
+  /** `<topic>-key` and `<topic>-value` by output topic: the same strings each record, hashed once. */
+  private readonly subjects = new Map<string, { readonly key: string; readonly value: string }>();
 
   constructor(private readonly parts: PipelineProcessorParts) {
     this.name = `Pipeline(${parts.pipeline.config.name})`;
+    this.inputSchemas = new LoadingCache();
     const stores = parts.pipeline.stateStoreSpecs;
     if (stores.length > 0) this.stateStores = stores;
   }
@@ -42,27 +59,12 @@ export class PipelineProcessor implements RecordProcessor {
   readonly stateStores?: readonly StateStoreSpec[];
 
   async process(record: StreamRecord, ctx: ProcessContext): Promise<readonly OutputRecord[]> {
-    const { pipeline, decoder } = this.parts;
-    let key: unknown = record.key;
-    let keySchema: InputSchema | undefined;
-    if (record.key !== null && this.parts.keyFormat === 'avro') {
-      const decoded = await ctx.stage('KEY_CONVERTER', 'RecordDecoder', () => decoder.decode(record.key!));
-      key = decoded.value;
-      keySchema = await ctx.stage('KEY_CONVERTER', 'SchemaRegistry', () =>
-        this.inputSchema(decoded.schemaId),
-      );
-    }
-    let value: unknown = null;
-    let valueSchema: InputSchema | undefined;
-    if (record.value !== null) {
-      const decoded = await ctx.stage('VALUE_CONVERTER', 'RecordDecoder', () =>
-        decoder.decode(record.value!),
-      );
-      value = decoded.value;
-      valueSchema = await ctx.stage('VALUE_CONVERTER', 'SchemaRegistry', () =>
-        this.inputSchema(decoded.schemaId),
-      );
-    }
+    const { pipeline } = this.parts;
+    const key =
+      record.key !== null && this.parts.keyFormat === 'avro'
+        ? await this.decode(record.key, 'KEY_CONVERTER', ctx)
+        : undefined;
+    const value = record.value !== null ? await this.decode(record.value, 'VALUE_CONVERTER', ctx) : undefined;
     const outputs = await ctx.stage('TRANSFORMATION', pipeline.config.name, () =>
       pipeline.process(
         {
@@ -71,60 +73,90 @@ export class PipelineProcessor implements RecordProcessor {
           offset: String(record.offset),
           timestamp: Number(record.timestamp),
           ...(record.fetchedAt !== undefined ? { fetchedAt: record.fetchedAt } : {}),
-          key,
-          value,
+          key: key ? key.value : record.key,
+          value: value ? value.value : null,
           headers: record.headers,
-          ...(keySchema ? { keySchema } : {}),
-          ...(valueSchema ? { valueSchema } : {}),
+          ...(key ? { keySchema: key.schema } : {}),
+          ...(value ? { valueSchema: value.schema } : {}),
         },
         ctx.state,
       ),
     );
     if (outputs.length === 0) return [];
     const records: OutputRecord[] = [];
-    for (const output of outputs) records.push(await this.encode(output, record, ctx));
+    for (const output of outputs) {
+      const encoded = this.encode(output, record, ctx);
+      records.push(encoded instanceof Promise ? await encoded : encoded);
+    }
     return records;
   }
 
-  private async encode(
+  /** Framed Avro → value and writer schema: at once when the schema id is known, else after the registry. */
+  private decode(
+    bytes: Buffer,
+    stage: 'KEY_CONVERTER' | 'VALUE_CONVERTER',
+    ctx: ProcessContext,
+  ): DecodedInput | Promise<DecodedInput> {
+    const decoded = ctx.stage(stage, 'RecordDecoder', () => this.parts.decoder.decode(bytes));
+    const withSchema = ({ value, schemaId }: DecodedRecord): DecodedInput | Promise<DecodedInput> => {
+      const schema = ctx.stage(stage, 'SchemaRegistry', () => this.inputSchema(schemaId));
+      return schema instanceof Promise ? schema.then((s) => ({ value, schema: s })) : { value, schema };
+    };
+    return decoded instanceof Promise ? decoded.then(withSchema) : withSchema(decoded);
+  }
+
+  private encode(
     output: PipelineOutput,
     input: StreamRecord,
     ctx: ProcessContext,
-  ): Promise<OutputRecord> {
+  ): OutputRecord | Promise<OutputRecord> {
     const { topic } = output;
     const provisioning = this.parts.topics.ensure(topic);
-    if (provisioning) await ctx.stage('KAFKA_PRODUCE', 'OutputTopics', () => provisioning);
+    if (provisioning)
+      return ctx
+        .stage('KAFKA_PRODUCE', 'OutputTopics', () => provisioning)
+        .then(() => this.encode(output, input, ctx));
+    const subjects = this.subjectsOf(topic);
     const key = output.keySchema
-      ? await ctx.stage('KEY_CONVERTER', 'RecordEncoder', () =>
-          this.encodeWith(`${topic}-key`, output.keySchema!, output.key),
+      ? ctx.stage('KEY_CONVERTER', 'RecordEncoder', () =>
+          this.encodeWith(subjects.key, output.keySchema!, output.key),
         )
       : passThroughKey(output.key, input);
     const value =
       output.value === null || output.value === undefined || !output.valueSchema
         ? null
-        : await ctx.stage('VALUE_CONVERTER', 'RecordEncoder', () =>
-            this.encodeWith(`${topic}-value`, output.valueSchema!, output.value),
+        : ctx.stage('VALUE_CONVERTER', 'RecordEncoder', () =>
+            this.encodeWith(subjects.value, output.valueSchema!, output.value),
           );
+    if (key instanceof Promise || value instanceof Promise)
+      return Promise.all([key, value]).then(([k, v]) => ({
+        topic,
+        key: k,
+        value: v,
+        headers: output.headers,
+      }));
     return { topic, key, value, headers: output.headers };
   }
 
-  private async encodeWith(
+  private encodeWith(
     subject: string,
     schema: NonNullable<PipelineOutput['valueSchema']>,
     value: unknown,
-  ): Promise<Buffer> {
-    const id = await this.parts.schemas.idFor(subject, schema);
-    return this.parts.encoder.encode(subject, id, value);
+  ): Buffer | Promise<Buffer> {
+    const id = this.parts.schemas.idFor(subject, schema);
+    return id instanceof Promise
+      ? id.then((registered) => this.parts.encoder.encode(subject, registered, value))
+      : this.parts.encoder.encode(subject, id, value);
   }
 
-  private inputSchema(id: number): Promise<InputSchema> {
-    let schema = this.inputSchemas.get(id);
-    if (!schema) {
-      schema = this.parts.registry.schemaById(id).then((text) => ({ id, text }));
-      schema.catch(() => this.inputSchemas.delete(id));
-      this.inputSchemas.set(id, schema);
-    }
-    return schema;
+  private subjectsOf(topic: string): { readonly key: string; readonly value: string } {
+    let subjects = this.subjects.get(topic);
+    if (!subjects) this.subjects.set(topic, (subjects = { key: `${topic}-key`, value: `${topic}-value` }));
+    return subjects;
+  }
+
+  private inputSchema(id: number): InputSchema | Promise<InputSchema> {
+    return this.inputSchemas.get(id, async () => ({ id, text: await this.parts.registry.schemaById(id) }));
   }
 }
 

@@ -43,9 +43,10 @@ function setup() {
   return { registry, encoder: new RecordEncoder(registry), decoder: new RecordDecoder(registry) };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
+/** The error `work` throws or rejects with (a serde fails at once when it needs no registry). */
+async function rejection(work: () => unknown): Promise<unknown> {
   try {
-    await promise;
+    await work();
   } catch (error) {
     return error;
   }
@@ -90,6 +91,30 @@ describe('RecordEncoder and RecordDecoder', () => {
     assert.deepEqual(registry.calls, { register: 1, lookup: 0, schemaById: 2, latestId: 0 });
   });
 
+  it('answers at once, not with a promise, once a schema is known: only the first record waits', async () => {
+    const { registry, encoder, decoder } = setup();
+    const first = encoder.encode('users-value', V1, { id: 1, name: 'a' });
+    assert.ok(first instanceof Promise, 'the first encode waits for the registration');
+    const bytes = await first;
+    const second = encoder.encode('users-value', V1, { id: 2, name: 'b' });
+    assert.ok(Buffer.isBuffer(second), 'a known (subject, schema) encodes at once');
+    const byId = encoder.encode('users-value', 1, { id: 3, name: 'c' });
+    assert.ok(byId instanceof Promise, 'an id not fetched yet waits for its schema');
+    await byId;
+    assert.ok(Buffer.isBuffer(encoder.encode('users-value', 1, { id: 4, name: 'd' })), 'a known id too');
+
+    const pending = decoder.decode(bytes);
+    assert.ok(pending instanceof Promise, 'the first record of a schema id waits for its schema');
+    assert.deepEqual({ ...((await pending).value as object) }, { id: 1, name: 'a', legacy: '' });
+    const known = decoder.decode(second);
+    assert.ok(!(known instanceof Promise), 'a known schema id decodes at once');
+    assert.deepEqual({ ...(known.value as object) }, { id: 2, name: 'b', legacy: '' });
+    // Bad bytes of a known schema id fail at once, as a throw.
+    assert.throws(() => decoder.decode(frame(1, Buffer.from([0xff]))), CorruptRecordError);
+    assert.throws(() => encoder.encode('users-value', V1, { id: 'x', name: 'e' }), InvalidRecordError);
+    assert.deepEqual(registry.calls, { register: 1, lookup: 0, schemaById: 2, latestId: 0 });
+  });
+
   it('resolves an old writer version into the reader schema, caching the resolver', async () => {
     const { registry, encoder } = setup();
     const old = await encoder.encode('users-value', V1, { id: 1, name: 'Ada', legacy: 'gone' });
@@ -126,7 +151,7 @@ describe('RecordEncoder and RecordDecoder', () => {
         { name: 'age', type: 'int' },
       ],
     });
-    const error = await rejection(new RecordDecoder(registry, { readerSchema: reader }).decode(bytes));
+    const error = await rejection(() => new RecordDecoder(registry, { readerSchema: reader }).decode(bytes));
     assert.ok(error instanceof FatalRecordError);
     assert.equal(error.code, 'SCHEMA_UNRESOLVABLE');
     assert.match(error.message, /reader type: INT not compatible with writer type: LONG/);
@@ -147,13 +172,13 @@ describe('RecordEncoder and RecordDecoder', () => {
       [good.subarray(0, good.length - 2), /schema id 1 does not decode as Avro/],
       [Buffer.concat([good, Buffer.from([1, 2])]), /does not decode as Avro/],
     ] as const) {
-      const error = await rejection(decoder.decode(bytes));
+      const error = await rejection(() => decoder.decode(bytes));
       assert.ok(error instanceof CorruptRecordError, String(error));
       assert.ok(error instanceof FatalRecordError);
       assert.equal(error.code, 'RECORD_CORRUPT');
       assert.match(error.message, message);
     }
-    const undecodable = await rejection(decoder.decode(good.subarray(0, good.length - 2)));
+    const undecodable = await rejection(() => decoder.decode(good.subarray(0, good.length - 2)));
     assert.ok((undecodable as Error).cause instanceof Error);
   });
 
@@ -193,7 +218,7 @@ describe('RecordEncoder and RecordDecoder', () => {
         Buffer.concat([zigzag(0), zigzag(2 ** 35), Buffer.from([2, 97])]), // attrs: 2^35 entries
       ]) {
         // Unpatched avsc blocks the event loop here (2^35 iterations) or runs out of heap.
-        const error = await rejection(decoder.decode(frame(id, payload)));
+        const error = await rejection(() => decoder.decode(frame(id, payload)));
         assert.ok(error instanceof CorruptRecordError, String(error));
         assert.match((error as Error).message, /does not decode as Avro \(truncated buffer\)/);
       }
@@ -202,13 +227,13 @@ describe('RecordEncoder and RecordDecoder', () => {
 
   it('reports an unknown schema id as fatal and an unreachable registry as retriable', async () => {
     const { registry, decoder } = setup();
-    const unknown = await rejection(decoder.decode(frame(42, Buffer.from([2]))));
+    const unknown = await rejection(() => decoder.decode(frame(42, Buffer.from([2]))));
     assert.ok(unknown instanceof UnknownSchemaIdError);
     assert.equal(unknown.schemaId, 42);
     assert.equal(isRetriable(unknown), false);
 
     registry.unavailable = true;
-    const down = await rejection(decoder.decode(frame(42, Buffer.from([2]))));
+    const down = await rejection(() => decoder.decode(frame(42, Buffer.from([2]))));
     assert.ok(down instanceof SchemaRegistryUnavailableError);
     assert.ok(down instanceof RetriableError);
   });
@@ -216,7 +241,7 @@ describe('RecordEncoder and RecordDecoder', () => {
   it('does not cache a failed registry call: the next record tries again', async () => {
     const { registry, encoder } = setup();
     registry.unavailable = true;
-    await rejection(encoder.encode('users-value', V1, { id: 1, name: 'a' }));
+    await rejection(() => encoder.encode('users-value', V1, { id: 1, name: 'a' }));
     registry.unavailable = false;
     const bytes = await encoder.encode('users-value', V1, { id: 1, name: 'a' });
     assert.equal(bytes.readInt32BE(1), 1);
@@ -225,7 +250,7 @@ describe('RecordEncoder and RecordDecoder', () => {
 
   it('names the offending field when a value does not match its schema', async () => {
     const { encoder } = setup();
-    const error = await rejection(encoder.encode('users-value', V1, { id: 'seven', name: 'Ada' }));
+    const error = await rejection(() => encoder.encode('users-value', V1, { id: 'seven', name: 'Ada' }));
     assert.ok(error instanceof InvalidRecordError);
     assert.deepEqual(error.paths, ['id']);
     assert.match(error.message, /Value does not match schema id 1 of subject "users-value" at id/);
@@ -233,7 +258,7 @@ describe('RecordEncoder and RecordDecoder', () => {
 
   it('refuses invalid schema text before calling the registry', async () => {
     const { registry, encoder } = setup();
-    const error = await rejection(
+    const error = await rejection(() =>
       encoder.encode('users-value', '{"type":"record","name":"X","fields":[{"name":"a"}]}', {}),
     );
     assert.ok(error instanceof InvalidSchemaError);
@@ -243,7 +268,7 @@ describe('RecordEncoder and RecordDecoder', () => {
   it('only looks schemas up when auto-registration is off', async () => {
     const registry = new InMemorySchemaRegistry();
     const encoder = new RecordEncoder(registry, { autoRegister: false });
-    const missing = await rejection(encoder.encode('users-value', V1, { id: 1, name: 'a' }));
+    const missing = await rejection(() => encoder.encode('users-value', V1, { id: 1, name: 'a' }));
     assert.equal((missing as FatalRecordError).code, 'SCHEMA_NOT_REGISTERED');
     await registry.register('users-value', V1);
     const bytes = await encoder.encode('users-value', V1, { id: 1, name: 'a' });

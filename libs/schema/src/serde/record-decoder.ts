@@ -7,7 +7,7 @@ import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { formatIncompatibility } from '../compatibility/incompatibility';
 import { ReaderWriterChecker } from '../compatibility/reader-writer-checker';
 import { CorruptRecordError } from './corrupt-record-error';
-import { cacheCounters, cached } from './promise-cache';
+import { cacheCounters, LoadingCache } from './promise-cache';
 import type { SchemaRegistryClient } from './schema-registry-client';
 import { unframe } from './wire-format';
 
@@ -46,7 +46,7 @@ type Reading =
  * schema) — including a failure to build one, which is remembered as the fatal error it is.
  */
 export class RecordDecoder {
-  private readonly writers = new Map<number, Promise<ParsedSchema>>();
+  private readonly writers = new LoadingCache<number, ParsedSchema>(DECODER_WRITERS);
   private readonly readers = new Map<string, ParsedSchema>();
   private readonly readings = new Map<string, Reading>();
 
@@ -59,18 +59,26 @@ export class RecordDecoder {
    * Throws `CorruptRecordError` for bytes that are not framed Avro or do not decode,
    * `UnknownSchemaIdError` / `SchemaRegistryUnavailableError` from the registry, and a
    * `FatalRecordError` with code `SCHEMA_UNRESOLVABLE` when the reader cannot read the writer.
+   * Once the writer's schema is known the record decodes at once (a value, not a promise); the
+   * first record of a schema id waits for the registry.
    */
-  async decode<T = unknown>(
+  decode<T = unknown>(
     buffer: Buffer,
     readerSchema = this.options.readerSchema,
-  ): Promise<DecodedRecord<T>> {
+  ): DecodedRecord<T> | Promise<DecodedRecord<T>> {
     const { schemaId, payload } = unframe(buffer);
-    const writer = await cached(
-      this.writers,
-      schemaId,
-      async () => parsed(await this.registry.schemaById(schemaId)),
-      DECODER_WRITERS,
-    );
+    const writer = this.writers.get(schemaId, async () => parsed(await this.registry.schemaById(schemaId)));
+    return writer instanceof Promise
+      ? writer.then((loaded) => this.read<T>(schemaId, loaded, payload, readerSchema))
+      : this.read<T>(schemaId, writer, payload, readerSchema);
+  }
+
+  private read<T>(
+    schemaId: number,
+    writer: ParsedSchema,
+    payload: Buffer,
+    readerSchema: string | undefined,
+  ): DecodedRecord<T> {
     const reading =
       readerSchema === undefined
         ? { type: writer.type, schema: writer.schema }

@@ -3,7 +3,7 @@ import { createAvscType } from '../avro/avsc-types';
 import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { InvalidRecordError } from './invalid-record-error';
 import type { SchemaRegistryClient } from './schema-registry-client';
-import { cacheCounters, cached } from './promise-cache';
+import { cacheCounters, LoadingCache } from './promise-cache';
 import { encodeFramed } from './wire-format';
 
 const BY_SCHEMA = cacheCounters('encoder-schema');
@@ -33,8 +33,8 @@ export class RecordEncoder {
    * By subject, then by schema text: a caller passing the same string object each time costs one
    * cached-hash lookup, where one key of subject and text would be a new string to hash per record.
    */
-  private readonly bySchema = new Map<string, Map<string, Promise<WriterSchema>>>();
-  private readonly byId = new Map<number, Promise<WriterSchema>>();
+  private readonly bySchema = new Map<string, LoadingCache<string, WriterSchema>>();
+  private readonly byId = new LoadingCache<number, WriterSchema>(BY_ID);
   private readonly autoRegister: boolean;
 
   constructor(
@@ -47,13 +47,15 @@ export class RecordEncoder {
   /**
    * `schema` is the Avro schema text to write with, or the id of a registered schema. Throws
    * `InvalidSchemaError` for bad schema text, `InvalidRecordError` when `value` does not match,
-   * and the registry client's errors.
+   * and the registry client's errors. Once the writer schema is known the value is encoded at once
+   * (a buffer, not a promise); the first record of a schema waits for the registry.
    */
-  async encode(subject: string, schema: string | number, value: unknown): Promise<Buffer> {
-    const writer = await (typeof schema === 'number'
-      ? this.writerById(schema)
-      : this.writerBySchema(subject, schema));
-    return this.serialise(writer, subject, value);
+  encode(subject: string, schema: string | number, value: unknown): Buffer | Promise<Buffer> {
+    const writer =
+      typeof schema === 'number' ? this.writerById(schema) : this.writerBySchema(subject, schema);
+    return writer instanceof Promise
+      ? writer.then((loaded) => this.serialise(loaded, subject, value))
+      : this.serialise(writer, subject, value);
   }
 
   private serialise(writer: WriterSchema, subject: string, value: unknown): Buffer {
@@ -71,32 +73,22 @@ export class RecordEncoder {
     }
   }
 
-  private writerBySchema(subject: string, text: string): Promise<WriterSchema> {
+  private writerBySchema(subject: string, text: string): WriterSchema | Promise<WriterSchema> {
     let bySubject = this.bySchema.get(subject);
-    if (!bySubject) this.bySchema.set(subject, (bySubject = new Map()));
-    return cached(
-      bySubject,
-      text,
-      async () => {
-        parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
-        const id = this.autoRegister
-          ? await this.registry.register(subject, text)
-          : await this.registry.lookup(subject, text);
-        return { id, type: createAvscType(JSON.parse(text)) };
-      },
-      BY_SCHEMA,
-    );
+    if (!bySubject) this.bySchema.set(subject, (bySubject = new LoadingCache(BY_SCHEMA)));
+    return bySubject.get(text, async () => {
+      parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
+      const id = this.autoRegister
+        ? await this.registry.register(subject, text)
+        : await this.registry.lookup(subject, text);
+      return { id, type: createAvscType(JSON.parse(text)) };
+    });
   }
 
-  private writerById(id: number): Promise<WriterSchema> {
-    return cached(
-      this.byId,
-      id,
-      async () => {
-        const text = await this.registry.schemaById(id);
-        return { id, type: createAvscType(parseAvroSchema(text).json) };
-      },
-      BY_ID,
-    );
+  private writerById(id: number): WriterSchema | Promise<WriterSchema> {
+    return this.byId.get(id, async () => {
+      const text = await this.registry.schemaById(id);
+      return { id, type: createAvscType(parseAvroSchema(text).json) };
+    });
   }
 }

@@ -193,7 +193,7 @@ export class ItemRecords {
     };
   }
 
-  private encodedKey(key: string): Promise<Buffer> {
+  private encodedKey(key: string): Buffer | Promise<Buffer> {
     return this.encoder.encode(this.keySubject, STRING_SCHEMA, key);
   }
 }

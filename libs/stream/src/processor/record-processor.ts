@@ -13,8 +13,10 @@ export interface ProcessContext {
    * Runs one named stage of the work — decoding (`KEY_CONVERTER`/`VALUE_CONVERTER`), a step
    * (`TRANSFORMATION`), a sink write (`TASK_PUT`) — so a failure there is dead-lettered with that
    * stage and component name. Work outside any stage counts as `TRANSFORMATION` of the processor.
+   * Returns what `work` returns: synchronous work's value as it is (no promise, no await needed),
+   * asynchronous work's promise.
    */
-  stage<T>(stage: ConnectStage, className: string, work: () => T | Promise<T>): Promise<T>;
+  stage<T>(stage: ConnectStage, className: string, work: () => T): T;
   /**
    * The partition's state stores, when the processor declared `stateStores`: writes count only if
    * this attempt ends in outputs, and are committed with them (docs/pipelines.md, Stateful steps).
