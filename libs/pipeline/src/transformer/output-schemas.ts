@@ -41,23 +41,23 @@ export class OutputSchemaRegistrations {
       id = this.byText.get(textKey);
       if (!id) {
         this.count++;
-        const registering = this.registry.register(subject, schema.text);
-        registering.catch((error: unknown) => {
-          if (!isRetriable(error)) return;
-          this.byText.delete(textKey);
-          bySubject.delete(subject);
-        });
-        this.byText.set(textKey, registering);
-        id = registering;
+        id = this.registry.register(subject, schema.text);
+        this.byText.set(textKey, id);
       }
-      bySubject.set(subject, id);
-      id.then(
+      const registering = id;
+      bySubject.set(subject, registering);
+      registering.then(
         (registeredId) => {
           let known = this.registered.get(schema);
           if (!known) this.registered.set(schema, (known = new Map()));
           known.set(subject, registeredId);
         },
-        () => undefined, // a failure is handled above; each record's own call reports it
+        (error: unknown) => {
+          // Each schema sharing the registration forgets it (a refusal stays remembered).
+          if (!isRetriable(error)) return;
+          if (this.byText.get(textKey) === registering) this.byText.delete(textKey);
+          if (bySubject.get(subject) === registering) bySubject.delete(subject);
+        },
       );
     }
     return id;

@@ -117,25 +117,26 @@ export class PipelineProcessor implements RecordProcessor {
         .stage('KAFKA_PRODUCE', 'OutputTopics', () => provisioning)
         .then(() => this.encode(output, input, ctx));
     const subjects = this.subjectsOf(topic);
-    const key = output.keySchema
-      ? ctx.stage('KEY_CONVERTER', 'RecordEncoder', () =>
-          this.encodeWith(subjects.key, output.keySchema!, output.key),
-        )
-      : passThroughKey(output.key, input);
-    const value =
+    const encodeValue = (): Buffer | Promise<Buffer> | null =>
       output.value === null || output.value === undefined || !output.valueSchema
         ? null
         : ctx.stage('VALUE_CONVERTER', 'RecordEncoder', () =>
             this.encodeWith(subjects.value, output.valueSchema!, output.value),
           );
-    if (key instanceof Promise || value instanceof Promise)
-      return Promise.all([key, value]).then(([k, v]) => ({
-        topic,
-        key: k,
-        value: v,
-        headers: output.headers,
-      }));
-    return { topic, key, value, headers: output.headers };
+    const withValue = (key: Buffer | string | null): OutputRecord | Promise<OutputRecord> => {
+      const value = encodeValue();
+      return value instanceof Promise
+        ? value.then((v) => ({ topic, key, value: v, headers: output.headers }))
+        : { topic, key, value, headers: output.headers };
+    };
+    // The key first, then the value, as one after the other: a key failure is the record's
+    // KEY_CONVERTER failure, and no value work starts (or is left unwatched) behind it.
+    const key = output.keySchema
+      ? ctx.stage('KEY_CONVERTER', 'RecordEncoder', () =>
+          this.encodeWith(subjects.key, output.keySchema!, output.key),
+        )
+      : passThroughKey(output.key, input);
+    return key instanceof Promise ? key.then(withValue) : withValue(key);
   }
 
   private encodeWith(

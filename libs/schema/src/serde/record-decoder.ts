@@ -59,8 +59,9 @@ export class RecordDecoder {
    * Throws `CorruptRecordError` for bytes that are not framed Avro or do not decode,
    * `UnknownSchemaIdError` / `SchemaRegistryUnavailableError` from the registry, and a
    * `FatalRecordError` with code `SCHEMA_UNRESOLVABLE` when the reader cannot read the writer.
-   * Once the writer's schema is known the record decodes at once (a value, not a promise); the
-   * first record of a schema id waits for the registry.
+   * Once the writer's schema is known the record decodes at once (a value, not a promise) and its
+   * failures are thrown; the first record of a schema id waits for the registry, and the
+   * registry's failures reject. Callers `await` it either way.
    */
   decode<T = unknown>(
     buffer: Buffer,

@@ -24,9 +24,9 @@ interface WriterSchema {
 
 /**
  * Encodes values in the Confluent wire format. The registry is asked once per (subject, schema)
- * or once per id; after that encoding a record is a map lookup and avsc's compiled writer. Cached
- * entries are promises so concurrent first calls share one request; a failed lookup is forgotten so
- * the next record retries it.
+ * or once per id; after that encoding a record is a map lookup and avsc's compiled writer, with no
+ * promise. Concurrent first calls share one request; a failed lookup is forgotten so the next record
+ * retries it.
  */
 export class RecordEncoder {
   /**

@@ -224,10 +224,10 @@ export class WebhookSource implements RunningConnector {
       let publishing: Promise<void> | undefined;
       try {
         const topic = endpoint.topic;
-        const [key, value] = await Promise.all([
-          this.encoder.encode(`${topic}-key`, '"string"', admitted.key),
-          this.encoder.encode(`${topic}-value`, endpoint.valueSchema, admitted.value),
-        ]);
+        // One after the other: an encoder answers at once once its schema is known, and a value
+        // that fails at once must not leave a pending key encode unwatched.
+        const key = await this.encoder.encode(`${topic}-key`, '"string"', admitted.key);
+        const value = await this.encoder.encode(`${topic}-value`, endpoint.valueSchema, admitted.value);
         const send = this.tracing.send(span, topic);
         const headers: Record<string, string | Buffer> = {
           ...admitted.forwarded,

@@ -46,4 +46,12 @@ describe('inStage', () => {
       (error: unknown) => error === inner,
     );
   });
+
+  it('keeps the innermost stage of an asynchronous rejection already tagged', async () => {
+    const inner = new StageFailure('VALUE_CONVERTER', 'RecordEncoder', new Error('y'));
+    await assert.rejects(
+      inStage('TRANSFORMATION', 'Pipeline(p)', () => Promise.reject(inner)),
+      (error: unknown) => error === inner,
+    );
+  });
 });
