@@ -1,4 +1,10 @@
-import { type AvroType, parseAvroSchema, type RecordType, type SchemaRegistryClient } from '@sluice/schema';
+import {
+  type AvroType,
+  LoadingCache,
+  parseAvroSchema,
+  type RecordType,
+  type SchemaRegistryClient,
+} from '@sluice/schema';
 import { columnTypeFor } from '../mapping/column-type';
 import { UnsupportedRecordError } from '../sink-errors';
 import { type ColumnPlan } from './row-change';
@@ -46,13 +52,13 @@ const METADATA: Record<keyof UnwrappedMetadata, readonly string[]> = {
  * only a map lookup. A schema that cannot be a row (not a record) is an UnsupportedRecordError.
  */
 export class SchemaPlans {
-  private readonly keys = new Map<number, Promise<RowPlan>>();
-  private readonly values = new Map<number, Promise<ValuePlan>>();
+  private readonly keys = new LoadingCache<number, RowPlan>();
+  private readonly values = new LoadingCache<number, ValuePlan>();
 
   constructor(private readonly registry: SchemaRegistryClient) {}
 
-  keyPlan(schemaId: number): Promise<RowPlan> {
-    return cached(this.keys, schemaId, async () => {
+  keyPlan(schemaId: number): RowPlan | Promise<RowPlan> {
+    return this.keys.get(schemaId, async () => {
       const type = parseAvroSchema(await this.registry.schemaById(schemaId)).type;
       if (type.kind !== 'record')
         throw new UnsupportedRecordError(
@@ -62,8 +68,8 @@ export class SchemaPlans {
     });
   }
 
-  valuePlan(schemaId: number): Promise<ValuePlan> {
-    return cached(this.values, schemaId, async () => {
+  valuePlan(schemaId: number): ValuePlan | Promise<ValuePlan> {
+    return this.values.get(schemaId, async () => {
       const type = parseAvroSchema(await this.registry.schemaById(schemaId)).type;
       if (type.kind !== 'record')
         throw new UnsupportedRecordError(`value schema ${schemaId} is ${type.kind}, not a record`);
@@ -113,15 +119,4 @@ function rowPlan(schemaId: number, type: RecordType, keep: (field: string) => bo
       }
     });
   return { schemaId, columns, signature: columns.map((c) => `${c.name}:${c.type.pgType}`).join(',') };
-}
-
-function cached<T>(map: Map<number, Promise<T>>, id: number, make: () => Promise<T>): Promise<T> {
-  let value = map.get(id);
-  if (!value) {
-    value = make();
-    // A registry outage is retried on the next record, not remembered.
-    value.catch(() => map.delete(id));
-    map.set(id, value);
-  }
-  return value;
 }

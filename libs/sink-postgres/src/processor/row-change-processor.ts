@@ -1,4 +1,4 @@
-import { type RecordDecoder } from '@sluice/schema';
+import { type DecodedRecord, type RecordDecoder } from '@sluice/schema';
 import { type ProcessContext, type RecordProcessor, type StreamRecord } from '@sluice/stream';
 import { describe } from '../mapping/postgres-text';
 import {
@@ -34,6 +34,12 @@ interface Envelope {
   readonly source?: { readonly lsn?: number | bigint | null; readonly ts_ms?: number | bigint | null } | null;
 }
 
+/** A decoded key or value with its schema's plan. */
+interface Decoded<P> {
+  readonly plan: P;
+  readonly value: Record<string, unknown>;
+}
+
 const CLASS = 'PostgresSink';
 const toBig = (v: number | bigint | null | undefined): bigint | null =>
   v === null || v === undefined ? null : BigInt(v);
@@ -54,47 +60,81 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
   constructor(private readonly parts: RowChangeProcessorParts) {}
 
   async process(record: StreamRecord, ctx: ProcessContext): Promise<readonly RowChange[]> {
-    const { decoder, plans } = this.parts;
+    const { plans } = this.parts;
     const route = this.parts.route(record.topic);
-    let keyPlan: RowPlan | undefined;
-    let key: Record<string, unknown> | undefined;
-    if (record.key !== null) {
-      // One stage per converter: decoding and the (cached) schema lookup fail as one step.
-      const decoded = await ctx.stage('KEY_CONVERTER', 'RecordDecoder', async () => {
-        const k = await decoder.decode<Record<string, unknown>>(record.key!);
-        return { plan: await plans.keyPlan(k.schemaId), value: k.value };
-      });
-      keyPlan = decoded.plan;
-      key = decoded.value;
-    }
+    const key =
+      record.key === null
+        ? undefined
+        : await this.decode(record.key, 'KEY_CONVERTER', (id) => plans.keyPlan(id), ctx);
     if (record.value === null) {
-      if (!keyPlan || !key) throw new UnsupportedRecordError('a record without key and value means nothing');
-      return this.tombstone(record, route, keyPlan, key);
+      if (!key) throw new UnsupportedRecordError('a record without key and value means nothing');
+      return this.tombstone(record, route, key.plan, key.value);
     }
-    const { decoded, valuePlan } = await ctx.stage('VALUE_CONVERTER', 'RecordDecoder', async () => {
-      const v = await decoder.decode(record.value!);
-      return { decoded: v, valuePlan: await plans.valuePlan(v.schemaId) };
+    const value = await this.decode(record.value, 'VALUE_CONVERTER', (id) => plans.valuePlan(id), ctx);
+    return ctx.stage('TASK_PUT', CLASS, () => this.rowChanges(record, route, key, value));
+  }
+
+  /**
+   * One stage per converter: decoding and the (cached) schema lookup fail as one step. Once the
+   * schema id is known both answer at once: a value, not a promise.
+   */
+  private decode<P>(
+    bytes: Buffer,
+    stage: 'KEY_CONVERTER' | 'VALUE_CONVERTER',
+    planOf: (schemaId: number) => P | Promise<P>,
+    ctx: ProcessContext,
+  ): Decoded<P> | Promise<Decoded<P>> {
+    const withPlan = (decoded: DecodedRecord<Record<string, unknown>>): Decoded<P> | Promise<Decoded<P>> => {
+      const plan = planOf(decoded.schemaId);
+      return plan instanceof Promise
+        ? plan.then((p) => ({ plan: p, value: decoded.value }))
+        : { plan, value: decoded.value };
+    };
+    return ctx.stage(stage, 'RecordDecoder', () => {
+      const decoded = this.parts.decoder.decode<Record<string, unknown>>(bytes);
+      return decoded instanceof Promise ? decoded.then(withPlan) : withPlan(decoded);
     });
-    return ctx.stage('TASK_PUT', CLASS, async () => {
-      if (valuePlan.envelope) {
-        const envelope = decoded.value as Envelope;
-        if (envelope.op === 't') {
-          // A truncate has no key; a table never written has nothing to truncate.
-          const table = this.table(route, undefined, valuePlan);
-          if (!(await this.parts.shaper.exists(table.qualified))) return [];
-          return [this.change(record, table, 'truncate', 't', [], null, this.position(envelope, record))];
-        }
-        if (!keyPlan || !key) throw new UnsupportedRecordError(`a ${envelope.op} event without a key`);
-        const table = this.table(route, keyPlan, valuePlan);
-        await this.parts.shaper.ensure(table, valuePlan.schemaId);
-        return [this.fromEnvelope(record, table, keyPlan, key, envelope)];
-      }
-      if (!keyPlan || !key) throw new UnsupportedRecordError('an unwrapped row without a key');
-      const table = this.table(route, keyPlan, valuePlan);
-      await this.parts.shaper.ensure(table, valuePlan.schemaId);
-      const row = decoded.value as Record<string, unknown>;
-      return [this.fromUnwrapped(record, table, keyPlan, key, row, valuePlan)];
-    });
+  }
+
+  /** The record's row change, once its table fits the schema (at once when it already did). */
+  private rowChanges(
+    record: StreamRecord,
+    route: TableRoute,
+    key: Decoded<RowPlan> | undefined,
+    value: Decoded<ValuePlan>,
+  ): RowChange[] | Promise<RowChange[]> {
+    const valuePlan = value.plan;
+    if (valuePlan.envelope) {
+      const envelope = value.value as unknown as Envelope;
+      if (envelope.op === 't') return this.truncate(record, route, valuePlan, envelope);
+      if (!key) throw new UnsupportedRecordError(`a ${envelope.op} event without a key`);
+      const table = this.table(route, key.plan, valuePlan);
+      return this.whenShaped(table, valuePlan.schemaId, () => [
+        this.fromEnvelope(record, table, key.plan, key.value, envelope),
+      ]);
+    }
+    if (!key) throw new UnsupportedRecordError('an unwrapped row without a key');
+    const table = this.table(route, key.plan, valuePlan);
+    return this.whenShaped(table, valuePlan.schemaId, () => [
+      this.fromUnwrapped(record, table, key.plan, key.value, value.value, valuePlan),
+    ]);
+  }
+
+  private whenShaped<T>(table: TargetTable, schemaId: number, then: () => T): T | Promise<T> {
+    const shaping = this.parts.shaper.ensure(table, schemaId);
+    return shaping ? shaping.then(then) : then();
+  }
+
+  /** A truncate has no key; a table never written has nothing to truncate. */
+  private async truncate(
+    record: StreamRecord,
+    route: TableRoute,
+    valuePlan: ValuePlan,
+    envelope: Envelope,
+  ): Promise<RowChange[]> {
+    const table = this.table(route, undefined, valuePlan);
+    if (!(await this.parts.shaper.exists(table.qualified))) return [];
+    return [this.change(record, table, 'truncate', 't', [], null, this.position(envelope, record))];
   }
 
   private async tombstone(

@@ -41,12 +41,15 @@ describe('TableShaper: a failed catalogue query', () => {
   for (const error of outages)
     it(`is the target's outage, not the record's fault: ${error.message}`, async () => {
       const isOutage = (e: unknown) => e instanceof TargetUnavailableError && isDependencyOutage(e);
-      await assert.rejects(shaper(error).ensure(table, 1), isOutage);
+      await assert.rejects(async () => shaper(error).ensure(table, 1), isOutage);
       await assert.rejects(shaper(error).exists(table.qualified), isOutage);
     });
 
   it('a server error about the statement itself stays what it is (the record is dead-lettered)', async () => {
     const syntax = withCode('syntax error at or near "x"', '42601');
-    await assert.rejects(shaper(syntax).ensure(table, 1), (e: unknown) => e === syntax);
+    await assert.rejects(
+      async () => shaper(syntax).ensure(table, 1),
+      (e: unknown) => e === syntax,
+    );
   });
 });

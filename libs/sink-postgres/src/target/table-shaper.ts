@@ -24,6 +24,8 @@ export interface ShaperOptions {
 export class TableShaper {
   private readonly shaped = new Map<string, Promise<void>>();
   private byTable = new WeakMap<TargetTable, Promise<void>>();
+  /** Table versions shaped: the per-record answer, without a promise. */
+  private fitting = new WeakSet<TargetTable>();
   private readonly existing = new Set<string>();
 
   constructor(
@@ -32,9 +34,13 @@ export class TableShaper {
     private readonly options: ShaperOptions,
   ) {}
 
-  /** Resolves when `table` has every column of this schema version; rejects with IncompatibleTableError. */
-  ensure(table: TargetTable, schemaId: number): Promise<void> {
-    // Per record: one lookup by the table version object (the processor builds it once).
+  /**
+   * Undefined once `table` is known to have every column of this schema version (per record: one
+   * lookup by the table version object, which the processor builds once); else a promise that
+   * resolves when it has them, or rejects with IncompatibleTableError.
+   */
+  ensure(table: TargetTable, schemaId: number): Promise<void> | undefined {
+    if (this.fitting.has(table)) return undefined;
     let shaping = this.byTable.get(table);
     if (!shaping) {
       const key = `${table.qualified}\u0000${table.signature}`;
@@ -53,11 +59,16 @@ export class TableShaper {
       }
       const settled = shaping;
       this.byTable.set(table, settled);
-      // A failure is decided again next time (the operator may have fixed the table).
-      settled.catch(() => {
-        this.shaped.delete(key);
-        this.byTable.delete(table);
-      });
+      // Into the set of this generation: a `forget()` meanwhile has this table checked again.
+      const fitting = this.fitting;
+      settled.then(
+        () => fitting.add(table),
+        // A failure is decided again next time (the operator may have fixed the table).
+        () => {
+          this.shaped.delete(key);
+          this.byTable.delete(table);
+        },
+      );
     }
     return shaping;
   }
@@ -71,6 +82,7 @@ export class TableShaper {
   forget(): void {
     this.shaped.clear();
     this.byTable = new WeakMap();
+    this.fitting = new WeakSet();
   }
 
   /** Whether the table exists (a tombstone for a table never written deletes nothing). */
