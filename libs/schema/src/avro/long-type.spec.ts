@@ -56,6 +56,43 @@ describe('Avro long in Sluice (number while safe, bigint beyond)', () => {
     }
   });
 
+  it('reads every long exactly, on both sides of the fast read path (|n| < 2^52)', () => {
+    const one = compileAvroCodec('long');
+    const edges = [
+      0n,
+      1n,
+      63n,
+      64n,
+      2n ** 28n - 1n,
+      2n ** 28n,
+      2n ** 31n,
+      2n ** 52n - 1n,
+      2n ** 52n,
+      2n ** 52n + 1n,
+      2n ** 53n - 1n,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 62n + 12_345n,
+      2n ** 63n - 1n,
+    ];
+    for (const n of [...edges, ...edges.map((e) => -e), -(2n ** 63n)]) {
+      const safe = n >= -BigInt(Number.MAX_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER);
+      assert.strictEqual(one.decode(one.encode(n)), safe ? Number(n) : n, `long ${n}`);
+    }
+    // Inside a record, after and before other fields: the read leaves the position right.
+    const value = { a: -(2n ** 60n), b: 2 ** 52 - 1, c: -(2 ** 52) };
+    assert.deepEqual({ ...(codec.decode(codec.encode(value)) as object) }, value);
+  });
+
+  it('reports a truncated long as a truncated buffer', () => {
+    const one = compileAvroCodec('long');
+    assert.throws(() => one.decode(Buffer.from([0xff, 0xff])), /truncated/);
+    assert.throws(
+      () => one.decode(Buffer.from([0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+      /truncated/,
+    );
+  });
+
   it('refuses unsafe numbers, fractions and out-of-range bigints instead of rounding them', () => {
     const one = compileAvroCodec('long');
     assert.equal(one.isValid(2 ** 60), false);

@@ -45,18 +45,29 @@ export function createLongType(): avro.Type {
   // value, then repacks it). A safe-integer number, nearly every long written, goes straight to
   // the tap's own zig-zag varint, byte for byte what the slow path writes. Only up to ±2^52: the
   // tap zig-zags in floating point, exact while 2|n| + 1 is.
+  // Reading is the mirror image: avsc's abstract long unpacks every value into a new 8-byte Buffer
+  // and a BigInt (about 1 KB of garbage per CDC event). The tap's own varint read is exact while
+  // the zig-zag value is below 2^53, that is for |n| < 2^52; anything else is read again the slow way.
   // (avsc freezes the type; the fast one is a frozen object inheriting from it.)
-  const packed = (type as unknown as LongWriter)._write;
-  const fast = Object.create(type) as LongWriter;
+  const { _write: packed, _read: unpacked } = type as unknown as LongCodec;
+  const fast = Object.create(type) as LongCodec;
   fast._write = function (tap, value) {
     if (typeof value === 'number' && Number.isInteger(value) && value <= FAST && value >= -FAST)
       tap.writeLong(value);
     else packed.call(this, tap, value);
   };
+  fast._read = function (tap) {
+    const start = tap.pos;
+    const value = tap.readLong();
+    if (value < FAST && value > -FAST) return value;
+    tap.pos = start;
+    return unpacked.call(this, tap);
+  };
   return Object.freeze(fast) as unknown as avro.Type;
 }
 
-/** The avsc internals the fast path uses (not in avsc's typings). */
-interface LongWriter {
+/** The avsc internals the fast paths use (not in avsc's typings). */
+interface LongCodec {
   _write(this: unknown, tap: { writeLong(n: number): void }, value: unknown): void;
+  _read(this: unknown, tap: { pos: number; readLong(): number }): number | bigint | undefined;
 }
