@@ -188,7 +188,7 @@ const createRequest = require('kafkajs/src/protocol/request') as (args: {
   correlationId: number;
   clientId: string;
   request: { apiKey: number; apiVersion: number; encode: () => Promise<unknown> };
-}) => Promise<{ buffer: Buffer }>;
+}) => Promise<{ buffers: Buffer[]; size: number }>;
 const produceRequest = require('kafkajs/src/protocol/requests/produce/v3/request') as (args: {
   acks: number;
   timeout: number;
@@ -571,11 +571,20 @@ describe('kafkajs as patched (patches/kafkajs+2.2.4.patch)', () => {
 
   it('frames a request as the protocol says: size, api key and version, correlation id, client id, payload', async () => {
     const payload = randomBytes(3_000);
-    const { buffer } = await createRequest({
+    const encoded = new Encoder().writeBytes(payload);
+    const { buffers, size: frameSize } = await createRequest({
       correlationId: 77,
       clientId: 'sluice-spec',
-      request: { apiKey: 0, apiVersion: 3, encode: async () => new Encoder().writeBytes(payload) },
+      request: { apiKey: 0, apiVersion: 3, encode: async () => encoded },
     });
+    const buffer = Buffer.concat(buffers);
+    assert.equal(frameSize, buffer.length);
+    assert.equal(buffers.length, 2);
+    assert.equal(
+      buffers[1]!.buffer,
+      encoded.buffer.buffer,
+      'the payload goes out as its own bytes, not a copy',
+    );
     const header = Buffer.alloc(2 + 2 + 4 + 2 + 'sluice-spec'.length);
     header.writeInt16BE(0, 0);
     header.writeInt16BE(3, 2);
