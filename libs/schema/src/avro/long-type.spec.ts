@@ -93,6 +93,38 @@ describe('Avro long in Sluice (number while safe, bigint beyond)', () => {
     );
   });
 
+  it('writes every long as the zig-zag varint the Avro specification defines, numbers and bigints alike', () => {
+    const one = compileAvroCodec('long');
+    // The specification's encoding, computed in BigInt: zig-zag, then 7 bits a byte, low first.
+    const zigzag = (n: bigint): Buffer => {
+      let z = BigInt.asUintN(64, (n << 1n) ^ (n >> 63n));
+      const bytes: number[] = [];
+      do {
+        const low = Number(z & 0x7fn);
+        z >>= 7n;
+        bytes.push(z > 0n ? low | 0x80 : low);
+      } while (z > 0n);
+      return Buffer.from(bytes);
+    };
+    const edges = [
+      0n,
+      1n,
+      63n,
+      64n,
+      2n ** 31n,
+      2n ** 52n - 1n,
+      2n ** 52n,
+      2n ** 52n + 1n,
+      2n ** 53n,
+      2n ** 63n - 1n,
+    ];
+    for (const n of [...edges, ...edges.map((e) => -e), -(2n ** 63n)]) {
+      assert.deepEqual(one.encode(n), zigzag(n), `bigint ${n}`);
+      if (Number.isSafeInteger(Number(n)) && BigInt(Number(n)) === n)
+        assert.deepEqual(one.encode(Number(n)), zigzag(n), `number ${n}`);
+    }
+  });
+
   it('refuses unsafe numbers, fractions and out-of-range bigints instead of rounding them', () => {
     const one = compileAvroCodec('long');
     assert.equal(one.isValid(2 ** 60), false);

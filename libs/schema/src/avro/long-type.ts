@@ -4,6 +4,7 @@ const MIN = -(2n ** 63n);
 const MAX = 2n ** 63n - 1n;
 /** The tap's float zig-zag is exact up to here. */
 const FAST = 2 ** 52;
+const FAST_BIG = 2n ** 52n;
 
 function toBigInt(value: unknown): bigint | undefined {
   if (typeof value === 'bigint') return value >= MIN && value <= MAX ? value : undefined;
@@ -43,7 +44,8 @@ export function createLongType(): avro.Type {
   });
   // Hot path: avsc's abstract long writes through toBuffer (an 8-byte Buffer and a BigInt per
   // value, then repacks it). A safe-integer number, nearly every long written, goes straight to
-  // the tap's own zig-zag varint, byte for byte what the slow path writes. Only up to ±2^52: the
+  // the tap's own zig-zag varint, byte for byte what the slow path writes; so does a bigint in the
+  // same range (a CDC event's LSN and microsecond times). Only up to ±2^52: the
   // tap zig-zags in floating point, exact while 2|n| + 1 is.
   // Reading is the mirror image: avsc's abstract long unpacks every value into a new 8-byte Buffer
   // and a BigInt (about 1 KB of garbage per CDC event). The tap's own varint read is exact while
@@ -54,6 +56,8 @@ export function createLongType(): avro.Type {
   fast._write = function (tap, value) {
     if (typeof value === 'number' && Number.isInteger(value) && value <= FAST && value >= -FAST)
       tap.writeLong(value);
+    else if (typeof value === 'bigint' && value <= FAST_BIG && value >= -FAST_BIG)
+      tap.writeLong(Number(value));
     else packed.call(this, tap, value);
   };
   fast._read = function (tap) {
