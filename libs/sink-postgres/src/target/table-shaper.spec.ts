@@ -53,3 +53,45 @@ describe('TableShaper: a failed catalogue query', () => {
     );
   });
 });
+
+describe('TableShaper: table versions known to fit', () => {
+  /** A shaper whose shapings (the catalogue work) end as `outcomes` say, in turn; counted. */
+  function shaperWith(outcomes: Array<'fits' | Error>) {
+    const shaper = new TableShaper(failingPool(new Error('no catalogue here')), {} as BookkeepingTables, {
+      autoCreate: true,
+      autoEvolve: true,
+    });
+    let shapings = 0;
+    (shaper as unknown as { shape: () => Promise<void> }).shape = async () => {
+      const outcome = outcomes[shapings++] ?? 'fits';
+      if (outcome !== 'fits') throw outcome;
+    };
+    return { shaper, shapings: () => shapings };
+  }
+
+  it('answers at once (undefined) once a shaping succeeded; a failed one is decided again', async () => {
+    const refused = withCode('column "x" is of type integer', '42804');
+    const { shaper, shapings } = shaperWith([refused, 'fits']);
+    await assert.rejects(
+      async () => shaper.ensure(table, 1),
+      (e: unknown) => e === refused,
+    );
+    const again = shaper.ensure(table, 1);
+    assert.ok(again instanceof Promise, 'a failed table version is checked again');
+    await again;
+    assert.equal(shaper.ensure(table, 1), undefined, 'known to fit: no promise');
+    assert.equal(shapings(), 2);
+  });
+
+  it('checks every table again after forget(), also one whose shaping was under way', async () => {
+    const { shaper, shapings } = shaperWith([]);
+    const running = shaper.ensure(table, 1);
+    shaper.forget();
+    await running;
+    const next = shaper.ensure(table, 1);
+    assert.ok(next instanceof Promise, 'checked again after forget()');
+    await next;
+    assert.equal(shaper.ensure(table, 1), undefined);
+    assert.equal(shapings(), 2);
+  });
+});

@@ -63,10 +63,11 @@ export class TableShaper {
       const fitting = this.fitting;
       settled.then(
         () => fitting.add(table),
-        // A failure is decided again next time (the operator may have fixed the table).
+        // A failure is decided again next time (the operator may have fixed the table); after a
+        // `forget()` the entries may be a newer shaping's, which stay.
         () => {
-          this.shaped.delete(key);
-          this.byTable.delete(table);
+          if (this.shaped.get(key) === settled) this.shaped.delete(key);
+          if (this.byTable.get(table) === settled) this.byTable.delete(table);
         },
       );
     }
