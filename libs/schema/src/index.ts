@@ -40,7 +40,7 @@ export { InMemorySchemaRegistry } from './serde/in-memory-schema-registry';
 export { RecordEncoder, type RecordEncoderOptions } from './serde/record-encoder';
 export { RecordDecoder, type DecodedRecord, type RecordDecoderOptions } from './serde/record-decoder';
 export { CorruptRecordError } from './serde/corrupt-record-error';
-export { LoadingCache } from './serde/promise-cache';
+export { LoadingCache, whenLoaded } from './serde/promise-cache';
 export { UnknownSchemaIdError } from './serde/unknown-schema-id-error';
 export { SchemaRegistryUnavailableError } from './serde/schema-registry-unavailable-error';
 export { InvalidRecordError } from './serde/invalid-record-error';

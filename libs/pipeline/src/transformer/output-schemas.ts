@@ -10,9 +10,8 @@ import { type DerivedSchema } from '../schema/derived-schema';
  * again until restart; a retriable failure is forgotten so the next attempt asks again.
  */
 export class OutputSchemaRegistrations {
-  /** Ids registered: the per-record answer, without a promise. */
-  private readonly registered = new WeakMap<DerivedSchema, Map<string, number>>();
-  private readonly ids = new WeakMap<DerivedSchema, Map<string, Promise<number>>>();
+  /** By schema and subject: the id once registered (the per-record answer), its registration until then. */
+  private readonly ids = new WeakMap<DerivedSchema, Map<string, number | Promise<number>>>();
   private readonly byText = new Map<string, Promise<number>>();
   private count = 0;
 
@@ -23,43 +22,34 @@ export class OutputSchemaRegistrations {
     return this.count;
   }
 
-  /** The id at once once registered; the registration's promise before that. */
+  /** The id itself once registered; the registration's promise before that. */
   idFor(subject: string, schema: DerivedSchema): number | Promise<number> {
-    return this.registered.get(schema)?.get(subject) ?? this.registration(subject, schema);
-  }
-
-  private registration(subject: string, schema: DerivedSchema): Promise<number> {
     let bySubject = this.ids.get(schema);
     if (!bySubject) {
       bySubject = new Map();
       this.ids.set(schema, bySubject);
     }
-    let id = bySubject.get(subject);
-    if (!id) {
-      // A new input schema can derive an unchanged output (the key, most often): same text, no request.
-      const textKey = `${subject}\u0000${schema.text}`;
-      id = this.byText.get(textKey);
-      if (!id) {
-        this.count++;
-        id = this.registry.register(subject, schema.text);
-        this.byText.set(textKey, id);
-      }
-      const registering = id;
-      bySubject.set(subject, registering);
-      registering.then(
-        (registeredId) => {
-          let known = this.registered.get(schema);
-          if (!known) this.registered.set(schema, (known = new Map()));
-          known.set(subject, registeredId);
-        },
-        (error: unknown) => {
-          // Each schema sharing the registration forgets it (a refusal stays remembered).
-          if (!isRetriable(error)) return;
-          if (this.byText.get(textKey) === registering) this.byText.delete(textKey);
-          if (bySubject.get(subject) === registering) bySubject.delete(subject);
-        },
-      );
+    const known = bySubject.get(subject);
+    if (known !== undefined) return known;
+    // A new input schema can derive an unchanged output (the key, most often): same text, no request.
+    const textKey = `${subject}\u0000${schema.text}`;
+    let registering = this.byText.get(textKey);
+    if (!registering) {
+      this.count++;
+      registering = this.registry.register(subject, schema.text);
+      this.byText.set(textKey, registering);
     }
-    return id;
+    const shared = registering;
+    bySubject.set(subject, shared);
+    shared.then(
+      (id) => bySubject.set(subject, id),
+      (error: unknown) => {
+        // Each schema sharing the registration forgets it (a refusal stays remembered).
+        if (!isRetriable(error)) return;
+        if (this.byText.get(textKey) === shared) this.byText.delete(textKey);
+        bySubject.delete(subject);
+      },
+    );
+    return shared;
   }
 }

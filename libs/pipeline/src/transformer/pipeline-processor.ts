@@ -4,6 +4,7 @@ import {
   type RecordDecoder,
   type RecordEncoder,
   type SchemaRegistryClient,
+  whenLoaded,
 } from '@sluice/schema';
 import {
   type OutputRecord,
@@ -44,13 +45,12 @@ interface DecodedInput {
  */
 export class PipelineProcessor implements RecordProcessor {
   readonly name: string;
-  private readonly inputSchemas: LoadingCache<number, InputSchema>;
+  private readonly inputSchemas = new LoadingCache<number, InputSchema>();
   /** `<topic>-key` and `<topic>-value` by output topic: the same strings each record, hashed once. */
   private readonly subjects = new Map<string, { readonly key: string; readonly value: string }>();
 
   constructor(private readonly parts: PipelineProcessorParts) {
     this.name = `Pipeline(${parts.pipeline.config.name})`;
-    this.inputSchemas = new LoadingCache();
     const stores = parts.pipeline.stateStoreSpecs;
     if (stores.length > 0) this.stateStores = stores;
   }
@@ -98,11 +98,12 @@ export class PipelineProcessor implements RecordProcessor {
     ctx: ProcessContext,
   ): DecodedInput | Promise<DecodedInput> {
     const decoded = ctx.stage(stage, 'RecordDecoder', () => this.parts.decoder.decode(bytes));
-    const withSchema = ({ value, schemaId }: DecodedRecord): DecodedInput | Promise<DecodedInput> => {
-      const schema = ctx.stage(stage, 'SchemaRegistry', () => this.inputSchema(schemaId));
-      return schema instanceof Promise ? schema.then((s) => ({ value, schema: s })) : { value, schema };
-    };
-    return decoded instanceof Promise ? decoded.then(withSchema) : withSchema(decoded);
+    return whenLoaded(decoded, ({ value, schemaId }: DecodedRecord) =>
+      whenLoaded(
+        ctx.stage(stage, 'SchemaRegistry', () => this.inputSchema(schemaId)),
+        (schema) => ({ value, schema }),
+      ),
+    );
   }
 
   private encode(
@@ -123,12 +124,8 @@ export class PipelineProcessor implements RecordProcessor {
         : ctx.stage('VALUE_CONVERTER', 'RecordEncoder', () =>
             this.encodeWith(subjects.value, output.valueSchema!, output.value),
           );
-    const withValue = (key: Buffer | string | null): OutputRecord | Promise<OutputRecord> => {
-      const value = encodeValue();
-      return value instanceof Promise
-        ? value.then((v) => ({ topic, key, value: v, headers: output.headers }))
-        : { topic, key, value, headers: output.headers };
-    };
+    const withValue = (key: Buffer | string | null): OutputRecord | Promise<OutputRecord> =>
+      whenLoaded(encodeValue(), (value) => ({ topic, key, value, headers: output.headers }));
     // The key first, then the value, as one after the other: a key failure is the record's
     // KEY_CONVERTER failure, and no value work starts (or is left unwatched) behind it.
     const key = output.keySchema
@@ -136,7 +133,7 @@ export class PipelineProcessor implements RecordProcessor {
           this.encodeWith(subjects.key, output.keySchema!, output.key),
         )
       : passThroughKey(output.key, input);
-    return key instanceof Promise ? key.then(withValue) : withValue(key);
+    return whenLoaded(key, withValue);
   }
 
   private encodeWith(
@@ -144,10 +141,9 @@ export class PipelineProcessor implements RecordProcessor {
     schema: NonNullable<PipelineOutput['valueSchema']>,
     value: unknown,
   ): Buffer | Promise<Buffer> {
-    const id = this.parts.schemas.idFor(subject, schema);
-    return id instanceof Promise
-      ? id.then((registered) => this.parts.encoder.encode(subject, registered, value))
-      : this.parts.encoder.encode(subject, id, value);
+    return whenLoaded(this.parts.schemas.idFor(subject, schema), (id) =>
+      this.parts.encoder.encode(subject, id, value),
+    );
   }
 
   private subjectsOf(topic: string): { readonly key: string; readonly value: string } {

@@ -27,33 +27,33 @@ export function cacheCounters(cache: string): CacheCounters {
  * the cache).
  */
 export class LoadingCache<K, V extends NonNullable<unknown>> {
-  private readonly loaded = new Map<K, V>();
-  private readonly loading = new Map<K, Promise<V>>();
+  /** The value once loaded, its load's promise until then. */
+  private readonly entries = new Map<K, V | Promise<V>>();
 
   constructor(private readonly counters?: CacheCounters) {}
 
   get(key: K, load: () => Promise<V>): V | Promise<V> {
-    const value = this.loaded.get(key);
-    if (value !== undefined) {
+    const known = this.entries.get(key);
+    if (known !== undefined) {
       this.counters?.hit.inc();
-      return value;
-    }
-    let pending = this.loading.get(key);
-    if (pending) {
-      this.counters?.hit.inc();
-      return pending;
+      return known;
     }
     this.counters?.miss.inc();
-    pending = load();
-    this.loading.set(key, pending);
-    // Registered before any caller's continuation: the value is in `loaded` when they resume.
-    pending.then(
-      (loadedValue) => {
-        this.loaded.set(key, loadedValue);
-        this.loading.delete(key);
-      },
-      () => this.loading.delete(key),
+    const loading = load();
+    this.entries.set(key, loading);
+    // Registered before any caller's continuation: the value is in place when they resume.
+    loading.then(
+      (value) => this.entries.set(key, value),
+      () => this.entries.delete(key),
     );
-    return pending;
+    return loading;
   }
+}
+
+/**
+ * `next` of a value a LoadingCache (or anything built on one) answered: at once for a value, after
+ * it for a promise, so a known value's path stays free of promises.
+ */
+export function whenLoaded<T, R>(value: T | Promise<T>, next: (loaded: T) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(next) : next(value);
 }

@@ -7,7 +7,7 @@ import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { formatIncompatibility } from '../compatibility/incompatibility';
 import { ReaderWriterChecker } from '../compatibility/reader-writer-checker';
 import { CorruptRecordError } from './corrupt-record-error';
-import { cacheCounters, LoadingCache } from './promise-cache';
+import { cacheCounters, LoadingCache, whenLoaded } from './promise-cache';
 import type { SchemaRegistryClient } from './schema-registry-client';
 import { unframe } from './wire-format';
 
@@ -69,9 +69,7 @@ export class RecordDecoder {
   ): DecodedRecord<T> | Promise<DecodedRecord<T>> {
     const { schemaId, payload } = unframe(buffer);
     const writer = this.writers.get(schemaId, async () => parsed(await this.registry.schemaById(schemaId)));
-    return writer instanceof Promise
-      ? writer.then((loaded) => this.read<T>(schemaId, loaded, payload, readerSchema))
-      : this.read<T>(schemaId, writer, payload, readerSchema);
+    return whenLoaded(writer, (loaded) => this.read<T>(schemaId, loaded, payload, readerSchema));
   }
 
   private read<T>(

@@ -3,7 +3,7 @@ import { createAvscType } from '../avro/avsc-types';
 import { parseAvroSchema } from '../avro/parse-avro-schema';
 import { InvalidRecordError } from './invalid-record-error';
 import type { SchemaRegistryClient } from './schema-registry-client';
-import { cacheCounters, LoadingCache } from './promise-cache';
+import { cacheCounters, LoadingCache, whenLoaded } from './promise-cache';
 import { encodeFramed } from './wire-format';
 
 const BY_SCHEMA = cacheCounters('encoder-schema');
@@ -53,9 +53,7 @@ export class RecordEncoder {
   encode(subject: string, schema: string | number, value: unknown): Buffer | Promise<Buffer> {
     const writer =
       typeof schema === 'number' ? this.writerById(schema) : this.writerBySchema(subject, schema);
-    return writer instanceof Promise
-      ? writer.then((loaded) => this.serialise(loaded, subject, value))
-      : this.serialise(writer, subject, value);
+    return whenLoaded(writer, (loaded) => this.serialise(loaded, subject, value));
   }
 
   private serialise(writer: WriterSchema, subject: string, value: unknown): Buffer {

@@ -1,4 +1,4 @@
-import { type DecodedRecord, type RecordDecoder } from '@sluice/schema';
+import { type DecodedRecord, type RecordDecoder, whenLoaded } from '@sluice/schema';
 import { type ProcessContext, type RecordProcessor, type StreamRecord } from '@sluice/stream';
 import { describe } from '../mapping/postgres-text';
 import {
@@ -84,16 +84,13 @@ export class RowChangeProcessor implements RecordProcessor<RowChange> {
     planOf: (schemaId: number) => P | Promise<P>,
     ctx: ProcessContext,
   ): Decoded<P> | Promise<Decoded<P>> {
-    const withPlan = (decoded: DecodedRecord<Record<string, unknown>>): Decoded<P> | Promise<Decoded<P>> => {
-      const plan = planOf(decoded.schemaId);
-      return plan instanceof Promise
-        ? plan.then((p) => ({ plan: p, value: decoded.value }))
-        : { plan, value: decoded.value };
-    };
-    return ctx.stage(stage, 'RecordDecoder', () => {
-      const decoded = this.parts.decoder.decode<Record<string, unknown>>(bytes);
-      return decoded instanceof Promise ? decoded.then(withPlan) : withPlan(decoded);
-    });
+    return ctx.stage(stage, 'RecordDecoder', () =>
+      whenLoaded(
+        this.parts.decoder.decode<Record<string, unknown>>(bytes),
+        ({ schemaId, value }: DecodedRecord<Record<string, unknown>>) =>
+          whenLoaded(planOf(schemaId), (plan) => ({ plan, value })),
+      ),
+    );
   }
 
   /** The record's row change, once its table fits the schema (at once when it already did). */

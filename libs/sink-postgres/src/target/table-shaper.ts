@@ -5,6 +5,9 @@ import { ident } from '../sql/identifiers';
 import { tombstoneTriggerStatement } from '../sql/sync-statements';
 import { IncompatibleTableError, targetFailure } from '../sink-errors';
 
+/** A table version known to have every column its schema writes. */
+const FITS = true;
+
 export interface ShaperOptions {
   /** Create missing tables (else a missing table is an error for its records). */
   readonly autoCreate: boolean;
@@ -23,9 +26,8 @@ export interface ShaperOptions {
  */
 export class TableShaper {
   private readonly shaped = new Map<string, Promise<void>>();
-  private byTable = new WeakMap<TargetTable, Promise<void>>();
-  /** Table versions shaped: the per-record answer, without a promise. */
-  private fitting = new WeakSet<TargetTable>();
+  /** By table version: FITS once shaped (the per-record answer, without a promise), its shaping until then. */
+  private byTable = new WeakMap<TargetTable, Promise<void> | typeof FITS>();
   private readonly existing = new Set<string>();
 
   constructor(
@@ -40,38 +42,39 @@ export class TableShaper {
    * resolves when it has them, or rejects with IncompatibleTableError.
    */
   ensure(table: TargetTable, schemaId: number): Promise<void> | undefined {
-    if (this.fitting.has(table)) return undefined;
-    let shaping = this.byTable.get(table);
+    const known = this.byTable.get(table);
+    if (known === FITS) return undefined;
+    if (known) return known;
+    const key = `${table.qualified}\u0000${table.signature}`;
+    let shaping = this.shaped.get(key);
     if (!shaping) {
-      const key = `${table.qualified}\u0000${table.signature}`;
-      shaping = this.shaped.get(key);
-      if (!shaping) {
-        // A lost connection is the target's outage, not the record's fault: retried, never dead-lettered.
-        shaping = this.shape(table, schemaId).then(
-          () => {
-            this.existing.add(table.qualified);
-          },
-          (error: unknown) => {
-            throw targetFailure(error);
-          },
-        );
-        this.shaped.set(key, shaping);
-      }
-      const settled = shaping;
-      this.byTable.set(table, settled);
-      // Into the set of this generation: a `forget()` meanwhile has this table checked again.
-      const fitting = this.fitting;
-      settled.then(
-        () => fitting.add(table),
-        // A failure is decided again next time (the operator may have fixed the table); after a
-        // `forget()` the entries may be a newer shaping's, which stay.
+      // A lost connection is the target's outage, not the record's fault: retried, never dead-lettered.
+      shaping = this.shape(table, schemaId).then(
         () => {
-          if (this.shaped.get(key) === settled) this.shaped.delete(key);
-          if (this.byTable.get(table) === settled) this.byTable.delete(table);
+          this.existing.add(table.qualified);
+        },
+        (error: unknown) => {
+          throw targetFailure(error);
         },
       );
+      this.shaped.set(key, shaping);
     }
-    return shaping;
+    const settled = shaping;
+    // This generation's map: after a `forget()` meanwhile, the table is checked again.
+    const byTable = this.byTable;
+    byTable.set(table, settled);
+    settled.then(
+      () => {
+        if (byTable.get(table) === settled) byTable.set(table, FITS);
+      },
+      // A failure is decided again next time (the operator may have fixed the table); after a
+      // `forget()` the entries may be a newer shaping's, which stay.
+      () => {
+        if (this.shaped.get(key) === settled) this.shaped.delete(key);
+        if (byTable.get(table) === settled) byTable.delete(table);
+      },
+    );
+    return settled;
   }
 
   /**
@@ -83,7 +86,6 @@ export class TableShaper {
   forget(): void {
     this.shaped.clear();
     this.byTable = new WeakMap();
-    this.fitting = new WeakSet();
   }
 
   /** Whether the table exists (a tombstone for a table never written deletes nothing). */
