@@ -40,6 +40,7 @@ export async function benchTracing(options: TracingBenchOptions): Promise<BenchF
   ] as const;
   const rates: Record<(typeof variants)[number]['name'], number[]> = { off: [], '10%': [], '100%': [] };
   const cpu: Record<(typeof variants)[number]['name'], number[]> = { off: [], '10%': [], '100%': [] };
+  const steadyCpu: Record<(typeof variants)[number]['name'], number[]> = { off: [], '10%': [], '100%': [] };
   const stops = new PendingStops();
   try {
     for (let run = 0; run < options.runs; run++) {
@@ -49,6 +50,7 @@ export async function benchTracing(options: TracingBenchOptions): Promise<BenchF
         const run = await transformer(admin, stops, variant.input, total, 'exactly-once', { tracing });
         rates[variant.name].push(run.rate);
         cpu[variant.name].push((run.cpuSeconds / total) * 1e6);
+        steadyCpu[variant.name].push((run.steady.cpuSeconds / run.steady.records) * 1e6);
       }
       process.stderr.write(
         `bench: tracing run ${run + 1}: ${variants
@@ -94,6 +96,21 @@ export async function benchTracing(options: TracingBenchOptions): Promise<BenchF
       unit: 'µs CPU/record',
       runs: cpu['100%'],
       baseline: { name: 'tracing off', runs: cpu.off },
+    },
+    // The figures above count from ready: at the quick size much of that CPU is start-up work and
+    // JIT warm-up, more of it with tracing's code to warm too. Past the first fifth of the input is
+    // nearer what each further record costs (still warming at the quick size).
+    {
+      name: 'same, past the first fifth of the input (steady state), tracing on, 10% parent-based sampling',
+      unit: 'µs CPU/record',
+      runs: steadyCpu['10%'],
+      baseline: { name: 'tracing off, same part', runs: steadyCpu.off },
+    },
+    {
+      name: 'same, past the first fifth of the input (steady state), tracing on, 100% sampling',
+      unit: 'µs CPU/record',
+      runs: steadyCpu['100%'],
+      baseline: { name: 'tracing off, same part', runs: steadyCpu.off },
     },
   ];
 }

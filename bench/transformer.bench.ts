@@ -106,6 +106,11 @@ export interface TransformerRun {
   readonly rate: number;
   /** CPU time (user + system) the transformer process spent from ready to the last record. */
   readonly cpuSeconds: number;
+  /**
+   * The same past the first fifth of the input (steady state: start-up work and JIT warm-up behind
+   * it), and the records it covers.
+   */
+  readonly steady: { readonly cpuSeconds: number; readonly records: number };
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
 }
@@ -143,6 +148,7 @@ export async function transformer(
     }),
   );
   const memory: { rssBytes: number; heapUsedBytes: number }[] = [];
+  let steadyFrom: { cpu: number; done: number } | undefined;
   try {
     await untilReady(`${url}/health/ready`);
     const cpuAtReady = cpuSeconds(child.pid!);
@@ -152,6 +158,7 @@ export async function transformer(
         const done = await committed(admin, group, input);
         // Steady state: past the first fifth of the input.
         if (done > total / 5 && done < total) {
+          steadyFrom ??= { cpu: cpuSeconds(child.pid!), done };
           const status = (await (await fetch(`${url}/status`)).json()) as {
             memory: { rssBytes: number; heapUsedBytes: number };
           };
@@ -163,8 +170,16 @@ export async function transformer(
       600_000,
     );
     const max = (k: 'rssBytes' | 'heapUsedBytes') => Math.max(0, ...memory.map((m) => m[k]));
-    const cpu = cpuSeconds(child.pid!) - cpuAtReady;
-    return { rate, rssBytes: max('rssBytes'), heapUsedBytes: max('heapUsedBytes'), cpuSeconds: cpu };
+    const cpuAtEnd = cpuSeconds(child.pid!);
+    // A run over before any poll saw it past a fifth has no steady part of its own: all of it counts.
+    const from = steadyFrom ?? { cpu: cpuAtReady, done: 0 };
+    return {
+      rate,
+      rssBytes: max('rssBytes'),
+      heapUsedBytes: max('heapUsedBytes'),
+      cpuSeconds: cpuAtEnd - cpuAtReady,
+      steady: { cpuSeconds: cpuAtEnd - from.cpu, records: total - from.done },
+    };
   } finally {
     stops.add(async () => {
       await stopChild(child);
