@@ -104,20 +104,20 @@ async function passthrough(kafka: Kafka, admin: Admin, input: string, total: num
 
 export interface TransformerRun {
   readonly rate: number;
-  /** CPU time (user + system) the transformer process spent from ready to the last record. */
-  readonly cpuSeconds: number;
   /**
-   * The same past the first fifth of the input (steady state: start-up work and JIT warm-up behind
-   * it), and the records it covers.
+   * CPU time (user + system) the transformer process spent from ready to the last record, and for
+   * `settleMs` after it.
    */
-  readonly steady: { readonly cpuSeconds: number; readonly records: number };
+  readonly cpuSeconds: number;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
 }
 
 /**
  * One timed run of the transformer app over `input`; `extra` adds configuration sections. Its
- * process is stopped by `stops`: the caller awaits them before anything else it measures.
+ * process is stopped by `stops`: the caller awaits them before anything else it measures. Its CPU
+ * is read `settleMs` after the last record was committed: work the process defers past the records
+ * (a tracing export) counts too.
  */
 export async function transformer(
   admin: Admin,
@@ -126,6 +126,7 @@ export async function transformer(
   total: number,
   mode: 'exactly-once' | 'at-least-once',
   extra: Record<string, unknown> = {},
+  settleMs = 0,
 ): Promise<TransformerRun> {
   const t = {
     eu: uniqueName('bench.tr.eu'),
@@ -148,7 +149,6 @@ export async function transformer(
     }),
   );
   const memory: { rssBytes: number; heapUsedBytes: number }[] = [];
-  let steadyFrom: { cpu: number; done: number } | undefined;
   try {
     await untilReady(`${url}/health/ready`);
     const cpuAtReady = cpuSeconds(child.pid!);
@@ -158,7 +158,6 @@ export async function transformer(
         const done = await committed(admin, group, input);
         // Steady state: past the first fifth of the input.
         if (done > total / 5 && done < total) {
-          steadyFrom ??= { cpu: cpuSeconds(child.pid!), done };
           const status = (await (await fetch(`${url}/status`)).json()) as {
             memory: { rssBytes: number; heapUsedBytes: number };
           };
@@ -170,16 +169,9 @@ export async function transformer(
       600_000,
     );
     const max = (k: 'rssBytes' | 'heapUsedBytes') => Math.max(0, ...memory.map((m) => m[k]));
-    const cpuAtEnd = cpuSeconds(child.pid!);
-    // A run over before any poll saw it past a fifth has no steady part of its own: all of it counts.
-    const from = steadyFrom ?? { cpu: cpuAtReady, done: 0 };
-    return {
-      rate,
-      rssBytes: max('rssBytes'),
-      heapUsedBytes: max('heapUsedBytes'),
-      cpuSeconds: cpuAtEnd - cpuAtReady,
-      steady: { cpuSeconds: cpuAtEnd - from.cpu, records: total - from.done },
-    };
+    if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
+    const cpu = cpuSeconds(child.pid!) - cpuAtReady;
+    return { rate, rssBytes: max('rssBytes'), heapUsedBytes: max('heapUsedBytes'), cpuSeconds: cpu };
   } finally {
     stops.add(async () => {
       await stopChild(child);

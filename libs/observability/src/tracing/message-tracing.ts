@@ -328,9 +328,10 @@ export class MessageTracing {
    * headers (a new root, sampled by ratio, when it has none).
    *
    * A parent that was not sampled is followed without making a span (parent-based sampling would
-   * make a non-recording one): the work runs in the parent's context, so anything it traces (an HTTP
-   * call) stays unsampled too, and the outputs carry the parent's headers on. That is most records
-   * at a low ratio: it costs a check of the header's bytes and no span, string or context.
+   * make a non-recording one), and the outputs carry the parent's headers on. Where HTTP calls are
+   * traced, the work runs in the parent's context (`TraceSpan.run`), so they stay unsampled too.
+   * That is most records at a low ratio: it costs a check of the header's bytes and, elsewhere, no
+   * span, string or context.
    */
   process(message: ConsumedMessage, group: string): TraceSpan {
     const traceparent = validTraceparent(message.headers);
