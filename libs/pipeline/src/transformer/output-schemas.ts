@@ -1,5 +1,5 @@
 import { isRetriable } from '@sluice/errors';
-import { type SchemaRegistryClient } from '@sluice/schema';
+import { LoadingCache, type SchemaRegistryClient } from '@sluice/schema';
 import { type DerivedSchema } from '../schema/derived-schema';
 
 /**
@@ -11,8 +11,12 @@ import { type DerivedSchema } from '../schema/derived-schema';
  */
 export class OutputSchemaRegistrations {
   /** By schema and subject: the id once registered (the per-record answer), its registration until then. */
-  private readonly ids = new WeakMap<DerivedSchema, Map<string, number | Promise<number>>>();
-  private readonly byText = new Map<string, Promise<number>>();
+  private readonly ids = new WeakMap<DerivedSchema, LoadingCache<string, number>>();
+  /**
+   * By subject and schema text: a new input schema can derive an unchanged output (the key, most
+   * often), which then shares the registration instead of asking again.
+   */
+  private readonly byText = new LoadingCache<string, number>({ keepsFailure: isRefusal });
   private count = 0;
 
   constructor(private readonly registry: SchemaRegistryClient) {}
@@ -26,30 +30,20 @@ export class OutputSchemaRegistrations {
   idFor(subject: string, schema: DerivedSchema): number | Promise<number> {
     let bySubject = this.ids.get(schema);
     if (!bySubject) {
-      bySubject = new Map();
+      bySubject = new LoadingCache({ keepsFailure: isRefusal });
       this.ids.set(schema, bySubject);
     }
-    const known = bySubject.get(subject);
-    if (known !== undefined) return known;
-    // A new input schema can derive an unchanged output (the key, most often): same text, no request.
-    const textKey = `${subject}\u0000${schema.text}`;
-    let registering = this.byText.get(textKey);
-    if (!registering) {
-      this.count++;
-      registering = this.registry.register(subject, schema.text);
-      this.byText.set(textKey, registering);
-    }
-    const shared = registering;
-    bySubject.set(subject, shared);
-    shared.then(
-      (id) => bySubject.set(subject, id),
-      (error: unknown) => {
-        // Each schema sharing the registration forgets it (a refusal stays remembered).
-        if (!isRetriable(error)) return;
-        if (this.byText.get(textKey) === shared) this.byText.delete(textKey);
-        bySubject.delete(subject);
-      },
+    // Each schema sharing a registration forgets a retriable failure of it on its own.
+    return bySubject.get(subject, async () =>
+      this.byText.get(`${subject}\u0000${schema.text}`, () => {
+        this.count++;
+        return this.registry.register(subject, schema.text);
+      }),
     );
-    return shared;
   }
+}
+
+/** A refusal (the registry found the schema incompatible) stays until restart; anything else is asked again. */
+function isRefusal(error: unknown): boolean {
+  return !isRetriable(error);
 }

@@ -10,7 +10,7 @@ function counters() {
 describe('LoadingCache', () => {
   it('shares one load between callers while it runs, then answers with the value itself', async () => {
     const c = counters();
-    const cache = new LoadingCache<number, { id: number }>(c);
+    const cache = new LoadingCache<number, { id: number }>({ counters: c });
     let loads = 0;
     const load = async () => ({ id: ++loads });
     const a = cache.get(7, load);
@@ -44,5 +44,15 @@ describe('LoadingCache', () => {
       cache.get('k', async () => 6),
       5,
     );
+  });
+
+  it('keeps a failure it is told to keep: the next call gets it without loading', async () => {
+    const refused = new Error('refused');
+    const cache = new LoadingCache<string, number>({ keepsFailure: (error) => error === refused });
+    let loads = 0;
+    const refuse = () => (loads++, Promise.reject(refused));
+    await assert.rejects(cache.get('k', refuse) as Promise<number>, /refused/);
+    await assert.rejects(cache.get('k', refuse) as Promise<number>, /refused/);
+    assert.equal(loads, 1);
   });
 });

@@ -24,13 +24,24 @@ export function cacheCounters(cache: string): CacheCounters {
  * load is under way it answers with the load's promise, which concurrent callers share; once loaded,
  * with the value itself, so a per-record lookup costs no promise and no turn of the microtask queue.
  * A failed load is forgotten, so a later call tries again (an unreachable registry must not poison
- * the cache).
+ * the cache), unless `keepsFailure` says it stays: a refusal that asking again would only repeat.
  */
 export class LoadingCache<K, V extends NonNullable<unknown>> {
-  /** The value once loaded, its load's promise until then. */
+  /** The value once loaded, its load's promise until then (and a kept failure's after). */
   private readonly entries = new Map<K, V | Promise<V>>();
+  private readonly counters: CacheCounters | undefined;
+  private readonly keepsFailure: ((error: unknown) => boolean) | undefined;
 
-  constructor(private readonly counters?: CacheCounters) {}
+  constructor(
+    options: {
+      readonly counters?: CacheCounters;
+      /** True for a failure that stays the key's answer (until restart). Default: none stays. */
+      readonly keepsFailure?: (error: unknown) => boolean;
+    } = {},
+  ) {
+    this.counters = options.counters;
+    this.keepsFailure = options.keepsFailure;
+  }
 
   get(key: K, load: () => Promise<V>): V | Promise<V> {
     const known = this.entries.get(key);
@@ -44,7 +55,9 @@ export class LoadingCache<K, V extends NonNullable<unknown>> {
     // Registered before any caller's continuation: the value is in place when they resume.
     loading.then(
       (value) => this.entries.set(key, value),
-      () => this.entries.delete(key),
+      (error: unknown) => {
+        if (!this.keepsFailure?.(error)) this.entries.delete(key);
+      },
     );
     return loading;
   }

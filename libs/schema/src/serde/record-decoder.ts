@@ -46,7 +46,7 @@ type Reading =
  * schema) — including a failure to build one, which is remembered as the fatal error it is.
  */
 export class RecordDecoder {
-  private readonly writers = new LoadingCache<number, ParsedSchema>(DECODER_WRITERS);
+  private readonly writers = new LoadingCache<number, ParsedSchema>({ counters: DECODER_WRITERS });
   private readonly readers = new Map<string, ParsedSchema>();
   private readonly readings = new Map<string, Reading>();
 

@@ -34,7 +34,7 @@ export class RecordEncoder {
    * cached-hash lookup, where one key of subject and text would be a new string to hash per record.
    */
   private readonly bySchema = new Map<string, LoadingCache<string, WriterSchema>>();
-  private readonly byId = new LoadingCache<number, WriterSchema>(BY_ID);
+  private readonly byId = new LoadingCache<number, WriterSchema>({ counters: BY_ID });
   private readonly autoRegister: boolean;
 
   constructor(
@@ -73,7 +73,7 @@ export class RecordEncoder {
 
   private writerBySchema(subject: string, text: string): WriterSchema | Promise<WriterSchema> {
     let bySubject = this.bySchema.get(subject);
-    if (!bySubject) this.bySchema.set(subject, (bySubject = new LoadingCache(BY_SCHEMA)));
+    if (!bySubject) this.bySchema.set(subject, (bySubject = new LoadingCache({ counters: BY_SCHEMA })));
     return bySubject.get(text, async () => {
       parseAvroSchema(text); // located errors for bad schemas, before the registry sees them
       const id = this.autoRegister
