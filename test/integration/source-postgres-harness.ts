@@ -252,21 +252,29 @@ export class SourceTestBed {
     });
   }
 
+  /**
+   * Drops `slot` once no backend holds it: a stopped source's walsender can still hold it for a
+   * moment (dropping then fails with "is active for PID"); one still holding it is terminated.
+   */
+  async dropSlot(slot: string): Promise<void> {
+    await this.waitFor(async () => {
+      const [row] = await this.sql<{ active_pid: number | null }>(
+        'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
+        [slot],
+      );
+      if (row === undefined) return true;
+      if (row.active_pid !== null) await this.sql('SELECT pg_terminate_backend($1)', [row.active_pid]);
+      else await this.sql('SELECT pg_drop_replication_slot($1)', [slot]);
+      return undefined;
+    }, 15_000);
+  }
+
   async cleanup(): Promise<void> {
     for (const consumer of this.consumers) await consumer.disconnect().catch(() => undefined);
     for (const app of this.apps) await app.close().catch(() => undefined);
     for (const child of this.children) await this.kill(child).catch(() => undefined);
     for (const slot of [this.slot, `${this.slot}_snapshot`, ...this.extraSlots]) {
-      await this.waitFor(async () => {
-        const [row] = await this.sql<{ active_pid: number | null }>(
-          'SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1',
-          [slot],
-        );
-        if (row === undefined) return true;
-        if (row.active_pid !== null) await this.sql('SELECT pg_terminate_backend($1)', [row.active_pid]);
-        else await this.sql('SELECT pg_drop_replication_slot($1)', [slot]);
-        return undefined;
-      }, 15_000).catch(() => undefined);
+      await this.dropSlot(slot).catch(() => undefined);
     }
     await this.sql(`DROP PUBLICATION IF EXISTS ${this.name}`).catch(() => undefined);
     await this.sql(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`).catch(() => undefined);

@@ -124,7 +124,7 @@ describe('source-postgres snapshot modes and column rules', () => {
       await bed.stopApp(app);
 
       // The slot is lost (dropped here; an invalidated slot takes the same path): snapshot again.
-      await bed.sql('SELECT pg_drop_replication_slot($1)', [slot]);
+      await bed.dropSlot(slot);
       app = await bed.startApp(config);
       await bed.waitForStatus(app.url, (s) => s.phase === 'streaming', 60_000);
       await reader.until((records) => reads(records).length === 40 + 41);
